@@ -1,0 +1,1 @@
+"""Subscribers, lists, the consent log, imports and exports, RGPD export and erasure."""

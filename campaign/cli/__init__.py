@@ -1,0 +1,172 @@
+"""The ``campaign`` command: thin Typer commands over the library, one module per area.
+
+Each command parses its arguments, calls one library function and prints the result. Errors a
+user can cause are :class:`CampaignError` and are printed as one clear message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from campaign import __version__
+from campaign.cli import common
+from campaign.cli.common import console, err_console
+from campaign.cli.events import app as events_app
+from campaign.cli.events import list_ as list_events
+from campaign.cli.lists import app as lists_app
+from campaign.cli.lists import print_lists
+from campaign.cli.reports import print_import_report
+from campaign.cli.subscribers import app as subscribers_app
+from campaign.config import (
+    CONFIG_ENV,
+    DEFAULT_CONFIG_FILE,
+    SECRET_KEY_ENV,
+    example_toml,
+    load_settings,
+    secret_key,
+)
+from campaign.errors import CampaignError
+
+app = typer.Typer(
+    name="campaign",
+    help="Newsletters and timed X posts for the Mois de l'ESS and the Prix ESS.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+config_app = typer.Typer(help="Show the settings in force, or the documented example file.")
+app.add_typer(subscribers_app, name="subscribers")
+app.add_typer(lists_app, name="lists")
+app.add_typer(events_app, name="events")
+app.add_typer(config_app, name="config")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"campaign {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        "-c",
+        help=f"Settings file (default: ${CONFIG_ENV}, else ./{DEFAULT_CONFIG_FILE} if present).",
+        show_default=False,
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and stop."
+    ),
+) -> None:
+    common.reset()
+    common.state.config_path = config
+
+
+@app.command()
+def init() -> None:
+    """Create config.toml (from the example) and the database, ready to use.
+
+    Safe to run again: it never overwrites an existing config.toml or database.
+    """
+    target = common.state.config_path or Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_FILE)
+    if target.exists():
+        console.print(f"Settings: {target} (kept as it is)")
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(example_toml(), encoding="utf-8")
+        console.print(f"Settings: created {target} — edit it to configure mail and accounts.")
+    common.state.config_path = target
+    settings = common.settings()
+    _, created = secret_key(settings, create=True)
+    if created:
+        err_console.print(
+            f"[yellow]Warning:[/] {SECRET_KEY_ENV} is not set; a signing key was generated into "
+            f"{settings.general.secret_key_file}. Keep that file private, or set {SECRET_KEY_ENV} "
+            "in production."
+        )
+    common.engine()
+    console.print(f"Database: {settings.database.url} (up to date)")
+
+
+@app.command()
+def demo(
+    samples: Path | None = typer.Option(
+        None, "--samples", help="Folder of sample files (default: the project's samples/)."
+    ),
+) -> None:
+    """Try the product on its built-in defaults: set up, import the samples, show the result.
+
+    Safe to run again: imports update what is already there instead of duplicating it.
+    """
+    from campaign.demo import DEMO_LIST, find_samples, run_demo
+
+    folder = find_samples(samples)
+    init()
+    settings = common.settings()
+    result = run_demo(common.engine(), settings, folder, common.actor())
+    for report, noun in zip(result.reports, ("subscribers", "subscribers", "events"), strict=True):
+        print_import_report(report, noun)
+    console.rule("Lists")
+    print_lists()
+    console.rule("Events of the first days of the Mois")
+    list_events(
+        date_from=None,
+        date_to=None,
+        region=[],
+        theme=[],
+        event_type=[],
+        limit=10,
+        json_output=False,
+    )
+    console.print(
+        f"\nNext: [bold]campaign subscribers list --list {DEMO_LIST!r}[/], "
+        "[bold]campaign events list --region Bretagne[/], [bold]campaign --help[/]."
+    )
+
+
+@config_app.command("example")
+def config_example() -> None:
+    """Print config.toml's documented example: every setting with its default."""
+    typer.echo(example_toml(), nl=False)
+
+
+@config_app.command("show")
+def config_show(json_output: bool = common.JsonOption) -> None:
+    """Print the settings in force (secrets are never shown: only which variable holds them)."""
+    settings = load_settings(common.state.config_path)
+    data = settings.model_dump(mode="json")
+    if json_output:
+        common.print_json({"source": settings.source, "settings": data})
+        return
+    console.print(f"Read from: {settings.source or 'built-in defaults'}")
+    console.print_json(data=data)
+
+
+def main() -> None:
+    """Entry point: run the app and turn user errors into one clear message."""
+    try:
+        app()
+    except CampaignError as exc:
+        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("Interrupted.")
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so plainly, details only on request
+        if os.environ.get("CAMPAIGN_DEBUG"):
+            raise
+        err_console.print(
+            f"[bold red]Unexpected error:[/] {type(exc).__name__}: {exc}\n"
+            "This is a bug in campaign. Run again with CAMPAIGN_DEBUG=1 for the details "
+            "and report them.",
+            highlight=False,
+        )
+        sys.exit(2)
+    finally:
+        common.reset()

@@ -1,0 +1,81 @@
+"""``campaign events …``: import the events website's export, list and filter the catalogue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from campaign.cli import common
+from campaign.cli.common import JsonOption, console
+from campaign.cli.reports import print_import_report, progress_bar
+from campaign.events.catalogue import EventQuery, event_json, find_events
+from campaign.events.importer import import_events
+from campaign.taxonomy import Taxonomy
+
+app = typer.Typer(help="The events (manifestations) of the Mois: import and browse.")
+
+
+@app.command("import")
+def import_(
+    file: Path = typer.Argument(..., help="The events website's export: CSV, XLSX or JSON."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check the file, save nothing."),
+    json_output: bool = JsonOption,
+) -> None:
+    """Import (or update) events from the events website's export, matched by their id."""
+    settings = common.settings()
+    with common.session() as session, progress_bar(f"Importing {file.name}") as update:
+        report = import_events(
+            session,
+            file,
+            dry_run=dry_run,
+            taxonomy=Taxonomy.from_settings(settings),
+            zone=settings.zone,
+            progress=None if json_output else update,
+        )
+    if json_output:
+        common.print_json(report.to_json())
+    else:
+        print_import_report(report, "events")
+
+
+@app.command("list")
+def list_(
+    date_from: str | None = typer.Option(None, "--from", help="First day (2026-11-05)."),
+    date_to: str | None = typer.Option(None, "--to", help="Last day, included."),
+    region: list[str] = typer.Option([], "--region", help="Only this region (repeatable)."),
+    theme: list[str] = typer.Option([], "--theme", help="Only this daily theme (repeatable)."),
+    event_type: list[str] = typer.Option([], "--type", help="Only this type (repeatable)."),
+    limit: int = typer.Option(100, "--limit", help="Show at most this many (0: all)."),
+    json_output: bool = JsonOption,
+) -> None:
+    """List events in date order, filtered by day, region, theme or type."""
+    settings = common.settings()
+    taxonomy = Taxonomy.from_settings(settings)
+    query = EventQuery.from_cli(
+        date_from=common.parse_day(date_from, "--from"),
+        date_to=common.parse_day(date_to, "--to"),
+        regions=region,
+        themes=theme,
+        types=event_type,
+        limit=limit or None,
+        taxonomy=taxonomy,
+        zone=settings.zone,
+    )
+    with common.session() as session:
+        events = find_events(session, query)
+    if json_output:
+        common.print_json([event_json(event) for event in events])
+        return
+    table = Table("Date", "Title", "City", "Region", "Theme", "Type")
+    for event in events:
+        table.add_row(
+            common.local(event.starts_at, settings),
+            event.title,
+            event.city,
+            event.region,
+            event.theme,
+            event.event_type,
+        )
+    console.print(table if events else "No event matches.")

@@ -1,0 +1,53 @@
+"""Printing an import report: a summary, then every skipped row with its number and reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from campaign.cli.common import console, err_console
+from campaign.importing import ImportReport
+
+MAX_SKIPPED_SHOWN = 50
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on standard error; yields ``update(done, total)`` for the importer."""
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total or None)
+
+        yield update
+
+
+def print_import_report(report: ImportReport, noun: str) -> None:
+    prefix = "Dry run, nothing saved — " if report.dry_run else ""
+    console.print(
+        f"{prefix}{report.file}: {report.rows} rows read — "
+        f"[green]{report.added} added[/], {report.updated} updated, "
+        f"{report.unchanged} unchanged, [yellow]{len(report.skipped)} skipped[/] ({noun})."
+    )
+    for warning in report.warnings:
+        console.print(f"[yellow]Warning:[/] {warning}")
+    if not report.skipped:
+        return
+    table = Table("Row", "Value", "Why it was skipped", title="Skipped rows")
+    for skipped in report.skipped[:MAX_SKIPPED_SHOWN]:
+        table.add_row(str(skipped.row), skipped.value, skipped.reason)
+    console.print(table)
+    hidden = len(report.skipped) - MAX_SKIPPED_SHOWN
+    if hidden > 0:
+        console.print(f"… and {hidden} more skipped rows (use --json to see them all).")

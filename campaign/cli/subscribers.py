@@ -1,0 +1,173 @@
+"""``campaign subscribers …``: import, add, list, export, unsubscribe, show, erase."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from campaign.audience import subscribers as audience
+from campaign.audience.importer import import_subscribers
+from campaign.cli import common
+from campaign.cli.common import JsonOption, console
+from campaign.cli.reports import print_import_report, progress_bar
+from campaign.models import SubscriberStatus
+from campaign.taxonomy import Taxonomy
+
+app = typer.Typer(help="People who receive the newsletters: import, add, list, export, RGPD.")
+
+ListOption = typer.Option(
+    None, "--list", "-l", help="Name of a list (e.g. 'Newsletter nationale')."
+)
+
+
+@app.command("import")
+def import_(
+    file: Path = typer.Argument(..., help="CSV (comma, semicolon or tab) or XLSX file."),
+    list_name: str | None = ListOption,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check the file, save nothing."),
+    json_output: bool = JsonOption,
+) -> None:
+    """Import a spreadsheet of subscribers as people really export them.
+
+    Headers in French or English (email, courriel, prénom, nom, structure, région, code postal…).
+    Existing people are updated, never duplicated; someone who unsubscribed, bounced or
+    complained is never made active again. Bad rows are skipped and listed with their row number.
+    """
+    settings = common.settings()
+    with common.session() as session, progress_bar(f"Importing {file.name}") as update:
+        report = import_subscribers(
+            session,
+            file,
+            list_name=list_name,
+            dry_run=dry_run,
+            actor=common.actor(),
+            taxonomy=Taxonomy.from_settings(settings),
+            progress=None if json_output else update,
+        )
+    if json_output:
+        common.print_json(report.to_json())
+    else:
+        print_import_report(report, "subscribers")
+
+
+@app.command()
+def add(
+    email: str = typer.Argument(..., help="Email address."),
+    list_names: list[str] = typer.Option([], "--list", "-l", help="List(s) to add the person to."),
+    first_name: str = typer.Option("", "--first-name", help="First name (prénom)."),
+    last_name: str = typer.Option("", "--last-name", help="Last name (nom)."),
+    organisation: str = typer.Option("", "--organisation", help="Organisation (structure)."),
+    region: str = typer.Option("", "--region", help="Region."),
+    postcode: str = typer.Option("", "--postcode", help="Postcode (code postal)."),
+    json_output: bool = JsonOption,
+) -> None:
+    """Add one person (or update them if the address is already known)."""
+    taxonomy = Taxonomy.from_settings(common.settings())
+    region = taxonomy.region(region) or region or taxonomy.region_for_postcode(postcode) or ""
+    profile = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "organisation": organisation,
+        "region": region,
+        "postcode": postcode,
+    }
+    with common.session() as session:
+        subscriber, outcome = audience.add_subscriber(
+            session, email, list_names=list_names, profile=profile, actor=common.actor()
+        )
+        shown = audience.describe_subscriber(session, subscriber.email)
+    if json_output:
+        common.print_json({"outcome": outcome, "subscriber": shown})
+    else:
+        console.print(f"{shown['email']}: {outcome} (status {shown['status']}).")
+
+
+@app.command("list")
+def list_(
+    status: SubscriberStatus | None = typer.Option(None, "--status", help="Only this status."),
+    list_name: str | None = ListOption,
+    limit: int = typer.Option(100, "--limit", help="Show at most this many (0: all)."),
+    json_output: bool = JsonOption,
+) -> None:
+    """List subscribers, oldest first."""
+    with common.session() as session:
+        rows = []
+        for row in audience.iter_subscribers(session, status=status, list_name=list_name):
+            rows.append(row)
+            if limit and len(rows) >= limit:
+                break
+    if json_output:
+        common.print_json(rows)
+        return
+    table = Table("Email", "Name", "Organisation", "Region", "Status", "Lists")
+    for row in rows:
+        name = f"{row['first_name']} {row['last_name']}".strip()
+        table.add_row(
+            row["email"],
+            name,
+            row["organisation"],
+            row["region"],
+            row["status"],
+            ", ".join(row["lists"]),
+        )
+    console.print(table)
+    if limit and len(rows) >= limit:
+        console.print(f"First {limit} shown; use --limit 0 for all.")
+
+
+@app.command()
+def export(
+    file: Path = typer.Argument(..., help="CSV file to write."),
+    status: SubscriberStatus | None = typer.Option(None, "--status", help="Only this status."),
+    list_name: str | None = ListOption,
+) -> None:
+    """Export subscribers to a CSV that Excel opens directly (UTF-8, semicolons)."""
+    with common.session() as session:
+        count = audience.export_subscribers(session, file, status=status, list_name=list_name)
+    console.print(f"{count} subscribers written to {file}.")
+
+
+@app.command()
+def unsubscribe(
+    email: str = typer.Argument(..., help="Email address."),
+    list_name: str | None = typer.Option(
+        None, "--list", "-l", help="Only leave this list (default: unsubscribe from everything)."
+    ),
+) -> None:
+    """Unsubscribe someone (recorded in the consent log)."""
+    with common.session() as session:
+        changed = audience.unsubscribe(session, email, actor=common.actor(), list_name=list_name)
+    where = f"the list {list_name!r}" if list_name else "all newsletters"
+    state = "unsubscribed from" if changed else "was already unsubscribed from"
+    console.print(f"{email.strip()} {state} {where}.")
+
+
+@app.command()
+def show(
+    email: str = typer.Argument(..., help="Email address."),
+    json_output: bool = JsonOption,
+) -> None:
+    """Everything held about one person: fields, lists, consent log (RGPD right of access)."""
+    with common.session() as session:
+        data = audience.describe_subscriber(session, email)
+    if json_output:
+        common.print_json(data)
+    else:
+        console.print_json(data=data)
+
+
+@app.command()
+def erase(
+    email: str = typer.Argument(..., help="Email address."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete a person's personal data (RGPD right to erasure); anonymous counts are kept."""
+    if not yes:
+        typer.confirm(
+            f"Erase every personal data of {email.strip()}? This cannot be undone", abort=True
+        )
+    with common.session() as session:
+        audience.erase_subscriber(session, email, actor=common.actor())
+    console.print(f"{email.strip()}: personal data erased; anonymous counts kept.")

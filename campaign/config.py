@@ -1,0 +1,414 @@
+"""Settings: built-in defaults, then a TOML file, then ``CAMPAIGN_*`` environment variables.
+
+Every setting is declared once here, with its default and a help text; ``config.example.toml``
+is generated from these declarations (``campaign config example``) and a test keeps the two in
+step, so a setting cannot exist without being documented.
+
+Secrets never live in the TOML file: the file names the environment variable that holds each
+one (``password_env = "CAMPAIGN_SMTP_PASSWORD"``), and the value is read from the environment
+only when it is needed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from campaign.errors import CampaignError
+
+ENV_PREFIX = "CAMPAIGN_"
+CONFIG_ENV = "CAMPAIGN_CONFIG"
+SECRET_KEY_ENV = "CAMPAIGN_SECRET_KEY"
+DEFAULT_CONFIG_FILE = "config.toml"
+
+# Keys people are tempted to write in the file; each gets a pointed message.
+_SECRET_KEYS = {
+    "password": "password_env",
+    "secret_key": f"the {SECRET_KEY_ENV} environment variable",
+    "consumer_key": "consumer_key_env",
+    "consumer_secret": "consumer_secret_env",
+    "access_token": "access_token_env",
+    "access_token_secret": "access_token_secret_env",
+}
+
+
+class ConfigError(CampaignError):
+    """A setting that cannot be used: names the key, the file and what to do."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class GeneralSettings(_Section):
+    timezone: str = Field(
+        "Europe/Paris",
+        description="Time zone in which dates are written and shown (stored in UTC).",
+    )
+    language: str = Field("fr", description="Language of public-facing text (emails, pages).")
+    secret_key_file: str = Field(
+        "campaign.secret",
+        description=(
+            f"Where `campaign init` keeps a generated signing key when {SECRET_KEY_ENV} is "
+            "unset. In production set the environment variable instead."
+        ),
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (e.g. 'Europe/Paris')") from exc
+        return value
+
+
+class DatabaseSettings(_Section):
+    url: str = Field(
+        "sqlite:///campaign.db",
+        description=(
+            "SQLAlchemy URL. SQLite for one machine; postgresql+psycopg://user@host/db for several."
+        ),
+    )
+
+
+class SmtpSettings(_Section):
+    host: str = Field("localhost", description="SMTP relay host name.")
+    port: int = Field(587, description="SMTP port (587 with starttls, 465 with tls, 25 with none).")
+    security: Literal["none", "starttls", "tls"] = Field(
+        "starttls", description="Connection security: none, starttls or tls."
+    )
+    username: str = Field("", description="Login name; empty for no login.")
+    password_env: str = Field(
+        "CAMPAIGN_SMTP_PASSWORD", description="Environment variable holding the SMTP password."
+    )
+    connections: int = Field(4, ge=1, le=64, description="Concurrent SMTP connections.")
+    messages_per_connection: int = Field(
+        500, ge=1, description="Messages sent on one connection before reconnecting."
+    )
+    rate_per_second: float = Field(
+        0, ge=0, description="Highest messages per second (0: no limit)."
+    )
+    rate_per_hour: int = Field(0, ge=0, description="Highest messages per hour (0: no limit).")
+    timeout: float = Field(30, gt=0, description="Seconds to wait for the server before failing.")
+
+
+class MailSettings(_Section):
+    transport: Literal["outbox", "smtp"] = Field(
+        "outbox",
+        description="outbox writes every message to a local maildir folder; smtp sends them.",
+    )
+    outbox_dir: str = Field("outbox", description="Maildir folder used by the outbox transport.")
+    from_address: str = Field("lemois@example.org", description="Sender address of newsletters.")
+    from_name: str = Field("Le Mois de l'ESS", description="Sender name of newsletters.")
+    reply_to: str = Field("", description="Reply-To address; empty to reply to the sender.")
+    postal_address: str = Field(
+        "CNCRESS, 00 rue de l'Exemple, 75000 Paris",
+        description="Sender's postal address, printed in the legal footer of every email.",
+    )
+    return_path_domain: str = Field(
+        "", description="Domain of the VERP bounce address; empty to use the sender's domain."
+    )
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+
+
+class WebSettings(_Section):
+    host: str = Field("127.0.0.1", description="Address the web service listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the web service listens on.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Public base URL of the web service: every link in emails starts with it.",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class XSettings(_Section):
+    api_base_url: str = Field(
+        "https://api.twitter.com", description="Base URL of the X API (tests point it elsewhere)."
+    )
+
+
+class SocialAccount(_Section):
+    network: Literal["x"] = Field("x", description="Social network of the account.")
+    handle: str = Field(..., description="Account handle, e.g. Mois_ESS.")
+    consumer_key_env: str = Field("", description="Environment variable of the consumer key.")
+    consumer_secret_env: str = Field("", description="Environment variable of the consumer secret.")
+    access_token_env: str = Field("", description="Environment variable of the access token.")
+    access_token_secret_env: str = Field(
+        "", description="Environment variable of the access token secret."
+    )
+
+
+def _default_accounts() -> dict[str, SocialAccount]:
+    return {
+        "mois_ess": SocialAccount(
+            handle="Mois_ESS",
+            consumer_key_env="CAMPAIGN_X_MOIS_ESS_CONSUMER_KEY",
+            consumer_secret_env="CAMPAIGN_X_MOIS_ESS_CONSUMER_SECRET",
+            access_token_env="CAMPAIGN_X_MOIS_ESS_ACCESS_TOKEN",
+            access_token_secret_env="CAMPAIGN_X_MOIS_ESS_ACCESS_TOKEN_SECRET",
+        ),
+        "prix_ess": SocialAccount(
+            handle="Prix_ESS",
+            consumer_key_env="CAMPAIGN_X_PRIX_ESS_CONSUMER_KEY",
+            consumer_secret_env="CAMPAIGN_X_PRIX_ESS_CONSUMER_SECRET",
+            access_token_env="CAMPAIGN_X_PRIX_ESS_ACCESS_TOKEN",
+            access_token_secret_env="CAMPAIGN_X_PRIX_ESS_ACCESS_TOKEN_SECRET",
+        ),
+    }
+
+
+class SocialSettings(_Section):
+    x: XSettings = Field(default_factory=XSettings)
+    accounts: dict[str, SocialAccount] = Field(default_factory=_default_accounts)
+
+
+class EventsSettings(_Section):
+    regions: list[str] = Field(
+        default_factory=list,
+        description="Regions events and subscribers are sorted into; empty: the 18 of 2016.",
+    )
+    themes: list[str] = Field(
+        default_factory=list,
+        description="Daily themes of the Mois; empty: the built-in list.",
+    )
+
+
+class Settings(_Section):
+    """All settings. ``source`` is the file they were read from, if any."""
+
+    general: GeneralSettings = Field(default_factory=GeneralSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    social: SocialSettings = Field(default_factory=SocialSettings)
+    events: EventsSettings = Field(default_factory=EventsSettings)
+    source: str | None = Field(None, exclude=True)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.general.timezone)
+
+    def secret(self, env_name: str) -> str | None:
+        """The secret held by environment variable ``env_name`` (None when unset or empty)."""
+        return os.environ.get(env_name) or None
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def find_config_file(explicit: str | Path | None = None) -> Path | None:
+    """Which file to read: ``--config``, else ``CAMPAIGN_CONFIG``, else ``./config.toml``."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"Configuration file {path} does not exist.")
+        return path
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        path = Path(from_env)
+        if not path.is_file():
+            raise ConfigError(f"{CONFIG_ENV} names {path}, which does not exist.")
+        return path
+    local = Path(DEFAULT_CONFIG_FILE)
+    return local if local.is_file() else None
+
+
+def load_settings(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read settings in precedence order: defaults < file < environment."""
+    environ = os.environ if environ is None else environ
+    config_file = find_config_file(path)
+    data: dict[str, Any] = {}
+    where = "built-in defaults"
+    if config_file is not None:
+        where = str(config_file)
+        try:
+            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{where}: not valid TOML ({exc}).") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{where}: not UTF-8 text ({exc}).") from exc
+        _refuse_secrets(data, where)
+    for dotted, value in _environment_overrides(environ).items():
+        _set_dotted(data, dotted, value)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, where, environ)) from None
+    settings.source = str(config_file) if config_file else None
+    return settings
+
+
+def _refuse_secrets(data: Mapping[str, Any], where: str, prefix: str = "") -> None:
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            _refuse_secrets(value, where, f"{dotted}.")
+        elif key in _SECRET_KEYS:
+            raise ConfigError(
+                f"{where}: '{dotted}' holds a secret. Secrets are read only from the environment: "
+                f"remove it and use {_SECRET_KEYS[key]} instead."
+            )
+
+
+def _scalar_paths(model: type[BaseModel], prefix: str = "") -> dict[str, Any]:
+    """Every overridable setting: dotted path -> annotation (nested sections recursed)."""
+    paths: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        if field.exclude:
+            continue
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            paths.update(_scalar_paths(annotation, f"{prefix}{name}."))
+        elif get_origin(annotation) is dict:
+            continue  # named sections such as social.accounts.NAME come from the file only
+        else:
+            paths[f"{prefix}{name}"] = annotation
+    return paths
+
+
+def env_name(dotted: str) -> str:
+    """``mail.smtp.host`` -> ``CAMPAIGN_MAIL_SMTP_HOST``."""
+    return ENV_PREFIX + dotted.replace(".", "_").upper()
+
+
+def _environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for dotted, annotation in _scalar_paths(Settings).items():
+        raw = environ.get(env_name(dotted))
+        if raw is None:
+            continue
+        if get_origin(annotation) is list:
+            overrides[dotted] = [item.strip() for item in raw.split(",") if item.strip()]
+        else:
+            overrides[dotted] = raw
+    return overrides
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    node = data
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+
+
+def _explain(exc: ValidationError, where: str, environ: Mapping[str, str]) -> str:
+    lines = []
+    known = _scalar_paths(Settings)
+    for error in exc.errors():
+        dotted = ".".join(str(part) for part in error["loc"])
+        origin = where
+        if dotted in known and env_name(dotted) in environ:
+            origin = f"environment variable {env_name(dotted)}"
+        if error["type"] == "extra_forbidden":
+            lines.append(f"{origin}: unknown setting '{dotted}' (see config.example.toml).")
+        else:
+            got = error.get("input")
+            lines.append(f"{origin}: '{dotted}' {error['msg'].lower()} (got {got!r}).")
+    return "Invalid configuration:\n  " + "\n  ".join(lines)
+
+
+# --- the signing key ---------------------------------------------------------------------------
+
+
+def secret_key(settings: Settings, *, create: bool = False) -> tuple[str, bool]:
+    """The signing key and whether it was generated just now.
+
+    ``CAMPAIGN_SECRET_KEY`` wins; otherwise the key file named by ``general.secret_key_file``;
+    otherwise, with ``create``, a new random key written to that file (mode 0600).
+    """
+    from_env = os.environ.get(SECRET_KEY_ENV)
+    if from_env:
+        if len(from_env) < 32:
+            raise ConfigError(f"{SECRET_KEY_ENV} is too short: use at least 32 random characters.")
+        return from_env, False
+    path = Path(settings.general.secret_key_file)
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip(), False
+    if not create:
+        raise ConfigError(
+            f"No signing key: set {SECRET_KEY_ENV} or run `campaign init` to generate {path}."
+        )
+    key = secrets.token_urlsafe(48)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key, True
+
+
+# --- the documented example --------------------------------------------------------------------
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def _choices(annotation: Any) -> str:
+    if get_origin(annotation) is Literal:
+        return " One of: " + ", ".join(str(arg) for arg in get_args(annotation)) + "."
+    return ""
+
+
+def _section_lines(model: BaseModel, header: str) -> list[str]:
+    lines = [f"[{header}]"]
+    nested: list[tuple[str, BaseModel]] = []
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            nested.append((f"{header}.{name}", value))
+            continue
+        if isinstance(value, dict):
+            for key, item in value.items():
+                nested.append((f"{header}.{name}.{key}", item))
+            continue
+        lines.append(f"# {field.description}{_choices(field.annotation)}")
+        dotted = f"{header}.{name}"
+        if dotted in _scalar_paths(Settings):
+            lines.append(f"# Environment: {env_name(dotted)}")
+        lines.append(f"{name} = {_toml_value(value)}")
+    lines = lines + [""] if len(lines) > 1 else []  # a section of sections needs no header
+    for sub_header, sub_model in nested:
+        lines.extend(_section_lines(sub_model, sub_header))
+    return lines
+
+
+def example_toml() -> str:
+    """The text of ``config.example.toml``: every setting, commented, with its default."""
+    defaults = Settings()
+    lines = [
+        "# campaign settings. Copy to config.toml (or run `campaign init`) and edit.",
+        "# Precedence: built-in defaults < this file < CAMPAIGN_* environment variables.",
+        "# Secrets never go in this file: each *_env key names the environment variable",
+        f"# that holds one. The signing key is read from {SECRET_KEY_ENV}.",
+        "",
+    ]
+    for name in type(defaults).model_fields:
+        value = getattr(defaults, name)
+        if isinstance(value, BaseModel):
+            lines.extend(_section_lines(value, name))
+    return "\n".join(lines).rstrip() + "\n"

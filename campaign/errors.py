@@ -1,0 +1,8 @@
+"""The one exception users may see: a message saying what is wrong and what to do.
+
+The CLI prints it without a traceback; anything else that escapes is a bug and is reported as one.
+"""
+
+
+class CampaignError(Exception):
+    """An error the user can fix; ``str(error)`` is the whole message."""

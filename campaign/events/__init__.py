@@ -1,0 +1,1 @@
+"""The events catalogue: import from the events website's export, and selection."""

@@ -1,0 +1,40 @@
+"""What an import reports back, shared by the subscriber and the event imports.
+
+Valid rows go through; every row left out is listed with its row number (as the spreadsheet
+numbers it, header = row 1) and the reason, so the person can fix the file and import it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    row: int
+    reason: str
+    value: str = ""  # what was in the key column (email, event id), to find the row quickly
+
+
+@dataclass
+class ImportReport:
+    file: str
+    dry_run: bool = False
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[SkippedRow] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return self.added + self.updated + self.unchanged + len(self.skipped)
+
+    def skip(self, row: int, reason: str, value: str = "") -> None:
+        self.skipped.append(SkippedRow(row, reason, value))
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["rows"] = self.rows
+        return data

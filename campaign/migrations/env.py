@@ -1,0 +1,20 @@
+"""Alembic environment: runs migrations on the engine handed over by ``campaign.db.upgrade``."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import campaign.models  # noqa: F401  (registers every table on the metadata)
+from campaign.db import make_engine
+
+config = context.config
+engine = config.attributes.get("engine") or make_engine(config.get_main_option("sqlalchemy.url"))
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=SQLModel.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters by copying tables
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()

@@ -1,0 +1,76 @@
+"""Regions and daily themes: data, not code.
+
+Imports meet regions spelt a dozen ways ("PACA", "ile de france", "Région Sud") and subscribers
+who give only a postcode; both are mapped to one canonical region name here, so that "events in
+the subscriber's region" and the per-region reports group people correctly.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+from campaign.config import Settings
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, punctuation-free form used to compare what people type."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return re.sub(r"[^a-z0-9]+", " ", bare.lower()).strip()
+
+
+@cache
+def _builtin() -> dict:
+    return tomllib.loads(resources.files("campaign.data").joinpath("taxonomy.toml").read_text())
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    regions: tuple[str, ...]
+    themes: tuple[str, ...]
+    departments: dict[str, str] = field(default_factory=dict)  # code -> region
+    _lookup: dict[str, str] = field(default_factory=dict)  # folded spelling -> region
+    _theme_lookup: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Taxonomy:
+        builtin = _builtin()
+        regions = tuple(settings.events.regions) if settings and settings.events.regions else ()
+        themes = tuple(settings.events.themes) if settings and settings.events.themes else ()
+        regions = regions or tuple(builtin["regions"])
+        themes = themes or tuple(builtin["themes"])
+        departments = {
+            code: region
+            for region, codes in builtin["regions"].items()
+            if region in regions
+            for code in codes
+        }
+        lookup = {fold(region): region for region in regions}
+        for region, aliases in builtin["aliases"].items():
+            if region in regions:
+                for alias in aliases:
+                    lookup.setdefault(fold(alias), region)
+        theme_lookup = {fold(theme): theme for theme in themes}
+        return cls(regions, themes, departments, lookup, theme_lookup)
+
+    def region(self, text: str) -> str | None:
+        """The canonical region for what someone typed, or None when it names no known region."""
+        return self._lookup.get(fold(text)) if text else None
+
+    def region_for_postcode(self, postcode: str) -> str | None:
+        """The region of a French postcode (overseas ones by their three first digits)."""
+        digits = re.sub(r"\s", "", postcode or "")
+        if not re.fullmatch(r"\d{5}", digits):
+            return None
+        if digits.startswith("97"):
+            return self.departments.get(digits[:3])
+        return self.departments.get(digits[:2])
+
+    def theme(self, text: str) -> str | None:
+        """The canonical daily theme for what someone typed, or None when unknown."""
+        return self._theme_lookup.get(fold(text)) if text else None

@@ -1,0 +1,104 @@
+"""Shared fixtures: a real database (SQLite always, PostgreSQL when CAMPAIGN_TEST_DATABASE_URL
+is set), a session on it, and a ``cli`` runner that goes through the real entry point."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import Session
+
+from campaign.cli import main
+from campaign.db import normalise_url, open_database
+
+PG_URL = os.environ.get("CAMPAIGN_TEST_DATABASE_URL")
+ENGINES = ["sqlite", "postgresql"]
+
+
+def _pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL not configured: set CAMPAIGN_TEST_DATABASE_URL to run this test")
+    admin = create_engine(normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
+    name = f"campaign_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base = normalise_url(PG_URL).rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'campaign.db'}"
+    else:
+        yield from _pg_database()
+
+
+@pytest.fixture
+def engine(database_url: str):
+    engine = open_database(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as db_session:
+        yield db_session
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working folder with no CAMPAIGN_* variable leaking in from the machine."""
+    for name in list(os.environ):
+        if name.startswith("CAMPAIGN_") and name != "CAMPAIGN_TEST_DATABASE_URL":
+            monkeypatch.delenv(name)
+    folder = tmp_path / "work"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
+@pytest.fixture
+def cli(workdir: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys):
+    """Run ``campaign ARGS…`` through the real entry point against the test database."""
+    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", database_url)
+    monkeypatch.setenv("CAMPAIGN_SECRET_KEY", "test-secret-key-" + "x" * 32)
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def run(*args: str, input: str | None = None) -> Result:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["campaign", *map(str, args)])
+        if input is not None:
+            import io
+
+            monkeypatch.setattr(sys, "stdin", io.StringIO(input))
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
