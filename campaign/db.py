@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, create_engine
 
@@ -50,13 +50,23 @@ def make_engine(url: str) -> Engine:
         if url.startswith("sqlite"):
             path = url.split(":///", 1)[-1]
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise CampaignError(
+                        f"Cannot open the database {url!r}: cannot create its folder ({exc})."
+                    ) from None
             engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(url, pool_pre_ping=True)
     except ArgumentError as exc:
         raise CampaignError(f"[database] url {url!r} is not a database URL ({exc}).") from None
+    except ImportError as exc:
+        raise CampaignError(
+            f"[database] url {make_url(url)!r} needs a database driver that is not installed "
+            f"({exc})."
+        ) from None
     return engine
 
 
