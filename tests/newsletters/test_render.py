@@ -1,0 +1,238 @@
+"""The render pipeline: shipped templates, escaping, per-region grouping, no network."""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+
+import pytest
+
+import campaign.newsletters.render as render_module
+from campaign.config import Settings
+from campaign.models.audience import Subscriber
+from campaign.models.events import Event
+from campaign.newsletters.render import (
+    Recipient,
+    RenderError,
+    group_by_region,
+    render_group,
+    render_groups,
+)
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self.tags.add(tag)
+
+
+REGIONS = ("Bretagne", "Occitanie", "Île-de-France")
+
+
+def make_event(index: int, region: str, **fields) -> Event:
+    values = {
+        "source_id": f"ev-{region}-{index}",
+        "title": f"Évènement {index} en {region}",
+        "starts_at": datetime(2016, 11, 8 + index % 3, 13, 30, tzinfo=UTC),
+        "ends_at": datetime(2016, 11, 8 + index % 3, 16, 0, tzinfo=UTC),
+        "venue": "Maison de l'ESS",
+        "city": "Rennes",
+        "postcode": "35000",
+        "region": region,
+        "theme": ("Se loger", "Travailler")[index % 2],
+        "organiser_name": f"Coopérative {index}",
+        "url": f"https://lemois-ess.org/evenements/{region.lower()}-{index}?src=nl&x=1",
+        "image_url": f"https://lemois-ess.org/images/{index}.jpg",
+    }
+    values.update(fields)
+    return Event(**values)
+
+
+def recipient_for(subscriber: Subscriber, number: int) -> Recipient:
+    return Recipient.from_subscriber(
+        subscriber,
+        unsubscribe_url=f"https://lemois-ess.org/u/token-{number}",
+        view_url=f"https://lemois-ess.org/v/token-{number}",
+        pixel_url=f"https://lemois-ess.org/p/token-{number}.gif",
+        link=lambda url, number=number: f"https://lemois-ess.org/c/{number}?to={url}",
+    )
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture
+def events() -> list[Event]:
+    return [make_event(i, region) for region in REGIONS for i in range(3)]
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every render in these tests fails loudly if it opens a connection."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a render tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+def test_mois_ess_renders_events_by_day_and_theme(settings, events):
+    compiled = render_group(
+        "mois-ess", {"title": "Le Mois de l'ESS", "events": events[:3]}, settings
+    )
+    message = compiled.personalise(
+        Recipient(
+            email="camille@example.org",
+            first_name="Camille",
+            unsubscribe_url="https://lemois-ess.org/u/abc",
+            view_url="https://lemois-ess.org/v/abc",
+        )
+    )
+    assert message.subject == "Le Mois de l'ESS près de chez vous"
+    for part in (message.html, message.text):
+        assert "Bonjour Camille," in part
+        assert "Mardi 8 novembre 2016" in part
+        assert "Thème du jour : Se loger" in part
+        assert "14h30 – 17h" in part  # Europe/Paris, UTC+1 in November
+        assert "Coopérative 0" in part
+        assert "https://lemois-ess.org/u/abc" in part
+        assert "https://lemois-ess.org/v/abc" in part
+        assert "CNCRESS, 00 rue de l&#39;Exemple" in part or "CNCRESS, 00 rue de l'Exemple" in part
+    assert 'alt="Évènement 0 en Bretagne"' in message.html
+    assert "Voir dans le navigateur" in message.html
+    assert "Se désinscrire" in message.html
+    assert "fonts.googleapis.com" not in message.html
+    assert "[[" not in message.html and "[%" not in message.html
+
+
+def test_inline_styles_are_inlined_and_media_queries_kept(settings, events):
+    html = render_group("mois-ess", {"title": "T", "events": events[:1]}, settings).html_source
+    assert "color:#c2185b" in html.replace(" ", "")  # `a { color }` from mj-style inline
+    assert "@media only screen and (max-width: 480px)" in html
+
+
+def test_prix_ess_renders_call_to_vote(settings):
+    compiled = render_group(
+        "prix-ess",
+        {
+            "title": "Prix impact local, à vos claviers !",
+            "paragraphs": ["Le vote public est ouvert.", "15 nommés vous attendent."],
+            "action_url": "https://lemois-ess.org/prix/vote",
+            "deadline": datetime(2016, 10, 15, 21, 59, tzinfo=UTC),
+            "nominees": [{"name": "La Ressourcerie", "description": "Réemploi", "url": ""}],
+        },
+        settings,
+    )
+    message = compiled.personalise(
+        Recipient(email="a@example.org", unsubscribe_url="https://u", view_url="https://v")
+    )
+    assert message.subject == "Les Prix ESS : à vos votes !"
+    assert "Bonjour," in message.text
+    assert "Jusqu'au samedi 15 octobre 2016 à 23h59." in message.text
+    assert "https://lemois-ess.org/prix/vote" in message.html
+    assert "La Ressourcerie" in message.html
+    assert compiled.links == ("https://lemois-ess.org/prix/vote",)
+
+
+def test_script_in_first_name_and_event_title_is_text(settings):
+    event = make_event(0, "Bretagne", title="<script>alert(1)</script> & [[ recipient.email ]]")
+    compiled = render_group("mois-ess", {"title": "T", "events": [event]}, settings)
+    message = compiled.personalise(
+        Recipient(
+            email="secret@example.org",
+            first_name="<script>alert(2)</script>",
+            unsubscribe_url="https://u/?a=1&b=2",
+            view_url="https://v",
+        )
+    )
+    page = _Page()
+    page.feed(message.html)
+    assert "script" not in page.tags  # inside a quoted alt="…", "<" is text (html5ever keeps it)
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in message.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; [[ recipient.email ]]" in message.html
+    assert "https://u/?a=1&amp;b=2" in message.html
+    # Data never reaches the recipient pass as code: the email shows only in the footer.
+    assert message.html.count("secret@example.org") == 1
+    assert "<script>alert(1)</script> & [[ recipient.email ]]" in message.text
+    assert "Bonjour <script>alert(2)</script>," in message.text  # plain text: no escaping
+
+
+def test_each_recipient_sees_own_name_region_and_links(settings, events):
+    subscribers = [
+        Subscriber(email=f"p{i}@example.org", first_name=f"Prénom{i}", region=region)
+        for i, region in enumerate(REGIONS)
+    ]
+    groups = group_by_region(subscribers, events, limit=20)
+    compiled = render_groups("mois-ess", groups, {"title": "Le Mois"}, settings)
+    assert set(compiled) == set(REGIONS)
+    for number, subscriber in enumerate(subscribers):
+        message = compiled[subscriber.region].personalise(recipient_for(subscriber, number))
+        assert f"Bonjour Prénom{number}," in message.html
+        assert f"https://lemois-ess.org/u/token-{number}" in message.html
+        assert f"https://lemois-ess.org/c/{number}?to=https://lemois-ess.org/evenements/" in (
+            message.html
+        )
+        assert f"https://lemois-ess.org/c/{number}?to=" in message.text
+        for region in REGIONS:
+            assert (f"en {region}" in message.html) == (region == subscriber.region)
+        for other in range(len(subscribers)):
+            if other != number:
+                assert f"token-{other}" not in message.html
+                assert f"Prénom{other}" not in message.html
+
+
+def test_per_region_grouping_runs_mjml_once_per_region(settings, events, monkeypatch):
+    calls: list[int] = []
+    real = render_module.mjml2html
+
+    def counting(source, **kwargs):
+        calls.append(1)
+        return real(source, **kwargs)
+
+    monkeypatch.setattr(render_module, "mjml2html", counting)
+    subscribers = [Subscriber(email=f"p{i}@example.org", region=REGIONS[i % 3]) for i in range(30)]
+    groups = group_by_region(subscribers, events)
+    compiled = render_groups("mois-ess", groups, {"title": "T"}, settings)
+    for number, subscriber in enumerate(subscribers):
+        compiled[subscriber.region].personalise(recipient_for(subscriber, number))
+    assert len(calls) == len(REGIONS)
+
+
+def test_subscribers_without_region_get_fallback_events(events):
+    subscribers = [Subscriber(email="a@example.org"), Subscriber(email="b@example.org")]
+    (group,) = group_by_region(subscribers, events, fallback_events=events[:2])
+    assert group.key == "" and len(group.members) == 2
+    assert group.context["events"] == events[:2]
+
+
+def test_events_are_limited_and_chronological(events):
+    late = make_event(9, "Bretagne", starts_at=datetime(2016, 11, 1, tzinfo=UTC))
+    (group,) = group_by_region([Subscriber(region="Bretagne")], [*events, late], limit=2)
+    chosen = group.context["events"]
+    assert chosen[0] is late and len(chosen) == 2
+
+
+def test_local_day_follows_paris_time(settings):
+    # 23:30 UTC on 8 Nov is 00:30 on 9 Nov in Paris.
+    event = make_event(0, "Bretagne", starts_at=datetime(2016, 11, 8, 23, 30, tzinfo=UTC))
+    event.ends_at = event.starts_at + timedelta(hours=1)
+    text = (
+        render_group("mois-ess", {"title": "T", "events": [event]}, settings)
+        .personalise(Recipient(email="a@b.fr"))
+        .text
+    )
+    assert "Mercredi 9 novembre 2016" in text and "0h30 – 1h30" in text
+
+
+def test_missing_template_is_a_clear_error(settings):
+    with pytest.raises(RenderError, match="template not found"):
+        render_group("nope", {"title": "T"}, settings)
