@@ -391,7 +391,7 @@ def _section_lines(model: BaseModel, header: str) -> list[str]:
         if dotted in _scalar_paths(Settings):
             lines.append(f"# Environment: {env_name(dotted)}")
         lines.append(f"{name} = {_toml_value(value)}")
-    lines = lines + [""] if len(lines) > 1 else []  # a section of sections needs no header
+    lines = [*lines, ""] if len(lines) > 1 else []  # a section of sections needs no header
     for sub_header, sub_model in nested:
         lines.extend(_section_lines(sub_model, sub_header))
     return lines

@@ -1,14 +1,46 @@
-"""Email address checks: syntax only (no DNS: imports must work offline and stay fast)."""
+"""Email address checks: syntax only (no DNS: imports must work offline and stay fast).
+
+``email-validator`` is the reference, but it spends most of its time on the domain, and a
+subscriber file repeats the same few domains thousands of times. So the common shape (a plain
+ASCII dot-atom local part) takes a fast path: the local part is checked by a pattern that accepts
+a strict subset of what the validator accepts, and the domain is validated once and cached. Any
+other address, and any address the fast path doubts, goes through the full validator.
+"""
 
 from __future__ import annotations
+
+import re
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
 from campaign.errors import CampaignError
 
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_DOT_ATOM = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*\Z")
+_MAX_LOCAL = 64
+_MAX_ADDRESS = 254
+
 
 class InvalidEmail(CampaignError):
     """An address that cannot be mailed; the message says why, in plain words."""
+
+
+@lru_cache(maxsize=4096)
+def _normalised_domain(domain: str) -> str | None:
+    """The domain as email-validator normalises it, or None when it doubts it."""
+    try:
+        return validate_email(f"a@{domain}", check_deliverability=False).domain
+    except EmailNotValidError:
+        return None
+
+
+def _full_check(candidate: str) -> str:
+    try:
+        result = validate_email(candidate, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidEmail(f"invalid email address {candidate!r}: {exc}") from None
+    return result.normalized.lower()
 
 
 def normalise_email(text: str) -> str:
@@ -16,8 +48,11 @@ def normalise_email(text: str) -> str:
     candidate = (text or "").strip().strip("<>").strip()
     if not candidate:
         raise InvalidEmail("empty email address")
-    try:
-        result = validate_email(candidate, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise InvalidEmail(f"invalid email address {candidate!r}: {exc}") from None
-    return result.normalized.lower()
+    local, at, domain = candidate.rpartition("@")
+    if at and len(local) <= _MAX_LOCAL and _DOT_ATOM.match(local):
+        normalised = _normalised_domain(domain)
+        if normalised is not None:
+            address = f"{local}@{normalised}"
+            if len(address) <= _MAX_ADDRESS:
+                return address.lower()
+    return _full_check(candidate)

@@ -1,0 +1,607 @@
+"""Importing a spreadsheet of subscribers, as the CRESS and partners really send them.
+
+The files come from many hands (a regional chamber's Excel, a back-office export, a sign-up sheet
+typed at an event), so columns are recognised by name in French or English, addresses are
+checked one by one and every row left out is reported with its row number and the reason.
+
+Three promises hold whatever the file says:
+
+* nobody is duplicated: an address already known updates that person (non-empty cells overwrite,
+  empty cells never erase), and an address repeated in the file is imported once — the later row
+  is skipped as "duplicate of row N" so the person sees which of their rows was kept;
+* nobody who unsubscribed, bounced or complained is made active again, nor put on a list: their
+  profile may be refreshed, their status never changes, and the report warns about them;
+* every new subscriber and every list they join gets a line in the consent log naming the file,
+  the row and who imported it (the proof of consent RGPD asks for).
+
+The import runs in batches of :data:`BATCH_SIZE` rows with a handful of set-based queries per
+batch, never one ORM object per row, so 100,000 rows take seconds and memory does not grow with
+the file: even the addresses already seen (to spot duplicates) are kept in a temporary table,
+not in Python.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, text, update
+from sqlmodel import Session
+
+from campaign.audience.emails import InvalidEmail, normalise_email
+from campaign.audience.lists import find_list
+from campaign.importing import ImportReport
+from campaign.models import (
+    SUPPRESSED,
+    ConsentAction,
+    ConsentEvent,
+    MailingList,
+    Membership,
+    Subscriber,
+    SubscriberStatus,
+    utcnow,
+)
+from campaign.tabular import FileFormatError, Sheet, match_headers, open_sheet
+from campaign.taxonomy import Taxonomy
+
+BATCH_SIZE = 1000
+MAX_ROWS_NAMED = 20  # rows listed in one warning before "…"
+MAX_REGION_SPELLINGS = 100  # distinct unknown regions counted one by one; the rest together
+SEEN_TABLE = "campaign_import_seen"
+CACHE_LIMIT = 10_000
+
+# Canonical field -> the column names people use for it (compared without accents/case).
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "email": (
+        "email",
+        "e-mail",
+        "mail",
+        "courriel",
+        "adresse mail",
+        "adresse e-mail",
+        "adresse email",
+        "adresse électronique",
+        "adresse courriel",
+        "email address",
+        "e-mail address",
+        "mél",
+    ),
+    "first_name": ("prénom", "first name", "firstname", "given name"),
+    "last_name": ("nom", "last name", "lastname", "nom de famille", "surname", "family name"),
+    "organisation": (
+        "structure",
+        "organisation",
+        "organization",
+        "organisme",
+        "entreprise",
+        "company",
+    ),
+    "region": ("région", "region"),
+    "postcode": ("code postal", "cp", "postcode", "postal code", "zip", "zip code"),
+    "language": ("langue", "language", "lang"),
+}
+PROFILE_COLUMNS = ("first_name", "last_name", "organisation", "region", "postcode", "language")
+_LANGUAGES = {"francais": "fr", "french": "fr", "anglais": "en", "english": "en"}
+
+_subscriber = Subscriber.__table__  # type: ignore[attr-defined]
+_membership = Membership.__table__  # type: ignore[attr-defined]
+_consent = ConsentEvent.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(slots=True)
+class _Row:
+    number: int
+    email: str
+    profile: dict[str, str]  # only the non-empty cells: empty ones never overwrite
+    attributes: dict[str, str]
+
+
+@dataclass
+class _Run:
+    """What one import carries from batch to batch (all of it bounded in size)."""
+
+    session: Session
+    report: ImportReport
+    source: str  # file name, as written in the consent log
+    actor: str
+    taxonomy: Taxonomy
+    mailing_list_id: int | None
+    list_is_new: bool
+    seen_table: str
+    now: datetime = field(default_factory=utcnow)
+    # The same instant and the JSON conversion as the driver takes them (see _insert_many).
+    now_db: Any = None
+    json_processor: Callable[[Any], Any] = field(default=lambda value: value)
+    unknown_regions: Counter[str] = field(default_factory=Counter)
+    suppressed_rows: list[int] = field(default_factory=list)
+    suppressed_count: int = 0
+    other_unknown_regions: int = 0
+    _regions: dict[str, str | None] = field(default_factory=dict)
+    _postcodes: dict[str, str | None] = field(default_factory=dict)
+
+    # Folding a region name costs more than everything else done to a row but the email check;
+    # files repeat a few dozen spellings, so each is looked up once (the caches stay bounded).
+    def region(self, text: str) -> str | None:
+        if text in self._regions:
+            return self._regions[text]
+        found = self.taxonomy.region(text)
+        if len(self._regions) < CACHE_LIMIT:
+            self._regions[text] = found
+        return found
+
+    def region_of_postcode(self, postcode: str) -> str | None:
+        if postcode in self._postcodes:
+            return self._postcodes[postcode]
+        found = self.taxonomy.region_for_postcode(postcode)
+        if len(self._postcodes) < CACHE_LIMIT:
+            self._postcodes[postcode] = found
+        return found
+
+
+def import_subscribers(
+    session: Session,
+    path: Path,
+    *,
+    list_name: str | None,
+    dry_run: bool,
+    actor: str,
+    taxonomy: Taxonomy,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Import the subscribers of a CSV or XLSX file; returns what was added, updated, skipped.
+
+    ``list_name``: the list every imported person joins (created when missing). ``dry_run``:
+    everything is computed exactly as for a real import, then rolled back — so the report is the
+    real one and nothing is saved. (The rollback undoes the whole session transaction: call it
+    on a session with nothing else pending, as the command line does.) ``progress`` is called
+    with ``(bytes_read, total_bytes)`` about every thousand rows.
+
+    Raises :class:`~campaign.tabular.FileFormatError` before changing anything when the file is
+    not a table or has no email column.
+    """
+    path = Path(path)
+    report = ImportReport(file=path.name, dry_run=dry_run)
+    with open_sheet(path) as sheet:
+        columns = match_headers(sheet.headers, COLUMN_ALIASES)
+        if "email" not in columns:
+            raise FileFormatError(_no_email_column(path, sheet))
+        extra = [h for h in sheet.headers if h and h not in columns.values()]
+        connection = session.connection()
+        seen_table = _create_seen_table(connection)
+        mailing_list_id, list_is_new = _mailing_list(session, list_name)
+        run = _Run(
+            session=session,
+            report=report,
+            source=path.name,
+            actor=actor,
+            taxonomy=taxonomy,
+            mailing_list_id=mailing_list_id,
+            list_is_new=list_is_new,
+            seen_table=seen_table,
+        )
+        run.now_db = _driver_value(connection, _subscriber.c.created_at, run.now)
+        json_type = _subscriber.c.attributes.type.dialect_impl(connection.dialect)
+        json_processor = json_type.bind_processor(connection.dialect)
+        if json_processor is not None:
+            run.json_processor = json_processor
+        try:
+            for batch in _batches(sheet, columns, extra, run):
+                for number, reason, value in batch.skipped:
+                    report.skip(number, reason, value)
+                _import_batch(run, batch.rows)
+                if progress is not None:
+                    progress(batch.bytes_read, sheet.total_bytes)
+            if progress is not None:
+                progress(sheet.total_bytes, sheet.total_bytes)
+        finally:
+            _drop_seen_table(connection, seen_table)
+    _finish_report(run)
+    if dry_run:
+        session.rollback()
+    else:
+        session.flush()
+    return report
+
+
+def _driver_value(connection: Connection, column: Any, value: Any) -> Any:
+    """``value`` converted by ``column``'s type as SQLAlchemy would before handing it over."""
+    processor = column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+    return processor(value) if processor is not None else value
+
+
+def _no_email_column(path: Path, sheet: Sheet) -> str:
+    found = ", ".join(repr(h) for h in sheet.headers if h) or "none"
+    message = (
+        f"{path.name} has no email column (columns found: {found}). Name the column holding "
+        "the addresses 'email' (or 'courriel', 'e-mail', 'adresse mail') and import it again; "
+        "nothing was imported."
+    )
+    if any("@" in h for h in sheet.headers):
+        message += " Its first row looks like data: add a row of column names above it."
+    return message
+
+
+def _mailing_list(session: Session, list_name: str | None) -> tuple[int | None, bool]:
+    if list_name is None or not list_name.strip():
+        return None, False
+    existing = find_list(session, list_name)
+    if existing is not None:
+        return existing.id, False
+    created = MailingList(name=list_name.strip())
+    session.add(created)
+    session.flush()
+    return created.id, True
+
+
+# --- the addresses already seen in this file ---------------------------------------------------
+
+
+def _create_seen_table(connection: Connection) -> str:
+    """A temporary table of (address, row) for this import: duplicates found without memory.
+
+    Temporary tables belong to one connection, so imports never see each other's. PostgreSQL
+    drops it with the transaction; SQLite when :func:`_drop_seen_table` runs — and should a
+    rollback undo that drop, the next import on the connection empties and reuses it.
+    """
+    # WITHOUT ROWID: SQLite then keeps one b-tree (the key) instead of two per row.
+    tail = " ON COMMIT DROP" if connection.dialect.name == "postgresql" else " WITHOUT ROWID"
+    connection.execute(
+        text(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {SEEN_TABLE} "
+            f"(email VARCHAR(320) PRIMARY KEY, row_number INTEGER NOT NULL){tail}"
+        )
+    )
+    connection.execute(text(f"DELETE FROM {SEEN_TABLE}"))
+    return SEEN_TABLE
+
+
+def _drop_seen_table(connection: Connection, name: str) -> None:
+    if connection.dialect.name == "postgresql":
+        return  # ON COMMIT DROP; an explicit DROP would fail in an aborted transaction
+    connection.execute(text(f"DROP TABLE IF EXISTS temp.{name}"))
+
+
+# --- reading and checking rows -----------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Batch:
+    rows: list[_Row]  # valid rows, in file order
+    skipped: list[tuple[int, str, str]]  # (row, reason, value) of the invalid addresses
+    bytes_read: int
+
+
+def _batches(
+    sheet: Sheet, columns: dict[str, str], extra: list[str], run: _Run
+) -> Iterator[_Batch]:
+    """The file's rows checked and cleaned, about BATCH_SIZE rows at a time."""
+    email_header = columns["email"]
+    profile_headers = [(key, columns[key]) for key in PROFILE_COLUMNS if key in columns]
+    batch = _Batch([], [], 0)
+    for number, cells in sheet.rows:
+        raw = cells.get(email_header, "")
+        try:
+            email = normalise_email(raw)
+        except InvalidEmail as exc:
+            batch.skipped.append((number, _reason(exc, raw), raw))
+        else:
+            profile = {key: cells[header] for key, header in profile_headers if cells[header]}
+            attributes = {header: cells[header] for header in extra if cells.get(header)}
+            batch.rows.append(_Row(number, email, _clean_profile(profile, run), attributes))
+        if len(batch.rows) + len(batch.skipped) >= BATCH_SIZE:
+            batch.bytes_read = sheet.bytes_read()
+            yield batch
+            batch = _Batch([], [], 0)
+    if batch.rows or batch.skipped:
+        batch.bytes_read = sheet.bytes_read()
+        yield batch
+
+
+def _reason(exc: InvalidEmail, raw: str) -> str:
+    message = str(exc)
+    if not raw.strip():
+        return "no email address"
+    # normalise_email repeats the address; the report shows it in its own column already.
+    prefix = f"invalid email address {raw.strip().strip('<>').strip()!r}: "
+    return "invalid email address: " + message.removeprefix(prefix)
+
+
+def _clean_profile(profile: dict[str, str], run: _Run) -> dict[str, str]:
+    postcode = profile.get("postcode")
+    if postcode and postcode.isdigit() and len(postcode) == 4:
+        # A spreadsheet read the postcode as a number and dropped its leading zero (01000).
+        profile["postcode"] = postcode = "0" + postcode
+    region_text = profile.get("region")
+    if region_text:
+        canonical = run.region(region_text)
+        if canonical is None:
+            # Kept as typed and reported once in total; the tally stays bounded.
+            if (
+                region_text in run.unknown_regions
+                or len(run.unknown_regions) < MAX_REGION_SPELLINGS
+            ):
+                run.unknown_regions[region_text] += 1
+            else:
+                run.other_unknown_regions += 1
+        else:
+            profile["region"] = canonical
+    elif postcode:
+        from_postcode = run.region_of_postcode(postcode)
+        if from_postcode:
+            profile["region"] = from_postcode
+    language = profile.get("language")
+    if language:
+        folded = language.strip().lower()
+        profile["language"] = _LANGUAGES.get(folded.replace("ç", "c"), folded)[:10]
+    return profile
+
+
+# --- one batch ---------------------------------------------------------------------------------
+
+
+def _import_batch(run: _Run, batch: list[_Row]) -> None:
+    connection = run.session.connection()
+    batch = _drop_duplicates(run, connection, batch) if batch else batch
+    if not batch:
+        return
+    existing = _existing(connection, [row.email for row in batch])
+    new_rows = [row for row in batch if row.email not in existing]
+    joined_ids = _members(run, connection, [s["id"] for s in existing.values()])
+
+    updates: list[dict[str, Any]] = []
+    joining: list[tuple[int, int]] = []  # (subscriber id, row number)
+    for row in batch:
+        current = existing.get(row.email)
+        if current is None:
+            continue
+        changes = _changes(current, row)
+        suppressed = current["status"] in SUPPRESSED
+        if suppressed:
+            run.suppressed_count += 1
+            if len(run.suppressed_rows) < MAX_ROWS_NAMED:
+                run.suppressed_rows.append(row.number)
+        joins = (
+            run.mailing_list_id is not None and not suppressed and current["id"] not in joined_ids
+        )
+        if joins:
+            joining.append((current["id"], row.number))
+        if changes:
+            updates.append({"b_id": current["id"], **_full_profile(current, changes)})
+        if changes or joins:
+            run.report.updated += 1
+        else:
+            run.report.unchanged += 1
+
+    if updates:
+        connection.execute(
+            update(_subscriber)
+            .where(_subscriber.c.id == bindparam("b_id"))
+            .values({key: bindparam(f"b_{key}") for key in (*PROFILE_COLUMNS, "attributes")})
+            .values(updated_at=run.now),
+            updates,
+        )
+    new_ids = _insert_new(run, connection, new_rows)
+    run.report.added += len(new_rows)
+    _log_and_join(run, connection, new_ids, joining)
+
+
+def _drop_duplicates(run: _Run, connection: Connection, batch: list[_Row]) -> list[_Row]:
+    """The rows whose address this file has not given before; the others go to the report."""
+    first_in_batch: dict[str, int] = {}
+    kept: list[_Row] = []
+    for row in batch:
+        if row.email in first_in_batch:
+            run.report.skip(row.number, f"duplicate of row {first_in_batch[row.email]}", row.email)
+        else:
+            first_in_batch[row.email] = row.number
+            kept.append(row)
+    emails = list(first_in_batch)
+    seen = dict(
+        connection.exec_driver_sql(
+            f"SELECT email, row_number FROM {run.seen_table} "
+            f"WHERE email IN ({_marks(connection, len(emails))})",
+            tuple(emails),
+        ).all()
+    )
+    if seen:
+        for row in kept:
+            if row.email in seen:
+                run.report.skip(row.number, f"duplicate of row {seen[row.email]}", row.email)
+        kept = [row for row in kept if row.email not in seen]
+    if kept:
+        connection.exec_driver_sql(
+            f"INSERT INTO {run.seen_table} (email, row_number) VALUES ({_marks(connection, 2)})",
+            [(row.email, row.number) for row in kept],
+        )
+    return kept
+
+
+def _existing(connection: Connection, emails: list[str]) -> dict[str, dict[str, Any]]:
+    columns = [_subscriber.c[name] for name in ("id", "email", "status", *PROFILE_COLUMNS)]
+    query = select(*columns, _subscriber.c.attributes).where(_subscriber.c.email.in_(emails))
+    return {row.email: dict(row._mapping) for row in connection.execute(query)}
+
+
+def _members(run: _Run, connection: Connection, subscriber_ids: list[int]) -> set[int]:
+    """Which of these subscribers already have a membership (current or left) of the list."""
+    if run.mailing_list_id is None or run.list_is_new or not subscriber_ids:
+        return set()
+    query = select(_membership.c.subscriber_id).where(
+        _membership.c.list_id == run.mailing_list_id,
+        _membership.c.subscriber_id.in_(subscriber_ids),
+    )
+    return set(connection.execute(query).scalars())
+
+
+def _changes(current: dict[str, Any], row: _Row) -> dict[str, Any]:
+    changes: dict[str, Any] = {
+        key: value for key, value in row.profile.items() if current[key] != value
+    }
+    if row.attributes:
+        attributes = dict(current["attributes"] or {})
+        if any(attributes.get(key) != value for key, value in row.attributes.items()):
+            attributes.update(row.attributes)
+            changes["attributes"] = attributes
+    return changes
+
+
+def _full_profile(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Every updatable column (one UPDATE statement for the whole batch needs the same keys)."""
+    merged = {key: changes.get(key, current[key]) for key in (*PROFILE_COLUMNS, "attributes")}
+    return {f"b_{key}": value for key, value in merged.items()}
+
+
+def _insert_new(run: _Run, connection: Connection, rows: list[_Row]) -> list[tuple[int, int]]:
+    """Insert the new subscribers, active; returns (subscriber id, row number) for each."""
+    if not rows:
+        return []
+    now, source, to_json = run.now_db, f"import:{run.source}"[:300], run.json_processor
+    no_attributes = to_json({})
+    _insert_many(
+        connection,
+        _subscriber,
+        _NEW_SUBSCRIBER_COLUMNS,
+        [
+            (
+                row.email,
+                row.profile.get("first_name", ""),
+                row.profile.get("last_name", ""),
+                row.profile.get("organisation", ""),
+                row.profile.get("region", ""),
+                row.profile.get("postcode", ""),
+                row.profile.get("language", "fr"),
+                to_json(row.attributes) if row.attributes else no_attributes,
+                _ACTIVE,
+                source,
+                now,
+                now,
+                now,
+            )
+            for row in rows
+        ],
+    )
+    # The driver's executemany returns no ids; one query per batch fetches them all.
+    emails = tuple(row.email for row in rows)
+    ids = dict(
+        connection.exec_driver_sql(
+            f"SELECT email, id FROM {_subscriber.name} "
+            f"WHERE email IN ({_marks(connection, len(emails))})",
+            emails,
+        ).all()
+    )
+    return [(ids[row.email], row.number) for row in rows]
+
+
+_NEW_SUBSCRIBER_COLUMNS = (
+    "email",
+    *PROFILE_COLUMNS,
+    "attributes",
+    "status",
+    "source",
+    "created_at",
+    "updated_at",
+    "status_changed_at",
+)
+_ACTIVE = SubscriberStatus.active.value
+_CONSENT_COLUMNS = ("subscriber_id", "list_id", "at", "action", "method", "source", "actor")
+
+
+def _insert_many(
+    connection: Connection, table: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """One executemany straight to the driver, values already in the form the driver takes.
+
+    SQLAlchemy's own executemany converts every value of every row through the column types;
+    at hundreds of thousands of values that cost more than everything else together. The
+    conversions that matter (dates, JSON) are done once per import instead: see :class:`_Run`.
+    """
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(column) for column in columns)
+    marks = _marks(connection, len(columns))
+    connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", rows)
+
+
+def _marks(connection: Connection, count: int) -> str:
+    """``count`` positional placeholders in the driver's own style (SQLite ?, psycopg %s)."""
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    return ", ".join([mark] * count)
+
+
+def _log_and_join(
+    run: _Run,
+    connection: Connection,
+    new_ids: list[tuple[int, int]],
+    joining: list[tuple[int, int]],
+) -> None:
+    """Consent log lines for the new subscribers, memberships (and their log lines) for all."""
+    now, list_id = run.now_db, run.mailing_list_id
+    events = [_consent_line(run, subscriber_id, number, None) for subscriber_id, number in new_ids]
+    if list_id is not None:
+        members = [*new_ids, *joining]
+        if members:
+            _insert_many(
+                connection,
+                _membership,
+                ("subscriber_id", "list_id", "subscribed_at"),
+                [(subscriber_id, list_id, now) for subscriber_id, _number in members],
+            )
+            events.extend(
+                _consent_line(run, subscriber_id, number, list_id)
+                for subscriber_id, number in members
+            )
+    if events:
+        _insert_many(connection, _consent, (*_CONSENT_COLUMNS, "detail"), events)
+
+
+def _consent_line(
+    run: _Run, subscriber_id: int, number: int, list_id: int | None
+) -> tuple[Any, ...]:
+    """One consent log line, in the order of ``_CONSENT_COLUMNS`` then ``detail``."""
+    return (
+        subscriber_id,
+        list_id,
+        run.now_db,
+        ConsentAction.subscribed.value,
+        "import",
+        f"{run.source} row {number}"[:300],
+        run.actor[:200],
+        "",
+    )
+
+
+# --- the summary -------------------------------------------------------------------------------
+
+
+def _finish_report(run: _Run) -> None:
+    report = run.report
+    report.skipped.sort(key=lambda skipped: skipped.row)  # duplicates are found batch by batch
+    if run.suppressed_count:
+        rows = ", ".join(str(number) for number in run.suppressed_rows)
+        more = "…" if run.suppressed_count > len(run.suppressed_rows) else ""
+        people = "person" if run.suppressed_count == 1 else "people"
+        report.warnings.append(
+            f"{run.suppressed_count} {people} in the file had unsubscribed, bounced or complained: "
+            f"they stay so and were not added to any list (rows {rows}{more})."
+        )
+    if run.unknown_regions:
+        shown = ", ".join(
+            f"{name!r} ({_rows(count)})" for name, count in run.unknown_regions.most_common(10)
+        )
+        others = sum(run.unknown_regions.values()) - sum(
+            count for _name, count in run.unknown_regions.most_common(10)
+        )
+        others += run.other_unknown_regions
+        more = f" and {_rows(others)} with other spellings" if others else ""
+        total = sum(run.unknown_regions.values()) + run.other_unknown_regions
+        report.warnings.append(
+            f"{_rows(total)} name a region that is not in the list of regions, kept as written: "
+            f"{shown}{more}. Correct them in the file, or add the region to [events] regions."
+        )
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
