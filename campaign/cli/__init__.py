@@ -19,6 +19,7 @@ from campaign.cli.events import app as events_app
 from campaign.cli.events import list_ as list_events
 from campaign.cli.lists import app as lists_app
 from campaign.cli.lists import print_lists
+from campaign.cli.newsletters import app as newsletters_app
 from campaign.cli.reports import print_import_report
 from campaign.cli.subscribers import app as subscribers_app
 from campaign.config import (
@@ -42,6 +43,7 @@ config_app = typer.Typer(help="Show the settings in force, or the documented exa
 app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(lists_app, name="lists")
 app.add_typer(events_app, name="events")
+app.add_typer(newsletters_app, name="newsletter")
 app.add_typer(config_app, name="config")
 
 

@@ -12,6 +12,7 @@ from campaign.models.audience import (
 )
 from campaign.models.base import UTCDateTime, utcnow
 from campaign.models.events import Event
+from campaign.models.newsletters import Newsletter, NewsletterStatus
 
 __all__ = [
     "SUPPRESSED",
@@ -20,6 +21,8 @@ __all__ = [
     "Event",
     "MailingList",
     "Membership",
+    "Newsletter",
+    "NewsletterStatus",
     "Subscriber",
     "SubscriberStatus",
     "UTCDateTime",

@@ -1,0 +1,59 @@
+"""Newsletters: what to send, to whom, with which events, and where it stands.
+
+The audience and the event selection are *rules* kept as JSON, not lists of people or events:
+they are applied when the newsletter is previewed or sent, so a subscriber who joins or an event
+imported after the newsletter was written is still taken into account.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from campaign.models.base import UTCDateTime, utcnow
+
+
+class NewsletterStatus(StrEnum):
+    draft = "draft"
+    scheduled = "scheduled"
+    sending = "sending"
+    paused = "paused"
+    sent = "sent"
+    cancelled = "cancelled"
+
+
+class Newsletter(SQLModel, table=True):
+    """One newsletter.
+
+    ``list_ids``: the lists whose current members receive it. ``segment``: narrows them, e.g.
+    ``{"region": ["Bretagne"], "famille": ["Coopérative"]}`` (region, language and organisation
+    are subscriber columns, any other key is one of the subscriber's imported attributes).
+    ``event_rule``: which events it features, e.g. ``{"from": "2016-11-01", "to": "2016-11-07",
+    "regions": ["subscriber"], "themes": [], "types": [], "max": 6, "order": "date"}``, where
+    the region ``subscriber`` means "the recipient's own region". ``content``: the template's
+    other texts (``intro``, ``more_url``, ``paragraphs``, ``action_url``…).
+    """
+
+    __tablename__ = "newsletter"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=300)
+    subject: str = Field(max_length=500)
+    preheader: str = Field(default="", max_length=500)
+    # Empty: the configured sender ([mail] from_name / from_address).
+    from_name: str = Field(default="", max_length=200)
+    from_address: str = Field(default="", max_length=320)
+    template: str = Field(max_length=100)
+    list_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    segment: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    event_rule: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=NewsletterStatus.draft, max_length=20, index=True)
+    scheduled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,370 @@
+"""Newsletter records: create, edit, find, and the audience a newsletter reaches.
+
+Everything a person types is checked here, once, with a message saying what to do: unknown
+lists, templates, regions and themes are refused at ``create``/``edit`` time rather than when
+the newsletter is about to go out. The audience and the event selection are stored as rules and
+applied on use (see :mod:`campaign.models.newsletters`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from campaign.audience.lists import require_list
+from campaign.errors import CampaignError
+from campaign.events.catalogue import ORDERS
+from campaign.models import (
+    MailingList,
+    Membership,
+    Newsletter,
+    NewsletterStatus,
+    Subscriber,
+    SubscriberStatus,
+    utcnow,
+)
+from campaign.newsletters.render import HTML_TEMPLATE, newsletter_folder
+from campaign.taxonomy import Taxonomy, fold
+
+SUBSCRIBER_REGION = "subscriber"
+"""The event region meaning "the recipient's own region" (one rendering per region)."""
+
+# Segment keys that are subscriber columns; any other key is one of the imported attributes.
+SEGMENT_COLUMNS = ("region", "language", "organisation")
+# A newsletter that is going out or gone can no longer be edited.
+EDITABLE = (NewsletterStatus.draft, NewsletterStatus.scheduled, NewsletterStatus.paused)
+
+
+@dataclass
+class EventRule:
+    """Which events a newsletter features, as typed: local days (both included), names."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    regions: list[str] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    limit: int | None = None
+    order: str = "date"
+
+    def to_json(self, taxonomy: Taxonomy) -> dict[str, Any]:
+        """The stored rule, checked and with canonical region and theme names."""
+        if self.date_from and self.date_to and self.date_to < self.date_from:
+            raise CampaignError(
+                f"--events-to ({self.date_to:%d/%m/%Y}) is before --events-from "
+                f"({self.date_from:%d/%m/%Y})."
+            )
+        if self.limit is not None and self.limit < 1:
+            raise CampaignError("--events-max must be at least 1.")
+        if self.order not in ORDERS:
+            raise CampaignError(
+                f"Unknown event order {self.order!r}; use one of {', '.join(ORDERS)}."
+            )
+        regions = [_region(name, taxonomy) for name in self.regions if name.strip()]
+        if SUBSCRIBER_REGION in regions and len(regions) > 1:
+            raise CampaignError(
+                "--events-region subscriber (each reader's own region) cannot be combined with "
+                "named regions; give one or the other."
+            )
+        themes = [
+            _known(name, taxonomy.theme, "daily theme", taxonomy.themes) for name in self.themes
+        ]
+        return {
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+            "regions": regions,
+            "themes": themes,
+            "types": [name.strip() for name in self.types if name.strip()],
+            "max": self.limit,
+            "order": self.order,
+        }
+
+
+def _region(name: str, taxonomy: Taxonomy) -> str:
+    if fold(name) in {SUBSCRIBER_REGION, "abonne", "abonnee"}:
+        return SUBSCRIBER_REGION
+    return _known(name, taxonomy.region, "region", taxonomy.regions)
+
+
+def _known(text: str, lookup: Any, noun: str, known: Sequence[str]) -> str:
+    found = lookup(text)
+    if found is None:
+        raise CampaignError(f"Unknown {noun} {text!r}. Known: {', '.join(known)}.")
+    return str(found)
+
+
+def parse_pairs(pairs: Sequence[str], option: str) -> dict[str, list[str]]:
+    """``KEY=VALUE`` options (repeatable) as ``{key: [values…]}``."""
+    result: dict[str, list[str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise CampaignError(f"{option}: {pair!r} is not KEY=VALUE (e.g. region=Bretagne).")
+        result.setdefault(key.strip(), []).append(value.strip())
+    return result
+
+
+def normalise_segment(segment: Mapping[str, Sequence[str]], taxonomy: Taxonomy) -> dict[str, Any]:
+    """A segment with canonical region names; every key maps to the accepted values."""
+    result: dict[str, list[str]] = {}
+    for key, values in segment.items():
+        key = key.strip()
+        if key == "region":
+            values = [
+                _known(value, taxonomy.region, "region", taxonomy.regions) for value in values
+            ]
+        result[key] = [str(value) for value in values]
+    return result
+
+
+def check_template(name: str, templates_dir: Path | str | None = None) -> str:
+    """``name`` if it is a newsletter template folder, else a message listing the known ones."""
+    folder = newsletter_folder(templates_dir)
+    name = name.strip()
+    if name and not name.startswith(("_", ".")) and (folder / name / HTML_TEMPLATE).is_file():
+        return name
+    known = sorted(
+        path.parent.name
+        for path in folder.glob(f"*/{HTML_TEMPLATE}")
+        if not path.parent.name.startswith("_")
+    )
+    raise CampaignError(
+        f"Unknown template {name!r} (templates in {folder}: {', '.join(known) or 'none'})."
+    )
+
+
+def _list_ids(session: Session, names: Sequence[str]) -> list[int]:
+    if not names:
+        raise CampaignError("A newsletter needs at least one list: give --list NAME.")
+    ids: list[int] = []
+    for name in names:
+        list_id = require_list(session, name).id
+        assert list_id is not None
+        if list_id not in ids:
+            ids.append(list_id)
+    return ids
+
+
+def _text(value: str, option: str) -> str:
+    value = value.strip()
+    if not value:
+        raise CampaignError(f"{option} cannot be empty.")
+    return value
+
+
+def create_newsletter(
+    session: Session,
+    *,
+    title: str,
+    subject: str,
+    template: str,
+    list_names: Sequence[str],
+    taxonomy: Taxonomy,
+    preheader: str = "",
+    from_name: str = "",
+    from_address: str = "",
+    segment: Mapping[str, Sequence[str]] | None = None,
+    event_rule: EventRule | None = None,
+    content: Mapping[str, Any] | None = None,
+    actor: str = "",
+    templates_dir: Path | str | None = None,
+) -> Newsletter:
+    """A new draft newsletter; raises :class:`CampaignError` on anything that would not work."""
+    newsletter = Newsletter(
+        title=_text(title, "--title"),
+        subject=_text(subject, "--subject"),
+        template=check_template(template, templates_dir),
+        list_ids=_list_ids(session, list_names),
+        preheader=preheader.strip(),
+        from_name=from_name.strip(),
+        from_address=from_address.strip().lower(),
+        segment=normalise_segment(segment or {}, taxonomy),
+        event_rule=(event_rule or EventRule()).to_json(taxonomy),
+        content=dict(content or {}),
+        created_by=actor,
+    )
+    session.add(newsletter)
+    session.flush()
+    return newsletter
+
+
+def get_newsletter(session: Session, newsletter_id: int) -> Newsletter:
+    newsletter = session.get(Newsletter, newsletter_id)
+    if newsletter is None:
+        raise CampaignError(
+            f"No newsletter number {newsletter_id}; `campaign newsletter list` shows them."
+        )
+    return newsletter
+
+
+def list_newsletters(session: Session, status: str | None = None) -> list[Newsletter]:
+    statement = select(Newsletter).order_by(col(Newsletter.id))
+    if status:
+        statement = statement.where(Newsletter.status == status)
+    return list(session.exec(statement).all())
+
+
+def edit_newsletter(
+    session: Session,
+    newsletter_id: int,
+    *,
+    taxonomy: Taxonomy,
+    templates_dir: Path | str | None = None,
+    title: str | None = None,
+    subject: str | None = None,
+    template: str | None = None,
+    list_names: Sequence[str] | None = None,
+    preheader: str | None = None,
+    from_name: str | None = None,
+    from_address: str | None = None,
+    segment: Mapping[str, Sequence[str]] | None = None,
+    event_changes: Mapping[str, Any] | None = None,
+    content: Mapping[str, Any] | None = None,
+) -> Newsletter:
+    """Change what is given (None: unchanged). ``event_changes`` updates single rule fields
+    (``date_from``, ``date_to``, ``regions``, ``themes``, ``types``, ``limit``, ``order``);
+    ``content`` entries are merged, an empty value removing the entry."""
+    newsletter = get_newsletter(session, newsletter_id)
+    if newsletter.status not in EDITABLE:
+        raise CampaignError(
+            f"Newsletter {newsletter_id} is {newsletter.status}; only a draft, scheduled or "
+            "paused newsletter can be edited."
+        )
+    if title is not None:
+        newsletter.title = _text(title, "--title")
+    if subject is not None:
+        newsletter.subject = _text(subject, "--subject")
+    if template is not None:
+        newsletter.template = check_template(template, templates_dir)
+    if list_names is not None:
+        newsletter.list_ids = _list_ids(session, list_names)
+    if preheader is not None:
+        newsletter.preheader = preheader.strip()
+    if from_name is not None:
+        newsletter.from_name = from_name.strip()
+    if from_address is not None:
+        newsletter.from_address = from_address.strip().lower()
+    if segment is not None:
+        newsletter.segment = normalise_segment(segment, taxonomy)
+    if event_changes:
+        rule = stored_rule(newsletter.event_rule)
+        for key, value in event_changes.items():
+            if not hasattr(rule, key):
+                raise CampaignError(f"Unknown event rule field {key!r}.")
+            setattr(rule, key, value)
+        newsletter.event_rule = rule.to_json(taxonomy)
+    if content:
+        merged = dict(newsletter.content)
+        for key, value in content.items():
+            if value in ("", None):
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        newsletter.content = merged
+    newsletter.updated_at = utcnow()
+    session.add(newsletter)
+    session.flush()
+    return newsletter
+
+
+def stored_rule(data: Mapping[str, Any]) -> EventRule:
+    """The :class:`EventRule` a newsletter stored."""
+    return EventRule(
+        date_from=date.fromisoformat(data["from"]) if data.get("from") else None,
+        date_to=date.fromisoformat(data["to"]) if data.get("to") else None,
+        regions=list(data.get("regions") or []),
+        themes=list(data.get("themes") or []),
+        types=list(data.get("types") or []),
+        limit=data.get("max"),
+        order=data.get("order") or "date",
+    )
+
+
+def list_names(session: Session, newsletter: Newsletter) -> list[str]:
+    if not newsletter.list_ids:
+        return []
+    rows = session.exec(
+        select(MailingList.id, MailingList.name).where(col(MailingList.id).in_(newsletter.list_ids))
+    ).all()
+    names = dict(rows)
+    return [names.get(list_id, f"(deleted list {list_id})") for list_id in newsletter.list_ids]
+
+
+def newsletter_json(session: Session, newsletter: Newsletter, settings: Any) -> dict[str, Any]:
+    """One newsletter as stable JSON keys (times in ISO 8601, UTC)."""
+    return {
+        "id": newsletter.id,
+        "title": newsletter.title,
+        "subject": newsletter.subject,
+        "preheader": newsletter.preheader,
+        "from_name": newsletter.from_name or settings.mail.from_name,
+        "from_address": newsletter.from_address or settings.mail.from_address,
+        "template": newsletter.template,
+        "lists": list_names(session, newsletter),
+        "segment": newsletter.segment,
+        "events": newsletter.event_rule,
+        "content": newsletter.content,
+        "status": newsletter.status,
+        "scheduled_at": newsletter.scheduled_at.isoformat() if newsletter.scheduled_at else None,
+        "created_by": newsletter.created_by,
+        "created_at": newsletter.created_at.isoformat(),
+        "updated_at": newsletter.updated_at.isoformat(),
+    }
+
+
+# --- the audience -------------------------------------------------------------------------------
+
+
+def _matches(value: Any, accepted: Sequence[str]) -> bool:
+    wanted = {fold(str(item)) for item in accepted}
+    values = value if isinstance(value, list) else [value]
+    return any(fold(str(item)) in wanted for item in values if item is not None)
+
+
+def iter_audience(
+    session: Session, newsletter: Newsletter, *, email: str | None = None
+) -> Iterator[Subscriber]:
+    """Who receives ``newsletter`` now, oldest subscriber first.
+
+    Active, not erased subscribers currently on one of its lists (leaving a list ends the
+    membership), narrowed by the segment: region and language are compared as stored,
+    organisation and attributes regardless of case and accents. ``email`` keeps only that person.
+    """
+    members = select(Membership.subscriber_id).where(
+        col(Membership.list_id).in_(newsletter.list_ids),
+        col(Membership.unsubscribed_at).is_(None),
+    )
+    statement = select(Subscriber).where(
+        col(Subscriber.id).in_(members),
+        Subscriber.status == SubscriberStatus.active,
+        col(Subscriber.erased_at).is_(None),
+        col(Subscriber.email).is_not(None),
+    )
+    segment = dict(newsletter.segment or {})
+    for key in ("region", "language"):
+        if segment.get(key):
+            statement = statement.where(col(getattr(Subscriber, key)).in_(segment.pop(key)))
+    if email is not None:
+        statement = statement.where(Subscriber.email == email.strip().lower())
+    statement = statement.order_by(col(Subscriber.id))
+    for subscriber in session.exec(statement):
+        if all(
+            _matches(
+                getattr(subscriber, key)
+                if key in SEGMENT_COLUMNS
+                else (subscriber.attributes or {}).get(key),
+                accepted,
+            )
+            for key, accepted in segment.items()
+            if accepted
+        ):
+            yield subscriber
+
+
+def count_audience(session: Session, newsletter: Newsletter) -> int:
+    return sum(1 for _ in iter_audience(session, newsletter))

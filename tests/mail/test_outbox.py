@@ -1,0 +1,63 @@
+"""The outbox transport: parseable UTF-8 multipart/alternative messages in a maildir."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import mailbox
+from pathlib import Path
+
+from campaign.config import Settings
+from campaign.mail import OutboxTransport, OutgoingMessage, open_transport
+
+
+def _message(to: str = "lea@example.org") -> OutgoingMessage:
+    return OutgoingMessage(
+        from_address="lemois@example.org",
+        from_name="Le Mois de l'ESS",
+        to=to,
+        subject="Évènements à Rennes — « novembre »",
+        text="Bonjour Léa,\nÀ bientôt.",
+        html="<p>Bonjour Léa,</p><p>À bientôt.</p>",
+        reply_to="contact@example.org",
+    )
+
+
+def test_messages_land_in_the_maildir_with_both_parts(tmp_path: Path) -> None:
+    transport = OutboxTransport(tmp_path / "outbox")
+    results = transport.send([_message(), _message("paul@example.org")])
+    transport.close()
+    assert all(result.ok for result in results)
+    box = mailbox.Maildir(tmp_path / "outbox", create=False)
+    assert len(box) == 2
+    for result in results:
+        parsed = email.message_from_bytes(
+            Path(result.where).read_bytes(), policy=email.policy.default
+        )
+        assert parsed["Message-ID"] == result.message_id
+        assert parsed["Subject"] == "Évènements à Rennes — « novembre »"
+        assert parsed["Reply-To"] == "contact@example.org"
+        assert parsed.get_content_type() == "multipart/alternative"
+        plain, html = parsed.iter_parts()
+        assert plain.get_content_type() == "text/plain"
+        assert plain.get_content_charset() == "utf-8"
+        assert "Bonjour Léa" in plain.get_content()
+        assert html.get_content_type() == "text/html"
+        assert "<p>Bonjour Léa,</p>" in html.get_content()
+
+
+def test_a_bad_address_fails_that_message_only(tmp_path: Path) -> None:
+    transport = OutboxTransport(tmp_path / "outbox")
+    bad, good = transport.send([_message("pas une adresse@"), _message()])
+    transport.close()
+    assert not bad.ok and "not a valid email address" in bad.error
+    assert good.ok
+
+
+def test_the_configured_outbox_is_used(tmp_path: Path) -> None:
+    settings = Settings()
+    settings.mail.outbox_dir = str(tmp_path / "ici")
+    transport = open_transport(settings)
+    transport.send([_message()])
+    transport.close()
+    assert len(mailbox.Maildir(tmp_path / "ici", create=False)) == 1

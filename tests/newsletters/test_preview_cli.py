@@ -1,0 +1,135 @@
+"""Preview and test sends: the chosen subscriber's version, checks first, the outbox message."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import mailbox
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+import campaign.newsletters.render as render_module
+from campaign.models import Event
+
+
+def _event(number: int, region: str, day: int) -> Event:
+    return Event(
+        source_id=f"ev-{number}",
+        title=f"Atelier {number} en {region}",
+        starts_at=datetime(2016, 11, day, 13, 30, tzinfo=UTC),
+        region=region,
+        theme="Se loger",
+        city="Ville",
+        url=f"https://lemois-ess.org/evenements/{number}",
+    )
+
+
+@pytest.fixture
+def newsletter(cli, session: Session) -> str:
+    """A newsletter with each reader's region's events, two readers, events in two regions."""
+    session.add_all(
+        [
+            _event(1, "Bretagne", 3),
+            _event(2, "Bretagne", 4),
+            _event(3, "Occitanie", 3),
+            _event(4, "Bretagne", 20),  # outside the window
+        ]
+    )
+    session.commit()
+    assert cli("lists", "create", "Newsletter nationale").exit_code == 0
+    for address, first, region in (
+        ("anne@example.org", "Anne", "Bretagne"),
+        ("oscar@example.org", "Oscar", "Occitanie"),
+    ):
+        added = cli(
+            "subscribers", "add", address, "--list", "Newsletter nationale",
+            "--first-name", first, "--region", region,
+        )  # fmt: skip
+        assert added.exit_code == 0, added.stderr
+    created = cli(
+        "newsletter", "create", "--title", "Le Mois près de chez vous",
+        "--subject", "Vos évènements de novembre", "--template", "mois-ess",
+        "--list", "Newsletter nationale", "--events-from", "2016-11-01",
+        "--events-to", "2016-11-10", "--events-region", "subscriber",
+    )  # fmt: skip
+    assert created.exit_code == 0, created.stderr
+    return created.stdout.strip()
+
+
+def test_preview_shows_the_chosen_subscriber_with_their_region_events(cli, newsletter) -> None:
+    result = cli("newsletter", "preview", newsletter, "--as", "oscar@example.org")
+    assert result.exit_code == 0, result.stderr
+    assert "Oscar" in result.stdout
+    assert "Atelier 3 en Occitanie" in result.stdout
+    assert "Bretagne" not in result.stdout
+    assert "http://127.0.0.1:8000/u/apercu" in result.stdout  # placeholder unsubscribe link
+
+    first = cli("newsletter", "preview", newsletter, "--text")
+    assert first.exit_code == 0, first.stderr
+    assert "Bonjour Anne," in first.stdout
+    assert "Atelier 1 en Bretagne" in first.stdout and "Atelier 2 en Bretagne" in first.stdout
+    assert "Atelier 4" not in first.stdout and "<html" not in first.stdout
+
+
+def test_preview_to_a_file(cli, newsletter, workdir: Path) -> None:
+    result = cli("newsletter", "preview", newsletter, "--out", "apercu.html")
+    assert result.exit_code == 0, result.stderr
+    html = (workdir / "apercu.html").read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert "Anne" in html
+
+
+def test_preview_of_someone_outside_the_audience_is_refused(cli, newsletter) -> None:
+    result = cli("newsletter", "preview", newsletter, "--as", "nobody@example.org")
+    assert result.exit_code == 1
+    assert "not in the audience" in result.stderr
+
+
+def test_check_errors_stop_the_preview(
+    cli, newsletter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(render_module.TEMPLATES_DIR / "newsletters", templates / "newsletters")
+    footer = templates / "newsletters" / "_partials" / "footer.mjml.j2"
+    footer.write_text(
+        footer.read_text(encoding="utf-8").replace("[[ recipient.unsubscribe_url ]]", "#"),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(render_module, "TEMPLATES_DIR", templates)
+    result = cli("newsletter", "preview", newsletter)
+    assert result.exit_code == 1
+    assert "cannot be sent as it is" in result.stderr
+    assert "no unsubscribe link" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_test_send_writes_a_multipart_message_to_the_outbox(
+    cli, newsletter, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAMPAIGN_MAIL_OUTBOX_DIR", str(workdir / "boite"))
+    result = cli("newsletter", "test", newsletter, "--to", "equipe@example.org")
+    assert result.exit_code == 0, result.stderr
+    box = mailbox.Maildir(workdir / "boite", create=False)
+    (key,) = box.keys()
+    with box.get_file(key) as handle:
+        message = email.message_from_binary_file(handle, policy=email.policy.default)
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["Subject"] == "[TEST] Vos évènements de novembre"
+    assert message["To"] == "equipe@example.org"
+    assert message["From"].addresses[0].addr_spec == "lemois@example.org"
+    assert message["From"].addresses[0].display_name == "Le Mois de l'ESS"
+    assert message["Message-ID"] and message["Date"]
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Bonjour Anne," in text and "Atelier 1 en Bretagne" in text
+    assert "Atelier 1 en Bretagne" in html
+
+
+def test_test_send_needs_an_address(cli, newsletter) -> None:
+    result = cli("newsletter", "test", newsletter)
+    assert result.exit_code != 0
+    assert "--to" in result.stderr
