@@ -1,0 +1,309 @@
+"""The ``campaign`` command, run through its real entry point against the test database."""
+
+from __future__ import annotations
+
+import csv
+import json
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from campaign.cli import app
+from campaign.config import example_toml
+
+
+def command_paths(command: object, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Every command and group of the tree, as the words typed after ``campaign``."""
+    yield path
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        if not getattr(sub, "hidden", False):
+            yield from command_paths(sub, (*path, name))
+
+
+COMMAND_PATHS = list(command_paths(typer.main.get_command(app)))
+
+
+def assert_clean_error(result, *expected: str) -> None:
+    """A user error: non-zero exit, one line starting with 'Error:', no traceback anywhere."""
+    assert result.exit_code != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error:"), result.stderr
+    for text in expected:
+        assert text in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_the_command_tree_has_the_documented_groups() -> None:
+    top = {path[0] for path in COMMAND_PATHS if path}
+    assert {"init", "config", "subscribers", "lists", "events"} <= top
+    assert ("subscribers", "erase") in COMMAND_PATHS
+    assert ("lists", "create") in COMMAND_PATHS
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS, ids=lambda path: " ".join(path) or "campaign")
+def test_every_command_and_subcommand_has_help(cli, path: tuple[str, ...]) -> None:
+    result = cli(*path, "--help")
+    assert result.exit_code == 0, result.stderr
+    assert "Usage:" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_version_is_printed(cli) -> None:
+    result = cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("campaign ")
+
+
+# --- init and config ---------------------------------------------------------------------------
+
+
+def test_init_creates_config_toml_from_the_example_and_the_database(cli, workdir: Path) -> None:
+    result = cli("init")
+    assert result.exit_code == 0, result.stderr
+    assert (workdir / "config.toml").read_text(encoding="utf-8") == example_toml()
+    assert "created config.toml" in result.stdout
+    assert "up to date" in result.stdout
+    assert not (workdir / "campaign.secret").exists()  # CAMPAIGN_SECRET_KEY is set
+
+
+def test_init_run_again_keeps_the_existing_config_toml(cli, workdir: Path) -> None:
+    assert cli("init").exit_code == 0
+    edited = example_toml().replace('language = "fr"', 'language = "br"')
+    (workdir / "config.toml").write_text(edited, encoding="utf-8")
+    assert cli("subscribers", "add", "jean@x.org").exit_code == 0
+    result = cli("init")
+    assert result.exit_code == 0, result.stderr
+    assert "kept as it is" in result.stdout
+    assert (workdir / "config.toml").read_text(encoding="utf-8") == edited
+    assert json.loads(cli("subscribers", "list", "--json").stdout)[0]["email"] == "jean@x.org"
+
+
+def test_init_without_a_secret_key_generates_a_private_key_file_and_warns(
+    cli, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CAMPAIGN_SECRET_KEY")
+    result = cli("init")
+    assert result.exit_code == 0, result.stderr
+    key_file = workdir / "campaign.secret"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert "CAMPAIGN_SECRET_KEY" in result.stderr
+    key = key_file.read_text(encoding="utf-8")
+    assert cli("init").exit_code == 0
+    assert key_file.read_text(encoding="utf-8") == key
+
+
+def test_config_example_prints_the_documented_example(cli) -> None:
+    result = cli("config", "example")
+    assert result.exit_code == 0
+    assert result.stdout == example_toml()
+
+
+def test_config_show_gives_the_settings_in_force_and_where_they_come_from(
+    cli, workdir: Path, database_url: str
+) -> None:
+    (workdir / "config.toml").write_text("[mail.smtp]\nport = 2525\n", encoding="utf-8")
+    result = cli("config", "show", "--json")
+    assert result.exit_code == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["source"] == "config.toml"
+    assert shown["settings"]["mail"]["smtp"]["port"] == 2525
+    assert shown["settings"]["database"]["url"] == database_url  # from CAMPAIGN_DATABASE_URL
+
+
+# --- subscribers -------------------------------------------------------------------------------
+
+
+def test_subscribers_add_then_list_and_show_as_json(cli) -> None:
+    result = cli(
+        "subscribers",
+        "add",
+        "Jean@X.org",
+        "--list",
+        "Newsletter nationale",
+        "--first-name",
+        "Jean",
+        "--organisation",
+        "Scop du Lac",
+        "--json",
+    )
+    assert result.exit_code == 0, result.stderr
+    added = json.loads(result.stdout)
+    assert added["outcome"] == "added"
+    assert added["subscriber"]["email"] == "jean@x.org"
+    assert added["subscriber"]["lists"] == ["Newsletter nationale"]
+
+    again = json.loads(cli("subscribers", "add", "jean@x.org", "--json").stdout)
+    assert again["outcome"] == "unchanged"
+
+    listed = json.loads(cli("subscribers", "list", "--json").stdout)
+    assert [row["email"] for row in listed] == ["jean@x.org"]
+    assert listed[0]["first_name"] == "Jean"
+    assert listed[0]["status"] == "active"
+
+    shown = json.loads(cli("subscribers", "show", "JEAN@x.org", "--json").stdout)
+    assert shown["organisation"] == "Scop du Lac"
+    assert [line["action"] for line in shown["consent_log"]] == ["subscribed", "subscribed"]
+
+
+def test_subscribers_list_filters_by_status_and_list(cli) -> None:
+    cli("subscribers", "add", "a@x.org", "--list", "Presse")
+    cli("subscribers", "add", "b@x.org", "--list", "Presse")
+    cli("subscribers", "add", "c@x.org")
+    cli("subscribers", "unsubscribe", "b@x.org")
+
+    def emails(*options: str) -> list[str]:
+        result = cli("subscribers", "list", "--json", *options)
+        assert result.exit_code == 0, result.stderr
+        return [row["email"] for row in json.loads(result.stdout)]
+
+    assert emails("--list", "Presse") == ["a@x.org", "b@x.org"]
+    assert emails("--status", "unsubscribed") == ["b@x.org"]
+    assert emails("--status", "active", "--list", "Presse") == ["a@x.org"]
+    assert emails("--limit", "2") == ["a@x.org", "b@x.org"]
+
+
+def test_subscribers_list_as_a_table_shows_the_people(cli) -> None:
+    cli("subscribers", "add", "jean@x.org", "--first-name", "Jean", "--last-name", "Dupont")
+    result = cli("subscribers", "list")
+    assert result.exit_code == 0, result.stderr
+    assert "jean@x.org" in result.stdout
+    assert "Jean Dupont" in result.stdout
+
+
+def test_subscribers_unsubscribe_from_one_list_then_from_everything(cli) -> None:
+    cli("subscribers", "add", "jean@x.org", "--list", "Presse", "--list", "Newsletter nationale")
+    result = cli("subscribers", "unsubscribe", "jean@x.org", "--list", "Presse")
+    assert result.exit_code == 0, result.stderr
+    assert "unsubscribed from the list 'Presse'" in result.stdout
+    shown = json.loads(cli("subscribers", "show", "jean@x.org", "--json").stdout)
+    assert (shown["status"], shown["lists"]) == ("active", ["Newsletter nationale"])
+
+    assert cli("subscribers", "unsubscribe", "jean@x.org").exit_code == 0
+    shown = json.loads(cli("subscribers", "show", "jean@x.org", "--json").stdout)
+    assert shown["status"] == "unsubscribed"
+    result = cli("subscribers", "unsubscribe", "jean@x.org")
+    assert result.exit_code == 0
+    assert "already unsubscribed" in result.stdout
+
+
+def test_subscribers_export_writes_a_semicolon_csv_with_a_bom(cli, workdir: Path) -> None:
+    cli("subscribers", "add", "anne@x.org", "--last-name", "Ésope", "--list", "Presse")
+    cli("subscribers", "add", "bruno@x.org")
+    result = cli("subscribers", "export", "out.csv", "--list", "Presse")
+    assert result.exit_code == 0, result.stderr
+    assert "1 subscribers written" in result.stdout
+    with (workdir / "out.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    assert [(row["email"], row["last_name"]) for row in rows] == [("anne@x.org", "Ésope")]
+
+
+def test_subscribers_erase_with_yes_removes_the_person_and_keeps_the_count(cli) -> None:
+    cli("subscribers", "add", "jean@x.org", "--list", "Presse", "--first-name", "Jean")
+    cli("subscribers", "add", "anne@x.org", "--list", "Presse")
+    result = cli("subscribers", "erase", "jean@x.org", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "personal data erased" in result.stdout
+    listed = json.loads(cli("subscribers", "list", "--json").stdout)
+    assert [row["email"] for row in listed] == ["anne@x.org"]
+    (presse,) = json.loads(cli("lists", "--json").stdout)
+    assert presse["total"] == 1
+    assert_clean_error(cli("subscribers", "show", "jean@x.org"), "No subscriber")
+
+
+def test_subscribers_erase_asks_first_and_a_no_erases_nothing(cli) -> None:
+    cli("subscribers", "add", "jean@x.org", "--first-name", "Jean")
+    result = cli("subscribers", "erase", "jean@x.org", input="n\n")
+    assert result.exit_code != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    shown = json.loads(cli("subscribers", "show", "jean@x.org", "--json").stdout)
+    assert shown["first_name"] == "Jean"
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+def test_lists_create_then_lists_shows_the_counts(cli) -> None:
+    result = cli("lists", "create", "Organisateurs", "--description", "Structures")
+    assert result.exit_code == 0, result.stderr
+    assert "Organisateurs" in result.stdout
+    cli("subscribers", "add", "a@x.org", "--list", "Organisateurs")
+    cli("subscribers", "add", "b@x.org", "--list", "Organisateurs")
+    cli("subscribers", "unsubscribe", "b@x.org")
+
+    rows = json.loads(cli("lists", "--json").stdout)
+    assert [row["name"] for row in rows] == ["Organisateurs"]
+    assert (rows[0]["active"], rows[0]["unsubscribed"], rows[0]["total"]) == (1, 1, 2)
+    assert rows[0]["description"] == "Structures"
+
+    table = cli("lists")
+    assert table.exit_code == 0, table.stderr
+    assert "Organisateurs" in table.stdout
+    assert "unsubscribed" in table.stdout
+
+
+def test_lists_without_any_list_says_how_to_create_one(cli) -> None:
+    result = cli("lists")
+    assert result.exit_code == 0, result.stderr
+    assert "campaign lists create" in result.stdout
+    assert json.loads(cli("lists", "--json").stdout) == []
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+def test_a_duplicate_list_is_a_one_line_error(cli) -> None:
+    assert cli("lists", "create", "Presse").exit_code == 0
+    assert_clean_error(cli("lists", "create", "Presse"), "already exists")
+
+
+def test_an_unknown_list_is_a_one_line_error(cli) -> None:
+    assert_clean_error(cli("subscribers", "list", "--list", "Inconnue"), "No list named")
+    cli("subscribers", "add", "jean@x.org")
+    assert_clean_error(
+        cli("subscribers", "unsubscribe", "jean@x.org", "--list", "Inconnue"), "Inconnue"
+    )
+
+
+def test_an_unknown_subscriber_is_a_one_line_error(cli) -> None:
+    for command in ("show", "unsubscribe"):
+        assert_clean_error(cli("subscribers", command, "nobody@x.org"), "nobody@x.org")
+    assert_clean_error(cli("subscribers", "erase", "nobody@x.org", "--yes"), "No subscriber")
+
+
+def test_a_bad_email_is_a_one_line_error(cli) -> None:
+    assert_clean_error(cli("subscribers", "add", "not-an-address"), "not-an-address")
+    assert json.loads(cli("subscribers", "list", "--json").stdout) == []
+
+
+def test_a_bad_config_file_is_an_error_naming_the_key_without_a_traceback(
+    cli, workdir: Path
+) -> None:
+    (workdir / "config.toml").write_text('[mail.smtp]\nport = "abc"\n', encoding="utf-8")
+    result = cli("subscribers", "list")
+    assert result.exit_code != 0
+    assert result.stderr.startswith("Error:")
+    assert "mail.smtp.port" in result.stderr
+    assert "config.toml" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_missing_config_option_file_is_a_one_line_error(cli) -> None:
+    assert_clean_error(cli("--config", "nowhere.toml", "lists"), "nowhere.toml")
+
+
+def test_a_secret_in_the_config_file_is_a_one_line_error(cli, workdir: Path) -> None:
+    (workdir / "config.toml").write_text('[mail.smtp]\npassword = "x"\n', encoding="utf-8")
+    assert_clean_error(cli("lists"), "password_env")
+
+
+def test_an_unreachable_database_is_a_one_line_error(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", "postgresql://campaign:hunter2@127.0.0.1:1/x")
+    result = cli("lists")
+    assert result.exit_code != 0
+    assert result.stderr.startswith("Error: Cannot open the database")
+    assert "hunter2" not in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
