@@ -113,22 +113,30 @@ def demo(
     settings = common.settings()
     result = run_demo(common.engine(), settings, folder, common.actor())
     for report, noun in zip(result.reports, ("subscribers", "subscribers", "events"), strict=True):
-        print_import_report(report, noun)
+        print_import_report(report, noun, max_shown=5)
     console.rule("Lists")
     print_lists()
-    console.rule("Events of the first days of the Mois")
+    console.rule("The first events of the Mois")
     list_events(
         date_from=None,
         date_to=None,
         region=[],
         theme=[],
         event_type=[],
-        limit=10,
+        limit=8,
         json_output=False,
+    )
+    console.rule("A newsletter")
+    console.print(
+        f"Newsletter {result.newsletter_id} (draft) features each reader's regional events of "
+        f"the first week. What {result.preview_for} would receive: "
+        f"[bold]{result.preview_file.resolve()}[/] (open it in a browser)."
     )
     console.print(
         f"\nNext: [bold]campaign subscribers list --list {DEMO_LIST!r}[/], "
-        "[bold]campaign events list --region Bretagne[/], [bold]campaign --help[/]."
+        "[bold]campaign events list --region Bretagne[/], "
+        f"[bold]campaign newsletter preview {result.newsletter_id} --text[/], "
+        "[bold]campaign --help[/]."
     )
 
 

@@ -33,7 +33,9 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def print_import_report(report: ImportReport, noun: str) -> None:
+def print_import_report(
+    report: ImportReport, noun: str, max_shown: int = MAX_SKIPPED_SHOWN
+) -> None:
     prefix = "Dry run, nothing saved — " if report.dry_run else ""
     console.print(
         f"{prefix}{report.file}: {report.rows} rows read — "
@@ -45,9 +47,9 @@ def print_import_report(report: ImportReport, noun: str) -> None:
     if not report.skipped:
         return
     table = Table("Row", "Value", "Why it was skipped", title="Skipped rows")
-    for skipped in report.skipped[:MAX_SKIPPED_SHOWN]:
+    for skipped in report.skipped[:max_shown]:
         table.add_row(str(skipped.row), skipped.value, skipped.reason)
     console.print(table)
-    hidden = len(report.skipped) - MAX_SKIPPED_SHOWN
+    hidden = len(report.skipped) - max_shown
     if hidden > 0:
         console.print(f"… and {hidden} more skipped rows (use --json to see them all).")
