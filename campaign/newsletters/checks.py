@@ -68,16 +68,6 @@ def check_newsletter(
     except RenderError as exc:
         return [Issue("error", str(exc))]
     issues = check_compiled(compiled)
-    problem = locate_mjml_problem(compiled.mjml)
-    if problem is not None:  # MRML accepted it, but not as written: the layout may be wrong
-        what, line, column, near = problem
-        issues.append(
-            Issue(
-                "error",
-                f"{template_name}/{HTML_TEMPLATE}: invalid MJML at line {line}, column {column} "
-                f"of the rendered MJML: {what}. Near: {near!r}",
-            )
-        )
     if _expects_events(template_name, settings, templates_dir) and not context.get("events"):
         issues.append(
             Issue(
@@ -90,7 +80,7 @@ def check_newsletter(
 
 
 def check_compiled(compiled: CompiledNewsletter) -> list[Issue]:
-    """Checks on a rendered newsletter: size, unsubscribe link, images, link schemes."""
+    """Checks on a rendered newsletter: MJML as written, size, unsubscribe link, images, links."""
     name = compiled.template_name
     try:
         sample = compiled.personalise(_SAMPLE)
@@ -98,6 +88,16 @@ def check_compiled(compiled: CompiledNewsletter) -> list[Issue]:
         return [Issue("error", str(exc))]
 
     issues: list[Issue] = []
+    problem = locate_mjml_problem(compiled.mjml)
+    if problem is not None:  # MRML accepted it, but not as written: the layout may be wrong
+        what, line, column, near = problem
+        issues.append(
+            Issue(
+                "error",
+                f"{name}/{HTML_TEMPLATE}: invalid MJML at line {line}, column {column} "
+                f"of the rendered MJML: {what}. Near: {near!r}",
+            )
+        )
     size = len(sample.html.encode("utf-8"))
     if size > MAX_HTML_BYTES:
         issues.append(

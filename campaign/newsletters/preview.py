@@ -29,7 +29,6 @@ from campaign.newsletters.render import (
     CompiledNewsletter,
     Recipient,
     RenderedMessage,
-    locate_mjml_problem,
     render_group,
     sender_context,
 )
@@ -115,16 +114,6 @@ def compile_group(
     context = newsletter_context(newsletter, settings, events, group_region)
     compiled = render_group(newsletter.template, context, settings, templates_dir=templates_dir)
     issues = check_compiled(compiled)
-    problem = locate_mjml_problem(compiled.mjml)
-    if problem is not None:  # MRML accepted it, but not as written: the layout may be wrong
-        what, line, column, near = problem
-        issues.append(
-            Issue(
-                "error",
-                f"{newsletter.template}: invalid MJML at line {line}, column {column}: "
-                f"{what}. Near: {near!r}",
-            )
-        )
     if not events and _lists_events(newsletter):
         issues.append(
             Issue(
