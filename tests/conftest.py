@@ -102,3 +102,82 @@ def cli(workdir: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, capsy
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+# --- a real SMTP server (aiosmtpd) for the sending tests ---------------------------------------
+
+
+class RecordingRelay:
+    """aiosmtpd handler: records delivered messages; bounces, defers or hangs up on request."""
+
+    def __init__(self) -> None:
+        self.delivered: list[tuple[str, list[str], bytes]] = []
+        self.rcpt_calls: dict[str, int] = {}
+        self.bounce: set[str] = set()  # 550 5.1.1 every time
+        self.defer_once: set[str] = set()  # 451 4.7.1 the first time only
+        self.hang_up_on_data: set[int] = set()  # DATA numbers (1-based) answered 421
+        self.data_calls = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        self.rcpt_calls[address] = self.rcpt_calls.get(address, 0) + 1
+        if address in self.bounce:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if address in self.defer_once and self.rcpt_calls[address] == 1:
+            return "451 4.7.1 Greylisted, please try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.data_calls += 1
+        if self.data_calls in self.hang_up_on_data:
+            return "421 4.3.2 Service shutting down"
+        self.delivered.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 2.0.0 Ok: queued"
+
+    def copies(self) -> dict[str, int]:
+        result: dict[str, int] = {}
+        for _sender, recipients, _content in self.delivered:
+            for address in recipients:
+                result[address] = result.get(address, 0) + 1
+        return result
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A running aiosmtpd server on 127.0.0.1: ``(relay, port)``; ``relay.credentials`` set to
+    ``(login, password)`` makes it require that login."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    relay = RecordingRelay()
+    relay.credentials = None  # type: ignore[attr-defined]
+
+    def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
+        expected = relay.credentials  # type: ignore[attr-defined]
+        ok = expected is not None and (auth_data.login, auth_data.password) == (
+            expected[0].encode(),
+            expected[1].encode(),
+        )
+        return AuthResult(success=ok, handled=False)
+
+    controller = Controller(
+        relay,
+        hostname="127.0.0.1",
+        port=_free_port(),
+        authenticator=authenticator,
+        auth_require_tls=False,
+        auth_exclude_mechanism=["LOGIN"],
+    )
+    controller.start()
+    try:
+        yield relay, controller.port
+    finally:
+        controller.stop()

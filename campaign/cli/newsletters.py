@@ -1,4 +1,4 @@
-"""``campaign newsletter …``: create, list, show, edit, preview, test."""
+"""``campaign newsletter …``: write, preview, test, then send, pause, resume or cancel."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from campaign.cli.common import JsonOption, console, err_console
 from campaign.errors import CampaignError
 from campaign.mail import open_transport
 from campaign.models import NewsletterStatus
-from campaign.newsletters import records
+from campaign.newsletters import queue, records
 from campaign.newsletters.preview import addressed_to, preview
 from campaign.taxonomy import Taxonomy
 
@@ -295,16 +295,125 @@ def test_(
     if json_output:
         common.print_json([vars(item) for item in results])
     else:
-        if settings.mail.transport != "outbox":
-            err_console.print(
-                "[yellow]Note:[/] SMTP sending is not available yet; the test went to the "
-                f"outbox {settings.mail.outbox_dir}.",
-                highlight=False,
-            )
         for item in results:
-            if item.ok:
+            if item.ok and item.where:
                 console.print(f"{item.to}: written to {item.where}", highlight=False)
+            elif item.ok:
+                console.print(f"{item.to}: sent ({item.message_id})", highlight=False)
             else:
                 err_console.print(f"{item.to}: [red]failed[/] — {item.error}", highlight=False)
     if not all(item.ok for item in results):
         raise typer.Exit(1)
+
+
+def _summary_json(summary: queue.SendSummary, added: int = 0) -> dict[str, Any]:
+    return {
+        "newsletter": summary.newsletter_id,
+        "queued": added,
+        "sent": summary.sent,
+        "deferred": summary.deferred,
+        "bounced": summary.bounced,
+        "failed": summary.failed,
+        "remaining": summary.remaining,
+        "status": summary.status,
+        "stopped": summary.stopped,
+    }
+
+
+def _run_queue(newsletter_id: int, json_output: bool, added: int = 0) -> None:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    settings = common.settings()
+    transport = open_transport(settings)
+    bar = Progress(
+        TextColumn("Sending"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=json_output,
+    )
+    task = bar.add_task("send", total=None, rate="")
+
+    def progress(done: int, total: int) -> None:
+        speed = bar.tasks[0].speed
+        bar.update(task, completed=done, total=total, rate=f"{speed:.1f} msg/s" if speed else "")
+
+    try:
+        with bar:
+            summary = queue.send_newsletter(
+                common.engine(), newsletter_id, settings, transport, progress
+            )
+    finally:
+        transport.close()
+    if json_output:
+        common.print_json(_summary_json(summary, added))
+        return
+    console.print(
+        f"Newsletter {newsletter_id}: {summary.sent} sent, {summary.deferred} deferred, "
+        f"{summary.bounced} bounced, {summary.failed} failed; {summary.remaining} left to send; "
+        f"status {summary.status}.",
+        highlight=False,
+    )
+    if summary.remaining and summary.status == NewsletterStatus.sending:
+        console.print(
+            f"Deferred messages are tried again by `campaign newsletter send {newsletter_id}`.",
+            highlight=False,
+        )
+
+
+@app.command()
+def send(
+    newsletter_id: int = typer.Argument(..., help="Newsletter number."),
+    json_output: bool = JsonOption,
+) -> None:
+    """Send a newsletter to its audience (run it again to resume or retry deferred messages)."""
+    with common.session() as session:
+        newsletter = records.get_newsletter(session, newsletter_id)
+        added = queue.snapshot(session, newsletter)
+        already_sent = newsletter.status == NewsletterStatus.sent
+    if already_sent:
+        if json_output:
+            common.print_json(_summary_json(queue.SendSummary(newsletter_id, status="sent")))
+        else:
+            console.print(f"Newsletter {newsletter_id} was already sent; nothing to do.")
+        return
+    if added and not json_output:
+        err_console.print(f"{added} recipients queued.", highlight=False)
+    _run_queue(newsletter_id, json_output, added)
+
+
+@app.command()
+def pause(newsletter_id: int = typer.Argument(..., help="Newsletter number.")) -> None:
+    """Stop a newsletter being sent after the current batch."""
+    with common.session() as session:
+        queue.pause(session, newsletter_id)
+    console.print(f"Newsletter {newsletter_id} paused; `resume` carries on.")
+
+
+@app.command()
+def resume(
+    newsletter_id: int = typer.Argument(..., help="Newsletter number."),
+    json_output: bool = JsonOption,
+) -> None:
+    """Carry on sending a paused newsletter."""
+    with common.session() as session:
+        queue.resume(session, newsletter_id)
+    _run_queue(newsletter_id, json_output)
+
+
+@app.command()
+def cancel(newsletter_id: int = typer.Argument(..., help="Newsletter number.")) -> None:
+    """Send nothing more of this newsletter (messages already sent stay sent)."""
+    with common.session() as session:
+        queue.cancel(session, newsletter_id)
+    console.print(f"Newsletter {newsletter_id} cancelled.")

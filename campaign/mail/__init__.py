@@ -2,8 +2,8 @@
 
 A transport has two methods, ``send(messages) -> results`` and ``close()``. The outbox transport
 (:mod:`campaign.mail.outbox`) writes each message to a local maildir instead of sending it; it is
-the default, so nothing leaves the machine until SMTP is configured. The SMTP transport arrives
-with the sending stage; until then :func:`open_transport` returns the outbox for both settings.
+the default, so nothing leaves the machine until SMTP is configured. The SMTP transport
+(:mod:`campaign.mail.smtp`) is used when ``[mail] transport = "smtp"``.
 """
 
 from __future__ import annotations
@@ -15,19 +15,25 @@ from campaign.mail.outbox import (
     OutgoingMessage,
     SendResult,
     Transport,
+    TransportError,
     build_message,
 )
+from campaign.mail.smtp import SmtpTransport
 
 __all__ = [
     "OutboxTransport",
     "OutgoingMessage",
     "SendResult",
+    "SmtpTransport",
     "Transport",
+    "TransportError",
     "build_message",
     "open_transport",
 ]
 
 
 def open_transport(settings: Any) -> Transport:
-    """The transport of ``[mail] transport``; the outbox until SMTP sending lands."""
+    """The transport of ``[mail] transport``: the outbox folder or the SMTP relay."""
+    if settings.mail.transport == "smtp":
+        return SmtpTransport(settings.mail.smtp)
     return OutboxTransport(settings.mail.outbox_dir)

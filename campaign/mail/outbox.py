@@ -33,6 +33,8 @@ class OutgoingMessage:
     from_name: str = ""
     reply_to: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
+    # Empty: a random one. The sending queue derives it from the delivery row.
+    message_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,25 @@ class SendResult:
     message_id: str = ""
     error: str = ""
     where: str = ""  # the outbox file, for the outbox transport
+    # sent | deferred (4xx, try again later) | bounced (5xx) | failed; empty: from ``ok``.
+    status: str = ""
+    code: int = 0  # the SMTP reply code, when there was one
+
+    @property
+    def outcome(self) -> str:
+        return self.status or ("sent" if self.ok else "failed")
+
+
+class TransportError(CampaignError):
+    """The transport cannot go on (login refused, server unreachable, sender refused).
+
+    ``results`` holds what became of the messages handled before it stopped; the others were not
+    sent and can be tried again.
+    """
+
+    def __init__(self, message: str, results: list[SendResult] | None = None) -> None:
+        super().__init__(message)
+        self.results = list(results or [])
 
 
 class Transport(Protocol):
@@ -69,7 +90,7 @@ def build_message(message: OutgoingMessage) -> EmailMessage:
         email["Reply-To"] = _address(message.reply_to)
     email["Subject"] = message.subject
     email["Date"] = format_datetime(utcnow())
-    email["Message-ID"] = make_msgid(domain=sender.domain or None)
+    email["Message-ID"] = message.message_id or make_msgid(domain=sender.domain or None)
     email["MIME-Version"] = "1.0"
     for name, value in message.headers.items():
         email[name] = value

@@ -1,0 +1,59 @@
+"""The delivery queue: one row per recipient of a newsletter, written before anything is sent.
+
+Sending is a walk over these rows rather than over the audience, so a crash, a pause or a refused
+SMTP login leaves a record of who has been mailed and who has not: the next run picks up the
+``pending`` and ``deferred`` rows and nobody is mailed twice (except, at worst, the messages that
+were in flight at the moment of a crash). The Message-ID of each message derives from the row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from campaign.models.base import UTCDateTime, utcnow
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"  # not tried yet
+    sending = "sending"  # claimed by a send run, not acknowledged yet
+    sent = "sent"  # accepted by the relay (2xx)
+    deferred = "deferred"  # temporary refusal (4xx): tried again by the next run
+    failed = "failed"  # could not be built or sent at all (bad address, too many attempts)
+    bounced = "bounced"  # permanent refusal (5xx)
+
+
+# Statuses a send run takes rows from.
+TO_SEND = (DeliveryStatus.pending, DeliveryStatus.deferred)
+
+
+class Delivery(SQLModel, table=True):
+    """One newsletter to one subscriber; ``email`` is copied so the row outlives an erasure."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("newsletter_id", "subscriber_id"),
+        Index("ix_delivery_newsletter_status", "newsletter_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    newsletter_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("newsletter.id", ondelete="CASCADE"), nullable=False)
+    )
+    subscriber_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("subscriber.id", ondelete="SET NULL")),
+    )
+    email: str = Field(sa_column=Column(String(320), nullable=False))
+    status: str = Field(default=DeliveryStatus.pending, max_length=20)
+    attempts: int = Field(default=0)
+    last_reply: str = Field(default="", description="The server's last reply, or the error.")
+    group_key: str = Field(
+        default="", max_length=100, description="Audience group (region) it is rendered for."
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,135 @@
+"""The SMTP transport against a real SMTP server: per-recipient replies, reconnection, login."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+
+import pytest
+
+from campaign.config import Settings
+from campaign.mail import OutgoingMessage, SmtpTransport, TransportError, open_transport
+
+
+def _settings(port: int, **smtp: object) -> Settings:
+    settings = Settings()
+    settings.mail.transport = "smtp"
+    settings.mail.smtp.host = "127.0.0.1"
+    settings.mail.smtp.port = port
+    settings.mail.smtp.security = "none"
+    for key, value in smtp.items():
+        setattr(settings.mail.smtp, key, value)
+    return settings
+
+
+def _message(to: str, number: int = 1) -> OutgoingMessage:
+    return OutgoingMessage(
+        from_address="lemois@example.org",
+        from_name="Le Mois de l'ESS",
+        to=to,
+        subject="Évènements de novembre",
+        text="Bonjour,\n.\nÀ bientôt.",
+        html="<p>Bonjour</p>",
+        headers={"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        message_id=f"<d{number}.n1@example.org>",
+    )
+
+
+def test_each_recipient_gets_its_own_result_on_one_connection(smtp_server) -> None:
+    relay, port = smtp_server
+    relay.bounce.add("nobody@example.org")
+    relay.defer_once.add("grey@example.org")
+    transport = open_transport(_settings(port))
+    assert isinstance(transport, SmtpTransport)
+    messages = [
+        _message("anne@example.org", 1),
+        _message("nobody@example.org", 2),
+        _message("grey@example.org", 3),
+        _message("oscar@example.org", 4),
+    ]
+    try:
+        ok, bounced, deferred, ok2 = transport.send(messages)
+    finally:
+        transport.close()
+    assert (ok.outcome, ok.ok, ok.message_id) == ("sent", True, "<d1.n1@example.org>")
+    assert bounced.outcome == "bounced" and bounced.code == 550
+    assert "5.1.1" in bounced.error and "User unknown" in bounced.error
+    assert deferred.outcome == "deferred" and deferred.code == 451 and "4.7.1" in deferred.error
+    assert ok2.outcome == "sent"
+    assert transport.connections_opened == 1
+    assert relay.copies() == {"anne@example.org": 1, "oscar@example.org": 1}
+    parsed = email.message_from_bytes(relay.delivered[0][2], policy=email.policy.default)
+    assert parsed["Message-ID"] == "<d1.n1@example.org>"
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    body = parsed.get_body(("plain",)).get_content()
+    assert "\n.\r\n" in body or "\n.\n" in body  # dot-stuffing round trip
+
+
+def test_a_dropped_connection_resends_only_the_unacknowledged_message(smtp_server) -> None:
+    relay, port = smtp_server
+    relay.hang_up_on_data.add(2)  # the second message's DATA is answered 421
+    transport = open_transport(_settings(port))
+    try:
+        results = transport.send([_message(f"p{n}@example.org", n) for n in range(1, 4)])
+    finally:
+        transport.close()
+    assert [result.outcome for result in results] == ["sent", "sent", "sent"]
+    assert relay.copies() == {f"p{n}@example.org": 1 for n in range(1, 4)}
+    assert transport.connections_opened == 2  # type: ignore[attr-defined]
+
+
+def test_messages_per_connection_opens_a_new_connection(smtp_server) -> None:
+    _relay, port = smtp_server
+    transport = open_transport(_settings(port, messages_per_connection=2))
+    try:
+        transport.send([_message(f"p{n}@example.org", n) for n in range(1, 6)])
+    finally:
+        transport.close()
+    assert transport.connections_opened == 3  # type: ignore[attr-defined]
+
+
+def test_login_uses_the_password_from_the_environment(
+    smtp_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relay, port = smtp_server
+    relay.credentials = ("lemois", "s3cret")
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "s3cret")
+    transport = open_transport(
+        _settings(port, username="lemois", password_env="TEST_SMTP_PASSWORD", timeout=5)
+    )
+    try:
+        (result,) = transport.send([_message("anne@example.org")])
+    finally:
+        transport.close()
+    assert result.ok
+
+
+def test_a_refused_login_stops_with_a_clear_message_without_the_password(
+    smtp_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relay, port = smtp_server
+    relay.credentials = ("lemois", "s3cret")
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "wrong-password")
+    transport = open_transport(
+        _settings(port, username="lemois", password_env="TEST_SMTP_PASSWORD", timeout=5)
+    )
+    with pytest.raises(TransportError) as caught:
+        transport.send([_message("anne@example.org")])
+    transport.close()
+    assert "refused the login of 'lemois'" in str(caught.value)
+    assert "wrong-password" not in str(caught.value)
+    assert relay.delivered == []
+
+
+def test_a_missing_password_is_a_clear_message(smtp_server, monkeypatch) -> None:
+    _relay, port = smtp_server
+    monkeypatch.delenv("NO_SUCH_PASSWORD_VAR", raising=False)
+    transport = open_transport(_settings(port, username="x", password_env="NO_SUCH_PASSWORD_VAR"))
+    with pytest.raises(TransportError, match="set the environment variable NO_SUCH_PASSWORD_VAR"):
+        transport.send([_message("anne@example.org")])
+
+
+def test_an_unreachable_server_is_a_clear_message() -> None:
+    transport = open_transport(_settings(1, timeout=2))
+    with pytest.raises(TransportError, match=r"Cannot connect to the SMTP server 127\.0\.0\.1:1\b"):
+        transport.send([_message("anne@example.org")])

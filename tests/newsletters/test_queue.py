@@ -1,0 +1,218 @@
+"""The delivery queue against a real SMTP server: final states, bounces, no double sending."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from campaign.config import Settings
+from campaign.mail import open_transport
+from campaign.models import (
+    Delivery,
+    MailingList,
+    Membership,
+    Newsletter,
+    Subscriber,
+    SubscriberStatus,
+)
+from campaign.newsletters import queue
+
+PEOPLE = ["anne", "nobody", "grey", "oscar", "lea", "paul", "zoe"]
+
+
+def _settings(port: int) -> Settings:
+    settings = Settings()
+    settings.mail.transport = "smtp"
+    settings.mail.smtp.host = "127.0.0.1"
+    settings.mail.smtp.port = port
+    settings.mail.smtp.security = "none"
+    return settings
+
+
+def _newsletter(session: Session) -> int:
+    mailing_list = MailingList(name="Newsletter nationale")
+    session.add(mailing_list)
+    session.flush()
+    for name in PEOPLE:
+        subscriber = Subscriber(email=f"{name}@example.org", first_name=name.title())
+        session.add(subscriber)
+        session.flush()
+        session.add(Membership(subscriber_id=subscriber.id, list_id=mailing_list.id))
+    newsletter = Newsletter(
+        title="Le Mois", subject="Vos évènements", template="mois-ess", list_ids=[mailing_list.id]
+    )
+    session.add(newsletter)
+    session.commit()
+    assert newsletter.id is not None
+    return newsletter.id
+
+
+def _states(session: Session, newsletter_id: int) -> dict[str, str]:
+    session.expire_all()
+    rows = session.exec(select(Delivery).where(Delivery.newsletter_id == newsletter_id)).all()
+    return {row.email.split("@")[0]: row.status for row in rows}
+
+
+def _start(session: Session, newsletter_id: int) -> int:
+    added = queue.snapshot(session, session.get(Newsletter, newsletter_id))
+    session.commit()
+    return added
+
+
+def _send(engine: Engine, newsletter_id: int, port: int, **options) -> queue.SendSummary:
+    transport = open_transport(_settings(port))
+    try:
+        return queue.send_newsletter(engine, newsletter_id, _settings(port), transport, **options)
+    finally:
+        transport.close()
+
+
+def test_sending_reaches_everyone_once_and_records_each_reply(
+    engine: Engine, session: Session, smtp_server
+) -> None:
+    relay, port = smtp_server
+    relay.bounce.add("nobody@example.org")
+    relay.defer_once.add("grey@example.org")
+    newsletter_id = _newsletter(session)
+    assert _start(session, newsletter_id) == len(PEOPLE)
+    assert _start(session, newsletter_id) == 0  # idempotent
+
+    first = _send(engine, newsletter_id, port, batch_size=3)
+    assert (first.sent, first.bounced, first.deferred, first.remaining) == (5, 1, 1, 1)
+    assert first.status == "sending"  # grey is deferred: the next run tries again
+    states = _states(session, newsletter_id)
+    assert states == {
+        "anne": "sent", "nobody": "bounced", "grey": "deferred", "oscar": "sent",
+        "lea": "sent", "paul": "sent", "zoe": "sent",
+    }  # fmt: skip
+    nobody = session.exec(select(Subscriber).where(Subscriber.email == "nobody@example.org")).one()
+    assert nobody.status == SubscriberStatus.bounced
+    bounced_row = session.exec(select(Delivery).where(Delivery.email == "nobody@example.org")).one()
+    assert "5.1.1" in bounced_row.last_reply and bounced_row.attempts == 1
+
+    second = _send(engine, newsletter_id, port)
+    assert (second.sent, second.handled, second.status) == (1, 1, "sent")
+    assert _states(session, newsletter_id)["grey"] == "sent"
+    others = session.exec(select(Subscriber).where(Subscriber.email != "nobody@example.org"))
+    assert {subscriber.status for subscriber in others} == {SubscriberStatus.active}
+
+    copies = relay.copies()
+    assert copies == {f"{name}@example.org": 1 for name in PEOPLE if name != "nobody"}
+
+    # A third run, and a new snapshot, send nothing new.
+    session.expire_all()
+    assert _start(session, newsletter_id) == 0
+    with pytest.raises(Exception, match="is sent, not sending"):
+        _send(engine, newsletter_id, port)
+    assert relay.copies() == copies
+
+    anne = session.exec(select(Delivery).where(Delivery.email == "anne@example.org")).one()
+    delivered = [
+        email.message_from_bytes(content, policy=email.policy.default)
+        for _sender, recipients, content in relay.delivered
+        if recipients == ["anne@example.org"]
+    ]
+    (message,) = delivered
+    assert message["Message-ID"] == f"<d{anne.id}.n{newsletter_id}@example.org>"
+    assert "/u/" in message["List-Unsubscribe"] and "mailto:" in message["List-Unsubscribe"]
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "Anne" in message.get_body(("plain",)).get_content()
+
+
+def test_pause_stops_the_run_and_resume_finishes_it(
+    engine: Engine, session: Session, smtp_server
+) -> None:
+    relay, port = smtp_server
+    newsletter_id = _newsletter(session)
+    _start(session, newsletter_id)
+
+    def pause_after_first_batch(done: int, total: int) -> None:
+        with Session(engine) as other:
+            queue.pause(other, newsletter_id)
+            other.commit()
+
+    paused = _send(engine, newsletter_id, port, batch_size=2, progress=pause_after_first_batch)
+    assert (paused.sent, paused.stopped, paused.status) == (2, "newsletter paused", "paused")
+    assert len(relay.delivered) == 2
+    with pytest.raises(Exception, match="paused"):
+        _send(engine, newsletter_id, port)
+
+    queue.resume(session, newsletter_id)
+    session.commit()
+    finished = _send(engine, newsletter_id, port, batch_size=2)
+    assert (finished.sent, finished.status) == (len(PEOPLE) - 2, "sent")
+    assert relay.copies() == {f"{name}@example.org": 1 for name in PEOPLE}
+    assert set(_states(session, newsletter_id).values()) == {"sent"}
+
+
+def test_a_cancelled_newsletter_sends_nothing(
+    engine: Engine, session: Session, smtp_server
+) -> None:
+    relay, port = smtp_server
+    newsletter_id = _newsletter(session)
+    _start(session, newsletter_id)
+    queue.cancel(session, newsletter_id)
+    session.commit()
+    with pytest.raises(Exception, match="cancelled"):
+        _send(engine, newsletter_id, port)
+    assert relay.delivered == []
+    assert set(_states(session, newsletter_id).values()) == {"pending"}
+
+
+def test_a_transport_that_gives_up_leaves_the_rest_for_the_next_run(
+    engine: Engine, session: Session, smtp_server
+) -> None:
+    relay, port = smtp_server
+    newsletter_id = _newsletter(session)
+    _start(session, newsletter_id)
+    relay.hang_up_on_data.update({3, 4})  # the third message fails twice in a row
+    with pytest.raises(Exception, match="closed the connection twice"):
+        _send(engine, newsletter_id, port, batch_size=5)
+    states = _states(session, newsletter_id)
+    assert list(states.values()).count("sent") == 2
+    assert list(states.values()).count("pending") == len(PEOPLE) - 2
+    finished = _send(engine, newsletter_id, port)
+    assert finished.status == "sent"
+    assert relay.copies() == {f"{name}@example.org": 1 for name in PEOPLE}
+
+
+def test_the_send_pause_resume_cancel_commands(cli, smtp_server, monkeypatch) -> None:
+    relay, port = smtp_server
+    relay.bounce.add("nobody@example.org")
+    for name, value in (
+        ("TRANSPORT", "smtp"), ("SMTP_HOST", "127.0.0.1"), ("SMTP_PORT", str(port)),
+        ("SMTP_SECURITY", "none"),
+    ):  # fmt: skip
+        monkeypatch.setenv(f"CAMPAIGN_MAIL_{name}", value)
+    assert cli("lists", "create", "Newsletter nationale").exit_code == 0
+    for name in ("anne", "nobody", "oscar"):
+        added = cli("subscribers", "add", f"{name}@example.org", "--list", "Newsletter nationale")
+        assert added.exit_code == 0, added.stderr
+    created = cli(
+        "newsletter", "create", "--title", "Le Mois", "--subject", "Novembre",
+        "--template", "mois-ess", "--list", "Newsletter nationale",
+    )  # fmt: skip
+    newsletter_id = created.stdout.strip()
+    assert cli("newsletter", "pause", newsletter_id).exit_code == 1  # a draft is not sending
+
+    sent = cli("newsletter", "send", newsletter_id)
+    assert sent.exit_code == 0, sent.stderr
+    assert "2 sent, 0 deferred, 1 bounced, 0 failed; 0 left to send; status sent" in sent.stdout
+    again = cli("newsletter", "send", newsletter_id, "--json")
+    assert again.exit_code == 0, again.stderr
+    assert '"sent": 0' in again.stdout and '"status": "sent"' in again.stdout
+    assert len(relay.delivered) == 2
+
+    second = cli(
+        "newsletter", "create", "--title", "Le Mois 2", "--subject", "Décembre",
+        "--template", "mois-ess", "--list", "Newsletter nationale",
+    ).stdout.strip()  # fmt: skip
+    assert cli("newsletter", "cancel", second).exit_code == 0
+    refused = cli("newsletter", "send", second)
+    assert refused.exit_code == 1 and "cancelled" in refused.stderr
+    assert cli("newsletter", "resume", second).exit_code == 1
+    assert len(relay.delivered) == 2
