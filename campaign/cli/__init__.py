@@ -21,6 +21,7 @@ from campaign.cli.lists import app as lists_app
 from campaign.cli.lists import print_lists
 from campaign.cli.newsletters import app as newsletters_app
 from campaign.cli.reports import print_import_report
+from campaign.cli.social import post_app, social_app
 from campaign.cli.subscribers import app as subscribers_app
 from campaign.config import (
     CONFIG_ENV,
@@ -44,6 +45,8 @@ app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(lists_app, name="lists")
 app.add_typer(events_app, name="events")
 app.add_typer(newsletters_app, name="newsletter")
+app.add_typer(post_app, name="post")
+app.add_typer(social_app, name="social")
 app.add_typer(config_app, name="config")
 
 

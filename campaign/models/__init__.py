@@ -11,18 +11,27 @@ from campaign.models.audience import (
     SubscriberStatus,
 )
 from campaign.models.base import UTCDateTime, utcnow
+from campaign.models.deliveries import TO_SEND, Delivery, DeliveryStatus
 from campaign.models.events import Event
 from campaign.models.newsletters import Newsletter, NewsletterStatus
+from campaign.models.social import AccountSnapshot, Post, PostMetrics, PostStatus
 
 __all__ = [
     "SUPPRESSED",
+    "TO_SEND",
+    "AccountSnapshot",
     "ConsentAction",
     "ConsentEvent",
+    "Delivery",
+    "DeliveryStatus",
     "Event",
     "MailingList",
     "Membership",
     "Newsletter",
     "NewsletterStatus",
+    "Post",
+    "PostMetrics",
+    "PostStatus",
     "Subscriber",
     "SubscriberStatus",
     "UTCDateTime",

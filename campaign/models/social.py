@@ -1,0 +1,79 @@
+"""Social posts and what was measured about them and the accounts that publish them.
+
+A post keeps its thread parts, the remote id of every part already published and its status, so
+that publishing is resumable: a thread that failed half-way restarts from the first part with no
+remote id, and a part that has an id is never sent again. Measurements are appended as rows
+(snapshots), never overwritten, so reports can show how figures evolved over the Mois.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text
+from sqlmodel import Field, SQLModel
+
+from campaign.models.base import UTCDateTime, utcnow
+
+
+class PostStatus(StrEnum):
+    draft = "draft"
+    scheduled = "scheduled"
+    publishing = "publishing"
+    published = "published"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class Post(SQLModel, table=True):
+    """One post (or thread) for one configured account.
+
+    ``parts``: the texts actually sent, one per post of the thread (a single post has one part).
+    ``images``: ``[{"path": "…", "alt": "…"}]`` attached to the first part. ``remote_ids``: the
+    X id of each part already published, in order. ``event_ids``: the events it announces.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(max_length=100, index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    parts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    images: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    scheduled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    status: str = Field(default=PostStatus.draft, max_length=20, index=True)
+    remote_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    dry_run: bool = Field(default=False)
+    last_error: str = Field(default="", max_length=2000)
+    attempts: int = Field(default=0)
+    event_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AccountSnapshot(SQLModel, table=True):
+    """Followers, post count and new mentions of one account at one moment."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(max_length=100, index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    followers: int = Field(default=0)
+    posts: int = Field(default=0)
+    mentions_since_last: int = Field(default=0)
+    last_mention_id: str = Field(default="", max_length=40)
+
+
+class PostMetrics(SQLModel, table=True):
+    """Public (and, for recent posts, non-public) metrics of one post at one moment."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    impressions: int | None = Field(default=None)
+    likes: int = Field(default=0)
+    reposts: int = Field(default=0)
+    replies: int = Field(default=0)
+    quotes: int = Field(default=0)
