@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, select, update
 
 from campaign.audience.emails import normalise_email
 from campaign.audience.lists import get_or_create_list, require_list
@@ -22,8 +22,10 @@ from campaign.models import (
     SUPPRESSED,
     ConsentAction,
     ConsentEvent,
+    Delivery,
     MailingList,
     Membership,
+    Newsletter,
     Subscriber,
     SubscriberStatus,
     utcnow,
@@ -311,6 +313,12 @@ def describe_subscriber(session: Session, email: str) -> dict[str, Any]:
         .where(ConsentEvent.subscriber_id == subscriber.id)
         .order_by(ConsentEvent.at, ConsentEvent.id)
     ).all()
+    deliveries = session.exec(
+        select(Delivery, Newsletter)
+        .join(Newsletter, Newsletter.id == Delivery.newsletter_id)
+        .where(Delivery.subscriber_id == subscriber.id)
+        .order_by(Delivery.created_at, Delivery.id)
+    ).all()
     list_names = {m.id: ml.name for m, ml in memberships}
     current = [ml.name for m, ml in memberships if m.unsubscribed_at is None]
     return {
@@ -336,6 +344,18 @@ def describe_subscriber(session: Session, email: str) -> dict[str, Any]:
             }
             for event in consent
         ],
+        "deliveries": [
+            {
+                "newsletter": newsletter.title,
+                "newsletter_id": newsletter.id,
+                "address": delivery.email,
+                "status": delivery.status,
+                "attempts": delivery.attempts,
+                "last_reply": delivery.last_reply,
+                "sent_at": _iso(delivery.sent_at),
+            }
+            for delivery, newsletter in deliveries
+        ],
     }
 
 
@@ -345,7 +365,8 @@ def erase_subscriber(session: Session, email: str, *, actor: str) -> None:
     The row stays, stripped of every personal field, so that list sizes over time, per-region
     counts and past newsletter figures do not change; it no longer counts as a member of any
     list and can never be mailed (it has no address). Its consent log keeps the dates and
-    actions (no personal data) and ends with an "erased" line.
+    actions (no personal data) and ends with an "erased" line; its deliveries keep their status
+    but lose the address and the server's reply (which often quotes the address).
     """
     subscriber = require_subscriber(session, email)
     subscriber.email = None
@@ -360,5 +381,11 @@ def erase_subscriber(session: Session, email: str, *, actor: str) -> None:
         select(ConsentEvent).where(ConsentEvent.subscriber_id == subscriber.id)
     ):
         event.detail = ""
+    # Deliveries keep their status (the newsletter's figures) but not the address.
+    session.exec(
+        update(Delivery)
+        .where(Delivery.subscriber_id == subscriber.id)
+        .values(email="", last_reply="")
+    )
     log_consent(session, subscriber, ConsentAction.erased, method="manual", actor=actor)
     session.flush()

@@ -31,7 +31,11 @@ TO_SEND = (DeliveryStatus.pending, DeliveryStatus.deferred)
 
 
 class Delivery(SQLModel, table=True):
-    """One newsletter to one subscriber; ``email`` is copied so the row outlives an erasure."""
+    """One newsletter to one subscriber.
+
+    ``email`` is the address it was sent to, kept for the send itself and for bounce matching;
+    erasing the subscriber blanks it (the row and its counts stay).
+    """
 
     __tablename__ = "delivery"
     __table_args__ = (

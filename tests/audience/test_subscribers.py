@@ -413,3 +413,34 @@ def test_list_counts_give_the_current_members_per_status(session: Session) -> No
     assert national["total"] == 4
     assert counts[PRESS]["total"] == 0
     assert [row["name"] for row in list_counts(session)] == [NATIONAL, PRESS]
+
+
+def test_show_lists_deliveries_and_erase_blanks_their_address_but_keeps_their_status(
+    session: Session,
+) -> None:
+    from campaign.models import Delivery, Newsletter
+
+    subscriber, _ = add_subscriber(session, "lea@example.org", actor="test")
+    newsletter = Newsletter(title="Lettre de novembre", subject="Novembre", template="mois-ess")
+    session.add(newsletter)
+    session.flush()
+    session.add(
+        Delivery(
+            newsletter_id=newsletter.id,
+            subscriber_id=subscriber.id,
+            email="lea@example.org",
+            status="bounced",
+            last_reply="550 5.1.1 <lea@example.org>: unknown user",
+        )
+    )
+    session.commit()
+
+    shown = describe_subscriber(session, "lea@example.org")
+    assert [(d["newsletter"], d["status"]) for d in shown["deliveries"]] == [
+        ("Lettre de novembre", "bounced")
+    ]
+
+    erase_subscriber(session, "lea@example.org", actor="test")
+    session.commit()
+    delivery = session.exec(select(Delivery)).one()
+    assert (delivery.email, delivery.last_reply, delivery.status) == ("", "", "bounced")
