@@ -17,7 +17,7 @@ from campaign.newsletters import queue, records
 from campaign.newsletters.preview import addressed_to, preview
 from campaign.taxonomy import Taxonomy
 
-app = typer.Typer(help="Newsletters: write them, preview them, send yourself a test.")
+app = typer.Typer(help="Newsletters: write, preview, test, then send (pause, resume, cancel).")
 
 TitleHelp = "Title, shown at the top of the email and in reports."
 SegmentHelp = (
