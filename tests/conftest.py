@@ -117,6 +117,7 @@ class RecordingRelay:
         self.defer_once: set[str] = set()  # 451 4.7.1 the first time only
         self.hang_up_on_data: set[int] = set()  # DATA numbers (1-based) answered 421
         self.data_calls = 0
+        self.credentials: tuple[str, str] | None = None  # (login, password) required when set
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         self.rcpt_calls[address] = self.rcpt_calls.get(address, 0) + 1
@@ -158,10 +159,9 @@ def smtp_server():
     from aiosmtpd.smtp import AuthResult
 
     relay = RecordingRelay()
-    relay.credentials = None  # type: ignore[attr-defined]
 
     def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
-        expected = relay.credentials  # type: ignore[attr-defined]
+        expected = relay.credentials
         ok = expected is not None and (auth_data.login, auth_data.password) == (
             expected[0].encode(),
             expected[1].encode(),

@@ -75,7 +75,7 @@ def test_a_dropped_connection_resends_only_the_unacknowledged_message(smtp_serve
         transport.close()
     assert [result.outcome for result in results] == ["sent", "sent", "sent"]
     assert relay.copies() == {f"p{n}@example.org": 1 for n in range(1, 4)}
-    assert transport.connections_opened == 2  # type: ignore[attr-defined]
+    assert transport.connections_opened == 2
 
 
 def test_messages_per_connection_opens_a_new_connection(smtp_server) -> None:
@@ -85,7 +85,7 @@ def test_messages_per_connection_opens_a_new_connection(smtp_server) -> None:
         transport.send([_message(f"p{n}@example.org", n) for n in range(1, 6)])
     finally:
         transport.close()
-    assert transport.connections_opened == 3  # type: ignore[attr-defined]
+    assert transport.connections_opened == 3
 
 
 def test_login_uses_the_password_from_the_environment(
