@@ -15,6 +15,7 @@ from campaign.models.deliveries import TO_SEND, Delivery, DeliveryStatus
 from campaign.models.events import Event
 from campaign.models.newsletters import Newsletter, NewsletterStatus
 from campaign.models.social import AccountSnapshot, Post, PostMetrics, PostStatus
+from campaign.models.tracking import Hit, HitClass, HitKind, Link
 
 __all__ = [
     "SUPPRESSED",
@@ -25,6 +26,10 @@ __all__ = [
     "Delivery",
     "DeliveryStatus",
     "Event",
+    "Hit",
+    "HitClass",
+    "HitKind",
+    "Link",
     "MailingList",
     "Membership",
     "Newsletter",

@@ -54,6 +54,11 @@ class Newsletter(SQLModel, table=True):
     content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default=NewsletterStatus.draft, max_length=20, index=True)
     scheduled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When sending began (the audience snapshot): the newsletter's date in reports.
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # True: opens and clicks are counted for the newsletter and its links without naming
+    # anyone (the privacy setting, per newsletter; `[tracking] anonymous` sets it for all).
+    anonymous_tracking: bool = Field(default=False)
     created_by: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

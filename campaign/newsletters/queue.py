@@ -119,7 +119,7 @@ def snapshot(session: Session, newsletter: Newsletter) -> int:
         )
         added += 1
     newsletter.status = NewsletterStatus.sending
-    newsletter.updated_at = utcnow()
+    newsletter.sent_at = newsletter.updated_at = utcnow()
     session.add(newsletter)
     session.flush()
     return added

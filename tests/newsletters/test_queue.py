@@ -79,7 +79,10 @@ def test_sending_reaches_everyone_once_and_records_each_reply(
     relay.defer_once.add("grey@example.org")
     newsletter_id = _newsletter(session)
     assert _start(session, newsletter_id) == len(PEOPLE)
+    began = session.get(Newsletter, newsletter_id).sent_at
+    assert began is not None  # the newsletter's date in reports
     assert _start(session, newsletter_id) == 0  # idempotent
+    assert session.get(Newsletter, newsletter_id).sent_at == began
 
     first = _send(engine, newsletter_id, port, batch_size=3)
     assert (first.sent, first.bounced, first.deferred, first.remaining) == (5, 1, 1, 1)
