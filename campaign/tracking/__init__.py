@@ -1,0 +1,1 @@
+"""Tracking: signed tokens, link rewriting, hit recording and classification."""
