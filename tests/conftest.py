@@ -79,11 +79,21 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
+
+
+@pytest.fixture
+def secret_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The signing key of links, set in the environment as in production."""
+    monkeypatch.setenv("CAMPAIGN_SECRET_KEY", TEST_SECRET_KEY)
+    return TEST_SECRET_KEY
+
+
 @pytest.fixture
 def cli(workdir: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys):
     """Run ``campaign ARGS…`` through the real entry point against the test database."""
     monkeypatch.setenv("CAMPAIGN_DATABASE_URL", database_url)
-    monkeypatch.setenv("CAMPAIGN_SECRET_KEY", "test-secret-key-" + "x" * 32)
+    monkeypatch.setenv("CAMPAIGN_SECRET_KEY", TEST_SECRET_KEY)
     monkeypatch.setenv("COLUMNS", "200")
 
     def run(*args: str, input: str | None = None) -> Result:

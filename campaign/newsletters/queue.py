@@ -36,9 +36,11 @@ from campaign.models import (
     SubscriberStatus,
     utcnow,
 )
-from campaign.newsletters.preview import compile_group, per_region, recipient_for
+from campaign.newsletters.preview import compile_group, per_region
 from campaign.newsletters.records import get_newsletter, iter_audience
 from campaign.newsletters.render import CompiledNewsletter
+from campaign.tracking.links import TrackedLinks, register_links
+from campaign.tracking.tokens import Signer, signer_for
 
 BATCH_SIZE = 100
 MAX_ATTEMPTS = 5
@@ -248,17 +250,42 @@ def _sender(newsletter: Newsletter, settings: Any) -> tuple[str, str]:
     )
 
 
+@dataclass(frozen=True)
+class _Group:
+    """One audience group compiled for sending: its newsletter and its signed links."""
+
+    compiled: CompiledNewsletter
+    links: TrackedLinks
+
+
+def _compile(
+    session: Session, newsletter: Newsletter, settings: Any, signer: Signer, group_key: str
+) -> _Group:
+    compiled, _ = compile_group(session, newsletter, settings, group_key)
+    assert newsletter.id is not None
+    link_ids = register_links(session, newsletter.id, compiled.links)
+    tracked = TrackedLinks(
+        public_url=settings.web.public_url,
+        signer=signer,
+        newsletter_id=newsletter.id,
+        link_ids=link_ids,
+        anonymous=newsletter.anonymous_tracking,
+    )
+    return _Group(compiled, tracked)
+
+
 def _message(
     delivery: Delivery,
     subscriber: Subscriber,
     newsletter: Newsletter,
-    compiled: CompiledNewsletter,
+    group: _Group,
     settings: Any,
 ) -> OutgoingMessage:
     address, name = _sender(newsletter, settings)
     domain = address.rpartition("@")[2] or "localhost"
-    recipient = recipient_for(subscriber, settings)
-    rendered = compiled.personalise(recipient)
+    assert delivery.id is not None
+    recipient = group.links.recipient(subscriber, delivery.id)
+    rendered = group.compiled.personalise(recipient)
     assert delivery.id is not None and newsletter.id is not None
     list_key = newsletter.list_ids[0] if newsletter.list_ids else newsletter.id
     headers = {
@@ -359,7 +386,8 @@ def send_newsletter(
     summary = SendSummary(newsletter_id)
     started = utcnow()
     stale_before = started - stale_after
-    compiled: dict[str, CompiledNewsletter] = {}
+    groups: dict[str, _Group] = {}
+    signer = signer_for(settings)
     with Session(engine, expire_on_commit=False) as session:
         newsletter = get_newsletter(session, newsletter_id)
         if newsletter.status != NewsletterStatus.sending:
@@ -383,7 +411,7 @@ def send_newsletter(
             if not rows:
                 break
             try:
-                _send_batch(session, rows, newsletter, settings, transport, compiled, summary)
+                _send_batch(session, rows, newsletter, settings, transport, groups, signer, summary)
             finally:
                 session.commit()
             if progress is not None:
@@ -398,7 +426,8 @@ def _send_batch(
     newsletter: Newsletter,
     settings: Any,
     transport: Transport,
-    compiled: dict[str, CompiledNewsletter],
+    groups: dict[str, _Group],
+    signer: Signer,
     summary: SendSummary,
 ) -> None:
     messages: list[OutgoingMessage] = []
@@ -409,15 +438,15 @@ def _send_batch(
             why = "deleted" if subscriber is None else subscriber.status
             _record(session, row, SendResult(row.email, False, error=f"not sent: {why}"), summary)
             continue
-        if row.group_key not in compiled:
+        if row.group_key not in groups:
             try:
-                compiled[row.group_key], _ = compile_group(
-                    session, newsletter, settings, row.group_key
+                groups[row.group_key] = _compile(
+                    session, newsletter, settings, signer, row.group_key
                 )
             except CampaignError:
                 _release(session, _unsettled(rows))
                 raise
-        messages.append(_message(row, subscriber, newsletter, compiled[row.group_key], settings))
+        messages.append(_message(row, subscriber, newsletter, groups[row.group_key], settings))
         to_send.append(row)
     try:
         results = transport.send(messages)

@@ -118,7 +118,7 @@ def untracked_link(url: str) -> str:
     return url
 
 
-class _SubscriberLike(Protocol):
+class SubscriberLike(Protocol):
     email: str | None
     first_name: str
     last_name: str
@@ -143,7 +143,7 @@ class Recipient:
     @classmethod
     def from_subscriber(
         cls,
-        subscriber: _SubscriberLike,
+        subscriber: SubscriberLike,
         *,
         unsubscribe_url: str,
         view_url: str,

@@ -94,11 +94,13 @@ class Signer:
         usable = [key.encode("utf-8") for key in keys if key]
         if not usable:
             raise ValueError("a Signer needs at least one key")
-        self._keys = usable
+        # Keyed once; each token copies the keyed state (signing is on the per-recipient path).
+        self._keys = [hmac.new(key, digestmod=hashlib.sha256) for key in usable]
 
-    def _mac(self, key: bytes, kind: str, packed: bytes) -> bytes:
-        message = kind.encode("ascii") + b"\0" + packed
-        return hmac.new(key, message, hashlib.sha256).digest()[:MAC_BYTES]
+    def _mac(self, key: Any, kind: str, packed: bytes) -> bytes:
+        mac = key.copy()
+        mac.update(kind.encode("ascii") + b"\0" + packed)
+        return mac.digest()[:MAC_BYTES]
 
     def sign(self, kind: str, *ids: int) -> str:
         """A URL-safe token for ``kind`` and ``ids``."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 
 import pytest
 from sqlalchemy import Engine
@@ -13,6 +14,7 @@ from campaign.config import Settings
 from campaign.mail import open_transport
 from campaign.models import (
     Delivery,
+    Link,
     MailingList,
     Membership,
     Newsletter,
@@ -20,6 +22,9 @@ from campaign.models import (
     SubscriberStatus,
 )
 from campaign.newsletters import queue
+from campaign.tracking.tokens import Signer
+
+pytestmark = pytest.mark.usefixtures("secret_key")
 
 PEOPLE = ["anne", "nobody", "grey", "oscar", "lea", "paul", "zoe"]
 
@@ -43,7 +48,11 @@ def _newsletter(session: Session) -> int:
         session.flush()
         session.add(Membership(subscriber_id=subscriber.id, list_id=mailing_list.id))
     newsletter = Newsletter(
-        title="Le Mois", subject="Vos évènements", template="mois-ess", list_ids=[mailing_list.id]
+        title="Le Mois",
+        subject="Vos évènements",
+        template="mois-ess",
+        list_ids=[mailing_list.id],
+        content={"more_url": "https://lemois-ess.org/evenements"},
     )
     session.add(newsletter)
     session.commit()
@@ -72,7 +81,7 @@ def _send(engine: Engine, newsletter_id: int, port: int, **options) -> queue.Sen
 
 
 def test_sending_reaches_everyone_once_and_records_each_reply(
-    engine: Engine, session: Session, smtp_server
+    engine: Engine, session: Session, smtp_server, secret_key: str
 ) -> None:
     relay, port = smtp_server
     relay.bounce.add("nobody@example.org")
@@ -121,7 +130,20 @@ def test_sending_reaches_everyone_once_and_records_each_reply(
     ]
     (message,) = delivered
     assert message["Message-ID"] == f"<d{anne.id}.n{newsletter_id}@example.org>"
-    assert "/u/" in message["List-Unsubscribe"] and "mailto:" in message["List-Unsubscribe"]
+    assert "mailto:" in message["List-Unsubscribe"]
+    # Every per-recipient link is signed for Anne's delivery.
+    signer = Signer([secret_key])
+    unsubscribe = re.search(r"<https?://[^>]*/u/([\w-]+)>", message["List-Unsubscribe"])
+    assert unsubscribe and signer.verify(unsubscribe[1], "unsubscribe") == (anne.id,)
+    html = message.get_body(("html",)).get_content()
+    (pixel,) = re.findall(r'/o/([\w-]+)\.gif"', html)
+    assert signer.verify(pixel, "open") == (anne.id,)
+    view = re.findall(r'/v/([\w-]+)"', html)
+    assert view and {signer.verify(token, "view") for token in view} == {(anne.id,)}
+    clicks = [signer.verify(token, "click") for token in re.findall(r'/c/([\w-]+)"', html)]
+    assert clicks and all(ids and ids[0] == anne.id for ids in clicks)
+    links = {link.id: link.url for link in session.exec(select(Link)).all()}
+    assert {links[link_id] for _, link_id in clicks} == {"https://lemois-ess.org/evenements"}
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "Anne" in message.get_body(("plain",)).get_content()
 

@@ -1,0 +1,114 @@
+"""The per-recipient URLs of a newsletter being sent: pixel, tracked links, unsubscribe, view.
+
+Every URL carries a signed token (:mod:`campaign.tracking.tokens`) naming the delivery, and for
+a click the :class:`~campaign.models.Link` row of the target. The web service verifies the
+token and looks the target up in that table, never in the request. Routes:
+
+    {public_url}/o/TOKEN.gif    open pixel            token "open" (delivery)
+    {public_url}/c/TOKEN        tracked click         token "click" (delivery, link)
+    {public_url}/u/TOKEN        unsubscribe page      token "unsubscribe" (delivery)
+    {public_url}/v/TOKEN        view in the browser   token "view" (delivery)
+
+With anonymous tracking (the privacy setting) the pixel and click tokens name the newsletter
+instead of the delivery (kinds "open-anon" and "click-anon"): hits still count per newsletter and
+link, without a way back to the person. Unsubscribe and view links always name the delivery:
+they act for the person and are not tracking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from campaign.models import Link
+from campaign.newsletters.render import Recipient, SubscriberLike
+from campaign.tracking.tokens import Signer
+
+OPEN, CLICK, UNSUBSCRIBE, VIEW = "open", "click", "unsubscribe", "view"
+OPEN_ANONYMOUS, CLICK_ANONYMOUS = "open-anon", "click-anon"
+
+
+def register_links(session: Session, newsletter_id: int, urls: Iterable[str]) -> dict[str, int]:
+    """The :class:`Link` id of each URL of the newsletter, creating the rows missing.
+
+    Safe when several senders register the same URLs at once: a row another process created
+    first is read back instead.
+    """
+    wanted = list(dict.fromkeys(urls))
+    found = _existing(session, newsletter_id, wanted)
+    for url in wanted:
+        if url in found:
+            continue
+        try:
+            with session.begin_nested():
+                link = Link(newsletter_id=newsletter_id, url=url)
+                session.add(link)
+                session.flush()
+        except IntegrityError:
+            found.update(_existing(session, newsletter_id, [url]))
+        else:
+            assert link.id is not None
+            found[url] = link.id
+    return found
+
+
+def _existing(session: Session, newsletter_id: int, urls: list[str]) -> dict[str, int]:
+    if not urls:
+        return {}
+    rows = session.exec(
+        select(Link.url, Link.id).where(
+            col(Link.newsletter_id) == newsletter_id, col(Link.url).in_(urls)
+        )
+    ).all()
+    return {url: link_id for url, link_id in rows if link_id is not None}
+
+
+@dataclass(frozen=True)
+class TrackedLinks:
+    """Builds the signed URLs of one newsletter's recipients (see the module docstring)."""
+
+    public_url: str
+    signer: Signer
+    newsletter_id: int
+    link_ids: Mapping[str, int]
+    anonymous: bool = False
+
+    def pixel_url(self, delivery_id: int) -> str:
+        if self.anonymous:
+            token = self.signer.sign(OPEN_ANONYMOUS, self.newsletter_id)
+        else:
+            token = self.signer.sign(OPEN, delivery_id)
+        return f"{self.public_url}/o/{token}.gif"
+
+    def click_url(self, delivery_id: int, url: str) -> str:
+        link_id = self.link_ids.get(url)
+        if link_id is None:  # not a registered link: leave it untracked rather than broken
+            return url
+        if self.anonymous:
+            token = self.signer.sign(CLICK_ANONYMOUS, self.newsletter_id, link_id)
+        else:
+            token = self.signer.sign(CLICK, delivery_id, link_id)
+        return f"{self.public_url}/c/{token}"
+
+    def unsubscribe_url(self, delivery_id: int) -> str:
+        return f"{self.public_url}/u/{self.signer.sign(UNSUBSCRIBE, delivery_id)}"
+
+    def view_url(self, delivery_id: int) -> str:
+        return f"{self.public_url}/v/{self.signer.sign(VIEW, delivery_id)}"
+
+    def recipient(self, subscriber: SubscriberLike, delivery_id: int) -> Recipient:
+        """The recipient of one delivery, every link signed for it."""
+
+        def link(url: str) -> str:
+            return self.click_url(delivery_id, url)
+
+        return Recipient.from_subscriber(
+            subscriber,
+            unsubscribe_url=self.unsubscribe_url(delivery_id),
+            view_url=self.view_url(delivery_id),
+            pixel_url=self.pixel_url(delivery_id),
+            link=link,
+        )

@@ -1,0 +1,65 @@
+"""Per-recipient URLs: link rows registered once, tokens naming the delivery or, anonymously,
+only the newsletter."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from campaign.models import Link, Newsletter, Subscriber
+from campaign.tracking.links import TrackedLinks, register_links
+from campaign.tracking.tokens import Signer
+
+KEY = "k" * 40
+
+
+def _newsletter(session: Session) -> int:
+    newsletter = Newsletter(title="T", subject="S", template="mois-ess")
+    session.add(newsletter)
+    session.commit()
+    assert newsletter.id is not None
+    return newsletter.id
+
+
+def test_links_are_registered_once_per_newsletter(session: Session) -> None:
+    first, second = _newsletter(session), _newsletter(session)
+    urls = ["https://a.example/1", "https://a.example/2", "https://a.example/1"]
+    ids = register_links(session, first, urls)
+    again = register_links(session, first, reversed(urls))
+    other = register_links(session, second, urls[:1])
+    session.commit()
+    assert ids == again and set(ids) == {"https://a.example/1", "https://a.example/2"}
+    assert other["https://a.example/1"] not in ids.values()
+    assert len(session.exec(select(Link)).all()) == 3
+
+
+def test_a_recipient_gets_urls_signed_for_their_delivery(session: Session) -> None:
+    newsletter_id = _newsletter(session)
+    ids = register_links(session, newsletter_id, ["https://lemois-ess.org/"])
+    signer = Signer([KEY])
+    links = TrackedLinks("https://news.example", signer, newsletter_id, ids)
+    recipient = links.recipient(Subscriber(email="anne@example.org", first_name="Anne"), 77)
+    assert recipient.unsubscribe_url.startswith("https://news.example/u/")
+    assert signer.verify(recipient.unsubscribe_url.rsplit("/", 1)[1], "unsubscribe") == (77,)
+    assert signer.verify(recipient.view_url.rsplit("/", 1)[1], "view") == (77,)
+    pixel = recipient.pixel_url.rsplit("/", 1)[1].removesuffix(".gif")
+    assert signer.verify(pixel, "open") == (77,)
+    click = recipient.link("https://lemois-ess.org/")
+    assert signer.verify(click.rsplit("/", 1)[1], "click") == (77, ids["https://lemois-ess.org/"])
+    # A URL that is not in the newsletter's link table stays as it is.
+    assert recipient.link("https://elsewhere.example/") == "https://elsewhere.example/"
+
+
+def test_anonymous_tracking_names_the_newsletter_not_the_person(session: Session) -> None:
+    newsletter_id = _newsletter(session)
+    ids = register_links(session, newsletter_id, ["https://lemois-ess.org/"])
+    signer = Signer([KEY])
+    links = TrackedLinks("https://news.example", signer, newsletter_id, ids, anonymous=True)
+    anne = links.recipient(Subscriber(email="anne@example.org"), 77)
+    paul = links.recipient(Subscriber(email="paul@example.org"), 78)
+    assert anne.pixel_url == paul.pixel_url
+    assert anne.link("https://lemois-ess.org/") == paul.link("https://lemois-ess.org/")
+    pixel = anne.pixel_url.rsplit("/", 1)[1].removesuffix(".gif")
+    assert signer.verify(pixel, "open") is None
+    assert signer.verify(pixel, "open-anon") == (newsletter_id,)
+    # Unsubscribing still acts for the person.
+    assert signer.verify(anne.unsubscribe_url.rsplit("/", 1)[1], "unsubscribe") == (77,)
