@@ -380,8 +380,12 @@ def schedule(
         )
 
 
-def _wait_until(moment: datetime, reason: str) -> None:
-    with err_console.status(f"{reason} Waiting until {moment:%H:%M:%S} UTC…"):
+def _wait_until(moment: datetime, reason: str, settings: Settings) -> None:
+    """Wait in the foreground, saying so (only the command line waits; the library never)."""
+    seconds = max(0, round((moment - utcnow()).total_seconds()))
+    until = common.local(moment, settings, "%H:%M:%S")
+    err_console.print(f"{reason}: waiting until {until} ({seconds} s), then trying again.")
+    with err_console.status(f"Waiting until {until}…"):
         while (left := (moment - utcnow()).total_seconds()) > 0:
             clock.sleep(min(left, 1.0))
 
@@ -416,7 +420,8 @@ def publish(
                             "the scheduler do it)."
                         )
                     raise CampaignError(f"Post {post_id} not published: {exc}{later}") from None
-                _wait_until(retry_at, "X asked to wait (rate limit).")  # type: ignore[arg-type]
+                assert retry_at is not None
+                _wait_until(retry_at, "X asked to wait (rate limit)", settings)
         else:
             raise CampaignError(f"Post {post_id} not published: X kept asking to wait.")
         row = _row(post)
