@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, select
 
@@ -231,12 +232,12 @@ def list_(
         first = row["parts"][0] if row["parts"] else ""
         table.add_row(
             str(row["id"]),
-            row["account"],
+            escape(row["account"]),
             common.local(row["scheduled_at"], settings),
             status_text,
             str(len(row["parts"])) + (f" +{len(row['images'])} img" if row["images"] else ""),
-            first[:60] + ("…" if len(first) > 60 else ""),
-            row["last_error"][:80],
+            escape(first[:60] + ("…" if len(first) > 60 else "")),
+            escape(row["last_error"][:80]),
         )
     console.print(table)
 
@@ -277,7 +278,7 @@ def show(
         console.print(f"  last error: {post.last_error}", markup=False)
     if post.status not in (PostStatus.published, PostStatus.cancelled):
         cost = estimate(post_usage(post), settings.social.x.prices)
-        console.print(f"  {describe(cost, settings.social.x.prices)}")
+        console.print(f"  {describe(cost, settings.social.x.prices)}", markup=False)
 
 
 @post_app.command("edit")
@@ -372,7 +373,7 @@ def schedule(
     for post_id, reason in result.refused:
         console.print(f"Post {post_id} not scheduled: {reason}", markup=False)
     console.print(f"{len(rows)} post(s) scheduled, {len(result.refused)} not.")
-    console.print(describe(result.estimate, settings.social.x.prices))
+    console.print(describe(result.estimate, settings.social.x.prices), markup=False)
     if result.dry_run_accounts:
         console.print(
             f"Accounts in dry run ({', '.join(result.dry_run_accounts)}): nothing is sent or "
@@ -504,17 +505,17 @@ def plan_events(
         table.add_row(
             str(row["id"]),
             common.local(row["scheduled_at"], settings, "%a %d/%m %H:%M"),
-            row["event"]["title"][:50],
-            row["event"]["city"],
-            row["event"]["region"],
-            row["event"]["theme"],
+            escape(row["event"]["title"][:50]),
+            escape(row["event"]["city"]),
+            escape(row["event"]["region"]),
+            escape(row["event"]["theme"]),
             f"{row['lengths'][0]}/280",
         )
     console.print(table)
     for note in plan.notes:
         console.print(f"Note: {note}", markup=False)
     console.print(f"{len(rows)} draft post(s) created for {account}.")
-    console.print(describe(plan.estimate, settings.social.x.prices))
+    console.print(describe(plan.estimate, settings.social.x.prices), markup=False)
     if plan.dry_run:
         console.print(
             f"{account} is in dry run: nothing is sent or billed until its credentials are set."
@@ -538,10 +539,11 @@ def accounts(
     if json_output:
         common.print_json([check.__dict__ for check in checks])
         return
-    table = Table("Name", "Network", "Handle", "Mode", "Credentials")
+    table = Table("Name", "Network", "Handle", "Mode")
+    table.add_column("Credentials", overflow="fold")  # variable names must be read whole
     for check in checks:
         verdict = {True: "[green]OK[/] ", False: "[red]REFUSED[/] ", None: ""}[check.ok]
-        detail = check.detail.replace("[", "\\[")
+        detail = escape(check.detail)
         if check.missing:
             detail = "missing:\n" + "\n".join(check.missing)
         table.add_row(
