@@ -312,13 +312,16 @@ class XTransport:
             status = getattr(exc.response, "status_code", "5xx")
             raise _Transient(f"X answered {status} (server error)", maybe_sent=True) from None
         except (requests.Timeout, requests.ConnectionError) as exc:
+            maybe_sent = _maybe_sent(exc)
             if isinstance(exc, requests.ConnectTimeout):
                 problem = "could not connect to X (timeout)"
             elif isinstance(exc, requests.Timeout):
                 problem = "no answer from X in time (timeout)"
+            elif not maybe_sent:
+                problem = "could not connect to X (connection refused or no route)"
             else:
-                problem = f"no answer from X ({type(exc).__name__})"
-            raise _Transient(problem, maybe_sent=_maybe_sent(exc)) from None
+                problem = f"connection to X lost before its answer ({type(exc).__name__})"
+            raise _Transient(problem, maybe_sent=maybe_sent) from None
         except tweepy.HTTPException as exc:
             raise TransportError(
                 f"@{self.handle}: X refused to {what}: {exc}".replace("\n", " "),

@@ -327,3 +327,22 @@ def test_create_checks_length_account_and_lists(session: Session, x_settings: Se
     assert list_posts(session)[0].id == scheduled.id
     assert [post.account for post in list_posts(session, account="prix_ess")] == ["prix_ess"]
     assert isinstance(session.get(Post, scheduled.id), Post)
+
+
+def test_a_refused_connection_is_retried_without_looking_for_the_post(
+    session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    """Nothing reached X, so nothing can have been published: no check, no uncertainty."""
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    x_settings.social.x.api_base_url = f"http://127.0.0.1:{closed}"
+    post = create_post(session, x_settings, account="mois_ess", text="Bonjour")
+    with pytest.raises(TransportError, match="could not connect to X") as caught:
+        publish_post(session, post.id, x_settings, transport=transport(x_settings, retries=1))
+    assert not caught.value.uncertain and not caught.value.permanent
+    session.refresh(post)
+    assert post.status == PostStatus.failed
+    assert post.uncertain_since is None
