@@ -136,10 +136,37 @@ class WebSettings(_Section):
         return value.rstrip("/")
 
 
+class XPrices(_Section):
+    """What X bills per request (pay-per-use credits), for the estimates shown before scheduling.
+
+    Defaults are X's public price list when checked (2026); the developer console is
+    authoritative: update these when X changes them.
+    """
+
+    currency: str = Field("USD", description="Currency of the prices below (shown as is).")
+    post: float = Field(0.015, ge=0, description="Creating a post (each part of a thread).")
+    post_with_url: float = Field(
+        0.200, ge=0, description="Creating a post whose text contains a link."
+    )
+    media_upload: float = Field(0.0, ge=0, description="Uploading one image (no listed charge).")
+    media_metadata: float = Field(0.005, ge=0, description="Setting one image's alt text.")
+    post_read: float = Field(
+        0.005, ge=0, description="Reading one post (metrics, mentions, recent posts)."
+    )
+    user_read: float = Field(0.010, ge=0, description="Reading one account (get_me).")
+
+
 class XSettings(_Section):
     api_base_url: str = Field(
         "https://api.twitter.com", description="Base URL of the X API (tests point it elsewhere)."
     )
+    timeout: float = Field(
+        30, gt=0, description="Seconds to wait for an answer from X before trying again."
+    )
+    retries: int = Field(
+        3, ge=0, le=10, description="Retries of a request after a server error or a timeout."
+    )
+    prices: XPrices = Field(default_factory=XPrices)
 
 
 class SocialAccount(_Section):

@@ -31,8 +31,14 @@ class Post(SQLModel, table=True):
     """One post (or thread) for one configured account.
 
     ``parts``: the texts actually sent, one per post of the thread (a single post has one part).
-    ``images``: ``[{"path": "…", "alt": "…"}]`` attached to the first part. ``remote_ids``: the
-    X id of each part already published, in order. ``event_ids``: the events it announces.
+    ``images``: ``[{"path": "…", "alt": "…", "media_type": "image/png", "size": 1234}]``
+    attached to the first part. ``remote_ids``: the X id of each part already published, in
+    order. ``event_ids``: the events it announces.
+
+    ``not_before``: X asked us to wait (rate limit) until then; the post stays ``scheduled`` and
+    is not tried again earlier. ``uncertain_since``: an attempt made then got no clear answer
+    (time-out), so the part may be on X already; the next attempt looks for it among the
+    account's posts since that time before sending it again.
     """
 
     id: int | None = Field(default=None, primary_key=True)
@@ -52,6 +58,8 @@ class Post(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    uncertain_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AccountSnapshot(SQLModel, table=True):

@@ -16,7 +16,7 @@ from typing import Protocol
 from campaign.errors import CampaignError
 
 OnPublished = Callable[[int, str], None]
-"""Called with (index of the part in the list given to ``publish``, its remote id)."""
+"""Called with (index of the part in ``Outgoing.parts``, its remote id)."""
 
 
 class TransportError(CampaignError):
@@ -24,7 +24,8 @@ class TransportError(CampaignError):
 
     ``permanent``: trying again will not help (bad credentials, duplicate content, text
     refused); otherwise a later attempt may succeed, not before ``retry_at`` when it is known.
-    ``uncertain``: the network may have published the part although we got no answer.
+    ``uncertain``: the network may have published the part although we got no answer, so the
+    next attempt must look for it before sending it again.
     """
 
     def __init__(
@@ -39,6 +40,48 @@ class TransportError(CampaignError):
         self.permanent = permanent
         self.retry_at = retry_at
         self.uncertain = uncertain
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image file to attach, already checked (type sniffed from its bytes, size, alt text)."""
+
+    path: str
+    alt: str
+    media_type: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What to publish now, independent of how posts are stored.
+
+    ``parts``: the parts not yet on the network, in order, each replying to the previous one
+    and the first to ``reply_to`` (the last part already published, if any). ``images`` go with
+    the first of ``parts``. ``check_since``: an earlier attempt got no clear answer at about that
+    time, so the transport first looks for the first part among the account's recent posts and
+    sends it only if it is not there.
+    """
+
+    parts: tuple[str, ...]
+    reply_to: str | None = None
+    images: tuple[Image, ...] = ()
+    check_since: datetime | None = None
+
+
+@dataclass
+class Usage:
+    """Billable requests made (X bills per request written and per resource read)."""
+
+    posts: int = 0
+    posts_with_url: int = 0
+    media_uploads: int = 0
+    media_metadata: int = 0
+    posts_read: int = 0
+    users_read: int = 0
+
+    def add(self, other: Usage) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 @dataclass(frozen=True)
@@ -63,25 +106,43 @@ class AccountFigures:
     posts: int
 
 
+@dataclass(frozen=True)
+class Mentions:
+    """Posts mentioning the account newer than a given one: how many, and the newest id."""
+
+    count: int
+    newest_id: str | None
+    complete: bool = True  # False when X stopped paging before reaching the given id
+
+
 class SocialTransport(Protocol):
     """One account on one network."""
 
     dry_run: bool
+    usage: Usage
 
-    def publish(
-        self,
-        parts: Sequence[str],
-        *,
-        reply_to: str | None = None,
-        on_published: OnPublished | None = None,
-    ) -> list[str]:
-        """Publish ``parts`` as a thread (the first replying to ``reply_to`` if given)."""
+    def publish(self, post: Outgoing, *, on_published: OnPublished | None = None) -> list[str]:
+        """Publish ``post.parts`` as a thread; report each id through ``on_published``."""
         ...
 
-    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, PostFigures]:
-        """Current figures of published posts, by remote id (unknown ids are left out)."""
+    def fetch_metrics(
+        self, remote_ids: Sequence[str], *, non_public: bool = True
+    ) -> dict[str, PostFigures]:
+        """Current figures of published posts, by remote id (unknown ids are left out).
+
+        ``non_public``: also ask for the figures only the author sees (impressions), which X
+        gives for posts of the last 30 days only.
+        """
         ...
 
     def account(self) -> AccountFigures:
         """The account the credentials belong to."""
+        ...
+
+    def mentions(self, since_id: str | None, *, since_time: datetime | None = None) -> Mentions:
+        """Posts mentioning the account after post ``since_id`` (else after ``since_time``).
+
+        With neither, nothing is counted: only the newest mention's id is returned, as the
+        starting point of the next count.
+        """
         ...

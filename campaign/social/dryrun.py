@@ -9,8 +9,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from campaign.social import AccountFigures, OnPublished, PostFigures
+from campaign.social import (
+    AccountFigures,
+    Mentions,
+    OnPublished,
+    Outgoing,
+    PostFigures,
+    Usage,
+)
 
 
 @dataclass
@@ -20,16 +28,12 @@ class DryRunTransport:
     handle: str = "dry-run"
     dry_run: bool = True
     published: list[tuple[str, str | None, str]] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)  # stays at zero: nothing is billed
 
-    def publish(
-        self,
-        parts: Sequence[str],
-        *,
-        reply_to: str | None = None,
-        on_published: OnPublished | None = None,
-    ) -> list[str]:
+    def publish(self, post: Outgoing, *, on_published: OnPublished | None = None) -> list[str]:
         ids: list[str] = []
-        for index, text in enumerate(parts):
+        reply_to = post.reply_to
+        for index, text in enumerate(post.parts):
             remote_id = f"dry-run-{uuid.uuid4().hex[:16]}"
             self.published.append((text, reply_to, remote_id))
             ids.append(remote_id)
@@ -38,8 +42,13 @@ class DryRunTransport:
                 on_published(index, remote_id)
         return ids
 
-    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, PostFigures]:
+    def fetch_metrics(
+        self, remote_ids: Sequence[str], *, non_public: bool = True
+    ) -> dict[str, PostFigures]:
         return {}
 
     def account(self) -> AccountFigures:
         return AccountFigures(user_id="", username=self.handle, followers=0, posts=0)
+
+    def mentions(self, since_id: str | None, *, since_time: datetime | None = None) -> Mentions:
+        return Mentions(count=0, newest_id=since_id)

@@ -1,26 +1,37 @@
-"""Posts: write them, list them, publish them exactly once.
+"""Posts: write them, review and schedule them, publish them exactly once.
 
 Publishing is a small state machine kept in the database. A post is claimed with one atomic
 UPDATE (so two schedulers or a scheduler and a person cannot publish it together), every remote
 id is committed the moment X returns it, and a thread that failed half-way resumes from the
 first part without an id. A published post is never sent again.
+
+When X says "too many requests", the post goes back to ``scheduled`` with ``not_before`` set to
+X's reset time and the reason in ``last_error``: nothing sleeps inside a call, and the next run
+(the scheduler, or ``campaign post publish``) tries again after the reset. When an attempt got
+no clear answer, ``uncertain_since`` makes the next attempt look for the post on X first.
+
+These functions are the library the scheduler calls; the CLI only parses and prints.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import Engine, or_, update
 from sqlmodel import Session, col, select
 
 from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.models import Post, PostStatus, utcnow
-from campaign.social import SocialTransport, TransportError
+from campaign.social import Outgoing, SocialTransport, TransportError
+from campaign.social.cost import Estimate, estimate, usage_of
 from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length, split_thread
+from campaign.social.media import check_images, outgoing_images
 from campaign.social.x import account_settings, transport_for
 
 log = logging.getLogger(__name__)
@@ -28,6 +39,63 @@ log = logging.getLogger(__name__)
 # A post left "publishing" longer than this was abandoned by a crashed process: it may be resumed.
 STALE_CLAIM = timedelta(minutes=10)
 PUBLISHABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed)
+EDITABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed)
+_SEPARATOR = re.compile(r"^\s*---+\s*$", re.MULTILINE)
+_UNSET: Any = object()
+
+
+class RetryLater(CampaignError):
+    """X asked us to wait: the post is kept and may be published after ``retry_at``."""
+
+    def __init__(self, message: str, retry_at: datetime) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+# --- texts -------------------------------------------------------------------------------------
+
+
+def thread_parts(text: str) -> list[str]:
+    """The parts of a thread written in one file.
+
+    Parts are separated by a line holding only ``---``; a file without such a line has one
+    part per paragraph (blank lines between them). Lines inside a part are kept as written.
+    """
+    chunks = _SEPARATOR.split(text) if _SEPARATOR.search(text) else re.split(r"\n\s*\n", text)
+    return [chunk.strip() for chunk in chunks if chunk.strip()]
+
+
+def checked_parts(parts: Sequence[str], *, split: bool, post: str = "The post") -> list[str]:
+    """Every part as X will count it; with ``split``, a part too long becomes several."""
+    result: list[str] = []
+    several = len(parts) > 1
+    for number, part in enumerate(parts, 1):
+        part = part.strip()
+        if not part:
+            continue
+        weighted, valid = check_length(part)
+        if valid:
+            result.append(part)
+        elif split:
+            result.extend(split_thread(part))
+        else:
+            what = f"{post}, part {number} of the thread," if several else post
+            raise CampaignError(
+                f"{what} is {weighted} characters long as X counts them, "
+                f"{weighted - MAX_WEIGHTED_LENGTH} too many (at most {MAX_WEIGHTED_LENGTH}; a "
+                "link counts 23, an emoji 2): shorten it, or use --split to publish it as a "
+                "thread."
+            )
+    if not result:
+        raise CampaignError(f"{post} is empty: give its text.")
+    return result
+
+
+def _text_of(parts: Sequence[str]) -> str:
+    return "\n\n".join(parts)
+
+
+# --- writing -----------------------------------------------------------------------------------
 
 
 def create_post(
@@ -35,43 +103,39 @@ def create_post(
     settings: Settings,
     *,
     account: str,
-    text: str,
+    text: str | None = None,
+    parts: Sequence[str] | None = None,
     scheduled_at: datetime | None = None,
     split: bool = False,
-    images: Sequence[dict[str, Any]] = (),
+    images: Sequence[Mapping[str, Any]] = (),
     event_ids: Sequence[int] = (),
+    draft: bool | None = None,
 ) -> Post:
-    """Store a new post (a thread with ``split``), checking its length the way X counts it."""
+    """Store a new post: one ``text`` (cut into a thread with ``split``) or given ``parts``.
+
+    Lengths are checked the way X counts them and images the way X takes them. The post is
+    ``scheduled`` when it has a time, unless ``draft`` (for review first, as planned posts are).
+    """
     account_settings(settings, account)
-    text = text.strip()
-    if not text:
-        raise CampaignError("The post is empty: give its text.")
-    if split:
-        parts = split_thread(text)
+    if parts is None:
+        source = (text or "").strip()
+        pieces = checked_parts([source], split=split) if source else []
     else:
-        weighted, valid = check_length(text)
-        if not valid:
-            raise CampaignError(
-                f"The post is {weighted} characters long as X counts them (at most "
-                f"{MAX_WEIGHTED_LENGTH}; a link counts 23, an emoji 2): shorten it, or use "
-                "--split to publish it as a thread."
-            )
-        parts = [text]
-    for number, image in enumerate(images, 1):
-        if not str(image.get("path", "")).strip() or not str(image.get("alt", "")).strip():
-            raise CampaignError(
-                f"Image {number}: give both its file ('path') and a description ('alt') for "
-                "people who cannot see it."
-            )
+        pieces = checked_parts(parts, split=split)
+    if not pieces:
+        raise CampaignError("The post is empty: give its text.")
     if scheduled_at is not None and scheduled_at.tzinfo is None:
         raise CampaignError("The publication time must carry a time zone.")
+    stored_images = check_images(images)
+    if draft is None:
+        draft = scheduled_at is None
     post = Post(
         account=account,
-        text=text,
-        parts=parts,
-        images=[dict(image) for image in images],
+        text=_text_of(pieces) if parts is not None else (text or "").strip(),
+        parts=pieces,
+        images=stored_images,
         scheduled_at=scheduled_at,
-        status=PostStatus.scheduled if scheduled_at else PostStatus.draft,
+        status=PostStatus.draft if draft else PostStatus.scheduled,
         event_ids=list(event_ids),
     )
     session.add(post)
@@ -100,6 +164,166 @@ def get_post(session: Session, post_id: int) -> Post:
     return post
 
 
+def edit_post(
+    session: Session,
+    settings: Settings,
+    post_id: int,
+    *,
+    text: str | None = None,
+    parts: Sequence[str] | None = None,
+    split: bool = False,
+    scheduled_at: datetime | None = _UNSET,
+    images: Sequence[Mapping[str, Any]] | None = None,
+) -> Post:
+    """Change what is given of a post not yet (even partly) published; its status is kept.
+
+    ``scheduled_at=None`` removes the time (a scheduled post then goes back to draft);
+    ``images=[]`` removes the images.
+    """
+    post = get_post(session, post_id)
+    label = f"Post {post_id}"
+    if post.status not in EDITABLE or post.remote_ids:
+        raise CampaignError(
+            f"{label} is {post.status}{' (partly published)' if post.remote_ids else ''}: "
+            "only posts not yet published can be edited."
+        )
+    if text is not None:
+        post.parts = checked_parts([text], split=split, post=label)
+        post.text = text.strip()
+    elif parts is not None:
+        post.parts = checked_parts(parts, split=split, post=label)
+        post.text = _text_of(post.parts)
+    if images is not None:
+        post.images = check_images(images, post=label)
+    if scheduled_at is not _UNSET:
+        if scheduled_at is not None and scheduled_at.tzinfo is None:
+            raise CampaignError("The publication time must carry a time zone.")
+        post.scheduled_at = scheduled_at
+        post.not_before = None
+        if scheduled_at is None and post.status == PostStatus.scheduled:
+            post.status = PostStatus.draft
+    post.updated_at = utcnow()
+    session.add(post)
+    session.commit()
+    session.refresh(post)
+    return post
+
+
+def cancel_post(session: Session, post_id: int) -> Post:
+    """Make sure a post is never published (what is already on X stays there)."""
+    post = get_post(session, post_id)
+    if post.status == PostStatus.cancelled:
+        return post
+    if post.status == PostStatus.published:
+        raise CampaignError(f"Post {post_id} is already published: delete it on X if it must go.")
+    claimed = session.execute(
+        update(Post)
+        .where(col(Post.id) == post_id)
+        .where(col(Post.status) != PostStatus.publishing)
+        .values(status=PostStatus.cancelled, updated_at=utcnow())
+    )
+    session.commit()
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise CampaignError(f"Post {post_id} is being published right now; try again shortly.")
+    session.refresh(post)
+    return post
+
+
+# --- scheduling --------------------------------------------------------------------------------
+
+
+@dataclass
+class ScheduleResult:
+    """Posts now scheduled, those refused with the reason, and what they will cost."""
+
+    scheduled: list[Post] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+    estimate: Estimate | None = None
+    dry_run_accounts: list[str] = field(default_factory=list)
+
+
+def _schedule_problem(post: Post, now: datetime) -> str | None:
+    if post.status == PostStatus.scheduled:
+        return None  # already scheduled: nothing to do, not a problem
+    if post.status != PostStatus.draft:
+        return f"it is {post.status}, not a draft"
+    if post.scheduled_at is None:
+        return f"it has no time: give one with `campaign post edit {post.id} --at …`"
+    if post.scheduled_at <= now:
+        return (
+            "its time is already past: give it a new one with "
+            f"`campaign post edit {post.id} --at …`, or publish it now"
+        )
+    try:
+        checked_parts(post.parts, split=False, post=f"Post {post.id}")
+        check_images(post.images, post=f"Post {post.id}")
+    except CampaignError as exc:
+        return str(exc)
+    return None
+
+
+def schedule_posts(
+    session: Session,
+    settings: Settings,
+    post_ids: Iterable[int] = (),
+    *,
+    all_drafts: bool = False,
+    account: str | None = None,
+    now: datetime | None = None,
+) -> ScheduleResult:
+    """Turn reviewed drafts into scheduled posts, checking each again (texts, images, time).
+
+    A draft that cannot be scheduled is reported with the reason and left as it is; the others
+    go through. The estimate covers the posts scheduled now.
+    """
+    now = now or utcnow()
+    ids = list(post_ids)
+    if not ids and not all_drafts:
+        raise CampaignError("Name the posts to schedule, or pass --all-drafts.")
+    posts = [get_post(session, post_id) for post_id in ids]
+    if all_drafts:
+        known = {post.id for post in posts}
+        posts += [
+            post
+            for post in list_posts(session, account=account, status=PostStatus.draft)
+            if post.id not in known
+        ]
+    result = ScheduleResult()
+    for post in posts:
+        assert post.id is not None
+        problem = _schedule_problem(post, now)
+        if problem:
+            result.refused.append((post.id, problem))
+            continue
+        if post.status == PostStatus.draft:
+            post.status = PostStatus.scheduled
+            post.updated_at = now
+            session.add(post)
+        result.scheduled.append(post)
+    session.commit()
+    result.estimate = estimate(usage_of(result.scheduled), settings.social.x.prices)
+    result.dry_run_accounts = sorted(
+        {post.account for post in result.scheduled if transport_for(settings, post.account).dry_run}
+    )
+    return result
+
+
+def due_post_ids(session: Session, *, now: datetime | None = None) -> list[int]:
+    """Scheduled posts whose time has come (and whose wait asked by X is over), oldest first."""
+    now = now or utcnow()
+    query = (
+        select(Post.id)
+        .where(Post.status == PostStatus.scheduled)
+        .where(col(Post.scheduled_at) <= now)
+        .where(or_(col(Post.not_before).is_(None), col(Post.not_before) <= now))
+        .order_by(col(Post.scheduled_at), col(Post.id))
+    )
+    return [post_id for post_id in session.exec(query) if post_id is not None]
+
+
+# --- publishing --------------------------------------------------------------------------------
+
+
 def _claim(session: Session, post: Post, now: datetime) -> bool:
     """Mark the post "publishing" if nobody else is publishing it; True when we got it."""
     assert post.id is not None
@@ -120,27 +344,64 @@ def _claim(session: Session, post: Post, now: datetime) -> bool:
     return claimed.rowcount == 1  # type: ignore[attr-defined]
 
 
+def _record_failure(session: Session, post: Post, exc: Exception, started: datetime) -> None:
+    """Keep why it failed; ``started``: since when a post sent without answer may be on X."""
+    post.last_error = str(exc)[:2000]
+    post.updated_at = utcnow()
+    if isinstance(exc, TransportError) and exc.uncertain:
+        post.uncertain_since = post.uncertain_since or started
+    if isinstance(exc, TransportError) and exc.retry_at and not exc.permanent:
+        post.status = PostStatus.scheduled  # retried after X's reset, by whoever runs next
+        post.not_before = exc.retry_at
+        post.scheduled_at = post.scheduled_at or utcnow()
+    else:
+        post.status = PostStatus.failed
+    session.add(post)
+    session.commit()
+    log.warning("post %s: %s", post.id, exc)
+
+
 def publish_post(
-    session: Session,
-    settings: Settings,
+    engine_or_session: Engine | Session,
     post_id: int,
+    settings: Settings,
     *,
     transport: SocialTransport | None = None,
     now: datetime | None = None,
 ) -> Post:
-    """Publish the parts of the post not yet published; store each id as soon as it is known.
+    """Publish the parts of post ``post_id`` not yet published; store each id as soon as known.
 
-    Raises :class:`TransportError` (after recording it on the post) when X refuses or fails.
+    Safe to call from several processes at once and again after any failure: a part is never
+    sent twice. Raises :class:`RetryLater` before the time X asked us to wait for,
+    :class:`TransportError` (after recording it on the post: ``scheduled`` with ``not_before``
+    for a rate limit, else ``failed``) when X refuses or fails, and :class:`CampaignError` when
+    the post cannot be published as it is (cancelled, images gone, being published elsewhere).
     """
+    if isinstance(engine_or_session, Engine):
+        with Session(engine_or_session, expire_on_commit=False) as session:
+            return _publish(session, post_id, settings, transport, now)
+    return _publish(engine_or_session, post_id, settings, transport, now)
+
+
+def _publish(
+    session: Session,
+    post_id: int,
+    settings: Settings,
+    transport: SocialTransport | None,
+    now: datetime | None,
+) -> Post:
     now = now or utcnow()
     post = get_post(session, post_id)
     if post.status == PostStatus.published:
         return post
     if post.status == PostStatus.cancelled:
         raise CampaignError(f"Post {post_id} was cancelled; it will not be published.")
-    if post.images:
-        raise CampaignError(
-            f"Post {post_id} has images, and image upload to X is not available yet."
+    if post.not_before and now < post.not_before:
+        local = post.not_before.astimezone(settings.zone)
+        raise RetryLater(
+            f"Post {post_id}: X asked to wait before publishing again; it stays scheduled and "
+            f"is tried again after {local:%d/%m/%Y %H:%M:%S} ({post.last_error})",
+            post.not_before,
         )
     transport = transport or transport_for(settings, post.account)
     if transport.dry_run and post.remote_ids and not post.dry_run:
@@ -148,34 +409,46 @@ def publish_post(
             f"Post {post_id} is partly published on X, but the credentials of account "
             f"{post.account!r} are missing now: set them (`campaign social accounts`) to finish."
         )
+    abandoned = post.status == PostStatus.publishing
+    previous_update = post.updated_at
     if not _claim(session, post, now):
         raise CampaignError(
             f"Post {post_id} is being published by another process (status {post.status})."
         )
-
+    started = utcnow()
     done = list(post.remote_ids)
-    remaining = post.parts[len(done) :]
+    try:
+        images = outgoing_images(post.images, post=f"Post {post_id}") if not done else ()
+    except CampaignError as exc:
+        _record_failure(session, post, exc, started)
+        raise
+    # A claim abandoned by a crashed process may have sent a part whose id was never stored.
+    check_since = post.uncertain_since or (previous_update if abandoned else None)
+    outgoing = Outgoing(
+        parts=tuple(post.parts[len(done) :]),
+        reply_to=done[-1] if done else None,
+        images=images,
+        check_since=check_since,
+    )
 
     def record(_index: int, remote_id: str) -> None:
         done.append(remote_id)
         post.remote_ids = list(done)  # a new list, so the JSON column is seen as changed
+        post.uncertain_since = None
         post.updated_at = utcnow()
         session.add(post)
         session.commit()
 
     post.dry_run = transport.dry_run
     try:
-        transport.publish(remaining, reply_to=done[-1] if done else None, on_published=record)
+        transport.publish(outgoing, on_published=record)
     except TransportError as exc:
-        post.status = PostStatus.failed
-        post.last_error = str(exc)
-        post.updated_at = utcnow()
-        session.add(post)
-        session.commit()
-        log.warning("post %s: %s", post.id, exc)
+        _record_failure(session, post, exc, check_since or started)
         raise
     post.status = PostStatus.published
     post.last_error = ""
+    post.not_before = None
+    post.uncertain_since = None
     post.published_at = utcnow()
     post.updated_at = post.published_at
     session.add(post)

@@ -5,39 +5,63 @@ tweepy's ``Client`` hard-codes ``https://api.twitter.com``; its ``session`` is a
 (before the OAuth signature is computed, so the signature matches the host really called) and
 that always sets a timeout. Rate limits are reported, not slept on inside the call (that would
 block the scheduler); server errors and timeouts are retried a bounded number of times.
+
+A post is never created twice. When a create request gets no clear answer (a time-out, a
+dropped connection, a server error), the post may be on X all the same, so before sending it
+again we look for it among the account's posts since the attempt (``GET /2/users/:id/tweets``)
+and take its id if it is there.
+
+tweepy 4.17 has no client for the v2 media upload, so :func:`upload_media` does that one
+request itself on the same rebased session, signed the same way.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import requests
 import tweepy
+from twitter_text import extract_urls_with_indices
 
 from campaign.config import Settings, SocialAccount
 from campaign.errors import CampaignError
+from campaign.models.base import utcnow
 from campaign.social import (
     AccountFigures,
+    Image,
+    Mentions,
     OnPublished,
+    Outgoing,
     PostFigures,
     SocialTransport,
     TransportError,
+    Usage,
 )
 from campaign.social.dryrun import DryRunTransport
 
 log = logging.getLogger(__name__)
 
 TWEEPY_HOST = "https://api.twitter.com"
+MEDIA_UPLOAD_PATH = "/2/media/upload"
+MEDIA_METADATA_PATH = "/2/media/metadata"
 CREDENTIAL_FIELDS = (
     "consumer_key_env",
     "consumer_secret_env",
     "access_token_env",
     "access_token_secret_env",
 )
+MEDIA_CHUNK = 4 * 1024 * 1024  # GIFs go in chunks (X's chunked upload); images in one request
+MEDIA_PROCESSING_WAIT = 60.0  # seconds we wait for X to process an uploaded GIF
+RECENT_POSTS = 20  # posts read per page when looking for a post that may have gone through
+CLOCK_SLACK = timedelta(minutes=2)  # our clock and X's may differ a little
+MENTION_PAGES = 8  # X's mentions timeline goes back 800 posts at most (8 pages of 100)
 
 
 class _RebasedSession(requests.Session):
@@ -55,6 +79,15 @@ class _RebasedSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
+class _Transient(Exception):
+    """A failure worth another try; ``maybe_sent``: the request may have had its effect."""
+
+    def __init__(self, problem: str, *, maybe_sent: bool) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.maybe_sent = maybe_sent
+
+
 def _reset_time(response: Any, header: str) -> datetime | None:
     value = getattr(response, "headers", {}).get(header)
     try:
@@ -65,6 +98,155 @@ def _reset_time(response: Any, header: str) -> datetime | None:
 
 def _is_duplicate(exc: tweepy.HTTPException) -> bool:
     return any("duplicate" in str(message).lower() for message in exc.api_messages)
+
+
+def _maybe_sent(exc: requests.RequestException) -> bool:
+    """Whether the request may have reached X before the failure (so may have had its effect)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    cause: BaseException | None = exc
+    while cause is not None:  # "connection refused" is wrapped a few levels deep by urllib3
+        reason = getattr(cause, "reason", None)
+        if type(cause).__name__ == "NewConnectionError" or (
+            reason is not None and type(reason).__name__ == "NewConnectionError"
+        ):
+            return False
+        cause = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
+    return True
+
+
+def _raise_for_status(response: requests.Response) -> None:
+    """The errors tweepy raises for its own requests, for the ones we make ourselves."""
+    status = response.status_code
+    if status == 429:
+        reset = response.headers.get("x-rate-limit-reset")
+        raise tweepy.TooManyRequests(response, reset_time=int(reset) if reset else None)
+    errors: dict[int, type[tweepy.HTTPException]] = {
+        400: tweepy.BadRequest,
+        401: tweepy.Unauthorized,
+        403: tweepy.Forbidden,
+        404: tweepy.NotFound,
+    }
+    if status in errors:
+        raise errors[status](response)
+    if status >= 500:
+        raise tweepy.TwitterServerError(response)
+    if not 200 <= status < 300:
+        raise tweepy.HTTPException(response)
+
+
+def _media_data(response: requests.Response) -> dict[str, Any]:
+    _raise_for_status(response)
+    try:
+        data = response.json()["data"]
+        str(data["id"])
+    except (ValueError, KeyError, TypeError):
+        raise TransportError(
+            f"X answered the media upload without a media id: {response.text[:200]}",
+            permanent=True,
+        ) from None
+    return data
+
+
+def upload_media(
+    session: requests.Session,
+    auth: Any,
+    image: Image,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
+    """Upload one image with ``POST /2/media/upload``; returns its media id.
+
+    The one place that knows the shape of X's media upload, so that a change at X is a change
+    here. JPEG, PNG and WEBP go in one multipart request (``media`` and
+    ``media_category=tweet_image``); animated GIFs use the chunked commands of the same endpoint
+    (INIT, APPEND, FINALIZE, then STATUS while X processes it), as X requires for
+    ``tweet_gif``. ``session`` is the transport's rebased session and ``auth`` its OAuth 1.0a
+    signer, so the request goes where the others go and is signed the same way.
+    """
+    url = TWEEPY_HOST + MEDIA_UPLOAD_PATH
+    content = Path(image.path).read_bytes()
+    name = Path(image.path).name
+    if image.media_type != "image/gif":
+        fields = {
+            "media": (name, content, image.media_type),
+            "media_category": (None, "tweet_image"),
+        }
+        return str(_media_data(session.post(url, files=fields, auth=auth))["id"])
+
+    init = {
+        "command": (None, "INIT"),
+        "media_type": (None, image.media_type),
+        "total_bytes": (None, str(len(content))),
+        "media_category": (None, "tweet_gif"),
+    }
+    media_id = str(_media_data(session.post(url, files=init, auth=auth))["id"])
+    for index, start in enumerate(range(0, len(content), MEDIA_CHUNK)):
+        chunk = {
+            "command": (None, "APPEND"),
+            "media_id": (None, media_id),
+            "segment_index": (None, str(index)),
+            "media": (name, content[start : start + MEDIA_CHUNK], "application/octet-stream"),
+        }
+        _raise_for_status(session.post(url, files=chunk, auth=auth))
+    finalize = {"command": (None, "FINALIZE"), "media_id": (None, media_id)}
+    data = _media_data(session.post(url, files=finalize, auth=auth))
+    waited = 0.0
+    while (info := data.get("processing_info")) and info.get("state") != "succeeded":
+        if info.get("state") == "failed":
+            reason = (info.get("error") or {}).get("message", "no reason given")
+            raise TransportError(f"X could not process {name}: {reason}.", permanent=True)
+        if waited >= MEDIA_PROCESSING_WAIT:
+            raise TransportError(
+                f"X was still processing {name} after {waited:.0f} s.", permanent=False
+            )
+        delay = float(info.get("check_after_secs") or 1)
+        sleep(delay)
+        waited += delay
+        params = {"command": "STATUS", "media_id": media_id}
+        data = _media_data(session.get(url, params=params, auth=auth))
+    return media_id
+
+
+def set_alt_text(session: requests.Session, auth: Any, media_id: str, alt: str) -> None:
+    """Describe an uploaded image for people who cannot see it (``POST /2/media/metadata``)."""
+    body = {"id": media_id, "metadata": {"alt_text": {"text": alt}}}
+    _raise_for_status(session.post(TWEEPY_HOST + MEDIA_METADATA_PATH, json=body, auth=auth))
+
+
+def _comparable(text: str) -> str:
+    """A post's text as X gives it back, made comparable with what we sent.
+
+    X returns ``&``, ``<`` and ``>`` HTML-escaped and every link rewritten to a t.co address;
+    links become one placeholder and spaces are collapsed on both sides.
+    """
+    text = unicodedata.normalize("NFC", html.unescape(text))
+    pieces, last = [], 0
+    for found in extract_urls_with_indices(text):
+        start, end = found["indices"]
+        pieces.extend([text[last:start], "\x00"])
+        last = end
+    pieces.append(text[last:])
+    return " ".join("".join(pieces).split())
+
+
+def _same_text(sent: str, remote: str, *, with_media: bool) -> bool:
+    mine, theirs = _comparable(sent), _comparable(remote)
+    if theirs == mine:
+        return True
+    # X appends a link to the attached images at the end of the text it gives back.
+    return with_media and theirs.startswith(mine) and not theirs[len(mine) :].strip(" \x00")
+
+
+def _replies_to(tweet: Any, remote_id: str) -> bool:
+    return any(
+        reference.type == "replied_to" and str(reference.id) == remote_id
+        for reference in getattr(tweet, "referenced_tweets", None) or []
+    )
+
+
+def _has_url(text: str) -> bool:
+    return bool(extract_urls_with_indices(text))
 
 
 class XTransport:
@@ -82,6 +264,7 @@ class XTransport:
         backoff: float = 2.0,
         timeout: tuple[float, float] = (10.0, 30.0),
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         consumer_key, consumer_secret, access_token, access_token_secret = credentials
         self.handle = handle
@@ -92,61 +275,79 @@ class XTransport:
             access_token_secret=access_token_secret,
         )
         self.client.session = _RebasedSession(api_base_url, timeout)
+        self._signer = tweepy.OAuth1UserHandler(
+            consumer_key, consumer_secret, access_token, access_token_secret
+        )
         self.retries = retries
         self.backoff = backoff
         self.sleep = sleep
+        self.clock = clock
+        self.usage = Usage()
+        self._user_id: str | None = None
 
     # --- one call, with the error policy ------------------------------------------------------
 
-    def _call(self, what: str, call: Callable[[], Any], *, creates: bool = False) -> Any:
-        """Run ``call``; retry server errors and timeouts; turn failures into TransportError.
+    def _attempt(self, what: str, call: Callable[[], Any], *, uncertain: bool = False) -> Any:
+        """Run ``call`` once; a failure worth retrying is a ``_Transient``, others final.
 
-        ``creates``: the call creates something, so a timeout or server error leaves the outcome
-        uncertain; a later "duplicate content" answer then most likely means the first attempt
-        went through.
+        ``uncertain``: an earlier attempt at the same creation got no clear answer, which
+        changes what a "duplicate content" refusal most likely means.
         """
-        uncertain = False
+        try:
+            return call()
+        except tweepy.TooManyRequests as exc:
+            raise self._rate_limited(what, exc, uncertain) from None
+        except tweepy.Unauthorized as exc:
+            detail = "; ".join(str(m) for m in exc.api_messages) or "no reason given"
+            raise TransportError(
+                f"@{self.handle}: X refused the credentials (401: {detail}) while trying to "
+                f"{what}. Check the four credential variables of this account (`campaign "
+                "social accounts`) and that the access token was generated for this account.",
+                permanent=True,
+                uncertain=uncertain,
+            ) from None
+        except tweepy.Forbidden as exc:
+            raise self._forbidden(what, exc, uncertain) from None
+        except tweepy.TwitterServerError as exc:
+            status = getattr(exc.response, "status_code", "5xx")
+            raise _Transient(f"X answered {status} (server error)", maybe_sent=True) from None
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            maybe_sent = _maybe_sent(exc)
+            if isinstance(exc, requests.ConnectTimeout):
+                problem = "could not connect to X (timeout)"
+            elif isinstance(exc, requests.Timeout):
+                problem = "no answer from X in time (timeout)"
+            elif not maybe_sent:
+                problem = "could not connect to X (connection refused or no route)"
+            else:
+                problem = f"connection to X lost before its answer ({type(exc).__name__})"
+            raise _Transient(problem, maybe_sent=maybe_sent) from None
+        except tweepy.HTTPException as exc:
+            raise TransportError(
+                f"@{self.handle}: X refused to {what}: {exc}".replace("\n", " "),
+                permanent=True,
+                uncertain=uncertain,
+            ) from None
+
+    def _call(self, what: str, call: Callable[[], Any]) -> Any:
+        """Run a call that creates nothing, retrying server errors and timeouts with backoff."""
+        problem = ""
         for attempt in range(self.retries + 1):
             try:
-                return call()
-            except tweepy.TooManyRequests as exc:
-                raise self._rate_limited(what, exc) from None
-            except tweepy.Unauthorized:
-                raise TransportError(
-                    f"@{self.handle}: X refused the credentials (401) while trying to {what}. "
-                    "Check the four credential variables of this account (`campaign social "
-                    "accounts`) and that the access token was generated for this account.",
-                    permanent=True,
-                ) from None
-            except tweepy.Forbidden as exc:
-                raise self._forbidden(what, exc, uncertain) from None
-            except tweepy.TwitterServerError as exc:
-                status = getattr(exc.response, "status_code", "5xx")
-                problem = f"X answered {status} (server error)"
-            except (requests.Timeout, requests.ConnectionError) as exc:
-                problem = f"no answer from X ({type(exc).__name__})"
-                # A request refused before connecting cannot have created anything.
-                if isinstance(exc, requests.ConnectTimeout):
-                    problem = "could not connect to X (timeout)"
-                elif creates:
-                    uncertain = True
-            except tweepy.HTTPException as exc:
-                raise TransportError(
-                    f"@{self.handle}: X refused to {what}: {exc}", permanent=True
-                ) from None
-            if creates and problem.startswith("X answered"):
-                uncertain = True
+                return self._attempt(what, call)
+            except _Transient as failure:
+                problem = failure.problem
             if attempt < self.retries:
-                delay = self.backoff * (2**attempt)
                 log.warning("@%s: %s while trying to %s; retrying", self.handle, problem, what)
-                self.sleep(delay)
+                self.sleep(self.backoff * (2**attempt))
         raise TransportError(
             f"@{self.handle}: {problem} while trying to {what}, {self.retries + 1} attempts.",
             permanent=False,
-            uncertain=uncertain,
         )
 
-    def _rate_limited(self, what: str, exc: tweepy.TooManyRequests) -> TransportError:
+    def _rate_limited(
+        self, what: str, exc: tweepy.TooManyRequests, uncertain: bool
+    ) -> TransportError:
         headers = getattr(exc.response, "headers", {}) or {}
         retry_at = datetime.fromtimestamp(exc.reset_time, UTC) if exc.reset_time else None
         scope = "rate limit"
@@ -159,6 +360,7 @@ class XTransport:
             f"@{self.handle}: X {scope} reached while trying to {what}{when}.",
             permanent=False,
             retry_at=retry_at,
+            uncertain=uncertain,
         )
 
     def _forbidden(self, what: str, exc: tweepy.Forbidden, uncertain: bool) -> TransportError:
@@ -180,43 +382,161 @@ class XTransport:
             permanent=True,
         )
 
-    # --- the transport interface --------------------------------------------------------------
+    # --- publishing ---------------------------------------------------------------------------
 
-    def publish(
+    def _user(self) -> str:
+        if self._user_id is None:
+            self._user_id = self.account().user_id
+        return self._user_id
+
+    def _find_published(
+        self, text: str, reply_to: str | None, *, since: datetime, with_media: bool
+    ) -> str | None:
+        """The id of a post of ours since ``since`` with this text (and parent), if any."""
+        try:
+            user_id = self._user()
+            token: str | None = None
+            for _page in range(3):
+                params: dict[str, Any] = {
+                    "start_time": since - CLOCK_SLACK,
+                    "max_results": RECENT_POSTS,
+                    "tweet_fields": ["created_at", "referenced_tweets"],
+                }
+                if token:
+                    params["pagination_token"] = token
+                response = self._call(
+                    "look for the post among the account's recent posts",
+                    lambda params=params: self.client.get_users_tweets(
+                        user_id, user_auth=True, **params
+                    ),
+                )
+                tweets = list(response.data or [])
+                self.usage.posts_read += len(tweets)
+                for tweet in reversed(tweets):  # oldest first: the first copy is the real one
+                    if _same_text(text, tweet.text, with_media=with_media) and (
+                        reply_to is None or _replies_to(tweet, reply_to)
+                    ):
+                        return str(tweet.id)
+                token = (response.meta or {}).get("next_token")
+                if not token:
+                    return None
+            return None
+        except TransportError as exc:
+            raise TransportError(
+                f"{exc} The post may be on X already (an attempt got no clear answer), so it "
+                "is not sent again until its absence is checked: the next attempt looks first.",
+                permanent=exc.permanent,
+                retry_at=exc.retry_at,
+                uncertain=True,
+            ) from None
+
+    def _upload(self, image: Image) -> str:
+        name = Path(image.path).name
+        media_id = self._call(
+            f"upload the image {name}",
+            lambda: upload_media(
+                self.client.session, self._signer.apply_auth(), image, sleep=self.sleep
+            ),
+        )
+        self.usage.media_uploads += 1
+        if image.alt:
+            self._call(
+                f"set the description of {name}",
+                lambda: set_alt_text(
+                    self.client.session, self._signer.apply_auth(), media_id, image.alt
+                ),
+            )
+            self.usage.media_metadata += 1
+        return str(media_id)
+
+    def _publish_part(
         self,
-        parts: Sequence[str],
-        *,
-        reply_to: str | None = None,
-        on_published: OnPublished | None = None,
-    ) -> list[str]:
-        ids: list[str] = []
-        for index, text in enumerate(parts):
-            previous = reply_to
+        text: str,
+        reply_to: str | None,
+        images: Sequence[Image],
+        check_since: datetime | None,
+    ) -> str:
+        """Create one post, retrying without ever creating it twice."""
+        media_ids: list[str] | None = None
+        problem = ""
+        for attempt in range(self.retries + 1):
+            if check_since is not None:
+                found = self._find_published(
+                    text, reply_to, since=check_since, with_media=bool(images)
+                )
+                if found is not None:
+                    log.info("@%s: post %s had gone through; not sent again", self.handle, found)
+                    self._count_post(text)
+                    return found
+            if images and media_ids is None:
+                media_ids = [self._upload(image) for image in images]
+            started = self.clock()
 
-            def create(text: str = text, previous: str | None = previous) -> Any:
+            def create(media_ids: list[str] | None = media_ids) -> Any:
                 return self.client.create_tweet(
-                    text=text, in_reply_to_tweet_id=previous, user_auth=True
+                    text=text,
+                    in_reply_to_tweet_id=reply_to,
+                    media_ids=media_ids or None,
+                    user_auth=True,
                 )
 
-            response = self._call("publish a post", create, creates=True)
-            remote_id = str(response.data["id"])
+            try:
+                response = self._attempt("publish a post", create, uncertain=bool(check_since))
+            except _Transient as failure:
+                problem = failure.problem
+                if failure.maybe_sent and check_since is None:
+                    check_since = started
+            else:
+                self._count_post(text)
+                return str(response.data["id"])
+            if attempt < self.retries:
+                log.warning("@%s: %s while publishing; retrying", self.handle, problem)
+                self.sleep(self.backoff * (2**attempt))
+        raise TransportError(
+            f"@{self.handle}: {problem} while trying to publish a post, "
+            f"{self.retries + 1} attempts.",
+            permanent=False,
+            uncertain=check_since is not None,
+        )
+
+    def _count_post(self, text: str) -> None:
+        if _has_url(text):
+            self.usage.posts_with_url += 1
+        else:
+            self.usage.posts += 1
+
+    # --- the transport interface --------------------------------------------------------------
+
+    def publish(self, post: Outgoing, *, on_published: OnPublished | None = None) -> list[str]:
+        ids: list[str] = []
+        reply_to = post.reply_to
+        check_since = post.check_since
+        for index, text in enumerate(post.parts):
+            images = post.images if index == 0 else ()
+            remote_id = self._publish_part(text, reply_to, images, check_since)
+            check_since = None  # the uncertainty was about the first part still to publish
             ids.append(remote_id)
             reply_to = remote_id
             if on_published is not None:
                 on_published(index, remote_id)
         return ids
 
-    def fetch_metrics(self, remote_ids: Sequence[str]) -> dict[str, PostFigures]:
+    def fetch_metrics(
+        self, remote_ids: Sequence[str], *, non_public: bool = True
+    ) -> dict[str, PostFigures]:
+        fields = ["public_metrics", "non_public_metrics"] if non_public else ["public_metrics"]
         figures: dict[str, PostFigures] = {}
         for start in range(0, len(remote_ids), 100):
             chunk = list(remote_ids[start : start + 100])
             response = self._call(
                 "read post metrics",
                 lambda chunk=chunk: self.client.get_tweets(
-                    chunk, tweet_fields=["public_metrics", "non_public_metrics"], user_auth=True
+                    chunk, tweet_fields=fields, user_auth=True
                 ),
             )
-            for tweet in response.data or []:
+            tweets = list(response.data or [])
+            self.usage.posts_read += len(tweets)
+            for tweet in tweets:
                 public = tweet.public_metrics or {}
                 private = tweet.non_public_metrics or {}
                 impressions = private.get("impression_count", public.get("impression_count"))
@@ -235,14 +555,53 @@ class XTransport:
             "read the account",
             lambda: self.client.get_me(user_fields=["public_metrics"], user_auth=True),
         )
+        self.usage.users_read += 1
         user = response.data
         metrics = user.public_metrics or {}
+        self._user_id = str(user.id)
         return AccountFigures(
             user_id=str(user.id),
             username=user.username,
             followers=metrics.get("followers_count", 0),
             posts=metrics.get("tweet_count", 0),
         )
+
+    def mentions(self, since_id: str | None, *, since_time: datetime | None = None) -> Mentions:
+        user_id = self._user()
+        if since_id is None and since_time is None:
+            # First sync: only note where the count starts (reading old mentions costs money).
+            response = self._call(
+                "read the account's mentions",
+                lambda: self.client.get_users_mentions(user_id, max_results=5, user_auth=True),
+            )
+            self.usage.posts_read += len(response.data or [])
+            return Mentions(count=0, newest_id=(response.meta or {}).get("newest_id"))
+        count = 0
+        newest: str | None = None
+        token: str | None = None
+        for _page in range(MENTION_PAGES):
+            params: dict[str, Any] = {"max_results": 100}
+            if since_id:
+                params["since_id"] = since_id
+            else:
+                params["start_time"] = since_time
+            if token:
+                params["pagination_token"] = token
+            response = self._call(
+                "read the account's mentions",
+                lambda params=params: self.client.get_users_mentions(
+                    user_id, user_auth=True, **params
+                ),
+            )
+            meta = response.meta or {}
+            page = list(response.data or [])
+            self.usage.posts_read += len(page)
+            count += int(meta.get("result_count", len(page)))
+            newest = newest or meta.get("newest_id")
+            token = meta.get("next_token")
+            if not token:
+                return Mentions(count=count, newest_id=newest or since_id)
+        return Mentions(count=count, newest_id=newest or since_id, complete=False)
 
 
 # --- which transport for which account ---------------------------------------------------------
@@ -273,16 +632,26 @@ def missing_credentials(settings: Settings, account: SocialAccount) -> list[str]
 
 
 def transport_for(settings: Settings, name: str, **options: Any) -> SocialTransport:
-    """The X transport of account ``name``, or a dry-run one while credentials are missing."""
+    """The X transport of account ``name``, or a dry-run one while credentials are missing.
+
+    ``options`` override the transport's defaults (``retries``, ``timeout``, ``backoff``,
+    ``sleep``, ``clock``); the defaults come from ``[social.x]``.
+    """
     account = account_settings(settings, name)
     if missing_credentials(settings, account):
         return DryRunTransport(handle=account.handle)
     key, key_secret, token, token_secret = (
         settings.secret(getattr(account, field)) or "" for field in CREDENTIAL_FIELDS
     )
+    read_timeout = settings.social.x.timeout
+    chosen: dict[str, Any] = {
+        "retries": settings.social.x.retries,
+        "timeout": (min(10.0, read_timeout), read_timeout),
+    }
+    chosen.update(options)
     return XTransport(
         account.handle,
         (key, key_secret, token, token_secret),
         api_base_url=settings.social.x.api_base_url,
-        **options,
+        **chosen,
     )

@@ -1,31 +1,64 @@
-"""A real HTTP server on loopback playing the part of the X API v2 (the few routes we use)."""
+"""A real HTTP server on loopback playing the part of the X API v2 (the routes we use).
+
+It checks what X checks and we depend on: the OAuth 1.0a signature (HMAC-SHA1 over the method,
+the URL really called and the query, with the consumer and token secrets), the length of a
+post as X counts it, that attached media were uploaded by the same account and described, that a
+reply's parent exists. It answers like X (ids as strings, ``data``/``meta``/``errors``), rewrites
+links to t.co addresses in the texts it gives back, and serves fixed figures for metrics.
+
+Tests steer it per route with :meth:`FakeX.on`: a planned answer (status, headers, body), or a
+:class:`Slow` one that answers after the client has given up, having created the post or not.
+"""
 
 from __future__ import annotations
 
+import base64
+import email.parser
+import email.policy
+import hashlib
+import hmac
 import json
+import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlsplit
 
 import pytest
+from twitter_text import extract_urls_with_indices, parse_tweet
 
 from campaign.config import Settings
 
 CREDENTIALS = {
-    "CAMPAIGN_X_MOIS_ESS_CONSUMER_KEY": "ck-mois",
-    "CAMPAIGN_X_MOIS_ESS_CONSUMER_SECRET": "cs-mois",
+    "CAMPAIGN_X_MOIS_ESS_CONSUMER_KEY": "ck-app",
+    "CAMPAIGN_X_MOIS_ESS_CONSUMER_SECRET": "cs-app",
     "CAMPAIGN_X_MOIS_ESS_ACCESS_TOKEN": "at-mois",
     "CAMPAIGN_X_MOIS_ESS_ACCESS_TOKEN_SECRET": "ats-mois",
 }
+PRIX_CREDENTIALS = {
+    "CAMPAIGN_X_PRIX_ESS_CONSUMER_KEY": "ck-app",
+    "CAMPAIGN_X_PRIX_ESS_CONSUMER_SECRET": "cs-app",
+    "CAMPAIGN_X_PRIX_ESS_ACCESS_TOKEN": "at-prix",
+    "CAMPAIGN_X_PRIX_ESS_ACCESS_TOKEN_SECRET": "ats-prix",
+}
+CONSUMERS = {"ck-app": "cs-app"}
+TOKENS = {"at-mois": ("ats-mois", "42"), "at-prix": ("ats-prix", "43")}
+USERS = {
+    "42": {"username": "Mois_ESS", "name": "Le Mois de l'ESS", "followers": 6103, "posts": 1992},
+    "43": {"username": "Prix_ESS", "name": "Les Prix ESS", "followers": 547, "posts": 551},
+}
+METRICS = {"like_count": 12, "retweet_count": 5, "reply_count": 2, "quote_count": 1}
+IMPRESSIONS = 840
 
 Answer = tuple[int, dict[str, str], dict[str, Any]]
 
 
-def server_error() -> Answer:
-    return 500, {}, {"title": "Internal Server Error", "status": 500}
+def server_error(status: int = 500) -> Answer:
+    return status, {}, {"title": "Internal Server Error", "status": status}
 
 
 def duplicate() -> Answer:
@@ -38,19 +71,149 @@ def rate_limited(reset: int) -> Answer:
     return 429, headers, {"title": "Too Many Requests", "status": 429}
 
 
+def unauthorized(detail: str = "Unauthorized") -> Answer:
+    return (
+        401,
+        {},
+        {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": detail},
+    )
+
+
+@dataclass
+class Slow:
+    """Answer only after ``delay`` seconds (after the client's time-out), having created the
+    post (``creates``) or not; the late answer goes nowhere."""
+
+    delay: float
+    creates: bool
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: Any
+    user_id: str | None
+
+
 @dataclass
 class FakeX:
-    """What the fake API received, and what it should answer next (``None``: answer normally)."""
+    """What the fake API holds and received, and what it should answer next on each route."""
 
     url: str = ""
-    plan: list[Answer | None] = field(default_factory=list)
-    requests: list[tuple[str, str, dict[str, str], Any]] = field(default_factory=list)
+    planned: dict[str, list[Answer | Slow | None]] = field(default_factory=dict)
+    requests: list[Request] = field(default_factory=list)
     created: list[dict[str, Any]] = field(default_factory=list)
+    media: dict[str, dict[str, Any]] = field(default_factory=dict)
+    mentions: dict[str, list[str]] = field(default_factory=dict)  # user id -> mention ids
+    old_posts: set[str] = field(default_factory=set)  # ids X treats as older than 30 days
+    known_posts: set[str] = field(default_factory=set)  # ids published before the test
     next_id: int = 1000
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def on(self, route: str, *answers: Answer | Slow | None) -> None:
+        """Answer the next requests to ``route`` ("POST /2/tweets") with ``answers``.
+
+        ``None`` answers normally; the route is the method and the path as called.
+        """
+        self.planned.setdefault(route, []).extend(answers)
+
+    def calls(self, route: str) -> list[Request]:
+        method, pattern = route.split(" ", 1)
+        regex = re.compile("^" + re.sub(r":\w+", r"[^/]+", pattern) + "$")
+        return [r for r in self.requests if r.method == method and regex.match(r.path)]
+
     def tweets(self) -> list[dict[str, Any]]:
-        return [body for method, path, _, body in self.requests if path == "/2/tweets" and body]
+        """Bodies of every create request received (answered or not)."""
+        return [r.body for r in self.calls("POST /2/tweets")]
+
+    def new_id(self) -> str:
+        self.next_id += 1
+        return str(self.next_id)
+
+
+# --- checks X makes ------------------------------------------------------------------------------
+
+
+def _pct(text: str) -> str:
+    """RFC 5849 percent-encoding: everything but the unreserved characters of RFC 3986."""
+    return quote(text, safe="-._~")
+
+
+def _verify_oauth(method: str, host: str, path: str, query: str, headers: Any, form: Any) -> str:
+    """The user id of a correctly signed request, or an explanation of what is wrong.
+
+    Written from RFC 5849 (section 3.4) rather than with oauthlib, which signs the client's
+    requests: the check stays independent of the code it checks.
+    """
+    auth = headers.get("Authorization", "")
+    if not auth.startswith("OAuth "):
+        return "error: no OAuth 1.0a Authorization header"
+    fields = {k: unquote(v) for k, v in re.findall(r'(\w+)="([^"]*)"', auth)}
+    consumer, token = fields.get("oauth_consumer_key"), fields.get("oauth_token")
+    if consumer not in CONSUMERS or token not in TOKENS:
+        return "error: unknown consumer key or access token"
+    if fields.get("oauth_signature_method") != "HMAC-SHA1":
+        return "error: signature method is not HMAC-SHA1"
+    params = [
+        (k, v) for k, v in fields.items() if k.startswith("oauth_") and k != "oauth_signature"
+    ]
+    params += parse_qsl(query, keep_blank_values=True)
+    params += parse_qsl(form or "", keep_blank_values=True)  # form bodies only, not multipart
+    normalized = "&".join(f"{k}={v}" for k, v in sorted((_pct(k), _pct(v)) for k, v in params))
+    base = "&".join([method.upper(), _pct(f"http://{host.lower()}{path}"), _pct(normalized)])
+    token_secret, user_id = TOKENS[token]
+    key = f"{_pct(CONSUMERS[consumer])}&{_pct(token_secret)}"
+    digest = hmac.new(key.encode(), base.encode(), hashlib.sha1).digest()
+    expected = base64.b64encode(digest).decode()
+    return user_id if fields.get("oauth_signature") == expected else "error: bad signature"
+
+
+def _multipart(content_type: str, raw: bytes) -> dict[str, Any]:
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        fields[name] = payload if part.get_filename() else payload.decode()
+    return fields
+
+
+def _tco(text: str) -> str:
+    """The text as X gives it back: every link a t.co address, & < > escaped."""
+    pieces, last = [], 0
+    for number, found in enumerate(extract_urls_with_indices(text)):
+        start, end = found["indices"]
+        pieces.extend([text[last:start], f"https://t.co/Ab{number}Cd"])
+        last = end
+    pieces.append(text[last:])
+    text = "".join(pieces)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _page(items: list[Any], query: dict[str, list[str]]) -> tuple[list[Any], dict[str, Any]]:
+    maximum = int(query.get("max_results", ["10"])[0])
+    offset = int(query.get("pagination_token", ["0"])[0])
+    page = items[offset : offset + maximum]
+    meta: dict[str, Any] = {"result_count": len(page)}
+    if page:
+        first, last = page[0], page[-1]
+        meta["newest_id"] = first["id"] if isinstance(first, dict) else first
+        meta["oldest_id"] = last["id"] if isinstance(last, dict) else last
+    if offset + maximum < len(items):
+        meta["next_token"] = str(offset + maximum)
+    return page, meta
+
+
+# --- the routes ----------------------------------------------------------------------------------
 
 
 def _handler(fake: FakeX) -> type[BaseHTTPRequestHandler]:
@@ -68,48 +231,245 @@ def _handler(fake: FakeX) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
+        def _error(self, status: int, detail: str) -> None:
+            self._answer(status, {}, {"title": "Error", "status": status, "detail": detail})
+
         def _handle(self, method: str) -> None:
+            parts = urlsplit(self.path)
+            path, raw_query = parts.path, parts.query
+            query = parse_qs(raw_query)
             length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length)) if length else None
-            path = urlsplit(self.path).path
-            with fake.lock:
-                fake.requests.append((method, path, dict(self.headers), body))
-                planned = fake.plan.pop(0) if fake.plan else None
-            auth = self.headers.get("Authorization", "")
-            if not auth.startswith("OAuth ") or "oauth_consumer_key=" not in auth:
-                self._answer(401, {}, {"title": "Unauthorized", "status": 401})
-            elif planned is not None:
-                self._answer(*planned)
-            elif method == "POST" and path == "/2/tweets":
-                with fake.lock:
-                    fake.next_id += 1
-                    tweet = {"id": str(fake.next_id), "text": body["text"]}
-                    fake.created.append({**body, "id": tweet["id"]})
-                self._answer(201, {}, {"data": tweet})
-            elif method == "GET" and path == "/2/users/me":
-                user = {
-                    "id": "42",
-                    "name": "Le Mois de l'ESS",
-                    "username": "Mois_ESS",
-                    "public_metrics": {"followers_count": 1234, "tweet_count": 567},
-                }
-                self._answer(200, {}, {"data": user})
-            elif method == "GET" and path == "/2/tweets":
-                ids = parse_qs(urlsplit(self.path).query)["ids"][0].split(",")
-                metrics = {"like_count": 3, "retweet_count": 2, "reply_count": 1, "quote_count": 0}
-                data = [
-                    {
-                        "id": tweet_id,
-                        "text": "…",
-                        "edit_history_tweet_ids": [tweet_id],
-                        "public_metrics": metrics,
-                        "non_public_metrics": {"impression_count": 99},
-                    }
-                    for tweet_id in ids
-                ]
-                self._answer(200, {}, {"data": data})
+            raw = self.rfile.read(length) if length else b""
+            content_type = self.headers.get("Content-Type", "")
+            form = None
+            if content_type.startswith("application/json"):
+                body: Any = json.loads(raw) if raw else None
+            elif content_type.startswith("multipart/form-data"):
+                body = _multipart(content_type, raw)
+            elif content_type.startswith("application/x-www-form-urlencoded"):
+                form = raw.decode()
+                body = {k: v[0] for k, v in parse_qs(form).items()}
             else:
-                self._answer(404, {}, {"title": "Not Found", "status": 404})
+                body = raw or None
+            who = _verify_oauth(method, self.headers["Host"], path, raw_query, self.headers, form)
+            user_id = None if who.startswith("error") else who
+            route = f"{method} {path}"
+            with fake.lock:
+                fake.requests.append(
+                    Request(method, path, query, dict(self.headers), body, user_id)
+                )
+                queue = fake.planned.get(route) or []
+                planned = queue.pop(0) if queue else None
+            if user_id is None:
+                return self._answer(*unauthorized(who.removeprefix("error: ")))
+            if isinstance(planned, Slow):
+                if planned.creates:
+                    self._route(method, path, query, body, user_id, reply=False)
+                time.sleep(planned.delay)
+                self.close_connection = True
+                return None
+            if planned is not None:
+                return self._answer(*planned)
+            return self._route(method, path, query, body, user_id, reply=True)
+
+        def _route(self, method, path, query, body, user_id, *, reply: bool) -> None:
+            answer = self._answer if reply else (lambda *args: None)
+            if method == "POST" and path == "/2/tweets":
+                return self._create(body, user_id, answer)
+            if method == "POST" and path == "/2/media/upload":
+                return self._upload(body, user_id, answer)
+            if method == "GET" and path == "/2/media/upload":
+                media = fake.media.get(query.get("media_id", [""])[0])
+                if media is None or media["owner"] != user_id:
+                    return answer(400, {}, {"title": "Invalid Request", "detail": "media_id"})
+                info = {"state": "succeeded", "progress_percent": 100}
+                return answer(200, {}, {"data": {"id": media["id"], "processing_info": info}})
+            if method == "POST" and path == "/2/media/metadata":
+                return self._describe(body, user_id, answer)
+            if method == "GET" and path == "/2/users/me":
+                user = USERS[user_id]
+                data = {
+                    "id": user_id,
+                    "name": user["name"],
+                    "username": user["username"],
+                    "public_metrics": {
+                        "followers_count": user["followers"],
+                        "following_count": 80,
+                        "tweet_count": user["posts"] + len(fake.created),
+                        "listed_count": 3,
+                    },
+                }
+                return answer(200, {}, {"data": data})
+            match = re.fullmatch(r"/2/users/(\d+)/(tweets|mentions)", path)
+            if method == "GET" and match:
+                if match[1] != user_id:
+                    return answer(403, {}, {"title": "Forbidden", "detail": "not your account"})
+                maximum = int(query.get("max_results", ["10"])[0])
+                if not 5 <= maximum <= 100:
+                    return answer(400, {}, {"title": "Invalid Request", "detail": "max_results"})
+                if match[2] == "tweets":
+                    return self._timeline(query, user_id, answer)
+                return self._mentions(query, user_id, answer)
+            if method == "GET" and path == "/2/tweets":
+                return self._lookup(query, answer)
+            return answer(404, {}, {"title": "Not Found", "status": 404})
+
+        def _create(self, body: dict[str, Any], user_id: str, answer: Any) -> None:
+            text = body.get("text", "")
+            result = parse_tweet(text)
+            if not result.valid:
+                return answer(400, {}, {"title": "Invalid Request", "detail": "text too long"})
+            with fake.lock:
+                if any(t["text"] == text and t["author_id"] == user_id for t in fake.created):
+                    return answer(*duplicate())
+                media_ids = (body.get("media") or {}).get("media_ids") or []
+                for media_id in media_ids:
+                    media = fake.media.get(media_id)
+                    if media is None or media["owner"] != user_id or not media["complete"]:
+                        return answer(400, {}, {"title": "Invalid Request", "detail": "media"})
+                parent = (body.get("reply") or {}).get("in_reply_to_tweet_id")
+                if parent and not any(t["id"] == parent for t in fake.created):
+                    return answer(400, {}, {"title": "Invalid Request", "detail": "reply"})
+                tweet = {
+                    "id": fake.new_id(),
+                    "text": text,
+                    "author_id": user_id,
+                    "reply_to": parent,
+                    "media_ids": media_ids,
+                    "created_at": datetime.now(UTC),
+                }
+                fake.created.append(tweet)
+            return answer(201, {}, {"data": {"id": tweet["id"], "text": _tco(text)}})
+
+        def _upload(self, body: dict[str, Any], user_id: str, answer: Any) -> None:
+            if not isinstance(body, dict):
+                return answer(400, {}, {"title": "Invalid Request", "detail": "not multipart"})
+            command = body.get("command")
+            with fake.lock:
+                if command is None:  # one request: media + media_category
+                    content = body.get("media")
+                    kind = body.get("media_category")
+                    if not isinstance(content, bytes) or kind != "tweet_image":
+                        return answer(400, {}, {"title": "Invalid Request", "detail": "media"})
+                    media_id = fake.new_id()
+                    fake.media[media_id] = {
+                        "id": media_id,
+                        "owner": user_id,
+                        "category": kind,
+                        "bytes": content,
+                        "complete": True,
+                        "alt": None,
+                    }
+                    data = {"id": media_id, "media_key": f"3_{media_id}", "size": len(content)}
+                    return answer(200, {}, {"data": {**data, "expires_after_secs": 86400}})
+                if command == "INIT":
+                    media_id = fake.new_id()
+                    fake.media[media_id] = {
+                        "id": media_id,
+                        "owner": user_id,
+                        "category": body.get("media_category"),
+                        "type": body.get("media_type"),
+                        "total": int(body.get("total_bytes", "0")),
+                        "chunks": {},
+                        "bytes": b"",
+                        "complete": False,
+                        "alt": None,
+                    }
+                    return answer(200, {}, {"data": {"id": media_id, "expires_after_secs": 86400}})
+                media = fake.media.get(str(body.get("media_id")))
+                if media is None or media["owner"] != user_id:
+                    return answer(400, {}, {"title": "Invalid Request", "detail": "media_id"})
+                if command == "APPEND":
+                    media["chunks"][int(body["segment_index"])] = body["media"]
+                    return answer(200, {}, {})
+                if command == "FINALIZE":
+                    content = b"".join(media["chunks"][i] for i in sorted(media["chunks"]))
+                    if len(content) != media["total"]:
+                        return answer(400, {}, {"title": "Invalid Request", "detail": "size"})
+                    media.update(bytes=content, complete=True)
+                    info = {"state": "pending", "check_after_secs": 1}
+                    data = {"id": media["id"], "size": len(content), "processing_info": info}
+                    return answer(200, {}, {"data": data})
+            return answer(400, {}, {"title": "Invalid Request", "detail": "command"})
+
+        def _describe(self, body: dict[str, Any], user_id: str, answer: Any) -> None:
+            media = fake.media.get(str((body or {}).get("id")))
+            text = ((body or {}).get("metadata") or {}).get("alt_text", {}).get("text")
+            if media is None or media["owner"] != user_id or not isinstance(text, str):
+                return answer(400, {}, {"title": "Invalid Request", "detail": "metadata"})
+            if len(text) > 1000:
+                return answer(400, {}, {"title": "Invalid Request", "detail": "alt text"})
+            media["alt"] = text
+            metadata = {"alt_text": {"text": text}}
+            return answer(200, {}, {"data": {"id": media["id"], "associated_metadata": metadata}})
+
+        def _timeline(self, query: dict[str, list[str]], user_id: str, answer: Any) -> None:
+            start = query.get("start_time", [None])[0]
+            since = datetime.fromisoformat(start.replace("Z", "+00:00")) if start else None
+            tweets = [
+                t
+                for t in reversed(fake.created)
+                if t["author_id"] == user_id and (since is None or t["created_at"] >= since)
+            ]
+            shown = []
+            for tweet in tweets:
+                text = _tco(tweet["text"])
+                if tweet["media_ids"]:
+                    text += " https://t.co/PhOtO"  # X links the attached images at the end
+                item = {"id": tweet["id"], "text": text, "created_at": _iso(tweet["created_at"])}
+                if tweet["reply_to"]:
+                    item["referenced_tweets"] = [{"type": "replied_to", "id": tweet["reply_to"]}]
+                item["edit_history_tweet_ids"] = [tweet["id"]]
+                shown.append(item)
+            page, meta = _page(shown, query)
+            body: dict[str, Any] = {"meta": meta}
+            if page:
+                body["data"] = page
+            return answer(200, {}, body)
+
+        def _mentions(self, query: dict[str, list[str]], user_id: str, answer: Any) -> None:
+            ids = sorted(fake.mentions.get(user_id, []), key=int, reverse=True)
+            since = query.get("since_id", [None])[0]
+            if since:
+                ids = [i for i in ids if int(i) > int(since)]
+            items = [
+                {"id": i, "text": f"Merci @{USERS[user_id]['username']} !",
+                 "edit_history_tweet_ids": [i]}
+                for i in ids
+            ]  # fmt: skip
+            page, meta = _page(items, query)
+            body: dict[str, Any] = {"meta": meta}
+            if page:
+                body["data"] = page
+            return answer(200, {}, body)
+
+        def _lookup(self, query: dict[str, list[str]], answer: Any) -> None:
+            ids = query["ids"][0].split(",")
+            fields = query.get("tweet.fields", [""])[0].split(",")
+            known = {t["id"] for t in fake.created} | fake.known_posts
+            data, errors = [], []
+            for tweet_id in ids:
+                if tweet_id not in known:
+                    detail = f"Could not find tweet with ids: [{tweet_id}]."
+                    errors.append({"value": tweet_id, "detail": detail, "title": "Not Found Error"})
+                    continue
+                if "non_public_metrics" in fields and tweet_id in fake.old_posts:
+                    errors.append({"value": tweet_id, "title": "Field Authorization Error",
+                                   "detail": "non_public_metrics older than 30 days"})  # fmt: skip
+                    continue
+                item: dict[str, Any] = {"id": tweet_id, "text": "…",
+                                        "edit_history_tweet_ids": [tweet_id]}  # fmt: skip
+                if "public_metrics" in fields:
+                    item["public_metrics"] = {**METRICS, "impression_count": 700}
+                if "non_public_metrics" in fields:
+                    item["non_public_metrics"] = {"impression_count": IMPRESSIONS}
+                data.append(item)
+            body: dict[str, Any] = {}
+            if data:
+                body["data"] = data
+            if errors:
+                body["errors"] = errors
+            return answer(200, {}, body)
 
         def do_GET(self) -> None:
             self._handle("GET")
@@ -120,10 +480,17 @@ def _handler(fake: FakeX) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that timed out closed the connection: expected, not worth a traceback
+
+
 @pytest.fixture
 def fake_x() -> Iterator[FakeX]:
     fake = FakeX()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    server = _Server(("127.0.0.1", 0), _handler(fake))
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -141,3 +508,7 @@ def x_settings(fake_x: FakeX, workdir, monkeypatch: pytest.MonkeyPatch) -> Setti
     settings = Settings()
     settings.social.x.api_base_url = fake_x.url
     return settings
+
+
+def days_ago(days: float) -> datetime:
+    return datetime.now(UTC) - timedelta(days=days)

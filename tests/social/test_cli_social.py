@@ -1,59 +1,259 @@
-"""The ``post`` and ``social`` command groups, run through Typer against a real database."""
+"""The ``post`` and ``social`` commands through the real entry point, against the X double."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
-from typer.testing import CliRunner
+from sqlmodel import Session
 
-from campaign.cli import common
-from campaign.cli.social import post_app, social_app
-from campaign.errors import CampaignError
+from campaign.db import open_database
+from campaign.models import Event
+
+from .conftest import CREDENTIALS, PRIX_CREDENTIALS, FakeX, rate_limited
+
+PARIS = ZoneInfo("Europe/Paris")
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(300)
 
 
 @pytest.fixture
-def run(workdir, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator:
-    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", database_url)
-    monkeypatch.setenv("COLUMNS", "200")
-    runner = CliRunner()
-    common.reset()
-
-    def invoke(app, *args: str):
-        return runner.invoke(app, list(args))
-
-    yield invoke
-    common.reset()
+def live(fake_x: FakeX, cli, monkeypatch: pytest.MonkeyPatch) -> FakeX:
+    """@Mois_ESS live against the double; @Prix_ESS in dry run."""
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CAMPAIGN_SOCIAL_X_API_BASE_URL", fake_x.url)
+    monkeypatch.setenv("CAMPAIGN_SOCIAL_X_RETRIES", "1")
+    return fake_x
 
 
-def test_accounts_say_which_variables_are_missing(run, monkeypatch: pytest.MonkeyPatch) -> None:
-    for suffix in ("CONSUMER_KEY", "CONSUMER_SECRET", "ACCESS_TOKEN", "ACCESS_TOKEN_SECRET"):
-        monkeypatch.setenv(f"CAMPAIGN_X_MOIS_ESS_{suffix}", "secret-value")
-    result = run(social_app, "accounts")
-    assert result.exit_code == 0, result.output
-    assert "@Mois_ESS" in result.output and "live" in result.output
-    assert "CAMPAIGN_X_PRIX_ESS_ACCESS_TOKEN_SECRET" in result.output
-    assert "secret-value" not in result.output
+def tomorrow() -> date:
+    return (datetime.now(PARIS) + timedelta(days=1)).date()
 
 
-def test_create_list_publish_in_dry_run(run) -> None:
-    result = run(post_app, "create", "--account", "prix_ess", "--at", "05/11/2026 09:30",
+def add_events(database_url: str, day: date, count: int = 4) -> None:
+    regions = ["Bretagne", "Normandie", "Occitanie", "Corse", "Grand Est"]
+    themes = ["Se loger", "Consommer", "Travailler", "Se cultiver", "S'évader"]
+    engine = open_database(database_url)
+    with Session(engine) as session:
+        for number in range(count):
+            session.add(
+                Event(
+                    source_id=f"M26-{number:04d}",
+                    title=f"Atelier coopératif n°{number}",
+                    starts_at=datetime.combine(day, datetime.min.time(), tzinfo=PARIS)
+                    + timedelta(hours=19),
+                    city="Rennes",
+                    region=regions[number % 5],
+                    theme=themes[number % 5],
+                    url=f"https://lemois-ess.example.org/m26-{number:04d}",
+                )
+            )
+        session.commit()
+    engine.dispose()
+
+
+def json_of(result) -> object:
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_accounts_offline_say_which_variables_are_missing(cli, monkeypatch) -> None:
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    result = cli("social", "accounts", "--offline")
+    assert result.exit_code == 0, result.stderr
+    assert "@Mois_ESS" in result.stdout and "live" in result.stdout
+    assert "not checked (--offline)" in result.stdout
+    assert "CAMPAIGN_X_PRIX_ESS_ACCESS_TOKEN_SECRET" in result.stdout
+    assert "ats-mois" not in result.stdout
+
+
+def test_accounts_are_checked_with_x(live: FakeX, cli, monkeypatch) -> None:
+    for name, value in PRIX_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CAMPAIGN_X_PRIX_ESS_ACCESS_TOKEN_SECRET", "revoked")
+    rows = json_of(cli("social", "accounts", "--json"))
+    by_name = {row["name"]: row for row in rows}
+    assert by_name["mois_ess"]["ok"] is True
+    assert by_name["mois_ess"]["detail"] == "accepted by X: @Mois_ESS"
+    assert by_name["prix_ess"]["ok"] is False
+    assert "X refused the credentials (401: bad signature)" in by_name["prix_ess"]["detail"]
+    assert len(live.calls("GET /2/users/me")) == 2
+
+    # Credentials generated while logged in as the wrong account.
+    monkeypatch.setenv("CAMPAIGN_X_PRIX_ESS_ACCESS_TOKEN", "at-mois")
+    monkeypatch.setenv("CAMPAIGN_X_PRIX_ESS_ACCESS_TOKEN_SECRET", "ats-mois")
+    table = cli("social", "accounts")
+    assert "REFUSED" in table.stdout and "those of @Mois_ESS, not @Prix_ESS" in table.stdout
+
+
+def test_create_list_publish_in_dry_run(cli) -> None:
+    result = cli("post", "create", "--account", "prix_ess", "--at", "05/11/2030 09:30",
                  "--text", "Les lauréats du Prix ESS sont annoncés !")  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert "scheduled for 05/11/2026 09:30" in result.output
-    listed = run(post_app, "list")
-    assert "Les lauréats" in listed.output and "scheduled" in listed.output
-    published = run(post_app, "publish", "1")
-    assert published.exit_code == 0, published.output
-    assert "dry run" in published.output
-    assert "(dry run)" in run(post_app, "list", "--status", "published").output
+    assert result.exit_code == 0, result.stderr
+    assert "scheduled for 05/11/2030 09:30" in result.stdout
+    listed = cli("post", "list")
+    assert "Les lauréats" in listed.stdout and "scheduled" in listed.stdout
+    published = cli("post", "publish", "1")
+    assert published.exit_code == 0, published.stderr
+    assert "dry run" in published.stdout
+    assert "(dry run)" in cli("post", "list", "--status", "published").stdout
 
 
-def test_too_long_without_split_is_refused(run) -> None:
-    result = run(post_app, "create", "--account", "mois_ess", "--text", "mot " * 100)
-    assert isinstance(result.exception, CampaignError)
-    assert "--split" in str(result.exception)
-    split = run(post_app, "create", "--account", "mois_ess", "--text", "mot " * 100, "--split")
-    assert "2 part(s)" in split.output
-    bad = run(post_app, "create", "--account", "mois_ess", "--text", "x", "--at", "demain")
-    assert "is not a date and time" in str(bad.exception)
+def test_too_long_without_split_is_refused(cli) -> None:
+    result = cli("post", "create", "--account", "mois_ess", "--text", "mot " * 100)
+    assert result.exit_code == 1
+    assert "is 399 characters long as X counts them, 119 too many" in result.stderr
+    split = cli("post", "create", "--account", "mois_ess", "--text", "mot " * 100, "--split")
+    assert "2 part(s)" in split.stdout
+    bad = cli("post", "create", "--account", "mois_ess", "--text", "x", "--at", "demain")
+    assert "is not a date and time" in bad.stderr
+
+
+def test_create_from_a_thread_file(cli, workdir: Path) -> None:
+    thread = workdir / "fil.txt"
+    thread.write_text(
+        "Le Mois de l'ESS, c'est parti !\nPremier jour.\n---\nDeuxième partie.\n\nSuite.\n",
+        encoding="utf-8",
+    )
+    row = json_of(cli("post", "create", "--account", "mois_ess", "--thread", str(thread), "--json"))
+    assert row["parts"] == [
+        "Le Mois de l'ESS, c'est parti !\nPremier jour.",
+        "Deuxième partie.\n\nSuite.",
+    ]
+    paragraphs = workdir / "paragraphes.txt"
+    paragraphs.write_text("Un.\n\nDeux.\n\n\nTrois.", encoding="utf-8")
+    row = json_of(cli("post", "create", "-a", "mois_ess", "--thread", str(paragraphs), "--json"))
+    assert row["parts"] == ["Un.", "Deux.", "Trois."]
+    paragraphs.write_text("Court.\n\n" + "long " * 70, encoding="utf-8")
+    failed = cli("post", "create", "-a", "mois_ess", "--thread", str(paragraphs))
+    assert "part 2 of the thread, is 349 characters long as X counts them, 69 too many" in (
+        failed.stderr
+    )
+
+
+def test_create_from_templates(cli, database_url: str) -> None:
+    add_events(database_url, tomorrow(), count=1)
+    row = json_of(cli("post", "create", "-a", "mois_ess", "--template", "evenement",
+                      "--event", "M26-0000", "--json"))  # fmt: skip
+    (text,) = row["parts"]
+    assert "Atelier coopératif n°0" in text and "#SeLoger #Bretagne #MoisESS" in text
+    assert row["event_ids"] == [1]
+    missing = cli("post", "create", "-a", "prix_ess", "--template", "prix-vote")
+    assert missing.exit_code == 1
+    assert "Post template 'prix-vote' needs a value it was not given ('url' is undefined)" in (
+        missing.stderr
+    )
+    vote = json_of(cli("post", "create", "-a", "prix_ess", "--template", "prix-vote", "--set",
+                       "url=https://lemois-ess.example.org/vote", "--set", "closes=15 octobre",
+                       "--json"))  # fmt: skip
+    assert "jusqu'au 15 octobre" in vote["parts"][0] and "#PrixESS" in vote["parts"][0]
+    unknown = cli("post", "create", "-a", "prix_ess", "--template", "inconnu")
+    assert "Unknown post template 'inconnu'" in unknown.stderr
+    assert "evenement, ouverture, prix-vote" in unknown.stderr
+
+
+def test_images_need_one_description_each(cli, workdir: Path) -> None:
+    picture = workdir / "affiche.png"
+    picture.write_bytes(PNG)
+    one = cli("post", "create", "-a", "mois_ess", "--text", "Affiche", "--image", str(picture))
+    assert "Give one --alt" in one.stderr
+    row = json_of(cli("post", "create", "-a", "mois_ess", "--text", "Affiche", "--image",
+                      str(picture), "--alt", "L'affiche du Mois", "--json"))  # fmt: skip
+    assert row["images"] == [
+        {
+            "path": str(picture.resolve()),
+            "alt": "L'affiche du Mois",
+            "media_type": "image/png",
+            "size": len(PNG),
+        }
+    ]
+
+
+def test_show_edit_cancel_and_schedule(cli) -> None:
+    later = (datetime.now(PARIS) + timedelta(days=3)).strftime("%Y-%m-%d 10:00")
+    cli("post", "create", "-a", "mois_ess", "--text", "Brouillon sans heure")
+    cli("post", "create", "-a", "mois_ess", "--text", "Avec lien https://lemois-ess.org",
+        "--at", later, "--draft")  # fmt: skip
+    cli("post", "create", "-a", "mois_ess", "--text", "À annuler", "--at", later)
+    shown = json_of(cli("post", "show", "2", "--json"))
+    assert shown["status"] == "draft" and shown["cost"]["posts_with_url"] == 1
+    show_text = cli("post", "show", "2").stdout
+    assert "about 0.20 USD" in show_text
+
+    edited = json_of(cli("post", "edit", "1", "--text", "Brouillon relu", "--json"))
+    assert edited["parts"] == ["Brouillon relu"] and edited["status"] == "draft"
+
+    cancelled = cli("post", "cancel", "3")
+    assert "Post 3 cancelled" in cancelled.stdout
+
+    scheduled = cli("post", "schedule", "--all-drafts")
+    assert scheduled.exit_code == 0, scheduled.stderr
+    assert "Post 2 scheduled for" in scheduled.stdout
+    assert "Post 1 not scheduled: it has no time" in scheduled.stdout
+    assert "X cost estimate: 1 post (1 with a link): about 0.20 USD" in scheduled.stdout
+    assert json_of(cli("post", "show", "3", "--json"))["status"] == "cancelled"
+    timed = json_of(cli("post", "edit", "1", "--at", later, "--json"))
+    assert timed["status"] == "draft" and timed["scheduled_at"]
+    again = json_of(cli("post", "schedule", "1", "--json"))
+    assert [row["id"] for row in again["scheduled"]] == [1]
+    assert again["estimate"]["posts"] == 1
+    assert again["dry_run_accounts"] == ["mois_ess"]
+    published = cli("post", "publish", "1")
+    assert "Post 1 recorded as published in dry run" in published.stdout
+    refused = cli("post", "edit", "1", "--text", "Trop tard")
+    assert "only posts not yet published can be edited" in refused.stderr
+
+
+def test_plan_events_shows_the_cost_then_schedule(cli, database_url: str) -> None:
+    day = tomorrow()
+    add_events(database_url, day, count=4)
+    result = cli("post", "plan-events", "--account", "mois_ess", "--from", day.isoformat(),
+                 "--to", day.isoformat(), "--times", "09:00,12:30,17:30")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "3 draft post(s) created for mois_ess." in result.stdout
+    assert "X cost estimate: 3 posts (3 with a link): about 0.60 USD" in result.stdout
+    assert "mois_ess is in dry run" in result.stdout
+    again = json_of(cli("post", "plan-events", "-a", "mois_ess", "--from", day.isoformat(),
+                        "--to", day.isoformat(), "--times", "09:00,12:30,17:30,18:00",
+                        "--json"))  # fmt: skip
+    assert len(again["posts"]) == 1 and again["posts"][0]["event"]["source_id"] == "M26-0003"
+    assert again["estimate"]["amount"] == pytest.approx(0.2)
+    assert len(again["notes"]) == 3
+    scheduled = cli("post", "schedule", "--all-drafts", "--account", "mois_ess")
+    assert "4 post(s) scheduled, 0 not." in scheduled.stdout
+    assert "about 0.80 USD" in scheduled.stdout
+
+
+def test_publish_waits_visibly_for_a_close_rate_limit_reset(live: FakeX, cli) -> None:
+    cli("post", "create", "-a", "mois_ess", "--text", "Patience")
+    live.on("POST /2/tweets", rate_limited(int(time.time()) + 2))
+    result = cli("post", "publish", "1")
+    assert result.exit_code == 0, result.stderr
+    assert "X asked to wait (rate limit): waiting until" in result.stderr
+    assert "Post 1 published: 1001." in result.stdout
+    assert len(live.created) == 1
+
+    cli("post", "create", "-a", "mois_ess", "--text", "Trop tôt")
+    live.on("POST /2/tweets", rate_limited(int(time.time()) + 3600))
+    late = cli("post", "publish", "2")
+    assert late.exit_code == 1
+    assert "rate limit reached" in late.stderr and "It stays scheduled" in late.stderr
+    row = json_of(cli("post", "show", "2", "--json"))
+    assert row["status"] == "scheduled" and row["not_before"]
+
+
+def test_sync_metrics_command(live: FakeX, cli) -> None:
+    cli("post", "create", "-a", "mois_ess", "--text", "À mesurer")
+    assert cli("post", "publish", "1").exit_code == 0
+    result = cli("social", "sync-metrics")
+    assert result.exit_code == 0, result.stderr
+    assert "mois_ess (@Mois_ESS): 6103 followers, 1993 posts, 0 new mention(s)" in result.stdout
+    assert "1 post(s) measured" in result.stdout
+    assert "prix_ess (@Prix_ESS): skipped: no credentials" in result.stdout
+    rows = json_of(cli("social", "sync-metrics", "--account", "mois_ess", "--json"))
+    assert rows[0]["status"] == "synced" and rows[0]["posts_measured"] == 1

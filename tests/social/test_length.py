@@ -136,3 +136,19 @@ def test_split_respects_emoji_weight() -> None:
     text = "🎉" * 200
     parts = split_thread(text)
     assert [weighted_length(part) for part in parts] == [280, 120]
+
+
+def test_edge_cases_french_posts_meet() -> None:
+    # Accents typed decomposed (e + combining accent, as some Mac exports do) count once.
+    assert weighted_length("e\u0301") == weighted_length("é") == 1
+    # A bare domain is a link for X, counted 23 like any other; "a.b" is not.
+    assert weighted_length("lemois-ess.org") == 23
+    assert weighted_length("www.lemois-ess.org/programme") == 23
+    assert weighted_length("a.b") == 3
+    # Emoji with a skin tone or a flag are one emoji each, weighing 2.
+    assert weighted_length("👍🏽") == weighted_length("🇫🇷") == 2
+    assert weighted_length("中文") == 4
+    # 257 letters and a link fill a post exactly; one more letter is too many.
+    exact = "é" * 256 + " https://lemois-ess.example.org/programme-complet-du-mois"
+    assert check_length(exact) == (280, True)
+    assert check_length("é" + exact) == (281, False)

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session
 
 from campaign.config import Settings
 from campaign.errors import CampaignError
-from campaign.models import PostStatus
+from campaign.models import Post, PostStatus
 from campaign.social import TransportError
 from campaign.social.dryrun import DryRunTransport
-from campaign.social.posts import create_post, list_posts, publish_post
+from campaign.social.posts import (
+    RetryLater,
+    create_post,
+    due_post_ids,
+    list_posts,
+    publish_post,
+)
 from campaign.social.x import XTransport, missing_credentials, transport_for
 
-from .conftest import FakeX, duplicate, rate_limited, server_error
+from .conftest import USERS, FakeX, Slow, duplicate, rate_limited, server_error
 
 LONG = " ".join(
     f"Le {day} novembre, rendez-vous en région pour découvrir l'économie sociale et solidaire."
@@ -24,8 +30,10 @@ LONG = " ".join(
 )
 
 
-def transport(settings: Settings, retries: int = 2) -> XTransport:
-    chosen = transport_for(settings, "mois_ess", retries=retries, backoff=0)
+def transport(settings: Settings, retries: int = 2, read_timeout: float = 5.0) -> XTransport:
+    chosen = transport_for(
+        settings, "mois_ess", retries=retries, backoff=0, timeout=(2.0, read_timeout)
+    )
     assert isinstance(chosen, XTransport)
     return chosen
 
@@ -35,16 +43,36 @@ def test_publish_one_post_signed_with_oauth1(
 ) -> None:
     post = create_post(session, x_settings, account="mois_ess", text="Le Mois de l'ESS commence !")
     assert post.status == PostStatus.draft
-    published = publish_post(session, x_settings, post.id, transport=transport(x_settings))
+    published = publish_post(session, post.id, x_settings, transport=transport(x_settings))
     assert published.status == PostStatus.published
     assert published.remote_ids == ["1001"]
     assert not published.dry_run
     assert published.published_at is not None
     assert fake_x.tweets() == [{"text": "Le Mois de l'ESS commence !"}]
-    method, path, headers, _ = fake_x.requests[0]
-    assert (method, path) == ("POST", "/2/tweets")
-    assert 'oauth_consumer_key="ck-mois"' in headers["Authorization"]
-    assert "oauth_signature=" in headers["Authorization"]
+    request = fake_x.requests[0]
+    assert (request.method, request.path) == ("POST", "/2/tweets")
+    assert request.user_id == "42"  # the double verified the HMAC-SHA1 signature
+    assert 'oauth_consumer_key="ck-app"' in request.headers["Authorization"]
+
+
+def test_publish_accepts_an_engine_as_the_scheduler_passes_it(
+    engine, session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    post = create_post(session, x_settings, account="mois_ess", text="Depuis le planificateur")
+    published = publish_post(engine, post.id, x_settings, transport=transport(x_settings))
+    assert published.status == PostStatus.published
+    session.refresh(post)
+    assert post.remote_ids == published.remote_ids == ["1001"]
+
+
+def test_a_wrong_secret_is_refused_by_the_signature_check(
+    session: Session, x_settings: Settings, fake_x: FakeX, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAMPAIGN_X_MOIS_ESS_ACCESS_TOKEN_SECRET", "not-the-secret")
+    post = create_post(session, x_settings, account="mois_ess", text="Bonjour")
+    with pytest.raises(TransportError, match=r"refused the credentials \(401: bad signature\)"):
+        publish_post(session, post.id, x_settings, transport=transport(x_settings))
+    assert fake_x.created == []
 
 
 def test_thread_replies_to_the_previous_part(
@@ -52,7 +80,7 @@ def test_thread_replies_to_the_previous_part(
 ) -> None:
     post = create_post(session, x_settings, account="mois_ess", text=LONG, split=True)
     assert len(post.parts) == 3
-    published = publish_post(session, x_settings, post.id, transport=transport(x_settings))
+    published = publish_post(session, post.id, x_settings, transport=transport(x_settings))
     assert published.remote_ids == ["1001", "1002", "1003"]
     bodies = fake_x.tweets()
     assert "reply" not in bodies[0]
@@ -61,47 +89,112 @@ def test_thread_replies_to_the_previous_part(
     assert [body["text"] for body in bodies] == post.parts
 
 
-def test_server_error_is_retried(session: Session, x_settings: Settings, fake_x: FakeX) -> None:
-    fake_x.plan = [server_error()]
+def test_server_error_then_success_publishes_once(
+    session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    fake_x.on("POST /2/tweets", server_error(500))
     post = create_post(session, x_settings, account="mois_ess", text="Bonjour")
-    published = publish_post(session, x_settings, post.id, transport=transport(x_settings))
+    published = publish_post(session, post.id, x_settings, transport=transport(x_settings))
     assert published.status == PostStatus.published
-    assert len(fake_x.requests) == 2
+    assert len(fake_x.calls("POST /2/tweets")) == 2
     assert len(fake_x.created) == 1
+    # A 500 leaves the outcome open: the account's posts were read before sending again.
+    assert len(fake_x.calls("GET /2/users/:id/tweets")) == 1
 
 
 def test_thread_failing_half_way_resumes_without_double_posting(
     session: Session, x_settings: Settings, fake_x: FakeX
 ) -> None:
     post = create_post(session, x_settings, account="mois_ess", text=LONG, split=True)
-    fake_x.plan = [None, server_error(), server_error()]
+    fake_x.on("POST /2/tweets", None, server_error(503), server_error(503))  # part 1 goes
     with pytest.raises(TransportError) as caught:
-        publish_post(session, x_settings, post.id, transport=transport(x_settings, retries=1))
+        publish_post(session, post.id, x_settings, transport=transport(x_settings, retries=1))
     assert not caught.value.permanent
     session.refresh(post)
     assert post.status == PostStatus.failed
     assert post.remote_ids == ["1001"]
-    assert "500" in post.last_error
+    assert "503" in post.last_error
+    assert post.uncertain_since is not None  # part 2 may be on X: look before sending it
 
-    published = publish_post(session, x_settings, post.id, transport=transport(x_settings))
+    published = publish_post(session, post.id, x_settings, transport=transport(x_settings))
     assert published.remote_ids == ["1001", "1002", "1003"]
     assert [tweet["text"] for tweet in fake_x.created] == post.parts
-    assert fake_x.created[1]["reply"] == {"in_reply_to_tweet_id": "1001"}
+    assert fake_x.created[1]["reply_to"] == "1001"
     assert published.attempts == 2
+    assert published.uncertain_since is None
 
     before = len(fake_x.requests)
-    again = publish_post(session, x_settings, post.id, transport=transport(x_settings))
+    again = publish_post(session, post.id, x_settings, transport=transport(x_settings))
     assert again.status == PostStatus.published
     assert len(fake_x.requests) == before  # never published twice
+
+
+def test_timeout_after_the_post_went_through_is_not_posted_again(
+    session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    text = "Programme du jour : https://lemois-ess.example.org/programme & plus encore"
+    fake_x.on("POST /2/tweets", Slow(1.5, creates=True))
+    post = create_post(session, x_settings, account="mois_ess", text=text)
+    published = publish_post(
+        session, post.id, x_settings, transport=transport(x_settings, read_timeout=0.4)
+    )
+    assert published.status == PostStatus.published
+    assert len(fake_x.created) == 1  # X has it once
+    assert published.remote_ids == [fake_x.created[0]["id"]]
+    assert len(fake_x.calls("POST /2/tweets")) == 1  # found among the recent posts, not resent
+    # X gave the text back with a t.co link and &amp;: matched all the same.
+    assert len(fake_x.calls("GET /2/users/:id/tweets")) == 1
+
+
+def test_timeout_when_the_post_did_not_go_through_sends_it_once(
+    session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    fake_x.on("POST /2/tweets", Slow(1.5, creates=False))
+    post = create_post(session, x_settings, account="mois_ess", text="Bonjour la Bretagne !")
+    published = publish_post(
+        session, post.id, x_settings, transport=transport(x_settings, read_timeout=0.4)
+    )
+    assert published.status == PostStatus.published
+    assert len(fake_x.created) == 1
+    assert len(fake_x.calls("POST /2/tweets")) == 2
+    assert len(fake_x.calls("GET /2/users/:id/tweets")) == 1
+
+
+def test_uncertain_outcome_survives_a_failed_check_and_is_checked_next_time(
+    session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    """Time-out, then X refuses to list the posts (rate limit): nothing is resent blindly."""
+    reset = int(time.time()) + 60
+    fake_x.on("POST /2/tweets", Slow(1.5, creates=True))
+    fake_x.on("GET /2/users/42/tweets", rate_limited(reset))
+    post = create_post(session, x_settings, account="mois_ess", text="Journée régionale")
+    with pytest.raises(TransportError) as caught:
+        publish_post(
+            session, post.id, x_settings, transport=transport(x_settings, read_timeout=0.4)
+        )
+    assert caught.value.uncertain
+    session.refresh(post)
+    assert post.status == PostStatus.scheduled  # retried after the reset
+    assert post.not_before == datetime.fromtimestamp(reset, UTC)
+    assert post.uncertain_since is not None
+    assert "may be on X already" in post.last_error
+
+    later = datetime.fromtimestamp(reset + 1, UTC)
+    published = publish_post(
+        session, post.id, x_settings, transport=transport(x_settings), now=later
+    )
+    assert published.remote_ids == [fake_x.created[0]["id"]]
+    assert len(fake_x.created) == 1
+    assert len(fake_x.calls("POST /2/tweets")) == 1
 
 
 def test_duplicate_content_fails_with_a_clear_reason(
     session: Session, x_settings: Settings, fake_x: FakeX
 ) -> None:
-    fake_x.plan = [duplicate()]
+    fake_x.on("POST /2/tweets", duplicate())
     post = create_post(session, x_settings, account="mois_ess", text="Bonjour")
     with pytest.raises(TransportError) as caught:
-        publish_post(session, x_settings, post.id, transport=transport(x_settings))
+        publish_post(session, post.id, x_settings, transport=transport(x_settings))
     assert caught.value.permanent
     session.refresh(post)
     assert post.status == PostStatus.failed
@@ -109,31 +202,50 @@ def test_duplicate_content_fails_with_a_clear_reason(
     assert len(fake_x.requests) == 1  # a permanent refusal is not retried
 
 
-def test_rate_limit_gives_the_reset_time(
+def test_rate_limit_keeps_the_post_scheduled_until_the_reset(
     session: Session, x_settings: Settings, fake_x: FakeX
 ) -> None:
     reset = int(time.time()) + 900
-    fake_x.plan = [rate_limited(reset)]
-    post = create_post(session, x_settings, account="mois_ess", text="Bonjour")
+    fake_x.on("POST /2/tweets", rate_limited(reset))
+    at = datetime.now(UTC) + timedelta(minutes=5)
+    post = create_post(session, x_settings, account="mois_ess", text="Bonjour", scheduled_at=at)
+    started = time.monotonic()
     with pytest.raises(TransportError) as caught:
-        publish_post(session, x_settings, post.id, transport=transport(x_settings))
+        publish_post(session, post.id, x_settings, transport=transport(x_settings))
+    assert time.monotonic() - started < 5  # not slept on inside the call
     assert not caught.value.permanent
     assert caught.value.retry_at == datetime.fromtimestamp(reset, UTC)
-    assert "rate limit" in str(caught.value)
-    assert len(fake_x.requests) == 1  # not slept on, not retried blindly
-    published = publish_post(session, x_settings, post.id, transport=transport(x_settings))
+    session.refresh(post)
+    assert post.status == PostStatus.scheduled
+    assert post.not_before == datetime.fromtimestamp(reset, UTC)
+    assert "rate limit" in post.last_error
+    assert len(fake_x.requests) == 1  # not retried blindly
+
+    # Before the reset, nobody tries again: not the scheduler, not `post publish`.
+    due_time = at + timedelta(minutes=1)
+    assert due_post_ids(session, now=due_time) == []
+    with pytest.raises(RetryLater):
+        publish_post(session, post.id, x_settings, now=due_time)
+    assert len(fake_x.requests) == 1
+
+    after = datetime.fromtimestamp(reset + 1, UTC)
+    assert due_post_ids(session, now=after) == [post.id]
+    published = publish_post(
+        session, post.id, x_settings, transport=transport(x_settings), now=after
+    )
     assert published.status == PostStatus.published
+    assert published.not_before is None
 
 
 def test_bad_credentials_are_a_permanent_clear_error(
     session: Session, x_settings: Settings, fake_x: FakeX
 ) -> None:
-    fake_x.plan = [(401, {}, {"title": "Unauthorized", "status": 401})]
+    fake_x.on("POST /2/tweets", (401, {}, {"title": "Unauthorized", "status": 401}))
     post = create_post(session, x_settings, account="mois_ess", text="Bonjour")
     with pytest.raises(TransportError, match="refused the credentials") as caught:
-        publish_post(session, x_settings, post.id, transport=transport(x_settings))
+        publish_post(session, post.id, x_settings, transport=transport(x_settings))
     assert caught.value.permanent
-    assert "cs-mois" not in str(caught.value)  # secrets never appear in messages
+    assert "cs-app" not in str(caught.value)  # secrets never appear in messages
 
 
 def test_dry_run_without_credentials_sends_nothing(
@@ -148,20 +260,54 @@ def test_dry_run_without_credentials_sends_nothing(
     ]
     assert isinstance(transport_for(x_settings, "prix_ess"), DryRunTransport)
     post = create_post(session, x_settings, account="prix_ess", text=LONG, split=True)
-    published = publish_post(session, x_settings, post.id)
+    published = publish_post(session, post.id, x_settings)
     assert published.status == PostStatus.published
     assert published.dry_run
     assert len(published.remote_ids) == 3
     assert fake_x.requests == []
 
 
+def test_a_cancelled_post_is_never_published(
+    session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    post = create_post(session, x_settings, account="mois_ess", text="Annulé")
+    post.status = PostStatus.cancelled
+    session.add(post)
+    session.commit()
+    with pytest.raises(CampaignError, match="cancelled"):
+        publish_post(session, post.id, x_settings, transport=transport(x_settings))
+    assert fake_x.requests == []
+
+
+def test_an_abandoned_claim_is_checked_on_x_before_resuming(
+    session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    """A process crashed after X created the post but before the id was stored."""
+    post = create_post(session, x_settings, account="mois_ess", text="Reprise après panne")
+    crashed = transport(x_settings)
+    crashed.client.create_tweet(text=post.parts[0], user_auth=True)  # sent, never recorded
+    post.status = PostStatus.publishing
+    post.updated_at = datetime.now(UTC) - timedelta(minutes=15)
+    session.add(post)
+    session.commit()
+    published = publish_post(session, post.id, x_settings, transport=transport(x_settings))
+    assert published.remote_ids == ["1001"]
+    assert len(fake_x.created) == 1
+
+
 def test_account_figures_and_metrics(x_settings: Settings, fake_x: FakeX) -> None:
     chosen = transport(x_settings)
     account = chosen.account()
-    assert (account.username, account.followers, account.posts) == ("Mois_ESS", 1234, 567)
-    figures = chosen.fetch_metrics(["1", "2"])
-    assert figures["2"].impressions == 99
-    assert figures["1"].likes == 3
+    assert (account.username, account.followers, account.posts) == (
+        "Mois_ESS",
+        USERS["42"]["followers"],
+        USERS["42"]["posts"],
+    )
+    fake_x.known_posts |= {"1", "2"}
+    figures = chosen.fetch_metrics(["1", "2", "404"])
+    assert set(figures) == {"1", "2"}
+    assert figures["2"].impressions == 840
+    assert figures["1"].likes == 12
 
 
 def test_create_checks_length_account_and_lists(session: Session, x_settings: Settings) -> None:
@@ -180,3 +326,23 @@ def test_create_checks_length_account_and_lists(session: Session, x_settings: Se
     assert scheduled.status == PostStatus.scheduled
     assert list_posts(session)[0].id == scheduled.id
     assert [post.account for post in list_posts(session, account="prix_ess")] == ["prix_ess"]
+    assert isinstance(session.get(Post, scheduled.id), Post)
+
+
+def test_a_refused_connection_is_retried_without_looking_for_the_post(
+    session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    """Nothing reached X, so nothing can have been published: no check, no uncertainty."""
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    x_settings.social.x.api_base_url = f"http://127.0.0.1:{closed}"
+    post = create_post(session, x_settings, account="mois_ess", text="Bonjour")
+    with pytest.raises(TransportError, match="could not connect to X") as caught:
+        publish_post(session, post.id, x_settings, transport=transport(x_settings, retries=1))
+    assert not caught.value.uncertain and not caught.value.permanent
+    session.refresh(post)
+    assert post.status == PostStatus.failed
+    assert post.uncertain_since is None

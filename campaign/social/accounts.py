@@ -1,0 +1,73 @@
+"""Which accounts are configured, and whether X accepts their credentials.
+
+Finding out that a token was revoked on the morning of the Mois's opening is too late: this
+check asks X who the credentials belong to (``get_me``, one cheap read per account) and says
+plainly which variable is missing, or why X refused them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from campaign.config import Settings
+from campaign.social import SocialTransport, TransportError
+from campaign.social.x import missing_credentials, transport_for
+
+
+@dataclass
+class AccountCheck:
+    """One configured account. ``ok`` is None when not checked (dry run, or offline)."""
+
+    name: str
+    network: str
+    handle: str
+    mode: str  # "live" or "dry run"
+    missing: list[str] = field(default_factory=list)
+    ok: bool | None = None
+    detail: str = ""
+    followers: int | None = None
+
+
+def check_accounts(
+    settings: Settings,
+    *,
+    offline: bool = False,
+    transports: Mapping[str, SocialTransport] | None = None,
+) -> list[AccountCheck]:
+    """Every configured account, checked with X unless ``offline`` (one read per live one)."""
+    checks = []
+    for name, account in sorted(settings.social.accounts.items()):
+        missing = missing_credentials(settings, account)
+        check = AccountCheck(
+            name=name,
+            network=account.network,
+            handle=account.handle,
+            mode="dry run" if missing else "live",
+            missing=missing,
+        )
+        if missing:
+            check.detail = "missing: " + ", ".join(missing)
+        elif offline:
+            check.detail = "not checked (--offline)"
+        else:
+            transport = (transports or {}).get(name) or transport_for(settings, name, retries=1)
+            try:
+                figures = transport.account()
+            except TransportError as exc:
+                check.ok = False
+                check.detail = str(exc)
+            else:
+                check.followers = figures.followers
+                if figures.username.lower() == account.handle.lower():
+                    check.ok = True
+                    check.detail = f"accepted by X: @{figures.username}"
+                else:
+                    check.ok = False
+                    check.detail = (
+                        f"these credentials are those of @{figures.username}, not "
+                        f"@{account.handle}: posts would go to @{figures.username}. Generate the "
+                        f"access token while logged in as @{account.handle}."
+                    )
+        checks.append(check)
+    return checks

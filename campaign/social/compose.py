@@ -1,0 +1,225 @@
+"""Post texts from templates (``templates/posts/*.txt.j2``), and event posts that always fit.
+
+The words of a post are French and live in the templates; this module only fills them. An event
+post is shortened step by step until X accepts it — first the daily theme's hashtag, then the
+region's, then the event's title cut at a word with "…" — and every step taken is reported, so
+nothing is ever dropped or refused silently.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+import campaign
+from campaign.config import Settings
+from campaign.errors import CampaignError
+from campaign.models import Event
+from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length
+
+TEMPLATES_DIR = Path(campaign.__file__).resolve().parents[1] / "templates"
+EVENT_TEMPLATE = "evenement"
+DEFAULT_DURATION = timedelta(hours=2)
+"""How long an event without an end time is taken to last."""
+
+_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def posts_folder(templates_dir: Path | str | None = None) -> Path:
+    return Path(templates_dir or TEMPLATES_DIR) / "posts"
+
+
+def template_names(templates_dir: Path | str | None = None) -> list[str]:
+    folder = posts_folder(templates_dir)
+    return sorted(path.name.removesuffix(".txt.j2") for path in folder.glob("*.txt.j2"))
+
+
+def _local(value: datetime, zone: tzinfo) -> datetime:
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
+
+
+def _date_fr(value: datetime | date, zone: tzinfo) -> str:
+    """ "jeudi 5 novembre", "dimanche 1er novembre": the day as the team writes it."""
+    day = _local(value, zone).date() if isinstance(value, datetime) else value
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{_WEEKDAYS[day.weekday()]} {number} {_MONTHS[day.month - 1]}"
+
+
+def _time_fr(value: datetime, zone: tzinfo) -> str:
+    """ "14h30", "9h"."""
+    local = _local(value, zone)
+    return f"{local.hour}h{local.minute:02d}" if local.minute else f"{local.hour}h"
+
+
+def _environment(folder: Path, zone: tzinfo) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=False,  # plain text for X, never HTML
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["date_fr"] = lambda value: _date_fr(value, zone)
+    env.filters["time_fr"] = lambda value: _time_fr(value, zone)
+    env.filters["hashtag"] = hashtag
+    return env
+
+
+def _tidy(text: str) -> str:
+    """Trailing spaces removed, at most one blank line in a row, no blank start or end."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def render_post(
+    name: str,
+    context: dict[str, Any],
+    settings: Settings,
+    *,
+    templates_dir: Path | str | None = None,
+) -> str:
+    """The text of template ``name`` filled with ``context``; a clear error when it cannot be."""
+    folder = posts_folder(templates_dir)
+    known = template_names(templates_dir)
+    if name not in known:
+        raise CampaignError(
+            f"Unknown post template {name!r} (templates in {folder}: {', '.join(known) or 'none'})."
+        )
+    env = _environment(folder, settings.zone)
+    try:
+        text = env.get_template(f"{name}.txt.j2").render(**context)
+    except jinja2.UndefinedError as exc:
+        raise CampaignError(
+            f"Post template {name!r} needs a value it was not given ({exc.message}): pass it "
+            "with --set NAME=VALUE (or --event ID for an event's fields)."
+        ) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise CampaignError(
+            f"Post template {exc.filename or name}, line {exc.lineno}: {exc.message}."
+        ) from None
+    return _tidy(text)
+
+
+_ELIDED = re.compile(r"\b\w['’]", re.UNICODE)
+
+
+def hashtag(name: str) -> str:
+    """A readable hashtag for a region or theme name: "Île-de-France" → "#ÎleDeFrance".
+
+    Words are joined in CamelCase; elisions are dropped ("Préserver l'environnement" →
+    "#PréserverEnvironnement"), since X ends a hashtag at an apostrophe.
+    """
+    words = re.findall(r"[^\W_]+", _ELIDED.sub(" ", name))
+    joined = "".join(word[:1].upper() + word[1:] for word in words)
+    return f"#{joined}" if joined else ""
+
+
+@dataclass
+class EventText:
+    """The text of an event post, and what had to be left out to make it fit."""
+
+    text: str
+    shortened: list[str] = field(default_factory=list)
+
+
+def event_context(event: Event, post_at: datetime, zone: tzinfo) -> dict[str, Any]:
+    """What an event template sees: the event, the day's hashtags, and when the post goes out."""
+    local_start = _local(event.starts_at, zone)
+    local_post = _local(post_at, zone)
+    return {
+        "event": {
+            "title": event.title,
+            "city": event.city,
+            "venue": event.venue,
+            "postcode": event.postcode,
+            "region": event.region,
+            "theme": event.theme,
+            "type": event.event_type,
+            "url": event.url,
+            "organiser": event.organiser_name,
+            "starts_at": event.starts_at,
+            "ends_at": event.ends_at,
+        },
+        "title": event.title,
+        "hashtags": [tag for tag in (hashtag(event.theme), hashtag(event.region)) if tag],
+        "post_at": post_at,
+        "today": local_start.date() == local_post.date(),
+        "ongoing": local_start < local_post,
+    }
+
+
+def _cut_title(title: str, keep: int) -> str:
+    """The first ``keep`` characters of ``title``, cut at a word when possible, with "…"."""
+    if keep >= len(title):
+        return title
+    head = title[:keep].rstrip()
+    if " " in head and not title[keep : keep + 1].isspace():
+        head = head.rsplit(" ", 1)[0].rstrip(" ,;:–-")
+    return f"{head}…"
+
+
+def event_post_text(
+    event: Event,
+    post_at: datetime,
+    settings: Settings,
+    *,
+    template: str = EVENT_TEMPLATE,
+    templates_dir: Path | str | None = None,
+) -> EventText:
+    """The post announcing ``event`` at ``post_at``, shortened until X accepts it."""
+    context = event_context(event, post_at, settings.zone)
+
+    def render() -> tuple[str, bool]:
+        text = render_post(template, context, settings, templates_dir=templates_dir)
+        return text, check_length(text)[1]
+
+    text, fits = render()
+    shortened: list[str] = []
+    tags = list(context["hashtags"])
+    while not fits and tags:
+        dropped = tags.pop(0)
+        context["hashtags"] = list(tags)
+        shortened.append(f"hashtag {dropped} dropped")
+        text, fits = render()
+    if not fits:
+        title = event.title
+        low, high = 0, len(title)
+        while low < high:  # the longest title that fits
+            middle = (low + high + 1) // 2
+            context["title"] = _cut_title(title, middle)
+            if render()[1]:
+                low = middle
+            else:
+                high = middle - 1
+        context["title"] = _cut_title(title, low)
+        text, fits = render()
+        if fits:
+            shortened.append(f"title cut to {context['title']!r}")
+    if not fits:
+        length = check_length(text)[0]
+        raise CampaignError(
+            f"Event {event.source_id} ({event.title!r}): template {template!r} gives a post of "
+            f"{length} characters as X counts them even with no hashtag and no title (at most "
+            f"{MAX_WEIGHTED_LENGTH}): shorten the template."
+        )
+    return EventText(text=text, shortened=shortened)

@@ -1,0 +1,181 @@
+"""Measuring the accounts and their posts over time, for the year-end report.
+
+Each sync appends rows, never overwrites: per published post a :class:`PostMetrics` (its
+public figures, plus impressions while X still gives them: the first 30 days), per account an
+:class:`AccountSnapshot` (followers, post count, and the posts mentioning it since the previous
+snapshot). The report then reads evolutions ("+10 followers a day") from the rows.
+
+A thread is measured by its first part (the one people see and repost). The first sync of an
+account only notes the newest mention (reading older ones costs credits and would not be "since
+the last sync"); mentions are counted from then on. Accounts in dry run are skipped, and an
+account that fails does not stop the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from campaign.config import Settings
+from campaign.models import AccountSnapshot, Post, PostMetrics, PostStatus, utcnow
+from campaign.social import SocialTransport, TransportError, Usage
+from campaign.social.cost import Estimate, estimate
+from campaign.social.x import account_settings, transport_for
+
+log = logging.getLogger(__name__)
+
+NON_PUBLIC_WINDOW = timedelta(days=30) - timedelta(hours=1)  # a margin for clocks that differ
+
+
+@dataclass
+class AccountSync:
+    """What one account's sync did: ``status`` is ``synced``, ``dry run`` or ``failed``."""
+
+    account: str
+    handle: str
+    status: str
+    message: str = ""
+    snapshot: AccountSnapshot | None = None
+    posts_measured: int = 0
+    posts_missing: list[int] = field(default_factory=list)
+    cost: Estimate | None = None
+
+
+def _previous_snapshot(session: Session, account: str) -> AccountSnapshot | None:
+    query = (
+        select(AccountSnapshot)
+        .where(AccountSnapshot.account == account)
+        .order_by(col(AccountSnapshot.at).desc(), col(AccountSnapshot.id).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
+def _published_posts(session: Session, account: str) -> list[Post]:
+    query = (
+        select(Post)
+        .where(Post.account == account)
+        .where(Post.status == PostStatus.published)
+        .where(col(Post.dry_run).is_(False))
+        .order_by(col(Post.id))
+    )
+    return [post for post in session.exec(query) if post.remote_ids]
+
+
+def _sync_account(
+    session: Session, settings: Settings, name: str, transport: SocialTransport, now: datetime
+) -> AccountSync:
+    handle = account_settings(settings, name).handle
+    result = AccountSync(account=name, handle=handle, status="synced")
+    figures = transport.account()
+    notes = []
+    if figures.username.lower() != handle.lower():
+        notes.append(f"the credentials are those of @{figures.username}, not @{handle}")
+    previous = _previous_snapshot(session, name)
+    mentions = transport.mentions(
+        (previous.last_mention_id or None) if previous else None,
+        since_time=previous.at if previous else None,
+    )
+    if previous is None:
+        notes.append("first sync: mentions are counted from now on")
+    elif not mentions.complete:
+        notes.append(f"more mentions than X lists (counted the {mentions.count} it gives)")
+
+    posts = _published_posts(session, name)
+    recent = [p for p in posts if p.published_at and now - p.published_at < NON_PUBLIC_WINDOW]
+    older = [p for p in posts if p not in recent]
+    measured = {}
+    if recent:
+        measured.update(transport.fetch_metrics([p.remote_ids[0] for p in recent]))
+    if older:
+        ids = [p.remote_ids[0] for p in older]
+        measured.update(transport.fetch_metrics(ids, non_public=False))
+    for post in posts:
+        assert post.id is not None
+        found = measured.get(post.remote_ids[0])
+        if found is None:
+            result.posts_missing.append(post.id)
+            continue
+        session.add(
+            PostMetrics(
+                post_id=post.id,
+                at=now,
+                impressions=found.impressions,
+                likes=found.likes,
+                reposts=found.reposts,
+                replies=found.replies,
+                quotes=found.quotes,
+            )
+        )
+        result.posts_measured += 1
+    snapshot = AccountSnapshot(
+        account=name,
+        at=now,
+        followers=figures.followers,
+        posts=figures.posts,
+        mentions_since_last=mentions.count,
+        last_mention_id=mentions.newest_id or (previous.last_mention_id if previous else ""),
+    )
+    session.add(snapshot)
+    session.commit()
+    session.refresh(snapshot)
+    result.snapshot = snapshot
+    if result.posts_missing:
+        notes.append(
+            f"{len(result.posts_missing)} post(s) not found on X (deleted?): "
+            + ", ".join(str(post_id) for post_id in result.posts_missing)
+        )
+    result.message = "; ".join(notes)
+    return result
+
+
+def sync_metrics(
+    session: Session,
+    settings: Settings,
+    account: str | None = None,
+    *,
+    transports: Mapping[str, SocialTransport] | None = None,
+    now: datetime | None = None,
+) -> list[AccountSync]:
+    """Append a snapshot of every live account (or of ``account``) and of its posts' figures.
+
+    Returns one :class:`AccountSync` per account, in name order, with what X billed for it.
+    ``transports`` replaces the transport of an account (the scheduler may share its own).
+    """
+    now = now or utcnow()
+    names = [account] if account else sorted(settings.social.accounts)
+    for name in names:
+        account_settings(settings, name)  # an unknown name is an error before any request
+    results = []
+    for name in names:
+        transport = (transports or {}).get(name) or transport_for(settings, name)
+        handle = settings.social.accounts[name].handle
+        if transport.dry_run:
+            results.append(
+                AccountSync(
+                    account=name,
+                    handle=handle,
+                    status="dry run",
+                    message="skipped: no credentials, so nothing is published or measured",
+                )
+            )
+            continue
+        before = Usage()
+        before.add(transport.usage)
+        try:
+            result = _sync_account(session, settings, name, transport, now)
+        except TransportError as exc:
+            session.rollback()
+            log.warning("metrics of %s: %s", name, exc)
+            result = AccountSync(account=name, handle=handle, status="failed", message=str(exc))
+        spent = Usage()
+        spent.add(transport.usage)
+        for key in spent.__dataclass_fields__:
+            setattr(spent, key, getattr(spent, key) - getattr(before, key))
+        result.cost = estimate(spent, settings.social.x.prices)
+        results.append(result)
+    return results

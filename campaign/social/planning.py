@@ -1,0 +1,253 @@
+"""Planning posts from the events catalogue: a few events a day, varied, none featured twice.
+
+The 2011 report says what worked: three or four events every day of the Mois. For each local day
+(Europe/Paris by default: an event at 00:30 on 5 November belongs to 5 November, and 09:00
+stays 09:00 across the end-of-October clock change) and each posting time, one event is chosen:
+
+- among the events taking place that day that are not over when the post goes out (an event
+  without an end time is taken to last two hours);
+- never one already featured by a post that is not cancelled (this run's or an earlier one's);
+- preferring a region and a theme not yet seen that day, then the regions and themes featured
+  least so far in the plan, so the whole country and every theme get their turn.
+
+With ``theme_of_the_day`` each day is given one theme (the one with the most events left,
+favouring themes not yet given a day) and its posts feature that theme's events. Posts are
+created as drafts with their time set, for the team to review and schedule. A posting time
+that already has a post for the account is left alone, so running the plan again fills only
+what is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from campaign.config import Settings
+from campaign.errors import CampaignError
+from campaign.events.catalogue import EventQuery, find_events
+from campaign.models import Event, Post, PostStatus, utcnow
+from campaign.social.compose import DEFAULT_DURATION, EVENT_TEMPLATE, event_post_text
+from campaign.social.cost import Estimate, estimate, usage_of
+from campaign.social.posts import create_post
+from campaign.social.x import account_settings, transport_for
+
+MAX_DAYS = 366
+
+
+@dataclass
+class PlannedPost:
+    """One draft created by the plan, with what it features and what was shortened."""
+
+    post: Post
+    event: Event
+    day: date
+    shortened: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """The drafts created, what could not be planned and why, and what publishing them costs."""
+
+    planned: list[PlannedPost] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    estimate: Estimate | None = None
+    dry_run: bool = False
+
+
+def parse_times(text: str) -> list[time]:
+    """``"09:00,12:30,17:30"`` → sorted local times of day."""
+    times: set[time] = set()
+    for item in text.split(","):
+        item = item.strip()
+        match = re.fullmatch(r"(\d{1,2})[:hH](\d{2})", item)
+        if not match or int(match[1]) > 23 or int(match[2]) > 59:
+            raise CampaignError(
+                f"--times: {item!r} is not a time of day; write them like 09:00,12:30,17:30."
+            )
+        times.add(time(int(match[1]), int(match[2])))
+    if not times:
+        raise CampaignError("--times: give at least one time of day, e.g. 09:00,12:30,17:30.")
+    return sorted(times)
+
+
+def _deadline(event: Event) -> datetime:
+    """Until when a post about the event is still useful: its end (or start + two hours)."""
+    return event.ends_at or event.starts_at + DEFAULT_DURATION
+
+
+def _featured(session: Session) -> set[int]:
+    """Events featured by any post that is not cancelled."""
+    rows = session.exec(select(Post.event_ids).where(Post.status != PostStatus.cancelled))
+    return {int(event_id) for ids in rows for event_id in (ids or [])}
+
+
+def _taken_slots(session: Session, account: str, start: datetime, end: datetime) -> dict:
+    query = (
+        select(Post)
+        .where(Post.account == account)
+        .where(Post.status != PostStatus.cancelled)
+        .where(col(Post.scheduled_at) >= start)
+        .where(col(Post.scheduled_at) < end)
+    )
+    return {post.scheduled_at: post.id for post in session.exec(query)}
+
+
+def _day_theme(
+    candidates: Sequence[Event], first_slot: datetime, theme_days: Counter[str]
+) -> str | None:
+    counts = Counter(e.theme for e in candidates if e.theme and _deadline(e) > first_slot)
+    if not counts:
+        return None
+    return min(counts, key=lambda theme: (theme_days[theme], -counts[theme], theme))
+
+
+def _rank(
+    event: Event,
+    regions_today: set[str],
+    themes_today: set[str],
+    region_uses: Counter[str],
+    theme_uses: Counter[str],
+) -> tuple[Any, ...]:
+    """Lower is better: new region and theme today first, then the least featured so far."""
+    return (
+        (event.region in regions_today) + (event.theme in themes_today),
+        region_uses[event.region] + theme_uses[event.theme],
+        _deadline(event),
+        event.id,
+    )
+
+
+def plan_event_posts(
+    session: Session,
+    settings: Settings,
+    *,
+    account: str,
+    date_from: date,
+    date_to: date,
+    times: Sequence[time],
+    per_day: int | None = None,
+    theme_of_the_day: bool = False,
+    template: str = EVENT_TEMPLATE,
+    templates_dir: Path | str | None = None,
+    now: datetime | None = None,
+) -> Plan:
+    """Create draft posts featuring each day's events (see the module docstring for the rules).
+
+    ``times`` are local times of day; ``per_day`` posts a day go out at the first ``per_day``
+    of them (all of them by default). Returns the drafts, notes on what could not be planned
+    (past times, days short of events, shortened texts) and the X cost estimate.
+    """
+    account_settings(settings, account)
+    now = now or utcnow()
+    zone = settings.zone
+    times = sorted(set(times))
+    if not times:
+        raise CampaignError("--times: give at least one time of day, e.g. 09:00,12:30,17:30.")
+    per_day = len(times) if per_day is None else per_day
+    if not 1 <= per_day <= len(times):
+        raise CampaignError(
+            f"--per-day {per_day}: give between 1 and {len(times)} (one post per time of "
+            "--times; add times to post more often)."
+        )
+    if date_to < date_from:
+        raise CampaignError(f"--to ({date_to:%d/%m/%Y}) is before --from ({date_from:%d/%m/%Y}).")
+    if (date_to - date_from).days >= MAX_DAYS:
+        raise CampaignError(f"Plan at most {MAX_DAYS} days at once.")
+    slots_of_day = times[:per_day]
+
+    featured = _featured(session)
+    window_start = datetime.combine(date_from, time.min, tzinfo=zone)
+    window_end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone)
+    taken = _taken_slots(session, account, window_start, window_end)
+    region_uses: Counter[str] = Counter()
+    theme_uses: Counter[str] = Counter()
+    theme_days: Counter[str] = Counter()
+    plan = Plan()
+
+    day = date_from
+    while day <= date_to:
+        day_start = datetime.combine(day, time.min, tzinfo=zone)
+        day_end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+        # zoneinfo turns each local wall time into the right UTC instant, clock change included.
+        slots = [datetime.combine(day, moment, tzinfo=zone) for moment in slots_of_day]
+        candidates = [
+            event
+            for event in find_events(session, EventQuery(start=day_start, end=day_end))
+            if event.id not in featured
+        ]
+        open_slots = []
+        for slot in slots:
+            if slot <= now:
+                plan.notes.append(f"{slot:%d/%m %H:%M}: already past, no post planned.")
+            elif slot in taken:
+                plan.notes.append(
+                    f"{slot:%d/%m %H:%M}: post {taken[slot]} is already planned at that time."
+                )
+            else:
+                open_slots.append(slot)
+        day_theme = None
+        if theme_of_the_day and open_slots:
+            day_theme = _day_theme(candidates, open_slots[0], theme_days)
+            if day_theme:
+                theme_days[day_theme] += 1
+        regions_today: set[str] = set()
+        themes_today: set[str] = set()
+        for slot in open_slots:
+            eligible = [event for event in candidates if _deadline(event) > slot]
+            if day_theme:
+                on_theme = [event for event in eligible if event.theme == day_theme]
+                if on_theme:
+                    eligible = on_theme
+                elif eligible:
+                    plan.notes.append(
+                        f"{slot:%d/%m %H:%M}: no event left on the day's theme "
+                        f"{day_theme!r}; another theme is featured."
+                    )
+            if not eligible:
+                plan.notes.append(
+                    f"{slot:%d/%m %H:%M}: no event left to feature that day (all featured "
+                    "already, over by then, or none in the catalogue)."
+                )
+                continue
+
+            used = (regions_today, themes_today, region_uses, theme_uses)
+            chosen = min(eligible, key=lambda event, used=used: _rank(event, *used))
+            composed = event_post_text(
+                chosen, slot, settings, template=template, templates_dir=templates_dir
+            )
+            assert chosen.id is not None
+            post = create_post(
+                session,
+                settings,
+                account=account,
+                text=composed.text,
+                scheduled_at=slot,
+                event_ids=[chosen.id],
+                draft=True,
+            )
+            plan.planned.append(PlannedPost(post, chosen, day, composed.shortened))
+            if composed.shortened:
+                plan.notes.append(
+                    f"Post {post.id} ({chosen.source_id}) shortened to fit: "
+                    + "; ".join(composed.shortened)
+                    + "."
+                )
+            candidates.remove(chosen)
+            featured.add(chosen.id)
+            regions_today.add(chosen.region)
+            themes_today.add(chosen.theme)
+            region_uses[chosen.region] += 1
+            theme_uses[chosen.theme] += 1
+        day += timedelta(days=1)
+
+    posts = [planned.post for planned in plan.planned]
+    plan.estimate = estimate(usage_of(posts), settings.social.x.prices)
+    plan.dry_run = transport_for(settings, account).dry_run
+    return plan

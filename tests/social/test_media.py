@@ -1,0 +1,173 @@
+"""Images: checked before scheduling, uploaded with their description, attached to part one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session
+
+from campaign.config import Settings
+from campaign.errors import CampaignError
+from campaign.models import PostStatus
+from campaign.social import x as x_module
+from campaign.social.media import MB, check_images
+from campaign.social.posts import create_post, publish_post
+from campaign.social.x import XTransport, transport_for
+
+from .conftest import FakeX, server_error
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 3
+WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(200)
+GIF = b"GIF89a" + bytes(range(256)) * 10
+HEIC = b"\x00\x00\x00\x18ftypheic" + bytes(100)
+LONG = " ".join(f"Phrase {i} sur l'économie sociale et solidaire en région." for i in range(12))
+
+
+def image(folder: Path, name: str, content: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(content)
+    return path
+
+
+def sized(folder: Path, name: str, head: bytes, size: int) -> Path:
+    path = folder / name
+    with path.open("wb") as handle:
+        handle.write(head)
+        handle.truncate(size)
+    return path
+
+
+def transport(settings: Settings, naps: list[float] | None = None) -> XTransport:
+    options: dict[str, Any] = {"retries": 2, "backoff": 0}
+    if naps is not None:
+        options["sleep"] = naps.append  # X's "check after" delays, recorded instead of slept
+    chosen = transport_for(settings, "mois_ess", **options)
+    assert isinstance(chosen, XTransport)
+    return chosen
+
+
+def test_type_is_read_from_the_bytes_not_the_name(tmp_path: Path) -> None:
+    checked = check_images(
+        [
+            {"path": image(tmp_path, "photo.png", JPEG), "alt": "Une salle comble"},
+            {"path": image(tmp_path, "b.webp", WEBP), "alt": "Un marché"},
+        ]
+    )
+    assert [item["media_type"] for item in checked] == ["image/jpeg", "image/webp"]
+    assert checked[0]["path"] == str((tmp_path / "photo.png").resolve())
+    assert checked[0]["size"] == len(JPEG)
+    with pytest.raises(CampaignError, match=r"image 1: photo\.jpg is not a JPEG, PNG, WEBP or GIF"):
+        check_images([{"path": image(tmp_path, "photo.jpg", HEIC), "alt": "Photo"}])
+
+
+def test_size_limits_are_5_mb_for_images_and_15_mb_for_a_gif(tmp_path: Path) -> None:
+    ok_png = sized(tmp_path, "ok.png", PNG, 5 * MB)
+    big_png = sized(tmp_path, "big.png", PNG, 5 * MB + 1)
+    big_gif_ok = sized(tmp_path, "anim.gif", GIF, 15 * MB)
+    too_big_gif = sized(tmp_path, "huge.gif", GIF, 15 * MB + 1)
+    assert check_images([{"path": ok_png, "alt": "a"}])[0]["size"] == 5 * MB
+    assert check_images([{"path": big_gif_ok, "alt": "a"}])[0]["media_type"] == "image/gif"
+    with pytest.raises(CampaignError, match=r"big\.png is 5\.0 MB; X takes at most 5\.0 MB"):
+        check_images([{"path": big_png, "alt": "a"}])
+    with pytest.raises(CampaignError, match=r"at most 15\.0 MB for a GIF image"):
+        check_images([{"path": too_big_gif, "alt": "a"}])
+
+
+def test_descriptions_count_and_combinations(tmp_path: Path) -> None:
+    png = image(tmp_path, "a.png", PNG)
+    gif = image(tmp_path, "a.gif", GIF)
+    with pytest.raises(CampaignError, match=r"give a description of a\.png"):
+        check_images([{"path": png, "alt": "  "}])
+    with pytest.raises(CampaignError, match="1001 characters long; X takes at most 1000"):
+        check_images([{"path": png, "alt": "é" * 1001}])
+    assert check_images([{"path": png, "alt": "é" * 1000}])[0]["alt"] == "é" * 1000
+    with pytest.raises(CampaignError, match="5 images; X takes at most 4"):
+        check_images([{"path": png, "alt": "a"}] * 5)
+    with pytest.raises(CampaignError, match="a GIF goes alone"):
+        check_images([{"path": png, "alt": "a"}, {"path": gif, "alt": "b"}])
+    with pytest.raises(CampaignError, match="does not exist"):
+        check_images([{"path": tmp_path / "nope.png", "alt": "a"}])
+
+
+def test_images_are_uploaded_described_and_attached_to_the_first_part(
+    session: Session, x_settings: Settings, fake_x: FakeX, tmp_path: Path
+) -> None:
+    images = [
+        {"path": image(tmp_path, "salle.png", PNG), "alt": "La salle du forum, pleine"},
+        {"path": image(tmp_path, "stand.jpg", JPEG), "alt": "Un stand de coopérative"},
+    ]
+    post = create_post(
+        session, x_settings, account="mois_ess", text=LONG, split=True, images=images
+    )
+    assert len(post.parts) > 1
+    fake_x.on("POST /2/tweets", server_error(502))  # the images are not uploaded again
+    published = publish_post(session, post.id, x_settings, transport=transport(x_settings))
+    assert published.status == PostStatus.published
+
+    uploads = fake_x.calls("POST /2/media/upload")
+    assert len(uploads) == 2
+    assert all(request.user_id == "42" for request in uploads)  # signed like the rest
+    assert [request.body["media_category"] for request in uploads] == ["tweet_image"] * 2
+    assert [request.body["media"] for request in uploads] == [PNG, JPEG]
+    media_ids = list(fake_x.media)
+    assert [fake_x.media[m]["alt"] for m in media_ids] == [
+        "La salle du forum, pleine",
+        "Un stand de coopérative",
+    ]
+    assert fake_x.created[0]["media_ids"] == media_ids
+    assert all(tweet["media_ids"] == [] for tweet in fake_x.created[1:])
+    assert len(fake_x.created) == len(post.parts)
+
+
+def test_a_gif_goes_in_chunks_and_waits_for_processing(
+    session: Session,
+    x_settings: Settings,
+    fake_x: FakeX,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(x_module, "MEDIA_CHUNK", 1000)
+    gif = image(tmp_path, "anim.gif", GIF)
+    post = create_post(
+        session,
+        x_settings,
+        account="mois_ess",
+        text="Le Mois en images",
+        images=[{"path": gif, "alt": "Des bénévoles qui saluent"}],
+    )
+    naps: list[float] = []
+    publish_post(session, post.id, x_settings, transport=transport(x_settings, naps))
+    commands = [r.body.get("command") for r in fake_x.calls("POST /2/media/upload")]
+    assert commands == ["INIT", "APPEND", "APPEND", "APPEND", "FINALIZE"]
+    init = fake_x.calls("POST /2/media/upload")[0].body
+    assert (init["media_category"], init["media_type"]) == ("tweet_gif", "image/gif")
+    assert init["total_bytes"] == str(len(GIF))
+    (media_id,) = fake_x.media
+    assert fake_x.media[media_id]["bytes"] == GIF
+    status = fake_x.calls("GET /2/media/upload")
+    assert [r.query["command"] for r in status] == [["STATUS"]]
+    assert naps == [1.0]  # X's check_after_secs
+    assert fake_x.created[0]["media_ids"] == [media_id]
+
+
+def test_an_image_gone_before_publication_fails_the_post_clearly(
+    session: Session, x_settings: Settings, fake_x: FakeX, tmp_path: Path
+) -> None:
+    path = image(tmp_path, "affiche.png", PNG)
+    post = create_post(
+        session,
+        x_settings,
+        account="mois_ess",
+        text="L'affiche du Mois",
+        images=[{"path": path, "alt": "L'affiche"}],
+    )
+    path.unlink()
+    with pytest.raises(CampaignError, match=r"Post \d+, image 1: .*affiche\.png does not exist"):
+        publish_post(session, post.id, x_settings, transport=transport(x_settings))
+    session.refresh(post)
+    assert post.status == PostStatus.failed
+    assert "does not exist" in post.last_error
+    assert fake_x.requests == []
