@@ -286,8 +286,11 @@ class Kit:
     event_url: str = EVENT_URL
     more_url: str = MORE_URL
 
-    def send(self, live: Live, people: dict[str, str] | None = None, **options: Any) -> Sent:
-        return send_newsletter(self.engine, live.settings, people, **options)
+    def send(
+        self, live: Live | Settings, people: dict[str, str] | None = None, **options: Any
+    ) -> Sent:
+        settings = live if isinstance(live, Settings) else live.settings
+        return send_newsletter(self.engine, settings, people, **options)
 
     def consent(self, email: str) -> list[ConsentEvent]:
         return consent_lines(self.engine, email)
