@@ -32,45 +32,35 @@ _CACHE_LIMIT = 100_000
 
 
 class ClickTargets:
-    """Where a click goes: the :class:`Link` row named by the token, checked against the
-    delivery's newsletter.
+    """Where a click goes: the :class:`Link` row named by the token, if it belongs to the
+    newsletter named by the token.
 
-    Links and deliveries never change newsletter, so both are cached (bounded); a click on a
-    known link answers without touching the database. On a miss, one read by primary key runs
-    in the thread pool, never on the event loop.
+    Links never change newsletter or URL, and a newsletter has a few dozen of them, so they are
+    cached (bounded): a click answers without touching the database. On a miss, one read by
+    primary key runs in the thread pool, never on the event loop.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._links: dict[int, tuple[int, str]] = {}  # link -> (newsletter, url)
-        self._deliveries: dict[int, int] = {}  # delivery -> newsletter
 
-    async def resolve(
-        self, delivery_id: int | None, newsletter_id: int | None, link_id: int
-    ) -> tuple[int, str] | None:
-        """(newsletter, url) of a click, or None when the link is not the newsletter's."""
+    async def url(self, newsletter_id: int, link_id: int) -> str | None:
+        """The stored URL of the link, or None when it is not that newsletter's."""
         link = self._links.get(link_id)
-        if link is None or (delivery_id is not None and delivery_id not in self._deliveries):
-            await run_in_threadpool(self._load, delivery_id, link_id)
-            link = self._links.get(link_id)
         if link is None:
+            await run_in_threadpool(self._load, link_id)
+            link = self._links.get(link_id)
+        if link is None or link[0] != newsletter_id:
             return None
-        owner = self._deliveries.get(delivery_id) if delivery_id is not None else newsletter_id
-        return link if owner == link[0] else None
+        return link[1]
 
-    def _load(self, delivery_id: int | None, link_id: int) -> None:
+    def _load(self, link_id: int) -> None:
         if len(self._links) > _CACHE_LIMIT:
             self._links.clear()
-        if len(self._deliveries) > _CACHE_LIMIT:
-            self._deliveries.clear()
         with Session(self.engine) as session:
             link = session.get(Link, link_id)
             if link is not None:
                 self._links[link_id] = (link.newsletter_id, link.url)
-            if delivery_id is not None:
-                delivery = session.get(Delivery, delivery_id)
-                if delivery is not None:
-                    self._deliveries[delivery_id] = delivery.newsletter_id
 
 
 @dataclass

@@ -3,8 +3,9 @@
 Neither route waits for the database: the hit goes to the recorder's queue
 (:mod:`campaign.tracking.hits`), and the click's target comes from a cache of the link table
 (read once per link). The redirect target is the stored URL of the link the signed token names,
-checked to belong to the delivery's newsletter; nothing in the request (query string, headers)
-can change it.
+checked to belong to the newsletter the token names (the delivery's, signed when it was sent;
+the writer checks the delivery row too before recording); nothing in the request (query
+string, headers) can change it.
 """
 
 from __future__ import annotations
@@ -53,18 +54,16 @@ async def open_pixel(token: str, request: Request) -> Response:
 async def click(token: str, request: Request) -> Response:
     web = _web(request)
     delivery_id: int | None = None
-    newsletter_id: int | None = None
-    ids = web.signer.verify(token, CLICK, 2)
+    ids = web.signer.verify(token, CLICK, 3)
     if ids is not None:
-        delivery_id, link_id = ids
+        delivery_id, link_id, newsletter_id = ids
     else:
         ids = web.signer.verify(token, CLICK_ANONYMOUS, 2)
         if ids is None:
             return web.pages.not_found()
         newsletter_id, link_id = ids
-    target = await web.targets.resolve(delivery_id, newsletter_id, link_id)
-    if target is None:
+    url = await web.targets.url(newsletter_id, link_id)
+    if url is None:
         return web.pages.not_found()
-    owner, url = target
-    web.record(request, HitKind.click, delivery_id, owner, link_id)
+    web.record(request, HitKind.click, delivery_id, newsletter_id, link_id)
     return RedirectResponse(url, status_code=302, headers=REDIRECT_HEADERS)

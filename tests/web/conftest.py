@@ -83,6 +83,13 @@ class Live:
         options.setdefault("headers", {"User-Agent": BROWSER})
         return self.http.head(self.url + path, allow_redirects=False, timeout=10, **options)
 
+    def click_path(self, delivery_id: int, link_id: int) -> str:
+        """The tracked-click path of a delivery and link, signed as sending signs it."""
+        with Session(self.engine) as session:
+            link = session.get(Link, link_id)
+            assert link is not None
+            return f"/c/{self.signer.sign('click', delivery_id, link_id, link.newsletter_id)}"
+
     def flush(self) -> None:
         """Write every hit recorded so far (held clicks included)."""
         assert self.web.recorder.flush(timeout=30)

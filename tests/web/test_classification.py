@@ -28,7 +28,7 @@ def _open(live, delivery: int, agent: str, address: str = ELSEWHERE, method: str
 
 def _click(live, delivery: int, link: int, agent: str, method: str = "GET"):
     headers = {"User-Agent": agent, "X-Forwarded-For": ELSEWHERE}
-    path = f"/c/{live.signer.sign('click', delivery, link)}"
+    path = live.click_path(delivery, link)
     answer = (live.head if method == "HEAD" else live.get)(path, headers=headers)
     assert answer.status_code == 302
     return answer

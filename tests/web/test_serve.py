@@ -85,7 +85,8 @@ def test_sigterm_writes_every_hit_before_exiting(
         for number in range(400):
             delivery = deliveries[number % len(deliveries)]
             paths.append(f"/o/{signer.sign('open', delivery)}.gif")
-            paths.append(f"/c/{signer.sign('click', delivery, links[number % len(links)])}")
+            link = links[number % len(links)]
+            paths.append(f"/c/{signer.sign('click', delivery, link, sent.newsletter_id)}")
 
         def fire(chunk: list[str]) -> int:
             with requests.Session() as http:
