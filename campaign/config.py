@@ -210,6 +210,14 @@ class SubscribeSettings(_Section):
         ),
     )
 
+    @field_validator("lists")
+    @classmethod
+    def _some_list(cls, value: list[str]) -> list[str]:
+        names = [name.strip() for name in value if name.strip()]
+        if not names:
+            raise ValueError("needs at least one list name for the subscribe form")
+        return names
+
 
 class XSettings(_Section):
     api_base_url: str = Field(
