@@ -9,8 +9,12 @@ from campaign.cli.common import err_console
 
 
 def serve(
-    host: str | None = typer.Option(None, "--host", help="Address to listen on ([web] host)."),
-    port: int | None = typer.Option(None, "--port", help="Port to listen on ([web] port)."),
+    host: str | None = typer.Option(
+        None, "--host", help="Address to listen on (default: \\[web] host)."
+    ),
+    port: int | None = typer.Option(
+        None, "--port", help="Port to listen on (default: \\[web] port)."
+    ),
 ) -> None:
     """Run the web service: open pixel, tracked clicks, unsubscribe, view, subscribe form.
 

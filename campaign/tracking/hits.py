@@ -91,7 +91,11 @@ class HitRecorder:
         self._thread.start()
 
     def flush(self, timeout: float = 30.0) -> bool:
-        """Write everything recorded so far, held clicks included; True once done."""
+        """Write everything recorded so far, held clicks included; True once done.
+
+        Held clicks are classified with what is known at that moment (a burst still in progress
+        is not seen whole): for stopping, tests and benchmarks, not for routine use.
+        """
         if self._thread is None or not self._thread.is_alive():
             self._cycle(final=True)
             return not self.waiting

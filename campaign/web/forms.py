@@ -32,19 +32,22 @@ class FormTokens:
     signer: Signer
     max_age: float  # seconds
 
-    def issue(self, list_id: int, now: float | None = None) -> str:
-        return self.signer.sign(FORM, int(time.time() if now is None else now), list_id)
+    def issue(self, list_index: int, now: float | None = None) -> str:
+        """A token for a form subscribing to ``[subscribe] lists[list_index]``."""
+        return self.signer.sign(FORM, int(time.time() if now is None else now), list_index)
 
-    def check(self, token: str, now: float | None = None) -> int | None:
-        """The list id of a valid, recent form token; None otherwise."""
+    def check(self, token: str, now: float | None = None) -> tuple[int | None, bool]:
+        """(the list of a genuine form token, whether it is recent enough).
+
+        ``(None, False)`` for a missing, forged or altered token; ``(list, False)`` for a
+        genuine but old one (the form is shown again for the same list).
+        """
         ids = self.signer.verify(token or "", FORM, 2)
         if ids is None:
-            return None
-        issued, list_id = ids
+            return None, False
+        issued, list_index = ids
         age = (time.time() if now is None else now) - issued
-        if age < -60 or age > self.max_age:  # a minute of clock skew between processes
-            return None
-        return list_id
+        return list_index, -60 <= age <= self.max_age  # a minute of clock skew between processes
 
 
 class RateLimiter:

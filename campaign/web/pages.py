@@ -55,7 +55,7 @@ def _delivery(web: WebService, token: str) -> int | None:
     return ids[0] if ids else None
 
 
-@router.get("/u/{token}", include_in_schema=False)
+@router.api_route("/u/{token}", methods=["GET", "HEAD"], include_in_schema=False)
 def unsubscribe_page(token: str, request: Request) -> Response:
     web = _web(request)
     delivery_id = _delivery(web, token)
@@ -100,7 +100,7 @@ def resubscribe(token: str, request: Request) -> Response:
     return _page(web, token, person, done="resubscribe")
 
 
-@router.get("/v/{token}", include_in_schema=False)
+@router.api_route("/v/{token}", methods=["GET", "HEAD"], include_in_schema=False)
 def view_in_browser(token: str, request: Request) -> Response:
     web = _web(request)
     ids = web.signer.verify(token, VIEW, 1)

@@ -86,7 +86,7 @@ def _state(web: WebService, state: str, status: int = 200, **context: object) ->
     )
 
 
-@router.get(FORM_PATH, include_in_schema=False)
+@router.api_route(FORM_PATH, methods=["GET", "HEAD"], include_in_schema=False)
 def subscribe_form(request: Request, liste: str = "") -> Response:
     web = _web(request)
     names = web.settings.subscribe.lists
@@ -111,9 +111,10 @@ async def subscribe(request: Request, background: BackgroundTasks) -> Response:
     email = str(form.get("email") or "").strip()[:320]
     first_name = " ".join(str(form.get("prenom") or "").split())[:200]
     names = web.settings.subscribe.lists
-    list_index = web.forms.check(str(form.get("jeton") or ""))
-    if list_index is None or list_index >= len(names):
-        return _form(web, 0, status=400, error="expired", email=email, first_name=first_name)
+    list_index, fresh = web.forms.check(str(form.get("jeton") or ""))
+    if list_index is None or list_index >= len(names) or not fresh:
+        shown = list_index if list_index is not None and list_index < len(names) else 0
+        return _form(web, shown, status=400, error="expired", email=email, first_name=first_name)
     if form.get(HONEYPOT):
         await _pace(started)
         return _state(web, "thanks", first_name=first_name)
@@ -160,7 +161,7 @@ def _confirm_page(web: WebService, token: str, state: str, list_name: str = "") 
     )
 
 
-@router.get("/confirmation/{token}", include_in_schema=False)
+@router.api_route("/confirmation/{token}", methods=["GET", "HEAD"], include_in_schema=False)
 def confirm_page(token: str, request: Request) -> Response:
     web = _web(request)
     target = read_confirm_token(web.signer, token)
