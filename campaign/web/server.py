@@ -7,6 +7,7 @@ uvicorn shuts down gracefully on SIGTERM or Ctrl-C, before the process exits.
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -58,6 +59,10 @@ def serve(
     app = create_app(settings, engine=engine, companions=companions)
     server = uvicorn.Server(uvicorn_config(app, host, port))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    # Everything loaded so far (SQLAlchemy, templates, settings) lives as long as the process:
+    # keep it out of the garbage collector's full passes, which would walk it again and again.
+    gc.collect()
+    gc.freeze()
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _exit_quietly) if in_main else None
     try:
