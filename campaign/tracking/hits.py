@@ -55,6 +55,7 @@ class HitRecorder:
         self.dropped = 0  # refused for lack of room, or naming a row that no longer exists
         self._queue: deque[PendingHit] = deque()
         self._held: deque[PendingHit] = deque()  # delivery clicks waiting out the burst window
+        self._unclassified: list[PendingHit] = []  # due, but their lookup failed
         self._retry: list[PendingHit] = []  # classified hits whose write failed
         self._burst = BurstTracker(rules.burst_seconds, rules.burst_links)
         self._deliveries: dict[int, tuple[int, float]] = {}  # id -> (newsletter, sent_at)
@@ -80,7 +81,7 @@ class HitRecorder:
     @property
     def waiting(self) -> int:
         """Hits recorded but not written yet."""
-        return len(self._queue) + len(self._held) + len(self._retry)
+        return len(self._queue) + len(self._held) + len(self._unclassified) + len(self._retry)
 
     # --- life cycle --------------------------------------------------------------------------
 
@@ -145,15 +146,24 @@ class HitRecorder:
     # --- the writer's side -------------------------------------------------------------------
 
     def _cycle(self, *, final: bool) -> None:
+        """One pass: take what arrived, classify what is due, write it.
+
+        Nothing taken from the queue is lost when the database fails: hits not classified yet
+        wait in ``_unclassified``, hits classified but not written in ``_retry``, and the next
+        cycle tries again.
+        """
         incoming: list[PendingHit] = []
         queue = self._queue
         while queue:
             incoming.append(queue.popleft())
-        ready: list[PendingHit] = []
+        ready, self._unclassified = self._unclassified, []
         clicks = [hit for hit in incoming if hit.kind == HitKind.click and hit.delivery_id]
         counts: dict[int, int] = {}
         if clicks:
-            counts = self._links_per_newsletter({hit.newsletter_id or 0 for hit in clicks})
+            try:
+                counts = self._links_per_newsletter({hit.newsletter_id or 0 for hit in clicks})
+            except Exception:  # no burst rule this time rather than no hits
+                log.exception("counting the newsletters' links failed")
         for hit in incoming:
             if hit.kind == HitKind.click and hit.delivery_id:
                 self._burst.add(hit, counts.get(hit.newsletter_id or 0, 0))
@@ -165,14 +175,13 @@ class HitRecorder:
         held = self._held
         while held and (final or held[0].at + window <= now):
             ready.append(held.popleft())
-        retry, self._retry = self._retry, []
         if ready:
             try:
                 self._classify(ready)
             except Exception:
-                self._retry = retry + ready
+                self._unclassified = ready
                 raise
-        rows = retry + [hit for hit in ready if hit.classification]
+        rows, self._retry = self._retry + [hit for hit in ready if hit.classification], []
         self.dropped += sum(1 for hit in ready if not hit.classification)
         if rows:
             try:
