@@ -112,7 +112,7 @@ def settings_for(port: int, tmp_path: Path, database_url: str = "") -> Settings:
     settings.web.public_url = f"http://127.0.0.1:{port}"
     settings.mail.outbox_dir = str(tmp_path / "outbox")
     settings.tracking.flush_seconds = 0.05
-    settings.tracking.burst_seconds = 2.0
+    settings.tracking.burst_seconds = 5.0
     if database_url:
         settings.database.url = database_url
     return settings
