@@ -128,6 +128,17 @@ class WebSettings(_Section):
         description="Public base URL of the web service: every link in emails starts with it.",
     )
 
+    trusted_proxy_depth: int = Field(
+        0,
+        ge=0,
+        le=10,
+        description=(
+            "Reverse proxies in front of the service whose X-Forwarded-For is trusted (0: none, "
+            "the connection's address is the client's). Set it to the number of proxies that "
+            "append to the header, never more."
+        ),
+    )
+
     @field_validator("public_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -154,6 +165,78 @@ class XPrices(_Section):
         0.005, ge=0, description="Reading one post (metrics, mentions, recent posts)."
     )
     user_read: float = Field(0.010, ge=0, description="Reading one account (get_me).")
+
+
+class TrackingSettings(_Section):
+    anonymous: bool = Field(
+        False,
+        description=(
+            "Count opens and clicks per newsletter and link only, never per person, for every "
+            "newsletter (a newsletter's own --anonymous-tracking does it for that one)."
+        ),
+    )
+    open_machine_seconds: float = Field(
+        5, ge=0, description="An open this soon after its delivery is a machine's, not a reader's."
+    )
+    click_bot_seconds: float = Field(
+        10, ge=0, description="A click this soon after its delivery is a link scanner's."
+    )
+    burst_seconds: float = Field(
+        10,
+        gt=0,
+        description=(
+            "Window of the burst rule: one delivery clicking every link (or burst_links of them) "
+            "within it is a scanner. Clicks are written to the database after this delay."
+        ),
+    )
+    burst_links: int = Field(
+        4, ge=2, description="Different links clicked within burst_seconds that make a burst."
+    )
+    apple_ranges_file: str = Field(
+        "",
+        description=(
+            "Apple's relay address ranges (Mail Privacy Protection): a file of CIDR prefixes, "
+            "one a line, such as Apple's published egress-ip-ranges.csv; empty: the built-in list."
+        ),
+    )
+    flush_seconds: float = Field(
+        0.5, gt=0, le=60, description="How often recorded hits are written to the database."
+    )
+
+
+class SubscribeSettings(_Section):
+    lists: list[str] = Field(
+        default_factory=lambda: ["Newsletter nationale"],
+        description=(
+            "Lists the public subscribe form may add people to (?liste=NAME picks one); the "
+            "first is the default."
+        ),
+    )
+    rate_limit: int = Field(
+        5, ge=1, description="Subscribe requests one IP address may make per rate_window_minutes."
+    )
+    rate_window_minutes: float = Field(10, gt=0, description="Window of the rate limit.")
+    form_max_age_hours: float = Field(
+        24, gt=0, description="A subscribe form older than this is refused (shown again)."
+    )
+    confirm_days: int = Field(
+        7, ge=1, description="Days the link of a confirmation email stays valid."
+    )
+    frame_ancestors: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Sites allowed to embed the subscribe form in an iframe, e.g. "
+            '["https://www.lemois-ess.org"]; empty: any site.'
+        ),
+    )
+
+    @field_validator("lists")
+    @classmethod
+    def _some_list(cls, value: list[str]) -> list[str]:
+        names = [name.strip() for name in value if name.strip()]
+        if not names:
+            raise ValueError("needs at least one list name for the subscribe form")
+        return names
 
 
 class XSettings(_Section):
@@ -222,6 +305,8 @@ class Settings(_Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    tracking: TrackingSettings = Field(default_factory=TrackingSettings)
+    subscribe: SubscribeSettings = Field(default_factory=SubscribeSettings)
     social: SocialSettings = Field(default_factory=SocialSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
     source: str | None = Field(None, exclude=True)

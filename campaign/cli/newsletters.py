@@ -85,6 +85,7 @@ def create(
     events_order: str = typer.Option("date", "--events-order", help="date, registered or title."),
     intro: str | None = typer.Option(None, "--intro", help="Opening paragraph."),
     content: list[str] = typer.Option([], "--set", help=ContentHelp),
+    anonymous_tracking: bool = typer.Option(False, "--anonymous-tracking", help="Anonymous hits."),
     json_output: bool = JsonOption,
 ) -> None:
     """Create a draft newsletter and print its number."""
@@ -114,6 +115,7 @@ def create(
             content=_content(intro, content),
             actor=common.actor(),
         )
+        newsletter.anonymous_tracking = anonymous_tracking
         data = _show(session, newsletter)
     if json_output:
         common.print_json(data)
@@ -188,6 +190,9 @@ def edit(
     ),
     intro: str | None = typer.Option(None, "--intro", help="Opening paragraph ('' removes it)."),
     content: list[str] = typer.Option([], "--set", help=ContentHelp + " KEY= removes it."),
+    anonymous_tracking: bool | None = typer.Option(
+        None, "--anonymous-tracking/--named-tracking", help="Anonymous counts, or per person."
+    ),
     json_output: bool = JsonOption,
 ) -> None:
     """Change a draft, scheduled or paused newsletter; options not given stay as they are."""
@@ -229,6 +234,8 @@ def edit(
             event_changes=changes,
             content=_content(intro, content),
         )
+        if anonymous_tracking is not None:
+            newsletter.anonymous_tracking = anonymous_tracking
         data = _show(session, newsletter)
     if json_output:
         common.print_json(data)

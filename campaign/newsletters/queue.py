@@ -269,7 +269,7 @@ def _compile(
         signer=signer,
         newsletter_id=newsletter.id,
         link_ids=link_ids,
-        anonymous=newsletter.anonymous_tracking,
+        anonymous=newsletter.anonymous_tracking or settings.tracking.anonymous,
     )
     return _Group(compiled, tracked)
 

@@ -5,9 +5,14 @@ a click the :class:`~campaign.models.Link` row of the target. The web service ve
 token and looks the target up in that table, never in the request. Routes:
 
     {public_url}/o/TOKEN.gif    open pixel            token "open" (delivery)
-    {public_url}/c/TOKEN        tracked click         token "click" (delivery, link)
+    {public_url}/c/TOKEN        tracked click         token "click" (delivery, link, newsletter)
     {public_url}/u/TOKEN        unsubscribe page      token "unsubscribe" (delivery)
     {public_url}/v/TOKEN        view in the browser   token "view" (delivery)
+
+A click token also names the delivery's newsletter, signed at sending time: the click route
+checks that the link belongs to that newsletter from its cache of the (small) link table,
+without reading the delivery row on every click; the hit writer checks the delivery's newsletter
+again before recording the click.
 
 With anonymous tracking (the privacy setting) the pixel and click tokens name the newsletter
 instead of the delivery (kinds "open-anon" and "click-anon"): hits still count per newsletter and
@@ -90,7 +95,7 @@ class TrackedLinks:
         if self.anonymous:
             token = self.signer.sign(CLICK_ANONYMOUS, self.newsletter_id, link_id)
         else:
-            token = self.signer.sign(CLICK, delivery_id, link_id)
+            token = self.signer.sign(CLICK, delivery_id, link_id, self.newsletter_id)
         return f"{self.public_url}/c/{token}"
 
     def unsubscribe_url(self, delivery_id: int) -> str:

@@ -143,7 +143,7 @@ def test_sending_reaches_everyone_once_and_records_each_reply(
     clicks = [signer.verify(token, "click") for token in re.findall(r'/c/([\w-]+)"', html)]
     assert clicks and all(ids and ids[0] == anne.id for ids in clicks)
     links = {link.id: link.url for link in session.exec(select(Link)).all()}
-    assert {links[link_id] for _, link_id in clicks} == {"https://lemois-ess.org/evenements"}
+    assert {links[ids[1]] for ids in clicks} == {"https://lemois-ess.org/evenements"}
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "Anne" in message.get_body(("plain",)).get_content()
 

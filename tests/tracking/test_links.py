@@ -44,7 +44,8 @@ def test_a_recipient_gets_urls_signed_for_their_delivery(session: Session) -> No
     pixel = recipient.pixel_url.rsplit("/", 1)[1].removesuffix(".gif")
     assert signer.verify(pixel, "open") == (77,)
     click = recipient.link("https://lemois-ess.org/")
-    assert signer.verify(click.rsplit("/", 1)[1], "click") == (77, ids["https://lemois-ess.org/"])
+    link_id = ids["https://lemois-ess.org/"]
+    assert signer.verify(click.rsplit("/", 1)[1], "click") == (77, link_id, newsletter_id)
     # A URL that is not in the newsletter's link table stays as it is.
     assert recipient.link("https://elsewhere.example/") == "https://elsewhere.example/"
 

@@ -1,0 +1,112 @@
+"""The ASGI app: public routes for the links emails carry and the subscribe form.
+
+:func:`create_app` builds it from the settings. Its lifespan starts the hit writer and any
+*companion* (an object with ``start()`` and ``stop()``, such as the scheduler, run in the same
+process) and, when the server stops (SIGTERM included), stops the companions and then writes
+every hit still queued before the process ends.
+
+Routes (``[web] public_url`` is their base in every email):
+
+    GET|HEAD /o/TOKEN.gif               open pixel
+    GET|HEAD /c/TOKEN                   tracked click (302 to the link's stored URL)
+    GET      /u/TOKEN                   unsubscribe page (one button; never unsubscribes)
+    POST     /u/TOKEN                   unsubscribe (also RFC 8058 one-click)
+    POST     /u/TOKEN/resubscribe       undo the unsubscription
+    GET      /v/TOKEN                   the email as that recipient received it
+    GET|POST /inscription[?liste=NAME]  subscribe form (embeddable)
+    GET|POST /confirmation/TOKEN        double opt-in confirmation
+
+Anything else, and any token that does not verify, gets the same plain 404 page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from campaign.db import open_database
+from campaign.tracking.tokens import Signer, signer_for
+from campaign.web import pages, subscribe, tracking_routes
+from campaign.web.service import WebService
+
+log = logging.getLogger(__name__)
+
+
+class Companion(Protocol):
+    """A service run beside the web app in the same process (e.g. the scheduler)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def create_app(
+    settings: Any,
+    *,
+    engine: Engine | None = None,
+    signer: Signer | None = None,
+    companions: Sequence[Companion] = (),
+) -> FastAPI:
+    """The web app of ``settings``. Opens (and upgrades) the database unless given ``engine``;
+    raises :class:`~campaign.config.ConfigError` when there is no signing key."""
+    signer = signer or signer_for(settings)
+    engine = engine or open_database(settings.database.url)
+    web = WebService(settings, engine, signer)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        web.recorder.start()
+        started: list[Companion] = []
+        try:
+            for companion in companions:
+                companion.start()
+                started.append(companion)
+            yield
+        finally:
+            for companion in reversed(started):
+                try:
+                    companion.stop()
+                except Exception:
+                    log.exception("stopping %r failed", companion)
+            web.recorder.close()
+
+    app = FastAPI(
+        title="campaign",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.web = web
+    app.include_router(tracking_routes.router)
+    app.include_router(pages.router)
+    app.include_router(subscribe.router)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 500)
+        if status == 404:
+            return web.pages.not_found()
+        return web.pages.error(status)
+
+    async def bad_request(request: Request, exc: Exception) -> Response:
+        return web.pages.not_found()
+
+    async def crash(request: Request, exc: Exception) -> Response:
+        # The path's first segment only: the rest may be a person's token.
+        where = "/" + request.url.path.lstrip("/").split("/", 1)[0]
+        log.exception("error answering %s %s…", request.method, where)
+        return web.pages.error(500)
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, bad_request)
+    app.add_exception_handler(Exception, crash)
+    return app

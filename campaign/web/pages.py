@@ -1,0 +1,119 @@
+"""The pages an email links to: unsubscribe (and resubscribe) and "view in the browser".
+
+``GET /u/TOKEN`` only shows a page with one button: link scanners follow every GET, and a GET
+that unsubscribed would unsubscribe people who never asked. ``POST /u/TOKEN`` unsubscribes,
+whatever its body: the page's button, or a mail client's one-click request (RFC 8058: body
+``List-Unsubscribe=One-Click``, no cookie, no form token) which gets the same 200 page. Both are
+durable (committed) before the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from campaign.errors import CampaignError
+from campaign.tracking.links import UNSUBSCRIBE, VIEW
+from campaign.web.service import WebService
+from campaign.web.subscriptions import (
+    DeliveryPerson,
+    delivery_person,
+    resubscribe_delivery,
+    unsubscribe_delivery,
+)
+from campaign.web.templates import PAGE_HEADERS, csp
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+ONE_CLICK = b"List-Unsubscribe=One-Click"
+
+
+def _web(request: Request) -> WebService:
+    return request.app.state.web
+
+
+def _page(web: WebService, token: str, person: DeliveryPerson, done: str) -> Response:
+    base = f"{web.settings.web.public_url}/u/{token}"
+    return web.pages.render(
+        "unsubscribe.html.j2",
+        person=person,
+        done=done,
+        unsubscribe_url=base,
+        resubscribe_url=f"{base}/resubscribe",
+        subscribe_url=f"{web.settings.web.public_url}/inscription",
+    )
+
+
+def _delivery(web: WebService, token: str) -> int | None:
+    ids = web.signer.verify(token, UNSUBSCRIBE, 1)
+    return ids[0] if ids else None
+
+
+@router.api_route("/u/{token}", methods=["GET", "HEAD"], include_in_schema=False)
+def unsubscribe_page(token: str, request: Request) -> Response:
+    web = _web(request)
+    delivery_id = _delivery(web, token)
+    if delivery_id is None:
+        return web.pages.not_found()
+    with Session(web.engine) as session:
+        person = delivery_person(session, delivery_id)
+    if person is None:
+        return web.pages.not_found()
+    return _page(web, token, person, done="")
+
+
+@router.post("/u/{token}", include_in_schema=False)
+async def unsubscribe(token: str, request: Request) -> Response:
+    web = _web(request)
+    delivery_id = _delivery(web, token)
+    if delivery_id is None:
+        return web.pages.not_found()
+    body = await request.body()
+    detail = "one-click (RFC 8058)" if ONE_CLICK in body else "unsubscribe page"
+    person = await run_in_threadpool(_unsubscribe, web, delivery_id, detail)
+    if person is None:
+        return web.pages.not_found()
+    return _page(web, token, person, done="unsubscribe")
+
+
+def _unsubscribe(web: WebService, delivery_id: int, detail: str) -> DeliveryPerson | None:
+    with Session(web.engine) as session:
+        return unsubscribe_delivery(session, delivery_id, detail=detail)
+
+
+@router.post("/u/{token}/resubscribe", include_in_schema=False)
+def resubscribe(token: str, request: Request) -> Response:
+    web = _web(request)
+    delivery_id = _delivery(web, token)
+    if delivery_id is None:
+        return web.pages.not_found()
+    with Session(web.engine) as session:
+        person = resubscribe_delivery(session, delivery_id)
+    if person is None:
+        return web.pages.not_found()
+    return _page(web, token, person, done="resubscribe")
+
+
+@router.api_route("/v/{token}", methods=["GET", "HEAD"], include_in_schema=False)
+def view_in_browser(token: str, request: Request) -> Response:
+    web = _web(request)
+    ids = web.signer.verify(token, VIEW, 1)
+    if ids is None:
+        return web.pages.not_found()
+    try:
+        html = web.versions.html(ids[0])
+    except CampaignError as exc:
+        log.error("view in browser of delivery %d: %s", ids[0], exc)
+        return web.pages.error(503)
+    if html is None:
+        return web.pages.not_found()
+    # The email's own HTML: inline styles, images from anywhere (event pictures), no script.
+    headers = {**PAGE_HEADERS, "Content-Security-Policy": csp(images="* data:")}
+    headers["X-Frame-Options"] = "DENY"
+    return HTMLResponse(html, headers=headers)

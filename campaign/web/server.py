@@ -1,0 +1,74 @@
+"""Running the web service under uvicorn, with companions in the same process.
+
+``campaign serve`` calls :func:`serve`. Companions (the scheduler of a later stage) are handed
+to the app's lifespan, so they start once the app is ready and stop, like the hit writer, when
+uvicorn shuts down gracefully on SIGTERM or Ctrl-C, before the process exits.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import signal
+import threading
+from collections.abc import Sequence
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from sqlalchemy import Engine
+
+from campaign.web.app import Companion, create_app
+
+
+def _exit_quietly(signum: int, frame: FrameType | None) -> None:
+    # uvicorn handles SIGTERM itself while serving (graceful shutdown, hits flushed), then
+    # raises it again once done: end with status 0 then rather than "killed by a signal".
+    raise SystemExit(0)
+
+
+def uvicorn_config(app: Any, host: str, port: int, **options: Any) -> uvicorn.Config:
+    """uvicorn's settings for the service.
+
+    ``proxy_headers`` is off: the client's address is read by the app itself, trusting
+    ``X-Forwarded-For`` only as far as ``[web] trusted_proxy_depth`` says. No access log: every
+    pixel would write a line, and the lines would carry people's tokens and addresses.
+    """
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        proxy_headers=False,
+        server_header=False,
+        access_log=False,
+        log_level=options.pop("log_level", "info"),
+        timeout_graceful_shutdown=options.pop("timeout_graceful_shutdown", 30),
+        **options,
+    )
+
+
+def serve(
+    settings: Any,
+    *,
+    host: str,
+    port: int,
+    engine: Engine | None = None,
+    companions: Sequence[Companion] = (),
+) -> None:
+    """Serve until SIGTERM or Ctrl-C; every recorded hit is written before returning."""
+    app = create_app(settings, engine=engine, companions=companions)
+    server = uvicorn.Server(uvicorn_config(app, host, port))
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    # Everything loaded so far (SQLAlchemy, templates, settings) lives as long as the process:
+    # keep it out of the garbage collector's full passes, which would walk it again and again.
+    gc.collect()
+    gc.freeze()
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _exit_quietly) if in_main else None
+    try:
+        server.run()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if not server.started:
+        raise SystemExit(1)

@@ -1,0 +1,340 @@
+"""What a subscriber's own clicks do: unsubscribe, resubscribe, subscribe, confirm.
+
+These are the web service's writes; each runs in one transaction committed before the page
+answers, and each change of status writes a consent log line saying how (``link`` for the signed
+links of an email, ``form`` for the subscribe form) and from where.
+
+Decisions (README, "Tracking and the subscriber's pages"):
+
+- **Unsubscribing** from a newsletter's link sets the person's status to ``unsubscribed``: no
+  newsletter reaches them any more, whatever the list (the safe reading of "unsubscribe" for a
+  sender with several lists, and what the law and mailbox providers expect). Their list
+  memberships are kept, so resubscribing brings back the same newsletters. It is idempotent:
+  a second request changes nothing and logs nothing.
+- **Resubscribing** from the page that confirms an unsubscription is the person's own click on
+  their own signed link: it makes an ``unsubscribed`` person active again. A ``bounced`` or
+  ``complained`` person is never reactivated by a link: their address does not work or they
+  reported us as spam; an administrator decides.
+- **Subscribing** through the public form never reveals whether an address is known: the same
+  page follows every request. A new address becomes a ``pending`` subscriber on the chosen list
+  and receives a confirmation email; a pending or unsubscribed one receives the confirmation
+  email again (their own click on it is what reactivates an unsubscribed person); an active one
+  not yet on the list receives it too (the list is added on confirmation); an active member of
+  the list, a bounced or a complained address receive nothing. The form never changes what is
+  stored about a known address.
+- **Confirming** needs a ``POST`` from the page the email links to (link scanners follow GETs):
+  ``pending`` and ``unsubscribed`` become ``active`` and join the list.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from campaign.audience.emails import normalise_email
+from campaign.audience.lists import get_or_create_list
+from campaign.audience.subscribers import add_subscriber, change_status, log_consent
+from campaign.models import (
+    ConsentAction,
+    Delivery,
+    MailingList,
+    Membership,
+    Newsletter,
+    Subscriber,
+    SubscriberStatus,
+    utcnow,
+)
+from campaign.tracking.tokens import Signer
+
+ACTOR = "subscriber"
+CONFIRM = "confirm"
+DAY = 86_400
+
+
+class Standing(StrEnum):
+    """Where a person stands, as the pages tell it."""
+
+    subscribed = "subscribed"  # receives newsletters (active or pending)
+    unsubscribed = "unsubscribed"
+    undeliverable = "undeliverable"  # bounced or complained: no link changes that
+    gone = "gone"  # erased, or the delivery names nobody
+
+
+@dataclass(frozen=True)
+class DeliveryPerson:
+    """A delivery's newsletter and person, as the unsubscribe page shows them."""
+
+    delivery_id: int
+    newsletter_id: int
+    newsletter_title: str
+    email: str
+    first_name: str
+    standing: Standing
+
+
+def _standing(subscriber: Subscriber | None) -> Standing:
+    if subscriber is None or subscriber.erased_at is not None or not subscriber.email:
+        return Standing.gone
+    if subscriber.status in (SubscriberStatus.bounced, SubscriberStatus.complained):
+        return Standing.undeliverable
+    if subscriber.status == SubscriberStatus.unsubscribed:
+        return Standing.unsubscribed
+    return Standing.subscribed
+
+
+def _source(delivery: Delivery) -> str:
+    return f"newsletter {delivery.newsletter_id}, delivery {delivery.id}"
+
+
+def _load(session: Session, delivery_id: int) -> tuple[Delivery, Subscriber | None, str] | None:
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        return None
+    subscriber = session.get(Subscriber, delivery.subscriber_id) if delivery.subscriber_id else None
+    newsletter = session.get(Newsletter, delivery.newsletter_id)
+    return delivery, subscriber, newsletter.title if newsletter else ""
+
+
+def _person(delivery: Delivery, subscriber: Subscriber | None, title: str) -> DeliveryPerson:
+    standing = _standing(subscriber)
+    shown = subscriber if standing != Standing.gone else None
+    assert delivery.id is not None
+    return DeliveryPerson(
+        delivery_id=delivery.id,
+        newsletter_id=delivery.newsletter_id,
+        newsletter_title=title,
+        email=(shown.email or "") if shown else "",
+        first_name=shown.first_name if shown else "",
+        standing=standing,
+    )
+
+
+def delivery_person(session: Session, delivery_id: int) -> DeliveryPerson | None:
+    """Who a delivery went to and where they stand; None if the delivery does not exist."""
+    loaded = _load(session, delivery_id)
+    return _person(*loaded) if loaded else None
+
+
+def unsubscribe_delivery(
+    session: Session, delivery_id: int, *, detail: str = ""
+) -> DeliveryPerson | None:
+    """Unsubscribe the person a delivery went to (idempotent); None if no such delivery."""
+    loaded = _load(session, delivery_id)
+    if loaded is None:
+        return None
+    delivery, subscriber, title = loaded
+    if subscriber is not None and _standing(subscriber) == Standing.subscribed:
+        change_status(
+            session,
+            subscriber,
+            SubscriberStatus.unsubscribed,
+            ConsentAction.unsubscribed,
+            method="link",
+            actor=ACTOR,
+            source=_source(delivery),
+            detail=detail,
+        )
+        session.add(subscriber)
+        session.commit()
+    return _person(delivery, subscriber, title)
+
+
+def resubscribe_delivery(session: Session, delivery_id: int) -> DeliveryPerson | None:
+    """Undo an unsubscription from the same link; bounced and complained people stay so."""
+    loaded = _load(session, delivery_id)
+    if loaded is None:
+        return None
+    delivery, subscriber, title = loaded
+    if subscriber is not None and _standing(subscriber) == Standing.unsubscribed:
+        change_status(
+            session,
+            subscriber,
+            SubscriberStatus.active,
+            ConsentAction.resubscribed,
+            method="link",
+            actor=ACTOR,
+            source=_source(delivery),
+        )
+        session.add(subscriber)
+        session.commit()
+    return _person(delivery, subscriber, title)
+
+
+# --- the subscribe form --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubscribeRequest:
+    email: str
+    first_name: str
+    list_name: str
+    ip_prefix: str
+    form_url: str
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A confirmation email to send: to whom, for which list, with which link token."""
+
+    subscriber_id: int
+    email: str
+    first_name: str
+    list_name: str
+    token: str
+
+
+def confirm_token(signer: Signer, subscriber_id: int, list_id: int, now: float) -> str:
+    """The token of a confirmation link: the person, the list, the day it was issued."""
+    return signer.sign(CONFIRM, subscriber_id, list_id, int(now // DAY))
+
+
+def request_subscription(
+    session: Session, signer: Signer, request: SubscribeRequest, *, now: float | None = None
+) -> Confirmation | None:
+    """Record a form request; the confirmation email to send, if any (see the module docstring).
+
+    Raises :class:`~campaign.audience.emails.InvalidEmail` for an address that cannot be one.
+    """
+    now = time.time() if now is None else now
+    address = normalise_email(request.email)
+    mailing_list = get_or_create_list(session, request.list_name)
+    assert mailing_list.id is not None
+    subscriber = session.exec(select(Subscriber).where(Subscriber.email == address)).first()
+    if subscriber is None:
+        try:
+            with session.begin_nested():
+                subscriber, _ = add_subscriber(
+                    session,
+                    address,
+                    list_names=[mailing_list.name],
+                    profile={"first_name": request.first_name[:200]},
+                    status=SubscriberStatus.pending,
+                    actor=ACTOR,
+                    method="form",
+                    source=(
+                        f"subscribe form {request.form_url}, list « {mailing_list.name} », "
+                        f"from {request.ip_prefix or 'unknown network'}"
+                    )[:300],
+                )
+        except IntegrityError:  # the same address sent twice at once: the other one won
+            subscriber = session.exec(select(Subscriber).where(Subscriber.email == address)).one()
+    session.commit()
+    if subscriber.status in (SubscriberStatus.bounced, SubscriberStatus.complained):
+        return None
+    if subscriber.status == SubscriberStatus.active and _is_member(
+        session, subscriber, mailing_list
+    ):
+        return None
+    assert subscriber.id is not None
+    return Confirmation(
+        subscriber_id=subscriber.id,
+        email=address,
+        first_name=subscriber.first_name,
+        list_name=mailing_list.name,
+        token=confirm_token(signer, subscriber.id, mailing_list.id, now),
+    )
+
+
+def _membership(
+    session: Session, subscriber: Subscriber, mailing_list: MailingList
+) -> Membership | None:
+    return session.exec(
+        select(Membership).where(
+            Membership.subscriber_id == subscriber.id, Membership.list_id == mailing_list.id
+        )
+    ).first()
+
+
+def _is_member(session: Session, subscriber: Subscriber, mailing_list: MailingList) -> bool:
+    membership = _membership(session, subscriber, mailing_list)
+    return membership is not None and membership.unsubscribed_at is None
+
+
+class ConfirmOutcome(StrEnum):
+    confirmed = "confirmed"  # pending (or already active) person now on the list
+    resubscribed = "resubscribed"  # an unsubscribed person who asked again
+    expired = "expired"
+    refused = "refused"  # bounced, complained or erased: nothing changed
+
+
+@dataclass(frozen=True)
+class ConfirmTarget:
+    subscriber_id: int
+    list_id: int
+    issued_day: int
+
+    def expired(self, valid_days: int, now: float | None = None) -> bool:
+        return int((time.time() if now is None else now) // DAY) - self.issued_day > valid_days
+
+
+def read_confirm_token(signer: Signer, token: str) -> ConfirmTarget | None:
+    ids = signer.verify(token, CONFIRM, 3)
+    return ConfirmTarget(*ids) if ids else None
+
+
+def confirm_subscription(
+    session: Session, target: ConfirmTarget, *, valid_days: int, now: float | None = None
+) -> tuple[ConfirmOutcome, str]:
+    """Activate the person of a confirmation link; the outcome and the list's name."""
+    if target.expired(valid_days, now):
+        return ConfirmOutcome.expired, ""
+    subscriber = session.get(Subscriber, target.subscriber_id)
+    mailing_list = session.get(MailingList, target.list_id)
+    list_name = mailing_list.name if mailing_list else ""
+    standing = _standing(subscriber)
+    if subscriber is None or standing in (Standing.gone, Standing.undeliverable):
+        return ConfirmOutcome.refused, list_name
+    outcome = ConfirmOutcome.confirmed
+    source = "confirmation email" + (f", list « {list_name} »" if list_name else "")
+    if subscriber.status == SubscriberStatus.pending:
+        change_status(
+            session,
+            subscriber,
+            SubscriberStatus.active,
+            ConsentAction.confirmed,
+            method="link",
+            actor=ACTOR,
+            source=source,
+        )
+    elif subscriber.status == SubscriberStatus.unsubscribed:
+        change_status(
+            session,
+            subscriber,
+            SubscriberStatus.active,
+            ConsentAction.resubscribed,
+            method="link",
+            actor=ACTOR,
+            source=source,
+        )
+        outcome = ConfirmOutcome.resubscribed
+    if mailing_list is not None:
+        _join(session, subscriber, mailing_list, source)
+    session.add(subscriber)
+    session.commit()
+    return outcome, list_name
+
+
+def _join(session: Session, subscriber: Subscriber, mailing_list: MailingList, source: str) -> None:
+    """Put the person on the list at their own request, even one they had left."""
+    membership = _membership(session, subscriber, mailing_list)
+    if membership is not None and membership.unsubscribed_at is None:
+        return
+    if membership is None:
+        session.add(Membership(subscriber_id=subscriber.id, list_id=mailing_list.id))
+    else:
+        membership.unsubscribed_at = None
+        membership.subscribed_at = utcnow()
+        session.add(membership)
+    log_consent(
+        session,
+        subscriber,
+        ConsentAction.subscribed,
+        method="link",
+        actor=ACTOR,
+        source=source,
+        mailing_list=mailing_list,
+    )

@@ -1,0 +1,126 @@
+"""``campaign serve`` as a real process: it serves, and SIGTERM loses no hit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from campaign.config import Settings
+from campaign.models import Hit
+from campaign.tracking.tokens import Signer
+
+KEY = "test-secret-key-" + "x" * 32
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _environment(database_url: str, port: int, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_")}
+    env.update(
+        CAMPAIGN_DATABASE_URL=database_url,
+        CAMPAIGN_SECRET_KEY=KEY,
+        CAMPAIGN_WEB_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        **extra,
+    )
+    return env
+
+
+def _wait_until_serving(process: subprocess.Popen, url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"campaign serve exited: {process.communicate()}")
+        try:
+            requests.get(url + "/inscription", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise AssertionError("campaign serve did not answer")
+
+
+def _hits(engine: Engine) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(Hit)).one()
+
+
+def test_sigterm_writes_every_hit_before_exiting(
+    engine: Engine, database_url: str, tmp_path: Path, kit, secret_key: str
+) -> None:
+    port = _free_port()
+    settings = Settings()
+    settings.web.public_url = f"http://127.0.0.1:{port}"
+    settings.mail.outbox_dir = str(tmp_path / "outbox")
+    sent = kit.send(settings)
+    deliveries = list(sent.deliveries.values())
+    links = list(sent.links.values())
+    # Written only every 60 s: without the flush on stop, nothing would reach the database.
+    env = _environment(database_url, port, CAMPAIGN_TRACKING_FLUSH_SECONDS="60")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "campaign", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(process, url)
+        signer = Signer([KEY])
+        paths = []
+        for number in range(400):
+            delivery = deliveries[number % len(deliveries)]
+            paths.append(f"/o/{signer.sign('open', delivery)}.gif")
+            link = links[number % len(links)]
+            paths.append(f"/c/{signer.sign('click', delivery, link, sent.newsletter_id)}")
+
+        def fire(chunk: list[str]) -> int:
+            with requests.Session() as http:
+                ok = 0
+                for path in chunk:
+                    answer = http.get(url + path, allow_redirects=False, timeout=10)
+                    ok += answer.status_code in (200, 302)
+                return ok
+
+        with ThreadPoolExecutor(4) as pool:
+            answered = sum(pool.map(fire, [paths[i::4] for i in range(4)]))
+        assert answered == len(paths) == 800
+        assert _hits(engine) == 0  # all still in the server's memory
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert _hits(engine) == 800
+    with Session(engine) as session:
+        kinds = dict(session.exec(select(Hit.kind, func.count()).group_by(Hit.kind)).all())
+    assert kinds == {"open": 400, "click": 400}
+
+
+def test_serve_without_a_signing_key_says_what_to_do(tmp_path: Path) -> None:
+    port = _free_port()
+    env = _environment(f"sqlite:///{tmp_path / 'c.db'}", port)
+    del env["CAMPAIGN_SECRET_KEY"]
+    result = subprocess.run(
+        [sys.executable, "-m", "campaign", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "No signing key" in result.stderr and "Traceback" not in result.stderr
