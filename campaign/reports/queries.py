@@ -61,6 +61,11 @@ _post = Post.__table__.c  # type: ignore[attr-defined]
 _metrics = PostMetrics.__table__.c  # type: ignore[attr-defined]
 _snapshot = AccountSnapshot.__table__.c  # type: ignore[attr-defined]
 
+
+def _table(model: Any) -> Any:
+    return model.__table__
+
+
 IN_CHUNK = 900  # ids per IN (…) list: SQLite allows 999 parameters in one statement
 FIRST_DAYS = 7
 
@@ -267,7 +272,7 @@ def link_figures(session: Session, newsletter_id: int) -> list[LinkFigures]:
             func.count(distinct(case((human_click, _hit.delivery_id)))),
             func.count(case((bot_click, 1))),
         )
-        .select_from(_link.outerjoin(_hit, _hit.link_id == _link.id))
+        .select_from(_table(Link).outerjoin(_table(Hit), _hit.link_id == _link.id))
         .where(_link.newsletter_id == newsletter_id)
         .group_by(_link.id, _link.url)
     )
@@ -310,7 +315,9 @@ def region_figures(session: Session, newsletter_id: int) -> list[RegionFigures]:
         name = name or ""
         return regions.setdefault(name, RegionFigures(name))
 
-    joined = _delivery.outerjoin(_subscriber, _subscriber.id == _delivery.subscriber_id)
+    joined = _table(Delivery).outerjoin(
+        _table(Subscriber), _subscriber.id == _delivery.subscriber_id
+    )
     per_delivery = (
         select(_region().label("region"), _delivery.status)
         .select_from(joined)
@@ -331,9 +338,9 @@ def region_figures(session: Session, newsletter_id: int) -> list[RegionFigures]:
     per_hit = (
         select(_region().label("region"), _hit.kind, _hit.delivery_id)
         .select_from(
-            _hit.join(_delivery, _delivery.id == _hit.delivery_id).outerjoin(
-                _subscriber, _subscriber.id == _delivery.subscriber_id
-            )
+            _table(Hit)
+            .join(_table(Delivery), _delivery.id == _hit.delivery_id)
+            .outerjoin(_table(Subscriber), _subscriber.id == _delivery.subscriber_id)
         )
         .where(_hit.newsletter_id == newsletter_id, _hit.classification == HitClass.human)
         .subquery()
