@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from campaign.errors import CampaignError
 from campaign.models import Newsletter, utcnow
 from campaign.reports import queries
-from campaign.reports.charts import Chart, LineSeries, Series, grouped_bars, lines
+from campaign.reports.charts import Chart, LineSeries, Series, columns, grouped_bars, lines
 from campaign.reports.labels import Labels
 from campaign.reports.model import Column, Period, Report, Section, Table
 
+FOLLOWER_TICKS = 5  # dates under a followers chart
 MAX_MONTH_TICKS = 7  # month names under the list growth chart before they overlap
 
 NEWSLETTER_COLUMNS = [
@@ -86,7 +87,7 @@ def _newsletters_section(figures: Sequence[queries.NewsletterFigures], labels: L
         "newsletters",
         NEWSLETTER_COLUMNS,
         [_newsletter_row(f, labels) for f in figures],
-        terminal_parts=(
+        parts=(
             tuple(c.key for c in NEWSLETTER_COLUMNS[:6]),
             ("date", *(c.key for c in NEWSLETTER_COLUMNS[6:])),
         ),
@@ -197,10 +198,10 @@ def _detail_section(session: Session, figure: queries.NewsletterFigures, labels:
             for reason in queries.bounce_reasons(session, figure.id)
         ],
     )
-    chart = grouped_bars(
+    chart = columns(
         "days",
         labels.chart("days"),
-        [f"{labels.text('day', number=d.number)} — {labels.date(d.day)}" for d in day_figures],
+        [(labels.text("day", number=d.number), labels.date(d.day)) for d in day_figures],
         [
             Series(labels.series("opens"), [d.opens for d in day_figures]),
             Series(labels.series("clicks"), [d.clicks for d in day_figures]),
@@ -317,7 +318,7 @@ def _social_section(
             }
             for a in account_figures
         ],
-        terminal_parts=(
+        parts=(
             (
                 "account",
                 "first_snapshot",
@@ -330,30 +331,31 @@ def _social_section(
             ("account", "posts", "mentions", "reposted_posts", "reposts", "impressions", "likes"),
         ),
     )
-    charts = []
-    measured = [a for a in account_figures if a.series]
-    if measured:
-        charts.append(_followers_chart(measured, labels, shown))
+    charts = [_followers_chart(a, labels, shown(a.account)) for a in account_figures if a.series]
     return Section("social", [account_table, post_table], charts, definitions="social")
 
 
-def _followers_chart(accounts: Sequence[queries.AccountFigures], labels: Labels, shown) -> Chart:
-    origin = min(a.series[0].at for a in accounts)
-    end = max(a.series[-1].at for a in accounts)
+def _followers_chart(account: queries.AccountFigures, labels: Labels, shown: str) -> Chart:
+    """Followers of one account over the period (one chart each: their sizes differ tenfold)."""
+    origin, end = account.series[0].at, account.series[-1].at
 
     def x(moment: datetime) -> float:
         return (moment - origin).total_seconds() / 86400
 
     span = x(end)
-    count = 6 if span >= 6 else max(1, int(span) + 1)
+    count = min(FOLLOWER_TICKS, len(account.series)) if span else 1
     ticks = [
         (span * i / max(1, count - 1), labels.date(origin + (end - origin) * i / max(1, count - 1)))
         for i in range(count)
     ]
-    series = [
-        LineSeries(shown(a.account), [(x(s.at), s.followers) for s in a.series]) for a in accounts
-    ]
-    return lines("followers", labels.chart("followers"), series, ticks, labels.integer)
+    series = [LineSeries(shown, [(x(s.at), s.followers) for s in account.series])]
+    return lines(
+        f"followers-{account.account}",
+        labels.chart("followers", account=shown),
+        series,
+        ticks,
+        labels.integer,
+    )
 
 
 def social_report(

@@ -196,10 +196,12 @@ def lines(
         )
         tick += step
     for x, label in x_ticks:
+        # The first and last labels are aligned inwards so that they are not cut at the edges.
+        anchor = "start" if x <= x_min else "end" if x >= x_max else "middle"
         chart.shapes.append(
             Shape(
                 "text",
-                {"x": px(x), "y": height - 8, "class": "tick", "text-anchor": "middle"},
+                {"x": px(x), "y": height - 8, "class": "tick", "text-anchor": anchor},
                 label,
             )
         )
@@ -215,6 +217,91 @@ def lines(
                         "circle",
                         {"cx": px(x), "cy": py(y), "r": 3, "class": f"dot series-{index}"},
                         f"{serie.label} — {_tick_text(y, number)}",
+                    )
+                )
+    return chart
+
+
+def columns(
+    key: str,
+    title: str,
+    categories: list[tuple[str, ...]],
+    series: list[Series],
+    number: Any,
+) -> Chart:
+    """Vertical grouped bars for a few categories (the seven days), labelled below in lines."""
+    left, right, top = 56, 12, 16
+    lines_below = max((len(c) for c in categories), default=1)
+    bottom_margin = 8 + lines_below * (FONT + 3)
+    height = 240
+    plot_w, plot_h = WIDTH - left - right, height - top - bottom_margin
+    highest = max((v for s in series for v in s.values), default=0)
+    step = nice_step(highest or 1, 4)
+    top_value = step * math.ceil((highest or 1) / step)
+    chart = Chart(key, title, WIDTH, height)
+    chart.legend = [(s.label, f"series-{i}") for i, s in enumerate(series)]
+    base = top + plot_h
+    tick = 0.0
+    while tick <= top_value + step / 2:
+        y = round(base - plot_h * tick / top_value, 2)
+        chart.shapes.append(
+            Shape("line", {"x1": left, "y1": y, "x2": WIDTH - right, "y2": y, "class": "grid"})
+        )
+        chart.shapes.append(
+            Shape(
+                "text",
+                {"x": left - 6, "y": y + 4, "class": "tick", "text-anchor": "end"},
+                _tick_text(tick, number),
+            )
+        )
+        tick += step
+    band = plot_w / max(1, len(categories))
+    bar = min(28.0, band * 0.7 / max(1, len(series)))
+    for index, category in enumerate(categories):
+        middle = left + band * (index + 0.5)
+        for line_number, line in enumerate(category):
+            chart.shapes.append(
+                Shape(
+                    "text",
+                    {
+                        "x": round(middle, 2),
+                        "y": base + 4 + (line_number + 1) * (FONT + 2),
+                        "class": "category",
+                        "text-anchor": "middle",
+                    },
+                    line,
+                )
+            )
+        first = middle - bar * len(series) / 2
+        for position, serie in enumerate(series):
+            value = serie.values[index]
+            length = plot_h * value / top_value
+            x = round(first + position * bar, 2)
+            chart.shapes.append(
+                Shape(
+                    "rect",
+                    {
+                        "x": x,
+                        "y": round(base - length, 2),
+                        "width": round(bar - 2, 2),
+                        "height": round(length, 2),
+                        "class": f"bar series-{position}",
+                        "data-value": value,
+                    },
+                    f"{' '.join(category)} — {serie.label} — {_tick_text(value, number)}",
+                )
+            )
+            if value:
+                chart.shapes.append(
+                    Shape(
+                        "text",
+                        {
+                            "x": round(x + (bar - 2) / 2, 2),
+                            "y": round(base - length - 4, 2),
+                            "class": "value",
+                            "text-anchor": "middle",
+                        },
+                        _tick_text(value, number),
                     )
                 )
     return chart

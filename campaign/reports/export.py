@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import sys
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from rich.table import Table as RichTable
 
 from campaign.errors import CampaignError
 from campaign.reports.labels import REPORT_TEMPLATES, Labels
-from campaign.reports.model import Report, Table
+from campaign.reports.model import Column, Report, Table
 
 FORMATS = ("table", "csv", "json", "xlsx", "html")
 BINARY_OR_DOCUMENT = ("xlsx", "html")  # written to a file, never to the terminal
@@ -140,28 +141,54 @@ def print_tables(
                 console.print(labels.text("empty"))
 
 
-def _rich_tables(table: Table, labels: Labels) -> list[RichTable]:
-    """The table as rich tables: in its parts when it has some, one label per line when it is a
-    single wide row (a newsletter's summary), else whole."""
+@dataclass
+class Part:
+    """What people see of a table: all of it, one of its parts, or its single row upright."""
+
+    title: str
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    vertical: bool = False
+
+
+def display_parts(table: Table, labels: Labels) -> list[Part]:
+    """A table as people read it, in the terminal and in the HTML page.
+
+    A single row with many columns (a newsletter's results) is shown upright, one label per
+    line; a table with ``parts`` (the newsletters: first the team's own six columns, then the
+    other figures) is shown as one table per part; any other table whole.
+    """
     title = labels.table(table.key)
     if len(table.rows) == 1 and len(table.columns) > VERTICAL_FROM:
-        rich = RichTable(title=title, title_justify="left", show_header=False)
-        rich.add_column(style="bold")
-        rich.add_column(justify="right")
-        for column in table.columns:
-            rich.add_row(
-                labels.column(column.key), labels.cell(table.rows[0].get(column.key), column.kind)
-            )
-        return [rich]
-    parts = table.terminal_parts or (tuple(table.column_keys()),)
+        return [Part(title, table.columns, table.rows, vertical=True)]
+    if not table.parts:
+        return [Part(title, table.columns, table.rows)]
     by_key = {column.key: column for column in table.columns}
+    return [
+        Part(
+            title if number == 0 else labels.text("continued", title=title),
+            [by_key[key] for key in keys],
+            table.rows,
+        )
+        for number, keys in enumerate(table.parts)
+    ]
+
+
+def _rich_tables(table: Table, labels: Labels) -> list[RichTable]:
     tables = []
-    for number, keys in enumerate(parts):
-        part_title = title if number == 0 else labels.text("continued", title=title)
-        rich = RichTable(title=part_title, title_justify="left")
-        columns = [by_key[key] for key in keys]
-        cells = [[labels.cell(row.get(c.key), c.kind) for c in columns] for row in table.rows]
-        for index, column in enumerate(columns):
+    for part in display_parts(table, labels):
+        if part.vertical:
+            rich = RichTable(title=part.title, title_justify="left", show_header=False)
+            rich.add_column(style="bold")
+            rich.add_column(justify="right")
+            for column in part.columns:
+                value = labels.cell(part.rows[0].get(column.key), column.kind)
+                rich.add_row(labels.column(column.key), value)
+            tables.append(rich)
+            continue
+        rich = RichTable(title=part.title, title_justify="left")
+        cells = [[labels.cell(row.get(c.key), c.kind) for c in part.columns] for row in part.rows]
+        for index, column in enumerate(part.columns):
             justify = "right" if column.kind in RIGHT_ALIGNED else "left"
             if column.kind in ("text", "url"):
                 rich.add_column(labels.column(column.key), justify=justify, overflow="fold")
@@ -243,13 +270,26 @@ def to_html(report: Report, labels: Labels, tables: list[Table] | None = None) -
         lstrip_blocks=True,
     )
     wanted = {table.key for table in tables} if tables is not None else None
-    sections = [
-        (section, [t for t in section.tables if wanted is None or t.key in wanted])
-        for section in report.sections
-    ]
+    shown = []
+    defined: set[str] = set()
+    for section in report.sections:
+        parts = [
+            part
+            for table in section.tables
+            if wanted is None or table.key in wanted
+            for part in display_parts(table, labels)
+        ]
+        if not parts:
+            continue
+        # Definitions once per kind of section (the bilan has a section per newsletter).
+        definitions = (
+            [] if section.definitions in defined else labels.definitions(section.definitions)
+        )
+        defined.add(section.definitions)
+        shown.append((section, parts, definitions))
     return environment.get_template("report.html.j2").render(
         report=report,
-        sections=[(s, shown) for s, shown in sections if shown],
+        sections=shown,
         labels=labels,
         period=period_text(report, labels),
         right_aligned=RIGHT_ALIGNED,

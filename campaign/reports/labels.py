@@ -67,8 +67,8 @@ class Labels:
     def report(self, key: str) -> str:
         return self._section("reports", key)
 
-    def chart(self, key: str) -> str:
-        return self._section("charts", key)
+    def chart(self, key: str, **values: Any) -> str:
+        return self._section("charts", key).format(**values)
 
     def series(self, key: str) -> str:
         return self._section("series", key)

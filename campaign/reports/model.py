@@ -69,9 +69,10 @@ class Table:
     key: str
     columns: list[Column]
     rows: list[dict[str, Any]] = field(default_factory=list)
-    # For a terminal too narrow for every column: the column keys of each part, printed as
-    # tables one under the other (the first part of the newsletters table is the team's own).
-    terminal_parts: tuple[tuple[str, ...], ...] = ()
+    # For a page or a terminal too narrow for every column: the column keys of each part, shown
+    # as tables one under the other (the first part of the newsletters table is the team's own).
+    # Files for spreadsheets and scripts always get the whole table.
+    parts: tuple[tuple[str, ...], ...] = ()
 
     def column_keys(self) -> list[str]:
         return [column.key for column in self.columns]
@@ -132,4 +133,4 @@ class Report:
         rows = [
             {label_key: section.subtitle, **row} for section, table in found for row in table.rows
         ]
-        return Table(key, columns, rows, found[0][1].terminal_parts)
+        return Table(key, columns, rows, found[0][1].parts)

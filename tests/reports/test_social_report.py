@@ -119,13 +119,23 @@ def test_one_account(session, history) -> None:
     assert [p["account"] for p in tables["posts"]] == ["@Prix_ESS"]
 
 
-def test_the_chart_follows_each_account(session, history) -> None:
+def test_a_followers_chart_per_account(session, history) -> None:
     report = social_report(session, Period.year(2016, PARIS), FR, (), HANDLES)
-    (chart,) = report.sections[0].charts
-    assert chart.key == "followers"
-    assert chart.legend == [("@Mois_ESS", "series-0"), ("@Prix_ESS", "series-1")]
-    lines = [shape for shape in chart.shapes if shape.tag == "polyline"]
-    assert [len(line.attrs["points"].split()) for line in lines] == [5, 2]
+    charts = report.sections[0].charts
+    assert [(c.key, c.title) for c in charts] == [
+        ("followers-mois_ess", "Abonnés de @Mois_ESS"),
+        ("followers-prix_ess", "Abonnés de @Prix_ESS"),
+    ]
+    lines = [[s for s in chart.shapes if s.tag == "polyline"] for chart in charts]
+    assert [len(line.attrs["points"].split()) for (line,) in lines] == [5, 2]
+    ticks = [s.text for s in charts[0].shapes if s.attrs.get("class") == "tick"]
+    assert ticks[-5:] == [
+        "20 octobre 2016",
+        "2 novembre 2016",
+        "15 novembre 2016",
+        "27 novembre 2016",
+        "10 décembre 2016",
+    ]
 
 
 def test_the_command_in_french_and_its_errors(history_cli) -> None:
