@@ -83,9 +83,11 @@ def newsletters(
     out: Path | None = OutOption,
     lang: str | None = LangOption,
 ) -> None:
-    """One row per newsletter sent in the period: Titre, Date, Destinataires, Destinataires
-    réels, Ouvertures, Clics, then unique opens and clicks, rates, unsubscribes, bounces,
-    machine opens and bot clicks."""
+    """One row per newsletter sent in the period (the bilan's newsletter table).
+
+    Titre, Date, Destinataires, Destinataires réels, Ouvertures, Clics, then unique opens and
+    clicks, rates, unsubscribes, bounces, machine opens and bot clicks.
+    """
     period = _period(date_from, date_to, year)
     labels = _labels(lang)
     with common.session() as session:
@@ -101,8 +103,7 @@ def newsletter(
     lang: str | None = LangOption,
     table: str | None = TableOption,
 ) -> None:
-    """One newsletter in detail: clicks per link, figures per region, opens and clicks over the
-    first seven days, bounce reasons."""
+    """One newsletter in detail: per link, per region, first seven days, bounce reasons."""
     labels = _labels(lang)
     with common.session() as session:
         report = newsletter_report(session, newsletter_id, labels)
@@ -122,8 +123,11 @@ def social(
     lang: str | None = LangOption,
     table: str | None = TableOption,
 ) -> None:
-    """Per account: followers at start and end, new followers per day, posts, mentions,
-    reposts; per post: impressions, likes, reposts, replies (latest measurement)."""
+    """Social accounts and posts over the period.
+
+    Per account: followers at start and end, new followers per day, posts, mentions, reposts;
+    per post: impressions, likes, reposts, replies (latest measurement).
+    """
     period = _period(date_from, date_to, year)
     labels = _labels(lang)
     settings = common.settings()
@@ -149,8 +153,7 @@ def subscribers(
     lang: str | None = LangOption,
     table: str | None = TableOption,
 ) -> None:
-    """List size month by month with people joining and leaving (unsubscribes, bounces,
-    complaints), then subscribers by region and by source."""
+    """List size month by month, people joining and leaving, by region and by source."""
     period = _period(date_from, date_to, year)
     labels = _labels(lang)
     with common.session() as session:
@@ -171,8 +174,11 @@ def bilan(
     ),
     lang: str | None = LangOption,
 ) -> None:
-    """Every report in one file: the year's bilan with all tables and charts (list growth,
-    opens and clicks per newsletter, followers per account), self-contained and printable."""
+    """Every report in one file: the year's bilan, with all tables and charts.
+
+    HTML by default: self-contained (inline SVG charts of list growth, opens and clicks per
+    newsletter, followers per account), in French, printable. Or one XLSX workbook.
+    """
     period = _period(date_from, date_to, year)
     labels = _labels(lang)
     chosen = format_for(format_, out) if (format_ or out) else "html"
