@@ -226,6 +226,9 @@ _HIT_PEOPLE = select(func.count()).select_from(
 def _count_hits(
     session: Session, ids: Sequence[int], figures: dict[int, NewsletterFigures]
 ) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        _count_hits_grouped(session, ids, figures)
+        return
     for newsletter_id in ids:
         figure = figures[newsletter_id]
         for (kind, human), name in _TOTALS.items():
@@ -238,6 +241,33 @@ def _count_hits(
                 _HIT_PEOPLE, {"newsletter": newsletter_id, "kind": kind.value}
             ).scalar_one()
             setattr(figure, f"unique_{kind.value}s", number)
+
+
+def _count_hits_grouped(
+    session: Session, ids: Sequence[int], figures: dict[int, NewsletterFigures]
+) -> None:
+    """PostgreSQL: one grouped query over the index; its sorted DISTINCT beats hundreds of
+    small queries there (measured by bench/report.py), where SQLite is the other way round."""
+    rows = session.execute(
+        select(
+            _hit.newsletter_id,
+            _hit.kind,
+            _hit.classification,
+            func.count(),
+            func.count(distinct(_hit.delivery_id)),
+        )
+        .where(_hit.newsletter_id.in_(ids))
+        .group_by(_hit.newsletter_id, _hit.kind, _hit.classification)
+    )
+    for newsletter_id, kind, classification, total, people in rows:
+        human = classification == HitClass.human
+        name = _TOTALS.get((kind, human))
+        if name is None:
+            continue
+        figure = figures[newsletter_id]
+        setattr(figure, name, getattr(figure, name) + total)
+        if human:
+            setattr(figure, f"unique_{kind}s", people)
 
 
 def _count_unsubscribes(session: Session, figures: dict[int, NewsletterFigures]) -> None:

@@ -257,3 +257,35 @@ def test_a_newsletter_not_sent_or_unknown_is_a_clear_error(history_cli, key, mes
     assert result.exit_code == 1
     assert result.stderr.startswith("Error:") and message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_bilan_workbook_puts_every_newsletter_on_the_same_sheets(history_cli, workdir) -> None:
+    cli, _ = history_cli
+    result = cli("report", "bilan", "--year", "2016", "--format", "xlsx")
+    assert result.exit_code == 0, result.stderr
+    workbook = load_workbook(workdir / "bilan-2016.xlsx")
+    assert workbook.sheetnames == [
+        "Newsletters",
+        "Résultats",
+        "Liens",
+        "Régions",
+        "7 premiers jours",
+        "Rejets",
+        "Mois par mois",
+        "Par région",
+        "Par origine",
+        "Comptes",
+        "Publications",
+    ]
+    links = list(workbook["Liens"].iter_rows(values_only=True))
+    assert links[0] == ("Newsletter", "Lien", "Clics", "Clics uniques", "Clics de robots")
+    assert links[1] == (
+        "Les Prix ESS : dernière ligne droite pour s'inscrire — 30 mai 2016",
+        "https://www.lemois-ess.org/prix",
+        3,
+        2,
+        1,
+    )
+    assert len(links) == 1 + 3 + 2 + 1  # N1's three links, N2's two, N3's one
+    results = list(workbook["Résultats"].iter_rows(values_only=True))
+    assert [row[2] for row in results[1:]] == [9, 10, 2]  # Destinataires of N1, N2, N3
