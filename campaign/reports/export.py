@@ -226,6 +226,10 @@ def to_xlsx(report: Report, labels: Labels, tables: list[Table], path: Path) -> 
         for row in table.rows:
             values = [_excel_value(row.get(c.key), c.kind, labels) for c in table.columns]
             sheet.append(values)
+            for cell in sheet[sheet.max_row]:
+                # Text is text: a title starting with "=" must not become a formula.
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"
             for index, value in enumerate(values):
                 widths[index] = max(widths[index], min(60, len(str(value or ""))))
         for index, column in enumerate(table.columns, start=1):

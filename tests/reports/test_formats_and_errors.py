@@ -106,3 +106,23 @@ def test_an_empty_database_gives_empty_reports(cli, workdir) -> None:
     result = cli("report", "bilan", "--format", "xlsx")
     assert result.exit_code == 0, result.stderr
     assert (workdir / "bilan.xlsx").is_file()
+
+
+def test_a_title_that_looks_like_a_formula_stays_text_in_the_workbook(tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    from campaign.reports.export import to_xlsx
+    from campaign.reports.model import Column, Period, Report, Section, Table
+
+    table = Table("newsletters", [Column("title", "text"), Column("addressed")])
+    table.rows = [{"title": '=HYPERLINK("http://evil.example","clic")', "addressed": 3}]
+    report = Report(
+        "newsletters",
+        Period(None, None, PARIS),
+        [Section("newsletters", [table])],
+        datetime(2016, 1, 1, tzinfo=UTC),
+    )
+    labels = Labels.load("fr", PARIS)
+    to_xlsx(report, labels, [table], tmp_path / "n.xlsx")
+    cell = load_workbook(tmp_path / "n.xlsx").active["A2"]
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
