@@ -401,9 +401,15 @@ def measure(name: str, url: str, history: History, runs: int) -> list[Newsletter
     )
     startup = time.perf_counter() - started
     best, median = min(times), statistics.median(times)
-    verdict = (
-        "" if name != "SQLite" else (" (goal met)" if best < GOAL_SECONDS else " (GOAL MISSED)")
+    full_size = history.per_newsletter * history.newsletters >= 1_000_000 and (
+        history.hits_per_newsletter * history.newsletters >= 3_000_000
     )
+    verdict = ""
+    if name == "SQLite" and full_size:
+        goal = "goal met" if best < GOAL_SECONDS else "GOAL MISSED"
+        verdict = f" ({goal}: under {GOAL_SECONDS:.0f} s)"
+    elif name == "SQLite":
+        verdict = " (the 2 s goal is for the full size)"
     print(
         f"  report newsletters (library call): best {best:.2f} s, median {median:.2f} s "
         f"of {runs} runs{verdict}"
