@@ -20,6 +20,7 @@ from campaign.cli.events import list_ as list_events
 from campaign.cli.lists import app as lists_app
 from campaign.cli.lists import print_lists
 from campaign.cli.newsletters import app as newsletters_app
+from campaign.cli.report import app as report_app
 from campaign.cli.reports import print_import_report
 from campaign.cli.serve import serve
 from campaign.cli.social import post_app, social_app
@@ -48,6 +49,7 @@ app.add_typer(events_app, name="events")
 app.add_typer(newsletters_app, name="newsletter")
 app.add_typer(post_app, name="post")
 app.add_typer(social_app, name="social")
+app.add_typer(report_app, name="report")
 app.add_typer(config_app, name="config")
 app.command()(serve)
 

@@ -1,0 +1,307 @@
+"""Charts as plain SVG shapes, laid out here and written by the HTML template.
+
+The HTML report must open anywhere, offline, and print: no chart library, no script, no font to
+fetch. Each chart is computed once into a list of SVG shapes (rectangles, lines, polylines,
+texts) in a fixed ``viewBox`` that scales with the page; the template writes them as they are,
+escaping every text. Two kinds cover what the report needs: horizontal grouped bars (opens and
+clicks per newsletter, per day) and lines over a numeric axis (list size per month, followers).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+WIDTH = 800
+FONT = 12
+MAX_LABEL = 95  # characters of a category label before it is cut with "…"
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One SVG element: its tag, its attributes and, for ``text`` and ``title``, its text."""
+
+    tag: str
+    attrs: dict[str, Any]
+    text: str = ""
+
+
+@dataclass
+class Chart:
+    """A finished chart: its key (labels.toml [charts]), title, size, shapes and legend.
+
+    ``legend`` pairs each series' label with its CSS class (``series-0``, ``series-1``…), which
+    gives it its colour in the template's style sheet.
+    """
+
+    key: str
+    title: str
+    width: int
+    height: int
+    shapes: list[Shape] = field(default_factory=list)
+    legend: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    values: list[float]
+
+
+@dataclass(frozen=True)
+class LineSeries:
+    label: str
+    points: list[tuple[float, float]]  # (x, y), x on the same numeric axis for every series
+
+
+def nice_step(span: float, ticks: int = 5) -> float:
+    """A round step (1, 2, 2.5 or 5 times a power of ten) cutting ``span`` in about ``ticks``."""
+    if span <= 0:
+        return 1.0
+    raw = span / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    for multiple in (1, 2, 2.5, 5, 10):
+        if raw <= multiple * power:
+            return multiple * power
+    return 10 * power
+
+
+def _tick_text(value: float, number: Any) -> str:
+    return number(int(value)) if float(value).is_integer() else number(value)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1].rstrip() + "…"
+
+
+def grouped_bars(
+    key: str,
+    title: str,
+    categories: list[str],
+    series: list[Series],
+    number: Any,
+) -> Chart:
+    """Horizontal bars: for each category its label, then one bar per series, value at its end.
+
+    ``number`` formats a value (the labels' integer format), so the figures read as in the
+    tables (« 2294 », « 12 345 »).
+    """
+    left, right, top = 8, 70, 8
+    bar, gap, label_height = 14, 12, FONT + 6
+    band = label_height + len(series) * (bar + 2) + gap
+    axis_height = 22
+    height = top + max(1, len(categories)) * band + axis_height
+    plot = WIDTH - left - right
+    highest = max((v for s in series for v in s.values), default=0)
+    step = nice_step(highest or 1)
+    top_value = step * math.ceil((highest or 1) / step)
+    chart = Chart(key, title, WIDTH, height)
+    chart.legend = [(s.label, f"series-{i}") for i, s in enumerate(series)]
+    bottom = height - axis_height
+    tick = 0.0
+    while tick <= top_value + step / 2:
+        x = left + plot * tick / top_value
+        chart.shapes.append(
+            Shape("line", {"x1": x, "y1": top, "x2": x, "y2": bottom, "class": "grid"})
+        )
+        chart.shapes.append(
+            Shape(
+                "text",
+                {"x": x, "y": bottom + 15, "class": "tick", "text-anchor": "middle"},
+                _tick_text(tick, number),
+            )
+        )
+        tick += step
+    for index, category in enumerate(categories):
+        y = top + index * band
+        chart.shapes.append(
+            Shape("text", {"x": left, "y": y + FONT, "class": "category"}, _cut(category))
+        )
+        for position, serie in enumerate(series):
+            value = serie.values[index]
+            bar_y = y + label_height + position * (bar + 2)
+            length = plot * value / top_value
+            chart.shapes.append(
+                Shape(
+                    "rect",
+                    {
+                        "x": left,
+                        "y": bar_y,
+                        "width": round(max(length, 0.0), 2),
+                        "height": bar,
+                        "class": f"bar series-{position}",
+                        "data-value": value,
+                    },
+                    f"{category} — {serie.label} — {_tick_text(value, number)}",
+                )
+            )
+            chart.shapes.append(
+                Shape(
+                    "text",
+                    {"x": left + length + 4, "y": bar_y + bar - 3, "class": "value"},
+                    _tick_text(value, number),
+                )
+            )
+    return chart
+
+
+def lines(
+    key: str,
+    title: str,
+    series: list[LineSeries],
+    x_ticks: list[tuple[float, str]],
+    number: Any,
+) -> Chart:
+    """Lines over a numeric x axis (months, days); ``x_ticks`` are the labelled positions.
+
+    The y axis starts at zero unless every value is far above it (followers: 5,800 to 6,100),
+    where a zero base would flatten the line into a ruler.
+    """
+    left, right, top, bottom_margin = 64, 16, 12, 28
+    height = 300
+    plot_w, plot_h = WIDTH - left - right, height - top - bottom_margin
+    xs = [x for s in series for x, _ in s.points] + [x for x, _ in x_ticks]
+    ys = [y for s in series for _, y in s.points]
+    x_min, x_max = (min(xs), max(xs)) if xs else (0.0, 1.0)
+    if x_max == x_min:
+        x_min, x_max = x_min - 1, x_max + 1
+    y_low, y_high = (min(ys), max(ys)) if ys else (0.0, 1.0)
+    step = nice_step((y_high - (0 if y_low < y_high / 2 else y_low)) or 1)
+    y_min = 0.0 if y_low < y_high / 2 or y_high == y_low else step * math.floor(y_low / step)
+    y_max = step * math.ceil(y_high / step) if y_high > y_min else y_min + step
+    if y_max == y_min:
+        y_max = y_min + step
+
+    def px(x: float) -> float:
+        return round(left + plot_w * (x - x_min) / (x_max - x_min), 2)
+
+    def py(y: float) -> float:
+        return round(top + plot_h * (1 - (y - y_min) / (y_max - y_min)), 2)
+
+    chart = Chart(key, title, WIDTH, height)
+    chart.legend = [(s.label, f"series-{i}") for i, s in enumerate(series)]
+    tick = y_min
+    while tick <= y_max + step / 2:
+        y = py(tick)
+        chart.shapes.append(
+            Shape("line", {"x1": left, "y1": y, "x2": WIDTH - right, "y2": y, "class": "grid"})
+        )
+        chart.shapes.append(
+            Shape(
+                "text",
+                {"x": left - 6, "y": y + 4, "class": "tick", "text-anchor": "end"},
+                _tick_text(tick, number),
+            )
+        )
+        tick += step
+    for x, label in x_ticks:
+        # The first and last labels are aligned inwards so that they are not cut at the edges.
+        anchor = "start" if x <= x_min else "end" if x >= x_max else "middle"
+        chart.shapes.append(
+            Shape(
+                "text",
+                {"x": px(x), "y": height - 8, "class": "tick", "text-anchor": anchor},
+                label,
+            )
+        )
+    for index, serie in enumerate(series):
+        points = " ".join(f"{px(x)},{py(y)}" for x, y in serie.points)
+        chart.shapes.append(
+            Shape("polyline", {"points": points, "class": f"line series-{index}"}, serie.label)
+        )
+        if len(serie.points) <= 60:
+            for x, y in serie.points:
+                chart.shapes.append(
+                    Shape(
+                        "circle",
+                        {"cx": px(x), "cy": py(y), "r": 3, "class": f"dot series-{index}"},
+                        f"{serie.label} — {_tick_text(y, number)}",
+                    )
+                )
+    return chart
+
+
+def columns(
+    key: str,
+    title: str,
+    categories: list[tuple[str, ...]],
+    series: list[Series],
+    number: Any,
+) -> Chart:
+    """Vertical grouped bars for a few categories (the seven days), labelled below in lines."""
+    left, right, top = 56, 12, 16
+    lines_below = max((len(c) for c in categories), default=1)
+    bottom_margin = 8 + lines_below * (FONT + 3)
+    height = 240
+    plot_w, plot_h = WIDTH - left - right, height - top - bottom_margin
+    highest = max((v for s in series for v in s.values), default=0)
+    step = nice_step(highest or 1, 4)
+    top_value = step * math.ceil((highest or 1) / step)
+    chart = Chart(key, title, WIDTH, height)
+    chart.legend = [(s.label, f"series-{i}") for i, s in enumerate(series)]
+    base = top + plot_h
+    tick = 0.0
+    while tick <= top_value + step / 2:
+        y = round(base - plot_h * tick / top_value, 2)
+        chart.shapes.append(
+            Shape("line", {"x1": left, "y1": y, "x2": WIDTH - right, "y2": y, "class": "grid"})
+        )
+        chart.shapes.append(
+            Shape(
+                "text",
+                {"x": left - 6, "y": y + 4, "class": "tick", "text-anchor": "end"},
+                _tick_text(tick, number),
+            )
+        )
+        tick += step
+    band = plot_w / max(1, len(categories))
+    bar = min(28.0, band * 0.7 / max(1, len(series)))
+    for index, category in enumerate(categories):
+        middle = left + band * (index + 0.5)
+        for line_number, line in enumerate(category):
+            chart.shapes.append(
+                Shape(
+                    "text",
+                    {
+                        "x": round(middle, 2),
+                        "y": base + 4 + (line_number + 1) * (FONT + 2),
+                        "class": "category",
+                        "text-anchor": "middle",
+                    },
+                    line,
+                )
+            )
+        first = middle - bar * len(series) / 2
+        for position, serie in enumerate(series):
+            value = serie.values[index]
+            length = plot_h * value / top_value
+            x = round(first + position * bar, 2)
+            chart.shapes.append(
+                Shape(
+                    "rect",
+                    {
+                        "x": x,
+                        "y": round(base - length, 2),
+                        "width": round(bar - 2, 2),
+                        "height": round(length, 2),
+                        "class": f"bar series-{position}",
+                        "data-value": value,
+                    },
+                    f"{' '.join(category)} — {serie.label} — {_tick_text(value, number)}",
+                )
+            )
+            if value:
+                chart.shapes.append(
+                    Shape(
+                        "text",
+                        {
+                            "x": round(x + (bar - 2) / 2, 2),
+                            "y": round(base - length - 4, 2),
+                            "class": "value",
+                            "text-anchor": "middle",
+                        },
+                        _tick_text(value, number),
+                    )
+                )
+    return chart

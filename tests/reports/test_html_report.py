@@ -1,0 +1,207 @@
+"""The HTML bilan in a real headless Chromium: no error, no request, every chart visible, printable.
+
+Chromium is the Debian package (``/usr/bin/chromium``, installed by ``.ci/run``), driven by
+Playwright with ``executable_path``: no browser is ever downloaded. Only a machine with no
+Chromium at all (a laptop) skips these tests, with that reason shown in pytest's summary.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+EXPECTED_CHARTS = [
+    "opens_clicks",  # opens and clicks per newsletter
+    "days",  # the first seven days of each newsletter (three of them)
+    "days",
+    "days",
+    "list_growth",
+    "followers-mois_ess",
+    "followers-prix_ess",
+]
+
+
+def find_chromium() -> str | None:
+    for candidate in ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(candidate)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip(
+            "no Chromium on this machine: install the Debian package chromium "
+            "(.ci/run does) to check the HTML report in a browser"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Visit:
+    """A page opened from a file, with every request, console error and page error recorded."""
+
+    def __init__(self, browser, path: Path) -> None:
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on(
+            "console",
+            lambda message: self.errors.append(message.text) if message.type == "error" else None,
+        )
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.url = path.resolve().as_uri()
+        self.page.goto(self.url, wait_until="load")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+# For each chart: its size on screen, and for each mark (bar, line, dot) whether it is drawn
+# (painted, inside the chart, not hidden) and is what the page shows at its centre.
+MEASURE_CHARTS = """
+() => [...document.querySelectorAll("svg.chart")].map((svg) => {
+  const size = svg.getBoundingClientRect();
+  const marks = [...svg.querySelectorAll("rect.bar, polyline.line, circle.dot")].map((mark) => {
+    mark.scrollIntoView({block: "center"});
+    const box = svg.getBoundingClientRect();
+    const r = mark.getBoundingClientRect();
+    const style = getComputedStyle(mark);
+    const painted = mark.tagName === "polyline" ? style.stroke : style.fill;
+    const value = mark.dataset.value === undefined ? null : Number(mark.dataset.value);
+    let onTop = null;
+    if (mark.tagName !== "polyline" && r.width > 0 && r.height > 0) {
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      onTop = hit === mark || mark.contains(hit);
+    }
+    return {
+      tag: mark.tagName, value, width: r.width, height: r.height, painted,
+      visible: style.visibility === "visible" && style.display !== "none"
+               && Number(style.opacity) > 0,
+      inside: r.left >= box.left - 1 && r.right <= box.right + 1
+              && r.top >= box.top - 1 && r.bottom <= box.bottom + 1,
+      onTop,
+    };
+  });
+  return {key: svg.dataset.chart, width: size.width, height: size.height, marks};
+})
+"""
+
+
+def assert_charts_visible(charts: list[dict]) -> None:
+    for chart in charts:
+        assert chart["width"] > 300 and chart["height"] > 100, chart["key"]
+        assert chart["marks"], f"chart {chart['key']} draws nothing"
+        for mark in chart["marks"]:
+            assert mark["visible"] and mark["inside"], (chart["key"], mark)
+            assert mark["painted"] not in ("none", "rgba(0, 0, 0, 0)", ""), (chart["key"], mark)
+            if mark["tag"] == "rect" and mark["value"] == 0:
+                continue  # a zero bar has no length, by design
+            assert mark["width"] > 0.5 and mark["height"] > 0.5, (chart["key"], mark)
+            if mark["onTop"] is not None:
+                assert mark["onTop"], f"a mark of {chart['key']} is covered: {mark}"
+
+
+def test_the_bilan_opens_offline_without_errors_and_its_charts_are_visible(
+    history_cli, workdir, browser
+) -> None:
+    cli, _ = history_cli
+    result = cli("report", "bilan", "--year", "2016")
+    assert result.exit_code == 0, result.stderr
+    path = workdir / "bilan-2016.html"
+    assert "bilan-2016.html" in result.stdout and path.is_file()
+    visit = Visit(browser, path)
+    try:
+        # The page itself is the one request; nothing else (no font, image, script, favicon).
+        assert visit.requests == [visit.url]
+        assert visit.errors == []
+        page = visit.page
+        assert page.title().startswith("Bilan de la communication")
+        text = page.inner_text("body")
+        for expected in (
+            "Titre",
+            "Destinataires réels",
+            "30 mai 2016",
+            "1er décembre 2016",
+            "Abonnés mois par mois",
+            "Abonnés de @Mois_ESS",
+            "Rejets et échecs",
+        ):
+            assert expected in text
+        # A title that looks like HTML is shown as text, not parsed.
+        assert "Prix ESS : les <lauréats> & leurs projets" in text
+        assert page.locator("lauréats").count() == 0
+        charts = page.evaluate(MEASURE_CHARTS)
+        assert [chart["key"] for chart in charts] == EXPECTED_CHARTS
+        assert_charts_visible(charts)
+        # Opens and clicks per newsletter: the longest bar is N1's 7 opens.
+        bars = [m for m in charts[0]["marks"] if m["tag"] == "rect"]
+        assert [m["value"] for m in bars] == [7, 4, 5, 3, 3, 2]
+        assert max(bars, key=lambda m: m["width"])["value"] == 7
+        # Printed: the charts are still there, in colour, and the PDF is made.
+        page.emulate_media(media="print")
+        assert_charts_visible(page.evaluate(MEASURE_CHARTS))
+        pdf = page.pdf(format="A4", landscape=True, print_background=True)
+        assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
+        assert visit.requests == [visit.url] and visit.errors == []
+    finally:
+        visit.close()
+
+
+def test_each_report_alone_as_html(history_cli, workdir, browser) -> None:
+    cli, history = history_cli
+    commands = {
+        "newsletters.html": ("newsletters", "--year", "2016"),
+        "n2.html": ("newsletter", str(history.newsletters["N2"])),
+        "subscribers.html": ("subscribers", "--year", "2016", "--lang", "en"),
+        "social.html": ("social", "--account", "prix_ess"),
+    }
+    expected = {
+        "newsletters.html": ["opens_clicks"],
+        "n2.html": ["days"],
+        "subscribers.html": ["list_growth"],
+        "social.html": ["followers-prix_ess"],
+    }
+    for name, arguments in commands.items():
+        result = cli("report", *arguments, "--out", name)
+        assert result.exit_code == 0, result.stderr
+        visit = Visit(browser, workdir / name)
+        try:
+            assert visit.requests == [visit.url] and visit.errors == []
+            charts = visit.page.evaluate(MEASURE_CHARTS)
+            assert [chart["key"] for chart in charts] == expected[name]
+            assert_charts_visible(charts)
+        finally:
+            visit.close()
+    english = (workdir / "subscribers.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in english and "Subscribers month by month" in english
+
+
+def test_html_and_xlsx_need_a_file_name(history_cli) -> None:
+    cli, _ = history_cli
+    result = cli("report", "newsletters", "--format", "html")
+    assert result.exit_code == 1
+    assert "--out" in result.stderr and "Traceback" not in result.stderr
