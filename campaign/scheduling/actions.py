@@ -1,0 +1,143 @@
+"""What each kind of job does: one thin call into the sending and posting stages.
+
+The scheduler decides *when* and makes sure a newsletter or post is acted on once (it claims the
+row first, see :mod:`.jobs`); these functions only *do* it, through the stages' own functions.
+They are the one place that knows those stages' interfaces, so that a change there is adapted
+here and nowhere else in the scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import and_, exists, or_
+from sqlmodel import Session, col, select
+
+from campaign.mail import open_transport
+from campaign.models import (
+    AccountSnapshot,
+    Delivery,
+    DeliveryStatus,
+    Newsletter,
+    NewsletterStatus,
+    Post,
+    PostMetrics,
+    PostStatus,
+    utcnow,
+)
+from campaign.newsletters import queue
+from campaign.scheduling.runtime import Runtime
+from campaign.social.posts import publish_post
+from campaign.social.x import transport_for
+
+log = logging.getLogger(__name__)
+
+
+class ServiceStopping(Exception):
+    """Raised between two batches of a send when the service is stopping (resumable)."""
+
+
+def snapshot_newsletter(session: Session, newsletter: Newsletter) -> int:
+    """Queue the newsletter's audience (one delivery row each); the number queued."""
+    return queue.snapshot(session, newsletter)
+
+
+def send_newsletter_job(runtime: Runtime, newsletter_id: int) -> queue.SendSummary:
+    """Send what is queued for a ``sending`` newsletter, stopping between batches on shutdown.
+
+    Several processes may run this for the same newsletter: the queue claims delivery rows with
+    ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so nobody is mailed twice.
+    """
+
+    def between_batches(_done: int, _total: int) -> None:
+        if runtime.stopping.is_set():
+            raise ServiceStopping(f"newsletter {newsletter_id}: stopped between two batches")
+
+    transport = open_transport(runtime.settings)
+    try:
+        return queue.send_newsletter(
+            runtime.engine, newsletter_id, runtime.settings, transport, between_batches
+        )
+    finally:
+        transport.close()
+
+
+def newsletters_to_help(session: Session, deferred_before: datetime) -> list[int]:
+    """Newsletters left ``sending`` that have rows to send now (or nothing left, to finish).
+
+    Rows deferred by the server (4xx) wait until ``deferred_before`` so that a greylisting
+    server is not asked again every few seconds; rows left ``sending`` by a crash are taken up
+    by the queue itself once stale.
+    """
+    to_try = or_(
+        col(Delivery.status) == DeliveryStatus.pending,
+        and_(
+            col(Delivery.status) == DeliveryStatus.deferred,
+            col(Delivery.updated_at) < deferred_before,
+        ),
+        and_(
+            col(Delivery.status) == DeliveryStatus.sending,
+            col(Delivery.updated_at) < utcnow() - queue.STALE_AFTER,
+        ),
+    )
+    unfinished = (DeliveryStatus.pending, DeliveryStatus.deferred, DeliveryStatus.sending)
+    has_work = exists().where(col(Delivery.newsletter_id) == Newsletter.id, to_try)
+    has_rows = exists().where(
+        col(Delivery.newsletter_id) == Newsletter.id, col(Delivery.status).in_(unfinished)
+    )
+    statement = (
+        select(Newsletter.id)
+        .where(Newsletter.status == NewsletterStatus.sending, or_(has_work, ~has_rows))
+        .order_by(col(Newsletter.id))
+    )
+    return [newsletter_id for newsletter_id in session.exec(statement) if newsletter_id]
+
+
+def publish_post_job(runtime: Runtime, session: Session, post_id: int) -> Post:
+    """Publish a post (its parts not published yet); raises the stage's errors."""
+    return publish_post(session, runtime.settings, post_id)
+
+
+def sync_metrics_job(runtime: Runtime, account: str | None = None) -> str:
+    """Record each account's followers and post count and each published post's figures.
+
+    Written against today's transports (``account()``, ``fetch_metrics()``); the posting
+    stage's ``sync_metrics(session, settings, account=None)`` replaces it at merge.
+    """
+    settings = runtime.settings
+    names = [account] if account else sorted(settings.social.accounts)
+    done: list[str] = []
+    with Session(runtime.engine, expire_on_commit=False) as session:
+        for name in names:
+            transport = transport_for(settings, name)
+            if transport.dry_run:
+                done.append(f"{name}: no credentials (dry run), nothing measured")
+                continue
+            figures = transport.account()
+            session.add(
+                AccountSnapshot(account=name, followers=figures.followers, posts=figures.posts)
+            )
+            posts = session.exec(
+                select(Post).where(Post.account == name, Post.status == PostStatus.published)
+            ).all()
+            by_remote = {
+                post.remote_ids[0]: post for post in posts if post.remote_ids and not post.dry_run
+            }
+            measured = transport.fetch_metrics(list(by_remote)) if by_remote else {}
+            for remote_id, numbers in measured.items():
+                post = by_remote[remote_id]
+                assert post.id is not None
+                session.add(
+                    PostMetrics(
+                        post_id=post.id,
+                        impressions=numbers.impressions,
+                        likes=numbers.likes,
+                        reposts=numbers.reposts,
+                        replies=numbers.replies,
+                        quotes=numbers.quotes,
+                    )
+                )
+            session.commit()
+            done.append(f"{name}: {figures.followers} followers, {len(measured)} posts measured")
+    return "; ".join(done)
