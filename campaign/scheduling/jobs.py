@@ -368,6 +368,18 @@ def on_missed(event: JobExecutionEvent) -> None:
         log.warning(line)
 
 
+def stop_scheduler(scheduler: BackgroundScheduler, *, wait: bool) -> None:
+    """Shut ``scheduler`` down without a last look at the store.
+
+    APScheduler's loop wakes up once more after ``shutdown()`` and submits whatever is due to
+    executors already shut down; taking the store away first leaves those jobs for the next
+    leader to run (or mark missed) instead.
+    """
+    scheduler.pause()
+    scheduler.remove_jobstore("default", shutdown=False)
+    scheduler.shutdown(wait=wait)
+
+
 def make_scheduler(runtime: Runtime) -> BackgroundScheduler:
     """An APScheduler on our JSON job store, with a thread pool of ``[scheduler] workers``."""
     settings = runtime.settings.scheduler

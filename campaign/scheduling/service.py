@@ -89,7 +89,7 @@ class Service:
         scheduler, self.scheduler = self.scheduler, None
         self.leading.clear()
         if scheduler is not None:
-            scheduler.shutdown(wait=wait)
+            jobs.stop_scheduler(scheduler, wait=wait)
         self.leadership.release()
 
     def stop(self) -> None:
