@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from campaign.cli import common
@@ -33,7 +34,7 @@ def _path(path: Path | None) -> Path:
 def _print_problems(calendar: Calendar) -> None:
     for problem in calendar.problems:
         colour = "red" if problem.level == "error" else "yellow"
-        err_console.print(f"[{colour}]{problem.level}[/] {problem}", highlight=False)
+        err_console.print(f"[{colour}]{problem.level}[/] {escape(str(problem))}", highlight=False)
 
 
 def _summary(calendar: Calendar) -> str:
@@ -79,7 +80,10 @@ def check(path: Path | None = PathArgument, json_output: bool = JsonOption) -> N
                 f"[red]{len(calendar.errors)} error(s)[/]" if calendar.errors else "[green]OK[/]"
             )
             warnings = f", {len(calendar.warnings)} warning(s)" if calendar.warnings else ""
-            console.print(f"{calendar.path}: {verdict}{warnings} — {_summary(calendar)}")
+            console.print(
+                f"{escape(str(calendar.path))}: {verdict}{warnings} — {_summary(calendar)}",
+                highlight=False,
+            )
     if any(calendar.errors for calendar in calendars):
         raise typer.Exit(1)
 
@@ -131,8 +135,9 @@ def sync(
         for calendar in report.refused:
             _print_problems(calendar)
             err_console.print(
-                f"[red]{calendar.path}: not synced[/] ({len(calendar.errors)} error(s)); nothing "
-                "of it was changed. Fix it (`campaign schedule check`) and sync again.",
+                f"[red]{escape(str(calendar.path))}: not synced[/] ({len(calendar.errors)} "
+                "error(s)); nothing of it was changed. Fix it (`campaign schedule check`) and "
+                "sync again.",
                 highlight=False,
             )
         shown = [change for change in report.changes if change.action != "unchanged"]
@@ -142,9 +147,9 @@ def sync(
                 table.add_row(
                     change.action,
                     change.kind,
-                    change.key,
+                    escape(change.key),
                     common.local(change.at, settings),
-                    change.detail,
+                    escape(change.detail),
                 )
             console.print(table)
         counts = Counter(change.action for change in report.changes)
@@ -208,9 +213,9 @@ def list_(
             item.kind,
             str(item.id or ""),
             status_text,
-            item.what,
-            item.key or "(by hand)",
-            item.note[:80],
+            escape(item.what),
+            escape(item.key or "(by hand)"),
+            escape(item.note[:80]),
         )
     console.print(table)
     missed = sum(1 for item in items if item.status == "missed")
