@@ -222,6 +222,7 @@ class PostEntry:
     text: str
     parts: list[str]
     images: list[dict[str, str]] = field(default_factory=list)
+    event_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -259,10 +260,11 @@ class Calendar:
     recurring: list[RecurringEntry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     source: SourceMap | None = None
+    name: str = ""  # the calendar's name in schedule keys; empty: the file's stem
 
     @property
     def stem(self) -> str:
-        return self.path.stem
+        return self.name or self.path.stem
 
     @property
     def errors(self) -> list[Problem]:

@@ -186,7 +186,7 @@ class _Sync:
             "text": entry.text,
             "parts": entry.parts,
             "images": entry.images,
-            "event_ids": [],
+            "event_ids": list(entry.event_ids),
             "scheduled_at": entry.at,
         }
         self.post(calendar.schedule_key(entry.key), values, entry.at, row)
@@ -350,20 +350,35 @@ def sync_calendars(
     """
     now = now or utcnow()
     files = calendar_files(path)
-    report = SyncReport(dry_run=dry_run)
-    report.calendars = [check_calendar(file, settings, session, now=now) for file in files]
-    accepted = [calendar for calendar in report.calendars if not calendar.errors]
-    refused_stems = {calendar.stem for calendar in report.refused}
-    scope: set[str] | None = {calendar.stem for calendar in accepted}
+    calendars = [check_calendar(file, settings, session, now=now) for file in files]
+    scope = {calendar.stem for calendar in calendars if not calendar.errors}
     if path.is_dir():
         file_stems = {file.stem for file in files}
+        refused = {calendar.stem for calendar in calendars if calendar.errors}
         gone = {
             _stem(key)
             for model in (Newsletter, Post, RecurringJob)
             for key in _rows(session, model, None)
             if _stem(key) not in file_stems
         }
-        scope = {stem for stem in {*scope, *gone} if stem not in refused_stems}
+        scope |= gone - refused
+    return apply_calendars(session, settings, calendars, scope, dry_run=dry_run, now=now)
+
+
+def apply_calendars(
+    session: Session,
+    settings: Settings,
+    calendars: Sequence[Calendar],
+    scope: set[str],
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> SyncReport:
+    """Make the rows of the calendars named in ``scope`` match ``calendars`` (checked already;
+    those with errors are left alone). Committed, or rolled back with ``dry_run``."""
+    now = now or utcnow()
+    report = SyncReport(calendars=list(calendars), dry_run=dry_run)
+    accepted = [calendar for calendar in calendars if not calendar.errors]
     newsletters = _rows(session, Newsletter, scope)
     posts = _rows(session, Post, scope)
     recurring = _rows(session, RecurringJob, scope)

@@ -95,6 +95,36 @@ def add_events(session: Session, days: list[datetime], per_day: int = 6) -> list
     return events
 
 
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_CALENDAR = ROOT / "schedules" / "mois-ess-2026.toml"
+
+
+def import_samples(session: Session, settings: Settings) -> None:
+    """The shipped sample subscribers (into the demo's list) and events, as the demo does."""
+    from campaign.audience.importer import import_subscribers
+    from campaign.demo import DEMO_LIST
+    from campaign.events.importer import import_events
+    from campaign.taxonomy import Taxonomy
+
+    taxonomy = Taxonomy.from_settings(settings)
+    import_subscribers(
+        session,
+        ROOT / "samples" / "subscribers.csv",
+        list_name=DEMO_LIST,
+        dry_run=False,
+        actor="test",
+        taxonomy=taxonomy,
+    )
+    import_events(
+        session,
+        ROOT / "samples" / "events.json",
+        dry_run=False,
+        taxonomy=taxonomy,
+        zone=settings.zone,
+    )
+    session.commit()
+
+
 def free_port() -> int:
     import socket
 

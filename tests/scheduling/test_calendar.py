@@ -14,7 +14,7 @@ from campaign.config import Settings
 from campaign.scheduling.calendar import SourceMap, read_calendar
 from campaign.scheduling.checks import check_calendar
 
-from .conftest import NOW, add_events, add_list
+from .conftest import NOW, SAMPLE_CALENDAR, add_events, add_list, import_samples
 
 GOOD_NEWSLETTER = """
 [[newsletter]]
@@ -432,32 +432,8 @@ template = "evenements-du-jour"
 def test_the_shipped_calendar_passes_check_against_the_sample_data(
     settings: Settings, session: Session
 ) -> None:
-    from campaign.audience.importer import import_subscribers
-    from campaign.demo import DEMO_LIST
-    from campaign.events.importer import import_events
-    from campaign.taxonomy import Taxonomy
-
-    root = Path(__file__).resolve().parents[2]
-    taxonomy = Taxonomy.from_settings(settings)
-    import_subscribers(
-        session,
-        root / "samples" / "subscribers.csv",
-        list_name=DEMO_LIST,
-        dry_run=False,
-        actor="test",
-        taxonomy=taxonomy,
-    )
-    import_events(
-        session,
-        root / "samples" / "events.json",
-        dry_run=False,
-        taxonomy=taxonomy,
-        zone=settings.zone,
-    )
-    session.commit()
+    import_samples(session, settings)
     before_the_campaign = datetime(2026, 1, 5, tzinfo=UTC)
-    calendar = check_calendar(
-        root / "schedules" / "mois-ess-2026.toml", settings, session, now=before_the_campaign
-    )
+    calendar = check_calendar(SAMPLE_CALENDAR, settings, session, now=before_the_campaign)
     assert calendar.problems == [], [str(problem) for problem in calendar.problems]
     assert (len(calendar.newsletters), len(calendar.posts), len(calendar.recurring)) == (7, 10, 2)
