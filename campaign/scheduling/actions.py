@@ -28,6 +28,7 @@ from campaign.models import (
 )
 from campaign.newsletters import queue
 from campaign.scheduling.runtime import Runtime
+from campaign.social import SocialTransport, TransportError
 from campaign.social.posts import publish_post
 from campaign.social.x import transport_for
 
@@ -99,6 +100,31 @@ def publish_post_job(runtime: Runtime, session: Session, post_id: int) -> Post:
     return publish_post(session, runtime.settings, post_id)
 
 
+def _measure(session: Session, name: str, transport: SocialTransport) -> str:
+    figures = transport.account()
+    session.add(AccountSnapshot(account=name, followers=figures.followers, posts=figures.posts))
+    posts = session.exec(
+        select(Post).where(Post.account == name, Post.status == PostStatus.published)
+    ).all()
+    by_remote = {post.remote_ids[0]: post for post in posts if post.remote_ids and not post.dry_run}
+    measured = transport.fetch_metrics(list(by_remote)) if by_remote else {}
+    for remote_id, numbers in measured.items():
+        post_id = by_remote[remote_id].id
+        assert post_id is not None
+        session.add(
+            PostMetrics(
+                post_id=post_id,
+                impressions=numbers.impressions,
+                likes=numbers.likes,
+                reposts=numbers.reposts,
+                replies=numbers.replies,
+                quotes=numbers.quotes,
+            )
+        )
+    session.commit()
+    return f"{name}: {figures.followers} followers, {len(measured)} posts measured"
+
+
 def sync_metrics_job(runtime: Runtime, account: str | None = None) -> str:
     """Record each account's followers and post count and each published post's figures.
 
@@ -114,30 +140,9 @@ def sync_metrics_job(runtime: Runtime, account: str | None = None) -> str:
             if transport.dry_run:
                 done.append(f"{name}: no credentials (dry run), nothing measured")
                 continue
-            figures = transport.account()
-            session.add(
-                AccountSnapshot(account=name, followers=figures.followers, posts=figures.posts)
-            )
-            posts = session.exec(
-                select(Post).where(Post.account == name, Post.status == PostStatus.published)
-            ).all()
-            by_remote = {
-                post.remote_ids[0]: post for post in posts if post.remote_ids and not post.dry_run
-            }
-            measured = transport.fetch_metrics(list(by_remote)) if by_remote else {}
-            for remote_id, numbers in measured.items():
-                post = by_remote[remote_id]
-                assert post.id is not None
-                session.add(
-                    PostMetrics(
-                        post_id=post.id,
-                        impressions=numbers.impressions,
-                        likes=numbers.likes,
-                        reposts=numbers.reposts,
-                        replies=numbers.replies,
-                        quotes=numbers.quotes,
-                    )
-                )
-            session.commit()
-            done.append(f"{name}: {figures.followers} followers, {len(measured)} posts measured")
+            try:
+                done.append(_measure(session, name, transport))
+            except TransportError as exc:  # one account failing does not stop the others
+                session.rollback()
+                done.append(f"{name}: failed ({exc})")
     return "; ".join(done)

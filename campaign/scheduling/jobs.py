@@ -235,6 +235,9 @@ def fire_newsletter(newsletter_id: int) -> str:
             summary = actions.send_newsletter_job(runtime, newsletter_id)
         except actions.ServiceStopping:
             return f"newsletter {newsletter_id}: stopped with the service, left to resume"
+        except CampaignError as exc:  # a refused login, a relay down: the send worker retries
+            log.warning("newsletter %s: %s (the send worker tries again)", newsletter_id, exc)
+            return f"newsletter {newsletter_id}: {exc}"
         outcome = (
             f"newsletter {newsletter_id}: {summary.sent} sent, {summary.deferred} deferred, "
             f"{summary.bounced} bounced, {summary.failed} failed, status {summary.status}"
@@ -288,8 +291,10 @@ def fire_recurring(recurring_id: int) -> str:
                 outcome = actions.sync_metrics_job(runtime, job.spec.get("account"))
             else:
                 outcome = f"unknown kind {job.kind!r}: nothing done"
-        except Exception as exc:
+        except CampaignError as exc:  # X refused or failed: recorded, tried again next time
             outcome = f"failed: {exc}"
+        except Exception as exc:  # a bug: recorded, and raised for the log's traceback
+            outcome = f"failed: {type(exc).__name__}: {exc}"
             raise
         finally:
             job.last_run_at = utcnow()

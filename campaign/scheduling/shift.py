@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import Session
 
 from campaign.config import Settings
+from campaign.errors import CampaignError
 from campaign.scheduling.calendar import Calendar, NewsletterEntry, PostEntry
+from campaign.scheduling.checks import check_calendar
 from campaign.scheduling.selection import fill_slots, rule_slots
+from campaign.scheduling.sync import SyncReport, apply_calendars
 
 
 def shift_calendar(
@@ -58,3 +62,26 @@ def shift_calendar(
         else:
             shifted.posts.append(moved)
     return shifted
+
+
+def replay_calendar(
+    session: Session,
+    settings: Settings,
+    path: Path,
+    *,
+    start: datetime,
+    gap: timedelta = timedelta(seconds=5),
+    posts_per_rule: int = 3,
+) -> SyncReport:
+    """Check the calendar at ``path``, replay it from ``start`` and sync that (the demo's step).
+
+    Raises :class:`CampaignError` listing the problems when the calendar has errors.
+    """
+    calendar = check_calendar(path, settings, session, now=start)
+    if calendar.errors:
+        lines = "\n".join(f"  {problem}" for problem in calendar.errors)
+        raise CampaignError(f"The calendar {path} has errors:\n{lines}")
+    shifted = shift_calendar(
+        calendar, session, settings, start=start, gap=gap, posts_per_rule=posts_per_rule
+    )
+    return apply_calendars(session, settings, [shifted], {shifted.stem}, now=start)

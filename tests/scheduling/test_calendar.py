@@ -11,8 +11,9 @@ import pytest
 from sqlmodel import Session
 
 from campaign.config import Settings
-from campaign.scheduling.calendar import SourceMap, read_calendar
+from campaign.scheduling.calendar import read_calendar
 from campaign.scheduling.checks import check_calendar
+from campaign.scheduling.tomlsource import SourceMap
 
 from .conftest import NOW, SAMPLE_CALENDAR, add_events, add_list, import_samples
 

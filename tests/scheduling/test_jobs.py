@@ -23,6 +23,7 @@ from campaign.models import (
     Newsletter,
     NewsletterStatus,
     Post,
+    PostMetrics,
     PostStatus,
     RecurringJob,
     utcnow,
@@ -307,16 +308,21 @@ def test_the_metrics_job_records_the_figures_of_each_account(
     recurring = RecurringJob(schedule_key="m/mesures", kind="sync-metrics",
                              spec={"days": [0], "times": ["08:00"]})  # fmt: skip
     session.add(recurring)
+    published = Post(account="mois_ess", text="Hier", parts=["Hier"], status=PostStatus.published,
+                     remote_ids=["1001"])  # fmt: skip
+    session.add(published)
     session.commit()
     runtime.install(Runtime(live_settings, engine))
     try:
         outcome = jobs.fire_recurring(recurring.id)
     finally:
         runtime.install(None)
-    assert "mois_ess: 1234 followers" in outcome
+    assert "mois_ess: 1234 followers, 1 posts measured" in outcome
     assert "prix_ess: no credentials (dry run)" in outcome
     (snapshot,) = session.exec(select(AccountSnapshot)).all()
     assert (snapshot.account, snapshot.followers, snapshot.posts) == ("mois_ess", 1234, 567)
+    (metrics,) = session.exec(select(PostMetrics)).all()
+    assert (metrics.post_id, metrics.likes, metrics.impressions) == (published.id, 3, 99)
     session.expire_all()
     assert session.get(RecurringJob, recurring.id).last_outcome == outcome
 

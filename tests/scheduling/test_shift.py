@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from campaign.config import Settings
 from campaign.models import Newsletter, Post, PostStatus
 from campaign.scheduling.checks import check_calendar
-from campaign.scheduling.shift import shift_calendar
+from campaign.scheduling.shift import replay_calendar, shift_calendar
 from campaign.scheduling.sync import apply_calendars
 
 from .conftest import SAMPLE_CALENDAR, import_samples
@@ -45,3 +45,21 @@ def test_the_sample_calendar_replays_from_now_in_order_and_syncs_under_its_own_n
         select(Newsletter).where(Newsletter.schedule_key == "demo-mois-ess-2026/prix-annonce")
     ).one()
     assert first.scheduled_at == start
+
+
+def test_replaying_the_sample_calendar_twice_moves_only_what_is_still_waiting(
+    settings: Settings, session: Session
+) -> None:
+    import_samples(session, settings)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+    first = replay_calendar(session, settings, SAMPLE_CALENDAR, start=start)
+    assert first.count("create") == 20
+    post = session.exec(select(Post).order_by(Post.scheduled_at)).first()
+    post.status = PostStatus.published
+    session.add(post)
+    session.commit()
+    again = replay_calendar(session, settings, SAMPLE_CALENDAR, start=start + timedelta(hours=1))
+    assert again.count("update") == 19
+    assert [change.key for change in again.changes if change.action == "kept"] == [
+        post.schedule_key
+    ]
