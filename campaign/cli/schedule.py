@@ -215,7 +215,7 @@ def list_(
             status_text,
             escape(item.what),
             escape(item.key or "(by hand)"),
-            escape(item.note[:80]),
+            escape(item.note if len(item.note) <= 90 else item.note[:89] + "…"),
         )
     console.print(table)
     missed = sum(1 for item in items if item.status == "missed")

@@ -322,14 +322,22 @@ def _set_newsletter(runtime: Runtime, newsletter_id: int, status: str, reason: s
     return done == 1
 
 
+def _duration(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} days"
+
+
 def missed_reason(scheduled: datetime, settings: Settings, now: datetime | None = None) -> str:
     late = (now or utcnow()) - scheduled
-    minutes = int(late.total_seconds() // 60)
     local = scheduled.astimezone(settings.zone)
     return (
-        f"not run: its time, {local:%d/%m/%Y %H:%M}, had passed by {minutes} min when a "
-        f"scheduler could run it (was the service stopped?), more than the grace of "
-        f"{settings.scheduler.misfire_grace} s; give it a new time to send it"
+        f"missed {local:%d/%m/%Y %H:%M} by {_duration(late)}, beyond the "
+        f"{settings.scheduler.misfire_grace} s grace (was the service stopped?); give it a new "
+        "time to send it"
     )
 
 
