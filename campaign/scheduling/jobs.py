@@ -77,6 +77,12 @@ def _run(job_id: str) -> Iterator[None]:
             _running.discard(job_id)
 
 
+def running_here(job_id: str) -> bool:
+    """Whether this process is running job ``job_id`` right now."""
+    with _running_lock:
+        return job_id in _running
+
+
 # --- what should be armed ----------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from campaign.errors import CampaignError
 from campaign.models import utcnow
 from campaign.scheduling import actions
+from campaign.scheduling.jobs import running_here
 from campaign.scheduling.runtime import Runtime
 
 log = logging.getLogger("campaign.scheduling")
@@ -52,8 +53,8 @@ class SendWorker(threading.Thread):
             if self.runtime.stopping.is_set():
                 break
             failures, retry_at = self.failures.get(newsletter_id, (0, now))
-            if retry_at > now:
-                continue
+            if retry_at > now or running_here(f"newsletter:{newsletter_id}"):
+                continue  # waiting after a failure, or our own job is sending it already
             try:
                 summary = actions.send_newsletter_job(self.runtime, newsletter_id)
             except actions.ServiceStopping:
