@@ -29,7 +29,7 @@ from campaign.models import (
 from campaign.newsletters import queue
 from campaign.scheduling.runtime import Runtime
 from campaign.social import SocialTransport, TransportError
-from campaign.social.posts import publish_post
+from campaign.social.posts import STALE_CLAIM, publish_post
 from campaign.social.x import transport_for
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,19 @@ def newsletters_to_help(session: Session, deferred_before: datetime) -> list[int
         .order_by(col(Newsletter.id))
     )
     return [newsletter_id for newsletter_id in session.exec(statement) if newsletter_id]
+
+
+def posts_to_resume(session: Session) -> list[int]:
+    """Posts left ``publishing`` by a process that died (their claim has gone stale)."""
+    statement = (
+        select(Post.id)
+        .where(
+            Post.status == PostStatus.publishing,
+            col(Post.updated_at) < utcnow() - STALE_CLAIM,
+        )
+        .order_by(col(Post.id))
+    )
+    return [post_id for post_id in session.exec(statement) if post_id]
 
 
 def publish_post_job(runtime: Runtime, session: Session, post_id: int) -> Post:

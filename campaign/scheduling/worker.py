@@ -5,7 +5,8 @@ any process may take rows from it (the queue claims them with ``FOR UPDATE SKIP 
 PostgreSQL). So every few seconds each process looks for newsletters with rows to send and sends
 them: several machines share a big newsletter, and one that was interrupted (a crash, a stop, a
 refused login) is resumed without anyone typing a command. Messages a server deferred wait
-``[scheduler] deferred_retry`` seconds before they are tried again.
+``[scheduler] deferred_retry`` seconds before they are tried again. A post left half-published
+by a process that died is finished the same way once its claim is stale.
 """
 
 from __future__ import annotations
@@ -41,8 +42,21 @@ class SendWorker(threading.Thread):
             except Exception:  # the database went away, a bug: log it and look again later
                 log.exception("send worker: unexpected error")
 
+    def resume_posts(self) -> None:
+        """Finish the posts a crashed process left half-published (a thread resumes where it
+        stopped: parts already on X are not sent again)."""
+        with Session(self.runtime.engine, expire_on_commit=False) as session:
+            for post_id in actions.posts_to_resume(session):
+                try:
+                    post = actions.publish_post_job(self.runtime, session, post_id)
+                except CampaignError as exc:
+                    log.warning("send worker: post %s not resumed: %s", post_id, exc)
+                    continue
+                log.info("send worker: post %s resumed and published", post.id)
+
     def tick(self) -> int:
         """Help every newsletter that has rows to send now; the messages handled."""
+        self.resume_posts()
         settings = self.runtime.settings
         now = utcnow()
         deferred_before = now - timedelta(seconds=settings.scheduler.deferred_retry)

@@ -445,3 +445,29 @@ def test_stopping_mid_send_leaves_the_newsletter_resumable_and_nobody_mailed_twi
         assert set(relay.copies.values()) == {1}
     finally:
         controller.stop()
+
+
+def test_a_post_left_half_published_by_a_dead_process_is_finished_once(
+    live_settings: Settings, engine: Engine, session: Session, fake_x
+) -> None:
+    from campaign.scheduling.worker import SendWorker
+
+    post = Post(
+        account="mois_ess",
+        text="Un. Deux.",
+        parts=["Un.", "Deux."],
+        remote_ids=["999"],  # the first part went out before the crash
+        status=PostStatus.publishing,
+        updated_at=utcnow() - timedelta(minutes=11),
+    )
+    session.add(post)
+    session.commit()
+    worker = SendWorker(Runtime(live_settings, engine))
+    worker.tick()
+    worker.tick()
+    session.expire_all()
+    post = session.get(Post, post.id)
+    assert post.status == PostStatus.published
+    assert [(tweet["text"], tweet.get("reply")) for tweet in fake_x.tweets()] == [
+        ("Deux.", {"in_reply_to_tweet_id": "999"})
+    ]
