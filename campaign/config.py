@@ -298,6 +298,44 @@ class EventsSettings(_Section):
     )
 
 
+class SchedulerSettings(_Section):
+    misfire_grace: int = Field(
+        900,
+        ge=1,
+        description=(
+            "Seconds a newsletter or post may still go out after its time when the service was "
+            "down; later than that it is marked missed (shown, never sent late without notice)."
+        ),
+    )
+    workers: int = Field(
+        4, ge=1, le=64, description="Jobs run at the same time (sends and posts due together)."
+    )
+    poll_interval: float = Field(
+        2.0,
+        gt=0,
+        description="Seconds between two reads of the scheduled newsletters and posts by the "
+        "scheduler (how soon a change made by `schedule sync` or by hand is armed).",
+    )
+    send_interval: float = Field(
+        5.0,
+        gt=0,
+        description="Seconds between two looks of the send worker for newsletters left sending.",
+    )
+    leader_retry: float = Field(
+        2.0,
+        gt=0,
+        description="Seconds between two attempts of a standby process to take over the scheduler.",
+    )
+    deferred_retry: int = Field(
+        600,
+        ge=0,
+        description="Seconds before the send worker tries again messages a server deferred (4xx).",
+    )
+    calendars: str = Field(
+        "schedules", description="Folder of the campaign calendars (*.toml) read by `schedule`."
+    )
+
+
 class Settings(_Section):
     """All settings. ``source`` is the file they were read from, if any."""
 
@@ -309,6 +347,7 @@ class Settings(_Section):
     subscribe: SubscribeSettings = Field(default_factory=SubscribeSettings)
     social: SocialSettings = Field(default_factory=SocialSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     source: str | None = Field(None, exclude=True)
 
     @property

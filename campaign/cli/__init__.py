@@ -22,6 +22,7 @@ from campaign.cli.lists import print_lists
 from campaign.cli.newsletters import app as newsletters_app
 from campaign.cli.report import app as report_app
 from campaign.cli.reports import print_import_report
+from campaign.cli.schedule import app as schedule_app
 from campaign.cli.serve import serve
 from campaign.cli.social import post_app, social_app
 from campaign.cli.subscribers import app as subscribers_app
@@ -51,6 +52,7 @@ app.add_typer(post_app, name="post")
 app.add_typer(social_app, name="social")
 app.add_typer(report_app, name="report")
 app.add_typer(config_app, name="config")
+app.add_typer(schedule_app, name="schedule")
 app.command()(serve)
 
 

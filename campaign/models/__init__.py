@@ -14,6 +14,7 @@ from campaign.models.base import UTCDateTime, utcnow
 from campaign.models.deliveries import TO_SEND, Delivery, DeliveryStatus
 from campaign.models.events import Event
 from campaign.models.newsletters import Newsletter, NewsletterStatus
+from campaign.models.scheduling import RecurringJob, RecurringStatus, SchedulerJob
 from campaign.models.social import AccountSnapshot, Post, PostMetrics, PostStatus
 from campaign.models.tracking import Hit, HitClass, HitKind, Link
 
@@ -37,6 +38,9 @@ __all__ = [
     "Post",
     "PostMetrics",
     "PostStatus",
+    "RecurringJob",
+    "RecurringStatus",
+    "SchedulerJob",
     "Subscriber",
     "SubscriberStatus",
     "UTCDateTime",

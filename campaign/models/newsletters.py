@@ -24,6 +24,7 @@ class NewsletterStatus(StrEnum):
     paused = "paused"
     sent = "sent"
     cancelled = "cancelled"
+    missed = "missed"  # its time passed while no scheduler could send it (see status_reason)
 
 
 class Newsletter(SQLModel, table=True):
@@ -59,6 +60,10 @@ class Newsletter(SQLModel, table=True):
     # True: opens and clicks are counted for the newsletter and its links without naming
     # anyone (the privacy setting, per newsletter; `[tracking] anonymous` sets it for all).
     anonymous_tracking: bool = Field(default=False)
+    # Set when the newsletter comes from a campaign calendar: "<calendar>/<entry key>".
+    schedule_key: str | None = Field(default=None, max_length=300, unique=True, index=True)
+    # Why the scheduler or a calendar sync last set its status (missed, cancelled), for people.
+    status_reason: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})
     created_by: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

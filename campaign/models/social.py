@@ -25,6 +25,7 @@ class PostStatus(StrEnum):
     published = "published"
     failed = "failed"
     cancelled = "cancelled"
+    missed = "missed"  # its time passed while no scheduler could publish it (see last_error)
 
 
 class Post(SQLModel, table=True):
@@ -55,6 +56,9 @@ class Post(SQLModel, table=True):
     last_error: str = Field(default="", max_length=2000)
     attempts: int = Field(default=0)
     event_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Set when the post comes from a campaign calendar: "<calendar>/<entry key>", or
+    # "<calendar>/<rule key>/<local time>" for one post of a recurring rule.
+    schedule_key: str | None = Field(default=None, max_length=300, unique=True, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,87 @@
+"""A calendar replayed from now, for the demo: a campaign of months in a couple of minutes.
+
+:func:`shift_calendar` keeps the order of a checked calendar's newsletters and posts and gives
+them new times, one every ``gap`` from ``start``. Each "events of the day" rule brings its first
+few posts (their events chosen as on their real day, so they announce real events of the
+catalogue) as plain posts among the others. Newsletters keep their event selection (the
+catalogue's real dates), and recurring jobs are left out: the demo shows a campaign going out,
+not a weekly chore. The result is synced like any calendar, under its own name, so the real
+calendar's rows are never touched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session
+
+from campaign.config import Settings
+from campaign.errors import CampaignError
+from campaign.scheduling.calendar import Calendar, NewsletterEntry, PostEntry
+from campaign.scheduling.checks import check_calendar
+from campaign.scheduling.selection import fill_slots, rule_slots
+from campaign.scheduling.sync import SyncReport, apply_calendars
+
+
+def shift_calendar(
+    calendar: Calendar,
+    session: Session,
+    settings: Settings,
+    *,
+    start: datetime,
+    gap: timedelta = timedelta(seconds=5),
+    posts_per_rule: int = 3,
+    name: str | None = None,
+) -> Calendar:
+    """A copy of ``calendar`` whose entries go out from ``start``, in order, ``gap`` apart."""
+    items: list[tuple[datetime, int, NewsletterEntry | PostEntry]] = []
+    for entry in calendar.newsletters:
+        items.append((entry.at, 0, entry))
+    for entry in calendar.posts:
+        items.append((entry.at, 1, entry))
+    for rule in calendar.recurring:
+        if rule.kind != "event-posts" or rule.account is None:
+            continue
+        slots = fill_slots(
+            session, settings, rule, rule_slots(rule, calendar.stem, settings.zone), ()
+        )
+        for slot in [slot for slot in slots if slot.events][:posts_per_rule]:
+            key = f"{rule.key}.{slot.local:%Y-%m-%dT%H-%M}"
+            post = PostEntry(
+                key, rule.line, rule.account, slot.at, slot.text, slot.parts, [], slot.event_ids
+            )
+            items.append((slot.at, 2, post))
+    items.sort(key=lambda item: (item[0], item[1]))
+    shifted = Calendar(path=calendar.path, name=name or f"demo-{calendar.stem}")
+    for number, (_at, _kind, entry) in enumerate(items):
+        moved = dataclasses.replace(entry, at=start + number * gap)
+        if isinstance(moved, NewsletterEntry):
+            shifted.newsletters.append(moved)
+        else:
+            shifted.posts.append(moved)
+    return shifted
+
+
+def replay_calendar(
+    session: Session,
+    settings: Settings,
+    path: Path,
+    *,
+    start: datetime,
+    gap: timedelta = timedelta(seconds=5),
+    posts_per_rule: int = 3,
+) -> SyncReport:
+    """Check the calendar at ``path``, replay it from ``start`` and sync that (the demo's step).
+
+    Raises :class:`CampaignError` listing the problems when the calendar has errors.
+    """
+    calendar = check_calendar(path, settings, session, now=start)
+    if calendar.errors:
+        lines = "\n".join(f"  {problem}" for problem in calendar.errors)
+        raise CampaignError(f"The calendar {path} has errors:\n{lines}")
+    shifted = shift_calendar(
+        calendar, session, settings, start=start, gap=gap, posts_per_rule=posts_per_rule
+    )
+    return apply_calendars(session, settings, [shifted], {shifted.stem}, now=start)
