@@ -23,6 +23,7 @@ from campaign.cli.newsletters import app as newsletters_app
 from campaign.cli.reports import print_import_report
 from campaign.cli.social import post_app, social_app
 from campaign.cli.subscribers import app as subscribers_app
+from campaign.cli.users import app as users_app
 from campaign.config import (
     CONFIG_ENV,
     DEFAULT_CONFIG_FILE,
@@ -48,6 +49,7 @@ app.add_typer(newsletters_app, name="newsletter")
 app.add_typer(post_app, name="post")
 app.add_typer(social_app, name="social")
 app.add_typer(config_app, name="config")
+app.add_typer(users_app, name="users")
 
 
 def _version(value: bool) -> None:

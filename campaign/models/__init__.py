@@ -16,8 +16,10 @@ from campaign.models.events import Event
 from campaign.models.newsletters import Newsletter, NewsletterStatus
 from campaign.models.social import AccountSnapshot, Post, PostMetrics, PostStatus
 from campaign.models.tracking import Hit, HitClass, HitKind, Link
+from campaign.models.users import ROLE_RANK, LoginAttempt, Role, User, UserSession
 
 __all__ = [
+    "ROLE_RANK",
     "SUPPRESSED",
     "TO_SEND",
     "AccountSnapshot",
@@ -30,6 +32,7 @@ __all__ = [
     "HitClass",
     "HitKind",
     "Link",
+    "LoginAttempt",
     "MailingList",
     "Membership",
     "Newsletter",
@@ -37,8 +40,11 @@ __all__ = [
     "Post",
     "PostMetrics",
     "PostStatus",
+    "Role",
     "Subscriber",
     "SubscriberStatus",
     "UTCDateTime",
+    "User",
+    "UserSession",
     "utcnow",
 ]
