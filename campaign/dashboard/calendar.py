@@ -30,6 +30,10 @@ class Period:
     previous: date
     next: date
 
+    @property
+    def count(self) -> int:
+        return sum(len(day.items) for week in self.weeks for day in week if day.in_period)
+
 
 def month_start(day: date) -> date:
     return day.replace(day=1)
