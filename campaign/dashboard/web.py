@@ -99,7 +99,7 @@ def safe_next(value: str | None, base: str) -> str:
     """``value`` if it is a path of this dashboard, else the dashboard's home: no open redirect.
 
     Refused: absolute URLs, scheme-relative ``//host``, backslashes (``/\\host`` is read as
-    ``//host`` by browsers), control characters, and paths outside the dashboard.
+    ``//host`` by browsers), control characters, dot segments and paths outside the dashboard.
     """
     home = f"{base}/"
     if not value or any(ord(char) < 32 or char == "\\" for char in value):
@@ -107,6 +107,8 @@ def safe_next(value: str | None, base: str) -> str:
     parts = urlsplit(value)
     if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):
         return home
+    if any(segment in (".", "..") for segment in parts.path.split("/")):
+        return home  # "/admin/../x" leaves the dashboard once the browser resolves it
     if base and not (value == base or value.startswith(f"{base}/") or value.startswith(f"{base}?")):
         return home
     return value

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from campaign.config import Settings
 from campaign.dashboard.app import create_dashboard
-from campaign.dashboard.users import add_user
+from campaign.dashboard.users import add_user, find_user
 from campaign.db import open_database
 
 PASSWORD = "un mot de passe solide"
@@ -109,7 +109,8 @@ def serve(database_url: str, tmp_path: Path, secret_key: str, monkeypatch: pytes
         engines.append(engine)
         with Session(engine) as session:
             for role in ROLES:
-                add_user(session, f"{role}@example.org", role=role, password=PASSWORD)
+                if find_user(session, f"{role}@example.org") is None:
+                    add_user(session, f"{role}@example.org", role=role, password=PASSWORD)
             session.commit()
         dashboard_app = create_dashboard(settings, engine)
         root = FastAPI()
