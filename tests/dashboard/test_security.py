@@ -11,12 +11,12 @@ from datetime import timedelta
 import pytest
 import requests
 from fastapi.routing import APIRoute
-from starlette.routing import Mount
 from sqlmodel import Session, select
+from starlette.routing import Mount
 
 from campaign.audience.subscribers import add_subscriber
 from campaign.dashboard.web import safe_next
-from campaign.models import Event, Newsletter, Post, UserSession, utcnow
+from campaign.models import Event, Newsletter, UserSession, utcnow
 from campaign.newsletters.records import EventRule, create_newsletter
 from campaign.social.posts import create_post
 from campaign.taxonomy import Taxonomy
@@ -189,7 +189,7 @@ def test_only_an_admin_may_erase_a_person(served: Served) -> None:
     assert admin.get(f"{served.url}/subscribers/{person_id}").status_code == 404
 
 
-# --- signing in ----------------------------------------------------------------------------------
+# --- signing in ---
 
 
 def test_sign_in_is_refused_after_five_failures_for_an_account_even_with_the_right_password(
@@ -343,7 +343,7 @@ def test_pages_carry_security_headers(served: Served) -> None:
     assert answer.headers["cache-control"] == "no-store"
 
 
-# --- stored and reflected XSS ----------------------------------------------------------------------
+# --- stored and reflected XSS ---
 
 SCRIPT = "<script>alert('xss')</script>"
 ATTRIBUTE = '"><img src=x onerror=alert(1)>'
