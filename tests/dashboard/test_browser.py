@@ -45,7 +45,18 @@ def _send(served: Served, newsletter_id: int) -> None:
         session.commit()
 
 
-def test_the_team_works_through_the_dashboard_in_a_real_browser(served: Served) -> None:
+def _subscribers_file(folder: Path, rows: int = 80) -> Path:
+    """The first rows of the sample subscribers file, as exported (BOM, semicolons, mess):
+    small enough for the newsletter to be sent quickly at the end of the test."""
+    lines = (SAMPLES / "subscribers.csv").read_bytes().splitlines(keepends=True)
+    path = folder / "abonnes-region.csv"
+    path.write_bytes(b"".join(lines[: rows + 1]))
+    return path
+
+
+def test_the_team_works_through_the_dashboard_in_a_real_browser(
+    served: Served, tmp_path: Path
+) -> None:
     engine = _engine_name(served)
     base = served.url
     with browser_page() as (page, offsite):
@@ -62,14 +73,14 @@ def test_the_team_works_through_the_dashboard_in_a_real_browser(served: Served) 
         # Importing subscribers from a CSV, with the report shown.
         page.goto(f"{base}/subscribers/import")
         page.get_by_label("Fichier CSV ou XLSX", exact=False).set_input_files(
-            str(SAMPLES / "subscribers.csv")
+            str(_subscribers_file(tmp_path))
         )
         page.get_by_label("Liste où inscrire", exact=False).fill("Newsletter nationale")
         page.get_by_role("button", name="Importer").click()
         report = page.locator("section.report")
         assert "abonnés ajoutés" in report.inner_text()
         added = int(report.locator("li strong").first.inner_text())
-        assert added > 100
+        assert 50 < added <= 80
         screenshot(page, "02-import-abonnes", engine)
         page.goto(f"{base}/subscribers?region=Bretagne")
         assert page.locator("tbody tr").count() > 0
