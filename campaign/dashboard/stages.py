@@ -219,11 +219,14 @@ def plan_event_posts(
     zone = settings.zone
     start = datetime.combine(day, time.min, tzinfo=zone)
     events = find_events(session, EventQuery(start=start, end=start + timedelta(days=1)))
+    # Events starting that day first: "today at 18h30" must be true of the event.
+    events.sort(key=lambda event: event.starts_at < start)
     chosen = _varied(events, featured_event_ids(session), len(times))
     template = _post_template(templates_dir)
     posts = []
     for slot, event in zip(times, chosen, strict=False):
-        heure = event.starts_at.astimezone(zone).strftime("%Hh%M")
+        local_start = event.starts_at.astimezone(zone)
+        heure = local_start.strftime("%Hh%M") if local_start >= start and local_start.time() else ""
         text = " ".join(template.render(event=event, heure=heure).split())
         post = create_post(
             session,
@@ -242,21 +245,21 @@ def plan_event_posts(
 
 
 def _varied(events: list[Event], featured: set[int], count: int) -> list[Event]:
+    """Up to ``count`` events not featured yet, each time the first one whose region and theme
+    are the least used so far (events keep their order among equals)."""
+    candidates = [event for event in events if event.id not in featured]
     chosen: list[Event] = []
     regions: set[str] = set()
     themes: set[str] = set()
-    for event in events:  # first pass: new region and new theme
-        if event.id not in featured and event.region not in regions and event.theme not in themes:
-            chosen.append(event)
-            regions.add(event.region)
-            themes.add(event.theme)
-        if len(chosen) == count:
-            return chosen
-    for event in events:  # then anything not featured yet
-        if event.id not in featured and event not in chosen:
-            chosen.append(event)
-        if len(chosen) == count:
-            break
+    while candidates and len(chosen) < count:
+        best = min(
+            candidates,
+            key=lambda event: (event.region in regions) + (event.theme in themes),
+        )
+        candidates.remove(best)
+        chosen.append(best)
+        regions.add(best.region)
+        themes.add(best.theme)
     return chosen
 
 
