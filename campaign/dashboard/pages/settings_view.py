@@ -64,14 +64,16 @@ def test_message(request: Request, to: str = Form("")) -> Response:
         address = to.strip()
         if not address:
             raise CampaignError("Give the address to send the test message to.")
+        values = {"settings": settings, "user": request.state.user}
+        body = text.make_module(values)
         message = OutgoingMessage(
             from_address=settings.mail.from_address,
             from_name=settings.mail.from_name,
             reply_to=settings.mail.reply_to,
             to=address,
-            subject=text.module.subject,  # type: ignore[attr-defined]
-            text=text.render(settings=settings, user=request.state.user),
-            html=html.render(settings=settings, user=request.state.user),
+            subject=body.subject,  # type: ignore[attr-defined]
+            text=str(body).strip() + "\n",
+            html=html.render(values),
         )
         transport = open_transport(settings)
         try:
