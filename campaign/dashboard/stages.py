@@ -226,7 +226,8 @@ def plan_event_posts(
     posts = []
     for slot, event in zip(times, chosen, strict=False):
         local_start = event.starts_at.astimezone(zone)
-        heure = local_start.strftime("%Hh%M") if local_start >= start and local_start.time() else ""
+        timed = local_start >= start and (local_start.hour, local_start.minute) != (0, 0)
+        heure = local_start.strftime("%Hh%M") if timed else ""  # midnight: an all-day event
         text = " ".join(template.render(event=event, heure=heure).split())
         post = create_post(
             session,

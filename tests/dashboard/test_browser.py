@@ -184,6 +184,15 @@ def test_the_team_works_through_the_dashboard_in_a_real_browser(
         page.goto(f"{base}/calendar?view=week&day={DAY}")
         assert page.locator(f'[data-day="{DAY}"] a.item').count() == 4
         screenshot(page, "13-calendrier-semaine", engine)
+        # Dragging the newsletter to the next day moves it, at the same time.
+        page.locator(f'[data-day="{DAY}"] a.item.k-newsletter').drag_to(
+            page.locator('[data-day="2026-11-06"]')
+        )
+        page.wait_for_url(re.compile(r"fait=moved"))
+        with Session(served.engine) as session:  # type: ignore[arg-type]
+            moved = session.get(Newsletter, newsletter_id).scheduled_at
+        assert page.locator('[data-day="2026-11-06"] a.item.k-newsletter').count() == 1
+        assert moved.astimezone(served.settings.zone).isoformat() == "2026-11-06T08:00:00+01:00"
         day_item = page.locator(f'[data-day="{DAY}"] a.item.k-post').first
         day_item.click()
         assert "/admin/posts/" in page.url
