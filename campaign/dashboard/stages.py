@@ -6,9 +6,16 @@ alongside the dashboard; each says which one replaces it. They are deliberately 
 to the stored columns those stages already own, so that plugging the real function in changes
 this module only, never a page or a template:
 
-* ``SEAM(#7 scheduler)``: :func:`calendar_items`, :func:`schedule_newsletter`;
-* ``SEAM(#6 posts)``: :func:`plan_event_posts`, :func:`schedule_post`, :func:`cancel_post`;
-* ``SEAM(#8 reports)``: :func:`newsletter_figures`, :func:`social_figures`.
+* ``SEAM(#7 scheduler)``: :func:`calendar_items` (the calendar's entries; the scheduler's
+  listing adds jobs and "missed"), :func:`schedule_newsletter` (also writes the job);
+* ``SEAM(#6 posts)``: :func:`plan_event_posts` (``post plan-events``), :func:`schedule_post`
+  (``post schedule``, the planner's approval), :func:`move_post` (``post edit --at``),
+  :func:`cancel_post` (``post cancel``), :func:`day_drafts` and :func:`featured_event_ids`
+  (what the planner page lists), and the stand-in text ``templates/web/admin/planner_post.txt.j2``
+  (replaced by ``templates/posts/``);
+* ``SEAM(#8 reports)``: :func:`newsletter_figures`, :func:`social_figures` and
+  :func:`delivery_totals` (the reports page and the newsletters list's figures), to be replaced
+  by the reports stage's aggregates; its downloads (CSV, XLSX, HTML) get links on that page.
 """
 
 from __future__ import annotations

@@ -147,6 +147,12 @@ async def _check(request: Request, write_role: Role | None) -> SignedIn:
     return user
 
 
+def require_editor(request: Request) -> None:
+    """For pages that only lead to a change (the composer, the newsletter form)."""
+    if not can_edit(request.state.user):
+        raise Refused("role")
+
+
 def require_admin(request: Request) -> None:
     """For routes only an admin may use (erasing a person's data)."""
     user: SignedIn = request.state.user

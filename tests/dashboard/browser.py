@@ -73,6 +73,11 @@ def browser_page(width: int = 1280, height: int = 900) -> Iterator[tuple[object,
 
 
 def screenshot(page, name: str, engine: str) -> Path:  # type: ignore[no-untyped-def]
+    """Save the whole page, after checking it is not wider than the window."""
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{name}: the page is {overflow}px wider than the window"
     folder = ARTIFACTS / engine
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"

@@ -330,3 +330,22 @@ def test_moving_a_pending_item_on_the_calendar(served: Served) -> None:
         {"kind": "newsletter", "item_id": "999", "at": "2026-11-07T09:30"},
     )
     assert bad.status_code == 400 and "No newsletter number 999" in bad.text
+
+
+def test_publishing_now_without_credentials_is_a_dry_run(served: Served) -> None:
+    editor = served.client("editor")
+    created = _post(
+        editor,
+        served.url + "/posts/new",
+        served.url + "/posts/new",
+        {"account": "mois_ess", "text": "Le Mois commence"},
+    )
+    page = created.headers["location"]
+    post_id = int(re.search(r"/posts/(\d+)", page).group(1))
+    show = f"{served.url}/posts/{post_id}"
+    published = _post(editor, f"{show}/publish", show, {})
+    assert published.status_code == 303
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        post = session.get(Post, post_id)
+        assert post.status == PostStatus.published and post.dry_run
+    assert "rien n'a été envoyé à X" in editor.get(show).text

@@ -160,6 +160,8 @@ def test_a_viewer_cannot_change_anything(served: Served) -> None:
         assert answer.status_code == 403, (method, path, answer.status_code)
         assert "lecture seule" in answer.text
     # Nor do the pages offer them the forms.
+    for path in ("/newsletters/new", "/posts/new"):
+        assert viewer.get(served.url + path).status_code == 403
     for path in ("/newsletters", "/subscribers", "/posts/planner", "/settings"):
         page = viewer.get(served.url + path).text
         assert 'method="post"' not in page.replace('method="post" action="/admin/logout"', "")

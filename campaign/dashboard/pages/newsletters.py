@@ -184,7 +184,7 @@ def _form_page(
     )
 
 
-@router.get("/newsletters/new")
+@router.get("/newsletters/new", dependencies=[Depends(web.require_editor)])
 def new(request: Request) -> Response:
     return _form_page(request, NewsletterForm())
 
@@ -305,7 +305,7 @@ def _show(
     )
 
 
-@router.get("/newsletters/{newsletter_id}/edit")
+@router.get("/newsletters/{newsletter_id}/edit", dependencies=[Depends(web.require_editor)])
 def edit_form(request: Request, newsletter_id: int) -> Response:
     board = web.dashboard(request)
     with board.session() as session:

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlmodel import Session
 
@@ -98,7 +98,7 @@ def _composer(
     )
 
 
-@router.get("/posts/new")
+@router.get("/posts/new", dependencies=[Depends(web.require_editor)])
 def new(request: Request) -> Response:
     return _composer(request)
 
