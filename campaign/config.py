@@ -336,6 +336,22 @@ class SchedulerSettings(_Section):
     )
 
 
+class DashboardSettings(_Section):
+    session_hours: int = Field(
+        12, ge=1, le=24 * 30, description="Hours a dashboard sign-in lasts before asking again."
+    )
+    max_failed_logins: int = Field(
+        5, ge=1, description="Failed sign-ins allowed per account in 15 minutes, then refused."
+    )
+    max_failed_logins_per_ip: int = Field(
+        20, ge=1, description="Failed sign-ins allowed per IP address in 15 minutes."
+    )
+    media_dir: str = Field("media", description="Folder where images uploaded for posts are kept.")
+    upload_max_mb: int = Field(
+        20, ge=1, description="Largest file the dashboard accepts (imports, images), in MB."
+    )
+
+
 class Settings(_Section):
     """All settings. ``source`` is the file they were read from, if any."""
 
@@ -348,6 +364,7 @@ class Settings(_Section):
     social: SocialSettings = Field(default_factory=SocialSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     source: str | None = Field(None, exclude=True)
 
     @property

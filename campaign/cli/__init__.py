@@ -26,6 +26,7 @@ from campaign.cli.schedule import app as schedule_app
 from campaign.cli.serve import serve
 from campaign.cli.social import post_app, social_app
 from campaign.cli.subscribers import app as subscribers_app
+from campaign.cli.users import app as users_app
 from campaign.config import (
     CONFIG_ENV,
     DEFAULT_CONFIG_FILE,
@@ -54,6 +55,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(config_app, name="config")
 app.add_typer(schedule_app, name="schedule")
 app.command()(serve)
+app.add_typer(users_app, name="users")
 
 
 def _version(value: bool) -> None:

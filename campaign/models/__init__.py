@@ -17,8 +17,10 @@ from campaign.models.newsletters import Newsletter, NewsletterStatus
 from campaign.models.scheduling import RecurringJob, RecurringStatus, SchedulerJob
 from campaign.models.social import AccountSnapshot, Post, PostMetrics, PostStatus
 from campaign.models.tracking import Hit, HitClass, HitKind, Link
+from campaign.models.users import ROLE_RANK, LoginAttempt, Role, User, UserSession
 
 __all__ = [
+    "ROLE_RANK",
     "SUPPRESSED",
     "TO_SEND",
     "AccountSnapshot",
@@ -31,6 +33,7 @@ __all__ = [
     "HitClass",
     "HitKind",
     "Link",
+    "LoginAttempt",
     "MailingList",
     "Membership",
     "Newsletter",
@@ -40,9 +43,12 @@ __all__ = [
     "PostStatus",
     "RecurringJob",
     "RecurringStatus",
+    "Role",
     "SchedulerJob",
     "Subscriber",
     "SubscriberStatus",
     "UTCDateTime",
+    "User",
+    "UserSession",
     "utcnow",
 ]

@@ -1,0 +1,124 @@
+"""The dashboard as a FastAPI sub-application, mounted at ``/admin`` by the web service.
+
+``create_dashboard(settings, engine)`` returns the app; the public web app mounts it with
+``app.mount("/admin", create_dashboard(settings, engine))``. Every route but the sign-in page
+depends on :func:`campaign.dashboard.web.guard`; pages live in :mod:`campaign.dashboard.pages`,
+one module per area, each a thin door onto the library.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from campaign.config import Settings
+from campaign.dashboard import web
+from campaign.dashboard.pages import (
+    calendar,
+    events,
+    login,
+    newsletters,
+    posts,
+    reports,
+    settings_view,
+    subscribers,
+)
+
+# Pages may only load what the dashboard serves itself: nothing from the internet.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'; "
+    "object-src 'none'"
+)
+
+
+class _Limits:
+    """Security headers on every answer; bodies over the upload limit refused before reading."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] not in web.SAFE_METHODS:
+            length = dict(scope.get("headers") or []).get(b"content-length", b"")
+            if not length.isdigit():
+                answer = PlainTextResponse("Longueur requise.", status_code=411)
+            elif int(length) > self.max_bytes:
+                answer = PlainTextResponse("Fichier trop volumineux.", status_code=413)
+            else:
+                answer = None
+            if answer is not None:
+                await answer(scope, receive, send)
+                return
+
+        async def send_with_headers(message: dict) -> None:  # type: ignore[type-arg]
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                names = {name.lower() for name, _ in headers}
+                extra = {
+                    b"content-security-policy": CSP.encode(),
+                    b"x-content-type-options": b"nosniff",
+                    b"x-frame-options": b"SAMEORIGIN",
+                    b"referrer-policy": b"same-origin",
+                    b"cache-control": b"no-store",
+                }
+                headers += [(name, value) for name, value in extra.items() if name not in names]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_dashboard(
+    settings: Settings, engine: Engine, *, templates_dir: Path | str | None = None
+) -> FastAPI:
+    """The dashboard app for these settings and this database (already migrated)."""
+    templates = Path(templates_dir) / "web" / "admin" if templates_dir else web.TEMPLATES
+    app = FastAPI(title="campaign dashboard", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.dashboard = web.Dashboard(
+        settings=settings,
+        engine=engine,
+        env=web.make_environment(templates),
+        templates_dir=Path(templates_dir) if templates_dir else None,
+    )
+    app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
+    app.include_router(login.router)
+    guarded = [Depends(web.guard)]
+    for module in (
+        calendar,
+        newsletters,
+        posts,
+        subscribers,
+        events,
+        reports,
+        settings_view,
+    ):
+        app.include_router(module.router, dependencies=guarded)
+    app.include_router(login.signed_in_router, dependencies=[Depends(web.guard_session)])
+
+    @app.exception_handler(web.NeedsLogin)
+    async def _to_login(request: Request, exc: web.NeedsLogin) -> RedirectResponse:
+        target = f"{web.base_path(request)}/login"
+        if exc.next_path:
+            target += f"?next={web.quote(exc.next_path, safe='')}"
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(web.Refused)
+    async def _refused(request: Request, exc: web.Refused) -> HTMLResponse:
+        return web.render(request, "refused.html", status_code=403, reason=exc.reason)
+
+    @app.exception_handler(404)
+    async def _not_found(request: Request, exc: Exception) -> HTMLResponse:
+        return web.render(request, "not_found.html", status_code=404)
+
+    app.add_middleware(_Limits, max_bytes=settings.dashboard.upload_max_mb * 1024 * 1024)
+    return app

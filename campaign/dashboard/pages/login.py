@@ -1,0 +1,112 @@
+"""Signing in and out.
+
+The sign-in form has no session yet, so its CSRF protection is a double-submit token: a random
+value in a cookie and in the form, which must match (a forged cross-site form cannot read the
+cookie). Attempts are rate-limited per IP and per account (:mod:`campaign.dashboard.sessions`).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from campaign.dashboard import web
+from campaign.dashboard.sessions import (
+    attempt_login,
+    close_session,
+    new_token,
+    open_session,
+    same_token,
+)
+
+router = APIRouter()
+signed_in_router = APIRouter()
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _login_page(request: Request, next_path: str, status_code: int = 200, **context: object):
+    token = new_token()
+    response = web.render(
+        request,
+        "login.html",
+        status_code=status_code,
+        next_path=web.safe_next(next_path, web.base_path(request)),
+        login_csrf=token,
+        **{"error": "", "email": "", **context},
+    )
+    board = web.dashboard(request)
+    response.set_cookie(
+        web.LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        secure=board.secure_cookies,
+        samesite="lax",
+        path=f"{web.base_path(request)}/login",
+        max_age=3600,
+    )
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "") -> Response:
+    return _login_page(request, next)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    email: str = Form(""),
+    password: str = Form(""),
+    csrf: str = Form(""),
+    next: str = Form(""),
+) -> Response:
+    board = web.dashboard(request)
+    if not same_token(csrf, request.cookies.get(web.LOGIN_CSRF_COOKIE, "")):
+        return _login_page(request, next, 403, error="csrf", email=email)
+    limits = board.settings.dashboard
+    with board.session() as session:
+        result = attempt_login(
+            session,
+            email,
+            password,
+            ip=_client_ip(request),
+            max_per_account=limits.max_failed_logins,
+            max_per_ip=limits.max_failed_logins_per_ip,
+        )
+        token = None
+        if result.user is not None:
+            token = open_session(
+                session,
+                result.user,
+                hours=limits.session_hours,
+                ip=_client_ip(request),
+                user_agent=request.headers.get("user-agent", ""),
+            )
+    if token is None:
+        error = "rate" if result.refused else "wrong"
+        return _login_page(request, next, 429 if result.refused else 401, error=error, email=email)
+    response = RedirectResponse(web.safe_next(next, web.base_path(request)), status_code=303)
+    response.set_cookie(
+        web.COOKIE,
+        token,
+        httponly=True,
+        secure=board.secure_cookies,
+        samesite="lax",
+        path=web.base_path(request) or "/",
+        max_age=limits.session_hours * 3600,
+    )
+    response.delete_cookie(web.LOGIN_CSRF_COOKIE, path=f"{web.base_path(request)}/login")
+    return response
+
+
+@signed_in_router.post("/logout")
+def logout(request: Request) -> Response:
+    board = web.dashboard(request)
+    with board.session() as session:
+        close_session(session, request.cookies.get(web.COOKIE))
+    response = RedirectResponse(f"{web.base_path(request)}/login", status_code=303)
+    response.delete_cookie(web.COOKIE, path=web.base_path(request) or "/")
+    return response

@@ -1,0 +1,501 @@
+"""Newsletters: list with figures, create and edit, live counts, preview, test, schedule, pause,
+resume and cancel. Each action is one call to :mod:`campaign.newsletters`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from campaign.dashboard import queries, stages, web
+from campaign.errors import CampaignError
+from campaign.events.catalogue import find_events
+from campaign.mail import open_transport
+from campaign.models import Newsletter, NewsletterStatus
+from campaign.newsletters import queue, records
+from campaign.newsletters.preview import addressed_to, event_query, preview
+from campaign.taxonomy import Taxonomy
+
+router = APIRouter()
+
+ORDERS = ("date", "registered", "title")
+PREVIEW_CSP = (
+    "default-src 'none'; img-src * data:; style-src 'unsafe-inline'; font-src data:; sandbox"
+)
+
+
+@dataclass
+class NewsletterForm:
+    """What the create/edit form holds, as typed."""
+
+    title: str = ""
+    subject: str = ""
+    preheader: str = ""
+    template: str = "mois-ess"
+    lists: list[str] = field(default_factory=list)
+    segment_regions: list[str] = field(default_factory=list)
+    segment_other: str = ""
+    events_from: str = ""
+    events_to: str = ""
+    events_regions: list[str] = field(default_factory=list)
+    events_themes: list[str] = field(default_factory=list)
+    events_types: list[str] = field(default_factory=list)
+    events_max: str = ""
+    events_order: str = "date"
+    intro: str = ""
+    content_other: str = ""
+
+    @classmethod
+    def from_newsletter(cls, session: Session, newsletter: Newsletter) -> NewsletterForm:
+        rule = newsletter.event_rule or {}
+        segment = dict(newsletter.segment or {})
+        content = dict(newsletter.content or {})
+        intro = content.pop("intro", "")
+        return cls(
+            title=newsletter.title,
+            subject=newsletter.subject,
+            preheader=newsletter.preheader,
+            template=newsletter.template,
+            lists=records.list_names(session, newsletter),
+            segment_regions=list(segment.pop("region", [])),
+            segment_other="\n".join(
+                f"{key}={value}" for key, values in segment.items() for value in values
+            ),
+            events_from=rule.get("from") or "",
+            events_to=rule.get("to") or "",
+            events_regions=list(rule.get("regions") or []),
+            events_themes=list(rule.get("themes") or []),
+            events_types=list(rule.get("types") or []),
+            events_max=str(rule.get("max") or ""),
+            events_order=rule.get("order") or "date",
+            intro=str(intro),
+            content_other="\n".join(f"{key}={value}" for key, value in content.items()),
+        )
+
+    def rule(self) -> records.EventRule:
+        return records.EventRule(
+            date_from=web.parse_day(self.events_from),
+            date_to=web.parse_day(self.events_to),
+            regions=self.events_regions,
+            themes=self.events_themes,
+            types=self.events_types,
+            limit=_positive(self.events_max, "Nombre maximum d'évènements"),
+            order=self.events_order,
+        )
+
+    def segment(self) -> dict[str, list[str]]:
+        segment = records.parse_pairs(_lines(self.segment_other), "Autres critères")
+        if self.segment_regions:
+            segment["region"] = list(self.segment_regions)
+        return segment
+
+    def content(self) -> dict[str, Any]:
+        content: dict[str, Any] = {}
+        for key, values in records.parse_pairs(_lines(self.content_other), "Textes").items():
+            content[key] = values if len(values) > 1 else values[0]
+        content["intro"] = self.intro.strip()
+        return content
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _positive(text: str, label: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise CampaignError(f"{label}: {text!r} is not a whole number of at least 1.")
+    return int(text)
+
+
+def _form(
+    title: str = Form(""),
+    subject: str = Form(""),
+    preheader: str = Form(""),
+    template: str = Form("mois-ess"),
+    lists: list[str] = Form([]),
+    segment_regions: list[str] = Form([]),
+    segment_other: str = Form(""),
+    events_from: str = Form(""),
+    events_to: str = Form(""),
+    events_regions: list[str] = Form([]),
+    events_themes: list[str] = Form([]),
+    events_types: list[str] = Form([]),
+    events_max: str = Form(""),
+    events_order: str = Form("date"),
+    intro: str = Form(""),
+    content_other: str = Form(""),
+) -> NewsletterForm:
+    return NewsletterForm(**{k: v for k, v in locals().items()})
+
+
+def _choices(request: Request, session: Session) -> dict[str, Any]:
+    board = web.dashboard(request)
+    taxonomy = Taxonomy.from_settings(board.settings)
+    return {
+        "templates": queries.template_names(board.templates_dir),
+        "all_lists": [row["name"] for row in queries.lists(session)],
+        "regions": taxonomy.regions,
+        "themes": taxonomy.themes,
+        "types": queries.event_types(session),
+        "orders": ORDERS,
+    }
+
+
+def _get(session: Session, newsletter_id: int) -> Newsletter:
+    try:
+        return records.get_newsletter(session, newsletter_id)
+    except CampaignError:
+        raise HTTPException(404) from None
+
+
+@router.get("/newsletters")
+def index(request: Request) -> Response:
+    board = web.dashboard(request)
+    with board.session() as session:
+        newsletters = list(reversed(records.list_newsletters(session)))
+        figures = stages.newsletter_figures(session, [n.id for n in newsletters])  # type: ignore[misc]
+    return web.render(request, "newsletters/list.html", newsletters=newsletters, figures=figures)
+
+
+def _form_page(
+    request: Request,
+    form: NewsletterForm,
+    newsletter: Newsletter | None = None,
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    board = web.dashboard(request)
+    with board.session() as session:
+        choices = _choices(request, session)
+    return web.render(
+        request,
+        "newsletters/form.html",
+        status_code=status_code,
+        form=form,
+        newsletter=newsletter,
+        error=error,
+        **choices,
+    )
+
+
+@router.get("/newsletters/new", dependencies=[Depends(web.require_editor)])
+def new(request: Request) -> Response:
+    return _form_page(request, NewsletterForm())
+
+
+@router.post("/newsletters/new")
+def create(request: Request, form: NewsletterForm = Depends(_form)) -> Response:
+    board = web.dashboard(request)
+    settings = board.settings
+    try:
+        with board.session() as session:
+            newsletter = records.create_newsletter(
+                session,
+                title=form.title,
+                subject=form.subject,
+                template=form.template,
+                list_names=form.lists,
+                taxonomy=Taxonomy.from_settings(settings),
+                preheader=form.preheader,
+                segment=form.segment(),
+                event_rule=form.rule(),
+                content={k: v for k, v in form.content().items() if v},
+                actor=f"web:{request.state.user.email}",
+                templates_dir=board.templates_dir,
+            )
+            newsletter_id = newsletter.id
+    except CampaignError as exc:
+        return _form_page(request, form, error=str(exc), status_code=400)
+    return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-created")
+
+
+@router.get("/newsletters/live", response_class=HTMLResponse)
+def live(request: Request) -> Response:
+    """The live counts beside the form: matching events and audience, as an HTML fragment."""
+    board = web.dashboard(request)
+    settings = board.settings
+    params = request.query_params
+    form = NewsletterForm(
+        lists=params.getlist("lists"),
+        segment_regions=params.getlist("segment_regions"),
+        segment_other=params.get("segment_other", ""),
+        events_from=params.get("events_from", ""),
+        events_to=params.get("events_to", ""),
+        events_regions=params.getlist("events_regions"),
+        events_themes=params.getlist("events_themes"),
+        events_types=params.getlist("events_types"),
+        events_max=params.get("events_max", ""),
+        events_order=params.get("events_order", "date") or "date",
+    )
+    taxonomy = Taxonomy.from_settings(settings)
+    context: dict[str, Any] = {"error": "", "events": None, "audience": None}
+    try:
+        with board.session() as session:
+            draft = Newsletter(
+                title="", subject="", template="", event_rule=form.rule().to_json(taxonomy)
+            )
+            per_region = records.SUBSCRIBER_REGION in draft.event_rule["regions"]
+            query = event_query(draft, settings)
+            limit, query.limit = query.limit, None
+            matching = find_events(session, query)
+            by_region: dict[str, int] = {}
+            for event in matching:
+                by_region[event.region] = by_region.get(event.region, 0) + 1
+            context["events"] = {
+                "total": len(matching),
+                "limit": limit,
+                "per_region": per_region,
+                "by_region": sorted(by_region.items()),
+                "first": matching[:5],
+            }
+            if form.lists:
+                ids = [row.id for row in _lists_by_name(session, form.lists)]
+                draft.list_ids = ids
+                draft.segment = records.normalise_segment(form.segment(), taxonomy)
+                context["audience"] = records.count_audience(session, draft)
+    except CampaignError as exc:
+        context["error"] = str(exc)
+    return web.render(request, "newsletters/_live.html", **context)
+
+
+def _lists_by_name(session: Session, names: list[str]) -> list[Any]:
+    from campaign.audience.lists import require_list
+
+    return [require_list(session, name) for name in names]
+
+
+@router.get("/newsletters/{newsletter_id}")
+def show(request: Request, newsletter_id: int) -> Response:
+    return _show(request, newsletter_id)
+
+
+def _show(
+    request: Request, newsletter_id: int, error: str = "", status_code: int = 200
+) -> Response:
+    board = web.dashboard(request)
+    with board.session() as session:
+        newsletter = _get(session, newsletter_id)
+        data = records.newsletter_json(session, newsletter, board.settings)
+        audience = (
+            records.count_audience(session, newsletter)
+            if newsletter.status in records.EDITABLE
+            else None
+        )
+        figures = stages.newsletter_figures(session, [newsletter_id]).get(newsletter_id)
+        counts = queue.counts(session, newsletter_id)
+    return web.render(
+        request,
+        "newsletters/show.html",
+        status_code=status_code,
+        newsletter=newsletter,
+        data=data,
+        audience=audience,
+        figures=figures,
+        counts=counts,
+        editable=newsletter.status in records.EDITABLE,
+        schedule_value=web.input_value(newsletter.scheduled_at, board.settings),
+        error=error,
+        statuses=NewsletterStatus,
+    )
+
+
+@router.get("/newsletters/{newsletter_id}/edit", dependencies=[Depends(web.require_editor)])
+def edit_form(request: Request, newsletter_id: int) -> Response:
+    board = web.dashboard(request)
+    with board.session() as session:
+        newsletter = _get(session, newsletter_id)
+        form = NewsletterForm.from_newsletter(session, newsletter)
+    return _form_page(request, form, newsletter)
+
+
+@router.post("/newsletters/{newsletter_id}/edit")
+def edit(request: Request, newsletter_id: int, form: NewsletterForm = Depends(_form)) -> Response:
+    board = web.dashboard(request)
+    settings = board.settings
+    with board.session() as session:
+        newsletter = _get(session, newsletter_id)
+    try:
+        rule = form.rule()
+        content = form.content()
+        for key in newsletter.content or {}:
+            content.setdefault(key, "")  # a text removed from the form is removed
+        with board.session() as session:
+            records.edit_newsletter(
+                session,
+                newsletter_id,
+                taxonomy=Taxonomy.from_settings(settings),
+                templates_dir=board.templates_dir,
+                title=form.title,
+                subject=form.subject,
+                template=form.template,
+                list_names=form.lists,
+                preheader=form.preheader,
+                segment=form.segment(),
+                event_changes={
+                    "date_from": rule.date_from,
+                    "date_to": rule.date_to,
+                    "regions": rule.regions,
+                    "themes": rule.themes,
+                    "types": rule.types,
+                    "limit": rule.limit,
+                    "order": rule.order,
+                },
+                content=content,
+            )
+    except CampaignError as exc:
+        return _form_page(request, form, newsletter, error=str(exc), status_code=400)
+    return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-saved")
+
+
+# --- preview and test ----------------------------------------------------------------------------
+
+
+@router.get("/newsletters/{newsletter_id}/preview")
+def preview_page(
+    request: Request,
+    newsletter_id: int,
+    as_email: str = "",
+    width: str = "desktop",
+    part: str = "html",
+) -> Response:
+    return _preview(request, newsletter_id, as_email, width, part)
+
+
+def _preview(
+    request: Request,
+    newsletter_id: int,
+    as_email: str = "",
+    width: str = "desktop",
+    part: str = "html",
+    sent: list[Any] | None = None,
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    board = web.dashboard(request)
+    result = None
+    problem = ""
+    with board.session() as session:
+        newsletter = _get(session, newsletter_id)
+        sample = queries.audience_sample(session, newsletter)
+        try:
+            result = preview(
+                session,
+                newsletter,
+                board.settings,
+                as_email.strip() or None,
+                templates_dir=board.templates_dir,
+            )
+        except CampaignError as exc:
+            problem = str(exc)
+    return web.render(
+        request,
+        "newsletters/preview.html",
+        status_code=status_code,
+        newsletter=newsletter,
+        result=result,
+        problem=problem,
+        as_email=as_email.strip() or (result.subscriber.email if result else ""),
+        sample=sample,
+        width="mobile" if width == "mobile" else "desktop",
+        part="text" if part == "text" else "html",
+        sent=sent or [],
+        error=error,
+    )
+
+
+@router.get("/newsletters/{newsletter_id}/preview.html", response_class=HTMLResponse)
+def preview_html(request: Request, newsletter_id: int, as_email: str = "") -> Response:
+    """The HTML one subscriber would receive, for the preview's iframe (sandboxed, no script)."""
+    board = web.dashboard(request)
+    with board.session() as session:
+        newsletter = _get(session, newsletter_id)
+        try:
+            result = preview(
+                session,
+                newsletter,
+                board.settings,
+                as_email.strip() or None,
+                templates_dir=board.templates_dir,
+            )
+        except CampaignError:
+            return HTMLResponse(
+                "<p>Aperçu impossible : voir les vérifications.</p>",
+                headers={"content-security-policy": PREVIEW_CSP},
+            )
+    return HTMLResponse(result.message.html, headers={"content-security-policy": PREVIEW_CSP})
+
+
+@router.post("/newsletters/{newsletter_id}/test")
+def send_test(
+    request: Request, newsletter_id: int, to: str = Form(""), as_email: str = Form("")
+) -> Response:
+    board = web.dashboard(request)
+    settings = board.settings
+    addresses = [item.strip() for item in to.replace(";", ",").split(",") if item.strip()]
+    try:
+        with board.session() as session:
+            newsletter = _get(session, newsletter_id)
+            result = preview(
+                session,
+                newsletter,
+                settings,
+                as_email.strip() or None,
+                templates_dir=board.templates_dir,
+            )
+            messages = addressed_to(result, newsletter, settings, addresses)
+        transport = open_transport(settings)
+        try:
+            sent = transport.send(messages)
+        finally:
+            transport.close()
+    except CampaignError as exc:
+        return _preview(request, newsletter_id, as_email, error=str(exc), status_code=400)
+    return _preview(request, newsletter_id, as_email, sent=sent)
+
+
+# --- status changes ------------------------------------------------------------------------------
+
+
+@router.post("/newsletters/{newsletter_id}/schedule")
+def schedule(request: Request, newsletter_id: int, at: str = Form(...)) -> Response:
+    board = web.dashboard(request)
+    try:
+        when = web.parse_local(at, board.settings, "Date d'envoi")
+        with board.session() as session:
+            _get(session, newsletter_id)
+            stages.schedule_newsletter(session, newsletter_id, when)
+    except CampaignError as exc:
+        return _show(request, newsletter_id, error=str(exc), status_code=400)
+    return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-scheduled")
+
+
+def _status_change(request: Request, newsletter_id: int, change: Any, done: str) -> Response:
+    board = web.dashboard(request)
+    try:
+        with board.session() as session:
+            _get(session, newsletter_id)
+            change(session, newsletter_id)
+    except CampaignError as exc:
+        return _show(request, newsletter_id, error=str(exc), status_code=400)
+    return web.see_other(request, f"/newsletters/{newsletter_id}", done)
+
+
+@router.post("/newsletters/{newsletter_id}/pause")
+def pause(request: Request, newsletter_id: int) -> Response:
+    return _status_change(request, newsletter_id, queue.pause, "newsletter-paused")
+
+
+@router.post("/newsletters/{newsletter_id}/resume")
+def resume(request: Request, newsletter_id: int) -> Response:
+    return _status_change(request, newsletter_id, queue.resume, "newsletter-resumed")
+
+
+@router.post("/newsletters/{newsletter_id}/cancel")
+def cancel(request: Request, newsletter_id: int) -> Response:
+    return _status_change(request, newsletter_id, queue.cancel, "newsletter-cancelled")

@@ -1,0 +1,353 @@
+"""Posts: the composer with X's weighted count, thread parts and an image with its description;
+a post's page; the "events of the day" planner with drafts to review and approve."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from sqlmodel import Session
+
+from campaign.dashboard import stages, web
+from campaign.errors import CampaignError
+from campaign.events.catalogue import EventQuery, find_events
+from campaign.models import Event, Post, PostStatus, utcnow
+from campaign.social import TransportError
+from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length, split_thread
+from campaign.social.posts import create_post, get_post, list_posts, publish_post
+
+router = APIRouter()
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024  # X's limit for a still image
+IMAGE_TYPES = {b"\x89PNG": ".png", b"\xff\xd8\xff": ".jpg", b"GIF8": ".gif", b"RIFF": ".webp"}
+
+
+def _get(session: Session, post_id: int) -> Post:
+    try:
+        return get_post(session, post_id)
+    except CampaignError:
+        raise HTTPException(404) from None
+
+
+def _handles(request: Request) -> dict[str, str]:
+    return {
+        name: account.handle
+        for name, account in web.dashboard(request).settings.social.accounts.items()
+    }
+
+
+def _parts(text: str, split: bool) -> list[dict[str, Any]]:
+    """Each part the text would be published as, with its weighted length."""
+    text = text.strip()
+    if not text:
+        return []
+    parts = split_thread(text) if split else [text]
+    return [
+        {"text": part, "length": length, "valid": valid}
+        for part in parts
+        for length, valid in [check_length(part)]
+    ]
+
+
+@router.get("/posts")
+def index(request: Request, account: str = "", status: str = "") -> Response:
+    board = web.dashboard(request)
+    with board.session() as session:
+        posts = list_posts(session, account=account or None, status=status or None)
+    return web.render(
+        request,
+        "posts/list.html",
+        posts=posts,
+        account=account,
+        status=status,
+        handles=_handles(request),
+        statuses=[item.value for item in PostStatus],
+    )
+
+
+def _composer(
+    request: Request,
+    *,
+    account: str = "",
+    text: str = "",
+    at: str = "",
+    split: bool = False,
+    alt: str = "",
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    handles = _handles(request)
+    return web.render(
+        request,
+        "posts/compose.html",
+        status_code=status_code,
+        handles=handles,
+        account=account or next(iter(handles), ""),
+        handle=handles.get(account or next(iter(handles), ""), account),
+        text=text,
+        at=at,
+        split=split,
+        alt=alt,
+        parts=_parts(text, split),
+        limit=MAX_WEIGHTED_LENGTH,
+        error=error,
+    )
+
+
+@router.get("/posts/new", dependencies=[Depends(web.require_editor)])
+def new(request: Request) -> Response:
+    return _composer(request)
+
+
+@router.get("/posts/length", response_class=HTMLResponse)
+def length(request: Request, text: str = "", account: str = "", split: str = "") -> Response:
+    """The live counter: X's weighted length of each part, and the preview for the account."""
+    handles = _handles(request)
+    return web.render(
+        request,
+        "posts/_length.html",
+        parts=_parts(text, bool(split)),
+        limit=MAX_WEIGHTED_LENGTH,
+        handle=handles.get(account, account),
+        split=bool(split),
+    )
+
+
+def _save_image(request: Request, image: UploadFile) -> Path:
+    data = image.file.read(MAX_IMAGE_BYTES + 1)
+    if len(data) > MAX_IMAGE_BYTES:
+        raise CampaignError(f"Image {image.filename!r}: over 5 MB, the most X accepts.")
+    suffix = next((ext for magic, ext in IMAGE_TYPES.items() if data.startswith(magic)), None)
+    if suffix is None or (suffix == ".webp" and data[8:12] != b"WEBP"):
+        raise CampaignError(f"Image {image.filename!r}: not a PNG, JPEG, GIF or WebP picture.")
+    folder = Path(web.dashboard(request).settings.dashboard.media_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{secrets.token_hex(12)}{suffix}"
+    path.write_bytes(data)
+    return path.resolve()
+
+
+@router.post("/posts/new")
+def create(
+    request: Request,
+    account: str = Form(""),
+    text: str = Form(""),
+    at: str = Form(""),
+    split: str = Form(""),
+    alt: str = Form(""),
+    image: UploadFile | None = File(None),
+) -> Response:
+    board = web.dashboard(request)
+    settings = board.settings
+    try:
+        when = web.parse_local(at, settings, "Date de publication") if at.strip() else None
+        images = []
+        if image is not None and image.filename:
+            if not alt.strip():
+                raise CampaignError(
+                    "Describe the image (alternative text) for people who cannot see it."
+                )
+            images.append({"path": str(_save_image(request, image)), "alt": alt.strip()})
+        with board.session() as session:
+            post = create_post(
+                session,
+                settings,
+                account=account,
+                text=text,
+                scheduled_at=when,
+                split=bool(split),
+                images=images,
+            )
+            post_id = post.id
+    except CampaignError as exc:
+        return _composer(
+            request,
+            account=account,
+            text=text,
+            at=at,
+            split=bool(split),
+            alt=alt,
+            error=str(exc),
+            status_code=400,
+        )
+    return web.see_other(request, f"/posts/{post_id}", "post-created")
+
+
+# --- the planner (before /posts/{id}, whose path would match it) ---------------------------------
+
+
+def _planner(
+    request: Request, day: date, account: str, error: str = "", status_code: int = 200
+) -> Response:
+    board = web.dashboard(request)
+    settings = board.settings
+    handles = _handles(request)
+    account = account if account in handles else next(iter(handles), "")
+    start = datetime.combine(day, time.min, tzinfo=settings.zone)
+    with board.session() as session:
+        events = find_events(session, EventQuery(start=start, end=start + timedelta(days=1)))
+        drafts = stages.day_drafts(session, settings, day, account)
+        featured = stages.featured_event_ids(session)
+        by_id: dict[int, Event] = {event.id: event for event in events}  # type: ignore[misc]
+        for post in drafts:
+            for event_id in post.event_ids:
+                if event_id not in by_id:
+                    found = session.get(Event, event_id)
+                    if found is not None:
+                        by_id[event_id] = found
+    return web.render(
+        request,
+        "posts/planner.html",
+        status_code=status_code,
+        day=day,
+        previous=day - timedelta(days=1),
+        following=day + timedelta(days=1),
+        account=account,
+        handles=handles,
+        events=events,
+        drafts=drafts,
+        featured=featured,
+        events_by_id=by_id,
+        parts_of=lambda post: [
+            {"text": part, "length": check_length(part)[0]} for part in post.parts
+        ],
+        error=error,
+    )
+
+
+def _day(text: str, request: Request) -> date:
+    return web.parse_day(text) or utcnow().astimezone(web.dashboard(request).settings.zone).date()
+
+
+@router.get("/posts/planner")
+def planner(request: Request, day: str = "", account: str = "") -> Response:
+    return _planner(request, _day(day, request), account)
+
+
+@router.post("/posts/planner")
+def plan(request: Request, day: str = Form(""), account: str = Form("")) -> Response:
+    board = web.dashboard(request)
+    the_day = _day(day, request)
+    try:
+        with board.session() as session:
+            stages.plan_event_posts(
+                session,
+                board.settings,
+                day=the_day,
+                account=account,
+                templates_dir=board.templates_dir,
+            )
+    except CampaignError as exc:
+        return _planner(request, the_day, account, str(exc), 400)
+    query = f"?day={the_day.isoformat()}&account={web.quote(account)}"
+    return web.see_other(request, f"/posts/planner{query}", "posts-planned")
+
+
+@router.post("/posts/planner/approve")
+def approve(
+    request: Request,
+    day: str = Form(""),
+    account: str = Form(""),
+    post_ids: list[int] = Form([]),
+) -> Response:
+    board = web.dashboard(request)
+    the_day = _day(day, request)
+    try:
+        if not post_ids:
+            raise CampaignError("Tick the drafts to approve.")
+        with board.session() as session:
+            for post_id in post_ids:
+                stages.schedule_post(session, post_id)
+    except CampaignError as exc:
+        return _planner(request, the_day, account, str(exc), 400)
+    query = f"?day={the_day.isoformat()}&account={web.quote(account)}"
+    return web.see_other(request, f"/posts/planner{query}", "posts-approved")
+
+
+# --- one post ------------------------------------------------------------------------------------
+
+
+def _show(request: Request, post_id: int, error: str = "", status_code: int = 200) -> Response:
+    board = web.dashboard(request)
+    with board.session() as session:
+        post = _get(session, post_id)
+        events = [e for e in (session.get(Event, i) for i in post.event_ids) if e is not None]
+    return web.render(
+        request,
+        "posts/show.html",
+        status_code=status_code,
+        post=post,
+        events=events,
+        handle=_handles(request).get(post.account, post.account),
+        limit=MAX_WEIGHTED_LENGTH,
+        parts=[{"text": part, "length": check_length(part)[0]} for part in post.parts],
+        images=[{"alt": image.get("alt", ""), "index": n} for n, image in enumerate(post.images)],
+        movable=post.status in stages.POST_MOVABLE,
+        at_value=web.input_value(post.scheduled_at, board.settings),
+        error=error,
+    )
+
+
+@router.get("/posts/{post_id}")
+def show(request: Request, post_id: int) -> Response:
+    return _show(request, post_id)
+
+
+@router.get("/posts/{post_id}/image/{index}")
+def image(request: Request, post_id: int, index: int) -> Response:
+    """An image attached to a post (only files the dashboard stored for that post)."""
+    board = web.dashboard(request)
+    with board.session() as session:
+        post = _get(session, post_id)
+    if not 0 <= index < len(post.images):
+        raise HTTPException(404)
+    path = Path(str(post.images[index].get("path", "")))
+    if not path.is_file():
+        raise HTTPException(404)
+    return FileResponse(path)
+
+
+def _change(request: Request, post_id: int, action: Any, done: str) -> Response:
+    board = web.dashboard(request)
+    try:
+        with board.session() as session:
+            _get(session, post_id)
+            action(session)
+    except CampaignError as exc:
+        return _show(request, post_id, str(exc), 400)
+    return web.see_other(request, f"/posts/{post_id}", done)
+
+
+@router.post("/posts/{post_id}/schedule")
+def schedule(request: Request, post_id: int, at: str = Form("")) -> Response:
+    settings = web.dashboard(request).settings
+
+    def action(session: Session) -> None:
+        when = web.parse_local(at, settings, "Date de publication") if at.strip() else None
+        stages.schedule_post(session, post_id, when)
+
+    return _change(request, post_id, action, "post-scheduled")
+
+
+@router.post("/posts/{post_id}/cancel")
+def cancel(request: Request, post_id: int) -> Response:
+    return _change(
+        request, post_id, lambda session: stages.cancel_post(session, post_id), "post-cancelled"
+    )
+
+
+@router.post("/posts/{post_id}/publish")
+def publish(request: Request, post_id: int) -> Response:
+    settings = web.dashboard(request).settings
+
+    def action(session: Session) -> None:
+        try:
+            publish_post(session, settings, post_id)
+        except TransportError as exc:
+            raise CampaignError(str(exc)) from None
+
+    return _change(request, post_id, action, "post-published")

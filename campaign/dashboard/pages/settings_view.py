@@ -1,0 +1,92 @@
+"""What is configured, which credentials are missing, and a test message; never a secret.
+
+Only the *names* of the environment variables holding secrets are shown, with whether each is
+set; the database URL is shown without its password.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import make_url
+
+from campaign.config import SECRET_KEY_ENV, ConfigError, secret_key
+from campaign.dashboard import web
+from campaign.errors import CampaignError
+from campaign.mail import OutgoingMessage, open_transport
+from campaign.social.x import missing_credentials
+
+router = APIRouter()
+
+
+def _facts(request: Request) -> dict[str, object]:
+    settings = web.dashboard(request).settings
+    smtp = settings.mail.smtp
+    try:
+        secret_key(settings)
+        signing_key = True
+    except ConfigError:
+        signing_key = False
+    accounts = [
+        {
+            "name": name,
+            "handle": account.handle,
+            "missing": missing_credentials(settings, account),
+        }
+        for name, account in settings.social.accounts.items()
+    ]
+    return {
+        "settings": settings,
+        "database": make_url(settings.database.url).render_as_string(hide_password=True),
+        "smtp": smtp,
+        "smtp_password_set": settings.secret(smtp.password_env) is not None,
+        "signing_key": signing_key,
+        "secret_key_env": SECRET_KEY_ENV,
+        "accounts": accounts,
+    }
+
+
+@router.get("/settings")
+def index(request: Request) -> Response:
+    return web.render(request, "settings.html", results=[], error="", **_facts(request))
+
+
+@router.post("/settings/test-message")
+def test_message(request: Request, to: str = Form("")) -> Response:
+    """A short message through the configured transport, to check that mail goes out."""
+    board = web.dashboard(request)
+    settings = board.settings
+    text = board.env.get_template("test_message.txt.j2")
+    html = board.env.get_template("test_message.html.j2")
+    results = []
+    error = ""
+    try:
+        address = to.strip()
+        if not address:
+            raise CampaignError("Give the address to send the test message to.")
+        values = {"settings": settings, "user": request.state.user}
+        body = text.make_module(values)
+        message = OutgoingMessage(
+            from_address=settings.mail.from_address,
+            from_name=settings.mail.from_name,
+            reply_to=settings.mail.reply_to,
+            to=address,
+            subject=body.subject,  # type: ignore[attr-defined]
+            text=str(body).strip() + "\n",
+            html=html.render(values),
+        )
+        transport = open_transport(settings)
+        try:
+            results = transport.send([message])
+        finally:
+            transport.close()
+    except CampaignError as exc:
+        error = str(exc)
+    return web.render(
+        request,
+        "settings.html",
+        status_code=400 if error else 200,
+        results=results,
+        error=error,
+        **_facts(request),
+    )

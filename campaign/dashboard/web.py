@@ -1,0 +1,245 @@
+"""What every dashboard page shares: the guard, rendering, forms and local times.
+
+The guard runs before every route but the sign-in page. Without a valid session it sends the
+browser to the sign-in page (with ``next``, a local path); on every request that may change
+something (any method but GET and HEAD) it checks the session's CSRF token and that the user's
+role may change things. Routes reserved to admins add :func:`require_admin`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from campaign.config import Settings
+from campaign.dashboard.sessions import SignedIn, same_token, signed_in
+from campaign.models import ROLE_RANK, Role
+from campaign.newsletters.render import TEMPLATES_DIR
+
+TEMPLATES = TEMPLATES_DIR / "web" / "admin"
+STATIC = Path(__file__).parent / "static"
+COOKIE = "campaign_session"
+LOGIN_CSRF_COOKIE = "campaign_login_csrf"
+SAFE_METHODS = ("GET", "HEAD")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+class NeedsLogin(Exception):
+    """No valid session: answered with a redirect to the sign-in page."""
+
+    def __init__(self, next_path: str = "") -> None:
+        self.next_path = next_path
+
+
+class Refused(Exception):
+    """Signed in, but not allowed (role, CSRF): answered 403 with a French page."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason  # a key of the 403 template: "csrf", "role", "admin"
+
+
+@dataclass
+class Dashboard:
+    settings: Settings
+    engine: Engine
+    env: jinja2.Environment
+    templates_dir: Path | None = None
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.settings.web.public_url.startswith("https://")
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as db_session:
+            try:
+                yield db_session
+                db_session.commit()
+            except BaseException:
+                db_session.rollback()
+                raise
+
+
+def dashboard(request: Request) -> Dashboard:
+    return request.app.state.dashboard
+
+
+def base_path(request: Request) -> str:
+    """Where the dashboard is mounted ("/admin"), from the ASGI root path."""
+    return request.scope.get("root_path", "").rstrip("/")
+
+
+def safe_next(value: str | None, base: str) -> str:
+    """``value`` if it is a path of this dashboard, else the dashboard's home: no open redirect.
+
+    Refused: absolute URLs, scheme-relative ``//host``, backslashes (``/\\host`` is read as
+    ``//host`` by browsers), control characters, dot segments and paths outside the dashboard.
+    """
+    home = f"{base}/"
+    if not value or any(ord(char) < 32 or char == "\\" for char in value):
+        return home
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):
+        return home
+    if any(segment in (".", "..") for segment in parts.path.split("/")):
+        return home  # "/admin/../x" leaves the dashboard once the browser resolves it
+    if base and not (value == base or value.startswith(f"{base}/") or value.startswith(f"{base}?")):
+        return home
+    return value
+
+
+async def guard(request: Request) -> SignedIn:
+    """The signed-in user; refuses changes without the CSRF token or the role to make them."""
+    return await _check(request, Role.editor)
+
+
+async def guard_session(request: Request) -> SignedIn:
+    """Like :func:`guard`, for what any signed-in user may do (signing out): CSRF only."""
+    return await _check(request, None)
+
+
+async def _check(request: Request, write_role: Role | None) -> SignedIn:
+    board = dashboard(request)
+    token = request.cookies.get(COOKIE)
+
+    def lookup() -> SignedIn | None:
+        with board.session() as db_session:
+            return signed_in(db_session, token)
+
+    user = await run_in_threadpool(lookup)
+    if user is None:
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise NeedsLogin(here if request.method in SAFE_METHODS else "")
+    request.state.user = user
+    if request.method not in SAFE_METHODS:
+        form = await request.form()  # its size was checked before it was read (app.py)
+        given = request.headers.get("x-csrf-token") or form.get("csrf")
+        if not isinstance(given, str) or not same_token(given, user.csrf_token):
+            raise Refused("csrf")
+        if write_role and ROLE_RANK[Role(user.role)] < ROLE_RANK[write_role]:
+            raise Refused("role")
+    return user
+
+
+def require_editor(request: Request) -> None:
+    """For pages that only lead to a change (the composer, the newsletter form)."""
+    if not can_edit(request.state.user):
+        raise Refused("role")
+
+
+def require_admin(request: Request) -> None:
+    """For routes only an admin may use (erasing a person's data)."""
+    user: SignedIn = request.state.user
+    if user.role != Role.admin:
+        raise Refused("admin")
+
+
+def can_edit(user: SignedIn | None) -> bool:
+    return user is not None and ROLE_RANK[Role(user.role)] >= ROLE_RANK[Role.editor]
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def local(value: datetime | None, settings: Settings, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    return value.astimezone(settings.zone).strftime(fmt) if value else ""
+
+
+def long_date(value: date | datetime | None, settings: Settings) -> str:
+    """« lundi 2 novembre 2026 » (a datetime is taken in the configured zone)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(settings.zone).date()
+    return f"{WEEKDAYS[value.weekday()]} {value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def input_value(value: datetime | None, settings: Settings) -> str:
+    """A stored time as a ``datetime-local`` input value in the configured zone."""
+    return value.astimezone(settings.zone).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+def parse_local(text: str, settings: Settings, field: str) -> datetime:
+    """A ``datetime-local`` value (configured zone) as an aware datetime."""
+    from campaign.errors import CampaignError
+
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CampaignError(f"{field}: {text!r} is not a date and time.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=settings.zone)
+
+
+def parse_day(text: str | None) -> date | None:
+    if not text or not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def make_environment(templates: Path) -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates),
+        autoescape=True,  # every page escapes what users, imports and events put in it
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.globals["quote"] = quote
+    return environment
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    board = dashboard(request)
+    settings = board.settings
+    base = base_path(request)
+    user: SignedIn | None = getattr(request.state, "user", None)
+    page = board.env.get_template(template).render(
+        request=request,
+        base=base,
+        user=user,
+        can_edit=can_edit(user),
+        is_admin=user is not None and user.role == Role.admin,
+        csrf=user.csrf_token if user else "",
+        local=lambda value, fmt="%d/%m/%Y %H:%M": local(value, settings, fmt),
+        long_date=lambda value: long_date(value, settings),
+        done=request.query_params.get("fait", ""),
+        **context,
+    )
+    return HTMLResponse(page, status_code=status_code)
+
+
+def see_other(request: Request, path: str, done: str = "") -> RedirectResponse:
+    """Back to a dashboard page after a change (POST/redirect/GET), with what was done."""
+    url = f"{base_path(request)}{path}"
+    if done:
+        url += ("&" if "?" in url else "?") + f"fait={quote(done)}"
+    return RedirectResponse(url, status_code=303)

@@ -1,0 +1,252 @@
+"""End to end in headless Chromium: sign in, import, write and preview a newsletter, plan and
+approve the day's event posts, see them on the calendar, read the report; a screenshot of each
+main page (``test-artifacts/dashboard/<engine>/``), at laptop and phone widths."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from campaign.mail import OutboxTransport
+from campaign.models import Hit, HitKind, Newsletter, Post, PostStatus
+from campaign.newsletters import queue
+from tests.dashboard.browser import UNLABELLED_FIELDS, browser_page, screenshot
+from tests.dashboard.conftest import PASSWORD, Served
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "samples"
+DAY = "2026-11-05"
+
+
+def _engine_name(served: Served) -> str:
+    return "postgresql" if "postgresql" in served.settings.database.url else "sqlite"
+
+
+def _no_unlabelled_field(page) -> None:  # type: ignore[no-untyped-def]
+    assert page.evaluate(UNLABELLED_FIELDS) == [], f"fields without a label on {page.url}"
+
+
+def _send(served: Served, newsletter_id: int) -> None:
+    """Send the newsletter to the outbox with the sending stage, and record one human open."""
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        newsletter = session.get(Newsletter, newsletter_id)
+        queue.snapshot(session, newsletter)
+        session.commit()
+    queue.send_newsletter(
+        served.engine,  # type: ignore[arg-type]
+        newsletter_id,
+        served.settings,
+        OutboxTransport(served.settings.mail.outbox_dir),
+    )
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        session.add(Hit(kind=HitKind.open, newsletter_id=newsletter_id))
+        session.commit()
+
+
+def _subscribers_file(folder: Path, rows: int = 80) -> Path:
+    """The first rows of the sample subscribers file, as exported (BOM, semicolons, mess):
+    small enough for the newsletter to be sent quickly at the end of the test."""
+    lines = (SAMPLES / "subscribers.csv").read_bytes().splitlines(keepends=True)
+    path = folder / "abonnes-region.csv"
+    path.write_bytes(b"".join(lines[: rows + 1]))
+    return path
+
+
+def test_the_team_works_through_the_dashboard_in_a_real_browser(
+    served: Served, tmp_path: Path
+) -> None:
+    engine = _engine_name(served)
+    base = served.url
+    with browser_page() as (page, offsite):
+        # Signing in: any page leads to the sign-in form and back to it afterwards.
+        page.goto(f"{base}/subscribers")
+        assert "/admin/login" in page.url
+        _no_unlabelled_field(page)
+        screenshot(page, "01-connexion", engine)
+        page.get_by_label("Adresse e-mail").fill("editor@example.org")
+        page.get_by_label("Mot de passe").fill(PASSWORD)
+        page.get_by_label("Mot de passe").press("Enter")
+        page.wait_for_url(re.compile(r"/admin/subscribers$"))
+
+        # Importing subscribers from a CSV, with the report shown.
+        page.goto(f"{base}/subscribers/import")
+        page.get_by_label("Fichier CSV ou XLSX", exact=False).set_input_files(
+            str(_subscribers_file(tmp_path))
+        )
+        page.get_by_label("Liste où inscrire", exact=False).fill("Newsletter nationale")
+        page.get_by_role("button", name="Importer").click()
+        report = page.locator("section.report")
+        assert "abonnés ajoutés" in report.inner_text()
+        added = int(report.locator("li strong").first.inner_text())
+        assert 50 < added <= 80
+        screenshot(page, "02-import-abonnes", engine)
+        page.goto(f"{base}/subscribers?region=Bretagne")
+        assert page.locator("tbody tr").count() > 0
+        _no_unlabelled_field(page)
+        screenshot(page, "03-abonnes", engine)
+        page.locator("tbody tr a").first.click()
+        assert "Registre des consentements" in page.content()
+        screenshot(page, "04-abonne", engine)
+
+        # Importing the events export, then browsing the catalogue.
+        page.goto(f"{base}/events/import")
+        page.get_by_label("Fichier CSV, XLSX ou JSON", exact=False).set_input_files(
+            str(SAMPLES / "events.csv")
+        )
+        page.get_by_role("button", name="Importer").click()
+        assert "évènements ajoutés" in page.locator("section.report").inner_text()
+        page.goto(f"{base}/events?date_from={DAY}&date_to={DAY}")
+        assert page.locator("tbody tr").count() > 0
+        _no_unlabelled_field(page)
+        screenshot(page, "05-evenements", engine)
+
+        # A newsletter with an event rule: the live count follows the form.
+        page.goto(f"{base}/newsletters/new")
+        _no_unlabelled_field(page)
+        page.get_by_label("Titre", exact=False).fill("Le Mois de l'ESS commence")
+        page.get_by_label("Objet", exact=True).fill(
+            "Les évènements de la semaine près de chez vous"
+        )
+        page.get_by_label("Newsletter nationale").check()
+        page.get_by_label("Du", exact=True).fill("2026-11-02")
+        page.get_by_label("Au (inclus)").fill("2026-11-08")
+        page.get_by_label("Régions des évènements").select_option("subscriber")
+        page.get_by_label("Au plus").fill("6")
+        count = page.locator("[data-count=events]")
+        count.wait_for()
+        page.wait_for_function(
+            "() => Number(document.querySelector('[data-count=events]').textContent) > 0"
+        )
+        page.locator("[data-count=audience]").wait_for()
+        assert int(page.locator("[data-count=audience]").inner_text()) == added
+        screenshot(page, "06-newsletter-formulaire", engine)
+        page.get_by_role("button", name="Créer le brouillon").click()
+        page.wait_for_url(re.compile(r"/admin/newsletters/\d+\?fait=newsletter-created$"))
+        newsletter_id = int(re.search(r"/newsletters/(\d+)", page.url).group(1))
+        screenshot(page, "07-newsletter", engine)
+
+        # Its preview: checks inline, the HTML in a frame at desktop then phone width, the text.
+        page.get_by_role("link", name="Aperçu et test").click()
+        assert page.locator(".checks-box").is_visible()
+        assert "ne peut pas partir" not in page.content()
+        frame = page.frame_locator("iframe")
+        frame.locator("body").wait_for()
+        assert "désinscri" in frame.locator("body").inner_text().lower()
+        screenshot(page, "08-apercu-ordinateur", engine)
+        page.get_by_label("Largeur").select_option("mobile")
+        page.get_by_role("button", name="Afficher").click()
+        assert page.locator(".frame.mobile iframe").bounding_box()["width"] <= 375
+        page.get_by_label("Version").select_option("text")
+        page.get_by_role("button", name="Afficher").click()
+        assert page.locator("pre.text-part").inner_text().strip()
+        # A test send to the outbox.
+        page.get_by_label("Adresses", exact=False).fill("relecture@example.org")
+        page.get_by_role("button", name="Envoyer le test").click()
+        assert "relecture@example.org : écrit dans la boîte d'envoi locale" in page.content()
+        screenshot(page, "09-apercu-texte-et-test", engine)
+
+        # The composer counts the way X does (a link is 23, whatever its length).
+        page.goto(f"{base}/posts/new")
+        _no_unlabelled_field(page)
+        page.get_by_label("Texte", exact=True).fill(
+            "Le Mois de l'ESS commence ! https://example.org/" + "x" * 80
+        )
+        page.wait_for_function(
+            "() => document.querySelector('[data-count=length] strong')?.textContent === '51'"
+        )
+        screenshot(page, "10-composer", engine)
+
+        # The day's events: plan drafts, review, approve.
+        page.goto(f"{base}/posts/planner?day={DAY}&account=mois_ess")
+        _no_unlabelled_field(page)
+        page.get_by_role("button", name="Préparer les brouillons du jour").click()
+        drafts = page.locator("li.draft")
+        assert drafts.count() == 3
+        screenshot(page, "11-planificateur-brouillons", engine)
+        page.get_by_role("button", name="Valider les brouillons cochés").click()
+        assert "Les publications validées sont programmées" in page.content()
+        with Session(served.engine) as session:  # type: ignore[arg-type]
+            statuses = [post.status for post in session.exec(select(Post))]
+        assert statuses == [PostStatus.scheduled] * 3
+
+        # The calendar shows them, with the newsletter once scheduled.
+        page.goto(f"{base}/newsletters/{newsletter_id}")
+        page.get_by_label("Envoyer le").fill("2026-11-05T08:00")
+        page.get_by_role("button", name="Programmer").click()
+        assert "programmé" in page.content()
+        page.goto(f"{base}/calendar?day={DAY}")
+        day = page.locator(f'[data-day="{DAY}"]')
+        assert day.locator("a.item.k-post.s-scheduled").count() == 3
+        assert day.locator("a.item.k-newsletter.s-scheduled").count() == 1
+        screenshot(page, "12-calendrier-mois", engine)
+        page.goto(f"{base}/calendar?view=week&day={DAY}")
+        assert page.locator(f'[data-day="{DAY}"] a.item').count() == 4
+        screenshot(page, "13-calendrier-semaine", engine)
+        # Dragging the newsletter to the next day moves it, at the same time.
+        page.locator(f'[data-day="{DAY}"] a.item.k-newsletter').drag_to(
+            page.locator('[data-day="2026-11-06"]')
+        )
+        page.wait_for_url(re.compile(r"fait=moved"))
+        with Session(served.engine) as session:  # type: ignore[arg-type]
+            moved = session.get(Newsletter, newsletter_id).scheduled_at
+        assert page.locator('[data-day="2026-11-06"] a.item.k-newsletter').count() == 1
+        assert moved.astimezone(served.settings.zone).isoformat() == "2026-11-06T08:00:00+01:00"
+        day_item = page.locator(f'[data-day="{DAY}"] a.item.k-post').first
+        day_item.click()
+        assert "/admin/posts/" in page.url
+
+        # Reading the report once the newsletter went out.
+        _send(served, newsletter_id)
+        page.goto(f"{base}/reports")
+        row = page.locator("tbody tr", has_text="Le Mois de l'ESS commence")
+        cells = [cell.inner_text() for cell in row.locator("td").all()]
+        assert cells[2] == str(added) and cells[3] == str(added) and cells[4] == "1", cells
+        screenshot(page, "14-bilans", engine)
+        page.goto(f"{base}/newsletters")
+        screenshot(page, "15-newsletters", engine)
+        page.goto(f"{base}/settings")
+        assert "CAMPAIGN_X_MOIS_ESS_CONSUMER_KEY" in page.content()
+        screenshot(page, "16-reglages", engine)
+
+    # Nothing but the newsletter's own event images (in the preview frame) left the machine.
+    others = [item for item in offsite.refused if not (item[0] == "image" and "preview" in item[1])]
+    assert others == []
+
+
+def test_pages_fit_a_phone_and_work_with_the_keyboard(served: Served) -> None:
+    engine = _engine_name(served)
+    with browser_page(width=390, height=844) as (page, _offsite):
+        page.goto(f"{served.url}/")
+        # Keyboard only: the skip link comes first, the form is filled and sent with keys.
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Aller au contenu"
+        page.keyboard.press("Tab")
+        page.keyboard.type("viewer@example.org")
+        page.keyboard.press("Tab")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/admin/$"))
+        for path, name in (
+            ("/", "phone-calendrier"),
+            ("/newsletters", "phone-newsletters"),
+            ("/subscribers", "phone-abonnes"),
+            ("/posts/planner", "phone-planificateur"),
+            ("/settings", "phone-reglages"),
+        ):
+            page.goto(f"{served.url}{path}")
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{path} is wider than a phone ({overflow}px too wide)"
+            _no_unlabelled_field(page)
+            screenshot(page, name, engine)
+        # Every link of the navigation is reachable with Tab.
+        page.goto(f"{served.url}/")
+        reached = set()
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            reached.add(page.evaluate("document.activeElement.getAttribute('href') || ''"))
+        for path in ("/newsletters", "/posts", "/subscribers", "/events", "/reports", "/settings"):
+            assert f"/admin{path}" in reached, path

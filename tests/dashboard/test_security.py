@@ -1,0 +1,480 @@
+"""The dashboard's defences, over real HTTP: no page without a session, CSRF on every change,
+viewers read only, rate-limited sign-in, no open redirect, cookie flags, escaped user data.
+
+Routes are enumerated from the application itself, so a route added later is covered."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import requests
+from fastapi.routing import APIRoute
+from sqlmodel import Session, select
+from starlette.routing import Mount
+
+from campaign.audience.subscribers import add_subscriber
+from campaign.dashboard.web import safe_next
+from campaign.models import Event, Newsletter, UserSession, utcnow
+from campaign.newsletters.records import EventRule, create_newsletter
+from campaign.social.posts import create_post
+from campaign.taxonomy import Taxonomy
+from tests.dashboard.conftest import PASSWORD, Served, page_csrf, sign_in
+
+PUBLIC = {("GET", "/login"), ("POST", "/login")}  # the only routes open without a session
+ANY_ROLE = {("POST", "/logout")}  # what a viewer may post: signing out
+
+
+def _walk(items: list) -> list[APIRoute]:
+    """The API routes below ``items``, through included routers (FastAPI may keep them as
+    ``_IncludedRouter`` entries pointing at the original router)."""
+    found: list[APIRoute] = []
+    for route in items:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):
+            found.extend(_walk(route.original_router.routes))
+        elif isinstance(route, Mount):
+            assert route.path == "/static", f"unexpected mount {route.path}"
+    return found
+
+
+def routes(served: Served) -> list[tuple[str, str]]:
+    """(method, path) of every route of the dashboard app, static files aside."""
+    found = sorted(
+        {(method, route.path) for route in _walk(served.app.routes) for method in route.methods}
+    )
+    assert len(found) > 20
+    return found
+
+
+def fill(path: str, ids: dict[str, int] | None = None) -> str:
+    """A concrete URL path: ``{name}`` replaced by the id given for it (default 1)."""
+    return re.sub(r"\{(\w+)\}", lambda m: str((ids or {}).get(m.group(1), 1)), path)
+
+
+def test_every_route_but_sign_in_redirects_to_it_without_a_session(served: Served) -> None:
+    anonymous = requests.Session()
+    checked = 0
+    for method, path in routes(served):
+        if (method, path) in PUBLIC:
+            continue
+        url = served.url + fill(path)
+        answer = anonymous.request(method, url, allow_redirects=False, data={"csrf": "x"})
+        assert answer.status_code == 303, (method, path, answer.status_code)
+        location = answer.headers["location"]
+        assert location.startswith("/admin/login"), (method, path, location)
+        if method == "GET":
+            assert location == "/admin/login?next=" + requests.utils.quote(
+                "/admin" + fill(path), safe=""
+            )
+        checked += 1
+    assert checked >= 20
+
+
+def test_a_forged_or_expired_session_cookie_is_no_session(served: Served) -> None:
+    client = requests.Session()
+    client.cookies.set("campaign_session", "forged-token", path="/admin")
+    answer = client.get(served.url + "/newsletters", allow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/admin/login")
+
+    editor = served.client("editor")
+    assert editor.get(served.url + "/newsletters", allow_redirects=False).status_code == 200
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        for row in session.exec(select(UserSession)):
+            row.expires_at = utcnow() - timedelta(seconds=1)
+            session.add(row)
+        session.commit()
+    assert editor.get(served.url + "/newsletters", allow_redirects=False).status_code == 303
+
+
+def _changes(served: Served) -> list[tuple[str, str]]:
+    return [(m, p) for m, p in routes(served) if m not in ("GET", "HEAD") and (m, p) not in PUBLIC]
+
+
+def test_every_change_without_the_csrf_token_or_with_a_wrong_one_is_refused(
+    served: Served,
+) -> None:
+    admin = served.client("admin")
+    token = page_csrf(admin, served.url + "/settings")
+    for method, path in _changes(served):
+        url = served.url + fill(path)
+        missing = admin.request(method, url, data={"to": "x@example.org"}, allow_redirects=False)
+        assert missing.status_code == 403, (method, path, missing.status_code)
+        wrong = admin.request(method, url, data={"csrf": token[:-2] + "xx"}, allow_redirects=False)
+        assert wrong.status_code == 403, (method, path, wrong.status_code)
+        header = admin.request(
+            method, url, headers={"X-CSRF-Token": "not-it"}, allow_redirects=False
+        )
+        assert header.status_code == 403, (method, path)
+    # The token of one session is worthless in another.
+    other = served.client("admin")
+    answer = other.post(
+        served.url + "/settings/test-message",
+        data={"csrf": token, "to": "x@example.org"},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 403
+
+
+def test_a_refused_csrf_changes_nothing(served: Served) -> None:
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        add_subscriber(session, "jeanne@example.org", list_names=["Presse"], actor="test")
+        session.commit()
+    editor = served.client("editor")
+    answer = editor.post(
+        served.url + "/newsletters/new",
+        data={"title": "T", "subject": "S", "template": "mois-ess", "lists": "Presse"},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 403
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert session.exec(select(Newsletter)).all() == []
+    token = page_csrf(editor, served.url + "/newsletters/new")
+    answer = editor.post(
+        served.url + "/newsletters/new",
+        data={
+            "csrf": token,
+            "title": "T",
+            "subject": "S",
+            "template": "mois-ess",
+            "lists": "Presse",
+        },
+        allow_redirects=False,
+    )
+    assert answer.status_code == 303
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert [n.title for n in session.exec(select(Newsletter))] == ["T"]
+
+
+def test_a_viewer_cannot_change_anything(served: Served) -> None:
+    viewer = served.client("viewer")
+    token = page_csrf(viewer, served.url + "/")  # the sign-out form carries it
+    for method, path in _changes(served):
+        if (method, path) in ANY_ROLE:
+            continue
+        answer = viewer.request(
+            method, served.url + fill(path), data={"csrf": token}, allow_redirects=False
+        )
+        assert answer.status_code == 403, (method, path, answer.status_code)
+        assert "lecture seule" in answer.text
+    # Nor do the pages offer them the forms.
+    for path in ("/newsletters/new", "/posts/new"):
+        assert viewer.get(served.url + path).status_code == 403
+    for path in ("/newsletters", "/subscribers", "/posts/planner", "/settings"):
+        page = viewer.get(served.url + path).text
+        assert 'method="post"' not in page.replace('method="post" action="/admin/logout"', "")
+
+
+def test_only_an_admin_may_erase_a_person(served: Served) -> None:
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        person, _ = add_subscriber(session, "paul@example.org", actor="test")
+        session.commit()
+        person_id = person.id
+    editor = served.client("editor")
+    token = page_csrf(editor, f"{served.url}/subscribers/{person_id}")
+    refused = editor.post(
+        f"{served.url}/subscribers/{person_id}/erase",
+        data={"csrf": token, "confirm": "oui"},
+        allow_redirects=False,
+    )
+    assert refused.status_code == 403
+    admin = served.client("admin")
+    token = page_csrf(admin, f"{served.url}/subscribers/{person_id}")
+    done = admin.post(
+        f"{served.url}/subscribers/{person_id}/erase",
+        data={"csrf": token, "confirm": "oui"},
+        allow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert admin.get(f"{served.url}/subscribers/{person_id}").status_code == 404
+
+
+# --- signing in ---
+
+
+def test_sign_in_is_refused_after_five_failures_for_an_account_even_with_the_right_password(
+    served: Served,
+) -> None:
+    client = requests.Session()
+    for _ in range(5):
+        wrong = sign_in(client, served.url, "editor@example.org", "pas le bon mot de passe")
+        assert wrong.status_code == 401
+        assert "Adresse ou mot de passe incorrect" in wrong.text
+    locked = sign_in(client, served.url, "editor@example.org", PASSWORD)
+    assert locked.status_code == 429
+    assert "Trop de tentatives" in locked.text
+    # Another account from the same address still works (the IP limit is higher).
+    assert sign_in(client, served.url, "viewer@example.org", PASSWORD).status_code == 200
+
+
+def test_sign_in_is_refused_for_an_ip_address_that_failed_too_often(serve) -> None:
+    served = serve(max_failed_logins_per_ip=4)
+    client = requests.Session()
+    for number in range(4):
+        assert sign_in(client, served.url, f"n{number}@example.org", "x").status_code == 401
+    assert sign_in(client, served.url, "admin@example.org", PASSWORD).status_code == 429
+
+
+def test_an_unknown_address_and_a_wrong_password_look_the_same(served: Served) -> None:
+    client = requests.Session()
+    unknown = sign_in(client, served.url, "personne@example.org", "x" * 12)
+    wrong = sign_in(client, served.url, "admin@example.org", "x" * 12)
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.text.replace("personne@", "admin@") == wrong.text.replace(
+        re.search(r'name="csrf" value="([^"]+)"', wrong.text).group(1),
+        re.search(r'name="csrf" value="([^"]+)"', unknown.text).group(1),
+    )
+
+
+def test_the_sign_in_form_needs_its_own_csrf_token(served: Served) -> None:
+    client = requests.Session()
+    answer = client.post(
+        served.url + "/login",
+        data={"email": "admin@example.org", "password": PASSWORD, "csrf": "forged"},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 403
+    assert "campaign_session" not in answer.headers.get("set-cookie", "")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "/admin/../../evil",
+        "javascript:alert(1)",
+        "/other-app",
+        " /admin/x",
+    ],
+)
+def test_next_never_leads_off_the_dashboard(served: Served, target: str) -> None:
+    client = requests.Session()
+    answer = sign_in(
+        client, served.url, "admin@example.org", PASSWORD, next=target
+    )  # follows redirects
+    assert answer.url.startswith(served.url)
+    assert safe_next(target, "/admin") == "/admin/"
+
+
+def test_next_brings_the_person_back_to_the_page_they_asked_for(served: Served) -> None:
+    client = requests.Session()
+    first = client.get(served.url + "/events?region=Bretagne")
+    assert "/admin/login?next=" in first.url
+    token = re.search(r'name="csrf" value="([^"]+)"', first.text).group(1)
+    next_path = re.search(r'name="next" value="([^"]+)"', first.text).group(1)
+    answer = client.post(
+        served.url + "/login",
+        data={
+            "email": "viewer@example.org",
+            "password": PASSWORD,
+            "csrf": token,
+            "next": next_path,
+        },
+        allow_redirects=False,
+    )
+    assert answer.headers["location"] == "/admin/events?region=Bretagne"
+
+
+def test_session_cookie_flags(serve) -> None:
+    plain = serve()
+    client = requests.Session()
+    answer = sign_in(client, plain.url, "admin@example.org", PASSWORD)
+    cookie = answer.history[0].headers["set-cookie"]
+    assert "campaign_session=" in cookie
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/admin" in cookie
+    assert "Secure" not in cookie
+
+    secure = serve(public_url="https://dashboard.example.org")
+    client = requests.Session()
+    token_page = client.get(secure.url + "/login")
+    assert "Secure" in token_page.headers["set-cookie"]
+    token = re.search(r'name="csrf" value="([^"]+)"', token_page.text).group(1)
+    # requests keeps Secure cookies off plain HTTP: hand the login cookie over explicitly.
+    answer = requests.post(
+        secure.url + "/login",
+        data={"email": "admin@example.org", "password": PASSWORD, "csrf": token},
+        cookies={"campaign_login_csrf": token},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert "Secure" in answer.headers["set-cookie"]
+    assert "HttpOnly" in answer.headers["set-cookie"]
+
+
+def test_signing_out_and_changing_the_password_end_sessions(served: Served) -> None:
+    from campaign.dashboard.users import set_password
+
+    client = served.client("editor")
+    stolen = client.cookies.get("campaign_session")
+    token = page_csrf(client, served.url + "/")
+    client.post(served.url + "/logout", data={"csrf": token})
+    replay = requests.get(
+        served.url + "/", cookies={"campaign_session": stolen}, allow_redirects=False
+    )
+    assert replay.status_code == 303
+
+    other = served.client("editor")
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        set_password(session, "editor@example.org", "un tout nouveau mot de passe")
+        session.commit()
+    assert other.get(served.url + "/", allow_redirects=False).status_code == 303
+
+
+def test_bodies_over_the_upload_limit_are_refused_before_being_read(serve) -> None:
+    served = serve(upload_max_mb=1)
+    admin = served.client("admin")
+    token = page_csrf(admin, served.url + "/events/import")
+    answer = admin.post(
+        served.url + "/events/import",
+        data={"csrf": token},
+        files={"file": ("big.csv", b"x" * (1024 * 1024 + 10))},
+    )
+    assert answer.status_code == 413
+
+
+def test_pages_carry_security_headers(served: Served) -> None:
+    answer = served.client("viewer").get(served.url + "/")
+    assert "default-src 'self'" in answer.headers["content-security-policy"]
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["x-frame-options"] == "SAMEORIGIN"
+    assert answer.headers["cache-control"] == "no-store"
+
+
+# --- stored and reflected XSS ---
+
+SCRIPT = "<script>alert('xss')</script>"
+ATTRIBUTE = '"><img src=x onerror=alert(1)>'
+PAYLOAD = SCRIPT + ATTRIBUTE
+RAW = ("<script>alert", "<img src=x onerror")
+
+
+def _hostile_data(served: Served) -> dict[str, int]:
+    """A subscriber, an event, a post, a list and a newsletter whose texts carry HTML."""
+    zone = served.settings.zone
+    now = utcnow()
+    with Session(served.engine, expire_on_commit=False) as session:  # type: ignore[arg-type]
+        person, _ = add_subscriber(
+            session,
+            "xss@example.org",
+            list_names=[f"Liste {PAYLOAD}"],
+            profile={
+                "first_name": PAYLOAD,
+                "last_name": PAYLOAD,
+                "organisation": PAYLOAD,
+                "region": "Bretagne",
+            },
+            actor=PAYLOAD,
+        )
+        person.attributes = {"famille": PAYLOAD}
+        event = Event(
+            source_id=f"X-{PAYLOAD}",
+            title=PAYLOAD,
+            description=PAYLOAD,
+            starts_at=now,
+            venue=PAYLOAD,
+            city=PAYLOAD,
+            region="Bretagne",
+            theme=PAYLOAD,
+            event_type=PAYLOAD,
+            organiser_name=PAYLOAD,
+            url=f"javascript:alert(1)//{PAYLOAD}",
+        )
+        session.add_all([person, event])
+        session.commit()
+        newsletter = create_newsletter(
+            session,
+            title=PAYLOAD,
+            subject=PAYLOAD,
+            preheader=PAYLOAD,
+            template="mois-ess",
+            list_names=[f"Liste {PAYLOAD}"],
+            taxonomy=Taxonomy.from_settings(served.settings),
+            event_rule=EventRule(
+                date_from=now.astimezone(zone).date(),
+                date_to=now.astimezone(zone).date(),
+            ),
+            content={"intro": PAYLOAD, "more_url": "https://example.org"},
+        )
+        newsletter.scheduled_at = now
+        session.commit()
+        post = create_post(
+            session,
+            served.settings,
+            account="mois_ess",
+            text=PAYLOAD,
+            scheduled_at=now,
+            event_ids=[event.id],
+        )
+        return {
+            "newsletter_id": newsletter.id,
+            "post_id": post.id,
+            "subscriber_id": person.id,
+            "index": 0,
+        }
+
+
+QUERIES = {
+    "/subscribers": f"?q={requests.utils.quote(SCRIPT)}&region=Bretagne",
+    "/calendar": "?view=week",
+    "/newsletters/live": "?lists=" + requests.utils.quote(f"Liste {PAYLOAD}"),
+    "/posts/length": "?text=" + requests.utils.quote(PAYLOAD),
+    "/events": "?region=" + requests.utils.quote(PAYLOAD),
+}
+
+
+def test_hostile_text_is_escaped_on_every_page(served: Served) -> None:
+    ids = _hostile_data(served)
+    admin = served.client("admin")
+    seen_payload = 0
+    for method, path in routes(served):
+        if method != "GET":
+            continue
+        url = served.url + fill(path, ids) + QUERIES.get(path, "")
+        answer = admin.get(url)
+        if not answer.headers.get("content-type", "").startswith("text/html"):
+            assert answer.headers.get("x-content-type-options") == "nosniff"
+            continue
+        for raw in RAW:
+            assert raw not in answer.text, (path, raw)
+        assert 'href="javascript:' not in answer.text, path
+        if "&lt;script&gt;" in answer.text or "&#34;&gt;&lt;img" in answer.text:
+            seen_payload += 1
+    # The hostile text was really shown (escaped) on most pages, not just absent.
+    assert seen_payload >= 10, seen_payload
+
+
+def test_hostile_text_runs_no_script_in_a_real_browser(served: Served) -> None:
+    from tests.dashboard.browser import browser_page
+
+    ids = _hostile_data(served)
+    with browser_page() as (page, _offsite):
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(served.url + "/login")
+        page.get_by_label("Adresse e-mail").fill("admin@example.org")
+        page.get_by_label("Mot de passe").fill(PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        page.wait_for_url(re.compile(r"/admin/$"))
+        for path in (
+            "/",
+            "/calendar?view=week",
+            f"/newsletters/{ids['newsletter_id']}",
+            f"/newsletters/{ids['newsletter_id']}/preview",
+            f"/newsletters/{ids['newsletter_id']}/edit",
+            "/newsletters",
+            f"/posts/{ids['post_id']}",
+            "/posts",
+            "/posts/planner",
+            f"/subscribers/{ids['subscriber_id']}",
+            "/subscribers?q=xss",
+            "/events",
+        ):
+            page.goto(served.url + path)
+            page.wait_for_load_state("networkidle")
+            assert PAYLOAD[:20] in page.inner_text("body") or path.endswith("/preview"), path
+        assert dialogs == []
