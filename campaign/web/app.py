@@ -15,6 +15,7 @@ Routes (``[web] public_url`` is their base in every email):
     GET      /v/TOKEN                   the email as that recipient received it
     GET|POST /inscription[?liste=NAME]  subscribe form (embeddable)
     GET|POST /confirmation/TOKEN        double opt-in confirmation
+    /admin/…                            the team's dashboard (sign-in required)
 
 Anything else, and any token that does not verify, gets the same plain 404 page.
 """
@@ -33,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from campaign.dashboard.app import create_dashboard
 from campaign.db import open_database
 from campaign.tracking.tokens import Signer, signer_for
 from campaign.web import pages, subscribe, tracking_routes
@@ -90,6 +92,7 @@ def create_app(
     app.include_router(tracking_routes.router)
     app.include_router(pages.router)
     app.include_router(subscribe.router)
+    app.mount("/admin", create_dashboard(settings, engine))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 500)

@@ -204,3 +204,13 @@ def test_consent_lines_name_the_newsletter_and_delivery(live, kit) -> None:
         f"newsletter {sent.newsletter_id}, delivery {sent.deliveries['Paul']}"
     ]
     assert lines[0].actor == "subscriber"
+
+
+def test_the_dashboard_is_served_under_admin_and_asks_to_sign_in(live) -> None:
+    response = live.get("/admin/newsletters")
+    assert response.status_code in (302, 303)
+    assert response.headers["location"].endswith("/admin/login?next=%2Fadmin%2Fnewsletters")
+    page = live.get("/admin/login")
+    assert page.status_code == 200 and "<form" in page.text
+    # The public routes are unchanged around it.
+    assert live.get("/admin-not-here").status_code == 404
