@@ -181,14 +181,12 @@ class HitRecorder:
             except Exception:
                 self._unclassified = ready
                 raise
-        rows, self._retry = self._retry + [hit for hit in ready if hit.classification], []
+        # Rows stay counted as waiting until written (a failed write leaves them for the next).
+        rows = self._retry = self._retry + [hit for hit in ready if hit.classification]
         self.dropped += sum(1 for hit in ready if not hit.classification)
         if rows:
-            try:
-                self._write(rows)
-            except Exception:
-                self._retry = rows
-                raise
+            self._write(rows)
+            self._retry = []
 
     def _links_per_newsletter(self, newsletter_ids: Iterable[int]) -> dict[int, int]:
         now = time.monotonic()

@@ -66,7 +66,7 @@ def test_the_event_template_speaks_of_today_or_of_the_date() -> None:
 
 
 def test_templates_ship_in_french_and_name_what_is_missing() -> None:
-    assert template_names() == ["evenement", "ouverture", "prix-vote"]
+    assert {"evenement", "ouverture", "prix-vote"} <= set(template_names())
     opening = render_post("ouverture", {"edition": "10e"}, Settings())
     assert opening.startswith("C'est parti pour le 10e Mois de l'ESS !")
     assert opening.endswith("#MoisESS")
