@@ -17,6 +17,7 @@ def _settings(port: int, **smtp: object) -> Settings:
     settings.mail.smtp.host = "127.0.0.1"
     settings.mail.smtp.port = port
     settings.mail.smtp.security = "none"
+    settings.mail.smtp.connections = 1  # tests of several connections say so
     for key, value in smtp.items():
         setattr(settings.mail.smtp, key, value)
     return settings

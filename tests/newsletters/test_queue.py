@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -29,12 +30,14 @@ pytestmark = pytest.mark.usefixtures("secret_key")
 PEOPLE = ["anne", "nobody", "grey", "oscar", "lea", "paul", "zoe"]
 
 
-def _settings(port: int) -> Settings:
+def _settings(port: int, **smtp: object) -> Settings:
     settings = Settings()
     settings.mail.transport = "smtp"
     settings.mail.smtp.host = "127.0.0.1"
     settings.mail.smtp.port = port
     settings.mail.smtp.security = "none"
+    for key, value in smtp.items():
+        setattr(settings.mail.smtp, key, value)
     return settings
 
 
@@ -72,10 +75,21 @@ def _start(session: Session, newsletter_id: int) -> int:
     return added
 
 
-def _send(engine: Engine, newsletter_id: int, port: int, **options) -> queue.SendSummary:
-    transport = open_transport(_settings(port))
+def _time_passes(session: Session, delay: timedelta) -> None:
+    """Move every retry time ``delay`` earlier, as if that much time had passed."""
+    for row in session.exec(select(Delivery).where(Delivery.next_attempt_at.is_not(None))):
+        row.next_attempt_at -= delay
+        session.add(row)
+    session.commit()
+
+
+def _send(
+    engine: Engine, newsletter_id: int, port: int, smtp: dict | None = None, **options
+) -> queue.SendSummary:
+    settings = _settings(port, **(smtp or {}))
+    transport = open_transport(settings)
     try:
-        return queue.send_newsletter(engine, newsletter_id, _settings(port), transport, **options)
+        return queue.send_newsletter(engine, newsletter_id, settings, transport, **options)
     finally:
         transport.close()
 
@@ -105,6 +119,15 @@ def test_sending_reaches_everyone_once_and_records_each_reply(
     assert nobody.status == SubscriberStatus.bounced
     bounced_row = session.exec(select(Delivery).where(Delivery.email == "nobody@example.org")).one()
     assert "5.1.1" in bounced_row.last_reply and bounced_row.attempts == 1
+    # Grey waits a minute before the next try; a run before then sends nothing.
+    grey = session.exec(select(Delivery).where(Delivery.email == "grey@example.org")).one()
+    assert "451 4.7.1" in grey.last_reply
+    assert (first.waiting, first.next_attempt_at) == (1, grey.next_attempt_at)
+    wait = grey.next_attempt_at - grey.updated_at
+    assert wait == timedelta(minutes=1)
+    early = _send(engine, newsletter_id, port)
+    assert (early.handled, early.waiting, early.status) == (0, 1, "sending")
+    _time_passes(session, wait)
 
     second = _send(engine, newsletter_id, port)
     assert (second.sent, second.handled, second.status) == (1, 1, "sent")
@@ -196,7 +219,7 @@ def test_a_transport_that_gives_up_leaves_the_rest_for_the_next_run(
     _start(session, newsletter_id)
     relay.hang_up_on_data.update({3, 4})  # the third message fails twice in a row
     with pytest.raises(Exception, match="closed the connection twice"):
-        _send(engine, newsletter_id, port, batch_size=5)
+        _send(engine, newsletter_id, port, {"connections": 1}, batch_size=5)
     states = _states(session, newsletter_id)
     assert list(states.values()).count("sent") == 2
     assert list(states.values()).count("pending") == len(PEOPLE) - 2
