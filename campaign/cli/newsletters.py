@@ -315,6 +315,10 @@ def _summary_json(summary: queue.SendSummary, added: int = 0) -> dict[str, Any]:
         "bounced": summary.bounced,
         "failed": summary.failed,
         "remaining": summary.remaining,
+        "waiting": summary.waiting,
+        "next_attempt_at": (
+            summary.next_attempt_at.isoformat() if summary.next_attempt_at else None
+        ),
         "status": summary.status,
         "stopped": summary.stopped,
     }
@@ -364,9 +368,12 @@ def _run_queue(newsletter_id: int, json_output: bool, added: int = 0) -> None:
         f"status {summary.status}.",
         highlight=False,
     )
-    if summary.remaining and summary.status == NewsletterStatus.sending:
+    if summary.waiting and summary.next_attempt_at and summary.status == NewsletterStatus.sending:
+        when = summary.next_attempt_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
         console.print(
-            f"Deferred messages are tried again by `campaign newsletter send {newsletter_id}`.",
+            f"{summary.waiting} deferred message(s) wait for a new try, the first at {when} "
+            f"({settings.general.timezone}): run `campaign newsletter send {newsletter_id}` "
+            "then.",
             highlight=False,
         )
 
