@@ -6,6 +6,7 @@ import email
 import email.policy
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 import pytest
 
@@ -112,7 +113,7 @@ def test_the_outbox_writes_the_same_bytes(tmp_path) -> None:
     composer = Composer()
     message = TRICKY[0]
     (result,) = OutboxTransport(tmp_path / "box", composer).send([message])
-    written = open(result.where, "rb").read()
+    written = Path(result.where).read_bytes()
     assert written.startswith(b"Return-Path: <lemois@example.org>\n")
     body = written.split(b"\n", 1)[1]
     expected = composer.compose(message).replace(b"\r\n", b"\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import itertools
 
 import pytest
 
@@ -158,7 +159,7 @@ def test_a_refused_sender_stops_every_connection_with_the_results_so_far(smtp_se
     relay.refuse_senders = True
     transport = open_transport(_settings(port, connections=3))
     with pytest.raises(
-        TransportError, match="refuses the sender lemois@example.org: 553"
+        TransportError, match=r"refuses the sender lemois@example\.org: 553"
     ) as caught:
         transport.send([_message(f"p{n}@example.org", n) for n in range(30)])
     transport.close()
@@ -203,6 +204,6 @@ def test_the_rate_limit_is_honoured_across_connections(smtp_server) -> None:
         transport.send([_message(f"p{n}@example.org", n) for n in range(12)])
     finally:
         transport.close()
-    gaps = [later - earlier for earlier, later in zip(moments, moments[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(moments)]
     assert len(moments) == 12 and all(gap >= 0.02 - 1e-9 for gap in gaps)
     assert len(relay.delivered) == 12
