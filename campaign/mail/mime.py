@@ -5,15 +5,16 @@ serialises it through the ``email`` package's policy machinery: correct, and abo
 message, which is most of a sending run. Every message of a newsletter shares almost everything
 (sender, Reply-To, List-Id, subject most of the time, the MIME skeleton), so a
 :class:`Composer` encodes those once and keeps them as bytes; per recipient it only writes To,
-Message-ID, Date and the few header values that carry tokens, and quoted-printable encodes the
-two personalised bodies with :func:`binascii.b2a_qp` (C code, CRLF line endings, 76-character
-lines). The result parses back to the same message as ``build_message``'s (a test compares them
-on tricky input).
+Message-ID, Date and the few header values that carry tokens, and encodes the two personalised
+bodies with C code: the plain text as quoted-printable (:func:`binascii.b2a_qp`, readable, and
+short), the HTML as base64 (:func:`binascii.b2a_base64`, several times faster than
+quoted-printable on 50 KB of HTML); CRLF line ends, 76-character lines. The result parses back
+to the same message as ``build_message``'s (a test compares them on tricky input).
 
 Choices that keep it both fast and safe:
 
-- Bodies are always quoted-printable, whose output never contains ``=_``; the multipart boundary
-  starts with ``=_`` and so can never occur inside a part, without scanning the bodies for it.
+- Bodies are quoted-printable or base64, neither of which can ever write ``=_``; the multipart
+  boundary starts with ``=_`` and so can never occur inside a part, without scanning for it.
 - Header values that are plain printable ASCII are folded at spaces; otherwise the words that
   are not (accents, emoji, an ``=?`` that would read as an encoded word) become RFC 2047 base64
   encoded words cut on character boundaries, each line under 78 characters.
@@ -141,6 +142,20 @@ def address_header(name: str, address: str, display_name: str = "") -> bytes:
     return _fold(name.encode("ascii"), [*words, f"<{address}>".encode("ascii")])
 
 
+def base64_lines(text: str) -> bytes:
+    """A body as base64 in 76-character lines with CRLF, ending with a line end.
+
+    Used for the HTML part: several times faster to encode than quoted-printable on 50 KB of
+    HTML (one C call and slicing), for about a quarter more bytes.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.endswith("\n"):
+        text += "\n"
+    encoded = binascii.b2a_base64(text.encode("utf-8").replace(b"\n", CRLF), newline=False)
+    return CRLF.join([encoded[i : i + 76] for i in range(0, len(encoded), 76)]) + CRLF
+
+
 def quoted_printable(text: str) -> bytes:
     """A body as quoted-printable with CRLF line ends, ending with a line end."""
     if "\r" in text:
@@ -189,7 +204,7 @@ class Composer:
         # needs one more.
         self._html_part = (
             CRLF + b"--" + boundary + CRLF + b'Content-Type: text/html; charset="utf-8"' + CRLF
-            + b"Content-Transfer-Encoding: quoted-printable" + CRLF + CRLF
+            + b"Content-Transfer-Encoding: base64" + CRLF + CRLF
         )  # fmt: skip
         self._end = CRLF + b"--" + boundary + b"--" + CRLF
         self._senders: dict[tuple[str, str, str], bytes] = {}
@@ -249,7 +264,7 @@ class Composer:
             self._text_part,
             quoted_printable(message.text),
             self._html_part,
-            quoted_printable(message.html),
+            base64_lines(message.html),
             self._end,
         ]
         data = b"".join(parts)
