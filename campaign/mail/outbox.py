@@ -45,9 +45,18 @@ class OutgoingMessage:
     # The sending queue puts the VERP bounce address of the delivery here.
     envelope_from: str = ""
 
+    # The HTML as chunks whose concatenation is the body (see CompiledNewsletter.
+    # personalise_chunks): the composer encodes the chunks shared by a group once. When given,
+    # ``html`` is left empty.
+    html_parts: tuple[str, ...] = ()
+
     @property
     def sender(self) -> str:
         return self.envelope_from or self.from_address
+
+    @property
+    def html_body(self) -> str:
+        return self.html or "".join(self.html_parts)
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,7 @@ def build_message(message: OutgoingMessage) -> EmailMessage:
     for name, value in message.headers.items():
         email[name] = value
     email.set_content(message.text, subtype="plain", charset="utf-8")
-    email.add_alternative(message.html, subtype="html", charset="utf-8")
+    email.add_alternative(message.html_body, subtype="html", charset="utf-8")
     return email
 
 

@@ -354,7 +354,7 @@ def _message(
     row: _Claimed, subscriber: Any, newsletter_id: int, group: _Group, signer: Signer
 ) -> OutgoingMessage:
     recipient = _recipient(group.links, subscriber, row.id)
-    rendered = group.compiled.personalise(recipient)
+    subject, text, html_parts = group.compiled.personalise_chunks(recipient)
     headers = {
         "List-Unsubscribe": (
             f"<{recipient.unsubscribe_url}>, <mailto:{group.from_address}?subject=unsubscribe>"
@@ -371,9 +371,10 @@ def _message(
         reply_to=group.reply_to,
         to=row.email,
         to_name=f"{subscriber.first_name} {subscriber.last_name}".strip(),
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
+        subject=subject,
+        text=text,
+        html="",
+        html_parts=tuple(html_parts),
         headers=headers,
         message_id=message_id(row.id, newsletter_id, group.domain),
         envelope_from=envelope,

@@ -214,6 +214,32 @@ class CompiledNewsletter:
         subject = " ".join(subject.split())
         return RenderedMessage(subject=subject, html=html, text=text)
 
+    def personalise_chunks(self, recipient: Recipient) -> tuple[str, str, list[str]]:
+        """Like :meth:`personalise`, with the HTML as the compiled template's output chunks.
+
+        ``"".join(chunks)`` is the HTML :meth:`personalise` returns. The template's literal
+        chunks are the very same ``str`` objects for every recipient, so a sender can encode
+        them once per group and only encode the few per-recipient values (names, tokens) anew;
+        see :mod:`campaign.mail.mime`.
+        """
+        links = self.links
+        follow = recipient.link
+
+        def link(index: int) -> str:
+            return follow(links[index])
+
+        values = {"recipient": recipient, "link": link}
+        part = "subject"
+        try:
+            subject = self._subject.render(values)
+            part = "text"
+            text = self._text.render(values)
+            part = "html"
+            chunks = list(self._html.generate(values))
+        except jinja2.TemplateError as exc:
+            raise _recipient_pass_error(exc, self.template_name, part) from None
+        return " ".join(subject.split()), text, chunks
+
 
 # --- environments -------------------------------------------------------------------------------
 

@@ -139,3 +139,28 @@ def test_bodies_are_quoted_printable_with_a_final_line_end() -> None:
     encoded = quoted_printable("é\n.\nfin")
     assert encoded == b"=C3=A9\r\n=2E\r\nfin\r\n"
     assert b"=_" not in quoted_printable("=_ boundary-like =_campaign_x")
+
+
+def test_html_given_as_chunks_parses_to_the_joined_html() -> None:
+    """The queue hands the HTML over as template chunks; the encoded pieces must join up."""
+    static = "<table>" + '<td style="padding: 0 10px; color: #333">Évènement</td>' * 40
+    chunks = (
+        static,  # a long literal chunk, cached after the first message
+        "Léa",  # a name: a short chunk with no line end
+        " ",  # trailing space at the end of a piece
+        ".dot at the start of a line\n",
+        "x" * 200,  # one long line across pieces
+        "\n.\n",  # a line holding a single dot
+        "🎉 fin",
+    )
+    composer = Composer()
+    for _ in range(2):  # second time: the long chunk comes from the cache
+        message = OutgoingMessage(**{**TRICKY[0].__dict__, "html": "", "html_parts": chunks})
+        data = composer.compose(message)
+        reference = _parse(build_message(message).as_bytes(policy=email.policy.SMTP))
+        assert _structure(_parse(data)) == _structure(reference)
+        html = _parse(data).get_body(("html",)).get_content().replace("\r\n", "\n")
+        assert html == "".join(chunks) + "\n"
+        assert max(len(line) for line in data.split(b"\r\n")) <= 78
+        assert b"\n" not in data.replace(b"\r\n", b"")
+    assert static in composer._pieces
