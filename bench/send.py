@@ -433,9 +433,8 @@ def run(options: argparse.Namespace, folder: Path, port: int) -> None:
         f"  baseline timed on {baseline['messages']:,} messages, extrapolated to {n:,}: "
         f"{n / baseline['rate']:.0f} s (product: {product['seconds']:.0f} s)"
     )
-    print(
-        f"  product at {share:.0%} of the ceiling (goal ≥ 80%): {'ok' if share >= 0.8 else 'MISSED'}"
-    )
+    verdict = "ok" if share >= 0.8 else "MISSED"
+    print(f"  product at {share:.0%} of the ceiling (goal ≥ 80%): {verdict}")
     print(
         f"  product CPU per message {cpu_ratio:.1%} of the baseline's (goal ≤ 10%): "
         f"{'ok' if cpu_ratio <= 0.1 else 'MISSED'}"

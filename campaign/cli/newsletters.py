@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -352,12 +353,17 @@ def _run_queue(newsletter_id: int, json_output: bool, added: int = 0) -> None:
         speed = bar.tasks[0].speed
         bar.update(task, completed=done, total=total, rate=f"{speed:.1f} msg/s" if speed else "")
 
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # a service manager's stop ends the batch cleanly, like Ctrl-C
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         with bar:
             summary = queue.send_newsletter(
                 common.engine(), newsletter_id, settings, transport, progress
             )
     finally:
+        signal.signal(signal.SIGTERM, previous)
         transport.close()
     if json_output:
         common.print_json(_summary_json(summary, added))

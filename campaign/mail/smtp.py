@@ -26,7 +26,7 @@ import smtplib
 import socket
 import ssl
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
@@ -268,7 +268,9 @@ class SmtpTransport:
     # --- sending ----------------------------------------------------------------------------
 
     def send(self, messages: Iterable[OutgoingMessage]) -> list[SendResult]:
-        batch = list(messages)
+        # A sequence is taken as it is: its items may be built on access (the queue builds
+        # each message in the thread that sends it).
+        batch = messages if isinstance(messages, Sequence) else list(messages)
         results: list[SendResult | None] = [None] * len(batch)
         cursor = iter(range(len(batch)))
         lock = threading.Lock()
@@ -288,17 +290,33 @@ class SmtpTransport:
                     with lock:
                         failures.append(exc)
                     return
+                except CampaignError as exc:  # the message could not be built (template)
+                    with lock:
+                        failures.append(TransportError(str(exc)))
+                    return
 
         workers = self._connections[: max(1, min(len(self._connections), len(batch)))]
+        interrupted = TransportError(
+            "Interrupted: the messages sent so far are recorded, the others left to send; "
+            "run the send again to carry on.",
+        )
         if len(workers) == 1:
-            work(workers[0])
+            try:
+                work(workers[0])
+            except KeyboardInterrupt:  # the message in flight is not known to be sent
+                raise TransportError(str(interrupted), results) from None
         else:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(
                     max_workers=len(self._connections), thread_name_prefix="smtp"
                 )
             futures = [self._pool.submit(work, connection) for connection in workers]
-            wait(futures)
+            try:
+                wait(futures)
+            except KeyboardInterrupt:  # let each connection finish its message, then stop
+                with lock:
+                    failures.insert(0, interrupted)
+                wait(futures)
             for future in futures:
                 future.result()  # a bug in a worker surfaces here rather than vanishing
         if failures:

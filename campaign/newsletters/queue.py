@@ -46,7 +46,7 @@ from campaign.models import (
 )
 from campaign.newsletters.preview import compile_group, per_region
 from campaign.newsletters.records import get_newsletter, iter_audience
-from campaign.newsletters.render import CompiledNewsletter, Recipient
+from campaign.newsletters.render import CompiledNewsletter
 from campaign.tracking.links import TrackedLinks, register_links
 from campaign.tracking.tokens import Signer, signer_for
 
@@ -330,30 +330,10 @@ def bounce_address(signer: Signer, delivery_id: int, prefix: str, domain: str) -
     return f"{prefix}+{signer.sign_address(BOUNCE, delivery_id)}@{domain}"
 
 
-def _recipient(links: TrackedLinks, subscriber: Any, delivery_id: int) -> Recipient:
-    """:meth:`TrackedLinks.recipient`, with each link signed once per message: a newsletter of
-    20 events names the same ~20 URLs about 60 times (title, image, button)."""
-    signed: dict[str, str] = {}
-
-    def link(url: str) -> str:
-        found = signed.get(url)
-        if found is None:
-            found = signed[url] = links.click_url(delivery_id, url)
-        return found
-
-    return Recipient.from_subscriber(
-        subscriber,
-        unsubscribe_url=links.unsubscribe_url(delivery_id),
-        view_url=links.view_url(delivery_id),
-        pixel_url=links.pixel_url(delivery_id),
-        link=link,
-    )
-
-
 def _message(
     row: _Claimed, subscriber: Any, newsletter_id: int, group: _Group, signer: Signer
 ) -> OutgoingMessage:
-    recipient = _recipient(group.links, subscriber, row.id)
+    recipient = group.links.recipient(subscriber, row.id)
     subject, text, html_parts = group.compiled.personalise_chunks(recipient)
     headers = {
         "List-Unsubscribe": (
@@ -379,6 +359,31 @@ def _message(
         message_id=message_id(row.id, newsletter_id, group.domain),
         envelope_from=envelope,
     )
+
+
+class _Messages(Sequence[OutgoingMessage]):
+    """A batch whose messages are personalised when the transport takes them.
+
+    The SMTP transport's connections take messages one at a time in their own threads, so each
+    message is built while the other connections wait for the server: building overlaps
+    sending instead of preceding it.
+    """
+
+    def __init__(
+        self, items: list[tuple[_Claimed, Any, _Group]], newsletter_id: int, signer: Signer
+    ):
+        self._items = items
+        self._newsletter_id = newsletter_id
+        self._signer = signer
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[number] for number in range(*index.indices(len(self)))]
+        row, person, group = self._items[index]
+        return _message(row, person, self._newsletter_id, group, self._signer)
 
 
 class _Recorder:
@@ -564,8 +569,7 @@ def _send_batch(
             select(*_RECIPIENT_COLUMNS).where(col(Subscriber.id).in_(ids))
         ).all()
     }
-    messages: list[OutgoingMessage] = []
-    to_send: list[_Claimed] = []
+    to_send: list[tuple[_Claimed, Any, _Group]] = []
     for number, row in enumerate(rows):
         person = people.get(row.subscriber_id) if row.subscriber_id is not None else None
         if person is None or person.status != SubscriberStatus.active:
@@ -584,23 +588,27 @@ def _send_batch(
                 for other in to_send:
                     recorder.release(other)
                 raise
-        messages.append(_message(row, person, newsletter.id, group, signer))
-        to_send.append(row)
-    if not messages:
+        to_send.append((row, person, group))
+    if not to_send:
         return
+    rows_sent = [row for row, _, _ in to_send]
     try:
-        results = transport.send(messages)
+        results = transport.send(_Messages(to_send, newsletter.id, signer))
     except TransportError as exc:
         tried = exc.results + [None] * (len(to_send) - len(exc.results))
-        for row, result in zip(to_send, tried, strict=True):
+        for row, result in zip(rows_sent, tried, strict=True):
             if result is None:
                 recorder.release(row)
             else:
                 recorder.result(row, result)
         raise
+    except CampaignError:  # a message could not be built: nothing of the batch is recorded
+        for row in rows_sent:
+            recorder.release(row)
+        raise
     if len(results) != len(to_send):
         raise CampaignError("The transport returned a result count that does not match.")
-    for row, result in zip(to_send, results, strict=True):
+    for row, result in zip(rows_sent, results, strict=True):
         recorder.result(row, result)
 
 

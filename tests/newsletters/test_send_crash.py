@@ -107,3 +107,35 @@ def test_a_killed_send_resumes_with_one_copy_each_but_the_batch_in_flight(
     twice = {address for address, count in copies.items() if count > 1}
     assert max(copies.values()) <= 2
     assert twice <= in_flight  # only messages in flight at the kill were sent again
+
+
+def test_sigterm_stops_after_the_messages_in_flight_and_nobody_gets_two(
+    engine: Engine, session: Session, database_url: str, smtp_server, workdir
+) -> None:
+    relay, port = smtp_server
+    newsletter_id = _newsletter(session)
+    queue.snapshot(session, session.get(Newsletter, newsletter_id))
+    session.commit()
+    argv, env = _command(newsletter_id, database_url, port, mail_smtp_rate_per_second="100")
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while len(relay.delivered) < 2 * BATCH + 5:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the send never got going"
+        time.sleep(0.01)
+    process.terminate()  # what systemd or the scheduler does to stop a service
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "Interrupted: the messages sent so far are recorded" in stderr.decode()
+
+    session.expire_all()
+    rows = session.exec(select(Delivery).where(Delivery.newsletter_id == newsletter_id)).all()
+    assert "sending" not in {row.status for row in rows}  # nothing left in flight
+    sent = {row.email for row in rows if row.status == "sent"}
+    assert sent == set(relay.copies())  # every message the relay took is recorded as sent
+
+    # No claim_timeout needed: a new run sends exactly the rest.
+    argv, env = _command(newsletter_id, database_url, port)
+    resumed = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert relay.copies() == {f"p{number}@example.org": 1 for number in range(RECIPIENTS)}
