@@ -50,6 +50,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 # A conservative addr-spec: what an SMTP envelope and a header accept without SMTPUTF8.
 _ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 
+# Printable ASCII without "=", short enough for one line: quoted-printable leaves it as it is.
+_AS_IS = re.compile(r"[\x21-\x3c\x3e-\x7e][\x20-\x3c\x3e-\x7e]{0,74}").fullmatch
+
 Signer = Callable[[bytes], bytes]
 """Takes a whole message and returns the header lines to put before it (DKIM)."""
 
@@ -256,10 +259,17 @@ class Composer:
         cache = self._pieces
         encoded = []
         for chunk in message.html_parts:
+            if not chunk:
+                continue
             piece = cache.get(chunk)
             if piece is None:
-                piece = quoted_printable_piece(chunk)
-                if len(chunk) >= 100:  # a group's literal chunks, not names and tokens
+                if type(chunk) is not str:  # a value (Markup, escaped): a name, a link…
+                    if _AS_IS(chunk):
+                        piece = chunk.encode("ascii") + b"=\r\n"  # its own encoding
+                    else:
+                        piece = quoted_printable_piece(chunk)
+                else:  # a literal chunk of the template: the same for the whole group
+                    piece = quoted_printable_piece(chunk)
                     if len(cache) > 4096:
                         cache.clear()
                     cache[chunk] = piece

@@ -9,6 +9,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
+from markupsafe import Markup
 
 from campaign.mail import OutgoingMessage, build_message
 from campaign.mail.mime import Composer, address_header, header, quoted_printable
@@ -146,7 +147,11 @@ def test_html_given_as_chunks_parses_to_the_joined_html() -> None:
     static = "<table>" + '<td style="padding: 0 10px; color: #333">Évènement</td>' * 40
     chunks = (
         static,  # a long literal chunk, cached after the first message
-        "Léa",  # a name: a short chunk with no line end
+        Markup("Léa"),  # a name: a value, with no line end
+        "",
+        Markup("https://lemois-ess.org/c/AbC-_x"),  # a link: a value that QP leaves as it is
+        Markup("a=b"),
+        Markup("y" * 80),
         " ",  # trailing space at the end of a piece
         ".dot at the start of a line\n",
         "x" * 200,  # one long line across pieces
@@ -164,3 +169,4 @@ def test_html_given_as_chunks_parses_to_the_joined_html() -> None:
         assert max(len(line) for line in data.split(b"\r\n")) <= 78
         assert b"\n" not in data.replace(b"\r\n", b"")
     assert static in composer._pieces
+    assert Markup("Léa") not in composer._pieces  # values are not kept
