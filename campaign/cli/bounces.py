@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from campaign.bounces import IngestOutcome, ingest_report
 from campaign.cli import common
@@ -15,6 +16,8 @@ from campaign.errors import CampaignError
 from campaign.tracking.tokens import signer_for
 
 app = typer.Typer(help="Bounces and complaints received after sending.")
+
+EX_TEMPFAIL = 75  # sysexits.h: temporary failure, the delivering MTA tries again later
 
 # Envelope recipients a delivering MTA's pipe sets (Postfix pipe(8), Exim pipe transport).
 _PIPE_RECIPIENT_ENV = ("ORIGINAL_RECIPIENT", "RECIPIENT", "LOCAL_PART_SUFFIX")
@@ -93,23 +96,36 @@ def ingest(
     settings = common.settings()
     signer = signer_for(settings)
     envelope = [os.environ[name] for name in _PIPE_RECIPIENT_ENV if os.environ.get(name)]
+    try:
+        common.engine()
+    except CampaignError as exc:  # a mail server keeps the message and tries again later
+        err_console.print(f"Error: {exc}\nNothing was ingested; exit status 75.", highlight=False)
+        raise typer.Exit(EX_TEMPFAIL) from None
     outcomes: list[IngestOutcome] = []
     for name, data, new_file in messages:
         if not data.strip():
             raise CampaignError(f"{name} is empty: no message to read.")
         if b":" not in data.split(b"\n", 1)[0]:
             raise CampaignError(f"{name} is not an email message (it does not start with headers).")
-        with common.session() as session:
-            outcomes.append(
-                ingest_report(
-                    session,
-                    data,
-                    signer,
-                    settings,
-                    source=name,
-                    extra_addresses=envelope if name == "<stdin>" else None,
+        try:
+            with common.session() as session:
+                outcomes.append(
+                    ingest_report(
+                        session,
+                        data,
+                        signer,
+                        settings,
+                        source=name,
+                        extra_addresses=envelope if name == "<stdin>" else None,
+                    )
                 )
+        except OperationalError as exc:  # the database is down: let the mail server retry
+            err_console.print(
+                f"Error: the database cannot be reached ({type(exc.orig).__name__}); "
+                f"{name} was not ingested. Exit status 75 asks a mail server to retry later.",
+                highlight=False,
             )
+            raise typer.Exit(EX_TEMPFAIL) from None
         if new_file is not None:
             _seen(new_file)
     if json_output:

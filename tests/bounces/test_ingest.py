@@ -182,3 +182,11 @@ def test_input_that_is_not_a_message_is_a_clear_error(ingest, tmp_path) -> None:
     assert missing.exit_code == 1 and "Cannot read" in missing.stderr
     nothing = ingest()
     assert nothing.exit_code == 1 and "--maildir DIR" in nothing.stderr
+
+
+def test_an_unreachable_database_asks_the_mail_server_to_retry(ingest, monkeypatch) -> None:
+    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    text = (SAMPLES / "postfix-user-unknown.eml").read_text()
+    result = ingest("-", input=text)
+    assert result.exit_code == 75
+    assert "Cannot open the database" in result.stderr and "exit status 75" in result.stderr
