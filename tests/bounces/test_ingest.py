@@ -190,3 +190,14 @@ def test_an_unreachable_database_asks_the_mail_server_to_retry(ingest, monkeypat
     result = ingest("-", input=text)
     assert result.exit_code == 75
     assert "Cannot open the database" in result.stderr and "exit status 75" in result.stderr
+
+
+def test_erasing_a_person_blanks_their_address_in_bounce_reports(ingest, engine) -> None:
+    from campaign.audience.subscribers import erase_subscriber
+
+    assert ingest(str(SAMPLES / "postfix-user-unknown.eml")).exit_code == 0
+    with Session(engine) as session:
+        erase_subscriber(session, "nobody@example.com", actor="test")
+        session.commit()
+        (bounce,) = session.exec(select(Bounce)).all()
+        assert (bounce.email, bounce.diagnostic, bounce.kind) == ("", "", "hard")
