@@ -146,10 +146,10 @@ class _Connection:
             return code, reply
         if data.startswith(b"."):
             data = b"." + data
-        payload = data.replace(b"\r\n.", b"\r\n..")
-        if not payload.endswith(b"\r\n"):
-            payload += b"\r\n"
-        connection.send(payload + b".\r\n")
+        if b"\r\n." in data:  # rare in quoted-printable: copy the message only then
+            data = data.replace(b"\r\n.", b"\r\n..")
+        connection.send(data)
+        connection.send(b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n")
         return connection.getreply()
 
     def _transaction(self, message: OutgoingMessage, data: bytes) -> SendResult:

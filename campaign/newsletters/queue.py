@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, or_, update
+from sqlalchemy import Engine, bindparam, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from campaign.errors import CampaignError
@@ -386,6 +386,21 @@ class _Messages(Sequence[OutgoingMessage]):
         return _message(row, person, self._newsletter_id, group, self._signer)
 
 
+_DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
+_RECORD = (
+    _DELIVERY.update()
+    .where(_DELIVERY.c.id == bindparam("v_id"))
+    .values(
+        {
+            name: bindparam(f"v_{name}")
+            for name in (
+                "status", "attempts", "last_reply", "updated_at", "sent_at", "next_attempt_at",
+            )
+        }
+    )
+)  # fmt: skip
+
+
 class _Recorder:
     """Collects the outcome of each row of a batch and writes them in a few statements."""
 
@@ -443,8 +458,11 @@ class _Recorder:
         )
 
     def write(self, session: Session, newsletter_id: int) -> None:
-        if self.changes:
-            session.execute(update(Delivery), self.changes)  # bulk UPDATE by primary key
+        if self.changes:  # one executemany, without the ORM's bookkeeping
+            session.execute(
+                _RECORD,
+                [{f"v_{key}": value for key, value in change.items()} for change in self.changes],
+            )
         for row, reply in self.hard_bounces:
             assert row.subscriber_id is not None
             if _mark_bounced(session, row.subscriber_id, newsletter_id, row.id, reply):

@@ -207,3 +207,20 @@ def test_the_rate_limit_is_honoured_across_connections(smtp_server) -> None:
     gaps = [later - earlier for earlier, later in itertools.pairwise(moments)]
     assert len(moments) == 12 and all(gap >= 0.02 - 1e-9 for gap in gaps)
     assert len(relay.delivered) == 12
+
+
+def test_lines_starting_with_a_dot_survive_the_smtp_exchange(smtp_server) -> None:
+    from markupsafe import Markup
+
+    relay, port = smtp_server
+    parts = ("<p>", Markup(".hidden line"), "</p>\n", Markup("."), "\n.\n")
+    message = OutgoingMessage(**{**_message("anne@example.org").__dict__, "html_parts": parts})
+    transport = open_transport(_settings(port))
+    try:
+        (result,) = transport.send([message])
+    finally:
+        transport.close()
+    assert result.ok
+    parsed = email.message_from_bytes(relay.delivered[0][2], policy=email.policy.default)
+    html = parsed.get_body(("html",)).get_content().replace("\r\n", "\n")
+    assert html == "".join(parts)  # ends with a line end already
