@@ -148,8 +148,9 @@ class _Connection:
             data = b"." + data
         if b"\r\n." in data:  # rare in quoted-printable: copy the message only then
             data = data.replace(b"\r\n.", b"\r\n..")
-        connection.send(data)
-        connection.send(b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n")
+        # One write: a separate little write of the final dot would wait for the server's
+        # delayed ACK of the message (Nagle), tens of milliseconds per message.
+        connection.send(data + (b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n"))
         return connection.getreply()
 
     def _transaction(self, message: OutgoingMessage, data: bytes) -> SendResult:
