@@ -101,6 +101,20 @@ class SmtpSettings(_Section):
     timeout: float = Field(30, gt=0, description="Seconds to wait for the server before failing.")
 
 
+class DkimSettings(_Section):
+    key_file: str = Field(
+        "",
+        description=(
+            "PEM file of a 2048-bit RSA key to DKIM-sign messages with; empty: no signing here "
+            "(the usual choice: let the relay or MTA sign)."
+        ),
+    )
+    selector: str = Field(
+        "campaign", description="DKIM selector (the DNS name selector._domainkey)."
+    )
+    domain: str = Field("", description="DKIM signing domain (d=); empty: the sender's domain.")
+
+
 class MailSettings(_Section):
     transport: Literal["outbox", "smtp"] = Field(
         "outbox",
@@ -117,7 +131,34 @@ class MailSettings(_Section):
     return_path_domain: str = Field(
         "", description="Domain of the VERP bounce address; empty to use the sender's domain."
     )
+    return_path_prefix: str = Field(
+        "bounces",
+        pattern=r"^[A-Za-z0-9._-]*$",
+        description=(
+            "Local part before the + of the VERP bounce address (bounces+TOKEN@domain); "
+            "empty: no VERP, the envelope sender is the From address."
+        ),
+    )
+    batch_size: int = Field(
+        100, ge=1, le=10000, description="Deliveries claimed and committed together."
+    )
+    claim_timeout: float = Field(
+        900,
+        ge=0,
+        description=(
+            "Seconds after which a delivery claimed by a sender that died (kill, crash) is taken "
+            "again by the next send; it may then be mailed twice."
+        ),
+    )
+    max_attempts: int = Field(
+        5, ge=1, description="Tries of a temporarily refused (4xx) message before it is failed."
+    )
+    retry_minutes: list[float] = Field(
+        default_factory=lambda: [1, 5, 15, 60],
+        description="Wait before each new try of a deferred message (the last value repeats).",
+    )
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    dkim: DkimSettings = Field(default_factory=DkimSettings)
 
 
 class WebSettings(_Section):
@@ -325,11 +366,6 @@ class SchedulerSettings(_Section):
         2.0,
         gt=0,
         description="Seconds between two attempts of a standby process to take over the scheduler.",
-    )
-    deferred_retry: int = Field(
-        600,
-        ge=0,
-        description="Seconds before the send worker tries again messages a server deferred (4xx).",
     )
     calendars: str = Field(
         "schedules", description="Folder of the campaign calendars (*.toml) read by `schedule`."

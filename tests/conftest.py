@@ -125,14 +125,26 @@ class RecordingRelay:
         self.rcpt_calls: dict[str, int] = {}
         self.bounce: set[str] = set()  # 550 5.1.1 every time
         self.defer_once: set[str] = set()  # 451 4.7.1 the first time only
+        self.defer_always: set[str] = set()  # 451 4.2.2 every time
         self.hang_up_on_data: set[int] = set()  # DATA numbers (1-based) answered 421
         self.data_calls = 0
         self.credentials: tuple[str, str] | None = None  # (login, password) required when set
+        self.refuse_senders = False  # 553 5.7.1 to every MAIL FROM
+        self.peers: set[tuple[str, int]] = set()  # client ends of the sessions that sent DATA
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options) -> str:
+        if self.refuse_senders:
+            return f"553 5.7.1 <{address}>: Sender address rejected: not owned by user"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         self.rcpt_calls[address] = self.rcpt_calls.get(address, 0) + 1
         if address in self.bounce:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if address in self.defer_always:
+            return "451 4.2.2 Mailbox full, try again later"
         if address in self.defer_once and self.rcpt_calls[address] == 1:
             return "451 4.7.1 Greylisted, please try again later"
         envelope.rcpt_tos.append(address)
@@ -142,6 +154,7 @@ class RecordingRelay:
         self.data_calls += 1
         if self.data_calls in self.hang_up_on_data:
             return "421 4.3.2 Service shutting down"
+        self.peers.add(tuple(session.peer[:2]))
         self.delivered.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 2.0.0 Ok: queued"
 

@@ -13,13 +13,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select, update
+from sqlalchemy import or_
+from sqlmodel import Session, col, select, update
 
 from campaign.audience.emails import normalise_email
 from campaign.audience.lists import get_or_create_list, require_list
 from campaign.errors import CampaignError
 from campaign.models import (
     SUPPRESSED,
+    Bounce,
     ConsentAction,
     ConsentEvent,
     Delivery,
@@ -369,6 +371,7 @@ def erase_subscriber(session: Session, email: str, *, actor: str) -> None:
     but lose the address and the server's reply (which often quotes the address).
     """
     subscriber = require_subscriber(session, email)
+    address = subscriber.email
     subscriber.email = None
     subscriber.first_name = subscriber.last_name = subscriber.organisation = ""
     subscriber.postcode = ""
@@ -386,6 +389,12 @@ def erase_subscriber(session: Session, email: str, *, actor: str) -> None:
         update(Delivery)
         .where(Delivery.subscriber_id == subscriber.id)
         .values(email="", last_reply="")
+    )
+    # Bounce and complaint reports about them keep their kind and date, not the address.
+    session.exec(
+        update(Bounce)
+        .where(or_(col(Bounce.subscriber_id) == subscriber.id, col(Bounce.email) == address))
+        .values(email="", diagnostic="")
     )
     log_consent(session, subscriber, ConsentAction.erased, method="manual", actor=actor)
     session.flush()

@@ -14,6 +14,7 @@ import typer
 
 from campaign import __version__
 from campaign.cli import common
+from campaign.cli.bounces import app as bounces_app
 from campaign.cli.common import console, err_console
 from campaign.cli.events import app as events_app
 from campaign.cli.events import list_ as list_events
@@ -49,6 +50,7 @@ app.add_typer(subscribers_app, name="subscribers")
 app.add_typer(lists_app, name="lists")
 app.add_typer(events_app, name="events")
 app.add_typer(newsletters_app, name="newsletter")
+app.add_typer(bounces_app, name="bounces")
 app.add_typer(post_app, name="post")
 app.add_typer(social_app, name="social")
 app.add_typer(report_app, name="report")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -322,6 +323,10 @@ def _summary_json(summary: queue.SendSummary, added: int = 0) -> dict[str, Any]:
         "bounced": summary.bounced,
         "failed": summary.failed,
         "remaining": summary.remaining,
+        "waiting": summary.waiting,
+        "next_attempt_at": (
+            summary.next_attempt_at.isoformat() if summary.next_attempt_at else None
+        ),
         "status": summary.status,
         "stopped": summary.stopped,
     }
@@ -355,12 +360,17 @@ def _run_queue(newsletter_id: int, json_output: bool, added: int = 0) -> None:
         speed = bar.tasks[0].speed
         bar.update(task, completed=done, total=total, rate=f"{speed:.1f} msg/s" if speed else "")
 
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # a service manager's stop ends the batch cleanly, like Ctrl-C
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         with bar:
             summary = queue.send_newsletter(
                 common.engine(), newsletter_id, settings, transport, progress
             )
     finally:
+        signal.signal(signal.SIGTERM, previous)
         transport.close()
     if json_output:
         common.print_json(_summary_json(summary, added))
@@ -371,9 +381,12 @@ def _run_queue(newsletter_id: int, json_output: bool, added: int = 0) -> None:
         f"status {summary.status}.",
         highlight=False,
     )
-    if summary.remaining and summary.status == NewsletterStatus.sending:
+    if summary.waiting and summary.next_attempt_at and summary.status == NewsletterStatus.sending:
+        when = summary.next_attempt_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
         console.print(
-            f"Deferred messages are tried again by `campaign newsletter send {newsletter_id}`.",
+            f"{summary.waiting} deferred message(s) wait for a new try, the first at {when} "
+            f"({settings.general.timezone}): run `campaign newsletter send {newsletter_id}` "
+            "then.",
             highlight=False,
         )
 

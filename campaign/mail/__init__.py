@@ -3,13 +3,16 @@
 A transport has two methods, ``send(messages) -> results`` and ``close()``. The outbox transport
 (:mod:`campaign.mail.outbox`) writes each message to a local maildir instead of sending it; it is
 the default, so nothing leaves the machine until SMTP is configured. The SMTP transport
-(:mod:`campaign.mail.smtp`) is used when ``[mail] transport = "smtp"``.
+(:mod:`campaign.mail.smtp`) is used when ``[mail] transport = "smtp"``. Both write the bytes of
+the same :class:`~campaign.mail.mime.Composer`, DKIM-signed when ``[mail.dkim]`` names a key.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from campaign.mail.dkim import DkimSigner
+from campaign.mail.mime import Composer
 from campaign.mail.outbox import (
     OutboxTransport,
     OutgoingMessage,
@@ -21,6 +24,7 @@ from campaign.mail.outbox import (
 from campaign.mail.smtp import SmtpTransport
 
 __all__ = [
+    "Composer",
     "OutboxTransport",
     "OutgoingMessage",
     "SendResult",
@@ -34,6 +38,7 @@ __all__ = [
 
 def open_transport(settings: Any) -> Transport:
     """The transport of ``[mail] transport``: the outbox folder or the SMTP relay."""
+    composer = Composer(DkimSigner.from_settings(settings))
     if settings.mail.transport == "smtp":
-        return SmtpTransport(settings.mail.smtp)
-    return OutboxTransport(settings.mail.outbox_dir)
+        return SmtpTransport(settings.mail.smtp, composer=composer)
+    return OutboxTransport(settings.mail.outbox_dir, composer)

@@ -1,15 +1,19 @@
 """The outbox transport: every message is written to a local maildir, none is sent.
 
 It lets the team look at exactly what would go out (``mutt -f outbox``, Thunderbird, or any
-maildir reader) and keeps tests and demos off the network. Messages are built here as they will
-be sent: multipart/alternative (plain text first, HTML second), UTF-8, with From, To, Subject,
-Date and Message-ID headers.
+maildir reader) and keeps tests and demos off the network. The files hold the very bytes the SMTP
+transport would send (:mod:`campaign.mail.mime`): multipart/alternative (plain text first, HTML
+second), UTF-8, with From, To, Subject, Date and Message-ID headers.
+
+This module also holds the shared types of every transport (:class:`OutgoingMessage`,
+:class:`SendResult`, :class:`Transport`) and :func:`build_message`, the reference way of building
+a message with the ``email`` package, which the fast composer is tested against.
 """
 
 from __future__ import annotations
 
 import mailbox
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -18,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from campaign.errors import CampaignError
+from campaign.mail.mime import Composer, message_id_of
 from campaign.models.base import utcnow
 
 
@@ -35,11 +40,31 @@ class OutgoingMessage:
     headers: Mapping[str, str] = field(default_factory=dict)
     # Empty: a random one. The sending queue derives it from the delivery row.
     message_id: str = ""
+    to_name: str = ""
+    # The SMTP envelope sender (MAIL FROM, the future Return-Path); empty: ``from_address``.
+    # The sending queue puts the VERP bounce address of the delivery here.
+    envelope_from: str = ""
+
+    # The HTML as chunks whose concatenation is the body (see CompiledNewsletter.
+    # personalise_chunks): the composer encodes the chunks shared by a group once. When given,
+    # ``html`` is left empty.
+    html_parts: tuple[str, ...] = ()
+
+    @property
+    def sender(self) -> str:
+        return self.envelope_from or self.from_address
+
+    @property
+    def html_body(self) -> str:
+        return self.html or "".join(self.html_parts)
 
 
 @dataclass(frozen=True)
 class SendResult:
-    """What became of one message: ``ok`` with its Message-ID, or the reason it failed."""
+    """What became of one message: ``ok`` with its Message-ID, or the reason it failed.
+
+    Transports return one per message, in the order of the messages given.
+    """
 
     to: str
     ok: bool
@@ -58,13 +83,13 @@ class SendResult:
 class TransportError(CampaignError):
     """The transport cannot go on (login refused, server unreachable, sender refused).
 
-    ``results`` holds what became of the messages handled before it stopped; the others were not
-    sent and can be tried again.
+    ``results`` is aligned with the messages given to ``send``: what became of each message
+    handled before it stopped, ``None`` for those not tried (they can be tried again).
     """
 
-    def __init__(self, message: str, results: list[SendResult] | None = None) -> None:
+    def __init__(self, message: str, results: Sequence[SendResult | None] | None = None) -> None:
         super().__init__(message)
-        self.results = list(results or [])
+        self.results: list[SendResult | None] = list(results or [])
 
 
 class Transport(Protocol):
@@ -85,7 +110,7 @@ def build_message(message: OutgoingMessage) -> EmailMessage:
     sender = _address(message.from_address, message.from_name)
     email = EmailMessage()
     email["From"] = sender
-    email["To"] = _address(message.to)
+    email["To"] = _address(message.to, message.to_name)
     if message.reply_to:
         email["Reply-To"] = _address(message.reply_to)
     email["Subject"] = message.subject
@@ -95,15 +120,16 @@ def build_message(message: OutgoingMessage) -> EmailMessage:
     for name, value in message.headers.items():
         email[name] = value
     email.set_content(message.text, subtype="plain", charset="utf-8")
-    email.add_alternative(message.html, subtype="html", charset="utf-8")
+    email.add_alternative(message.html_body, subtype="html", charset="utf-8")
     return email
 
 
 class OutboxTransport:
     """Writes messages to the maildir ``folder`` (created when missing)."""
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, composer: Composer | None = None) -> None:
         self.folder = Path(folder)
+        self.composer = composer or Composer()
         try:
             self._maildir = mailbox.Maildir(self.folder, create=True)
         except OSError as exc:
@@ -115,8 +141,13 @@ class OutboxTransport:
         results = []
         for message in messages:
             try:
-                built = build_message(message)
-                key = self._maildir.add(built)
+                data = self.composer.compose(message)
+                # Maildir files use the local line end; the envelope sender is kept as
+                # Return-Path, as a delivering MTA would write it.
+                key = self._maildir.add(
+                    b"Return-Path: <" + message.sender.encode("ascii", "replace") + b">\n"
+                    + data.replace(b"\r\n", b"\n")
+                )  # fmt: skip
             except CampaignError as exc:
                 results.append(SendResult(message.to, False, error=str(exc)))
                 continue
@@ -124,7 +155,7 @@ class OutboxTransport:
                 results.append(SendResult(message.to, False, error=f"outbox: {exc}"))
                 continue
             where = str(self.folder / "new" / key)
-            results.append(SendResult(message.to, True, str(built["Message-ID"]), where=where))
+            results.append(SendResult(message.to, True, message_id_of(data), where=where))
         return results
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ from campaign.models.audience import (
     SubscriberStatus,
 )
 from campaign.models.base import UTCDateTime, utcnow
-from campaign.models.deliveries import TO_SEND, Delivery, DeliveryStatus
+from campaign.models.deliveries import TO_SEND, Bounce, BounceKind, Delivery, DeliveryStatus
 from campaign.models.events import Event
 from campaign.models.newsletters import Newsletter, NewsletterStatus
 from campaign.models.scheduling import RecurringJob, RecurringStatus, SchedulerJob
@@ -24,6 +24,8 @@ __all__ = [
     "SUPPRESSED",
     "TO_SEND",
     "AccountSnapshot",
+    "Bounce",
+    "BounceKind",
     "ConsentAction",
     "ConsentEvent",
     "Delivery",

@@ -21,7 +21,7 @@ class DeliveryStatus(StrEnum):
     pending = "pending"  # not tried yet
     sending = "sending"  # claimed by a send run, not acknowledged yet
     sent = "sent"  # accepted by the relay (2xx)
-    deferred = "deferred"  # temporary refusal (4xx): tried again by the next run
+    deferred = "deferred"  # temporary refusal (4xx): tried again from next_attempt_at
     failed = "failed"  # could not be built or sent at all (bad address, too many attempts)
     bounced = "bounced"  # permanent refusal (5xx)
 
@@ -61,3 +61,41 @@ class Delivery(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    next_attempt_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="When a deferred delivery may be retried."
+    )
+
+
+class BounceKind(StrEnum):
+    hard = "hard"  # permanent failure (5.x.x, Action: failed): the address is dead
+    soft = "soft"  # transient (4.x.x, Action: delayed): recorded, changes nothing
+    complaint = "complaint"  # the recipient marked the message as spam (ARF report)
+
+
+class Bounce(SQLModel, table=True):
+    """One bounce or complaint report about one recipient, as received after sending.
+
+    ``report_id`` (the report's Message-ID, or a digest of its bytes) with ``email`` is unique:
+    ingesting the same report twice adds nothing and changes nothing.
+    """
+
+    __tablename__ = "bounce"
+    __table_args__ = (UniqueConstraint("report_id", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    report_id: str = Field(sa_column=Column(String(300), nullable=False))
+    email: str = Field(default="", sa_column=Column(String(320), nullable=False))
+    delivery_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("delivery.id", ondelete="SET NULL"), index=True),
+    )
+    subscriber_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("subscriber.id", ondelete="SET NULL")),
+    )
+    kind: str = Field(max_length=20)
+    status: str = Field(default="", max_length=20, description="Enhanced status code (5.1.1).")
+    action: str = Field(default="", max_length=20, description="failed, delayed, abuse…")
+    diagnostic: str = Field(default="", description="The remote server's words.")
+    matched_by: str = Field(default="", max_length=20, description="verp, message-id or none.")

@@ -6,10 +6,18 @@ batches, personalises the newsletter compiled once per audience group (never per
 hands the batch to the transport and records each reply on its row, committing after every batch:
 a crash, a pause or a transport that gives up leaves the queue resumable by running it again.
 
-Claiming is safe with several senders: PostgreSQL takes rows with ``FOR UPDATE SKIP LOCKED``;
-SQLite, which serialises writers, with an ``UPDATE … WHERE status = <the status it had>`` per row.
+Claiming is safe with several senders: one ``UPDATE … RETURNING`` per batch, whose inner
+``SELECT`` takes rows with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serialises writers).
 A claimed row is ``sending`` until its reply is recorded; rows left ``sending`` by a crash are
-taken again after ``stale_after`` (those few may be mailed twice, the price of not losing them).
+taken again after ``[mail] claim_timeout`` (those few may be mailed twice, the price of not
+losing them). A temporary refusal (4xx) makes a row ``deferred`` until ``next_attempt_at``,
+which grows with each attempt (``[mail] retry_minutes``); after ``[mail] max_attempts`` it is
+``failed``.
+
+The per-recipient path is kept short, since it runs for every member of the audience: claim a
+batch in one statement, load its subscribers in one query, personalise the compiled template,
+sign the tokens, hand the batch to the transport (which splices the message bytes, see
+:mod:`campaign.mail.mime`), and record the replies in one bulk ``UPDATE``.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, update
+from sqlalchemy import Engine, bindparam, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from campaign.errors import CampaignError
@@ -42,10 +50,10 @@ from campaign.newsletters.render import CompiledNewsletter
 from campaign.tracking.links import TrackedLinks, register_links
 from campaign.tracking.tokens import Signer, signer_for
 
-BATCH_SIZE = 100
-MAX_ATTEMPTS = 5
-"""A message still deferred after this many tries is marked failed."""
-STALE_AFTER = timedelta(minutes=15)
+_SNAPSHOT_CHUNK = 1000
+
+BOUNCE = "bounce"
+"""The token kind of VERP bounce addresses (see :func:`bounce_address`)."""
 
 # Enhanced status codes of a permanent bounce: bad mailbox or domain (5.1.x), mailbox disabled.
 _HARD_BOUNCE = re.compile(r"\b5\.(?:1\.\d{1,3}|2\.1)\b")
@@ -61,7 +69,9 @@ class SendSummary:
     deferred: int = 0
     bounced: int = 0
     failed: int = 0
-    remaining: int = 0  # still pending or deferred after the run
+    remaining: int = 0  # still pending, deferred or sending after the run
+    waiting: int = 0  # deferred rows, tried again from next_attempt_at
+    next_attempt_at: datetime | None = None  # the earliest of them
     status: str = ""  # the newsletter's status at the end
     stopped: str = ""  # why the run ended early, if it did
     bounced_subscribers: list[int] = field(default_factory=list)
@@ -108,18 +118,32 @@ def snapshot(session: Session, newsletter: Newsletter) -> int:
     )
     regional = per_region(newsletter)
     added = 0
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    # Core INSERTs in chunks, not ORM objects: a 200,000-person audience stays a few MB.
     for subscriber in iter_audience(session, newsletter):
         if subscriber.id in queued or not subscriber.email:
             continue
-        session.add(
-            Delivery(
-                newsletter_id=newsletter.id,
-                subscriber_id=subscriber.id,
-                email=subscriber.email,
-                group_key=(subscriber.region or "") if regional else "",
-            )
+        rows.append(
+            {
+                "newsletter_id": newsletter.id,
+                "subscriber_id": subscriber.id,
+                "email": subscriber.email,
+                "group_key": (subscriber.region or "") if regional else "",
+                "status": DeliveryStatus.pending,
+                "attempts": 0,
+                "last_reply": "",
+                "created_at": now,
+                "updated_at": now,
+            }
         )
-        added += 1
+        if len(rows) >= _SNAPSHOT_CHUNK:
+            session.execute(insert(Delivery), rows)
+            added += len(rows)
+            rows = []
+    if rows:
+        session.execute(insert(Delivery), rows)
+        added += len(rows)
     newsletter.status = NewsletterStatus.sending
     newsletter.sent_at = newsletter.updated_at = utcnow()
     session.add(newsletter)
@@ -186,76 +210,90 @@ def counts(session: Session, newsletter_id: int) -> dict[str, int]:
 # --- sending ------------------------------------------------------------------------------------
 
 
-def _claimable(newsletter_id: int, started: datetime, stale_before: datetime) -> Any:
-    """Rows this run may take: pending, deferred before it started, or abandoned while sending."""
+def retry_delay(attempts: int, settings: Any) -> timedelta:
+    """How long a message deferred ``attempts`` times waits before its next try."""
+    minutes = list(settings.mail.retry_minutes) or [0]
+    return timedelta(minutes=minutes[min(attempts, len(minutes)) - 1])
+
+
+def claimable(newsletter_id: Any, now: datetime, stale_before: datetime) -> Any:
+    """Rows a run may take now: pending, deferred and due, or abandoned while sending.
+
+    ``newsletter_id`` is an id, or a column for a correlated query over several newsletters
+    (the send worker's "which newsletters have work now").
+    """
     return (
         col(Delivery.newsletter_id) == newsletter_id,
         or_(
             col(Delivery.status) == DeliveryStatus.pending,
             (col(Delivery.status) == DeliveryStatus.deferred)
-            & (col(Delivery.updated_at) < started),
+            & or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
             (col(Delivery.status) == DeliveryStatus.sending)
             & (col(Delivery.updated_at) < stale_before),
         ),
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    id: int
+    subscriber_id: int | None
+    email: str
+    group_key: str
+    attempts: int
+
+
 def _claim(
-    session: Session,
-    newsletter_id: int,
-    started: datetime,
-    stale_before: datetime,
-    size: int,
-) -> list[Delivery]:
-    """Mark up to ``size`` rows ``sending`` for this run and commit; the rows claimed."""
+    session: Session, newsletter_id: int, stale_after: timedelta, size: int
+) -> list[_Claimed]:
+    """Mark up to ``size`` rows ``sending`` for this run and commit; the rows claimed.
+
+    One ``UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING``: atomic on SQLite (one writer at
+    a time), and on PostgreSQL the inner ``FOR UPDATE SKIP LOCKED`` lets concurrent senders take
+    different rows instead of waiting for each other.
+    """
     now = utcnow()
-    statement = (
-        select(Delivery)
-        .where(*_claimable(newsletter_id, started, stale_before))
+    chosen = (
+        select(Delivery.id)
+        .where(*claimable(newsletter_id, now, now - stale_after))
         .order_by(col(Delivery.id))
         .limit(size)
     )
-    claimed: list[Delivery] = []
     if session.get_bind().dialect.name == "postgresql":
-        rows = session.exec(statement.with_for_update(skip_locked=True)).all()
-        for row in rows:
-            row.status = DeliveryStatus.sending
-            row.updated_at = now
-            session.add(row)
-            claimed.append(row)
-    else:
-        for row in session.exec(statement).all():
-            result = session.execute(
-                update(Delivery)
-                .where(
-                    col(Delivery.id) == row.id,
-                    col(Delivery.status) == row.status,
-                    col(Delivery.updated_at) == row.updated_at,
-                )
-                .values(status=DeliveryStatus.sending, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
-                claimed.append(row)
-        for row in claimed:
-            session.refresh(row)
-    session.commit()
-    return claimed
-
-
-def _sender(newsletter: Newsletter, settings: Any) -> tuple[str, str]:
-    return (
-        newsletter.from_address or settings.mail.from_address,
-        newsletter.from_name or settings.mail.from_name,
+        chosen = chosen.with_for_update(skip_locked=True)
+    statement = (
+        update(Delivery)
+        .where(col(Delivery.id).in_(chosen.scalar_subquery()))
+        .values(status=DeliveryStatus.sending, updated_at=now)
+        .returning(
+            col(Delivery.id),
+            col(Delivery.subscriber_id),
+            col(Delivery.email),
+            col(Delivery.group_key),
+            col(Delivery.attempts),
+        )
+        .execution_options(synchronize_session=False)
     )
+    rows = [_Claimed(*row) for row in session.execute(statement).all()]
+    session.commit()
+    rows.sort(key=lambda row: row.id)
+    return rows
 
 
 @dataclass(frozen=True)
 class _Group:
-    """One audience group compiled for sending: its newsletter and its signed links."""
+    """One audience group compiled for sending: its newsletter, its signed links, and the
+    headers every message of the group shares."""
 
     compiled: CompiledNewsletter
     links: TrackedLinks
+    from_address: str = ""
+    from_name: str = ""
+    reply_to: str = ""
+    domain: str = ""
+    list_id: str = ""
+    bounce_prefix: str = ""
+    bounce_domain: str = ""
 
 
 def _compile(
@@ -271,72 +309,179 @@ def _compile(
         link_ids=link_ids,
         anonymous=newsletter.anonymous_tracking or settings.tracking.anonymous,
     )
-    return _Group(compiled, tracked)
-
-
-def _message(
-    delivery: Delivery,
-    subscriber: Subscriber,
-    newsletter: Newsletter,
-    group: _Group,
-    settings: Any,
-) -> OutgoingMessage:
-    address, name = _sender(newsletter, settings)
+    address = newsletter.from_address or settings.mail.from_address
     domain = address.rpartition("@")[2] or "localhost"
-    assert delivery.id is not None
-    recipient = group.links.recipient(subscriber, delivery.id)
-    rendered = group.compiled.personalise(recipient)
-    assert delivery.id is not None and newsletter.id is not None
     list_key = newsletter.list_ids[0] if newsletter.list_ids else newsletter.id
-    headers = {
-        "List-Unsubscribe": (
-            f"<{recipient.unsubscribe_url}>, <mailto:{address}?subject=unsubscribe>"
-        ),
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": f"<list{list_key}.{domain}>",
-    }
-    return OutgoingMessage(
+    return _Group(
+        compiled,
+        tracked,
         from_address=address,
-        from_name=name,
+        from_name=newsletter.from_name or settings.mail.from_name,
         reply_to=settings.mail.reply_to,
-        to=delivery.email,
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        headers=headers,
-        message_id=message_id(delivery.id, newsletter.id, domain),
+        domain=domain,
+        list_id=f"<list{list_key}.{domain}>",
+        bounce_prefix=settings.mail.return_path_prefix,
+        bounce_domain=settings.mail.return_path_domain or domain,
     )
 
 
-def _record(session: Session, delivery: Delivery, result: SendResult, summary: SendSummary) -> None:
-    now = utcnow()
-    outcome = result.outcome
-    delivery.attempts += 1
-    delivery.updated_at = now
-    delivery.last_reply = (result.error or (f"{result.code}" if result.code else ""))[:2000]
-    if outcome == "sent":
-        delivery.status = DeliveryStatus.sent
-        delivery.sent_at = now
-        summary.sent += 1
-    elif outcome == "deferred" and delivery.attempts < MAX_ATTEMPTS:
-        delivery.status = DeliveryStatus.deferred
-        summary.deferred += 1
-    elif outcome == "bounced":
-        delivery.status = DeliveryStatus.bounced
-        summary.bounced += 1
-        if is_hard_bounce(result.error) and delivery.subscriber_id is not None:
-            _mark_bounced(session, delivery.subscriber_id, delivery, result.error)
-            summary.bounced_subscribers.append(delivery.subscriber_id)
-    else:
-        delivery.status = DeliveryStatus.failed
-        summary.failed += 1
-    session.add(delivery)
+def bounce_address(signer: Signer, delivery_id: int, prefix: str, domain: str) -> str:
+    """The VERP envelope sender of a delivery: ``prefix+TOKEN@domain``, TOKEN naming the row.
+
+    A bounce comes back to this address, so the address alone says which delivery failed even
+    when the bounce quotes nothing of the original message.
+    """
+    return f"{prefix}+{signer.sign_address(BOUNCE, delivery_id)}@{domain}"
 
 
-def _mark_bounced(session: Session, subscriber_id: int, delivery: Delivery, reply: str) -> None:
+def _message(
+    row: _Claimed, subscriber: Any, newsletter_id: int, group: _Group, signer: Signer
+) -> OutgoingMessage:
+    recipient = group.links.recipient(subscriber, row.id)
+    subject, text, html_parts = group.compiled.personalise_chunks(recipient)
+    headers = {
+        "List-Unsubscribe": (
+            f"<{recipient.unsubscribe_url}>, <mailto:{group.from_address}?subject=unsubscribe>"
+        ),
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Id": group.list_id,
+    }
+    envelope = ""
+    if group.bounce_prefix:
+        envelope = bounce_address(signer, row.id, group.bounce_prefix, group.bounce_domain)
+    return OutgoingMessage(
+        from_address=group.from_address,
+        from_name=group.from_name,
+        reply_to=group.reply_to,
+        to=row.email,
+        to_name=f"{subscriber.first_name} {subscriber.last_name}".strip(),
+        subject=subject,
+        text=text,
+        html="",
+        html_parts=tuple(html_parts),
+        headers=headers,
+        message_id=message_id(row.id, newsletter_id, group.domain),
+        envelope_from=envelope,
+    )
+
+
+class _Messages(Sequence[OutgoingMessage]):
+    """A batch whose messages are personalised when the transport takes them.
+
+    The SMTP transport's connections take messages one at a time in their own threads, so each
+    message is built while the other connections wait for the server: building overlaps
+    sending instead of preceding it.
+    """
+
+    def __init__(
+        self, items: list[tuple[_Claimed, Any, _Group]], newsletter_id: int, signer: Signer
+    ):
+        self._items = items
+        self._newsletter_id = newsletter_id
+        self._signer = signer
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[number] for number in range(*index.indices(len(self)))]
+        row, person, group = self._items[index]
+        return _message(row, person, self._newsletter_id, group, self._signer)
+
+
+_DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
+_RECORD = (
+    _DELIVERY.update()
+    .where(_DELIVERY.c.id == bindparam("v_id"))
+    .values(
+        {
+            name: bindparam(f"v_{name}")
+            for name in (
+                "status", "attempts", "last_reply", "updated_at", "sent_at", "next_attempt_at",
+            )
+        }
+    )
+)  # fmt: skip
+
+
+class _Recorder:
+    """Collects the outcome of each row of a batch and writes them in a few statements."""
+
+    def __init__(self, settings: Any, summary: SendSummary) -> None:
+        self.settings = settings
+        self.summary = summary
+        self.now = utcnow()
+        self.changes: list[dict[str, Any]] = []
+        self.hard_bounces: list[tuple[_Claimed, str]] = []
+
+    def result(self, row: _Claimed, result: SendResult) -> None:
+        attempts = row.attempts + 1
+        reply = (result.error or (f"{result.code}" if result.code else ""))[:2000]
+        change: dict[str, Any] = {
+            "id": row.id,
+            "attempts": attempts,
+            "last_reply": reply,
+            "updated_at": self.now,
+            "sent_at": None,
+            "next_attempt_at": None,
+        }
+        outcome = result.outcome
+        summary = self.summary
+        if outcome == "sent":
+            change.update(status=DeliveryStatus.sent, sent_at=self.now)
+            summary.sent += 1
+        elif outcome == "deferred" and attempts < self.settings.mail.max_attempts:
+            change.update(
+                status=DeliveryStatus.deferred,
+                next_attempt_at=self.now + retry_delay(attempts, self.settings),
+            )
+            summary.deferred += 1
+        elif outcome == "bounced":
+            change["status"] = DeliveryStatus.bounced
+            summary.bounced += 1
+            if is_hard_bounce(result.error) and row.subscriber_id is not None:
+                self.hard_bounces.append((row, result.error))
+        else:
+            change["status"] = DeliveryStatus.failed
+            summary.failed += 1
+        self.changes.append(change)
+
+    def release(self, row: _Claimed) -> None:
+        """A row claimed but not tried goes back to the queue, due at once."""
+        self.changes.append(
+            {
+                "id": row.id,
+                "attempts": row.attempts,
+                "last_reply": "",
+                "updated_at": self.now,
+                "sent_at": None,
+                "next_attempt_at": None,
+                "status": DeliveryStatus.deferred if row.attempts else DeliveryStatus.pending,
+            }
+        )
+
+    def write(self, session: Session, newsletter_id: int) -> None:
+        if self.changes:  # one executemany, without the ORM's bookkeeping
+            session.execute(
+                _RECORD,
+                [{f"v_{key}": value for key, value in change.items()} for change in self.changes],
+            )
+        for row, reply in self.hard_bounces:
+            assert row.subscriber_id is not None
+            if _mark_bounced(session, row.subscriber_id, newsletter_id, row.id, reply):
+                self.summary.bounced_subscribers.append(row.subscriber_id)
+        self.changes = []
+        self.hard_bounces = []
+
+
+def _mark_bounced(
+    session: Session, subscriber_id: int, newsletter_id: int, delivery_id: int, reply: str
+) -> bool:
+    """An active subscriber whose address is dead becomes ``bounced``, with a consent log line."""
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None or subscriber.status != SubscriberStatus.active:
-        return
+        return False
     now = utcnow()
     subscriber.status = SubscriberStatus.bounced
     subscriber.status_changed_at = now
@@ -347,24 +492,23 @@ def _mark_bounced(session: Session, subscriber_id: int, delivery: Delivery, repl
             subscriber_id=subscriber_id,
             action=ConsentAction.bounced,
             method="bounce",
-            source=f"newsletter {delivery.newsletter_id}, delivery {delivery.id}",
+            source=f"newsletter {newsletter_id}, delivery {delivery_id}",
             actor="system:sending",
             detail=reply[:1000],
         )
     )
+    return True
 
 
-def _unsettled(rows: Sequence[Delivery]) -> list[Delivery]:
-    return [row for row in rows if row.status == DeliveryStatus.sending]
-
-
-def _release(session: Session, rows: Sequence[Delivery]) -> None:
-    """Rows claimed but not tried go back to the queue."""
-    now = utcnow()
-    for row in rows:
-        row.status = DeliveryStatus.deferred if row.attempts else DeliveryStatus.pending
-        row.updated_at = now
-        session.add(row)
+_RECIPIENT_COLUMNS = (
+    col(Subscriber.id),
+    col(Subscriber.status),
+    col(Subscriber.email),
+    col(Subscriber.first_name),
+    col(Subscriber.last_name),
+    col(Subscriber.organisation),
+    col(Subscriber.region),
+)
 
 
 def send_newsletter(
@@ -374,18 +518,22 @@ def send_newsletter(
     transport: Transport,
     progress: Progress | None = None,
     *,
-    batch_size: int = BATCH_SIZE,
-    stale_after: timedelta = STALE_AFTER,
+    batch_size: int | None = None,
+    stale_after: timedelta | None = None,
 ) -> SendSummary:
     """Send the queued deliveries of a ``sending`` newsletter; see the module docstring.
 
-    Stops when no row is left to try in this run (deferred rows wait for the next run), when the
-    newsletter stops being ``sending`` (paused, cancelled), or with the transport's
-    :class:`CampaignError` once the results so far are recorded.
+    Stops when no row is due any more (deferred rows wait for their ``next_attempt_at``, the
+    summary says how many and until when), when the newsletter stops being ``sending`` (paused,
+    cancelled), or with the transport's :class:`CampaignError` once the results so far are
+    recorded. ``batch_size`` and ``stale_after`` default to ``[mail] batch_size`` and
+    ``[mail] claim_timeout``.
     """
+    size = batch_size or settings.mail.batch_size
+    stale = (
+        stale_after if stale_after is not None else timedelta(seconds=settings.mail.claim_timeout)
+    )
     summary = SendSummary(newsletter_id)
-    started = utcnow()
-    stale_before = started - stale_after
     groups: dict[str, _Group] = {}
     signer = signer_for(settings)
     with Session(engine, expire_on_commit=False) as session:
@@ -396,10 +544,11 @@ def send_newsletter(
                 f"`campaign newsletter send {newsletter_id}` starts a draft, "
                 f"`campaign newsletter resume {newsletter_id}` a paused one."
             )
+        now = utcnow()
         total = session.exec(
             select(func.count())
             .select_from(Delivery)
-            .where(*_claimable(newsletter_id, started, stale_before))
+            .where(*claimable(newsletter_id, now, now - stale))
         ).one()
         session.commit()
         while True:
@@ -407,61 +556,82 @@ def send_newsletter(
             if newsletter.status != NewsletterStatus.sending:
                 summary.stopped = f"newsletter {newsletter.status}"
                 break
-            rows = _claim(session, newsletter_id, started, stale_before, batch_size)
+            rows = _claim(session, newsletter_id, stale, size)
             if not rows:
                 break
+            recorder = _Recorder(settings, summary)
             try:
-                _send_batch(session, rows, newsletter, settings, transport, groups, signer, summary)
+                _send_batch(
+                    session, rows, newsletter, settings, transport, groups, signer, recorder
+                )
             finally:
+                recorder.write(session, newsletter_id)
                 session.commit()
             if progress is not None:
-                progress(summary.handled, total)
+                progress(summary.handled, max(total, summary.handled))
         _finish(session, newsletter_id, summary)
     return summary
 
 
 def _send_batch(
     session: Session,
-    rows: list[Delivery],
+    rows: list[_Claimed],
     newsletter: Newsletter,
     settings: Any,
     transport: Transport,
     groups: dict[str, _Group],
     signer: Signer,
-    summary: SendSummary,
+    recorder: _Recorder,
 ) -> None:
-    messages: list[OutgoingMessage] = []
-    to_send: list[Delivery] = []
-    for row in rows:
-        subscriber = session.get(Subscriber, row.subscriber_id) if row.subscriber_id else None
-        if subscriber is None or subscriber.status != SubscriberStatus.active:
-            why = "deleted" if subscriber is None else subscriber.status
-            _record(session, row, SendResult(row.email, False, error=f"not sent: {why}"), summary)
+    assert newsletter.id is not None
+    ids = [row.subscriber_id for row in rows if row.subscriber_id is not None]
+    people = {
+        person.id: person
+        for person in session.execute(
+            select(*_RECIPIENT_COLUMNS).where(col(Subscriber.id).in_(ids))
+        ).all()
+    }
+    to_send: list[tuple[_Claimed, Any, _Group]] = []
+    for number, row in enumerate(rows):
+        person = people.get(row.subscriber_id) if row.subscriber_id is not None else None
+        if person is None or person.status != SubscriberStatus.active:
+            why = "deleted" if person is None else person.status
+            recorder.result(row, SendResult(row.email, False, error=f"not sent: {why}"))
             continue
-        if row.group_key not in groups:
+        group = groups.get(row.group_key)
+        if group is None:
             try:
-                groups[row.group_key] = _compile(
+                group = groups[row.group_key] = _compile(
                     session, newsletter, settings, signer, row.group_key
                 )
             except CampaignError:
-                _release(session, _unsettled(rows))
+                for other in rows[number:]:
+                    recorder.release(other)
+                for other in to_send:
+                    recorder.release(other)
                 raise
-        messages.append(_message(row, subscriber, newsletter, groups[row.group_key], settings))
-        to_send.append(row)
+        to_send.append((row, person, group))
+    if not to_send:
+        return
+    rows_sent = [row for row, _, _ in to_send]
     try:
-        results = transport.send(messages)
+        results = transport.send(_Messages(to_send, newsletter.id, signer))
     except TransportError as exc:
-        for row, result in zip(to_send, exc.results, strict=False):
-            _record(session, row, result, summary)
-        _release(session, _unsettled(rows))
+        tried = exc.results + [None] * (len(to_send) - len(exc.results))
+        for row, result in zip(rows_sent, tried, strict=True):
+            if result is None:
+                recorder.release(row)
+            else:
+                recorder.result(row, result)
         raise
-    except BaseException:
-        _release(session, _unsettled(rows))
+    except CampaignError:  # a message could not be built: nothing of the batch is recorded
+        for row in rows_sent:
+            recorder.release(row)
         raise
     if len(results) != len(to_send):
         raise CampaignError("The transport returned a result count that does not match.")
-    for row, result in zip(to_send, results, strict=True):
-        _record(session, row, result, summary)
+    for row, result in zip(rows_sent, results, strict=True):
+        recorder.result(row, result)
 
 
 def _finish(session: Session, newsletter_id: int, summary: SendSummary) -> None:
@@ -470,6 +640,13 @@ def _finish(session: Session, newsletter_id: int, summary: SendSummary) -> None:
         left.get(status, 0)
         for status in (DeliveryStatus.pending, DeliveryStatus.deferred, DeliveryStatus.sending)
     )
+    summary.waiting = left.get(DeliveryStatus.deferred, 0)
+    summary.next_attempt_at = session.exec(
+        select(func.min(Delivery.next_attempt_at)).where(
+            col(Delivery.newsletter_id) == newsletter_id,
+            col(Delivery.status) == DeliveryStatus.deferred,
+        )
+    ).one()
     if not summary.remaining:
         session.execute(
             update(Newsletter)

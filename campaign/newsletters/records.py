@@ -351,7 +351,8 @@ def iter_audience(
             statement = statement.where(col(getattr(Subscriber, key)).in_(segment.pop(key)))
     if email is not None:
         statement = statement.where(Subscriber.email == email.strip().lower())
-    statement = statement.order_by(col(Subscriber.id))
+    # Streamed in chunks: a whole audience never sits in memory at once.
+    statement = statement.order_by(col(Subscriber.id)).execution_options(yield_per=1000)
     for subscriber in session.exec(statement):
         if all(
             _matches(

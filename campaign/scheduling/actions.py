@@ -9,11 +9,12 @@ here and nowhere else in the scheduler.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import timedelta
 
-from sqlalchemy import and_, exists, or_
+from sqlalchemy import exists, or_
 from sqlmodel import Session, col, select
 
+from campaign.config import Settings
 from campaign.mail import open_transport
 from campaign.models import (
     Delivery,
@@ -61,26 +62,17 @@ def send_newsletter_job(runtime: Runtime, newsletter_id: int) -> queue.SendSumma
         transport.close()
 
 
-def newsletters_to_help(session: Session, deferred_before: datetime) -> list[int]:
+def newsletters_to_help(session: Session, settings: Settings) -> list[int]:
     """Newsletters left ``sending`` that have rows to send now (or nothing left, to finish).
 
-    Rows deferred by the server (4xx) wait until ``deferred_before`` so that a greylisting
-    server is not asked again every few seconds; rows left ``sending`` by a crash are taken up
-    by the queue itself once stale.
+    "Now" is the queue's own rule (:func:`campaign.newsletters.queue.claimable`): pending rows,
+    deferred rows whose next attempt is due (``[mail] retry_minutes``), and rows left
+    ``sending`` by a crash once their claim is stale (``[mail] claim_timeout``).
     """
-    to_try = or_(
-        col(Delivery.status) == DeliveryStatus.pending,
-        and_(
-            col(Delivery.status) == DeliveryStatus.deferred,
-            col(Delivery.updated_at) < deferred_before,
-        ),
-        and_(
-            col(Delivery.status) == DeliveryStatus.sending,
-            col(Delivery.updated_at) < utcnow() - queue.STALE_AFTER,
-        ),
-    )
+    now = utcnow()
+    stale_before = now - timedelta(seconds=settings.mail.claim_timeout)
+    has_work = exists().where(*queue.claimable(Newsletter.id, now, stale_before))
     unfinished = (DeliveryStatus.pending, DeliveryStatus.deferred, DeliveryStatus.sending)
-    has_work = exists().where(col(Delivery.newsletter_id) == Newsletter.id, to_try)
     has_rows = exists().where(
         col(Delivery.newsletter_id) == Newsletter.id, col(Delivery.status).in_(unfinished)
     )

@@ -5,8 +5,8 @@ any process may take rows from it (the queue claims them with ``FOR UPDATE SKIP 
 PostgreSQL). So every few seconds each process looks for newsletters with rows to send and sends
 them: several machines share a big newsletter, and one that was interrupted (a crash, a stop, a
 refused login) is resumed without anyone typing a command. Messages a server deferred wait
-``[scheduler] deferred_retry`` seconds before they are tried again. A post left half-published
-by a process that died is finished the same way once its claim is stale.
+for their next attempt (``[mail] retry_minutes``) before they are tried again. A post left
+half-published by a process that died is finished the same way once its claim is stale.
 """
 
 from __future__ import annotations
@@ -57,11 +57,9 @@ class SendWorker(threading.Thread):
     def tick(self) -> int:
         """Help every newsletter that has rows to send now; the messages handled."""
         self.resume_posts()
-        settings = self.runtime.settings
         now = utcnow()
-        deferred_before = now - timedelta(seconds=settings.scheduler.deferred_retry)
         with Session(self.runtime.engine) as session:
-            waiting = actions.newsletters_to_help(session, deferred_before)
+            waiting = actions.newsletters_to_help(session, self.runtime.settings)
         handled = 0
         for newsletter_id in waiting:
             if self.runtime.stopping.is_set():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import itertools
 
 import pytest
 
@@ -17,6 +18,7 @@ def _settings(port: int, **smtp: object) -> Settings:
     settings.mail.smtp.host = "127.0.0.1"
     settings.mail.smtp.port = port
     settings.mail.smtp.security = "none"
+    settings.mail.smtp.connections = 1  # tests of several connections say so
     for key, value in smtp.items():
         setattr(settings.mail.smtp, key, value)
     return settings
@@ -133,3 +135,92 @@ def test_an_unreachable_server_is_a_clear_message() -> None:
     transport = open_transport(_settings(1, timeout=2))
     with pytest.raises(TransportError, match=r"Cannot connect to the SMTP server 127\.0\.0\.1:1\b"):
         transport.send([_message("anne@example.org")])
+
+
+def test_several_connections_share_a_batch_and_nobody_gets_two_copies(smtp_server) -> None:
+    relay, port = smtp_server
+    relay.bounce.add("p7@example.org")
+    relay.hang_up_on_data.add(20)  # one connection drops mid-batch
+    transport = open_transport(_settings(port, connections=4, messages_per_connection=1000))
+    messages = [_message(f"p{n}@example.org", n) for n in range(200)]
+    try:
+        results = transport.send(messages)
+    finally:
+        transport.close()
+    assert [result.to for result in results] == [message.to for message in messages]
+    assert [n for n, result in enumerate(results) if not result.ok] == [7]
+    assert len(relay.peers) >= 4  # four sessions delivered (five with the reconnection)
+    assert transport.connections_opened == 5
+    assert relay.copies() == {f"p{n}@example.org": 1 for n in range(200) if n != 7}
+
+
+def test_a_refused_sender_stops_every_connection_with_the_results_so_far(smtp_server) -> None:
+    relay, port = smtp_server
+    relay.refuse_senders = True
+    transport = open_transport(_settings(port, connections=3))
+    with pytest.raises(
+        TransportError, match=r"refuses the sender lemois@example\.org: 553"
+    ) as caught:
+        transport.send([_message(f"p{n}@example.org", n) for n in range(30)])
+    transport.close()
+    assert caught.value.results == [None] * 30  # none was sent; all can be tried again
+    assert relay.delivered == []
+
+
+def test_the_envelope_sender_is_the_messages_bounce_address(smtp_server) -> None:
+    relay, port = smtp_server
+    transport = open_transport(_settings(port))
+    message = _message("anne@example.org")
+    verp = OutgoingMessage(**{**message.__dict__, "envelope_from": "bounces+abc@example.org"})
+    try:
+        transport.send([verp, message])
+    finally:
+        transport.close()
+    assert [sender for sender, _, _ in relay.delivered] == [
+        "bounces+abc@example.org",
+        "lemois@example.org",
+    ]
+    parsed = email.message_from_bytes(relay.delivered[0][2], policy=email.policy.default)
+    assert parsed["Return-Path"] is None  # the receiving MTA writes it, not the sender
+    assert parsed["From"].addresses[0].addr_spec == "lemois@example.org"
+
+
+def test_the_rate_limit_is_honoured_across_connections(smtp_server) -> None:
+    from campaign.mail.ratelimit import RateLimiter
+
+    relay, port = smtp_server
+    moments: list[float] = []
+
+    class Recording(RateLimiter):
+        def reserve(self) -> float:
+            start = super().reserve()
+            moments.append(start)
+            return start
+
+    settings = _settings(port, connections=3)
+    limiter = Recording(per_second=50)
+    transport = SmtpTransport(settings.mail.smtp, limiter=limiter)
+    try:
+        transport.send([_message(f"p{n}@example.org", n) for n in range(12)])
+    finally:
+        transport.close()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(moments)]
+    assert len(moments) == 12 and all(gap >= 0.02 - 1e-9 for gap in gaps)
+    assert len(relay.delivered) == 12
+
+
+def test_lines_starting_with_a_dot_survive_the_smtp_exchange(smtp_server) -> None:
+    from markupsafe import Markup
+
+    relay, port = smtp_server
+    parts = ("<p>", Markup(".hidden line"), "</p>\n", Markup("."), "\n.\n")
+    message = OutgoingMessage(**{**_message("anne@example.org").__dict__, "html_parts": parts})
+    transport = open_transport(_settings(port))
+    try:
+        (result,) = transport.send([message])
+    finally:
+        transport.close()
+    assert result.ok
+    parsed = email.message_from_bytes(relay.delivered[0][2], policy=email.policy.default)
+    html = parsed.get_body(("html",)).get_content().replace("\r\n", "\n")
+    assert html == "".join(parts)  # ends with a line end already

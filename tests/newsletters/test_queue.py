@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -29,12 +30,14 @@ pytestmark = pytest.mark.usefixtures("secret_key")
 PEOPLE = ["anne", "nobody", "grey", "oscar", "lea", "paul", "zoe"]
 
 
-def _settings(port: int) -> Settings:
+def _settings(port: int, **smtp: object) -> Settings:
     settings = Settings()
     settings.mail.transport = "smtp"
     settings.mail.smtp.host = "127.0.0.1"
     settings.mail.smtp.port = port
     settings.mail.smtp.security = "none"
+    for key, value in smtp.items():
+        setattr(settings.mail.smtp, key, value)
     return settings
 
 
@@ -72,10 +75,21 @@ def _start(session: Session, newsletter_id: int) -> int:
     return added
 
 
-def _send(engine: Engine, newsletter_id: int, port: int, **options) -> queue.SendSummary:
-    transport = open_transport(_settings(port))
+def _time_passes(session: Session, delay: timedelta) -> None:
+    """Move every retry time ``delay`` earlier, as if that much time had passed."""
+    for row in session.exec(select(Delivery).where(Delivery.next_attempt_at.is_not(None))):
+        row.next_attempt_at -= delay
+        session.add(row)
+    session.commit()
+
+
+def _send(
+    engine: Engine, newsletter_id: int, port: int, smtp: dict | None = None, **options
+) -> queue.SendSummary:
+    settings = _settings(port, **(smtp or {}))
+    transport = open_transport(settings)
     try:
-        return queue.send_newsletter(engine, newsletter_id, _settings(port), transport, **options)
+        return queue.send_newsletter(engine, newsletter_id, settings, transport, **options)
     finally:
         transport.close()
 
@@ -105,6 +119,15 @@ def test_sending_reaches_everyone_once_and_records_each_reply(
     assert nobody.status == SubscriberStatus.bounced
     bounced_row = session.exec(select(Delivery).where(Delivery.email == "nobody@example.org")).one()
     assert "5.1.1" in bounced_row.last_reply and bounced_row.attempts == 1
+    # Grey waits a minute before the next try; a run before then sends nothing.
+    grey = session.exec(select(Delivery).where(Delivery.email == "grey@example.org")).one()
+    assert "451 4.7.1" in grey.last_reply
+    assert (first.waiting, first.next_attempt_at) == (1, grey.next_attempt_at)
+    wait = grey.next_attempt_at - grey.updated_at
+    assert wait == timedelta(minutes=1)
+    early = _send(engine, newsletter_id, port)
+    assert (early.handled, early.waiting, early.status) == (0, 1, "sending")
+    _time_passes(session, wait)
 
     second = _send(engine, newsletter_id, port)
     assert (second.sent, second.handled, second.status) == (1, 1, "sent")
@@ -124,12 +147,18 @@ def test_sending_reaches_everyone_once_and_records_each_reply(
 
     anne = session.exec(select(Delivery).where(Delivery.email == "anne@example.org")).one()
     delivered = [
-        email.message_from_bytes(content, policy=email.policy.default)
-        for _sender, recipients, content in relay.delivered
+        (sender, email.message_from_bytes(content, policy=email.policy.default))
+        for sender, recipients, content in relay.delivered
         if recipients == ["anne@example.org"]
     ]
-    (message,) = delivered
+    ((sender, message),) = delivered
     assert message["Message-ID"] == f"<d{anne.id}.n{newsletter_id}@example.org>"
+    # VERP: the envelope sender names the delivery, for bounces that quote nothing.
+    local, _, domain = sender.partition("@")
+    prefix, _, token = local.partition("+")
+    assert (prefix, domain) == ("bounces", "example.org")
+    assert Signer([secret_key]).verify_address(token, "bounce") == (anne.id,)
+    assert message["To"].addresses[0].display_name == "Anne"
     assert "mailto:" in message["List-Unsubscribe"]
     # Every per-recipient link is signed for Anne's delivery.
     signer = Signer([secret_key])
@@ -196,7 +225,7 @@ def test_a_transport_that_gives_up_leaves_the_rest_for_the_next_run(
     _start(session, newsletter_id)
     relay.hang_up_on_data.update({3, 4})  # the third message fails twice in a row
     with pytest.raises(Exception, match="closed the connection twice"):
-        _send(engine, newsletter_id, port, batch_size=5)
+        _send(engine, newsletter_id, port, {"connections": 1}, batch_size=5)
     states = _states(session, newsletter_id)
     assert list(states.values()).count("sent") == 2
     assert list(states.values()).count("pending") == len(PEOPLE) - 2
@@ -241,3 +270,56 @@ def test_the_send_pause_resume_cancel_commands(cli, smtp_server, monkeypatch) ->
     assert refused.exit_code == 1 and "cancelled" in refused.stderr
     assert cli("newsletter", "resume", second).exit_code == 1
     assert len(relay.delivered) == 2
+
+
+def test_a_message_deferred_too_often_fails(engine: Engine, session: Session, smtp_server) -> None:
+    relay, port = smtp_server
+    newsletter_id = _newsletter(session)
+    _start(session, newsletter_id)
+    relay.defer_always = {"grey@example.org"}
+    waits = []
+    for attempt in range(1, 6):
+        summary = _send(engine, newsletter_id, port)
+        grey = session.exec(select(Delivery).where(Delivery.email == "grey@example.org")).one()
+        session.refresh(grey)
+        assert grey.attempts == attempt
+        if attempt < 5:
+            assert (grey.status, summary.waiting, summary.status) == ("deferred", 1, "sending")
+            waits.append(grey.next_attempt_at - grey.updated_at)
+            _time_passes(session, waits[-1])
+    assert waits == [timedelta(minutes=m) for m in (1, 5, 15, 60)]
+    assert (grey.status, summary.failed, summary.status) == ("failed", 1, "sent")
+    assert "451" in grey.last_reply
+    assert relay.rcpt_calls["grey@example.org"] == 5
+
+
+def test_a_refused_login_stops_the_send_and_a_later_run_finishes_it(
+    engine: Engine, session: Session, smtp_server, monkeypatch
+) -> None:
+    relay, port = smtp_server
+    relay.credentials = ("lemois", "s3cret")
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "wrong")
+    newsletter_id = _newsletter(session)
+    _start(session, newsletter_id)
+    login = {"username": "lemois", "password_env": "TEST_SMTP_PASSWORD"}
+    with pytest.raises(Exception, match="refused the login of 'lemois'"):
+        _send(engine, newsletter_id, port, login)
+    assert set(_states(session, newsletter_id).values()) == {"pending"}
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "s3cret")
+    assert _send(engine, newsletter_id, port, login).status == "sent"
+    assert relay.copies() == {f"{name}@example.org": 1 for name in PEOPLE}
+
+
+def test_a_refused_sender_stops_the_send_resumably(
+    engine: Engine, session: Session, smtp_server
+) -> None:
+    relay, port = smtp_server
+    newsletter_id = _newsletter(session)
+    _start(session, newsletter_id)
+    relay.refuse_senders = True
+    with pytest.raises(Exception, match=r"refuses the sender bounces\+\w+@example.org: 553"):
+        _send(engine, newsletter_id, port)
+    assert set(_states(session, newsletter_id).values()) == {"pending"}
+    relay.refuse_senders = False
+    assert _send(engine, newsletter_id, port).status == "sent"
+    assert relay.copies() == {f"{name}@example.org": 1 for name in PEOPLE}

@@ -176,7 +176,7 @@ class Sent:
 
     def html(self, to: str) -> str:
         """The HTML part of the message sent to ``to``."""
-        message = next(m for m in self.messages() if m["To"] == to)
+        message = next(m for m in self.messages() if m["To"].addresses[0].addr_spec == to)
         body = message.get_body(("html",))
         assert body is not None
         return body.get_content()

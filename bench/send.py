@@ -1,0 +1,462 @@
+"""Benchmark: sending personalised newsletters through SMTP, beside a naive baseline and the
+ceiling, in one run.
+
+A local aiosmtpd sink runs in its own process (it accepts and discards). Every measurement runs
+in a fresh child process, so its CPU time (user + sys of the process itself, all its threads,
+from ``resource.getrusage(RUSAGE_SELF)``) and its peak memory (``ru_maxrss``) are its own:
+
+- **product**: ``campaign``'s real path on a SQLite database holding N subscribers and a
+  newsletter of 20 events (the mois-ess template): snapshot the audience, then
+  ``send_newsletter`` through the SMTP transport with ``--connections`` connections (claim rows
+  in batches, personalise the compiled template, sign the tokens, splice the message bytes,
+  push, record the replies). Rate and CPU are those of the send; memory is the whole process's.
+- **baseline**: the naive way, one message at a time on one connection: the same
+  personalisation and tokens, then an ``EmailMessage`` per recipient and ``smtplib`` (no
+  database work, which only flatters it); timed on a sample and extrapolated.
+- **ceiling**: one pre-built message's bytes pushed through the same transport and connections,
+  with nothing else to do: what the sink and the SMTP exchange allow.
+- **memory**: peak RSS of the product's process at 20,000 and at ``--memory-recipients``
+  (200,000 by default) recipients. Pushing 200,000 messages through the sink would take the
+  better part of an hour here, so these two runs send through a null transport that builds every
+  message (bytes, DKIM off) and drops it: the whole per-recipient path but the socket. Both
+  sizes are measured the same way, so the ratio is fair.
+
+Goals (issue #4): product ≥ 80% of the ceiling's rate, ≤ a tenth of the baseline's CPU per
+message, peak memory at 200,000 within 20% of that at 20,000.
+
+Run: ``.venv/bin/python bench/send.py`` (``--recipients 2000 --memory-recipients 20000`` for a
+quick look on a busy machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import smtplib
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+EVENTS = 20
+HERE = Path(__file__).resolve()
+
+
+# --- the sink -----------------------------------------------------------------------------------
+
+
+def run_sink(port: int) -> None:
+    """An SMTP server that accepts everything and keeps nothing (its own process)."""
+    import signal
+
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope) -> str:
+            return "250 2.0.0 Ok: discarded"
+
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    signal.sigwait({signal.SIGTERM, signal.SIGINT})
+    controller.stop()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- the data -----------------------------------------------------------------------------------
+
+
+def database_url(folder: Path, recipients: int) -> str:
+    return f"sqlite:///{folder / f'bench-{recipients}.db'}"
+
+
+def setup(url: str, recipients: int) -> None:
+    """A database with ``recipients`` subscribers on one list, 20 events and a draft newsletter."""
+    from sqlalchemy import insert
+    from sqlmodel import Session
+
+    from campaign.db import open_database
+    from campaign.models import Event, MailingList, Membership, Newsletter, Subscriber
+    from campaign.models.base import utcnow
+
+    engine = open_database(url)
+    now = utcnow()
+    with Session(engine) as session:
+        mailing_list = MailingList(name="Newsletter nationale")
+        session.add(mailing_list)
+        for i in range(EVENTS):
+            session.add(
+                Event(
+                    source_id=str(i),
+                    title=f"Rencontre de l'économie sociale et solidaire n°{i}",
+                    description="Une soirée d'échanges entre coopératives, associations et "
+                    "habitants. " * 2,
+                    starts_at=datetime(2016, 11, 7 + i % 5, 8 + i % 9, 30, tzinfo=UTC),
+                    venue="Maison des associations",
+                    city="Rennes",
+                    postcode="35000",
+                    region="Bretagne",
+                    theme=("Se loger", "Travailler", "Consommer")[i % 3],
+                    organiser_name=f"Coopérative {i}",
+                    url=f"https://lemois-ess.org/evenements/{i}",
+                    image_url=f"https://lemois-ess.org/images/{i}.jpg",
+                )
+            )
+        session.flush()
+        for start in range(0, recipients, 5000):
+            chunk = range(start, min(recipients, start + 5000))
+            session.execute(
+                insert(Subscriber),
+                [
+                    {
+                        "email": f"personne{n}@example.org",
+                        "first_name": f"Prénom{n}",
+                        "last_name": "Nom",
+                        "organisation": "",
+                        "region": "Bretagne",
+                        "postcode": "",
+                        "language": "fr",
+                        "attributes": {},
+                        "status": "active",
+                        "source": "bench",
+                        "created_at": now,
+                        "updated_at": now,
+                        "status_changed_at": now,
+                    }
+                    for n in chunk
+                ],
+            )
+            session.execute(
+                insert(Membership),
+                [
+                    {"subscriber_id": n + 1, "list_id": mailing_list.id, "subscribed_at": now}
+                    for n in chunk
+                ],
+            )
+        session.add(
+            Newsletter(
+                title="Le Mois de l'ESS, c'est maintenant !",
+                subject="[[ recipient.first_name ]], vos évènements de novembre",
+                template="mois-ess",
+                list_ids=[mailing_list.id],
+                event_rule={"max": EVENTS},
+                content={"more_url": "https://lemois-ess.org/evenements"},
+            )
+        )
+        session.commit()
+    engine.dispose()
+
+
+def settings_for(url: str, port: int, connections: int):
+    from campaign.config import Settings
+
+    settings = Settings()
+    settings.database.url = url
+    settings.mail.transport = "smtp"
+    settings.mail.smtp.host = "127.0.0.1"
+    settings.mail.smtp.port = port
+    settings.mail.smtp.security = "none"
+    settings.mail.smtp.connections = connections
+    settings.mail.smtp.messages_per_connection = 100_000
+    return settings
+
+
+def cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- the phases (each in its own process) -------------------------------------------------------
+
+
+class NullTransport:
+    """Builds every message and drops it: the product path without the socket."""
+
+    def __init__(self) -> None:
+        from campaign.mail import Composer
+
+        self.composer = Composer()
+        self.bytes = 0
+
+    def send(self, messages):
+        from campaign.mail import SendResult
+
+        results = []
+        for message in messages:
+            self.bytes += len(self.composer.compose(message))
+            results.append(SendResult(message.to, True, message.message_id, status="sent"))
+        return results
+
+    def close(self) -> None:
+        pass
+
+
+def phase_product(url: str, port: int, connections: int, null: bool) -> dict:
+    from sqlmodel import Session
+
+    from campaign.db import open_database
+    from campaign.mail import open_transport
+    from campaign.models import Newsletter
+    from campaign.newsletters import queue
+
+    settings = settings_for(url, port, connections)
+    engine = open_database(url)
+    with Session(engine) as session:
+        newsletter = session.get(Newsletter, 1)
+        queued = queue.snapshot(session, newsletter)
+        session.commit()
+    transport = NullTransport() if null else open_transport(settings)
+    start_cpu, start = cpu(), time.perf_counter()
+    try:
+        summary = queue.send_newsletter(engine, 1, settings, transport)
+    finally:
+        transport.close()
+    seconds, cpu_seconds = time.perf_counter() - start, cpu() - start_cpu
+    assert summary.sent == queued, (summary, queued)
+    return {
+        "messages": summary.sent,
+        "seconds": seconds,
+        "rate": summary.sent / seconds,
+        "cpu_ms": cpu_seconds / summary.sent * 1000,
+        "peak_mb": peak_mb(),
+    }
+
+
+def _sample_people(url: str, sample: int):
+    from sqlmodel import Session, select
+
+    from campaign.db import open_database
+    from campaign.models import Newsletter, Subscriber
+    from campaign.newsletters.preview import compile_group
+
+    engine = open_database(url)
+    session = Session(engine)
+    newsletter = session.get(Newsletter, 1)
+    people = session.exec(select(Subscriber).order_by(Subscriber.id).limit(sample)).all()
+    return session, newsletter, people, compile_group
+
+
+def phase_baseline(url: str, port: int, sample: int) -> dict:
+    """EmailMessage per recipient and smtplib, one at a time (same personalisation, tokens)."""
+    from email import policy
+
+    from campaign.mail import OutgoingMessage, build_message
+    from campaign.tracking.links import TrackedLinks
+    from campaign.tracking.tokens import Signer
+
+    settings = settings_for(url, port, 1)
+    session, newsletter, people, compile_group = _sample_people(url, sample)
+    compiled, _ = compile_group(session, newsletter, settings, "")
+    links = TrackedLinks(
+        public_url=settings.web.public_url,
+        signer=Signer(["bench-key-" + "x" * 40]),
+        newsletter_id=1,
+        link_ids={url: n for n, url in enumerate(compiled.links)},
+    )
+    smtp = smtplib.SMTP("127.0.0.1", port)
+    start_cpu, start = cpu(), time.perf_counter()
+    for number, person in enumerate(people, 1):
+        rendered = compiled.personalise(links.recipient(person, number))
+        message = build_message(
+            OutgoingMessage(
+                from_address="lemois@example.org",
+                from_name="Le Mois de l'ESS",
+                to=person.email,
+                to_name=f"{person.first_name} {person.last_name}",
+                subject=rendered.subject,
+                text=rendered.text,
+                html=rendered.html,
+                headers={
+                    "List-Unsubscribe": f"<{links.unsubscribe_url(number)}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                },
+                message_id=f"<d{number}.n1@example.org>",
+            )
+        )
+        smtp.sendmail("lemois@example.org", [person.email], message.as_bytes(policy=policy.SMTP))
+    seconds, cpu_seconds = time.perf_counter() - start, cpu() - start_cpu
+    smtp.quit()
+    return {
+        "messages": len(people),
+        "seconds": seconds,
+        "rate": len(people) / seconds,
+        "cpu_ms": cpu_seconds / len(people) * 1000,
+    }
+
+
+def phase_ceiling(url: str, port: int, connections: int, messages: int) -> dict:
+    """One pre-built message's bytes pushed through the same transport and connections."""
+    from campaign.mail import Composer, OutgoingMessage, SmtpTransport
+
+    settings = settings_for(url, port, connections)
+    session, newsletter, people, compile_group = _sample_people(url, 1)
+    compiled, _ = compile_group(session, newsletter, settings, "")
+    from campaign.newsletters.render import Recipient
+
+    rendered = compiled.personalise(Recipient(email=people[0].email, first_name="Prénom0"))
+    sample = OutgoingMessage(
+        from_address="lemois@example.org",
+        to=people[0].email,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id="<d1.n1@example.org>",
+    )
+    data = Composer().compose(sample)
+
+    class Prebuilt(Composer):
+        def compose(self, message) -> bytes:
+            return data
+
+    transport = SmtpTransport(settings.mail.smtp, composer=Prebuilt())
+    batch = [
+        OutgoingMessage(from_address="lemois@example.org", to=f"personne{n}@example.org",
+                        subject="", text="", html="")
+        for n in range(100)
+    ]  # fmt: skip
+    start_cpu, start = cpu(), time.perf_counter()
+    sent = 0
+    while sent < messages:
+        sent += sum(result.ok for result in transport.send(batch))
+    seconds, cpu_seconds = time.perf_counter() - start, cpu() - start_cpu
+    transport.close()
+    return {
+        "messages": sent,
+        "seconds": seconds,
+        "rate": sent / seconds,
+        "cpu_ms": cpu_seconds / sent * 1000,
+        "bytes": len(data),
+    }
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def child(*args: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, str(HERE), *args], capture_output=True, text=True, check=False
+    )
+    if result.returncode:
+        sys.exit(f"bench/send.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recipients", type=int, default=20_000)
+    parser.add_argument("--memory-recipients", type=int, default=200_000)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--baseline-sample", type=int, default=1000)
+    parser.add_argument("--ceiling-messages", type=int, default=5000)
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--null", action="store_true", help=argparse.SUPPRESS)
+    options = parser.parse_args()
+
+    os.environ.setdefault("CAMPAIGN_SECRET_KEY", "bench-secret-key-" + "x" * 40)
+    if options.phase == "sink":
+        run_sink(options.port)
+        return
+    if options.phase:
+        if options.phase == "setup":
+            setup(options.url, options.recipients)
+            result: dict = {}
+        elif options.phase == "product":
+            result = phase_product(options.url, options.port, options.connections, options.null)
+        elif options.phase == "baseline":
+            result = phase_baseline(options.url, options.port, options.baseline_sample)
+        else:
+            result = phase_ceiling(
+                options.url, options.port, options.connections, options.ceiling_messages
+            )
+        print(json.dumps(result))
+        return
+
+    port = free_port()
+    sink = subprocess.Popen(
+        [sys.executable, str(HERE), "--phase", "sink", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            run(options, Path(folder), port)
+    finally:
+        sink.terminate()
+        sink.wait()
+
+
+def run(options: argparse.Namespace, folder: Path, port: int) -> None:
+    n, c = options.recipients, str(options.connections)
+    url = database_url(folder, n)
+    print(f"setting up {n:,} subscribers, {EVENTS} events…", file=sys.stderr)
+    child("--phase", "setup", "--url", url, "--recipients", str(n))
+    common = ["--url", url, "--port", str(port), "--connections", c]
+    ceiling = child(
+        "--phase", "ceiling", *common, "--ceiling-messages", str(options.ceiling_messages)
+    )
+    baseline = child(
+        "--phase", "baseline", *common, "--baseline-sample", str(options.baseline_sample)
+    )
+    print(f"sending {n:,} messages…", file=sys.stderr)
+    product = child("--phase", "product", *common)
+
+    print(f"send: {n:,} personalised messages, {EVENTS} events, {c} SMTP connections to a local "
+          f"aiosmtpd sink (message ≈ {ceiling['bytes'] / 1024:.0f} KB)")  # fmt: skip
+    print(f"  {'':<10} {'messages':>9} {'msg/s':>8} {'CPU ms/msg':>11}")
+    for name, figures in (("product", product), ("baseline", baseline), ("ceiling", ceiling)):
+        print(
+            f"  {name:<10} {figures['messages']:>9,} {figures['rate']:>8.0f} "
+            f"{figures['cpu_ms']:>11.3f}"
+        )
+    share = product["rate"] / ceiling["rate"]
+    cpu_ratio = product["cpu_ms"] / baseline["cpu_ms"]
+    print(
+        f"  baseline timed on {baseline['messages']:,} messages, extrapolated to {n:,}: "
+        f"{n / baseline['rate']:.0f} s (product: {product['seconds']:.0f} s)"
+    )
+    verdict = "ok" if share >= 0.8 else "MISSED"
+    print(f"  product at {share:.0%} of the ceiling (goal ≥ 80%): {verdict}")
+    print(
+        f"  product CPU per message {cpu_ratio:.1%} of the baseline's (goal ≤ 10%): "
+        f"{'ok' if cpu_ratio <= 0.1 else 'MISSED'}"
+    )
+    print(f"  peak memory of the sending process: {product['peak_mb']:.0f} MB")
+    if options.skip_memory:
+        return
+    sizes = [n, options.memory_recipients]
+    peaks = []
+    for size in sizes:
+        size_url = database_url(folder, size).replace(".db", "-memory.db")
+        print(f"memory run at {size:,} (null transport)…", file=sys.stderr)
+        child("--phase", "setup", "--url", size_url, "--recipients", str(size))
+        peaks.append(child("--phase", "product", "--url", size_url, "--port", str(port), "--null"))
+    growth = peaks[1]["peak_mb"] / peaks[0]["peak_mb"] - 1
+    print(
+        f"memory (snapshot + send, null transport): peak {peaks[0]['peak_mb']:.0f} MB at "
+        f"{sizes[0]:,}, {peaks[1]['peak_mb']:.0f} MB at {sizes[1]:,} ({growth:+.0%}; goal ≤ +20%): "
+        f"{'ok' if growth <= 0.2 else 'MISSED'}; built {peaks[1]['rate']:.0f} msg/s, "
+        f"{peaks[1]['cpu_ms']:.3f} ms CPU per message without the socket"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""Applying a bounce or complaint report to the delivery it is about, once.
+
+Matching, most trustworthy first:
+
+1. the **VERP token** of the address the report was sent back to (``bounces+TOKEN@domain``):
+   signed, it names the delivery and cannot be forged;
+2. the original **Message-ID** (``<dN.nM@domain>``) quoted in the report, accepted only when the
+   failed address is the delivery's own (a Message-ID is guessable, an address with it less so);
+   complaint reports whose recipient was redacted by the provider are accepted on it alone.
+
+Effects: a permanent failure (``Action: failed``, 5.x.x) marks the delivery ``bounced`` with the
+diagnostic kept and, when the status blames the address rather than the message (see
+:attr:`~campaign.bounces.reports.Failure.address_is_dead`), sets the subscriber ``bounced`` with
+a consent log line (method ``bounce``). A transient one (``Action: delayed``, 4.x.x) is recorded
+and changes nothing. A complaint sets the subscriber ``complained`` (never mailed again) with a
+consent log line (method ``complaint``). Every report is kept as :class:`~campaign.models.Bounce`
+rows keyed by the report's id and the address, so the same report twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from campaign.audience.subscribers import change_status
+from campaign.bounces.reports import Failure, Report, read_report
+from campaign.models import (
+    Bounce,
+    BounceKind,
+    ConsentAction,
+    Delivery,
+    DeliveryStatus,
+    Subscriber,
+    SubscriberStatus,
+)
+from campaign.newsletters.queue import BOUNCE
+from campaign.tracking.tokens import Signer
+
+_OUR_ID = re.compile(r"^<d(\d+)\.n(\d+)@")
+ACTOR = "system:bounces"
+
+
+@dataclass
+class FailureOutcome:
+    email: str
+    kind: str
+    status: str
+    diagnostic: str
+    delivery_id: int | None = None
+    matched_by: str = "none"
+    changes: list[str] = field(default_factory=list)
+    duplicate: bool = False
+
+
+@dataclass
+class IngestOutcome:
+    """What one message was and what it changed."""
+
+    source: str
+    kind: str  # dsn, arf, heuristic, none
+    report_id: str
+    subject: str = ""
+    note: str = ""
+    failures: list[FailureOutcome] = field(default_factory=list)
+
+    @property
+    def ignored(self) -> bool:
+        return self.kind == "none" or not self.failures
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "kind": self.kind,
+            "report_id": self.report_id,
+            "subject": self.subject,
+            "note": self.note,
+            "failures": [failure.__dict__ for failure in self.failures],
+        }
+
+
+def _verp_deliveries(
+    session: Session, report: Report, signer: Signer, prefix: str
+) -> list[Delivery]:
+    pattern = re.compile(
+        rf"^{re.escape(prefix)}\+([a-z2-7]+)@" if prefix else r"^[^+@]*\+([a-z2-7]+)@"
+    )
+    found: dict[int, Delivery] = {}
+    for address in report.addresses:
+        match = pattern.match(address.lower())
+        ids = signer.verify_address(match[1], BOUNCE, 1) if match else None
+        if ids:
+            delivery = session.get(Delivery, ids[0])
+            if delivery is not None:
+                found[ids[0]] = delivery
+    return list(found.values())
+
+
+def _by_message_id(session: Session, report: Report, failure: Failure) -> Delivery | None:
+    for message_id in report.message_ids:
+        match = _OUR_ID.match(message_id)
+        if not match:
+            continue
+        delivery = session.get(Delivery, int(match[1]))
+        if delivery is None or delivery.newsletter_id != int(match[2]):
+            continue
+        same_address = failure.email and failure.email == (delivery.email or "").lower()
+        redacted_complaint = failure.kind == BounceKind.complaint and not failure.email
+        if same_address or redacted_complaint:
+            return delivery
+    return None
+
+
+def _match(
+    verp: list[Delivery], session: Session, report: Report, failure: Failure
+) -> tuple[Delivery | None, str]:
+    if len(verp) == 1:
+        return verp[0], "verp"
+    for delivery in verp:  # a report about several of our messages: the one for this address
+        if failure.email and (delivery.email or "").lower() == failure.email:
+            return delivery, "verp"
+    delivery = _by_message_id(session, report, failure)
+    return (delivery, "message-id") if delivery is not None else (None, "none")
+
+
+def _apply(
+    session: Session, failure: Failure, delivery: Delivery | None, report: Report
+) -> list[str]:
+    changes: list[str] = []
+    if delivery is None:
+        return changes
+    subscriber = session.get(Subscriber, delivery.subscriber_id) if delivery.subscriber_id else None
+    source = f"report {report.report_id}"[:300]
+    detail = " ".join(part for part in (failure.status, failure.diagnostic) if part)[:1000]
+    if failure.kind == BounceKind.hard:
+        if delivery.status != DeliveryStatus.bounced:
+            delivery.status = DeliveryStatus.bounced
+            delivery.last_reply = detail[:2000]
+            delivery.next_attempt_at = None
+            session.add(delivery)
+            changes.append(f"delivery {delivery.id} bounced")
+        if (
+            subscriber is not None
+            and failure.address_is_dead
+            and subscriber.status in (SubscriberStatus.active, SubscriberStatus.pending)
+            and change_status(
+                session,
+                subscriber,
+                SubscriberStatus.bounced,
+                ConsentAction.bounced,
+                method="bounce",
+                actor=ACTOR,
+                source=source,
+                detail=detail,
+            )
+        ):
+            session.add(subscriber)
+            changes.append(f"subscriber {subscriber.id} bounced")
+    elif (
+        failure.kind == BounceKind.complaint
+        and subscriber is not None
+        and change_status(
+            session,
+            subscriber,
+            SubscriberStatus.complained,
+            ConsentAction.complained,
+            method="complaint",
+            actor=ACTOR,
+            source=source,
+            detail=f"feedback-type {failure.action}",
+        )
+    ):
+        session.add(subscriber)
+        changes.append(f"subscriber {subscriber.id} complained (unsubscribed)")
+    return changes
+
+
+def ingest_report(
+    session: Session,
+    data: bytes,
+    signer: Signer,
+    settings: Any,
+    *,
+    source: str = "",
+    extra_addresses: list[str] | None = None,
+) -> IngestOutcome:
+    """Read one message and apply it; commits nothing (the caller commits)."""
+    report = read_report(data, extra_addresses=extra_addresses)
+    outcome = IngestOutcome(
+        source, report.kind, report.report_id, subject=report.subject, note=report.note
+    )
+    if report.kind == "none":
+        return outcome
+    verp = _verp_deliveries(session, report, signer, settings.mail.return_path_prefix)
+    for failure in report.failures:
+        delivery, matched_by = _match(verp, session, report, failure)
+        address = failure.email or (delivery.email if delivery else "") or ""
+        result = FailureOutcome(
+            address,
+            failure.kind,
+            failure.status,
+            failure.diagnostic,
+            delivery.id if delivery else None,
+            matched_by,
+        )
+        outcome.failures.append(result)
+        already = session.exec(
+            select(Bounce.id).where(
+                col(Bounce.report_id) == report.report_id, col(Bounce.email) == address
+            )
+        ).first()
+        if already is not None:
+            result.duplicate = True
+            continue
+        try:
+            with session.begin_nested():
+                session.add(
+                    Bounce(
+                        report_id=report.report_id,
+                        email=address,
+                        delivery_id=delivery.id if delivery else None,
+                        subscriber_id=delivery.subscriber_id if delivery else None,
+                        kind=failure.kind,
+                        status=failure.status,
+                        action=failure.action,
+                        diagnostic=failure.diagnostic,
+                        matched_by=matched_by,
+                    )
+                )
+                session.flush()
+        except IntegrityError:  # another process ingested the same report just now
+            result.duplicate = True
+            continue
+        result.changes = _apply(session, failure, delivery, report)
+    session.flush()
+    return outcome

@@ -1,0 +1,231 @@
+"""Reading bounce and complaint reports: what failed, for whom, and how to find the delivery.
+
+Three shapes of report are understood, most reliable first:
+
+- **Delivery status notifications** (RFC 3464, ``multipart/report;
+  report-type=delivery-status``), written by Postfix, Exim, Gmail, Microsoft and most MTAs: one
+  block per recipient with ``Action`` (failed, delayed, delivered…), ``Status`` (5.1.1) and the
+  remote server's ``Diagnostic-Code``.
+- **Complaint reports** (ARF, RFC 5965, ``report-type=feedback-report``), sent by mailbox
+  providers' feedback loops when a person clicks "this is spam": ``Feedback-Type: abuse``.
+- **Everything else that still is a bounce** (qmail, old Exchange, home-made autoresponders):
+  :mod:`flufl.bounce`'s detectors (the ones GNU Mailman uses) find the failed addresses; the
+  status code and the server's words are taken from the text when it has them.
+
+A report names its delivery in two ways, collected here for :mod:`campaign.bounces.ingest`: the
+VERP token of the address it was sent back to (``bounces+TOKEN@domain``, found in the report's
+envelope headers, ``X-Postfix-Sender``, ``Original-Mail-From`` or the returned headers), and
+the original ``Message-ID`` (``<dN.nM@domain>``) in the returned message or its headers.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import re
+from dataclasses import dataclass, field
+from email.message import Message
+from email.parser import HeaderParser
+
+from flufl.bounce import all_failures
+
+from campaign.models import BounceKind
+
+_ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+_REPLY = re.compile(r"\b([45]\d\d)[ -]")
+_OUR_MESSAGE_ID = re.compile(rb"(?im)^(?:X-Original-)?Message-ID:\s*(<d\d+\.n\d+@[^>\s]+>)")
+# Headers of the report itself that may hold the address it was sent back to.
+_ENVELOPE_HEADERS = (
+    "To",
+    "Delivered-To",
+    "X-Original-To",
+    "Envelope-To",
+    "X-Envelope-To",
+    "Return-Path",
+)
+# Statuses that blame the message or the sender (policy, spam, size), not the address.
+_NOT_THE_ADDRESS = re.compile(r"^5\.(?:7|3|6)\.\d+$|^5\.2\.[23]$")
+
+
+@dataclass
+class Failure:
+    """One recipient a report is about."""
+
+    email: str
+    kind: BounceKind
+    status: str = ""  # enhanced status code, e.g. 5.1.1
+    action: str = ""  # failed, delayed, abuse…
+    diagnostic: str = ""
+
+    @property
+    def address_is_dead(self) -> bool:
+        """Whether a hard bounce says the address itself is no good (the subscriber is then
+        suppressed): any permanent failure except those blaming the message or the sender
+        (5.7.x policy or spam, 5.3.x/5.6.x size or content, 5.2.2/5.2.3 full or too big)."""
+        if self.kind != BounceKind.hard:
+            return False
+        codes = [".".join(code) for code in _ENHANCED.findall(self.diagnostic)]
+        specific = [code for code in codes if code.startswith("5.")] or [self.status]
+        return not _NOT_THE_ADDRESS.match(specific[0] or "")
+
+
+@dataclass
+class Report:
+    """What a message said, once read."""
+
+    kind: str  # dsn, arf, heuristic, none
+    report_id: str
+    failures: list[Failure] = field(default_factory=list)
+    addresses: list[str] = field(default_factory=list)  # where it was sent back to (VERP)
+    message_ids: list[str] = field(default_factory=list)  # our Message-IDs it quotes
+    subject: str = ""
+    note: str = ""  # why it is ignored, for kind "none"
+
+
+def _text(value: object) -> str:
+    return " ".join(str(value or "").split())
+
+
+def _address(value: str) -> str:
+    """``rfc822; Nobody@Example.com`` -> ``nobody@example.com``."""
+    value = value.split(";", 1)[1] if ";" in value else value
+    return value.strip().strip("<>").strip().lower()
+
+
+def _blocks(part: Message) -> list[Message]:
+    """The header blocks of a ``message/delivery-status`` or ``message/feedback-report`` part."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return [block for block in payload if isinstance(block, Message)]
+    parser = HeaderParser(policy=email.policy.compat32)
+    return [parser.parsestr(chunk) for chunk in re.split(r"\r?\n\r?\n", str(payload)) if chunk]
+
+
+def _dsn_failures(part: Message) -> list[Failure]:
+    failures = []
+    blocks = _blocks(part)
+    for block in blocks[1:] if len(blocks) > 1 else blocks:
+        recipient = _address(
+            str(block.get("Final-Recipient") or block.get("Original-Recipient") or "")
+        )
+        action = _text(block.get("Action")).lower()
+        status = _text(block.get("Status"))
+        diagnostic = _text(block.get("Diagnostic-Code"))
+        if diagnostic.lower().startswith("smtp;"):
+            diagnostic = diagnostic[5:].strip()
+        if not recipient:
+            continue
+        if action == "failed" or (not action and status.startswith("5")):
+            kind = BounceKind.hard
+        elif action == "delayed" or status.startswith("4"):
+            kind = BounceKind.soft
+        else:  # delivered, relayed, expanded: good news, nothing to record
+            continue
+        failures.append(Failure(recipient, kind, status[:20], action[:20], diagnostic))
+    return failures
+
+
+def _returned_part(message: Message) -> list[str]:
+    """Addresses in the envelope fields of the report's blocks (X-Postfix-Sender…)."""
+    found = []
+    for part in message.walk():
+        if part.get_content_type() in ("message/delivery-status", "message/feedback-report"):
+            for block in _blocks(part):
+                for name in ("X-Postfix-Sender", "Original-Mail-From"):
+                    if block.get(name):
+                        found.append(_address(str(block[name])))
+    return found
+
+
+def _heuristic_failures(message: Message, raw: str) -> list[Failure]:
+    temporary, permanent = all_failures(message)
+    codes = _ENHANCED.search(raw)
+    reply = _REPLY.search(raw)
+    failures = []
+    for kind, addresses in ((BounceKind.hard, permanent), (BounceKind.soft, temporary)):
+        for address in sorted(addresses):
+            text = address.decode("utf-8", "replace") if isinstance(address, bytes) else address
+            diagnostic = _diagnostic_near(raw, text) or (reply.group(0).strip() if reply else "")
+            failures.append(
+                Failure(
+                    text.strip().lower(),
+                    kind,
+                    status=".".join(codes.groups()) if codes else "",
+                    action="failed" if kind == BounceKind.hard else "delayed",
+                    diagnostic=diagnostic,
+                )
+            )
+    return failures
+
+
+def _diagnostic_near(raw: str, address: str) -> str:
+    """The lines following the failed address in a free-text bounce (its reason, usually)."""
+    at = raw.lower().find(address.lower())
+    if at < 0:
+        return ""
+    after = raw[at + len(address) :].lstrip(">: \n")
+    paragraph = after.split("\n\n", 1)[0]
+    return _text(paragraph)[:500]
+
+
+def _report_id(message: Message, data: bytes) -> str:
+    """The report's own Message-ID, or a digest of its bytes when it has none."""
+    own = _text(message.get("Message-ID"))
+    if own:
+        return own[:300]
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def read_report(data: bytes, *, extra_addresses: list[str] | None = None) -> Report:
+    """Read one message (a bounce, a complaint, or anything else) from its bytes.
+
+    ``extra_addresses`` are envelope recipients given by the delivering MTA (a pipe's
+    ``$RECIPIENT``), looked at like the report's own To and Delivered-To.
+    """
+    message = email.message_from_bytes(data, policy=email.policy.compat32)
+    report = Report(kind="none", report_id=_report_id(message, data))
+    report.subject = _text(message.get("Subject"))[:200]
+    raw = data.decode("utf-8", "replace").replace("\r\n", "\n")
+    addresses = list(extra_addresses or [])
+    for name in _ENVELOPE_HEADERS:
+        for value in message.get_all(name) or []:
+            addresses.append(_address(str(value)))
+    addresses += _returned_part(message)
+    report.addresses = [address for address in dict.fromkeys(addresses) if address]
+    # Our Message-IDs, in the returned message or headers (never the report's own headers:
+    # a person's reply names ours in In-Reply-To, and a reply is no bounce).
+    head_and_body = re.split(rb"\r?\n\r?\n", data, maxsplit=1)
+    body = head_and_body[1] if len(head_and_body) > 1 else b""
+    report.message_ids = list(
+        dict.fromkeys(match.decode("ascii", "replace") for match in _OUR_MESSAGE_ID.findall(body))
+    )
+
+    report_type = (message.get_param("report-type") or "") if message.is_multipart() else ""
+    parts = {part.get_content_type(): part for part in message.walk()}
+    if "message/feedback-report" in parts or str(report_type).lower() == "feedback-report":
+        report.kind = "arf"
+        part = parts.get("message/feedback-report")
+        blocks = _blocks(part) if part is not None else []
+        fields = blocks[0] if blocks else Message()
+        feedback = _text(fields.get("Feedback-Type")).lower() or "abuse"
+        recipient = _address(str(fields.get("Original-Rcpt-To") or ""))
+        if feedback in ("abuse", "fraud", "virus"):  # not "auth-failure" (DMARC) or "not-spam"
+            report.failures.append(
+                Failure(recipient, BounceKind.complaint, action=feedback[:20], diagnostic=feedback)
+            )
+        else:
+            report.kind, report.note = "none", f"feedback report of type {feedback!r}"
+        return report
+    if "message/delivery-status" in parts:
+        report.kind = "dsn"
+        report.failures = _dsn_failures(parts["message/delivery-status"])
+        if not report.failures:
+            report.note = "delivery status notification with nothing failed or delayed"
+        return report
+    failures = _heuristic_failures(message, raw)
+    if failures:
+        report.kind, report.failures = "heuristic", failures
+        return report
+    report.note = "not a bounce or complaint report"
+    return report

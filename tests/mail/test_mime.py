@@ -1,0 +1,172 @@
+"""The fast composer builds the same message as the ``email`` package, on tricky input."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import pytest
+from markupsafe import Markup
+
+from campaign.mail import OutgoingMessage, build_message
+from campaign.mail.mime import Composer, address_header, header, quoted_printable
+from campaign.models.base import utcnow
+
+LONG_LINE = "Rencontre " * 60  # one 600-character line
+TRICKY = [
+    OutgoingMessage(
+        from_address="lemois@example.org",
+        from_name="Le Mois de l'ESS",
+        to="lea@example.org",
+        to_name="Léa Dupré-Müller",
+        subject="Évènements à Rennes — « novembre » 🎉",
+        text="Bonjour Léa,\n.\nFrom here on   \n" + LONG_LINE + "\nÀ bientôt 🎉",
+        html="<p>Bonjour Léa,</p>\n<p>" + LONG_LINE + "</p><p>=?utf-8?q?x?= 100% « ok »</p>",
+        reply_to="contact@example.org",
+        headers={
+            "List-Unsubscribe": "<https://lemois-ess.org/u/AbCdEfGhIjKlMnOp-_x>, "
+            "<mailto:lemois@example.org?subject=unsubscribe>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "List-Id": "<list1.example.org>",
+        },
+        message_id="<d42.n7@example.org>",
+    ),
+    OutgoingMessage(
+        from_address="prix@example.org",
+        from_name='CRESS "Bretagne", Prix de l\'ESS',
+        to="paul.o-neil+news@example.org",
+        to_name='Dupont, Jean "JJ" \\ Jr',
+        subject="A long subject that goes on and on about the Prix de l'ESS 2016, its six "
+        "categories, the jury, the vote of the public and the ceremony in Paris, =?not a word?=",
+        text="plain ascii\r\nwith CRLF\r\n",
+        html="<p>ascii</p>",
+        message_id="<d1.n2@example.org>",
+    ),
+    OutgoingMessage(
+        from_address="lemois@example.org",
+        from_name="Économie sociale et solidaire — une très longue raison sociale régionale 🌍",
+        to="zoe@example.org",
+        subject=" ".join(["Très long sujet accentué"] * 8),
+        text="",
+        html="",
+        message_id="<d3.n2@example.org>",
+    ),
+]
+
+COMPARED_HEADERS = [
+    "From",
+    "To",
+    "Reply-To",
+    "Subject",
+    "Message-ID",
+    "MIME-Version",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "List-Id",
+]
+
+
+def _parse(data: bytes) -> EmailMessage:
+    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def _structure(message: EmailMessage) -> dict:
+    parts = list(message.iter_parts())
+    return {
+        "headers": {name: str(message[name]) for name in COMPARED_HEADERS if message[name]},
+        "to": [(a.display_name, a.addr_spec) for a in message["To"].addresses],
+        "from": [(a.display_name, a.addr_spec) for a in message["From"].addresses],
+        "type": message.get_content_type(),
+        "parts": [
+            (part.get_content_type(), part.get_content_charset(), part.get_content())
+            for part in parts
+        ],
+        "defects": [type(defect).__name__ for part in [message, *parts] for defect in part.defects],
+    }
+
+
+@pytest.mark.parametrize("message", TRICKY, ids=["accents-emoji", "quotes-commas", "empty"])
+def test_composed_bytes_parse_to_what_build_message_makes(message: OutgoingMessage) -> None:
+    reference = _parse(build_message(message).as_bytes(policy=email.policy.SMTP))
+    data = Composer().compose(message)
+    composed = _parse(data)
+    assert _structure(composed) == _structure(reference)
+    assert _structure(composed)["defects"] == []
+    assert [part.get_content_type() for part in composed.iter_parts()] == [
+        "text/plain",
+        "text/html",
+    ]
+    assert abs((parsedate_to_datetime(composed["Date"]) - utcnow()).total_seconds()) < 5
+    # SMTP-ready: CRLF only, lines within the limit of RFC 5322, ASCII only.
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    assert max(len(line) for line in data.split(b"\r\n")) <= 78
+    data.decode("ascii")
+
+
+def test_the_outbox_writes_the_same_bytes(tmp_path) -> None:
+    from campaign.mail import OutboxTransport
+
+    composer = Composer()
+    message = TRICKY[0]
+    (result,) = OutboxTransport(tmp_path / "box", composer).send([message])
+    written = Path(result.where).read_bytes()
+    assert written.startswith(b"Return-Path: <lemois@example.org>\n")
+    body = written.split(b"\n", 1)[1]
+    expected = composer.compose(message).replace(b"\r\n", b"\n")
+    # Only the Date may differ, if the second turned between the two.
+    strip = [line for line in body.split(b"\n") if not line.startswith(b"Date: ")]
+    assert strip == [line for line in expected.split(b"\n") if not line.startswith(b"Date: ")]
+    assert result.message_id == "<d42.n7@example.org>"
+
+
+def test_header_encoding_round_trips() -> None:
+    for value in ["ascii only", "é" * 100, "🎉 " * 40, "x" * 120, "a =?b?= c", ""]:
+        line = header("Subject", value)
+        parsed = _parse(line + b"\r\nbody\r\n")
+        assert str(parsed["Subject"]) == " ".join(value.split())
+
+
+def test_a_bad_address_is_refused_with_its_value() -> None:
+    with pytest.raises(Exception, match="'pas une adresse@' is not a valid email address"):
+        address_header("To", "pas une adresse@")
+
+
+def test_bodies_are_quoted_printable_with_a_final_line_end() -> None:
+    encoded = quoted_printable("é\n.\nfin")
+    assert encoded == b"=C3=A9\r\n=2E\r\nfin\r\n"
+    assert b"=_" not in quoted_printable("=_ boundary-like =_campaign_x")
+
+
+def test_html_given_as_chunks_parses_to_the_joined_html() -> None:
+    """The queue hands the HTML over as template chunks; the encoded pieces must join up."""
+    static = "<table>" + '<td style="padding: 0 10px; color: #333">Évènement</td>' * 40
+    chunks = (
+        static,  # a long literal chunk, cached after the first message
+        Markup("Léa"),  # a name: a value, with no line end
+        "",
+        Markup("https://lemois-ess.org/c/AbC-_x"),  # a link: a value that QP leaves as it is
+        Markup("a=b"),
+        Markup("y" * 80),
+        " ",  # trailing space at the end of a piece
+        ".dot at the start of a line\n",
+        "x" * 200,  # one long line across pieces
+        "\n.\n",  # a line holding a single dot
+        "🎉 fin",
+    )
+    composer = Composer()
+    for _ in range(2):  # second time: the long chunk comes from the cache
+        message = OutgoingMessage(**{**TRICKY[0].__dict__, "html": "", "html_parts": chunks})
+        data = composer.compose(message)
+        reference = _parse(build_message(message).as_bytes(policy=email.policy.SMTP))
+        assert _structure(_parse(data)) == _structure(reference)
+        html = _parse(data).get_body(("html",)).get_content().replace("\r\n", "\n")
+        assert html == "".join(chunks) + "\n"
+        assert max(len(line) for line in data.split(b"\r\n")) <= 78
+        assert b"\n" not in data.replace(b"\r\n", b"")
+    assert static in composer._pieces
+    assert Markup("Léa") not in composer._pieces  # values are not kept
