@@ -1,13 +1,21 @@
 """The README's first command runs `campaign demo`: it must work on the embedded defaults."""
 
 import json
+import mailbox
+import socket
 from pathlib import Path
 
 SAMPLES = Path(__file__).parents[1] / "samples"
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def test_the_demo_imports_the_samples_and_writes_a_personalised_preview(cli, workdir):
-    result = cli("demo", "--samples", str(SAMPLES))
+    result = cli("demo", "--samples", str(SAMPLES), "--no-play")
     assert result.exit_code == 0, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert "2910 added" in result.stdout  # the main sample file, its bad rows skipped
@@ -28,9 +36,40 @@ def test_the_demo_imports_the_samples_and_writes_a_personalised_preview(cli, wor
 
 
 def test_running_the_demo_twice_adds_nobody_twice(cli, workdir):
-    assert cli("demo", "--samples", str(SAMPLES)).exit_code == 0
-    again = cli("demo", "--samples", str(SAMPLES))
+    assert cli("demo", "--samples", str(SAMPLES), "--no-play").exit_code == 0
+    again = cli("demo", "--samples", str(SAMPLES), "--no-play")
     assert again.exit_code == 0, again.stderr
     assert "0 added" in again.stdout
     newsletters = json.loads(cli("newsletter", "list", "--json").stdout)
     assert len(newsletters) == 1
+
+
+def test_the_demo_plays_the_sample_calendar_to_the_outbox_and_in_dry_run(cli, workdir, monkeypatch):
+    monkeypatch.setenv("CAMPAIGN_WEB_PORT", str(_free_port()))
+    result = cli("demo", "--samples", str(SAMPLES), "--gap", "0.3")
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "What went out" in result.stdout and "answered on http://127.0.0.1:" in result.stdout
+
+    newsletters = json.loads(cli("newsletter", "list", "--json").stdout)
+    played = [n for n in newsletters if n["id"] != 1]
+    assert len(played) == 7 and {n["status"] for n in played} == {"sent"}
+    posts = json.loads(cli("post", "list", "--json").stdout)
+    assert len(posts) == 13 and {p["status"] for p in posts} == {"published"}
+    assert all(p["dry_run"] for p in posts)
+
+    # Every newsletter went to the demo region's subscribers, once each, into the outbox.
+    bretagne = json.loads(
+        cli("subscribers", "list", "--status", "active", "--json", "--limit", "100000").stdout
+    )
+    expected = sum(1 for person in bretagne if person["region"] == "Bretagne")
+    messages = list(mailbox.Maildir(workdir / "outbox", create=False))
+    assert len(messages) == 7 * expected
+    addresses = [str(message["To"]) for message in messages]
+    assert len(set(addresses)) == expected
+
+    # A second run sends nothing more.
+    again = cli("demo", "--samples", str(SAMPLES), "--gap", "0.3")
+    assert again.exit_code == 0, again.stderr
+    assert "Already played" in again.stdout
+    assert len(list(mailbox.Maildir(workdir / "outbox", create=False))) == 7 * expected

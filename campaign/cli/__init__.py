@@ -16,13 +16,11 @@ from campaign import __version__
 from campaign.cli import common
 from campaign.cli.bounces import app as bounces_app
 from campaign.cli.common import console, err_console
+from campaign.cli.demo import demo
 from campaign.cli.events import app as events_app
-from campaign.cli.events import list_ as list_events
 from campaign.cli.lists import app as lists_app
-from campaign.cli.lists import print_lists
 from campaign.cli.newsletters import app as newsletters_app
 from campaign.cli.report import app as report_app
-from campaign.cli.reports import print_import_report
 from campaign.cli.schedule import app as schedule_app
 from campaign.cli.serve import serve
 from campaign.cli.social import post_app, social_app
@@ -57,6 +55,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(config_app, name="config")
 app.add_typer(schedule_app, name="schedule")
 app.command()(serve)
+app.command()(demo)
 app.add_typer(users_app, name="users")
 
 
@@ -107,50 +106,6 @@ def init() -> None:
         )
     common.engine()
     console.print(f"Database: {settings.database.url} (up to date)")
-
-
-@app.command()
-def demo(
-    samples: Path | None = typer.Option(
-        None, "--samples", help="Folder of sample files (default: the project's samples/)."
-    ),
-) -> None:
-    """Try the product on its built-in defaults: set up, import the samples, show the result.
-
-    Safe to run again: imports update what is already there instead of duplicating it.
-    """
-    from campaign.demo import DEMO_LIST, find_samples, run_demo
-
-    folder = find_samples(samples)
-    init()
-    settings = common.settings()
-    result = run_demo(common.engine(), settings, folder, common.actor())
-    for report, noun in zip(result.reports, ("subscribers", "subscribers", "events"), strict=True):
-        print_import_report(report, noun, max_shown=5)
-    console.rule("Lists")
-    print_lists()
-    console.rule("The first events of the Mois")
-    list_events(
-        date_from=None,
-        date_to=None,
-        region=[],
-        theme=[],
-        event_type=[],
-        limit=8,
-        json_output=False,
-    )
-    console.rule("A newsletter")
-    console.print(
-        f"Newsletter {result.newsletter_id} (draft) features each reader's regional events of "
-        f"the first week. What {result.preview_for} would receive: "
-        f"[bold]{result.preview_file.resolve()}[/] (open it in a browser)."
-    )
-    console.print(
-        f"\nNext: [bold]campaign subscribers list --list {DEMO_LIST!r}[/], "
-        "[bold]campaign events list --region Bretagne[/], "
-        f"[bold]campaign newsletter preview {result.newsletter_id} --text[/], "
-        "[bold]campaign --help[/]."
-    )
 
 
 @config_app.command("example")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session
 
@@ -34,8 +35,13 @@ def shift_calendar(
     gap: timedelta = timedelta(seconds=5),
     posts_per_rule: int = 3,
     name: str | None = None,
+    segment: dict[str, Any] | None = None,
 ) -> Calendar:
-    """A copy of ``calendar`` whose entries go out from ``start``, in order, ``gap`` apart."""
+    """A copy of ``calendar`` whose entries go out from ``start``, in order, ``gap`` apart.
+
+    ``segment`` replaces every newsletter's segment (the demo narrows them to one region, so
+    that a year of newsletters goes out in seconds rather than minutes).
+    """
     items: list[tuple[datetime, int, NewsletterEntry | PostEntry]] = []
     for entry in calendar.newsletters:
         items.append((entry.at, 0, entry))
@@ -57,6 +63,8 @@ def shift_calendar(
     shifted = Calendar(path=calendar.path, name=name or f"demo-{calendar.stem}")
     for number, (_at, _kind, entry) in enumerate(items):
         moved = dataclasses.replace(entry, at=start + number * gap)
+        if isinstance(moved, NewsletterEntry) and segment is not None:
+            moved = dataclasses.replace(moved, segment=dict(segment))
         if isinstance(moved, NewsletterEntry):
             shifted.newsletters.append(moved)
         else:
@@ -72,6 +80,7 @@ def replay_calendar(
     start: datetime,
     gap: timedelta = timedelta(seconds=5),
     posts_per_rule: int = 3,
+    segment: dict[str, Any] | None = None,
 ) -> SyncReport:
     """Check the calendar at ``path``, replay it from ``start`` and sync that (the demo's step).
 
@@ -82,6 +91,12 @@ def replay_calendar(
         lines = "\n".join(f"  {problem}" for problem in calendar.errors)
         raise CampaignError(f"The calendar {path} has errors:\n{lines}")
     shifted = shift_calendar(
-        calendar, session, settings, start=start, gap=gap, posts_per_rule=posts_per_rule
+        calendar,
+        session,
+        settings,
+        start=start,
+        gap=gap,
+        posts_per_rule=posts_per_rule,
+        segment=segment,
     )
     return apply_calendars(session, settings, [shifted], {shifted.stem}, now=start)

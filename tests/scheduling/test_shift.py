@@ -63,3 +63,16 @@ def test_replaying_the_sample_calendar_twice_moves_only_what_is_still_waiting(
     assert [change.key for change in again.changes if change.action == "kept"] == [
         post.schedule_key
     ]
+
+
+def test_a_replay_may_narrow_every_newsletter_to_one_region(
+    settings: Settings, session: Session
+) -> None:
+    import_samples(session, settings)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+    replay_calendar(
+        session, settings, SAMPLE_CALENDAR, start=start, segment={"region": ["Bretagne"]}
+    )
+    newsletters = session.exec(select(Newsletter)).all()
+    assert len(newsletters) == 7
+    assert all(newsletter.segment == {"region": ["Bretagne"]} for newsletter in newsletters)
