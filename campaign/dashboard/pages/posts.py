@@ -346,7 +346,7 @@ def publish(request: Request, post_id: int) -> Response:
 
     def action(session: Session) -> None:
         try:
-            publish_post(session, settings, post_id)
+            publish_post(session, post_id, settings)
         except TransportError as exc:
             raise CampaignError(str(exc)) from None
 
