@@ -40,8 +40,6 @@ log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=10)
 PUBLISHABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed)
 EDITABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed)
-# What may be given a new time: what may be edited, and a post the scheduler marked missed.
-RESCHEDULABLE = (*EDITABLE, PostStatus.missed)
 _SEPARATOR = re.compile(r"^\s*---+\s*$", re.MULTILINE)
 _UNSET: Any = object()
 
