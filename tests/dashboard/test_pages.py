@@ -626,6 +626,19 @@ def test_the_reports_page_shows_the_reports_stage_s_tables_and_charts(served: Se
         served.url + "/reports", params={"date_from": "2026-12-01", "date_to": "2026-01-01"}
     )
     assert wrong.status_code == 400 and "is before" in wrong.text
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        session.add(
+            Newsletter(
+                title='<script>alert("bilan")</script>',
+                subject="S",
+                template="mois-ess",
+                status=NewsletterStatus.sent,
+                sent_at=datetime.fromisoformat("2026-11-03T09:00:00+01:00"),
+            )
+        )
+        session.commit()
+    hostile = viewer.get(served.url + "/reports").text
+    assert "<script>alert" not in hostile and "&lt;script&gt;alert(" in hostile
     detail = viewer.get(f"{served.url}/reports/newsletters/{number}").text
     assert "Clics par lien" in detail and "Rejets et échecs" in detail
     assert f"/reports/newsletters/{number}" in viewer.get(f"{served.url}/newsletters/{number}").text

@@ -1,4 +1,4 @@
-"""Scheduling a newsletter by hand (the dashboard's "Programmer"): setting the row is the schedule."""
+"""Scheduling a newsletter by hand (the dashboard's "Programmer"): the row is the schedule."""
 
 from __future__ import annotations
 

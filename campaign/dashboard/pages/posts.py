@@ -437,6 +437,11 @@ def schedule(request: Request, post_id: int, at: str = Form("")) -> Response:
     try:
         with board.session() as session:
             post = _get(session, post_id)
+            if post.status not in POST_MOVABLE:
+                raise CampaignError(
+                    f"Post {post_id} is {post.status}: it cannot be scheduled (publish it now, "
+                    "or cancel it)."
+                )
             if at.strip():
                 when = web.parse_local(at, settings, "Date de publication")
                 post = reschedule_post(session, settings, post_id, when)
