@@ -291,6 +291,7 @@ def test_pages_fit_a_phone_and_work_with_the_keyboard(served: Served) -> None:
             ("/newsletters", "phone-newsletters"),
             ("/subscribers", "phone-abonnes"),
             ("/posts/planner", "phone-planificateur"),
+            ("/reports", "phone-bilans"),
             ("/settings", "phone-reglages"),
         ):
             page.goto(f"{served.url}{path}")
