@@ -6,14 +6,16 @@ They only read; every change goes through the stages' own functions.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from itertools import islice
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from campaign.audience.lists import list_counts
-from campaign.models import Event, MailingList, Membership, Newsletter, Subscriber
+from campaign.models import Event, MailingList, Membership, Newsletter, Post, PostStatus, Subscriber
 from campaign.newsletters.records import iter_audience
 from campaign.newsletters.render import HTML_TEMPLATE, newsletter_folder
 
@@ -93,3 +95,17 @@ def search_subscribers(
         statement.order_by(col(Subscriber.id)).offset((page - 1) * size).limit(size)
     ).all()
     return Page(rows=list(rows), total=int(total), page=page, size=size)
+
+
+def day_event_posts(session: Session, zone: ZoneInfo, day: date, account: str) -> list[Post]:
+    """The event posts (posts featuring events) planned on ``account`` for the local ``day``,
+    cancelled ones left out, in time order: what the planner page lists for review."""
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    statement = (
+        select(Post)
+        .where(Post.account == account, col(Post.scheduled_at) >= start)
+        .where(col(Post.scheduled_at) < end, col(Post.status) != PostStatus.cancelled)
+        .order_by(col(Post.scheduled_at), col(Post.id))
+    )
+    return [post for post in session.exec(statement) if post.event_ids]

@@ -27,6 +27,8 @@ from campaign.config import Settings
 from campaign.dashboard.sessions import SignedIn, same_token, signed_in
 from campaign.models import ROLE_RANK, Role
 from campaign.newsletters.render import TEMPLATES_DIR
+from campaign.reports import Labels
+from campaign.reports.labels import REPORT_TEMPLATES
 
 TEMPLATES = TEMPLATES_DIR / "web" / "admin"
 STATIC = Path(__file__).parent / "static"
@@ -70,6 +72,11 @@ class Dashboard:
     engine: Engine
     env: jinja2.Environment
     templates_dir: Path | None = None
+
+    @property
+    def labels(self) -> Labels:
+        """The reports' words and number formats in ``[general] language``."""
+        return Labels.load(self.settings.general.language, self.settings.zone)
 
     @property
     def secure_cookies(self) -> bool:
@@ -206,8 +213,14 @@ def parse_day(text: str | None) -> date | None:
 
 
 def make_environment(templates: Path) -> jinja2.Environment:
+    """The pages' templates; ``reports/…`` are the reports stage's own (its chart macro)."""
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates),
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.FileSystemLoader(templates),
+                jinja2.PrefixLoader({"reports": jinja2.FileSystemLoader(REPORT_TEMPLATES)}),
+            ]
+        ),
         autoescape=True,  # every page escapes what users, imports and events put in it
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,8 @@ SUBSCRIBER_REGION = "subscriber"
 SEGMENT_COLUMNS = ("region", "language", "organisation")
 # A newsletter that is going out or gone can no longer be edited.
 EDITABLE = (NewsletterStatus.draft, NewsletterStatus.scheduled, NewsletterStatus.paused)
+# A newsletter not gone yet may be given a time (a missed one is brought back by a new time).
+SCHEDULABLE = (NewsletterStatus.draft, NewsletterStatus.scheduled, NewsletterStatus.missed)
 
 
 @dataclass
@@ -266,6 +268,36 @@ def edit_newsletter(
             else:
                 merged[key] = value
         newsletter.content = merged
+    newsletter.updated_at = utcnow()
+    session.add(newsletter)
+    session.flush()
+    return newsletter
+
+
+def schedule_newsletter(
+    session: Session, newsletter_id: int, when: datetime, *, now: datetime | None = None
+) -> Newsletter:
+    """Set the time a newsletter goes out: the row (``scheduled`` + ``scheduled_at``) is the
+    schedule, armed by the running service (``campaign serve``) within its poll interval.
+
+    Only a draft, scheduled or missed newsletter, and only for a time still to come: a time
+    already past would be sent at once or marked missed, never what the person meant.
+    """
+    newsletter = get_newsletter(session, newsletter_id)
+    if newsletter.status not in SCHEDULABLE:
+        raise CampaignError(
+            f"Newsletter {newsletter_id} is {newsletter.status}; only a draft, scheduled or "
+            "missed newsletter can be scheduled."
+        )
+    if when.tzinfo is None:
+        raise CampaignError("The sending time must carry a time zone.")
+    if when <= (now or utcnow()):
+        raise CampaignError(
+            f"{when:%d/%m/%Y %H:%M} ({when.tzname()}) is already past: give a time to come."
+        )
+    newsletter.scheduled_at = when
+    newsletter.status = NewsletterStatus.scheduled
+    newsletter.status_reason = ""
     newsletter.updated_at = utcnow()
     session.add(newsletter)
     session.flush()

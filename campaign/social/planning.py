@@ -88,6 +88,11 @@ def _featured(session: Session) -> set[int]:
     return {int(event_id) for ids in rows for event_id in (ids or [])}
 
 
+def featured_event_ids(session: Session) -> set[int]:
+    """Events already featured by a post that is not cancelled: the plan never takes them."""
+    return _featured(session)
+
+
 def _taken_slots(session: Session, account: str, start: datetime, end: datetime) -> dict:
     query = (
         select(Post)

@@ -229,6 +229,35 @@ def cancel_post(session: Session, post_id: int) -> Post:
     return post
 
 
+def reschedule_post(
+    session: Session,
+    settings: Settings,
+    post_id: int,
+    scheduled_at: datetime,
+    *,
+    now: datetime | None = None,
+) -> Post:
+    """Give a post not yet published a new time still to come (the calendar's "move").
+
+    Like :func:`edit_post` with ``scheduled_at``, its status kept, except that a post the
+    scheduler marked ``missed`` (its time passed while no service ran) is scheduled again, as a
+    calendar sync does when an entry gets a new time. A time already past is refused: the
+    scheduler would publish the post at once or mark it missed, never what the person meant.
+    """
+    if scheduled_at.tzinfo is None:
+        raise CampaignError("The publication time must carry a time zone.")
+    if scheduled_at <= (now or utcnow()):
+        raise CampaignError(
+            f"{scheduled_at:%d/%m/%Y %H:%M} ({scheduled_at.tzname()}) is already past: give a "
+            "time to come."
+        )
+    post = get_post(session, post_id)
+    if post.status == PostStatus.missed and not post.remote_ids:
+        post.status = PostStatus.scheduled
+        post.last_error = ""
+    return edit_post(session, settings, post_id, scheduled_at=scheduled_at)
+
+
 # --- scheduling --------------------------------------------------------------------------------
 
 

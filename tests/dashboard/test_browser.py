@@ -4,20 +4,23 @@ main page (``test-artifacts/dashboard/<engine>/``), at laptop and phone widths."
 
 from __future__ import annotations
 
+import csv
 import re
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from campaign.mail import OutboxTransport
-from campaign.models import Hit, HitKind, Newsletter, Post, PostStatus
+from campaign.models import Hit, HitKind, Newsletter, Post, PostStatus, utcnow
 from campaign.newsletters import queue
 from tests.dashboard.browser import UNLABELLED_FIELDS, browser_page, screenshot
 from tests.dashboard.conftest import PASSWORD, Served
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
-DAY = "2026-11-05"
+SAMPLE_DAY = date(2026, 11, 5)  # a Thursday of the sample Mois, with many events
+DATE_COLUMNS = ("Date de début", "Date de fin")
 
 
 def _engine_name(served: Served) -> str:
@@ -45,6 +48,34 @@ def _send(served: Served, newsletter_id: int) -> None:
         session.commit()
 
 
+def _weeks_ahead(served: Served) -> timedelta:
+    """Whole weeks moving the sample's Thursday 5 November to a Thursday still to come, so that
+    its posts can be planned and approved (the planner and the approval refuse past times)."""
+    tomorrow = utcnow().astimezone(served.settings.zone).date() + timedelta(days=1)
+    weeks = max(0, -(-(tomorrow - SAMPLE_DAY).days // 7))
+    return timedelta(weeks=weeks)
+
+
+def _events_file(folder: Path, shift: timedelta) -> Path:
+    """The sample events export with every event moved by ``shift`` (local times kept)."""
+    with (SAMPLES / "events.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    for row in rows:
+        for column in DATE_COLUMNS:
+            value = row[column]
+            # "06/11/2026 18:30", or "06/11/2026" for an all-day event; the sample's bad
+            # values ("date à confirmer") stay as they are, for the import to report.
+            if re.fullmatch(r"\d\d/\d\d/\d{4}( \d\d:\d\d)?", value):
+                fmt = "%d/%m/%Y %H:%M" if " " in value else "%d/%m/%Y"
+                row[column] = (datetime.strptime(value, fmt) + shift).strftime(fmt)
+    path = folder / "manifestations.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
 def _subscribers_file(folder: Path, rows: int = 80) -> Path:
     """The first rows of the sample subscribers file, as exported (BOM, semicolons, mess):
     small enough for the newsletter to be sent quickly at the end of the test."""
@@ -59,6 +90,10 @@ def test_the_team_works_through_the_dashboard_in_a_real_browser(
 ) -> None:
     engine = _engine_name(served)
     base = served.url
+    shift = _weeks_ahead(served)
+    the_day = SAMPLE_DAY + shift
+    DAY = the_day.isoformat()
+    NEXT_DAY = (the_day + timedelta(days=1)).isoformat()
     with browser_page() as (page, offsite):
         # Signing in: any page leads to the sign-in form and back to it afterwards.
         page.goto(f"{base}/subscribers")
@@ -93,7 +128,7 @@ def test_the_team_works_through_the_dashboard_in_a_real_browser(
         # Importing the events export, then browsing the catalogue.
         page.goto(f"{base}/events/import")
         page.get_by_label("Fichier CSV, XLSX ou JSON", exact=False).set_input_files(
-            str(SAMPLES / "events.csv")
+            str(_events_file(tmp_path, shift))
         )
         page.get_by_role("button", name="Importer").click()
         assert "évènements ajoutés" in page.locator("section.report").inner_text()
@@ -110,8 +145,8 @@ def test_the_team_works_through_the_dashboard_in_a_real_browser(
             "Les évènements de la semaine près de chez vous"
         )
         page.get_by_label("Newsletter nationale").check()
-        page.get_by_label("Du", exact=True).fill("2026-11-02")
-        page.get_by_label("Au (inclus)").fill("2026-11-08")
+        page.get_by_label("Du", exact=True).fill((the_day - timedelta(days=3)).isoformat())
+        page.get_by_label("Au (inclus)").fill((the_day + timedelta(days=3)).isoformat())
         page.get_by_label("Régions des évènements").select_option("subscriber")
         page.get_by_label("Au plus").fill("6")
         count = page.locator("[data-count=events]")
@@ -158,24 +193,31 @@ def test_the_team_works_through_the_dashboard_in_a_real_browser(
         )
         screenshot(page, "10-composer", engine)
 
-        # The day's events: plan drafts, review, approve.
+        # The day's events: the posts stage's planner drafts them, with its cost estimate.
         page.goto(f"{base}/posts/planner?day={DAY}&account=mois_ess")
         _no_unlabelled_field(page)
+        assert page.get_by_label("Heures de publication", exact=False).input_value() == (
+            "09:00,12:30,17:30"
+        )
         page.get_by_role("button", name="Préparer les brouillons du jour").click()
+        assert "3 brouillons préparés" in page.locator("section.result").inner_text()
+        assert "Coût estimé chez X" in page.content() and "mode essai" in page.content()
         drafts = page.locator("li.draft")
         assert drafts.count() == 3
+        assert "#MoisESS" in drafts.first.inner_text()  # templates/posts/evenement.txt.j2
         screenshot(page, "11-planificateur-brouillons", engine)
         page.get_by_role("button", name="Valider les brouillons cochés").click()
-        assert "Les publications validées sont programmées" in page.content()
+        assert "Les publications validées sont programmées : 3" in page.content()
         with Session(served.engine) as session:  # type: ignore[arg-type]
-            statuses = [post.status for post in session.exec(select(Post))]
-        assert statuses == [PostStatus.scheduled] * 3
+            posts = session.exec(select(Post)).all()
+        assert [post.status for post in posts] == [PostStatus.scheduled] * 3
+        assert all(len(post.event_ids) == 1 for post in posts)
 
         # The calendar shows them, with the newsletter once scheduled.
         page.goto(f"{base}/newsletters/{newsletter_id}")
-        page.get_by_label("Envoyer le").fill("2026-11-05T08:00")
+        page.get_by_label("Envoyer le").fill(f"{DAY}T08:00")
         page.get_by_role("button", name="Programmer").click()
-        assert "programmé" in page.content()
+        assert "campaign serve" in page.locator(".notice").inner_text()
         page.goto(f"{base}/calendar?day={DAY}")
         day = page.locator(f'[data-day="{DAY}"]')
         assert day.locator("a.item.k-post.s-scheduled").count() == 3
@@ -186,24 +228,40 @@ def test_the_team_works_through_the_dashboard_in_a_real_browser(
         screenshot(page, "13-calendrier-semaine", engine)
         # Dragging the newsletter to the next day moves it, at the same time.
         page.locator(f'[data-day="{DAY}"] a.item.k-newsletter').drag_to(
-            page.locator('[data-day="2026-11-06"]')
+            page.locator(f'[data-day="{NEXT_DAY}"]')
         )
         page.wait_for_url(re.compile(r"fait=moved"))
         with Session(served.engine) as session:  # type: ignore[arg-type]
             moved = session.get(Newsletter, newsletter_id).scheduled_at
-        assert page.locator('[data-day="2026-11-06"] a.item.k-newsletter').count() == 1
-        assert moved.astimezone(served.settings.zone).isoformat() == "2026-11-06T08:00:00+01:00"
+        assert page.locator(f'[data-day="{NEXT_DAY}"] a.item.k-newsletter').count() == 1
+        local_moved = moved.astimezone(served.settings.zone)
+        assert (local_moved.date().isoformat(), local_moved.strftime("%H:%M")) == (
+            NEXT_DAY,
+            "08:00",
+        )
         day_item = page.locator(f'[data-day="{DAY}"] a.item.k-post').first
         day_item.click()
         assert "/admin/posts/" in page.url
 
-        # Reading the report once the newsletter went out.
+        # Reading the report once the newsletter went out: the reports stage's table (one
+        # newsletter: shown upright, one figure a line), its chart and its files.
         _send(served, newsletter_id)
         page.goto(f"{base}/reports")
-        row = page.locator("tbody tr", has_text="Le Mois de l'ESS commence")
-        cells = [cell.inner_text() for cell in row.locator("td").all()]
-        assert cells[2] == str(added) and cells[3] == str(added) and cells[4] == "1", cells
+        table = page.locator("table.upright").first
+
+        def figure(label: str) -> str:
+            row = table.locator("tr", has=page.locator(f'th:text-is("{label}")'))
+            return row.locator("td").inner_text()
+
+        assert figure("Titre") == "Le Mois de l'ESS commence"
+        assert figure("Destinataires") == str(added)
+        assert figure("Destinataires réels") == str(added)
+        assert figure("Ouvertures") == "1"
+        assert page.locator('svg[data-chart="opens_clicks"]').is_visible()
         screenshot(page, "14-bilans", engine)
+        link = page.get_by_role("link", name="HTML (à imprimer)")
+        bilan = page.request.get(link.get_attribute("href").replace("/admin", base, 1))
+        assert bilan.ok and "Le Mois de l&#39;ESS commence" in bilan.text()
         page.goto(f"{base}/newsletters")
         screenshot(page, "15-newsletters", engine)
         page.goto(f"{base}/settings")
@@ -233,6 +291,7 @@ def test_pages_fit_a_phone_and_work_with_the_keyboard(served: Served) -> None:
             ("/newsletters", "phone-newsletters"),
             ("/subscribers", "phone-abonnes"),
             ("/posts/planner", "phone-planificateur"),
+            ("/reports", "phone-bilans"),
             ("/settings", "phone-reglages"),
         ):
             page.goto(f"{served.url}{path}")

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
 from campaign.audience.subscribers import add_subscriber
-from campaign.models import Event, Newsletter, NewsletterStatus, Post, PostStatus, Subscriber
+from campaign.models import (
+    Event,
+    Newsletter,
+    NewsletterStatus,
+    Post,
+    PostStatus,
+    Subscriber,
+    utcnow,
+)
 from campaign.social.length import check_length
+from campaign.social.posts import create_post
 from tests.dashboard.conftest import Served, page_csrf
 
 PNG = bytes.fromhex(
@@ -44,6 +53,18 @@ def _people(served: Served, count: int = 3) -> None:
         session.commit()
 
 
+def _local(served: Served, days: int, hour: int = 9, minute: int = 30) -> datetime:
+    """A local time ``days`` days from today (still to come: the pages refuse past times)."""
+    zone = served.settings.zone
+    today = utcnow().astimezone(zone).date()
+    return datetime.combine(today + timedelta(days=days), time(hour, minute), tzinfo=zone)
+
+
+def _field(moment: datetime) -> str:
+    """A time as a ``datetime-local`` field holds it."""
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
 def _post(client, url: str, form_page: str, data: dict, **kwargs):  # type: ignore[no-untyped-def]
     return client.post(
         url, data={"csrf": page_csrf(client, form_page), **data}, allow_redirects=False, **kwargs
@@ -66,6 +87,7 @@ def test_the_live_counter_is_x_s_weighted_length(served: Served) -> None:
 def test_composing_a_thread_with_an_image_and_its_description(served: Served) -> None:
     editor = served.client("editor")
     long = "Une phrase assez longue pour remplir un message. " * 12
+    when = _local(served, 3)
     answer = _post(
         editor,
         served.url + "/posts/new",
@@ -74,7 +96,7 @@ def test_composing_a_thread_with_an_image_and_its_description(served: Served) ->
             "account": "prix_ess",
             "text": long,
             "split": "1",
-            "at": "2026-11-05T09:30",
+            "at": _field(when),
             "alt": "Logo",
         },
         files={"image": ("logo.png", PNG, "image/png")},
@@ -84,7 +106,7 @@ def test_composing_a_thread_with_an_image_and_its_description(served: Served) ->
         (post,) = session.exec(select(Post)).all()
     assert post.account == "prix_ess" and len(post.parts) == 3
     assert post.status == PostStatus.scheduled
-    assert post.scheduled_at == datetime.fromisoformat("2026-11-05T09:30:00+01:00")
+    assert post.scheduled_at == when
     assert post.images[0]["alt"] == "Logo"
     assert Path(post.images[0]["path"]).read_bytes() == PNG
     assert (
@@ -172,12 +194,18 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
         assert newsletter.event_rule["regions"] == ["subscriber"]
 
     show = f"{served.url}/newsletters/{number}"
-    scheduled = _post(editor, f"{show}/schedule", show, {"at": "2026-11-09T09:00"})
+    past = _post(editor, f"{show}/schedule", show, {"at": _field(_local(served, -1))})
+    assert past.status_code == 400 and "already past" in past.text
+    when = _local(served, 4, 9, 0)
+    scheduled = _post(editor, f"{show}/schedule", show, {"at": _field(when)})
     assert scheduled.status_code == 303
     with Session(served.engine) as session:  # type: ignore[arg-type]
         newsletter = session.get(Newsletter, number)
         assert newsletter.status == NewsletterStatus.scheduled
-        assert newsletter.scheduled_at == datetime.fromisoformat("2026-11-09T09:00:00+01:00")
+        assert newsletter.scheduled_at == when
+    page = editor.get(show + "?fait=newsletter-scheduled").text
+    assert "le service en marche (campaign serve) l&#39;enverra" in page
+    assert "<code>campaign serve</code>" in page  # it must be running then
     paused = _post(editor, f"{show}/pause", show, {})
     assert paused.status_code == 400 and "only a sending newsletter" in paused.text
     cancelled = _post(editor, f"{show}/cancel", show, {})
@@ -306,30 +334,77 @@ def test_settings_show_what_is_missing_and_never_a_secret(
 
 def test_moving_a_pending_item_on_the_calendar(served: Served) -> None:
     editor = served.client("editor")
+    first, later = _local(served, 2), _local(served, 4)
     created = _post(
         editor,
         served.url + "/posts/new",
         served.url + "/posts/new",
-        {"account": "mois_ess", "text": "Bonjour", "at": "2026-11-05T09:30"},
+        {"account": "mois_ess", "text": "Bonjour", "at": _field(first)},
     )
     post_id = int(re.search(r"/posts/(\d+)", created.headers["location"]).group(1))
-    calendar = served.url + "/calendar?day=2026-11-05"
+    day = first.date().isoformat()
+    calendar = f"{served.url}/calendar?day={day}"
     moved = _post(
         editor,
         served.url + "/calendar/move",
         calendar,
-        {"kind": "post", "item_id": str(post_id), "at": "2026-11-07T09:30", "day": "2026-11-05"},
+        {"kind": "post", "item_id": str(post_id), "at": _field(later), "day": day},
     )
     assert moved.status_code == 303
-    page = editor.get(served.url + "/calendar?day=2026-11-05&view=week").text
-    assert re.search(r'data-day="2026-11-07">.*?Bonjour', page, re.S)
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        post = session.get(Post, post_id)
+        assert post.scheduled_at == later and post.status == PostStatus.scheduled
+    week = editor.get(f"{served.url}/calendar?day={later.date().isoformat()}&view=week").text
+    assert re.search(rf'data-day="{later.date().isoformat()}">.*?Bonjour', week, re.S)
+    past = _post(
+        editor,
+        served.url + "/calendar/move",
+        calendar,
+        {"kind": "post", "item_id": str(post_id), "at": _field(_local(served, -2))},
+    )
+    assert past.status_code == 400 and "already past" in past.text
     bad = _post(
         editor,
         served.url + "/calendar/move",
         calendar,
-        {"kind": "newsletter", "item_id": "999", "at": "2026-11-07T09:30"},
+        {"kind": "newsletter", "item_id": "999", "at": _field(later)},
     )
     assert bad.status_code == 400 and "No newsletter number 999" in bad.text
+
+
+def test_a_missed_post_is_shown_apart_and_comes_back_with_a_new_time(served: Served) -> None:
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        post = create_post(
+            session,
+            served.settings,
+            account="mois_ess",
+            text="Le forum commence",
+            scheduled_at=_local(served, -1),
+        )
+        post.status = PostStatus.missed
+        post.last_error = "missed yesterday by 25 h, beyond the 300 s grace"
+        session.add(post)
+        session.commit()
+        post_id = post.id
+    editor = served.client("editor")
+    home = editor.get(served.url + "/").text
+    assert "1 élément manqué" in home and "beyond the 300 s grace" in home
+    yesterday = _local(served, -1).date().isoformat()
+    month = editor.get(f"{served.url}/calendar?view=week&day={yesterday}").text
+    assert re.search(r'class="item s-missed k-post"[^>]*title="missed yesterday', month)
+    show = f"{served.url}/posts/{post_id}"
+    assert "Programmer à nouveau" in editor.get(show).text
+    again = _local(served, 1)
+    answer = _post(editor, f"{show}/schedule", show, {"at": _field(again)})
+    assert answer.status_code == 303
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        post = session.get(Post, post_id)
+        assert (post.status, post.scheduled_at, post.last_error) == (
+            PostStatus.scheduled,
+            again,
+            "",
+        )
+    assert "élément manqué" not in editor.get(served.url + "/").text
 
 
 def test_publishing_now_without_credentials_is_a_dry_run(served: Served) -> None:
@@ -349,3 +424,263 @@ def test_publishing_now_without_credentials_is_a_dry_run(served: Served) -> None
         post = session.get(Post, post_id)
         assert post.status == PostStatus.published and post.dry_run
     assert "rien n'a été envoyé à X" in editor.get(show).text
+
+
+def test_a_thread_written_by_hand_and_a_new_text_for_a_post(served: Served) -> None:
+    editor = served.client("editor")
+    written = "Premier message\n---\nDeuxième message\n---\nTroisième message"
+    fragment = editor.get(
+        served.url + "/posts/length", params={"text": written, "thread": "1"}
+    ).text
+    assert re.search(r"Fil de <strong>3</strong> messages", fragment)
+    created = _post(
+        editor,
+        served.url + "/posts/new",
+        served.url + "/posts/new",
+        {"account": "mois_ess", "text": written, "thread": "1"},
+    )
+    assert created.status_code == 303
+    post_id = int(re.search(r"/posts/(\d+)", created.headers["location"]).group(1))
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        post = session.get(Post, post_id)
+        assert post.parts == ["Premier message", "Deuxième message", "Troisième message"]
+        assert post.status == PostStatus.draft
+    show = f"{served.url}/posts/{post_id}"
+    assert "Premier message\n---\nDeuxième message" in editor.get(show).text  # as typed
+    edited = _post(editor, f"{show}/edit", show, {"text": "Un seul message, finalement"})
+    assert edited.status_code == 303
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        post = session.get(Post, post_id)
+        assert post.parts == ["Un seul message, finalement"] and post.status == PostStatus.draft
+    empty = _post(editor, f"{show}/edit", show, {"text": "  "})
+    assert empty.status_code == 400 and "empty" in empty.text
+
+
+def _events_on(served: Served, day: datetime) -> None:
+    """Two events that day: one over by midday (10:00, two hours), one in the evening."""
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        for number, (hour, region, theme) in enumerate(
+            [(10, "Bretagne", "Se loger"), (18, "Normandie", "Travailler")], 1
+        ):
+            session.add(
+                Event(
+                    source_id=f"P{number}",
+                    title=f"Rencontre {number}",
+                    starts_at=day.replace(hour=hour, minute=0),
+                    city="Rennes" if number == 1 else "Caen",
+                    region=region,
+                    theme=theme,
+                    url=f"https://lemois-ess.example.org/m/{number}",
+                )
+            )
+        session.commit()
+
+
+def test_the_planner_drafts_from_the_catalogue_then_approval_schedules_or_says_why_not(
+    served: Served,
+) -> None:
+    day = _local(served, 3, 0, 0)
+    _events_on(served, day)
+    editor = served.client("editor")
+    planner = f"{served.url}/posts/planner?day={day.date().isoformat()}&account=mois_ess"
+    planned = _post(
+        editor,
+        served.url + "/posts/planner",
+        planner,
+        {"day": day.date().isoformat(), "account": "mois_ess", "times": "09:00,12:30,17:30"},
+    )
+    assert planned.status_code == 200, planned.text
+    page = planned.text
+    assert "2 brouillons préparés" in page
+    # The stage's notes: nothing left for 17:30 (the morning event is over, the other taken).
+    assert "17:30: no event left to feature that day" in page
+    assert "Coût estimé chez X" in page and "2 messages (2 avec un lien)" in page
+    assert "mode essai" in page  # no credentials for @Mois_ESS in the tests
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        drafts = session.exec(select(Post).order_by(Post.scheduled_at)).all()
+    assert [p.status for p in drafts] == [PostStatus.draft] * 2
+    # The text of templates/posts/evenement.txt.j2, not a stand-in.
+    assert drafts[0].text.startswith("Aujourd'hui à 10h, Rennes : Rencontre 1")
+    assert "#MoisESS" in drafts[0].text and "https://lemois-ess.example.org/m/1" in drafts[0].text
+    assert [p.scheduled_at for p in drafts] == [
+        day.replace(hour=9),
+        day.replace(hour=12, minute=30),
+    ]
+
+    # One draft's time has passed meanwhile: approval schedules the other and says why not.
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        late = session.get(Post, drafts[1].id)
+        late.scheduled_at = _local(served, -1)
+        session.add(late)
+        session.commit()
+    approved = _post(
+        editor,
+        served.url + "/posts/planner/approve",
+        planner,
+        {
+            "day": day.date().isoformat(),
+            "account": "mois_ess",
+            "post_ids": [str(drafts[0].id), str(drafts[1].id)],
+        },
+    )
+    assert approved.status_code == 200
+    assert "Les publications validées sont programmées : 1" in approved.text
+    assert f"Publication {drafts[1].id}</a> : its time is already past" in approved.text
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        statuses = [session.get(Post, p.id).status for p in drafts]
+    assert statuses == [PostStatus.scheduled, PostStatus.draft]
+    # Planning again leaves the slots already taken alone.
+    again = _post(
+        editor,
+        served.url + "/posts/planner",
+        planner,
+        {"day": day.date().isoformat(), "account": "mois_ess", "times": "09:00"},
+    )
+    assert "0 brouillon préparé" in again.text and "is already planned at that time" in again.text
+    nothing = _post(
+        editor,
+        served.url + "/posts/planner/approve",
+        planner,
+        {"day": day.date().isoformat(), "account": "mois_ess"},
+    )
+    assert nothing.status_code == 400 and "Tick the drafts" in nothing.text
+    bad_times = _post(
+        editor,
+        served.url + "/posts/planner",
+        planner,
+        {"day": day.date().isoformat(), "account": "mois_ess", "times": "9 heures"},
+    )
+    assert bad_times.status_code == 400 and "is not a time of day" in bad_times.text
+
+
+def _sent_newsletter(served: Served) -> int:
+    """A newsletter sent to three people: two delivered, one bounced; opens and clicks, one of
+    them by a machine and one by a bot. And an earlier one, without figures."""
+    from campaign.models import Delivery, DeliveryStatus, Hit, HitClass, HitKind
+
+    _people(served)
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        newsletter = Newsletter(
+            title="Le Mois commence",
+            subject="S",
+            template="mois-ess",
+            status=NewsletterStatus.sent,
+            sent_at=datetime.fromisoformat("2026-11-02T09:00:00+01:00"),
+        )
+        earlier = Newsletter(
+            title="Les Prix ESS : dernière ligne droite",
+            subject="S",
+            template="prix-ess",
+            status=NewsletterStatus.sent,
+            sent_at=datetime.fromisoformat("2026-05-30T09:00:00+02:00"),
+        )
+        session.add_all([newsletter, earlier])
+        session.commit()
+        people = session.exec(select(Subscriber).order_by(Subscriber.id)).all()
+        statuses = [DeliveryStatus.sent, DeliveryStatus.sent, DeliveryStatus.bounced]
+        rows = [
+            Delivery(newsletter_id=newsletter.id, subscriber_id=p.id, email=p.email, status=s)
+            for p, s in zip(people, statuses, strict=True)
+        ]
+        session.add_all(rows)
+        session.commit()
+        for kind, classification, row in [
+            (HitKind.open, HitClass.human, rows[0]),
+            (HitKind.open, HitClass.human, rows[0]),
+            (HitKind.open, HitClass.human, rows[1]),
+            (HitKind.open, HitClass.machine, rows[1]),
+            (HitKind.click, HitClass.human, rows[0]),
+            (HitKind.click, HitClass.bot, rows[1]),
+        ]:
+            session.add(
+                Hit(
+                    kind=kind,
+                    classification=classification,
+                    newsletter_id=newsletter.id,
+                    delivery_id=row.id,
+                )
+            )
+        session.commit()
+        return newsletter.id  # type: ignore[return-value]
+
+
+def test_the_reports_page_shows_the_reports_stage_s_tables_and_charts(served: Served) -> None:
+    number = _sent_newsletter(served)
+    viewer = served.client("viewer")
+    page = viewer.get(served.url + "/reports").text
+    row = re.search(r"<tr>\s*<td class=\"text\">Le Mois commence</td>(.*?)</tr>", page, re.S)
+    assert row, "the newsletter's row"
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", row.group(1))
+    # Date, Destinataires, Destinataires réels, Ouvertures, Clics: the team's own columns.
+    assert cells == ["2 novembre 2026", "3", "2", "3", "1"]
+    for label in ("Ouvertures uniques", "Taux d&#39;ouverture", "Ouvertures automatiques"):
+        assert label in page
+    assert "100,0\u00a0%" in page  # two people opened, of two delivered
+    assert 'data-chart="opens_clicks"' in page
+    assert "Abonnés mois par mois" in page and "Réseaux sociaux" in page
+    empty = viewer.get(
+        served.url + "/reports", params={"date_from": "2000-01-01", "date_to": "2000-12-31"}
+    ).text
+    assert "Le Mois commence" not in empty and "du 1er janvier 2000 au 31 décembre 2000" in empty
+    wrong = viewer.get(
+        served.url + "/reports", params={"date_from": "2026-12-01", "date_to": "2026-01-01"}
+    )
+    assert wrong.status_code == 400 and "is before" in wrong.text
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        session.add(
+            Newsletter(
+                title='<script>alert("bilan")</script>',
+                subject="S",
+                template="mois-ess",
+                status=NewsletterStatus.sent,
+                sent_at=datetime.fromisoformat("2026-11-03T09:00:00+01:00"),
+            )
+        )
+        session.commit()
+    hostile = viewer.get(served.url + "/reports").text
+    assert "<script>alert" not in hostile and "&lt;script&gt;alert(" in hostile
+    detail = viewer.get(f"{served.url}/reports/newsletters/{number}").text
+    assert "Clics par lien" in detail and "Rejets et échecs" in detail
+    assert f"/reports/newsletters/{number}" in viewer.get(f"{served.url}/newsletters/{number}").text
+
+
+def test_reports_download_as_csv_xlsx_and_html_for_viewers_too(served: Served) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    number = _sent_newsletter(served)
+    viewer = served.client("viewer")
+    page = viewer.get(served.url + "/reports").text
+    assert "/reports/export/bilan?format=html" in page and "format=xlsx" in page
+    csv = viewer.get(
+        served.url + "/reports/export/newsletters",
+        params={"format": "csv", "table": "newsletters", "date_from": "2026-01-01"},
+    )
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert 'filename="newsletters-2026-01-01-newsletters.csv"' in csv.headers["content-disposition"]
+    lines = csv.text.splitlines()
+    assert lines[0].startswith("Titre,Date,Destinataires,Destinataires réels,Ouvertures,Clics")
+    assert lines[2].startswith("Le Mois commence,2026-11-02,3,2,3,1,2,1,1.0,0.5,0.5")
+    workbook = viewer.get(
+        served.url + "/reports/export/bilan",
+        params={"format": "xlsx", "date_from": "2026-01-01", "date_to": "2026-12-31"},
+    )
+    assert 'filename="bilan-2026.xlsx"' in workbook.headers["content-disposition"]
+    sheets = load_workbook(BytesIO(workbook.content)).sheetnames
+    assert "Newsletters" in sheets and "Mois par mois" in sheets
+    html = viewer.get(served.url + "/reports/export/bilan", params={"format": "html"})
+    assert "attachment" in html.headers["content-disposition"]
+    assert "<svg" in html.text and "Le Mois commence" in html.text
+    several = viewer.get(served.url + "/reports/export/bilan", params={"format": "csv"})
+    assert several.status_code == 400 and "A CSV file holds one table" in several.text
+    links = viewer.get(
+        f"{served.url}/reports/newsletters/{number}/export",
+        params={"format": "csv", "table": "summary"},
+    )
+    assert links.text.splitlines()[0].startswith("Date,Destinataires")
+    assert viewer.get(served.url + "/reports/export/nothing").status_code == 404
+    assert (
+        viewer.get(served.url + "/reports/export/bilan", params={"format": "exe"}).status_code
+        == 404
+    )

@@ -1,14 +1,17 @@
-"""The calendar: a month or a week of newsletters and posts, and moving a pending one."""
+"""The calendar: a month or a week of newsletters, posts and recurring jobs; moving a pending
+newsletter or post (the newsletters' and posts' own scheduling functions decide)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from campaign.dashboard import stages, web
-from campaign.dashboard.calendar import build_period
+from campaign.dashboard import web
+from campaign.dashboard.calendar import build_period, missed_items
 from campaign.errors import CampaignError
 from campaign.models import utcnow
+from campaign.newsletters.records import schedule_newsletter
+from campaign.social.posts import reschedule_post
 
 router = APIRouter()
 
@@ -25,16 +28,19 @@ def _page(
     settings = board.settings
     around = web.parse_day(day) or utcnow().astimezone(settings.zone).date()
     with board.session() as session:
-        period = build_period(session, view, around, settings.zone, account)
+        period = build_period(session, settings, view, around, account)
+        missed = missed_items(session, settings)
     return web.render(
         request,
         "calendar.html",
         period=period,
+        missed=missed,
         account=account,
         accounts=settings.social.accounts,
         today=utcnow().astimezone(settings.zone).date(),
         months=web.MONTHS,
         weekdays=web.WEEKDAYS,
+        poll_interval=settings.scheduler.poll_interval,
         error=error,
         status_code=status_code,
     )
@@ -55,16 +61,16 @@ def move(
     day: str = Form(""),
     account: str = Form(""),
 ) -> Response:
-    """Reschedule a pending newsletter or post (the calendar's drag and drop, or its form)."""
+    """Give a pending newsletter or post a new time (the drag and drop, or its form)."""
     board = web.dashboard(request)
     settings = board.settings
     try:
         when = web.parse_local(at, settings, "at")
         with board.session() as session:
             if kind == "newsletter":
-                stages.schedule_newsletter(session, item_id, when)
+                schedule_newsletter(session, item_id, when)
             elif kind == "post":
-                stages.move_post(session, item_id, when)
+                reschedule_post(session, settings, item_id, when)
             else:
                 raise CampaignError(f"Unknown kind {kind!r}.")
     except CampaignError as exc:

@@ -10,13 +10,15 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from campaign.dashboard import queries, stages, web
+from campaign.dashboard import queries, web
 from campaign.errors import CampaignError
 from campaign.events.catalogue import find_events
 from campaign.mail import open_transport
 from campaign.models import Newsletter, NewsletterStatus
 from campaign.newsletters import queue, records
 from campaign.newsletters.preview import addressed_to, event_query, preview
+from campaign.reports import Period
+from campaign.reports.queries import NewsletterFigures, newsletter_figures
 from campaign.taxonomy import Taxonomy
 
 router = APIRouter()
@@ -147,6 +149,14 @@ def _choices(request: Request, session: Session) -> dict[str, Any]:
     }
 
 
+def _figures(session: Session, settings: Any, ids: list[int]) -> dict[int, NewsletterFigures]:
+    """The reports stage's figures of these sent newsletters, by newsletter."""
+    if not ids:
+        return {}
+    found = newsletter_figures(session, Period(None, None, settings.zone), ids)
+    return {figure.id: figure for figure in found}
+
+
 def _get(session: Session, newsletter_id: int) -> Newsletter:
     try:
         return records.get_newsletter(session, newsletter_id)
@@ -159,7 +169,7 @@ def index(request: Request) -> Response:
     board = web.dashboard(request)
     with board.session() as session:
         newsletters = list(reversed(records.list_newsletters(session)))
-        figures = stages.newsletter_figures(session, [n.id for n in newsletters])  # type: ignore[misc]
+        figures = _figures(session, board.settings, [n.id for n in newsletters if n.sent_at])  # type: ignore[misc]
     return web.render(request, "newsletters/list.html", newsletters=newsletters, figures=figures)
 
 
@@ -287,7 +297,7 @@ def _show(
             if newsletter.status in records.EDITABLE
             else None
         )
-        figures = stages.newsletter_figures(session, [newsletter_id]).get(newsletter_id)
+        figures = _figures(session, board.settings, [newsletter_id]).get(newsletter_id)
         counts = queue.counts(session, newsletter_id)
     return web.render(
         request,
@@ -300,6 +310,9 @@ def _show(
         counts=counts,
         editable=newsletter.status in records.EDITABLE,
         schedule_value=web.input_value(newsletter.scheduled_at, board.settings),
+        schedulable=newsletter.status in records.SCHEDULABLE,
+        labels=board.labels,
+        poll_interval=board.settings.scheduler.poll_interval,
         error=error,
         statuses=NewsletterStatus,
     )
@@ -469,7 +482,7 @@ def schedule(request: Request, newsletter_id: int, at: str = Form(...)) -> Respo
         when = web.parse_local(at, board.settings, "Date d'envoi")
         with board.session() as session:
             _get(session, newsletter_id)
-            stages.schedule_newsletter(session, newsletter_id, when)
+            records.schedule_newsletter(session, newsletter_id, when)
     except CampaignError as exc:
         return _show(request, newsletter_id, error=str(exc), status_code=400)
     return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-scheduled")

@@ -1,5 +1,9 @@
-"""Posts: the composer with X's weighted count, thread parts and an image with its description;
-a post's page; the "events of the day" planner with drafts to review and approve."""
+"""Posts: the composer with X's weighted count, thread parts (cut automatically or written by
+hand) and an image with its description; a post's page (edit, move, cancel, publish now); the
+"events of the day" planner with its drafts to review and approve, and what they cost on X.
+
+Every change is one call to :mod:`campaign.social.posts` or :mod:`campaign.social.planning`.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +16,37 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlmodel import Session
 
-from campaign.dashboard import stages, web
+from campaign.dashboard import queries, web
+from campaign.dashboard.calendar import POST_MOVABLE
 from campaign.errors import CampaignError
 from campaign.events.catalogue import EventQuery, find_events
 from campaign.models import Event, Post, PostStatus, utcnow
 from campaign.social import TransportError
-from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length, split_thread
-from campaign.social.posts import create_post, get_post, list_posts, publish_post
+from campaign.social.cost import estimate, usage_of
+from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length
+from campaign.social.planning import Plan, featured_event_ids, parse_times, plan_event_posts
+from campaign.social.posts import (
+    EDITABLE,
+    PUBLISHABLE,
+    ScheduleResult,
+    cancel_post,
+    checked_parts,
+    create_post,
+    edit_post,
+    get_post,
+    list_posts,
+    publish_post,
+    reschedule_post,
+    schedule_posts,
+    thread_parts,
+)
+from campaign.social.x import transport_for
 
 router = APIRouter()
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024  # X's limit for a still image
 IMAGE_TYPES = {b"\x89PNG": ".png", b"\xff\xd8\xff": ".jpg", b"GIF8": ".gif", b"RIFF": ".webp"}
+DEFAULT_TIMES = "09:00,12:30,17:30"  # three or four events a day: what worked (2011 report)
 
 
 def _get(session: Session, post_id: int) -> Post:
@@ -40,17 +63,30 @@ def _handles(request: Request) -> dict[str, str]:
     }
 
 
-def _parts(text: str, split: bool) -> list[dict[str, Any]]:
-    """Each part the text would be published as, with its weighted length."""
+def _pieces(text: str, *, split: bool, thread: bool) -> list[str]:
+    """The parts as typed: the whole text, or a thread written by hand (paragraphs, or parts
+    between ``---`` lines); with ``split``, each part too long becomes several."""
     text = text.strip()
     if not text:
         return []
-    parts = split_thread(text) if split else [text]
+    pieces = thread_parts(text) if thread else [text]
+    return checked_parts(pieces, split=True) if split else pieces
+
+
+def _parts(text: str, split: bool, thread: bool = False) -> list[dict[str, Any]]:
+    """Each part the text would be published as, with its weighted length."""
     return [
         {"text": part, "length": length, "valid": valid}
-        for part in parts
+        for part in _pieces(text, split=split, thread=thread)
         for length, valid in [check_length(part)]
     ]
+
+
+def _as_typed(post: Post) -> tuple[str, bool]:
+    """A post's text as the composer shows it: a thread's parts between ``---`` lines."""
+    if len(post.parts) > 1:
+        return "\n---\n".join(post.parts), True
+    return post.text, False
 
 
 @router.get("/posts")
@@ -76,11 +112,16 @@ def _composer(
     text: str = "",
     at: str = "",
     split: bool = False,
+    thread: bool = False,
     alt: str = "",
     error: str = "",
     status_code: int = 200,
 ) -> Response:
     handles = _handles(request)
+    try:
+        parts = _parts(text, split, thread)
+    except CampaignError:
+        parts = []
     return web.render(
         request,
         "posts/compose.html",
@@ -91,8 +132,9 @@ def _composer(
         text=text,
         at=at,
         split=split,
+        thread=thread,
         alt=alt,
-        parts=_parts(text, split),
+        parts=parts,
         limit=MAX_WEIGHTED_LENGTH,
         error=error,
     )
@@ -104,13 +146,19 @@ def new(request: Request) -> Response:
 
 
 @router.get("/posts/length", response_class=HTMLResponse)
-def length(request: Request, text: str = "", account: str = "", split: str = "") -> Response:
+def length(
+    request: Request, text: str = "", account: str = "", split: str = "", thread: str = ""
+) -> Response:
     """The live counter: X's weighted length of each part, and the preview for the account."""
     handles = _handles(request)
+    try:
+        parts = _parts(text, bool(split), bool(thread))
+    except CampaignError:
+        parts = []
     return web.render(
         request,
         "posts/_length.html",
-        parts=_parts(text, bool(split)),
+        parts=parts,
         limit=MAX_WEIGHTED_LENGTH,
         handle=handles.get(account, account),
         split=bool(split),
@@ -138,6 +186,7 @@ def create(
     text: str = Form(""),
     at: str = Form(""),
     split: str = Form(""),
+    thread: str = Form(""),
     alt: str = Form(""),
     image: UploadFile | None = File(None),
 ) -> Response:
@@ -157,7 +206,8 @@ def create(
                 session,
                 settings,
                 account=account,
-                text=text,
+                text=None if thread else text,
+                parts=thread_parts(text) if thread else None,
                 scheduled_at=when,
                 split=bool(split),
                 images=images,
@@ -170,6 +220,7 @@ def create(
             text=text,
             at=at,
             split=bool(split),
+            thread=bool(thread),
             alt=alt,
             error=str(exc),
             status_code=400,
@@ -181,7 +232,17 @@ def create(
 
 
 def _planner(
-    request: Request, day: date, account: str, error: str = "", status_code: int = 200
+    request: Request,
+    day: date,
+    account: str,
+    *,
+    error: str = "",
+    status_code: int = 200,
+    plan: Plan | None = None,
+    approval: ScheduleResult | None = None,
+    times: str = DEFAULT_TIMES,
+    until: str = "",
+    theme: bool = False,
 ) -> Response:
     board = web.dashboard(request)
     settings = board.settings
@@ -190,8 +251,8 @@ def _planner(
     start = datetime.combine(day, time.min, tzinfo=settings.zone)
     with board.session() as session:
         events = find_events(session, EventQuery(start=start, end=start + timedelta(days=1)))
-        drafts = stages.day_drafts(session, settings, day, account)
-        featured = stages.featured_event_ids(session)
+        drafts = queries.day_event_posts(session, settings.zone, day, account)
+        featured = featured_event_ids(session)
         by_id: dict[int, Event] = {event.id: event for event in events}  # type: ignore[misc]
         for post in drafts:
             for event_id in post.event_ids:
@@ -199,6 +260,10 @@ def _planner(
                     found = session.get(Event, event_id)
                     if found is not None:
                         by_id[event_id] = found
+    waiting = [post for post in drafts if post.status == PostStatus.draft]
+    planned_days: dict[date, int] = {}
+    for planned in plan.planned if plan else []:
+        planned_days[planned.day] = planned_days.get(planned.day, 0) + 1
     return web.render(
         request,
         "posts/planner.html",
@@ -215,6 +280,16 @@ def _planner(
         parts_of=lambda post: [
             {"text": part, "length": check_length(part)[0]} for part in post.parts
         ],
+        waiting_cost=estimate(usage_of(waiting), settings.social.x.prices),
+        dry_run=bool(account) and transport_for(settings, account).dry_run,
+        prices=settings.social.x.prices,
+        plan=plan,
+        planned_days=sorted(planned_days.items()),
+        approval=approval,
+        times=times,
+        until=until,
+        theme=theme,
+        poll_interval=settings.scheduler.poll_interval,
         error=error,
     )
 
@@ -229,22 +304,37 @@ def planner(request: Request, day: str = "", account: str = "") -> Response:
 
 
 @router.post("/posts/planner")
-def plan(request: Request, day: str = Form(""), account: str = Form("")) -> Response:
+def plan(
+    request: Request,
+    day: str = Form(""),
+    account: str = Form(""),
+    until: str = Form(""),
+    times: str = Form(DEFAULT_TIMES),
+    theme: str = Form(""),
+) -> Response:
+    """Draft the event posts of the day (or of the days up to ``until``) with the planner of the
+    posts stage, then show its notes and what publishing the drafts would cost."""
     board = web.dashboard(request)
-    the_day = _day(day, request)
+    first = _day(day, request)
+    typed = {"times": times, "until": until, "theme": bool(theme)}
     try:
+        last = web.parse_day(until) if until.strip() else first
+        if last is None:
+            raise CampaignError(f"Jusqu'au: {until!r} is not a date.")
         with board.session() as session:
-            stages.plan_event_posts(
+            result = plan_event_posts(
                 session,
                 board.settings,
-                day=the_day,
                 account=account,
+                date_from=first,
+                date_to=last,
+                times=parse_times(times),
+                theme_of_the_day=bool(theme),
                 templates_dir=board.templates_dir,
             )
     except CampaignError as exc:
-        return _planner(request, the_day, account, str(exc), 400)
-    query = f"?day={the_day.isoformat()}&account={web.quote(account)}"
-    return web.see_other(request, f"/posts/planner{query}", "posts-planned")
+        return _planner(request, first, account, error=str(exc), status_code=400, **typed)
+    return _planner(request, first, account, plan=result, **typed)
 
 
 @router.post("/posts/planner/approve")
@@ -254,28 +344,37 @@ def approve(
     account: str = Form(""),
     post_ids: list[int] = Form([]),
 ) -> Response:
+    """Schedule the ticked drafts, each checked again; those refused are shown with why."""
     board = web.dashboard(request)
     the_day = _day(day, request)
     try:
         if not post_ids:
             raise CampaignError("Tick the drafts to approve.")
         with board.session() as session:
-            for post_id in post_ids:
-                stages.schedule_post(session, post_id)
+            result = schedule_posts(session, board.settings, post_ids)
     except CampaignError as exc:
-        return _planner(request, the_day, account, str(exc), 400)
-    query = f"?day={the_day.isoformat()}&account={web.quote(account)}"
-    return web.see_other(request, f"/posts/planner{query}", "posts-approved")
+        return _planner(request, the_day, account, error=str(exc), status_code=400)
+    status_code = 200 if result.scheduled else 400
+    return _planner(request, the_day, account, approval=result, status_code=status_code)
 
 
 # --- one post ------------------------------------------------------------------------------------
 
 
-def _show(request: Request, post_id: int, error: str = "", status_code: int = 200) -> Response:
+def _show(
+    request: Request,
+    post_id: int,
+    error: str = "",
+    status_code: int = 200,
+    approval: ScheduleResult | None = None,
+) -> Response:
     board = web.dashboard(request)
+    settings = board.settings
     with board.session() as session:
         post = _get(session, post_id)
         events = [e for e in (session.get(Event, i) for i in post.event_ids) if e is not None]
+    text, thread = _as_typed(post)
+    pending = post.status not in (PostStatus.published, PostStatus.cancelled)
     return web.render(
         request,
         "posts/show.html",
@@ -286,8 +385,16 @@ def _show(request: Request, post_id: int, error: str = "", status_code: int = 20
         limit=MAX_WEIGHTED_LENGTH,
         parts=[{"text": part, "length": check_length(part)[0]} for part in post.parts],
         images=[{"alt": image.get("alt", ""), "index": n} for n, image in enumerate(post.images)],
-        movable=post.status in stages.POST_MOVABLE,
-        at_value=web.input_value(post.scheduled_at, board.settings),
+        movable=post.status in POST_MOVABLE and not post.remote_ids,
+        editable=post.status in EDITABLE and not post.remote_ids,
+        publishable=post.status in PUBLISHABLE,
+        cost=estimate(usage_of([post]), settings.social.x.prices) if pending else None,
+        prices=settings.social.x.prices,
+        at_value=web.input_value(post.scheduled_at, settings),
+        text=text,
+        thread=thread,
+        approval=approval,
+        poll_interval=settings.scheduler.poll_interval,
         error=error,
     )
 
@@ -324,19 +431,54 @@ def _change(request: Request, post_id: int, action: Any, done: str) -> Response:
 
 @router.post("/posts/{post_id}/schedule")
 def schedule(request: Request, post_id: int, at: str = Form("")) -> Response:
+    """Give the post its time (``at``) and, a draft, approve it: it is then scheduled."""
+    board = web.dashboard(request)
+    settings = board.settings
+    try:
+        with board.session() as session:
+            post = _get(session, post_id)
+            if post.status not in POST_MOVABLE:
+                raise CampaignError(
+                    f"Post {post_id} is {post.status}: it cannot be scheduled (publish it now, "
+                    "or cancel it)."
+                )
+            if at.strip():
+                when = web.parse_local(at, settings, "Date de publication")
+                post = reschedule_post(session, settings, post_id, when)
+            if post.status != PostStatus.draft:
+                return web.see_other(request, f"/posts/{post_id}", "post-scheduled")
+            result = schedule_posts(session, settings, [post_id])
+    except CampaignError as exc:
+        return _show(request, post_id, str(exc), 400)
+    if result.refused:
+        return _show(request, post_id, status_code=400, approval=result)
+    return web.see_other(request, f"/posts/{post_id}", "post-scheduled")
+
+
+@router.post("/posts/{post_id}/edit")
+def edit(
+    request: Request,
+    post_id: int,
+    text: str = Form(""),
+    split: str = Form(""),
+    thread: str = Form(""),
+) -> Response:
+    """A new text for a post not yet published (its time and status are kept)."""
     settings = web.dashboard(request).settings
 
     def action(session: Session) -> None:
-        when = web.parse_local(at, settings, "Date de publication") if at.strip() else None
-        stages.schedule_post(session, post_id, when)
+        if thread:
+            edit_post(session, settings, post_id, parts=thread_parts(text), split=bool(split))
+        else:
+            edit_post(session, settings, post_id, text=text, split=bool(split))
 
-    return _change(request, post_id, action, "post-scheduled")
+    return _change(request, post_id, action, "post-edited")
 
 
 @router.post("/posts/{post_id}/cancel")
 def cancel(request: Request, post_id: int) -> Response:
     return _change(
-        request, post_id, lambda session: stages.cancel_post(session, post_id), "post-cancelled"
+        request, post_id, lambda session: cancel_post(session, post_id), "post-cancelled"
     )
 
 
@@ -346,7 +488,7 @@ def publish(request: Request, post_id: int) -> Response:
 
     def action(session: Session) -> None:
         try:
-            publish_post(session, settings, post_id)
+            publish_post(session, post_id, settings)
         except TransportError as exc:
             raise CampaignError(str(exc)) from None
 

@@ -1,32 +1,243 @@
-"""Reports: the yearly report's newsletter table and the social figures, as far as they can be
-counted today. SEAM(#8 reports): the reports stage's tables, charts and downloads replace
-:func:`campaign.dashboard.stages.newsletter_figures` and ``social_figures`` here."""
+"""Reports: the reports stage's tables and charts for a period, one newsletter in detail, and
+their files (CSV, XLSX, and the self-contained HTML bilan) made by the stage's own exporters.
+
+Nothing is counted here: :mod:`campaign.reports` builds each report, and its exporters write the
+files; the pages only lay the report's sections out with the stage's labels.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
-from sqlmodel import col, select
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
-from campaign.dashboard import stages, web
-from campaign.models import Newsletter
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from campaign.config import Settings
+from campaign.dashboard import web
+from campaign.errors import CampaignError
+from campaign.reports import (
+    Labels,
+    Period,
+    Report,
+    bilan_report,
+    newsletter_report,
+    newsletters_report,
+    social_report,
+    subscribers_report,
+)
+from campaign.reports.export import (
+    RIGHT_ALIGNED,
+    display_parts,
+    period_text,
+    pick_tables,
+    to_csv,
+    to_html,
+    to_xlsx,
+)
 
 router = APIRouter()
 
+DOWNLOADS = ("csv", "xlsx", "html")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "html": "text/html; charset=utf-8",
+}
+PAGE_REPORTS = ("newsletters", "subscribers", "social")
+"""The reports shown on the reports page, in this order; the bilan holds them all."""
+
+
+def _handles(settings: Settings) -> dict[str, str]:
+    return {name: account.handle for name, account in settings.social.accounts.items()}
+
+
+def _builders(settings: Settings) -> dict[str, Callable[[Session, Period, Labels], Report]]:
+    handles = _handles(settings)
+    return {
+        "newsletters": newsletters_report,
+        "subscribers": subscribers_report,
+        "social": lambda session, period, labels: social_report(
+            session, period, labels, handles=handles
+        ),
+        "bilan": lambda session, period, labels: bilan_report(session, period, labels, handles),
+    }
+
+
+def _period(settings: Settings, date_from: str, date_to: str) -> Period:
+    start, end = web.parse_day(date_from), web.parse_day(date_to)
+    if date_from.strip() and start is None:
+        raise CampaignError(f"Du : {date_from!r} is not a date (e.g. 2026-01-01).")
+    if date_to.strip() and end is None:
+        raise CampaignError(f"Au : {date_to!r} is not a date (e.g. 2026-12-31).")
+    if start and end and end < start:
+        raise CampaignError(f"Au ({end:%d/%m/%Y}) is before Du ({start:%d/%m/%Y}).")
+    return Period(start, end, settings.zone)
+
+
+def _sections(report: Report, labels: Labels) -> list[dict[str, Any]]:
+    """A report's sections as the page shows them: heading, charts, tables (cut into parts as
+    the stage's HTML file cuts them), definitions."""
+    return [
+        {
+            "heading": section.subtitle or labels.report(section.heading),
+            "charts": section.charts,
+            "parts": [part for table in section.tables for part in display_parts(table, labels)],
+            "definitions": labels.definitions(section.definitions),
+        }
+        for section in report.sections
+    ]
+
+
+def _render(
+    request: Request,
+    labels: Labels,
+    error: str = "",
+    *,
+    reports: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    query: dict[str, str] | None = None,
+    newsletter_id: int | None = None,
+) -> Response:
+    """The reports page (``query``: the period form) or one newsletter's (``newsletter_id``)."""
+    period = period_text(reports[0]["report"], labels) if reports else ""
+    return web.render(
+        request,
+        "reports.html",
+        status_code=400 if error else 200,
+        labels=labels,
+        right_aligned=RIGHT_ALIGNED,
+        reports=list(reports),
+        query=query,
+        newsletter_id=newsletter_id,
+        period=period,
+        export_query=urlencode({k: v for k, v in (query or {}).items() if v}),
+        error=error,
+    )
+
 
 @router.get("/reports")
-def index(request: Request) -> Response:
+def index(request: Request, date_from: str = "", date_to: str = "") -> Response:
     board = web.dashboard(request)
+    labels = board.labels
+    builders = _builders(board.settings)
+    query = {"date_from": date_from, "date_to": date_to}
+    try:
+        period = _period(board.settings, date_from, date_to)
+    except CampaignError as exc:
+        return _render(request, labels, str(exc), query=query)
+    reports = []
     with board.session() as session:
-        sent = list(
-            session.exec(
-                select(Newsletter)
-                .where(col(Newsletter.sent_at).is_not(None))
-                .order_by(col(Newsletter.sent_at))
-            )
+        for key in PAGE_REPORTS:
+            report = builders[key](session, period, labels)
+            reports.append({"key": key, "report": report, "sections": _sections(report, labels)})
+    return _render(request, labels, reports=reports, query=query)
+
+
+@router.get("/reports/newsletters/{newsletter_id}")
+def newsletter(request: Request, newsletter_id: int) -> Response:
+    """One newsletter in detail: per link, per region, the first seven days, bounce reasons."""
+    board = web.dashboard(request)
+    labels = board.labels
+    try:
+        with board.session() as session:
+            report = newsletter_report(session, newsletter_id, labels)
+    except CampaignError as exc:
+        return _render(request, labels, str(exc), newsletter_id=newsletter_id)
+    return _render(
+        request,
+        labels,
+        reports=[{"key": "newsletter", "report": report, "sections": _sections(report, labels)}],
+        newsletter_id=newsletter_id,
+    )
+
+
+def _file_name(report: Report, fmt: str, table: str | None) -> str:
+    period = report.period
+    name = report.key
+    if (
+        period.start
+        and period.end
+        and (period.start, period.end)
+        == (
+            date(period.start.year, 1, 1),
+            date(period.start.year, 12, 31),
         )
-        figures = stages.newsletter_figures(session, [n.id for n in sent])  # type: ignore[misc]
-        rows = [figures[n.id] for n in sent if n.id in figures]
-        social = stages.social_figures(session, board.settings)
-        totals = stages.delivery_totals(session)
-    return web.render(request, "reports.html", rows=rows, social=social, totals=totals)
+    ):
+        name += f"-{period.start.year}"
+    else:
+        name += "".join(f"-{day.isoformat()}" for day in (period.start, period.end) if day)
+    if table:
+        name += f"-{table}"
+    return f"{name}.{fmt}"
+
+
+def _download(report: Report, labels: Labels, fmt: str, table: str | None, name: str) -> Response:
+    """The report as a file written by the reports stage's exporter for ``fmt``."""
+    tables = pick_tables(report, table, fmt)
+    if fmt == "csv":
+        body: bytes = to_csv(tables[0], labels).encode("utf-8")
+    elif fmt == "html":
+        body = to_html(report, labels, tables if table else None).encode("utf-8")
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "report.xlsx"
+            to_xlsx(report, labels, tables, path)
+            body = path.read_bytes()
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/reports/export/{key}")
+def export(
+    request: Request,
+    key: str,
+    format: str = "html",
+    table: str = "",
+    date_from: str = "",
+    date_to: str = "",
+) -> Response:
+    """A report of the period as CSV (one table), XLSX or HTML; viewers may download too."""
+    board = web.dashboard(request)
+    builders = _builders(board.settings)
+    if key not in builders or format not in DOWNLOADS:
+        raise HTTPException(404)
+    labels = board.labels
+    try:
+        period = _period(board.settings, date_from, date_to)
+        with board.session() as session:
+            report = builders[key](session, period, labels)
+        name = _file_name(report, format, table or None)
+        return _download(report, labels, format, table or None, name)
+    except CampaignError as exc:
+        return _render(
+            request, labels, str(exc), query={"date_from": date_from, "date_to": date_to}
+        )
+
+
+@router.get("/reports/newsletters/{newsletter_id}/export")
+def export_newsletter(
+    request: Request,
+    newsletter_id: int,
+    format: str = "html",
+    table: str = "",
+) -> Response:
+    """One newsletter's report as a file (CSV: one of its tables)."""
+    board = web.dashboard(request)
+    if format not in DOWNLOADS:
+        raise HTTPException(404)
+    labels = board.labels
+    try:
+        with board.session() as session:
+            report = newsletter_report(session, newsletter_id, labels)
+        name = f"newsletter-{newsletter_id}" + (f"-{table}" if table else "") + f".{format}"
+        return _download(report, labels, format, table or None, name)
+    except CampaignError as exc:
+        return _render(request, labels, str(exc), newsletter_id=newsletter_id)
