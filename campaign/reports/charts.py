@@ -67,6 +67,20 @@ def nice_step(span: float, ticks: int = 5) -> float:
     return 10 * power
 
 
+def _ticks(low: float, high: float, step: float) -> list[float]:
+    """``low``, ``low + step``… up to ``high``: counted, not summed (no 0.6000000000000001)."""
+    count = round((high - low) / step)
+    return [round(low + index * step, 9) for index in range(count + 1)]
+
+
+def _step(span: float, values: list[float], ticks: int = 5) -> float:
+    """A nice step for ``span``; never below 1 when every value is a whole number (counts)."""
+    step = nice_step(span or 1, ticks)
+    if all(float(value).is_integer() for value in values):
+        step = max(step, 1.0)
+    return step
+
+
 def _tick_text(value: float, number: Any) -> str:
     return number(int(value)) if float(value).is_integer() else number(value)
 
@@ -93,14 +107,14 @@ def grouped_bars(
     axis_height = 22
     height = top + max(1, len(categories)) * band + axis_height
     plot = WIDTH - left - right
-    highest = max((v for s in series for v in s.values), default=0)
-    step = nice_step(highest or 1)
+    values = [v for s in series for v in s.values]
+    highest = max(values, default=0)
+    step = _step(highest, values)
     top_value = step * math.ceil((highest or 1) / step)
     chart = Chart(key, title, WIDTH, height)
     chart.legend = [(s.label, f"series-{i}") for i, s in enumerate(series)]
     bottom = height - axis_height
-    tick = 0.0
-    while tick <= top_value + step / 2:
+    for tick in _ticks(0.0, top_value, step):
         x = left + plot * tick / top_value
         chart.shapes.append(
             Shape("line", {"x1": x, "y1": top, "x2": x, "y2": bottom, "class": "grid"})
@@ -112,7 +126,6 @@ def grouped_bars(
                 _tick_text(tick, number),
             )
         )
-        tick += step
     for index, category in enumerate(categories):
         y = top + index * band
         chart.shapes.append(
@@ -167,8 +180,10 @@ def lines(
     if x_max == x_min:
         x_min, x_max = x_min - 1, x_max + 1
     y_low, y_high = (min(ys), max(ys)) if ys else (0.0, 1.0)
-    step = nice_step((y_high - (0 if y_low < y_high / 2 else y_low)) or 1)
-    y_min = 0.0 if y_low < y_high / 2 or y_high == y_low else step * math.floor(y_low / step)
+    # From zero, unless every value is far above it; a flat line (one value) also starts at 0.
+    from_zero = y_low < y_high / 2 or y_high == y_low
+    step = _step(y_high - (0 if from_zero else y_low), ys)
+    y_min = 0.0 if from_zero else step * math.floor(y_low / step)
     y_max = step * math.ceil(y_high / step) if y_high > y_min else y_min + step
     if y_max == y_min:
         y_max = y_min + step
@@ -181,8 +196,7 @@ def lines(
 
     chart = Chart(key, title, WIDTH, height)
     chart.legend = [(s.label, f"series-{i}") for i, s in enumerate(series)]
-    tick = y_min
-    while tick <= y_max + step / 2:
+    for tick in _ticks(y_min, y_max, step):
         y = py(tick)
         chart.shapes.append(
             Shape("line", {"x1": left, "y1": y, "x2": WIDTH - right, "y2": y, "class": "grid"})
@@ -194,7 +208,6 @@ def lines(
                 _tick_text(tick, number),
             )
         )
-        tick += step
     for x, label in x_ticks:
         # The first and last labels are aligned inwards so that they are not cut at the edges.
         anchor = "start" if x <= x_min else "end" if x >= x_max else "middle"
@@ -235,14 +248,14 @@ def columns(
     bottom_margin = 8 + lines_below * (FONT + 3)
     height = 240
     plot_w, plot_h = WIDTH - left - right, height - top - bottom_margin
-    highest = max((v for s in series for v in s.values), default=0)
-    step = nice_step(highest or 1, 4)
+    values = [v for s in series for v in s.values]
+    highest = max(values, default=0)
+    step = _step(highest, values, 4)
     top_value = step * math.ceil((highest or 1) / step)
     chart = Chart(key, title, WIDTH, height)
     chart.legend = [(s.label, f"series-{i}") for i, s in enumerate(series)]
     base = top + plot_h
-    tick = 0.0
-    while tick <= top_value + step / 2:
+    for tick in _ticks(0.0, top_value, step):
         y = round(base - plot_h * tick / top_value, 2)
         chart.shapes.append(
             Shape("line", {"x1": left, "y1": y, "x2": WIDTH - right, "y2": y, "class": "grid"})
@@ -254,7 +267,6 @@ def columns(
                 _tick_text(tick, number),
             )
         )
-        tick += step
     band = plot_w / max(1, len(categories))
     bar = min(28.0, band * 0.7 / max(1, len(series)))
     for index, category in enumerate(categories):
