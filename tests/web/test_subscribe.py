@@ -38,7 +38,8 @@ def _outbox(live, count: int, timeout: float = 10.0) -> list[email.message.Email
     deadline = time.monotonic() + timeout
     while True:
         found = []
-        if (folder / "new").is_dir():
+        # The outbox creates tmp/, new/ and cur/ one after the other: read once all exist.
+        if all((folder / part).is_dir() for part in ("tmp", "new", "cur")):
             found = [
                 email.message_from_bytes(bytes(m), policy=email.policy.default)
                 for m in mailbox.Maildir(folder, create=False)
