@@ -191,6 +191,7 @@ def cancel(session: Session, newsletter_id: int) -> Newsletter:
             NewsletterStatus.scheduled,
             NewsletterStatus.sending,
             NewsletterStatus.paused,
+            NewsletterStatus.missed,
         ),
         NewsletterStatus.cancelled,
         "cancelled",

@@ -110,6 +110,7 @@ def create_post(
     images: Sequence[Mapping[str, Any]] = (),
     event_ids: Sequence[int] = (),
     draft: bool | None = None,
+    now: datetime | None = None,
 ) -> Post:
     """Store a new post: one ``text`` (cut into a thread with ``split``) or given ``parts``.
 
@@ -126,9 +127,15 @@ def create_post(
         raise CampaignError("The post is empty: give its text.")
     if scheduled_at is not None and scheduled_at.tzinfo is None:
         raise CampaignError("The publication time must carry a time zone.")
-    stored_images = check_images(images)
     if draft is None:
         draft = scheduled_at is None
+    if not draft and scheduled_at is not None and scheduled_at <= (now or utcnow()):
+        local = scheduled_at.astimezone(settings.zone)
+        raise CampaignError(
+            f"{local:%d/%m/%Y %H:%M} is already past: give a time to come, or create the post "
+            "without a time and publish it now (`campaign post publish ID`)."
+        )
+    stored_images = check_images(images)
     post = Post(
         account=account,
         text=_text_of(pieces) if parts is not None else (text or "").strip(),
@@ -240,7 +247,8 @@ def reschedule_post(
     """Give a post not yet published a new time still to come (the calendar's "move").
 
     Like :func:`edit_post` with ``scheduled_at``, its status kept, except that a post the
-    scheduler marked ``missed`` (its time passed while no service ran) is scheduled again, as a
+    scheduler marked ``missed`` (its time passed while no service ran) or that ``failed`` (X
+    refused or failed; a thread resumes from its first part not on X) is scheduled again, as a
     calendar sync does when an entry gets a new time. A time already past is refused: the
     scheduler would publish the post at once or mark it missed, never what the person meant.
     """
@@ -252,9 +260,17 @@ def reschedule_post(
             "time to come."
         )
     post = get_post(session, post_id)
-    if post.status == PostStatus.missed and not post.remote_ids:
+    if post.status in (PostStatus.missed, PostStatus.failed):
         post.status = PostStatus.scheduled
         post.last_error = ""
+        if post.remote_ids:  # a thread that stopped half-way: only its time changes
+            post.scheduled_at = scheduled_at
+            post.not_before = None
+            post.updated_at = utcnow()
+            session.add(post)
+            session.commit()
+            session.refresh(post)
+            return post
     return edit_post(session, settings, post_id, scheduled_at=scheduled_at)
 
 

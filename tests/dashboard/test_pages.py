@@ -380,6 +380,7 @@ def test_a_missed_post_is_shown_apart_and_comes_back_with_a_new_time(served: Ser
             account="mois_ess",
             text="Le forum commence",
             scheduled_at=_local(served, -1),
+            now=_local(served, -2),
         )
         post.status = PostStatus.missed
         post.last_error = "missed yesterday by 25 h, beyond the 300 s grace"

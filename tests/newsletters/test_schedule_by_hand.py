@@ -76,3 +76,13 @@ def test_a_newsletter_gone_or_cancelled_cannot_be_scheduled(session: Session, st
     session.flush()
     with pytest.raises(CampaignError, match="only a draft, scheduled or missed"):
         records.schedule_newsletter(session, newsletter.id, NOW + timedelta(days=1), now=NOW)
+
+
+def test_a_missed_newsletter_can_be_cancelled(session: Session) -> None:
+    from campaign.newsletters import queue
+
+    newsletter = Newsletter(title="Manquée", subject="S", template="mois-ess",
+                            status=NewsletterStatus.missed)  # fmt: skip
+    session.add(newsletter)
+    session.commit()
+    assert queue.cancel(session, newsletter.id).status == NewsletterStatus.cancelled

@@ -27,9 +27,22 @@ def test_a_draft_moves_and_stays_a_draft_a_scheduled_post_stays_scheduled(
     session: Session, settings: Settings
 ) -> None:
     draft = create_post(
-        session, settings, account="mois_ess", text="Brouillon", scheduled_at=NOW, draft=True
+        session,
+        settings,
+        account="mois_ess",
+        text="Brouillon",
+        scheduled_at=NOW,
+        draft=True,
+        now=NOW - timedelta(hours=1),
     )
-    scheduled = create_post(session, settings, account="mois_ess", text="Prévu", scheduled_at=NOW)
+    scheduled = create_post(
+        session,
+        settings,
+        account="mois_ess",
+        text="Prévu",
+        scheduled_at=NOW,
+        now=NOW - timedelta(hours=1),
+    )
     later = NOW + timedelta(days=1)
     assert reschedule_post(session, settings, draft.id, later, now=NOW).status == PostStatus.draft
     moved = reschedule_post(session, settings, scheduled.id, later, now=NOW)
@@ -39,7 +52,14 @@ def test_a_draft_moves_and_stays_a_draft_a_scheduled_post_stays_scheduled(
 def test_a_missed_post_is_scheduled_again_by_a_time_to_come(
     session: Session, settings: Settings
 ) -> None:
-    post = create_post(session, settings, account="mois_ess", text="Manqué", scheduled_at=NOW)
+    post = create_post(
+        session,
+        settings,
+        account="mois_ess",
+        text="Manqué",
+        scheduled_at=NOW,
+        now=NOW - timedelta(hours=1),
+    )
     post.status = PostStatus.missed
     post.last_error = "missed 02/11/2026 10:00 by 3 h"
     session.add(post)
@@ -51,7 +71,14 @@ def test_a_missed_post_is_scheduled_again_by_a_time_to_come(
 
 
 def test_a_past_time_is_refused_and_nothing_changes(session: Session, settings: Settings) -> None:
-    post = create_post(session, settings, account="mois_ess", text="Prévu", scheduled_at=NOW)
+    post = create_post(
+        session,
+        settings,
+        account="mois_ess",
+        text="Prévu",
+        scheduled_at=NOW,
+        now=NOW - timedelta(hours=1),
+    )
     post.status = PostStatus.missed
     session.add(post)
     session.commit()
@@ -64,7 +91,14 @@ def test_a_past_time_is_refused_and_nothing_changes(session: Session, settings: 
 def test_a_published_or_cancelled_post_cannot_be_moved(
     session: Session, settings: Settings
 ) -> None:
-    post = create_post(session, settings, account="mois_ess", text="Prévu", scheduled_at=NOW)
+    post = create_post(
+        session,
+        settings,
+        account="mois_ess",
+        text="Prévu",
+        scheduled_at=NOW,
+        now=NOW - timedelta(hours=1),
+    )
     cancel_post(session, post.id)
     with pytest.raises(CampaignError, match="cancelled"):
         reschedule_post(session, settings, post.id, NOW + timedelta(days=1), now=NOW)
@@ -85,3 +119,16 @@ def test_events_featured_are_those_of_posts_not_cancelled(
     cancel_post(session, dropped.id)
     assert featured_event_ids(session) == {events[0].id, events[1].id}
     assert kept.status == PostStatus.draft
+
+
+def test_a_failed_post_is_scheduled_again_by_a_time_to_come(
+    session: Session, settings: Settings
+) -> None:
+    post = create_post(session, settings, account="mois_ess", text="Refusé", scheduled_at=NOW,
+                       now=NOW - timedelta(hours=1))  # fmt: skip
+    post.status, post.last_error = PostStatus.failed, "503 Service Unavailable"
+    session.add(post)
+    session.commit()
+    later = NOW + timedelta(hours=2)
+    moved = reschedule_post(session, settings, post.id, later, now=NOW)
+    assert (moved.status, moved.scheduled_at, moved.last_error) == (PostStatus.scheduled, later, "")

@@ -321,8 +321,12 @@ def test_create_checks_length_account_and_lists(session: Session, x_settings: Se
     assert create_post(session, x_settings, account="mois_ess", text=url_post).parts == [url_post]
     later = datetime(2026, 11, 5, 9, tzinfo=UTC)
     scheduled = create_post(
-        session, x_settings, account="prix_ess", text="Prix ESS", scheduled_at=later
-    )
+        session, x_settings, account="prix_ess", text="Prix ESS", scheduled_at=later,
+        now=later - timedelta(days=1),
+    )  # fmt: skip
+    with pytest.raises(CampaignError, match="already past"):
+        create_post(session, x_settings, account="prix_ess", text="Trop tard", scheduled_at=later,
+                    now=later)  # fmt: skip
     assert scheduled.status == PostStatus.scheduled
     assert list_posts(session)[0].id == scheduled.id
     assert [post.account for post in list_posts(session, account="prix_ess")] == ["prix_ess"]
