@@ -5,6 +5,7 @@ On both databases."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,16 +18,24 @@ from campaign.dashboard.queries import day_event_posts
 from campaign.models import (
     Event,
     NewsletterStatus,
+    Post,
     PostStatus,
     RecurringJob,
     utcnow,
 )
 from campaign.newsletters.records import create_newsletter
-from campaign.social.posts import cancel_post, create_post
+from campaign.social.posts import cancel_post
+from campaign.social.posts import create_post as _create_post
 from campaign.taxonomy import Taxonomy
 
 PARIS = ZoneInfo("Europe/Paris")
 DAY = date(2026, 11, 5)
+BEFORE_THE_MOIS = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+def create_post(*args: Any, **kwargs: Any) -> Post:
+    """Posts written before the Mois, for the November dates these tests place on the calendar."""
+    return _create_post(*args, now=BEFORE_THE_MOIS, **kwargs)
 
 
 @pytest.fixture

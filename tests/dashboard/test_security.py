@@ -409,6 +409,7 @@ def _hostile_data(served: Served) -> dict[str, int]:
             text=PAYLOAD,
             scheduled_at=now,
             event_ids=[event.id],
+            now=now - timedelta(minutes=1),
         )
         return {
             "newsletter_id": newsletter.id,
