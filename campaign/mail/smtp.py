@@ -153,11 +153,21 @@ class _Connection:
         connection.send(data + (b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n"))
         return connection.getreply()
 
+    @staticmethod
+    def _command(connection: smtplib.SMTP, line: str) -> tuple[int, bytes]:
+        """One command and its reply. ``smtplib``'s ``mail``/``rcpt`` parse each address again
+        with the ``email`` package; ours were checked when the message was composed (plain
+        ASCII, no spaces or line ends), so the command is written as it is."""
+        if not line.isascii() or "\r" in line or "\n" in line:
+            raise CampaignError(f"Cannot write the SMTP command {line!r}: not a plain address.")
+        connection.send(line.encode("ascii") + b"\r\n")
+        return connection.getreply()
+
     def _transaction(self, message: OutgoingMessage, data: bytes) -> SendResult:
         connection = self.connected()
         sender = message.sender
         try:
-            code, reply = connection.mail(sender)
+            code, reply = self._command(connection, f"MAIL FROM:<{sender}>")
             if code == 421:
                 raise _Dropped
             if code >= 400:
@@ -171,7 +181,7 @@ class _Connection:
                 return SendResult(
                     message.to, False, error=f"{code} {_text(reply)}", status="deferred", code=code
                 )
-            code, reply = connection.rcpt(message.to)
+            code, reply = self._command(connection, f"RCPT TO:<{message.to.strip()}>")
             if code == 421:
                 raise _Dropped
             if code >= 300:

@@ -47,6 +47,7 @@ from mjml import mjml2html
 
 import campaign
 from campaign.errors import CampaignError
+from campaign.newsletters.flat import FlatTemplate, flatten
 
 TEMPLATES_DIR = Path(campaign.__file__).resolve().parents[1] / "templates"
 """The repository's ``templates/`` folder; newsletter templates live in its ``newsletters/``."""
@@ -139,6 +140,8 @@ class Recipient:
     view_url: str = ""
     pixel_url: str = ""
     link: Callable[[str], str] = untracked_link
+    # ``link`` of several URLs at once, when the tracker can sign them faster together.
+    links: Callable[[Sequence[str]], list[str]] | None = None
 
     @classmethod
     def from_subscriber(
@@ -149,6 +152,7 @@ class Recipient:
         view_url: str,
         pixel_url: str = "",
         link: Callable[[str], str] = untracked_link,
+        links: Callable[[Sequence[str]], list[str]] | None = None,
     ) -> Recipient:
         return cls(
             email=subscriber.email or "",
@@ -160,7 +164,14 @@ class Recipient:
             view_url=view_url,
             pixel_url=pixel_url,
             link=link,
+            links=links,
         )
+
+    def follow(self, urls: Sequence[str]) -> list[str]:
+        """The URL each of ``urls`` becomes in this recipient's message."""
+        if self.links is not None:
+            return self.links(urls)
+        return [self.link(url) for url in urls]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +202,10 @@ class CompiledNewsletter:
     _html: jinja2.Template = field(repr=False)
     _text: jinja2.Template = field(repr=False)
     _subject: jinja2.Template = field(repr=False)
+    # The same three without Jinja's runtime, when they need no more than flat.py handles.
+    _flat_html: FlatTemplate | None = field(default=None, repr=False)
+    _flat_text: FlatTemplate | None = field(default=None, repr=False)
+    _flat_subject: FlatTemplate | None = field(default=None, repr=False)
 
     def personalise(self, recipient: Recipient) -> RenderedMessage:
         """Fill the compiled templates for one recipient (no MJML, no CSS work here)."""
@@ -222,18 +237,29 @@ class CompiledNewsletter:
         them once per group and only encode the few per-recipient values (names, tokens) anew;
         see :mod:`campaign.mail.mime`.
         """
-        # Each URL followed once (a newsletter names its ~20 links about 60 times), and looked
-        # up by a C method rather than a Python function on the per-recipient path.
-        follow = recipient.link
-        values = {"recipient": recipient, "link": [follow(url) for url in self.links].__getitem__}
+        # Each URL followed once (a newsletter names its ~20 links about 60 times), all signed
+        # together, and the flat pass rather than Jinja's runtime where the template allows.
+        links = recipient.follow(self.links)
+        values = {"recipient": recipient, "link": links.__getitem__}
         part = "subject"
         try:
-            subject = self._subject.render(values)
+            if self._flat_subject is not None:
+                subject = self._flat_subject.render(recipient, links)
+            else:
+                subject = self._subject.render(values)
             part = "text"
-            text = self._text.render(values)
+            if self._flat_text is not None:
+                text = self._flat_text.render(recipient, links)
+            else:
+                text = self._text.render(values)
             part = "html"
-            chunks = list(self._html.generate(values))
-        except jinja2.TemplateError as exc:
+            if self._flat_html is not None:
+                chunks = self._flat_html.chunks(recipient, links)
+            else:
+                chunks = list(self._html.generate(values))
+        except (jinja2.TemplateError, IndexError, AttributeError) as exc:
+            if not isinstance(exc, jinja2.TemplateError):
+                exc = jinja2.TemplateError(f"{type(exc).__name__}: {exc}")
             raise _recipient_pass_error(exc, self.template_name, part) from None
         return " ".join(subject.split()), text, chunks
 
@@ -421,6 +447,9 @@ def render_group(
         _html=html,
         _text=text,
         _subject=subject,
+        _flat_html=flatten(_HTML_RECIPIENT_ENV, html_source),
+        _flat_text=flatten(_TEXT_RECIPIENT_ENV, text_source),
+        _flat_subject=flatten(_TEXT_RECIPIENT_ENV, subject_source),
     )
 
 

@@ -22,15 +22,16 @@ they act for the person and are not tracking.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from campaign.models import Link
 from campaign.newsletters.render import Recipient, SubscriberLike
-from campaign.tracking.tokens import Signer
+from campaign.tracking.tokens import Signer, pack
 
 OPEN, CLICK, UNSUBSCRIBE, VIEW = "open", "click", "unsubscribe", "view"
 OPEN_ANONYMOUS, CLICK_ANONYMOUS = "open-anon", "click-anon"
@@ -98,6 +99,27 @@ class TrackedLinks:
             token = self.signer.sign(CLICK, delivery_id, link_id, self.newsletter_id)
         return f"{self.public_url}/c/{token}"
 
+    @cached_property
+    def _click_rests(self) -> dict[str, bytes]:
+        """Each registered URL's token ids after the first, packed once per group."""
+        if self.anonymous:
+            return {url: pack((link_id,)) for url, link_id in self.link_ids.items()}
+        return {url: pack((link_id, self.newsletter_id)) for url, link_id in self.link_ids.items()}
+
+    def click_urls(self, delivery_id: int, urls: Sequence[str]) -> list[str]:
+        """:meth:`click_url` of each URL, signed in one go (the per-recipient path)."""
+        rests = self._click_rests
+        tracked = [url for url in urls if url in rests]
+        if self.anonymous:
+            tokens = self.signer.sign_each(
+                CLICK_ANONYMOUS, self.newsletter_id, [rests[url] for url in tracked]
+            )
+        else:
+            tokens = self.signer.sign_each(CLICK, delivery_id, [rests[url] for url in tracked])
+        signed = dict(zip(tracked, tokens, strict=True))
+        base = f"{self.public_url}/c/"
+        return [base + signed[url] if url in signed else url for url in urls]
+
     def unsubscribe_url(self, delivery_id: int) -> str:
         return f"{self.public_url}/u/{self.signer.sign(UNSUBSCRIBE, delivery_id)}"
 
@@ -110,10 +132,14 @@ class TrackedLinks:
         def link(url: str) -> str:
             return self.click_url(delivery_id, url)
 
+        def links(urls: Sequence[str]) -> list[str]:
+            return self.click_urls(delivery_id, urls)
+
         return Recipient.from_subscriber(
             subscriber,
             unsubscribe_url=self.unsubscribe_url(delivery_id),
             view_url=self.view_url(delivery_id),
             pixel_url=self.pixel_url(delivery_id),
             link=link,
+            links=links,
         )

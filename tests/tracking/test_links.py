@@ -48,6 +48,9 @@ def test_a_recipient_gets_urls_signed_for_their_delivery(session: Session) -> No
     assert signer.verify(click.rsplit("/", 1)[1], "click") == (77, link_id, newsletter_id)
     # A URL that is not in the newsletter's link table stays as it is.
     assert recipient.link("https://elsewhere.example/") == "https://elsewhere.example/"
+    # Signing them all at once (the sending path) gives the same URLs.
+    urls = ["https://elsewhere.example/", "https://lemois-ess.org/"]
+    assert recipient.follow(urls) == [recipient.link(url) for url in urls]
 
 
 def test_anonymous_tracking_names_the_newsletter_not_the_person(session: Session) -> None:
@@ -64,3 +67,5 @@ def test_anonymous_tracking_names_the_newsletter_not_the_person(session: Session
     assert signer.verify(pixel, "open-anon") == (newsletter_id,)
     # Unsubscribing still acts for the person.
     assert signer.verify(anne.unsubscribe_url.rsplit("/", 1)[1], "unsubscribe") == (77,)
+    # Signed together (the sending path), anonymous clicks are the same URLs.
+    assert anne.follow(["https://lemois-ess.org/"]) == [anne.link("https://lemois-ess.org/")]

@@ -89,3 +89,30 @@ def test_the_signer_of_the_settings_uses_the_environment_keys(
     retired = Signer(["retired-key-" + "r" * 30]).sign("view", 9)
     assert signer.verify(retired, "view") == (9,)
     assert Signer([KEY]).verify(signer.sign("view", 9), "view") == (9,)
+
+
+@pytest.mark.parametrize("key", [KEY, "é" * 70, "x", "k" * 64, "k" * 65])
+def test_the_mac_is_hmac_sha256_truncated(key: str) -> None:
+    """The keyed-once MAC is RFC 2104's HMAC-SHA256 for short, long and block-sized keys."""
+    import hmac
+
+    from campaign.tracking.tokens import MAC_BYTES, _pack, _unb64
+
+    signer = Signer([key])
+    token = signer.sign("click", 5, 300)
+    raw = _unb64(token)
+    assert raw is not None
+    expected = hmac.digest(key.encode(), b"click\0" + _pack((5, 300)), "sha256")[:MAC_BYTES]
+    assert raw[:MAC_BYTES] == expected
+
+
+def test_signing_several_tokens_at_once_gives_the_same_tokens() -> None:
+    from campaign.tracking.tokens import pack
+
+    signer = Signer([KEY])
+    rests = [(7, 9), (300, 1), (0, 2**33)]
+    together = signer.sign_each("click", 123456, [pack(rest) for rest in rests])
+    assert together == [signer.sign("click", 123456, *rest) for rest in rests]
+    assert [signer.verify(token, "click") for token in together] == [
+        (123456, *rest) for rest in rests
+    ]
