@@ -127,6 +127,7 @@ class RecordingRelay:
         self.defer_once: set[str] = set()  # 451 4.7.1 the first time only
         self.defer_always: set[str] = set()  # 451 4.2.2 every time
         self.hang_up_on_data: set[int] = set()  # DATA numbers (1-based) answered 421
+        self.stall_on_data: set[int] = set()  # DATA numbers (1-based) answered after 30 s
         self.data_calls = 0
         self.credentials: tuple[str, str] | None = None  # (login, password) required when set
         self.refuse_senders = False  # 553 5.7.1 to every MAIL FROM
@@ -154,6 +155,10 @@ class RecordingRelay:
         self.data_calls += 1
         if self.data_calls in self.hang_up_on_data:
             return "421 4.3.2 Service shutting down"
+        if self.data_calls in self.stall_on_data:
+            import asyncio
+
+            await asyncio.sleep(30)
         self.peers.add(tuple(session.peer[:2]))
         self.delivered.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 2.0.0 Ok: queued"

@@ -30,7 +30,7 @@ from __future__ import annotations
 import binascii
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from email.utils import format_datetime, make_msgid
 from time import time
 from typing import TYPE_CHECKING
@@ -256,25 +256,40 @@ class Composer:
     def _html_body(self, message: OutgoingMessage) -> bytes:
         if not message.html_parts:
             return quoted_printable(message.html)
+        return self._spliced(message.html_parts)
+
+    def _text_body(self, message: OutgoingMessage) -> bytes:
+        if not message.text_parts:
+            return quoted_printable(message.text)
+        return self._spliced(message.text_parts)
+
+    def _spliced(self, chunks: Sequence[str]) -> bytes:
+        """A body from a template's output chunks: literal chunks (plain ``str``, the same for
+        the whole group) are encoded once and cached; values (any other type: Markup, Value)
+        once per message, however many times they appear."""
         cache = self._pieces
+        values: dict[str, bytes] = {}
         encoded = []
-        for chunk in message.html_parts:
+        for chunk in chunks:
             if not chunk:
                 continue
-            piece = cache.get(chunk)
-            if piece is None:
-                if type(chunk) is not str:  # a value (Markup, escaped): a name, a link…
-                    if _AS_IS(chunk):
-                        piece = chunk.encode("ascii") + b"=\r\n"  # its own encoding
-                    else:
-                        piece = quoted_printable_piece(chunk)
-                else:  # a literal chunk of the template: the same for the whole group
+            if type(chunk) is str:  # a literal chunk of the template
+                piece = cache.get(chunk)
+                if piece is None:
                     piece = quoted_printable_piece(chunk)
                     if len(cache) > 4096:
                         cache.clear()
                     cache[chunk] = piece
+            else:  # a value: a name, a link…
+                piece = values.get(chunk)
+                if piece is None:
+                    if _AS_IS(chunk):
+                        piece = chunk.encode("ascii") + b"=\r\n"  # its own encoding
+                    else:
+                        piece = quoted_printable_piece(chunk)
+                    values[chunk] = piece
             encoded.append(piece)
-        if not message.html_parts[-1].endswith("\n"):
+        if not next((chunk for chunk in reversed(chunks) if chunk), "").endswith("\n"):
             encoded.append(b"\r\n")  # the part's final line end, as for a whole body
         return b"".join(encoded)
 
@@ -297,7 +312,7 @@ class Composer:
             self._content_type,
             CRLF,
             self._text_part,
-            quoted_printable(message.text),
+            self._text_body(message),
             self._html_part,
             self._html_body(message),
             self._end,

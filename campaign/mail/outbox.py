@@ -49,6 +49,8 @@ class OutgoingMessage:
     # personalise_chunks): the composer encodes the chunks shared by a group once. When given,
     # ``html`` is left empty.
     html_parts: tuple[str, ...] = ()
+    # The same for the plain text; when given, ``text`` is left empty.
+    text_parts: tuple[str, ...] = ()
 
     @property
     def sender(self) -> str:
@@ -57,6 +59,10 @@ class OutgoingMessage:
     @property
     def html_body(self) -> str:
         return self.html or "".join(self.html_parts)
+
+    @property
+    def text_body(self) -> str:
+        return self.text or "".join(self.text_parts)
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,7 @@ def build_message(message: OutgoingMessage) -> EmailMessage:
     email["MIME-Version"] = "1.0"
     for name, value in message.headers.items():
         email[name] = value
-    email.set_content(message.text, subtype="plain", charset="utf-8")
+    email.set_content(message.text_body, subtype="plain", charset="utf-8")
     email.add_alternative(message.html_body, subtype="html", charset="utf-8")
     return email
 

@@ -38,9 +38,7 @@ class Value(str):
 def _recipient_fields() -> frozenset[str]:
     from campaign.newsletters.render import Recipient
 
-    return frozenset(
-        item.name for item in fields(Recipient) if item.name not in {"link", "links"}
-    )
+    return frozenset(item.name for item in fields(Recipient) if item.name not in {"link", "links"})
 
 
 class _Unsupported(Exception):
@@ -111,27 +109,37 @@ class FlatTemplate:
 
     def chunks(self, recipient: Any, links: Sequence[str]) -> list[str]:
         """The output as chunks: the template's literal strings (the same objects for every
-        recipient) between the recipient's values."""
+        recipient) between the recipient's values. A value printed several times (a link
+        usually is) is the same object each time, written once."""
         out: list[str] = []
-        self._run(self._steps, recipient, links, out)
+        self._run(self._steps, recipient, links, {}, out)
         return out
 
     def render(self, recipient: Any, links: Sequence[str]) -> str:
         return "".join(self.chunks(recipient, links))
 
-    def _run(self, steps: list[Step], recipient: Any, links: Sequence[str], out: list[str]) -> None:
-        write = self._write
+    def _run(
+        self,
+        steps: list[Step],
+        recipient: Any,
+        links: Sequence[str],
+        written: dict[Any, str],
+        out: list[str],
+    ) -> None:
+        append = out.append
         for kind, value in steps:
             if kind == _LITERAL:
-                out.append(value)
-            elif kind == _LINK:
-                out.append(write(links[value]))
-            elif kind == _FIELD:
-                out.append(write(getattr(recipient, value)))
-            else:
+                append(value)
+            elif kind == _IF:
                 name, negate, then, other = value
                 chosen = then if bool(getattr(recipient, name)) != negate else other
-                self._run(chosen, recipient, links, out)
+                self._run(chosen, recipient, links, written, out)
+            else:
+                text = written.get(value)  # value: a link's index or a field's name
+                if text is None:
+                    raw = links[value] if kind == _LINK else getattr(recipient, value)
+                    text = written[value] = self._write(raw)
+                append(text)
 
 
 def flatten(env: jinja2.Environment, source: str) -> FlatTemplate | None:

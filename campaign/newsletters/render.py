@@ -47,7 +47,7 @@ from mjml import mjml2html
 
 import campaign
 from campaign.errors import CampaignError
-from campaign.newsletters.flat import FlatTemplate, flatten
+from campaign.newsletters.flat import FlatTemplate, Value, flatten
 
 TEMPLATES_DIR = Path(campaign.__file__).resolve().parents[1] / "templates"
 """The repository's ``templates/`` folder; newsletter templates live in its ``newsletters/``."""
@@ -229,10 +229,11 @@ class CompiledNewsletter:
         subject = " ".join(subject.split())
         return RenderedMessage(subject=subject, html=html, text=text)
 
-    def personalise_chunks(self, recipient: Recipient) -> tuple[str, str, list[str]]:
-        """Like :meth:`personalise`, with the HTML as the compiled template's output chunks.
+    def personalise_chunks(self, recipient: Recipient) -> tuple[str, list[str], list[str]]:
+        """Like :meth:`personalise`, with the text and the HTML as the compiled templates'
+        output chunks.
 
-        ``"".join(chunks)`` is the HTML :meth:`personalise` returns. The template's literal
+        ``"".join(chunks)`` is the text or HTML :meth:`personalise` returns. The template's literal
         chunks are the very same ``str`` objects for every recipient, so a sender can encode
         them once per group and only encode the few per-recipient values (names, tokens) anew;
         see :mod:`campaign.mail.mime`.
@@ -249,9 +250,9 @@ class CompiledNewsletter:
                 subject = self._subject.render(values)
             part = "text"
             if self._flat_text is not None:
-                text = self._flat_text.render(recipient, links)
-            else:
-                text = self._text.render(values)
+                text = self._flat_text.chunks(recipient, links)
+            else:  # one chunk, marked as a value: it is this recipient's alone
+                text = [Value(self._text.render(values))]
             part = "html"
             if self._flat_html is not None:
                 chunks = self._flat_html.chunks(recipient, links)

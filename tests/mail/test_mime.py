@@ -170,3 +170,21 @@ def test_html_given_as_chunks_parses_to_the_joined_html() -> None:
         assert b"\n" not in data.replace(b"\r\n", b"")
     assert static in composer._pieces
     assert Markup("Léa") not in composer._pieces  # values are not kept
+
+
+def test_text_given_as_chunks_parses_to_the_joined_text() -> None:
+    """The plain text is spliced the same way; a value repeated is the same text each time."""
+    from campaign.newsletters.flat import Value
+
+    link = Value("https://lemois-ess.org/c/AbC-_x")
+    chunks = ("Bonjour ", Value("Zoé"), ",\n\n", link, "\n.\n", link, " " * 3, "\nfin")
+    composer = Composer()
+    for _ in range(2):
+        message = OutgoingMessage(**{**TRICKY[0].__dict__, "text": "", "text_parts": chunks})
+        data = composer.compose(message)
+        reference = _parse(build_message(message).as_bytes(policy=email.policy.SMTP))
+        assert _structure(_parse(data)) == _structure(reference)
+        text = _parse(data).get_body(("plain",)).get_content().replace("\r\n", "\n")
+        assert text == "".join(chunks) + "\n"
+        assert max(len(line) for line in data.split(b"\r\n")) <= 78
+    assert "Bonjour " in composer._pieces and Value("Zoé") not in composer._pieces

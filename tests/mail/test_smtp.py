@@ -80,6 +80,23 @@ def test_a_dropped_connection_resends_only_the_unacknowledged_message(smtp_serve
     assert transport.connections_opened == 2
 
 
+def test_a_server_that_stops_answering_stops_the_send_with_the_results_so_far(
+    smtp_server,
+) -> None:
+    relay, port = smtp_server
+    relay.stall_on_data.add(2)
+    transport = open_transport(_settings(port, connections=2, timeout=0.5))
+    with pytest.raises(TransportError, match=r"did not answer within 0\.5 seconds") as caught:
+        transport.send([_message(f"p{n}@example.org", n) for n in range(1, 6)])
+    transport.close()
+    results = caught.value.results
+    # The stalled message and those after it are left to send again; none is marked sent
+    # without the server's word.
+    assert None in results
+    sent = {result.to for result in results if result is not None and result.ok}
+    assert sent == set(relay.copies())
+
+
 def test_messages_per_connection_opens_a_new_connection(smtp_server) -> None:
     _relay, port = smtp_server
     transport = open_transport(_settings(port, messages_per_connection=2))
