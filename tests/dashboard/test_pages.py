@@ -323,6 +323,9 @@ def test_settings_show_what_is_missing_and_never_a_secret(
     assert "CAMPAIGN_X_MOIS_ESS_CONSUMER_SECRET" in page  # still missing, named
     assert "CAMPAIGN_X_MOIS_ESS_CONSUMER_KEY" not in page  # set, so not listed as missing
     assert "test-secret-key" not in page  # the signing key
+    # The transport in force: the local outbox, and where it writes.
+    assert f"boîte d'envoi locale ({served.settings.mail.outbox_dir}) : rien ne part" in page
+    assert "@Mois_ESS (mois_ess)" in page and "@Prix_ESS (prix_ess)" in page
     sent = _post(
         admin,
         served.url + "/settings/test-message",
@@ -850,3 +853,132 @@ def test_an_xlsx_file_uploaded_through_the_import_form(served: Served, tmp_path:
         ("abonnes.xlsx row 2", "web:editor@example.org", None),
         ("abonnes.xlsx row 2", "web:editor@example.org", "Adhérents"),
     ]
+
+
+def _table_rows(page: str) -> list[list[str]]:
+    """The text of each cell of each row of the page's table body."""
+    body = re.search(r"<tbody>(.*?)</tbody>", page, re.S)
+    assert body, "a table"
+    return [
+        [
+            re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
+        for row in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
+    ]
+
+
+SECRETS = {
+    "CAMPAIGN_SMTP_PASSWORD": "mot-de-passe-smtp-4f1c",
+    "CAMPAIGN_X_MOIS_ESS_CONSUMER_KEY": "cle-consommateur-9a2b",
+    "CAMPAIGN_X_MOIS_ESS_CONSUMER_SECRET": "secret-consommateur-7d3e",
+    "CAMPAIGN_X_MOIS_ESS_ACCESS_TOKEN": "jeton-acces-5c8f",
+    "CAMPAIGN_X_MOIS_ESS_ACCESS_TOKEN_SECRET": "secret-jeton-1b6a",
+}
+
+
+def test_settings_show_the_transport_accounts_and_public_url_but_no_secret(
+    serve, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = serve(
+        public_url="http://lemois.example.org",
+        mail={
+            "transport": "smtp",
+            "from_address": "lemois@lemois-ess.org",
+            "smtp": {
+                "host": "smtp.lemois-ess.org",
+                "port": 465,
+                "security": "tls",
+                "username": "envois-lemois",
+            },
+        },
+    )
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    page = served.client("admin").get(served.url + "/settings").text
+
+    def fact(label: str) -> str:
+        found = re.search(rf"<dt>{label}</dt><dd>(.*?)</dd>", page, re.S)
+        assert found, label
+        return re.sub(r"<[^>]+>", "", found.group(1)).strip()
+
+    assert fact("Mode") == "SMTP (envoi réel)"
+    assert fact("Serveur") == "smtp.lemois-ess.org:465 (tls)"
+    assert fact("Identifiant") == "envois-lemois"
+    assert fact("Mot de passe") == "défini (CAMPAIGN_SMTP_PASSWORD)"
+    assert fact("Expéditeur") == "Le Mois de l&#39;ESS &lt;lemois@lemois-ess.org&gt;"
+    assert fact("Adresse publique") == "http://lemois.example.org (pas en HTTPS)"
+    assert fact("Clé de signature des liens") == "définie"
+    accounts = {row[0]: row[1:] for row in _table_rows(page)}
+    assert accounts["@Mois_ESS (mois_ess)"] == ["en service", "aucun"]
+    assert accounts["@Prix_ESS (prix_ess)"][0] == "essai : rien n'est publié"
+    assert "CAMPAIGN_X_PRIX_ESS_ACCESS_TOKEN" in accounts["@Prix_ESS (prix_ess)"][1]
+    for value in [*SECRETS.values(), secret_key]:
+        assert value not in page
+
+
+def test_the_newsletters_list_shows_each_status_and_the_headline_figures(served: Served) -> None:
+    _sent_newsletter(served)  # 3 addressed, 2 delivered, 3 human opens, 1 human click
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        taxonomy = Taxonomy.from_settings(served.settings)
+        sending = create_newsletter(
+            session,
+            title="Décembre",
+            subject="S",
+            template="mois-ess",
+            list_names=["Newsletter nationale"],
+            taxonomy=taxonomy,
+        )
+        queue.snapshot(session, sending)  # three rows queued, none sent yet
+        queue.pause(session, sending.id)  # type: ignore[arg-type]
+        create_newsletter(
+            session,
+            title="Brouillon de janvier",
+            subject="S",
+            template="mois-ess",
+            list_names=["Newsletter nationale"],
+            taxonomy=taxonomy,
+        )
+        session.commit()
+        started = sending.sent_at.astimezone(served.settings.zone).strftime("%d/%m/%Y %H:%M")
+    page = served.client("viewer").get(served.url + "/newsletters").text
+    head = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', page)
+    assert head == [
+        "Titre",
+        "Statut",
+        "Date",
+        "Destinataires",
+        "Destinataires réels",
+        "Ouvertures",
+        "Clics",
+    ]
+    rows = {row[0]: row[1:] for row in _table_rows(page)}
+    assert rows == {
+        "Le Mois commence": ["envoyé", "02/11/2026 09:00", "3", "2", "3", "1"],
+        "Les Prix ESS : dernière ligne droite": ["envoyé", "30/05/2026 09:00", "0", "0", "0", "0"],
+        "Décembre": ["en pause", started, "3", "0", "0", "0"],
+        "Brouillon de janvier": ["brouillon", "", "0", "0", "0", "0"],
+    }
+
+
+def test_the_post_preview_is_headed_by_the_chosen_account_s_handle(served: Served) -> None:
+    editor = served.client("editor")
+    long = "Une phrase assez longue pour remplir un message. " * 12
+
+    def handles(account: str, **extra: str) -> list[str]:
+        fragment = editor.get(
+            served.url + "/posts/length", params={"text": long, "account": account, **extra}
+        ).text
+        return re.findall(r'<p class="handle">([^<]*)</p>', fragment)
+
+    assert handles("prix_ess", split="1") == [f"@Prix_ESS · {n}/3" for n in (1, 2, 3)]
+    assert handles("mois_ess") == ["@Mois_ESS"]
+    created = _post(
+        editor,
+        served.url + "/posts/new",
+        served.url + "/posts/new",
+        {"account": "prix_ess", "text": "Votez pour les Prix ESS"},
+    )
+    page = editor.get(served.url + created.headers["location"].removeprefix("/admin")).text
+    assert re.findall(r'<p class="handle">([^<]*)</p>', page) == ["@Prix_ESS"]
+    assert "Publication @Prix_ESS" in page and "@Mois_ESS" not in page
