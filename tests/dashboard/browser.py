@@ -72,27 +72,44 @@ def browser_page(width: int = 1280, height: int = 900) -> Iterator[tuple[object,
             browser.close()
 
 
+# Form fields a screen reader would announce without a name: no aria-label, no aria-labelledby
+# pointing at text, no <label> around them or for their id holding text of its own.
+UNLABELLED_FIELDS = """
+() => {
+  const text = (node) => (node ? node.textContent.trim() : "");
+  const own = (label) => {
+    const copy = label.cloneNode(true);
+    copy.querySelectorAll('input, select, textarea').forEach((inner) => inner.remove());
+    return copy.textContent.trim() !== "";
+  };
+  return Array.from(document.querySelectorAll('input, select, textarea'))
+    .filter((el) => !['hidden', 'submit', 'button', 'reset', 'image'].includes(el.type))
+    .filter((el) => {
+      if ((el.getAttribute('aria-label') || '').trim()) return false;
+      const ids = (el.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean);
+      if (ids.some((id) => text(document.getElementById(id)))) return false;
+      const around = el.closest('label');
+      if (around && own(around)) return false;
+      const labels = el.id ? document.querySelectorAll('label[for="' + el.id + '"]') : [];
+      return !Array.from(labels).some((label) => own(label));
+    })
+    .map((el) => el.outerHTML.slice(0, 120));
+}
+"""
+
+
 def screenshot(page, name: str, engine: str) -> Path:  # type: ignore[no-untyped-def]
-    """Save the whole page, after checking it is not wider than the window."""
+    """Save the whole page, after checking it is not wider than the window and that every
+    form field on it has a label."""
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0, f"{name}: the page is {overflow}px wider than the window"
+    unlabelled = page.evaluate(UNLABELLED_FIELDS)
+    assert unlabelled == [], f"{name}: fields without a label on {page.url}: {unlabelled}"
     folder = ARTIFACTS / engine
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     print(f"screenshot: {path}")
     return path
-
-
-UNLABELLED_FIELDS = """
-() => Array.from(document.querySelectorAll('input, select, textarea'))
-  .filter(el => !['hidden', 'submit', 'button'].includes(el.type))
-  .filter(el => {
-    if (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')) return false;
-    if (el.closest('label')) return false;
-    return !(el.id && document.querySelector('label[for="' + el.id + '"]'));
-  })
-  .map(el => el.outerHTML.slice(0, 120))
-"""

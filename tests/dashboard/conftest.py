@@ -75,12 +75,16 @@ def page_csrf(client: requests.Session, url: str) -> str:
 
 
 def make_settings(
-    database_url: str, folder: Path, public_url: str, **dashboard: object
+    database_url: str,
+    folder: Path,
+    public_url: str,
+    mail: dict[str, object] | None = None,
+    **dashboard: object,
 ) -> Settings:
     return Settings.model_validate(
         {
             "database": {"url": database_url},
-            "mail": {"outbox_dir": str(folder / "outbox")},
+            "mail": {"outbox_dir": str(folder / "outbox"), **(mail or {})},
             "web": {"public_url": public_url},
             "dashboard": {"media_dir": str(folder / "media"), **dashboard},
         }
@@ -89,7 +93,8 @@ def make_settings(
 
 @pytest.fixture
 def serve(database_url: str, tmp_path: Path, secret_key: str, monkeypatch: pytest.MonkeyPatch):
-    """``serve(**dashboard_settings)`` starts the dashboard on loopback and returns it."""
+    """``serve(public_url=…, mail={…}, **dashboard_settings)`` starts the dashboard on loopback
+    and returns it (``mail``: ``[mail]`` settings over the test's outbox)."""
     for name in (
         "CAMPAIGN_X_MOIS_ESS_CONSUMER_KEY",
         "CAMPAIGN_X_PRIX_ESS_CONSUMER_KEY",
@@ -100,10 +105,12 @@ def serve(database_url: str, tmp_path: Path, secret_key: str, monkeypatch: pytes
     threads: list[threading.Thread] = []
     engines = []
 
-    def start(public_url: str | None = None, **dashboard: object) -> Served:
+    def start(
+        public_url: str | None = None, mail: dict[str, object] | None = None, **dashboard: object
+    ) -> Served:
         port = free_port()
         settings = make_settings(
-            database_url, tmp_path, public_url or f"http://127.0.0.1:{port}", **dashboard
+            database_url, tmp_path, public_url or f"http://127.0.0.1:{port}", mail, **dashboard
         )
         engine = open_database(database_url)
         engines.append(engine)

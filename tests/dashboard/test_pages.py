@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from campaign.audience.subscribers import add_subscriber
+from campaign.audience.subscribers import add_subscriber, describe_subscriber, unsubscribe
 from campaign.models import (
     Event,
     Newsletter,
@@ -18,16 +18,21 @@ from campaign.models import (
     Post,
     PostStatus,
     Subscriber,
+    SubscriberStatus,
     utcnow,
 )
+from campaign.newsletters import queue
+from campaign.newsletters.records import create_newsletter
 from campaign.social.length import check_length
 from campaign.social.posts import create_post
+from campaign.taxonomy import Taxonomy
 from tests.dashboard.conftest import Served, page_csrf
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _people(served: Served, count: int = 3) -> None:
@@ -318,6 +323,9 @@ def test_settings_show_what_is_missing_and_never_a_secret(
     assert "CAMPAIGN_X_MOIS_ESS_CONSUMER_SECRET" in page  # still missing, named
     assert "CAMPAIGN_X_MOIS_ESS_CONSUMER_KEY" not in page  # set, so not listed as missing
     assert "test-secret-key" not in page  # the signing key
+    # The transport in force: the local outbox, and where it writes.
+    assert f"boîte d'envoi locale ({served.settings.mail.outbox_dir}) : rien ne part" in page
+    assert "@Mois_ESS (mois_ess)" in page and "@Prix_ESS (prix_ess)" in page
     sent = _post(
         admin,
         served.url + "/settings/test-message",
@@ -685,3 +693,292 @@ def test_reports_download_as_csv_xlsx_and_html_for_viewers_too(served: Served) -
         viewer.get(served.url + "/reports/export/bilan", params={"format": "exe"}).status_code
         == 404
     )
+
+
+def test_pausing_and_resuming_a_newsletter_that_is_sending(served: Served) -> None:
+    _people(served)
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        newsletter = create_newsletter(
+            session,
+            title="Novembre",
+            subject="Le Mois",
+            template="mois-ess",
+            list_names=["Newsletter nationale"],
+            taxonomy=Taxonomy.from_settings(served.settings),
+        )
+        assert queue.snapshot(session, newsletter) == 3  # three pending rows, now sending
+        session.commit()
+        number = newsletter.id
+        assert newsletter.status == NewsletterStatus.sending
+    editor = served.client("editor")
+    show = f"{served.url}/newsletters/{number}"
+    assert "Mettre en pause</button>" in editor.get(show).text
+
+    paused = _post(editor, f"{show}/pause", show, {})
+    assert paused.status_code == 303
+    assert paused.headers["location"].endswith(f"/newsletters/{number}?fait=newsletter-paused")
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert session.get(Newsletter, number).status == NewsletterStatus.paused
+        assert queue.counts(session, number) == {"pending": 3}  # nothing sent, nothing lost
+    page = editor.get(f"{show}?fait=newsletter-paused").text
+    assert "L&#39;envoi est en pause." in page and "Reprendre l'envoi</button>" in page
+    assert "Mettre en pause" not in page
+    again = _post(editor, f"{show}/pause", show, {})
+    assert again.status_code == 400 and "only a sending newsletter" in again.text
+
+    resumed = _post(editor, f"{show}/resume", show, {})
+    assert resumed.status_code == 303
+    assert resumed.headers["location"].endswith(f"/newsletters/{number}?fait=newsletter-resumed")
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert session.get(Newsletter, number).status == NewsletterStatus.sending
+        assert queue.counts(session, number) == {"pending": 3}
+    page = editor.get(f"{show}?fait=newsletter-resumed").text
+    assert "L&#39;envoi reprend." in page and "Mettre en pause</button>" in page
+    assert "Reprendre l'envoi" not in page
+
+
+def _listed(page: str) -> list[str]:
+    """The addresses in the subscribers table, in order."""
+    return re.findall(r'<td><a href="/admin/subscribers/\d+">([^<]+)</a></td>', page)
+
+
+def test_subscribers_are_filtered_by_list_and_by_status(served: Served) -> None:
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        for email, lists, status in [
+            ("ana@example.org", ["Newsletter nationale"], SubscriberStatus.active),
+            ("bob@example.org", ["Réseau breton"], SubscriberStatus.active),
+            ("cle@example.org", ["Newsletter nationale", "Réseau breton"], SubscriberStatus.active),
+            ("dan@example.org", ["Newsletter nationale"], SubscriberStatus.pending),
+            ("eve@example.org", ["Newsletter nationale", "Réseau breton"], SubscriberStatus.active),
+        ]:
+            add_subscriber(session, email, list_names=lists, status=status, actor="test")
+        unsubscribe(session, "cle@example.org", actor="test")  # from everything
+        unsubscribe(session, "eve@example.org", actor="test", list_name="Newsletter nationale")
+        session.commit()
+    viewer = served.client("viewer")
+
+    def found(**filters: str) -> list[str]:
+        page = viewer.get(served.url + "/subscribers", params=filters)
+        assert page.status_code == 200
+        return _listed(page.text)
+
+    # A list's members: eve left it (she stays on the other one), cle left everything.
+    assert found(list_name="Newsletter nationale") == [
+        "ana@example.org",
+        "cle@example.org",
+        "dan@example.org",
+    ]
+    assert found(list_name="Réseau breton") == [
+        "bob@example.org",
+        "cle@example.org",
+        "eve@example.org",
+    ]
+    assert found(status="active") == ["ana@example.org", "bob@example.org", "eve@example.org"]
+    assert found(status="pending") == ["dan@example.org"]
+    assert found(status="unsubscribed") == ["cle@example.org"]
+    assert found(list_name="Réseau breton", status="active") == [
+        "bob@example.org",
+        "eve@example.org",
+    ]
+    assert found(list_name="Newsletter nationale", status="bounced") == []
+    page = viewer.get(
+        served.url + "/subscribers", params={"list_name": "Réseau breton", "status": "active"}
+    ).text
+    assert "2 personnes." in page
+    assert "<option selected>Réseau breton</option>" in page  # the form shows the filters in force
+    assert '<option value="active" selected>' in page
+
+
+def test_an_xlsx_file_uploaded_through_the_import_form(served: Served, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        add_subscriber(
+            session, "ana@example.org", list_names=["Newsletter nationale"], actor="test"
+        )
+        add_subscriber(session, "cle@example.org", actor="test")
+        unsubscribe(session, "cle@example.org", actor="test")
+        session.commit()
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Courriel", "Prénom", "Nom", "Structure", "Code postal", "Adhérent"])
+    sheet.append(["Nina.Martin@Example.org", "Nina", "Martin", "Coop du Rocher", 35000, "oui"])
+    sheet.append(["ana@example.org", None, None, "Scop des Landes", None, None])
+    sheet.append(["pas-une-adresse", "X", None, None, None, None])
+    # A postcode Excel read as a number, losing its leading zero (05000, Gap).
+    sheet.append(["cle@example.org", "Clé", None, None, 5000, None])
+    path = tmp_path / "abonnes.xlsx"
+    workbook.save(path)
+    editor = served.client("editor")
+    page = served.url + "/subscribers/import"
+    with path.open("rb") as handle:
+        answer = _post(
+            editor,
+            page,
+            page,
+            {"list_name": "Adhérents"},
+            files={"file": ("abonnes.xlsx", handle, XLSX_TYPE)},
+        )
+    assert answer.status_code == 200, answer.text
+    report = answer.text
+    assert "Fichier <strong>abonnes.xlsx</strong> : 4 lignes lues." in report
+    assert re.search(r"<strong>1</strong> abonnés ajoutés", report)
+    assert re.search(r"<strong>2</strong> mis à jour", report)
+    assert re.search(r"<strong>1</strong> lignes écartées", report)
+    assert re.search(r"<tr><td>4</td><td>pas-une-adresse</td><td>[^<]+</td></tr>", report)
+    assert "rien n&#39;est enregistré" not in report
+
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        people = {p.email: p for p in session.exec(select(Subscriber)).all()}
+        assert set(people) == {"ana@example.org", "cle@example.org", "nina.martin@example.org"}
+        nina = people["nina.martin@example.org"]
+        assert (nina.first_name, nina.last_name, nina.organisation) == (
+            "Nina",
+            "Martin",
+            "Coop du Rocher",
+        )
+        assert (nina.postcode, nina.region, nina.status) == ("35000", "Bretagne", "active")
+        assert nina.attributes == {"Adhérent": "oui"}
+        assert people["ana@example.org"].organisation == "Scop des Landes"
+        cle = people["cle@example.org"]
+        assert cle.status == SubscriberStatus.unsubscribed  # an import never brings one back
+        assert (cle.postcode, cle.region) == ("05000", "Provence-Alpes-Côte d'Azur")
+    # The list holds the people the file added or updated, but not the one who unsubscribed.
+    members = editor.get(served.url + "/subscribers", params={"list_name": "Adhérents"}).text
+    assert _listed(members) == ["ana@example.org", "nina.martin@example.org"]
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        logged = describe_subscriber(session, "nina.martin@example.org")["consent_log"]
+    # The consent log says where she came from: the file and its row, and who imported it.
+    assert [(line["source"], line["actor"], line["list"]) for line in logged] == [
+        ("abonnes.xlsx row 2", "web:editor@example.org", None),
+        ("abonnes.xlsx row 2", "web:editor@example.org", "Adhérents"),
+    ]
+
+
+def _table_rows(page: str) -> list[list[str]]:
+    """The text of each cell of each row of the page's table body."""
+    body = re.search(r"<tbody>(.*?)</tbody>", page, re.S)
+    assert body, "a table"
+    return [
+        [
+            re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
+        for row in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
+    ]
+
+
+SECRETS = {
+    "CAMPAIGN_SMTP_PASSWORD": "mot-de-passe-smtp-4f1c",
+    "CAMPAIGN_X_MOIS_ESS_CONSUMER_KEY": "cle-consommateur-9a2b",
+    "CAMPAIGN_X_MOIS_ESS_CONSUMER_SECRET": "secret-consommateur-7d3e",
+    "CAMPAIGN_X_MOIS_ESS_ACCESS_TOKEN": "jeton-acces-5c8f",
+    "CAMPAIGN_X_MOIS_ESS_ACCESS_TOKEN_SECRET": "secret-jeton-1b6a",
+}
+
+
+def test_settings_show_the_transport_accounts_and_public_url_but_no_secret(
+    serve, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = serve(
+        public_url="http://lemois.example.org",
+        mail={
+            "transport": "smtp",
+            "from_address": "lemois@lemois-ess.org",
+            "smtp": {
+                "host": "smtp.lemois-ess.org",
+                "port": 465,
+                "security": "tls",
+                "username": "envois-lemois",
+            },
+        },
+    )
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    page = served.client("admin").get(served.url + "/settings").text
+
+    def fact(label: str) -> str:
+        found = re.search(rf"<dt>{label}</dt><dd>(.*?)</dd>", page, re.S)
+        assert found, label
+        return re.sub(r"<[^>]+>", "", found.group(1)).strip()
+
+    assert fact("Mode") == "SMTP (envoi réel)"
+    assert fact("Serveur") == "smtp.lemois-ess.org:465 (tls)"
+    assert fact("Identifiant") == "envois-lemois"
+    assert fact("Mot de passe") == "défini (CAMPAIGN_SMTP_PASSWORD)"
+    assert fact("Expéditeur") == "Le Mois de l&#39;ESS &lt;lemois@lemois-ess.org&gt;"
+    assert fact("Adresse publique") == "http://lemois.example.org (pas en HTTPS)"
+    assert fact("Clé de signature des liens") == "définie"
+    accounts = {row[0]: row[1:] for row in _table_rows(page)}
+    assert accounts["@Mois_ESS (mois_ess)"] == ["en service", "aucun"]
+    assert accounts["@Prix_ESS (prix_ess)"][0] == "essai : rien n'est publié"
+    assert "CAMPAIGN_X_PRIX_ESS_ACCESS_TOKEN" in accounts["@Prix_ESS (prix_ess)"][1]
+    for value in [*SECRETS.values(), secret_key]:
+        assert value not in page
+
+
+def test_the_newsletters_list_shows_each_status_and_the_headline_figures(served: Served) -> None:
+    _sent_newsletter(served)  # 3 addressed, 2 delivered, 3 human opens, 1 human click
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        taxonomy = Taxonomy.from_settings(served.settings)
+        sending = create_newsletter(
+            session,
+            title="Décembre",
+            subject="S",
+            template="mois-ess",
+            list_names=["Newsletter nationale"],
+            taxonomy=taxonomy,
+        )
+        queue.snapshot(session, sending)  # three rows queued, none sent yet
+        queue.pause(session, sending.id)  # type: ignore[arg-type]
+        create_newsletter(
+            session,
+            title="Brouillon de janvier",
+            subject="S",
+            template="mois-ess",
+            list_names=["Newsletter nationale"],
+            taxonomy=taxonomy,
+        )
+        session.commit()
+        started = sending.sent_at.astimezone(served.settings.zone).strftime("%d/%m/%Y %H:%M")
+    page = served.client("viewer").get(served.url + "/newsletters").text
+    head = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', page)
+    assert head == [
+        "Titre",
+        "Statut",
+        "Date",
+        "Destinataires",
+        "Destinataires réels",
+        "Ouvertures",
+        "Clics",
+    ]
+    rows = {row[0]: row[1:] for row in _table_rows(page)}
+    assert rows == {
+        "Le Mois commence": ["envoyé", "02/11/2026 09:00", "3", "2", "3", "1"],
+        "Les Prix ESS : dernière ligne droite": ["envoyé", "30/05/2026 09:00", "0", "0", "0", "0"],
+        "Décembre": ["en pause", started, "3", "0", "0", "0"],
+        "Brouillon de janvier": ["brouillon", "", "0", "0", "0", "0"],
+    }
+
+
+def test_the_post_preview_is_headed_by_the_chosen_account_s_handle(served: Served) -> None:
+    editor = served.client("editor")
+    long = "Une phrase assez longue pour remplir un message. " * 12
+
+    def handles(account: str, **extra: str) -> list[str]:
+        fragment = editor.get(
+            served.url + "/posts/length", params={"text": long, "account": account, **extra}
+        ).text
+        return re.findall(r'<p class="handle">([^<]*)</p>', fragment)
+
+    assert handles("prix_ess", split="1") == [f"@Prix_ESS · {n}/3" for n in (1, 2, 3)]
+    assert handles("mois_ess") == ["@Mois_ESS"]
+    created = _post(
+        editor,
+        served.url + "/posts/new",
+        served.url + "/posts/new",
+        {"account": "prix_ess", "text": "Votez pour les Prix ESS"},
+    )
+    page = editor.get(served.url + created.headers["location"].removeprefix("/admin")).text
+    assert re.findall(r'<p class="handle">([^<]*)</p>', page) == ["@Prix_ESS"]
+    assert "Publication @Prix_ESS" in page and "@Mois_ESS" not in page

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.reports.conftest import N1_TITLE, N2_TITLE, N3_TITLE
+
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -169,6 +171,72 @@ def test_the_bilan_opens_offline_without_errors_and_its_charts_are_visible(
         assert visit.requests == [visit.url] and visit.errors == []
     finally:
         visit.close()
+
+
+# Each section of the page: its heading, then each table's title (h3) with what follows it: the
+# table's first column heading and number of body rows, or "empty" for the empty-table note.
+SECTIONS = """
+() => [...document.querySelectorAll("section.report-section")].map((section) => [
+  section.querySelector("h2").innerText,
+  [...section.querySelectorAll("h3")].map((title) => {
+    const next = title.nextElementSibling;
+    if (next.tagName !== "TABLE") return [title.innerText, next.className, 0];
+    const first = next.querySelector("th").innerText;
+    const rows = next.classList.contains("upright") ? 1 : next.querySelectorAll("tbody tr").length;
+    return [title.innerText, first, rows];
+  }),
+])
+"""
+
+
+def test_the_bilan_holds_every_table_of_every_report(history_cli, workdir, browser) -> None:
+    """Every table the reports make, under its title, with as many rows as the history gives
+    (worked out from tests/reports/conftest.py; an upright table is one row shown sideways)."""
+    cli, _ = history_cli
+    assert cli("report", "bilan", "--year", "2016").exit_code == 0
+    visit = Visit(browser, workdir / "bilan-2016.html")
+    try:
+        sections = visit.page.evaluate(SECTIONS)
+    finally:
+        visit.close()
+
+    def detail(links: int, regions: int, reasons: int) -> list[list[object]]:
+        return [
+            ["Résultats", "Date", 1],
+            ["Clics par lien", "Lien", links],
+            ["Par région", "Région", regions],
+            ["Les sept premiers jours", "Jour", 7],
+            ["Rejets et échecs", "Statut", reasons]
+            if reasons
+            else ["Rejets et échecs", "empty", 0],
+        ]
+
+    assert sections == [
+        # N1, N2, N3 (the draft N4 is in no report); the wide table is cut in two.
+        ["Newsletters", [["Newsletters", "Titre", 3], ["Newsletters (suite)", "Date", 3]]],
+        # N1: links L1-L3; regions B, O, N and none (a4); b2's bounce and c1's failure.
+        [f"{N1_TITLE} — 30 mai 2016", detail(3, 4, 2)],
+        # N2: L4, L5; groups B, O, N; e1 and e2 bounced for the same reason.
+        [f"{N2_TITLE} — 18 novembre 2016", detail(2, 3, 1)],
+        # N3: L6; a1 and a2, both in Bretagne (one row, shown upright); nothing bounced.
+        [f"{N3_TITLE} — 1er décembre 2016", detail(1, 1, 0)],
+        [
+            "Abonnés",
+            [
+                ["Abonnés mois par mois", "Mois", 12],
+                ["Abonnés par région", "Région", 4],  # B, O, N and none
+                ["Abonnés par origine", "Origine", 3],  # the import file, the form, by hand
+            ],
+        ],
+        [
+            "Réseaux sociaux",
+            [
+                ["Comptes", "Compte", 2],  # @Mois_ESS and @Prix_ESS
+                ["Comptes (suite)", "Compte", 2],
+                ["Publications", "Compte", 3],  # P1, P2, P3 (P4 dry run, P5 draft, P6 in 2015)
+            ],
+        ],
+    ]
 
 
 def test_each_report_alone_as_html(history_cli, workdir, browser) -> None:
