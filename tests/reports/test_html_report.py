@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browsers import no_browser
 from tests.reports.conftest import N1_TITLE, N2_TITLE, N3_TITLE
 
 CHROMIUM_ARGS = [
@@ -47,9 +48,9 @@ def find_chromium() -> str | None:
 def browser():
     executable = find_chromium()
     if executable is None:
-        pytest.skip(
+        no_browser(
             "no Chromium on this machine: install the Debian package chromium "
-            "(.ci/run does) to check the HTML report in a browser"
+            "(scripts/install-browser does) to check the HTML report in a browser"
         )
     from playwright.sync_api import sync_playwright
 
