@@ -243,7 +243,9 @@ def fire_newsletter(newsletter_id: int) -> str:
         try:
             summary = actions.send_newsletter_job(runtime, newsletter_id)
         except actions.ServiceStopping:
-            return f"newsletter {newsletter_id}: stopped with the service, left to resume"
+            outcome = f"newsletter {newsletter_id}: stopped with the service, left to resume"
+            log.info("%s (the next start sends the rest)", outcome)
+            return outcome
         except CampaignError as exc:  # a refused login, a relay down: the send worker retries
             log.warning("newsletter %s: %s (the send worker tries again)", newsletter_id, exc)
             return f"newsletter {newsletter_id}: {exc}"

@@ -70,6 +70,11 @@ class SendWorker(threading.Thread):
             try:
                 summary = actions.send_newsletter_job(self.runtime, newsletter_id)
             except actions.ServiceStopping:
+                log.info(
+                    "send worker: newsletter %s: stopped with the service, left to resume (the "
+                    "next start sends the rest)",
+                    newsletter_id,
+                )
                 break
             except CampaignError as exc:
                 delay = min(timedelta(seconds=5 * 2**failures), MAX_BACKOFF)

@@ -143,7 +143,12 @@ class EventText:
 
 
 def event_context(event: Event, post_at: datetime, zone: tzinfo) -> dict[str, Any]:
-    """What an event template sees: the event, the day's hashtags, and when the post goes out."""
+    """What an event template sees: the event, the day's hashtags, and when the post goes out.
+
+    ``events``, ``day`` and ``slot`` are what the recurring "events of the day" rule gives its
+    templates (the event as stored, the local day and time of the post), so that a template
+    written for it (``evenements-du-jour``) also works one event per post.
+    """
     local_start = _local(event.starts_at, zone)
     local_post = _local(post_at, zone)
     return {
@@ -163,6 +168,9 @@ def event_context(event: Event, post_at: datetime, zone: tzinfo) -> dict[str, An
         "title": event.title,
         "hashtags": [tag for tag in (hashtag(event.theme), hashtag(event.region)) if tag],
         "post_at": post_at,
+        "events": [event],
+        "day": local_post.date(),
+        "slot": local_post.time(),
         "today": local_start.date() == local_post.date(),
         "ongoing": local_start < local_post,
     }

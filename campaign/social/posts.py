@@ -190,8 +190,9 @@ def edit_post(
     post = get_post(session, post_id)
     label = f"Post {post_id}"
     if post.status not in EDITABLE or post.remote_ids:
+        partly = post.remote_ids and post.status != PostStatus.published
         raise CampaignError(
-            f"{label} is {post.status}{' (partly published)' if post.remote_ids else ''}: "
+            f"{label} is {post.status}{' (partly published)' if partly else ''}: "
             "only posts not yet published can be edited."
         )
     if text is not None:

@@ -375,10 +375,23 @@ class XTransport:
                     "then: check the account before changing anything."
                 )
             return TransportError(message, permanent=True, uncertain=uncertain)
-        detail = "; ".join(str(m) for m in exc.api_messages) or str(exc)
+        detail = "; ".join(str(m).strip() for m in exc.api_messages).rstrip(".")
+        request = getattr(exc.response, "request", None)
+        if str(getattr(request, "method", "")).upper() == "GET":
+            hint = (
+                "X lets only some access levels read this: check the app's plan in the X "
+                "developer portal."
+            )
+        else:
+            hint = (
+                "Most often the X app has only the Read permission: in the X developer portal, "
+                "set the app's permissions to \"Read and write\", then regenerate this account's "
+                "access token and secret (a token keeps the permissions it was created with) and "
+                "set them again (`campaign social accounts` names the variables)."
+            )
         return TransportError(
-            f"@{self.handle}: X forbade to {what} (403): {detail}. The app may lack write "
-            "permission (regenerate the access token after enabling 'Read and write').",
+            f"@{self.handle}: X forbade this account to {what} (403 Forbidden: "
+            f"{detail or 'no reason given'}). {hint}",
             permanent=True,
         )
 

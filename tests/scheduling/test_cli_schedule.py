@@ -89,6 +89,88 @@ def test_sync_then_sync_again_then_list(cli, workdir: Path) -> None:
     assert "Du 9 au 15 novembre" in table.stdout and "Demain" not in table.stdout
 
 
+RANGE_CALENDAR = """
+[[post]]
+key = "veille"
+account = "mois_ess"
+at = 2036-10-31 17:30:00
+text = "Demain commence le #MoisESS !"
+
+[[post]]
+key = "lundi"
+account = "mois_ess"
+at = 2036-11-03 09:00:00
+text = "Premier lundi du #MoisESS"
+
+[[newsletter]]
+key = "semaine"
+at = 2036-11-06 10:00:00
+title = "Du 9 au 15 novembre"
+subject = "Le Mois près de chez vous"
+template = "mois-ess"
+lists = ["Newsletter nationale"]
+
+[[post]]
+key = "tard"
+account = "prix_ess"
+at = 2036-11-06 23:30:00
+text = "Dernier appel au vote #PrixESS"
+
+[[post]]
+key = "minuit"
+account = "mois_ess"
+at = 2036-11-07 00:00:00
+text = "Minuit pile"
+
+[[post]]
+key = "samedi"
+account = "mois_ess"
+at = 2036-11-08 09:00:00
+text = "Samedi du #MoisESS"
+
+[[recurring]]
+key = "mesures"
+kind = "sync-metrics"
+days = ["monday"]
+times = ["08:00"]
+from = 2036-10-01
+to = 2036-12-31
+"""
+
+
+def test_list_from_to_shows_only_what_falls_in_those_days(cli, workdir: Path) -> None:
+    assert cli("lists", "create", "Newsletter nationale").exit_code == 0
+    _calendar(workdir, RANGE_CALENDAR)
+    synced = cli("schedule", "sync")
+    assert synced.exit_code == 0, synced.stderr
+    listed = cli("schedule", "list", "--from", "2036-11-01", "--to", "06/11/2036", "--json")
+    assert listed.exit_code == 0, listed.stderr
+    # From the first day's midnight to the end of the last day (local time), both included.
+    assert [(item["local"], item["kind"], item["key"]) for item in json.loads(listed.stdout)] == [
+        ("2036-11-03T08:00:00+01:00", "recurring", "mois/mesures"),
+        ("2036-11-03T09:00:00+01:00", "post", "mois/lundi"),
+        ("2036-11-06T10:00:00+01:00", "newsletter", "mois/semaine"),
+        ("2036-11-06T23:30:00+01:00", "post", "mois/tard"),
+    ]
+    table = " ".join(
+        cli("schedule", "list", "--from", "2036-11-01", "--to", "2036-11-06").stdout.split()
+    )
+    for shown in ("Premier lundi", "Du 9 au 15 novembre", "Dernier appel", "sync-metrics"):
+        assert shown in table
+    for hidden in ("Demain commence", "Minuit pile", "Samedi du"):
+        assert hidden not in table
+    # One day only; and --to alone starts today.
+    one_day = json.loads(cli("schedule", "list", "--from", "2036-11-07", "--to", "2036-11-07",
+                             "--json").stdout)  # fmt: skip
+    assert [item["key"] for item in one_day] == ["mois/minuit"]
+    up_to = json.loads(cli("schedule", "list", "--to", "2036-10-31", "--json").stdout)
+    mondays = ["mois/mesures"] * 4  # 6, 13, 20 and 27 October
+    assert [item["key"] for item in up_to] == [*mondays, "mois/veille"]
+    backwards = cli("schedule", "list", "--from", "2036-11-06", "--to", "2036-11-01")
+    assert backwards.exit_code == 1
+    assert "--to (01/11/2036) is before --from (06/11/2036)" in backwards.stderr
+
+
 def test_sync_of_a_calendar_with_errors_changes_nothing_and_fails(cli, workdir: Path) -> None:
     path = _calendar(workdir, CALENDAR.replace("2036-10-31 17:30:00", "2036-10-26 02:30:00"))
     result = cli("schedule", "sync", str(path))

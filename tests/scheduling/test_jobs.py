@@ -26,6 +26,7 @@ from campaign.models import (
     PostMetrics,
     PostStatus,
     RecurringJob,
+    SchedulerJob,
     utcnow,
 )
 from campaign.scheduling import jobs, runtime
@@ -301,6 +302,52 @@ def test_a_missed_weekly_run_is_recorded_on_its_job(
     finally:
         jobs.stop_scheduler(scheduler, wait=True)
         runtime.install(None)
+
+
+def test_several_runs_missed_within_the_grace_run_once_when_the_service_is_back(
+    start_service: Callable[[], Service],
+    live_settings: Settings,
+    engine: Engine,
+    session: Session,
+    fake_x,
+) -> None:
+    """A daily job, the service down for two days: three runs due, one run (coalescing)."""
+    live_settings.scheduler.misfire_grace = 3 * 24 * 3600  # all three within the grace
+    a_minute_ago = (utcnow() - timedelta(minutes=1)).astimezone(live_settings.zone)
+    recurring = RecurringJob(schedule_key="m/mesures", kind="sync-metrics",
+                             spec={"times": [f"{a_minute_ago:%H:%M}"]})  # fmt: skip
+    session.add(recurring)
+    session.commit()
+    # The service ran two days ago, armed the job in the store, and went down.
+    before = Runtime(live_settings, engine)
+    scheduler = jobs.make_scheduler(before)
+    scheduler.start(paused=True)
+    try:
+        jobs.reconcile(scheduler, before)
+        (job,) = scheduler.get_jobs()
+        first_missed = job.trigger.get_next_fire_time(None, utcnow() - timedelta(days=2, hours=1))
+        scheduler.modify_job(job.id, next_run_time=first_missed)
+        due = scheduler.get_job(job.id)._get_run_times(utcnow())
+    finally:
+        jobs.stop_scheduler(scheduler, wait=False)
+    assert len(due) == 3  # two days ago, yesterday, a minute ago
+    assert utcnow() - due[-1] < timedelta(minutes=3)
+
+    start_service()  # back, on the same job store
+
+    def ran() -> bool:
+        session.expire_all()
+        return session.get(RecurringJob, recurring.id).last_run_at is not None
+
+    wait_until(ran)
+    time.sleep(1.5)  # several polls: time for any other run to show
+    assert len(fake_x.calls("GET /2/users/me")) == 1  # @Mois_ESS read once, not three times
+    assert len(session.exec(select(AccountSnapshot)).all()) == 1
+    session.expire_all()
+    assert session.get(RecurringJob, recurring.id).last_outcome.startswith("mois_ess: synced")
+    with Session(engine) as check:
+        (stored,) = check.exec(select(SchedulerJob)).all()
+        assert stored.next_run_time > utcnow().timestamp() + 23 * 3600  # tomorrow's run
 
 
 def test_the_metrics_job_records_the_figures_of_each_account(

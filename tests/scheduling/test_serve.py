@@ -23,10 +23,17 @@ from sqlmodel import Session, select
 
 from campaign.config import Settings
 from campaign.db import open_database
-from campaign.models import Delivery, DeliveryStatus, Newsletter, NewsletterStatus, Post
+from campaign.models import (
+    Delivery,
+    DeliveryStatus,
+    Newsletter,
+    NewsletterStatus,
+    Post,
+)
 from campaign.scheduling.sync import sync_calendars
 
-from .conftest import X_CREDENTIALS, add_list
+from .conftest import X_CREDENTIALS, add_list, free_port
+from .test_jobs import SlowRelay
 
 LEADS = "this process leads"
 
@@ -60,7 +67,8 @@ class Served:
 def serve(
     database_url: str, tmp_path: Path, fake_x, smtp_server, secret_key: str
 ) -> Iterator[Callable[..., Served]]:
-    """Start ``campaign serve --no-web`` processes on the test database."""
+    """Start ``campaign serve --no-web`` processes on the test database (aiosmtpd and the X
+    double; extra keyword arguments are environment variables)."""
     _relay, port = smtp_server
     env = {
         **os.environ,
@@ -78,11 +86,12 @@ def serve(
     }
     started: list[Served] = []
 
-    def start(**extra: str) -> Served:
+    def start(*options: str, **extra: str) -> Served:
+        """``options`` replace ``--no-web`` (e.g. ``--port N`` to serve the web app too)."""
         log = tmp_path / f"serve-{len(started)}.log"
         with log.open("wb") as output:
             process = subprocess.Popen(
-                [sys.executable, "-m", "campaign", "serve", "--no-web"],
+                [sys.executable, "-m", "campaign", "serve", *(options or ("--no-web",))],
                 env={**env, **extra},
                 cwd=tmp_path,
                 stdout=output,
@@ -283,3 +292,63 @@ def test_on_sqlite_a_second_process_stands_by_until_the_first_stops(
     assert first.stop(signal.SIGTERM) == 0
     second.wait_for(LEADS, timeout=5)
     assert second.stop() == 0
+
+
+def newsletter_state(database_url: str) -> tuple[str, dict[str, str]]:
+    """The one newsletter's status and each recipient's delivery status."""
+    engine = open_database(database_url)
+    try:
+        with Session(engine) as session:
+            newsletter = session.exec(select(Newsletter)).one()
+            rows = session.exec(select(Delivery)).all()
+            return newsletter.status, {row.email: row.status for row in rows}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("web", [False, True], ids=["scheduler-only", "with-web"])
+def test_sigterm_during_a_send_exits_cleanly_and_a_restart_finishes_it_once(
+    serve: Callable[..., Served], database_url: str, tmp_path: Path, web: bool
+) -> None:
+    from aiosmtpd.controller import Controller
+
+    relay = SlowRelay()  # 20 ms a message, one connection: a send of several seconds
+    controller = Controller(relay, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        people = 300
+        seed(database_url, people=people)
+        options = ("--host", "127.0.0.1", "--port", str(free_port())) if web else ()
+        mail = {
+            "CAMPAIGN_MAIL_SMTP_PORT": str(controller.port),
+            "CAMPAIGN_MAIL_SMTP_CONNECTIONS": "1",
+        }
+        first = serve(*options, **mail)
+        first.wait_for(LEADS)
+        sync(database_url, calendar_at(tmp_path / "lettre.toml", {"nl": whole_second(1)}))
+        first_seen(lambda: len(relay.copies) >= 40)
+        first.process.send_signal(signal.SIGTERM)
+        assert first.process.wait(20) == 0
+        log = first.text()
+        assert "scheduler: stopped" in log and "Traceback" not in log
+        assert "newsletter 1: stopped with the service, left to resume" in log
+
+        status, rows = newsletter_state(database_url)
+        assert status == NewsletterStatus.sending  # left to resume, not failed or sent
+        assert len(rows) == people  # nobody lost
+        assert set(rows.values()) == {DeliveryStatus.sent, DeliveryStatus.pending}
+        delivered = set(relay.copies)
+        # What the relay took is recorded as sent, and nothing else is.
+        assert {email for email, row in rows.items() if row == DeliveryStatus.sent} == delivered
+        assert set(relay.copies.values()) == {1}
+        assert len(delivered) < people
+
+        second = serve(*options, **mail)
+        first_seen(lambda: newsletter_state(database_url)[0] == NewsletterStatus.sent, 60)
+        assert second.stop(signal.SIGTERM) == 0
+    finally:
+        controller.stop()
+    status, rows = newsletter_state(database_url)
+    assert set(rows.values()) == {DeliveryStatus.sent}
+    assert len(relay.copies) == people
+    assert set(relay.copies.values()) == {1}  # one copy each, across the two processes

@@ -66,6 +66,24 @@ def duplicate() -> Answer:
     return 403, {}, {"detail": detail, "title": "Forbidden", "status": 403, "type": "about:blank"}
 
 
+def no_write_permission() -> Answer:
+    """What X answers an app allowed only to read when it tries to post."""
+    detail = (
+        "Your client app is not configured with the appropriate oauth1 app permissions for "
+        "this endpoint."
+    )
+    return (
+        403,
+        {},
+        {
+            "title": "Forbidden",
+            "detail": detail,
+            "type": "https://api.twitter.com/2/problems/oauth1-permissions",
+            "status": 403,
+        },
+    )
+
+
 def rate_limited(reset: int) -> Answer:
     headers = {"x-rate-limit-reset": str(reset), "x-rate-limit-remaining": "0"}
     return 429, headers, {"title": "Too Many Requests", "status": 429}

@@ -56,6 +56,27 @@ def add_events(database_url: str, day: date, count: int = 4) -> None:
     engine.dispose()
 
 
+def add_kinds(database_url: str, day: date, kinds: list[tuple[str, str]]) -> None:
+    """One event at 19:00 on ``day`` for each (region, theme) of ``kinds``."""
+    engine = open_database(database_url)
+    with Session(engine) as session:
+        for number, (region, theme) in enumerate(kinds):
+            session.add(
+                Event(
+                    source_id=f"K26-{number:04d}",
+                    title=f"Rencontre n°{number}",
+                    starts_at=datetime.combine(day, datetime.min.time(), tzinfo=PARIS)
+                    + timedelta(hours=19),
+                    city="Lyon",
+                    region=region,
+                    theme=theme,
+                    url=f"https://lemois-ess.example.org/k26-{number:04d}",
+                )
+            )
+        session.commit()
+    engine.dispose()
+
+
 def json_of(result) -> object:
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
@@ -257,3 +278,63 @@ def test_sync_metrics_command(live: FakeX, cli) -> None:
     assert "prix_ess (@Prix_ESS): skipped: no credentials" in result.stdout
     rows = json_of(cli("social", "sync-metrics", "--account", "mois_ess", "--json"))
     assert rows[0]["status"] == "synced" and rows[0]["posts_measured"] == 1
+
+
+def test_plan_events_per_day_theme_of_the_day_and_template_then_list_by_account(
+    cli, database_url: str
+) -> None:
+    day = tomorrow()
+    add_kinds(database_url, day, [
+        ("Bretagne", "Se loger"), ("Corse", "Consommer"), ("Normandie", "Se loger"),
+        ("Grand Est", "Travailler"), ("Occitanie", "Se loger"),
+    ])  # fmt: skip
+    plan = json_of(cli("post", "plan-events", "-a", "mois_ess", "--from", day.isoformat(),
+                       "--to", day.isoformat(), "--times", "09:00,12:30,17:30", "--per-day", "2",
+                       "--theme-of-the-day", "--template", "evenements-du-jour",
+                       "--json"))  # fmt: skip
+    posts = plan["posts"]
+    # --per-day 2: the first two of the three times, nothing at 17:30.
+    assert [datetime.fromisoformat(post["scheduled_at"]).astimezone(PARIS).strftime("%H:%M")
+            for post in posts] == ["09:00", "12:30"]  # fmt: skip
+    # --theme-of-the-day: the theme with the most events, twice (variety alone would have
+    # taken another theme for the second post), from two regions.
+    assert [post["event"]["theme"] for post in posts] == ["Se loger", "Se loger"]
+    assert len({post["event"]["region"] for post in posts}) == 2
+    assert plan["notes"] == []
+    # --template: the "events of the day" wording, not the default template's hashtags.
+    for post in posts:
+        (text,) = post["parts"]
+        assert text.startswith(f"Aujourd'hui à 19h, Lyon : {post['event']['title']}")
+        assert "Thème du jour : se loger." in text
+        assert text.endswith("#MoisESS")
+        assert "#SeLoger" not in text
+    assert [post["status"] for post in posts] == ["draft", "draft"]
+
+    created = cli("post", "create", "-a", "prix_ess", "--text", "Votez pour le Prix ESS !")
+    assert created.exit_code == 0, created.stderr
+    prix = json_of(cli("post", "list", "--account", "prix_ess", "--json"))
+    mois = json_of(cli("post", "list", "--account", "mois_ess", "--json"))
+    assert [row["parts"] for row in prix] == [["Votez pour le Prix ESS !"]]
+    assert [row["id"] for row in mois] == [post["id"] for post in posts]
+    assert {row["account"] for row in mois} == {"mois_ess"}
+    table = cli("post", "list", "-a", "prix_ess").stdout
+    assert "Votez pour le Prix ESS" in table and "Rencontre" not in table
+    assert cli("post", "list", "-a", "mois_ess").stdout.count("Aujourd'hui à 19h") == 2
+
+
+def test_schedule_refuses_a_draft_whose_image_is_gone(cli, workdir: Path) -> None:
+    picture = workdir / "affiche.png"
+    picture.write_bytes(PNG)
+    later = (datetime.now(PARIS) + timedelta(days=2)).strftime("%Y-%m-%d 10:00")
+    created = cli("post", "create", "-a", "mois_ess", "--text", "L'affiche du Mois", "--image",
+                  str(picture), "--alt", "L'affiche", "--at", later, "--draft")  # fmt: skip
+    assert created.exit_code == 0, created.stderr
+    picture.unlink()
+    result = cli("post", "schedule", "1")
+    said = " ".join(result.stdout.split())
+    assert (
+        f"Post 1 not scheduled: Post 1, image 1: {picture.resolve()} does not exist (or is not "
+        "a file)."
+    ) in said
+    assert "0 post(s) scheduled, 1 not." in said
+    assert json_of(cli("post", "show", "1", "--json"))["status"] == "draft"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from campaign.errors import CampaignError
 from campaign.models import PostStatus
 from campaign.social import x as x_module
 from campaign.social.media import MB, check_images
-from campaign.social.posts import create_post, publish_post
+from campaign.social.posts import create_post, publish_post, schedule_posts
 from campaign.social.x import XTransport, transport_for
 
 from .conftest import FakeX, server_error
@@ -170,4 +171,38 @@ def test_an_image_gone_before_publication_fails_the_post_clearly(
     session.refresh(post)
     assert post.status == PostStatus.failed
     assert "does not exist" in post.last_error
+    assert fake_x.requests == []
+
+
+def test_an_image_gone_or_changed_before_scheduling_keeps_the_draft_with_the_reason(
+    session: Session, x_settings: Settings, fake_x: FakeX, tmp_path: Path
+) -> None:
+    later = datetime.now(UTC) + timedelta(days=2)
+    gone = image(tmp_path, "affiche.png", PNG)
+    changed = image(tmp_path, "photo.jpg", JPEG)
+    fine = image(tmp_path, "salle.png", PNG)
+    drafts = [
+        create_post(session, x_settings, account="mois_ess", text=text, scheduled_at=later,
+                    draft=True, images=[{"path": path, "alt": "Une image"}])
+        for text, path in [("Affiche", gone), ("Photo", changed), ("Salle", fine)]
+    ]  # fmt: skip
+    assert [draft.status for draft in drafts] == [PostStatus.draft] * 3
+    gone.unlink()
+    changed.write_bytes(HEIC)  # a phone photo saved over the JPEG
+    first, second, third = (draft.id for draft in drafts)
+
+    result = schedule_posts(session, x_settings, [first, second, third])
+    assert [post.id for post in result.scheduled] == [third]
+    reasons = dict(result.refused)
+    assert reasons[first] == (
+        f"Post {first}, image 1: {gone.resolve()} does not exist (or is not a file)."
+    )
+    assert reasons[second].startswith(
+        f"Post {second}, image 1: photo.jpg is not a JPEG, PNG, WEBP or GIF image"
+    )
+    for draft in drafts[:2]:
+        session.refresh(draft)
+        assert draft.status == PostStatus.draft
+    session.refresh(drafts[2])
+    assert drafts[2].status == PostStatus.scheduled
     assert fake_x.requests == []

@@ -17,12 +17,21 @@ from campaign.social.posts import (
     RetryLater,
     create_post,
     due_post_ids,
+    edit_post,
     list_posts,
     publish_post,
 )
 from campaign.social.x import XTransport, missing_credentials, transport_for
 
-from .conftest import USERS, FakeX, Slow, duplicate, rate_limited, server_error
+from .conftest import (
+    USERS,
+    FakeX,
+    Slow,
+    duplicate,
+    no_write_permission,
+    rate_limited,
+    server_error,
+)
 
 LONG = " ".join(
     f"Le {day} novembre, rendez-vous en région pour découvrir l'économie sociale et solidaire."
@@ -100,6 +109,33 @@ def test_server_error_then_success_publishes_once(
     assert len(fake_x.created) == 1
     # A 500 leaves the outcome open: the account's posts were read before sending again.
     assert len(fake_x.calls("GET /2/users/:id/tweets")) == 1
+
+
+def test_server_errors_are_retried_after_waits_that_double(
+    session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    """The transport's own backoff (2 s by default), recorded instead of slept."""
+    waits: list[float] = []
+    chosen = transport_for(x_settings, "mois_ess", retries=3, sleep=waits.append)
+    assert isinstance(chosen, XTransport) and chosen.backoff == 2.0
+    fake_x.on("POST /2/tweets", server_error(500))
+    post = create_post(session, x_settings, account="mois_ess", text="Bonjour")
+    published = publish_post(session, post.id, x_settings, transport=chosen)
+    assert published.status == PostStatus.published
+    assert waits == [2.0]  # one wait between the 500 and the retry that went through
+    assert len(fake_x.created) == 1
+
+    waits.clear()
+    fresh = transport_for(x_settings, "mois_ess", retries=3, sleep=waits.append)  # no user id yet
+    fake_x.on("POST /2/tweets", server_error(500), server_error(503))
+    fake_x.on("GET /2/users/me", server_error(502))  # looking for the post is retried too
+    second = create_post(session, x_settings, account="mois_ess", text="Bonsoir")
+    published = publish_post(session, second.id, x_settings, transport=fresh)
+    assert published.status == PostStatus.published
+    # create: 500, wait 2; find the post: who am I? 502, wait 2, then nothing found; create:
+    # 503, wait 4; find again: nothing; create: done.
+    assert waits == [2.0, 2.0, 4.0]
+    assert [tweet["text"] for tweet in fake_x.created] == ["Bonjour", "Bonsoir"]
 
 
 def test_thread_failing_half_way_resumes_without_double_posting(
@@ -200,6 +236,42 @@ def test_duplicate_content_fails_with_a_clear_reason(
     assert post.status == PostStatus.failed
     assert "duplicate content" in post.last_error
     assert len(fake_x.requests) == 1  # a permanent refusal is not retried
+
+
+def test_forbidden_for_lack_of_write_permission_says_how_to_fix_it(
+    session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    fake_x.on("POST /2/tweets", no_write_permission())
+    post = create_post(session, x_settings, account="mois_ess", text="Bonjour")
+    with pytest.raises(TransportError) as caught:
+        publish_post(session, post.id, x_settings, transport=transport(x_settings))
+    assert caught.value.permanent
+    session.refresh(post)
+    assert post.status == PostStatus.failed
+    assert post.last_error == str(caught.value)
+    assert post.last_error.startswith(
+        "@Mois_ESS: X forbade this account to publish a post (403 Forbidden: Your client app "
+        "is not configured with the appropriate oauth1 app permissions for this endpoint). "
+    )
+    assert 'set the app\'s permissions to "Read and write"' in post.last_error
+    assert "regenerate this account's access token and secret" in post.last_error
+    assert "duplicate" not in post.last_error
+    assert len(fake_x.requests) == 1  # a permanent refusal is not retried
+    assert fake_x.created == []
+
+
+def test_forbidden_to_read_points_at_the_access_level_not_the_write_permission(
+    x_settings: Settings, fake_x: FakeX
+) -> None:
+    detail = "When authenticating requests to the Twitter API v2 endpoints, you must use keys"
+    fake_x.on("GET /2/users/me", (403, {}, {"title": "Forbidden", "detail": detail}))
+    with pytest.raises(TransportError) as caught:
+        transport(x_settings).account()
+    assert caught.value.permanent
+    assert str(caught.value) == (
+        f"@Mois_ESS: X forbade this account to read the account (403 Forbidden: {detail}). X "
+        "lets only some access levels read this: check the app's plan in the X developer portal."
+    )
 
 
 def test_rate_limit_keeps_the_post_scheduled_until_the_reset(
@@ -331,6 +403,47 @@ def test_create_checks_length_account_and_lists(session: Session, x_settings: Se
     assert list_posts(session)[0].id == scheduled.id
     assert [post.account for post in list_posts(session, account="prix_ess")] == ["prix_ess"]
     assert isinstance(session.get(Post, scheduled.id), Post)
+
+
+LONG_URL = (
+    "https://lemois-ess.example.org/programme/2026/novembre/bretagne/rennes/"
+    "atelier-habitat-participatif?utm_source=x&utm_campaign=mois-ess"
+)
+FULL = (
+    "Ce soir, à Rennes 🎉 atelier coopératif sur l'habitat participatif : comment se loger "
+    "autrement, à plusieurs ? Des habitantes et habitants racontent leur projet, de l'idée aux "
+    f"clés ! Entrée libre et gratuite, inscription conseillée ici : {LONG_URL} #MoisESS #Bretagne"
+)
+
+
+def test_a_post_of_exactly_280_weighted_characters_goes_through_and_281_does_not(
+    session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    # X's rules, counted by hand: the link weighs 23 whatever its length, the emoji 2, every
+    # other character here (accents included) 1.
+    assert len(LONG_URL) > 100 and len(FULL) > 280
+    assert len(FULL) - len(LONG_URL) + 23 + 1 == 280
+    post = create_post(session, x_settings, account="mois_ess", text=FULL)
+    assert post.parts == [FULL]  # one post, not cut into a thread
+    published = publish_post(session, post.id, x_settings, transport=transport(x_settings))
+    assert published.status == PostStatus.published
+    assert [tweet["text"] for tweet in fake_x.created] == [FULL]  # the double accepted it
+
+    before = len(fake_x.requests)
+    one_more = FULL.replace("clés !", "clés !!")
+    with pytest.raises(CampaignError, match="is 281 characters long as X counts them, 1 too many"):
+        create_post(session, x_settings, account="mois_ess", text=one_more)
+    draft = create_post(session, x_settings, account="mois_ess", text="Brouillon")
+    with pytest.raises(CampaignError, match="281 characters long as X counts them, 1 too many"):
+        edit_post(session, x_settings, draft.id, text=one_more)  # nor by editing a draft
+    session.refresh(draft)
+    assert draft.parts == ["Brouillon"]
+    with pytest.raises(CampaignError) as published_one:
+        edit_post(session, x_settings, post.id, text="Autre chose")
+    assert str(published_one.value) == (
+        f"Post {post.id} is published: only posts not yet published can be edited."
+    )
+    assert len(fake_x.requests) == before  # refused before any request to X
 
 
 def test_a_refused_connection_is_retried_without_looking_for_the_post(
