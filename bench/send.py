@@ -198,7 +198,7 @@ class NullTransport:
 
         results = []
         for message in messages:
-            self.bytes += len(self.composer.compose(message))
+            self.bytes += len(self.composer.compose_smtp(message))
             results.append(SendResult(message.to, True, message.message_id, status="sent"))
         return results
 
@@ -302,6 +302,7 @@ def phase_baseline(url: str, port: int, sample: int) -> dict:
 def phase_ceiling(url: str, port: int, connections: int, messages: int) -> dict:
     """One pre-built message's bytes pushed through the same transport and connections."""
     from campaign.mail import Composer, OutgoingMessage, SmtpTransport
+    from campaign.mail.mime import smtp_data
 
     settings = settings_for(url, port, connections)
     session, newsletter, people, compile_group = _sample_people(url, 1)
@@ -317,10 +318,10 @@ def phase_ceiling(url: str, port: int, connections: int, messages: int) -> dict:
         html=rendered.html,
         message_id="<d1.n1@example.org>",
     )
-    data = Composer().compose(sample)
+    data = smtp_data(Composer().compose(sample))
 
     class Prebuilt(Composer):
-        def compose(self, message) -> bytes:
+        def compose_smtp(self, message) -> bytes:
             return data
 
     transport = SmtpTransport(settings.mail.smtp, composer=Prebuilt())

@@ -220,6 +220,7 @@ class Composer:
         self._subjects: dict[str, bytes] = {}
         self._fixed: dict[tuple[str, str], bytes] = {}
         self._pieces: dict[str, bytes] = {}
+        self._stuffed: dict[str, bytes] = {}  # the same pieces, dot-stuffed for SMTP
         self._date = _DateCache()
 
     def _sender_lines(self, message: OutgoingMessage) -> bytes:
@@ -253,23 +254,21 @@ class Composer:
             self._fixed[key] = line
         return line
 
-    def _html_body(self, message: OutgoingMessage) -> bytes:
-        if not message.html_parts:
-            return quoted_printable(message.html)
-        return self._spliced(message.html_parts)
+    def _body(self, whole: str, chunks: Sequence[str], stuffed: bool, out: list[bytes]) -> None:
+        """Append a body's encoded pieces to ``out``: ``whole`` encoded, or ``chunks`` spliced.
 
-    def _text_body(self, message: OutgoingMessage) -> bytes:
-        if not message.text_parts:
-            return quoted_printable(message.text)
-        return self._spliced(message.text_parts)
-
-    def _spliced(self, chunks: Sequence[str]) -> bytes:
-        """A body from a template's output chunks: literal chunks (plain ``str``, the same for
-        the whole group) are encoded once and cached; values (any other type: Markup, Value)
-        once per message, however many times they appear."""
-        cache = self._pieces
+        Literal chunks (plain ``str``, the same for the whole group) are encoded once and
+        cached; values (any other type: Markup, Value) once per message, however many times
+        they appear. ``stuffed``: dot-stuffed for SMTP (every piece starts a line, so each can
+        be stuffed on its own, and the cached ones are stuffed once).
+        """
+        if not chunks:
+            piece = quoted_printable(whole)
+            out.append(dot_stuffed(piece) if stuffed else piece)
+            return
+        cache = self._stuffed if stuffed else self._pieces
         values: dict[str, bytes] = {}
-        encoded = []
+        append = out.append
         for chunk in chunks:
             if not chunk:
                 continue
@@ -277,6 +276,8 @@ class Composer:
                 piece = cache.get(chunk)
                 if piece is None:
                     piece = quoted_printable_piece(chunk)
+                    if stuffed:
+                        piece = dot_stuffed(piece)
                     if len(cache) > 4096:
                         cache.clear()
                     cache[chunk] = piece
@@ -287,14 +288,14 @@ class Composer:
                         piece = chunk.encode("ascii") + b"=\r\n"  # its own encoding
                     else:
                         piece = quoted_printable_piece(chunk)
+                    if stuffed and (piece[:1] == b"." or b"\r\n." in piece):
+                        piece = dot_stuffed(piece)
                     values[chunk] = piece
-            encoded.append(piece)
+            append(piece)
         if not next((chunk for chunk in reversed(chunks) if chunk), "").endswith("\n"):
-            encoded.append(b"\r\n")  # the part's final line end, as for a whole body
-        return b"".join(encoded)
+            append(CRLF)  # the part's final line end, as for a whole body
 
-    def compose(self, message: OutgoingMessage) -> bytes:
-        """The message as bytes with CRLF line ends, ready for SMTP ``DATA``."""
+    def _parts(self, message: OutgoingMessage, stuffed: bool) -> list[bytes]:
         message_id = message.message_id
         if not message_id:
             message_id = make_msgid(domain=message.from_address.rpartition("@")[2] or None)
@@ -308,19 +309,51 @@ class Composer:
         ]
         for name, value in message.headers.items():
             parts.append(self._header_line(name, value))
-        parts += [
-            self._content_type,
-            CRLF,
-            self._text_part,
-            self._text_body(message),
-            self._html_part,
-            self._html_body(message),
-            self._end,
-        ]
-        data = b"".join(parts)
+        parts += [self._content_type, CRLF, self._text_part]
+        self._body(message.text, message.text_parts, stuffed, parts)
+        parts.append(self._html_part)
+        self._body(message.html, message.html_parts, stuffed, parts)
+        parts.append(self._end)
+        return parts
+
+    def compose(self, message: OutgoingMessage) -> bytes:
+        """The message as bytes with CRLF line ends (what the recipient gets)."""
+        data = b"".join(self._parts(message, False))
         if self.sign is not None:
             data = self.sign(data) + data
         return data
+
+    def compose_smtp(self, message: OutgoingMessage) -> bytes:
+        """The message as SMTP ``DATA`` takes it: dot-stuffed and ended with ``.`` CRLF.
+
+        The same as ``smtp_data(compose(message))`` without stuffing (so copying) the whole
+        message for each recipient: literal pieces are cached stuffed. Header lines never start
+        with a dot. A signed message is signed as the recipient gets it, so it is composed
+        first and stuffed afterwards.
+        """
+        if self.sign is not None:
+            return smtp_data(self.compose(message))
+        parts = self._parts(message, True)
+        parts.append(b".\r\n")  # the message ends with a line end (the closing boundary's)
+        return b"".join(parts)
+
+
+def dot_stuffed(data: bytes) -> bytes:
+    """``data`` with a dot added before every line that starts with one (RFC 5321, 4.5.2);
+    ``data`` starts a line."""
+    if data[:1] == b".":
+        data = b"." + data
+    if b"\r\n." in data:
+        data = data.replace(b"\r\n.", b"\r\n..")
+    return data
+
+
+def smtp_data(data: bytes) -> bytes:
+    """A whole message in CRLF form as SMTP ``DATA`` takes it: dot-stuffed, ended with ``.``
+    CRLF (in one piece: a separate little write of the final dot would wait for the server's
+    delayed ACK, tens of milliseconds per message)."""
+    data = dot_stuffed(data)
+    return data + (b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n")
 
 
 def compose(message: OutgoingMessage) -> bytes:

@@ -161,18 +161,6 @@ def _command(line: str) -> bytes:
     return line.encode("ascii") + b"\r\n"
 
 
-def _data_block(data: bytes) -> bytes:
-    """A message already in CRLF form, dot-stuffed and ended for DATA, in one piece: a separate
-    little write of the final dot would wait for the server's delayed ACK (Nagle), tens of
-    milliseconds per message. (``smtplib.SMTP.data`` would run two regular expressions over
-    every message.)"""
-    if data.startswith(b"."):
-        data = b"." + data
-    if b"\r\n." in data:  # rare in quoted-printable: copy the message only then
-        data = data.replace(b"\r\n.", b"\r\n..")
-    return data + (b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n")
-
-
 class _Flight:
     """One message on one connection during a round (see :meth:`SmtpTransport.send`)."""
 
@@ -324,7 +312,7 @@ class SmtpTransport:
         written (an address), its result then kept."""
         message = batch[index]
         try:
-            data = _data_block(self.composer.compose(message))
+            data = self.composer.compose_smtp(message)
         except CampaignError as exc:
             results[index] = SendResult(message.to, False, error=str(exc), status="failed")
             return None

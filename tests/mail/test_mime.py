@@ -188,3 +188,33 @@ def test_text_given_as_chunks_parses_to_the_joined_text() -> None:
         assert text == "".join(chunks) + "\n"
         assert max(len(line) for line in data.split(b"\r\n")) <= 78
     assert "Bonjour " in composer._pieces and Value("Zoé") not in composer._pieces
+
+
+def test_the_smtp_form_is_the_message_dot_stuffed_and_ended() -> None:
+    """compose_smtp stuffs cached pieces once; it must equal stuffing the whole message."""
+    from campaign.mail.mime import smtp_data
+    from campaign.newsletters.flat import Value
+
+    dotted = (
+        ".starts with a dot\n",
+        Markup(".value with a dot"),
+        "\n",
+        Markup("x" * 75 + ".y"),  # a soft line break puts the dot at the start of a line
+        "\n.\n..\n",
+        "z" * 75 + ".after a soft break\n",
+    )
+    text = (Value(".a"), "\n", "." * 3, "\n", Value("line\n.dot"))
+    composer = Composer()
+    date = b"Date: Thu, 03 Dec 2026 17:00:00 +0000\r\n"
+    composer._date.line = lambda: date  # type: ignore[method-assign]  # both calls, one Date
+    messages = [
+        *TRICKY,
+        OutgoingMessage(**{**TRICKY[0].__dict__, "html": "", "html_parts": dotted}),
+        OutgoingMessage(**{**TRICKY[0].__dict__, "text": "", "text_parts": text}),
+        OutgoingMessage(**{**TRICKY[0].__dict__, "text": ".\n.hidden\n", "html": ".\n"}),
+    ]
+    for _ in range(2):  # the second time from the caches
+        for message in messages:
+            assert composer.compose_smtp(message) == smtp_data(composer.compose(message))
+    stuffed = composer.compose_smtp(messages[-3])
+    assert b"\r\n..starts with a dot" in stuffed and stuffed.endswith(b"\r\n.\r\n")
