@@ -12,7 +12,7 @@ from rich.table import Table
 from campaign.cli import common
 from campaign.cli.common import JsonOption, console, err_console
 from campaign.errors import CampaignError
-from campaign.mail import open_transport
+from campaign.mail import SmtpTransport, open_transport
 from campaign.models import NewsletterStatus
 from campaign.newsletters import queue, records
 from campaign.newsletters.preview import addressed_to, preview
@@ -344,6 +344,8 @@ def _run_queue(newsletter_id: int, json_output: bool, added: int = 0) -> None:
 
     settings = common.settings()
     transport = open_transport(settings)
+    if isinstance(transport, SmtpTransport):
+        transport.stop_on_signals = True  # a stop waits for the replies of the messages in flight
     bar = Progress(
         TextColumn("Sending"),
         BarColumn(),

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import selectors
+import signal
 import smtplib
 import socket
 import ssl
@@ -69,7 +70,7 @@ class _Connection:
     def _open(self) -> smtplib.SMTP:
         transport = self.transport
         where = transport.where
-        context = transport.ssl_context or ssl.create_default_context()
+        context = transport.tls_context() if transport.security != "none" else None
         try:
             if transport.security == "tls":
                 connection: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -189,6 +190,35 @@ class _Flight:
         )
 
 
+class _StopSignals:
+    """While a batch is sent from the main thread of a command (``active``), Ctrl-C or SIGTERM
+    asks it to stop after the messages in flight (their replies are read and kept, so nobody is
+    mailed twice by the next run); a second one interrupts at once. Otherwise it does nothing:
+    a server's signals belong to the server."""
+
+    def __init__(self, active: bool) -> None:
+        self.active = active
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def _ask(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        log.warning("Stopping after the messages in flight (again to stop at once)")
+
+    def __enter__(self) -> _StopSignals:
+        if self.active and threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._ask)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, previous in self._previous.items():
+            if previous is not None:  # None: not set from Python, nothing to put back
+                signal.signal(signum, previous)
+
+
 class SmtpTransport:
     """Sends through the relay of ``[mail.smtp]``; connections open lazily, closed by
     :meth:`close`."""
@@ -218,10 +248,19 @@ class SmtpTransport:
         self._connections = [_Connection(self) for _ in range(smtp.connections)]
         self._count_lock = threading.Lock()
         self.connections_opened = 0
+        # A command sending a newsletter sets this: Ctrl-C or SIGTERM then stops after the
+        # messages in flight (see _StopSignals).
+        self.stop_on_signals = False
 
     @property
     def where(self) -> str:
         return f"{self.host}:{self.port}"
+
+    def tls_context(self) -> ssl.SSLContext:
+        """The TLS settings, made once (loading the system's certificates takes ~30 ms)."""
+        if self.ssl_context is None:
+            self.ssl_context = ssl.create_default_context()
+        return self.ssl_context
 
     def secret(self) -> str:
         password = self._password or os.environ.get(self.password_env) or ""
@@ -255,10 +294,10 @@ class SmtpTransport:
         dropped: set[int] = set()  # messages whose connection already dropped once
         idle = list(reversed(self._connections))
         busy = 0
-        with selectors.DefaultSelector() as selector:
+        with selectors.DefaultSelector() as selector, _StopSignals(self.stop_on_signals) as stop:
             try:
-                while waiting or busy:
-                    while idle and waiting:
+                while (waiting and not stop.requested) or busy:
+                    while idle and waiting and not stop.requested:
                         flight = self._board(batch, waiting.popleft(), results, idle.pop())
                         if flight is None:
                             continue
@@ -289,7 +328,9 @@ class SmtpTransport:
                         else:
                             dropped.discard(flight.index)
                         idle.append(flight.connection)
-            except KeyboardInterrupt:  # the messages in flight are not known to be sent
+                if stop.requested and waiting:
+                    raise KeyboardInterrupt
+            except KeyboardInterrupt:  # after the messages in flight, unless asked twice
                 self._abandon()
                 raise TransportError(
                     "Interrupted: the messages sent so far are recorded, the others left to "
