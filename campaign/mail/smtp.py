@@ -310,7 +310,7 @@ class SmtpTransport:
                             )
                             busy += 1
                         else:
-                            self._dropped(flight, waiting, dropped)
+                            self._dropped(flight, prepared, dropped)
                             idle.append(flight.connection)
                     if not busy:
                         continue
@@ -327,7 +327,7 @@ class SmtpTransport:
                         selector.unregister(key.fileobj)
                         busy -= 1
                         if flight.code == _DROP:
-                            self._dropped(flight, waiting, dropped)
+                            self._dropped(flight, prepared, dropped)
                         else:
                             dropped.discard(flight.index)
                         idle.append(flight.connection)
@@ -416,9 +416,14 @@ class SmtpTransport:
         results[flight.index] = flight.result("deferred" if step == "MAIL" else None)
         return False
 
-    def _dropped(self, flight: _Flight, waiting: deque[int], dropped: set[int]) -> None:
-        """The connection went away mid-transaction: the message goes first in line again,
-        once; a second time in a row stops the send."""
+    def _dropped(
+        self,
+        flight: _Flight,
+        prepared: deque[tuple[int, OutgoingMessage, bytes]],
+        dropped: set[int],
+    ) -> None:
+        """The connection went away mid-transaction: the message is the next one sent again
+        (on a new connection), once; a second time in a row stops the send."""
         flight.connection.drop()
         if flight.index in dropped:
             raise TransportError(
@@ -426,7 +431,7 @@ class SmtpTransport:
                 f"while sending to {flight.message.to}."
             )
         dropped.add(flight.index)
-        waiting.appendleft(flight.index)
+        prepared.appendleft((flight.index, flight.message, flight.data))
         log.warning("SMTP connection to %s dropped; opening it again", self.where)
 
     def _abandon(self) -> None:
