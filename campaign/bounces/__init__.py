@@ -5,7 +5,15 @@ complaint report, or a non-standard bounce); :mod:`campaign.bounces.ingest` matc
 delivery (VERP token first, Message-ID second) and applies it, idempotently.
 """
 
-from campaign.bounces.ingest import IngestOutcome, ingest_report
-from campaign.bounces.reports import Failure, Report, read_report
+from campaign.bounces.ingest import IngestOutcome, ingest_report, record_unreadable
+from campaign.bounces.reports import Failure, Report, UnreadableReport, read_report
 
-__all__ = ["Failure", "IngestOutcome", "Report", "ingest_report", "read_report"]
+__all__ = [
+    "Failure",
+    "IngestOutcome",
+    "Report",
+    "UnreadableReport",
+    "ingest_report",
+    "read_report",
+    "record_unreadable",
+]

@@ -4,9 +4,10 @@ Matching, most trustworthy first:
 
 1. the **VERP token** of the address the report was sent back to (``bounces+TOKEN@domain``):
    signed, it names the delivery and cannot be forged;
-2. the original **Message-ID** (``<dN.nM@domain>``) quoted in the report, accepted only when the
-   failed address is the delivery's own (a Message-ID is guessable, an address with it less so);
-   complaint reports whose recipient was redacted by the provider are accepted on it alone.
+2. the original **Message-ID** quoted in the report (for relays that rewrite the envelope
+   sender): a signed token naming the delivery and its newsletter, so it cannot be guessed, and
+   accepted only when the failed address is the delivery's own; complaint reports whose
+   recipient was redacted by the provider are accepted on it alone.
 
 Effects: a permanent failure (``Action: failed``, 5.x.x) marks the delivery ``bounced`` with the
 diagnostic kept and, when the status blames the address rather than the message (see
@@ -19,6 +20,7 @@ rows keyed by the report's id and the address, so the same report twice changes 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,10 +39,10 @@ from campaign.models import (
     Subscriber,
     SubscriberStatus,
 )
-from campaign.newsletters.queue import BOUNCE
+from campaign.newsletters.queue import BOUNCE, MESSAGE_ID
 from campaign.tracking.tokens import Signer
 
-_OUR_ID = re.compile(r"^<d(\d+)\.n(\d+)@")
+_OUR_ID = re.compile(r"^<([a-z2-7]+)@")
 ACTOR = "system:bounces"
 
 
@@ -61,7 +63,7 @@ class IngestOutcome:
     """What one message was and what it changed."""
 
     source: str
-    kind: str  # dsn, arf, heuristic, none
+    kind: str  # dsn, arf, heuristic, none, unreadable
     report_id: str
     subject: str = ""
     note: str = ""
@@ -70,6 +72,10 @@ class IngestOutcome:
     @property
     def ignored(self) -> bool:
         return self.kind == "none" or not self.failures
+
+    @property
+    def unreadable(self) -> bool:
+        return self.kind == BounceKind.unreadable
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -99,13 +105,16 @@ def _verp_deliveries(
     return list(found.values())
 
 
-def _by_message_id(session: Session, report: Report, failure: Failure) -> Delivery | None:
+def _by_message_id(
+    session: Session, report: Report, failure: Failure, signer: Signer
+) -> Delivery | None:
     for message_id in report.message_ids:
         match = _OUR_ID.match(message_id)
-        if not match:
+        ids = signer.verify_address(match[1], MESSAGE_ID, 2) if match else None
+        if not ids:
             continue
-        delivery = session.get(Delivery, int(match[1]))
-        if delivery is None or delivery.newsletter_id != int(match[2]):
+        delivery = session.get(Delivery, ids[0])
+        if delivery is None or delivery.newsletter_id != ids[1]:
             continue
         same_address = failure.email and failure.email == (delivery.email or "").lower()
         redacted_complaint = failure.kind == BounceKind.complaint and not failure.email
@@ -115,14 +124,14 @@ def _by_message_id(session: Session, report: Report, failure: Failure) -> Delive
 
 
 def _match(
-    verp: list[Delivery], session: Session, report: Report, failure: Failure
+    verp: list[Delivery], session: Session, report: Report, failure: Failure, signer: Signer
 ) -> tuple[Delivery | None, str]:
     if len(verp) == 1:
         return verp[0], "verp"
     for delivery in verp:  # a report about several of our messages: the one for this address
         if failure.email and (delivery.email or "").lower() == failure.email:
             return delivery, "verp"
-    delivery = _by_message_id(session, report, failure)
+    delivery = _by_message_id(session, report, failure, signer)
     return (delivery, "message-id") if delivery is not None else (None, "none")
 
 
@@ -196,8 +205,8 @@ def ingest_report(
         return outcome
     verp = _verp_deliveries(session, report, signer, settings.mail.return_path_prefix)
     for failure in report.failures:
-        delivery, matched_by = _match(verp, session, report, failure)
-        address = failure.email or (delivery.email if delivery else "") or ""
+        delivery, matched_by = _match(verp, session, report, failure, signer)
+        address = (failure.email or (delivery.email if delivery else "") or "")[:320]
         result = FailureOutcome(
             address,
             failure.kind,
@@ -236,4 +245,37 @@ def ingest_report(
             continue
         result.changes = _apply(session, failure, delivery, report)
     session.flush()
+    return outcome
+
+
+def _plain(text: str, limit: int) -> str:
+    """Printable text only (no NUL, no control characters), at most ``limit`` characters."""
+    return "".join(c if c.isprintable() else " " for c in text)[:limit]
+
+
+def record_unreadable(
+    session: Session, data: bytes, reason: str, *, source: str = ""
+) -> IngestOutcome:
+    """Keep a trace of a message that could not be read (it is set aside, not applied).
+
+    Its row is keyed by a digest of its bytes, so the same message twice is kept once; its
+    subject is kept with the reason so that an administrator can find it. Commits nothing.
+    """
+    report_id = "sha256:" + hashlib.sha256(data).hexdigest()
+    head = data.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
+    subject = re.search(rb"(?im)^subject:[ \t]*(.*)$", head)
+    subject_text = _plain(subject[1].decode("utf-8", "replace").strip(), 200) if subject else ""
+    outcome = IngestOutcome(source, BounceKind.unreadable, report_id, subject_text, reason)
+    already = session.exec(select(Bounce.id).where(col(Bounce.report_id) == report_id)).first()
+    if already is None:
+        session.add(
+            Bounce(
+                report_id=report_id,
+                email="",
+                kind=BounceKind.unreadable,
+                diagnostic=_plain(f"{reason}; subject: {subject_text}", 1000),
+                matched_by="none",
+            )
+        )
+        session.flush()
     return outcome

@@ -15,7 +15,12 @@ Three shapes of report are understood, most reliable first:
 A report names its delivery in two ways, collected here for :mod:`campaign.bounces.ingest`: the
 VERP token of the address it was sent back to (``bounces+TOKEN@domain``, found in the report's
 envelope headers, ``X-Postfix-Sender``, ``Original-Mail-From`` or the returned headers), and
-the original ``Message-ID`` (``<dN.nM@domain>``) in the returned message or its headers.
+the original ``Message-ID`` (a signed token, see :func:`campaign.newsletters.queue.message_id`) in
+the returned message or its headers.
+
+Anyone can send a message to the bounce address, so reading must survive anything: a message
+that the parsers cannot read raises :class:`UnreadableReport` (its caller sets it aside and goes
+on with the others), never another exception.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from email.message import Message
@@ -30,11 +36,19 @@ from email.parser import HeaderParser
 
 from flufl.bounce import all_failures
 
+from campaign.errors import CampaignError
 from campaign.models import BounceKind
+
+# flufl.bounce logs a traceback before re-raising a detector's crash; the crash is reported as
+# an UnreadableReport instead, so its log stays quiet (no traceback on a mail server's pipe).
+_flufl_log = logging.getLogger("flufl.bounce")
+_flufl_log.addHandler(logging.NullHandler())
+_flufl_log.propagate = False
 
 _ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _REPLY = re.compile(r"\b([45]\d\d)[ -]")
-_OUR_MESSAGE_ID = re.compile(rb"(?im)^(?:X-Original-)?Message-ID:\s*(<d\d+\.n\d+@[^>\s]+>)")
+# Our Message-IDs are a signed token in lower-case base32 (checked when matching, not here).
+_OUR_MESSAGE_ID = re.compile(rb"(?im)^(?:X-Original-)?Message-ID:\s*(<[a-z2-7]{16,120}@[^>\s]+>)")
 # Headers of the report itself that may hold the address it was sent back to.
 _ENVELOPE_HEADERS = (
     "To",
@@ -46,6 +60,10 @@ _ENVELOPE_HEADERS = (
 )
 # Statuses that blame the message or the sender (policy, spam, size), not the address.
 _NOT_THE_ADDRESS = re.compile(r"^5\.(?:7|3|6)\.\d+$|^5\.2\.[23]$")
+
+
+class UnreadableReport(CampaignError):
+    """A message the parsers could not read (malformed, hostile): set it aside, go on."""
 
 
 @dataclass
@@ -84,13 +102,14 @@ class Report:
 
 
 def _text(value: object) -> str:
-    return " ".join(str(value or "").split())
+    """One line of text, without NUL (which PostgreSQL refuses in text)."""
+    return " ".join(str(value or "").replace("\x00", "").split())
 
 
 def _address(value: str) -> str:
-    """``rfc822; Nobody@Example.com`` -> ``nobody@example.com``."""
+    """``rfc822; Nobody@Example.com`` -> ``nobody@example.com`` (at most 320 characters)."""
     value = value.split(";", 1)[1] if ";" in value else value
-    return value.strip().strip("<>").strip().lower()
+    return _text(value).strip("<>").strip().lower()[:320]
 
 
 def _blocks(part: Message) -> list[Message]:
@@ -139,7 +158,12 @@ def _returned_part(message: Message) -> list[str]:
 
 
 def _heuristic_failures(message: Message, raw: str) -> list[Failure]:
-    temporary, permanent = all_failures(message)
+    try:
+        temporary, permanent = all_failures(message)
+    except Exception as exc:  # any crash of a third-party detector on hostile input
+        raise UnreadableReport(
+            f"the bounce detectors could not read it ({type(exc).__name__})"
+        ) from exc
     codes = _ENHANCED.search(raw)
     reply = _REPLY.search(raw)
     failures = []
@@ -181,8 +205,22 @@ def read_report(data: bytes, *, extra_addresses: list[str] | None = None) -> Rep
     """Read one message (a bounce, a complaint, or anything else) from its bytes.
 
     ``extra_addresses`` are envelope recipients given by the delivering MTA (a pipe's
-    ``$RECIPIENT``), looked at like the report's own To and Delivered-To.
+    ``$RECIPIENT``), looked at like the report's own To and Delivered-To. Raises
+    :class:`UnreadableReport`, and nothing else, when the message cannot be read.
     """
+    if not data.strip():
+        raise UnreadableReport("it is empty")
+    if b":" not in data.split(b"\n", 1)[0]:
+        raise UnreadableReport("it is not an email message (it does not start with headers)")
+    try:
+        return _read(data, extra_addresses)
+    except UnreadableReport:
+        raise
+    except Exception as exc:  # the email package or our reading on input nobody planned for
+        raise UnreadableReport(f"it could not be read ({type(exc).__name__})") from exc
+
+
+def _read(data: bytes, extra_addresses: list[str] | None) -> Report:
     message = email.message_from_bytes(data, policy=email.policy.compat32)
     report = Report(kind="none", report_id=_report_id(message, data))
     report.subject = _text(message.get("Subject"))[:200]

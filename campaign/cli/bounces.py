@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
 from sqlalchemy.exc import OperationalError
 
-from campaign.bounces import IngestOutcome, ingest_report
+from campaign.bounces import IngestOutcome, UnreadableReport, ingest_report, record_unreadable
 from campaign.cli import common
 from campaign.cli.common import JsonOption, console, err_console
 from campaign.errors import CampaignError
@@ -18,22 +19,35 @@ from campaign.tracking.tokens import signer_for
 app = typer.Typer(help="Bounces and complaints received after sending.")
 
 EX_TEMPFAIL = 75  # sysexits.h: temporary failure, the delivering MTA tries again later
+PROBLEMS_FOLDER = ".Problemes"  # where a maildir's unreadable messages are set aside
 
 # Envelope recipients a delivering MTA's pipe sets (Postfix pipe(8), Exim pipe transport).
 _PIPE_RECIPIENT_ENV = ("ORIGINAL_RECIPIENT", "RECIPIENT", "LOCAL_PART_SUFFIX")
 
 
-def _messages(source: str | None, maildir: Path | None) -> list[tuple[str, bytes, Path | None]]:
-    """(name, bytes, maildir file to mark as read) of every message to ingest."""
-    found: list[tuple[str, bytes, Path | None]] = []
+@dataclass
+class _Message:
+    """One message to ingest: its name, its bytes (None when unreadable) and its maildir file."""
+
+    name: str
+    data: bytes | None
+    path: Path | None = None  # in a maildir: moved to cur/ once read, or set aside
+    new: bool = False  # in new/: marked read once ingested
+    problem: str = ""
+
+
+def _messages(source: str | None, maildir: Path | None) -> list[_Message]:
+    """Every message to ingest, in order; a maildir file that cannot be read is kept with the
+    reason, to be set aside like a message that cannot be parsed."""
+    found: list[_Message] = []
     if source == "-":
         stream = getattr(sys.stdin, "buffer", None)  # bytes as the MTA wrote them
         data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
-        found.append(("<stdin>", data, None))
+        found.append(_Message("<stdin>", data))
     elif source:
         path = Path(source)
         try:
-            found.append((str(path), path.read_bytes(), None))
+            found.append(_Message(str(path), path.read_bytes()))
         except OSError as exc:
             raise CampaignError(f"Cannot read {path}: {exc.strerror}.") from None
     if maildir is not None:
@@ -41,8 +55,14 @@ def _messages(source: str | None, maildir: Path | None) -> list[tuple[str, bytes
             raise CampaignError(f"{maildir} is not a maildir (it needs new/ and cur/ folders).")
         for folder in ("new", "cur"):
             for path in sorted((maildir / folder).iterdir()):
-                if path.is_file() and not path.name.startswith("."):
-                    found.append((str(path), path.read_bytes(), path if folder == "new" else None))
+                if not path.is_file() or path.name.startswith("."):
+                    continue
+                try:
+                    data: bytes | None = path.read_bytes()
+                    problem = ""
+                except OSError as exc:
+                    data, problem = None, f"it cannot be read from disk ({exc.strerror})"
+                found.append(_Message(str(path), data, path, folder == "new", problem))
     if source is None and maildir is None:
         raise CampaignError("Give a FILE, - for standard input, or --maildir DIR.")
     return found
@@ -52,6 +72,18 @@ def _seen(path: Path) -> None:
     """Move a maildir message from new/ to cur/ with the Seen flag, as a mail reader would."""
     name = path.name if ":2," in path.name else f"{path.name}:2,S"
     path.rename(path.parent.parent / "cur" / name)
+
+
+def _set_aside(path: Path) -> Path:
+    """Move a message that could not be read into the maildir's ``.Problemes`` folder (a
+    Maildir++ subfolder that mail readers show), unread, so later runs never meet it again."""
+    folder = path.parent.parent / PROBLEMS_FOLDER
+    for sub in ("new", "cur", "tmp"):
+        (folder / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+    name = path.name.split(":2,", 1)[0] + ":2,"
+    target = folder / "cur" / name
+    path.rename(target)
+    return target
 
 
 def _describe(outcome: IngestOutcome) -> str:
@@ -75,6 +107,39 @@ def _describe(outcome: IngestOutcome) -> str:
     return "\n".join(lines)
 
 
+def _database_down(name: str, exc: OperationalError) -> typer.Exit:
+    err_console.print(
+        f"Error: the database cannot be reached ({type(exc.orig).__name__}); "
+        f"{name} was not ingested. Exit status 75 asks a mail server to retry later.",
+        highlight=False,
+    )
+    return typer.Exit(EX_TEMPFAIL)
+
+
+def _ingest_one(message: _Message, signer, settings, envelope: list[str]) -> IngestOutcome:
+    """Apply one message, or raise UnreadableReport when it cannot be read or recorded.
+
+    Only an unreachable database (OperationalError) escapes otherwise: then nothing of this
+    message is stored and the run stops with exit status 75, so a mail server tries again.
+    """
+    if message.data is None:
+        raise UnreadableReport(message.problem)
+    try:
+        with common.session() as session:
+            return ingest_report(
+                session,
+                message.data,
+                signer,
+                settings,
+                source=message.name,
+                extra_addresses=envelope if message.name == "<stdin>" else None,
+            )
+    except (UnreadableReport, OperationalError):
+        raise
+    except Exception as exc:  # hostile content the database refused: never block the others
+        raise UnreadableReport(f"it could not be recorded ({type(exc).__name__})") from exc
+
+
 @app.command()
 def ingest(
     source: str = typer.Argument(
@@ -90,7 +155,10 @@ def ingest(
     """Apply delivery status notifications and complaint (ARF) reports to deliveries.
 
     Usable as a mail server pipe: `| campaign bounces ingest -`. Exits 0 when every message was
-    understood or deliberately ignored (not a report); the same report twice changes nothing.
+    understood, deliberately ignored (not a report) or set aside (unreadable: moved to the
+    maildir's .Problemes folder, kept as an 'unreadable' bounce row); 75 when the database
+    cannot be reached, so that a mail server tries again later. The same report twice changes
+    nothing.
     """
     messages = _messages(source, maildir)
     settings = common.settings()
@@ -102,34 +170,45 @@ def ingest(
         err_console.print(f"Error: {exc}\nNothing was ingested; exit status 75.", highlight=False)
         raise typer.Exit(EX_TEMPFAIL) from None
     outcomes: list[IngestOutcome] = []
-    for name, data, new_file in messages:
-        if not data.strip():
-            raise CampaignError(f"{name} is empty: no message to read.")
-        if b":" not in data.split(b"\n", 1)[0]:
-            raise CampaignError(f"{name} is not an email message (it does not start with headers).")
+    set_aside = 0
+    for message in messages:
         try:
-            with common.session() as session:
-                outcomes.append(
-                    ingest_report(
-                        session,
-                        data,
-                        signer,
-                        settings,
-                        source=name,
-                        extra_addresses=envelope if name == "<stdin>" else None,
-                    )
-                )
+            outcome = _ingest_one(message, signer, settings, envelope)
         except OperationalError as exc:  # the database is down: let the mail server retry
+            raise _database_down(message.name, exc) from None
+        except UnreadableReport as exc:
+            if message.name != "<stdin>" and message.path is None:  # a file named by hand
+                raise CampaignError(f"{message.name} cannot be read: {exc}.") from None
+            try:
+                with common.session() as session:
+                    outcome = record_unreadable(
+                        session, message.data or b"", str(exc), source=message.name
+                    )
+            except OperationalError as down:
+                raise _database_down(message.name, down) from None
+            where = ""
+            if message.path is not None:
+                where = f"; moved to {_set_aside(message.path)}"
             err_console.print(
-                f"Error: the database cannot be reached ({type(exc.orig).__name__}); "
-                f"{name} was not ingested. Exit status 75 asks a mail server to retry later.",
-                highlight=False,
+                f"{message.name}: set aside, {exc}{where}.", highlight=False, markup=False
             )
-            raise typer.Exit(EX_TEMPFAIL) from None
-        if new_file is not None:
-            _seen(new_file)
+            set_aside += 1
+            outcomes.append(outcome)
+            continue
+        if message.new and message.path is not None:
+            _seen(message.path)
+        outcomes.append(outcome)
     if json_output:
         common.print_json([outcome.as_json() for outcome in outcomes])
-        return
-    for outcome in outcomes:
-        (err_console if outcome.ignored else console).print(_describe(outcome), highlight=False)
+    else:
+        for outcome in outcomes:
+            if not outcome.unreadable:
+                (err_console if outcome.ignored else console).print(
+                    _describe(outcome), highlight=False, markup=False
+                )
+    if set_aside:
+        err_console.print(
+            f"{set_aside} message(s) could not be read and were set aside "
+            "(kept in the bounce table as 'unreadable').",
+            highlight=False,
+        )

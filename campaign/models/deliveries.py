@@ -70,10 +70,14 @@ class BounceKind(StrEnum):
     hard = "hard"  # permanent failure (5.x.x, Action: failed): the address is dead
     soft = "soft"  # transient (4.x.x, Action: delayed): recorded, changes nothing
     complaint = "complaint"  # the recipient marked the message as spam (ARF report)
+    unreadable = "unreadable"  # a message that could not be read at all: set aside, kept here
 
 
 class Bounce(SQLModel, table=True):
     """One bounce or complaint report about one recipient, as received after sending.
+
+    A message that could not be read at all is kept too (kind ``unreadable``, no address, the
+    reason in ``diagnostic``), so that setting it aside leaves a trace an administrator finds.
 
     ``report_id`` (the report's Message-ID, or a digest of its bytes) with ``email`` is unique:
     ingesting the same report twice adds nothing and changes nothing.

@@ -53,6 +53,7 @@ from campaign.tracking.tokens import Signer, signer_for
 _SNAPSHOT_CHUNK = 1000
 
 BOUNCE = "bounce"
+MESSAGE_ID = "message-id"
 """The token kind of VERP bounce addresses (see :func:`bounce_address`)."""
 
 # Enhanced status codes of a permanent bounce: bad mailbox or domain (5.1.x), mailbox disabled.
@@ -86,9 +87,14 @@ def is_hard_bounce(reply: str) -> bool:
     return bool(_HARD_BOUNCE.search(reply))
 
 
-def message_id(delivery_id: int, newsletter_id: int, domain: str) -> str:
-    """The Message-ID of a delivery: replies and bounces quoting it name the row."""
-    return f"<d{delivery_id}.n{newsletter_id}@{domain}>"
+def message_id(signer: Signer, delivery_id: int, newsletter_id: int, domain: str) -> str:
+    """The Message-ID of a delivery: a signed token naming the row and its newsletter.
+
+    Bounces quoting it name the row. Signed, it cannot be guessed: with ``<d42.n7@domain>``
+    anyone could forge a bounce that suppresses a subscriber. Each install signs with its own
+    key, so two installs sending from one domain never write the same Message-ID.
+    """
+    return f"<{signer.sign_address(MESSAGE_ID, delivery_id, newsletter_id)}@{domain}>"
 
 
 # --- snapshot and status changes ----------------------------------------------------------------
@@ -386,7 +392,7 @@ def _message(
         html="",
         html_parts=tuple(html_parts),
         headers=headers,
-        message_id=message_id(row.id, newsletter_id, group.domain),
+        message_id=message_id(signer, row.id, newsletter_id, group.domain),
         envelope_from=envelope,
     )
 

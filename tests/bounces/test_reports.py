@@ -28,7 +28,7 @@ def test_postfix_user_unknown() -> None:
     assert "User unknown in virtual mailbox table" in failure.diagnostic
     assert failure.address_is_dead
     assert "bounces+mavxruv2fhycypjy4xqqc@example.org" in report.addresses
-    assert report.message_ids == ["<d1.n1@example.org>"]
+    assert report.message_ids == ["<hhm2pxwvpksiwnmevjfacai@example.org>"]
 
 
 def test_gmail_disabled_account_without_verp() -> None:
@@ -41,7 +41,7 @@ def test_gmail_disabled_account_without_verp() -> None:
     assert "The email account that you tried to reach is disabled" in failure.diagnostic
     assert failure.address_is_dead
     assert not any("+" in address for address in report.addresses)
-    assert report.message_ids == ["<d2.n1@example.org>"]
+    assert report.message_ids == ["<fjolehc3sff2yhp3ajnqeai@example.org>"]
 
 
 def test_exim_delay_warning_is_transient() -> None:
@@ -62,7 +62,7 @@ def test_arf_abuse_report_is_a_complaint() -> None:
         "camille@example-isp.fr", BounceKind.complaint, "abuse",
     )  # fmt: skip
     assert "bounces+y6ise6ghjemljenazukqi@example.org" in report.addresses  # Original-Mail-From
-    assert report.message_ids == ["<d4.n1@example.org>"]
+    assert report.message_ids == ["<xwzqefgqsgchho2zmpqqiai@example.org>"]
 
 
 def test_a_non_standard_bounce_is_read_by_flufl_bounce() -> None:
