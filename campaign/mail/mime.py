@@ -148,6 +148,30 @@ def address_header(name: str, address: str, display_name: str = "") -> bytes:
     return _fold(name.encode("ascii"), [*words, f"<{address}>".encode("ascii")])
 
 
+_QP_LINE = 76  # the longest line quoted-printable allows, soft break included (RFC 2045)
+_QP_TOO_LONG = re.compile(rb"[^\r\n]{%d}" % (_QP_LINE + 1))
+
+
+def _within_limit(encoded: bytes) -> bytes:
+    """Quoted-printable lines of at most 76 characters.
+
+    ``binascii.b2a_qp`` writes 77 when a full line ends with a space or tab (it encodes it as
+    ``=20`` after filling the line): break such lines once more, never inside an ``=XX``.
+    """
+    if _QP_TOO_LONG.search(encoded) is None:
+        return encoded
+    lines = []
+    for line in encoded.split(CRLF):
+        while len(line) > _QP_LINE:
+            cut = _QP_LINE - 1
+            while b"=" in line[cut - 2 : cut]:
+                cut -= 1
+            lines.append(line[:cut] + b"=")
+            line = line[cut:]
+        lines.append(line)
+    return CRLF.join(lines)
+
+
 def quoted_printable_piece(text: str) -> bytes:
     """One piece of a body as quoted-printable that starts and ends at the start of a line.
 
@@ -162,7 +186,17 @@ def quoted_printable_piece(text: str) -> bytes:
         encoded = binascii.b2a_qp(data.replace(b"\n", CRLF), istext=True)
     else:  # b2a_qp writes soft breaks with the line end it finds first: LF when it finds none
         encoded = binascii.b2a_qp(data, istext=True).replace(b"=\n", b"=\r\n")
-    return encoded if encoded.endswith(CRLF) else encoded + b"=\r\n"
+    encoded = _within_limit(encoded)
+    if encoded.endswith(CRLF):
+        return encoded
+    # The last line may be 76 characters already, and the soft break's "=" would make it 77.
+    start = encoded.rfind(CRLF) + 2 if CRLF in encoded else 0
+    if len(encoded) - start < _QP_LINE:
+        return encoded + b"=\r\n"
+    cut = start + _QP_LINE - 1
+    while b"=" in encoded[cut - 2 : cut]:
+        cut -= 1
+    return encoded[:cut] + b"=\r\n" + encoded[cut:] + b"=\r\n"
 
 
 def quoted_printable(text: str) -> bytes:
@@ -171,7 +205,7 @@ def quoted_printable(text: str) -> bytes:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.endswith("\n"):
         text += "\n"
-    return binascii.b2a_qp(text.encode("utf-8").replace(b"\n", CRLF), istext=True)
+    return _within_limit(binascii.b2a_qp(text.encode("utf-8").replace(b"\n", CRLF), istext=True))
 
 
 class _DateCache:

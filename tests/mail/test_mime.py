@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import quopri
+import random
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -12,7 +14,13 @@ import pytest
 from markupsafe import Markup
 
 from campaign.mail import OutgoingMessage, build_message
-from campaign.mail.mime import Composer, address_header, header, quoted_printable
+from campaign.mail.mime import (
+    Composer,
+    address_header,
+    header,
+    quoted_printable,
+    quoted_printable_piece,
+)
 from campaign.models.base import utcnow
 
 LONG_LINE = "Rencontre " * 60  # one 600-character line
@@ -218,3 +226,44 @@ def test_the_smtp_form_is_the_message_dot_stuffed_and_ended() -> None:
             assert composer.compose_smtp(message) == smtp_data(composer.compose(message))
     stuffed = composer.compose_smtp(messages[-3])
     assert b"\r\n..starts with a dot" in stuffed and stuffed.endswith(b"\r\n.\r\n")
+
+
+# Characters that stress quoted-printable: escapes ("=", 8-bit, emoji), spaces and tabs that
+# must not end a line, line ends of every kind, and plain text that fills lines exactly.
+_QP_ALPHABET = "aaaaaaaaaaéé=  \t.\n\r€😀<>\"'"
+
+
+def _random_texts(count: int) -> list[str]:
+    generator = random.Random(2045)
+    texts = ["a" * length for length in range(70, 160)]  # every length around the limit
+    texts += ["a" * length + "é" for length in range(65, 80)]  # an escape at the edge
+    texts += ["a" * length + " " for length in range(70, 80)]  # a trailing space at the edge
+    for _ in range(count):
+        length = generator.choice((generator.randrange(0, 20), generator.randrange(60, 400)))
+        texts.append("".join(generator.choice(_QP_ALPHABET) for _ in range(length)))
+    return texts
+
+
+def test_quoted_printable_lines_never_pass_76_characters_and_decode_to_the_text() -> None:
+    """RFC 2045 §6.7: encoded lines of at most 76 characters; spliced pieces (each encoded on
+    its own, as the per-recipient splicing does) decode with the standard library to the
+    pieces' text joined. ``quoted_printable_piece("a" * 76)`` once gave a 77-character line."""
+    texts = _random_texts(3000)
+    generator = random.Random(76)
+    for number in range(0, len(texts), 3):
+        pieces = texts[number : number + 3]
+        generator.shuffle(pieces)
+        encoded = b"".join(quoted_printable_piece(piece) for piece in pieces)
+        lines = encoded.split(b"\r\n")
+        assert max(len(line) for line in lines) <= 76, pieces
+        assert all(not line.endswith((b" ", b"\t")) for line in lines), pieces
+        assert b"\n" not in encoded.replace(b"\r\n", b""), pieces  # only CRLF line ends
+        # Each piece's line ends are its own (a piece's final "\r" and the next's "\n" are two).
+        joined = "".join(piece.replace("\r\n", "\n").replace("\r", "\n") for piece in pieces)
+        decoded = quopri.decodestring(encoded).decode("utf-8").replace("\r\n", "\n")
+        assert decoded == joined, pieces
+        whole = quoted_printable(joined)
+        assert max(len(line) for line in whole.split(b"\r\n")) <= 76
+        assert quopri.decodestring(whole).decode("utf-8").replace("\r\n", "\n").rstrip(
+            "\n"
+        ) == joined.rstrip("\n")
