@@ -4,7 +4,8 @@ Most setups sign at the relay or MTA (OpenDKIM, the provider's relay): it is the
 the fastest one, since an RSA signature per message costs more than building the message. When
 ``[mail.dkim] key_file`` is set, every message is signed here instead, with a 2048-bit (or
 larger) RSA key, ``rsa-sha256``, relaxed/simple canonicalisation, over the headers a receiver
-and the one-click unsubscribe of RFC 8058 rely on.
+and the one-click unsubscribe of RFC 8058 rely on, and the MIME headers that say how to read
+the body.
 """
 
 from __future__ import annotations
@@ -23,8 +24,18 @@ SIGNED_HEADERS = (
     b"date",
     b"to",
     b"message-id",
+    b"reply-to",  # signed even when absent: a Reply-To added on the way breaks the signature
+    b"mime-version",
+    b"content-type",
+    b"list-id",
     b"list-unsubscribe",
     b"list-unsubscribe-post",
+    # Over-signed (RFC 6376 §8.15): each named once more than it appears, so a second From,
+    # Subject, To or Date added on top of the message breaks the signature too.
+    b"from",
+    b"subject",
+    b"to",
+    b"date",
 )
 MIN_BITS = 2048
 

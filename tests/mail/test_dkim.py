@@ -54,8 +54,9 @@ def test_a_signed_message_verifies_and_covers_the_unsubscribe_headers() -> None:
     signature = data.split(b"\r\n\r\n", 1)[0].split(b"DKIM-Signature:", 1)[1]
     signed = signature.split(b"h=", 1)[1].split(b";", 1)[0].replace(b"\r\n", b"")
     assert [name.strip() for name in signed.split(b":")] == [
-        b"from", b"subject", b"date", b"to", b"message-id", b"list-unsubscribe",
-        b"list-unsubscribe-post",
+        b"from", b"subject", b"date", b"to", b"message-id", b"reply-to", b"mime-version",
+        b"content-type", b"list-id", b"list-unsubscribe", b"list-unsubscribe-post",
+        b"from", b"subject", b"to", b"date",
     ]  # fmt: skip
     assert b"d=example.org" in signature and b"s=campaign" in signature
 
@@ -66,6 +67,32 @@ def test_a_changed_header_breaks_the_signature() -> None:
     assert not dkim.verify(tampered, dnsfunc=dns)
     other_body = data.replace(b"Bonjour L=C3=A9a,", b"Bonjour Paul,")
     assert other_body != data and not dkim.verify(other_body, dnsfunc=dns)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda data: b"Subject: Gagnez un iPhone\r\n" + data,  # a second Subject on top
+        lambda data: b"From: Banque <alerte@banque.example>\r\n" + data,  # a second From
+        lambda data: b"To: someone@else.example\r\n" + data,
+        lambda data: b"Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n" + data,
+        lambda data: b"Reply-To: pirate@evil.example\r\n" + data,  # added Reply-To
+        lambda data: data.replace(
+            b"Content-Type: multipart/alternative;", b"Content-Type: text/plain;X-:", 1
+        ),
+        lambda data: data.replace(b"MIME-Version: 1.0", b"MIME-Version: 2.0", 1),
+    ],
+    ids=["subject", "from", "to", "date", "reply-to", "content-type", "mime-version"],
+)
+def test_headers_added_on_top_or_changed_break_the_signature(tamper) -> None:
+    """RFC 6376 §8.15: without over-signing, a second Subject or From added above the signed
+    ones, an added Reply-To or a changed Content-Type still verified."""
+    data = Composer(_signer()).compose(MESSAGE)
+    assert dkim.verify(data, dnsfunc=dns)
+    signature, _, rest = data.partition(b"\r\nFrom:")
+    tampered = signature + b"\r\n" + tamper(b"From:" + rest)
+    assert tampered != data
+    assert not dkim.verify(tampered, dnsfunc=dns)
 
 
 def test_the_outbox_writes_signed_messages_when_a_key_is_set(tmp_path: Path) -> None:
