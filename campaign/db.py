@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, create_engine
 
 from campaign.errors import CampaignError
+from campaign.files import create_private, make_private_folder
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -43,19 +44,35 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _private_sqlite_file(url: str, path: Path) -> None:
+    """Create a new SQLite database file (and its folder) owner-only, before SQLite does.
+
+    SQLite would create it with the umask's mode (often 0644: every account of the machine
+    could read the subscribers), and gives its -wal and -shm files the mode of the database
+    file, so creating this one 0600 covers all three. An existing file keeps its mode.
+    """
+    try:
+        make_private_folder(path.parent)
+    except OSError as exc:
+        raise CampaignError(
+            f"Cannot open the database {url!r}: cannot create its folder ({exc})."
+        ) from None
+    try:
+        create_private(path)
+    except OSError as exc:
+        raise CampaignError(
+            f"Cannot open the database {url!r}: cannot create it ({exc})."
+        ) from None
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get their folder created and their pragmas set."""
     url = normalise_url(url)
     try:
         if url.startswith("sqlite"):
-            path = url.split(":///", 1)[-1]
-            if path and path != ":memory:":
-                try:
-                    Path(path).parent.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise CampaignError(
-                        f"Cannot open the database {url!r}: cannot create its folder ({exc})."
-                    ) from None
+            path = make_url(url).database
+            if path and path != ":memory:" and not path.startswith("file:"):
+                _private_sqlite_file(url, Path(path))
             engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:

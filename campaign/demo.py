@@ -27,6 +27,7 @@ from campaign.config import Settings
 from campaign.db import session_scope
 from campaign.errors import CampaignError
 from campaign.events.importer import import_events
+from campaign.files import write_private
 from campaign.importing import ImportReport
 from campaign.models import Delivery, DeliveryStatus, Newsletter, NewsletterStatus, Post, PostStatus
 from campaign.models.base import utcnow
@@ -120,7 +121,7 @@ def run_demo(engine: Engine, settings: Settings, samples: Path, actor: str) -> D
                 actor=actor,
             )
         shown = preview(session, newsletter, settings)
-        PREVIEW_FILE.write_text(shown.message.html, encoding="utf-8")
+        write_private(PREVIEW_FILE, shown.message.html)
         return DemoResult(reports, newsletter.id, shown.subscriber.email or "", PREVIEW_FILE)
 
 

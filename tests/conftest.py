@@ -79,6 +79,22 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The umask most machines run with (022: new files 0644), so that owner-only modes are
+    shown to come from the code and not from a strict umask of the test runner."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def mode_of(path: Path) -> int:
+    """The permission bits of ``path`` (0o600, 0o700, ...)."""
+    return path.stat().st_mode & 0o777
+
+
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
 
 

@@ -15,6 +15,7 @@ import campaign.db
 from campaign.db import current_revisions, head_revisions, open_database
 from campaign.errors import CampaignError
 from campaign.models import MailingList, Membership, Subscriber
+from tests.conftest import mode_of
 
 
 def test_migrations_on_an_empty_database_create_every_table_of_the_models(
@@ -114,3 +115,24 @@ def test_a_url_whose_driver_is_not_installed_is_a_clear_error() -> None:
     with pytest.raises(CampaignError, match="driver that is not installed") as caught:
         open_database("mysql://campaign:hunter2@127.0.0.1/campaign")
     assert "hunter2" not in str(caught.value)
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_a_new_sqlite_database_and_its_wal_files_are_readable_by_their_owner_only(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "data" / "campaign.db"
+    engine = open_database(f"sqlite:///{path}")
+    try:
+        with Session(engine) as session:
+            session.add(Subscriber(email="lea@example.org"))
+            session.commit()
+            # The -wal and -shm files exist while a connection is open.
+            modes = {
+                name: mode_of(tmp_path / "data" / name)
+                for name in ("campaign.db", "campaign.db-wal", "campaign.db-shm")
+            }
+    finally:
+        engine.dispose()
+    assert modes == dict.fromkeys(modes, 0o600)
+    assert mode_of(tmp_path / "data") == 0o700

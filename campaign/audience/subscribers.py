@@ -7,7 +7,6 @@ confirmed request may (the subscribe form of the tracking stage).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +17,9 @@ from sqlmodel import Session, col, select, update
 
 from campaign.audience.emails import normalise_email
 from campaign.audience.lists import get_or_create_list, require_list
+from campaign.cells import csv_writer
 from campaign.errors import CampaignError
+from campaign.files import open_private
 from campaign.models import (
     SUPPRESSED,
     Bounce,
@@ -289,10 +290,14 @@ def export_subscribers(
     list_name: str | None = None,
     delimiter: str = ";",
 ) -> int:
-    """Write a CSV that French Excel opens as it is (UTF-8 with BOM, ';'). Returns the rows."""
+    """Write a CSV that French Excel opens as it is (UTF-8 with BOM, ';'). Returns the rows.
+
+    The file is owner-only, and text that Excel would run as a formula (a first name typed in
+    the public form as ``=HYPERLINK(…)``) starts with ``'`` (:mod:`campaign.cells`).
+    """
     count = 0
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, delimiter=delimiter)
+    with open_private(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv_writer(handle, delimiter=delimiter)
         writer.writerow(EXPORT_COLUMNS)
         for row in iter_subscribers(session, status=status, list_name=list_name):
             row["lists"] = ", ".join(row["lists"])

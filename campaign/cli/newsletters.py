@@ -12,6 +12,7 @@ from rich.table import Table
 from campaign.cli import common
 from campaign.cli.common import JsonOption, console, err_console
 from campaign.errors import CampaignError
+from campaign.files import write_private
 from campaign.mail import SmtpTransport, open_transport
 from campaign.models import NewsletterStatus
 from campaign.newsletters import queue, records
@@ -273,7 +274,7 @@ def preview_(
         typer.echo(body)
         return
     try:
-        out.write_text(body, encoding="utf-8")
+        write_private(out, body)  # a real subscriber's personalised copy
     except OSError as exc:
         raise CampaignError(f"Cannot write {out}: {exc}.") from None
     console.print(f"Preview written to {out}.")

@@ -13,6 +13,7 @@ a message with the ``email`` package, which the fast composer is tested against.
 from __future__ import annotations
 
 import mailbox
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from campaign.errors import CampaignError
+from campaign.files import PRIVATE_FILE
 from campaign.mail.mime import Composer, message_id_of
 from campaign.models.base import utcnow
 
@@ -131,7 +133,11 @@ def build_message(message: OutgoingMessage) -> EmailMessage:
 
 
 class OutboxTransport:
-    """Writes messages to the maildir ``folder`` (created when missing)."""
+    """Writes messages to the maildir ``folder`` (created when missing).
+
+    The messages hold personal data: the folders are 0700 (as :mod:`mailbox` makes them) and
+    each message 0600.
+    """
 
     def __init__(self, folder: str | Path, composer: Composer | None = None) -> None:
         self.folder = Path(folder)
@@ -154,6 +160,9 @@ class OutboxTransport:
                     b"Return-Path: <" + message.sender.encode("ascii", "replace") + b">\n"
                     + data.replace(b"\r\n", b"\n")
                 )  # fmt: skip
+                # Maildir writes messages with the umask's mode (often 0644); the folders it
+                # makes are 0700, so no one else could read the message meanwhile.
+                os.chmod(self.folder / "new" / key, PRIVATE_FILE)
             except CampaignError as exc:
                 results.append(SendResult(message.to, False, error=str(exc)))
                 continue

@@ -8,7 +8,6 @@ decimals, rates as fractions), one table at a time for CSV.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
@@ -20,7 +19,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from campaign.cells import csv_writer, protect_xlsx_cell
 from campaign.errors import CampaignError
+from campaign.files import open_private, write_private
 from campaign.reports.labels import REPORT_TEMPLATES, Labels
 from campaign.reports.model import Column, Report, Table
 
@@ -108,10 +109,11 @@ def to_csv(table: Table, labels: Labels) -> str:
     """One table as CSV: a header of labels, then values as scripts read them.
 
     Comma-separated UTF-8 without BOM; rates are fractions (0.4523), dates ISO. For Excel, the
-    XLSX format keeps the numbers and dates typed.
+    XLSX format keeps the numbers and dates typed. Text that a spreadsheet would run as a
+    formula starts with ``'`` (:mod:`campaign.cells`).
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer, lineterminator="\n")
     writer.writerow([labels.column(c.key) for c in table.columns])
     for row in table.rows:
         values = (plain(row.get(c.key), c.kind) for c in table.columns)
@@ -227,9 +229,7 @@ def to_xlsx(report: Report, labels: Labels, tables: list[Table], path: Path) -> 
             values = [_excel_value(row.get(c.key), c.kind, labels) for c in table.columns]
             sheet.append(values)
             for cell in sheet[sheet.max_row]:
-                # Text is text: a title starting with "=" must not become a formula.
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"
+                protect_xlsx_cell(cell)  # text is text: a title "=…" must not become a formula
             for index, value in enumerate(values):
                 widths[index] = max(widths[index], min(60, len(str(value or ""))))
         for index, column in enumerate(table.columns, start=1):
@@ -240,7 +240,8 @@ def to_xlsx(report: Report, labels: Labels, tables: list[Table], path: Path) -> 
                 for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                     cell.number_format = number_format
     workbook.properties.title = labels.report(report.key)
-    workbook.save(path)
+    with open_private(path, "wb") as handle:
+        workbook.save(handle)
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
@@ -340,7 +341,7 @@ def write_report(
             if out is None:
                 print_tables(report, labels, tables if table else None, console)
                 return None
-            with out.open("w", encoding="utf-8") as handle:
+            with open_private(out, "w", encoding="utf-8") as handle:
                 file_console = Console(file=handle, width=200, color_system=None)
                 print_tables(report, labels, tables if table else None, file_console)
             return out
@@ -356,7 +357,7 @@ def write_report(
         sys.stdout.write(text)
         return None
     try:
-        out.write_text(text, encoding="utf-8")
+        write_private(out, text)
     except OSError as exc:
         raise CampaignError(f"--out {out}: cannot write the file ({exc.strerror}).") from None
     return out

@@ -32,6 +32,7 @@ from campaign.models import (
     Subscriber,
     SubscriberStatus,
 )
+from tests.conftest import mode_of
 
 ADMIN = "cli:test"
 NATIONAL = "Newsletter nationale"
@@ -258,6 +259,40 @@ def test_the_export_applies_the_status_and_list_filters(
         rows = list(csv.DictReader(handle, delimiter=";"))
     assert count == 1
     assert [row["email"] for row in rows] == ["bruno@x.org"]
+
+
+def test_the_export_writes_formula_like_text_as_text(session: Session, tmp_path: Path) -> None:
+    names = {
+        "a@x.org": ("=1+2", "+33 6 12 34 56 78"),
+        "b@x.org": ("-Jean", "@SUM(A1:A9)"),
+        "c@x.org": ("Anne\t=1+2", "Retour\r=1+2"),  # a leading tab or CR is stripped on entry
+        "d@x.org": ("Léa", "Marie-Claire"),
+    }
+    for address, (first, last) in names.items():
+        add_subscriber(
+            session, address, profile={"first_name": first, "last_name": last}, actor=ADMIN
+        )
+    path = tmp_path / "export.csv"
+    export_subscribers(session, path)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["email"]: row for row in csv.DictReader(handle, delimiter=";")}
+    assert {address: (row["first_name"], row["last_name"]) for address, row in rows.items()} == {
+        "a@x.org": ("'=1+2", "'+33 6 12 34 56 78"),
+        "b@x.org": ("'-Jean", "'@SUM(A1:A9)"),
+        "c@x.org": ("Anne\t=1+2", "Retour\r=1+2"),  # quoted: the break stays in its cell
+        "d@x.org": ("Léa", "Marie-Claire"),
+    }
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_the_export_file_is_readable_by_its_owner_only(
+    session: Session, three_people: None, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("an older export\n", encoding="utf-8")
+    path.chmod(0o644)
+    assert export_subscribers(session, path) == 3
+    assert mode_of(path) == 0o600
 
 
 # --- RGPD: show and erase ----------------------------------------------------------------------

