@@ -47,6 +47,14 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 class GeneralSettings(_Section):
     timezone: str = Field(
         "Europe/Paris",
@@ -337,6 +345,24 @@ class EventsSettings(_Section):
         default_factory=list,
         description="Daily themes of the Mois; empty: the built-in list.",
     )
+    zones: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Time zone (IANA name) of regions whose clocks differ from [general] timezone, "
+            'added to the built-in overseas ones: { "Polynésie française" = "Pacific/Tahiti" }.'
+        ),
+    )
+
+    @field_validator("zones")
+    @classmethod
+    def _known_zones(cls, value: dict[str, str]) -> dict[str, str]:
+        for region, name in value.items():
+            if not _is_zone(name):
+                raise ValueError(
+                    f"{name!r} (for {region!r}) is not a time zone name; use an IANA name such "
+                    'as "Indian/Reunion" or "America/Cayenne"'
+                )
+        return value
 
 
 class SchedulerSettings(_Section):

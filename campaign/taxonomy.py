@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from zoneinfo import ZoneInfo
 
 from campaign.config import Settings
 
@@ -36,6 +37,8 @@ class Taxonomy:
     departments: dict[str, str] = field(default_factory=dict)  # code -> region
     _lookup: dict[str, str] = field(default_factory=dict)  # folded spelling -> region
     _theme_lookup: dict[str, str] = field(default_factory=dict)
+    zones: dict[str, str] = field(default_factory=dict)  # region -> IANA zone, when not default
+    zone_labels: dict[str, str] = field(default_factory=dict)  # IANA zone -> "heure de …"
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Taxonomy:
@@ -56,7 +59,20 @@ class Taxonomy:
                 for alias in aliases:
                     lookup.setdefault(fold(alias), region)
         theme_lookup = {fold(theme): theme for theme in themes}
-        return cls(regions, themes, departments, lookup, theme_lookup)
+        zones = {
+            region: zone for region, zone in builtin.get("zones", {}).items() if region in regions
+        }
+        if settings is not None:
+            zones.update(settings.events.zones)
+        return cls(
+            regions,
+            themes,
+            departments,
+            lookup,
+            theme_lookup,
+            zones,
+            dict(builtin.get("zone_labels", {})),
+        )
 
     def region(self, text: str) -> str | None:
         """The canonical region for what someone typed, or None when it names no known region."""
@@ -74,3 +90,14 @@ class Taxonomy:
     def theme(self, text: str) -> str | None:
         """The canonical daily theme for what someone typed, or None when unknown."""
         return self._theme_lookup.get(fold(text)) if text else None
+
+    def zone(self, region: str, default: ZoneInfo) -> ZoneInfo:
+        """The time zone of a region's clocks (``default``, the configured one, for most)."""
+        name = self.zones.get(region)
+        return ZoneInfo(name) if name else default
+
+    def zone_label(self, zone: ZoneInfo | str) -> str:
+        """How a reader elsewhere is told a time's zone: "heure de La Réunion" (or the zone's
+        name when no label is known)."""
+        key = zone if isinstance(zone, str) else zone.key
+        return self.zone_labels.get(key, key)

@@ -562,6 +562,7 @@ def events(rng: random.Random, taxonomy: Taxonomy) -> list[dict]:
             else rng.choice(taxonomy.themes)
         )
         records.append(_event(rng, taxonomy, index + 1, region, theme))
+        records[-1]["zone"] = taxonomy.zone(region, ZONE)  # the website writes local offsets
     records.sort(key=lambda record: (record["registered_at"], record["id"]))
     for record in records:
         record["region"] = _messy_region(rng, taxonomy, record)
@@ -572,12 +573,12 @@ def events(rng: random.Random, taxonomy: Taxonomy) -> list[dict]:
     return records
 
 
-def _iso(value: Any, all_day: bool) -> Any:
+def _iso(value: Any, all_day: bool, zone: ZoneInfo = ZONE) -> Any:
     if not isinstance(value, datetime):
         return value
     if all_day:
         return f"{value:%Y-%m-%d}"
-    return value.replace(tzinfo=ZONE).isoformat()
+    return value.replace(tzinfo=zone).isoformat()
 
 
 def _french(value: Any, all_day: bool) -> str:
@@ -596,8 +597,8 @@ def events_json(records: list[dict]) -> Sample:
                 "id": record["id"],
                 "title": record["title"],
                 "description": record["description"],
-                "start": _iso(record["start"], record["all_day"]),
-                "end": _iso(record["end"], record["all_day"]),
+                "start": _iso(record["start"], record["all_day"], record.get("zone", ZONE)),
+                "end": _iso(record["end"], record["all_day"], record.get("zone", ZONE)),
                 "venue": record["venue"],
                 "address": record["address"],
                 "postcode": record["postcode"],

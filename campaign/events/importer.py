@@ -17,7 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -123,6 +123,8 @@ COMPARED_FIELDS = (
     "description",
     "starts_at",
     "ends_at",
+    "timezone",
+    "all_day",
     "venue",
     "address",
     "city",
@@ -273,6 +275,42 @@ def _date_field(label: str, raw: Any, zone: ZoneInfo) -> tuple[datetime, bool] |
         ) from None
 
 
+def _when(raw: dict[str, Any], zone: ZoneInfo) -> tuple[datetime, datetime | None, bool]:
+    """Start, end and whether the event is all-day (given as days, without times).
+
+    An all-day event ends at the midnight after its last day, in its zone: the instant it is
+    over, which "events still to come" compares with now.
+    """
+    start = _date_field("start date", raw.get("starts_at"), zone)
+    if start is None:
+        raise RowError("no start date")
+    starts_at, all_day = start
+    end = _date_field("end date", raw.get("ends_at"), zone)
+    if end is None:
+        return starts_at, (_next_midnight(starts_at, zone) if all_day else None), all_day
+    ends_at, end_all_day = end
+    if all_day and end_all_day:
+        if ends_at < starts_at:
+            raise RowError(
+                f"ends ({_text(raw.get('ends_at'))}) before it starts "
+                f"({_text(raw.get('starts_at'))})"
+            )
+        return starts_at, _next_midnight(ends_at, zone), True
+    if end_all_day and ends_at.astimezone(zone).date() >= starts_at.astimezone(zone).date():
+        return starts_at, max(starts_at, _next_midnight(ends_at, zone)), False  # "until that day"
+    if ends_at < starts_at:
+        raise RowError(
+            f"ends ({_text(raw.get('ends_at'))}) before it starts ({_text(raw.get('starts_at'))})"
+        )
+    return starts_at, ends_at, all_day and end_all_day
+
+
+def _next_midnight(moment: datetime, zone: ZoneInfo) -> datetime:
+    """The start of the day after ``moment``'s local day, in UTC."""
+    day = moment.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
 def normalise_row(
     raw: dict[str, Any],
     extra: dict[str, Any],
@@ -292,32 +330,6 @@ def normalise_row(
     if not title:
         raise RowError("no title")
 
-    start = _date_field("start date", raw.get("starts_at"), zone)
-    if start is None:
-        raise RowError("no start date")
-    starts_at, _ = start
-    end = _date_field("end date", raw.get("ends_at"), zone)
-    ends_at: datetime | None = None
-    if end is not None:
-        ends_at, end_all_day = end
-        if ends_at < starts_at:
-            same_day = end_all_day and (
-                ends_at.astimezone(zone).date() == starts_at.astimezone(zone).date()
-            )
-            if not same_day:
-                raise RowError(
-                    f"ends ({_text(raw.get('ends_at'))}) before it starts "
-                    f"({_text(raw.get('starts_at'))})"
-                )
-            ends_at = starts_at  # "until the end of that day", given as the day alone
-    registered_at: datetime | None = None
-    if _text(raw.get("registered_at")):
-        try:
-            registered_at, _ = parse_when(raw.get("registered_at"), zone)
-        except ValueError:
-            # Not worth losing the event for: say so and leave it empty.
-            warnings.add("Registration date unreadable, left empty", row)
-
     postcode = _text(raw.get("postcode")).replace(" ", "")
     if re.fullmatch(r"\d{4}", postcode):  # a spreadsheet ate the leading zero (01000 -> 1000)
         postcode = "0" + postcode
@@ -331,6 +343,19 @@ def normalise_row(
     else:
         region = taxonomy.region_for_postcode(postcode) or ""
 
+    # Local times are the region's own (18h in La Réunion is not 18h in Paris); an explicit
+    # offset in the export wins.
+    event_zone = taxonomy.zone(region, zone)
+    starts_at, ends_at, all_day = _when(raw, event_zone)
+    registered_at: datetime | None = None
+    if _text(raw.get("registered_at")):
+        try:
+            # Written by the website's clock (the configured zone), not the event's.
+            registered_at, _ = parse_when(raw.get("registered_at"), zone)
+        except ValueError:
+            # Not worth losing the event for: say so and leave it empty.
+            warnings.add("Registration date unreadable, left empty", row)
+
     theme_text = _text(raw.get("theme"))
     theme = taxonomy.theme(theme_text) if theme_text else ""
     if theme is None:
@@ -343,6 +368,8 @@ def normalise_row(
         "description": _text(raw.get("description")),
         "starts_at": starts_at,
         "ends_at": ends_at,
+        "timezone": event_zone.key,
+        "all_day": all_day,
         "venue": _text(raw.get("venue")),
         "address": _text(raw.get("address")),
         "city": _text(raw.get("city")),

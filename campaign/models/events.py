@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, String
+from sqlalchemy import JSON, Boolean, Column, String
 from sqlmodel import Field, SQLModel
 
 from campaign.models.base import UTCDateTime, utcnow
@@ -20,6 +20,19 @@ class Event(SQLModel, table=True):
     description: str = Field(default="")
     starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
     ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    timezone: str = Field(
+        default="",
+        sa_column=Column(String(64), nullable=False, server_default=""),
+        description=(
+            "The zone its local times were read in and are shown in (its region's: "
+            "Indian/Reunion…); empty: [general] timezone, as for rows imported before zones."
+        ),
+    )
+    all_day: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, server_default="0"),
+        description="Given as days without a time: shown as days, never as 0h.",
+    )
     venue: str = Field(default="", max_length=300)
     address: str = Field(default="", max_length=500)
     city: str = Field(default="", max_length=200)

@@ -264,8 +264,9 @@ def test_an_all_day_event_ending_the_same_day_is_kept(session: Session, tmp_path
 
     assert report.added == 1
     event = stored(session)["D"]
-    assert event.starts_at == utc(2026, 11, 6, 23, 0)
-    assert event.ends_at == event.starts_at
+    assert event.all_day
+    assert event.starts_at == utc(2026, 11, 6, 23, 0)  # midnight in Paris
+    assert event.ends_at == utc(2026, 11, 7, 23, 0)  # over at the midnight after its day
 
 
 # --- lists, regions, themes --------------------------------------------------------------------
