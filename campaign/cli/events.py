@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -12,6 +13,7 @@ from campaign.cli.common import JsonOption, console
 from campaign.cli.reports import print_import_report, progress_bar
 from campaign.events.catalogue import EventQuery, event_json, find_events
 from campaign.events.importer import import_events
+from campaign.events.zones import rezone_events
 from campaign.taxonomy import Taxonomy
 
 app = typer.Typer(help="The events (manifestations) of the Mois: import and browse.")
@@ -79,3 +81,42 @@ def list_(
             event.event_type,
         )
     console.print(table if events else "No event matches.")
+
+
+@app.command("rezone")
+def rezone(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change, save nothing."),
+    json_output: bool = JsonOption,
+) -> None:
+    """Read events imported before regions had time zones in their own region's zone.
+
+    Their times were read as Paris times: an 18:00 event in La Réunion was stored three hours
+    late. Run with --dry-run first to see each event that moves. Rows already read in their
+    zone are never touched, so running it again changes nothing.
+    """
+    settings = common.settings()
+    with common.session() as session:
+        changes = rezone_events(
+            session, taxonomy=Taxonomy.from_settings(settings), zone=settings.zone, dry_run=dry_run
+        )
+    if json_output:
+        common.print_json([change.as_json() for change in changes])
+        return
+    moved = [change for change in changes if change.moved]
+    for change in moved:
+        zone = ZoneInfo(change.zone)
+        console.print(
+            f"{change.source_id} {change.title} ({change.region}): "
+            f"{change.old_start.astimezone(zone):%d/%m/%Y %H:%M} becomes "
+            f"{change.new_start.astimezone(zone):%d/%m/%Y %H:%M} {change.zone}"
+            + (" (all day)" if change.all_day else ""),
+            highlight=False,
+            markup=False,
+        )
+    verb = "would be" if dry_run else "were"
+    console.print(
+        f"{len(changes)} event(s) imported before time zones; {len(moved)} {verb} moved to "
+        f"their region's time, {len([c for c in changes if c.all_day])} all-day."
+        + (" Nothing was saved (dry run)." if dry_run else ""),
+        highlight=False,
+    )
