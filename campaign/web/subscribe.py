@@ -27,8 +27,10 @@ from campaign.tracking.network import ip_prefix
 from campaign.web.forms import HONEYPOT
 from campaign.web.service import WebService
 from campaign.web.subscriptions import (
+    MAX_FIRST_NAME,
     Confirmation,
     ConfirmOutcome,
+    InvalidFirstName,
     SubscribeRequest,
     confirm_subscription,
     read_confirm_token,
@@ -66,6 +68,7 @@ def _form(
         frame_ancestors=_frame_ancestors(web),
         state="form",
         error=error,
+        max_first_name=MAX_FIRST_NAME,
         email=email,
         first_name=first_name,
         list_name=names[list_index],
@@ -109,7 +112,8 @@ async def subscribe(request: Request, background: BackgroundTasks) -> Response:
         return _state(web, "limited", status=429)
     form = await request.form()
     email = str(form.get("email") or "").strip()[:320]
-    first_name = " ".join(str(form.get("prenom") or "").split())[:200]
+    typed_name = " ".join(str(form.get("prenom") or "").split())
+    first_name = typed_name[:200]  # as shown again; the whole of it is checked
     names = web.settings.subscribe.lists
     list_index, fresh = web.forms.check(str(form.get("jeton") or ""))
     if list_index is None or list_index >= len(names) or not fresh:
@@ -120,13 +124,17 @@ async def subscribe(request: Request, background: BackgroundTasks) -> Response:
         return _state(web, "thanks", first_name=first_name)
     subscribe_request = SubscribeRequest(
         email=email,
-        first_name=first_name,
+        first_name=typed_name,
         list_name=names[list_index],
         ip_prefix=ip_prefix(address),
         form_url=f"{web.settings.web.public_url}{FORM_PATH}",
     )
     try:
         confirmation = await run_in_threadpool(_request, web, subscribe_request)
+    except InvalidFirstName:
+        return _form(
+            web, list_index, status=400, error="first_name", email=email, first_name=first_name
+        )
     except InvalidEmail:
         return _form(web, list_index, status=400, error="email", email=email, first_name=first_name)
     if confirmation is not None and web.may_send_confirmation(confirmation.subscriber_id):

@@ -22,13 +22,20 @@ Decisions (README, "Tracking and the subscriber's pages"):
   not yet on the list receives it too (the list is added on confirmation); an active member of
   the list, a bounced or a complained address receive nothing. The form never changes what is
   stored about a known address.
+- **The first name** typed in the form goes into the confirmation email sent to the address,
+  which anyone may type: it is refused unless it is a name (letters, spaces, hyphens,
+  apostrophes, the dot of an initial; at most :data:`MAX_FIRST_NAME` characters), so no one can
+  put a link, an address or a paragraph of their own into our email. A stored name that would
+  not pass is left out of the email.
 - **Confirming** needs a ``POST`` from the page the email links to (link scanners follow GETs):
   ``pending`` and ``unsubscribed`` become ``active`` and join the list.
 """
 
 from __future__ import annotations
 
+import re
 import time
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -53,6 +60,9 @@ from campaign.tracking.tokens import Signer
 ACTOR = "subscriber"
 CONFIRM = "confirm"
 DAY = 86_400
+MAX_FIRST_NAME = 60
+_NAME_MARKS = frozenset(" -'’.")  # besides letters: compound names, d'Arc, initials (J.-P.)
+_DOT_IN_A_WORD = re.compile(r"\.(?![ -]|$)")  # example.com: what mail clients make a link of
 
 
 class Standing(StrEnum):
@@ -167,6 +177,37 @@ def resubscribe_delivery(session: Session, delivery_id: int) -> DeliveryPerson |
 # --- the subscribe form --------------------------------------------------------------------------
 
 
+class InvalidFirstName(ValueError):
+    """A first name the subscribe form does not take (see :func:`clean_first_name`)."""
+
+
+def clean_first_name(text: str) -> str:
+    """The first name as typed, its spaces collapsed (control characters and line breaks
+    included); :class:`InvalidFirstName` unless it is letters, spaces, hyphens, apostrophes and
+    dots ending an initial, at most :data:`MAX_FIRST_NAME` characters. No link, address, digit,
+    markup or invisible character passes, nor a dot inside a word (``example.com``): a mail
+    client can make a link of nothing that passes."""
+    name = " ".join(text.split())
+    if len(name) > MAX_FIRST_NAME:
+        raise InvalidFirstName(f"over {MAX_FIRST_NAME} characters")
+    for char in name:
+        if char not in _NAME_MARKS and unicodedata.category(char)[0] not in "LM":
+            raise InvalidFirstName(f"{char!r} is not in a name")
+    if _DOT_IN_A_WORD.search(name):
+        raise InvalidFirstName("a dot inside a word")
+    if name and not any(char.isalpha() for char in name):
+        raise InvalidFirstName("no letter")
+    return name
+
+
+def _shown_name(name: str) -> str:
+    """A stored first name as the confirmation email may show it ("" if it would not pass)."""
+    try:
+        return clean_first_name(name)
+    except InvalidFirstName:
+        return ""
+
+
 @dataclass(frozen=True)
 class SubscribeRequest:
     email: str
@@ -197,10 +238,12 @@ def request_subscription(
 ) -> Confirmation | None:
     """Record a form request; the confirmation email to send, if any (see the module docstring).
 
-    Raises :class:`~campaign.audience.emails.InvalidEmail` for an address that cannot be one.
+    Raises :class:`~campaign.audience.emails.InvalidEmail` for an address that cannot be one
+    and :class:`InvalidFirstName` for a first name that is not one; nothing is written then.
     """
     now = time.time() if now is None else now
     address = normalise_email(request.email)
+    first_name = clean_first_name(request.first_name)
     mailing_list = get_or_create_list(session, request.list_name)
     assert mailing_list.id is not None
     subscriber = session.exec(select(Subscriber).where(Subscriber.email == address)).first()
@@ -211,7 +254,7 @@ def request_subscription(
                     session,
                     address,
                     list_names=[mailing_list.name],
-                    profile={"first_name": request.first_name[:200]},
+                    profile={"first_name": first_name},
                     status=SubscriberStatus.pending,
                     actor=ACTOR,
                     method="form",
@@ -233,7 +276,7 @@ def request_subscription(
     return Confirmation(
         subscriber_id=subscriber.id,
         email=address,
-        first_name=subscriber.first_name,
+        first_name=_shown_name(subscriber.first_name),
         list_name=mailing_list.name,
         token=confirm_token(signer, subscriber.id, mailing_list.id, now),
     )

@@ -11,12 +11,13 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from campaign.models import MailingList, Membership, Subscriber, SubscriberStatus
 from campaign.web.subscribe import MIN_ANSWER_SECONDS
-from campaign.web.subscriptions import confirm_token
+from campaign.web.subscriptions import InvalidFirstName, clean_first_name, confirm_token
 
 XSS = '"><script>alert(1)</script>'
 
@@ -192,7 +193,10 @@ def test_an_invalid_address_shows_the_form_again_escaped(live, kit) -> None:
     assert answer.status_code == 400
     assert "n'est pas valable" in answer.text
     assert "<script>" not in answer.text and "&lt;script&gt;" in answer.text
-    thanks = _submit(live, "ok@example.org", XSS)
+    refused = _submit(live, "ok@example.org", XSS)  # not a first name: shown again, escaped
+    assert refused.status_code == 400 and "Ce prénom n'est pas accepté" in refused.text
+    assert "<script>" not in refused.text and "&lt;script&gt;" in refused.text
+    thanks = _submit(live, "robot@example.org", XSS, site_web="x")  # a robot's thank-you page
     assert "<script>" not in thanks.text and "&lt;script&gt;" in thanks.text
 
 
@@ -227,3 +231,52 @@ def test_confirmation_links_expire_and_forged_ones_are_not_found(live, kit) -> N
     forged = old[:3] + ("A" if old[3] != "A" else "B") + old[4:]
     assert live.post(f"/confirmation/{forged}").status_code == 404
     assert kit.subscriber("late@example.org").status == SubscriberStatus.pending
+
+
+PHISHING = "Léa, votre compte expire : http://banque-en-ligne.example/connexion"
+
+
+def test_a_first_name_that_is_not_one_is_refused_and_nothing_is_sent(make_live, kit) -> None:
+    # Anyone may type any address: the first name must not carry their text into our email.
+    live = make_live(lambda settings: setattr(settings.subscribe, "rate_limit", 20))
+    for name in (PHISHING, "A" * 5000, "Léa www.exemple.com", "Léa\x00\u202e", "lea@exemple.org"):
+        answer = _submit(live, "victime@example.org", name)
+        assert answer.status_code == 400, name
+        assert "Ce prénom n'est pas accepté" in answer.text
+        assert 'aria-describedby="prenom-erreur"' in answer.text
+        assert "Merci" not in answer.text
+    with Session(live.engine) as session:
+        assert session.exec(select(Subscriber)).all() == []
+    assert _outbox(live, 1, timeout=0.5) == []
+    # A name, though, with its accents, hyphens, apostrophe and initials, is taken.
+    answer = _submit(live, "victime@example.org", "  Marie-Thérèse d’Arc J.-P.  ")
+    assert answer.status_code == 200 and "Merci Marie-Thérèse d’Arc J.-P." in answer.text
+    assert kit.subscriber("victime@example.org").first_name == "Marie-Thérèse d’Arc J.-P."
+    (message,) = _outbox(live, 1)
+    assert "Bonjour Marie-Thérèse d’Arc J.-P.," in message.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["exemple.com", "Léa http://x", "Léa/Paul", "<b>Léa</b>", "Léa 06 12", "Léa\u200b", "x" * 61],
+)
+def test_clean_first_name_refuses_what_is_not_a_name(name: str) -> None:
+    with pytest.raises(InvalidFirstName):
+        clean_first_name(name)
+
+
+def test_a_stored_name_that_is_not_one_is_left_out_of_the_confirmation_email(live, kit) -> None:
+    with Session(live.engine) as session:
+        session.add(
+            Subscriber(
+                email="importe@example.org",
+                first_name="Paul www.exemple.com",
+                status=SubscriberStatus.pending,
+            )
+        )
+        session.commit()
+    assert _submit(live, "importe@example.org").status_code == 200
+    (message,) = _outbox(live, 1)
+    text = message.get_body(("plain",)).get_content()
+    assert text.startswith("Bonjour,") and "exemple.com" not in text
+    assert "exemple.com" not in message.get_body(("html",)).get_content()
