@@ -8,7 +8,8 @@ committed before answering) and answers the same page whatever the address was, 
 :data:`MIN_ANSWER_SECONDS` after the request: the confirmation email is sent after the answer,
 so neither the page nor its timing tells whether an address is known.
 
-``GET /confirmation/TOKEN`` shows a page with one button; ``POST`` confirms (double opt-in).
+``GET /confirmation/TOKEN`` shows a page with one button; ``POST`` confirms (double opt-in),
+once: a link already used, or older than the person's unsubscription, only says so.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from campaign.web.subscriptions import (
     InvalidFirstName,
     SubscribeRequest,
     confirm_subscription,
+    link_used,
     read_confirm_token,
     request_subscription,
 )
@@ -177,7 +179,9 @@ def confirm_page(token: str, request: Request) -> Response:
         return web.pages.not_found()
     if target.expired(web.settings.subscribe.confirm_days):
         return _confirm_page(web, token, "expired")
-    return _confirm_page(web, token, "ask")
+    with Session(web.engine) as session:
+        used = link_used(session, target)
+    return _confirm_page(web, token, "used" if used else "ask")
 
 
 @router.post("/confirmation/{token}", include_in_schema=False)

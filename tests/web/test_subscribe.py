@@ -17,7 +17,12 @@ from sqlmodel import Session, col, select
 
 from campaign.models import MailingList, Membership, Subscriber, SubscriberStatus
 from campaign.web.subscribe import MIN_ANSWER_SECONDS
-from campaign.web.subscriptions import InvalidFirstName, clean_first_name, confirm_token
+from campaign.web.subscriptions import (
+    CONFIRM,
+    InvalidFirstName,
+    clean_first_name,
+    confirm_token,
+)
 
 XSS = '"><script>alert(1)</script>'
 
@@ -280,3 +285,48 @@ def test_a_stored_name_that_is_not_one_is_left_out_of_the_confirmation_email(liv
     text = message.get_body(("plain",)).get_content()
     assert text.startswith("Bonjour,") and "exemple.com" not in text
     assert "exemple.com" not in message.get_body(("html",)).get_content()
+
+
+def test_a_confirmation_link_acts_once_and_never_after_a_later_unsubscription(live, kit) -> None:
+    sent = kit.send(live)
+    unsubscribe_path = f"/u/{live.signer.sign('unsubscribe', sent.deliveries['Anne'])}"
+    live.post(unsubscribe_path)
+    _submit(live, "anne@example.org")  # she changes her mind: a confirmation link
+    (message,) = _outbox(live, 1)
+    path = _confirm_path(message)
+    assert "Inscription confirmée" in live.post(path).text
+    assert kit.subscriber("anne@example.org").status == SubscriberStatus.active
+    again = live.post(path)  # the same link a second time changes nothing more
+    assert again.status_code == 200 and "Ce lien a déjà servi" in again.text
+
+    live.post(unsubscribe_path)  # later, she leaves again
+    assert kit.subscriber("anne@example.org").status == SubscriberStatus.unsubscribed
+    logged = len(kit.consent("anne@example.org"))
+    page = live.get(path)  # whoever has the old email: no button any more
+    assert "Ce lien a déjà servi" in page.text and "Je confirme" not in page.text
+    answer = live.post(path)
+    assert answer.status_code == 200 and "Ce lien a déjà servi" in answer.text
+    assert "Inscription confirmée" not in answer.text
+    assert kit.subscriber("anne@example.org").status == SubscriberStatus.unsubscribed
+    assert len(kit.consent("anne@example.org")) == logged
+
+    # A link issued after that (a new request through the form) works, once.
+    with Session(live.engine) as session:
+        list_id = session.exec(
+            select(MailingList.id).where(MailingList.name == "Newsletter nationale")
+        ).one()
+    anne = kit.subscriber("anne@example.org")
+    fresh = f"/confirmation/{confirm_token(live.signer, anne.id, list_id, time.time())}"
+    assert "Inscription confirmée" in live.post(fresh).text
+    assert kit.subscriber("anne@example.org").status == SubscriberStatus.active
+
+
+def test_a_link_sent_before_links_were_single_use_still_confirms_once(live, kit) -> None:
+    _submit(live, "avant@example.org")
+    person = kit.subscriber("avant@example.org")
+    with Session(live.engine) as session:
+        list_id = session.exec(select(MailingList.id)).one()
+    older = live.signer.sign(CONFIRM, person.id, list_id, int(time.time() // 86400))
+    assert "Inscription confirmée" in live.post(f"/confirmation/{older}").text
+    assert kit.subscriber("avant@example.org").status == SubscriberStatus.active
+    assert "Ce lien a déjà servi" in live.post(f"/confirmation/{older}").text
