@@ -408,7 +408,11 @@ class DashboardSettings(_Section):
     max_failed_logins_per_ip: int = Field(
         20, ge=1, description="Failed sign-ins allowed per IP address in 15 minutes."
     )
-    media_dir: str = Field("media", description="Folder where images uploaded for posts are kept.")
+    media_dir: str = Field(
+        "media",
+        description="Folder of post images (uploads, copies of the CLI's and calendars'); "
+        "the only one the dashboard shows them from.",
+    )
     upload_max_mb: int = Field(
         20, ge=1, description="Largest file the dashboard accepts (imports, images), in MB."
     )

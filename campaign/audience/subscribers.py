@@ -168,14 +168,23 @@ def change_status(
     actor: str,
     source: str = "",
     detail: str = "",
+    mailing_list: MailingList | None = None,
 ) -> bool:
-    """Set a new status and log why; True if it changed."""
+    """Set a new status and log why (for ``mailing_list``, when one is the reason); True if it
+    changed."""
     if subscriber.status == status:
         return False
     subscriber.status = status
     subscriber.status_changed_at = subscriber.updated_at = utcnow()
     log_consent(
-        session, subscriber, action, method=method, actor=actor, source=source, detail=detail
+        session,
+        subscriber,
+        action,
+        method=method,
+        actor=actor,
+        source=source,
+        detail=detail,
+        mailing_list=mailing_list,
     )
     return True
 

@@ -33,6 +33,7 @@ from campaign.scheduling import timing
 from campaign.scheduling.posttext import has_post_template, known_post_templates, render_post
 from campaign.scheduling.tomlsource import SourceMap
 from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length, split_thread
+from campaign.social.media import check_image
 from campaign.taxonomy import Taxonomy
 
 Level = Literal["error", "warning"]
@@ -656,6 +657,11 @@ def _images(entry: _Entry, folder: Path) -> list[dict[str, str]]:
         file = (folder / path).resolve()
         if not file.is_file():
             entry.error(f"image {number}: no file {file}", "images")
+            continue
+        try:  # an image X takes: the sync copies it into the media folder
+            check_image(file, alt, label=f"image {number}")
+        except CampaignError as exc:
+            entry.error(str(exc), "images")
             continue
         images.append({"path": str(file), "alt": alt.strip()})
     return images

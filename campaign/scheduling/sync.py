@@ -45,6 +45,7 @@ from campaign.scheduling.calendar import (
 )
 from campaign.scheduling.checks import check_calendar
 from campaign.scheduling.selection import fill_slots, rule_slots
+from campaign.social.media import keep_images
 
 Action = Literal["create", "update", "cancel", "unchanged", "kept", "skipped"]
 Kind = Literal["newsletter", "post", "recurring"]
@@ -98,10 +99,13 @@ def _differences(row: Any, values: Mapping[str, Any]) -> list[str]:
 class _Sync:
     """One sync run over one session; collects the changes."""
 
-    def __init__(self, session: Session, settings: Settings, now: datetime) -> None:
+    def __init__(
+        self, session: Session, settings: Settings, now: datetime, *, dry_run: bool = False
+    ) -> None:
         self.session = session
         self.settings = settings
         self.now = now
+        self.dry_run = dry_run
         self.cutoff = now - timedelta(seconds=settings.scheduler.misfire_grace)
         self.changes: list[Change] = []
 
@@ -185,7 +189,11 @@ class _Sync:
             "account": entry.account,
             "text": entry.text,
             "parts": entry.parts,
-            "images": entry.images,
+            # Stored as their copies in the media folder (the dashboard shows nothing else);
+            # named after their content, so an unchanged image is an unchanged path.
+            "images": keep_images(
+                entry.images, self.settings.dashboard.media_dir, copy=not self.dry_run
+            ),
             "event_ids": list(entry.event_ids),
             "scheduled_at": entry.at,
         }
@@ -382,7 +390,7 @@ def apply_calendars(
     newsletters = _rows(session, Newsletter, scope)
     posts = _rows(session, Post, scope)
     recurring = _rows(session, RecurringJob, scope)
-    run = _Sync(session, settings, now)
+    run = _Sync(session, settings, now, dry_run=dry_run)
     declared: set[str] = set()
     empty: set[str] = set()
     for calendar in accepted:

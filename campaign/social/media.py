@@ -5,10 +5,18 @@ and an animated GIF only on its own. The type is read from the file's first byte
 name (a ``.jpg`` that is really a HEIC photo from a phone would be refused by X at publication
 time, hours after anyone could fix it). Every image needs a description (alt text) of at most
 1,000 characters, for people who cannot see it.
+
+A post's images are kept in the dashboard's ``media_dir``: an image given on the command line
+or in a calendar is copied there (named after its content, so the same file is one copy), and
+the dashboard serves a post's image only from a regular file inside that folder. A stored path
+pointing elsewhere (a symlink to the signing key, say) is never served.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +34,7 @@ LIMITS = {
     "image/gif": 15 * MB,
 }
 NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/gif": "GIF"}
+SUFFIXES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
 
 
 def sniff(head: bytes) -> str | None:
@@ -108,3 +117,66 @@ def outgoing_images(stored: Iterable[Mapping[str, Any]], *, post: str) -> tuple[
         Image(path=image["path"], alt=image["alt"], media_type=image["media_type"])
         for image in check_images(stored, post=post)
     )
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path != folder and path.is_relative_to(folder)
+
+
+def keep_image(path: str | Path, media_dir: str | Path, *, copy: bool = True) -> Path:
+    """Where the image at ``path`` is kept: itself if already a file inside ``media_dir``, else
+    its copy there, named after its content and type (``copy=False`` only names it, for a dry
+    run). ``path`` must be an image :func:`check_image` accepted."""
+    folder = Path(media_dir).expanduser().resolve()
+    try:
+        source = Path(path).expanduser().resolve(strict=True)
+        data = source.read_bytes() if source.is_file() else None
+    except (OSError, RuntimeError):
+        data = None
+    if data is None:
+        raise CampaignError(f"{path} does not exist (or is not a file).")
+    if _inside(source, folder):
+        return source
+    media_type = sniff(data[:12])
+    if media_type is None:
+        raise CampaignError(f"{source.name} is not a JPEG, PNG, WEBP or GIF image.")
+    kept = folder / f"{hashlib.sha256(data).hexdigest()[:32]}{SUFFIXES[media_type]}"
+    if copy and not kept.is_file():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = kept.with_name(f".{kept.name}.{os.getpid()}.part")
+            partial.write_bytes(data)
+            partial.replace(kept)  # whole or absent, even with two copies at once
+        except OSError as exc:
+            raise CampaignError(
+                f"Cannot copy {source.name} into the media folder {folder} "
+                f"([dashboard] media_dir): {exc.strerror or exc}."
+            ) from None
+    return kept
+
+
+def keep_images(
+    checked: Iterable[Mapping[str, Any]], media_dir: str | Path, *, copy: bool = True
+) -> list[dict[str, Any]]:
+    """Images as :func:`check_images` gives them, each path now its kept copy."""
+    return [
+        {**image, "path": str(keep_image(image["path"], media_dir, copy=copy))} for image in checked
+    ]
+
+
+def media_file(stored: str, media_dir: str | Path) -> tuple[Path, str] | None:
+    """The file a post's stored image path names and its media type, if it may be served: a
+    regular file inside ``media_dir`` once every link is followed, and an image. None
+    otherwise (a path outside the folder, a link out of it, a folder, a non-image)."""
+    if not stored:
+        return None
+    try:
+        folder = Path(media_dir).expanduser().resolve(strict=True)
+        path = Path(stored).resolve(strict=True)
+        if not _inside(path, folder) or not stat.S_ISREG(path.stat().st_mode):
+            return None
+        with path.open("rb") as handle:
+            media_type = sniff(handle.read(12))
+    except (OSError, RuntimeError):
+        return None
+    return (path, media_type) if media_type else None

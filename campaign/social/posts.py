@@ -31,7 +31,7 @@ from campaign.models import Post, PostStatus, utcnow
 from campaign.social import Outgoing, SocialTransport, TransportError
 from campaign.social.cost import Estimate, estimate, usage_of
 from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length, split_thread
-from campaign.social.media import check_images, outgoing_images
+from campaign.social.media import check_images, keep_images, outgoing_images
 from campaign.social.x import account_settings, transport_for
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,8 @@ def create_post(
             f"{local:%d/%m/%Y %H:%M} is already past: give a time to come, or create the post "
             "without a time and publish it now (`campaign post publish ID`)."
         )
-    stored_images = check_images(images)
+    # Kept in the media folder: the only place the dashboard shows a post's images from.
+    stored_images = keep_images(check_images(images), settings.dashboard.media_dir)
     post = Post(
         account=account,
         text=_text_of(pieces) if parts is not None else (text or "").strip(),
@@ -202,7 +203,7 @@ def edit_post(
         post.parts = checked_parts(parts, split=split, post=label)
         post.text = _text_of(post.parts)
     if images is not None:
-        post.images = check_images(images, post=label)
+        post.images = keep_images(check_images(images, post=label), settings.dashboard.media_dir)
     if scheduled_at is not _UNSET:
         if scheduled_at is not None and scheduled_at.tzinfo is None:
             raise CampaignError("The publication time must carry a time zone.")

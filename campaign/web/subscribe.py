@@ -8,7 +8,8 @@ committed before answering) and answers the same page whatever the address was, 
 :data:`MIN_ANSWER_SECONDS` after the request: the confirmation email is sent after the answer,
 so neither the page nor its timing tells whether an address is known.
 
-``GET /confirmation/TOKEN`` shows a page with one button; ``POST`` confirms (double opt-in).
+``GET /confirmation/TOKEN`` shows a page with one button; ``POST`` confirms (double opt-in),
+once: a link already used, or older than the person's unsubscription, only says so.
 """
 
 from __future__ import annotations
@@ -27,10 +28,13 @@ from campaign.tracking.network import ip_prefix
 from campaign.web.forms import HONEYPOT
 from campaign.web.service import WebService
 from campaign.web.subscriptions import (
+    MAX_FIRST_NAME,
     Confirmation,
     ConfirmOutcome,
+    InvalidFirstName,
     SubscribeRequest,
     confirm_subscription,
+    link_used,
     read_confirm_token,
     request_subscription,
 )
@@ -66,6 +70,7 @@ def _form(
         frame_ancestors=_frame_ancestors(web),
         state="form",
         error=error,
+        max_first_name=MAX_FIRST_NAME,
         email=email,
         first_name=first_name,
         list_name=names[list_index],
@@ -109,7 +114,8 @@ async def subscribe(request: Request, background: BackgroundTasks) -> Response:
         return _state(web, "limited", status=429)
     form = await request.form()
     email = str(form.get("email") or "").strip()[:320]
-    first_name = " ".join(str(form.get("prenom") or "").split())[:200]
+    typed_name = " ".join(str(form.get("prenom") or "").split())
+    first_name = typed_name[:200]  # as shown again; the whole of it is checked
     names = web.settings.subscribe.lists
     list_index, fresh = web.forms.check(str(form.get("jeton") or ""))
     if list_index is None or list_index >= len(names) or not fresh:
@@ -120,13 +126,17 @@ async def subscribe(request: Request, background: BackgroundTasks) -> Response:
         return _state(web, "thanks", first_name=first_name)
     subscribe_request = SubscribeRequest(
         email=email,
-        first_name=first_name,
+        first_name=typed_name,
         list_name=names[list_index],
         ip_prefix=ip_prefix(address),
         form_url=f"{web.settings.web.public_url}{FORM_PATH}",
     )
     try:
         confirmation = await run_in_threadpool(_request, web, subscribe_request)
+    except InvalidFirstName:
+        return _form(
+            web, list_index, status=400, error="first_name", email=email, first_name=first_name
+        )
     except InvalidEmail:
         return _form(web, list_index, status=400, error="email", email=email, first_name=first_name)
     if confirmation is not None and web.may_send_confirmation(confirmation.subscriber_id):
@@ -169,7 +179,9 @@ def confirm_page(token: str, request: Request) -> Response:
         return web.pages.not_found()
     if target.expired(web.settings.subscribe.confirm_days):
         return _confirm_page(web, token, "expired")
-    return _confirm_page(web, token, "ask")
+    with Session(web.engine) as session:
+        used = link_used(session, target)
+    return _confirm_page(web, token, "used" if used else "ask")
 
 
 @router.post("/confirmation/{token}", include_in_schema=False)

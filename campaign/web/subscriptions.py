@@ -22,24 +22,39 @@ Decisions (README, "Tracking and the subscriber's pages"):
   not yet on the list receives it too (the list is added on confirmation); an active member of
   the list, a bounced or a complained address receive nothing. The form never changes what is
   stored about a known address.
+- **The first name** typed in the form goes into the confirmation email sent to the address,
+  which anyone may type: it is refused unless it is a name (letters, spaces, hyphens,
+  apostrophes, the dot of an initial; at most :data:`MAX_FIRST_NAME` characters), so no one can
+  put a link, an address or a paragraph of their own into our email. A stored name that would
+  not pass is left out of the email.
 - **Confirming** needs a ``POST`` from the page the email links to (link scanners follow GETs):
-  ``pending`` and ``unsubscribed`` become ``active`` and join the list.
+  ``pending`` and ``unsubscribed`` become ``active`` and join the list. A confirmation link acts
+  once, and never after a later unsubscription: its token carries the moment it was issued, and
+  the consent log says whether, since then, the link was used (a ``link`` line confirming,
+  resubscribing or subscribing to its list) or the person unsubscribed (from everything or from
+  its list). Such a link only says it was already used; a new request through the form gets a
+  new one. No table is needed, and the person's own later choice always wins.
 """
 
 from __future__ import annotations
 
+import re
 import time
+import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
+from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from campaign.audience.emails import normalise_email
 from campaign.audience.lists import get_or_create_list
 from campaign.audience.subscribers import add_subscriber, change_status, log_consent
 from campaign.models import (
     ConsentAction,
+    ConsentEvent,
     Delivery,
     MailingList,
     Membership,
@@ -51,8 +66,12 @@ from campaign.models import (
 from campaign.tracking.tokens import Signer
 
 ACTOR = "subscriber"
-CONFIRM = "confirm"
+CONFIRM = "confirm"  # tokens issued before links were single-use: (person, list, day)
+CONFIRM_ONCE = "confirm-once"  # (person, list, millisecond issued)
 DAY = 86_400
+MAX_FIRST_NAME = 60
+_NAME_MARKS = frozenset(" -'’.")  # besides letters: compound names, d'Arc, initials (J.-P.)
+_DOT_IN_A_WORD = re.compile(r"\.(?![ -]|$)")  # example.com: what mail clients make a link of
 
 
 class Standing(StrEnum):
@@ -167,6 +186,37 @@ def resubscribe_delivery(session: Session, delivery_id: int) -> DeliveryPerson |
 # --- the subscribe form --------------------------------------------------------------------------
 
 
+class InvalidFirstName(ValueError):
+    """A first name the subscribe form does not take (see :func:`clean_first_name`)."""
+
+
+def clean_first_name(text: str) -> str:
+    """The first name as typed, its spaces collapsed (control characters and line breaks
+    included); :class:`InvalidFirstName` unless it is letters, spaces, hyphens, apostrophes and
+    dots ending an initial, at most :data:`MAX_FIRST_NAME` characters. No link, address, digit,
+    markup or invisible character passes, nor a dot inside a word (``example.com``): a mail
+    client can make a link of nothing that passes."""
+    name = " ".join(text.split())
+    if len(name) > MAX_FIRST_NAME:
+        raise InvalidFirstName(f"over {MAX_FIRST_NAME} characters")
+    for char in name:
+        if char not in _NAME_MARKS and unicodedata.category(char)[0] not in "LM":
+            raise InvalidFirstName(f"{char!r} is not in a name")
+    if _DOT_IN_A_WORD.search(name):
+        raise InvalidFirstName("a dot inside a word")
+    if name and not any(char.isalpha() for char in name):
+        raise InvalidFirstName("no letter")
+    return name
+
+
+def _shown_name(name: str) -> str:
+    """A stored first name as the confirmation email may show it ("" if it would not pass)."""
+    try:
+        return clean_first_name(name)
+    except InvalidFirstName:
+        return ""
+
+
 @dataclass(frozen=True)
 class SubscribeRequest:
     email: str
@@ -188,8 +238,9 @@ class Confirmation:
 
 
 def confirm_token(signer: Signer, subscriber_id: int, list_id: int, now: float) -> str:
-    """The token of a confirmation link: the person, the list, the day it was issued."""
-    return signer.sign(CONFIRM, subscriber_id, list_id, int(now // DAY))
+    """The token of a confirmation link: the person, the list, the moment it was issued (what
+    makes it single-use: see :func:`link_used`)."""
+    return signer.sign(CONFIRM_ONCE, subscriber_id, list_id, int(now * 1000))
 
 
 def request_subscription(
@@ -197,10 +248,12 @@ def request_subscription(
 ) -> Confirmation | None:
     """Record a form request; the confirmation email to send, if any (see the module docstring).
 
-    Raises :class:`~campaign.audience.emails.InvalidEmail` for an address that cannot be one.
+    Raises :class:`~campaign.audience.emails.InvalidEmail` for an address that cannot be one
+    and :class:`InvalidFirstName` for a first name that is not one; nothing is written then.
     """
     now = time.time() if now is None else now
     address = normalise_email(request.email)
+    first_name = clean_first_name(request.first_name)
     mailing_list = get_or_create_list(session, request.list_name)
     assert mailing_list.id is not None
     subscriber = session.exec(select(Subscriber).where(Subscriber.email == address)).first()
@@ -211,7 +264,7 @@ def request_subscription(
                     session,
                     address,
                     list_names=[mailing_list.name],
-                    profile={"first_name": request.first_name[:200]},
+                    profile={"first_name": first_name},
                     status=SubscriberStatus.pending,
                     actor=ACTOR,
                     method="form",
@@ -233,7 +286,7 @@ def request_subscription(
     return Confirmation(
         subscriber_id=subscriber.id,
         email=address,
-        first_name=subscriber.first_name,
+        first_name=_shown_name(subscriber.first_name),
         list_name=mailing_list.name,
         token=confirm_token(signer, subscriber.id, mailing_list.id, now),
     )
@@ -258,6 +311,7 @@ class ConfirmOutcome(StrEnum):
     confirmed = "confirmed"  # pending (or already active) person now on the list
     resubscribed = "resubscribed"  # an unsubscribed person who asked again
     expired = "expired"
+    used = "used"  # already used, or the person unsubscribed since: nothing changed
     refused = "refused"  # bounced, complained or erased: nothing changed
 
 
@@ -265,21 +319,59 @@ class ConfirmOutcome(StrEnum):
 class ConfirmTarget:
     subscriber_id: int
     list_id: int
-    issued_day: int
+    issued: float  # seconds since the epoch
 
     def expired(self, valid_days: int, now: float | None = None) -> bool:
-        return int((time.time() if now is None else now) // DAY) - self.issued_day > valid_days
+        today = int((time.time() if now is None else now) // DAY)
+        return today - int(self.issued // DAY) > valid_days
 
 
 def read_confirm_token(signer: Signer, token: str) -> ConfirmTarget | None:
-    ids = signer.verify(token, CONFIRM, 3)
-    return ConfirmTarget(*ids) if ids else None
+    ids = signer.verify(token, CONFIRM_ONCE, 3)
+    if ids:
+        return ConfirmTarget(ids[0], ids[1], ids[2] / 1000)
+    ids = signer.verify(token, CONFIRM, 3)  # an older link: issued at some time of its day
+    return ConfirmTarget(ids[0], ids[1], ids[2] * DAY) if ids else None
+
+
+def link_used(session: Session, target: ConfirmTarget) -> bool:
+    """Whether, since the link was issued, it was used or the person unsubscribed (from
+    everything or from its list): then it must not act any more."""
+    since = datetime.fromtimestamp(target.issued, UTC)
+    on_its_list = col(ConsentEvent.list_id) == target.list_id
+    later = session.exec(
+        select(ConsentEvent.id)
+        .where(ConsentEvent.subscriber_id == target.subscriber_id, col(ConsentEvent.at) > since)
+        .where(
+            or_(
+                and_(
+                    col(ConsentEvent.action) == ConsentAction.unsubscribed,
+                    or_(col(ConsentEvent.list_id).is_(None), on_its_list),
+                ),
+                and_(
+                    col(ConsentEvent.action).in_(
+                        [
+                            ConsentAction.confirmed,
+                            ConsentAction.resubscribed,
+                            ConsentAction.subscribed,
+                        ]
+                    ),
+                    col(ConsentEvent.method) == "link",
+                    on_its_list,
+                ),
+            )
+        )
+        .limit(1)
+    ).first()
+    return later is not None
 
 
 def confirm_subscription(
     session: Session, target: ConfirmTarget, *, valid_days: int, now: float | None = None
 ) -> tuple[ConfirmOutcome, str]:
-    """Activate the person of a confirmation link; the outcome and the list's name."""
+    """Activate the person of a confirmation link; the outcome and the list's name.
+
+    Every change is logged for the link's list, which is what makes the link single-use."""
     if target.expired(valid_days, now):
         return ConfirmOutcome.expired, ""
     subscriber = session.get(Subscriber, target.subscriber_id)
@@ -288,6 +380,8 @@ def confirm_subscription(
     standing = _standing(subscriber)
     if subscriber is None or standing in (Standing.gone, Standing.undeliverable):
         return ConfirmOutcome.refused, list_name
+    if link_used(session, target):
+        return ConfirmOutcome.used, list_name
     outcome = ConfirmOutcome.confirmed
     source = "confirmation email" + (f", list « {list_name} »" if list_name else "")
     if subscriber.status == SubscriberStatus.pending:
@@ -299,6 +393,7 @@ def confirm_subscription(
             method="link",
             actor=ACTOR,
             source=source,
+            mailing_list=mailing_list,
         )
     elif subscriber.status == SubscriberStatus.unsubscribed:
         change_status(
@@ -309,6 +404,7 @@ def confirm_subscription(
             method="link",
             actor=ACTOR,
             source=source,
+            mailing_list=mailing_list,
         )
         outcome = ConfirmOutcome.resubscribed
     if mailing_list is not None:

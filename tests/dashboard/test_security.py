@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -16,7 +17,7 @@ from starlette.routing import Mount
 
 from campaign.audience.subscribers import add_subscriber
 from campaign.dashboard.web import safe_next
-from campaign.models import Event, Newsletter, UserSession, utcnow
+from campaign.models import Event, Newsletter, Post, UserSession, utcnow
 from campaign.newsletters.records import EventRule, create_newsletter
 from campaign.social.posts import create_post
 from campaign.taxonomy import Taxonomy
@@ -165,6 +166,60 @@ def test_a_viewer_cannot_change_anything(served: Served) -> None:
     for path in ("/newsletters", "/subscribers", "/posts/planner", "/settings"):
         page = viewer.get(served.url + path).text
         assert 'method="post"' not in page.replace('method="post" action="/admin/logout"', "")
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def test_a_post_image_is_served_only_from_a_regular_file_inside_the_media_folder(
+    served: Served, tmp_path: Path
+) -> None:
+    media = Path(served.settings.dashboard.media_dir)
+    media.mkdir(parents=True, exist_ok=True)
+    secret = tmp_path / "campaign.secret"
+    secret.write_text("the-signing-key-" + "k" * 32)
+    outside = tmp_path / "elsewhere.png"
+    outside.write_bytes(PNG)
+    (tmp_path / "to-the-key").symlink_to(secret)
+    (media / "key.png").symlink_to(secret)  # a link inside the folder, leading out of it
+    (media / "out.png").symlink_to(outside)
+    (media / "notes.html").write_text("<script>alert(1)</script>")
+    (media / "ok.png").write_bytes(PNG)
+    stored = {
+        "link to the key": str(tmp_path / "to-the-key"),
+        "the key itself": str(secret),
+        "an image outside": str(outside),
+        "link in the folder to the key": str(media / "key.png"),
+        "link in the folder to an image outside": str(media / "out.png"),
+        "a way out through ..": str(media / ".." / "elsewhere.png"),
+        "the folder itself": str(media),
+        "not an image": str(media / "notes.html"),
+        "a real image": str(media / "ok.png"),
+    }
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        post = Post(
+            account="mois_ess",
+            text="Affiche",
+            parts=["Affiche"],
+            images=[{"path": path, "alt": name} for name, path in stored.items()],
+        )
+        session.add(post)
+        session.commit()
+        post_id = post.id
+    viewer = served.client("viewer")
+    answers = {
+        name: viewer.get(f"{served.url}/posts/{post_id}/image/{index}")
+        for index, name in enumerate(stored)
+    }
+    served_ones = {name for name, answer in answers.items() if answer.status_code != 404}
+    assert served_ones == {"a real image"}
+    good = answers["a real image"]
+    assert good.status_code == 200 and good.content == PNG
+    assert good.headers["content-type"] == "image/png"
+    assert all("the-signing-key" not in answer.text for answer in answers.values())
 
 
 def test_only_an_admin_may_erase_a_person(served: Served) -> None:

@@ -272,6 +272,40 @@ def test_dry_run_reports_the_changes_and_writes_nothing(
     assert snapshot(ready) == before == []
 
 
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(300)
+IMAGE_POST = """
+[[post]]
+key = "affiche"
+account = "mois_ess"
+at = 2026-10-31 17:30:00
+text = "L'affiche du Mois"
+images = [{ path = "affiche.png", alt = "L'affiche" }]
+"""
+
+
+def test_a_calendar_image_is_stored_as_its_copy_in_the_media_folder(
+    ready: Session, settings: Settings, write_calendar: Callable[..., Path], tmp_path: Path
+) -> None:
+    # The dashboard shows a post's images only from the media folder, never a path elsewhere.
+    media = tmp_path / "media"
+    settings.dashboard.media_dir = str(media)
+    path = write_calendar(IMAGE_POST)
+    (path.parent / "affiche.png").write_bytes(PNG)
+    report = sync(ready, settings, path, dry_run=True)
+    assert report.count("create") == 1 and not media.exists()  # a dry run copies nothing
+    sync(ready, settings, path)
+    (image,) = by_key(ready, Post)["mois/affiche"].images
+    kept = Path(image["path"])
+    assert kept.parent == media.resolve() and kept.read_bytes() == PNG
+    assert image["alt"] == "L'affiche"
+    report = sync(ready, settings, path, now=NOW + timedelta(hours=1))
+    assert {change.action for change in report.changes} == {"unchanged"}  # same content
+    (path.parent / "affiche.png").write_text("not a picture")
+    refused = sync_calendars(ready, settings, path, now=NOW)
+    (calendar,) = refused.refused
+    assert "affiche.png is not a JPEG, PNG, WEBP or GIF image" in str(calendar.errors[0])
+
+
 def test_a_folder_is_the_whole_truth_but_a_file_only_speaks_for_itself(
     ready: Session, settings: Settings, write_calendar: Callable[..., Path]
 ) -> None:

