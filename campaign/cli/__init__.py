@@ -33,6 +33,7 @@ from campaign.config import (
     SECRET_KEY_ENV,
     example_toml,
     load_settings,
+    mask_url,
     masked,
     secret_key,
 )
@@ -145,7 +146,7 @@ def _detail(exc: BaseException) -> str:
     if isinstance(exc, StatementError):
         return driver_message(exc)
     lines = str(exc).strip().splitlines()
-    return lines[0] if lines else ""
+    return mask_url(lines[0]) if lines else ""
 
 
 def main() -> None:
