@@ -12,6 +12,7 @@ only when it is needed.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -27,6 +28,15 @@ ENV_PREFIX = "CAMPAIGN_"
 CONFIG_ENV = "CAMPAIGN_CONFIG"
 SECRET_KEY_ENV = "CAMPAIGN_SECRET_KEY"
 DEFAULT_CONFIG_FILE = "config.toml"
+
+# The password of a URL (scheme://user:PASSWORD@host): everything up to the last @ of the URL,
+# so a password with an unescaped @ or / is hidden whole (at worst more than the password is).
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^:/\s]*):[^\s]*@")
+# Credentials some drivers also read from the query string (postgresql://host/db?password=…).
+_QUERY_SECRET = re.compile(
+    r"(?P<head>[?&](?:password|passwd|pwd|secret|token|access_token|api_key|key)=)[^&#\s]*",
+    re.IGNORECASE,
+)
 
 # Keys people are tempted to write in the file; each gets a pointed message.
 _SECRET_KEYS = {
@@ -440,6 +450,27 @@ class Settings(_Section):
     def secret(self, env_name: str) -> str | None:
         """The secret held by environment variable ``env_name`` (None when unset or empty)."""
         return os.environ.get(env_name) or None
+
+
+def mask_url(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by ``***``: safe to show or log.
+
+    Settings such as ``[database] url`` may hold a password (postgresql+psycopg://user:pw@host);
+    whatever prints or logs a setting or a message naming a URL goes through this first.
+    """
+    text = _URL_PASSWORD.sub(r"\g<head>:***@", text)
+    return _QUERY_SECRET.sub(r"\g<head>***", text)
+
+
+def masked(data: Any) -> Any:
+    """``data`` (settings as JSON-ready dicts and lists) with every URL's password masked."""
+    if isinstance(data, str):
+        return mask_url(data)
+    if isinstance(data, Mapping):
+        return {key: masked(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [masked(item) for item in data]
+    return data
 
 
 # --- loading -----------------------------------------------------------------------------------

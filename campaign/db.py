@@ -17,13 +17,26 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+    StatementError,
+)
 from sqlmodel import Session, create_engine
 
+from campaign import __version__
+from campaign.config import mask_url
 from campaign.errors import CampaignError
 from campaign.files import create_private, make_private_folder
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+# Seconds SQLite waits for another process's write lock before giving up ("database is
+# locked"); a URL may set its own (sqlite:///campaign.db?timeout=5).
+SQLITE_BUSY_TIMEOUT = 30.0
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -31,7 +44,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
@@ -44,7 +56,7 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _private_sqlite_file(url: str, path: Path) -> None:
+def _private_sqlite_file(path: Path) -> None:
     """Create a new SQLite database file (and its folder) owner-only, before SQLite does.
 
     SQLite would create it with the umask's mode (often 0644: every account of the machine
@@ -55,36 +67,151 @@ def _private_sqlite_file(url: str, path: Path) -> None:
         make_private_folder(path.parent)
     except OSError as exc:
         raise CampaignError(
-            f"Cannot open the database {url!r}: cannot create its folder ({exc})."
+            f"Cannot open the database {path}: cannot create its folder "
+            f"({_os_reason(exc)}); check [database] url, or create the folder."
         ) from None
     try:
         create_private(path)
     except OSError as exc:
         raise CampaignError(
-            f"Cannot open the database {url!r}: cannot create it ({exc})."
+            f"Cannot open the database {path}: cannot create it ({_os_reason(exc)}); "
+            "check [database] url."
         ) from None
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The file of an SQLite URL (None for another database or an in-memory one)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split(":///", 1)[-1].split("?", 1)[0]
+    return path if path and path != ":memory:" else None
+
+
+def describe(url: str) -> str:
+    """The database as a person names it: the SQLite file, else the URL without its password."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        return _sqlite_file(url) or "in memory"
+    return mask_url(url)
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get their folder created and their pragmas set."""
+    """An engine for ``url``; SQLite files get their folder created and their pragmas set.
+
+    Parameters are never written into error messages or logs (``hide_parameters``): they are
+    subscribers' addresses and names.
+    """
     url = normalise_url(url)
     try:
         if url.startswith("sqlite"):
-            path = make_url(url).database
-            if path and path != ":memory:" and not path.startswith("file:"):
-                _private_sqlite_file(url, Path(path))
-            engine = create_engine(url, connect_args={"check_same_thread": False})
+            path = _sqlite_file(url)
+            if path and not path.startswith("file:"):
+                _private_sqlite_file(Path(path))
+            connect_args: dict[str, object] = {"check_same_thread": False}
+            if "timeout" not in make_url(url).query:
+                connect_args["timeout"] = SQLITE_BUSY_TIMEOUT
+            engine = create_engine(url, connect_args=connect_args, hide_parameters=True)
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(url, pool_pre_ping=True)
+            engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     except ArgumentError as exc:
-        raise CampaignError(f"[database] url {url!r} is not a database URL ({exc}).") from None
+        raise CampaignError(
+            f"[database] url {mask_url(url)!r} is not a database URL ({mask_url(str(exc))})."
+        ) from None
     except ImportError as exc:
         raise CampaignError(
-            f"[database] url {make_url(url)!r} needs a database driver that is not installed "
+            f"[database] url {mask_url(url)!r} needs a database driver that is not installed "
             f"({exc})."
         ) from None
+    except ValueError as exc:  # a query option of the wrong type: sqlite:///x.db?timeout=abc
+        raise CampaignError(
+            f"[database] url {mask_url(url)!r} has an option that is not valid ({exc})."
+        ) from None
     return engine
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.strerror and exc.filename:
+        return f"{exc.strerror}: {exc.filename}"
+    return exc.strerror or str(exc)
+
+
+def driver_message(exc: BaseException) -> str:
+    """The first line of the database's own message, without the statement or its parameters.
+
+    ``str()`` of a SQLAlchemy statement error embeds the SQL and its parameters (subscribers'
+    personal data); PostgreSQL's DETAIL line quotes the row's values. Neither is ever shown.
+    """
+    cause = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
+    text = str(cause).strip()
+    if isinstance(exc, StatementError) and cause is exc:
+        text = text.split("[SQL:", 1)[0].strip()
+    lines = text.splitlines()
+    return mask_url(lines[0].strip()) if lines else type(cause).__name__
+
+
+def database_error(exc: SQLAlchemyError, url: str) -> CampaignError | None:
+    """One clear sentence for a database error a person can act on; None for anything else.
+
+    Says what happened, to which database and what to do, never the statement or its values.
+    """
+    if not isinstance(exc, DBAPIError):
+        return None
+    where = describe(url)
+    message = driver_message(exc)
+    low = message.lower()
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if "locked" in low or sqlstate in {"55P03", "40P01"} or "lock timeout" in low:
+        return CampaignError(
+            f"The database {where} is busy (locked by another process): try again in a moment."
+        )
+    if "file is not a database" in low or "malformed" in low:
+        return CampaignError(
+            f"The database {where} is damaged or is not a campaign database ({message}): "
+            "restore it from a backup, or set [database] url to the right file."
+        )
+    if "readonly database" in low or "read-only" in low:
+        return CampaignError(
+            f"Cannot write to the database {where} ({message}): check that you may write to "
+            "the file and to its folder."
+        )
+    if "database or disk is full" in low or sqlstate == "53100":
+        return CampaignError(
+            f"The disk holding the database {where} is full: free some space and try again."
+        )
+    if isinstance(exc, IntegrityError):
+        return CampaignError(
+            f"The database {where} refused the change ({message}): another process may have "
+            "changed the same data at the same time; try again."
+        )
+    if isinstance(exc, OperationalError) and (exc.connection_invalidated or _unreachable(low)):
+        check = (
+            "that its folder exists and that you may write to it"
+            if _sqlite_file(normalise_url(url))
+            else "that the server is running and accepts this login"
+        )
+        return CampaignError(
+            f"Cannot open the database {where}: {message.rstrip('.')}. Check [database] url "
+            f"and {check}."
+        )
+    return None
+
+
+def _unreachable(message: str) -> bool:
+    return any(
+        words in message
+        for words in (
+            "unable to open database file",
+            "connection",
+            "could not connect",
+            "could not translate host",
+            "failed to resolve host",
+            "server closed",
+            "timeout expired",
+            "password authentication failed",
+            "does not exist",
+        )
+    )
 
 
 def _alembic_config(engine: Engine) -> AlembicConfig:
@@ -98,8 +225,8 @@ def upgrade(engine: Engine) -> None:
     """Apply every migration the database has not had yet (a no-op when up to date)."""
     try:
         command.upgrade(_alembic_config(engine), "heads")
-    except OperationalError as exc:
-        raise CampaignError(f"Cannot open the database {engine.url!r}: {exc.orig}") from None
+    except DBAPIError as exc:
+        raise _opening_error(exc, engine) from None
 
 
 def current_revisions(engine: Engine) -> set[str]:
@@ -111,10 +238,24 @@ def head_revisions() -> set[str]:
     return set(ScriptDirectory(str(MIGRATIONS)).get_heads())
 
 
+def known_revisions() -> set[str]:
+    """Every schema revision this version of campaign has a migration for."""
+    return {script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+
+
 def open_database(url: str) -> Engine:
     """The engine for ``url`` with its schema brought up to date."""
     engine = make_engine(url)
-    if current_revisions_safe(engine) != head_revisions():
+    current = current_revisions_safe(engine)
+    unknown = current - known_revisions()
+    if unknown:
+        engine.dispose()
+        raise CampaignError(
+            f"The database {describe(url)} was written by a newer version of campaign (schema "
+            f"{', '.join(sorted(unknown))}, unknown to campaign {__version__}): upgrade campaign "
+            "to use it, or restore a backup made with this version."
+        )
+    if current != head_revisions():
         upgrade(engine)
     return engine
 
@@ -122,8 +263,16 @@ def open_database(url: str) -> Engine:
 def current_revisions_safe(engine: Engine) -> set[str]:
     try:
         return current_revisions(engine)
-    except OperationalError as exc:
-        raise CampaignError(f"Cannot open the database {engine.url!r}: {exc.orig}") from None
+    except DBAPIError as exc:
+        raise _opening_error(exc, engine) from None
+
+
+def _opening_error(exc: DBAPIError, engine: Engine) -> CampaignError:
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
+    return database_error(exc, url) or CampaignError(
+        f"Cannot open the database {describe(url)}: {driver_message(exc).rstrip('.')}."
+    )
 
 
 @contextmanager

@@ -9,6 +9,7 @@ folder is also chmod-ed explicitly.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -79,3 +80,5 @@ def make_private_folder(path: str | Path) -> None:
         except FileExistsError:  # made meanwhile by another process: theirs to set
             continue
         os.chmod(folder, PRIVATE_FOLDER)
+    if not Path(path).is_dir():  # something else stands where the folder should be
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))

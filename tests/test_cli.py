@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import typer.main
+from sqlalchemy import create_engine, text
 
 from campaign.cli import app
 from campaign.config import example_toml
+from campaign.db import normalise_url
 
 
 def command_paths(command: object, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -32,8 +35,8 @@ def assert_clean_error(result, *expected: str) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("Error:"), result.stderr
-    for text in expected:
-        assert text in lines[0]
+    for words in expected:
+        assert words in lines[0]
     assert "Traceback" not in result.stderr + result.stdout
 
 
@@ -114,6 +117,35 @@ def test_config_show_gives_the_settings_in_force_and_where_they_come_from(
     assert shown["settings"]["database"]["url"] == database_url  # from CAMPAIGN_DATABASE_URL
 
 
+def test_config_show_never_prints_a_password_held_in_a_url(
+    cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", "postgresql://campaign:hunter2@db.example.org/c")
+    monkeypatch.setenv("CAMPAIGN_WEB_PUBLIC_URL", "https://preview:s3cr3t@lemois.example.org")
+    text = cli("config", "show")
+    as_json = cli("config", "show", "--json")
+    assert text.exit_code == 0 and as_json.exit_code == 0, text.stderr + as_json.stderr
+    for shown in (text, as_json):
+        assert "hunter2" not in shown.stdout + shown.stderr
+        assert "s3cr3t" not in shown.stdout + shown.stderr
+        assert "postgresql://campaign:***@db.example.org/c" in shown.stdout
+        assert "https://preview:***@lemois.example.org" in shown.stdout
+
+
+def test_init_never_prints_the_database_password(
+    cli, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("an SQLite URL holds no password")
+    user, rest = database_url.split("@", 1)
+    assert ":" not in user.split("://", 1)[1], "the test server's URL already has a password"
+    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", f"{user}:hunter2@{rest}")  # trust login
+    result = cli("init")
+    assert result.exit_code == 0, result.stderr
+    assert "Database: " in result.stdout
+    assert "hunter2" not in result.stdout + result.stderr
+
+
 # --- subscribers -------------------------------------------------------------------------------
 
 
@@ -172,6 +204,25 @@ def test_subscribers_list_as_a_table_shows_the_people(cli) -> None:
     assert result.exit_code == 0, result.stderr
     assert "jean@x.org" in result.stdout
     assert "Jean Dupont" in result.stdout
+
+
+def test_brackets_in_names_are_printed_as_they_are_not_taken_for_styles(cli) -> None:
+    added = cli(
+        "subscribers", "add", "crochets@x.org", "--first-name", "[red]Jean[/red]",
+        "--last-name", "[bold]", "--organisation", "[mail.smtp] ESS",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    result = cli("subscribers", "list")
+    assert result.exit_code == 0, result.stderr
+    assert "[red]Jean[/red] [bold]" in result.stdout
+    assert "[mail.smtp] ESS" in result.stdout
+
+
+def test_an_error_naming_a_setting_in_brackets_keeps_it(
+    cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", "nosuchdb://campaign@127.0.0.1/x")
+    assert_clean_error(cli("lists"), "[database] url 'nosuchdb://campaign@127.0.0.1/x'")
 
 
 def test_subscribers_unsubscribe_from_one_list_then_from_everything(cli) -> None:
@@ -307,3 +358,138 @@ def test_an_unreachable_database_is_a_one_line_error(cli, monkeypatch: pytest.Mo
     assert result.stderr.startswith("Error: Cannot open the database")
     assert "hunter2" not in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+# --- the database's own errors: one sentence, never SQL or a subscriber's data ------------------
+
+
+def sqlite_only(database_url: str) -> Path:
+    """The SQLite file of the test (tests of SQLite's own files skip their PostgreSQL run)."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("a property of SQLite's file")
+    return Path(database_url.removeprefix("sqlite:///"))
+
+
+def assert_no_database_internals(result, *private: str) -> None:
+    shown = result.stdout + result.stderr
+    for word in ("INSERT", "SELECT", "UPDATE", "[SQL", "parameters", "This is a bug", *private):
+        assert word not in shown, shown
+
+
+def test_a_locked_database_is_one_sentence_without_sql_or_personal_data(
+    cli, database_url: str, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = sqlite_only(database_url)
+    assert cli("lists", "create", "Presse").exit_code == 0
+    (workdir / "personnes.csv").write_text(
+        "email;prénom;nom\nalice.martin@perso.fr;Alice;Martin\nbob.durand@perso.fr;Bob;Durand\n",
+        encoding="utf-8",
+    )
+    # SQLite waits that long for the lock (30 s by default) before saying it is busy.
+    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", f"{database_url}?timeout=0.1")
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        for command in (
+            ("subscribers", "import", "personnes.csv", "--list", "Presse"),
+            ("subscribers", "add", "carole.petit@perso.fr", "--first-name", "Carole"),
+            ("lists", "create", "Élus"),
+        ):
+            result = cli(*command)
+            assert result.exit_code == 1, result.stderr
+            assert_clean_error(result, "busy (locked by another process)", str(path))
+            assert "try again in a moment" in result.stderr
+            assert_no_database_internals(result, "perso.fr", "Alice", "Carole", "Élus")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert cli("subscribers", "add", "carole.petit@perso.fr").exit_code == 0  # free again
+
+
+def test_an_unexpected_database_error_shows_neither_the_statement_nor_its_values(
+    cli, database_url: str
+) -> None:
+    assert cli("lists").exit_code == 0
+    engine = create_engine(normalise_url(database_url))
+    with engine.begin() as connection:  # a schema damaged by hand: a query fails in a new way
+        cascade = " CASCADE" if database_url.startswith("postgresql") else ""
+        connection.execute(text(f"DROP TABLE consent_event{cascade}"))
+    engine.dispose()
+    result = cli("subscribers", "add", "alice.martin@perso.fr", "--first-name", "Alice")
+    assert result.exit_code == 2
+    assert "consent_event" in result.stderr  # the database's own words, first line only
+    shown = result.stdout + result.stderr
+    for word in ("INSERT", "SELECT", "[SQL", "perso.fr", "Alice"):
+        assert word not in shown, shown
+
+
+def test_a_file_that_is_not_a_database_is_one_sentence(
+    cli, database_url: str, workdir: Path
+) -> None:
+    path = sqlite_only(database_url)
+    path.write_bytes(b"ceci n'est pas une base\n" * 400)
+    result = cli("lists")
+    assert result.exit_code == 1
+    assert_clean_error(result, str(path), "damaged", "restore it from a backup")
+    assert_no_database_internals(result)
+
+
+def test_a_truncated_database_is_one_sentence(cli, database_url: str) -> None:
+    path = sqlite_only(database_url)
+    assert cli("subscribers", "add", "alice.martin@perso.fr").exit_code == 0
+    with path.open("r+b") as handle:
+        handle.truncate(3000)  # cut inside the first page
+    result = cli("subscribers", "list")
+    assert result.exit_code == 1
+    assert_clean_error(result, str(path), "damaged", "restore it from a backup")
+    assert_no_database_internals(result, "perso.fr")
+
+
+def test_a_database_written_by_a_newer_campaign_asks_to_upgrade(cli, database_url: str) -> None:
+    assert cli("lists").exit_code == 0
+    engine = create_engine(normalise_url(database_url))
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099_future'"))
+    engine.dispose()
+    result = cli("lists")
+    assert result.exit_code == 1
+    assert_clean_error(result, "newer version of campaign", "0099_future", "upgrade campaign")
+    assert_no_database_internals(result)
+    engine = create_engine(normalise_url(database_url))
+    with engine.connect() as connection:  # and it was left as it was
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
+            "0099_future"
+        )
+    engine.dispose()
+
+
+def test_a_database_whose_folder_cannot_be_created_is_one_sentence(
+    cli, database_url: str, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqlite_only(database_url)
+    (workdir / "donnees").write_text("a file where the folder should be", encoding="utf-8")
+    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", f"sqlite:///{workdir / 'donnees' / 'c.db'}")
+    result = cli("lists")
+    assert result.exit_code == 1
+    assert_clean_error(result, str(workdir / "donnees" / "c.db"), "cannot create its folder")
+    assert_no_database_internals(result)
+
+
+def test_a_database_path_that_is_a_folder_is_one_sentence(
+    cli, database_url: str, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqlite_only(database_url)
+    (workdir / "base.db").mkdir()
+    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", f"sqlite:///{workdir / 'base.db'}")
+    result = cli("lists")
+    assert result.exit_code == 1
+    assert_clean_error(result, str(workdir / "base.db"), "Cannot open the database", "Check")
+    assert_no_database_internals(result)
+
+
+def test_a_config_file_that_is_not_toml_is_one_sentence(cli, workdir: Path) -> None:
+    (workdir / "config.toml").write_text("[mail.smtp\nport = 2525\n", encoding="utf-8")
+    result = cli("lists")
+    assert result.exit_code == 1
+    assert_clean_error(result, "config.toml", "not valid TOML")
+    assert_no_database_internals(result)

@@ -11,11 +11,12 @@ import sys
 from pathlib import Path
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError, StatementError
 
 from campaign import __version__
 from campaign.cli import common
 from campaign.cli.bounces import app as bounces_app
-from campaign.cli.common import console, err_console
+from campaign.cli.common import console, err_console, styled
 from campaign.cli.demo import demo
 from campaign.cli.events import app as events_app
 from campaign.cli.lists import app as lists_app
@@ -32,8 +33,11 @@ from campaign.config import (
     SECRET_KEY_ENV,
     example_toml,
     load_settings,
+    mask_url,
+    masked,
     secret_key,
 )
+from campaign.db import database_error, describe, driver_message
 from campaign.errors import CampaignError
 
 app = typer.Typer(
@@ -100,12 +104,15 @@ def init() -> None:
     _, created = secret_key(settings, create=True)
     if created:
         err_console.print(
-            f"[yellow]Warning:[/] {SECRET_KEY_ENV} is not set; a signing key was generated into "
-            f"{settings.general.secret_key_file}. Keep that file private, or set {SECRET_KEY_ENV} "
-            "in production."
+            styled(
+                ("Warning:", "yellow"),
+                f" {SECRET_KEY_ENV} is not set; a signing key was generated into "
+                f"{settings.general.secret_key_file}. Keep that file private, or set "
+                f"{SECRET_KEY_ENV} in production.",
+            )
         )
     common.engine()
-    console.print(f"Database: {settings.database.url} (up to date)")
+    console.print(f"Database: {describe(settings.database.url)} (up to date)")
 
 
 @config_app.command("example")
@@ -118,7 +125,7 @@ def config_example() -> None:
 def config_show(json_output: bool = common.JsonOption) -> None:
     """Print the settings in force (secrets are never shown: only which variable holds them)."""
     settings = load_settings(common.state.config_path)
-    data = settings.model_dump(mode="json")
+    data = masked(settings.model_dump(mode="json"))  # a URL's password is a secret too
     if json_output:
         common.print_json({"source": settings.source, "settings": data})
         return
@@ -126,23 +133,47 @@ def config_show(json_output: bool = common.JsonOption) -> None:
     console.print_json(data=data)
 
 
+def _error(message: object) -> None:
+    # Not wrapped by rich: the terminal wraps it, so a path or URL in it stays whole to copy.
+    err_console.print(
+        styled(("Error:", "bold red"), f" {message}"), highlight=False, soft_wrap=True
+    )
+
+
+def _detail(exc: BaseException) -> str:
+    """What an unexpected error says, safe to print: a statement error's text embeds the SQL
+    and its parameters (subscribers' personal data), so only the driver's first line is kept."""
+    if isinstance(exc, StatementError):
+        return driver_message(exc)
+    lines = str(exc).strip().splitlines()
+    return mask_url(lines[0]) if lines else ""
+
+
 def main() -> None:
     """Entry point: run the app and turn user errors into one clear message."""
     try:
         app()
     except CampaignError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False)
+        _error(exc)
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("Interrupted.")
         sys.exit(130)
     except Exception as exc:  # a bug: say so plainly, details only on request
+        url = common.database_url()
+        known = url and isinstance(exc, SQLAlchemyError) and database_error(exc, url)
+        if known:  # locked, unreachable, damaged, full: the user can act on it
+            _error(known)
+            sys.exit(1)
         if os.environ.get("CAMPAIGN_DEBUG"):
             raise
         err_console.print(
-            f"[bold red]Unexpected error:[/] {type(exc).__name__}: {exc}\n"
-            "This is a bug in campaign. Run again with CAMPAIGN_DEBUG=1 for the details "
-            "and report them.",
+            styled(
+                ("Unexpected error:", "bold red"),
+                f" {type(exc).__name__}: {_detail(exc)}\n"
+                "This is a bug in campaign. Run again with CAMPAIGN_DEBUG=1 for the details "
+                "and report them.",
+            ),
             highlight=False,
         )
         sys.exit(2)

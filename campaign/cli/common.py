@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -20,8 +21,11 @@ from campaign.config import Settings, load_settings
 from campaign.db import open_database, session_scope
 from campaign.errors import CampaignError
 
-console = Console()
-err_console = Console(stderr=True)
+# Markup is off: what is printed holds user text (names, messages naming "[mail.smtp] timeout")
+# whose brackets rich would otherwise take for style tags and drop. Styles are given as
+# rich.text.Text pieces (see ``styled``), never written into strings.
+console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
 
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
 
@@ -52,6 +56,16 @@ def engine() -> Engine:
 def session() -> Iterator[Session]:
     with session_scope(engine()) as db_session:
         yield db_session
+
+
+def database_url() -> str | None:
+    """The database URL of this command, once its settings are read (for error messages)."""
+    return state._settings.database.url if state._settings is not None else None
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """A line whose ``(text, style)`` parts are styled; every text is printed as it is."""
+    return Text.assemble(*parts)
 
 
 def reset() -> None:

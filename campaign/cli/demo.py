@@ -7,15 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from campaign.cli import common
-from campaign.cli.common import console, err_console
+from campaign.cli.common import console, err_console, styled
 from campaign.cli.events import list_ as list_events
 from campaign.cli.lists import print_lists
 from campaign.cli.reports import print_import_report
-from campaign.config import Settings
+from campaign.config import Settings, mask_url
 
 
 def demo(
@@ -61,18 +60,33 @@ def demo(
     )
     console.rule("A newsletter")
     console.print(
-        f"Newsletter {result.newsletter_id} (draft) features each reader's regional events of "
-        f"the first week. What {result.preview_for} would receive: "
-        f"[bold]{result.preview_file.resolve()}[/] (open it in a browser)."
+        styled(
+            f"Newsletter {result.newsletter_id} (draft) features each reader's regional events of "
+            f"the first week. What {result.preview_for} would receive: ",
+            (str(result.preview_file.resolve()), "bold"),
+            " (open it in a browser).",
+        )
     )
     if play:
         _play_demo_calendar(settings, gap)
     console.print(
-        f"\nNext: [bold]campaign subscribers list --list {DEMO_LIST!r}[/], "
-        f"[bold]campaign newsletter preview {result.newsletter_id} --text[/], "
-        "[bold]campaign schedule list[/], [bold]campaign report newsletters[/], "
-        "[bold]campaign users add you@example.org --role admin[/] then [bold]campaign serve[/] "
-        f"and open {settings.web.public_url}/admin, [bold]campaign --help[/]."
+        styled(
+            "\nNext: ",
+            (f"campaign subscribers list --list {DEMO_LIST!r}", "bold"),
+            ", ",
+            (f"campaign newsletter preview {result.newsletter_id} --text", "bold"),
+            ", ",
+            ("campaign schedule list", "bold"),
+            ", ",
+            ("campaign report newsletters", "bold"),
+            ", ",
+            ("campaign users add you@example.org --role admin", "bold"),
+            " then ",
+            ("campaign serve", "bold"),
+            f" and open {mask_url(settings.web.public_url)}/admin, ",
+            ("campaign --help", "bold"),
+            ".",
+        )
     )
 
 
@@ -123,16 +137,19 @@ def _play_demo_calendar(settings: Settings, gap: float) -> None:
         else:
             status = f"{row.status}{' (dry run)' if row.dry_run else ''}"
         when = at.astimezone(zone).strftime("%d/%m %H:%M:%S") if at else ""
-        table.add_row(when, escape(what[:90]), status)
+        table.add_row(when, what[:90], status)
     console.print(table)
     if state.done < state.total:
         err_console.print(
-            f"[yellow]Warning:[/] {state.total - state.done} entries had not gone out when the "
-            "demo stopped; `campaign serve` finishes them."
+            styled(
+                ("Warning:", "yellow"),
+                f" {state.total - state.done} entries had not gone out when the demo stopped; "
+                "`campaign serve` finishes them.",
+            )
         )
     outbox = Path(settings.mail.outbox_dir).resolve()
     console.print(
-        f"Messages: [bold]{outbox}[/] (a maildir: open it with any mail client, e.g. "
+        f"Messages: {outbox} (a maildir: open it with any mail client, e.g. "
         f"`mutt -f {outbox}`). Posts were published in dry run: nothing left this machine "
         "(set an account's credentials to post on X, see README). "
         + (

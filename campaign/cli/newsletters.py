@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from campaign.cli import common
-from campaign.cli.common import JsonOption, console, err_console
+from campaign.cli.common import JsonOption, console, err_console, styled
 from campaign.errors import CampaignError
 from campaign.files import write_private
 from campaign.mail import SmtpTransport, open_transport
@@ -247,7 +247,7 @@ def edit(
 
 def _print_issues(issues: list[Any]) -> None:
     for issue in issues:
-        err_console.print(f"[yellow]Warning:[/] {issue.message}", highlight=False)
+        err_console.print(styled(("Warning:", "yellow"), f" {issue.message}"), highlight=False)
 
 
 @app.command("preview")
@@ -310,7 +310,9 @@ def test_(
             elif item.ok:
                 console.print(f"{item.to}: sent ({item.message_id})", highlight=False)
             else:
-                err_console.print(f"{item.to}: [red]failed[/] — {item.error}", highlight=False)
+                err_console.print(
+                    styled(f"{item.to}: ", ("failed", "red"), f" — {item.error}"), highlight=False
+                )
     if not all(item.ok for item in results):
         raise typer.Exit(1)
 

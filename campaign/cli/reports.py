@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from campaign.cli.common import console, err_console
+from campaign.cli.common import console, err_console, styled
 from campaign.importing import ImportReport
 
 MAX_SKIPPED_SHOWN = 50
@@ -18,7 +18,7 @@ MAX_SKIPPED_SHOWN = 50
 def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
     """A progress bar on standard error; yields ``update(done, total)`` for the importer."""
     with Progress(
-        TextColumn(label),
+        TextColumn("{task.description}", markup=False),  # the label names a user's file
         BarColumn(),
         TaskProgressColumn(),
         TimeRemainingColumn(),
@@ -38,12 +38,16 @@ def print_import_report(
 ) -> None:
     prefix = "Dry run, nothing saved — " if report.dry_run else ""
     console.print(
-        f"{prefix}{report.file}: {report.rows} rows read — "
-        f"[green]{report.added} added[/], {report.updated} updated, "
-        f"{report.unchanged} unchanged, [yellow]{len(report.skipped)} skipped[/] ({noun})."
+        styled(
+            f"{prefix}{report.file}: {report.rows} rows read — ",
+            (f"{report.added} added", "green"),
+            f", {report.updated} updated, {report.unchanged} unchanged, ",
+            (f"{len(report.skipped)} skipped", "yellow"),
+            f" ({noun}).",
+        )
     )
     for warning in report.warnings:
-        console.print(f"[yellow]Warning:[/] {warning}")
+        console.print(styled(("Warning:", "yellow"), f" {warning}"))
     if not report.skipped:
         return
     table = Table("Row", "Value", "Why it was skipped", title="Skipped rows")

@@ -7,11 +7,11 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from campaign.cli import common
-from campaign.cli.common import JsonOption, console, err_console
+from campaign.cli.common import JsonOption, console, err_console, styled
 from campaign.errors import CampaignError
 from campaign.scheduling.calendar import Calendar, calendar_files
 from campaign.scheduling.checks import check_calendar
@@ -34,7 +34,7 @@ def _path(path: Path | None) -> Path:
 def _print_problems(calendar: Calendar) -> None:
     for problem in calendar.problems:
         colour = "red" if problem.level == "error" else "yellow"
-        err_console.print(f"[{colour}]{problem.level}[/] {escape(str(problem))}", highlight=False)
+        err_console.print(styled((problem.level, colour), f" {problem}"), highlight=False)
 
 
 def _summary(calendar: Calendar) -> str:
@@ -77,11 +77,11 @@ def check(path: Path | None = PathArgument, json_output: bool = JsonOption) -> N
         for calendar in calendars:
             _print_problems(calendar)
             verdict = (
-                f"[red]{len(calendar.errors)} error(s)[/]" if calendar.errors else "[green]OK[/]"
+                (f"{len(calendar.errors)} error(s)", "red") if calendar.errors else ("OK", "green")
             )
             warnings = f", {len(calendar.warnings)} warning(s)" if calendar.warnings else ""
             console.print(
-                f"{escape(str(calendar.path))}: {verdict}{warnings} — {_summary(calendar)}",
+                styled(f"{calendar.path}: ", verdict, f"{warnings} — {_summary(calendar)}"),
                 highlight=False,
             )
     if any(calendar.errors for calendar in calendars):
@@ -135,9 +135,11 @@ def sync(
         for calendar in report.refused:
             _print_problems(calendar)
             err_console.print(
-                f"[red]{escape(str(calendar.path))}: not synced[/] ({len(calendar.errors)} "
-                "error(s)); nothing of it was changed. Fix it (`campaign schedule check`) and "
-                "sync again.",
+                styled(
+                    (f"{calendar.path}: not synced", "red"),
+                    f" ({len(calendar.errors)} error(s)); nothing of it was changed. Fix it "
+                    "(`campaign schedule check`) and sync again.",
+                ),
                 highlight=False,
             )
         shown = [change for change in report.changes if change.action != "unchanged"]
@@ -147,9 +149,9 @@ def sync(
                 table.add_row(
                     change.action,
                     change.kind,
-                    escape(change.key),
+                    change.key,
                     common.local(change.at, settings),
-                    escape(change.detail),
+                    change.detail,
                 )
             console.print(table)
         counts = Counter(change.action for change in report.changes)
@@ -207,21 +209,24 @@ def list_(
     table = Table("When", "Kind", "N°", "Status", "What", "Key", "Note")
     for item in items:
         style = _STATUS_STYLE.get(item.status, "")
-        status_text = f"[{style}]{item.status}[/]" if style else item.status
+        status_text = Text(item.status, style=style)
         table.add_row(
             common.local(item.at, settings, "%a %d/%m/%Y %H:%M"),
             item.kind,
             str(item.id or ""),
             status_text,
-            escape(item.what),
-            escape(item.key or "(by hand)"),
-            escape(item.note if len(item.note) <= 90 else item.note[:89] + "…"),
+            item.what,
+            item.key or "(by hand)",
+            item.note if len(item.note) <= 90 else item.note[:89] + "…",
         )
     console.print(table)
     missed = sum(1 for item in items if item.status == "missed")
     if missed:
         console.print(
-            f"[bold red]{missed} missed[/]: their time passed while the service was not running. "
-            "Give them a new time in the calendar and sync, or send/publish them by hand.",
+            styled(
+                (f"{missed} missed", "bold red"),
+                ": their time passed while the service was not running. Give them a new time in "
+                "the calendar and sync, or send/publish them by hand.",
+            ),
             highlight=False,
         )

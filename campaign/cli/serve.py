@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from campaign.cli import common
 from campaign.cli.common import err_console
-from campaign.config import Settings
+from campaign.config import Settings, mask_url
 from campaign.errors import CampaignError
 
 
@@ -25,8 +25,9 @@ def web_runner(settings: Settings, engine: Engine, host: str, port: int) -> Call
     def run() -> None:
         err_console.print(
             f"Serving on http://{host}:{port} — links in emails start with "
-            f"{settings.web.public_url}",
+            f"{mask_url(settings.web.public_url)}",
             highlight=False,
+            soft_wrap=True,  # a log line: the URL stays whole
         )
         serve_web(settings, host=host, port=port, engine=engine)
 

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, select
 
 from campaign.cli import common
-from campaign.cli.common import JsonOption, console, err_console
+from campaign.cli.common import JsonOption, console, err_console, styled
 from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.models import Event, Post, PostStatus, utcnow
@@ -232,12 +231,12 @@ def list_(
         first = row["parts"][0] if row["parts"] else ""
         table.add_row(
             str(row["id"]),
-            escape(row["account"]),
+            row["account"],
             common.local(row["scheduled_at"], settings),
             status_text,
             str(len(row["parts"])) + (f" +{len(row['images'])} img" if row["images"] else ""),
-            escape(first[:60] + ("…" if len(first) > 60 else "")),
-            escape(row["last_error"][:80]),
+            first[:60] + ("…" if len(first) > 60 else ""),
+            row["last_error"][:80],
         )
     console.print(table)
 
@@ -505,10 +504,10 @@ def plan_events(
         table.add_row(
             str(row["id"]),
             common.local(row["scheduled_at"], settings, "%a %d/%m %H:%M"),
-            escape(row["event"]["title"][:50]),
-            escape(row["event"]["city"]),
-            escape(row["event"]["region"]),
-            escape(row["event"]["theme"]),
+            row["event"]["title"][:50],
+            row["event"]["city"],
+            row["event"]["region"],
+            row["event"]["theme"],
             f"{row['lengths'][0]}/280",
         )
     console.print(table)
@@ -542,12 +541,12 @@ def accounts(
     table = Table("Name", "Network", "Handle", "Mode")
     table.add_column("Credentials", overflow="fold")  # variable names must be read whole
     for check in checks:
-        verdict = {True: "[green]OK[/] ", False: "[red]REFUSED[/] ", None: ""}[check.ok]
-        detail = escape(check.detail)
+        verdict = {True: ("OK ", "green"), False: ("REFUSED ", "red"), None: ("", "")}[check.ok]
+        detail = check.detail
         if check.missing:
             detail = "missing:\n" + "\n".join(check.missing)
         table.add_row(
-            check.name, check.network, "@" + check.handle, check.mode, f"{verdict}{detail}"
+            check.name, check.network, "@" + check.handle, check.mode, styled(verdict, detail)
         )
     console.print(table)
     if any(check.missing for check in checks):

@@ -342,7 +342,7 @@ def write_report(
                 print_tables(report, labels, tables if table else None, console)
                 return None
             with open_private(out, "w", encoding="utf-8") as handle:
-                file_console = Console(file=handle, width=200, color_system=None)
+                file_console = Console(file=handle, width=200, color_system=None, markup=False)
                 print_tables(report, labels, tables if table else None, file_console)
             return out
         if format_ == "html":

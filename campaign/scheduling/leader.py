@@ -51,7 +51,10 @@ class PostgresLeadership:
 
     def __init__(self, url: str) -> None:
         self.engine = create_engine(
-            normalise_url(url), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+            normalise_url(url),
+            poolclass=NullPool,
+            isolation_level="AUTOCOMMIT",
+            hide_parameters=True,
         )
         self.key = _lock_key()
         self.connection: Connection | None = None

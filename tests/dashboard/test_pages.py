@@ -946,6 +946,20 @@ def test_settings_show_the_transport_accounts_and_public_url_but_no_secret(
         assert value not in page
 
 
+def test_settings_show_urls_without_their_password(serve) -> None:
+    served = serve(public_url="http://apercu:s3cr3t@lemois.example.org")
+    # The page shows the settings it runs with: here a database URL holding a password.
+    served.settings.database.url = "postgresql+psycopg://campaign:hunter2@db.example.org/c"
+    page = served.client("admin").get(served.url + "/settings").text
+    facts = {
+        label: re.sub(r"<[^>]+>", "", value).strip()
+        for label, value in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", page, re.S)
+    }
+    assert facts["Base de données"] == "postgresql+psycopg://campaign:***@db.example.org/c"
+    assert facts["Adresse publique"] == "http://apercu:***@lemois.example.org (pas en HTTPS)"
+    assert "hunter2" not in page and "s3cr3t" not in page
+
+
 def test_the_newsletters_list_shows_each_status_and_the_headline_figures(served: Served) -> None:
     _sent_newsletter(served)  # 3 addressed, 2 delivered, 3 human opens, 1 human click
     with Session(served.engine) as session:  # type: ignore[arg-type]

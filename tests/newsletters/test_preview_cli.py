@@ -141,3 +141,21 @@ def test_test_send_needs_an_address(cli, newsletter) -> None:
     result = cli("newsletter", "test", newsletter)
     assert result.exit_code != 0
     assert "--to" in result.stderr
+
+
+def test_an_error_naming_a_setting_in_brackets_is_printed_whole(
+    cli, newsletter, smtp_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relay, port = smtp_server
+    relay.stall_on_data.add(1)
+    for name, value in {
+        "CAMPAIGN_MAIL_TRANSPORT": "smtp",
+        "CAMPAIGN_MAIL_SMTP_HOST": "127.0.0.1",
+        "CAMPAIGN_MAIL_SMTP_PORT": str(port),
+        "CAMPAIGN_MAIL_SMTP_SECURITY": "none",
+        "CAMPAIGN_MAIL_SMTP_TIMEOUT": "0.3",
+    }.items():
+        monkeypatch.setenv(name, value)
+    result = cli("newsletter", "test", newsletter, "--to", "equipe@example.org")
+    assert result.exit_code == 1
+    assert "did not answer within 0.3 seconds ([mail.smtp] timeout)." in result.stderr

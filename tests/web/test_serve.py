@@ -124,3 +124,30 @@ def test_serve_without_a_signing_key_says_what_to_do(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "No signing key" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_start_up_never_prints_a_password_held_in_a_url(
+    database_url: str, tmp_path: Path
+) -> None:
+    port = _free_port()
+    if database_url.startswith("postgresql"):  # the test server trusts the login: any password
+        user, rest = database_url.split("@", 1)
+        database_url = f"{user}:hunter2@{rest}"
+    env = _environment(database_url, port)
+    env["CAMPAIGN_WEB_PUBLIC_URL"] = f"http://apercu:s3cr3t@127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "campaign", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_until_serving(process, f"http://127.0.0.1:{port}")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert f"links in emails start with http://apercu:***@127.0.0.1:{port}" in err
+    assert "hunter2" not in out + err and "s3cr3t" not in out + err

@@ -1,16 +1,15 @@
 """What is configured, which credentials are missing, and a test message; never a secret.
 
 Only the *names* of the environment variables holding secrets are shown, with whether each is
-set; the database URL is shown without its password.
+set; URLs (the database's, the public address) are shown without their password.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlalchemy import make_url
 
-from campaign.config import SECRET_KEY_ENV, ConfigError, secret_key
+from campaign.config import SECRET_KEY_ENV, ConfigError, mask_url, secret_key
 from campaign.dashboard import web
 from campaign.errors import CampaignError
 from campaign.mail import OutgoingMessage, open_transport
@@ -37,7 +36,8 @@ def _facts(request: Request) -> dict[str, object]:
     ]
     return {
         "settings": settings,
-        "database": make_url(settings.database.url).render_as_string(hide_password=True),
+        "database": mask_url(settings.database.url),
+        "public_url": mask_url(settings.web.public_url),
         "smtp": smtp,
         "smtp_password_set": settings.secret(smtp.password_env) is not None,
         "signing_key": signing_key,
