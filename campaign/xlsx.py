@@ -142,9 +142,10 @@ class _Workbook:
         self.relations = self._relations(folder, rels)
         self.epoch = WINDOWS_EPOCH
         self.sheet = self._first_sheet(book)
-        strings = self._of_type("/sharedStrings")
+        # Where the relationships do not say, the parts' usual place (as openpyxl does).
+        strings = self._of_type("/sharedStrings", "xl/sharedStrings.xml")
         self.shared_strings = self._shared_strings(strings) if strings else []
-        styles = self._of_type("/styles")
+        styles = self._of_type("/styles", "xl/styles.xml")
         self.date_styles, self.timedelta_styles = self._styles(styles) if styles else (set(), set())
 
     def open(self, part: str, limit: int | None = MAX_PART_BYTES) -> IO[bytes]:
@@ -202,11 +203,11 @@ class _Workbook:
                 return target
         return None
 
-    def _of_type(self, kind: str) -> str | None:
+    def _of_type(self, kind: str, usual: str) -> str | None:
         for _id, type_, target in self.relations:
             if type_.endswith(kind) and target in self.names:
                 return target
-        return None
+        return usual if usual in self.names else None
 
     def _first_sheet(self, book: str) -> str:
         sheets: list[str] = []
