@@ -15,8 +15,7 @@ import csv
 import io
 import itertools
 import re
-import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -33,11 +32,42 @@ SAMPLE_LINES = 50
 DELIMITERS = (";", "\t", ",")  # on a tie, French Excel's ";" wins
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls (and .doc) files
-_CSV_FIELD_LIMIT = 10 * 1024 * 1024  # a long event description must not stop the reading
+
+# What an import reads at most. Far above any real subscriber list or event export, these are
+# what keeps a small hostile file from taking the server's memory or minutes of its time; a file
+# past one is refused with a message saying which (the XLSX-only limits, on unzipped sizes, are
+# in campaign.xlsx). Rows count blank ones, as the spreadsheet numbers them.
+MAX_ROWS = 1_048_576  # Excel's own limit for a sheet
+MAX_COLUMNS = 500  # columns holding a value; empty ones further right are ignored
+MAX_CELL_CHARS = 32_767  # Excel's own limit for a cell
+# A CSV line is read up to this length, so that a file with no line break is never read whole.
+MAX_LINE_CHARS = 1024 * 1024
 
 
 class FileFormatError(CampaignError):
     """A file that cannot be read as a table: the message names the file and what to do."""
+
+
+def too_many_rows(path: Path) -> FileFormatError:
+    return FileFormatError(
+        f"{path.name} has more than {MAX_ROWS:,} rows, the most an import reads (Excel's own "
+        "limit): split it into several files and import them one after the other."
+    )
+
+
+def too_many_columns(path: Path, row: int, column: int) -> FileFormatError:
+    return FileFormatError(
+        f"{path.name}: row {row} has a value in column {column:,}, past the {MAX_COLUMNS} "
+        "columns an import reads: delete the columns that are not needed and import again."
+    )
+
+
+def too_long_cell(path: Path, row: int | None) -> FileFormatError:
+    where = f"row {row} has a cell" if row else "a cell holds text"
+    return FileFormatError(
+        f"{path.name}: {where} of more than {MAX_CELL_CHARS:,} characters (Excel's own limit "
+        "for a cell): shorten it and import again."
+    )
 
 
 @dataclass
@@ -151,11 +181,28 @@ def _looks_binary(text: str) -> bool:
     return controls > max(2, len(text) // 100)
 
 
-def _choose_delimiter(lines: list[str]) -> str:
+def _lines(text: io.TextIOWrapper, path: Path) -> Iterator[str]:
+    """The file's lines, each read up to :data:`MAX_LINE_CHARS` and refused past it."""
+    readline = text.readline
+    number = 0
+    while line := readline(MAX_LINE_CHARS):
+        number += 1
+        if len(line) == MAX_LINE_CHARS and line[-1] not in "\r\n":
+            raise FileFormatError(
+                f"{path.name}: line {number} is longer than {MAX_LINE_CHARS:,} characters, "
+                "which no spreadsheet export is: export the file again as CSV or XLSX."
+            )
+        yield line
+
+
+def _choose_delimiter(lines: list[str], path: Path) -> str:
     """The separator that splits the header into the most columns, the rows agreeing with it."""
     best, best_score = ",", (-1, -1.0)
     for delimiter in DELIMITERS:
-        parsed = [row for row in csv.reader(lines, delimiter=delimiter) if any(row)]
+        try:
+            parsed = [row for row in csv.reader(lines, delimiter=delimiter) if any(row)]
+        except csv.Error as exc:
+            raise _csv_error(exc, path, None) from None
         if not parsed:
             continue
         width = len(parsed[0])
@@ -174,8 +221,9 @@ def _open_csv(path: Path, total: int) -> Iterator[Sheet]:
         raw.seek(0)
         # The decoder pulls the file in chunks; the binary position is the progress made.
         text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
+        lines = _lines(text, path)
         try:
-            sample_lines = list(itertools.islice(text, SAMPLE_LINES))
+            sample_lines = list(itertools.islice(lines, SAMPLE_LINES))
         except UnicodeDecodeError as exc:  # only UTF-16 is strict
             raise FileFormatError(f"{path.name}: unreadable text ({exc}).") from None
         if _looks_binary("".join(sample_lines)):
@@ -183,24 +231,45 @@ def _open_csv(path: Path, total: int) -> Iterator[Sheet]:
                 f"{path.name} is not a spreadsheet (it holds binary data): "
                 "export it as CSV or XLSX."
             )
-        delimiter = _choose_delimiter(sample_lines)
-        csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
+        # Process-wide, but this module is the only CSV reader there is; a longer field is
+        # refused (csv.Error) instead of being read into memory whatever its size.
+        csv.field_size_limit(MAX_CELL_CHARS)
+        delimiter = _choose_delimiter(sample_lines, path)
         # The sample lines are read again from memory, then the rest straight from the file.
-        reader = csv.reader(itertools.chain(sample_lines, text), delimiter=delimiter)
+        reader = csv.reader(itertools.chain(sample_lines, lines), delimiter=delimiter)
         numbered = _numbered(reader, path)
         headers = _header_row(numbered, path)
         rows = _records(numbered, headers, _csv_cell)
         yield Sheet(path, headers, total, rows, raw.tell)
 
 
-def _numbered(reader: Iterable[list[str]], path: Path) -> Iterator[tuple[int, list[str]]]:
+def _numbered(reader: Iterator[list[str]], path: Path) -> Iterator[tuple[int, list[str]]]:
     """Records numbered as a spreadsheet numbers rows (a blank line is a row too)."""
+    number = 0
     try:
-        yield from enumerate(reader, start=1)
+        for number, cells in enumerate(itertools.islice(reader, MAX_ROWS), start=1):
+            if len(cells) > MAX_COLUMNS:
+                _check_width(cells, number, path)
+            yield number, cells
+        if next(reader, None) is not None:
+            raise too_many_rows(path)
     except csv.Error as exc:
-        raise FileFormatError(f"{path.name}: not a readable CSV file ({exc}).") from None
+        raise _csv_error(exc, path, number + 1) from None
     except UnicodeDecodeError as exc:
         raise FileFormatError(f"{path.name}: unreadable text ({exc}).") from None
+
+
+def _check_width(cells: list[str], number: int, path: Path) -> None:
+    """Refuse a record with a value past :data:`MAX_COLUMNS` (empty cells there are fine)."""
+    for column in range(len(cells), MAX_COLUMNS, -1):
+        if cells[column - 1].strip():
+            raise too_many_columns(path, number, column)
+
+
+def _csv_error(exc: csv.Error, path: Path, row: int | None) -> FileFormatError:
+    if "field limit" in str(exc):  # the csv module's only way of telling it apart
+        return too_long_cell(path, row)
+    return FileFormatError(f"{path.name}: not a readable CSV file ({exc}).")
 
 
 _EXCEL_TEXT = re.compile(r'^="(.*)"$')  # ="01000": how Excel exports keep leading zeros
@@ -216,13 +285,16 @@ def _csv_cell(value: str) -> str:
     return value
 
 
-def _header_row(numbered: Iterator[tuple[int, list[Any]]], path: Path) -> list[str]:
+def _header_row(
+    numbered: Iterator[tuple[int, list[Any]]], path: Path, missing: str = ""
+) -> list[str]:
     for _number, cells in numbered:
         headers = [_cell_text(cell) for cell in cells]
         if any(headers):
             return _unique(headers)
     raise FileFormatError(
-        f"{path.name} has no header row (no column names): the first row must name the columns."
+        missing
+        or f"{path.name} has no header row (no column names): the first row must name the columns."
     )
 
 
@@ -275,49 +347,12 @@ def _cell_text(value: Any) -> str:
 
 @contextmanager
 def _open_xlsx(path: Path, total: int) -> Iterator[Sheet]:
-    from openpyxl import load_workbook  # imported here: CSV imports do not pay for it
+    from campaign import xlsx  # imported here: CSV imports do not pay for openpyxl
 
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise FileFormatError(
-            f"{path.name} is a ZIP file but not a readable Excel workbook ({exc}); "
-            "save it as .xlsx or CSV."
-        ) from None
-    except Exception as exc:  # openpyxl raises its own InvalidFileException and friends
-        raise FileFormatError(
-            f"{path.name} is not a readable Excel workbook ({type(exc).__name__}: {exc}); "
-            "save it as .xlsx or CSV."
-        ) from None
-    try:
-        if not workbook.worksheets:
-            raise FileFormatError(f"{path.name}: the workbook has no sheet.")
-        worksheet = workbook.worksheets[0]
-        # The declared size is only used for the progress bar; some tools write it wrong, so
-        # the reading itself ignores it (reset_dimensions) and goes to the real last row.
-        declared_rows = worksheet.max_row or 0
-        worksheet.reset_dimensions()
-        position = [0]
-
-        def rows() -> Iterator[tuple[int, list[Any]]]:
-            for number, cells in enumerate(worksheet.iter_rows(values_only=True), start=1):
-                position[0] = number
-                yield number, list(cells)
-
-        numbered = rows()
-        try:
-            headers = _header_row(numbered, path)
-        except FileFormatError:
-            raise FileFormatError(
-                f"{path.name}: the first sheet is empty or has no header row; put the column "
-                "names in row 1 of the first sheet."
-            ) from None
-
-        def progress() -> int:
-            if declared_rows <= 1:
-                return 0
-            return total * position[0] // declared_rows
-
+    with xlsx.open_first_sheet(path, total) as (numbered, progress):
+        missing = (
+            f"{path.name}: the first sheet is empty or has no header row; put the column names "
+            "in row 1 of the first sheet."
+        )
+        headers = _header_row(numbered, path, missing)
         yield Sheet(path, headers, total, _records(numbered, headers, _cell_text), progress)
-    finally:
-        workbook.close()

@@ -17,11 +17,12 @@ from starlette.routing import Mount
 
 from campaign.audience.subscribers import add_subscriber
 from campaign.dashboard.web import safe_next
-from campaign.models import Event, Newsletter, Post, UserSession, utcnow
+from campaign.models import Event, Newsletter, Post, Subscriber, UserSession, utcnow
 from campaign.newsletters.records import EventRule, create_newsletter
 from campaign.social.posts import create_post
 from campaign.taxonomy import Taxonomy
 from tests.dashboard.conftest import PASSWORD, Served, page_csrf, sign_in
+from tests.test_tabular import hostile_xlsx
 
 PUBLIC = {("GET", "/login"), ("POST", "/login")}  # the only routes open without a session
 ANY_ROLE = {("POST", "/logout")}  # what a viewer may post: signing out
@@ -534,3 +535,37 @@ def test_hostile_text_runs_no_script_in_a_real_browser(served: Served) -> None:
             page.wait_for_load_state("networkidle")
             assert PAYLOAD[:20] in page.inner_text("body") or path.endswith("/preview"), path
         assert dialogs == []
+
+
+def _upload(served: Served, page: str, name: str, content: bytes) -> requests.Response:
+    editor = served.client("editor")
+    url = served.url + page
+    return editor.post(url, data={"csrf": page_csrf(editor, url)}, files={"file": (name, content)})
+
+
+@pytest.mark.parametrize("page", ["/subscribers/import", "/events/import"])
+def test_an_import_file_past_a_limit_is_refused_on_the_page_not_with_a_500(
+    served: Served, page: str, tmp_path: Path
+) -> None:
+    # A 200 KB field among the first lines ended in a 500 ("This is a bug") before.
+    long_field = 'id;email;note\n1;a@ex.fr;"' + "x" * 200_000 + '"\n'
+    answer = _upload(served, page, "liste.csv", long_field.encode())
+    assert answer.status_code == 400
+    assert "liste.csv: a cell holds text of more than 32,767 characters" in answer.text
+
+    bomb = [b"<sst>"] + [b"<si><t>x</t></si>" * 65_536] * 40 + [b"</sst>"]
+    path = hostile_xlsx(tmp_path / "liste.xlsx", {"xl/sharedStrings.xml": bomb})
+    answer = _upload(served, page, "liste.xlsx", path.read_bytes())
+    assert answer.status_code == 400
+    assert "liste.xlsx is not a normal Excel file" in answer.text
+
+
+def test_an_import_refused_half_way_saves_nothing(served: Served) -> None:
+    # Two batches of good rows are written before the bad cell is reached: all are undone.
+    lines = ["email"] + [f"p{number}@example.org" for number in range(2500)] + ["y" * 40_000]
+    answer = _upload(served, "/subscribers/import", "liste.csv", "\n".join(lines).encode())
+
+    assert answer.status_code == 400
+    assert "liste.csv: row 2502 has a cell of more than 32,767 characters" in answer.text
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert session.exec(select(Subscriber)).all() == []
