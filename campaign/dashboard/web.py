@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import jinja2
 from fastapi import Request
@@ -107,18 +107,34 @@ def safe_next(value: str | None, base: str) -> str:
 
     Refused: absolute URLs, scheme-relative ``//host``, backslashes (``/\\host`` is read as
     ``//host`` by browsers), control characters, dot segments and paths outside the dashboard.
+    Each check holds for the value as given and for every percent-decoding of it: browsers
+    resolve ``%2e%2e`` as ``..``, and a server or proxy behind may decode once more.
     """
     home = f"{base}/"
-    if not value or any(ord(char) < 32 or char == "\\" for char in value):
+    if not value or len(value) > MAX_NEXT:
         return home
+    seen = value
+    while True:  # each decoding shortens the text, so this ends
+        if not _local_path(seen, base):
+            return home
+        decoded = unquote(seen, errors="replace")
+        if decoded == seen:
+            return value
+        seen = decoded
+
+
+MAX_NEXT = 2000  # a longer "next" is no page of the dashboard
+
+
+def _local_path(value: str, base: str) -> bool:
+    if any(ord(char) < 32 or ord(char) == 127 or char == "\\" for char in value):
+        return False
     parts = urlsplit(value)
     if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):
-        return home
+        return False
     if any(segment in (".", "..") for segment in parts.path.split("/")):
-        return home  # "/admin/../x" leaves the dashboard once the browser resolves it
-    if base and not (value == base or value.startswith(f"{base}/") or value.startswith(f"{base}?")):
-        return home
-    return value
+        return False  # "/admin/../x" leaves the dashboard once the browser resolves it
+    return not base or value == base or value.startswith((f"{base}/", f"{base}?"))
 
 
 async def guard(request: Request) -> SignedIn:
