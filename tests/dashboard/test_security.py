@@ -217,6 +217,33 @@ def test_sign_in_is_refused_for_an_ip_address_that_failed_too_often(serve) -> No
     assert sign_in(client, served.url, "admin@example.org", PASSWORD).status_code == 429
 
 
+def test_behind_a_proxy_the_sign_in_limits_count_each_client_not_the_proxy(serve) -> None:
+    served = serve(web={"trusted_proxy_depth": 1}, max_failed_logins_per_ip=4)
+    # Every connection comes from the proxy (here 127.0.0.1), which appends the client's
+    # address to X-Forwarded-For; what the client wrote before it is not believed.
+    attacker = requests.Session()
+    for number in range(4):
+        attacker.headers["X-Forwarded-For"] = f"10.9.9.{number}, 203.0.113.9"
+        assert sign_in(attacker, served.url, f"n{number}@example.org", "x").status_code == 401
+    assert sign_in(attacker, served.url, "admin@example.org", PASSWORD).status_code == 429
+    # Everyone else, behind the same proxy, is not locked out by that one address.
+    owner = requests.Session()
+    owner.headers["X-Forwarded-For"] = "198.51.100.7"
+    assert sign_in(owner, served.url, "editor@example.org", PASSWORD).status_code == 200
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert [row.ip for row in session.exec(select(UserSession))] == ["198.51.100.7"]
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_for_changes_nothing(serve) -> None:
+    served = serve(max_failed_logins_per_ip=4)  # [web] trusted_proxy_depth = 0
+    client = requests.Session()
+    for number in range(4):
+        client.headers["X-Forwarded-For"] = f"203.0.113.{number}"
+        assert sign_in(client, served.url, f"n{number}@example.org", "x").status_code == 401
+    client.headers["X-Forwarded-For"] = "203.0.113.99"
+    assert sign_in(client, served.url, "admin@example.org", PASSWORD).status_code == 429
+
+
 def test_an_unknown_address_and_a_wrong_password_look_the_same(served: Served) -> None:
     client = requests.Session()
     unknown = sign_in(client, served.url, "personne@example.org", "x" * 12)

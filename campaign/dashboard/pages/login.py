@@ -18,13 +18,17 @@ from campaign.dashboard.sessions import (
     open_session,
     same_token,
 )
+from campaign.tracking.network import request_client
 
 router = APIRouter()
 signed_in_router = APIRouter()
 
 
 def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    # The public routes' own reading: behind a reverse proxy the connection's peer is the
+    # proxy, and counting it would let one person lock every account for everyone.
+    depth = web.dashboard(request).settings.web.trusted_proxy_depth
+    return request_client(request, depth)
 
 
 def _login_page(request: Request, next_path: str, status_code: int = 200, **context: object):
