@@ -24,7 +24,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from campaign.config import Settings
-from campaign.dashboard.sessions import SignedIn, same_token, signed_in
+from campaign.dashboard.sessions import SLOW_DOWN_SECONDS, SignedIn, same_token, signed_in
 from campaign.models import ROLE_RANK, Role
 from campaign.newsletters.render import TEMPLATES_DIR
 from campaign.reports import Labels
@@ -72,6 +72,7 @@ class Dashboard:
     engine: Engine
     env: jinja2.Environment
     templates_dir: Path | None = None
+    slow_down: float = SLOW_DOWN_SECONDS  # see campaign.dashboard.sessions
 
     @property
     def labels(self) -> Labels:

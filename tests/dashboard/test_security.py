@@ -5,7 +5,9 @@ Routes are enumerated from the application itself, so a route added later is cov
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -242,6 +244,51 @@ def test_without_a_trusted_proxy_a_forged_forwarded_for_changes_nothing(serve) -
         assert sign_in(client, served.url, f"n{number}@example.org", "x").status_code == 401
     client.headers["X-Forwarded-For"] = "203.0.113.99"
     assert sign_in(client, served.url, "admin@example.org", PASSWORD).status_code == 429
+
+
+def test_failures_from_elsewhere_never_lock_the_owner_out_only_slow_them_and_admins_see_it(
+    serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    served = serve(web={"trusted_proxy_depth": 1}, max_failed_logins=3, max_failed_logins_per_ip=10)
+    served.app.state.dashboard.slow_down = 0.2  # 3 s in service
+    caplog.set_level(logging.WARNING, logger="campaign.dashboard.sessions")
+    outsider = requests.Session()
+    for address in ("203.0.113.1", "203.0.113.2"):
+        outsider.headers["X-Forwarded-For"] = address
+        for _ in range(3):
+            assert sign_in(outsider, served.url, "editor@example.org", "x").status_code == 401
+        # That address is refused on the account, even with the right password...
+        assert sign_in(outsider, served.url, "editor@example.org", PASSWORD).status_code == 429
+    # ... but not its owner, from their own address.
+    owner = requests.Session()
+    owner.headers["X-Forwarded-For"] = "198.51.100.7"
+    assert sign_in(owner, served.url, "editor@example.org", PASSWORD).status_code == 200
+    assert "refused from that address" in caplog.text
+    assert "from all addresses" not in caplog.text  # 8 failures, under the ceiling
+
+    # 10 failures on the account from everywhere (as many as one address may make in all): past
+    # that every attempt on it is answered late, and admins are told; the owner still gets in.
+    outsider.headers["X-Forwarded-For"] = "203.0.113.3"
+    for _ in range(3):
+        assert sign_in(outsider, served.url, "editor@example.org", "x").status_code == 401
+    assert "from all addresses" in caplog.text and "editor@example.org" in caplog.text
+    owner = requests.Session()
+    owner.headers["X-Forwarded-For"] = "198.51.100.7"
+    token = login_csrf(owner, served.url)
+    started = time.monotonic()
+    answer = owner.post(
+        served.url + "/login",
+        data={"email": "editor@example.org", "password": PASSWORD, "csrf": token},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 303 and "campaign_session=" in answer.headers["set-cookie"]
+    assert time.monotonic() - started >= 0.2
+    page = served.client("admin").get(served.url + "/settings").text
+    row = re.search(r"<tr>\s*<td>editor@example.org</td>(.*?)</tr>", page, re.S)
+    assert row and "<td>11</td>" in row.group(1) and "<td>3</td>" in row.group(1)
+    assert "tentatives ralenties" in row.group(1)
+    viewer_page = served.client("viewer").get(served.url + "/settings").text
+    assert "editor@example.org</td>" not in viewer_page
 
 
 def test_an_unknown_address_and_a_wrong_password_look_the_same(served: Served) -> None:
