@@ -413,10 +413,20 @@ class DashboardSettings(_Section):
         12, ge=1, le=24 * 30, description="Hours a dashboard sign-in lasts before asking again."
     )
     max_failed_logins: int = Field(
-        5, ge=1, description="Failed sign-ins allowed per account in 15 minutes, then refused."
+        5,
+        ge=1,
+        description=(
+            "Failed sign-ins allowed per account from one IP address in 15 minutes, then refused "
+            "from that address."
+        ),
     )
     max_failed_logins_per_ip: int = Field(
-        20, ge=1, description="Failed sign-ins allowed per IP address in 15 minutes."
+        20,
+        ge=1,
+        description=(
+            "Failed sign-ins allowed per IP address in 15 minutes; past as many on one account "
+            "from all addresses, attempts on it are slowed."
+        ),
     )
     media_dir: str = Field(
         "media",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -83,7 +84,13 @@ def create_dashboard(
 ) -> FastAPI:
     """The dashboard app for these settings and this database (already migrated)."""
     templates = Path(templates_dir) / "web" / "admin" if templates_dir else web.TEMPLATES
-    app = FastAPI(title="campaign dashboard", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="campaign dashboard",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(web.check_query)],
+    )
     app.state.dashboard = web.Dashboard(
         settings=settings,
         engine=engine,
@@ -115,6 +122,17 @@ def create_dashboard(
     @app.exception_handler(web.Refused)
     async def _refused(request: Request, exc: web.Refused) -> HTMLResponse:
         return web.render(request, "refused.html", status_code=403, reason=exc.reason)
+
+    @app.exception_handler(web.BadQuery)
+    async def _bad_query(request: Request, exc: web.BadQuery) -> HTMLResponse:
+        return web.render(request, "bad_request.html", status_code=400, names=exc.names)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> HTMLResponse:
+        # An id, a page number or a choice no page of the dashboard makes: a crafted address,
+        # or a form sent by hand. FastAPI's own answer would be JSON for developers.
+        names = sorted({str(error["loc"][-1]) for error in exc.errors() if error.get("loc")})
+        return web.render(request, "bad_request.html", status_code=400, names=names)
 
     @app.exception_handler(404)
     async def _not_found(request: Request, exc: Exception) -> HTMLResponse:

@@ -1,28 +1,40 @@
-"""Signing in: sessions kept as rows, CSRF tokens, and the rate limit on login attempts.
+"""Signing in: sessions kept as rows, CSRF tokens, and the rate limits on login attempts.
 
 The cookie holds 256 random bits; the row holds their SHA-256, the session's CSRF token and when
 it expires. Looking a session up is one indexed query; ending one (sign-out, password change,
-user removed) is deleting its row. Failed attempts are counted per IP address and per account
-over :data:`WINDOW`, in the database, so several web processes share one limit.
+user removed) is deleting its row. Failed attempts are counted over :data:`WINDOW`, in the
+database, so several web processes share one limit:
+
+- per IP address, all accounts together: past the limit that address is refused;
+- per account *and* address: past the limit the account is refused from that address only.
+  Counting per account alone would let anyone who knows an address keep its owner out;
+- per account, all addresses together: past the ceiling attempts on it are only slowed down
+  (:attr:`LoginResult.slowed`), never refused, so the owner still gets in; a warning is logged
+  and admins see it on the settings page (:func:`login_pressure`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import case, delete, func
 from sqlmodel import Session, col, select
 
+from campaign.config import DashboardSettings
 from campaign.dashboard.users import find_user, needs_rehash, rehash, verify_password
 from campaign.models import LoginAttempt, User, UserSession, utcnow
 
 WINDOW = timedelta(minutes=15)
 KEEP_ATTEMPTS = timedelta(days=1)
 TOUCH_EVERY = timedelta(minutes=1)
+SLOW_DOWN_SECONDS = 3.0  # how late an attempt on an account over its ceiling is answered
+
+log = logging.getLogger(__name__)
 
 
 def token_hash(token: str) -> str:
@@ -108,10 +120,23 @@ def close_session(session: Session, token: str | None) -> None:
         session.execute(delete(UserSession).where(col(UserSession.token_hash) == token_hash(token)))
 
 
+def slow_after(limits: DashboardSettings) -> int:
+    """The per-account ceiling: more failures than one address may make on all accounts.
+
+    Past it the account is being guessed at from several addresses, or hammered from one that
+    its own limit already refuses: slowing every attempt on it costs its owner a few seconds.
+    """
+    return max(limits.max_failed_logins_per_ip, limits.max_failed_logins + 1)
+
+
 @dataclass(frozen=True)
 class LoginResult:
     user: User | None
-    refused: str = ""  # "rate-ip", "rate-account" or "" (then user None means wrong credentials)
+    # "rate-ip" (this address), "rate-account" (this account from this address) or ""
+    # (then user None means wrong credentials)
+    refused: str = ""
+    # The account failed too often from all addresses together: answer it late (only slower)
+    slowed: bool = False
 
 
 def _failures(session: Session, since: datetime, **where: str) -> int:
@@ -133,22 +158,31 @@ def attempt_login(
     ip: str,
     max_per_account: int,
     max_per_ip: int,
+    slow_after: int,
     now: datetime | None = None,
 ) -> LoginResult:
-    """Check the credentials unless the IP or the account has failed too often lately.
+    """Check the credentials unless this IP, or this account from this IP, failed too often.
 
-    Every attempt is recorded; a refused one (rate limit) is recorded as a failure too, so
-    someone hammering the form stays locked out until they stop for :data:`WINDOW`.
+    ``max_per_account`` counts the failures on the account from ``ip`` only; ``slow_after``
+    those on the account from every address, past which the attempt is checked but
+    ``slowed``. Every attempt is recorded; a refused one (rate limit) is recorded as a failure
+    too, so someone hammering the form stays locked out until they stop for :data:`WINDOW`.
     """
     now = now or utcnow()
+    ip = ip[:50]
     address = email.strip().lower()[:320]
     session.execute(delete(LoginAttempt).where(col(LoginAttempt.at) < now - KEEP_ATTEMPTS))
     since = now - WINDOW
     refused = ""
+    pair = account = 0
     if _failures(session, since, ip=ip) >= max_per_ip:
         refused = "rate-ip"
-    elif address and _failures(session, since, email=address) >= max_per_account:
-        refused = "rate-account"
+    elif address:
+        pair = _failures(session, since, email=address, ip=ip)
+        if pair >= max_per_account:
+            refused = "rate-account"
+    if address:
+        account = _failures(session, since, email=address)
     user = None
     if not refused:
         candidate = find_user(session, address) if address else None
@@ -156,6 +190,69 @@ def attempt_login(
             user = candidate
             if needs_rehash(candidate):  # type: ignore[arg-type]
                 rehash(candidate, password)  # type: ignore[arg-type]
-    session.add(LoginAttempt(at=now, ip=ip[:50], email=address, success=user is not None))
+    session.add(LoginAttempt(at=now, ip=ip, email=address, success=user is not None))
     session.flush()
-    return LoginResult(user=user, refused=refused)
+    minutes = WINDOW.seconds // 60
+    if user is None and address and not refused and pair + 1 == max_per_account:
+        log.warning(
+            "Dashboard sign-in: %d failures on %s from %s in %d minutes; refused from that "
+            "address until it stops for %d minutes.",
+            max_per_account,
+            address,
+            ip,
+            minutes,
+            minutes,
+        )
+    if user is None and address and account + 1 == slow_after:
+        log.warning(
+            "Dashboard sign-in: %d failures on %s from all addresses in %d minutes; attempts on "
+            "it are now answered late, never refused (the dashboard's settings page lists them).",
+            slow_after,
+            address,
+            minutes,
+        )
+    return LoginResult(user=user, refused=refused, slowed=not refused and account >= slow_after)
+
+
+@dataclass(frozen=True)
+class Pressure:
+    """Failed sign-ins on one dashboard account, for the admins' settings page."""
+
+    email: str
+    failures: int  # over KEEP_ATTEMPTS
+    addresses: int  # distinct addresses they came from
+    last_at: datetime
+    recent: int  # over WINDOW
+    locked_addresses: int  # addresses refused on it now
+    slowed: bool  # attempts on it answered late now
+
+
+def login_pressure(
+    session: Session, *, max_per_account: int, slow_after: int, now: datetime | None = None
+) -> list[Pressure]:
+    """Dashboard accounts with failed sign-ins over the last day, most failed first."""
+    now = now or utcnow()
+    since = now - WINDOW
+    recent = func.sum(case((col(LoginAttempt.at) >= since, 1), else_=0))
+    rows = session.exec(
+        select(LoginAttempt.email, LoginAttempt.ip, func.count(), func.max(LoginAttempt.at), recent)
+        .where(col(LoginAttempt.success).is_(False), col(LoginAttempt.at) >= now - KEEP_ATTEMPTS)
+        .where(col(LoginAttempt.email).in_(select(User.email)))
+        .group_by(col(LoginAttempt.email), col(LoginAttempt.ip))
+    ).all()
+    by_account: dict[str, list[tuple[int, datetime, int]]] = {}
+    for email, _ip, count, last_at, in_window in rows:
+        by_account.setdefault(email, []).append((int(count), last_at, int(in_window or 0)))
+    found = [
+        Pressure(
+            email=email,
+            failures=sum(count for count, _, _ in pairs),
+            addresses=len(pairs),
+            last_at=max(last for _, last, _ in pairs),
+            recent=sum(window for _, _, window in pairs),
+            locked_addresses=sum(window >= max_per_account for _, _, window in pairs),
+            slowed=sum(window for _, _, window in pairs) >= slow_after,
+        )
+        for email, pairs in by_account.items()
+    ]
+    return sorted(found, key=lambda item: (-item.recent, -item.failures, item.email))

@@ -8,23 +8,25 @@ role may change things. Routes reserved to admins add :func:`require_admin`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, urlsplit
+from typing import Annotated, Any
+from urllib.parse import quote, unquote, urlsplit
 
 import jinja2
-from fastapi import Request
+from fastapi import Form, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import Field
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from campaign.config import Settings
-from campaign.dashboard.sessions import SignedIn, same_token, signed_in
+from campaign.dashboard.sessions import SLOW_DOWN_SECONDS, SignedIn, same_token, signed_in
 from campaign.models import ROLE_RANK, Role
 from campaign.newsletters.render import TEMPLATES_DIR
 from campaign.reports import Labels
@@ -59,6 +61,45 @@ class NeedsLogin(Exception):
         self.next_path = next_path
 
 
+class BadQuery(Exception):
+    """A value in the address no page of the dashboard makes: answered 400 with a French page."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+
+
+# Ids and page numbers: what the database's integers hold (a larger one is a crafted address).
+MAX_ID = 2**31 - 1
+Id = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+PageNumber = Annotated[int, Query(ge=1, le=10_000)]
+FormId = Annotated[int, Form(ge=1, le=MAX_ID)]
+ListedId = Annotated[int, Field(ge=1, le=MAX_ID)]  # one of a form's list of ids
+# Days the dashboard deals with; further ones overflow date arithmetic (and mean nothing here).
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+# Characters no form of the dashboard sends (tabs and line breaks may come from a text area).
+_CONTROL = {chr(code) for code in range(32) if chr(code) not in "\t\n\r"} | {"\x7f"}
+
+
+def check_choice(value: str, choices: Iterable[str], name: str) -> str:
+    """``value`` if empty or one of ``choices`` (a filter's options), else :class:`BadQuery`."""
+    if value and value not in choices:
+        raise BadQuery([name])
+    return value
+
+
+def check_query(request: Request) -> None:
+    """Every route's first check: no query parameter carries a control character (PostgreSQL
+    refuses NUL in text; nothing the pages send has them). Types and ranges are the routes'."""
+    bad = [
+        name
+        for name, value in request.query_params.multi_items()
+        if any(char in _CONTROL for char in name + value)
+    ]
+    if bad:
+        raise BadQuery(sorted(set(bad)))
+
+
 class Refused(Exception):
     """Signed in, but not allowed (role, CSRF): answered 403 with a French page."""
 
@@ -72,6 +113,7 @@ class Dashboard:
     engine: Engine
     env: jinja2.Environment
     templates_dir: Path | None = None
+    slow_down: float = SLOW_DOWN_SECONDS  # see campaign.dashboard.sessions
 
     @property
     def labels(self) -> Labels:
@@ -107,18 +149,34 @@ def safe_next(value: str | None, base: str) -> str:
 
     Refused: absolute URLs, scheme-relative ``//host``, backslashes (``/\\host`` is read as
     ``//host`` by browsers), control characters, dot segments and paths outside the dashboard.
+    Each check holds for the value as given and for every percent-decoding of it: browsers
+    resolve ``%2e%2e`` as ``..``, and a server or proxy behind may decode once more.
     """
     home = f"{base}/"
-    if not value or any(ord(char) < 32 or char == "\\" for char in value):
+    if not value or len(value) > MAX_NEXT:
         return home
+    seen = value
+    while True:  # each decoding shortens the text, so this ends
+        if not _local_path(seen, base):
+            return home
+        decoded = unquote(seen, errors="replace")
+        if decoded == seen:
+            return value
+        seen = decoded
+
+
+MAX_NEXT = 2000  # a longer "next" is no page of the dashboard
+
+
+def _local_path(value: str, base: str) -> bool:
+    if any(ord(char) < 32 or ord(char) == 127 or char == "\\" for char in value):
+        return False
     parts = urlsplit(value)
     if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):
-        return home
+        return False
     if any(segment in (".", "..") for segment in parts.path.split("/")):
-        return home  # "/admin/../x" leaves the dashboard once the browser resolves it
-    if base and not (value == base or value.startswith(f"{base}/") or value.startswith(f"{base}?")):
-        return home
-    return value
+        return False  # "/admin/../x" leaves the dashboard once the browser resolves it
+    return not base or value == base or value.startswith((f"{base}/", f"{base}?"))
 
 
 async def guard(request: Request) -> SignedIn:
@@ -204,12 +262,22 @@ def parse_local(text: str, settings: Settings, field: str) -> datetime:
 
 
 def parse_day(text: str | None) -> date | None:
+    """A day typed or sent by a date field; None when empty, not a date or out of range."""
     if not text or not text.strip():
         return None
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         return None
+    return day if FIRST_DAY <= day <= LAST_DAY else None
+
+
+def query_day(text: str, name: str) -> date | None:
+    """A day from the address (``?day=``): None when empty, :class:`BadQuery` when not one."""
+    day = parse_day(text)
+    if day is None and text.strip():
+        raise BadQuery([name])
+    return day
 
 
 def make_environment(templates: Path) -> jinja2.Environment:

@@ -7,8 +7,8 @@ and to rate-limit the subscribe form.
 
 Behind reverse proxies the connection comes from the nearest proxy; ``[web]
 trusted_proxy_depth`` says how many proxies append to ``X-Forwarded-For`` and so which entry of
-it is the client (:func:`client_address`). With 0, the default, the header is ignored: anyone can
-write anything in it.
+it is the client (:func:`client_address`, :func:`request_client`). With 0, the default, the
+header is ignored: anyone can write anything in it.
 """
 
 from __future__ import annotations
@@ -18,8 +18,12 @@ import ipaddress
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from campaign.errors import CampaignError
+
+if TYPE_CHECKING:
+    from starlette.requests import HTTPConnection
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 APPLE_RANGES_FILE = DATA_DIR / "apple_relay_ranges.txt"
@@ -38,6 +42,16 @@ def client_address(peer: str | None, forwarded_for: str | None, depth: int) -> s
     if not entries:
         return peer or ""
     return entries[max(len(entries) - depth, 0)]
+
+
+def request_client(request: HTTPConnection, depth: int) -> str:
+    """The client's address of a request, ``depth`` being ``[web] trusted_proxy_depth``.
+
+    The one place that reads it: the public routes (hits, the subscribe form's limit) and the
+    dashboard's sign-in limits must agree, or behind a proxy one of them counts the proxy.
+    """
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"), depth)
 
 
 @lru_cache(maxsize=65536)

@@ -23,7 +23,7 @@ from campaign.newsletters.render import CompiledNewsletter
 from campaign.tracking.classify import APPLE_MPP_AGENT, PendingHit, Rules
 from campaign.tracking.hits import HitRecorder
 from campaign.tracking.links import TrackedLinks, register_links
-from campaign.tracking.network import Ranges, apple_ranges, client_address, ip_prefix
+from campaign.tracking.network import Ranges, apple_ranges, ip_prefix, request_client
 from campaign.tracking.tokens import Signer
 from campaign.web.forms import FormTokens, RateLimiter
 from campaign.web.templates import ConfirmationEmail, Pages
@@ -165,10 +165,7 @@ class WebService:
 
     def client(self, request: Request) -> str:
         """The client's full address (in memory only: :mod:`campaign.tracking.network`)."""
-        peer = request.client.host if request.client else None
-        if not self.proxy_depth:
-            return peer or ""
-        return client_address(peer, request.headers.get("x-forwarded-for"), self.proxy_depth)
+        return request_client(request, self.proxy_depth)
 
     def record(
         self,

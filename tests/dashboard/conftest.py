@@ -21,6 +21,7 @@ from campaign.config import Settings
 from campaign.dashboard.app import create_dashboard
 from campaign.dashboard.users import add_user, find_user
 from campaign.db import open_database
+from campaign.web.server import uvicorn_config
 
 PASSWORD = "un mot de passe solide"
 ROLES = ("admin", "editor", "viewer")
@@ -79,13 +80,14 @@ def make_settings(
     folder: Path,
     public_url: str,
     mail: dict[str, object] | None = None,
+    web: dict[str, object] | None = None,
     **dashboard: object,
 ) -> Settings:
     return Settings.model_validate(
         {
             "database": {"url": database_url},
             "mail": {"outbox_dir": str(folder / "outbox"), **(mail or {})},
-            "web": {"public_url": public_url},
+            "web": {"public_url": public_url, **(web or {})},
             "dashboard": {"media_dir": str(folder / "media"), **dashboard},
         }
     )
@@ -93,8 +95,9 @@ def make_settings(
 
 @pytest.fixture
 def serve(database_url: str, tmp_path: Path, secret_key: str, monkeypatch: pytest.MonkeyPatch):
-    """``serve(public_url=…, mail={…}, **dashboard_settings)`` starts the dashboard on loopback
-    and returns it (``mail``: ``[mail]`` settings over the test's outbox)."""
+    """``serve(public_url=…, mail={…}, web={…}, **dashboard_settings)`` starts the dashboard on
+    loopback and returns it (``mail``, ``web``: ``[mail]``, ``[web]`` settings over the test's
+    own)."""
     for name in (
         "CAMPAIGN_X_MOIS_ESS_CONSUMER_KEY",
         "CAMPAIGN_X_PRIX_ESS_CONSUMER_KEY",
@@ -106,11 +109,19 @@ def serve(database_url: str, tmp_path: Path, secret_key: str, monkeypatch: pytes
     engines = []
 
     def start(
-        public_url: str | None = None, mail: dict[str, object] | None = None, **dashboard: object
+        public_url: str | None = None,
+        mail: dict[str, object] | None = None,
+        web: dict[str, object] | None = None,
+        **dashboard: object,
     ) -> Served:
         port = free_port()
         settings = make_settings(
-            database_url, tmp_path, public_url or f"http://127.0.0.1:{port}", mail, **dashboard
+            database_url,
+            tmp_path,
+            public_url or f"http://127.0.0.1:{port}",
+            mail,
+            web,
+            **dashboard,
         )
         engine = open_database(database_url)
         engines.append(engine)
@@ -122,8 +133,9 @@ def serve(database_url: str, tmp_path: Path, secret_key: str, monkeypatch: pytes
         dashboard_app = create_dashboard(settings, engine)
         root = FastAPI()
         root.mount("/admin", dashboard_app)
+        # The service's own uvicorn settings: X-Forwarded-For is read by the app, not uvicorn.
         server = uvicorn.Server(
-            uvicorn.Config(root, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+            uvicorn_config(root, "127.0.0.1", port, log_level="warning", lifespan="off")
         )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

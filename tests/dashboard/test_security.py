@@ -5,7 +5,9 @@ Routes are enumerated from the application itself, so a route added later is cov
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from campaign.models import Event, Newsletter, Post, Subscriber, UserSession, ut
 from campaign.newsletters.records import EventRule, create_newsletter
 from campaign.social.posts import create_post
 from campaign.taxonomy import Taxonomy
-from tests.dashboard.conftest import PASSWORD, Served, page_csrf, sign_in
+from tests.dashboard.conftest import PASSWORD, Served, login_csrf, page_csrf, sign_in
 from tests.test_tabular import hostile_xlsx
 
 PUBLIC = {("GET", "/login"), ("POST", "/login")}  # the only routes open without a session
@@ -273,6 +275,78 @@ def test_sign_in_is_refused_for_an_ip_address_that_failed_too_often(serve) -> No
     assert sign_in(client, served.url, "admin@example.org", PASSWORD).status_code == 429
 
 
+def test_behind_a_proxy_the_sign_in_limits_count_each_client_not_the_proxy(serve) -> None:
+    served = serve(web={"trusted_proxy_depth": 1}, max_failed_logins_per_ip=4)
+    # Every connection comes from the proxy (here 127.0.0.1), which appends the client's
+    # address to X-Forwarded-For; what the client wrote before it is not believed.
+    attacker = requests.Session()
+    for number in range(4):
+        attacker.headers["X-Forwarded-For"] = f"10.9.9.{number}, 203.0.113.9"
+        assert sign_in(attacker, served.url, f"n{number}@example.org", "x").status_code == 401
+    assert sign_in(attacker, served.url, "admin@example.org", PASSWORD).status_code == 429
+    # Everyone else, behind the same proxy, is not locked out by that one address.
+    owner = requests.Session()
+    owner.headers["X-Forwarded-For"] = "198.51.100.7"
+    assert sign_in(owner, served.url, "editor@example.org", PASSWORD).status_code == 200
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert [row.ip for row in session.exec(select(UserSession))] == ["198.51.100.7"]
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_for_changes_nothing(serve) -> None:
+    served = serve(max_failed_logins_per_ip=4)  # [web] trusted_proxy_depth = 0
+    client = requests.Session()
+    for number in range(4):
+        client.headers["X-Forwarded-For"] = f"203.0.113.{number}"
+        assert sign_in(client, served.url, f"n{number}@example.org", "x").status_code == 401
+    client.headers["X-Forwarded-For"] = "203.0.113.99"
+    assert sign_in(client, served.url, "admin@example.org", PASSWORD).status_code == 429
+
+
+def test_failures_from_elsewhere_never_lock_the_owner_out_only_slow_them_and_admins_see_it(
+    serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    served = serve(web={"trusted_proxy_depth": 1}, max_failed_logins=3, max_failed_logins_per_ip=10)
+    served.app.state.dashboard.slow_down = 0.2  # 3 s in service
+    caplog.set_level(logging.WARNING, logger="campaign.dashboard.sessions")
+    outsider = requests.Session()
+    for address in ("203.0.113.1", "203.0.113.2"):
+        outsider.headers["X-Forwarded-For"] = address
+        for _ in range(3):
+            assert sign_in(outsider, served.url, "editor@example.org", "x").status_code == 401
+        # That address is refused on the account, even with the right password...
+        assert sign_in(outsider, served.url, "editor@example.org", PASSWORD).status_code == 429
+    # ... but not its owner, from their own address.
+    owner = requests.Session()
+    owner.headers["X-Forwarded-For"] = "198.51.100.7"
+    assert sign_in(owner, served.url, "editor@example.org", PASSWORD).status_code == 200
+    assert "refused from that address" in caplog.text
+    assert "from all addresses" not in caplog.text  # 8 failures, under the ceiling
+
+    # 10 failures on the account from everywhere (as many as one address may make in all): past
+    # that every attempt on it is answered late, and admins are told; the owner still gets in.
+    outsider.headers["X-Forwarded-For"] = "203.0.113.3"
+    for _ in range(3):
+        assert sign_in(outsider, served.url, "editor@example.org", "x").status_code == 401
+    assert "from all addresses" in caplog.text and "editor@example.org" in caplog.text
+    owner = requests.Session()
+    owner.headers["X-Forwarded-For"] = "198.51.100.7"
+    token = login_csrf(owner, served.url)
+    started = time.monotonic()
+    answer = owner.post(
+        served.url + "/login",
+        data={"email": "editor@example.org", "password": PASSWORD, "csrf": token},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 303 and "campaign_session=" in answer.headers["set-cookie"]
+    assert time.monotonic() - started >= 0.2
+    page = served.client("admin").get(served.url + "/settings").text
+    row = re.search(r"<tr>\s*<td>editor@example.org</td>(.*?)</tr>", page, re.S)
+    assert row and "<td>11</td>" in row.group(1) and "<td>3</td>" in row.group(1)
+    assert "tentatives ralenties" in row.group(1)
+    viewer_page = served.client("viewer").get(served.url + "/settings").text
+    assert "editor@example.org</td>" not in viewer_page
+
+
 def test_an_unknown_address_and_a_wrong_password_look_the_same(served: Served) -> None:
     client = requests.Session()
     unknown = sign_in(client, served.url, "personne@example.org", "x" * 12)
@@ -306,15 +380,46 @@ def test_the_sign_in_form_needs_its_own_csrf_token(served: Served) -> None:
         "javascript:alert(1)",
         "/other-app",
         " /admin/x",
+        "/admin/%2e%2e/evil",
+        "/admin/.%2E/evil",
+        "/admin/%252e%252e/evil",
+        "/admin/%25252e%25252e/evil",
+        "/admin/..%2fevil",
+        "/admin%2f..%2fevil",
+        "/admin%3F/../evil",
+        "/admin/%5c%5cevil.example",
+        "%2f%2fevil.example",
+        "/admin/%0d%0aSet-Cookie:%20x=1",
     ],
 )
 def test_next_never_leads_off_the_dashboard(served: Served, target: str) -> None:
-    client = requests.Session()
-    answer = sign_in(
-        client, served.url, "admin@example.org", PASSWORD, next=target
-    )  # follows redirects
-    assert answer.url.startswith(served.url)
     assert safe_next(target, "/admin") == "/admin/"
+    client = requests.Session()
+    token = login_csrf(client, served.url)
+    answer = client.post(
+        served.url + "/login",
+        data={"email": "admin@example.org", "password": PASSWORD, "csrf": token, "next": target},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/admin/"
+    # The sign-in page does not carry it into its form either.
+    page = client.get(served.url + "/login", params={"next": target})
+    assert 'name="next" value="/admin/"' in page.text
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/admin/events?region=Bretagne",
+        "/admin/subscribers?q=%C3%A9lodie&page=2",
+        "/admin/subscribers?q=50%25",
+        "/admin/newsletters/3",
+        "/admin",
+    ],
+)
+def test_next_keeps_the_dashboard_pages_it_names(target: str) -> None:
+    assert safe_next(target, "/admin") == target
 
 
 def test_next_brings_the_person_back_to_the_page_they_asked_for(served: Served) -> None:

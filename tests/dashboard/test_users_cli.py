@@ -120,19 +120,24 @@ def test_users_list_passwd_and_remove(cli, database_url: str) -> None:
         engine.dispose()
 
 
-def test_attempts_are_counted_per_account_and_per_ip(session: Session) -> None:
+def test_attempts_are_counted_per_account_and_address_and_per_address(session: Session) -> None:
     add_user(session, "a@example.org", role="admin", password=PASSWORD)
     session.commit()
+    limits = {"max_per_account": 3, "max_per_ip": 10, "slow_after": 5}
     for _ in range(3):
-        result = attempt_login(
-            session, "a@example.org", "faux", ip="10.0.0.1", max_per_account=3, max_per_ip=10
-        )
-        assert result.user is None and result.refused == ""
-    locked = attempt_login(
-        session, "a@example.org", PASSWORD, ip="10.0.0.2", max_per_account=3, max_per_ip=10
-    )
+        result = attempt_login(session, "a@example.org", "faux", ip="10.0.0.1", **limits)
+        assert result.user is None and result.refused == "" and not result.slowed
+    locked = attempt_login(session, "a@example.org", PASSWORD, ip="10.0.0.1", **limits)
     assert locked.user is None and locked.refused == "rate-account"
-    fine = attempt_login(
-        session, "A@example.org ", PASSWORD, ip="10.0.0.2", max_per_account=5, max_per_ip=10
+    # From another address the account is not locked: 4 failures so far, under the ceiling.
+    fine = attempt_login(session, "A@example.org ", PASSWORD, ip="10.0.0.2", **limits)
+    assert fine.user is not None and fine.user.email == "a@example.org" and not fine.slowed
+    attempt_login(session, "a@example.org", "faux", ip="10.0.0.3", **limits)
+    # 5 failures from all addresses: still checked, and let in, only slowed.
+    slowed = attempt_login(session, "a@example.org", PASSWORD, ip="10.0.0.2", **limits)
+    assert slowed.user is not None and slowed.refused == "" and slowed.slowed
+    for number in range(10):
+        attempt_login(session, f"n{number}@example.org", "faux", ip="10.0.0.9", **limits)
+    assert attempt_login(session, "a@example.org", PASSWORD, ip="10.0.0.9", **limits).refused == (
+        "rate-ip"
     )
-    assert fine.user is not None and fine.user.email == "a@example.org"

@@ -16,9 +16,12 @@ from campaign.social.posts import reschedule_post
 router = APIRouter()
 
 
+VIEWS = ("month", "week")
+
+
 @router.get("/")
 def home(request: Request, view: str = "month", day: str = "", account: str = "") -> Response:
-    return _page(request, view, day, account)
+    return calendar(request, view, day, account)
 
 
 def _page(
@@ -48,14 +51,16 @@ def _page(
 
 @router.get("/calendar")
 def calendar(request: Request, view: str = "month", day: str = "", account: str = "") -> Response:
+    web.check_choice(view, VIEWS, "view")
+    web.query_day(day, "day")
     return _page(request, view, day, account)
 
 
 @router.post("/calendar/move")
 def move(
     request: Request,
+    item_id: web.FormId,
     kind: str = Form(...),
-    item_id: int = Form(...),
     at: str = Form(...),
     view: str = Form("month"),
     day: str = Form(""),

@@ -28,18 +28,17 @@ def index(
     region: str = "",
     theme: str = "",
     event_type: str = "",
-    page: int = 1,
+    page: web.PageNumber = 1,
 ) -> Response:
     board = web.dashboard(request)
     settings = board.settings
     taxonomy = Taxonomy.from_settings(settings)
-    page = max(1, page)
     error = ""
     events: list = []
     try:
         query = EventQuery.from_cli(
-            date_from=web.parse_day(date_from),
-            date_to=web.parse_day(date_to),
+            date_from=web.query_day(date_from, "date_from"),
+            date_to=web.query_day(date_to, "date_to"),
             regions=[region] if region else [],
             themes=[theme] if theme else [],
             types=[event_type] if event_type else [],

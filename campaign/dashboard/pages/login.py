@@ -2,29 +2,39 @@
 
 The sign-in form has no session yet, so its CSRF protection is a double-submit token: a random
 value in a cookie and in the form, which must match (a forged cross-site form cannot read the
-cookie). Attempts are rate-limited per IP and per account (:mod:`campaign.dashboard.sessions`).
+cookie). Attempts are rate-limited per IP, per account from one IP, and slowed per account
+(:mod:`campaign.dashboard.sessions`).
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from campaign.dashboard import web
 from campaign.dashboard.sessions import (
+    LoginResult,
     attempt_login,
     close_session,
     new_token,
     open_session,
     same_token,
+    slow_after,
 )
+from campaign.tracking.network import request_client
 
 router = APIRouter()
 signed_in_router = APIRouter()
 
 
 def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    # The public routes' own reading: behind a reverse proxy the connection's peer is the
+    # proxy, and counting it would let one person lock every account for everyone.
+    depth = web.dashboard(request).settings.web.trusted_proxy_depth
+    return request_client(request, depth)
 
 
 def _login_page(request: Request, next_path: str, status_code: int = 200, **context: object):
@@ -56,7 +66,7 @@ def login_form(request: Request, next: str = "") -> Response:
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     email: str = Form(""),
     password: str = Form(""),
@@ -67,24 +77,35 @@ def login(
     if not same_token(csrf, request.cookies.get(web.LOGIN_CSRF_COOKIE, "")):
         return _login_page(request, next, 403, error="csrf", email=email)
     limits = board.settings.dashboard
-    with board.session() as session:
-        result = attempt_login(
-            session,
-            email,
-            password,
-            ip=_client_ip(request),
-            max_per_account=limits.max_failed_logins,
-            max_per_ip=limits.max_failed_logins_per_ip,
-        )
-        token = None
-        if result.user is not None:
-            token = open_session(
+    ip = _client_ip(request)
+
+    def check() -> tuple[LoginResult, str | None]:
+        with board.session() as session:
+            result = attempt_login(
                 session,
-                result.user,
-                hours=limits.session_hours,
-                ip=_client_ip(request),
-                user_agent=request.headers.get("user-agent", ""),
+                email,
+                password,
+                ip=ip,
+                max_per_account=limits.max_failed_logins,
+                max_per_ip=limits.max_failed_logins_per_ip,
+                slow_after=slow_after(limits),
             )
+            token = None
+            if result.user is not None:
+                token = open_session(
+                    session,
+                    result.user,
+                    hours=limits.session_hours,
+                    ip=ip,
+                    user_agent=request.headers.get("user-agent", ""),
+                )
+        return result, token
+
+    result, token = await run_in_threadpool(check)
+    if result.slowed:
+        # Waiting here holds no thread and no database connection: many slowed attempts at
+        # once cost the service little, and the account's owner is only kept waiting.
+        await asyncio.sleep(board.slow_down)
     if token is None:
         error = "rate" if result.refused else "wrong"
         return _login_page(request, next, 429 if result.refused else 401, error=error, email=email)

@@ -250,6 +250,10 @@ def live(request: Request) -> Response:
             draft = Newsletter(
                 title="", subject="", template="", event_rule=form.rule().to_json(taxonomy)
             )
+            # The lists and segment first: a name that is no list ends here, before events are
+            # loaded (the rollback would leave them unreadable for the page).
+            lists = _lists_by_name(session, form.lists) if form.lists else []
+            segment = records.normalise_segment(form.segment(), taxonomy) if lists else None
             per_region = records.SUBSCRIBER_REGION in draft.event_rule["regions"]
             query = event_query(draft, settings)
             limit, query.limit = query.limit, None
@@ -264,13 +268,12 @@ def live(request: Request) -> Response:
                 "by_region": sorted(by_region.items()),
                 "first": matching[:5],
             }
-            if form.lists:
-                ids = [row.id for row in _lists_by_name(session, form.lists)]
-                draft.list_ids = ids
-                draft.segment = records.normalise_segment(form.segment(), taxonomy)
+            if lists:
+                draft.list_ids = [row.id for row in lists]
+                draft.segment = segment
                 context["audience"] = records.count_audience(session, draft)
     except CampaignError as exc:
-        context["error"] = str(exc)
+        context.update(error=str(exc), events=None, audience=None)
     return web.render(request, "newsletters/_live.html", **context)
 
 
@@ -281,7 +284,7 @@ def _lists_by_name(session: Session, names: list[str]) -> list[Any]:
 
 
 @router.get("/newsletters/{newsletter_id}")
-def show(request: Request, newsletter_id: int) -> Response:
+def show(request: Request, newsletter_id: web.Id) -> Response:
     return _show(request, newsletter_id)
 
 
@@ -319,7 +322,7 @@ def _show(
 
 
 @router.get("/newsletters/{newsletter_id}/edit", dependencies=[Depends(web.require_editor)])
-def edit_form(request: Request, newsletter_id: int) -> Response:
+def edit_form(request: Request, newsletter_id: web.Id) -> Response:
     board = web.dashboard(request)
     with board.session() as session:
         newsletter = _get(session, newsletter_id)
@@ -328,7 +331,9 @@ def edit_form(request: Request, newsletter_id: int) -> Response:
 
 
 @router.post("/newsletters/{newsletter_id}/edit")
-def edit(request: Request, newsletter_id: int, form: NewsletterForm = Depends(_form)) -> Response:
+def edit(
+    request: Request, newsletter_id: web.Id, form: NewsletterForm = Depends(_form)
+) -> Response:
     board = web.dashboard(request)
     settings = board.settings
     with board.session() as session:
@@ -372,11 +377,13 @@ def edit(request: Request, newsletter_id: int, form: NewsletterForm = Depends(_f
 @router.get("/newsletters/{newsletter_id}/preview")
 def preview_page(
     request: Request,
-    newsletter_id: int,
+    newsletter_id: web.Id,
     as_email: str = "",
     width: str = "desktop",
     part: str = "html",
 ) -> Response:
+    web.check_choice(width, ("desktop", "mobile"), "width")
+    web.check_choice(part, ("html", "text"), "part")
     return _preview(request, newsletter_id, as_email, width, part)
 
 
@@ -423,7 +430,7 @@ def _preview(
 
 
 @router.get("/newsletters/{newsletter_id}/preview.html", response_class=HTMLResponse)
-def preview_html(request: Request, newsletter_id: int, as_email: str = "") -> Response:
+def preview_html(request: Request, newsletter_id: web.Id, as_email: str = "") -> Response:
     """The HTML one subscriber would receive, for the preview's iframe (sandboxed, no script)."""
     board = web.dashboard(request)
     with board.session() as session:
@@ -446,7 +453,7 @@ def preview_html(request: Request, newsletter_id: int, as_email: str = "") -> Re
 
 @router.post("/newsletters/{newsletter_id}/test")
 def send_test(
-    request: Request, newsletter_id: int, to: str = Form(""), as_email: str = Form("")
+    request: Request, newsletter_id: web.Id, to: str = Form(""), as_email: str = Form("")
 ) -> Response:
     board = web.dashboard(request)
     settings = board.settings
@@ -476,7 +483,7 @@ def send_test(
 
 
 @router.post("/newsletters/{newsletter_id}/schedule")
-def schedule(request: Request, newsletter_id: int, at: str = Form(...)) -> Response:
+def schedule(request: Request, newsletter_id: web.Id, at: str = Form(...)) -> Response:
     board = web.dashboard(request)
     try:
         when = web.parse_local(at, board.settings, "Date d'envoi")
@@ -500,15 +507,15 @@ def _status_change(request: Request, newsletter_id: int, change: Any, done: str)
 
 
 @router.post("/newsletters/{newsletter_id}/pause")
-def pause(request: Request, newsletter_id: int) -> Response:
+def pause(request: Request, newsletter_id: web.Id) -> Response:
     return _status_change(request, newsletter_id, queue.pause, "newsletter-paused")
 
 
 @router.post("/newsletters/{newsletter_id}/resume")
-def resume(request: Request, newsletter_id: int) -> Response:
+def resume(request: Request, newsletter_id: web.Id) -> Response:
     return _status_change(request, newsletter_id, queue.resume, "newsletter-resumed")
 
 
 @router.post("/newsletters/{newsletter_id}/cancel")
-def cancel(request: Request, newsletter_id: int) -> Response:
+def cancel(request: Request, newsletter_id: web.Id) -> Response:
     return _status_change(request, newsletter_id, queue.cancel, "newsletter-cancelled")

@@ -93,6 +93,7 @@ def _as_typed(post: Post) -> tuple[str, bool]:
 @router.get("/posts")
 def index(request: Request, account: str = "", status: str = "") -> Response:
     board = web.dashboard(request)
+    web.check_choice(status, [item.value for item in PostStatus], "status")
     with board.session() as session:
         posts = list_posts(session, account=account or None, status=status or None)
     return web.render(
@@ -301,6 +302,7 @@ def _day(text: str, request: Request) -> date:
 
 @router.get("/posts/planner")
 def planner(request: Request, day: str = "", account: str = "") -> Response:
+    web.query_day(day, "day")
     return _planner(request, _day(day, request), account)
 
 
@@ -343,7 +345,7 @@ def approve(
     request: Request,
     day: str = Form(""),
     account: str = Form(""),
-    post_ids: list[int] = Form([]),
+    post_ids: list[web.ListedId] = Form([]),
 ) -> Response:
     """Schedule the ticked drafts, each checked again; those refused are shown with why."""
     board = web.dashboard(request)
@@ -401,12 +403,12 @@ def _show(
 
 
 @router.get("/posts/{post_id}")
-def show(request: Request, post_id: int) -> Response:
+def show(request: Request, post_id: web.Id) -> Response:
     return _show(request, post_id)
 
 
 @router.get("/posts/{post_id}/image/{index}")
-def image(request: Request, post_id: int, index: int) -> Response:
+def image(request: Request, post_id: web.Id, index: int) -> Response:
     """An image attached to a post, only from the media folder: a stored path leading
     anywhere else (by itself or through a link) is not found, whatever file it names."""
     board = web.dashboard(request)
@@ -433,7 +435,7 @@ def _change(request: Request, post_id: int, action: Any, done: str) -> Response:
 
 
 @router.post("/posts/{post_id}/schedule")
-def schedule(request: Request, post_id: int, at: str = Form("")) -> Response:
+def schedule(request: Request, post_id: web.Id, at: str = Form("")) -> Response:
     """Give the post its time (``at``) and, a draft, approve it: it is then scheduled."""
     board = web.dashboard(request)
     settings = board.settings
@@ -461,7 +463,7 @@ def schedule(request: Request, post_id: int, at: str = Form("")) -> Response:
 @router.post("/posts/{post_id}/edit")
 def edit(
     request: Request,
-    post_id: int,
+    post_id: web.Id,
     text: str = Form(""),
     split: str = Form(""),
     thread: str = Form(""),
@@ -479,14 +481,14 @@ def edit(
 
 
 @router.post("/posts/{post_id}/cancel")
-def cancel(request: Request, post_id: int) -> Response:
+def cancel(request: Request, post_id: web.Id) -> Response:
     return _change(
         request, post_id, lambda session: cancel_post(session, post_id), "post-cancelled"
     )
 
 
 @router.post("/posts/{post_id}/publish")
-def publish(request: Request, post_id: int) -> Response:
+def publish(request: Request, post_id: web.Id) -> Response:
     settings = web.dashboard(request).settings
 
     def action(session: Session) -> None:

@@ -139,7 +139,7 @@ def index(request: Request, date_from: str = "", date_to: str = "") -> Response:
 
 
 @router.get("/reports/newsletters/{newsletter_id}")
-def newsletter(request: Request, newsletter_id: int) -> Response:
+def newsletter(request: Request, newsletter_id: web.Id) -> Response:
     """One newsletter in detail: per link, per region, the first seven days, bounce reasons."""
     board = web.dashboard(request)
     labels = board.labels
@@ -225,7 +225,7 @@ def export(
 @router.get("/reports/newsletters/{newsletter_id}/export")
 def export_newsletter(
     request: Request,
-    newsletter_id: int,
+    newsletter_id: web.Id,
     format: str = "html",
     table: str = "",
 ) -> Response:

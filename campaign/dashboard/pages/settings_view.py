@@ -1,4 +1,5 @@
 """What is configured, which credentials are missing, and a test message; never a secret.
+Admins also see the dashboard accounts someone failed to sign in to lately.
 
 Only the *names* of the environment variables holding secrets are shown, with whether each is
 set; URLs (the database's, the public address) are shown without their password.
@@ -11,15 +12,18 @@ from fastapi.responses import Response
 
 from campaign.config import SECRET_KEY_ENV, ConfigError, mask_url, secret_key
 from campaign.dashboard import web
+from campaign.dashboard.sessions import Pressure, login_pressure, slow_after
 from campaign.errors import CampaignError
 from campaign.mail import OutgoingMessage, open_transport
+from campaign.models import Role
 from campaign.social.x import missing_credentials
 
 router = APIRouter()
 
 
 def _facts(request: Request) -> dict[str, object]:
-    settings = web.dashboard(request).settings
+    board = web.dashboard(request)
+    settings = board.settings
     smtp = settings.mail.smtp
     try:
         secret_key(settings)
@@ -43,7 +47,20 @@ def _facts(request: Request) -> dict[str, object]:
         "signing_key": signing_key,
         "secret_key_env": SECRET_KEY_ENV,
         "accounts": accounts,
+        "pressure": _pressure(request),
     }
+
+
+def _pressure(request: Request) -> list[Pressure]:
+    """Failed sign-ins on dashboard accounts, for admins only (it names the accounts)."""
+    if request.state.user.role != Role.admin:
+        return []
+    board = web.dashboard(request)
+    limits = board.settings.dashboard
+    with board.session() as session:
+        return login_pressure(
+            session, max_per_account=limits.max_failed_logins, slow_after=slow_after(limits)
+        )
 
 
 @router.get("/settings")

@@ -36,9 +36,10 @@ def index(
     status: str = "",
     list_name: str = "",
     region: str = "",
-    page: int = 1,
+    page: web.PageNumber = 1,
 ) -> Response:
     board = web.dashboard(request)
+    web.check_choice(status, [item.value for item in SubscriberStatus], "status")
     with board.session() as session:
         found = queries.search_subscribers(
             session, text=q, status=status, list_name=list_name, region=region, page=page
@@ -131,12 +132,12 @@ def _person_page(
 
 
 @router.get("/subscribers/{subscriber_id}")
-def person(request: Request, subscriber_id: int) -> Response:
+def person(request: Request, subscriber_id: web.Id) -> Response:
     return _person_page(request, subscriber_id)
 
 
 @router.get("/subscribers/{subscriber_id}/export")
-def export(request: Request, subscriber_id: int) -> Response:
+def export(request: Request, subscriber_id: web.Id) -> Response:
     """Everything held about the person, as a JSON file (RGPD right of access)."""
     board = web.dashboard(request)
     with board.session() as session:
@@ -153,7 +154,7 @@ def export(request: Request, subscriber_id: int) -> Response:
 
 
 @router.post("/subscribers/{subscriber_id}/erase", dependencies=[Depends(web.require_admin)])
-def erase(request: Request, subscriber_id: int, confirm: str = Form("")) -> Response:
+def erase(request: Request, subscriber_id: web.Id, confirm: str = Form("")) -> Response:
     board = web.dashboard(request)
     if confirm != "oui":
         return _person_page(request, subscriber_id, "Tick the box to confirm the erasure.", 400)
