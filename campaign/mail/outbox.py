@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from campaign.errors import CampaignError
-from campaign.mail.mime import Composer, message_id_of
+from campaign.mail.mime import Composer, SenderError, message_id_of
 from campaign.models.base import utcnow
 
 
@@ -144,7 +144,10 @@ class OutboxTransport:
             ) from None
 
     def send(self, messages: Iterable[OutgoingMessage]) -> list[SendResult]:
-        results = []
+        """One result per message. A sender that cannot be written or an outbox that cannot
+        be written to (disk full) would fail every message alike: that stops with a
+        :class:`TransportError` carrying the results so far, the rest left to send."""
+        results: list[SendResult] = []
         for message in messages:
             try:
                 data = self.composer.compose(message)
@@ -154,12 +157,16 @@ class OutboxTransport:
                     b"Return-Path: <" + message.sender.encode("ascii", "replace") + b">\n"
                     + data.replace(b"\r\n", b"\n")
                 )  # fmt: skip
-            except CampaignError as exc:
+            except SenderError as exc:
+                raise TransportError(str(exc), results) from None
+            except CampaignError as exc:  # this recipient's address
                 results.append(SendResult(message.to, False, error=str(exc)))
                 continue
             except OSError as exc:
-                results.append(SendResult(message.to, False, error=f"outbox: {exc}"))
-                continue
+                raise TransportError(
+                    f"Cannot write to the outbox {self.folder} ([mail] outbox_dir): {exc}.",
+                    results,
+                ) from None
             where = str(self.folder / "new" / key)
             results.append(SendResult(message.to, True, message_id_of(data), where=where))
         return results
