@@ -275,6 +275,14 @@ class TrackingSettings(_Section):
     flush_seconds: float = Field(
         0.5, gt=0, le=60, description="How often recorded hits are written to the database."
     )
+    stop_timeout: float = Field(
+        30,
+        ge=0,
+        description=(
+            "Seconds a stopping service keeps trying to write the hits still in memory when the "
+            "database refuses them (locked, disk full); then it exits with status 1."
+        ),
+    )
 
 
 class SubscribeSettings(_Section):
