@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from campaign.audience.emails import InvalidEmail, sender_address
 from campaign.errors import CampaignError
 
 ENV_PREFIX = "CAMPAIGN_"
@@ -51,6 +52,14 @@ _SECRET_KEYS = {
 
 class ConfigError(CampaignError):
     """A setting that cannot be used: names the key, the file and what to do."""
+
+
+def _sender(value: str) -> str:
+    """A sender address setting, checked as messages will need it (ValueError: the reason)."""
+    try:
+        return sender_address(value)
+    except InvalidEmail as exc:
+        raise ValueError(str(exc)) from None
 
 
 class _Section(BaseModel):
@@ -178,6 +187,29 @@ class MailSettings(_Section):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     dkim: DkimSettings = Field(default_factory=DkimSettings)
 
+    # Checked here, not when the first message is composed: a sender address no message can
+    # carry would otherwise fail every recipient of a send one by one.
+    @field_validator("from_address")
+    @classmethod
+    def _from(cls, value: str) -> str:
+        return _sender(value)
+
+    @field_validator("reply_to")
+    @classmethod
+    def _reply_to(cls, value: str) -> str:
+        return _sender(value) if value.strip() else ""
+
+    @field_validator("return_path_domain")
+    @classmethod
+    def _bounce_domain(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return ""
+        try:
+            return sender_address(f"bounces@{value}").rpartition("@")[2]
+        except InvalidEmail:
+            raise ValueError(f"{value!r} is not a mail domain (e.g. 'lemois-ess.org')") from None
+
 
 class WebSettings(_Section):
     host: str = Field("127.0.0.1", description="Address the web service listens on.")
@@ -260,6 +292,14 @@ class TrackingSettings(_Section):
     )
     flush_seconds: float = Field(
         0.5, gt=0, le=60, description="How often recorded hits are written to the database."
+    )
+    stop_timeout: float = Field(
+        30,
+        ge=0,
+        description=(
+            "Seconds a stopping service keeps trying to write the hits still in memory when the "
+            "database refuses them (locked, disk full); then it exits with status 1."
+        ),
     )
 
 

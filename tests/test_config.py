@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 import tomllib
 from pathlib import Path
@@ -137,6 +138,40 @@ def test_a_value_of_the_wrong_type_is_an_error_naming_the_key_and_the_file(
     assert "mail.smtp.port" in message
     assert str(config) in message
     assert "abc" in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("from_address", "lemois-at-example.org"),
+        ("from_address", "lemois@exemple.org>\r\nBcc: everyone@example.org"),
+        ("from_address", "élodie@exemple.fr"),  # messages go without SMTPUTF8
+        ("reply_to", "contact@@exemple.fr"),
+        ("return_path_domain", "bounces example.org"),
+    ],
+)
+def test_a_sender_address_no_message_could_carry_is_refused_at_load(
+    workdir: Path, key: str, value: str
+) -> None:
+    """Accepted, it would fail every recipient of the next send one by one."""
+    config = write(workdir / "settings.toml", f"[mail]\n{key} = {json.dumps(value)}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, environ={})
+    message = str(caught.value)
+    assert f"'mail.{key}'" in message
+    assert str(config) in message
+
+
+def test_sender_addresses_are_kept_in_the_form_messages_carry(workdir: Path) -> None:
+    config = write(
+        workdir / "settings.toml",
+        "[mail]\nfrom_address = ' LeMois@Bücher.de '\nreply_to = ''\n"
+        "return_path_domain = 'bücher.de'\n",
+    )
+    settings = load_settings(config, environ={})
+    assert settings.mail.from_address == "lemois@xn--bcher-kva.de"
+    assert settings.mail.reply_to == ""
+    assert settings.mail.return_path_domain == "xn--bcher-kva.de"
 
 
 def test_a_wrong_environment_value_is_an_error_naming_the_variable(workdir: Path) -> None:

@@ -56,3 +56,25 @@ def normalise_email(text: str) -> str:
             if len(address) <= _MAX_ADDRESS:
                 return address.lower()
     return _full_check(candidate)
+
+
+def sender_address(text: str) -> str:
+    """An address to send from (From, Reply-To), lower-cased, in the form messages carry.
+
+    Stricter than :func:`normalise_email`: messages are sent without SMTPUTF8, so the part
+    before the @ must be plain ASCII, and the domain is given in its ASCII (``xn--``) form. A
+    sender address that fails here would fail every message of a send, not one recipient.
+    """
+    candidate = (text or "").strip().strip("<>").strip()
+    if not candidate:
+        raise InvalidEmail("empty email address")
+    try:
+        result = validate_email(candidate, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidEmail(f"invalid email address {candidate!r}: {exc}") from None
+    if result.ascii_email is None:
+        raise InvalidEmail(
+            f"invalid sender address {candidate!r}: the part before the @ must be plain ASCII "
+            "(messages are sent without SMTPUTF8)"
+        )
+    return result.ascii_email.lower()

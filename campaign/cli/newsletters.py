@@ -404,7 +404,7 @@ def send(
     """Send a newsletter to its audience (run it again to resume or retry deferred messages)."""
     with common.session() as session:
         newsletter = records.get_newsletter(session, newsletter_id)
-        added = queue.snapshot(session, newsletter)
+        added = queue.snapshot(session, newsletter, common.settings())
         already_sent = newsletter.status == NewsletterStatus.sent
     if already_sent:
         if json_output:

@@ -134,6 +134,11 @@ def _check_address(address: str) -> str:
     return address
 
 
+class SenderError(CampaignError):
+    """The sender's side of a message cannot be written (its From or Reply-To): every message
+    of the send would fail the same way, so transports stop instead of failing each one."""
+
+
 def address_header(name: str, address: str, display_name: str = "") -> bytes:
     """``Name: "Display, Name" <address>``, the display name encoded if it is not ASCII."""
     address = _check_address(address)
@@ -223,6 +228,13 @@ class _DateCache:
         return self._line
 
 
+def _sender_header(name: str, address: str, display_name: str = "") -> bytes:
+    try:
+        return address_header(name, address, display_name)
+    except CampaignError as exc:
+        raise SenderError(f"The {name} address cannot be written in a message: {exc}") from None
+
+
 class Composer:
     """Turns :class:`OutgoingMessage` objects into message bytes, caching what repeats.
 
@@ -261,9 +273,9 @@ class Composer:
         key = (message.from_address, message.from_name, message.reply_to)
         lines = self._senders.get(key)
         if lines is None:
-            lines = address_header("From", message.from_address, message.from_name)
+            lines = _sender_header("From", message.from_address, message.from_name)
             if message.reply_to:
-                lines += address_header("Reply-To", message.reply_to)
+                lines += _sender_header("Reply-To", message.reply_to)
             if len(self._senders) > 64:
                 self._senders.clear()
             self._senders[key] = lines

@@ -24,7 +24,7 @@ from typing import Protocol
 
 from campaign.errors import CampaignError
 from campaign.files import PRIVATE_FILE
-from campaign.mail.mime import Composer, message_id_of
+from campaign.mail.mime import Composer, SenderError, message_id_of
 from campaign.models.base import utcnow
 
 
@@ -150,7 +150,10 @@ class OutboxTransport:
             ) from None
 
     def send(self, messages: Iterable[OutgoingMessage]) -> list[SendResult]:
-        results = []
+        """One result per message. A sender that cannot be written or an outbox that cannot
+        be written to (disk full) would fail every message alike: that stops with a
+        :class:`TransportError` carrying the results so far, the rest left to send."""
+        results: list[SendResult] = []
         for message in messages:
             try:
                 data = self.composer.compose(message)
@@ -163,12 +166,16 @@ class OutboxTransport:
                 # Maildir writes messages with the umask's mode (often 0644); the folders it
                 # makes are 0700, so no one else could read the message meanwhile.
                 os.chmod(self.folder / "new" / key, PRIVATE_FILE)
-            except CampaignError as exc:
+            except SenderError as exc:
+                raise TransportError(str(exc), results) from None
+            except CampaignError as exc:  # this recipient's address
                 results.append(SendResult(message.to, False, error=str(exc)))
                 continue
             except OSError as exc:
-                results.append(SendResult(message.to, False, error=f"outbox: {exc}"))
-                continue
+                raise TransportError(
+                    f"Cannot write to the outbox {self.folder} ([mail] outbox_dir): {exc}.",
+                    results,
+                ) from None
             where = str(self.folder / "new" / key)
             results.append(SendResult(message.to, True, message_id_of(data), where=where))
         return results

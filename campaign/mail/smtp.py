@@ -11,9 +11,9 @@ the next message of the batch (so no message is given to two of them), waits for
 :class:`~campaign.mail.ratelimit.RateLimiter`, and then every step of the transaction is written
 on all of them before their replies are read. A connection that drops is
 opened again and only the message whose transaction was not acknowledged is sent again. A login
-the server refuses, a sender it refuses for good (5xx to MAIL FROM) or a server that cannot be
-reached stops every connection with a :class:`TransportError` carrying the results so far, so
-the queue stays resumable.
+the server refuses, a sender it refuses for good (5xx to MAIL FROM) or that no message can carry,
+or a server that cannot be reached stops every connection with a :class:`TransportError`
+carrying the results so far, so the queue stays resumable.
 
 The password is read from the environment variable named by ``[mail.smtp] password_env`` when
 a connection opens; it is never stored in settings, messages or logs.
@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from campaign.errors import CampaignError
-from campaign.mail.mime import Composer
+from campaign.mail.mime import Composer, SenderError
 from campaign.mail.outbox import OutgoingMessage, SendResult, TransportError
 from campaign.mail.ratelimit import RateLimiter
 
@@ -359,7 +359,9 @@ class SmtpTransport:
             message = batch[index]
             try:
                 prepared.append((index, message, self.composer.compose_smtp(message)))
-            except CampaignError as exc:  # this message cannot be written (an address)
+            except SenderError:  # no message can be written: stop, the rest left to send
+                raise
+            except CampaignError as exc:  # this message cannot be written (its address)
                 results[index] = SendResult(message.to, False, error=str(exc), status="failed")
 
     def _begin(self, flight: _Flight) -> bool:

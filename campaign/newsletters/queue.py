@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, func, insert, or_, update
 from sqlmodel import Session, col, select
 
+from campaign.audience.emails import InvalidEmail, sender_address
 from campaign.errors import CampaignError
 from campaign.mail.outbox import OutgoingMessage, SendResult, Transport, TransportError
 from campaign.models import (
@@ -97,15 +98,64 @@ def message_id(signer: Signer, delivery_id: int, newsletter_id: int, domain: str
     return f"<{signer.sign_address(MESSAGE_ID, delivery_id, newsletter_id)}@{domain}>"
 
 
+# --- the sender ---------------------------------------------------------------------------------
+
+
+def check_sender(newsletter: Newsletter, settings: Any) -> None:
+    """Refuse a send whose sender addresses no message could carry, naming the one to fix.
+
+    Settings and newsletters are checked when written; this catches what was stored before
+    those checks existed (or changed by hand). Without it, every recipient would be failed one
+    by one and the newsletter marked sent.
+    """
+    number = newsletter.id
+    mail = settings.mail
+    if newsletter.from_address:
+        fields = [
+            (
+                "its from address",
+                newsletter.from_address,
+                f"set a valid one with `campaign newsletter edit {number} --from-address "
+                "ADDRESS` (pause it first if it is sending)",
+            )
+        ]
+    else:
+        fields = [("[mail] from_address", mail.from_address, "fix the setting")]
+    if mail.reply_to:
+        fields.append(("[mail] reply_to", mail.reply_to, "fix the setting"))
+    for name, address, fix in fields:
+        try:
+            sender_address(address)
+        except InvalidEmail as exc:
+            raise CampaignError(
+                f"Newsletter {number} cannot be sent: {name} {address!r} is not a valid sender "
+                f"address ({str(exc).rstrip('.')}); {fix}, then send it again."
+            ) from None
+    if mail.return_path_prefix:
+        domain = mail.return_path_domain or newsletter.from_address or mail.from_address
+        domain = domain.rpartition("@")[2]
+        bounce = f"{mail.return_path_prefix}+token@{domain}"
+        try:
+            sender_address(bounce)
+        except InvalidEmail as exc:
+            raise CampaignError(
+                f"Newsletter {number} cannot be sent: its bounce address {bounce!r} is not valid "
+                f"({str(exc).rstrip('.')}); fix [mail] return_path_prefix or "
+                "return_path_domain, then send it again."
+            ) from None
+
+
 # --- snapshot and status changes ----------------------------------------------------------------
 
 
-def snapshot(session: Session, newsletter: Newsletter) -> int:
+def snapshot(session: Session, newsletter: Newsletter, settings: Any = None) -> int:
     """One pending delivery per audience member not queued yet; the number added.
 
     A draft or scheduled newsletter becomes ``sending``. A newsletter already sending is not
     snapshotted again (its audience was fixed when sending began), a sent one adds nobody; a
-    paused or cancelled one is refused with the command to use instead.
+    paused or cancelled one is refused with the command to use instead. With ``settings``, a
+    newsletter whose sender no message could carry is refused before anything is queued
+    (:func:`check_sender`).
     """
     if newsletter.status == NewsletterStatus.paused:
         raise CampaignError(
@@ -116,6 +166,8 @@ def snapshot(session: Session, newsletter: Newsletter) -> int:
         raise CampaignError(f"Newsletter {newsletter.id} was cancelled; it cannot be sent.")
     if newsletter.status in (NewsletterStatus.sending, NewsletterStatus.sent):
         return 0
+    if settings is not None:
+        check_sender(newsletter, settings)
     assert newsletter.id is not None
     queued = set(
         session.exec(
@@ -595,6 +647,7 @@ def send_newsletter(
                 f"`campaign newsletter send {newsletter_id}` starts a draft, "
                 f"`campaign newsletter resume {newsletter_id}` a paused one."
             )
+        check_sender(newsletter, settings)  # before anything is claimed
         now = utcnow()
         total = session.exec(
             select(func.count())
@@ -681,8 +734,29 @@ def _send_batch(
         raise
     if len(results) != len(to_send):
         raise CampaignError("The transport returned a result count that does not match.")
+    reason = _same_failure(results)
+    if reason is not None:
+        for row in rows_sent:
+            recorder.release(row)
+        raise CampaignError(
+            f"Newsletter {newsletter.id}: all {len(results)} messages of a batch failed with "
+            f"the same error, so the send stopped and left them to send: {reason}"
+        )
     for row, result in zip(rows_sent, results, strict=True):
         recorder.result(row, result)
+
+
+def _same_failure(results: Sequence[SendResult]) -> str | None:
+    """The error every message of a batch failed with, if they all failed alike.
+
+    A recipient's own failure names the recipient, so two messages failing with the very same
+    words point at the sender's side (an address, signing, the outbox): failing them one by one
+    would fail the whole audience and mark the newsletter sent. One message alone says nothing.
+    """
+    if len(results) < 2 or any(result.outcome != "failed" for result in results):
+        return None
+    reasons = {result.error for result in results}
+    return reasons.pop() if len(reasons) == 1 else None
 
 
 def _finish(session: Session, newsletter_id: int, summary: SendSummary) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from campaign.audience.emails import InvalidEmail, sender_address
 from campaign.audience.lists import require_list
 from campaign.errors import CampaignError
 from campaign.events.catalogue import ORDERS
@@ -159,6 +160,29 @@ def _text(value: str, option: str) -> str:
     return value
 
 
+class InvalidFromAddress(CampaignError):
+    """A newsletter's own sender address that no message could carry (the dashboard shows it
+    next to the field)."""
+
+
+def from_address_of(value: str) -> str:
+    """The sender address typed for a newsletter, checked; empty: the configured one.
+
+    Checked now rather than when the newsletter goes out: an address no message can carry
+    would otherwise fail every recipient of the send.
+    """
+    value = value.strip()
+    if not value:
+        return ""
+    try:
+        return sender_address(value)
+    except InvalidEmail as exc:
+        raise InvalidFromAddress(
+            f"--from-address: {str(exc).rstrip('.')}. Give an address such as "
+            "lemois@lemois-ess.org, or nothing to use [mail] from_address."
+        ) from None
+
+
 def create_newsletter(
     session: Session,
     *,
@@ -184,7 +208,7 @@ def create_newsletter(
         list_ids=_list_ids(session, list_names),
         preheader=preheader.strip(),
         from_name=from_name.strip(),
-        from_address=from_address.strip().lower(),
+        from_address=from_address_of(from_address),
         segment=normalise_segment(segment or {}, taxonomy),
         event_rule=(event_rule or EventRule()).to_json(taxonomy),
         content=dict(content or {}),
@@ -250,7 +274,7 @@ def edit_newsletter(
     if from_name is not None:
         newsletter.from_name = from_name.strip()
     if from_address is not None:
-        newsletter.from_address = from_address.strip().lower()
+        newsletter.from_address = from_address_of(from_address)
     if segment is not None:
         newsletter.segment = normalise_segment(segment, taxonomy)
     if event_changes:

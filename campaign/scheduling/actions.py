@@ -37,9 +37,12 @@ class ServiceStopping(Exception):
     """Raised between two batches of a send when the service is stopping (resumable)."""
 
 
-def snapshot_newsletter(session: Session, newsletter: Newsletter) -> int:
-    """Queue the newsletter's audience (one delivery row each); the number queued."""
-    return queue.snapshot(session, newsletter)
+def snapshot_newsletter(
+    session: Session, newsletter: Newsletter, settings: Settings | None = None
+) -> int:
+    """Queue the newsletter's audience (one delivery row each); the number queued. With
+    ``settings``, a newsletter whose sender addresses are not valid is refused first."""
+    return queue.snapshot(session, newsletter, settings)
 
 
 def send_newsletter_job(runtime: Runtime, newsletter_id: int) -> queue.SendSummary:

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from sqlmodel import Session
 
+from campaign.audience.emails import InvalidEmail, sender_address
 from campaign.audience.lists import require_list
 from campaign.config import Settings
 from campaign.errors import CampaignError
@@ -400,6 +401,11 @@ def _newsletter(
         name: entry.text(name, limit=500) or ""
         for name in ("preheader", "from_name", "from_address")
     }
+    if texts["from_address"]:
+        try:
+            texts["from_address"] = sender_address(texts["from_address"])
+        except InvalidEmail as exc:
+            entry.error(f"'from_address': {str(exc).rstrip('.')}", "from_address")
     content: dict[str, Any] = {}
     extra = entry.data.get("set", {})
     if not isinstance(extra, dict):
@@ -439,7 +445,7 @@ def _newsletter(
         content=content,
         preheader=texts["preheader"],
         from_name=texts["from_name"],
-        from_address=texts["from_address"].lower(),
+        from_address=texts["from_address"],
         anonymous_tracking=bool(anonymous),
     )
 

@@ -231,7 +231,7 @@ def fire_newsletter(newsletter_id: int) -> str:
             newsletter = session.get(Newsletter, newsletter_id)
             assert newsletter is not None
             try:
-                queued = actions.snapshot_newsletter(session, newsletter)
+                queued = actions.snapshot_newsletter(session, newsletter, runtime.settings)
                 session.commit()
             except Exception as exc:
                 session.rollback()

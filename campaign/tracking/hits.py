@@ -8,8 +8,10 @@ being written, so that a burst of scanner clicks is marked as a whole.
 
 :meth:`HitRecorder.close` (called when the web service stops, e.g. on SIGTERM) writes
 everything still queued or held, so a graceful stop loses no hit. A database that refuses a
-write (locked too long, down) is retried at the next cycle; hits wait in memory meanwhile, up to
-``max_pending``, beyond which new ones are counted as dropped and logged.
+write (locked too long, down, disk full) is retried at the next cycle; hits wait in memory
+meanwhile, up to ``max_pending``, beyond which new ones are counted as dropped and logged. When
+stopping, the writes are retried for ``stop_timeout`` seconds; what is still unwritten then is
+returned by :meth:`HitRecorder.close`, so the service can exit with an error a supervisor sees.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import col, select
 
 from campaign.models import Delivery, Hit, HitKind, Link, Newsletter
@@ -46,13 +48,16 @@ class HitRecorder:
         *,
         flush_seconds: float = 0.5,
         max_pending: int = 2_000_000,
+        stop_timeout: float = 30.0,
     ) -> None:
         self.engine = engine
         self.rules = rules
         self.flush_seconds = flush_seconds
         self.max_pending = max_pending
+        self.stop_timeout = stop_timeout
         self.written = 0
         self.dropped = 0  # refused for lack of room, or naming a row that no longer exists
+        self.last_error = ""  # why the last write failed (the database's words), for the stop
         self._queue: deque[PendingHit] = deque()
         self._held: deque[PendingHit] = deque()  # delivery clicks waiting out the burst window
         self._unclassified: list[PendingHit] = []  # due, but their lookup failed
@@ -106,19 +111,38 @@ class HitRecorder:
         self._wake.set()
         return done.wait(timeout)
 
-    def close(self, timeout: float = 60.0) -> None:
-        """Stop the writer after writing every hit still waiting."""
+    def close(self, timeout: float | None = None) -> int:
+        """Stop the writer after writing every hit still waiting; the number that could not
+        be written (the database kept refusing them for ``stop_timeout`` seconds)."""
         self._stopping.set()
         self._wake.set()
+        if timeout is None:  # the retries, and a last write that may wait for a lock
+            timeout = self.stop_timeout + 60.0
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 log.error("the hit writer did not finish within %.0f s", timeout)
             self._thread = None
         elif self.waiting:
-            self._cycle(final=True)
+            try:
+                self._cycle(final=True)
+            except Exception as exc:
+                self._failed(exc)
         if self.waiting:
-            log.error("%d hits could not be written before stopping", self.waiting)
+            log.error(
+                "%d hits could not be written before stopping: %s", self.waiting, self.last_error
+            )
+        return self.waiting
+
+    def _failed(self, exc: Exception) -> None:
+        if not isinstance(exc, DBAPIError):  # a bug: its traceback
+            self.last_error = str(exc)
+            log.exception("writing hits failed; retrying")
+            return
+        # The database's own words ("database or disk is full"), without the statement and
+        # its parameters, which carry readers' address prefixes and user agents.
+        self.last_error = str(exc.orig).strip()
+        log.error("writing hits failed (%s); retrying", self.last_error)
 
     def _run(self) -> None:
         while True:
@@ -128,16 +152,20 @@ class HitRecorder:
             with self._lock:
                 requests, self._flush_requests = self._flush_requests, []
             final = stopping or bool(requests)
+            deadline = time.monotonic() + self.stop_timeout
             attempts = 0
             while True:
                 try:
                     self._cycle(final=final)
-                except Exception:  # keep the thread alive: the next cycle retries
-                    log.exception("writing hits failed; retrying")
-                if not (stopping and self.waiting) or attempts >= 20:
+                except Exception as exc:  # keep the thread alive: the next cycle retries
+                    self._failed(exc)
+                if not (stopping and self.waiting):
                     break
                 attempts += 1
-                time.sleep(min(0.1 * 2**attempts, 2.0))
+                pause = min(0.1 * 2**attempts, 2.0)
+                if time.monotonic() + pause > deadline:
+                    break
+                time.sleep(pause)
             for done in requests:
                 done.set()
             if stopping:

@@ -4,7 +4,9 @@
 that unsubscribed would unsubscribe people who never asked. ``POST /u/TOKEN`` unsubscribes,
 whatever its body: the page's button, or a mail client's one-click request (RFC 8058: body
 ``List-Unsubscribe=One-Click``, no cookie, no form token) which gets the same 200 page. Both are
-durable (committed) before the answer.
+durable (committed) before the answer. A database that refuses the write (disk full, locked,
+down) gets a 503 page saying nothing was recorded, with the button to try again: never a page
+claiming it is done, never a bare server error.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -50,6 +53,22 @@ def _page(web: WebService, token: str, person: DeliveryPerson, done: str) -> Res
     )
 
 
+def _try_again(
+    web: WebService, token: str, action: str, exc: OperationalError, *, asked: bool = True
+) -> Response:
+    """The database refused the request (``asked``) or the page's reading: say nothing was
+    recorded and offer the button again."""
+    log.error("%s page: the database refused the request: %s", action, exc.orig)
+    base = f"{web.settings.web.public_url}/u/{token}"
+    return web.pages.render(
+        "unsubscribe_retry.html.j2",
+        status=503,
+        action=action,
+        asked=asked,
+        form_url=f"{base}/resubscribe" if action == "resubscribe" else base,
+    )
+
+
 def _delivery(web: WebService, token: str) -> int | None:
     ids = web.signer.verify(token, UNSUBSCRIBE, 1)
     return ids[0] if ids else None
@@ -61,8 +80,11 @@ def unsubscribe_page(token: str, request: Request) -> Response:
     delivery_id = _delivery(web, token)
     if delivery_id is None:
         return web.pages.not_found()
-    with Session(web.engine) as session:
-        person = delivery_person(session, delivery_id)
+    try:
+        with Session(web.engine) as session:
+            person = delivery_person(session, delivery_id)
+    except OperationalError as exc:  # the form still works once the database is back
+        return _try_again(web, token, "unsubscribe", exc, asked=False)
     if person is None:
         return web.pages.not_found()
     return _page(web, token, person, done="")
@@ -76,7 +98,10 @@ async def unsubscribe(token: str, request: Request) -> Response:
         return web.pages.not_found()
     body = await request.body()
     detail = "one-click (RFC 8058)" if ONE_CLICK in body else "unsubscribe page"
-    person = await run_in_threadpool(_unsubscribe, web, delivery_id, detail)
+    try:
+        person = await run_in_threadpool(_unsubscribe, web, delivery_id, detail)
+    except OperationalError as exc:
+        return _try_again(web, token, "unsubscribe", exc)
     if person is None:
         return web.pages.not_found()
     return _page(web, token, person, done="unsubscribe")
@@ -93,8 +118,11 @@ def resubscribe(token: str, request: Request) -> Response:
     delivery_id = _delivery(web, token)
     if delivery_id is None:
         return web.pages.not_found()
-    with Session(web.engine) as session:
-        person = resubscribe_delivery(session, delivery_id)
+    try:
+        with Session(web.engine) as session:
+            person = resubscribe_delivery(session, delivery_id)
+    except OperationalError as exc:
+        return _try_again(web, token, "resubscribe", exc)
     if person is None:
         return web.pages.not_found()
     return _page(web, token, person, done="resubscribe")

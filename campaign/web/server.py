@@ -18,6 +18,7 @@ from typing import Any
 import uvicorn
 from sqlalchemy import Engine
 
+from campaign.errors import CampaignError
 from campaign.web.app import Companion, create_app
 
 
@@ -55,7 +56,12 @@ def serve(
     engine: Engine | None = None,
     companions: Sequence[Companion] = (),
 ) -> None:
-    """Serve until SIGTERM or Ctrl-C; every recorded hit is written before returning."""
+    """Serve until SIGTERM or Ctrl-C; every recorded hit is written before returning.
+
+    Raises :class:`CampaignError` (exit status 1) when hits could not be written before
+    stopping (the database kept refusing them for ``[tracking] stop_timeout`` seconds): a
+    supervisor must see that opens and clicks were lost, not a clean stop.
+    """
     app = create_app(settings, engine=engine, companions=companions)
     server = uvicorn.Server(uvicorn_config(app, host, port))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
@@ -66,9 +72,20 @@ def serve(
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _exit_quietly) if in_main else None
     try:
-        server.run()
+        server.run()  # a SIGTERM ends it with _exit_quietly's SystemExit(0)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        _check_hits_written(app)
     if not server.started:
         raise SystemExit(1)
+
+
+def _check_hits_written(app: Any) -> None:
+    recorder = app.state.web.recorder
+    if recorder.waiting:
+        raise CampaignError(
+            f"{recorder.waiting} recorded opens and clicks could not be written to the database "
+            f"before stopping ({recorder.last_error or 'no reason given'}); they are lost. "
+            "Free the database (disk space, locks) before starting again."
+        )

@@ -151,7 +151,10 @@ class WebService:
         )
         self.rules = rules or Rules.from_settings(settings)
         self.recorder = HitRecorder(
-            engine, self.rules, flush_seconds=settings.tracking.flush_seconds
+            engine,
+            self.rules,
+            flush_seconds=settings.tracking.flush_seconds,
+            stop_timeout=settings.tracking.stop_timeout,
         )
         self.pages = Pages(settings)
         self.confirmation_email = ConfirmationEmail(settings)

@@ -220,6 +220,48 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
     assert "Modifier" not in editor.get(show).text
 
 
+def test_an_invalid_sender_address_is_shown_by_its_field_and_nothing_is_saved(
+    served: Served,
+) -> None:
+    """A From no message can carry would fail every recipient of the send: refused here."""
+    _people(served)
+    editor = served.client("editor")
+    page = served.url + "/newsletters/new"
+    form = {
+        "title": "Novembre",
+        "subject": "Le Mois",
+        "template": "mois-ess",
+        "lists": "Newsletter nationale",
+        "from_name": "Les Prix",
+        "from_address": "prix-at-lemois-ess.org",
+    }
+    refused = _post(editor, page, page, form)
+    assert refused.status_code == 400
+    error = re.search(r'<p id="from_address-error"[^>]*>(.*?)</p>', refused.text, re.S)
+    assert error and "n'est pas une adresse d'expéditeur valide" in error.group(1)
+    assert "prix-at-lemois-ess.org" in error.group(1)
+    field = re.search(r'<input id="from_address"[^>]*>', refused.text)
+    assert field and 'aria-invalid="true"' in field.group(0)
+    assert 'aria-describedby="from_address-error"' in field.group(0)
+    assert 'value="Novembre"' in refused.text  # what was typed is kept
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert session.exec(select(Newsletter)).all() == []
+
+    created = _post(editor, page, page, {**form, "from_address": "Prix@Lemois-ESS.org"})
+    assert created.status_code == 303
+    number = int(re.search(r"/newsletters/(\d+)", created.headers["location"]).group(1))
+    edit_page = f"{served.url}/newsletters/{number}/edit"
+    assert 'value="prix@lemois-ess.org"' in editor.get(edit_page).text
+    edited = _post(editor, edit_page, edit_page, {**form, "from_address": "élodie@exemple.fr"})
+    assert edited.status_code == 400 and 'id="from_address-error"' in edited.text
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        newsletter = session.get(Newsletter, number)
+        assert (newsletter.from_name, newsletter.from_address) == (
+            "Les Prix",
+            "prix@lemois-ess.org",
+        )
+
+
 def test_preview_shows_blocking_checks_and_test_sends_go_to_the_outbox(served: Served) -> None:
     _people(served)
     editor = served.client("editor")

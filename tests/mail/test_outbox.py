@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from campaign.config import Settings
-from campaign.mail import OutboxTransport, OutgoingMessage, open_transport
+from campaign.mail import OutboxTransport, OutgoingMessage, TransportError, open_transport
 from tests.conftest import mode_of
 
 
@@ -74,3 +74,33 @@ def test_the_outbox_and_its_messages_are_readable_by_their_owner_only(tmp_path: 
     for folder in ("", "tmp", "new", "cur"):
         assert mode_of(tmp_path / "outbox" / folder) == 0o700, folder
     assert mode_of(Path(result.where)) == 0o600
+
+
+def test_a_sender_no_message_can_carry_stops_the_send_instead_of_failing_each(
+    tmp_path: Path,
+) -> None:
+    transport = OutboxTransport(tmp_path / "outbox")
+    messages = [_message(), _message("paul@example.org")]
+    broken = [
+        OutgoingMessage(**{**m.__dict__, "from_address": "lemois-at-example.org"}) for m in messages
+    ]
+    with pytest.raises(TransportError, match=r"From address .*'lemois-at-example\.org'") as caught:
+        transport.send(broken)
+    transport.close()
+    assert caught.value.results == []  # nothing tried: everything is left to send
+    assert len(mailbox.Maildir(tmp_path / "outbox", create=False)) == 0
+
+
+def test_an_outbox_that_cannot_be_written_stops_the_send_with_the_results_so_far(
+    tmp_path: Path,
+) -> None:
+    """Disk full or a folder gone wrong fails every message alike: not the recipients' doing."""
+    transport = OutboxTransport(tmp_path / "outbox")
+    first = transport.send([_message()])
+    assert first[0].ok
+    (tmp_path / "outbox" / "tmp").rmdir()
+    (tmp_path / "outbox" / "tmp").write_text("not a folder")  # every write now fails
+    with pytest.raises(TransportError, match=r"Cannot write to the outbox") as caught:
+        transport.send([_message("paul@example.org"), _message("anne@example.org")])
+    transport.close()
+    assert caught.value.results == []

@@ -241,3 +241,19 @@ def test_lines_starting_with_a_dot_survive_the_smtp_exchange(smtp_server) -> Non
     parsed = email.message_from_bytes(relay.delivered[0][2], policy=email.policy.default)
     html = parsed.get_body(("html",)).get_content().replace("\r\n", "\n")
     assert html == "".join(parts)  # ends with a line end already
+
+
+def test_a_sender_no_message_can_carry_stops_the_send_before_any_transaction(
+    smtp_server,
+) -> None:
+    relay, port = smtp_server
+    transport = open_transport(_settings(port, connections=2))
+    messages = [
+        OutgoingMessage(**{**_message(f"p{n}@example.org", n).__dict__, "reply_to": "x@@y"})
+        for n in range(6)
+    ]
+    with pytest.raises(TransportError, match=r"Reply-To address .*'x@@y'") as caught:
+        transport.send(messages)
+    transport.close()
+    assert caught.value.results == [None] * 6  # none failed: all can be tried again
+    assert relay.delivered == []

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from campaign.models import ConsentEvent, Subscriber, SubscriberStatus, utcnow
+from tests.diskfull import fill, no_growth, room_again
 
 XSS = '<script>alert("x")</script>'
 
@@ -214,3 +216,43 @@ def test_the_dashboard_is_served_under_admin_and_asks_to_sign_in(live) -> None:
     assert page.status_code == 200 and "<form" in page.text
     # The public routes are unchanged around it.
     assert live.get("/admin-not-here").status_code == 404
+
+
+def test_an_unsubscribe_the_full_disk_refuses_says_so_and_can_be_sent_again(
+    live, kit, database_url: str
+) -> None:
+    """Before: an HTTP 500. Now a page saying nothing was recorded, with the button again."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("a full disk is made with SQLite's page limit")
+    sent = kit.send(live)
+    anne, paul = _unsubscribe_path(live, sent), _unsubscribe_path(live, sent, "Paul")
+    assert live.post(paul, data={}).status_code == 200  # Paul left before the disk filled up
+    subscriber_id = kit.subscriber("anne@example.org").id
+    no_growth(live.engine)
+    fill(
+        live.engine,
+        lambda padding: ConsentEvent(
+            subscriber_id=subscriber_id, action="note", method="test", detail=padding
+        ),
+    )
+
+    answer = live.post(anne, data={})
+    assert answer.status_code == 503
+    assert "Votre demande n'a pas pu être enregistrée" in answer.text
+    assert "Réessayez dans quelques minutes" in answer.text
+    assert "désinscrit·e" not in answer.text  # nothing is claimed as done
+    action = re.search(r'<form method="post" action="([^"]+)"', answer.text).group(1)
+    assert action == live.url + anne and "Me désinscrire" in answer.text
+    assert kit.subscriber("anne@example.org").status == SubscriberStatus.active
+    assert all(line.action != "unsubscribed" for line in kit.consent("anne@example.org"))
+
+    back = live.post(f"{paul}/resubscribe", data={})
+    assert back.status_code == 503 and "Me réinscrire" in back.text
+    action = re.search(r'<form method="post" action="([^"]+)"', back.text).group(1)
+    assert action == f"{live.url}{paul}/resubscribe"
+    assert kit.subscriber("paul@example.org").status == SubscriberStatus.unsubscribed
+
+    room_again(live.engine)  # the same button, a few minutes later
+    again = live.post(anne, data={})
+    assert again.status_code == 200 and "Vous êtes désinscrit·e" in again.text
+    assert kit.subscriber("anne@example.org").status == SubscriberStatus.unsubscribed

@@ -11,6 +11,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import requests
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
@@ -18,6 +19,7 @@ from sqlmodel import Session, select
 from campaign.config import Settings
 from campaign.models import Hit
 from campaign.tracking.tokens import Signer
+from tests.diskfull import DISK_FULL, RUN_CAMPAIGN_ON_A_FULL_DISK, fill, no_growth
 
 KEY = "test-secret-key-" + "x" * 32
 
@@ -151,3 +153,51 @@ def test_serve_start_up_never_prints_a_password_held_in_a_url(
     assert process.returncode == 0, err
     assert f"links in emails start with http://apercu:***@127.0.0.1:{port}" in err
     assert "hunter2" not in out + err and "s3cr3t" not in out + err
+
+
+def test_a_stop_with_hits_the_full_disk_refused_exits_1_saying_so(
+    engine: Engine, database_url: str, tmp_path: Path, kit, secret_key: str
+) -> None:
+    """Before: "N hits could not be written" in the log and exit status 0; a supervisor saw a
+    clean stop. Now the service tries for [tracking] stop_timeout seconds, then exits 1."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("a full disk is made with SQLite's page limit")
+    port = _free_port()
+    settings = Settings()
+    settings.web.public_url = f"http://127.0.0.1:{port}"
+    settings.mail.outbox_dir = str(tmp_path / "outbox")
+    sent = kit.send(settings)
+    no_growth(engine)
+    fill(engine, lambda padding: Hit(kind="open", newsletter_id=sent.newsletter_id, reason=padding))
+    before = _hits(engine)
+    env = _environment(
+        database_url,
+        port,
+        CAMPAIGN_TRACKING_FLUSH_SECONDS="60",  # kept in memory until the stop
+        CAMPAIGN_TRACKING_STOP_TIMEOUT="0.5",
+        COLUMNS="200",  # the error on one line
+    )
+    command = ["serve", "--port", str(port), "--no-scheduler"]
+    process = subprocess.Popen(
+        [sys.executable, "-c", RUN_CAMPAIGN_ON_A_FULL_DISK, *command],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(process, url)
+        signer = Signer([KEY])
+        for delivery in list(sent.deliveries.values()) * 5:
+            answer = requests.get(f"{url}/o/{signer.sign('open', delivery)}.gif", timeout=10)
+            assert answer.status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=60)
+    assert process.returncode == 1, err
+    assert "10 recorded opens and clicks could not be written to the database" in err
+    assert DISK_FULL in err
+    assert "Traceback" not in err
+    assert _hits(engine) == before

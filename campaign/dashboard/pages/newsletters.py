@@ -37,6 +37,8 @@ class NewsletterForm:
     subject: str = ""
     preheader: str = ""
     template: str = "mois-ess"
+    from_name: str = ""
+    from_address: str = ""
     lists: list[str] = field(default_factory=list)
     segment_regions: list[str] = field(default_factory=list)
     segment_other: str = ""
@@ -61,6 +63,8 @@ class NewsletterForm:
             subject=newsletter.subject,
             preheader=newsletter.preheader,
             template=newsletter.template,
+            from_name=newsletter.from_name,
+            from_address=newsletter.from_address,
             lists=records.list_names(session, newsletter),
             segment_regions=list(segment.pop("region", [])),
             segment_other="\n".join(
@@ -120,6 +124,8 @@ def _form(
     subject: str = Form(""),
     preheader: str = Form(""),
     template: str = Form("mois-ess"),
+    from_name: str = Form(""),
+    from_address: str = Form(""),
     lists: list[str] = Form([]),
     segment_regions: list[str] = Form([]),
     segment_other: str = Form(""),
@@ -179,7 +185,9 @@ def _form_page(
     newsletter: Newsletter | None = None,
     error: str = "",
     status_code: int = 200,
+    invalid_from: bool = False,
 ) -> Response:
+    """The create/edit form; ``invalid_from`` shows the sender address's error by its field."""
     board = web.dashboard(request)
     with board.session() as session:
         choices = _choices(request, session)
@@ -190,6 +198,9 @@ def _form_page(
         form=form,
         newsletter=newsletter,
         error=error,
+        invalid_from=invalid_from,
+        default_from=board.settings.mail.from_address,
+        default_from_name=board.settings.mail.from_name,
         **choices,
     )
 
@@ -213,6 +224,8 @@ def create(request: Request, form: NewsletterForm = Depends(_form)) -> Response:
                 list_names=form.lists,
                 taxonomy=Taxonomy.from_settings(settings),
                 preheader=form.preheader,
+                from_name=form.from_name,
+                from_address=form.from_address,
                 segment=form.segment(),
                 event_rule=form.rule(),
                 content={k: v for k, v in form.content().items() if v},
@@ -220,6 +233,8 @@ def create(request: Request, form: NewsletterForm = Depends(_form)) -> Response:
                 templates_dir=board.templates_dir,
             )
             newsletter_id = newsletter.id
+    except records.InvalidFromAddress:
+        return _form_page(request, form, status_code=400, invalid_from=True)
     except CampaignError as exc:
         return _form_page(request, form, error=str(exc), status_code=400)
     return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-created")
@@ -354,6 +369,8 @@ def edit(
                 template=form.template,
                 list_names=form.lists,
                 preheader=form.preheader,
+                from_name=form.from_name,
+                from_address=form.from_address,
                 segment=form.segment(),
                 event_changes={
                     "date_from": rule.date_from,
@@ -366,6 +383,8 @@ def edit(
                 },
                 content=content,
             )
+    except records.InvalidFromAddress:
+        return _form_page(request, form, newsletter, status_code=400, invalid_from=True)
     except CampaignError as exc:
         return _form_page(request, form, newsletter, error=str(exc), status_code=400)
     return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-saved")
