@@ -40,8 +40,6 @@ CHECKS = [
     response_headers_conformance,
 ]
 FORM = "application/x-www-form-urlencoded"
-
-
 KEY = "test-secret-key-" + "x" * 32  # tests/conftest.py's TEST_SECRET_KEY
 
 
