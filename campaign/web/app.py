@@ -15,6 +15,7 @@ Routes (``[web] public_url`` is their base in every email):
     GET      /v/TOKEN                   the email as that recipient received it
     GET|POST /inscription[?liste=NAME]  subscribe form (embeddable)
     GET|POST /confirmation/TOKEN        double opt-in confirmation
+    GET      /openapi.json              the OpenAPI description of the routes above
     /admin/…                            the team's dashboard (sign-in required)
 
 Anything else, and any token that does not verify, gets the same plain 404 page.
@@ -33,11 +34,13 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from campaign.dashboard.app import create_dashboard
 from campaign.db import open_database
 from campaign.tracking.tokens import Signer, signer_for
 from campaign.web import pages, subscribe, tracking_routes
+from campaign.web.openapi import OPENAPI_PATH, public_openapi
 from campaign.web.service import WebService
 
 log = logging.getLogger(__name__)
@@ -84,10 +87,11 @@ def create_app(
     app = FastAPI(
         title="campaign",
         lifespan=lifespan,
-        docs_url=None,
+        docs_url=None,  # no Swagger or ReDoc page: they load scripts from a CDN
         redoc_url=None,
-        openapi_url=None,
+        openapi_url=OPENAPI_PATH,
     )
+    app.openapi = lambda: public_openapi(app)  # type: ignore[method-assign]
     app.state.web = web
     app.include_router(tracking_routes.router)
     app.include_router(pages.router)
@@ -98,7 +102,10 @@ def create_app(
         status = getattr(exc, "status_code", 500)
         if status == 404:
             return web.pages.not_found()
-        return web.pages.error(status)
+        response = web.pages.error(status)
+        if status == 405:  # RFC 9110: a 405 names the methods the resource has
+            response.headers["Allow"] = _allowed_methods(app, request)
+        return response
 
     async def bad_request(request: Request, exc: Exception) -> Response:
         return web.pages.not_found()
@@ -113,3 +120,20 @@ def create_app(
     app.add_exception_handler(RequestValidationError, bad_request)
     app.add_exception_handler(Exception, crash)
     return app
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> str:
+    """The methods some route answers on the request's path (Starlette's 405 names only those
+    of the first route, and GET, HEAD and POST of a path are routes of their own here)."""
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in app.router.routes
+        )
+    ]
+    return ", ".join(allowed)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, Response
 
 from campaign.errors import CampaignError
 from campaign.tracking.links import UNSUBSCRIBE, VIEW
+from campaign.web.openapi import NOT_FOUND, ONE_CLICK_BODY, TOKEN, page
 from campaign.web.service import WebService
 from campaign.web.subscriptions import (
     DeliveryPerson,
@@ -35,6 +36,26 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 ONE_CLICK = b"List-Unsubscribe=One-Click"
+RETRY = page(
+    "The database refused the request (full, locked, down): nothing was recorded; try again."
+)
+
+# For the OpenAPI description (campaign.web.openapi); GET and HEAD are two routes so that each
+# has its own operation there.
+UNSUBSCRIBE_PAGE: dict = {
+    "summary": "Unsubscribe page (one button; never unsubscribes)",
+    "response_class": HTMLResponse,
+    "responses": {200: page("The page with the button."), 404: NOT_FOUND, 503: RETRY},
+}
+VIEW_PAGE: dict = {
+    "summary": "The email as its recipient received it",
+    "response_class": HTMLResponse,
+    "responses": {
+        200: page("The email's HTML, personalised for its recipient."),
+        404: NOT_FOUND,
+        503: page("The newsletter cannot be rendered any more (logged)."),
+    },
+}
 
 
 def _web(request: Request) -> WebService:
@@ -74,8 +95,9 @@ def _delivery(web: WebService, token: str) -> int | None:
     return ids[0] if ids else None
 
 
-@router.api_route("/u/{token}", methods=["GET", "HEAD"], include_in_schema=False)
-def unsubscribe_page(token: str, request: Request) -> Response:
+@router.get("/u/{token}", **UNSUBSCRIBE_PAGE)
+@router.head("/u/{token}", **UNSUBSCRIBE_PAGE)
+def unsubscribe_page(request: Request, token: str = Path(description=TOKEN)) -> Response:
     web = _web(request)
     delivery_id = _delivery(web, token)
     if delivery_id is None:
@@ -90,8 +112,18 @@ def unsubscribe_page(token: str, request: Request) -> Response:
     return _page(web, token, person, done="")
 
 
-@router.post("/u/{token}", include_in_schema=False)
-async def unsubscribe(token: str, request: Request) -> Response:
+@router.post(
+    "/u/{token}",
+    summary="Unsubscribe (the page's button, or RFC 8058 one-click)",
+    response_class=HTMLResponse,
+    responses={
+        200: page("Unsubscribed (already done is the same)."),
+        404: NOT_FOUND,
+        503: RETRY,
+    },
+    openapi_extra={"requestBody": ONE_CLICK_BODY},
+)
+async def unsubscribe(request: Request, token: str = Path(description=TOKEN)) -> Response:
     web = _web(request)
     delivery_id = _delivery(web, token)
     if delivery_id is None:
@@ -112,8 +144,13 @@ def _unsubscribe(web: WebService, delivery_id: int, detail: str) -> DeliveryPers
         return unsubscribe_delivery(session, delivery_id, detail=detail)
 
 
-@router.post("/u/{token}/resubscribe", include_in_schema=False)
-def resubscribe(token: str, request: Request) -> Response:
+@router.post(
+    "/u/{token}/resubscribe",
+    summary="Undo the unsubscription",
+    response_class=HTMLResponse,
+    responses={200: page("Subscribed again."), 404: NOT_FOUND, 503: RETRY},
+)
+def resubscribe(request: Request, token: str = Path(description=TOKEN)) -> Response:
     web = _web(request)
     delivery_id = _delivery(web, token)
     if delivery_id is None:
@@ -128,8 +165,9 @@ def resubscribe(token: str, request: Request) -> Response:
     return _page(web, token, person, done="resubscribe")
 
 
-@router.api_route("/v/{token}", methods=["GET", "HEAD"], include_in_schema=False)
-def view_in_browser(token: str, request: Request) -> Response:
+@router.get("/v/{token}", **VIEW_PAGE)
+@router.head("/v/{token}", **VIEW_PAGE)
+def view_in_browser(request: Request, token: str = Path(description=TOKEN)) -> Response:
     web = _web(request)
     ids = web.signer.verify(token, VIEW, 1)
     if ids is None:

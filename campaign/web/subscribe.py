@@ -17,15 +17,16 @@ from __future__ import annotations
 import asyncio
 import time
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter, BackgroundTasks, Path, Query
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from campaign.audience.emails import InvalidEmail
 from campaign.tracking.network import ip_prefix
 from campaign.web.forms import HONEYPOT
+from campaign.web.openapi import FORM_BODY, NOT_FOUND, TOKEN, page
 from campaign.web.service import WebService
 from campaign.web.subscriptions import (
     MAX_FIRST_NAME,
@@ -43,6 +44,20 @@ router = APIRouter()
 
 MIN_ANSWER_SECONDS = 0.3
 FORM_PATH = "/inscription"
+
+# For the OpenAPI description (campaign.web.openapi); GET and HEAD are two routes so that each
+# has its own operation there.
+FORM_PAGE: dict = {
+    "summary": "Subscribe form (embeddable)",
+    "response_class": HTMLResponse,
+    "responses": {200: page("The form.")},
+}
+CONFIRM_PAGE: dict = {
+    "summary": "Double opt-in confirmation page (one button; never confirms)",
+    "response_class": HTMLResponse,
+    "responses": {200: page("The page with the button, or the link has expired."), 404: NOT_FOUND},
+}
+LIST_NAME = "One of [subscribe] lists (the first when missing or unknown)."
 
 
 def _web(request: Request) -> WebService:
@@ -91,8 +106,9 @@ def _state(web: WebService, state: str, status: int = 200, **context: object) ->
     )
 
 
-@router.api_route(FORM_PATH, methods=["GET", "HEAD"], include_in_schema=False)
-def subscribe_form(request: Request, liste: str = "") -> Response:
+@router.get(FORM_PATH, **FORM_PAGE)
+@router.head(FORM_PATH, **FORM_PAGE)
+def subscribe_form(request: Request, liste: str = Query("", description=LIST_NAME)) -> Response:
     web = _web(request)
     names = web.settings.subscribe.lists
     index = names.index(liste) if liste in names else 0
@@ -105,7 +121,19 @@ async def _pace(started: float) -> None:
         await asyncio.sleep(left)
 
 
-@router.post(FORM_PATH, include_in_schema=False)
+@router.post(
+    FORM_PATH,
+    summary="Subscribe (then a confirmation email)",
+    response_class=HTMLResponse,
+    responses={
+        200: page("Thanks: the same page whether the address was known or not."),
+        400: page(
+            "The form again: its token is missing, forged or too old, or the address is not valid."
+        ),
+        429: page("Too many posts from this address: try again later."),
+    },
+    openapi_extra={"requestBody": FORM_BODY},
+)
 async def subscribe(request: Request, background: BackgroundTasks) -> Response:
     started = time.monotonic()
     web = _web(request)
@@ -171,8 +199,9 @@ def _confirm_page(web: WebService, token: str, state: str, list_name: str = "") 
     )
 
 
-@router.api_route("/confirmation/{token}", methods=["GET", "HEAD"], include_in_schema=False)
-def confirm_page(token: str, request: Request) -> Response:
+@router.get("/confirmation/{token}", **CONFIRM_PAGE)
+@router.head("/confirmation/{token}", **CONFIRM_PAGE)
+def confirm_page(request: Request, token: str = Path(description=TOKEN)) -> Response:
     web = _web(request)
     target = read_confirm_token(web.signer, token)
     if target is None:
@@ -184,8 +213,16 @@ def confirm_page(token: str, request: Request) -> Response:
     return _confirm_page(web, token, "used" if used else "ask")
 
 
-@router.post("/confirmation/{token}", include_in_schema=False)
-def confirm(token: str, request: Request) -> Response:
+@router.post(
+    "/confirmation/{token}",
+    summary="Confirm a subscription (double opt-in)",
+    response_class=HTMLResponse,
+    responses={
+        200: page("Confirmed, already confirmed, refused or expired (said on the page)."),
+        404: NOT_FOUND,
+    },
+)
+def confirm(request: Request, token: str = Path(description=TOKEN)) -> Response:
     web = _web(request)
     target = read_confirm_token(web.signer, token)
     if target is None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import base64
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from campaign.models import HitKind
 from campaign.tracking.links import CLICK, CLICK_ANONYMOUS, OPEN, OPEN_ANONYMOUS
+from campaign.web.openapi import CLICK_RESPONSES, PIXEL_RESPONSES, TOKEN
 from campaign.web.service import WebService
 
 router = APIRouter()
@@ -36,8 +37,23 @@ def _web(request: Request) -> WebService:
     return request.app.state.web
 
 
-@router.api_route("/o/{token}.gif", methods=["GET", "HEAD"], include_in_schema=False)
-async def open_pixel(token: str, request: Request) -> Response:
+# GET and HEAD are two routes so that each has its own operation in the OpenAPI description.
+PIXEL_DOC: dict = {
+    "summary": "Open pixel",
+    "response_class": Response,
+    "responses": PIXEL_RESPONSES,
+}
+CLICK_DOC: dict = {
+    "summary": "Tracked click",
+    "response_class": RedirectResponse,
+    "status_code": 302,  # for the description: the route returns its own response
+    "responses": CLICK_RESPONSES,
+}
+
+
+@router.get("/o/{token}.gif", **PIXEL_DOC)
+@router.head("/o/{token}.gif", **PIXEL_DOC)
+async def open_pixel(request: Request, token: str = Path(description=TOKEN)) -> Response:
     web = _web(request)
     ids = web.signer.verify(token, OPEN, 1)
     if ids is not None:
@@ -50,8 +66,9 @@ async def open_pixel(token: str, request: Request) -> Response:
     return Response(PIXEL, media_type="image/gif", headers=PIXEL_HEADERS)
 
 
-@router.api_route("/c/{token}", methods=["GET", "HEAD"], include_in_schema=False)
-async def click(token: str, request: Request) -> Response:
+@router.get("/c/{token}", **CLICK_DOC)
+@router.head("/c/{token}", **CLICK_DOC)
+async def click(request: Request, token: str = Path(description=TOKEN)) -> Response:
     web = _web(request)
     delivery_id: int | None = None
     ids = web.signer.verify(token, CLICK, 3)
