@@ -326,12 +326,25 @@ class ConfirmTarget:
         return today - int(self.issued // DAY) > valid_days
 
 
+_MAX_ID = 2**31 - 1  # the database's integer ids
+
+
 def read_confirm_token(signer: Signer, token: str) -> ConfirmTarget | None:
+    """The person, list and time of issue of a confirmation link, or None.
+
+    A token that verifies was signed here, but one with ids the database cannot hold or issued
+    in the future was not issued by this service as it is: treat it as no link at all.
+    """
+    target = None
     ids = signer.verify(token, CONFIRM_ONCE, 3)
     if ids:
-        return ConfirmTarget(ids[0], ids[1], ids[2] / 1000)
-    ids = signer.verify(token, CONFIRM, 3)  # an older link: issued at some time of its day
-    return ConfirmTarget(ids[0], ids[1], ids[2] * DAY) if ids else None
+        target = ConfirmTarget(ids[0], ids[1], ids[2] / 1000)
+    else:
+        ids = signer.verify(token, CONFIRM, 3)  # an older link: issued at some time of its day
+        target = ConfirmTarget(ids[0], ids[1], ids[2] * DAY) if ids else None
+    if target is None or max(target.subscriber_id, target.list_id) > _MAX_ID:
+        return None
+    return target if target.issued <= time.time() + DAY else None
 
 
 def link_used(session: Session, target: ConfirmTarget) -> bool:

@@ -352,3 +352,18 @@ def test_a_link_sent_before_links_were_single_use_still_confirms_once(live, kit)
     assert "Inscription confirmée" in live.post(f"/confirmation/{older}").text
     assert kit.subscriber("avant@example.org").status == SubscriberStatus.active
     assert "Ce lien a déjà servi" in live.post(f"/confirmation/{older}").text
+
+
+def test_a_signed_confirmation_token_from_the_future_is_no_link(live, kit) -> None:
+    """Found by the fuzz: a day number past year 9999 ended in a server error."""
+    from campaign.tracking.tokens import Signer
+    from tests.conftest import TEST_SECRET_KEY
+
+    signer = Signer([TEST_SECRET_KEY])
+    for token in (
+        signer.sign("confirm", 1_000_000, 1_000_000, 2_932_897),  # day 2,932,897: year 10000
+        signer.sign("confirm-once", 1, 1, 2**60),
+        signer.sign("confirm-once", 2**40, 1, 1_700_000_000_000),  # an id no row can have
+    ):
+        for method in (live.get, live.post):
+            assert method(f"/confirmation/{token}").status_code == 404
