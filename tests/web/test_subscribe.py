@@ -114,6 +114,7 @@ def test_the_answer_never_tells_whether_an_address_is_known(live, kit) -> None:
         )
         session.commit()
     assert sent.newsletter_id
+    _submit(live, "warm-up@example.org")  # the first answer of a process pays one-off costs
     answers = {}
     timings = {}
     for address in ("new@example.org", "anne@example.org", "paul@example.org"):
@@ -127,9 +128,13 @@ def test_the_answer_never_tells_whether_an_address_is_known(live, kit) -> None:
     # Known addresses are left as they were.
     assert kit.subscriber("anne@example.org").status == SubscriberStatus.active
     assert kit.subscriber("paul@example.org").status == SubscriberStatus.bounced
-    messages = _outbox(live, 2, timeout=3)
+    messages = _outbox(live, 3, timeout=3)
     # New: a confirmation. Anne (active, not on this list): one to add the list. Paul: none.
-    assert sorted(m["To"] for m in messages) == ["anne@example.org", "new@example.org"]
+    assert sorted(m["To"] for m in messages) == [
+        "anne@example.org",
+        "new@example.org",
+        "warm-up@example.org",
+    ]
 
 
 def test_an_unsubscribed_person_is_reactivated_only_by_their_own_confirmation(live, kit) -> None:
