@@ -236,3 +236,34 @@ def test_local_day_follows_paris_time(settings):
 def test_missing_template_is_a_clear_error(settings):
     with pytest.raises(RenderError, match="template not found"):
         render_group("nope", {"title": "T"}, settings)
+
+
+def _hidden_preview(html: str) -> str:
+    start = html.index('aria-hidden="true">') + len('aria-hidden="true">')
+    return html[start : html.index("</div>", start)]
+
+
+def test_grey_text_is_grey(settings, events):
+    """``css-class="muted"`` coloured the cell, and mj-text's own colour (#222) won inside it."""
+    html = render_group("mois-ess", {"title": "T", "events": events[:1]}, settings).html_source
+    for words in ("Voir dans le navigateur", "Thème du jour", "Vous recevez ce message"):
+        before = html[: html.index(words)]
+        inner = before[before.rindex("<div ") :]
+        assert "color:#666666" in inner.replace(" ", ""), words
+
+
+def test_the_preheader_is_hidden_without_white_text_and_followed_by_filler(settings, events):
+    """A hidden white-on-white preheader costs every letter SpamAssassin's
+    HTML_FONT_LOW_CONTRAST; without filler, inbox previews ran on into the header's links."""
+    context = {"title": "Le Mois", "events": events[:1], "preview": "Trois ateliers ce jeudi"}
+    html = render_group("mois-ess", context, settings).html_source
+    hidden = _hidden_preview(html)
+    assert hidden.startswith("Trois ateliers ce jeudi")
+    assert hidden.count("\u034f\u200c") >= 50  # invisible filler after the text
+    assert "ffffff" not in html[html.index("<body") : html.index('aria-hidden="true">')].lower()
+    assert "color:#ffffff" not in hidden.replace(" ", "").lower()
+    assert "mj-preview" not in html
+
+    untitled = render_group("mois-ess", {"title": "Le Mois", "events": events[:1]}, settings)
+    # No preheader: the title (the subject's neighbour already) is not said twice.
+    assert "Le Mois" not in _hidden_preview(untitled.html_source)
