@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from campaign import formatting
 from campaign.config import Settings
 from campaign.dashboard.sessions import SLOW_DOWN_SECONDS, SignedIn, same_token, signed_in
 from campaign.models import ROLE_RANK, Role
@@ -37,21 +38,6 @@ STATIC = Path(__file__).parent / "static"
 COOKIE = "campaign_session"
 LOGIN_CSRF_COOKIE = "campaign_login_csrf"
 SAFE_METHODS = ("GET", "HEAD")
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
 class NeedsLogin(Exception):
@@ -237,12 +223,8 @@ def local(value: datetime | None, settings: Settings, fmt: str = "%d/%m/%Y %H:%M
 
 
 def long_date(value: date | datetime | None, settings: Settings) -> str:
-    """« lundi 2 novembre 2026 » (a datetime is taken in the configured zone)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(settings.zone).date()
-    return f"{WEEKDAYS[value.weekday()]} {value.day} {MONTHS[value.month - 1]} {value.year}"
+    """« lundi 2 novembre 2026 », « dimanche 1er novembre 2026 » (in the configured zone)."""
+    return formatting.long_date(value, settings.zone) if value is not None else ""
 
 
 def input_value(value: datetime | None, settings: Settings) -> str:
@@ -295,6 +277,7 @@ def make_environment(templates: Path) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.globals["quote"] = quote
+    environment.globals["number"] = formatting.format_number  # macros imported without context
     return environment
 
 

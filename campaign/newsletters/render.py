@@ -47,6 +47,7 @@ from mjml import mjml2html
 
 import campaign
 from campaign.errors import CampaignError
+from campaign.formatting import date_filters
 from campaign.newsletters.flat import FlatTemplate, Value, flatten
 
 TEMPLATES_DIR = Path(campaign.__file__).resolve().parents[1] / "templates"
@@ -76,22 +77,6 @@ _BRACKET_SENTINEL = "\u2045"  # ⁅ LEFT SQUARE BRACKET WITH QUILL
 _IGNORE = 'data-css-inline="ignore"'
 _MJ_STYLE_INLINE = re.compile(
     r"<mj-style\b[^>]*\binline\s*=\s*[\"']inline[\"'][^>]*>(.*?)</mj-style\s*>", re.S | re.I
-)
-
-_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
 )
 
 
@@ -275,20 +260,6 @@ def _as_local(moment: datetime, zone: tzinfo) -> datetime:
     return moment.astimezone(zone)
 
 
-def _date_fr(value: datetime | date, zone: tzinfo, with_year: bool = True) -> str:
-    """ "mardi 1er novembre 2016": French long date, in the configured zone."""
-    day = _as_local(value, zone).date() if isinstance(value, datetime) else value
-    number = "1er" if day.day == 1 else str(day.day)
-    text = f"{_WEEKDAYS[day.weekday()]} {number} {_MONTHS[day.month - 1]}"
-    return f"{text} {day.year}" if with_year else text
-
-
-def _time_fr(value: datetime, zone: tzinfo) -> str:
-    """ "14h30", "9h": French time of day, in the configured zone."""
-    local = _as_local(value, zone)
-    return f"{local.hour}h{local.minute:02d}" if local.minute else f"{local.hour}h"
-
-
 @dataclass
 class ThemeGroup:
     theme: str
@@ -362,8 +333,7 @@ def group_environment(folder: Path, zone_name: str, html: bool) -> jinja2.Enviro
         trim_blocks=not html,
         lstrip_blocks=not html,
     )
-    env.filters["date_fr"] = lambda value, with_year=True: _date_fr(value, zone, with_year)
-    env.filters["time_fr"] = lambda value: _time_fr(value, zone)
+    env.filters.update(date_filters(zone, with_year=True))
     env.filters["by_day"] = lambda events: _by_day(events, zone)
     return env
 

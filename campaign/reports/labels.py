@@ -2,7 +2,8 @@
 
 Reports are read by the comms team in French (« 18 novembre 2016 », « 45,2 % ») and handed to
 scripts as plain values; every label and format lives in the data file, one table per language,
-so the code only names keys. ``Labels.cell`` turns a stored value into what a person reads.
+so the code only names keys — but for percentages, written by :mod:`campaign.formatting` like
+everywhere else. ``Labels.cell`` turns a stored value into what a person reads.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import campaign
 from campaign.errors import CampaignError
+from campaign.formatting import format_percent
 
 REPORT_TEMPLATES = Path(campaign.__file__).resolve().parents[1] / "templates" / "reports"
 """The repository's ``templates/reports/``: the HTML report and ``labels.toml``."""
@@ -120,7 +122,8 @@ class Labels:
         return ("-" if value < 0 and float(f"{value:.{places}f}") != 0 else "") + text
 
     def rate(self, value: float) -> str:
-        return self.data["percent"].format(value=self.decimal(value * 100, 1))
+        """« 45,2 % », "45.2%": as every page and message writes a percentage."""
+        return format_percent(value, self.language, digits=1)
 
     def cell(self, value: Any, kind: str) -> str:
         """One table cell as text; ``None`` is the "missing" dash."""

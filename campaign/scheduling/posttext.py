@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from campaign.errors import CampaignError
-from campaign.newsletters.render import TEMPLATES_DIR, _date_fr, _time_fr
+from campaign.formatting import date_filters
+from campaign.newsletters.render import TEMPLATES_DIR
 
 SUFFIX = ".txt.j2"
 
@@ -50,8 +51,7 @@ def _environment(folder: Path, zone_name: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["date_fr"] = lambda value, with_year=True: _date_fr(value, zone, with_year)
-    env.filters["time_fr"] = lambda value: _time_fr(value, zone)
+    env.filters.update(date_filters(zone, with_year=True))
     return env
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import jinja2
 import campaign
 from campaign.config import Settings
 from campaign.errors import CampaignError
+from campaign.formatting import date_filters
 from campaign.models import Event
 from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length
 
@@ -26,22 +27,6 @@ TEMPLATES_DIR = Path(campaign.__file__).resolve().parents[1] / "templates"
 EVENT_TEMPLATE = "evenement"
 DEFAULT_DURATION = timedelta(hours=2)
 """How long an event without an end time is taken to last."""
-
-_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 def posts_folder(templates_dir: Path | str | None = None) -> Path:
@@ -57,19 +42,6 @@ def _local(value: datetime, zone: tzinfo) -> datetime:
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
 
 
-def _date_fr(value: datetime | date, zone: tzinfo) -> str:
-    """ "jeudi 5 novembre", "dimanche 1er novembre": the day as the team writes it."""
-    day = _local(value, zone).date() if isinstance(value, datetime) else value
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{_WEEKDAYS[day.weekday()]} {number} {_MONTHS[day.month - 1]}"
-
-
-def _time_fr(value: datetime, zone: tzinfo) -> str:
-    """ "14h30", "9h"."""
-    local = _local(value, zone)
-    return f"{local.hour}h{local.minute:02d}" if local.minute else f"{local.hour}h"
-
-
 def _environment(folder: Path, zone: tzinfo) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
@@ -79,8 +51,7 @@ def _environment(folder: Path, zone: tzinfo) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["date_fr"] = lambda value: _date_fr(value, zone)
-    env.filters["time_fr"] = lambda value: _time_fr(value, zone)
+    env.filters.update(date_filters(zone, with_year=False))  # a post is read within days
     env.filters["hashtag"] = hashtag
     return env
 

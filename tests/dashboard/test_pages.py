@@ -382,6 +382,17 @@ def test_settings_show_what_is_missing_and_never_a_secret(
     assert "Message de test du tableau de bord" in message.read_text(encoding="utf-8")
 
 
+def test_pages_write_days_as_the_newsletters_and_posts_do(served: Served) -> None:
+    editor = served.client("editor")
+    planner = editor.get(f"{served.url}/posts/planner?day=2026-11-01&account=mois_ess").text
+    assert "Évènements du dimanche 1er novembre 2026" in planner
+    week = editor.get(f"{served.url}/calendar?view=week&day=2026-11-05").text
+    assert "Semaine du lundi 2 novembre 2026" in week
+    assert '<span class="wd">jeudi </span>5<span class="wd"> novembre</span>' in week
+    month = editor.get(f"{served.url}/calendar?view=month&day=2026-11-05").text
+    assert re.search(r"<h1>\s*Novembre 2026", month)
+
+
 def test_moving_a_pending_item_on_the_calendar(served: Served) -> None:
     editor = served.client("editor")
     first, later = _local(served, 2), _local(served, 4)

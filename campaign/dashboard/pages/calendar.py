@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from campaign import formatting
 from campaign.dashboard import web
 from campaign.dashboard.calendar import build_period, missed_items
 from campaign.errors import CampaignError
@@ -41,8 +42,8 @@ def _page(
         account=account,
         accounts=settings.social.accounts,
         today=utcnow().astimezone(settings.zone).date(),
-        months=web.MONTHS,
-        weekdays=web.WEEKDAYS,
+        months=formatting.month_names(),
+        weekdays=formatting.weekday_names(),
         poll_interval=settings.scheduler.poll_interval,
         error=error,
         status_code=status_code,
