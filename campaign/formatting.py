@@ -21,7 +21,7 @@ import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
 from typing import Any
 
@@ -226,16 +226,17 @@ def format_event_when(
     timed event whose zone differs from the reader's (another zone AND another UTC offset at its
     start), ``zone_label`` in brackets: "jeudi 5 novembre, 18h – 20h (heure de La Réunion)".
 
-    The end of an all-day event is its last day (the importer stores a day alone as that day's
-    midnight); an all-day event never shows a time, so never "0h", and needs no zone label: its
-    days are the event's calendar days wherever one reads them.
+    The end of an all-day event is the instant it is over, the midnight after its last day (as
+    the importer stores it); an all-day event never shows a time, so never "0h", and needs no
+    zone label: its days are the event's calendar days wherever one reads them.
     """
     words = _words(locale)
     local_start = in_zone(start, event_zone)
     local_end = in_zone(end, event_zone) if end is not None else None
     if all_day:
         first = local_start.date()
-        last = local_end.date() if local_end is not None else first
+        # Over at the midnight after its last day: the last day is the one before that instant.
+        last = (local_end - timedelta(microseconds=1)).date() if local_end is not None else first
         if last <= first:
             day = long_date(first, locale=locale, with_year=with_year)
             return words.at.format(day=day, time=words.all_day)

@@ -6,7 +6,7 @@ novembre", "1er", "14h30", "9h"); event times are read in the event's own zone.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -171,6 +171,7 @@ def test_an_event_at_midnight_starts_at_0h() -> None:
 
 def test_an_all_day_event_never_shows_a_time() -> None:
     day = datetime(2026, 11, 5, tzinfo=PARIS)
+    assert when(day, day + timedelta(days=1), all_day=True) == "jeudi 5 novembre, toute la journée"
     assert when(day, day, all_day=True) == "jeudi 5 novembre, toute la journée"
     assert when(day, None, all_day=True) == "jeudi 5 novembre, toute la journée"
     assert when(day, day, all_day=True, locale="en") == "Thursday 5 November, all day"
@@ -179,7 +180,9 @@ def test_an_all_day_event_never_shows_a_time() -> None:
 
 def test_an_all_day_event_over_several_days() -> None:
     def days(first: date, last: date, **options) -> str:  # type: ignore[no-untyped-def]
-        start, end = (datetime.combine(day, time.min, tzinfo=PARIS) for day in (first, last))
+        # Stored as the importer does: over at the midnight after the last day.
+        start = datetime.combine(first, time.min, tzinfo=PARIS)
+        end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=PARIS)
         return when(start, end, all_day=True, **options)
 
     assert days(date(2026, 11, 5), date(2026, 11, 7)) == "du jeudi 5 au samedi 7 novembre"
