@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Column, String
 from sqlmodel import Field, SQLModel
 
 from campaign.models.base import UTCDateTime, utcnow
+
+DEFAULT_DURATION = timedelta(hours=2)
+"""How long an event without an end time is taken to last (posts, calendar files)."""
 
 
 class Event(SQLModel, table=True):

@@ -12,9 +12,11 @@ recipients is the bug DESIGN.md warns about. So rendering runs in two passes:
 
    Links to follow are written ``{{ track(url) }}``: the URL joins the newsletter's link table
    (:attr:`CompiledNewsletter.links`, the list a click may redirect to) and the pass emits
-   ``[[ link(N) ]]``. The MJML is compiled by MRML (mjml-python), ``mj-style inline="inline"``
-   rules are inlined by css-inline (MRML only copies them into a ``<style>`` tag), and the
-   resulting HTML is compiled as a Jinja template with ``[[ ]]`` / ``[% %]`` delimiters.
+   ``[[ link(N) ]]`` (``calendar_url(event)`` is the absolute URL of an event's calendar file,
+   on ``[web] public_url``). The MJML is compiled by MRML (mjml-python), ``mj-style
+   inline="inline"`` rules are inlined by css-inline (MRML only copies them into a ``<style>``
+   tag), and the resulting HTML is compiled as a Jinja template with ``[[ ]]`` / ``[% %]``
+   delimiters.
 2. **Recipient pass** (:meth:`CompiledNewsletter.personalise`): that compiled template is filled
    with one :class:`Recipient`: names, tokens and links only.
 
@@ -47,6 +49,7 @@ from mjml import mjml2html
 
 import campaign
 from campaign.errors import CampaignError
+from campaign.events.ics import calendar_url
 from campaign.formatting import date_filters
 from campaign.newsletters.flat import FlatTemplate, Value, flatten
 
@@ -382,10 +385,13 @@ def render_group(
     html_env = group_environment(folder, zone, True)
     text_env = group_environment(folder, zone, False)
     links = _LinkTable()
+    public_url = settings.web.public_url
     values = {
         "sender": sender_context(settings),
         **context,
         "track": links.track,
+        # Absolute, from [web] public_url, so it works from a preview or a test send too.
+        "calendar_url": lambda event: calendar_url(public_url, event.id),
     }
 
     mjml_source = _render_source(html_env, f"{template_name}/{HTML_TEMPLATE}", values, folder)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,6 @@ from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length
 
 TEMPLATES_DIR = Path(campaign.__file__).resolve().parents[1] / "templates"
 EVENT_TEMPLATE = "evenement"
-DEFAULT_DURATION = timedelta(hours=2)
-"""How long an event without an end time is taken to last."""
 
 
 def posts_folder(templates_dir: Path | str | None = None) -> Path:

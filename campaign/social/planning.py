@@ -33,7 +33,8 @@ from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.events.catalogue import EventQuery, find_events
 from campaign.models import Event, Post, PostStatus, utcnow
-from campaign.social.compose import DEFAULT_DURATION, EVENT_TEMPLATE, event_post_text
+from campaign.models.events import DEFAULT_DURATION
+from campaign.social.compose import EVENT_TEMPLATE, event_post_text
 from campaign.social.cost import Estimate, estimate, usage_of
 from campaign.social.posts import create_post
 from campaign.social.x import account_settings, transport_for

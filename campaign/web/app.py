@@ -15,6 +15,7 @@ Routes (``[web] public_url`` is their base in every email):
     GET      /v/TOKEN                   the email as that recipient received it
     GET|POST /inscription[?liste=NAME]  subscribe form (embeddable)
     GET|POST /confirmation/TOKEN        double opt-in confirmation
+    GET|HEAD /e/ID.ics                  an event as a calendar file ("Ajouter à mon agenda")
     GET      /openapi.json              the OpenAPI description of the routes above
     /admin/…                            the team's dashboard (sign-in required)
 
@@ -39,7 +40,7 @@ from starlette.routing import Match
 from campaign.dashboard.app import create_dashboard
 from campaign.db import open_database
 from campaign.tracking.tokens import Signer, signer_for
-from campaign.web import pages, subscribe, tracking_routes
+from campaign.web import calendar_routes, pages, subscribe, tracking_routes
 from campaign.web.openapi import OPENAPI_PATH, public_openapi
 from campaign.web.service import WebService
 
@@ -96,6 +97,7 @@ def create_app(
     app.include_router(tracking_routes.router)
     app.include_router(pages.router)
     app.include_router(subscribe.router)
+    app.include_router(calendar_routes.router)
     app.mount("/admin", create_dashboard(settings, engine))
 
     async def http_error(request: Request, exc: Exception) -> Response:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import email
 import email.policy
 import mailbox
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 import campaign.newsletters.render as render_module
 from campaign.models import Event
@@ -74,6 +75,21 @@ def test_preview_shows_the_chosen_subscriber_with_their_region_events(cli, newsl
     assert "Bonjour Anne," in first.stdout
     assert "Atelier 1 en Bretagne" in first.stdout and "Atelier 2 en Bretagne" in first.stdout
     assert "Atelier 4" not in first.stdout and "<html" not in first.stdout
+
+
+def test_preview_links_each_event_to_its_calendar_file(cli, newsletter, session) -> None:
+    ids = dict(session.exec(select(Event.source_id, Event.id)).all())
+
+    result = cli("newsletter", "preview", newsletter, "--text")
+
+    assert result.exit_code == 0, result.stderr
+    # The absolute URL on [web] public_url, straight (a preview tracks nothing).
+    assert re.findall(r"Ajouter à mon agenda : (\S+)", result.stdout) == [
+        f"http://127.0.0.1:8000/e/{ids['ev-1']}.ics",
+        f"http://127.0.0.1:8000/e/{ids['ev-2']}.ics",
+    ]
+    html = cli("newsletter", "preview", newsletter)
+    assert html.stdout.count(f'href="http://127.0.0.1:8000/e/{ids["ev-1"]}.ics"') == 1
 
 
 def test_preview_to_a_file(cli, newsletter, workdir: Path) -> None:

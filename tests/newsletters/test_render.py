@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -188,6 +189,29 @@ def test_each_recipient_sees_own_name_region_and_links(settings, events):
             if other != number:
                 assert f"token-{other}" not in message.html
                 assert f"Prénom{other}" not in message.html
+
+
+CALENDAR_LINK = re.compile(r'<a href="([^"]+)"[^>]*>Ajouter à mon agenda</a>')
+
+
+def test_each_event_has_one_tracked_add_to_calendar_link(settings, events):
+    settings.web.public_url = "https://news.example.org"
+    chosen = events[:3]
+    for number, event in enumerate(chosen, start=41):
+        event.id = number
+    unsaved = make_event(5, "Bretagne", title="Pas encore au catalogue")  # no id: no file
+    compiled = render_group("mois-ess", {"title": "T", "events": [*chosen, unsaved]}, settings)
+    message = compiled.personalise(recipient_for(Subscriber(email="a@example.org"), 7))
+
+    files = [f"https://news.example.org/e/{number}.ics" for number in (41, 42, 43)]
+    assert sorted(CALENDAR_LINK.findall(message.html)) == [
+        f"https://lemois-ess.org/c/7?to={url}" for url in files
+    ]
+    assert sorted(re.findall(r"Ajouter à mon agenda : (\S+)", message.text)) == [
+        f"https://lemois-ess.org/c/7?to={url}" for url in files
+    ]
+    assert set(files) <= set(compiled.links)  # tracked: clicks may redirect there
+    assert not any(link.startswith("https://news.example.org/e/None") for link in compiled.links)
 
 
 def test_per_region_grouping_runs_mjml_once_per_region(settings, events, monkeypatch):

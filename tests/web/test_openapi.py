@@ -13,6 +13,7 @@ import email.policy
 import mailbox
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,11 @@ from schemathesis.checks import (
 )
 from schemathesis.python.asgi import get_client
 from sqlalchemy import Engine, create_engine
+from sqlmodel import Session
 
 from campaign.config import Settings
 from campaign.db import open_database
+from campaign.models import Event
 from campaign.tracking.tokens import Signer
 from campaign.web.app import create_app
 
@@ -91,6 +94,7 @@ def test_the_description_names_the_public_routes_only(app) -> None:
         "/v/{token}",
         "/inscription",
         "/confirmation/{token}",
+        "/e/{event_id}.ics",
     }
     for path, operations in description["paths"].items():
         for method, operation in operations.items():
@@ -192,5 +196,14 @@ def test_the_description_is_true_of_genuine_links_too(
     check("GET", "/confirmation/{token}", 200, **confirm)
     check("HEAD", "/confirmation/{token}", 200, **confirm)
     check("POST", "/confirmation/{token}", 200, **confirm)
+    with Session(engine) as session:  # an event of the catalogue, as a calendar file
+        event = Event(
+            source_id="E1", title="Atelier", starts_at=datetime(2026, 11, 5, 17, tzinfo=UTC)
+        )
+        session.add(event)
+        session.commit()
+        event_id = {"path_parameters": {"event_id": str(event.id)}}
+    for method in ("GET", "HEAD"):
+        check(method, "/e/{event_id}.ics", 200, **event_id)
 
     assert tried == OPERATIONS
