@@ -249,6 +249,8 @@ def plan_event_posts(
                 scheduled_at=slot,
                 event_ids=[chosen.id],
                 draft=True,
+                # Remembered so that a move writes it again (from the shipped templates).
+                template=template if templates_dir is None else "",
             )
             plan.planned.append(PlannedPost(post, chosen, day, composed.shortened))
             if composed.shortened:
