@@ -199,6 +199,9 @@ def create(
             images=_images(image, alt),
             event_ids=[featured.id] if featured is not None and featured.id else [],
             draft=True if draft else None,
+            # Remembered so that a move writes it again for its new day (not with --set: the
+            # values given by hand could not be given again).
+            template=template if featured is not None and not values else "",
         )
         row = _row(post, settings)
     if json_output:

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column, String, Text
 from sqlmodel import Field, SQLModel
 
 from campaign.models.base import UTCDateTime, utcnow
@@ -35,6 +35,12 @@ class Post(SQLModel, table=True):
     ``images``: ``[{"path": "…", "alt": "…", "media_type": "image/png", "size": 1234}]``
     attached to the first part. ``remote_ids``: the X id of each part already published, in
     order. ``event_ids``: the events it announces.
+
+    ``template``: the post template its text was generated from with those events (by the post
+    planner, an "events of the day" rule or ``post create --template --event``); empty for a
+    text a person wrote. ``generated_digest``: the SHA-256 of the text as generated. A generated
+    post moved to another time is written again for it (see :mod:`campaign.social.moving`) only
+    while its text is still exactly the generated one, so a person's words are never replaced.
 
     ``not_before``: X asked us to wait (rate limit) until then; the post stays ``scheduled`` and
     is not tried again earlier. ``uncertain_since``: an attempt made then got no clear answer
@@ -59,6 +65,12 @@ class Post(SQLModel, table=True):
     # Set when the post comes from a campaign calendar: "<calendar>/<entry key>", or
     # "<calendar>/<rule key>/<local time>" for one post of a recurring rule.
     schedule_key: str | None = Field(default=None, max_length=300, unique=True, index=True)
+    template: str = Field(
+        default="", sa_column=Column(String(100), nullable=False, server_default="")
+    )
+    generated_digest: str = Field(
+        default="", sa_column=Column(String(64), nullable=False, server_default="")
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -135,6 +135,7 @@ class PostEntry:
     parts: list[str]
     images: list[dict[str, str]] = field(default_factory=list)
     event_ids: list[int] = field(default_factory=list)
+    template: str = ""  # with event_ids: the template the text was generated from
 
 
 @dataclass

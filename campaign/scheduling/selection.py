@@ -22,11 +22,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from campaign.config import Settings
+from campaign.events import when
 from campaign.events.catalogue import EventQuery, find_events
 from campaign.models import Event
 from campaign.scheduling import timing
 from campaign.scheduling.calendar import RecurringEntry
 from campaign.scheduling.posttext import render_post
+from campaign.social.compose import timing_context
 from campaign.social.length import check_length, split_thread
 
 
@@ -63,27 +65,42 @@ def rule_slots(rule: RecurringEntry, stem: str, zone: ZoneInfo) -> list[Slot]:
 def events_by_day(
     session: Session, rule: RecurringEntry, zone: ZoneInfo
 ) -> dict[date, list[Event]]:
-    """The rule's events grouped by the local day they start on."""
+    """The rule's events grouped by the day they start on where they take place (a 23:30
+    evening in Guyane is on its own day, though it is the next day in Paris)."""
     assert rule.date_from and rule.date_to
+    # A day wider on each side: the events' own days differ from Paris days by hours.
     query = EventQuery(
-        start=datetime.combine(rule.date_from, time.min, tzinfo=zone),
-        end=datetime.combine(rule.date_to + timedelta(days=1), time.min, tzinfo=zone),
+        start=datetime.combine(rule.date_from - timedelta(days=1), time.min, tzinfo=zone),
+        end=datetime.combine(rule.date_to + timedelta(days=2), time.min, tzinfo=zone),
         regions=list(rule.regions),
         themes=list(rule.themes),
         types=list(rule.types),
     )
     days: dict[date, list[Event]] = {}
     for event in find_events(session, query):
-        local = event.starts_at.astimezone(zone)
-        if rule.date_from <= local.date() <= rule.date_to:
-            days.setdefault(local.date(), []).append(event)
+        day = when.first_day(event, zone)
+        if rule.date_from <= day <= rule.date_to:
+            days.setdefault(day, []).append(event)
     return days
 
 
-def _starts_after(event: Event, slot: datetime, zone: ZoneInfo) -> bool:
-    local = event.starts_at.astimezone(zone)
-    all_day = local.time() == time.min
-    return all_day or local.replace(tzinfo=None) >= slot
+def rule_post_text(
+    template: str, events: Sequence[Event], at: datetime, settings: Settings, handle: str = ""
+) -> tuple[str, list[str]]:
+    """The text (and thread parts) of a post of an "events of the day" rule going out at
+    ``at``: its template sees the events, the post's local day and time, the account's handle
+    and when the post goes out compared with the events' day (see ``timing_context``)."""
+    zone = settings.zone
+    local = at.astimezone(zone)
+    context = {
+        "events": list(events),
+        "day": local.date(),
+        "slot": local.time().replace(tzinfo=None),
+        "account": handle,
+        **timing_context(list(events), at, zone),
+    }
+    text = render_post(template, context, settings.general.timezone)
+    return text, [text] if check_length(text)[1] else split_thread(text)
 
 
 def _tie_breaker(salt: str, event: Event) -> str:
@@ -146,25 +163,19 @@ def fill_slots(
     for slot in sorted(slots, key=lambda item: item.at):
         day = slot.local.date()
         regions_today, themes_today = per_day.setdefault(day, (Counter(), Counter()))
-        candidates = [
-            event for event in days.get(day, []) if _starts_after(event, slot.local, zone)
-        ]
+        candidates = [event for event in days.get(day, []) if when.is_to_come(event, slot.at, zone)]
         later = [clock for clock in rule.times if clock > slot.local.time()]
-        next_post = datetime.combine(day, later[0]) if later else None
+        next_post = timing.to_utc(datetime.combine(day, later[0]), zone) if later else None
 
         def soon(event: Event, next_post: datetime | None = next_post) -> bool:
-            local = event.starts_at.astimezone(zone).replace(tzinfo=None)
-            return next_post is None or local < next_post
+            return next_post is None or event.starts_at < next_post
 
         slot.events = choose_events(
             candidates, rule.per_post, used_ids, regions_today, themes_today, slot.key, soon
         )
         if slot.events:
-            slot.text = render_post(
-                rule.template,
-                {"events": slot.events, "day": day, "slot": slot.local.time(), "account": handle},
-                settings.general.timezone,
+            slot.text, slot.parts = rule_post_text(
+                rule.template, slot.events, slot.at, settings, handle
             )
-            slot.parts = [slot.text] if check_length(slot.text)[1] else split_thread(slot.text)
         result.append(slot)
     return result

@@ -3,10 +3,11 @@
 :func:`shift_calendar` keeps the order of a checked calendar's newsletters and posts and gives
 them new times, one every ``gap`` from ``start``. Each "events of the day" rule brings its first
 few posts (their events chosen as on their real day, so they announce real events of the
-catalogue) as plain posts among the others. Newsletters keep their event selection (the
-catalogue's real dates), and recurring jobs are left out: the demo shows a campaign going out,
-not a weekly chore. The result is synced like any calendar, under its own name, so the real
-calendar's rows are never touched.
+catalogue) as plain posts among the others, each written again for its new time ("Demain",
+the date…); one whose events are over by then is refused by the sync, saying why. Newsletters
+keep their event selection (the catalogue's real dates), and recurring jobs are left out: the
+demo shows a campaign going out, not a weekly chore. The result is synced like any calendar,
+under its own name, so the real calendar's rows are never touched.
 """
 
 from __future__ import annotations
@@ -20,10 +21,17 @@ from sqlmodel import Session
 
 from campaign.config import Settings
 from campaign.errors import CampaignError
+from campaign.models import Event
 from campaign.scheduling.calendar import Calendar, NewsletterEntry, PostEntry
 from campaign.scheduling.checks import check_calendar
-from campaign.scheduling.selection import fill_slots, rule_slots
+from campaign.scheduling.selection import fill_slots, rule_post_text, rule_slots
 from campaign.scheduling.sync import SyncReport, apply_calendars
+from campaign.social.moving import over_problem
+
+
+def _handle(settings: Settings, account: str) -> str:
+    found = settings.social.accounts.get(account)
+    return found.handle if found is not None else ""
 
 
 def shift_calendar(
@@ -43,6 +51,7 @@ def shift_calendar(
     that a year of newsletters goes out in seconds rather than minutes).
     """
     items: list[tuple[datetime, int, NewsletterEntry | PostEntry]] = []
+    events: dict[int, list[Event]] = {}  # the events of each "events of the day" post
     for entry in calendar.newsletters:
         items.append((entry.at, 0, entry))
     for entry in calendar.posts:
@@ -56,13 +65,30 @@ def shift_calendar(
         for slot in [slot for slot in slots if slot.events][:posts_per_rule]:
             key = f"{rule.key}.{slot.local:%Y-%m-%dT%H-%M}"
             post = PostEntry(
-                key, rule.line, rule.account, slot.at, slot.text, slot.parts, [], slot.event_ids
+                key,
+                rule.line,
+                rule.account,
+                slot.at,
+                slot.text,
+                slot.parts,
+                [],
+                slot.event_ids,
+                template=rule.template,
             )
+            events[id(post)] = slot.events
             items.append((slot.at, 2, post))
     items.sort(key=lambda item: (item[0], item[1]))
     shifted = Calendar(path=calendar.path, name=name or f"demo-{calendar.stem}")
     for number, (_at, _kind, entry) in enumerate(items):
         moved = dataclasses.replace(entry, at=start + number * gap)
+        announced = events.get(id(entry))
+        if announced and over_problem(announced, moved.at, settings) is None:
+            # Written again for its new time ("Demain", the date…); one whose events are over
+            # by then keeps its text, and the sync refuses it, saying why.
+            text, parts = rule_post_text(
+                moved.template, announced, moved.at, settings, _handle(settings, moved.account)
+            )
+            moved = dataclasses.replace(moved, text=text, parts=parts)
         if isinstance(moved, NewsletterEntry) and segment is not None:
             moved = dataclasses.replace(moved, segment=dict(segment))
         if isinstance(moved, NewsletterEntry):

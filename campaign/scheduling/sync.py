@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from campaign.audience.lists import require_list
 from campaign.config import Settings
 from campaign.models import (
+    Event,
     Newsletter,
     NewsletterStatus,
     Post,
@@ -46,6 +47,7 @@ from campaign.scheduling.calendar import (
 from campaign.scheduling.checks import check_calendar
 from campaign.scheduling.selection import fill_slots, rule_slots
 from campaign.social.media import keep_images
+from campaign.social.moving import edited_by_hand, over_problem, text_digest
 
 Action = Literal["create", "update", "cancel", "unchanged", "kept", "skipped"]
 Kind = Literal["newsletter", "post", "recurring"]
@@ -166,6 +168,8 @@ class _Sync:
     # --- posts ---------------------------------------------------------------------------------
 
     def post(self, key: str, values: dict[str, Any], at: datetime, row: Post | None) -> None:
+        if values.get("template") and values["event_ids"] and self._untrue(key, values, at, row):
+            return
         if row is None:
             if at < self.cutoff:
                 self.note("skipped", "post", key, at, "its time has passed")
@@ -184,7 +188,43 @@ class _Sync:
             reason_field="last_error",
         )
 
+    def _untrue(self, key: str, values: dict[str, Any], at: datetime, row: Post | None) -> bool:
+        """Whether a post generated from events must be left as it is, and why (noted): its
+        events are over at its new time, or a person edited its text (see social.moving)."""
+        moved = row is None or row.scheduled_at != at
+        waiting = row is not None and self._waiting(row, WAITING_POST, "last_error")
+        if row is not None and not waiting:
+            return False  # gone out, or cancelled by a person: _update says so
+        if moved:
+            events = [self.session.get(Event, event_id) for event_id in values["event_ids"]]
+            known = [event for event in events if event is not None]
+            over = over_problem(known, at, self.settings)
+            if over is not None:
+                event, ends_at = over
+                local = ends_at.astimezone(self.settings.zone)
+                reason = (
+                    f"event {event.source_id} ({event.title!r}) is over by then (it ends "
+                    f"{local:%d/%m/%Y %H:%M})"
+                )
+                if row is None:
+                    self.note("skipped", "post", key, at, reason)
+                else:
+                    self.note("kept", "post", key, row.scheduled_at, f"{reason}: it keeps its time")
+                return True
+        if row is not None and edited_by_hand(row) and _differences(row, values):
+            self.note(
+                "kept",
+                "post",
+                key,
+                row.scheduled_at,
+                "its text was edited by hand: the calendar's text and time are not applied "
+                "(edit its text and time on the dashboard, or cancel it)",
+            )
+            return True
+        return False
+
     def one_off_post(self, calendar: Calendar, entry: PostEntry, row: Post | None) -> None:
+        generated = bool(entry.template and entry.event_ids)
         values = {
             "account": entry.account,
             "text": entry.text,
@@ -196,6 +236,10 @@ class _Sync:
             ),
             "event_ids": list(entry.event_ids),
             "scheduled_at": entry.at,
+            # Generated from events (a replayed "events of the day" post): remembered, so that
+            # a move writes it again for its new time.
+            "template": entry.template if generated else "",
+            "generated_digest": text_digest(entry.text) if generated else "",
         }
         self.post(calendar.schedule_key(entry.key), values, entry.at, row)
 
@@ -236,6 +280,8 @@ class _Sync:
                 "images": [],
                 "event_ids": slot.event_ids,
                 "scheduled_at": slot.at,
+                "template": rule.template,
+                "generated_digest": text_digest(slot.text),
             }
             self.post(slot.key, values, slot.at, row)
         return declared, empty

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 
 import campaign
 from campaign.config import Settings
 from campaign.errors import CampaignError
+from campaign.events import when
 from campaign.formatting import date_filters
 from campaign.models import Event
 from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length
@@ -111,14 +113,42 @@ class EventText:
     shortened: list[str] = field(default_factory=list)
 
 
-def event_context(event: Event, post_at: datetime, zone: tzinfo) -> dict[str, Any]:
+def timing_context(events: list[Event], post_at: datetime, zone: ZoneInfo) -> dict[str, Any]:
+    """When the post speaks, seen from where the (first) event takes place.
+
+    ``event_day``: the event's own local day; ``today``: the post goes out on one of its days
+    there; ``tomorrow``: on the day before it; ``ongoing``: after a timed event started (an
+    all-day event is never "en ce moment", it is on all day); ``all_day``: given as days, so
+    no time of day is shown. ``when`` sums it up: "ongoing", "today", "tomorrow" or "later".
+    """
+    first = events[0]
+    post_day = when.local_day_of(post_at, first, zone)
+    all_day = when.is_all_day(first, zone)
+    today = when.is_on_day(first, post_day, zone)
+    tomorrow = when.first_day(first, zone) == post_day + timedelta(days=1)
+    started = when.has_started(first, post_at)
+    ongoing = not all_day and started and not when.is_over(first, post_at)
+    return {
+        "event_day": when.first_day(first, zone),
+        "all_day": all_day,
+        "today": today,
+        "tomorrow": tomorrow,
+        "ongoing": ongoing,
+        "when": (
+            "ongoing" if ongoing else "today" if today else "tomorrow" if tomorrow else "later"
+        ),
+    }
+
+
+def event_context(event: Event, post_at: datetime, zone: ZoneInfo) -> dict[str, Any]:
     """What an event template sees: the event, the day's hashtags, and when the post goes out.
 
     ``events``, ``day`` and ``slot`` are what the recurring "events of the day" rule gives its
     templates (the event as stored, the local day and time of the post), so that a template
-    written for it (``evenements-du-jour``) also works one event per post.
+    written for it (``evenements-du-jour``) also works one event per post. ``today``,
+    ``tomorrow``, ``ongoing``, ``all_day``, ``event_day`` and ``when``: see
+    :func:`timing_context`.
     """
-    local_start = _local(event.starts_at, zone)
     local_post = _local(post_at, zone)
     return {
         "event": {
@@ -133,6 +163,7 @@ def event_context(event: Event, post_at: datetime, zone: tzinfo) -> dict[str, An
             "organiser": event.organiser_name,
             "starts_at": event.starts_at,
             "ends_at": event.ends_at,
+            "all_day": when.is_all_day(event, zone),
         },
         "title": event.title,
         "hashtags": [tag for tag in (hashtag(event.theme), hashtag(event.region)) if tag],
@@ -140,8 +171,7 @@ def event_context(event: Event, post_at: datetime, zone: tzinfo) -> dict[str, An
         "events": [event],
         "day": local_post.date(),
         "slot": local_post.time(),
-        "today": local_start.date() == local_post.date(),
-        "ongoing": local_start < local_post,
+        **timing_context([event], post_at, zone),
     }
 
 

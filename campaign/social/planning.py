@@ -1,11 +1,14 @@
 """Planning posts from the events catalogue: a few events a day, varied, none featured twice.
 
 The 2011 report says what worked: three or four events every day of the Mois. For each local day
-(Europe/Paris by default: an event at 00:30 on 5 November belongs to 5 November, and 09:00
-stays 09:00 across the end-of-October clock change) and each posting time, one event is chosen:
+(Europe/Paris by default: 09:00 stays 09:00 across the end-of-October clock change) and each
+posting time, one event is chosen:
 
-- among the events taking place that day that are not over when the post goes out (an event
-  without an end time is taken to last two hours);
+- among the events taking place that day where they take place (an event at 00:30 on 5
+  November in Paris belongs to 5 November, a 23:30 evening in Guyane to its own day, not to the
+  next Paris one), still to come when the post goes out, compared as instants (an 18:00
+  workshop in La Réunion has started before a 17:30 Paris post); an all-day event is on all
+  its day, so any post of that day may feature it;
 - never one already featured by a post that is not cancelled (this run's or an earlier one's);
 - preferring a region and a theme not yet seen that day, then the regions and themes featured
   least so far in the plan, so the whole country and every theme get their turn.
@@ -26,14 +29,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from campaign.config import Settings
 from campaign.errors import CampaignError
+from campaign.events import when
 from campaign.events.catalogue import EventQuery, find_events
 from campaign.models import Event, Post, PostStatus, utcnow
-from campaign.models.events import DEFAULT_DURATION
 from campaign.social.compose import EVENT_TEMPLATE, event_post_text
 from campaign.social.cost import Estimate, estimate, usage_of
 from campaign.social.posts import create_post
@@ -78,9 +82,10 @@ def parse_times(text: str) -> list[time]:
     return sorted(times)
 
 
-def _deadline(event: Event) -> datetime:
-    """Until when a post about the event is still useful: its end (or start + two hours)."""
-    return event.ends_at or event.starts_at + DEFAULT_DURATION
+def _last_chance(event: Event, zone: ZoneInfo) -> datetime:
+    """Until when a post may announce the event as to come: its start (an all-day event: its
+    end), so that the events that will soon be out of reach go first."""
+    return when.deadline(event, zone) if when.is_all_day(event, zone) else event.starts_at
 
 
 def _featured(session: Session) -> set[int]:
@@ -106,9 +111,13 @@ def _taken_slots(session: Session, account: str, start: datetime, end: datetime)
 
 
 def _day_theme(
-    candidates: Sequence[Event], first_slot: datetime, theme_days: Counter[str]
+    candidates: Sequence[Event], first_slot: datetime, theme_days: Counter[str], zone: ZoneInfo
 ) -> str | None:
-    counts = Counter(e.theme for e in candidates if e.theme and _deadline(e) > first_slot)
+    counts = Counter(
+        event.theme
+        for event in candidates
+        if event.theme and when.is_to_come(event, first_slot, zone)
+    )
     if not counts:
         return None
     return min(counts, key=lambda theme: (theme_days[theme], -counts[theme], theme))
@@ -120,12 +129,13 @@ def _rank(
     themes_today: set[str],
     region_uses: Counter[str],
     theme_uses: Counter[str],
+    zone: ZoneInfo,
 ) -> tuple[Any, ...]:
     """Lower is better: new region and theme today first, then the least featured so far."""
     return (
         (event.region in regions_today) + (event.theme in themes_today),
         region_uses[event.region] + theme_uses[event.theme],
-        _deadline(event),
+        _last_chance(event, zone),
         event.id,
     )
 
@@ -183,10 +193,12 @@ def plan_event_posts(
         day_end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
         # zoneinfo turns each local wall time into the right UTC instant, clock change included.
         slots = [datetime.combine(day, moment, tzinfo=zone) for moment in slots_of_day]
+        # A day wider on each side: the events' own days differ from Paris days by hours.
+        query = EventQuery(start=day_start - timedelta(days=1), end=day_end + timedelta(days=1))
         candidates = [
             event
-            for event in find_events(session, EventQuery(start=day_start, end=day_end))
-            if event.id not in featured
+            for event in find_events(session, query)
+            if event.id not in featured and when.is_on_day(event, day, zone)
         ]
         open_slots = []
         for slot in slots:
@@ -200,13 +212,13 @@ def plan_event_posts(
                 open_slots.append(slot)
         day_theme = None
         if theme_of_the_day and open_slots:
-            day_theme = _day_theme(candidates, open_slots[0], theme_days)
+            day_theme = _day_theme(candidates, open_slots[0], theme_days, zone)
             if day_theme:
                 theme_days[day_theme] += 1
         regions_today: set[str] = set()
         themes_today: set[str] = set()
         for slot in open_slots:
-            eligible = [event for event in candidates if _deadline(event) > slot]
+            eligible = [event for event in candidates if when.is_to_come(event, slot, zone)]
             if day_theme:
                 on_theme = [event for event in eligible if event.theme == day_theme]
                 if on_theme:
@@ -219,11 +231,11 @@ def plan_event_posts(
             if not eligible:
                 plan.notes.append(
                     f"{slot:%d/%m %H:%M}: no event left to feature that day (all featured "
-                    "already, over by then, or none in the catalogue)."
+                    "already, started or over by then, or none in the catalogue)."
                 )
                 continue
 
-            used = (regions_today, themes_today, region_uses, theme_uses)
+            used = (regions_today, themes_today, region_uses, theme_uses, zone)
             chosen = min(eligible, key=lambda event, used=used: _rank(event, *used))
             composed = event_post_text(
                 chosen, slot, settings, template=template, templates_dir=templates_dir
@@ -237,6 +249,8 @@ def plan_event_posts(
                 scheduled_at=slot,
                 event_ids=[chosen.id],
                 draft=True,
+                # Remembered so that a move writes it again (from the shipped templates).
+                template=template if templates_dir is None else "",
             )
             plan.planned.append(PlannedPost(post, chosen, day, composed.shortened))
             if composed.shortened:

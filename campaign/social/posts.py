@@ -32,6 +32,7 @@ from campaign.social import Outgoing, SocialTransport, TransportError
 from campaign.social.cost import Estimate, estimate, usage_of
 from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length, split_thread
 from campaign.social.media import check_images, keep_images, outgoing_images
+from campaign.social.moving import rewrite_for, text_digest
 from campaign.social.x import account_settings, transport_for
 
 log = logging.getLogger(__name__)
@@ -111,11 +112,14 @@ def create_post(
     event_ids: Sequence[int] = (),
     draft: bool | None = None,
     now: datetime | None = None,
+    template: str = "",
 ) -> Post:
     """Store a new post: one ``text`` (cut into a thread with ``split``) or given ``parts``.
 
     Lengths are checked the way X counts them and images the way X takes them. The post is
     ``scheduled`` when it has a time, unless ``draft`` (for review first, as planned posts are).
+    ``template``: the post template the text was generated from with ``event_ids``, so that a
+    move writes it again for its new time (see :mod:`campaign.social.moving`).
     """
     account_settings(settings, account)
     if parts is None:
@@ -146,6 +150,9 @@ def create_post(
         status=PostStatus.draft if draft else PostStatus.scheduled,
         event_ids=list(event_ids),
     )
+    if template and post.event_ids:
+        post.template = template
+        post.generated_digest = text_digest(post.text)
     session.add(post)
     session.commit()
     session.refresh(post)
@@ -186,7 +193,8 @@ def edit_post(
     """Change what is given of a post not yet (even partly) published; its status is kept.
 
     ``scheduled_at=None`` removes the time (a scheduled post then goes back to draft);
-    ``images=[]`` removes the images.
+    ``images=[]`` removes the images. A post generated from events given a new time without a
+    new text is written again for that time, or the move is refused (:mod:`.moving`).
     """
     post = get_post(session, post_id)
     label = f"Post {post_id}"
@@ -196,6 +204,14 @@ def edit_post(
             f"{label} is {post.status}{' (partly published)' if partly else ''}: "
             "only posts not yet published can be edited."
         )
+    if scheduled_at is not _UNSET and scheduled_at is not None and scheduled_at.tzinfo is None:
+        raise CampaignError("The publication time must carry a time zone.")
+    if scheduled_at is not _UNSET and scheduled_at is not None and text is None and parts is None:
+        rewritten = rewrite_for(session, settings, post, scheduled_at)  # before any change
+        if rewritten is not None:
+            post.parts = checked_parts(rewritten.parts, split=True, post=label)
+            post.text = rewritten.text
+            post.generated_digest = rewritten.digest
     if text is not None:
         post.parts = checked_parts([text], split=split, post=label)
         post.text = text.strip()
@@ -205,8 +221,6 @@ def edit_post(
     if images is not None:
         post.images = keep_images(check_images(images, post=label), settings.dashboard.media_dir)
     if scheduled_at is not _UNSET:
-        if scheduled_at is not None and scheduled_at.tzinfo is None:
-            raise CampaignError("The publication time must carry a time zone.")
         post.scheduled_at = scheduled_at
         post.not_before = None
         if scheduled_at is None and post.status == PostStatus.scheduled:
@@ -253,6 +267,8 @@ def reschedule_post(
     refused or failed; a thread resumes from its first part not on X) is scheduled again, as a
     calendar sync does when an entry gets a new time. A time already past is refused: the
     scheduler would publish the post at once or mark it missed, never what the person meant.
+    A post generated from events is written again for the new time, or refused
+    (:class:`~campaign.social.moving.MoveRefused`) keeping its time (see :mod:`.moving`).
     """
     if scheduled_at.tzinfo is None:
         raise CampaignError("The publication time must carry a time zone.")
@@ -262,6 +278,8 @@ def reschedule_post(
             "time to come."
         )
     post = get_post(session, post_id)
+    if not post.remote_ids:
+        rewrite_for(session, settings, post, scheduled_at)  # refused before anything changes
     if post.status in (PostStatus.missed, PostStatus.failed):
         post.status = PostStatus.scheduled
         post.last_error = ""

@@ -1078,3 +1078,97 @@ def test_the_post_preview_is_headed_by_the_chosen_account_s_handle(served: Serve
     page = editor.get(served.url + created.headers["location"].removeprefix("/admin")).text
     assert re.findall(r'<p class="handle">([^<]*)</p>', page) == ["@Prix_ESS"]
     assert "Publication @Prix_ESS" in page and "@Mois_ESS" not in page
+
+
+def test_moving_an_event_post_on_the_calendar_writes_it_again_or_refuses_in_french(
+    served: Served,
+) -> None:
+    from campaign.social.compose import event_post_text
+
+    settings = served.settings
+    starts = _local(served, 3, 18, 30)
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        event = Event(
+            source_id="E-MOVE",
+            title="Forum des coopératives",
+            starts_at=starts,
+            city="Rennes",
+            region="Bretagne",
+        )
+        session.add(event)
+        session.commit()
+        first = _local(served, 2, 9, 0)
+        text = event_post_text(event, first, settings).text
+        assert text.startswith("Demain à 18h30, Rennes")
+        post = create_post(
+            session,
+            settings,
+            account="mois_ess",
+            text=text,
+            scheduled_at=first,
+            event_ids=[event.id],
+            template="evenement",
+        )
+        post_id = post.id
+    editor = served.client("editor")
+    calendar = f"{served.url}/calendar?day={first.date().isoformat()}"
+
+    def move(to: datetime):  # type: ignore[no-untyped-def]
+        return _post(
+            editor,
+            served.url + "/calendar/move",
+            calendar,
+            {
+                "kind": "post",
+                "item_id": str(post_id),
+                "at": _field(to),
+                "day": to.date().isoformat(),
+            },
+        )
+
+    # The next day, the event's own day: written again for it.
+    on_the_day = _local(served, 3, 9, 0)
+    assert move(on_the_day).status_code == 303
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        moved = session.get(Post, post_id)
+        assert moved.scheduled_at == on_the_day
+        assert moved.text.startswith("Aujourd'hui à 18h30, Rennes : Forum des coopératives")
+        assert moved.parts == [moved.text]
+        kept = (moved.text, moved.scheduled_at)
+
+    # The day after, the event is over: refused in French next to the post, which keeps its time.
+    refused = move(_local(served, 4, 9, 0))
+    assert refused.status_code == 400
+    item = re.search(
+        rf'data-id="{post_id}".*?</a>\s*<p class="error refusal"[^>]*>(.*?)</p>', refused.text, re.S
+    )
+    assert item is not None, refused.text
+    assert "Déplacement refusé" in item.group(1) and "Forum des coopératives" in item.group(1)
+    assert "sera terminé" in item.group(1)
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        again = session.get(Post, post_id)
+        assert (again.text, again.scheduled_at) == kept
+
+    # Edited by hand: never rewritten; the move is refused, telling to give the text with it.
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        from campaign.social.posts import edit_post
+
+        edit_post(session, settings, post_id, text="Ce soir à Rennes, le forum ! #MoisESS")
+    refused = move(_local(served, 2, 12, 0))
+    assert refused.status_code == 400 and "modifié à la main" in refused.text
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        again = session.get(Post, post_id)
+        assert again.text == "Ce soir à Rennes, le forum ! #MoisESS"
+        assert again.scheduled_at == on_the_day
+    page = f"{served.url}/posts/{post_id}"
+    together = _post(
+        editor,
+        f"{page}/edit",
+        page,
+        {"text": "Demain soir à Rennes, le forum ! #MoisESS", "at": _field(_local(served, 2, 12))},
+    )
+    assert together.status_code == 303
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        again = session.get(Post, post_id)
+        assert again.text == "Demain soir à Rennes, le forum ! #MoisESS"
+        assert again.scheduled_at == _local(served, 2, 12)

@@ -367,3 +367,24 @@ def test_schedule_refuses_a_draft_whose_image_is_gone(cli, workdir: Path) -> Non
     ) in said
     assert "0 post(s) scheduled, 1 not." in said
     assert json_of(cli("post", "show", "1", "--json"))["status"] == "draft"
+
+
+def test_an_event_post_given_a_new_time_is_written_again_or_refused_in_english(
+    cli, database_url: str
+) -> None:
+    day = tomorrow() + timedelta(days=1)
+    add_events(database_url, day, count=1)  # 19:00 on ``day``
+    eve = f"{day - timedelta(days=1):%d/%m/%Y} 10:00"
+    row = json_of(cli("post", "create", "-a", "mois_ess", "--template", "evenement",
+                      "--event", "M26-0000", "--at", eve, "--json"))  # fmt: skip
+    assert row["parts"][0].startswith("Demain à 19h, Rennes : Atelier coopératif n°0")
+    moved = json_of(cli("post", "edit", str(row["id"]), "--at", f"{day:%d/%m/%Y} 10:00", "--json"))
+    assert moved["parts"][0].startswith("Aujourd'hui à 19h, Rennes : Atelier coopératif n°0")
+    late = cli("post", "edit", str(row["id"]), "--at", f"{day + timedelta(days=1):%d/%m/%Y} 10:00")
+    assert late.exit_code == 1
+    assert f"Post {row['id']} announces event M26-0000 ('Atelier coopératif n°0'), over by " in (
+        late.stderr
+    )
+    assert "it keeps its time" in late.stderr
+    shown = json_of(cli("post", "show", str(row["id"]), "--json"))
+    assert shown["parts"] == moved["parts"] and shown["scheduled_at"] == moved["scheduled_at"]

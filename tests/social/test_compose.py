@@ -55,7 +55,9 @@ def test_the_event_template_speaks_of_today_or_of_the_date() -> None:
         "#Consommer #Bretagne #MoisESS"
     )
     assert same_day.shortened == []
-    ahead = event_post_text(event(), datetime(2026, 11, 4, 17, tzinfo=PARIS), settings)
+    eve = event_post_text(event(), datetime(2026, 11, 4, 17, tzinfo=PARIS), settings)
+    assert eve.text.startswith("Demain à 18h30, Brest : ")
+    ahead = event_post_text(event(), datetime(2026, 11, 3, 17, tzinfo=PARIS), settings)
     assert ahead.text.startswith("Jeudi 5 novembre à 18h30, Brest : ")
     running = event_post_text(
         event(ends_at=datetime(2026, 11, 5, 22, tzinfo=PARIS)),

@@ -170,8 +170,10 @@ def test_an_event_over_by_the_post_time_is_not_featured(
     add(session, "NO-END", paris(2026, 11, 5, 11))  # taken to last two hours
     result = plan(session, x_settings, date(2026, 11, 5), date(2026, 11, 5), times=[time(17, 30)])
     assert result.planned == []
-    assert result.notes == ["05/11 17:30: no event left to feature that day (all featured "
-                            "already, over by then, or none in the catalogue)."]  # fmt: skip
+    assert result.notes == [
+        "05/11 17:30: no event left to feature that day (all featured already, started or over "
+        "by then, or none in the catalogue)."
+    ]
 
 
 def test_past_times_are_skipped_and_said(session: Session, x_settings: Settings) -> None:
@@ -268,3 +270,78 @@ def test_times_and_per_day_are_checked(session: Session, x_settings: Settings) -
     crowd(session, 5, "E")
     two = plan(session, x_settings, date(2026, 11, 5), date(2026, 11, 5), per_day=2)
     assert [p.post.scheduled_at.astimezone(PARIS).time() for p in two.planned] == TIMES[:2]
+
+
+REUNION = ZoneInfo("Indian/Reunion")
+GUADELOUPE = ZoneInfo("America/Guadeloupe")
+GUYANE = ZoneInfo("America/Cayenne")
+
+
+def test_overseas_events_are_featured_only_while_still_to_come_at_the_post_s_instant(
+    session: Session, x_settings: Settings
+) -> None:
+    # 18:00 in La Réunion is 15:00 in Paris: a 17:30 Paris post comes after it started.
+    add(
+        session,
+        "REUNION",
+        datetime(2026, 11, 5, 18, tzinfo=REUNION),
+        ends_at=datetime(2026, 11, 5, 21, tzinfo=REUNION),
+        timezone="Indian/Reunion",
+        region="La Réunion",
+    )
+    # 18:00 in Guadeloupe is 23:00 in Paris: still to come at 17:30, on the same day.
+    guadeloupe = add(
+        session,
+        "GUADELOUPE",
+        datetime(2026, 11, 5, 18, tzinfo=GUADELOUPE),
+        timezone="America/Guadeloupe",
+        region="Guadeloupe",
+        city="Pointe-à-Pitre",
+    )
+    result = plan(session, x_settings, date(2026, 11, 5), date(2026, 11, 5), times=[time(17, 30)])
+    assert [p.event.source_id for p in result.planned] == ["GUADELOUPE"]
+    assert result.planned[0].post.text.startswith("Aujourd'hui à ")
+    later = plan(session, x_settings, date(2026, 11, 5), date(2026, 11, 5), times=[time(17, 45)])
+    assert later.planned == [] and "no event left" in later.notes[0]
+    assert featured(session) == [guadeloupe.id]
+
+
+def test_an_all_day_event_is_on_all_its_own_day_and_never_at_0h(
+    session: Session, x_settings: Settings
+) -> None:
+    # All day on 5 November in La Réunion: from 21:00 on the 4th to 21:00 on the 5th in Paris.
+    add(
+        session,
+        "ALLDAY",
+        datetime(2026, 11, 5, tzinfo=REUNION),
+        ends_at=datetime(2026, 11, 6, tzinfo=REUNION),
+        all_day=True,
+        timezone="Indian/Reunion",
+        region="La Réunion",
+        city="Saint-Denis",
+        title="Journée portes ouvertes",
+    )
+    eve = plan(session, x_settings, date(2026, 11, 4), date(2026, 11, 4), times=[time(21, 30)])
+    assert eve.planned == []  # 01:30 on the 5th there, but the 4th in Paris: not its day
+    result = plan(session, x_settings, date(2026, 11, 5), date(2026, 11, 5), times=[time(9)])
+    (planned,) = result.planned
+    assert planned.post.text.startswith("Aujourd'hui, Saint-Denis : Journée portes ouvertes")
+    assert "0h" not in planned.post.text and "En ce moment" not in planned.post.text
+
+
+def test_a_late_evening_in_guyane_belongs_to_its_own_day_not_the_next_paris_one(
+    session: Session, x_settings: Settings
+) -> None:
+    # 23:30 on 5 November in Cayenne is 03:30 on the 6th in Paris.
+    add(
+        session,
+        "GUYANE",
+        datetime(2026, 11, 5, 23, 30, tzinfo=GUYANE),
+        timezone="America/Cayenne",
+        region="Guyane",
+        city="Cayenne",
+    )
+    result = plan(session, x_settings, date(2026, 11, 5), date(2026, 11, 6), times=[time(17, 30)])
+    assert [(p.event.source_id, p.day) for p in result.planned] == [("GUYANE", date(2026, 11, 5))]
+    assert result.planned[0].post.scheduled_at == paris(2026, 11, 5, 17, 30)
+    assert result.planned[0].post.text.startswith("Aujourd'hui à ")

@@ -12,6 +12,7 @@ from campaign.dashboard.calendar import build_period, missed_items
 from campaign.errors import CampaignError
 from campaign.models import utcnow
 from campaign.newsletters.records import schedule_newsletter
+from campaign.social.moving import MoveRefused
 from campaign.social.posts import reschedule_post
 
 router = APIRouter()
@@ -26,7 +27,13 @@ def home(request: Request, view: str = "month", day: str = "", account: str = ""
 
 
 def _page(
-    request: Request, view: str, day: str, account: str, error: str = "", status_code: int = 200
+    request: Request,
+    view: str,
+    day: str,
+    account: str,
+    error: str = "",
+    status_code: int = 200,
+    refusal: MoveRefused | None = None,
 ) -> Response:
     board = web.dashboard(request)
     settings = board.settings
@@ -34,6 +41,7 @@ def _page(
     with board.session() as session:
         period = build_period(session, settings, view, around, account)
         missed = missed_items(session, settings)
+    shown = {(item.kind, item.id) for week in period.weeks for cell in week for item in cell.items}
     return web.render(
         request,
         "calendar.html",
@@ -46,6 +54,8 @@ def _page(
         weekdays=formatting.weekday_names(),
         poll_interval=settings.scheduler.poll_interval,
         error=error,
+        refusal=refusal,
+        refusal_shown=refusal is not None and ("post", refusal.post_id) in shown,
         status_code=status_code,
     )
 
@@ -79,6 +89,8 @@ def move(
                 reschedule_post(session, settings, item_id, when)
             else:
                 raise CampaignError(f"Unknown kind {kind!r}.")
+    except MoveRefused as exc:  # said in French next to the post, which keeps its time
+        return _page(request, view, day, account, status_code=400, refusal=exc)
     except CampaignError as exc:
         return _page(request, view, day, account, str(exc), 400)
     query = f"?view={web.quote(view)}&day={web.quote(day)}&account={web.quote(account)}"

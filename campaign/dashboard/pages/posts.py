@@ -25,6 +25,7 @@ from campaign.social import TransportError
 from campaign.social.cost import estimate, usage_of
 from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length
 from campaign.social.media import media_file
+from campaign.social.moving import MoveRefused
 from campaign.social.planning import Plan, featured_event_ids, parse_times, plan_event_posts
 from campaign.social.posts import (
     EDITABLE,
@@ -370,6 +371,7 @@ def _show(
     error: str = "",
     status_code: int = 200,
     approval: ScheduleResult | None = None,
+    refusal: MoveRefused | None = None,
 ) -> Response:
     board = web.dashboard(request)
     settings = board.settings
@@ -399,6 +401,7 @@ def _show(
         approval=approval,
         poll_interval=settings.scheduler.poll_interval,
         error=error,
+        refusal=refusal,
     )
 
 
@@ -453,6 +456,8 @@ def schedule(request: Request, post_id: web.Id, at: str = Form("")) -> Response:
             if post.status != PostStatus.draft:
                 return web.see_other(request, f"/posts/{post_id}", "post-scheduled")
             result = schedule_posts(session, settings, [post_id])
+    except MoveRefused as exc:
+        return _show(request, post_id, status_code=400, refusal=exc)
     except CampaignError as exc:
         return _show(request, post_id, str(exc), 400)
     if result.refused:
@@ -467,15 +472,21 @@ def edit(
     text: str = Form(""),
     split: str = Form(""),
     thread: str = Form(""),
+    at: str = Form(""),
 ) -> Response:
-    """A new text for a post not yet published (its time and status are kept)."""
+    """A new text for a post not yet published (its status is kept), and a new time with it
+    when given: the text is then the person's for that time (a post generated from events
+    whose text was edited by hand moves only so)."""
     settings = web.dashboard(request).settings
 
     def action(session: Session) -> None:
+        changes: dict[str, Any] = {"split": bool(split)}
+        if at.strip():
+            changes["scheduled_at"] = web.parse_local(at, settings, "Nouvelle date")
         if thread:
-            edit_post(session, settings, post_id, parts=thread_parts(text), split=bool(split))
+            edit_post(session, settings, post_id, parts=thread_parts(text), **changes)
         else:
-            edit_post(session, settings, post_id, text=text, split=bool(split))
+            edit_post(session, settings, post_id, text=text, **changes)
 
     return _change(request, post_id, action, "post-edited")
 
