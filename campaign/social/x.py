@@ -76,8 +76,9 @@ CREDITS_WAIT = timedelta(hours=1)  # after a 402, time for someone to top the cr
 PUBLISHING = ("publish a post", "publish a reply")
 # X's words when it refuses an API reply (checked in 2026: "Reply to this conversation is not
 # allowed because you have not been mentioned or otherwise engaged by the author of the post
-# you are replying to."); matched loosely, in case the wording moves a little.
-REPLY_REFUSALS = ("not allowed", "not permitted", "mentioned or", "engaged by the author")
+# you are replying to."), and the older "restricted who can reply"; matched loosely, in case
+# the wording moves a little.
+REPLY_REFUSALS = ("not allowed", "not permitted", "mentioned or", "engaged by", "restricted")
 # In our messages for these two refusals, which the dashboard words in French.
 CREDITS_EXHAUSTED = "the account's API credits are exhausted (402)"
 REPLY_REFUSED = "X refused this reply"
