@@ -340,7 +340,7 @@ class SubscribeSettings(_Section):
 
 class XSettings(_Section):
     api_base_url: str = Field(
-        "https://api.twitter.com", description="Base URL of the X API (tests point it elsewhere)."
+        "https://api.x.com", description="Base URL of the X API (tests point it elsewhere)."
     )
     timeout: float = Field(
         30, gt=0, description="Seconds to wait for an answer from X before trying again."

@@ -32,6 +32,7 @@ from campaign.models import ROLE_RANK, Role
 from campaign.newsletters.render import TEMPLATES_DIR
 from campaign.reports import Labels
 from campaign.reports.labels import REPORT_TEMPLATES
+from campaign.social.x import problem_of
 
 TEMPLATES = TEMPLATES_DIR / "web" / "admin"
 STATIC = Path(__file__).parent / "static"
@@ -278,6 +279,8 @@ def make_environment(templates: Path) -> jinja2.Environment:
     )
     environment.globals["quote"] = quote
     environment.globals["number"] = formatting.format_number  # macros imported without context
+    # Which known refusal of X a post's stored error tells; _macros.html words it in French.
+    environment.globals["x_problem"] = problem_of
     return environment
 
 

@@ -2,17 +2,26 @@
 
 tweepy's ``Client`` hard-codes ``https://api.twitter.com``; its ``session`` is a plain
 ``requests.Session``, so we give it one that rebases every URL on ``[social.x] api_base_url``
-(before the OAuth signature is computed, so the signature matches the host really called) and
-that always sets a timeout. Rate limits are reported, not slept on inside the call (that would
-block the scheduler); server errors and timeouts are retried a bounded number of times.
+(``https://api.x.com`` by default, the server of X's specification; before the OAuth signature
+is computed, so the signature matches the host really called) and that always sets a timeout.
+Rate limits are reported, not slept on inside the call (that would block the scheduler); server
+errors and timeouts are retried a bounded number of times.
 
 A post is never created twice. When a create request gets no clear answer (a time-out, a
 dropped connection, a server error), the post may be on X all the same, so before sending it
 again we look for it among the account's posts since the attempt (``GET /2/users/:id/tweets``)
 and take its id if it is there.
 
-tweepy 4.17 has no client for the v2 media upload, so :func:`upload_media` does that one
-request itself on the same rebased session, signed the same way.
+tweepy 4.17 has no client for the v2 media upload, so :func:`upload_media` makes those
+requests itself on the same rebased session, signed the same way.
+
+Two refusals have their own wording, because what to do about them differs: a 402 (the
+developer account's prepaid credits are spent) leaves the post to be tried again an hour later,
+and a 403 refusing a reply (since February 2026 X refuses API replies unless the author of the
+post replied to mentioned or quoted the replying account) stops the thread with that reason.
+X's newest specification renames some fields of its answers (``retweet_count`` to
+``repost_count``, ``tweet_count`` to ``post_count``, ``referenced_tweets`` to
+``referenced_posts``): both names are read; the query parameters keep their old names.
 """
 
 from __future__ import annotations
@@ -48,7 +57,8 @@ from campaign.social.dryrun import DryRunTransport
 
 log = logging.getLogger(__name__)
 
-TWEEPY_HOST = "https://api.twitter.com"
+TWEEPY_HOST = "https://api.twitter.com"  # what tweepy calls; rebased on api_base_url
+X_HOST = "https://api.x.com"  # the server of X's OpenAPI specification: the default
 MEDIA_UPLOAD_PATH = "/2/media/upload"
 MEDIA_METADATA_PATH = "/2/media/metadata"
 CREDENTIAL_FIELDS = (
@@ -62,6 +72,16 @@ MEDIA_PROCESSING_WAIT = 60.0  # seconds we wait for X to process an uploaded GIF
 RECENT_POSTS = 20  # posts read per page when looking for a post that may have gone through
 CLOCK_SLACK = timedelta(minutes=2)  # our clock and X's may differ a little
 MENTION_PAGES = 8  # X's mentions timeline goes back 800 posts at most (8 pages of 100)
+CREDITS_WAIT = timedelta(hours=1)  # after a 402, time for someone to top the credits up
+PUBLISHING = ("publish a post", "publish a reply")
+# X's words when it refuses an API reply (checked in 2026: "Reply to this conversation is not
+# allowed because you have not been mentioned or otherwise engaged by the author of the post
+# you are replying to."), and the older "restricted who can reply"; matched loosely, in case
+# the wording moves a little.
+REPLY_REFUSALS = ("not allowed", "not permitted", "mentioned or", "engaged by", "restricted")
+# In our messages for these two refusals, which the dashboard words in French.
+CREDITS_EXHAUSTED = "the account's API credits are exhausted (402)"
+REPLY_REFUSED = "X refused this reply"
 
 
 class _RebasedSession(requests.Session):
@@ -98,6 +118,31 @@ def _reset_time(response: Any, header: str) -> datetime | None:
 
 def _is_duplicate(exc: tweepy.HTTPException) -> bool:
     return any("duplicate" in str(message).lower() for message in exc.api_messages)
+
+
+def _is_reply_refusal(exc: tweepy.HTTPException) -> bool:
+    """Whether X refused a reply as such (not the account's permission to post at all)."""
+    for message in exc.api_messages:
+        text = str(message).lower()
+        if "repl" in text and any(marker in text for marker in REPLY_REFUSALS):
+            return True
+    return False
+
+
+def problem_of(message: str) -> str:
+    """Which known refusal a stored error message tells: ``credits`` (a 402), ``reply`` (X
+    refused a reply of a thread), or "" (anything else); the dashboard words these two."""
+    if CREDITS_EXHAUSTED in message:
+        return "credits"
+    if REPLY_REFUSED in message:
+        return "reply"
+    return ""
+
+
+def _either(data: Any, new: str, old: str, default: Any = None) -> Any:
+    """A field of X's answer under its newest name or its former one."""
+    data = data or {}
+    return data[new] if data.get(new) is not None else data.get(old, default)
 
 
 def _maybe_sent(exc: requests.RequestException) -> bool:
@@ -148,6 +193,10 @@ def _media_data(response: requests.Response) -> dict[str, Any]:
     return data
 
 
+def _upload_url(*parts: str) -> str:
+    return "/".join([TWEEPY_HOST + MEDIA_UPLOAD_PATH, *parts])
+
+
 def upload_media(
     session: requests.Session,
     auth: Any,
@@ -155,16 +204,19 @@ def upload_media(
     *,
     sleep: Callable[[float], None] = time.sleep,
 ) -> str:
-    """Upload one image with ``POST /2/media/upload``; returns its media id.
+    """Upload one image to X's v2 media endpoints; returns its media id.
 
     The one place that knows the shape of X's media upload, so that a change at X is a change
-    here. JPEG, PNG and WEBP go in one multipart request (``media`` and
-    ``media_category=tweet_image``); animated GIFs use the chunked commands of the same endpoint
-    (INIT, APPEND, FINALIZE, then STATUS while X processes it), as X requires for
-    ``tweet_gif``. ``session`` is the transport's rebased session and ``auth`` its OAuth 1.0a
-    signer, so the request goes where the others go and is signed the same way.
+    here. JPEG, PNG and WEBP go in one multipart ``POST /2/media/upload`` (``media`` and
+    ``media_category=tweet_image``). Animated GIFs go in chunks, as X requires for
+    ``tweet_gif``: ``POST /2/media/upload/initialize`` (JSON: type, size, category), one
+    ``POST /2/media/upload/{id}/append`` per chunk (multipart: ``media``, ``segment_index``),
+    ``POST /2/media/upload/{id}/finalize``, then ``GET /2/media/upload?command=STATUS`` while X
+    processes it, for at most ``MEDIA_PROCESSING_WAIT`` seconds. (The older
+    ``command=INIT/APPEND/FINALIZE`` form of ``POST /2/media/upload`` is retired.) ``session``
+    is the transport's rebased session and ``auth`` its OAuth 1.0a signer, so the requests go
+    where the others go and are signed the same way.
     """
-    url = TWEEPY_HOST + MEDIA_UPLOAD_PATH
     content = Path(image.path).read_bytes()
     name = Path(image.path).name
     if image.media_type != "image/gif":
@@ -172,25 +224,22 @@ def upload_media(
             "media": (name, content, image.media_type),
             "media_category": (None, "tweet_image"),
         }
-        return str(_media_data(session.post(url, files=fields, auth=auth))["id"])
+        return str(_media_data(session.post(_upload_url(), files=fields, auth=auth))["id"])
 
     init = {
-        "command": (None, "INIT"),
-        "media_type": (None, image.media_type),
-        "total_bytes": (None, str(len(content))),
-        "media_category": (None, "tweet_gif"),
+        "media_type": image.media_type,
+        "total_bytes": len(content),
+        "media_category": "tweet_gif",
     }
-    media_id = str(_media_data(session.post(url, files=init, auth=auth))["id"])
+    response = session.post(_upload_url("initialize"), json=init, auth=auth)
+    media_id = str(_media_data(response)["id"])
     for index, start in enumerate(range(0, len(content), MEDIA_CHUNK)):
         chunk = {
-            "command": (None, "APPEND"),
-            "media_id": (None, media_id),
-            "segment_index": (None, str(index)),
             "media": (name, content[start : start + MEDIA_CHUNK], "application/octet-stream"),
+            "segment_index": (None, str(index)),
         }
-        _raise_for_status(session.post(url, files=chunk, auth=auth))
-    finalize = {"command": (None, "FINALIZE"), "media_id": (None, media_id)}
-    data = _media_data(session.post(url, files=finalize, auth=auth))
+        _raise_for_status(session.post(_upload_url(media_id, "append"), files=chunk, auth=auth))
+    data = _media_data(session.post(_upload_url(media_id, "finalize"), auth=auth))
     waited = 0.0
     while (info := data.get("processing_info")) and info.get("state") != "succeeded":
         if info.get("state") == "failed":
@@ -200,11 +249,12 @@ def upload_media(
             raise TransportError(
                 f"X was still processing {name} after {waited:.0f} s.", permanent=False
             )
-        delay = float(info.get("check_after_secs") or 1)
+        # X's "check after" delay, but no wait past the deadline.
+        delay = min(float(info.get("check_after_secs") or 1), MEDIA_PROCESSING_WAIT - waited)
         sleep(delay)
         waited += delay
         params = {"command": "STATUS", "media_id": media_id}
-        data = _media_data(session.get(url, params=params, auth=auth))
+        data = _media_data(session.get(_upload_url(), params=params, auth=auth))
     return media_id
 
 
@@ -239,9 +289,12 @@ def _same_text(sent: str, remote: str, *, with_media: bool) -> bool:
 
 
 def _replies_to(tweet: Any, remote_id: str) -> bool:
+    references = _either(getattr(tweet, "data", None), "referenced_posts", "referenced_tweets")
     return any(
-        reference.type == "replied_to" and str(reference.id) == remote_id
-        for reference in getattr(tweet, "referenced_tweets", None) or []
+        isinstance(reference, dict)
+        and reference.get("type") == "replied_to"
+        and str(reference.get("id")) == remote_id
+        for reference in references or []
     )
 
 
@@ -259,7 +312,7 @@ class XTransport:
         handle: str,
         credentials: tuple[str, str, str, str],
         *,
-        api_base_url: str = TWEEPY_HOST,
+        api_base_url: str = X_HOST,
         retries: int = 3,
         backoff: float = 2.0,
         timeout: tuple[float, float] = (10.0, 30.0),
@@ -323,6 +376,8 @@ class XTransport:
                 problem = f"connection to X lost before its answer ({type(exc).__name__})"
             raise _Transient(problem, maybe_sent=maybe_sent) from None
         except tweepy.HTTPException as exc:
+            if getattr(exc.response, "status_code", None) == 402:
+                raise self._out_of_credits(what, uncertain) from None
             raise TransportError(
                 f"@{self.handle}: X refused to {what}: {exc}".replace("\n", " "),
                 permanent=True,
@@ -363,6 +418,21 @@ class XTransport:
             uncertain=uncertain,
         )
 
+    def _out_of_credits(self, what: str, uncertain: bool) -> TransportError:
+        """A 402: the developer account's prepaid credits are spent; worth trying later."""
+        retry_at = (self.clock() + CREDITS_WAIT).replace(microsecond=0)
+        refused = "the post" if what in PUBLISHING else f"to {what}"
+        # Images are uploaded while publishing: the post is retried then too.
+        posting = what in PUBLISHING or what.startswith(("upload the image", "set the descr"))
+        then = "the post will be retried" if posting else "try again"
+        return TransportError(
+            f"@{self.handle}: X refused {refused}: {CREDITS_EXHAUSTED}; top up the developer "
+            f"account, {then} after {retry_at:%Y-%m-%d %H:%M} UTC.",
+            permanent=False,
+            retry_at=retry_at,
+            uncertain=uncertain,
+        )
+
     def _forbidden(self, what: str, exc: tweepy.Forbidden, uncertain: bool) -> TransportError:
         if _is_duplicate(exc):
             message = (
@@ -376,6 +446,15 @@ class XTransport:
                 )
             return TransportError(message, permanent=True, uncertain=uncertain)
         detail = "; ".join(str(m).strip() for m in exc.api_messages).rstrip(".")
+        if _is_reply_refusal(exc):
+            return TransportError(
+                f"@{self.handle}: {REPLY_REFUSED}: {detail} (403). Since February 2026 X "
+                "refuses some replies made through its API; the parts already published stay "
+                "on X, the rest of the thread is not published: post it by hand on X, or "
+                "publish it as separate posts.",
+                permanent=True,
+                uncertain=uncertain,
+            )
         request = getattr(exc.response, "request", None)
         if str(getattr(request, "method", "")).upper() == "GET":
             hint = (
@@ -493,8 +572,9 @@ class XTransport:
                     user_auth=True,
                 )
 
+            what = PUBLISHING[1] if reply_to else PUBLISHING[0]
             try:
-                response = self._attempt("publish a post", create, uncertain=bool(check_since))
+                response = self._attempt(what, create, uncertain=bool(check_since))
             except _Transient as failure:
                 problem = failure.problem
                 if failure.maybe_sent and check_since is None:
@@ -557,7 +637,7 @@ class XTransport:
                     remote_id=str(tweet.id),
                     impressions=impressions,
                     likes=public.get("like_count", 0),
-                    reposts=public.get("retweet_count", 0),
+                    reposts=_either(public, "repost_count", "retweet_count", 0),
                     replies=public.get("reply_count", 0),
                     quotes=public.get("quote_count", 0),
                 )
@@ -576,7 +656,7 @@ class XTransport:
             user_id=str(user.id),
             username=user.username,
             followers=metrics.get("followers_count", 0),
-            posts=metrics.get("tweet_count", 0),
+            posts=_either(metrics, "post_count", "tweet_count", 0),
         )
 
     def mentions(self, since_id: str | None, *, since_time: datetime | None = None) -> Mentions:

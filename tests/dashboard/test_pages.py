@@ -25,6 +25,7 @@ from campaign.newsletters import queue
 from campaign.newsletters.records import create_newsletter
 from campaign.social.length import check_length
 from campaign.social.posts import create_post
+from campaign.social.x import CREDITS_WAIT, REPLY_REFUSED, XTransport
 from campaign.taxonomy import Taxonomy
 from tests.dashboard.conftest import Served, page_csrf
 
@@ -1172,3 +1173,44 @@ def test_moving_an_event_post_on_the_calendar_writes_it_again_or_refuses_in_fren
         again = session.get(Post, post_id)
         assert again.text == "Demain soir à Rennes, le forum ! #MoisESS"
         assert again.scheduled_at == _local(served, 2, 12)
+
+
+def test_x_refusals_a_person_can_act_on_are_worded_in_french(served: Served) -> None:
+    """A 402 (credits spent) and a refused reply, as the posting stage records them."""
+    retry_at = _local(served, 1, 10, 30)
+    credits = XTransport("Mois_ESS", ("k", "s", "t", "ts"), clock=lambda: retry_at - CREDITS_WAIT)
+    spent = str(credits._out_of_credits("publish a post", uncertain=False))
+    refused = (
+        f"@Mois_ESS: {REPLY_REFUSED}: Reply to this conversation is not allowed because you have "
+        "not been mentioned or otherwise engaged by the author of the post you are replying to "
+        "(403)."
+    )
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        ids = []
+        for text, status, error, remote_ids in [
+            ("Crédits épuisés", PostStatus.scheduled, spent, []),
+            ("Un fil\n---\nSa suite", PostStatus.failed, refused, ["1001"]),
+        ]:
+            post = create_post(
+                session, served.settings, account="mois_ess", text=text,
+                scheduled_at=_local(served, 1), now=_local(served, -1),
+            )  # fmt: skip
+            post.status, post.last_error, post.remote_ids = status, error, remote_ids
+            post.not_before = retry_at if status == PostStatus.scheduled else None
+            session.add(post)
+            session.commit()
+            ids.append(post.id)
+    viewer = served.client("viewer")
+    first = viewer.get(f"{served.url}/posts/{ids[0]}").text
+    assert (
+        "Dernière erreur : Plus de crédits X : rechargez le compte développeur. Nouvel essai "
+        f"automatique après le {retry_at:%d/%m/%Y %H:%M}."
+    ) in first
+    assert "API credits are exhausted" not in first
+    second = viewer.get(f"{served.url}/posts/{ids[1]}").text
+    assert "Dernière erreur : X a refusé cette réponse du fil" in second
+    assert "Les parties déjà publiées restent sur X" in second
+    assert "Reply to this conversation" not in second
+    day = retry_at.date().isoformat()
+    week = viewer.get(f"{served.url}/calendar?view=week&day={day}").text
+    assert 'title="Plus de crédits X : rechargez le compte développeur.' in week

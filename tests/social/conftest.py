@@ -3,8 +3,13 @@
 It checks what X checks and we depend on: the OAuth 1.0a signature (HMAC-SHA1 over the method,
 the URL really called and the query, with the consumer and token secrets), the length of a
 post as X counts it, that attached media were uploaded by the same account and described, that a
-reply's parent exists. It answers like X (ids as strings, ``data``/``meta``/``errors``), rewrites
-links to t.co addresses in the texts it gives back, and serves fixed figures for metrics.
+reply's parent exists. Like X's OpenAPI specification (v2.159 and v2.167), it refuses query and
+body parameters a route does not declare, and the retired ``command=INIT/APPEND/FINALIZE`` form
+of ``POST /2/media/upload`` (chunks go to ``/2/media/upload/initialize``, ``/{id}/append`` and
+``/{id}/finalize``), with a 400 shaped like X's. It answers like X (ids as strings,
+``data``/``meta``/``errors``), rewrites links to t.co addresses in the texts it gives back, and
+serves fixed figures for metrics; with ``new_names`` it answers with the field names of the
+newest specification (``repost_count``, ``post_count``, ``referenced_posts``).
 
 Tests steer it per route with :meth:`FakeX.on`: a planned answer (status, headers, body), or a
 :class:`Slow` one that answers after the client has given up, having created the post or not.
@@ -53,8 +58,78 @@ USERS = {
 }
 METRICS = {"like_count": 12, "retweet_count": 5, "reply_count": 2, "quote_count": 1}
 IMPRESSIONS = 840
+RENAMED = {"retweet_count": "repost_count", "tweet_count": "post_count"}
+
+# What each route declares in the specification (query parameters; body fields, nested ones
+# as "parent.child"). Anything else is refused, as X refuses it.
+FIELDS = {"expansions", "tweet.fields", "post.fields", "media.fields", "poll.fields",
+          "user.fields", "place.fields"}  # fmt: skip
+TIMELINE = {"since_id", "until_id", "max_results", "pagination_token", "start_time", "end_time"}
+QUERY: dict[str, set[str]] = {
+    "GET /2/users/me": {"expansions", "tweet.fields", "post.fields", "user.fields"},
+    "GET /2/users/:id/tweets": FIELDS | TIMELINE | {"exclude"},
+    "GET /2/users/:id/mentions": FIELDS | TIMELINE,
+    "GET /2/tweets": FIELDS | {"ids"},
+    "GET /2/media/upload": {"media_id", "command"},
+}
+BODY: dict[str, set[str]] = {
+    "POST /2/tweets": {
+        "text", "reply", "reply.in_reply_to_tweet_id", "reply.exclude_reply_user_ids", "media",
+        "media.media_ids", "media.tagged_user_ids", "quote_tweet_id", "poll", "reply_settings",
+        "direct_message_deep_link", "for_super_followers_only", "geo", "nullcast", "card_uri",
+        "community_id", "share_with_followers", "made_with_ai", "paid_partnership",
+    },
+    "POST /2/media/upload": {"media", "media_category", "media_type", "additional_owners",
+                             "shared"},
+    "POST /2/media/upload/initialize": {"media_type", "total_bytes", "media_category",
+                                        "additional_owners", "shared"},
+    "POST /2/media/upload/:id/append": {"media", "segment_index"},
+    "POST /2/media/upload/:id/finalize": set(),
+    "POST /2/media/metadata": {"id", "metadata", "metadata.alt_text", "metadata.alt_text.text",
+                               "metadata.allow_download_status", "metadata.content_expiration",
+                               "metadata.found_media_origin", "metadata.sensitive_media_warning",
+                               "metadata.sticker_info", "metadata.upload_source"},
+}  # fmt: skip
 
 Answer = tuple[int, dict[str, str], dict[str, Any]]
+
+
+def invalid_request(parameter: str, value: Any, message: str) -> Answer:
+    """X's 400 for a request its specification does not allow."""
+    return (
+        400,
+        {},
+        {
+            "errors": [{"parameters": {parameter: [str(value)]}, "message": message}],
+            "title": "Invalid Request",
+            "detail": "One or more parameters to your request was invalid.",
+            "type": "https://api.twitter.com/2/problems/invalid-request",
+        },
+    )
+
+
+def credits_exhausted() -> Answer:
+    """What X answers when the developer account's prepaid credits are spent."""
+    detail = "Your enrolled account does not have any credits to fulfill this request."
+    return (
+        402,
+        {},
+        {
+            "title": "CreditsDepleted",
+            "detail": detail,
+            "type": "https://api.twitter.com/2/problems/credits",
+            "status": 402,
+        },
+    )
+
+
+def reply_refused() -> Answer:
+    """X's refusal of an API reply since February 2026 (its words, as reported)."""
+    detail = (
+        "Reply to this conversation is not allowed because you have not been mentioned or "
+        "otherwise engaged by the author of the post you are replying to."
+    )
+    return 403, {}, {"title": "Forbidden", "detail": detail, "type": "about:blank", "status": 403}
 
 
 def server_error(status: int = 500) -> Answer:
@@ -128,6 +203,9 @@ class FakeX:
     mentions: dict[str, list[str]] = field(default_factory=dict)  # user id -> mention ids
     old_posts: set[str] = field(default_factory=set)  # ids X treats as older than 30 days
     known_posts: set[str] = field(default_factory=set)  # ids published before the test
+    new_names: bool = False  # answer with the field names of specification 2.167
+    processing_polls: int = 0  # STATUS answers "in_progress" this many times per GIF first
+    check_after: int = 1  # X's check_after_secs while it processes a GIF
     next_id: int = 1000
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -140,8 +218,7 @@ class FakeX:
 
     def calls(self, route: str) -> list[Request]:
         method, pattern = route.split(" ", 1)
-        regex = re.compile("^" + re.sub(r":\w+", r"[^/]+", pattern) + "$")
-        return [r for r in self.requests if r.method == method and regex.match(r.path)]
+        return [r for r in self.requests if r.method == method and _matches(pattern, r.path)]
 
     def tweets(self) -> list[dict[str, Any]]:
         """Bodies of every create request received (answered or not)."""
@@ -153,6 +230,53 @@ class FakeX:
 
 
 # --- checks X makes ------------------------------------------------------------------------------
+
+
+def _matches(pattern: str, path: str) -> bool:
+    return re.fullmatch(re.sub(r":\w+", r"[^/]+", pattern), path) is not None
+
+
+def _declared(table: dict[str, set[str]], method: str, path: str) -> set[str]:
+    return next(
+        (names for route, names in table.items() if route.startswith(f"{method} ")
+         and _matches(route.split(" ", 1)[1], path)),
+        set(),
+    )  # fmt: skip
+
+
+def _body_names(body: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Every field of a JSON or multipart body, nested ones as "parent.child"."""
+    if not isinstance(body, dict):
+        return []
+    names = []
+    for key, value in body.items():
+        names.append((prefix + key, value))
+        if isinstance(value, dict):
+            names += _body_names(value, prefix + key + ".")
+    return names
+
+
+def _refusal(method: str, path: str, query: dict[str, list[str]], body: Any) -> Answer | None:
+    """X's 400 for a parameter the specification does not declare on this route, if any."""
+    allowed = _declared(QUERY, method, path)
+    for name, values in query.items():
+        if name not in allowed:
+            message = f"The query parameter [{name}] is not one of [{','.join(sorted(allowed))}]"
+            return invalid_request(name, values[0], message)
+    retired = method == "POST" and path == "/2/media/upload" and isinstance(body, dict)
+    if retired and "command" in body:  # the chunked form retired in 2025
+        message = (
+            f"The command {body['command']} is no longer supported on POST /2/media/upload: "
+            "use /2/media/upload/initialize, /2/media/upload/{id}/append and "
+            "/2/media/upload/{id}/finalize"
+        )
+        return invalid_request("command", body["command"], message)
+    if method == "POST":
+        allowed = _declared(BODY, method, path)
+        for name, value in _body_names(body):
+            if name not in allowed:
+                return invalid_request(name, value, f"The body field [{name}] is not allowed")
+    return None
 
 
 def _pct(text: str) -> str:
@@ -211,6 +335,13 @@ def _tco(text: str) -> str:
     pieces.append(text[last:])
     text = "".join(pieces)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _named(fake: FakeX, metrics: dict[str, Any]) -> dict[str, Any]:
+    """Figures under the names of the newest specification, when the double uses them."""
+    if not fake.new_names:
+        return metrics
+    return {RENAMED.get(key, key): value for key, value in metrics.items()}
 
 
 def _iso(moment: datetime) -> str:
@@ -272,14 +403,17 @@ def _handler(fake: FakeX) -> type[BaseHTTPRequestHandler]:
             who = _verify_oauth(method, self.headers["Host"], path, raw_query, self.headers, form)
             user_id = None if who.startswith("error") else who
             route = f"{method} {path}"
+            refusal = _refusal(method, path, query, body)
             with fake.lock:
                 fake.requests.append(
                     Request(method, path, query, dict(self.headers), body, user_id)
                 )
-                queue = fake.planned.get(route) or []
+                queue = fake.planned.get(route) if refusal is None else None
                 planned = queue.pop(0) if queue else None
             if user_id is None:
                 return self._answer(*unauthorized(who.removeprefix("error: ")))
+            if refusal is not None:
+                return self._answer(*refusal)
             if isinstance(planned, Slow):
                 if planned.creates:
                     self._route(method, path, query, body, user_id, reply=False)
@@ -291,17 +425,24 @@ def _handler(fake: FakeX) -> type[BaseHTTPRequestHandler]:
             return self._route(method, path, query, body, user_id, reply=True)
 
         def _route(self, method, path, query, body, user_id, *, reply: bool) -> None:
+
             answer = self._answer if reply else (lambda *args: None)
             if method == "POST" and path == "/2/tweets":
                 return self._create(body, user_id, answer)
             if method == "POST" and path == "/2/media/upload":
                 return self._upload(body, user_id, answer)
+            if method == "POST" and path == "/2/media/upload/initialize":
+                return self._initialize(body, user_id, answer)
+            chunked = re.fullmatch(r"/2/media/upload/(\d+)/(append|finalize)", path)
+            if method == "POST" and chunked:
+                media = fake.media.get(chunked[1])
+                if media is None or media["owner"] != user_id or media["complete"]:
+                    return answer(*invalid_request("id", chunked[1], "no upload in progress"))
+                if chunked[2] == "append":
+                    return self._append(media, body, answer)
+                return self._finalize(media, answer)
             if method == "GET" and path == "/2/media/upload":
-                media = fake.media.get(query.get("media_id", [""])[0])
-                if media is None or media["owner"] != user_id:
-                    return answer(400, {}, {"title": "Invalid Request", "detail": "media_id"})
-                info = {"state": "succeeded", "progress_percent": 100}
-                return answer(200, {}, {"data": {"id": media["id"], "processing_info": info}})
+                return self._status(query, user_id, answer)
             if method == "POST" and path == "/2/media/metadata":
                 return self._describe(body, user_id, answer)
             if method == "GET" and path == "/2/users/me":
@@ -310,13 +451,13 @@ def _handler(fake: FakeX) -> type[BaseHTTPRequestHandler]:
                     "id": user_id,
                     "name": user["name"],
                     "username": user["username"],
-                    "public_metrics": {
+                    "public_metrics": _named(fake, {
                         "followers_count": user["followers"],
                         "following_count": 80,
                         "tweet_count": user["posts"] + len(fake.created),
                         "listed_count": 3,
-                    },
-                }
+                    }),
+                }  # fmt: skip
                 return answer(200, {}, {"data": data})
             match = re.fullmatch(r"/2/users/(\d+)/(tweets|mentions)", path)
             if method == "GET" and match:
@@ -360,55 +501,78 @@ def _handler(fake: FakeX) -> type[BaseHTTPRequestHandler]:
             return answer(201, {}, {"data": {"id": tweet["id"], "text": _tco(text)}})
 
         def _upload(self, body: dict[str, Any], user_id: str, answer: Any) -> None:
+            """One request: ``media`` and ``media_category`` (images)."""
             if not isinstance(body, dict):
                 return answer(400, {}, {"title": "Invalid Request", "detail": "not multipart"})
-            command = body.get("command")
+            content = body.get("media")
+            kind = body.get("media_category")
+            if not isinstance(content, bytes) or kind != "tweet_image":
+                return answer(400, {}, {"title": "Invalid Request", "detail": "media"})
             with fake.lock:
-                if command is None:  # one request: media + media_category
-                    content = body.get("media")
-                    kind = body.get("media_category")
-                    if not isinstance(content, bytes) or kind != "tweet_image":
-                        return answer(400, {}, {"title": "Invalid Request", "detail": "media"})
-                    media_id = fake.new_id()
-                    fake.media[media_id] = {
-                        "id": media_id,
-                        "owner": user_id,
-                        "category": kind,
-                        "bytes": content,
-                        "complete": True,
-                        "alt": None,
-                    }
-                    data = {"id": media_id, "media_key": f"3_{media_id}", "size": len(content)}
-                    return answer(200, {}, {"data": {**data, "expires_after_secs": 86400}})
-                if command == "INIT":
-                    media_id = fake.new_id()
-                    fake.media[media_id] = {
-                        "id": media_id,
-                        "owner": user_id,
-                        "category": body.get("media_category"),
-                        "type": body.get("media_type"),
-                        "total": int(body.get("total_bytes", "0")),
-                        "chunks": {},
-                        "bytes": b"",
-                        "complete": False,
-                        "alt": None,
-                    }
-                    return answer(200, {}, {"data": {"id": media_id, "expires_after_secs": 86400}})
-                media = fake.media.get(str(body.get("media_id")))
-                if media is None or media["owner"] != user_id:
-                    return answer(400, {}, {"title": "Invalid Request", "detail": "media_id"})
-                if command == "APPEND":
-                    media["chunks"][int(body["segment_index"])] = body["media"]
-                    return answer(200, {}, {})
-                if command == "FINALIZE":
-                    content = b"".join(media["chunks"][i] for i in sorted(media["chunks"]))
-                    if len(content) != media["total"]:
-                        return answer(400, {}, {"title": "Invalid Request", "detail": "size"})
-                    media.update(bytes=content, complete=True)
-                    info = {"state": "pending", "check_after_secs": 1}
-                    data = {"id": media["id"], "size": len(content), "processing_info": info}
-                    return answer(200, {}, {"data": data})
-            return answer(400, {}, {"title": "Invalid Request", "detail": "command"})
+                media_id = fake.new_id()
+                fake.media[media_id] = {
+                    "id": media_id,
+                    "owner": user_id,
+                    "category": kind,
+                    "bytes": content,
+                    "complete": True,
+                    "alt": None,
+                }
+            data = {"id": media_id, "media_key": f"3_{media_id}", "size": len(content)}
+            return answer(200, {}, {"data": {**data, "expires_after_secs": 86400}})
+
+        def _initialize(self, body: Any, user_id: str, answer: Any) -> None:
+            """Start a chunked upload (JSON: media_type, total_bytes, media_category)."""
+            if not isinstance(body, dict) or not isinstance(body.get("total_bytes"), int):
+                return answer(*invalid_request("total_bytes", body, "total_bytes: an integer"))
+            with fake.lock:
+                media_id = fake.new_id()
+                fake.media[media_id] = {
+                    "id": media_id,
+                    "owner": user_id,
+                    "category": body.get("media_category"),
+                    "type": body.get("media_type"),
+                    "total": body["total_bytes"],
+                    "chunks": {},
+                    "bytes": b"",
+                    "complete": False,
+                    "polls": 0,
+                    "alt": None,
+                }
+            data = {"id": media_id, "media_key": f"16_{media_id}", "expires_after_secs": 86400}
+            return answer(200, {}, {"data": data})
+
+        def _append(self, media: dict[str, Any], body: Any, answer: Any) -> None:
+            """One chunk (multipart: media, segment_index from 0 to 999)."""
+            index = (body or {}).get("segment_index", "") if isinstance(body, dict) else ""
+            if not (isinstance(body, dict) and isinstance(body.get("media"), bytes)):
+                return answer(*invalid_request("media", "", "media: a file part"))
+            if not str(index).isdigit() or not 0 <= int(index) <= 999:
+                return answer(*invalid_request("segment_index", index, "from 0 to 999"))
+            media["chunks"][int(index)] = body["media"]
+            return answer(200, {}, {"data": {"expires_at": int(time.time()) + 86400}})
+
+        def _finalize(self, media: dict[str, Any], answer: Any) -> None:
+            content = b"".join(media["chunks"][i] for i in sorted(media["chunks"]))
+            if len(content) != media["total"]:
+                return answer(*invalid_request("total_bytes", media["total"], "size differs"))
+            media.update(bytes=content, complete=True)
+            info = {"state": "pending", "check_after_secs": fake.check_after}
+            data = {"id": media["id"], "media_key": f"16_{media['id']}", "size": len(content),
+                    "expires_after_secs": 86400, "processing_info": info}  # fmt: skip
+            return answer(200, {}, {"data": data})
+
+        def _status(self, query: dict[str, list[str]], user_id: str, answer: Any) -> None:
+            media = fake.media.get(query.get("media_id", [""])[0])
+            if query.get("command") != ["STATUS"] or media is None or media["owner"] != user_id:
+                return answer(*invalid_request("media_id", query, "media_id, command=STATUS"))
+            media["polls"] = media.get("polls", 0) + 1
+            if media["polls"] <= fake.processing_polls:
+                info = {"state": "in_progress", "check_after_secs": fake.check_after,
+                        "progress_percent": 50}  # fmt: skip
+            else:
+                info = {"state": "succeeded", "progress_percent": 100}
+            return answer(200, {}, {"data": {"id": media["id"], "processing_info": info}})
 
         def _describe(self, body: dict[str, Any], user_id: str, answer: Any) -> None:
             media = fake.media.get(str((body or {}).get("id")))
@@ -436,7 +600,8 @@ def _handler(fake: FakeX) -> type[BaseHTTPRequestHandler]:
                     text += " https://t.co/PhOtO"  # X links the attached images at the end
                 item = {"id": tweet["id"], "text": text, "created_at": _iso(tweet["created_at"])}
                 if tweet["reply_to"]:
-                    item["referenced_tweets"] = [{"type": "replied_to", "id": tweet["reply_to"]}]
+                    references = "referenced_posts" if fake.new_names else "referenced_tweets"
+                    item[references] = [{"type": "replied_to", "id": tweet["reply_to"]}]
                 item["edit_history_tweet_ids"] = [tweet["id"]]
                 shown.append(item)
             page, meta = _page(shown, query)
@@ -463,7 +628,7 @@ def _handler(fake: FakeX) -> type[BaseHTTPRequestHandler]:
 
         def _lookup(self, query: dict[str, list[str]], answer: Any) -> None:
             ids = query["ids"][0].split(",")
-            fields = query.get("tweet.fields", [""])[0].split(",")
+            fields = (query.get("tweet.fields") or query.get("post.fields") or [""])[0].split(",")
             known = {t["id"] for t in fake.created} | fake.known_posts
             data, errors = [], []
             for tweet_id in ids:
@@ -478,7 +643,7 @@ def _handler(fake: FakeX) -> type[BaseHTTPRequestHandler]:
                 item: dict[str, Any] = {"id": tweet_id, "text": "…",
                                         "edit_history_tweet_ids": [tweet_id]}  # fmt: skip
                 if "public_metrics" in fields:
-                    item["public_metrics"] = {**METRICS, "impression_count": 700}
+                    item["public_metrics"] = _named(fake, {**METRICS, "impression_count": 700})
                 if "non_public_metrics" in fields:
                     item["non_public_metrics"] = {"impression_count": IMPRESSIONS}
                 data.append(item)

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.models import PostStatus
+from campaign.social import TransportError
 from campaign.social import x as x_module
 from campaign.social.media import MB, check_images
 from campaign.social.posts import create_post, publish_post, schedule_posts
@@ -123,7 +124,7 @@ def test_images_are_uploaded_described_and_attached_to_the_first_part(
     assert len(fake_x.created) == len(post.parts)
 
 
-def test_a_gif_goes_in_chunks_and_waits_for_processing(
+def test_a_gif_goes_in_chunks_to_the_current_endpoints_and_waits_for_processing(
     session: Session,
     x_settings: Settings,
     fake_x: FakeX,
@@ -131,6 +132,7 @@ def test_a_gif_goes_in_chunks_and_waits_for_processing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(x_module, "MEDIA_CHUNK", 1000)
+    fake_x.processing_polls = 1  # X still processes it at the first check
     gif = image(tmp_path, "anim.gif", GIF)
     post = create_post(
         session,
@@ -140,18 +142,90 @@ def test_a_gif_goes_in_chunks_and_waits_for_processing(
         images=[{"path": gif, "alt": "Des bénévoles qui saluent"}],
     )
     naps: list[float] = []
-    publish_post(session, post.id, x_settings, transport=transport(x_settings, naps))
-    commands = [r.body.get("command") for r in fake_x.calls("POST /2/media/upload")]
-    assert commands == ["INIT", "APPEND", "APPEND", "APPEND", "FINALIZE"]
-    init = fake_x.calls("POST /2/media/upload")[0].body
-    assert (init["media_category"], init["media_type"]) == ("tweet_gif", "image/gif")
-    assert init["total_bytes"] == str(len(GIF))
+    published = publish_post(session, post.id, x_settings, transport=transport(x_settings, naps))
+    assert published.status == PostStatus.published
+    assert fake_x.calls("POST /2/media/upload") == []  # not the retired command=INIT form
+    (init,) = fake_x.calls("POST /2/media/upload/initialize")
+    assert init.body == {
+        "media_type": "image/gif",
+        "total_bytes": len(GIF),
+        "media_category": "tweet_gif",
+    }
     (media_id,) = fake_x.media
+    appends = fake_x.calls("POST /2/media/upload/:id/append")
+    assert [r.path for r in appends] == [f"/2/media/upload/{media_id}/append"] * 3
+    assert [r.body["segment_index"] for r in appends] == ["0", "1", "2"]
+    (finalize,) = fake_x.calls("POST /2/media/upload/:id/finalize")
+    assert finalize.path == f"/2/media/upload/{media_id}/finalize" and finalize.body is None
+    every = [init, *appends, finalize]
+    assert all(request.user_id == "42" for request in every)  # each one signed
     assert fake_x.media[media_id]["bytes"] == GIF
     status = fake_x.calls("GET /2/media/upload")
-    assert [r.query["command"] for r in status] == [["STATUS"]]
-    assert naps == [1.0]  # X's check_after_secs
+    assert [r.query for r in status] == [{"command": ["STATUS"], "media_id": [media_id]}] * 2
+    assert naps == [1.0, 1.0]  # X's check_after_secs, after finalize then after "in_progress"
     assert fake_x.created[0]["media_ids"] == [media_id]
+    assert fake_x.media[media_id]["alt"] == "Des bénévoles qui saluent"
+
+
+def test_a_gif_x_keeps_processing_gives_up_at_the_deadline(
+    session: Session, x_settings: Settings, fake_x: FakeX, tmp_path: Path
+) -> None:
+    fake_x.processing_polls = 1000  # never done
+    fake_x.check_after = 25
+    post = create_post(
+        session,
+        x_settings,
+        account="mois_ess",
+        text="Le Mois en images",
+        images=[{"path": image(tmp_path, "anim.gif", GIF), "alt": "Des bénévoles"}],
+    )
+    naps: list[float] = []
+    with pytest.raises(TransportError, match=r"still processing \w+\.gif after 60 s") as caught:
+        publish_post(session, post.id, x_settings, transport=transport(x_settings, naps))
+    assert not caught.value.permanent
+    assert naps == [25.0, 25.0, 10.0]  # X's delays up to the 60 s deadline (recorded, not slept)
+    assert len(fake_x.calls("GET /2/media/upload")) == 3
+    assert fake_x.created == []
+    session.refresh(post)
+    assert post.status == PostStatus.failed
+    assert "still processing" in post.last_error
+
+
+@pytest.mark.parametrize("command", ["INIT", "APPEND", "FINALIZE"])
+def test_the_double_refuses_the_retired_chunked_form_as_x_does(
+    x_settings: Settings, fake_x: FakeX, command: str
+) -> None:
+    """What the code sent until now gets X's 400 from the double, so the tests above mean it."""
+    chosen = transport(x_settings)
+    url = x_module.TWEEPY_HOST + x_module.MEDIA_UPLOAD_PATH
+    fields = {"command": (None, command), "media_type": (None, "image/gif")}
+    answer = chosen.client.session.post(url, files=fields, auth=chosen._signer.apply_auth())
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["title"] == "Invalid Request"
+    assert body["errors"][0]["parameters"] == {"command": [command]}
+    assert "/2/media/upload/initialize" in body["errors"][0]["message"]
+    assert fake_x.media == {}
+
+
+def test_the_double_refuses_undeclared_parameters(x_settings: Settings, fake_x: FakeX) -> None:
+    chosen = transport(x_settings)
+    session, auth = chosen.client.session, chosen._signer.apply_auth()
+    base = x_module.TWEEPY_HOST
+    unknown_query = session.get(f"{base}/2/users/me", params={"colour": "blue"}, auth=auth)
+    assert unknown_query.status_code == 400
+    assert "The query parameter [colour] is not one of" in unknown_query.text
+    unknown_field = session.post(
+        f"{base}/2/media/upload/initialize",
+        json={"media_type": "image/gif", "total_bytes": 3, "media_category": "tweet_gif",
+              "media_id": "1"},
+        auth=auth,
+    )  # fmt: skip
+    assert unknown_field.status_code == 400
+    assert unknown_field.json()["errors"][0]["parameters"] == {"media_id": ["1"]}
+    nested = session.post(f"{base}/2/tweets", json={"text": "a", "reply": {"to": "1"}}, auth=auth)
+    assert nested.status_code == 400 and "reply.to" in nested.text
+    assert fake_x.created == [] and fake_x.media == {}
 
 
 def test_an_image_gone_before_publication_fails_the_post_clearly(

@@ -13,7 +13,7 @@ from campaign.models import AccountSnapshot, Post, PostMetrics, PostStatus
 from campaign.social.metrics import sync_metrics
 from campaign.social.posts import create_post, publish_post
 
-from .conftest import IMPRESSIONS, METRICS, PRIX_CREDENTIALS, USERS, FakeX
+from .conftest import IMPRESSIONS, METRICS, PRIX_CREDENTIALS, USERS, FakeX, credits_exhausted
 
 LONG = " ".join(f"Phrase {i} sur l'économie sociale et solidaire en région." for i in range(12))
 
@@ -146,3 +146,32 @@ def test_unknown_account_is_an_error_before_any_request(
     with pytest.raises(CampaignError, match="Unknown social account 'autre'"):
         sync_metrics(session, x_settings, "autre")
     assert fake_x.requests == []
+
+
+def test_figures_are_read_under_the_newest_field_names_too(
+    session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    """Specification 2.167 says repost_count and post_count; 2.159 retweet_count, tweet_count."""
+    post = published(session, x_settings, "mois_ess", "Le Mois de l'ESS commence !")
+    fake_x.new_names = True
+    (result,) = sync_metrics(session, x_settings, "mois_ess")
+    assert result.status == "synced", result.message
+    (row,) = metrics(session)
+    assert row.post_id == post.id
+    assert row.reposts == METRICS["retweet_count"]  # served as repost_count
+    (snapshot,) = snapshots(session, "mois_ess")
+    assert snapshot.posts == USERS["42"]["posts"] + 1  # served as post_count
+    answer = fake_x.calls("GET /2/tweets")[0]
+    assert "tweet.fields" in answer.query  # the query keeps the name every version takes
+
+
+def test_credits_exhausted_while_measuring_is_said_as_such(
+    session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    fake_x.on("GET /2/users/me", credits_exhausted())
+    (result,) = sync_metrics(session, x_settings, "mois_ess")
+    assert result.status == "failed"
+    assert "X refused to read the account: the account's API credits are exhausted (402)" in (
+        result.message
+    )
+    assert "top up the developer account, try again after" in result.message

@@ -21,15 +21,17 @@ from campaign.social.posts import (
     list_posts,
     publish_post,
 )
-from campaign.social.x import XTransport, missing_credentials, transport_for
+from campaign.social.x import XTransport, missing_credentials, problem_of, transport_for
 
 from .conftest import (
     USERS,
     FakeX,
     Slow,
+    credits_exhausted,
     duplicate,
     no_write_permission,
     rate_limited,
+    reply_refused,
     server_error,
 )
 
@@ -463,3 +465,85 @@ def test_a_refused_connection_is_retried_without_looking_for_the_post(
     session.refresh(post)
     assert post.status == PostStatus.failed
     assert post.uncertain_since is None
+
+
+def test_the_default_host_is_api_x_com(x_settings: Settings) -> None:
+    """The server of X's specification; api.twitter.com is only what tweepy calls, rebased."""
+    assert Settings().social.x.api_base_url == "https://api.x.com"
+    assert XTransport("Mois_ESS", ("a", "b", "c", "d")).client.session.base_url == (
+        "https://api.x.com"
+    )
+
+
+def test_credits_exhausted_keeps_the_thread_to_be_retried_an_hour_later(
+    session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    now = datetime(2026, 11, 3, 9, 30, 12, tzinfo=UTC)
+    chosen = transport_for(x_settings, "mois_ess", retries=2, backoff=0, clock=lambda: now)
+    post = create_post(
+        session, x_settings, account="mois_ess", text=LONG, split=True, scheduled_at=now,
+        now=now - timedelta(minutes=1),
+    )  # fmt: skip
+    fake_x.on("POST /2/tweets", None, credits_exhausted())  # part 1 goes, then credits run out
+    with pytest.raises(TransportError) as caught:
+        publish_post(session, post.id, x_settings, transport=chosen, now=now)
+    assert not caught.value.permanent
+    retry_at = datetime(2026, 11, 3, 10, 30, 12, tzinfo=UTC)
+    assert caught.value.retry_at == retry_at
+    session.refresh(post)
+    assert post.status == PostStatus.scheduled  # not failed for good
+    assert post.not_before == retry_at
+    assert post.remote_ids == ["1001"]
+    assert post.last_error == (
+        "@Mois_ESS: X refused the post: the account's API credits are exhausted (402); top up "
+        "the developer account, the post will be retried after 2026-11-03 10:30 UTC."
+    )
+    assert problem_of(post.last_error) == "credits"  # what the dashboard words in French
+    assert len(fake_x.calls("POST /2/tweets")) == 2  # a 402 is not retried on the spot
+
+    assert due_post_ids(session, now=now + timedelta(minutes=59)) == []
+    assert due_post_ids(session, now=retry_at) == [post.id]
+    published = publish_post(session, post.id, x_settings, transport=chosen, now=retry_at)
+    assert published.status == PostStatus.published
+    assert published.remote_ids == ["1001", "1002", "1003"]
+    assert [tweet["text"] for tweet in fake_x.created] == post.parts
+
+
+def test_a_refused_reply_stops_the_thread_with_x_s_reason(
+    session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    post = create_post(session, x_settings, account="mois_ess", text=LONG, split=True)
+    fake_x.on("POST /2/tweets", None, reply_refused())
+    with pytest.raises(TransportError) as caught:
+        publish_post(session, post.id, x_settings, transport=transport(x_settings))
+    assert caught.value.permanent
+    session.refresh(post)
+    assert post.status == PostStatus.failed
+    assert post.remote_ids == ["1001"]  # the first part stays published
+    assert post.last_error.startswith(
+        "@Mois_ESS: X refused this reply: Reply to this conversation is not allowed because you "
+        "have not been mentioned or otherwise engaged by the author of the post you are "
+        "replying to (403). "
+    )
+    assert "the rest of the thread is not published" in post.last_error
+    assert "permission" not in post.last_error and "Read and write" not in post.last_error
+    assert problem_of(post.last_error) == "reply"
+    assert len(fake_x.calls("POST /2/tweets")) == 2  # not retried, part 3 not sent
+    assert [tweet["id"] for tweet in fake_x.created] == ["1001"]
+
+
+def test_a_reply_that_went_through_is_found_under_the_newest_field_names(
+    session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    """After a time-out the account's posts are read; X 2.167 says referenced_posts."""
+    fake_x.new_names = True
+    post = create_post(session, x_settings, account="mois_ess", text=LONG, split=True)
+    fake_x.on("POST /2/tweets", None, Slow(1.5, creates=True))  # part 2 goes, answer lost
+    published = publish_post(
+        session, post.id, x_settings, transport=transport(x_settings, read_timeout=0.4)
+    )
+    assert published.status == PostStatus.published
+    assert [tweet["text"] for tweet in fake_x.created] == post.parts  # each part once
+    assert published.remote_ids == [tweet["id"] for tweet in fake_x.created]
+    (lookup,) = fake_x.calls("GET /2/users/:id/tweets")
+    assert "tweet.fields" in lookup.query  # the query keeps the name every version takes
