@@ -31,9 +31,9 @@ from sqlmodel import Session, col, select
 
 from campaign.config import Settings
 from campaign.errors import CampaignError
-from campaign.events.catalogue import EventQuery, find_events
+from campaign.events.catalogue import EventQuery, find_events, over_at
 from campaign.models import Event, Post, PostStatus, utcnow
-from campaign.social.compose import DEFAULT_DURATION, EVENT_TEMPLATE, event_post_text
+from campaign.social.compose import EVENT_TEMPLATE, event_post_text
 from campaign.social.cost import Estimate, estimate, usage_of
 from campaign.social.posts import create_post
 from campaign.social.x import account_settings, transport_for
@@ -79,7 +79,7 @@ def parse_times(text: str) -> list[time]:
 
 def _deadline(event: Event) -> datetime:
     """Until when a post about the event is still useful: its end (or start + two hours)."""
-    return event.ends_at or event.starts_at + DEFAULT_DURATION
+    return over_at(event)
 
 
 def _featured(session: Session) -> set[int]:
