@@ -35,6 +35,13 @@ PNG = bytes.fromhex(
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+EVENT_IN_DAYS = 5  # the catalogue's event: newsletters only feature events still to come
+
+
+def _event_day(served: Served) -> str:
+    return _local(served, EVENT_IN_DAYS).date().isoformat()
+
+
 def _people(served: Served, count: int = 3) -> None:
     with Session(served.engine) as session:  # type: ignore[arg-type]
         for number in range(count):
@@ -49,7 +56,7 @@ def _people(served: Served, count: int = 3) -> None:
             Event(
                 source_id="E1",
                 title="Forum de Rennes",
-                starts_at=datetime.fromisoformat("2026-11-05T10:00:00+01:00"),
+                starts_at=_local(served, EVENT_IN_DAYS, 10, 0),  # still to come
                 city="Rennes",
                 region="Bretagne",
                 theme="Se loger",
@@ -156,8 +163,8 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
         "subject": "Le Mois",
         "template": "mois-ess",
         "lists": "Newsletter nationale",
-        "events_from": "2026-11-05",
-        "events_to": "2026-11-05",
+        "events_from": _event_day(served),
+        "events_to": _event_day(served),
         "events_regions": "subscriber",
         "intro": "Bonjour à tous",
     }
@@ -176,8 +183,8 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
         served.url + "/newsletters/live",
         params={
             "lists": "Newsletter nationale",
-            "events_from": "2026-11-05",
-            "events_to": "2026-11-05",
+            "events_from": _event_day(served),
+            "events_to": _event_day(served),
             "events_regions": "subscriber",
         },
     ).text
