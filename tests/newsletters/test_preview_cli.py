@@ -16,7 +16,6 @@ import campaign.newsletters.render as render_module
 from campaign.models import Event
 from tests.conftest import mode_of
 
-
 # The window opens in a month: newsletters only feature events still to come.
 WINDOW = (datetime.now(UTC) + timedelta(days=30)).date()
 
