@@ -465,8 +465,11 @@ def _when_no_events(entry: _Entry) -> tuple[str, str]:
             f"(got {choice!r})",
             "when_no_events",
         )
+    raw = entry.data.get("no_events_text")
     text = entry.text("no_events_text", limit=MAX_NO_EVENTS_TEXT) or ""
-    if choice == "text" and not text:
+    # Missing, not refused above (a text that is not text or too long is said once).
+    missing = raw is None or (isinstance(raw, str) and not raw.strip())
+    if choice == "text" and missing:
         entry.error(
             'when_no_events = "text" needs the text readers without events get: '
             'no_events_text = "…"',

@@ -27,6 +27,7 @@ from campaign.social.length import check_length
 from campaign.social.posts import create_post
 from campaign.taxonomy import Taxonomy
 from tests.dashboard.conftest import Served, page_csrf
+from tests.newsletters import regions_sample
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -1018,3 +1019,58 @@ def test_the_post_preview_is_headed_by_the_chosen_account_s_handle(served: Serve
     page = editor.get(served.url + created.headers["location"].removeprefix("/admin")).text
     assert re.findall(r'<p class="handle">([^<]*)</p>', page) == ["@Prix_ESS"]
     assert "Publication @Prix_ESS" in page and "@Mois_ESS" not in page
+
+
+def test_the_form_chooses_what_readers_without_events_get_and_the_live_panel_names_them(
+    served: Served,
+) -> None:
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        regions_sample.seed(session)
+    editor = served.client("editor")
+    first, last = regions_sample.window()
+    rule = {
+        "lists": regions_sample.LIST,
+        "events_from": first.isoformat(),
+        "events_to": last.isoformat(),
+        "events_regions": "subscriber",
+    }
+    new_page = served.url + "/newsletters/new"
+    form_page = editor.get(new_page).text
+    assert 'name="when_no_events" value="national" checked' in form_page  # the default
+    assert "Ne pas leur envoyer la newsletter" in form_page
+
+    live = editor.get(
+        served.url + "/newsletters/live", params={**rule, "when_no_events": "skip"}
+    ).text
+    assert "Corse : 0 évènement, 3 lecteurs" in live
+    assert "la newsletter ne leur sera pas envoyée" in live
+    assert re.search(r"<strong>2</strong> lecteurs ont une région inconnue", live)
+    assert "« Bretagne 29 » : 2 lecteurs" in live
+    assert re.search(r'data-check="over"><strong>2</strong> évènements de la sélection', live)
+    assert "Bretagne : 0" not in live
+
+    form = {"title": "Novembre", "subject": "Le Mois", "template": "mois-ess", **rule}
+    refused = _post(editor, new_page, new_page, {**form, "when_no_events": "text"})
+    assert refused.status_code == 400 and "the text is empty" in refused.text
+    created = _post(
+        editor,
+        new_page,
+        new_page,
+        {**form, "when_no_events": "text", "no_events_text": "Rien près de chez vous."},
+    )
+    assert created.status_code == 303
+    number = int(re.search(r"/newsletters/(\d+)", created.headers["location"]).group(1))
+    show = editor.get(f"{served.url}/newsletters/{number}").text
+    assert "un texte à la place des évènements : « Rien près de chez vous. »" in show
+
+    edit_page = f"{served.url}/newsletters/{number}/edit"
+    assert 'name="when_no_events" value="text" checked' in editor.get(edit_page).text
+    edited = _post(editor, edit_page, edit_page, {**form, "when_no_events": "nearest"})
+    assert edited.status_code == 303
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        newsletter = session.get(Newsletter, number)
+        assert newsletter is not None and newsletter.when_no_events == "nearest"
+    assert (
+        "les évènements des régions voisines"
+        in editor.get(f"{served.url}/newsletters/{number}").text
+    )
