@@ -136,7 +136,7 @@ def coverage_issues(found: Coverage) -> list[Issue]:
     )
     what = "an empty events section (no event anywhere)" if nothing_anywhere else None
     for group in found.empty:
-        name = group.region or "Readers without a region"
+        name = group.region or ("Readers without a region" if found.regional else "All readers")
         issues.append(
             Issue(
                 "warning",
