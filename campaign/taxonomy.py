@@ -39,6 +39,7 @@ class Taxonomy:
     _theme_lookup: dict[str, str] = field(default_factory=dict)
     zones: dict[str, str] = field(default_factory=dict)  # region -> IANA zone, when not default
     zone_labels: dict[str, str] = field(default_factory=dict)  # IANA zone -> "heure de …"
+    neighbours: dict[str, tuple[str, ...]] = field(default_factory=dict)  # nearest first
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Taxonomy:
@@ -64,6 +65,11 @@ class Taxonomy:
         }
         if settings is not None:
             zones.update(settings.events.zones)
+        neighbours = {
+            region: tuple(near for near in nearest if near in regions)
+            for region, nearest in builtin.get("neighbours", {}).items()
+            if region in regions
+        }
         return cls(
             regions,
             themes,
@@ -72,6 +78,7 @@ class Taxonomy:
             theme_lookup,
             zones,
             dict(builtin.get("zone_labels", {})),
+            neighbours,
         )
 
     def region(self, text: str) -> str | None:
@@ -95,6 +102,10 @@ class Taxonomy:
         """The time zone of a region's clocks (``default``, the configured one, for most)."""
         name = self.zones.get(region)
         return ZoneInfo(name) if name else default
+
+    def nearest(self, region: str) -> tuple[str, ...]:
+        """The regions nearest to ``region``, nearest first (none for overseas regions)."""
+        return self.neighbours.get(region, ())
 
     def zone_label(self, zone: ZoneInfo | str) -> str:
         """How a reader elsewhere is told a time's zone: "heure de La Réunion" (or the zone's

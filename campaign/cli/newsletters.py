@@ -16,6 +16,8 @@ from campaign.files import write_private
 from campaign.mail import SmtpTransport, open_transport
 from campaign.models import NewsletterStatus
 from campaign.newsletters import queue, records
+from campaign.newsletters.checks import Issue
+from campaign.newsletters.coverage import coverage, coverage_issues
 from campaign.newsletters.preview import addressed_to, preview
 from campaign.taxonomy import Taxonomy
 
@@ -28,6 +30,11 @@ SegmentHelp = (
 )
 ContentHelp = "A template text: KEY=VALUE, repeatable (e.g. more_url=https://…, action_url=…)."
 EventsRegionHelp = "Events of this region (repeatable), or 'subscriber': each reader's own region."
+WhenNoEventsHelp = (
+    "What readers the rule finds no event for get: national (events of every region), nearest "
+    "(the nearest regions' events), text (--no-events-text instead of events) or skip (no letter)."
+)
+NoEventsTextHelp = "The text readers without events get with --when-no-events text."
 
 
 def _content(intro: str | None, pairs: list[str]) -> dict[str, Any]:
@@ -87,6 +94,8 @@ def create(
     events_order: str = typer.Option("date", "--events-order", help="date, registered or title."),
     intro: str | None = typer.Option(None, "--intro", help="Opening paragraph."),
     content: list[str] = typer.Option([], "--set", help=ContentHelp),
+    when_no_events: str = typer.Option("national", "--when-no-events", help=WhenNoEventsHelp),
+    no_events_text: str = typer.Option("", "--no-events-text", help=NoEventsTextHelp),
     anonymous_tracking: bool = typer.Option(False, "--anonymous-tracking", help="Anonymous hits."),
     json_output: bool = JsonOption,
 ) -> None:
@@ -115,6 +124,8 @@ def create(
             segment=records.parse_pairs(segment, "--segment"),
             event_rule=rule,
             content=_content(intro, content),
+            when_no_events=when_no_events,
+            no_events_text=no_events_text,
             actor=common.actor(),
         )
         newsletter.anonymous_tracking = anonymous_tracking
@@ -192,6 +203,8 @@ def edit(
     ),
     intro: str | None = typer.Option(None, "--intro", help="Opening paragraph ('' removes it)."),
     content: list[str] = typer.Option([], "--set", help=ContentHelp + " KEY= removes it."),
+    when_no_events: str | None = typer.Option(None, "--when-no-events", help=WhenNoEventsHelp),
+    no_events_text: str | None = typer.Option(None, "--no-events-text", help=NoEventsTextHelp),
     anonymous_tracking: bool | None = typer.Option(
         None, "--anonymous-tracking/--named-tracking", help="Anonymous counts, or per person."
     ),
@@ -235,6 +248,8 @@ def edit(
             segment=segment_value,
             event_changes=changes,
             content=_content(intro, content),
+            when_no_events=when_no_events,
+            no_events_text=no_events_text,
         )
         if anonymous_tracking is not None:
             newsletter.anonymous_tracking = anonymous_tracking
@@ -248,6 +263,20 @@ def edit(
 def _print_issues(issues: list[Any]) -> None:
     for issue in issues:
         err_console.print(styled(("Warning:", "yellow"), f" {issue.message}"), highlight=False)
+
+
+def _no_event_issues(session: Any, newsletter: Any, settings: Any) -> list[Any]:
+    """The audience groups without events, unknown regions and events over, as warnings; with
+    a hint at the option that decides what readers without events get."""
+    found = coverage(session, newsletter, settings)
+    issues = coverage_issues(found)
+    if found.empty or found.unknown:
+        hint = (
+            f"`campaign newsletter edit {newsletter.id} --when-no-events national|nearest|text|"
+            "skip` chooses what readers without events get."
+        )
+        issues.append(Issue("warning", hint))
+    return issues
 
 
 @app.command("preview")
@@ -264,7 +293,8 @@ def preview_(
     with common.session() as session:
         newsletter = records.get_newsletter(session, newsletter_id)
         result = preview(session, newsletter, settings, as_email)
-    _print_issues(result.issues)
+        checks = _no_event_issues(session, newsletter, settings)
+    _print_issues(checks + result.issues)
     message = result.message
     err_console.print(
         f"For {result.subscriber.email} — Subject: {message.subject}", highlight=False
@@ -325,6 +355,7 @@ def _summary_json(summary: queue.SendSummary, added: int = 0) -> dict[str, Any]:
         "deferred": summary.deferred,
         "bounced": summary.bounced,
         "failed": summary.failed,
+        "left_out": summary.left_out,
         "remaining": summary.remaining,
         "waiting": summary.waiting,
         "next_attempt_at": (
@@ -382,8 +413,9 @@ def _run_queue(newsletter_id: int, json_output: bool, added: int = 0) -> None:
         return
     console.print(
         f"Newsletter {newsletter_id}: {summary.sent} sent, {summary.deferred} deferred, "
-        f"{summary.bounced} bounced, {summary.failed} failed; {summary.remaining} left to send; "
-        f"status {summary.status}.",
+        f"{summary.bounced} bounced, {summary.failed} failed"
+        f"{f', {summary.left_out} left out (no event for them)' if summary.left_out else ''}; "
+        f"{summary.remaining} left to send; status {summary.status}.",
         highlight=False,
     )
     if summary.waiting and summary.next_attempt_at and summary.status == NewsletterStatus.sending:
@@ -404,6 +436,8 @@ def send(
     """Send a newsletter to its audience (run it again to resume or retry deferred messages)."""
     with common.session() as session:
         newsletter = records.get_newsletter(session, newsletter_id)
+        if newsletter.status in records.EDITABLE:
+            _print_issues(_no_event_issues(session, newsletter, common.settings()))
         added = queue.snapshot(session, newsletter, common.settings())
         already_sent = newsletter.status == NewsletterStatus.sent
     if already_sent:

@@ -18,7 +18,8 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from campaign.errors import CampaignError
-from campaign.models.events import Event
+from campaign.events.when import deadline
+from campaign.models.events import DEFAULT_DURATION, Event
 from campaign.taxonomy import Taxonomy, fold
 
 ORDERS = {
@@ -28,9 +29,19 @@ ORDERS = {
 }
 
 
+def over_at(event: Event) -> datetime:
+    """When an event is over (one rule, :func:`campaign.events.when.deadline`): its end, or its
+    start plus :data:`~campaign.models.events.DEFAULT_DURATION`."""
+    return deadline(event)
+
+
 @dataclass
 class EventQuery:
-    """Which events: ``start``/``end`` are aware datetimes, ``end`` excluded; empty lists: all."""
+    """Which events: ``start``/``end`` are aware datetimes, ``end`` excluded; empty lists: all.
+
+    ``still_on_at``: only events not over at that moment (see :func:`over_at`), so that a
+    newsletter sent late never features an event that already took place.
+    """
 
     start: datetime | None = None
     end: datetime | None = None
@@ -39,6 +50,7 @@ class EventQuery:
     types: list[str] = field(default_factory=list)
     limit: int | None = None
     order: str = "date"
+    still_on_at: datetime | None = None
 
     @classmethod
     def from_cli(
@@ -105,6 +117,17 @@ def find_events(session: Session, query: EventQuery) -> list[Event]:
             or_(
                 col(Event.starts_at) >= query.start,
                 and_(col(Event.ends_at).is_not(None), col(Event.ends_at) > query.start),
+            )
+        )
+    if query.still_on_at is not None:
+        moment = query.still_on_at
+        statement = statement.where(
+            or_(
+                col(Event.ends_at) > moment,
+                and_(
+                    col(Event.ends_at).is_(None),
+                    col(Event.starts_at) > moment - DEFAULT_DURATION,
+                ),
             )
         )
     if query.regions:

@@ -13,7 +13,7 @@ from campaign.models.audience import (
 from campaign.models.base import UTCDateTime, utcnow
 from campaign.models.deliveries import TO_SEND, Bounce, BounceKind, Delivery, DeliveryStatus
 from campaign.models.events import Event
-from campaign.models.newsletters import Newsletter, NewsletterStatus
+from campaign.models.newsletters import Newsletter, NewsletterStatus, WhenNoEvents
 from campaign.models.scheduling import RecurringJob, RecurringStatus, SchedulerJob
 from campaign.models.social import AccountSnapshot, Post, PostMetrics, PostStatus
 from campaign.models.tracking import Hit, HitClass, HitKind, Link
@@ -52,5 +52,6 @@ __all__ = [
     "UTCDateTime",
     "User",
     "UserSession",
+    "WhenNoEvents",
     "utcnow",
 ]

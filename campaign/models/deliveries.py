@@ -24,6 +24,9 @@ class DeliveryStatus(StrEnum):
     deferred = "deferred"  # temporary refusal (4xx): tried again from next_attempt_at
     failed = "failed"  # could not be built or sent at all (bad address, too many attempts)
     bounced = "bounced"  # permanent refusal (5xx)
+    # Not sent on purpose: the rule found no event for this reader and the newsletter says
+    # "skip" (when_no_events). Kept as a row so that reports count them apart from addressed.
+    left_out = "left_out"
 
 
 # Statuses a send run takes rows from.

@@ -27,6 +27,15 @@ class NewsletterStatus(StrEnum):
     missed = "missed"  # its time passed while no scheduler could send it (see status_reason)
 
 
+class WhenNoEvents(StrEnum):
+    """What a reader gets when the rule finds no event for them (e.g. none in their region)."""
+
+    national = "national"  # the rule's events of every region, in the rule's order
+    nearest = "nearest"  # the events of the nearest regions ([neighbours] of the taxonomy)
+    text = "text"  # the newsletter's no_events_text instead of the events section
+    skip = "skip"  # not sent to them: their delivery row is left_out
+
+
 class Newsletter(SQLModel, table=True):
     """One newsletter.
 
@@ -53,6 +62,16 @@ class Newsletter(SQLModel, table=True):
     segment: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     event_rule: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # What readers for whom the rule finds no event get (see WhenNoEvents), and the text
+    # shown to them in place of the events section when it is "text".
+    when_no_events: str = Field(
+        default=WhenNoEvents.national,
+        max_length=20,
+        sa_column_kwargs={"server_default": WhenNoEvents.national.value},
+    )
+    no_events_text: str = Field(
+        default="", max_length=2000, sa_column_kwargs={"server_default": ""}
+    )
     status: str = Field(default=NewsletterStatus.draft, max_length=20, index=True)
     scheduled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When sending began (the audience snapshot): the newsletter's date in reports.

@@ -1,7 +1,11 @@
 """What one subscriber would receive: events chosen by the newsletter's rule, checks, render.
 
 Preview and test sends go through the same steps as the real sending will: the rule picks the
-events (with "the subscriber's own region", each region is its own rendering), the checks of
+events still to come at the moment of sending (for a preview, now: an event already over is
+never featured, however late the letter goes out), with "the subscriber's own region" each
+region is its own rendering, and a group the rule finds no event for gets what the newsletter
+chose for it (``when_no_events``: every region's events, the nearest regions', a text of its
+own, or no letter at all, see :func:`group_events`). The checks of
 :mod:`campaign.newsletters.checks` run on that rendering and stop on errors, then the compiled
 newsletter is personalised for one recipient.
 
@@ -12,7 +16,7 @@ The tracking stage replaces :func:`recipient_for` with signed, per-delivery toke
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +26,7 @@ from sqlmodel import Session
 from campaign.errors import CampaignError
 from campaign.events.catalogue import EventQuery, find_events
 from campaign.mail.outbox import OutgoingMessage
-from campaign.models import Event, Newsletter, Subscriber
+from campaign.models import Event, Newsletter, Subscriber, WhenNoEvents, utcnow
 from campaign.newsletters.checks import Issue, check_compiled, has_errors
 from campaign.newsletters.records import SUBSCRIBER_REGION, iter_audience, stored_rule
 from campaign.newsletters.render import (
@@ -32,16 +36,24 @@ from campaign.newsletters.render import (
     render_group,
     sender_context,
 )
+from campaign.taxonomy import Taxonomy
 
 PLACEHOLDER_TOKEN = "apercu"
 """Stands for the recipient's signed token in links until the tracking stage issues real ones."""
 
 
-def event_query(newsletter: Newsletter, settings: Any, region: str | None = None) -> EventQuery:
+def event_query(
+    newsletter: Newsletter,
+    settings: Any,
+    region: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> EventQuery:
     """The catalogue query of the newsletter's rule; ``region`` fills "the subscriber's region".
 
     A subscriber with no region under that rule gets the events of every region (the national
-    selection), still limited to the rule's maximum.
+    selection), still limited to the rule's maximum. Only events not over at ``now`` (the
+    sending time; default: this moment) are taken.
     """
     rule = stored_rule(newsletter.event_rule)
     zone = settings.zone
@@ -62,6 +74,7 @@ def event_query(newsletter: Newsletter, settings: Any, region: str | None = None
         types=list(rule.types),
         limit=rule.limit,
         order=rule.order,
+        still_on_at=now or utcnow(),
     )
 
 
@@ -71,15 +84,89 @@ def per_region(newsletter: Newsletter) -> bool:
 
 
 def select_events(
-    session: Session, newsletter: Newsletter, settings: Any, region: str | None = None
+    session: Session,
+    newsletter: Newsletter,
+    settings: Any,
+    region: str | None = None,
+    *,
+    now: datetime | None = None,
 ) -> list[Event]:
-    return find_events(session, event_query(newsletter, settings, region))
+    return find_events(session, event_query(newsletter, settings, region, now=now))
+
+
+@dataclass(frozen=True)
+class GroupEvents:
+    """The events one audience group is shown, and what stands in for the rule's when it found
+    none (``fallback``: "" for the rule's own events, else the ``when_no_events`` choice that
+    applied: national, nearest, text or skip)."""
+
+    events: list[Event] = field(default_factory=list)
+    fallback: str = ""
+
+    @property
+    def skipped(self) -> bool:
+        """The group gets no letter at all."""
+        return self.fallback == WhenNoEvents.skip
+
+
+def group_events(
+    session: Session,
+    newsletter: Newsletter,
+    settings: Any,
+    region: str = "",
+    *,
+    now: datetime | None = None,
+) -> GroupEvents:
+    """The events of the group of ``region`` at ``now``: the rule's, or, when it finds none,
+    what the newsletter chose for readers without events.
+
+    ``nearest`` walks the taxonomy's neighbours of the region, nearest first, up to the rule's
+    maximum; a region without neighbours (overseas, unknown) or whose neighbours have none
+    gets the national selection. ``national`` is the rule without its regions. When nothing
+    is found anywhere the group's events section stays empty (the checks say so).
+    """
+    now = now or utcnow()
+    regional = per_region(newsletter)
+    query = event_query(newsletter, settings, region if regional else None, now=now)
+    events = find_events(session, query)
+    if events or not lists_events(newsletter):
+        return GroupEvents(events)
+    choice = newsletter.when_no_events or WhenNoEvents.national
+    if choice in (WhenNoEvents.text, WhenNoEvents.skip):
+        return GroupEvents([], choice)
+    if choice == WhenNoEvents.nearest and regional and region:
+        near = _nearest_events(session, query, Taxonomy.from_settings(settings).nearest(region))
+        if near:
+            return GroupEvents(near, WhenNoEvents.nearest)
+    if query.regions:
+        national = find_events(session, replace(query, regions=[]))
+        if national:
+            return GroupEvents(national, WhenNoEvents.national)
+    return GroupEvents([])
+
+
+def _nearest_events(session: Session, query: EventQuery, regions: tuple[str, ...]) -> list[Event]:
+    found: list[Event] = []
+    for region in regions:
+        room = query.limit - len(found) if query.limit else None
+        if room is not None and room <= 0:
+            break
+        found += find_events(session, replace(query, regions=[region], limit=room))
+    return found
 
 
 def newsletter_context(
-    newsletter: Newsletter, settings: Any, events: list[Event], region: str = ""
+    newsletter: Newsletter,
+    settings: Any,
+    events: list[Event],
+    region: str = "",
+    fallback: str = "",
 ) -> dict[str, Any]:
-    """What the templates see for one audience group."""
+    """What the templates see for one audience group.
+
+    ``events_fallback`` tells the template the events are not the group's own ("national",
+    "nearest") or that ``no_events_text`` stands in their place ("text").
+    """
     sender = sender_context(settings)
     if newsletter.from_name:
         sender["name"] = newsletter.from_name
@@ -91,6 +178,8 @@ def newsletter_context(
             "events": events,
             "region": region,
             "sender": sender,
+            "events_fallback": fallback,
+            "no_events_text": newsletter.no_events_text if fallback == WhenNoEvents.text else "",
         }
     )
     if newsletter.preheader:
@@ -105,22 +194,33 @@ def compile_group(
     region: str = "",
     *,
     templates_dir: Path | str | None = None,
+    now: datetime | None = None,
+    selection: GroupEvents | None = None,
 ) -> tuple[CompiledNewsletter, list[Issue]]:
-    """Render the group of ``region`` and check it; :class:`CampaignError` if a check fails."""
-    events = select_events(
-        session, newsletter, settings, region if per_region(newsletter) else None
-    )
+    """Render the group of ``region`` with its events at ``now`` (or ``selection``, already
+    chosen) and check it; :class:`CampaignError` if a check fails."""
+    if selection is None:
+        selection = group_events(session, newsletter, settings, region, now=now)
+    events = selection.events
     group_region = region if per_region(newsletter) else ""
-    context = newsletter_context(newsletter, settings, events, group_region)
+    context = newsletter_context(newsletter, settings, events, group_region, selection.fallback)
     compiled = render_group(newsletter.template, context, settings, templates_dir=templates_dir)
     issues = check_compiled(compiled)
-    if not events and _lists_events(newsletter):
+    where = f" in {group_region}" if group_region else ""
+    if selection.skipped:
         issues.append(
             Issue(
                 "warning",
-                f"{newsletter.template}: no event matches this newsletter's selection"
-                f"{f' in {group_region}' if group_region else ''} (check the dates, regions, "
-                "themes).",
+                f"No event for these readers{where}: this newsletter is not sent to them "
+                "(readers without events are left out).",
+            )
+        )
+    elif not events and lists_events(newsletter) and not selection.fallback:
+        issues.append(
+            Issue(
+                "warning",
+                f"{newsletter.template}: no event still to come matches this newsletter's "
+                f"selection{where} (check the dates, regions, themes).",
             )
         )
     if has_errors(issues):
@@ -129,7 +229,8 @@ def compile_group(
     return compiled, issues
 
 
-def _lists_events(newsletter: Newsletter) -> bool:
+def lists_events(newsletter: Newsletter) -> bool:
+    """Whether the newsletter features events (its rule names days, regions or themes)."""
     rule = newsletter.event_rule or {}
     return bool(rule.get("from") or rule.get("to") or rule.get("regions") or rule.get("themes"))
 
@@ -175,11 +276,18 @@ def preview(
     email: str | None = None,
     *,
     templates_dir: Path | str | None = None,
+    now: datetime | None = None,
 ) -> Preview:
-    """What ``email`` (default: the first subscriber of the audience) would receive."""
+    """What ``email`` (default: the first subscriber of the audience) would receive if the
+    newsletter went out at ``now`` (default: this moment)."""
     subscriber = choose_subscriber(session, newsletter, email)
     compiled, issues = compile_group(
-        session, newsletter, settings, subscriber.region or "", templates_dir=templates_dir
+        session,
+        newsletter,
+        settings,
+        subscriber.region or "",
+        templates_dir=templates_dir,
+        now=now,
     )
     message = compiled.personalise(recipient_for(subscriber, settings))
     return Preview(subscriber, message, issues, compiled)

@@ -6,6 +6,11 @@ batches, personalises the newsletter compiled once per audience group (never per
 hands the batch to the transport and records each reply on its row, committing after every batch:
 a crash, a pause or a transport that gives up leaves the queue resumable by running it again.
 
+Each group's events are chosen when the group is first compiled in a run, so a letter sent late
+features only events still to come; a group the rule finds no event for, in a newsletter that
+leaves such readers out (``when_no_events = "skip"``), is not rendered and its rows become
+``left_out`` instead of being sent (reports count them apart from the addressed).
+
 Claiming is safe with several senders: one ``UPDATE … RETURNING`` per batch, whose inner
 ``SELECT`` takes rows with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serialises writers).
 A claimed row is ``sending`` until its reply is recorded; rows left ``sending`` by a crash are
@@ -45,7 +50,7 @@ from campaign.models import (
     SubscriberStatus,
     utcnow,
 )
-from campaign.newsletters.preview import compile_group, per_region
+from campaign.newsletters.preview import compile_group, group_events, per_region
 from campaign.newsletters.records import get_newsletter, iter_audience
 from campaign.newsletters.render import CompiledNewsletter
 from campaign.tracking.links import TrackedLinks, register_links
@@ -71,6 +76,7 @@ class SendSummary:
     deferred: int = 0
     bounced: int = 0
     failed: int = 0
+    left_out: int = 0  # not sent on purpose: no event for them and the newsletter skips them
     remaining: int = 0  # still pending, deferred or sending after the run
     waiting: int = 0  # deferred rows, tried again from next_attempt_at
     next_attempt_at: datetime | None = None  # the earliest of them
@@ -381,8 +387,12 @@ class _Group:
 
 def _compile(
     session: Session, newsletter: Newsletter, settings: Any, signer: Signer, group_key: str
-) -> _Group:
-    compiled, _ = compile_group(session, newsletter, settings, group_key)
+) -> _Group | None:
+    """The group compiled with its events as of now; None for a group left out (no event)."""
+    selection = group_events(session, newsletter, settings, group_key)
+    if selection.skipped:
+        return None
+    compiled, _ = compile_group(session, newsletter, settings, group_key, selection=selection)
     assert newsletter.id is not None
     link_ids = register_links(session, newsletter.id, compiled.links)
     tracked = TrackedLinks(
@@ -531,6 +541,21 @@ class _Recorder:
             summary.failed += 1
         self.changes.append(change)
 
+    def left_out(self, row: _Claimed) -> None:
+        """A row not sent on purpose: the rule found no event for its group (skip)."""
+        self.changes.append(
+            {
+                "id": row.id,
+                "attempts": row.attempts,
+                "last_reply": "not sent: no event for this reader",
+                "updated_at": self.now,
+                "sent_at": None,
+                "next_attempt_at": None,
+                "status": DeliveryStatus.left_out,
+            }
+        )
+        self.summary.left_out += 1
+
     def release(self, row: _Claimed) -> None:
         """A row claimed but not tried goes back to the queue, due at once."""
         self.changes.append(
@@ -637,7 +662,7 @@ def send_newsletter(
         stale_after if stale_after is not None else timedelta(seconds=settings.mail.claim_timeout)
     )
     summary = SendSummary(newsletter_id)
-    groups: dict[str, _Group] = {}
+    groups: dict[str, _Group | None] = {}
     signer = signer_for(settings)
     with Session(engine, expire_on_commit=False) as session:
         newsletter = get_newsletter(session, newsletter_id)
@@ -683,7 +708,7 @@ def _send_batch(
     newsletter: Newsletter,
     settings: Any,
     transport: Transport,
-    groups: dict[str, _Group],
+    groups: dict[str, _Group | None],
     signer: Signer,
     recorder: _Recorder,
 ) -> None:
@@ -702,18 +727,21 @@ def _send_batch(
             why = "deleted" if person is None else person.status
             recorder.result(row, SendResult(row.email, False, error=f"not sent: {why}"))
             continue
-        group = groups.get(row.group_key)
-        if group is None:
+        if row.group_key not in groups:
             try:
-                group = groups[row.group_key] = _compile(
+                groups[row.group_key] = _compile(
                     session, newsletter, settings, signer, row.group_key
                 )
             except CampaignError:
                 for other in rows[number:]:
                     recorder.release(other)
-                for other in to_send:
+                for other, _, _ in to_send:
                     recorder.release(other)
                 raise
+        group = groups[row.group_key]
+        if group is None:
+            recorder.left_out(row)
+            continue
         to_send.append((row, person, group))
     if not to_send:
         return

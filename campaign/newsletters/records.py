@@ -27,6 +27,7 @@ from campaign.models import (
     NewsletterStatus,
     Subscriber,
     SubscriberStatus,
+    WhenNoEvents,
     utcnow,
 )
 from campaign.newsletters.render import HTML_TEMPLATE, newsletter_folder
@@ -41,6 +42,9 @@ SEGMENT_COLUMNS = ("region", "language", "organisation")
 EDITABLE = (NewsletterStatus.draft, NewsletterStatus.scheduled, NewsletterStatus.paused)
 # A newsletter not gone yet may be given a time (a missed one is brought back by a new time).
 SCHEDULABLE = (NewsletterStatus.draft, NewsletterStatus.scheduled, NewsletterStatus.missed)
+# What readers for whom the rule finds no event may get (see WhenNoEvents).
+WHEN_NO_EVENTS = tuple(choice.value for choice in WhenNoEvents)
+MAX_NO_EVENTS_TEXT = 2000
 
 
 @dataclass
@@ -125,6 +129,29 @@ def normalise_segment(segment: Mapping[str, Sequence[str]], taxonomy: Taxonomy) 
     return result
 
 
+def no_events_choice(choice: str, text: str) -> tuple[str, str]:
+    """What readers without events get, checked: the choice and its text (shown only with
+    "text")."""
+    choice = (choice or "").strip().lower()
+    if choice not in WHEN_NO_EVENTS:
+        raise CampaignError(
+            f"Unknown choice {choice!r} for readers without events; use one of "
+            f"{', '.join(WHEN_NO_EVENTS)}."
+        )
+    text = (text or "").strip()
+    if choice == WhenNoEvents.text and not text:
+        raise CampaignError(
+            "Readers without events are to get a text of their own, but the text is empty: "
+            "write it, or choose national, nearest or skip."
+        )
+    if len(text) > MAX_NO_EVENTS_TEXT:
+        raise CampaignError(
+            f"The text for readers without events has {len(text)} characters; "
+            f"keep it under {MAX_NO_EVENTS_TEXT}."
+        )
+    return choice, text  # kept whatever the choice: switching back to "text" finds it again
+
+
 def check_template(name: str, templates_dir: Path | str | None = None) -> str:
     """``name`` if it is a newsletter template folder, else a message listing the known ones."""
     folder = newsletter_folder(templates_dir)
@@ -197,10 +224,13 @@ def create_newsletter(
     segment: Mapping[str, Sequence[str]] | None = None,
     event_rule: EventRule | None = None,
     content: Mapping[str, Any] | None = None,
+    when_no_events: str = WhenNoEvents.national,
+    no_events_text: str = "",
     actor: str = "",
     templates_dir: Path | str | None = None,
 ) -> Newsletter:
     """A new draft newsletter; raises :class:`CampaignError` on anything that would not work."""
+    choice, text = no_events_choice(when_no_events, no_events_text)
     newsletter = Newsletter(
         title=_text(title, "--title"),
         subject=_text(subject, "--subject"),
@@ -212,6 +242,8 @@ def create_newsletter(
         segment=normalise_segment(segment or {}, taxonomy),
         event_rule=(event_rule or EventRule()).to_json(taxonomy),
         content=dict(content or {}),
+        when_no_events=choice,
+        no_events_text=text,
         created_by=actor,
     )
     session.add(newsletter)
@@ -251,6 +283,8 @@ def edit_newsletter(
     segment: Mapping[str, Sequence[str]] | None = None,
     event_changes: Mapping[str, Any] | None = None,
     content: Mapping[str, Any] | None = None,
+    when_no_events: str | None = None,
+    no_events_text: str | None = None,
 ) -> Newsletter:
     """Change what is given (None: unchanged). ``event_changes`` updates single rule fields
     (``date_from``, ``date_to``, ``regions``, ``themes``, ``types``, ``limit``, ``order``);
@@ -292,6 +326,11 @@ def edit_newsletter(
             else:
                 merged[key] = value
         newsletter.content = merged
+    if when_no_events is not None or no_events_text is not None:
+        newsletter.when_no_events, newsletter.no_events_text = no_events_choice(
+            newsletter.when_no_events if when_no_events is None else when_no_events,
+            newsletter.no_events_text if no_events_text is None else no_events_text,
+        )
     newsletter.updated_at = utcnow()
     session.add(newsletter)
     session.flush()
@@ -365,6 +404,8 @@ def newsletter_json(session: Session, newsletter: Newsletter, settings: Any) -> 
         "segment": newsletter.segment,
         "events": newsletter.event_rule,
         "content": newsletter.content,
+        "when_no_events": newsletter.when_no_events,
+        "no_events_text": newsletter.no_events_text,
         "status": newsletter.status,
         "scheduled_at": newsletter.scheduled_at.isoformat() if newsletter.scheduled_at else None,
         "created_by": newsletter.created_by,

@@ -40,6 +40,7 @@ NEWSLETTER_COLUMNS = [
     Column("bounces"),
     Column("machine_opens"),
     Column("bot_clicks"),
+    Column("left_out"),
 ]
 
 
@@ -63,6 +64,7 @@ def _newsletter_row(
         "bounces": figure.bounces,
         "machine_opens": figure.machine_opens,
         "bot_clicks": figure.bot_clicks,
+        "left_out": figure.left_out,
     }
     if not with_title:
         del row["title"]
@@ -131,6 +133,7 @@ def _detail_section(session: Session, figure: queries.NewsletterFigures, labels:
                 "addressed": region.addressed,
                 "delivered": region.delivered,
                 "bounces": region.bounces,
+                "left_out": region.left_out,
                 "opens": region.opens,
                 "unique_opens": None if figure.anonymous else region.unique_opens,
                 "clicks": region.clicks,
@@ -146,6 +149,7 @@ def _detail_section(session: Session, figure: queries.NewsletterFigures, labels:
             Column("addressed"),
             Column("delivered"),
             Column("bounces"),
+            Column("left_out"),
             Column("opens"),
             Column("unique_opens"),
             Column("clicks"),

@@ -10,8 +10,10 @@ return the same figures (tests and ``bench/report.py`` check both).
 
 Definitions (the README's "Reports" section says the same to the team):
 
-* addressed: delivery rows of the newsletter; delivered: rows ``sent`` (accepted by the server,
-  that is addressed minus bounced and failed once sending is over); bounces: rows ``bounced``.
+* addressed: delivery rows of the newsletter but those ``left_out``; delivered: rows ``sent``
+  (accepted by the server, that is addressed minus bounced and failed once sending is over);
+  bounces: rows ``bounced``. Left out: rows ``left_out``, readers the rule found no event for
+  in a newsletter that skips them: never mailed, so counted apart, not as addressed.
 * opens, clicks: human hits; machine opens and bot clicks apart. Unique opens/clicks: distinct
   deliveries among human hits; anonymous hits (no delivery) count in totals only.
 * unsubscribes: distinct people whose ``unsubscribed`` consent line names the newsletter
@@ -114,6 +116,7 @@ class NewsletterFigures:
     machine_opens: int = 0
     bot_clicks: int = 0
     unsubscribes: int = 0
+    left_out: int = 0
 
     @property
     def not_sent(self) -> int:
@@ -179,6 +182,9 @@ def _count_deliveries(
     )
     for newsletter_id, status, number in rows:
         figure = figures[newsletter_id]
+        if status == DeliveryStatus.left_out:
+            figure.left_out += number
+            continue
         figure.addressed += number
         if status == DeliveryStatus.sent:
             figure.delivered += number
@@ -322,6 +328,7 @@ class RegionFigures:
     addressed: int = 0
     delivered: int = 0
     bounces: int = 0
+    left_out: int = 0
     opens: int = 0
     unique_opens: int = 0
     clicks: int = 0
@@ -366,6 +373,9 @@ def region_figures(session: Session, newsletter_id: int) -> list[RegionFigures]:
         )
     ):
         figure = region(name)
+        if status == DeliveryStatus.left_out:
+            figure.left_out += number
+            continue
         figure.addressed += number
         if status == DeliveryStatus.sent:
             figure.delivered += number

@@ -29,7 +29,13 @@ from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.events.catalogue import ORDERS
 from campaign.models import utcnow
-from campaign.newsletters.records import EventRule, check_template, normalise_segment
+from campaign.newsletters.records import (
+    MAX_NO_EVENTS_TEXT,
+    WHEN_NO_EVENTS,
+    EventRule,
+    check_template,
+    normalise_segment,
+)
 from campaign.scheduling import timing
 from campaign.scheduling.posttext import has_post_template, known_post_templates, render_post
 from campaign.scheduling.tomlsource import SourceMap
@@ -60,6 +66,8 @@ NEWSLETTER_FIELDS = (
     "from_name",
     "from_address",
     "anonymous_tracking",
+    "when_no_events",
+    "no_events_text",
 )
 EVENT_RULE_FIELDS = ("from", "to", "regions", "themes", "types", "max", "order")
 POST_FIELDS = ("key", "account", "at", "text", "split", "thread", "template", "vars", "images")
@@ -123,6 +131,8 @@ class NewsletterEntry:
     from_name: str = ""
     from_address: str = ""
     anonymous_tracking: bool = False
+    when_no_events: str = "national"
+    no_events_text: str = ""
 
 
 @dataclass
@@ -430,6 +440,7 @@ def _newsletter(
     anonymous = entry.data.get("anonymous_tracking", False)
     if not isinstance(anonymous, bool):
         entry.error("'anonymous_tracking' must be true or false", "anonymous_tracking")
+    when_no_events, no_events_text = _when_no_events(entry)
     if entry.failed or entry.key is None:
         return None
     assert at and title and subject and template and lists is not None
@@ -448,7 +459,31 @@ def _newsletter(
         from_name=texts["from_name"],
         from_address=texts["from_address"],
         anonymous_tracking=bool(anonymous),
+        when_no_events=when_no_events,
+        no_events_text=no_events_text,
     )
+
+
+def _when_no_events(entry: _Entry) -> tuple[str, str]:
+    """What readers the rule finds no event for get, and the text shown to them with "text"."""
+    choice = entry.text("when_no_events") or "national"
+    if choice not in WHEN_NO_EVENTS:
+        entry.error(
+            f"'when_no_events' must be one of {', '.join(repr(c) for c in WHEN_NO_EVENTS)} "
+            f"(got {choice!r})",
+            "when_no_events",
+        )
+    raw = entry.data.get("no_events_text")
+    text = entry.text("no_events_text", limit=MAX_NO_EVENTS_TEXT) or ""
+    # Missing, not refused above (a text that is not text or too long is said once).
+    missing = raw is None or (isinstance(raw, str) and not raw.strip())
+    if choice == "text" and missing:
+        entry.error(
+            'when_no_events = "text" needs the text readers without events get: '
+            'no_events_text = "…"',
+            "no_events_text" if "no_events_text" in entry.data else "when_no_events",
+        )
+    return choice, text
 
 
 def _segment(entry: _Entry, taxonomy: Taxonomy) -> dict[str, Any] | None:

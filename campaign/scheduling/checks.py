@@ -1,7 +1,8 @@
 """`schedule check`: a calendar read, and each entry tried the way it will run.
 
 Reading (:mod:`.calendar`) catches what is wrong in the file itself. This adds what only a trial
-shows: each newsletter is rendered with today's events and put through the pre-send checks (a
+shows: each newsletter is rendered with today's catalogue (the events still to come at its
+sending time) and put through the pre-send checks (a
 ``prix-ess`` newsletter without ``action_url`` fails here, not at 10:00 on the day), and each
 "events of the day" rule is planned against the catalogue (days without an event to announce,
 texts that X would only take as a thread). Nothing is written.
@@ -37,6 +38,8 @@ def transient_newsletter(entry: NewsletterEntry, list_ids: list[int] | None = No
         event_rule=dict(entry.event_rule),
         content=dict(entry.content),
         anonymous_tracking=entry.anonymous_tracking,
+        when_no_events=entry.when_no_events,
+        no_events_text=entry.no_events_text,
         scheduled_at=entry.at,
     )
 
@@ -45,7 +48,8 @@ def _try_newsletters(session: Session, settings: Settings, calendar: Calendar) -
     for entry in calendar.newsletters:
         newsletter = transient_newsletter(entry)
         try:
-            events = select_events(session, newsletter, settings)
+            # The events still to come when it goes out, as the send will take them.
+            events = select_events(session, newsletter, settings, now=entry.at)
             context = newsletter_context(newsletter, settings, events)
             issues = check_newsletter(entry.template, context, settings)
         except CampaignError as exc:

@@ -139,6 +139,8 @@ class _Sync:
             "event_rule": entry.event_rule,
             "content": entry.content,
             "anonymous_tracking": entry.anonymous_tracking,
+            "when_no_events": entry.when_no_events,
+            "no_events_text": entry.no_events_text,
             "scheduled_at": entry.at,
         }
         if row is None:

@@ -120,7 +120,11 @@ class WebVersions:
             found = self._cache.get(key)
             if found is not None and now - found.made < self.ttl:
                 return found
-        compiled, _ = compile_group(session, newsletter, self.settings, group_key)
+        # The events as of the sending (not of today): the version in the browser is the one
+        # that was mailed, with its events even once they are over.
+        compiled, _ = compile_group(
+            session, newsletter, self.settings, group_key, now=newsletter.sent_at
+        )
         link_ids = register_links(session, newsletter.id, compiled.links)
         session.commit()
         version = _Version(compiled, link_ids, now)

@@ -28,12 +28,20 @@ from campaign.social.posts import create_post
 from campaign.social.x import CREDITS_WAIT, REPLY_REFUSED, XTransport
 from campaign.taxonomy import Taxonomy
 from tests.dashboard.conftest import Served, page_csrf
+from tests.newsletters import regions_sample
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+EVENT_IN_DAYS = 5  # the catalogue's event: newsletters only feature events still to come
+
+
+def _event_day(served: Served) -> str:
+    return _local(served, EVENT_IN_DAYS).date().isoformat()
 
 
 def _people(served: Served, count: int = 3) -> None:
@@ -50,7 +58,7 @@ def _people(served: Served, count: int = 3) -> None:
             Event(
                 source_id="E1",
                 title="Forum de Rennes",
-                starts_at=datetime.fromisoformat("2026-11-05T10:00:00+01:00"),
+                starts_at=_local(served, EVENT_IN_DAYS, 10, 0),  # still to come
                 city="Rennes",
                 region="Bretagne",
                 theme="Se loger",
@@ -157,8 +165,8 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
         "subject": "Le Mois",
         "template": "mois-ess",
         "lists": "Newsletter nationale",
-        "events_from": "2026-11-05",
-        "events_to": "2026-11-05",
+        "events_from": _event_day(served),
+        "events_to": _event_day(served),
         "events_regions": "subscriber",
         "intro": "Bonjour à tous",
     }
@@ -177,8 +185,8 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
         served.url + "/newsletters/live",
         params={
             "lists": "Newsletter nationale",
-            "events_from": "2026-11-05",
-            "events_to": "2026-11-05",
+            "events_from": _event_day(served),
+            "events_to": _event_day(served),
             "events_regions": "subscriber",
         },
     ).text
@@ -1214,3 +1222,58 @@ def test_x_refusals_a_person_can_act_on_are_worded_in_french(served: Served) -> 
     day = retry_at.date().isoformat()
     week = viewer.get(f"{served.url}/calendar?view=week&day={day}").text
     assert 'title="Plus de crédits X : rechargez le compte développeur.' in week
+
+
+def test_the_form_chooses_what_readers_without_events_get_and_the_live_panel_names_them(
+    served: Served,
+) -> None:
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        regions_sample.seed(session)
+    editor = served.client("editor")
+    first, last = regions_sample.window()
+    rule = {
+        "lists": regions_sample.LIST,
+        "events_from": first.isoformat(),
+        "events_to": last.isoformat(),
+        "events_regions": "subscriber",
+    }
+    new_page = served.url + "/newsletters/new"
+    form_page = editor.get(new_page).text
+    assert 'name="when_no_events" value="national" checked' in form_page  # the default
+    assert "Ne pas leur envoyer la newsletter" in form_page
+
+    live = editor.get(
+        served.url + "/newsletters/live", params={**rule, "when_no_events": "skip"}
+    ).text
+    assert "Corse : 0 évènement, 3 lecteurs" in live
+    assert "la newsletter ne leur sera pas envoyée" in live
+    assert re.search(r"<strong>2</strong> lecteurs ont une région inconnue", live)
+    assert "« Bretagne 29 » : 2 lecteurs" in live
+    assert re.search(r'data-check="over"><strong>2</strong> évènements de la sélection', live)
+    assert "Bretagne : 0" not in live
+
+    form = {"title": "Novembre", "subject": "Le Mois", "template": "mois-ess", **rule}
+    refused = _post(editor, new_page, new_page, {**form, "when_no_events": "text"})
+    assert refused.status_code == 400 and "the text is empty" in refused.text
+    created = _post(
+        editor,
+        new_page,
+        new_page,
+        {**form, "when_no_events": "text", "no_events_text": "Rien près de chez vous."},
+    )
+    assert created.status_code == 303
+    number = int(re.search(r"/newsletters/(\d+)", created.headers["location"]).group(1))
+    show = editor.get(f"{served.url}/newsletters/{number}").text
+    assert "un texte à la place des évènements : « Rien près de chez vous. »" in show
+
+    edit_page = f"{served.url}/newsletters/{number}/edit"
+    assert 'name="when_no_events" value="text" checked' in editor.get(edit_page).text
+    edited = _post(editor, edit_page, edit_page, {**form, "when_no_events": "nearest"})
+    assert edited.status_code == 303
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        newsletter = session.get(Newsletter, number)
+        assert newsletter is not None and newsletter.when_no_events == "nearest"
+    assert (
+        "les évènements des régions voisines"
+        in editor.get(f"{served.url}/newsletters/{number}").text
+    )

@@ -7,7 +7,7 @@ import email.policy
 import mailbox
 import re
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,12 +17,16 @@ import campaign.newsletters.render as render_module
 from campaign.models import Event
 from tests.conftest import mode_of
 
+# The window opens in a month: newsletters only feature events still to come.
+WINDOW = (datetime.now(UTC) + timedelta(days=30)).date()
+
 
 def _event(number: int, region: str, day: int) -> Event:
+    """An event on the ``day``-th day of the window (day 1: its first)."""
     return Event(
         source_id=f"ev-{number}",
         title=f"Atelier {number} en {region}",
-        starts_at=datetime(2016, 11, day, 13, 30, tzinfo=UTC),
+        starts_at=datetime.combine(WINDOW + timedelta(days=day - 1), time(13, 30), tzinfo=UTC),
         region=region,
         theme="Se loger",
         city="Ville",
@@ -55,8 +59,8 @@ def newsletter(cli, session: Session) -> str:
     created = cli(
         "newsletter", "create", "--title", "Le Mois près de chez vous",
         "--subject", "Vos évènements de novembre", "--template", "mois-ess",
-        "--list", "Newsletter nationale", "--events-from", "2016-11-01",
-        "--events-to", "2016-11-10", "--events-region", "subscriber",
+        "--list", "Newsletter nationale", "--events-from", WINDOW.isoformat(),
+        "--events-to", (WINDOW + timedelta(days=9)).isoformat(), "--events-region", "subscriber",
     )  # fmt: skip
     assert created.exit_code == 0, created.stderr
     return created.stdout.strip()

@@ -35,6 +35,7 @@ EXPECTED = {
         "bounces": 1,
         "machine_opens": 3,
         "bot_clicks": 2,
+        "left_out": 0,
     },
     "N2": {
         "title": "21 au 25 novembre : le Mois de l'ESS, c'est maintenant !",
@@ -52,6 +53,7 @@ EXPECTED = {
         "bounces": 2,
         "machine_opens": 4,
         "bot_clicks": 1,
+        "left_out": 0,
     },
     "N3": {
         "title": "Prix ESS : les <lauréats> & leurs projets",
@@ -69,6 +71,7 @@ EXPECTED = {
         "bounces": 0,
         "machine_opens": 1,
         "bot_clicks": 0,
+        "left_out": 0,
     },
 }
 
@@ -88,6 +91,7 @@ FRENCH_COLUMNS = [
     "Rejets",
     "Ouvertures automatiques",
     "Clics de robots",
+    "Laissés de côté (sans évènement)",
 ]
 
 
@@ -159,10 +163,13 @@ def test_the_french_table_in_the_terminal(history_cli) -> None:
         "1",
         "3",
         "2",
+        "0",
     ]
     team, more = _rows(result.stdout, "18 novembre 2016")
     assert team[2:] == ["10", "8", "5", "3"]
-    assert more[1:] == ["4", "2", "50,0\u00a0%", "25,0\u00a0%", "50,0\u00a0%", "1", "2", "4", "1"]
+    assert more[1:] == [
+        *("4", "2", "50,0\u00a0%", "25,0\u00a0%", "50,0\u00a0%", "1", "2", "4", "1", "0")
+    ]
     team, more = _rows(result.stdout, "1er décembre 2016")
     assert team == [
         "Prix ESS : les <lauréats> & leurs projets",
@@ -170,7 +177,7 @@ def test_the_french_table_in_the_terminal(history_cli) -> None:
         *("2", "2", "3", "2"),
     ]
     # Anonymous tracking: no uniques nor rates.
-    assert more[1:] == ["—", "—", "—", "—", "—", "0", "0", "1", "0"]
+    assert more[1:] == ["—", "—", "—", "—", "—", "0", "0", "1", "0", "0"]
 
 
 def test_english_labels_and_dates(history_cli) -> None:
@@ -235,6 +242,7 @@ def test_csv_is_one_table_with_french_labels_for_scripts(history_cli, workdir) -
         "1",
         "3",
         "2",
+        "0",
     ]
     assert rows[3][1] == "2016-12-01" and rows[3][6] == ""
     assert len(rows) == 4

@@ -272,6 +272,24 @@ template = "evenements-du-jour"
         "post 'j-1'",
         "exactly one of 'text', 'thread'",
     ),
+    "unknown choice for readers without events": (
+        GOOD_NEWSLETTER + 'when_no_events = "partout"\n',
+        10,
+        "newsletter 'ouverture'",
+        "'when_no_events' must be one of 'national', 'nearest', 'text', 'skip'",
+    ),
+    "a text choice without its text": (
+        GOOD_NEWSLETTER + 'when_no_events = "text"\n',
+        10,
+        "newsletter 'ouverture'",
+        'when_no_events = "text" needs the text readers without events get',
+    ),
+    "a text for readers without events that is not text": (
+        GOOD_NEWSLETTER + 'when_no_events = "text"\nno_events_text = 3\n',
+        11,
+        "newsletter 'ouverture'",
+        "'no_events_text' must be text",
+    ),
 }
 
 

@@ -120,6 +120,26 @@ def test_syncing_twice_changes_nothing_the_second_time(
     assert snapshot(ready) == before
 
 
+def test_what_readers_without_events_get_comes_from_the_calendar(
+    ready: Session, settings: Settings, write_calendar: Callable[..., Path]
+) -> None:
+    path = write_calendar(CALENDAR)
+    sync(ready, settings, path)
+    newsletter = by_key(ready, Newsletter)["mois/ouverture"]
+    assert (newsletter.when_no_events, newsletter.no_events_text) == ("national", "")
+    text = 'when_no_events = "text"\nno_events_text = "Rien près de chez vous."\n'
+    report = sync(
+        ready, settings, write_calendar(CALENDAR.replace("[[post]]", text + "[[post]]", 1))
+    )
+    updates = {change.key: change.detail for change in report.changes if change.action == "update"}
+    assert updates == {"mois/ouverture": "when_no_events, no_events_text"}
+    newsletter = by_key(ready, Newsletter)["mois/ouverture"]
+    assert (newsletter.when_no_events, newsletter.no_events_text) == (
+        "text",
+        "Rien près de chez vous.",
+    )
+
+
 def test_an_edited_entry_updates_its_waiting_row(
     ready: Session, settings: Settings, write_calendar: Callable[..., Path]
 ) -> None:

@@ -207,11 +207,13 @@ def send_newsletter(
             session.flush()
             session.add(Membership(subscriber_id=subscriber.id, list_id=mailing_list.id))
         source = f"ev-{time.monotonic_ns()}"
+        # A week ahead: a newsletter never features an event already over when it is sent.
+        starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
         session.add(
             Event(
                 source_id=source,
                 title=event_title,
-                starts_at=datetime(2026, 11, 5, 9, tzinfo=UTC),
+                starts_at=starts,
                 region="Bretagne",
                 url=EVENT_URL,
             )
@@ -221,7 +223,10 @@ def send_newsletter(
             subject="Vos évènements",
             template="mois-ess",
             list_ids=[mailing_list.id],
-            event_rule={"from": "2026-11-01", "to": "2026-11-30"},
+            event_rule={
+                "from": (starts - timedelta(days=3)).date().isoformat(),
+                "to": (starts + timedelta(days=3)).date().isoformat(),
+            },
             content={"more_url": MORE_URL},
             anonymous_tracking=anonymous,
         )

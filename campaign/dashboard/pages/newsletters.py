@@ -14,8 +14,9 @@ from campaign.dashboard import queries, web
 from campaign.errors import CampaignError
 from campaign.events.catalogue import find_events
 from campaign.mail import open_transport
-from campaign.models import Newsletter, NewsletterStatus
+from campaign.models import Newsletter, NewsletterStatus, WhenNoEvents
 from campaign.newsletters import queue, records
+from campaign.newsletters.coverage import coverage
 from campaign.newsletters.preview import addressed_to, event_query, preview
 from campaign.reports import Period
 from campaign.reports.queries import NewsletterFigures, newsletter_figures
@@ -49,6 +50,8 @@ class NewsletterForm:
     events_types: list[str] = field(default_factory=list)
     events_max: str = ""
     events_order: str = "date"
+    when_no_events: str = "national"
+    no_events_text: str = ""
     intro: str = ""
     content_other: str = ""
 
@@ -77,6 +80,8 @@ class NewsletterForm:
             events_types=list(rule.get("types") or []),
             events_max=str(rule.get("max") or ""),
             events_order=rule.get("order") or "date",
+            when_no_events=newsletter.when_no_events,
+            no_events_text=newsletter.no_events_text,
             intro=str(intro),
             content_other="\n".join(f"{key}={value}" for key, value in content.items()),
         )
@@ -136,6 +141,8 @@ def _form(
     events_types: list[str] = Form([]),
     events_max: str = Form(""),
     events_order: str = Form("date"),
+    when_no_events: str = Form("national"),
+    no_events_text: str = Form(""),
     intro: str = Form(""),
     content_other: str = Form(""),
 ) -> NewsletterForm:
@@ -229,6 +236,8 @@ def create(request: Request, form: NewsletterForm = Depends(_form)) -> Response:
                 segment=form.segment(),
                 event_rule=form.rule(),
                 content={k: v for k, v in form.content().items() if v},
+                when_no_events=form.when_no_events,
+                no_events_text=form.no_events_text,
                 actor=f"web:{request.state.user.email}",
                 templates_dir=board.templates_dir,
             )
@@ -257,13 +266,27 @@ def live(request: Request) -> Response:
         events_types=params.getlist("events_types"),
         events_max=params.get("events_max", ""),
         events_order=params.get("events_order", "date") or "date",
+        when_no_events=params.get("when_no_events", "national") or "national",
     )
     taxonomy = Taxonomy.from_settings(settings)
-    context: dict[str, Any] = {"error": "", "events": None, "audience": None}
+    context: dict[str, Any] = {
+        "error": "",
+        "events": None,
+        "audience": None,
+        "coverage": None,
+    }
     try:
         with board.session() as session:
             draft = Newsletter(
-                title="", subject="", template="", event_rule=form.rule().to_json(taxonomy)
+                title="",
+                subject="",
+                template="",
+                event_rule=form.rule().to_json(taxonomy),
+                when_no_events=(
+                    form.when_no_events
+                    if form.when_no_events in records.WHEN_NO_EVENTS
+                    else WhenNoEvents.national
+                ),
             )
             # The lists and segment first: a name that is no list ends here, before events are
             # loaded (the rollback would leave them unreadable for the page).
@@ -286,7 +309,13 @@ def live(request: Request) -> Response:
             if lists:
                 draft.list_ids = [row.id for row in lists]
                 draft.segment = segment
-                context["audience"] = records.count_audience(session, draft)
+                found = coverage(session, draft, settings, taxonomy=taxonomy)
+                context["coverage"] = found
+                context["audience"] = sum(group.readers for group in found.groups)
+                if not found.groups:  # a rule without events: nothing was counted
+                    context["audience"] = records.count_audience(session, draft)
+            else:
+                context["coverage"] = coverage(session, draft, settings, taxonomy=taxonomy)
     except CampaignError as exc:
         context.update(error=str(exc), events=None, audience=None)
     return web.render(request, "newsletters/_live.html", **context)
@@ -382,6 +411,8 @@ def edit(
                     "order": rule.order,
                 },
                 content=content,
+                when_no_events=form.when_no_events,
+                no_events_text=form.no_events_text,
             )
     except records.InvalidFromAddress:
         return _form_page(request, form, newsletter, status_code=400, invalid_from=True)

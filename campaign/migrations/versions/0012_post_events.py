@@ -1,7 +1,7 @@
 """Posts: the template their text was generated from, and a digest of that text
 
 Revision ID: 0012_post_events
-Revises: 0010_event_zones
+Revises: 0011_empty_events
 Create Date: 2026-12-04 21:50:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_post_events"
-down_revision: str | Sequence[str] | None = "0010_event_zones"
+down_revision: str | Sequence[str] | None = "0011_empty_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

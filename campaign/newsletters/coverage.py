@@ -1,0 +1,162 @@
+"""Before sending: which readers the rule finds no event for, and which events are already over.
+
+A newsletter of regional events sent to 18 regions may leave one of them (Corse, a small
+overseas region) with nothing in the chosen days, and a letter sent late would feature events
+already held. :func:`coverage` counts, for the audience as it is now, the readers of each
+audience group with the number of the rule's events still to come for them, the readers whose
+region the taxonomy does not know (their region can match no event), and the rule's events
+left out as already over. It returns figures, not sentences: the CLI words them in English
+(:func:`coverage_issues`), the dashboard in French in its templates.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from campaign.events.catalogue import find_events, over_at
+from campaign.models import Newsletter, WhenNoEvents, utcnow
+from campaign.newsletters.checks import Issue
+from campaign.newsletters.preview import event_query, lists_events, per_region
+from campaign.newsletters.records import iter_audience
+from campaign.taxonomy import Taxonomy
+
+
+@dataclass(frozen=True)
+class GroupCoverage:
+    """One audience group: its region ("" for readers without one), readers, events for them."""
+
+    region: str
+    readers: int
+    events: int
+    known: bool = True  # the taxonomy knows the region ("" counts as known: national)
+
+
+@dataclass
+class Coverage:
+    """What :func:`coverage` found; ``total_events``: the rule's events still to come."""
+
+    regional: bool
+    choice: str
+    groups: list[GroupCoverage] = field(default_factory=list)
+    over: int = 0
+    total_events: int = 0
+
+    @property
+    def empty(self) -> list[GroupCoverage]:
+        """Groups of a known region (or none) whose events section would be empty."""
+        return [group for group in self.groups if group.known and not group.events]
+
+    @property
+    def unknown(self) -> list[GroupCoverage]:
+        """Groups whose region the taxonomy does not know, most readers first."""
+        found = [group for group in self.groups if not group.known]
+        return sorted(found, key=lambda group: (-group.readers, group.region))
+
+    @property
+    def unknown_readers(self) -> int:
+        return sum(group.readers for group in self.unknown)
+
+
+def coverage(
+    session: Session,
+    newsletter: Newsletter,
+    settings: Any,
+    *,
+    now: datetime | None = None,
+    taxonomy: Taxonomy | None = None,
+) -> Coverage:
+    """The rule's events per audience group if the newsletter went out at ``now``.
+
+    One catalogue query (the rule over every region, without its maximum) and one walk of the
+    audience. A newsletter whose rule features no event has nothing to count.
+    """
+    now = now or utcnow()
+    regional = per_region(newsletter)
+    result = Coverage(regional, newsletter.when_no_events or WhenNoEvents.national)
+    if not lists_events(newsletter):
+        return result
+    taxonomy = taxonomy or Taxonomy.from_settings(settings)
+    query = event_query(newsletter, settings, None, now=now)
+    query.limit = query.still_on_at = None
+    matching = find_events(session, query)
+    still_on = [event for event in matching if over_at(event) > now]
+    result.over = len(matching) - len(still_on)
+    result.total_events = len(still_on)
+    if not regional:
+        readers = sum(1 for _ in iter_audience(session, newsletter))
+        result.groups = [GroupCoverage("", readers, len(still_on))]
+        return result
+    by_region = Counter(event.region for event in still_on)
+    readers_by_region = Counter(
+        person.region or "" for person in iter_audience(session, newsletter)
+    )
+    result.groups = [
+        GroupCoverage(
+            region,
+            readers,
+            by_region[region] if region else len(still_on),
+            known=not region or region in taxonomy.regions,
+        )
+        for region, readers in sorted(readers_by_region.items())
+    ]
+    return result
+
+
+_WHAT = {
+    WhenNoEvents.national: "the events of every region instead",
+    WhenNoEvents.nearest: "the events of the nearest regions instead (else of every region)",
+    WhenNoEvents.text: "the newsletter's own text in place of the events",
+    WhenNoEvents.skip: "no newsletter: they are left out",
+}
+
+
+def _plural(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
+def coverage_issues(found: Coverage) -> list[Issue]:
+    """The findings in English, as warnings (nothing here stops a send)."""
+    issues: list[Issue] = []
+    if found.over:
+        issues.append(
+            Issue(
+                "warning",
+                f"{_plural(found.over, 'event')} of the selection "
+                f"{'is' if found.over == 1 else 'are'} already over and left out of the letter.",
+            )
+        )
+    nothing_anywhere = not found.total_events and found.choice in (
+        WhenNoEvents.national,
+        WhenNoEvents.nearest,
+    )
+    what = "an empty events section (no event anywhere)" if nothing_anywhere else None
+    for group in found.empty:
+        name = group.region or ("Readers without a region" if found.regional else "All readers")
+        issues.append(
+            Issue(
+                "warning",
+                f"{name}: 0 events, {_plural(group.readers, 'reader')}; they get "
+                f"{what or _WHAT[WhenNoEvents(found.choice)]}.",
+            )
+        )
+    if found.unknown:
+        spellings = ", ".join(f"{group.region!r} ({group.readers})" for group in found.unknown[:10])
+        more = f" and {len(found.unknown) - 10} more" if len(found.unknown) > 10 else ""
+        choice = WhenNoEvents(found.choice)
+        if choice == WhenNoEvents.nearest:
+            choice = WhenNoEvents.national  # an unknown region has no neighbours
+        issues.append(
+            Issue(
+                "warning",
+                f"{_plural(found.unknown_readers, 'reader')} "
+                f"{'has' if found.unknown_readers == 1 else 'have'} a region the taxonomy "
+                f"does not know: {spellings}{more}; no event can match it, so they get "
+                f"{what or _WHAT[choice]}.",
+            )
+        )
+    return issues
