@@ -126,6 +126,14 @@ class SmtpSettings(_Section):
     )
     rate_per_hour: int = Field(0, ge=0, description="Highest messages per hour (0: no limit).")
     timeout: float = Field(30, gt=0, description="Seconds to wait for the server before failing.")
+    helo_name: str = Field(
+        "",
+        pattern=r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])?$",
+        description=(
+            "Host name given in EHLO/HELO (receivers check that it resolves to the sending "
+            "address); empty: the machine's fully qualified name."
+        ),
+    )
 
 
 class DkimSettings(_Section):
@@ -150,7 +158,9 @@ class MailSettings(_Section):
     outbox_dir: str = Field("outbox", description="Maildir folder used by the outbox transport.")
     from_address: str = Field("lemois@example.org", description="Sender address of newsletters.")
     from_name: str = Field("Le Mois de l'ESS", description="Sender name of newsletters.")
-    reply_to: str = Field("", description="Reply-To address; empty to reply to the sender.")
+    reply_to: str = Field(
+        "", description="Reply-To address of every message; empty: the From address."
+    )
     postal_address: str = Field(
         "CNCRESS, 00 rue de l'Exemple, 75000 Paris",
         description="Sender's postal address, printed in the legal footer of every email.",
@@ -164,6 +174,15 @@ class MailSettings(_Section):
         description=(
             "Local part before the + of the VERP bounce address (bounces+TOKEN@domain); "
             "empty: no VERP, the envelope sender is the From address."
+        ),
+    )
+    unsubscribe_prefix: str = Field(
+        "unsubscribe",
+        pattern=r"^[A-Za-z0-9._-]*$",
+        description=(
+            "Local part before the + of the mailto address of List-Unsubscribe "
+            "(unsubscribe+TOKEN@domain, same domain as the bounce address), read by `campaign "
+            "bounces ingest` like bounces; empty: List-Unsubscribe carries no mailto."
         ),
     )
     batch_size: int = Field(
@@ -216,7 +235,17 @@ class WebSettings(_Section):
     port: int = Field(8000, ge=1, le=65535, description="Port the web service listens on.")
     public_url: str = Field(
         "http://127.0.0.1:8000",
-        description="Public base URL of the web service: every link in emails starts with it.",
+        description=(
+            "Public base URL of the web service: every link in emails starts with it. Sending "
+            "over SMTP needs an https URL on a public host name."
+        ),
+    )
+    allow_insecure_links: bool = Field(
+        False,
+        description=(
+            "Send over SMTP even though public_url is not https on a public host (links no "
+            "recipient can open): only for a test relay, on purpose."
+        ),
     )
 
     trusted_proxy_depth: int = Field(

@@ -148,6 +148,7 @@ class RecordingRelay:
         self.credentials: tuple[str, str] | None = None  # (login, password) required when set
         self.refuse_senders = False  # 553 5.7.1 to every MAIL FROM
         self.peers: set[tuple[str, int]] = set()  # client ends of the sessions that sent DATA
+        self.host_names: set[str] = set()  # the EHLO/HELO names of those sessions
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options) -> str:
         if self.refuse_senders:
@@ -176,6 +177,7 @@ class RecordingRelay:
 
             await asyncio.sleep(30)
         self.peers.add(tuple(session.peer[:2]))
+        self.host_names.add(session.host_name)
         self.delivered.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 2.0.0 Ok: queued"
 

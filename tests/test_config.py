@@ -162,6 +162,37 @@ def test_a_sender_address_no_message_could_carry_is_refused_at_load(
     assert str(config) in message
 
 
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("mail.smtp", "helo_name", "mail.lemois-ess.org\r\nMAIL FROM:<x@example.org>"),
+        ("mail.smtp", "helo_name", "mail lemois"),
+        ("mail", "unsubscribe_prefix", "unsubscribe@example.org"),
+        ("mail", "unsubscribe_prefix", "désinscription"),
+    ],
+)
+def test_names_written_into_smtp_commands_and_addresses_are_checked_at_load(
+    workdir: Path, section: str, key: str, value: str
+) -> None:
+    config = write(workdir / "settings.toml", f"[{section}]\n{key} = {json.dumps(value)}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, environ={})
+    assert f"'{section}.{key}'" in str(caught.value)
+
+
+def test_a_helo_name_and_an_unsubscribe_prefix_are_read(workdir: Path) -> None:
+    config = write(
+        workdir / "settings.toml",
+        '[mail]\nunsubscribe_prefix = ""\n[mail.smtp]\nhelo_name = "mail.lemois-ess.org"\n'
+        "[web]\nallow_insecure_links = true\n",
+    )
+    settings = load_settings(config, environ={})
+    assert settings.mail.smtp.helo_name == "mail.lemois-ess.org"
+    assert settings.mail.unsubscribe_prefix == ""
+    assert settings.web.allow_insecure_links is True
+    assert Settings().web.allow_insecure_links is False
+
+
 def test_sender_addresses_are_kept_in_the_form_messages_carry(workdir: Path) -> None:
     config = write(
         workdir / "settings.toml",

@@ -16,6 +16,14 @@ a consent log line (method ``bounce``). A transient one (``Action: delayed``, 4.
 and changes nothing. A complaint sets the subscriber ``complained`` (never mailed again) with a
 consent log line (method ``complaint``). Every report is kept as :class:`~campaign.models.Bounce`
 rows keyed by the report's id and the address, so the same report twice changes nothing.
+
+A message delivered to the mailto address of List-Unsubscribe (``unsubscribe+TOKEN@domain``,
+see :func:`~campaign.newsletters.queue.unsubscribe_address`), which reaches the same pipe or
+maildir as bounces, is an unsubscribe request, not a report: when its token verifies, the
+person is unsubscribed by the very function of the one-click link (consent log method
+``mailto``), and the request is kept as a ``Bounce`` row of kind ``unsubscribe`` so that the
+same message twice changes nothing (a maildir run reads its old messages again). A forged or
+missing token changes nothing and is reported as ignored.
 """
 
 from __future__ import annotations
@@ -39,11 +47,13 @@ from campaign.models import (
     Subscriber,
     SubscriberStatus,
 )
-from campaign.newsletters.queue import BOUNCE, MESSAGE_ID
+from campaign.newsletters.queue import BOUNCE, MESSAGE_ID, UNSUBSCRIBE_MAIL
 from campaign.tracking.tokens import Signer
+from campaign.web.subscriptions import unsubscribe_delivery
 
 _OUR_ID = re.compile(r"^<([a-z2-7]+)@")
 ACTOR = "system:bounces"
+MAILTO = "mailto"  # the report kind and consent method of a List-Unsubscribe mailto request
 
 
 @dataclass
@@ -201,6 +211,14 @@ def ingest_report(
     outcome = IngestOutcome(
         source, report.kind, report.report_id, subject=report.subject, note=report.note
     )
+    if settings.mail.unsubscribe_prefix:
+        deliveries = _mailto_request(report, signer, settings.mail.unsubscribe_prefix)
+        if deliveries == []:
+            outcome.kind = "none"
+            outcome.note = "unsubscribe request without a valid token (forged or altered)"
+            return outcome
+        if deliveries:
+            return _ingest_mailto(session, report, outcome, deliveries)
     if report.kind == "none":
         return outcome
     verp = _verp_deliveries(session, report, signer, settings.mail.return_path_prefix)
@@ -216,34 +234,102 @@ def ingest_report(
             matched_by,
         )
         outcome.failures.append(result)
-        already = session.exec(
-            select(Bounce.id).where(
-                col(Bounce.report_id) == report.report_id, col(Bounce.email) == address
-            )
-        ).first()
-        if already is not None:
-            result.duplicate = True
-            continue
-        try:
-            with session.begin_nested():
-                session.add(
-                    Bounce(
-                        report_id=report.report_id,
-                        email=address,
-                        delivery_id=delivery.id if delivery else None,
-                        subscriber_id=delivery.subscriber_id if delivery else None,
-                        kind=failure.kind,
-                        status=failure.status,
-                        action=failure.action,
-                        diagnostic=failure.diagnostic,
-                        matched_by=matched_by,
-                    )
-                )
-                session.flush()
-        except IntegrityError:  # another process ingested the same report just now
+        row = Bounce(
+            report_id=report.report_id,
+            email=address,
+            delivery_id=delivery.id if delivery else None,
+            subscriber_id=delivery.subscriber_id if delivery else None,
+            kind=failure.kind,
+            status=failure.status,
+            action=failure.action,
+            diagnostic=failure.diagnostic,
+            matched_by=matched_by,
+        )
+        if not _record_once(session, row):
             result.duplicate = True
             continue
         result.changes = _apply(session, failure, delivery, report)
+    session.flush()
+    return outcome
+
+
+def _record_once(session: Session, row: Bounce) -> bool:
+    """Add ``row`` unless its report and address are recorded already; False if they were."""
+    already = session.exec(
+        select(Bounce.id).where(
+            col(Bounce.report_id) == row.report_id, col(Bounce.email) == row.email
+        )
+    ).first()
+    if already is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:  # another process ingested the same report just now
+        return False
+    return True
+
+
+def _mailto_request(report: Report, signer: Signer, prefix: str) -> list[int] | None:
+    """The deliveries a message to ``prefix+TOKEN@…`` names by verified tokens; None when it
+    was not sent to such an address (an empty list: sent to one, but no token verifies)."""
+    pattern = re.compile(rf"^{re.escape(prefix.lower())}(?:\+([^@]*))?@")
+    addressed = False
+    found: list[int] = []
+    for address in report.recipients:
+        match = pattern.match(address)
+        if match is None:
+            continue
+        addressed = True
+        ids = signer.verify_address(match[1] or "", UNSUBSCRIBE_MAIL, 1)
+        if ids and ids[0] not in found:
+            found.append(ids[0])
+    return found if addressed else None
+
+
+def _ingest_mailto(
+    session: Session, report: Report, outcome: IngestOutcome, deliveries: list[int]
+) -> IngestOutcome:
+    """Unsubscribe the person of each delivery named, as the one-click link does, once."""
+    outcome.kind = MAILTO
+    for delivery_id in deliveries:
+        delivery = session.get(Delivery, delivery_id)
+        if delivery is None:  # deleted since: nothing to act on
+            continue
+        address = (delivery.email or "").lower()[:320]
+        result = FailureOutcome(
+            address, BounceKind.unsubscribe, "", "", delivery_id, matched_by="token"
+        )
+        outcome.failures.append(result)
+        row = Bounce(
+            report_id=report.report_id,
+            email=address,
+            delivery_id=delivery_id,
+            subscriber_id=delivery.subscriber_id,
+            kind=BounceKind.unsubscribe,
+            action=MAILTO,
+            diagnostic=report.subject,
+            matched_by="token",
+        )
+        if not _record_once(session, row):
+            result.duplicate = True
+            continue
+        subscriber = (
+            session.get(Subscriber, delivery.subscriber_id) if delivery.subscriber_id else None
+        )
+        before = subscriber.status if subscriber is not None else None
+        unsubscribe_delivery(
+            session,
+            delivery_id,
+            detail=f"List-Unsubscribe mailto, message {report.report_id}"[:1000],
+            method=MAILTO,
+            commit=False,
+        )
+        if subscriber is not None and subscriber.status != before:
+            result.changes.append(f"subscriber {subscriber.id} unsubscribed")
+    if not outcome.failures:
+        outcome.note = "unsubscribe request for a delivery that no longer exists"
     session.flush()
     return outcome
 

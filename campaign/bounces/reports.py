@@ -16,7 +16,9 @@ A report names its delivery in two ways, collected here for :mod:`campaign.bounc
 VERP token of the address it was sent back to (``bounces+TOKEN@domain``, found in the report's
 envelope headers, ``X-Postfix-Sender``, ``Original-Mail-From`` or the returned headers), and
 the original ``Message-ID`` (a signed token, see :func:`campaign.newsletters.queue.message_id`) in
-the returned message or its headers.
+the returned message or its headers. The addresses a message was delivered to are kept apart
+too (:attr:`Report.recipients`): a person's message to the mailto address of List-Unsubscribe
+(``unsubscribe+TOKEN@domain``) is an unsubscribe request, not a report.
 
 Anyone can send a message to the bounce address, so reading must survive anything: a message
 that the parsers cannot read raises :class:`UnreadableReport` (its caller sets it aside and goes
@@ -33,6 +35,7 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import HeaderParser
+from email.utils import getaddresses
 
 from flufl.bounce import all_failures
 
@@ -58,6 +61,8 @@ _ENVELOPE_HEADERS = (
     "X-Envelope-To",
     "Return-Path",
 )
+# Headers naming where the message itself was delivered (not where it came from).
+_RECIPIENT_HEADERS = ("To", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To")
 # Statuses that blame the message or the sender (policy, spam, size), not the address.
 _NOT_THE_ADDRESS = re.compile(r"^5\.(?:7|3|6)\.\d+$|^5\.2\.[23]$")
 
@@ -97,6 +102,7 @@ class Report:
     failures: list[Failure] = field(default_factory=list)
     addresses: list[str] = field(default_factory=list)  # where it was sent back to (VERP)
     message_ids: list[str] = field(default_factory=list)  # our Message-IDs it quotes
+    recipients: list[str] = field(default_factory=list)  # where it was delivered (mailto)
     subject: str = ""
     note: str = ""  # why it is ignored, for kind "none"
 
@@ -231,6 +237,13 @@ def _read(data: bytes, extra_addresses: list[str] | None) -> Report:
             addresses.append(_address(str(value)))
     addresses += _returned_part(message)
     report.addresses = [address for address in dict.fromkeys(addresses) if address]
+    recipients = list(extra_addresses or [])
+    for name in _RECIPIENT_HEADERS:
+        values = [str(value) for value in message.get_all(name) or []]
+        recipients += [address for _, address in getaddresses(values)]
+    report.recipients = [
+        address for address in dict.fromkeys(_address(item) for item in recipients) if address
+    ]
     # Our Message-IDs, in the returned message or headers (never the report's own headers:
     # a person's reply names ours in In-Reply-To, and a reply is no bounce).
     head_and_body = re.split(rb"\r?\n\r?\n", data, maxsplit=1)

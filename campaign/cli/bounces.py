@@ -1,4 +1,5 @@
-"""``campaign bounces ingest``: read bounce and complaint reports, apply them to deliveries."""
+"""``campaign bounces ingest``: read bounce and complaint reports, apply them to deliveries;
+read the mailto unsubscribe requests that reach the same mailbox."""
 
 from __future__ import annotations
 
@@ -91,9 +92,12 @@ def _describe(outcome: IngestOutcome) -> str:
         return f"{outcome.source}: ignored ({outcome.note or 'nothing failed'})"
     lines = []
     for failure in outcome.failures:
-        what = {"hard": "hard bounce", "soft": "transient failure", "complaint": "complaint"}[
-            failure.kind
-        ]
+        what = {
+            "hard": "hard bounce",
+            "soft": "transient failure",
+            "complaint": "complaint",
+            "unsubscribe": "unsubscribe (mailto)",
+        }[failure.kind]
         code = f" ({failure.status})" if failure.status else ""
         if failure.duplicate:
             effect = "already recorded, nothing changed"
@@ -152,7 +156,8 @@ def ingest(
     ),
     json_output: bool = JsonOption,
 ) -> None:
-    """Apply delivery status notifications and complaint (ARF) reports to deliveries.
+    """Apply delivery status notifications and complaint (ARF) reports to deliveries, and
+    unsubscribe people who wrote to the mailto address of List-Unsubscribe (unsubscribe+TOKEN).
 
     Usable as a mail server pipe: `| campaign bounces ingest -`. Exits 0 when every message was
     understood, deliberately ignored (not a report) or set aside (unreadable: moved to the

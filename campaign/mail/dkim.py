@@ -24,18 +24,19 @@ SIGNED_HEADERS = (
     b"date",
     b"to",
     b"message-id",
-    b"reply-to",  # signed even when absent: a Reply-To added on the way breaks the signature
+    b"reply-to",
     b"mime-version",
     b"content-type",
     b"list-id",
     b"list-unsubscribe",
     b"list-unsubscribe-post",
     # Over-signed (RFC 6376 §8.15): each named once more than it appears, so a second From,
-    # Subject, To or Date added on top of the message breaks the signature too.
+    # Subject, To, Date or Reply-To added on top of the message breaks the signature too.
     b"from",
     b"subject",
     b"to",
     b"date",
+    b"reply-to",
 )
 MIN_BITS = 2048
 

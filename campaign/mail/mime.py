@@ -274,8 +274,7 @@ class Composer:
         lines = self._senders.get(key)
         if lines is None:
             lines = _sender_header("From", message.from_address, message.from_name)
-            if message.reply_to:
-                lines += _sender_header("Reply-To", message.reply_to)
+            lines += _sender_header("Reply-To", message.reply_to or message.from_address)
             if len(self._senders) > 64:
                 self._senders.clear()
             self._senders[key] = lines

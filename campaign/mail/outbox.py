@@ -38,6 +38,8 @@ class OutgoingMessage:
     text: str
     html: str
     from_name: str = ""
+    # Empty: replies go to ``from_address``, which the Reply-To header then names (every message
+    # carries one, as the README says).
     reply_to: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
     # Empty: a random one. The sending queue derives it from the delivery row.
@@ -119,8 +121,7 @@ def build_message(message: OutgoingMessage) -> EmailMessage:
     email = EmailMessage()
     email["From"] = sender
     email["To"] = _address(message.to, message.to_name)
-    if message.reply_to:
-        email["Reply-To"] = _address(message.reply_to)
+    email["Reply-To"] = _address(message.reply_to or message.from_address)
     email["Subject"] = message.subject
     email["Date"] = format_datetime(utcnow())
     email["Message-ID"] = message.message_id or make_msgid(domain=sender.domain or None)

@@ -243,7 +243,9 @@ class SmtpTransport:
         self.composer = composer or Composer()
         self.limiter = limiter or RateLimiter(smtp.rate_per_second, smtp.rate_per_hour)
         self.ssl_context = ssl_context
-        self.local_hostname = local_hostname
+        # The EHLO/HELO name ([mail.smtp] helo_name): receivers check it against DNS. None lets
+        # smtplib use the machine's fully qualified name.
+        self.local_hostname = local_hostname or smtp.helo_name or None
         self._password = password
         self._connections = [_Connection(self) for _ in range(smtp.connections)]
         self._count_lock = threading.Lock()

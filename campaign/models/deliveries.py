@@ -74,13 +74,16 @@ class BounceKind(StrEnum):
     soft = "soft"  # transient (4.x.x, Action: delayed): recorded, changes nothing
     complaint = "complaint"  # the recipient marked the message as spam (ARF report)
     unreadable = "unreadable"  # a message that could not be read at all: set aside, kept here
+    unsubscribe = "unsubscribe"  # a message to the mailto address of List-Unsubscribe
 
 
 class Bounce(SQLModel, table=True):
     """One bounce or complaint report about one recipient, as received after sending.
 
-    A message that could not be read at all is kept too (kind ``unreadable``, no address, the
-    reason in ``diagnostic``), so that setting it aside leaves a trace an administrator finds.
+    A person's message to the mailto address of List-Unsubscribe is kept here too (kind
+    ``unsubscribe``), so that reading it again changes nothing. A message that could not be read
+    at all is kept too (kind ``unreadable``, no address, the reason in ``diagnostic``), so that
+    setting it aside leaves a trace an administrator finds.
 
     ``report_id`` (the report's Message-ID, or a digest of its bytes) with ``email`` is unique:
     ingesting the same report twice adds nothing and changes nothing.

@@ -37,6 +37,7 @@ from campaign.newsletters.render import (
     sender_context,
 )
 from campaign.taxonomy import Taxonomy
+from campaign.tracking.links import check_public_url
 
 PLACEHOLDER_TOKEN = "apercu"
 """Stands for the recipient's signed token in links until the tracking stage issues real ones."""
@@ -296,9 +297,12 @@ def preview(
 def addressed_to(
     preview_: Preview, newsletter: Newsletter, settings: Any, addresses: list[str]
 ) -> list[OutgoingMessage]:
-    """The preview addressed to each test address, subject prefixed with ``[TEST]``."""
+    """The preview addressed to each test address, subject prefixed with ``[TEST]``; refused
+    over SMTP while its links could not be opened (see
+    :func:`~campaign.tracking.links.check_public_url`)."""
     if not addresses:
         raise CampaignError("Give at least one address: --to ADDRESS.")
+    check_public_url(settings, "A test message")
     message = preview_.message
     return [
         OutgoingMessage(

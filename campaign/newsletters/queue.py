@@ -53,14 +53,16 @@ from campaign.models import (
 from campaign.newsletters.preview import compile_group, group_events, per_region
 from campaign.newsletters.records import get_newsletter, iter_audience
 from campaign.newsletters.render import CompiledNewsletter
-from campaign.tracking.links import TrackedLinks, register_links
+from campaign.tracking.links import TrackedLinks, check_public_url, register_links
 from campaign.tracking.tokens import Signer, signer_for
 
 _SNAPSHOT_CHUNK = 1000
 
 BOUNCE = "bounce"
-MESSAGE_ID = "message-id"
 """The token kind of VERP bounce addresses (see :func:`bounce_address`)."""
+MESSAGE_ID = "message-id"
+UNSUBSCRIBE_MAIL = "unsubscribe-mail"
+"""The token kind of the mailto address of List-Unsubscribe (see :func:`unsubscribe_address`)."""
 
 # Enhanced status codes of a permanent bounce: bad mailbox or domain (5.1.x), mailbox disabled.
 _HARD_BOUNCE = re.compile(r"\b5\.(?:1\.\d{1,3}|2\.1)\b")
@@ -137,17 +139,23 @@ def check_sender(newsletter: Newsletter, settings: Any) -> None:
                 f"Newsletter {number} cannot be sent: {name} {address!r} is not a valid sender "
                 f"address ({str(exc).rstrip('.')}); {fix}, then send it again."
             ) from None
-    if mail.return_path_prefix:
-        domain = mail.return_path_domain or newsletter.from_address or mail.from_address
-        domain = domain.rpartition("@")[2]
-        bounce = f"{mail.return_path_prefix}+token@{domain}"
+    domain = mail.return_path_domain or newsletter.from_address or mail.from_address
+    domain = domain.rpartition("@")[2]
+    for what, setting in (
+        ("bounce address", "return_path_prefix"),
+        ("unsubscribe address", "unsubscribe_prefix"),
+    ):
+        prefix = getattr(mail, setting)
+        if not prefix:
+            continue
+        address = f"{prefix}+token@{domain}"
         try:
-            sender_address(bounce)
+            sender_address(address)
         except InvalidEmail as exc:
             raise CampaignError(
-                f"Newsletter {number} cannot be sent: its bounce address {bounce!r} is not valid "
-                f"({str(exc).rstrip('.')}); fix [mail] return_path_prefix or "
-                "return_path_domain, then send it again."
+                f"Newsletter {number} cannot be sent: its {what} {address!r} is not valid "
+                f"({str(exc).rstrip('.')}); fix [mail] {setting} or return_path_domain, then "
+                "send it again."
             ) from None
 
 
@@ -160,8 +168,9 @@ def snapshot(session: Session, newsletter: Newsletter, settings: Any = None) -> 
     A draft or scheduled newsletter becomes ``sending``. A newsletter already sending is not
     snapshotted again (its audience was fixed when sending began), a sent one adds nobody; a
     paused or cancelled one is refused with the command to use instead. With ``settings``, a
-    newsletter whose sender no message could carry is refused before anything is queued
-    (:func:`check_sender`).
+    newsletter whose sender no message could carry, or whose links no recipient could open, is
+    refused before anything is queued (:func:`check_sender`,
+    :func:`~campaign.tracking.links.check_public_url`).
     """
     if newsletter.status == NewsletterStatus.paused:
         raise CampaignError(
@@ -174,6 +183,7 @@ def snapshot(session: Session, newsletter: Newsletter, settings: Any = None) -> 
         return 0
     if settings is not None:
         check_sender(newsletter, settings)
+        check_public_url(settings, f"Newsletter {newsletter.id}")
     assert newsletter.id is not None
     queued = set(
         session.exec(
@@ -382,7 +392,8 @@ class _Group:
     domain: str = ""
     list_id: str = ""
     bounce_prefix: str = ""
-    bounce_domain: str = ""
+    bounce_domain: str = ""  # of the bounce and the mailto unsubscribe addresses
+    unsubscribe_prefix: str = ""
 
 
 def _compile(
@@ -415,6 +426,7 @@ def _compile(
         list_id=f"<list{list_key}.{domain}>",
         bounce_prefix=settings.mail.return_path_prefix,
         bounce_domain=settings.mail.return_path_domain or domain,
+        unsubscribe_prefix=settings.mail.unsubscribe_prefix,
     )
 
 
@@ -427,15 +439,27 @@ def bounce_address(signer: Signer, delivery_id: int, prefix: str, domain: str) -
     return f"{prefix}+{signer.sign_address(BOUNCE, delivery_id)}@{domain}"
 
 
+def unsubscribe_address(signer: Signer, delivery_id: int, prefix: str, domain: str) -> str:
+    """The mailto address of a delivery's List-Unsubscribe: ``prefix+TOKEN@domain``.
+
+    Mail clients without one-click send a message to it; ``campaign bounces ingest``, which the
+    bounce address's domain already reaches, reads the token and unsubscribes the person as the
+    one-click link does. The From mailbox, which nothing reads, is never the target.
+    """
+    return f"{prefix}+{signer.sign_address(UNSUBSCRIBE_MAIL, delivery_id)}@{domain}"
+
+
 def _message(
     row: _Claimed, subscriber: Any, newsletter_id: int, group: _Group, signer: Signer
 ) -> OutgoingMessage:
     recipient = group.links.recipient(subscriber, row.id)
     subject, text, html_parts = group.compiled.personalise_chunks(recipient)
+    unsubscribe = f"<{recipient.unsubscribe_url}>"
+    if group.unsubscribe_prefix:
+        address = unsubscribe_address(signer, row.id, group.unsubscribe_prefix, group.bounce_domain)
+        unsubscribe += f", <mailto:{address}?subject=unsubscribe>"
     headers = {
-        "List-Unsubscribe": (
-            f"<{recipient.unsubscribe_url}>, <mailto:{group.from_address}?subject=unsubscribe>"
-        ),
+        "List-Unsubscribe": unsubscribe,
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "List-Id": group.list_id,
     }
@@ -673,6 +697,7 @@ def send_newsletter(
                 f"`campaign newsletter resume {newsletter_id}` a paused one."
             )
         check_sender(newsletter, settings)  # before anything is claimed
+        check_public_url(settings, f"Newsletter {newsletter_id}")
         now = utcnow()
         total = session.exec(
             select(func.count())

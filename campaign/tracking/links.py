@@ -18,23 +18,80 @@ With anonymous tracking (the privacy setting) the pixel and click tokens name th
 instead of the delivery (kinds "open-anon" and "click-anon"): hits still count per newsletter and
 link, without a way back to the person. Unsubscribe and view links always name the delivery:
 they act for the person and are not tracking.
+
+Mail sent for real (the SMTP transport) must carry links its recipients can open: an https
+``public_url`` on a public host (:func:`check_public_url`). The default, ``http://127.0.0.1:8000``,
+is right for the demo and the outbox, and would make every link of a real message dead, the
+one-click unsubscribe included (RFC 8058 requires https).
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from campaign.config import mask_url
+from campaign.errors import CampaignError
 from campaign.models import Link
 from campaign.newsletters.render import Recipient, SubscriberLike
 from campaign.tracking.tokens import Signer, pack
 
 OPEN, CLICK, UNSUBSCRIBE, VIEW = "open", "click", "unsubscribe", "view"
 OPEN_ANONYMOUS, CLICK_ANONYMOUS = "open-anon", "click-anon"
+
+
+# Names that never reach a recipient: RFC 2606 and RFC 6761 reserved names, mDNS, home networks.
+_NOT_PUBLIC_SUFFIXES = (
+    ".localhost", ".local", ".test", ".invalid", ".example", ".internal", ".lan", ".home.arpa",
+    ".example.org", ".example.com", ".example.net",
+)  # fmt: skip
+_NOT_PUBLIC_NAMES = {"example.org", "example.com", "example.net"}
+
+
+def public_url_problem(url: str) -> str:
+    """Why links starting with ``url`` could not be opened by recipients of real mail, as the
+    end of a sentence ("" when they could): not https, or not a public host name (a bare IP
+    address, loopback or private ones included; ``localhost``; a one-label name; ``.local``,
+    ``example.org`` and the other reserved names)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https":
+        return "is not https"
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not host:
+        return "names no host"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return f"names a bare IP address ({host}), not a public host name"
+    if "." not in host or host in _NOT_PUBLIC_NAMES or host.endswith(_NOT_PUBLIC_SUFFIXES):
+        return f"names {host}, which is no public host name"
+    return ""
+
+
+def check_public_url(settings: Any, what: str) -> None:
+    """Refuse sending ``what`` ("Newsletter 3", "A test message") over SMTP while ``[web]
+    public_url`` is not https on a public host, unless ``[web] allow_insecure_links`` says it
+    is on purpose (a test relay). The outbox transport sends nothing and is never refused."""
+    if settings.mail.transport != "smtp" or settings.web.allow_insecure_links:
+        return
+    url = settings.web.public_url
+    problem = public_url_problem(url)
+    if problem:
+        raise CampaignError(
+            f"{what} cannot be sent over SMTP: [web] public_url {mask_url(url)!r} {problem}, so "
+            "recipients could not open its links, the one-click unsubscribe included (RFC 8058 "
+            "requires https). Set [web] public_url to the web service's public https address, "
+            "or [web] allow_insecure_links = true to send to a test relay on purpose."
+        )
 
 
 def register_links(session: Session, newsletter_id: int, urls: Iterable[str]) -> dict[str, int]:

@@ -2,8 +2,9 @@
 
 ``GET /u/TOKEN`` only shows a page with one button: link scanners follow every GET, and a GET
 that unsubscribed would unsubscribe people who never asked. ``POST /u/TOKEN`` unsubscribes,
-whatever its body: the page's button, or a mail client's one-click request (RFC 8058: body
-``List-Unsubscribe=One-Click``, no cookie, no form token) which gets the same 200 page. Both are
+whatever its body: the page's button, or a mail client's one-click request (RFC 8058: a form
+field ``List-Unsubscribe=One-Click``, urlencoded or multipart/form-data as the RFC allows, no
+cookie, no form token) which gets the same 200 page; the consent log says which it was. Both are
 durable (committed) before the answer. A database that refuses the write (disk full, locked,
 down) gets a 503 page saying nothing was recorded, with the button to try again: never a page
 claiming it is done, never a bare server error.
@@ -12,11 +13,13 @@ claiming it is done, never a bare server error.
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Path
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -35,7 +38,8 @@ from campaign.web.templates import PAGE_HEADERS, csp
 log = logging.getLogger(__name__)
 router = APIRouter()
 
-ONE_CLICK = b"List-Unsubscribe=One-Click"
+ONE_CLICK_FIELD, ONE_CLICK_VALUE = "List-Unsubscribe", "One-Click"
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 RETRY = page(
     "The database refused the request (full, locked, down): nothing was recorded; try again."
 )
@@ -128,8 +132,7 @@ async def unsubscribe(request: Request, token: str = Path(description=TOKEN)) ->
     delivery_id = _delivery(web, token)
     if delivery_id is None:
         return web.pages.not_found()
-    body = await request.body()
-    detail = "one-click (RFC 8058)" if ONE_CLICK in body else "unsubscribe page"
+    detail = "one-click (RFC 8058)" if await _one_click(request) else "unsubscribe page"
     try:
         person = await run_in_threadpool(_unsubscribe, web, delivery_id, detail)
     except OperationalError as exc:
@@ -137,6 +140,28 @@ async def unsubscribe(request: Request, token: str = Path(description=TOKEN)) ->
     if person is None:
         return web.pages.not_found()
     return _page(web, token, person, done="unsubscribe")
+
+
+async def _one_click(request: Request) -> bool:
+    """Whether the POST is RFC 8058's one-click request: its ``List-Unsubscribe`` field is
+    ``One-Click``, read by the body's Content-Type (urlencoded or multipart/form-data). A body
+    of no form type is read as urlencoded, as some senders omit the header. A body that cannot
+    be parsed still unsubscribes: the POST is the request, the body only says from where."""
+    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if content_type in _FORM_TYPES:
+        try:
+            # One field is all a one-click request has: no file, a few fields at most.
+            form = await request.form(max_files=0, max_fields=20)
+        except HTTPException:  # malformed or over those limits (Starlette's 400)
+            return False
+        try:
+            values = [value for value in form.getlist(ONE_CLICK_FIELD) if isinstance(value, str)]
+        finally:
+            await form.close()
+    else:
+        body = (await request.body()).decode("utf-8", "replace")
+        values = [value for name, value in parse_qsl(body) if name == ONE_CLICK_FIELD]
+    return any(value.strip().lower() == ONE_CLICK_VALUE.lower() for value in values)
 
 
 def _unsubscribe(web: WebService, delivery_id: int, detail: str) -> DeliveryPerson | None:

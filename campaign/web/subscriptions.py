@@ -2,7 +2,8 @@
 
 These are the web service's writes; each runs in one transaction committed before the page
 answers, and each change of status writes a consent log line saying how (``link`` for the signed
-links of an email, ``form`` for the subscribe form) and from where.
+links of an email, ``form`` for the subscribe form; ``mailto`` when ``campaign bounces ingest``
+reads a message to the List-Unsubscribe address) and from where.
 
 Decisions (README, "Tracking and the subscriber's pages"):
 
@@ -139,9 +140,19 @@ def delivery_person(session: Session, delivery_id: int) -> DeliveryPerson | None
 
 
 def unsubscribe_delivery(
-    session: Session, delivery_id: int, *, detail: str = ""
+    session: Session,
+    delivery_id: int,
+    *,
+    detail: str = "",
+    method: str = "link",
+    commit: bool = True,
 ) -> DeliveryPerson | None:
-    """Unsubscribe the person a delivery went to (idempotent); None if no such delivery."""
+    """Unsubscribe the person a delivery went to (idempotent); None if no such delivery.
+
+    ``method`` is the consent log's: ``link`` for the web pages, ``mailto`` for a message to
+    the List-Unsubscribe address (read by ``campaign bounces ingest``, which commits itself:
+    ``commit=False``).
+    """
     loaded = _load(session, delivery_id)
     if loaded is None:
         return None
@@ -152,13 +163,14 @@ def unsubscribe_delivery(
             subscriber,
             SubscriberStatus.unsubscribed,
             ConsentAction.unsubscribed,
-            method="link",
+            method=method,
             actor=ACTOR,
             source=_source(delivery),
             detail=detail,
         )
         session.add(subscriber)
-        session.commit()
+        if commit:
+            session.commit()
     return _person(delivery, subscriber, title)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from campaign.models import Bounce, ConsentEvent, Delivery
+from campaign.models import Bounce, ConsentEvent, Delivery, Subscriber
 from tests.bounces.conftest import SAMPLES, _state
 
 
@@ -131,3 +131,104 @@ def test_erasing_a_person_blanks_their_address_in_bounce_reports(ingest, engine)
         session.commit()
         (bounce,) = session.exec(select(Bounce)).all()
         assert (bounce.email, bounce.diagnostic, bounce.kind) == ("", "", "hard")
+
+
+# --- the mailto of List-Unsubscribe ------------------------------------------------------------
+
+ANNE = 6  # anne@example.org's delivery (tests/bounces/conftest.py)
+
+
+def _unsubscribe_mail(to: str, message_id: str = "<req1@client.example>") -> str:
+    """What a mail client writes when its reader picks the List-Unsubscribe mailto."""
+    return (
+        "From: Anne <anne@example.org>\n"
+        f"To: {to}\n"
+        "Subject: unsubscribe\n"
+        f"Message-ID: {message_id}\n"
+        "Date: Tue, 14 Nov 2024 10:00:00 +0100\n"
+        "\n"
+    )
+
+
+def _mailto(delivery_id: int = ANNE, kind: str = "") -> str:
+    from campaign.newsletters.queue import unsubscribe_address
+    from campaign.tracking.tokens import Signer
+    from tests.conftest import TEST_SECRET_KEY
+
+    signer = Signer([TEST_SECRET_KEY])
+    if kind:  # a token of another kind spelt the same way
+        return f"unsubscribe+{signer.sign_address(kind, delivery_id)}@example.org"
+    return unsubscribe_address(signer, delivery_id, "unsubscribe", "example.org")
+
+
+def _consent(engine, email: str) -> list[tuple[str, str, str]]:
+    with Session(engine) as session:
+        lines = session.exec(
+            select(ConsentEvent)
+            .join(Subscriber, col(Subscriber.id) == ConsentEvent.subscriber_id)
+            .where(Subscriber.email == email)
+            .order_by(col(ConsentEvent.id))
+        ).all()
+        return [(line.action, line.method, line.source) for line in lines]
+
+
+def test_a_mailto_unsubscribe_unsubscribes_once_like_the_link(ingest, engine) -> None:
+    request = _unsubscribe_mail(_mailto())
+    result = ingest("-", input=request)
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "unsubscribe (mailto) of anne@example.org; delivery 6 by token: subscriber 6 unsubscribed"
+        in result.stdout
+    )
+    assert _state(engine)["anne@example.org"] == ("sent", "unsubscribed")
+    assert _consent(engine, "anne@example.org") == [
+        ("unsubscribed", "mailto", "newsletter 1, delivery 6")
+    ]
+    # She resubscribes from the page; the same message read again (a maildir run reads cur/
+    # again) changes nothing.
+    from campaign.web.subscriptions import resubscribe_delivery
+
+    with Session(engine) as session:
+        resubscribe_delivery(session, ANNE)
+    again = ingest("-", "--json", input=request)
+    assert again.exit_code == 0, again.stderr
+    (outcome,) = json.loads(again.stdout)
+    assert outcome["kind"] == "mailto"
+    assert outcome["failures"][0]["kind"] == "unsubscribe"
+    assert outcome["failures"][0]["duplicate"] is True
+    assert _state(engine)["anne@example.org"] == ("sent", "active")
+    assert len(_consent(engine, "anne@example.org")) == 2  # unsubscribed, resubscribed
+    with Session(engine) as session:
+        (row,) = session.exec(select(Bounce)).all()
+        assert (row.kind, row.delivery_id, row.matched_by) == ("unsubscribe", ANNE, "token")
+
+
+def test_a_mailto_unsubscribe_is_found_in_the_pipe_s_envelope_recipient(
+    ingest, engine, monkeypatch
+) -> None:
+    # The MTA gives the envelope recipient; the To header shows only the list's name.
+    monkeypatch.setenv("ORIGINAL_RECIPIENT", _mailto().upper())  # a relay may change the case
+    result = ingest("-", input=_unsubscribe_mail("Le Mois de l'ESS <lemois@example.org>"))
+    assert result.exit_code == 0, result.stderr
+    assert "unsubscribe (mailto) of anne@example.org" in result.stdout
+    assert _state(engine)["anne@example.org"] == ("sent", "unsubscribed")
+
+
+def test_a_forged_or_missing_mailto_token_changes_nothing(ingest, engine) -> None:
+    before = _state(engine)
+    token = _mailto().split("+", 1)[1].split("@")[0]
+    altered = token[:-1] + ("a" if token[-1] != "a" else "b")
+    for number, to in enumerate(
+        [
+            f"unsubscribe+{altered}@example.org",  # altered
+            "unsubscribe@example.org",  # no token at all
+            _mailto(kind="bounce"),  # a bounce token is no unsubscribe token
+            _mailto(kind="unsubscribe"),  # nor is the link's
+        ]
+    ):
+        result = ingest("-", input=_unsubscribe_mail(to, f"<forged{number}@client.example>"))
+        assert result.exit_code == 0, result.stderr
+        assert "ignored (unsubscribe request without a valid token" in result.stderr, to
+    assert _state(engine) == before
+    with Session(engine) as session:
+        assert session.exec(select(ConsentEvent)).all() == []

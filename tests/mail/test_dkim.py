@@ -56,7 +56,7 @@ def test_a_signed_message_verifies_and_covers_the_unsubscribe_headers() -> None:
     assert [name.strip() for name in signed.split(b":")] == [
         b"from", b"subject", b"date", b"to", b"message-id", b"reply-to", b"mime-version",
         b"content-type", b"list-id", b"list-unsubscribe", b"list-unsubscribe-post",
-        b"from", b"subject", b"to", b"date",
+        b"from", b"subject", b"to", b"date", b"reply-to",
     ]  # fmt: skip
     assert b"d=example.org" in signature and b"s=campaign" in signature
 

@@ -267,3 +267,13 @@ def test_quoted_printable_lines_never_pass_76_characters_and_decode_to_the_text(
         assert quopri.decodestring(whole).decode("utf-8").replace("\r\n", "\n").rstrip(
             "\n"
         ) == joined.rstrip("\n")
+
+
+def test_replies_go_to_the_from_address_when_no_reply_to_is_set() -> None:
+    """Every message carries Reply-To: the setting, or else the From address."""
+    message = TRICKY[1]
+    assert message.reply_to == ""
+    for data in (Composer().compose(message), build_message(message).as_bytes()):
+        parsed = _parse(data)
+        assert parsed.get_all("Reply-To") == ["prix@example.org"]
+    assert _parse(Composer().compose(TRICKY[0]))["Reply-To"] == "contact@example.org"

@@ -15,6 +15,7 @@ from campaign.mail import OutgoingMessage, SmtpTransport, TransportError, open_t
 def _settings(port: int, **smtp: object) -> Settings:
     settings = Settings()
     settings.mail.transport = "smtp"
+    settings.web.allow_insecure_links = True  # links to 127.0.0.1, to a test relay
     settings.mail.smtp.host = "127.0.0.1"
     settings.mail.smtp.port = port
     settings.mail.smtp.security = "none"
@@ -257,3 +258,27 @@ def test_a_sender_no_message_can_carry_stops_the_send_before_any_transaction(
     transport.close()
     assert caught.value.results == [None] * 6  # none failed: all can be tried again
     assert relay.delivered == []
+
+
+def test_the_server_sees_the_helo_name_of_the_settings(smtp_server) -> None:
+    relay, port = smtp_server
+    transport = open_transport(_settings(port, connections=2, helo_name="mail.lemois-ess.org"))
+    try:
+        results = transport.send([_message(f"p{n}@example.org", n) for n in range(4)])
+    finally:
+        transport.close()
+    assert all(result.ok for result in results)
+    assert relay.host_names == {"mail.lemois-ess.org"}  # on every connection
+
+
+def test_without_a_helo_name_the_machine_s_own_name_is_given(smtp_server) -> None:
+    import smtplib
+
+    relay, port = smtp_server
+    transport = open_transport(_settings(port))
+    try:
+        assert transport.send([_message("anne@example.org")])[0].ok
+    finally:
+        transport.close()
+    # smtplib's choice: the fully qualified name, or the address literal of a bare one.
+    assert relay.host_names == {smtplib.SMTP().local_hostname}

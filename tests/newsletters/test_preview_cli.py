@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import mailbox
 import re
 import shutil
@@ -170,6 +171,7 @@ def test_an_error_naming_a_setting_in_brackets_is_printed_whole(
     relay.stall_on_data.add(1)
     for name, value in {
         "CAMPAIGN_MAIL_TRANSPORT": "smtp",
+        "CAMPAIGN_WEB_ALLOW_INSECURE_LINKS": "true",  # links to 127.0.0.1, to a test relay
         "CAMPAIGN_MAIL_SMTP_HOST": "127.0.0.1",
         "CAMPAIGN_MAIL_SMTP_PORT": str(port),
         "CAMPAIGN_MAIL_SMTP_SECURITY": "none",
@@ -179,3 +181,34 @@ def test_an_error_naming_a_setting_in_brackets_is_printed_whole(
     result = cli("newsletter", "test", newsletter, "--to", "equipe@example.org")
     assert result.exit_code == 1
     assert "did not answer within 0.3 seconds ([mail.smtp] timeout)." in result.stderr
+
+
+def test_a_real_test_send_refuses_links_no_recipient_can_open(
+    cli, newsletter, smtp_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relay, port = smtp_server
+    for name, value in {
+        "CAMPAIGN_MAIL_TRANSPORT": "smtp",
+        "CAMPAIGN_MAIL_SMTP_HOST": "127.0.0.1",
+        "CAMPAIGN_MAIL_SMTP_PORT": str(port),
+        "CAMPAIGN_MAIL_SMTP_SECURITY": "none",
+    }.items():
+        monkeypatch.setenv(name, value)
+    refused = cli("newsletter", "test", newsletter, "--to", "equipe@example.org")
+    assert refused.exit_code == 1
+    assert (
+        "A test message cannot be sent over SMTP: [web] public_url 'http://127.0.0.1:8000' is "
+        "not https" in " ".join(refused.stderr.split())
+    )
+    assert relay.delivered == []
+    sent = cli("newsletter", "send", newsletter)  # nor is the newsletter, nor queued
+    assert sent.exit_code == 1 and "allow_insecure_links" in " ".join(sent.stderr.split())
+    shown = cli("newsletter", "show", newsletter, "--json")
+    assert json.loads(shown.stdout)["status"] == "draft"
+    monkeypatch.setenv("CAMPAIGN_WEB_PUBLIC_URL", "https://liens.lemois-ess.org")
+    again = cli("newsletter", "test", newsletter, "--to", "equipe@example.org")
+    assert again.exit_code == 0, again.stderr
+    ((_, _, content),) = relay.delivered
+    message = email.message_from_bytes(content, policy=email.policy.default)
+    assert message["Reply-To"] == "lemois@example.org"  # the From address, [mail] reply_to empty
+    assert "https://liens.lemois-ess.org/u/apercu" in message.get_body(("html",)).get_content()

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from campaign.config import Settings
+from campaign.errors import CampaignError
 from campaign.mail import open_transport
 from campaign.models import (
     Delivery,
@@ -33,6 +34,7 @@ PEOPLE = ["anne", "nobody", "grey", "oscar", "lea", "paul", "zoe"]
 def _settings(port: int, **smtp: object) -> Settings:
     settings = Settings()
     settings.mail.transport = "smtp"
+    settings.web.allow_insecure_links = True  # links to 127.0.0.1, to a test relay
     settings.mail.smtp.host = "127.0.0.1"
     settings.mail.smtp.port = port
     settings.mail.smtp.security = "none"
@@ -162,7 +164,16 @@ def test_sending_reaches_everyone_once_and_records_each_reply(
     assert (prefix, domain) == ("bounces", "example.org")
     assert Signer([secret_key]).verify_address(token, "bounce") == (anne.id,)
     assert message["To"].addresses[0].display_name == "Anne"
-    assert "mailto:" in message["List-Unsubscribe"]
+    # Replies go to the From address, named in Reply-To ([mail] reply_to is empty).
+    assert str(message["Reply-To"]) == "lemois@example.org"
+    # The mailto of List-Unsubscribe names the delivery too, at the bounce domain, where
+    # `campaign bounces ingest` reads it (never the From mailbox, which nothing reads).
+    mailto = re.search(r"<mailto:([^?>]+)\?subject=unsubscribe>", message["List-Unsubscribe"])
+    assert mailto, message["List-Unsubscribe"]
+    local, _, domain = mailto[1].partition("@")
+    prefix, _, token = local.partition("+")
+    assert (prefix, domain) == ("unsubscribe", "example.org")
+    assert Signer([secret_key]).verify_address(token, queue.UNSUBSCRIBE_MAIL) == (anne.id,)
     # Every per-recipient link is signed for Anne's delivery.
     signer = Signer([secret_key])
     unsubscribe = re.search(r"<https?://[^>]*/u/([\w-]+)>", message["List-Unsubscribe"])
@@ -245,6 +256,7 @@ def test_the_send_pause_resume_cancel_commands(cli, smtp_server, monkeypatch) ->
         ("SMTP_SECURITY", "none"),
     ):  # fmt: skip
         monkeypatch.setenv(f"CAMPAIGN_MAIL_{name}", value)
+    monkeypatch.setenv("CAMPAIGN_WEB_ALLOW_INSECURE_LINKS", "true")  # links to 127.0.0.1
     assert cli("lists", "create", "Newsletter nationale").exit_code == 0
     for name in ("anne", "nobody", "oscar"):
         added = cli("subscribers", "add", f"{name}@example.org", "--list", "Newsletter nationale")
@@ -326,3 +338,73 @@ def test_a_refused_sender_stops_the_send_resumably(
     relay.refuse_senders = False
     assert _send(engine, newsletter_id, port).status == "sent"
     assert relay.copies() == {f"{name}@example.org": 1 for name in PEOPLE}
+
+
+def test_the_mailto_follows_the_bounce_domain_and_can_be_left_out(
+    engine: Engine, session: Session, smtp_server, secret_key: str
+) -> None:
+    relay, port = smtp_server
+    newsletter_id = _newsletter(session)
+    _start(session, newsletter_id)
+    settings = _settings(port)
+    settings.mail.return_path_domain = "retours.lemois-ess.org"
+    settings.mail.reply_to = "contact@lemois-ess.org"
+
+    def pause_after_first_batch(done: int, total: int) -> None:
+        with Session(engine) as other:
+            queue.pause(other, newsletter_id)
+            other.commit()
+
+    transport = open_transport(settings)
+    try:
+        queue.send_newsletter(
+            engine,
+            newsletter_id,
+            settings,
+            transport,
+            batch_size=2,
+            progress=pause_after_first_batch,
+        )
+        first = email.message_from_bytes(relay.delivered[0][2], policy=email.policy.default)
+        assert "<mailto:unsubscribe+" in first["List-Unsubscribe"]
+        assert "@retours.lemois-ess.org?subject=unsubscribe>" in first["List-Unsubscribe"]
+        assert str(first["Reply-To"]) == "contact@lemois-ess.org"
+        with Session(engine) as other:  # the rest without the mailto
+            queue.resume(other, newsletter_id)
+            other.commit()
+        settings.mail.unsubscribe_prefix = ""
+        queue.send_newsletter(engine, newsletter_id, settings, transport)
+    finally:
+        transport.close()
+    assert len(relay.delivered) == len(PEOPLE)
+    last = email.message_from_bytes(relay.delivered[-1][2], policy=email.policy.default)
+    assert re.fullmatch(r"<http[^>,]+/u/[\w-]+>", last["List-Unsubscribe"])  # the link alone
+
+
+def test_a_send_over_smtp_refuses_links_no_recipient_can_open(
+    engine: Engine, session: Session, smtp_server, secret_key: str
+) -> None:
+    relay, port = smtp_server
+    newsletter_id = _newsletter(session)
+    settings = _settings(port)
+    settings.web.allow_insecure_links = False  # the default: http://127.0.0.1:8000
+    newsletter = session.get(Newsletter, newsletter_id)
+    with pytest.raises(CampaignError, match=r"Newsletter \d+ cannot be sent over SMTP: \[web\] "):
+        queue.snapshot(session, newsletter, settings)
+    session.rollback()
+    assert queue.counts(session, newsletter_id) == {}  # nobody queued, still a draft
+    assert session.get(Newsletter, newsletter_id).status == "draft"
+    _start(session, newsletter_id)  # queued as before this check existed
+    transport = open_transport(settings)
+    try:
+        with pytest.raises(CampaignError, match="allow_insecure_links"):
+            queue.send_newsletter(engine, newsletter_id, settings, transport)
+        assert relay.delivered == []
+        assert queue.counts(session, newsletter_id) == {"pending": len(PEOPLE)}
+        settings.web.public_url = "https://liens.lemois-ess.org"  # what recipients can open
+        summary = queue.send_newsletter(engine, newsletter_id, settings, transport)
+    finally:
+        transport.close()
+    assert summary.sent == len(PEOPLE)
+    first = email.message_from_bytes(relay.delivered[0][2], policy=email.policy.default)
+    assert "<https://liens.lemois-ess.org/u/" in first["List-Unsubscribe"]

@@ -54,6 +54,7 @@ def _command(newsletter_id: int, database_url: str, port: int, **settings: str):
         CAMPAIGN_DATABASE_URL=database_url,
         CAMPAIGN_SECRET_KEY=TEST_SECRET_KEY,
         CAMPAIGN_MAIL_TRANSPORT="smtp",
+        CAMPAIGN_WEB_ALLOW_INSECURE_LINKS="true",  # links to 127.0.0.1, to a test relay
         CAMPAIGN_MAIL_SMTP_HOST="127.0.0.1",
         CAMPAIGN_MAIL_SMTP_PORT=str(port),
         CAMPAIGN_MAIL_SMTP_SECURITY="none",

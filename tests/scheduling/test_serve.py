@@ -75,6 +75,7 @@ def serve(
         **X_CREDENTIALS,
         "CAMPAIGN_DATABASE_URL": database_url,
         "CAMPAIGN_MAIL_TRANSPORT": "smtp",
+        "CAMPAIGN_WEB_ALLOW_INSECURE_LINKS": "true",  # links to 127.0.0.1, to a test relay
         "CAMPAIGN_MAIL_SMTP_HOST": "127.0.0.1",
         "CAMPAIGN_MAIL_SMTP_PORT": str(port),
         "CAMPAIGN_MAIL_SMTP_SECURITY": "none",

@@ -3,10 +3,18 @@ only the newsletter."""
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
+from campaign.config import Settings
+from campaign.errors import CampaignError
 from campaign.models import Link, Newsletter, Subscriber
-from campaign.tracking.links import TrackedLinks, register_links
+from campaign.tracking.links import (
+    TrackedLinks,
+    check_public_url,
+    public_url_problem,
+    register_links,
+)
 from campaign.tracking.tokens import Signer
 
 KEY = "k" * 40
@@ -69,3 +77,53 @@ def test_anonymous_tracking_names_the_newsletter_not_the_person(session: Session
     assert signer.verify(anne.unsubscribe_url.rsplit("/", 1)[1], "unsubscribe") == (77,)
     # Signed together (the sending path), anonymous clicks are the same URLs.
     assert anne.follow(["https://lemois-ess.org/"]) == [anne.link("https://lemois-ess.org/")]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000",  # the default
+        "http://lemois-ess.org",  # not https: no one-click unsubscribe (RFC 8058)
+        "https://127.0.0.1:8000",
+        "https://10.0.0.5",
+        "https://192.168.1.20:8443",
+        "https://[::1]:8000",
+        "https://203.0.113.7",  # a bare IP address, even a routable one
+        "https://localhost:8000",
+        "https://liens.localhost",
+        "https://campaign.local",
+        "https://intranet",
+        "https://example.org",
+        "https://lemois.example.com",
+        "https://www.example.net/liens",
+        "https://campaign.test",
+    ],
+)
+def test_links_no_recipient_can_open_are_not_public(url: str) -> None:
+    assert public_url_problem(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://lemois-ess.org", "https://liens.lemois-ess.org:8443/campagne", "HTTPS://X.FR"]
+)
+def test_https_on_a_public_host_is_public(url: str) -> None:
+    assert public_url_problem(url) == ""
+
+
+def test_only_real_mail_needs_public_links() -> None:
+    settings = Settings()  # the default public_url, http://127.0.0.1:8000
+    check_public_url(settings, "Newsletter 1")  # the outbox: nothing leaves the machine
+    settings.mail.transport = "smtp"
+    with pytest.raises(CampaignError) as caught:
+        check_public_url(settings, "Newsletter 1")
+    message = str(caught.value)
+    assert message.startswith("Newsletter 1 cannot be sent over SMTP: [web] public_url")
+    assert "'http://127.0.0.1:8000' is not https" in message
+    assert "[web] allow_insecure_links = true" in message
+    settings.web.allow_insecure_links = True  # a test relay, on purpose
+    check_public_url(settings, "Newsletter 1")
+    settings.web.allow_insecure_links = False
+    settings.web.public_url = "https://user:s3cret@liens.example.org"
+    with pytest.raises(CampaignError) as caught:
+        check_public_url(settings, "Newsletter 1")
+    assert "s3cret" not in str(caught.value)

@@ -101,6 +101,53 @@ def test_one_click_unsubscribe_as_gmail_sends_it(live, kit) -> None:
     assert "Vous êtes désinscrit·e" in again.text
 
 
+@pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
+def test_one_click_is_recognised_whatever_the_form_encoding(live, kit, encoding: str) -> None:
+    """RFC 8058 lets the POST body be application/x-www-form-urlencoded or multipart/form-data."""
+    sent = kit.send(live)
+    fresh = type(live.http)()
+    url = live.url + _unsubscribe_path(live, sent)
+    if encoding == "multipart":  # files= makes requests write multipart/form-data
+        answer = fresh.post(url, files={"List-Unsubscribe": (None, "One-Click")}, timeout=10)
+    else:
+        answer = fresh.post(url, data={"List-Unsubscribe": "One-Click"}, timeout=10)
+    assert answer.request.headers["Content-Type"].startswith(
+        "multipart/form-data" if encoding == "multipart" else "application/x-www-form-urlencoded"
+    )
+    assert answer.status_code == 200
+    assert kit.subscriber("anne@example.org").status == SubscriberStatus.unsubscribed
+    line = kit.consent("anne@example.org")[-1]
+    assert (line.action, line.method, line.detail) == (
+        "unsubscribed",
+        "link",
+        "one-click (RFC 8058)",
+    )
+
+
+def test_a_post_of_another_field_or_a_broken_body_still_unsubscribes_from_the_page(
+    live, kit
+) -> None:
+    sent = kit.send(live)
+    fresh = type(live.http)()
+    # The words in another field are no one-click request.
+    note = fresh.post(
+        live.url + _unsubscribe_path(live, sent),
+        files={"note": (None, "List-Unsubscribe=One-Click")},
+        timeout=10,
+    )
+    assert note.status_code == 200
+    assert kit.consent("anne@example.org")[-1].detail == "unsubscribe page"
+    broken = fresh.post(
+        live.url + _unsubscribe_path(live, sent, "Paul"),
+        data=b"--x\r\nnot a part",
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+        timeout=10,
+    )
+    assert broken.status_code == 200
+    assert kit.subscriber("paul@example.org").status == SubscriberStatus.unsubscribed
+    assert kit.consent("paul@example.org")[-1].detail == "unsubscribe page"
+
+
 def test_resubscribing_from_the_page_undoes_it(live, kit) -> None:
     sent = kit.send(live)
     path = _unsubscribe_path(live, sent)
