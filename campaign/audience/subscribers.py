@@ -49,7 +49,8 @@ PROFILE_LIMITS = {
 # Consent-log methods of what an administrator does; any other unsubscription (a link, a form,
 # a mail client's List-Unsubscribe) was the person's own, and only their new consent undoes it.
 ADMIN_METHODS = frozenset({"manual", "admin"})
-_CONTROL = {chr(code) for code in range(32)} | {"\x7f"}
+# Characters no form or spreadsheet means (PostgreSQL refuses NUL); tabs and breaks are kept.
+_CONTROL = {chr(code) for code in range(32) if chr(code) not in "\t\n\r"} | {"\x7f"}
 EXPORT_COLUMNS = (
     "email",
     *PROFILE_FIELDS,
@@ -132,7 +133,8 @@ def join_list(
 
 
 def clean_profile(profile: dict[str, str | None]) -> dict[str, str]:
-    """Profile fields as stored: trimmed, known, within their column's size, on one line."""
+    """Profile fields as stored: trimmed, known, within their column's size, no control
+    character."""
     cleaned = {key: value.strip() for key, value in profile.items() if value is not None}
     unknown = set(cleaned) - set(PROFILE_FIELDS)
     if unknown:
@@ -141,7 +143,7 @@ def clean_profile(profile: dict[str, str | None]) -> dict[str, str]:
         if len(value) > PROFILE_LIMITS[key]:
             raise CampaignError(f"{key} has at most {PROFILE_LIMITS[key]} characters.")
         if any(char in _CONTROL for char in value):
-            raise CampaignError(f"{key} holds a control character (a tab or a line break).")
+            raise CampaignError(f"{key} holds a control character: remove it.")
     return cleaned
 
 
