@@ -274,15 +274,15 @@ def edit(
     form.email = subscriber.email or ""  # never changed here: a new address is a new person
     try:
         with board.session() as session:
-            subscriber = _person(session, subscriber_id)
+            person = _person(session, subscriber_id)
             audience.update_profile(
-                session, subscriber, form.profile(taxonomy), actor=actor, method=METHOD
+                session, person, form.profile(taxonomy), actor=actor, method=METHOD
             )
             for name in form.lists:
                 mailing_list = find_list(session, name)
                 if mailing_list is None:
                     raise CampaignError(f"La liste « {name} » n'existe plus.")
-                audience.join_list(session, subscriber, mailing_list, method=METHOD, actor=actor)
+                audience.join_list(session, person, mailing_list, method=METHOD, actor=actor)
     except CampaignError as exc:
         return _form_page(request, form, subscriber=subscriber, error=str(exc), status_code=400)
     return web.see_other(request, f"/subscribers/{subscriber_id}", "person-saved")
