@@ -17,7 +17,6 @@ from sqlmodel import Session, select
 
 from campaign.audience import lists as stage
 from campaign.dashboard import queries, web
-from campaign.dashboard.pages.subscribers import Confirmation, _confirm_page
 from campaign.errors import CampaignError
 from campaign.models import MailingList
 
@@ -166,9 +165,9 @@ def merge(
                 + "."
             )
         lines.append(f"La liste « {source_name} » est ensuite supprimée. C'est définitif.")
-        return _confirm_page(
+        return web.confirm_page(
             request,
-            Confirmation(
+            web.Confirmation(
                 title=f"Fusionner « {source_name} » dans « {target_name} » ?",
                 lines=lines,
                 action=f"/lists/{list_id}/merge",
@@ -210,9 +209,9 @@ def delete(request: Request, list_id: web.Id, confirm: str = Form("")) -> Respon
             request, "lists/refused.html", status_code=400, name=name, reasons=reasons
         )
     if confirm != "oui":
-        return _confirm_page(
+        return web.confirm_page(
             request,
-            Confirmation(
+            web.Confirmation(
                 title=f"Supprimer la liste « {name} » ?",
                 lines=[
                     f"La liste « {name} » est vide (0 personne) et rien ne l'utilise : elle sera "

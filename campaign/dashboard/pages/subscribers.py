@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -295,26 +295,6 @@ def _memberships(session: Session, subscriber: Subscriber) -> list[dict[str, obj
     ]
 
 
-@dataclass
-class Confirmation:
-    """A confirmation step: what will happen, said before it does, and the form that does it."""
-
-    title: str
-    lines: list[str]
-    action: str
-    button: str
-    back: str
-    fields: dict[str, str] = field(default_factory=dict)
-    checks: list[tuple[str, str]] = field(default_factory=list)  # (name, label), all required
-    danger: bool = True
-
-
-def _confirm_page(request: Request, confirmation: Confirmation, status_code: int = 200):
-    return web.render(
-        request, "confirm.html", status_code=status_code, confirmation=asdict(confirmation)
-    )
-
-
 def _when(moment: datetime | None, request: Request) -> str:
     settings = web.dashboard(request).settings
     return web.local(moment, settings, "%d/%m/%Y à %H:%M")
@@ -342,9 +322,9 @@ def unsubscribe(
             if list_name
             else "toutes les newsletters (quelles que soient ses listes)"
         )
-        return _confirm_page(
+        return web.confirm_page(
             request,
-            Confirmation(
+            web.Confirmation(
                 title="Désinscrire cette personne ?",
                 lines=[
                     f"1 personne, {email}, sera désinscrite de {what}.",
@@ -423,9 +403,9 @@ def resubscribe(
                 ("consent", "Cette personne m'a redonné son accord pour recevoir les newsletters")
             )
         lines.append("Ce sera noté au registre des consentements, à votre nom.")
-        return _confirm_page(
+        return web.confirm_page(
             request,
-            Confirmation(
+            web.Confirmation(
                 title="Réinscrire cette personne ?",
                 lines=lines,
                 action=f"/subscribers/{subscriber_id}/resubscribe",
