@@ -156,11 +156,11 @@ def list_(
 
 @app.command()
 def export(
-    file: Path = typer.Argument(..., help="CSV file to write."),
+    file: Path = typer.Argument(..., help="File to write: .csv, or .xlsx for a workbook."),
     status: SubscriberStatus | None = typer.Option(None, "--status", help="Only this status."),
     list_name: str | None = ListOption,
 ) -> None:
-    """Export subscribers to a CSV that Excel opens directly (UTF-8, semicolons)."""
+    """Export subscribers to a CSV that Excel opens directly (UTF-8, semicolons), or XLSX."""
     with common.session() as session:
         count = audience.export_subscribers(session, file, status=status, list_name=list_name)
     console.print(f"{count} subscribers written to {file}.")
