@@ -274,6 +274,100 @@ def test_subscribers_erase_asks_first_and_a_no_erases_nothing(cli) -> None:
     assert shown["first_name"] == "Jean"
 
 
+def test_subscribers_edit_corrects_fields_and_never_the_address(cli) -> None:
+    cli("subscribers", "add", "jean@x.org", "--first-name", "Jaen", "--region", "Normandie")
+    result = cli(
+        "subscribers", "edit", "JEAN@x.org", "--first-name", "Jean", "--region", "bretagne"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "first_name 'Jaen' → 'Jean'" in result.stdout
+    shown = json.loads(cli("subscribers", "show", "jean@x.org", "--json").stdout)
+    assert (shown["first_name"], shown["region"]) == ("Jean", "Bretagne")
+    assert shown["consent_log"][-1]["action"] == "updated"
+    assert "nothing to change" in cli("subscribers", "edit", "jean@x.org").stdout
+    assert_clean_error(
+        cli("subscribers", "edit", "nobody@x.org", "--last-name", "X"), "No subscriber"
+    )
+
+
+def test_subscribers_show_json_names_the_list_of_each_consent_line(cli) -> None:
+    cli("subscribers", "add", "first@x.org", "--list", "Presse")
+    cli("subscribers", "add", "jean@x.org", "--list", "Newsletter nationale", "--list", "Presse")
+    cli("subscribers", "unsubscribe", "jean@x.org", "--list", "Presse")
+    shown = json.loads(cli("subscribers", "show", "jean@x.org", "--json").stdout)
+    assert [(line["action"], line["list"]) for line in shown["consent_log"]] == [
+        ("subscribed", None),
+        ("subscribed", "Newsletter nationale"),
+        ("subscribed", "Presse"),
+        ("unsubscribed", "Presse"),
+    ]
+
+
+def test_subscribers_resubscribe_after_an_admin_unsubscription(cli) -> None:
+    cli("subscribers", "add", "jean@x.org", "--list", "Presse", "--list", "Newsletter nationale")
+    cli("subscribers", "unsubscribe", "jean@x.org", "--list", "Presse")
+    result = cli("subscribers", "resubscribe", "jean@x.org", "--list", "presse")
+    assert result.exit_code == 0, result.stderr
+    assert "resubscribed to the list 'Presse'" in result.stdout
+    cli("subscribers", "unsubscribe", "jean@x.org")
+    assert (
+        "resubscribed to every newsletter" in cli("subscribers", "resubscribe", "jean@x.org").stdout
+    )
+    shown = json.loads(cli("subscribers", "show", "jean@x.org", "--json").stdout)
+    assert (shown["status"], shown["lists"]) == ("active", ["Newsletter nationale", "Presse"])
+    assert "already receives" in cli("subscribers", "resubscribe", "jean@x.org").stdout
+
+
+def _set_status(database_url: str, email: str, status: str, method: str) -> None:
+    """What a bounce or the person's own unsubscribe link leaves in the database."""
+    from sqlmodel import Session
+
+    from campaign.audience.subscribers import change_status, require_subscriber
+    from campaign.db import open_database
+    from campaign.models import ConsentAction
+
+    engine = open_database(database_url)
+    with Session(engine) as session:
+        person = require_subscriber(session, email)
+        change_status(session, person, status, ConsentAction(status), method=method, actor="x")
+        session.commit()
+    engine.dispose()
+
+
+@pytest.mark.parametrize("status", ["bounced", "complained"])
+def test_subscribers_resubscribe_refuses_a_bounced_or_complained_address_unless_forced(
+    cli, database_url: str, status: str
+) -> None:
+    cli("subscribers", "add", "jean@x.org", "--list", "Presse")
+    _set_status(database_url, "jean@x.org", status, "bounce")
+    assert_clean_error(cli("subscribers", "resubscribe", "jean@x.org"), status, "--force")
+    assert json.loads(cli("subscribers", "show", "jean@x.org", "--json").stdout)["status"] == status
+    result = cli("subscribers", "resubscribe", "jean@x.org", "--force")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        json.loads(cli("subscribers", "show", "jean@x.org", "--json").stdout)["status"] == "active"
+    )
+
+
+def test_subscribers_resubscribe_asks_for_the_consent_of_who_unsubscribed_themselves(
+    cli, database_url: str
+) -> None:
+    cli("subscribers", "add", "jean@x.org", "--list", "Presse")
+    _set_status(database_url, "jean@x.org", "unsubscribed", "link")
+    refused = cli("subscribers", "resubscribe", "jean@x.org", input="n\n")
+    assert "unsubscribed themselves on" in refused.stdout
+    assert_clean_error(refused, "only with their new consent", "--consent")
+    assert json.loads(cli("subscribers", "show", "jean@x.org", "--json").stdout)["status"] == (
+        "unsubscribed"
+    )
+    assert cli("subscribers", "resubscribe", "jean@x.org", input="y\n").exit_code == 0
+    shown = json.loads(cli("subscribers", "show", "jean@x.org", "--json").stdout)
+    assert shown["status"] == "active"
+    assert shown["consent_log"][-1]["detail"] == "with the person's new consent"
+    _set_status(database_url, "jean@x.org", "unsubscribed", "link")
+    assert cli("subscribers", "resubscribe", "jean@x.org", "--consent").exit_code == 0
+
+
 # --- lists -------------------------------------------------------------------------------------
 
 
@@ -301,6 +395,43 @@ def test_lists_without_any_list_says_how_to_create_one(cli) -> None:
     assert result.exit_code == 0, result.stderr
     assert "campaign lists create" in result.stdout
     assert json.loads(cli("lists", "--json").stdout) == []
+
+
+def test_lists_create_refuses_a_name_differing_only_by_case_or_accents(cli) -> None:
+    cli("lists", "create", "Newsletter nationale")
+    assert_clean_error(
+        cli("lists", "create", "Newsletter Natiônale"), "A list named 'Newsletter nationale'"
+    )
+    cli("subscribers", "add", "a@x.org", "--list", "NEWSLETTER NATIONALE")
+    rows = json.loads(cli("lists", "--json").stdout)
+    assert [(row["name"], row["total"]) for row in rows] == [("Newsletter nationale", 1)]
+
+
+def test_lists_rename_merge_and_delete(cli) -> None:
+    cli("subscribers", "add", "a@x.org", "--list", "Newsletter Nationale")
+    cli("subscribers", "add", "b@x.org", "--list", "Presse", "--list", "Newsletter Nationale")
+    result = cli("lists", "rename", "newsletter nationale", "Newsletter nationale")
+    assert result.exit_code == 0, result.stderr
+    assert "renamed 'Newsletter nationale'" in result.stdout
+    assert_clean_error(cli("lists", "rename", "Presse", "newsletter NATIONALE"), "already exists")
+
+    assert_clean_error(cli("lists", "delete", "Presse"), "not empty or still used", "merge")
+    assert cli("lists", "merge", "Presse", "Newsletter nationale", input="n\n").exit_code != 0
+    assert [row["name"] for row in json.loads(cli("lists", "--json").stdout)] == [
+        "Newsletter nationale",
+        "Presse",
+    ]
+    merged = cli("lists", "merge", "Presse", "Newsletter nationale", "--yes")
+    assert merged.exit_code == 0, merged.stderr
+    assert "0 person(s) moved, 1 already on both" in merged.stdout
+    rows = json.loads(cli("lists", "--json").stdout)
+    assert [(row["name"], row["total"]) for row in rows] == [("Newsletter nationale", 2)]
+
+    cli("lists", "create", "Vide")
+    deleted = cli("lists", "delete", "vide")
+    assert deleted.exit_code == 0, deleted.stderr
+    assert "List 'Vide' deleted." in deleted.stdout
+    assert_clean_error(cli("lists", "delete", "Vide"), "No list named 'Vide'")
 
 
 # --- errors ------------------------------------------------------------------------------------

@@ -172,7 +172,7 @@ def import_subscribers(
         extra = [h for h in sheet.headers if h and h not in columns.values()]
         connection = session.connection()
         seen_table = _create_seen_table(connection)
-        mailing_list_id, list_is_new = _mailing_list(session, list_name)
+        mailing_list_id, list_is_new = _mailing_list(session, list_name, report)
         run = _Run(
             session=session,
             report=report,
@@ -225,11 +225,18 @@ def _no_email_column(path: Path, sheet: Sheet) -> str:
     return message
 
 
-def _mailing_list(session: Session, list_name: str | None) -> tuple[int | None, bool]:
+def _mailing_list(
+    session: Session, list_name: str | None, report: ImportReport
+) -> tuple[int | None, bool]:
     if list_name is None or not list_name.strip():
         return None, False
     existing = find_list(session, list_name)
     if existing is not None:
+        if existing.name != list_name.strip():
+            report.warnings.append(
+                f"The list {list_name.strip()!r} is the existing list {existing.name!r} "
+                "(list names are compared without case or accents): people joined it."
+            )
         return existing.id, False
     created = MailingList(name=list_name.strip())
     session.add(created)

@@ -1,23 +1,26 @@
 """Subscribers: add, find, list, unsubscribe, export, and what RGPD asks for (show, erase).
 
-Every change of status writes a line in the consent log, and nothing here ever turns someone who
-unsubscribed, bounced or complained back into an active subscriber: only that person's own
-confirmed request may (the subscribe form of the tracking stage).
+Every change of status writes a line in the consent log, and nothing here silently turns someone
+who unsubscribed, bounced or complained back into an active subscriber: their own confirmed
+request may (the subscribe form of the tracking stage), or an administrator through
+:func:`resubscribe`, which must be told that the person gave their consent again when they had
+unsubscribed themselves, and forced for an address that bounced or complained.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select, update
 
 from campaign.audience.emails import normalise_email
 from campaign.audience.lists import get_or_create_list, require_list
-from campaign.cells import csv_writer
+from campaign.cells import csv_writer, protect_xlsx_cell
 from campaign.errors import CampaignError
 from campaign.files import open_private
 from campaign.models import (
@@ -35,6 +38,19 @@ from campaign.models import (
 )
 
 PROFILE_FIELDS = ("first_name", "last_name", "organisation", "region", "postcode", "language")
+PROFILE_LIMITS = {
+    "first_name": 200,
+    "last_name": 200,
+    "organisation": 300,
+    "region": 100,
+    "postcode": 20,
+    "language": 10,
+}
+# Consent-log methods of what an administrator does; any other unsubscription (a link, a form,
+# a mail client's List-Unsubscribe) was the person's own, and only their new consent undoes it.
+ADMIN_METHODS = frozenset({"manual", "admin"})
+# Characters no form or spreadsheet means (PostgreSQL refuses NUL); tabs and breaks are kept.
+_CONTROL = {chr(code) for code in range(32) if chr(code) not in "\t\n\r"} | {"\x7f"}
 EXPORT_COLUMNS = (
     "email",
     *PROFILE_FIELDS,
@@ -116,6 +132,21 @@ def join_list(
     return True
 
 
+def clean_profile(profile: dict[str, str | None]) -> dict[str, str]:
+    """Profile fields as stored: trimmed, known, within their column's size, no control
+    character."""
+    cleaned = {key: value.strip() for key, value in profile.items() if value is not None}
+    unknown = set(cleaned) - set(PROFILE_FIELDS)
+    if unknown:
+        raise CampaignError(f"Unknown subscriber field(s): {', '.join(sorted(unknown))}.")
+    for key, value in cleaned.items():
+        if len(value) > PROFILE_LIMITS[key]:
+            raise CampaignError(f"{key} has at most {PROFILE_LIMITS[key]} characters.")
+        if any(char in _CONTROL for char in value):
+            raise CampaignError(f"{key} holds a control character: remove it.")
+    return cleaned
+
+
 def add_subscriber(
     session: Session,
     email: str,
@@ -129,10 +160,7 @@ def add_subscriber(
 ) -> tuple[Subscriber, str]:
     """Add or update one person. Returns the subscriber and "added", "updated" or "unchanged"."""
     address = normalise_email(email)
-    profile = {key: value.strip() for key, value in (profile or {}).items() if value is not None}
-    unknown = set(profile) - set(PROFILE_FIELDS)
-    if unknown:
-        raise CampaignError(f"Unknown subscriber field(s): {', '.join(sorted(unknown))}.")
+    profile = clean_profile(profile or {})
     subscriber = session.exec(select(Subscriber).where(Subscriber.email == address)).first()
     outcome = "unchanged"
     if subscriber is None:
@@ -231,6 +259,206 @@ def unsubscribe(
     return True
 
 
+def update_profile(
+    session: Session,
+    subscriber: Subscriber,
+    profile: dict[str, str | None],
+    *,
+    actor: str,
+    method: str = "manual",
+) -> dict[str, tuple[str, str]]:
+    """Set the given fields (an empty text empties a field; the address is not a field: a new
+    address is a new person with their own consent). Logs one ``updated`` line naming the
+    changes; returns them as ``{field: (before, after)}``."""
+    if "email" in profile:
+        raise CampaignError(
+            "The address cannot be changed: add the new address as a new person (with their "
+            "consent) and unsubscribe or erase the old one."
+        )
+    cleaned = clean_profile(profile)
+    changes = {
+        key: (getattr(subscriber, key), value)
+        for key, value in cleaned.items()
+        if getattr(subscriber, key) != value
+    }
+    if not changes:
+        return changes
+    for key, (_before, after) in changes.items():
+        setattr(subscriber, key, after)
+    subscriber.updated_at = utcnow()
+    session.add(subscriber)
+    log_consent(
+        session,
+        subscriber,
+        ConsentAction.updated,
+        method=method,
+        actor=actor,
+        detail="; ".join(
+            f"{key}: {before!r} → {after!r}" for key, (before, after) in changes.items()
+        ),
+    )
+    session.flush()
+    return changes
+
+
+@dataclass
+class Resubscription:
+    """What undoing an unsubscription would be, for the doors to ask the right question.
+
+    ``undo``: False when there is nothing to undo (an active member). ``blocked``: the status
+    (bounced, complained) that only a forced resubscription overrides. ``pending``: waiting for
+    the person's own confirmation, which nobody else may give. ``self_at``: when the person
+    unsubscribed themselves (a link, a form): only their new consent allows undoing it.
+    """
+
+    email: str
+    list_name: str | None
+    undo: bool
+    blocked: str = ""
+    pending: bool = False
+    self_at: datetime | None = None
+    self_method: str = ""
+
+
+def _membership(
+    session: Session, subscriber: Subscriber, mailing_list: MailingList
+) -> Membership | None:
+    return session.exec(
+        select(Membership).where(
+            Membership.subscriber_id == subscriber.id, Membership.list_id == mailing_list.id
+        )
+    ).first()
+
+
+def _last_unsubscription(
+    session: Session, subscriber: Subscriber, mailing_list: MailingList | None
+) -> ConsentEvent | None:
+    query = select(ConsentEvent).where(
+        ConsentEvent.subscriber_id == subscriber.id,
+        ConsentEvent.action == ConsentAction.unsubscribed,
+    )
+    if mailing_list is None:
+        query = query.where(col(ConsentEvent.list_id).is_(None))
+    else:
+        query = query.where(ConsentEvent.list_id == mailing_list.id)
+    return session.exec(
+        query.order_by(col(ConsentEvent.at).desc(), col(ConsentEvent.id).desc())
+    ).first()
+
+
+def resubscription(
+    session: Session, subscriber: Subscriber, list_name: str | None = None
+) -> Resubscription:
+    """What :func:`resubscribe` would do for this person (and list), and what it needs."""
+    blocked = (
+        subscriber.status
+        if subscriber.status in (SubscriberStatus.bounced, SubscriberStatus.complained)
+        else ""
+    )
+    found = Resubscription(
+        email=subscriber.email or "", list_name=None, undo=False, blocked=blocked
+    )
+    if list_name is None:
+        found.pending = subscriber.status == SubscriberStatus.pending
+        found.undo = subscriber.status != SubscriberStatus.active and not found.pending
+        mailing_list = None
+    else:
+        mailing_list = require_list(session, list_name)
+        found.list_name = mailing_list.name
+        membership = _membership(session, subscriber, mailing_list)
+        found.undo = membership is None or membership.unsubscribed_at is not None
+    if found.undo and (list_name is not None or subscriber.status == SubscriberStatus.unsubscribed):
+        last = _last_unsubscription(session, subscriber, mailing_list)
+        if last is not None and last.method not in ADMIN_METHODS:
+            found.self_at, found.self_method = last.at, last.method
+    return found
+
+
+def resubscribe(
+    session: Session,
+    email: str,
+    *,
+    actor: str,
+    method: str = "manual",
+    list_name: str | None = None,
+    consent: bool = False,
+    force: bool = False,
+    source: str = "",
+) -> bool:
+    """Make an unsubscribed person active again (``list_name``: put them back on that list).
+    True if anything changed.
+
+    Refused for someone who unsubscribed themselves unless ``consent`` (the administrator
+    states that the person asked again: RGPD allows it only then), for a bounced or
+    complained address unless ``force``, and for someone waiting to confirm their address.
+    """
+    subscriber = require_subscriber(session, email)
+    check = resubscription(session, subscriber, list_name)
+    if check.pending:
+        raise CampaignError(
+            f"{check.email} has not confirmed their address yet: only their confirmation "
+            "makes them active."
+        )
+    if not check.undo:
+        return False
+    if check.blocked and not force:
+        why = (
+            "bounced (the address does not exist or refuses mail)"
+            if (check.blocked == SubscriberStatus.bounced)
+            else "complained (marked a newsletter as spam)"
+        )
+        raise CampaignError(
+            f"{check.email} {why}: not resubscribed. Add --force only if you know the address "
+            "works again and the person wants the newsletters."
+        )
+    if check.self_at is not None and not consent:
+        raise CampaignError(
+            f"{check.email} unsubscribed themselves on {check.self_at:%Y-%m-%d} "
+            f"({check.self_method}): resubscribe them only with their new consent, and say so "
+            "with --consent."
+        )
+    detail = "; ".join(
+        part
+        for part in (
+            f"forced over status {check.blocked}" if check.blocked else "",
+            "with the person's new consent" if check.self_at is not None else "",
+        )
+        if part
+    )
+    if list_name is None or check.blocked:
+        change_status(
+            session,
+            subscriber,
+            SubscriberStatus.active,
+            ConsentAction.resubscribed,
+            method=method,
+            actor=actor,
+            source=source,
+            detail=detail,
+        )
+    if list_name is not None:
+        mailing_list = require_list(session, list_name)
+        membership = _membership(session, subscriber, mailing_list)
+        if membership is None:
+            membership = Membership(subscriber_id=subscriber.id, list_id=mailing_list.id)
+        membership.unsubscribed_at = None
+        membership.subscribed_at = utcnow()
+        session.add(membership)
+        log_consent(
+            session,
+            subscriber,
+            ConsentAction.resubscribed,
+            method=method,
+            actor=actor,
+            source=source,
+            detail=detail,
+            mailing_list=mailing_list,
+        )
+    session.add(subscriber)
+    session.flush()
+    return True
+
+
 def _list_names(session: Session, subscriber_ids: list[int]) -> dict[int, list[str]]:
     names: dict[int, list[str]] = {}
     for start in range(0, len(subscriber_ids), 900):  # stay under SQLite's parameter limit
@@ -264,17 +492,38 @@ def subscriber_json(subscriber: Subscriber, lists: list[str]) -> dict[str, Any]:
     }
 
 
+def matching_text(statement: Any, text: str) -> Any:
+    """``statement`` narrowed to people whose address, names or organisation contain ``text``
+    (case-insensitively): the dashboard's search, and the export of what it found."""
+    if not text.strip():
+        return statement
+    pattern = f"%{text.strip().lower()}%"
+    return statement.where(
+        or_(
+            col(Subscriber.email).like(pattern),
+            func.lower(col(Subscriber.first_name)).like(pattern),
+            func.lower(col(Subscriber.last_name)).like(pattern),
+            func.lower(col(Subscriber.organisation)).like(pattern),
+        )
+    )
+
+
 def iter_subscribers(
     session: Session,
     *,
-    status: SubscriberStatus | None = None,
+    status: SubscriberStatus | str | None = None,
     list_name: str | None = None,
+    region: str | None = None,
+    text: str = "",
     batch: int = 1000,
 ) -> Iterator[dict[str, Any]]:
     """Subscribers as JSON-ready dicts, oldest first, read in batches (exports of any size)."""
     query = select(Subscriber).where(Subscriber.erased_at.is_(None)).order_by(Subscriber.id)
-    if status is not None:
+    if status:
         query = query.where(Subscriber.status == status)
+    if region:
+        query = query.where(Subscriber.region == region)
+    query = matching_text(query, text)
     if list_name is not None:
         mailing_list = require_list(session, list_name)
         query = query.join(Membership, Membership.subscriber_id == Subscriber.id).where(
@@ -295,23 +544,64 @@ def export_subscribers(
     session: Session,
     path: Path,
     *,
-    status: SubscriberStatus | None = None,
+    status: SubscriberStatus | str | None = None,
     list_name: str | None = None,
+    region: str | None = None,
+    text: str = "",
     delimiter: str = ";",
 ) -> int:
-    """Write a CSV that French Excel opens as it is (UTF-8 with BOM, ';'). Returns the rows.
+    """Write a CSV that French Excel opens as it is (UTF-8 with BOM, ';'), or an XLSX workbook
+    when ``path`` ends in ``.xlsx``. Returns the rows.
 
     The file is owner-only, and text that Excel would run as a formula (a first name typed in
-    the public form as ``=HYPERLINK(…)``) starts with ``'`` (:mod:`campaign.cells`).
+    the public form as ``=HYPERLINK(…)``) starts with ``'`` in a CSV and is a text cell in a
+    workbook (:mod:`campaign.cells`).
     """
+    rows = iter_subscribers(session, status=status, list_name=list_name, region=region, text=text)
+    if Path(path).suffix.lower() == ".xlsx":
+        return _export_xlsx(rows, Path(path))
     count = 0
     with open_private(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv_writer(handle, delimiter=delimiter)
         writer.writerow(EXPORT_COLUMNS)
-        for row in iter_subscribers(session, status=status, list_name=list_name):
-            row["lists"] = ", ".join(row["lists"])
-            writer.writerow([row[column] or "" for column in EXPORT_COLUMNS])
+        for row in rows:
+            writer.writerow(_export_cells(row))
             count += 1
+    return count
+
+
+def _export_cells(row: dict[str, Any]) -> list[Any]:
+    row = {**row, "lists": ", ".join(row["lists"])}
+    return [row[column] or "" for column in EXPORT_COLUMNS]
+
+
+def _export_xlsx(rows: Iterator[dict[str, Any]], path: Path) -> int:
+    """The same columns as the CSV in a workbook written row by row (memory stays flat)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Abonnés")
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for column in EXPORT_COLUMNS:
+        cell = WriteOnlyCell(sheet, value=column)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    count = 0
+    for row in rows:
+        cells = []
+        for value in _export_cells(row):
+            cell = WriteOnlyCell(sheet, value=value)
+            protect_xlsx_cell(cell)
+            cells.append(cell)
+        sheet.append(cells)
+        count += 1
+    with open_private(path, "wb") as handle:
+        workbook.save(handle)
     return count
 
 
@@ -335,7 +625,17 @@ def describe_subscriber(session: Session, email: str) -> dict[str, Any]:
         .where(Delivery.subscriber_id == subscriber.id)
         .order_by(Delivery.created_at, Delivery.id)
     ).all()
-    list_names = {m.id: ml.name for m, ml in memberships}
+    # Every list a line names, the ones the person is no longer a member of included.
+    event_lists = {event.list_id for event in consent if event.list_id is not None}
+    list_names = (
+        dict(
+            session.exec(
+                select(MailingList.id, MailingList.name).where(col(MailingList.id).in_(event_lists))
+            ).all()
+        )
+        if event_lists
+        else {}
+    )
     current = [ml.name for m, ml in memberships if m.unsubscribed_at is None]
     return {
         **subscriber_json(subscriber, current),

@@ -1,4 +1,5 @@
-"""``campaign subscribers …``: import, add, list, export, unsubscribe, show, erase."""
+"""``campaign subscribers …``: import, add, edit, list, export, unsubscribe, resubscribe, show,
+erase."""
 
 from __future__ import annotations
 
@@ -84,6 +85,42 @@ def add(
         console.print(f"{shown['email']}: {outcome} (status {shown['status']}).")
 
 
+@app.command()
+def edit(
+    email: str = typer.Argument(..., help="Email address (it cannot change: see below)."),
+    first_name: str | None = typer.Option(None, "--first-name", help="First name (prénom)."),
+    last_name: str | None = typer.Option(None, "--last-name", help="Last name (nom)."),
+    organisation: str | None = typer.Option(
+        None, "--organisation", help="Organisation (structure)."
+    ),
+    region: str | None = typer.Option(None, "--region", help="Region (checked against the list)."),
+    postcode: str | None = typer.Option(None, "--postcode", help="Postcode (code postal)."),
+) -> None:
+    """Correct a person's fields; only the options given change ('' empties a field).
+
+    The address is not a field: a new address is a new person with their own consent (add it
+    with `subscribers add`, then unsubscribe or erase the old one).
+    """
+    if region:
+        taxonomy = Taxonomy.from_settings(common.settings())
+        region = taxonomy.region(region) or region
+    profile = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "organisation": organisation,
+        "region": region,
+        "postcode": postcode,
+    }
+    with common.session() as session:
+        subscriber = audience.require_subscriber(session, email)
+        changes = audience.update_profile(session, subscriber, profile, actor=common.actor())
+    if not changes:
+        console.print(f"{subscriber.email}: nothing to change.")
+        return
+    for key, (before, after) in changes.items():
+        console.print(f"{subscriber.email}: {key} {before!r} → {after!r}")
+
+
 @app.command("list")
 def list_(
     status: SubscriberStatus | None = typer.Option(None, "--status", help="Only this status."),
@@ -119,11 +156,11 @@ def list_(
 
 @app.command()
 def export(
-    file: Path = typer.Argument(..., help="CSV file to write."),
+    file: Path = typer.Argument(..., help="File to write: .csv, or .xlsx for a workbook."),
     status: SubscriberStatus | None = typer.Option(None, "--status", help="Only this status."),
     list_name: str | None = ListOption,
 ) -> None:
-    """Export subscribers to a CSV that Excel opens directly (UTF-8, semicolons)."""
+    """Export subscribers to a CSV that Excel opens directly (UTF-8, semicolons), or XLSX."""
     with common.session() as session:
         count = audience.export_subscribers(session, file, status=status, list_name=list_name)
     console.print(f"{count} subscribers written to {file}.")
@@ -142,6 +179,60 @@ def unsubscribe(
     where = f"the list {list_name!r}" if list_name else "all newsletters"
     state = "unsubscribed from" if changed else "was already unsubscribed from"
     console.print(f"{email.strip()} {state} {where}.")
+
+
+@app.command()
+def resubscribe(
+    email: str = typer.Argument(..., help="Email address."),
+    list_name: str | None = typer.Option(
+        None, "--list", "-l", help="Put them back on this list only (default: every newsletter)."
+    ),
+    consent: bool = typer.Option(
+        False,
+        "--consent",
+        help="The person unsubscribed themselves and asked to come back (RGPD: only then).",
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Also for a bounced or complained address (you know it works)."
+    ),
+) -> None:
+    """Undo an unsubscription (recorded in the consent log).
+
+    Someone who unsubscribed themselves (a newsletter's link) comes back only with their new
+    consent: the command asks for it, or takes --consent. A bounced or complained address is
+    refused unless --force.
+    """
+    with common.session() as session:
+        check = audience.resubscription(
+            session, audience.require_subscriber(session, email), list_name
+        )
+    if check.self_at is not None and check.undo and not consent and (force or not check.blocked):
+        local = check.self_at.astimezone(common.settings().zone)
+        consent = typer.confirm(
+            f"{check.email} unsubscribed themselves on {local:%Y-%m-%d at %H:%M}. "
+            "Did they give their consent again?",
+            default=False,
+        )
+    with common.session() as session:
+        changed = audience.resubscribe(
+            session,
+            email,
+            actor=common.actor(),
+            list_name=list_name,
+            consent=consent,
+            force=force,
+        )
+        status = audience.require_subscriber(session, email).status
+    where = f"the list {check.list_name!r}" if check.list_name else "every newsletter"
+    if not changed:
+        console.print(f"{check.email} already receives {where}.")
+        return
+    console.print(f"{check.email} resubscribed to {where}.")
+    if status != "active":
+        console.print(
+            f"Their status is still {status}: they receive nothing until it is active "
+            "(run without --list)."
+        )
 
 
 @app.command()

@@ -22,6 +22,7 @@ from campaign.dashboard import web
 from campaign.dashboard.pages import (
     calendar,
     events,
+    lists,
     login,
     newsletters,
     posts,
@@ -105,6 +106,7 @@ def create_dashboard(
         newsletters,
         posts,
         subscribers,
+        lists,
         events,
         reports,
         settings_view,

@@ -11,10 +11,11 @@ from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from campaign.audience.lists import list_counts
+from campaign.audience.subscribers import matching_text
 from campaign.models import Event, MailingList, Membership, Newsletter, Post, PostStatus, Subscriber
 from campaign.newsletters.records import iter_audience
 from campaign.newsletters.render import HTML_TEMPLATE, newsletter_folder
@@ -66,17 +67,7 @@ def search_subscribers(
 ) -> Page:
     """Subscribers (not erased) matching every filter; ``text`` searches address, names and
     organisation, case-insensitively."""
-    statement = select(Subscriber).where(col(Subscriber.erased_at).is_(None))
-    if text.strip():
-        pattern = f"%{text.strip().lower()}%"
-        statement = statement.where(
-            or_(
-                col(Subscriber.email).like(pattern),
-                func.lower(col(Subscriber.first_name)).like(pattern),
-                func.lower(col(Subscriber.last_name)).like(pattern),
-                func.lower(col(Subscriber.organisation)).like(pattern),
-            )
-        )
+    statement = matching_text(select(Subscriber).where(col(Subscriber.erased_at).is_(None)), text)
     if status:
         statement = statement.where(Subscriber.status == status)
     if region:

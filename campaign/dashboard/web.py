@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -302,6 +302,33 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         **context,
     )
     return HTMLResponse(page, status_code=status_code)
+
+
+@dataclass
+class Confirmation:
+    """The step before what cannot be undone from the page itself: says what will happen and
+    to whom, and posts the same form again with ``confirm=oui`` (no JavaScript involved).
+
+    ``fields``: the form's values, carried as hidden fields. ``checks``: boxes that must be
+    ticked, ``(name, label)``, each posted as ``name=oui``.
+    """
+
+    title: str
+    lines: list[str]
+    action: str  # a dashboard path
+    button: str
+    back: str  # a dashboard path
+    fields: dict[str, str] = field(default_factory=dict)
+    checks: list[tuple[str, str]] = field(default_factory=list)
+    danger: bool = True
+
+
+def confirm_page(
+    request: Request, confirmation: Confirmation, status_code: int = 200
+) -> HTMLResponse:
+    return render(
+        request, "confirm.html", status_code=status_code, confirmation=asdict(confirmation)
+    )
 
 
 def see_other(request: Request, path: str, done: str = "") -> RedirectResponse:

@@ -1,25 +1,40 @@
-"""Subscribers: search and filter, a person's page (everything held, RGPD export and erase),
-and importing a CSV or XLSX file with its report."""
+"""Subscribers: search, filter and export, a person's page (everything held, RGPD export and
+erase), adding and correcting a person, unsubscribing and resubscribing them, and importing a
+CSV or XLSX file with its report.
+
+What changes people is for admins, and what cannot be undone by the page itself (an
+unsubscription, a resubscription against an earlier refusal) goes through a confirmation page
+that says what will happen, posted again with ``confirm=oui``.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlmodel import Session
 
 from campaign.audience import subscribers as audience
 from campaign.audience.importer import import_subscribers
+from campaign.audience.lists import find_list
 from campaign.dashboard import queries, web
 from campaign.errors import CampaignError
 from campaign.models import Subscriber, SubscriberStatus
 from campaign.taxonomy import Taxonomy
 
 router = APIRouter()
+ADMIN = [Depends(web.require_admin)]
+METHOD = "admin"  # the consent log's method for what an admin does on the dashboard
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def _person(session: Session, subscriber_id: int) -> Subscriber:
@@ -73,6 +88,351 @@ def _import_page(request: Request, report: object = None, error: str = "", statu
     )
 
 
+@router.get("/subscribers/export", dependencies=ADMIN)
+def export_list(
+    request: Request,
+    format: str = "csv",
+    q: str = "",
+    status: str = "",
+    list_name: str = "",
+    region: str = "",
+) -> Response:
+    """The people the list page shows with these filters, as a file for Excel: a CSV in UTF-8
+    with a BOM and semicolons (as ``subscribers export`` writes it), or an XLSX workbook."""
+    board = web.dashboard(request)
+    web.check_choice(format, EXPORT_TYPES, "format")
+    web.check_choice(status, [item.value for item in SubscriberStatus], "status")
+    with tempfile.TemporaryDirectory() as folder, board.session() as session:
+        if list_name and find_list(session, list_name) is None:
+            raise web.BadQuery(["list_name"])
+        path = Path(folder) / f"abonnes.{format}"
+        audience.export_subscribers(
+            session,
+            path,
+            status=status or None,
+            list_name=list_name or None,
+            region=region or None,
+            text=q,
+        )
+        body = path.read_bytes()
+    return Response(
+        body,
+        media_type=EXPORT_TYPES[format],
+        headers={"content-disposition": f'attachment; filename="abonnes.{format}"'},
+    )
+
+
+@dataclass
+class PersonForm:
+    """What the add and edit forms hold, kept as typed when the form is refused."""
+
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    organisation: str = ""
+    region: str = ""
+    postcode: str = ""
+    lists: list[str] = field(default_factory=list)
+    consent_source: str = ""
+
+    def profile(self, taxonomy: Taxonomy) -> dict[str, str]:
+        region = self.region.strip()
+        region = (
+            taxonomy.region(region) or region or taxonomy.region_for_postcode(self.postcode) or ""
+        )
+        return {
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "organisation": self.organisation,
+            "region": region,
+            "postcode": self.postcode,
+        }
+
+
+def _person_form(
+    email: str = Form(""),
+    first_name: str = Form(""),
+    last_name: str = Form(""),
+    organisation: str = Form(""),
+    region: str = Form(""),
+    postcode: str = Form(""),
+    lists: list[str] = Form([]),
+    consent_source: str = Form(""),
+) -> PersonForm:
+    return PersonForm(**{k: v for k, v in locals().items()})
+
+
+def _form_page(
+    request: Request,
+    form: PersonForm,
+    *,
+    subscriber: Subscriber | None = None,
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    board = web.dashboard(request)
+    with board.session() as session:
+        lists = [row["name"] for row in queries.lists(session)]
+        joined: list[str] = []
+        if subscriber is not None:
+            joined = audience.describe_subscriber(session, subscriber.email or "")["lists"]
+            left = [m["list"] for m in _memberships(session, subscriber) if m["left"]]
+            lists = [name for name in lists if name not in joined and name not in left]
+    return web.render(
+        request,
+        "subscribers/form.html",
+        status_code=status_code,
+        form=form,
+        subscriber=subscriber,
+        joined=joined,
+        lists=lists,
+        regions=Taxonomy.from_settings(board.settings).regions,
+        error=error,
+    )
+
+
+@router.get("/subscribers/new", dependencies=ADMIN)
+def new_form(request: Request, depuis: int = Query(0, ge=0, le=web.MAX_ID)) -> Response:
+    """The add form; ``depuis``: a person whose new address this is (their fields copied, the
+    old person left as they are)."""
+    form = PersonForm()
+    if depuis:
+        board = web.dashboard(request)
+        with board.session() as session:
+            old = _person(session, depuis)
+            form = PersonForm(
+                first_name=old.first_name,
+                last_name=old.last_name,
+                organisation=old.organisation,
+                region=old.region,
+                postcode=old.postcode,
+                lists=audience.describe_subscriber(session, old.email or "")["lists"],
+            )
+    return _form_page(request, form)
+
+
+@router.post("/subscribers/new", dependencies=ADMIN)
+def create(request: Request, form: PersonForm = Depends(_person_form)) -> Response:
+    board = web.dashboard(request)
+    taxonomy = Taxonomy.from_settings(board.settings)
+    try:
+        if not form.email.strip():
+            raise CampaignError("Indiquez l'adresse e-mail de la personne.")
+        if not form.consent_source.strip():
+            raise CampaignError(
+                "Indiquez comment la personne a donné son accord (la preuve de son "
+                "consentement, notée au registre)."
+            )
+        with board.session() as session:
+            known = audience.find_subscriber(session, form.email)
+            if known is not None:
+                raise CampaignError(
+                    f"L'adresse {known.email} est déjà connue : modifiez sa fiche "
+                    f"({web.base_path(request)}/subscribers/{known.id}) plutôt que de "
+                    "l'ajouter à nouveau."
+                )
+            subscriber, _outcome = audience.add_subscriber(
+                session,
+                form.email,
+                list_names=form.lists,
+                profile=form.profile(taxonomy),
+                actor=f"web:{request.state.user.email}",
+                method=METHOD,
+                source=form.consent_source.strip()[:300],
+            )
+            person_id = subscriber.id
+    except CampaignError as exc:
+        return _form_page(request, form, error=str(exc), status_code=400)
+    return web.see_other(request, f"/subscribers/{person_id}", "person-added")
+
+
+@router.get("/subscribers/{subscriber_id}/edit", dependencies=ADMIN)
+def edit_form(request: Request, subscriber_id: web.Id) -> Response:
+    board = web.dashboard(request)
+    with board.session() as session:
+        subscriber = _person(session, subscriber_id)
+    form = PersonForm(
+        email=subscriber.email or "",
+        first_name=subscriber.first_name,
+        last_name=subscriber.last_name,
+        organisation=subscriber.organisation,
+        region=subscriber.region,
+        postcode=subscriber.postcode,
+    )
+    return _form_page(request, form, subscriber=subscriber)
+
+
+@router.post("/subscribers/{subscriber_id}/edit", dependencies=ADMIN)
+def edit(
+    request: Request, subscriber_id: web.Id, form: PersonForm = Depends(_person_form)
+) -> Response:
+    board = web.dashboard(request)
+    taxonomy = Taxonomy.from_settings(board.settings)
+    actor = f"web:{request.state.user.email}"
+    with board.session() as session:
+        subscriber = _person(session, subscriber_id)
+    form.email = subscriber.email or ""  # never changed here: a new address is a new person
+    try:
+        with board.session() as session:
+            person = _person(session, subscriber_id)
+            audience.update_profile(
+                session, person, form.profile(taxonomy), actor=actor, method=METHOD
+            )
+            for name in form.lists:
+                mailing_list = find_list(session, name)
+                if mailing_list is None:
+                    raise CampaignError(f"La liste « {name} » n'existe plus.")
+                audience.join_list(session, person, mailing_list, method=METHOD, actor=actor)
+    except CampaignError as exc:
+        return _form_page(request, form, subscriber=subscriber, error=str(exc), status_code=400)
+    return web.see_other(request, f"/subscribers/{subscriber_id}", "person-saved")
+
+
+def _memberships(session: Session, subscriber: Subscriber) -> list[dict[str, object]]:
+    data = audience.describe_subscriber(session, subscriber.email or "")
+    return [
+        {"list": m["list"], "left": m["unsubscribed_at"] is not None} for m in data["memberships"]
+    ]
+
+
+def _when(moment: datetime | None, request: Request) -> str:
+    settings = web.dashboard(request).settings
+    return web.local(moment, settings, "%d/%m/%Y à %H:%M")
+
+
+@router.post("/subscribers/{subscriber_id}/unsubscribe", dependencies=ADMIN)
+def unsubscribe(
+    request: Request,
+    subscriber_id: web.Id,
+    list_name: str = Form(""),
+    confirm: str = Form(""),
+) -> Response:
+    board = web.dashboard(request)
+    with board.session() as session:
+        subscriber = _person(session, subscriber_id)
+        email = subscriber.email or ""
+        current = [m["list"] for m in _memberships(session, subscriber) if not m["left"]]
+    if list_name and list_name not in current:
+        return _person_page(
+            request, subscriber_id, f"Cette personne n'est pas inscrite à « {list_name} ».", 400
+        )
+    if confirm != "oui":
+        what = (
+            f"la liste « {list_name} »"
+            if list_name
+            else "toutes les newsletters (quelles que soient ses listes)"
+        )
+        return web.confirm_page(
+            request,
+            web.Confirmation(
+                title="Désinscrire cette personne ?",
+                lines=[
+                    f"1 personne, {email}, sera désinscrite de {what}.",
+                    "Elle ne recevra plus ces newsletters. Ce sera noté au registre des "
+                    "consentements, à votre nom. Seul son nouvel accord permettra de la "
+                    "réinscrire.",
+                ],
+                action=f"/subscribers/{subscriber_id}/unsubscribe",
+                button="Désinscrire",
+                back=f"/subscribers/{subscriber_id}",
+                fields={"list_name": list_name},
+            ),
+        )
+    with board.session() as session:
+        audience.unsubscribe(
+            session,
+            email,
+            actor=f"web:{request.state.user.email}",
+            method=METHOD,
+            list_name=list_name or None,
+        )
+    return web.see_other(request, f"/subscribers/{subscriber_id}", "person-unsubscribed")
+
+
+@router.post("/subscribers/{subscriber_id}/resubscribe", dependencies=ADMIN)
+def resubscribe(
+    request: Request,
+    subscriber_id: web.Id,
+    list_name: str = Form(""),
+    confirm: str = Form(""),
+    consent: str = Form(""),
+    force: str = Form(""),
+) -> Response:
+    board = web.dashboard(request)
+    try:
+        with board.session() as session:
+            subscriber = _person(session, subscriber_id)
+            check = audience.resubscription(session, subscriber, list_name or None)
+    except CampaignError:
+        return _person_page(request, subscriber_id, f"La liste « {list_name} » n'existe pas.", 400)
+    if check.pending:
+        return _person_page(
+            request,
+            subscriber_id,
+            "Cette personne n'a pas encore confirmé son adresse : seule sa confirmation la "
+            "rend active.",
+            400,
+        )
+    if not check.undo:
+        return web.see_other(request, f"/subscribers/{subscriber_id}", "person-resubscribed")
+    given = {"consent": consent == "oui", "force": force == "oui"}
+    needed = {"consent": check.self_at is not None, "force": bool(check.blocked)}
+    if confirm != "oui" or any(needed[key] and not given[key] for key in needed):
+        where = f"la liste « {check.list_name} »" if check.list_name else "ses newsletters"
+        lines = [f"1 personne, {check.email}, sera réinscrite à {where}."]
+        checks = []
+        if check.blocked:
+            lines.append(
+                "Son adresse est en erreur (les messages ne lui parviennent pas)."
+                if check.blocked == SubscriberStatus.bounced
+                else "Elle a signalé une newsletter comme indésirable (plainte)."
+            )
+            checks.append(
+                (
+                    "force",
+                    "Je sais que son adresse fonctionne de nouveau et qu'elle veut recevoir "
+                    "les newsletters",
+                )
+            )
+        if check.self_at is not None:
+            lines.append(
+                f"Elle s'est désinscrite elle-même le {_when(check.self_at, request)}. Le RGPD "
+                "ne permet de la réinscrire qu'avec son nouvel accord."
+            )
+            checks.append(
+                ("consent", "Cette personne m'a redonné son accord pour recevoir les newsletters")
+            )
+        lines.append("Ce sera noté au registre des consentements, à votre nom.")
+        return web.confirm_page(
+            request,
+            web.Confirmation(
+                title="Réinscrire cette personne ?",
+                lines=lines,
+                action=f"/subscribers/{subscriber_id}/resubscribe",
+                button="Réinscrire",
+                back=f"/subscribers/{subscriber_id}",
+                fields={"list_name": list_name},
+                checks=checks,
+                danger=False,
+            ),
+            status_code=400 if confirm == "oui" else 200,
+        )
+    try:
+        with board.session() as session:
+            audience.resubscribe(
+                session,
+                check.email,
+                actor=f"web:{request.state.user.email}",
+                method=METHOD,
+                list_name=list_name or None,
+                consent=given["consent"],
+                force=given["force"],
+            )
+    except CampaignError as exc:
+        return _person_page(request, subscriber_id, str(exc), 400)
+    return web.see_other(request, f"/subscribers/{subscriber_id}", "person-resubscribed")
+
+
 @router.get("/subscribers/import")
 def import_form(request: Request) -> Response:
     return _import_page(request)
@@ -121,12 +481,23 @@ def _person_page(
     with board.session() as session:
         subscriber = _person(session, subscriber_id)
         data = audience.describe_subscriber(session, subscriber.email or "")
+        undo_all = audience.resubscription(session, subscriber).undo
+    # The log's times in [general] timezone, as people read them (stored in UTC).
+    consent = [
+        {**line, "at": datetime.fromisoformat(line["at"]) if line["at"] else None}
+        for line in data["consent_log"]
+    ]
     return web.render(
         request,
         "subscribers/person.html",
         status_code=status_code,
         subscriber=subscriber,
         data=data,
+        consent=consent,
+        zone=board.settings.general.timezone,
+        current=[m["list"] for m in data["memberships"] if m["unsubscribed_at"] is None],
+        left=[m["list"] for m in data["memberships"] if m["unsubscribed_at"] is not None],
+        undo_all=undo_all,
         error=error,
     )
 
