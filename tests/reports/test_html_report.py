@@ -213,8 +213,11 @@ def test_the_bilan_holds_every_table_of_every_report(history_cli, workdir, brows
         ]
 
     assert sections == [
-        # N1, N2, N3 (the draft N4 is in no report); the wide table is cut in two.
-        ["Newsletters", [["Newsletters", "Titre", 3], ["Newsletters (suite)", "Date", 3]]],
+        # The key figures first: sentences (lists, no table) about the newsletters and each account.
+        ["Chiffres clés", [["Newsletters", "", 0], ["@Mois_ESS", "", 0], ["@Prix_ESS", "", 0]]],
+        # N1, N2, N3 (the draft N4 is in no report); the wide table is cut in two, and each
+        # part names the newsletters by their title.
+        ["Newsletters", [["Newsletters", "Titre", 3], ["Newsletters (suite)", "Titre", 3]]],
         # N1: links L1-L3; regions B, O, N and none (a4); b2's bounce and c1's failure.
         [f"{N1_TITLE} — 30 mai 2016", detail(3, 4, 2)],
         # N2: L4, L5; groups B, O, N; e1 and e2 bounced for the same reason.
