@@ -509,16 +509,14 @@ def _newsletter_key_figures(rows: Sequence[Mapping], labels: Labels) -> list[str
                 growth=growth,
             )
         ]
-    for total_key, unique_key in (("opens", "unique_opens"), ("clicks", "unique_clicks")):
+    for total_key in ("opens", "clicks"):
         total, _ = _sum(rows, total_key)
-        unique, partial = _sum(rows, unique_key)
-        values = {"total": labels.integer(total or 0)}
-        if unique is None:
-            sentences.append(labels.text(f"kf_{total_key}", **values))
-            continue
-        values["unique"] = labels.integer(unique)
-        key = f"kf_{total_key}_unique" + ("_partial" if partial else "")
-        sentences.append(labels.text(key, **values))
+        figures = [labels.plural(f"kf_{total_key}", total or 0, count=labels.integer(total or 0))]
+        unique, partial = _sum(rows, f"unique_{total_key}")
+        if unique is not None:
+            figure = labels.plural(f"kf_unique_{total_key}", unique, count=labels.integer(unique))
+            figures.append(labels.text("kf_partial", figure=figure) if partial else figure)
+        sentences.append(labels.text("kf_figures", figures=", ".join(figures)))
     return sentences
 
 
