@@ -344,7 +344,7 @@ def _social_section(
 
 
 def _typed_note(account: queries.AccountFigures, labels: Labels) -> str | None:
-    """« début saisi à la main »… when a follower count the row shows was typed by hand."""
+    """« au début », « à la fin »… when a follower count the row shows was typed by hand."""
     start, end = account.typed()
     if start and end:
         return labels.text("typed_both")

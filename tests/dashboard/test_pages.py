@@ -707,6 +707,7 @@ def test_an_editor_types_a_follower_count_for_the_reports(served: Served) -> Non
     [
         ("followers", "beaucoup", "Le nombre d&#39;abonnés doit être un nombre entier"),
         ("followers", "-3", "Le nombre d&#39;abonnés doit être un nombre entier"),
+        ("followers", "6²", "Le nombre d&#39;abonnés doit être un nombre entier"),
         ("day", "2999-01-01", "Le jour doit être une date passée"),
         ("day", "31/12/2016", "Le jour doit être une date passée"),
         ("account", "autre", "Choisissez un des comptes de la liste"),

@@ -205,7 +205,7 @@ def type_followers(
     count = followers.strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
     on = web.parse_day(day)
     try:
-        if not count.isdigit() or len(count) > 10:
+        if not (count.isascii() and count.isdigit()) or len(count) > 10:  # not "²" nor "١"
             raise FollowersRefused("count", f"{followers!r} is not a number of followers.")
         if on is None:
             raise FollowersRefused("day", f"{day!r} is not a date.")
