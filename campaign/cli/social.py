@@ -16,12 +16,13 @@ from campaign.cli.common import JsonOption, console, err_console, styled
 from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.models import Event, Post, PostStatus, utcnow
+from campaign.reports.queries import known_accounts
 from campaign.social import TransportError
 from campaign.social.accounts import check_accounts
 from campaign.social.compose import event_context, render_post
 from campaign.social.cost import describe, estimate, post_usage
 from campaign.social.length import check_length
-from campaign.social.metrics import sync_metrics
+from campaign.social.metrics import account_named, record_followers, sync_metrics
 from campaign.social.planning import parse_times, plan_event_posts
 from campaign.social.posts import (
     RetryLater,
@@ -604,3 +605,38 @@ def sync_metrics_command(
                 err_console.print(f"{name}: failed: {row['message']}", markup=False)
     if any(row["status"] == "failed" for row in rows):
         raise typer.Exit(1)
+
+
+@social_app.command("followers")
+def followers(
+    account: str = typer.Argument(..., help="Account name or handle, e.g. mois_ess or @Mois_ESS."),
+    count: int = typer.Argument(..., help="Followers shown on the account's page that day."),
+    on: str | None = typer.Option(
+        None, "--on", help="The day it was read: 2016-12-31 or 31/12/2016 (default: today)."
+    ),
+    json_output: bool = JsonOption,
+) -> None:
+    """Record a follower count typed by hand, for an account whose figures X charges for.
+
+    The reports use it like a measured one (followers at the start and end of the period, new
+    followers per day) and say it was typed. Typing the same day again corrects it.
+    """
+    settings = common.settings()
+    day = common.parse_day(on, "--on") if on is not None else None
+    with common.session() as session:
+        name = account_named(settings, known_accounts(session), account)
+        today = utcnow().astimezone(settings.zone).date()
+        done = record_followers(session, name, count, day or today, settings.zone, today=today)
+    row = {
+        "account": name,
+        "day": (day or today).isoformat(),
+        "followers": done.snapshot.followers,
+        "replaced": done.replaced,
+    }
+    if json_output:
+        common.print_json(row)
+        return
+    message = f"{name}: {row['followers']} followers on {row['day']}, typed by hand"
+    if done.replaced is not None:
+        message += f" (was {done.replaced})"
+    console.print(message + ".", markup=False)

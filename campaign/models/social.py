@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, String, Text
+from sqlalchemy import JSON, Boolean, Column, String, Text
 from sqlmodel import Field, SQLModel
 
 from campaign.models.base import UTCDateTime, utcnow
@@ -79,7 +79,13 @@ class Post(SQLModel, table=True):
 
 
 class AccountSnapshot(SQLModel, table=True):
-    """Followers, post count and new mentions of one account at one moment."""
+    """Followers, post count and new mentions of one account at one moment.
+
+    ``typed``: a follower count a person typed in for a day (``campaign social followers``, the
+    reports page), for an account X charges to measure. It has no post count, no mentions and
+    no mention id, so a sync never counts mentions from it (see :mod:`campaign.social.metrics`);
+    the reports use its followers as a measured one's and say it was typed.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     account: str = Field(max_length=100, index=True)
@@ -88,6 +94,9 @@ class AccountSnapshot(SQLModel, table=True):
     posts: int = Field(default=0)
     mentions_since_last: int = Field(default=0)
     last_mention_id: str = Field(default="", max_length=40)
+    typed: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default="0")
+    )
 
 
 class PostMetrics(SQLModel, table=True):

@@ -9,6 +9,7 @@ XLSX or one self-contained HTML file with the words of ``templates/reports/label
 from campaign.reports.attribution import delivery_of, newsletter_of, newsletter_source
 from campaign.reports.build import (
     bilan_report,
+    key_figures_section,
     newsletter_report,
     newsletters_report,
     social_report,
@@ -26,6 +27,7 @@ __all__ = [
     "bilan_report",
     "delivery_of",
     "format_for",
+    "key_figures_section",
     "newsletter_of",
     "newsletter_report",
     "newsletter_source",

@@ -91,7 +91,8 @@ def _newsletters_section(figures: Sequence[queries.NewsletterFigures], labels: L
         [_newsletter_row(f, labels) for f in figures],
         parts=(
             tuple(c.key for c in NEWSLETTER_COLUMNS[:6]),
-            ("date", *(c.key for c in NEWSLETTER_COLUMNS[6:])),
+            # Each part names the newsletter by its title, as the team's table does.
+            ("title", "date", *(c.key for c in NEWSLETTER_COLUMNS[6:])),
         ),
     )
     charts = [_opens_clicks_chart(figures, labels)] if figures else []
@@ -205,7 +206,11 @@ def _detail_section(session: Session, figure: queries.NewsletterFigures, labels:
     chart = columns(
         "days",
         labels.chart("days"),
-        [(labels.text("day", number=d.number), labels.date(d.day)) for d in day_figures],
+        # Without the year (the section's heading says it): « 18 novembre » fits under its day.
+        [
+            (labels.text("day", number=d.number), labels.date(d.day, year=False))
+            for d in day_figures
+        ],
         [
             Series(labels.series("opens"), [d.opens for d in day_figures]),
             Series(labels.series("clicks"), [d.clicks for d in day_figures]),
@@ -297,6 +302,7 @@ def _social_section(
             Column("followers_end"),
             Column("new_followers"),
             Column("followers_per_day", "decimal"),
+            Column("typed", "text"),
             Column("posts"),
             Column("mentions"),
             Column("reposted_posts"),
@@ -313,12 +319,13 @@ def _social_section(
                 "followers_end": a.last.followers if a.last else None,
                 "new_followers": a.new_followers,
                 "followers_per_day": a.followers_per_day,
+                "typed": _typed_note(a, labels),
                 "posts": a.posts,
-                "mentions": a.mentions if a.first else None,
-                "reposted_posts": a.reposted_posts,
-                "reposts": a.reposts,
-                "impressions": a.impressions,
-                "likes": a.likes,
+                "mentions": a.mentions,
+                "reposted_posts": _unknown_unmeasured(a, a.reposted_posts),
+                "reposts": _unknown_unmeasured(a, a.reposts),
+                "impressions": _unknown_unmeasured(a, a.impressions),
+                "likes": _unknown_unmeasured(a, a.likes),
             }
             for a in account_figures
         ],
@@ -331,12 +338,28 @@ def _social_section(
                 "followers_end",
                 "new_followers",
                 "followers_per_day",
+                "typed",
             ),
             ("account", "posts", "mentions", "reposted_posts", "reposts", "impressions", "likes"),
         ),
     )
     charts = [_followers_chart(a, labels, shown(a.account)) for a in account_figures if a.series]
     return Section("social", [account_table, post_table], charts, definitions="social")
+
+
+def _typed_note(account: queries.AccountFigures, labels: Labels) -> str | None:
+    """« au début », « à la fin »… when a follower count the row shows was typed by hand."""
+    start, end = account.typed()
+    if start and end:
+        return labels.text("typed_both")
+    if start or end:
+        return labels.text("typed_start" if start else "typed_end")
+    return None
+
+
+def _unknown_unmeasured(account: queries.AccountFigures, value: int) -> int | None:
+    """A post figure summed over the account's posts; unknown when none was ever measured."""
+    return None if account.posts and not account.measured_posts else value
 
 
 def _followers_chart(account: queries.AccountFigures, labels: Labels, shown: str) -> Chart:
@@ -444,6 +467,111 @@ def subscribers_report(
     return Report("subscribers", period, [_subscribers_section(session, period, labels, now)], now)
 
 
+# --- key figures --------------------------------------------------------------------------------
+
+
+def _signed(text: str, value: float) -> str:
+    return f"+{text}" if value > 0 else text
+
+
+def _sum(rows: Sequence[Mapping], key: str) -> tuple[int | None, bool]:
+    """A column's total over the rows that know it, and whether some rows did not."""
+    known = [row[key] for row in rows if row.get(key) is not None]
+    return (sum(known) if known else None), len(known) < len(rows)
+
+
+def _newsletter_key_figures(rows: Sequence[Mapping], labels: Labels) -> list[str]:
+    """The 2016 bilan's newsletter sentence, then opens and clicks (totals and uniques)."""
+    if not rows:
+        return [labels.text("kf_no_newsletter")]
+    first, last = rows[0], rows[-1]
+    count = labels.integer(len(rows))
+    if len(rows) == 1:
+        sentences = [
+            labels.text(
+                "kf_newsletter",
+                date=labels.date(first["date"]),
+                delivered=labels.integer(first["delivered"]),
+            )
+        ]
+    else:
+        change = last["delivered"] - first["delivered"]
+        growth = _signed(labels.integer(change), change)
+        if first["delivered"]:
+            rate = change / first["delivered"]
+            growth = labels.text(
+                "kf_growth_rate", change=growth, rate=_signed(labels.rate(rate), rate)
+            )
+        sentences = [
+            labels.text(
+                "kf_newsletters",
+                count=count,
+                first_date=labels.date(first["date"]),
+                last_date=labels.date(last["date"]),
+                first=labels.integer(first["delivered"]),
+                last=labels.integer(last["delivered"]),
+                growth=growth,
+            )
+        ]
+    for total_key in ("opens", "clicks"):
+        total, _ = _sum(rows, total_key)
+        figures = [labels.plural(f"kf_{total_key}", total or 0, count=labels.integer(total or 0))]
+        unique, partial = _sum(rows, f"unique_{total_key}")
+        if unique is not None:
+            figure = labels.plural(f"kf_unique_{total_key}", unique, count=labels.integer(unique))
+            figures.append(labels.text("kf_partial", figure=figure) if partial else figure)
+        sentences.append(labels.text("kf_figures", figures=", ".join(figures)))
+    return sentences
+
+
+def _account_key_figures(row: Mapping, labels: Labels) -> list[str]:
+    """Followers at the end with new followers a day; posts, mentions, posts reposted."""
+    sentences = []
+    account = row["account"]
+    if row.get("followers_end") is not None:
+        values = {
+            "account": account,
+            "followers": labels.integer(row["followers_end"]),
+            "date": labels.date(row["last_snapshot"]),
+        }
+        if row.get("followers_per_day") is None:
+            sentences.append(labels.text("kf_followers", **values))
+        else:
+            per_day = labels.cell(row["followers_per_day"], "decimal")
+            sentences.append(labels.text("kf_followers_per_day", per_day=per_day, **values))
+    figures = [labels.plural("kf_posts", row["posts"], count=labels.integer(row["posts"]))]
+    for key in ("mentions", "reposted_posts"):
+        if row.get(key) is not None:
+            figures.append(labels.plural(f"kf_{key}", row[key], count=labels.integer(row[key])))
+    sentences.append(labels.text("kf_posts", account=account, figures=", ".join(figures)))
+    return sentences
+
+
+def key_figures_section(tables: Sequence[Table], labels: Labels) -> Section:
+    """The bilan's opening: its key figures as sentences the team pastes into its own report.
+
+    Each figure is read from the tables that follow (the first ``newsletters`` and ``accounts``
+    tables among ``tables``), never counted again, so a sentence always says what its table
+    says: recipients (delivered) at the first and last newsletter and how they grew, newsletters
+    sent, total and unique opens and clicks; per account its followers at the last measurement
+    with the new followers a day, its posts, the posts mentioning it and its posts reposted.
+    """
+    found: dict[str, Table] = {}
+    for table in tables:
+        found.setdefault(table.key, table)
+    rows = []
+    if "newsletters" in found:
+        topic = labels.report("newsletters")
+        for sentence in _newsletter_key_figures(found["newsletters"].rows, labels):
+            rows.append({"topic": topic, "sentence": sentence})
+    if "accounts" in found:
+        for account in found["accounts"].rows:
+            for sentence in _account_key_figures(account, labels):
+                rows.append({"topic": account["account"], "sentence": sentence})
+    table = Table("key_figures", [Column("topic", "text"), Column("sentence", "text")], rows)
+    return Section("key_figures", [table], definitions="key_figures")
+
+
 # --- everything ---------------------------------------------------------------------------------
 
 
@@ -454,11 +582,13 @@ def bilan_report(
     handles: Mapping[str, str] | None = None,
     now: datetime | None = None,
 ) -> Report:
-    """Every report of the period in one: newsletters (and each in detail), subscribers, social."""
+    """Every report of the period in one: its key figures first, then newsletters (and each in
+    detail), subscribers, social."""
     now = now or utcnow()
     figures = queries.newsletter_figures(session, period)
     sections = [_newsletters_section(figures, labels)]
     sections += [_detail_section(session, figure, labels) for figure in figures]
     sections.append(_subscribers_section(session, period, labels, now))
     sections.append(_social_section(session, period, labels, (), handles or {}))
-    return Report("bilan", period, sections, now)
+    tables = [table for section in sections for table in section.tables]
+    return Report("bilan", period, [key_figures_section(tables, labels), *sections], now)

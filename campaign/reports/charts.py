@@ -5,6 +5,11 @@ fetch. Each chart is computed once into a list of SVG shapes (rectangles, lines,
 texts) in a fixed ``viewBox`` that scales with the page; the template writes them as they are,
 escaping every text. Two kinds cover what the report needs: horizontal grouped bars (opens and
 clicks per newsletter, per day) and lines over a numeric axis (list size per month, followers).
+
+No two texts of a chart may overlap, on screen or printed (the browser tests measure them): the
+layout estimates each text's width from its characters (:func:`text_width`, on the generous
+side) and skips an axis label that would touch the previous one, cuts a category too wide for
+its place, and lifts a value above a neighbour's instead of writing over it.
 """
 
 from __future__ import annotations
@@ -14,8 +19,67 @@ from dataclasses import dataclass, field
 from typing import Any
 
 WIDTH = 800
-FONT = 12
+FONT = 12  # category labels; ticks and values are SMALL
+SMALL = 11
 MAX_LABEL = 95  # characters of a category label before it is cut with "…"
+LABEL_GAP = 6  # the least room between two texts side by side
+LINE = FONT + 4  # from one line of a category label to the next
+
+# Widths of characters in ems, a little above those of Helvetica, Arial and Liberation Sans (the
+# report's fonts), so that a text is never wider than the room the layout gives it.
+_NARROW = set("ijlI.,;:!'|()[] ")
+_SEMI = set("frt-1")
+_WIDE = set("mwMW%@")
+_CAPITALS = set("ABCDEFGHKNOPQRSTUVXYZ&")
+
+
+def text_width(text: str, size: float) -> float:
+    """An upper estimate of ``text``'s width at font ``size`` (px): no font is measured here."""
+    ems = 0.0
+    for char in text:
+        if char in _NARROW:
+            ems += 0.32
+        elif char in _SEMI:
+            ems += 0.42
+        elif char in _WIDE:
+            ems += 0.95
+        elif char in _CAPITALS:
+            ems += 0.74
+        else:
+            ems += 0.6
+    return ems * size
+
+
+def fit(text: str, room: float, size: float) -> str:
+    """``text``, cut with "…" until it fits ``room`` px at font ``size``."""
+    if text_width(text, size) <= room:
+        return text
+    while text and text_width(text + "…", size) > room:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+@dataclass
+class _Boxes:
+    """Boxes of the texts already placed, to place the next one where it touches none."""
+
+    placed: list[tuple[float, float, float, float]] = field(default_factory=list)
+
+    @staticmethod
+    def box(x: float, y: float, text: str, size: float, anchor: str) -> tuple[float, ...]:
+        width = text_width(text, size)
+        start = x - width / 2 if anchor == "middle" else x - width if anchor == "end" else x
+        # A baseline at y: ascenders above it, descenders below, and a little air around.
+        return (start - LABEL_GAP / 2, y - size, start + width + LABEL_GAP / 2, y + size * 0.3)
+
+    def free(self, box: tuple[float, ...]) -> bool:
+        return not any(
+            box[0] < other[2] and other[0] < box[2] and box[1] < other[3] and other[1] < box[3]
+            for other in self.placed
+        )
+
+    def add(self, box: tuple[float, ...]) -> None:
+        self.placed.append(box)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -85,8 +149,9 @@ def _tick_text(value: float, number: Any) -> str:
     return number(int(value)) if float(value).is_integer() else number(value)
 
 
-def _cut(text: str) -> str:
-    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1].rstrip() + "…"
+def _cut(text: str, room: float) -> str:
+    text = text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1].rstrip() + "…"
+    return fit(text, room, FONT)
 
 
 def grouped_bars(
@@ -129,7 +194,11 @@ def grouped_bars(
     for index, category in enumerate(categories):
         y = top + index * band
         chart.shapes.append(
-            Shape("text", {"x": left, "y": y + FONT, "class": "category"}, _cut(category))
+            Shape(
+                "text",
+                {"x": left, "y": y + FONT, "class": "category"},
+                _cut(category, WIDTH - left - 2),
+            )
         )
         for position, serie in enumerate(series):
             value = serie.values[index]
@@ -208,9 +277,15 @@ def lines(
                 _tick_text(tick, number),
             )
         )
-    for x, label in x_ticks:
-        # The first and last labels are aligned inwards so that they are not cut at the edges.
+    below = _Boxes()
+    for x, label in sorted(x_ticks, key=lambda tick: tick[0]):
+        # The first and last labels are aligned inwards so that they are not cut at the edges;
+        # a label that would touch the one before it is left out (the line still has its dots).
         anchor = "start" if x <= x_min else "end" if x >= x_max else "middle"
+        box = below.box(px(x), height - 8, label, SMALL, anchor)
+        if not below.free(box):
+            continue
+        below.add(box)
         chart.shapes.append(
             Shape(
                 "text",
@@ -242,10 +317,15 @@ def columns(
     series: list[Series],
     number: Any,
 ) -> Chart:
-    """Vertical grouped bars for a few categories (the seven days), labelled below in lines."""
-    left, right, top = 56, 12, 16
+    """Vertical grouped bars for a few categories (the seven days), labelled below in lines.
+
+    A category's lines are cut to the width of its band; values are written above their bars,
+    each lifted above a neighbour's it would touch (the top margin keeps room for that).
+    """
+    left, right = 56, 12
+    top = 16 + max(0, len(series) - 1) * (SMALL + 2)
     lines_below = max((len(c) for c in categories), default=1)
-    bottom_margin = 8 + lines_below * (FONT + 3)
+    bottom_margin = 8 + lines_below * LINE
     height = 240
     plot_w, plot_h = WIDTH - left - right, height - top - bottom_margin
     values = [v for s in series for v in s.values]
@@ -269,6 +349,7 @@ def columns(
         )
     band = plot_w / max(1, len(categories))
     bar = min(28.0, band * 0.7 / max(1, len(series)))
+    values_placed = _Boxes()
     for index, category in enumerate(categories):
         middle = left + band * (index + 0.5)
         for line_number, line in enumerate(category):
@@ -277,11 +358,11 @@ def columns(
                     "text",
                     {
                         "x": round(middle, 2),
-                        "y": base + 4 + (line_number + 1) * (FONT + 2),
+                        "y": base + 2 + (line_number + 1) * LINE,
                         "class": "category",
                         "text-anchor": "middle",
                     },
-                    line,
+                    fit(line, band - LABEL_GAP, FONT),
                 )
             )
         first = middle - bar * len(series) / 2
@@ -304,16 +385,18 @@ def columns(
                 )
             )
             if value:
+                text = _tick_text(value, number)
+                centre, y = round(x + (bar - 2) / 2, 2), round(base - length - 4, 2)
+                box = values_placed.box(centre, y, text, SMALL, "middle")
+                while not values_placed.free(box) and y > SMALL:
+                    y = round(y - (SMALL + 2), 2)
+                    box = values_placed.box(centre, y, text, SMALL, "middle")
+                values_placed.add(box)
                 chart.shapes.append(
                     Shape(
                         "text",
-                        {
-                            "x": round(x + (bar - 2) / 2, 2),
-                            "y": round(base - length - 4, 2),
-                            "class": "value",
-                            "text-anchor": "middle",
-                        },
-                        _tick_text(value, number),
+                        {"x": centre, "y": y, "class": "value", "text-anchor": "middle"},
+                        text,
                     )
                 )
     return chart

@@ -78,6 +78,12 @@ class Labels:
     def text(self, key: str, **values: Any) -> str:
         return self._section("text", key).format(**values)
 
+    def plural(self, key: str, number: int, **values: Any) -> str:
+        """``[plurals] key`` (singular, plural) for ``number``: French says 0 and 1 in the
+        singular, English 1 only (``singular`` in labels.toml)."""
+        one, many = self._section("plurals", key)
+        return (one if abs(number) in self.data["singular"] else many).format(**values)
+
     def definitions(self, key: str) -> list[str]:
         return list(self.data.get("definitions", {}).get(key, []))
 
@@ -89,12 +95,15 @@ class Labels:
 
     # --- values as a person reads them ---------------------------------------------------------
 
-    def date(self, value: date | datetime) -> str:
-        """« 18 novembre 2016 », « 1er décembre 2016 »; an aware time is taken in the zone."""
+    def date(self, value: date | datetime, year: bool = True) -> str:
+        """« 18 novembre 2016 », « 1er décembre 2016 »; an aware time is taken in the zone.
+
+        Without ``year``: « 18 novembre », where the year is said around it (a chart's days).
+        """
         if isinstance(value, datetime):
             value = value.astimezone(self.zone).date()
         day = self.data["first_day"] if value.day == 1 and self.data["first_day"] else value.day
-        return self.data["date"].format(
+        return self.data["date" if year else "day_month"].format(
             day=day, month=self.data["months"][value.month - 1], year=value.year
         )
 

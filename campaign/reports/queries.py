@@ -549,6 +549,7 @@ class Snapshot:
     followers: int
     posts: int
     mentions_since_last: int
+    typed: bool = False  # a follower count typed by hand: no posts or mentions measured
 
 
 @dataclass
@@ -557,12 +558,17 @@ class AccountFigures:
     first: Snapshot | None = None  # the measurement the period starts from
     last: Snapshot | None = None  # the last measurement of the period
     series: list[Snapshot] = field(default_factory=list)  # first .. last, for the chart
-    mentions: int = 0
+    mentions: int | None = None  # unknown when only typed counts cover the period
     posts: int = 0
+    measured_posts: int = 0  # posts with at least one measurement
     reposted_posts: int = 0
     reposts: int = 0
     impressions: int = 0
     likes: int = 0
+
+    def typed(self) -> tuple[bool, bool]:
+        """Whether the start and the end follower counts were typed by hand."""
+        return bool(self.first and self.first.typed), bool(self.last and self.last.typed)
 
     @property
     def new_followers(self) -> int | None:
@@ -584,7 +590,9 @@ def account_figures(
 
     The start is the last measurement taken at or before the period's first instant (else the
     first one inside it); the end, the last measurement inside the period. Mentions add up the
-    ``mentions_since_last`` of the measurements after the start, up to the end.
+    ``mentions_since_last`` of the measurements after the start, up to the end; a follower count
+    typed by hand counts as a measurement of followers only (mentions stay unknown when no sync
+    measured them).
     """
     query = select(
         _snapshot.account,
@@ -592,13 +600,14 @@ def account_figures(
         _snapshot.followers,
         _snapshot.posts,
         _snapshot.mentions_since_last,
+        _snapshot.typed,
     ).order_by(_snapshot.account, _snapshot.at, _snapshot.id)
     if accounts:
         query = query.where(_snapshot.account.in_(list(accounts)))
     snapshots: dict[str, list[Snapshot]] = defaultdict(list)
     for row in session.execute(query):
         snapshots[row.account].append(
-            Snapshot(row.at, row.followers, row.posts, row.mentions_since_last)
+            Snapshot(row.at, row.followers, row.posts, row.mentions_since_last, bool(row.typed))
         )
     names = sorted(set(snapshots) | {post.account for post in posts})
     start = period.starts_at()
@@ -612,13 +621,16 @@ def account_figures(
         figure.last = inside[-1] if inside else None
         if figure.first and figure.last and figure.first.at <= figure.last.at:
             figure.series = [s for s in taken if figure.first.at <= s.at <= figure.last.at]
-            figure.mentions = sum(s.mentions_since_last for s in figure.series[1:])
+            synced = [s for s in figure.series[1:] if not s.typed]
+            if synced or not figure.first.typed:
+                figure.mentions = sum(s.mentions_since_last for s in synced)
         else:
             figure.first = figure.last = None
         for post in posts:
             if post.account != name:
                 continue
             figure.posts += 1
+            figure.measured_posts += 1 if post.measured_at else 0
             figure.reposts += post.reposts or 0
             figure.reposted_posts += 1 if post.reposts else 0
             figure.impressions += post.impressions or 0

@@ -9,6 +9,10 @@ A thread is measured by its first part (the one people see and repost). The firs
 account only notes the newest mention (reading older ones costs credits and would not be "since
 the last sync"); mentions are counted from then on. Accounts in dry run are skipped, and an
 account that fails does not stop the others.
+
+Where X charges for the figures the team does not buy, a person types the follower count read on
+the account's page (:func:`record_followers`): a snapshot marked ``typed``, which a sync never
+takes as its previous one (it holds no mention id, and mentions before it would be lost).
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from campaign.config import Settings
+from campaign.errors import CampaignError
 from campaign.models import AccountSnapshot, Post, PostMetrics, PostStatus, utcnow
 from campaign.social import SocialTransport, TransportError, Usage
 from campaign.social.cost import Estimate, estimate
@@ -49,6 +55,7 @@ def _previous_snapshot(session: Session, account: str) -> AccountSnapshot | None
     query = (
         select(AccountSnapshot)
         .where(AccountSnapshot.account == account)
+        .where(col(AccountSnapshot.typed).is_(False))
         .order_by(col(AccountSnapshot.at).desc(), col(AccountSnapshot.id).desc())
         .limit(1)
     )
@@ -179,3 +186,101 @@ def sync_metrics(
         result.cost = estimate(spent, settings.social.x.prices)
         results.append(result)
     return results
+
+
+MAX_FOLLOWERS = 2**31 - 1  # what the column holds; no account comes near it
+
+
+class FollowersRefused(CampaignError):
+    """A typed follower count that cannot be recorded; ``reason`` names what is wrong
+    (``account``, ``count``, ``day``) for the dashboard, which says it in French."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass
+class TypedFollowers:
+    """What :func:`record_followers` did: the snapshot, and the count it replaced, if any."""
+
+    snapshot: AccountSnapshot
+    replaced: int | None
+
+
+def account_named(settings: Settings, known: set[str], text: str) -> str:
+    """The account ``text`` names: a configured account's name or handle (``@Mois_ESS``), or
+    an account already in the data; anything else is refused, so a typo makes no new account."""
+    wanted = text.strip().removeprefix("@").lower()
+    for name, account in settings.social.accounts.items():
+        if wanted in (name.lower(), account.handle.lower()):
+            return name
+    for name in known:
+        if wanted == name.lower():
+            return name
+    choices = sorted(set(settings.social.accounts) | known)
+    raise FollowersRefused(
+        "account",
+        f"{text!r} is not an account; known: {', '.join(choices) or 'none'} "
+        "(see `campaign social accounts`).",
+    )
+
+
+def typed_moment(day: date, zone: ZoneInfo) -> datetime:
+    """When a count typed for ``day`` stands: the day's first instant, local time.
+
+    So a count typed for 1 January is the one a year's report starts from (the start is the
+    last measurement at or before the period's first instant), and one for 31 December is its
+    last of the year.
+    """
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def record_followers(
+    session: Session,
+    account: str,
+    count: int,
+    day: date,
+    zone: ZoneInfo,
+    *,
+    today: date | None = None,
+) -> TypedFollowers:
+    """Record ``count`` followers of ``account`` on ``day``, typed in by a person.
+
+    One typed count per account and day: typing the same day again corrects it. ``account`` is
+    the account's name as the rest of the data knows it (checked by the caller).
+    """
+    if not 0 <= count <= MAX_FOLLOWERS:
+        raise FollowersRefused("count", f"{count} followers: give a number from 0 up.")
+    today = today or utcnow().astimezone(zone).date()
+    if day > today:
+        raise FollowersRefused(
+            "day", f"{day.isoformat()} is in the future: type the count read on a past day."
+        )
+    moment = typed_moment(day, zone)
+    query = (
+        select(AccountSnapshot)
+        .where(AccountSnapshot.account == account)
+        .where(col(AccountSnapshot.typed).is_(True))
+        .where(AccountSnapshot.at == moment)
+    )
+    snapshot = session.exec(query).first()
+    replaced = snapshot.followers if snapshot else None
+    if snapshot is None:
+        snapshot = AccountSnapshot(account=account, at=moment, typed=True)
+    snapshot.followers = count
+    session.add(snapshot)
+    session.commit()
+    session.refresh(snapshot)
+    return TypedFollowers(snapshot, replaced)
+
+
+def typed_followers(session: Session, limit: int = 50) -> list[AccountSnapshot]:
+    """The latest follower counts typed in, newest day first (for the page that takes them)."""
+    query = (
+        select(AccountSnapshot)
+        .where(col(AccountSnapshot.typed).is_(True))
+        .order_by(col(AccountSnapshot.at).desc(), col(AccountSnapshot.account))
+        .limit(limit)
+    )
+    return list(session.exec(query))

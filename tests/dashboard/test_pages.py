@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from campaign.audience.subscribers import add_subscriber, describe_subscriber, unsubscribe
 from campaign.models import (
+    AccountSnapshot,
     Event,
     Newsletter,
     NewsletterStatus,
@@ -713,6 +714,95 @@ def test_the_reports_page_shows_the_reports_stage_s_tables_and_charts(served: Se
     detail = viewer.get(f"{served.url}/reports/newsletters/{number}").text
     assert "Clics par lien" in detail and "Rejets et échecs" in detail
     assert f"/reports/newsletters/{number}" in viewer.get(f"{served.url}/newsletters/{number}").text
+
+
+def test_the_reports_page_opens_with_the_key_figures(served: Served) -> None:
+    _sent_newsletter(served)
+    viewer = served.client("viewer")
+    page = viewer.get(served.url + "/reports").text
+    # Before any table: the sentences of the bilan, each figure the one of its table below.
+    key = page.index("Chiffres clés")
+    assert key < page.index('data-chart="opens_clicks"')
+    # The earlier newsletter was delivered to nobody: a growth with no rate.
+    assert (
+        "<li>2 newsletters envoyées du 30 mai 2026 au 2 novembre 2026, passant de 0 destinataires"
+        " réels à 2 (+2).</li>"
+    ) in page
+    assert "<li>3 ouvertures des newsletters au total, 2 ouvertures uniques.</li>" in page
+    assert "<li>1 clic des newsletters au total, 1 clic unique.</li>" in page  # singular
+    row = re.search(r"<tr>\s*<td class=\"text\">Le Mois commence</td>(.*?)</tr>", page, re.S)
+    assert row and re.findall(r"<td[^>]*>([^<]*)</td>", row.group(1))[2:4] == ["2", "3"]
+
+
+def test_an_editor_types_a_follower_count_for_the_reports(served: Served) -> None:
+    editor = served.client("editor")
+    url = served.url + "/reports"
+    page = editor.get(url, params={"date_from": "2016-01-01", "date_to": "2016-12-31"}).text
+    assert 'action="/admin/reports/followers"' in page and "Nombre d'abonnés" in page
+    token = page_csrf(editor, url)
+    form = {"csrf": token, "account": "prix_ess", "followers": "547", "day": "2016-12-31"}
+    period = {"date_from": "2016-01-01", "date_to": "2016-12-31"}
+    answer = editor.post(url + "/followers", data={**form, **period}, allow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == (
+        "/admin/reports?date_from=2016-01-01&date_to=2016-12-31&fait=followers-saved"
+    )
+    shown = editor.get(served.url + answer.headers["location"].removeprefix("/admin")).text
+    assert "Le nombre d&#39;abonnés est enregistré" in shown
+    # The social table of 2016 uses it (its only count: start and end), marked typed by hand;
+    # the list under the form shows what was typed.
+    assert '<td class="text">au début et à la fin</td>' in shown
+    assert "<li>@Prix_ESS : 547 abonnés au 31 décembre 2016.</li>" in shown
+    assert re.search(
+        r"<td>@Prix_ESS</td><td>31 décembre 2016</td><td class=\"num\">547</td>", shown
+    )
+    # Typed again for the same day: corrected, still one row.
+    again = editor.post(url + "/followers", data={**form, "followers": "12 345"})
+    assert again.status_code == 200 and "12\u202f345" in again.text
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        rows = session.exec(select(AccountSnapshot)).all()
+    assert [(r.account, r.followers, r.typed) for r in rows] == [("prix_ess", 12345, True)]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("followers", "beaucoup", "Le nombre d&#39;abonnés doit être un nombre entier"),
+        ("followers", "-3", "Le nombre d&#39;abonnés doit être un nombre entier"),
+        ("followers", "6²", "Le nombre d&#39;abonnés doit être un nombre entier"),
+        ("day", "2999-01-01", "Le jour doit être une date passée"),
+        ("day", "31/12/2016", "Le jour doit être une date passée"),
+        ("account", "autre", "Choisissez un des comptes de la liste"),
+    ],
+)
+def test_a_wrong_follower_count_is_refused_in_french(
+    served: Served, field: str, value: str, said: str
+) -> None:
+    editor = served.client("editor")
+    token = page_csrf(editor, served.url + "/reports")
+    form = {"csrf": token, "account": "mois_ess", "followers": "6103", "day": "2016-12-31"}
+    answer = editor.post(served.url + "/reports/followers", data={**form, field: value})
+    assert answer.status_code == 400
+    assert "Non enregistré" in answer.text and said in answer.text
+    assert "Traceback" not in answer.text
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert session.exec(select(AccountSnapshot)).all() == []
+
+
+def test_viewers_cannot_type_follower_counts(served: Served) -> None:
+    viewer = served.client("viewer")
+    page = viewer.get(served.url + "/reports").text
+    assert "Abonnés saisis à la main" in page  # what was typed is shown to everyone
+    assert 'action="/admin/reports/followers"' not in page
+    token = page_csrf(viewer, served.url + "/reports")
+    answer = viewer.post(
+        served.url + "/reports/followers",
+        data={"csrf": token, "account": "mois_ess", "followers": "1", "day": "2016-12-31"},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 403
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert session.exec(select(AccountSnapshot)).all() == []
 
 
 def test_reports_download_as_csv_xlsx_and_html_for_viewers_too(served: Served) -> None:

@@ -7,11 +7,20 @@ Chromium at all (a laptop) skips these tests, with that reason shown in pytest's
 
 from __future__ import annotations
 
+import re
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from campaign.reports import Labels
+from campaign.reports.build import NEWSLETTER_COLUMNS, _newsletter_row, _opens_clicks_chart
+from campaign.reports.charts import LineSeries, Series, columns, lines
+from campaign.reports.export import to_html
+from campaign.reports.model import Column, Period, Report, Section, Table
+from campaign.reports.queries import NewsletterFigures
 from tests.browsers import no_browser
 from tests.reports.conftest import N1_TITLE, N2_TITLE, N3_TITLE
 
@@ -213,8 +222,11 @@ def test_the_bilan_holds_every_table_of_every_report(history_cli, workdir, brows
         ]
 
     assert sections == [
-        # N1, N2, N3 (the draft N4 is in no report); the wide table is cut in two.
-        ["Newsletters", [["Newsletters", "Titre", 3], ["Newsletters (suite)", "Date", 3]]],
+        # The key figures first: sentences (lists, no table) about the newsletters and each account.
+        ["Chiffres clés", [["Newsletters", "", 0], ["@Mois_ESS", "", 0], ["@Prix_ESS", "", 0]]],
+        # N1, N2, N3 (the draft N4 is in no report); the wide table is cut in two, and each
+        # part names the newsletters by their title.
+        ["Newsletters", [["Newsletters", "Titre", 3], ["Newsletters (suite)", "Titre", 3]]],
         # N1: links L1-L3; regions B, O, N and none (a4); b2's bounce and c1's failure.
         [f"{N1_TITLE} — 30 mai 2016", detail(3, 4, 2)],
         # N2: L4, L5; groups B, O, N; e1 and e2 bounced for the same reason.
@@ -274,3 +286,162 @@ def test_html_and_xlsx_need_a_file_name(history_cli) -> None:
     result = cli("report", "newsletters", "--format", "html")
     assert result.exit_code == 1
     assert "--out" in result.stderr and "Traceback" not in result.stderr
+
+
+# --- printed on A4 landscape ----------------------------------------------------------------------
+
+PARIS = ZoneInfo("Europe/Paris")
+FR = Labels.load("fr", PARIS)
+A4_LANDSCAPE = (841.89, 595.28)  # points
+PRINT_WIDTH = round((297 - 2 * 14) / 25.4 * 96)  # CSS px between the @page margins (14 mm)
+
+# Under print media, at the printed width: every table wider than its page (or cut inside its
+# box), and every pair of chart texts whose boxes overlap or that stick out of their chart.
+MEASURE_PRINT = """
+() => {
+  const page = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll("table")]
+    .filter((t) => t.getBoundingClientRect().right > page + 0.5
+                   || t.scrollWidth > t.clientWidth + 1)
+    .map((t) => [t.previousElementSibling ? t.previousElementSibling.innerText : "",
+                 t.getBoundingClientRect().width, t.scrollWidth]);
+  const overlaps = [];
+  const outside = [];
+  for (const svg of document.querySelectorAll("svg.chart")) {
+    const frame = svg.getBoundingClientRect();
+    const texts = [...svg.querySelectorAll("text")]
+      .map((t) => [t.textContent, t.getBoundingClientRect()]);
+    texts.forEach(([text, r]) => {
+      if (r.left < frame.left - 0.5 || r.right > frame.right + 0.5 || r.top < frame.top - 0.5
+          || r.bottom > frame.bottom + 0.5) outside.push([svg.dataset.chart, text]);
+    });
+    for (let i = 0; i < texts.length; i++) {
+      for (let j = i + 1; j < texts.length; j++) {
+        const [a, p] = texts[i], [b, q] = texts[j];
+        if (p.left < q.right && q.left < p.right && p.top < q.bottom && q.top < p.bottom) {
+          overlaps.push([svg.dataset.chart, a, b]);
+        }
+      }
+    }
+  }
+  return {page, document: document.documentElement.scrollWidth, wide, overlaps, outside,
+          texts: document.querySelectorAll("svg.chart text").length};
+}
+"""
+
+
+def media_box(pdf: bytes) -> tuple[float, float]:
+    """The size in points of the PDF's first page (Chromium writes every page the same)."""
+    found = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert found, "a PDF page has a MediaBox"
+    return float(found.group(1)), float(found.group(2))
+
+
+def assert_printable(browser, path: Path) -> dict:
+    """``path`` printed by Chromium: A4 landscape by its own @page rule, no table wider than
+    the page, no chart text over another or outside its chart."""
+    visit = Visit(browser, path)
+    try:
+        page = visit.page
+        pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+        assert media_box(pdf) == pytest.approx(A4_LANDSCAPE, abs=1)
+        asked = page.pdf(format="A4", landscape=True, print_background=True)
+        assert media_box(asked) == pytest.approx(A4_LANDSCAPE, abs=1)
+        page.set_viewport_size({"width": PRINT_WIDTH, "height": 800})
+        page.emulate_media(media="print")
+        measured = page.evaluate(MEASURE_PRINT)
+        assert measured["page"] == PRINT_WIDTH
+        assert measured["wide"] == [], "tables wider than the printed page"
+        assert measured["document"] <= PRINT_WIDTH
+        assert measured["overlaps"] == [], "chart texts over one another"
+        assert measured["outside"] == [], "chart texts cut at the chart's edge"
+        assert visit.errors == []
+        return measured
+    finally:
+        visit.close()
+
+
+def test_the_bilan_prints_on_a4_landscape_without_cut_tables_or_overlapping_labels(
+    history_cli, workdir, browser
+) -> None:
+    cli, _ = history_cli
+    assert cli("report", "bilan", "--year", "2016").exit_code == 0
+    measured = assert_printable(browser, workdir / "bilan-2016.html")
+    assert measured["texts"] > 100  # every chart's ticks, categories and values were measured
+
+
+def test_crowded_tables_and_charts_still_print(workdir, browser) -> None:
+    """What a busy year gives: 16 newsletters with long titles and five-digit figures, a URL
+    with no place to break, followers measured every day, two years of months, and days whose
+    opens and clicks are large and close (their values would sit on one another)."""
+    sent = datetime(2016, 1, 12, 9, tzinfo=UTC)
+    figures = [
+        NewsletterFigures(
+            id=n,
+            title=f"Édition {n} : le Mois de l'ESS dans toutes les régions, programme complet "
+            "des manifestations et appel à candidatures des Prix ESS",
+            sent_at=sent + timedelta(days=21 * n),
+            addressed=123_456 + n,
+            delivered=118_765 + n,
+            opens=2_345_678,
+            clicks=123_456,
+            unique_opens=98_765,
+            unique_clicks=45_678,
+            machine_opens=1_234_567,
+            bot_clicks=98_765,
+            unsubscribes=12_345,
+            bounces=4_691,
+        )
+        for n in range(16)
+    ]
+    rows = [_newsletter_row(f, FR) for f in figures]
+    rows[0]["title"] = "https://www.lemois-ess.org/" + "programme-" * 20  # nowhere to break
+    newsletters = Table(
+        "newsletters",
+        NEWSLETTER_COLUMNS,
+        rows,
+        parts=((*(c.key for c in NEWSLETTER_COLUMNS),),),  # all fifteen columns in one table
+    )
+    days = columns(
+        "days",
+        "Jour par jour",
+        [(f"jour {d}", FR.date(sent + timedelta(days=d), year=False)) for d in range(1, 8)],
+        [
+            Series("Ouvertures", [123_456, 123_000, 98_000, 97_500, 12_345, 12_300, 12_000]),
+            Series("Clics", [123_400, 122_900, 97_900, 97_600, 12_340, 12_310, 11_990]),
+            Series("Machines", [123_450, 122_950, 97_950, 97_550, 12_344, 12_305, 11_995]),
+        ],
+        FR.integer,
+    )
+    origin = datetime(2016, 1, 1, tzinfo=UTC)
+    followers = lines(
+        "followers-busy",
+        "Abonnés",
+        [LineSeries("@Mois_ESS", [(d, 5_000 + 3 * d) for d in range(366)])],
+        [(d, FR.date(origin + timedelta(days=d))) for d in range(0, 366, 7)],  # 53 dates
+        FR.integer,
+    )
+    months = lines(
+        "list_growth",
+        "Abonnés",
+        [LineSeries("Abonnés", [(m, 1_713 + 90 * m) for m in range(25)])],
+        [(m, FR.month(datetime(2015 + m // 12, m % 12 + 1, 1))) for m in range(25)],
+        FR.integer,
+    )
+    report = Report(
+        "bilan",
+        Period.year(2016, PARIS),
+        [
+            Section(
+                "newsletters",
+                [newsletters],
+                [_opens_clicks_chart(figures, FR), days, followers, months],
+            ),
+            Section("social", [Table("posts", [Column("text", "text")], [{"text": "x" * 400}])]),
+        ],
+        datetime(2017, 1, 2, tzinfo=UTC),
+    )
+    path = workdir / "busy.html"
+    path.write_text(to_html(report, FR), encoding="utf-8")
+    measured = assert_printable(browser, path)
+    assert measured["texts"] > 100

@@ -270,6 +270,7 @@ def test_the_bilan_workbook_puts_every_newsletter_on_the_same_sheets(history_cli
     assert result.exit_code == 0, result.stderr
     workbook = load_workbook(workdir / "bilan-2016.xlsx")
     assert workbook.sheetnames == [
+        "Chiffres clés",  # the bilan opens with its key figures
         "Newsletters",
         "Résultats",
         "Liens",

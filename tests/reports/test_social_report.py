@@ -72,6 +72,7 @@ def test_the_year_per_post_and_per_account(session, history) -> None:
         "followers_end": 6400,
         "new_followers": 500,
         "followers_per_day": pytest.approx(500 / 51),
+        "typed": None,  # every count measured by a sync
         "posts": 2,
         "mentions": 30 + 40 + 25 + 10,
         "reposted_posts": 1,
@@ -87,6 +88,7 @@ def test_the_year_per_post_and_per_account(session, history) -> None:
         "followers_end": 547,
         "new_followers": 147,
         "followers_per_day": pytest.approx(147 / 60),
+        "typed": None,
         "posts": 1,
         "mentions": 205,
         "reposted_posts": 1,
@@ -156,3 +158,75 @@ def test_the_command_in_french_and_its_errors(history_cli) -> None:
     assert "'nobody' is not an account" in unknown.stderr and "mois_ess" in unknown.stderr
     both = cli("report", "social", "--year", "2016", "--from", "2016-01-01")
     assert both.exit_code == 1 and "either --year or --from/--to" in both.stderr
+
+
+def test_typed_follower_counts_are_used_and_said_typed(session, history) -> None:
+    """An account X charges for: only counts typed by hand, on 1 January and 31 December."""
+    from campaign.social.metrics import record_followers
+
+    record_followers(session, "autre_compte", 1000, date(2016, 1, 1), PARIS)
+    record_followers(session, "autre_compte", 1200, date(2016, 12, 31), PARIS)
+    # Typed again for the same day: corrected, not added.
+    done = record_followers(session, "autre_compte", 1365, date(2016, 12, 31), PARIS)
+    assert done.replaced == 1200
+    # @Mois_ESS: a count typed on 1 January becomes its start; its syncs still give the rest.
+    record_followers(session, "mois_ess", 5000, date(2016, 1, 1), PARIS)
+    report = social_report(session, Period.year(2016, PARIS), FR, (), HANDLES)
+    accounts = {row["account"]: row for row in report.tables()[0].rows}
+    # Typed counts stand at local midnight: 1 January 00:00 is the period's first instant.
+    assert accounts["autre_compte"] == {
+        "account": "autre_compte",
+        "first_snapshot": at("2015-12-31 23:00"),
+        "last_snapshot": at("2016-12-30 23:00"),
+        "followers_start": 1000,
+        "followers_end": 1365,
+        "new_followers": 365,
+        "followers_per_day": pytest.approx(1.0),  # 365 days from 1 January to 31 December
+        "typed": "au début et à la fin",
+        "posts": 0,
+        "mentions": None,  # no sync ever counted them
+        "reposted_posts": 0,
+        "reposts": 0,
+        "impressions": 0,
+        "likes": 0,
+    }
+    mois = accounts["@Mois_ESS"]
+    assert (mois["followers_start"], mois["followers_end"], mois["typed"]) == (
+        5000,
+        6400,
+        "au début",
+    )
+    assert mois["mentions"] == 50 + 30 + 40 + 25 + 10  # the syncs after the typed count
+    assert accounts["@Prix_ESS"]["typed"] is None
+    assert "followers-autre_compte" in [chart.key for chart in report.sections[0].charts]
+
+
+def test_typed_followers_in_the_terminal_and_json(history_cli) -> None:
+    cli, _ = history_cli
+    typed = cli("social", "followers", "@Prix_ESS", "612", "--on", "31/12/2016")
+    assert typed.exit_code == 0, typed.stderr
+    assert "prix_ess: 612 followers on 2016-12-31, typed by hand." in typed.stdout
+    data = json.loads(cli("report", "social", "--year", "2016", "-f", "json").stdout)
+    prix = data["tables"]["accounts"]["rows"][1]
+    assert (prix["followers_end"], prix["typed"]) == (612, "à la fin")
+    assert data["tables"]["accounts"]["columns"][7] == {
+        "key": "typed",
+        "label": "Abonnés saisis à la main",
+        "type": "text",
+    }
+    table = cli("report", "social", "--year", "2016")
+    assert "Abonnés saisis à la main" in table.stdout and "à la fin" in table.stdout
+    again = cli("social", "followers", "prix_ess", "615", "--on", "2016-12-31", "--json")
+    assert json.loads(again.stdout) == {
+        "account": "prix_ess",
+        "day": "2016-12-31",
+        "followers": 615,
+        "replaced": 612,
+    }
+    unknown = cli("social", "followers", "Prix", "615")
+    assert unknown.exit_code == 1 and "'Prix' is not an account" in unknown.stderr
+    assert "mois_ess, prix_ess" in unknown.stderr and "Traceback" not in unknown.stderr
+    future = cli("social", "followers", "prix_ess", "615", "--on", "2999-01-01")
+    assert future.exit_code == 1 and "2999-01-01 is in the future" in future.stderr
+    bad_day = cli("social", "followers", "prix_ess", "615", "--on", "hier")
+    assert bad_day.exit_code == 1 and "--on: 'hier' is not a date" in bad_day.stderr

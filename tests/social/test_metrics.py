@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, col, select
@@ -10,11 +11,12 @@ from sqlmodel import Session, col, select
 from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.models import AccountSnapshot, Post, PostMetrics, PostStatus
-from campaign.social.metrics import sync_metrics
+from campaign.social.metrics import FollowersRefused, record_followers, sync_metrics
 from campaign.social.posts import create_post, publish_post
 
 from .conftest import IMPRESSIONS, METRICS, PRIX_CREDENTIALS, USERS, FakeX, credits_exhausted
 
+PARIS = ZoneInfo("Europe/Paris")
 LONG = " ".join(f"Phrase {i} sur l'économie sociale et solidaire en région." for i in range(12))
 
 
@@ -175,3 +177,33 @@ def test_credits_exhausted_while_measuring_is_said_as_such(
         result.message
     )
     assert "top up the developer account, try again after" in result.message
+
+
+def test_a_sync_counts_mentions_from_the_last_sync_not_from_a_typed_count(
+    session: Session, x_settings: Settings, fake_x: FakeX
+) -> None:
+    """A typed count holds no mention id: the next sync asks X for the mentions since the last
+    sync's, so none is lost or counted twice."""
+    fake_x.mentions["42"] = ["500", "501"]
+    start = datetime.now(UTC) - timedelta(days=3)
+    sync_metrics(session, x_settings, "mois_ess", now=start)
+    # Typed for the next day: newer than that sync.
+    record_followers(session, "mois_ess", 6103, (start + timedelta(days=1)).date(), PARIS)
+    fake_x.mentions["42"].append("502")
+    (result,) = sync_metrics(session, x_settings, "mois_ess")
+    assert result.status == "synced", result.message
+    assert fake_x.calls("GET /2/users/:id/mentions")[-1].query["since_id"] == ["501"]
+    latest = snapshots(session, "mois_ess")[-1]
+    assert (latest.typed, latest.mentions_since_last, latest.last_mention_id) == (False, 1, "502")
+    assert [s.typed for s in snapshots(session, "mois_ess")] == [False, True, False]
+
+
+def test_typed_counts_refused(session: Session) -> None:
+    today = date(2016, 12, 31)
+    with pytest.raises(FollowersRefused, match="in the future") as refused:
+        record_followers(session, "mois_ess", 10, date(2017, 1, 1), PARIS, today=today)
+    assert refused.value.reason == "day"
+    with pytest.raises(FollowersRefused, match="from 0 up") as refused:
+        record_followers(session, "mois_ess", -1, today, PARIS, today=today)
+    assert refused.value.reason == "count"
+    assert snapshots(session, "mois_ess") == []

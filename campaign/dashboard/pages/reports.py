@@ -2,7 +2,9 @@
 their files (CSV, XLSX, and the self-contained HTML bilan) made by the stage's own exporters.
 
 Nothing is counted here: :mod:`campaign.reports` builds each report, and its exporters write the
-files; the pages only lay the report's sections out with the stage's labels.
+files; the pages only lay the report's sections out with the stage's labels. The page opens with
+the key figures the bilan opens with, and takes follower counts typed by hand for accounts whose
+figures X charges for (:func:`campaign.social.metrics.record_followers`).
 """
 
 from __future__ import annotations
@@ -14,18 +16,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from campaign.config import Settings
 from campaign.dashboard import web
 from campaign.errors import CampaignError
+from campaign.models import utcnow
 from campaign.reports import (
     Labels,
     Period,
     Report,
     bilan_report,
+    key_figures_section,
     newsletter_report,
     newsletters_report,
     social_report,
@@ -39,6 +43,13 @@ from campaign.reports.export import (
     to_csv,
     to_html,
     to_xlsx,
+)
+from campaign.reports.queries import known_accounts
+from campaign.social.metrics import (
+    FollowersRefused,
+    account_named,
+    record_followers,
+    typed_followers,
 )
 
 router = APIRouter()
@@ -94,6 +105,32 @@ def _sections(report: Report, labels: Labels) -> list[dict[str, Any]]:
     ]
 
 
+def _followers_form(request: Request, form: dict[str, str] | None = None) -> dict[str, Any]:
+    """The form that takes a typed follower count: the accounts, the counts typed so far."""
+    board = web.dashboard(request)
+    settings = board.settings
+    with board.session() as session:
+        known = known_accounts(session)
+        typed = typed_followers(session)
+    accounts = [(name, f"@{account.handle}") for name, account in settings.social.accounts.items()]
+    accounts += [(name, name) for name in sorted(known - set(settings.social.accounts))]
+    handles = dict(accounts)
+    today = utcnow().astimezone(settings.zone).date()
+    return {
+        "accounts": accounts,
+        "typed": [
+            {
+                "account": handles.get(row.account, row.account),
+                "day": row.at.astimezone(settings.zone).date(),
+                "followers": row.followers,
+            }
+            for row in typed
+        ],
+        "form": form or {"account": "", "followers": "", "day": today.isoformat()},
+        "today": today.isoformat(),
+    }
+
+
 def _render(
     request: Request,
     labels: Labels,
@@ -102,21 +139,27 @@ def _render(
     reports: list[dict[str, Any]] = (),  # type: ignore[assignment]
     query: dict[str, str] | None = None,
     newsletter_id: int | None = None,
+    key_figures: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    followers_error: str = "",
+    followers_form: dict[str, str] | None = None,
 ) -> Response:
     """The reports page (``query``: the period form) or one newsletter's (``newsletter_id``)."""
     period = period_text(reports[0]["report"], labels) if reports else ""
     return web.render(
         request,
         "reports.html",
-        status_code=400 if error else 200,
+        status_code=400 if error or followers_error else 200,
         labels=labels,
         right_aligned=RIGHT_ALIGNED,
         reports=list(reports),
+        key_figures=list(key_figures),
         query=query,
         newsletter_id=newsletter_id,
         period=period,
         export_query=urlencode({k: v for k, v in (query or {}).items() if v}),
         error=error,
+        followers=_followers_form(request, followers_form) if newsletter_id is None else None,
+        followers_error=followers_error,
     )
 
 
@@ -135,7 +178,51 @@ def index(request: Request, date_from: str = "", date_to: str = "") -> Response:
         for key in PAGE_REPORTS:
             report = builders[key](session, period, labels)
             reports.append({"key": key, "report": report, "sections": _sections(report, labels)})
-    return _render(request, labels, reports=reports, query=query)
+    # The bilan's opening, from the very tables shown below it.
+    tables = [table for item in reports for table in item["report"].tables()]
+    key_figures = key_figures_section(tables, labels).tables[0].rows
+    return _render(request, labels, reports=reports, query=query, key_figures=key_figures)
+
+
+@router.post("/reports/followers")
+def type_followers(
+    request: Request,
+    account: str = Form(""),
+    followers: str = Form(""),
+    day: str = Form(""),
+    date_from: str = Form(""),
+    date_to: str = Form(""),
+) -> Response:
+    """A follower count read on an account's page, typed in for a day (editors and admins).
+
+    The reports take it as a measurement of followers and say it was typed by hand; typing the
+    same account and day again corrects it. Refusals are said in French by the page.
+    """
+    board = web.dashboard(request)
+    settings = board.settings
+    form = {"account": account, "followers": followers, "day": day}
+    query = {"date_from": date_from, "date_to": date_to}
+    count = followers.strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
+    on = web.parse_day(day)
+    try:
+        if not (count.isascii() and count.isdigit()) or len(count) > 10:  # not "²" nor "١"
+            raise FollowersRefused("count", f"{followers!r} is not a number of followers.")
+        if on is None:
+            raise FollowersRefused("day", f"{day!r} is not a date.")
+        with board.session() as session:
+            name = account_named(settings, known_accounts(session), account)
+            record_followers(session, name, int(count), on, settings.zone)
+    except FollowersRefused as exc:
+        return _render(
+            request,
+            board.labels,
+            query=query,
+            followers_error=exc.reason,
+            followers_form=form,
+        )
+    back = "/reports"
+    extra = urlencode({k: v for k, v in query.items() if v and web.parse_day(v)})
+    return web.see_other(request, back + (f"?{extra}" if extra else ""), "followers-saved")
 
 
 @router.get("/reports/newsletters/{newsletter_id}")
