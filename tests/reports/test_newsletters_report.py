@@ -131,11 +131,12 @@ def test_a_cancelled_newsletter_counts_only_what_was_delivered(session, history)
 
 def _rows(text: str, marker: str) -> list[list[str]]:
     """The cells of every table line containing ``marker``."""
-    return [
-        [cell.strip() for cell in line.split("│")[1:-1]]
-        for line in text.splitlines()
-        if marker in line and "│" in line
-    ]
+    rows = []
+    for line in text.splitlines():
+        if marker in line and "│" in line:
+            cells = [cell.strip() for cell in line.split("│")[1:]]
+            rows.append(cells[:-1] if line.rstrip().endswith("│") else cells)  # a cut last border
+    return rows
 
 
 def test_the_french_table_in_the_terminal(history_cli) -> None:
@@ -144,13 +145,13 @@ def test_the_french_table_in_the_terminal(history_cli) -> None:
     assert result.exit_code == 0, result.stderr
     # First their table, exactly: Titre, Date, Destinataires, Destinataires réels, Ouvertures,
     # Clics; then, under the title and the date again, the figures they lacked.
-    header, again = [line for line in result.stdout.splitlines() if "Titre" in line]
-    assert [cell.strip() for cell in header.split("┃")[1:-1]] == FRENCH_COLUMNS[:6]
-    assert [cell.strip() for cell in again.split("┃")[1:-1]][:3] == [
-        "Titre",
-        "Date",
-        "Ouvertures uniques",
-    ]
+    lines = result.stdout.splitlines()
+    header, again = [number for number, line in enumerate(lines) if "Titre" in line]
+    assert [cell.strip() for cell in lines[header].split("┃")[1:-1]] == FRENCH_COLUMNS[:6]
+    # The second table's headers may fold on two lines: read each column's words together.
+    folded = [line.split("┃")[1:-1] for line in lines[again - 1 : again + 2] if "┃" in line]
+    columns = [" ".join(cell.strip() for cell in cells if cell.strip()) for cells in zip(*folded)]
+    assert columns[:3] == ["Titre", "Date", "Ouvertures uniques"]
     team, more = _rows(result.stdout, "30 mai 2016")
     assert team == [
         "Les Prix ESS : dernière ligne droite pour s'inscrire",
