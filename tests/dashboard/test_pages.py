@@ -1110,6 +1110,9 @@ def test_settings_show_urls_without_their_password(serve) -> None:
     assert facts["Base de données"] == "postgresql+psycopg://campaign:***@db.example.org/c"
     assert facts["Adresse publique"] == "http://apercu:***@lemois.example.org (pas en HTTPS)"
     assert "hunter2" not in page and "s3cr3t" not in page
+    # The page's title is its name (a merge once put the admins' section inside it).
+    assert re.search(r"<title>(.*?)</title>", page, re.S).group(1) == "Réglages · Mois de l'ESS"
+    assert page.count("Connexions au tableau de bord") == 1
 
 
 def test_the_newsletters_list_shows_each_status_and_the_headline_figures(served: Served) -> None:
