@@ -320,9 +320,10 @@ class Resubscription:
     self_method: str = ""
 
 
-def _membership(
+def membership_of(
     session: Session, subscriber: Subscriber, mailing_list: MailingList
 ) -> Membership | None:
+    """The person's membership row of a list (current or left), or None."""
     return session.exec(
         select(Membership).where(
             Membership.subscriber_id == subscriber.id, Membership.list_id == mailing_list.id
@@ -365,7 +366,7 @@ def resubscription(
     else:
         mailing_list = require_list(session, list_name)
         found.list_name = mailing_list.name
-        membership = _membership(session, subscriber, mailing_list)
+        membership = membership_of(session, subscriber, mailing_list)
         found.undo = membership is None or membership.unsubscribed_at is not None
     if found.undo and (list_name is not None or subscriber.status == SubscriberStatus.unsubscribed):
         last = _last_unsubscription(session, subscriber, mailing_list)
@@ -438,7 +439,7 @@ def resubscribe(
         )
     if list_name is not None:
         mailing_list = require_list(session, list_name)
-        membership = _membership(session, subscriber, mailing_list)
+        membership = membership_of(session, subscriber, mailing_list)
         if membership is None:
             membership = Membership(subscriber_id=subscriber.id, list_id=mailing_list.id)
         membership.unsubscribed_at = None

@@ -52,7 +52,12 @@ from sqlmodel import Session, col, select
 
 from campaign.audience.emails import normalise_email
 from campaign.audience.lists import get_or_create_list
-from campaign.audience.subscribers import add_subscriber, change_status, log_consent
+from campaign.audience.subscribers import (
+    add_subscriber,
+    change_status,
+    log_consent,
+    membership_of,
+)
 from campaign.models import (
     ConsentAction,
     ConsentEvent,
@@ -304,18 +309,8 @@ def request_subscription(
     )
 
 
-def _membership(
-    session: Session, subscriber: Subscriber, mailing_list: MailingList
-) -> Membership | None:
-    return session.exec(
-        select(Membership).where(
-            Membership.subscriber_id == subscriber.id, Membership.list_id == mailing_list.id
-        )
-    ).first()
-
-
 def _is_member(session: Session, subscriber: Subscriber, mailing_list: MailingList) -> bool:
-    membership = _membership(session, subscriber, mailing_list)
+    membership = membership_of(session, subscriber, mailing_list)
     return membership is not None and membership.unsubscribed_at is None
 
 
@@ -441,7 +436,7 @@ def confirm_subscription(
 
 def _join(session: Session, subscriber: Subscriber, mailing_list: MailingList, source: str) -> None:
     """Put the person on the list at their own request, even one they had left."""
-    membership = _membership(session, subscriber, mailing_list)
+    membership = membership_of(session, subscriber, mailing_list)
     if membership is not None and membership.unsubscribed_at is None:
         return
     if membership is None:
