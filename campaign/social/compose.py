@@ -19,7 +19,7 @@ import jinja2
 import campaign
 from campaign.config import Settings
 from campaign.errors import CampaignError
-from campaign.formatting import date_filters
+from campaign.formatting import date_filters, event_zone
 from campaign.models import Event
 from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length
 
@@ -120,8 +120,10 @@ def event_context(event: Event, post_at: datetime, zone: tzinfo) -> dict[str, An
     templates (the event as stored, the local day and time of the post), so that a template
     written for it (``evenements-du-jour``) also works one event per post.
     """
-    local_start = _local(event.starts_at, zone)
     local_post = _local(post_at, zone)
+    # "Today" is the event's day where it takes place, as its time is shown there.
+    own_zone = event_zone(event, zone)
+    local_start = _local(event.starts_at, own_zone)
     return {
         "event": {
             "title": event.title,
@@ -135,6 +137,8 @@ def event_context(event: Event, post_at: datetime, zone: tzinfo) -> dict[str, An
             "organiser": event.organiser_name,
             "starts_at": event.starts_at,
             "ends_at": event.ends_at,
+            "timezone": event.timezone,
+            "all_day": event.all_day,
         },
         "title": event.title,
         "hashtags": [tag for tag in (hashtag(event.theme), hashtag(event.region)) if tag],
@@ -142,7 +146,7 @@ def event_context(event: Event, post_at: datetime, zone: tzinfo) -> dict[str, An
         "events": [event],
         "day": local_post.date(),
         "slot": local_post.time(),
-        "today": local_start.date() == local_post.date(),
+        "today": local_start.date() == _local(post_at, own_zone).date(),
         "ongoing": local_start < local_post,
     }
 
