@@ -74,7 +74,7 @@ def list_(
     table = Table("Date", "Title", "City", "Region", "Theme", "Type")
     for event in events:
         table.add_row(
-            # As the team reads it everywhere: in the event's own zone, named when not Paris's.
+            # As everywhere: in the event's own zone, named when not [general] timezone's.
             event_when(event, settings.zone, zone_label=taxonomy.zone_label, with_year=True),
             event.title,
             event.city,
