@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel import dates as babel_dates
@@ -155,11 +156,19 @@ def weekday_names(locale: str = "fr") -> tuple[str, ...]:
     return tuple(names[day] for day in range(7))
 
 
-def date_filters(zone: tzinfo, *, with_year: bool) -> dict[str, Callable[..., str]]:
-    """The ``date_fr`` and ``time_fr`` Jinja filters of the French templates, in ``zone``.
+def date_filters(
+    zone: tzinfo, *, with_year: bool, zone_label: Callable[[str], str] | None = None
+) -> dict[str, Callable[..., Any]]:
+    """The Jinja filters of the French templates, read by someone in ``zone``.
+
+    ``date_fr`` and ``time_fr`` write a moment in ``zone``. ``event_when`` writes when an event
+    takes place in the event's own zone (:func:`event_when`; ``with_day=False`` under a heading
+    that already names the day, ``with_end=False`` for its start alone), and ``event_day`` is
+    the day it starts there. ``zone_label`` names a zone ("heure de La Réunion"; the built-in
+    taxonomy's labels by default).
 
     ``with_year`` is the caller's default: newsletters write the year, posts do not; a template
-    may still say ``date_fr(with_year=…)``.
+    may still say ``date_fr(with_year=…)`` or ``event_when(with_year=…)``.
     """
 
     def date_fr(value: date | datetime, with_year: bool = with_year) -> str:
@@ -168,13 +177,36 @@ def date_filters(zone: tzinfo, *, with_year: bool) -> dict[str, Callable[..., st
     def time_fr(value: datetime) -> str:
         return time_of_day(value, zone, locale="fr")
 
-    return {"date_fr": date_fr, "time_fr": time_fr}
+    def when(
+        event: Any, with_year: bool = with_year, with_day: bool = True, with_end: bool = True
+    ) -> str:
+        return event_when(
+            event,
+            zone,
+            zone_label=zone_label,
+            with_year=with_year,
+            with_day=with_day,
+            with_end=with_end,
+        )
+
+    def day(event: Any) -> date:
+        return event_day(event, zone)
+
+    return {"date_fr": date_fr, "time_fr": time_fr, "event_when": when, "event_day": day}
+
+
+@cache
+def _builtin_zone_label() -> Callable[[str], str]:
+    from campaign.taxonomy import Taxonomy  # imported here: the taxonomy reads the settings
+
+    return Taxonomy.from_settings().zone_label
 
 
 # --- events -------------------------------------------------------------------------------------
 
 
-def _zone_key(zone: tzinfo) -> str:
+def zone_name(zone: tzinfo) -> str:
+    """The IANA name of a zone ("Indian/Reunion"); another tzinfo as it writes itself."""
     return getattr(zone, "key", None) or str(zone)
 
 
@@ -184,7 +216,7 @@ def _shows_zone(moment: datetime, event_zone: tzinfo, reader_zone: tzinfo) -> bo
     Two names for one clock (Europe/Paris and Europe/Brussels) are not worth a word, nor is
     the same zone; a zone whose offset differs at that instant is.
     """
-    if _zone_key(event_zone) == _zone_key(reader_zone):
+    if zone_name(event_zone) == zone_name(reader_zone):
         return False
     return moment.astimezone(event_zone).utcoffset() != moment.astimezone(reader_zone).utcoffset()
 
@@ -218,6 +250,8 @@ def format_event_when(
     zone_label: str = "",
     locale: str = "fr",
     with_year: bool = False,
+    with_day: bool = True,
+    with_end: bool = True,
 ) -> str:
     """When an event takes place, in the event's own zone.
 
@@ -229,6 +263,11 @@ def format_event_when(
     The end of an all-day event is the instant it is over, the midnight after its last day (as
     the importer stores it); an all-day event never shows a time, so never "0h", and needs no
     zone label: its days are the event's calendar days wherever one reads them.
+
+    ``with_day=False`` is for a line under a heading that already names the event's first day:
+    "18h – 20h (heure de La Réunion)", "toute la journée"; what the heading does not say (the
+    days of an event over several, the day a night event ends) is still written.
+    ``with_end=False`` gives a timed event's start alone: "18h (heure de La Réunion)".
     """
     words = _words(locale)
     local_start = in_zone(start, event_zone)
@@ -238,13 +277,17 @@ def format_event_when(
         # Over at the midnight after its last day: the last day is the one before that instant.
         last = (local_end - timedelta(microseconds=1)).date() if local_end is not None else first
         if last <= first:
+            if not with_day:
+                return words.all_day
             day = long_date(first, locale=locale, with_year=with_year)
             return words.at.format(day=day, time=words.all_day)
         return _day_range(first, last, locale, with_year)
 
-    day = long_date(local_start, locale=locale, with_year=with_year)
-    text = words.at.format(day=day, time=time_of_day(local_start, locale=locale))
-    if local_end is not None and local_end > local_start:
+    text = time_of_day(local_start, locale=locale)
+    if with_day:
+        day = long_date(local_start, locale=locale, with_year=with_year)
+        text = words.at.format(day=day, time=text)
+    if with_end and local_end is not None and local_end > local_start:
         end_time = time_of_day(local_end, locale=locale)
         if local_end.date() != local_start.date():
             end_day = long_date(local_end, locale=locale, with_year=with_year)
@@ -253,6 +296,57 @@ def format_event_when(
     if zone_label and _shows_zone(local_start, event_zone, reader_zone):
         text = words.zone.format(when=text, label=zone_label)
     return text
+
+
+def _field(event: Any, name: str, default: Any = None) -> Any:
+    # An Event, or the mapping of its fields a post template is given.
+    if isinstance(event, Mapping):
+        return event.get(name, default)
+    return getattr(event, name, default)
+
+
+def event_zone(event: Any, default: tzinfo) -> tzinfo:
+    """The zone an event's local times are read and shown in: its own (``timezone``), or
+    ``default`` ([general] timezone) for an event stored before events had zones."""
+    name = _field(event, "timezone", "")
+    return ZoneInfo(name) if name else default
+
+
+def event_day(event: Any, default: tzinfo) -> date:
+    """The day an event starts, in its own zone: 23:30 in Cayenne is that day, not the next."""
+    return in_zone(_field(event, "starts_at"), event_zone(event, default)).date()
+
+
+def event_when(
+    event: Any,
+    zone: tzinfo,
+    *,
+    zone_label: Callable[[str], str] | None = None,
+    locale: str = "fr",
+    with_year: bool = False,
+    with_day: bool = True,
+    with_end: bool = True,
+) -> str:
+    """:func:`format_event_when` for an event (an Event or a mapping of its fields).
+
+    ``zone`` is [general] timezone: the reader's, and the zone of events stored without one.
+    ``zone_label`` names an IANA zone as the reader is told it (``Taxonomy.zone_label``; the
+    built-in taxonomy's labels by default).
+    """
+    own_zone = event_zone(event, zone)
+    label = zone_label or _builtin_zone_label()
+    return format_event_when(
+        _field(event, "starts_at"),
+        _field(event, "ends_at"),
+        all_day=bool(_field(event, "all_day", False)),
+        event_zone=own_zone,
+        reader_zone=zone,
+        zone_label=label(zone_name(own_zone)),
+        locale=locale,
+        with_year=with_year,
+        with_day=with_day,
+        with_end=with_end,
+    )
 
 
 # --- numbers ------------------------------------------------------------------------------------

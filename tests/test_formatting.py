@@ -14,6 +14,9 @@ import pytest
 
 from campaign.formatting import (
     date_filters,
+    event_day,
+    event_when,
+    event_zone,
     format_event_when,
     format_number,
     format_percent,
@@ -24,6 +27,7 @@ from campaign.formatting import (
 )
 
 PARIS = ZoneInfo("Europe/Paris")
+GUADELOUPE = ZoneInfo("America/Guadeloupe")
 BRUSSELS = ZoneInfo("Europe/Brussels")
 LONDON = ZoneInfo("Europe/London")
 REUNION = ZoneInfo("Indian/Reunion")
@@ -256,6 +260,102 @@ def test_a_late_evening_in_cayenne_is_shown_on_its_own_day() -> None:
         )
         == "jeudi 5 novembre, 23h30 (heure de Guyane)"
     )
+
+
+def test_under_its_day_s_heading_an_event_says_only_what_the_heading_does_not() -> None:
+    start = datetime(2026, 11, 5, 18, tzinfo=REUNION)
+    label = {"zone_label": "heure de La Réunion"}
+    assert when(start, start + timedelta(hours=2), with_day=False, **label) == (
+        "18h – 20h (heure de La Réunion)"
+    )
+    night = datetime(2026, 11, 5, 22, tzinfo=PARIS)
+    assert (
+        when(night, night + timedelta(hours=4), with_day=False) == "22h – vendredi 6 novembre, 2h"
+    )
+    day = datetime(2026, 11, 5, tzinfo=PARIS)
+    assert when(day, day + timedelta(days=1), all_day=True, with_day=False) == "toute la journée"
+    assert when(day, day + timedelta(days=3), all_day=True, with_day=False) == (
+        "du jeudi 5 au samedi 7 novembre"
+    )
+
+
+def test_an_event_s_start_alone() -> None:
+    start = datetime(2026, 11, 5, 18, tzinfo=REUNION)
+    end = start + timedelta(hours=2)
+    label = {"zone_label": "heure de La Réunion"}
+    assert (
+        when(start, end, with_end=False, **label) == "jeudi 5 novembre, 18h (heure de La Réunion)"
+    )
+    assert when(start, end, with_day=False, with_end=False, **label) == "18h (heure de La Réunion)"
+
+
+def stored(**fields: object) -> dict[str, object]:
+    """An event's fields as stored (UTC) and as a post template is given them."""
+    values: dict[str, object] = {"ends_at": None, "timezone": "", "all_day": False}
+    values.update(fields)
+    return values
+
+
+def test_an_event_is_shown_in_its_own_zone_and_named_from_the_built_in_labels() -> None:
+    reunion = stored(
+        starts_at=datetime(2026, 11, 5, 18, tzinfo=REUNION).astimezone(UTC),
+        ends_at=datetime(2026, 11, 5, 20, tzinfo=REUNION).astimezone(UTC),
+        timezone="Indian/Reunion",
+    )
+    guadeloupe = stored(
+        starts_at=datetime(2026, 11, 5, 18, tzinfo=GUADELOUPE).astimezone(UTC),
+        timezone="America/Guadeloupe",
+    )
+    assert event_zone(reunion, PARIS) == REUNION
+    assert event_when(reunion, PARIS) == "jeudi 5 novembre, 18h – 20h (heure de La Réunion)"
+    assert event_when(guadeloupe, PARIS) == "jeudi 5 novembre, 18h (heure de Guadeloupe)"
+    # Read in La Réunion (its [general] timezone), the label would only repeat the obvious.
+    assert event_when(reunion, REUNION) == "jeudi 5 novembre, 18h – 20h"
+
+
+def test_an_event_stored_before_zones_is_in_the_configured_zone() -> None:
+    old = stored(starts_at=datetime(2026, 11, 5, 17, tzinfo=UTC))
+    assert event_zone(old, PARIS) == PARIS
+    assert event_when(old, PARIS) == "jeudi 5 novembre, 18h"
+
+
+def test_an_event_s_day_is_its_own_day_where_it_takes_place() -> None:
+    cayenne = stored(
+        starts_at=datetime(2026, 11, 5, 23, 30, tzinfo=CAYENNE).astimezone(UTC),
+        timezone="America/Cayenne",
+    )
+    assert event_day(cayenne, PARIS) == date(2026, 11, 5)  # 03:30 on the 6th in Paris
+
+
+def test_the_event_filters_of_the_templates() -> None:
+    env = jinja2.Environment()
+    env.filters.update(date_filters(PARIS, with_year=True))
+    reunion = stored(
+        starts_at=datetime(2026, 11, 5, 18, tzinfo=REUNION).astimezone(UTC),
+        ends_at=datetime(2026, 11, 5, 20, tzinfo=REUNION).astimezone(UTC),
+        timezone="Indian/Reunion",
+    )
+    day = datetime(2026, 11, 7, tzinfo=PARIS)
+    all_day = stored(starts_at=day, ends_at=day + timedelta(days=1), all_day=True)
+    source = (
+        "{{ e|event_when }}|{{ e|event_when(with_year=False) }}|"
+        "{{ e|event_when(with_day=False) }}|{{ e|event_when(with_day=False, with_end=False) }}|"
+        "{{ e|event_day|date_fr }}"
+    )
+    assert env.from_string(source).render(e=reunion).split("|") == [
+        "jeudi 5 novembre 2026, 18h – 20h (heure de La Réunion)",
+        "jeudi 5 novembre, 18h – 20h (heure de La Réunion)",
+        "18h – 20h (heure de La Réunion)",
+        "18h (heure de La Réunion)",
+        "jeudi 5 novembre 2026",
+    ]
+    assert env.from_string(source).render(e=all_day).split("|") == [
+        "samedi 7 novembre 2026, toute la journée",
+        "samedi 7 novembre, toute la journée",
+        "toute la journée",
+        "toute la journée",
+        "samedi 7 novembre 2026",
+    ]
 
 
 # --- numbers ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import io
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +16,10 @@ import pytest
 from sqlmodel import Session, select
 
 from campaign.audience.emails import InvalidEmail, normalise_email
+from campaign.config import Settings
 from campaign.events.importer import import_events
 from campaign.models.events import Event
+from campaign.newsletters.render import Recipient, render_group
 from campaign.taxonomy import Taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,3 +213,20 @@ def test_the_event_samples_cover_every_region_and_theme_through_november(session
     }
     assert 3 <= sum(len(event.publics) for event in events) / len(events) <= 4.5
     assert all(event.url.startswith("https://lemois-ess.example.org/") for event in events)
+
+
+def test_a_letter_over_every_sample_event_never_says_0h(session: Session) -> None:
+    """Date-only events were shown "0h – 0h" (midnight, Paris time): now as days."""
+    import_events(session, SAMPLES / "events.csv", dry_run=False, taxonomy=TAXONOMY, zone=PARIS)
+    events = list(session.exec(select(Event)).all())
+    assert sum(event.all_day for event in events) >= 10  # the samples do hold date-only events
+
+    compiled = render_group("mois-ess", {"title": "Le Mois", "events": events}, Settings())
+    message = compiled.personalise(Recipient(email="a@example.org"))
+
+    for part in (message.html, message.text):
+        assert re.findall(r"(?<!\d)0h", part) == []  # "10h", "20h" are fine
+        # M26-0099, on 29/11/2026 alone, and M26-0072, in Guyane on 06/11/2026 to 07/11/2026.
+        assert "toute la journée" in part
+        assert "du vendredi 6 au samedi 7 novembre 2026" in part
+        assert "(heure de La Réunion)" in part and "(heure de Guadeloupe)" in part

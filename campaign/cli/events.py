@@ -14,6 +14,7 @@ from campaign.cli.reports import print_import_report, progress_bar
 from campaign.events.catalogue import EventQuery, event_json, find_events
 from campaign.events.importer import import_events
 from campaign.events.zones import rezone_events
+from campaign.formatting import event_when
 from campaign.taxonomy import Taxonomy
 
 app = typer.Typer(help="The events (manifestations) of the Mois: import and browse.")
@@ -68,12 +69,13 @@ def list_(
     with common.session() as session:
         events = find_events(session, query)
     if json_output:
-        common.print_json([event_json(event) for event in events])
+        common.print_json([event_json(event, settings.zone) for event in events])
         return
     table = Table("Date", "Title", "City", "Region", "Theme", "Type")
     for event in events:
         table.add_row(
-            common.local(event.starts_at, settings),
+            # As everywhere: in the event's own zone, named when not [general] timezone's.
+            event_when(event, settings.zone, zone_label=taxonomy.zone_label, with_year=True),
             event.title,
             event.city,
             event.region,

@@ -228,6 +228,14 @@ def long_date(value: date | datetime | None, settings: Settings) -> str:
     return formatting.long_date(value, settings.zone) if value is not None else ""
 
 
+def event_when(
+    event: Any, settings: Settings, *, with_year: bool = True, with_day: bool = True
+) -> str:
+    """« jeudi 5 novembre 2026, 18h – 20h (heure de La Réunion) », « …, toute la journée »:
+    in the event's own zone, named when its clock is not the configured one's."""
+    return formatting.event_when(event, settings.zone, with_year=with_year, with_day=with_day)
+
+
 def input_value(value: datetime | None, settings: Settings) -> str:
     """A stored time as a ``datetime-local`` input value in the configured zone."""
     return value.astimezone(settings.zone).strftime("%Y-%m-%dT%H:%M") if value else ""
@@ -298,6 +306,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         csrf=user.csrf_token if user else "",
         local=lambda value, fmt="%d/%m/%Y %H:%M": local(value, settings, fmt),
         long_date=lambda value: long_date(value, settings),
+        event_when=lambda event, **options: event_when(event, settings, **options),
         done=request.query_params.get("fait", ""),
         **context,
     )

@@ -10,7 +10,7 @@ The newsletter stage adds "the subscriber's region" on top of :class:`EventQuery
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from campaign.errors import CampaignError
 from campaign.events.when import deadline
+from campaign.formatting import event_zone, zone_name
 from campaign.models.events import DEFAULT_DURATION, Event
 from campaign.taxonomy import Taxonomy, fold
 
@@ -148,14 +149,21 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value else None
 
 
-def event_json(event: Event) -> dict[str, Any]:
-    """One event as stable JSON keys (times in ISO 8601, UTC), for ``--json`` and templates."""
+def event_json(event: Event, zone: tzinfo) -> dict[str, Any]:
+    """One event as stable JSON keys (times in ISO 8601, UTC), for ``--json`` and templates.
+
+    ``timezone`` is the zone its local times are shown in (its own, or ``zone``, [general]
+    timezone, for an event stored before events had zones). An ``all_day`` event's
+    ``ends_at`` is the midnight (in that zone) after its last day.
+    """
     return {
         "source_id": event.source_id,
         "title": event.title,
         "description": event.description,
         "starts_at": _iso(event.starts_at),
         "ends_at": _iso(event.ends_at),
+        "timezone": zone_name(event_zone(event, zone)),
+        "all_day": event.all_day,
         "venue": event.venue,
         "address": event.address,
         "city": event.city,

@@ -50,7 +50,7 @@ from mjml import mjml2html
 import campaign
 from campaign.errors import CampaignError
 from campaign.events.ics import calendar_url
-from campaign.formatting import date_filters
+from campaign.formatting import date_filters, event_day
 from campaign.newsletters.flat import FlatTemplate, Value, flatten
 
 TEMPLATES_DIR = Path(campaign.__file__).resolve().parents[1] / "templates"
@@ -276,10 +276,14 @@ class DayGroup:
 
 
 def _by_day(events: Iterable[Any], zone: tzinfo) -> list[DayGroup]:
-    """Events grouped by local day, then by daily theme, both in chronological order."""
+    """Events grouped by day, then by daily theme, both in chronological order.
+
+    An event's day is the one it starts on in its own zone (``zone``, [general] timezone, for
+    events stored without one): 23:30 in Cayenne is on its own evening, not the next Paris day.
+    """
     days: dict[date, dict[str, list[Any]]] = {}
-    for event in sorted(events, key=lambda item: _as_local(item.starts_at, zone)):
-        day = _as_local(event.starts_at, zone).date()
+    dated = [(event_day(event, zone), _as_local(event.starts_at, UTC), event) for event in events]
+    for day, _, event in sorted(dated, key=lambda item: item[:2]):
         days.setdefault(day, {}).setdefault(event.theme or "", []).append(event)
     return [
         DayGroup(day, [ThemeGroup(theme, items) for theme, items in themes.items()])

@@ -2,8 +2,9 @@
 
 A calendar entry may give its text directly or name a template; the recurring "events of the
 day" rule always uses one, filled with the events chosen for each slot. Templates see the events
-as stored (times in UTC) and format them with the ``date_fr`` and ``time_fr`` filters, in the
-configured time zone, like the newsletter templates.
+as stored (times in UTC) and format them with the filters of the newsletter templates:
+``event_when`` (in the event's own zone, named when it is not the configured one), ``date_fr``
+and ``time_fr`` (in the configured time zone).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import json
 import re
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
@@ -401,6 +402,54 @@ def test_pages_write_days_as_the_newsletters_and_posts_do(served: Served) -> Non
     assert '<span class="wd">jeudi </span>5<span class="wd"> novembre</span>' in week
     month = editor.get(f"{served.url}/calendar?view=month&day=2026-11-05").text
     assert re.search(r"<h1>\s*Novembre 2026", month)
+
+
+def test_event_times_are_the_event_s_own_with_its_zone_named(served: Served) -> None:
+    def at(zone: str, *args: int) -> datetime:
+        return datetime(*args, tzinfo=ZoneInfo(zone))
+
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        session.add_all(
+            [
+                Event(
+                    source_id="R1",
+                    title="Forum de Saint-Denis",
+                    starts_at=at("Indian/Reunion", 2026, 11, 5, 18),
+                    ends_at=at("Indian/Reunion", 2026, 11, 5, 20),
+                    timezone="Indian/Reunion",
+                    region="La Réunion",
+                ),
+                Event(
+                    source_id="G1",
+                    title="Débat à Basse-Terre",
+                    starts_at=at("America/Guadeloupe", 2026, 11, 5, 18),
+                    timezone="America/Guadeloupe",
+                    region="Guadeloupe",
+                ),
+                Event(
+                    source_id="A1",
+                    title="Portes ouvertes",
+                    starts_at=at("Europe/Paris", 2026, 11, 5),
+                    ends_at=at("Europe/Paris", 2026, 11, 6),
+                    all_day=True,
+                    timezone="Europe/Paris",
+                    region="Bretagne",
+                ),
+            ]
+        )
+        session.commit()
+    editor = served.client("editor")
+
+    events = editor.get(f"{served.url}/events?date_from=2026-11-05&date_to=2026-11-05").text
+    assert "jeudi 5 novembre 2026, 18h – 20h (heure de La Réunion)" in events
+    assert "jeudi 5 novembre 2026, 18h (heure de Guadeloupe)" in events
+    assert "jeudi 5 novembre 2026, toute la journée" in events
+    assert not re.search(r"(?<!\d)0h", events)
+
+    planner = editor.get(f"{served.url}/posts/planner?day=2026-11-05&account=mois_ess").text
+    assert "jeudi 5 novembre, 18h – 20h (heure de La Réunion)" in planner
+    assert "jeudi 5 novembre, 18h (heure de Guadeloupe)" in planner
+    assert "jeudi 5 novembre, toute la journée" in planner
 
 
 def test_moving_a_pending_item_on_the_calendar(served: Served) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -173,7 +174,7 @@ def test_event_json_has_stable_keys_and_iso_times(session: Session) -> None:
         url="https://lemois-ess.example.org/manifestations/m26-0001",
     )
 
-    data = event_json(event)
+    data = event_json(event, PARIS)
 
     assert list(data) == [
         "source_id",
@@ -181,6 +182,8 @@ def test_event_json_has_stable_keys_and_iso_times(session: Session) -> None:
         "description",
         "starts_at",
         "ends_at",
+        "timezone",
+        "all_day",
         "venue",
         "address",
         "city",
@@ -197,6 +200,8 @@ def test_event_json_has_stable_keys_and_iso_times(session: Session) -> None:
     ]
     assert data["starts_at"] == "2026-11-05T17:30:00+00:00"
     assert data["ends_at"] == "2026-11-05T19:00:00+00:00"
+    assert data["timezone"] == "Europe/Paris"  # stored before zones: [general] timezone's
+    assert data["all_day"] is False
     assert data["type"] == "Débat"
     assert data["organiser"] == {
         "name": "Coopérative La Navette",
@@ -259,8 +264,40 @@ def test_the_list_command_shows_a_table_in_local_time(cli, tmp_path: Path) -> No
     result = cli("events", "list", "--region", "PACA")
 
     assert result.exit_code == 0, result.stderr
-    assert "05/11/2026 23:30" in result.stdout
+    assert "jeudi 5 novembre 2026, 23h30" in result.stdout
+    assert "heure de" not in result.stdout  # a Paris time needs no word on its zone
     assert "Forum" in result.stdout
+
+
+def test_the_list_command_shows_each_event_s_own_time_and_zone(cli, tmp_path: Path) -> None:
+    events = [
+        {
+            "id": "r",
+            "title": "Forum",
+            "start": "05/11/2026 18:00",
+            "end": "05/11/2026 20:00",
+            "region": "La Réunion",
+        },
+        {"id": "g", "title": "Débat", "start": "05/11/2026 18:00", "region": "Guadeloupe"},
+        {"id": "d", "title": "Portes ouvertes", "start": "07/11/2026", "region": "Bretagne"},
+    ]
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps(events), encoding="utf-8")
+    assert cli("events", "import", path).exit_code == 0
+
+    table = cli("events", "list")
+    listed = cli("events", "list", "--json")
+
+    assert table.exit_code == 0, table.stderr
+    assert "jeudi 5 novembre 2026, 18h – 20h (heure de La Réunion)" in table.stdout
+    assert "jeudi 5 novembre 2026, 18h (heure de Guadeloupe)" in table.stdout
+    assert "samedi 7 novembre 2026, toute la journée" in table.stdout
+    assert not re.search(r"(?<!\d)0h", table.stdout)
+    data = {event["source_id"]: event for event in json.loads(listed.stdout)}
+    assert data["r"]["starts_at"] == "2026-11-05T14:00:00+00:00"  # UTC, as before
+    assert (data["r"]["timezone"], data["r"]["all_day"]) == ("Indian/Reunion", False)
+    assert data["g"]["timezone"] == "America/Guadeloupe"
+    assert (data["d"]["timezone"], data["d"]["all_day"]) == ("Europe/Paris", True)
 
 
 def test_the_list_command_refuses_an_unknown_region_without_a_traceback(cli) -> None:

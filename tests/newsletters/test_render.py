@@ -6,6 +6,7 @@ import re
 import socket
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -255,6 +256,93 @@ def test_local_day_follows_paris_time(settings):
         .text
     )
     assert "Mercredi 9 novembre 2016" in text and "0h30 – 1h30" in text
+
+
+def _letter(settings: Settings, events: list[Event]) -> tuple[str, str]:
+    message = render_group("mois-ess", {"title": "T", "events": events}, settings).personalise(
+        Recipient(email="a@example.org")
+    )
+    return message.html, message.text
+
+
+def _at(zone: str, *args: int) -> datetime:
+    return datetime(*args, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def test_overseas_events_show_their_own_time_and_say_whose_it_is(settings):
+    reunion = make_event(
+        1,
+        "La Réunion",
+        starts_at=_at("Indian/Reunion", 2026, 11, 5, 18),
+        ends_at=_at("Indian/Reunion", 2026, 11, 5, 20),
+        timezone="Indian/Reunion",
+    )
+    guadeloupe = make_event(
+        2,
+        "Guadeloupe",
+        starts_at=_at("America/Guadeloupe", 2026, 11, 5, 18),
+        ends_at=None,
+        timezone="America/Guadeloupe",
+    )
+    paris = make_event(3, "Bretagne", starts_at=_at("Europe/Paris", 2026, 11, 5, 18), ends_at=None)
+    html, text = _letter(settings, [reunion, guadeloupe, paris])
+    for part in (html, text):
+        # Under the day's heading, the time alone: the day is not repeated.
+        assert "Jeudi 5 novembre 2026" in part
+        assert "18h – 20h (heure de La Réunion)" in part
+        assert "18h (heure de Guadeloupe)" in part
+        assert "18h · " in part  # a Paris event needs no word on its zone
+        assert "jeudi 5 novembre 2026, 18h" not in part
+        assert "15h" not in part and "23h" not in part  # nor the Paris clock of the others
+
+
+def test_an_all_day_event_is_a_day_never_0h(settings):
+    day = make_event(
+        1,
+        "Bretagne",
+        starts_at=_at("Europe/Paris", 2026, 11, 7),
+        ends_at=_at("Europe/Paris", 2026, 11, 8),
+        all_day=True,
+    )
+    days = make_event(
+        2,
+        "La Réunion",
+        starts_at=_at("Indian/Reunion", 2026, 11, 12),
+        ends_at=_at("Indian/Reunion", 2026, 11, 15),
+        all_day=True,
+        timezone="Indian/Reunion",
+    )
+    html, text = _letter(settings, [day, days])
+    for part in (html, text):
+        assert "Samedi 7 novembre 2026" in part and "toute la journée" in part
+        # Its first day in its zone: midnight in La Réunion is still the 11th in Paris.
+        assert "Jeudi 12 novembre 2026" in part and "Mercredi 11 novembre" not in part
+        assert "du jeudi 12 au samedi 14 novembre 2026" in part
+        assert not re.search(r"(?<!\d)0h", part)
+
+
+def test_an_event_is_under_its_own_day_not_the_paris_one(settings):
+    # 23:30 in Cayenne is 03:30 the next day in Paris.
+    late = make_event(
+        1,
+        "Guyane",
+        title="Veillée contée",
+        starts_at=_at("America/Cayenne", 2026, 11, 5, 23, 30),
+        ends_at=None,
+        timezone="America/Cayenne",
+    )
+    morning = make_event(
+        2,
+        "Bretagne",
+        title="Petit déjeuner",
+        starts_at=_at("Europe/Paris", 2026, 11, 6, 8),
+        ends_at=None,
+    )
+    html, text = _letter(settings, [morning, late])
+    for part in (html, text):
+        thursday, friday = part.index("Jeudi 5 novembre 2026"), part.index("Vendredi 6 novembre")
+        assert thursday < part.index("Veillée contée") < friday < part.index("Petit déjeuner")
+        assert "23h30 (heure de Guyane)" in part
 
 
 def test_missing_template_is_a_clear_error(settings):

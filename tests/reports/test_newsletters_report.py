@@ -150,7 +150,10 @@ def test_the_french_table_in_the_terminal(history_cli) -> None:
     assert [cell.strip() for cell in lines[header].split("┃")[1:-1]] == FRENCH_COLUMNS[:6]
     # The second table's headers may fold on two lines: read each column's words together.
     folded = [line.split("┃")[1:-1] for line in lines[again - 1 : again + 2] if "┃" in line]
-    columns = [" ".join(cell.strip() for cell in cells if cell.strip()) for cells in zip(*folded)]
+    columns = [
+        " ".join(cell.strip() for cell in cells if cell.strip())
+        for cells in zip(*folded, strict=False)
+    ]
     assert columns[:3] == ["Titre", "Date", "Ouvertures uniques"]
     team, more = _rows(result.stdout, "30 mai 2016")
     assert team == [

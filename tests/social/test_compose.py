@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.models import Event
+from campaign.scheduling.posttext import render_post as render_schedule_post
 from campaign.social.compose import event_post_text, hashtag, render_post, template_names
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -74,3 +76,63 @@ def test_templates_ship_in_french_and_name_what_is_missing() -> None:
     assert opening.endswith("#MoisESS")
     with pytest.raises(CampaignError, match="'url' is undefined"):
         render_post("prix-vote", {}, Settings())
+
+
+def overseas(zone: str, region: str, city: str, *args: int, **fields: object) -> Event:
+    """An event imported in its region's zone (stored in UTC, as the importer does)."""
+    start = datetime(*args, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    return event(starts_at=start, timezone=zone, region=region, city=city, **fields)
+
+
+def test_an_overseas_event_post_says_its_own_time_and_whose_it_is() -> None:
+    settings = Settings()
+    morning = datetime(2026, 11, 5, 9, tzinfo=PARIS)
+    reunion = overseas("Indian/Reunion", "La Réunion", "Saint-Denis", 2026, 11, 5, 18)
+    guadeloupe = overseas("America/Guadeloupe", "Guadeloupe", "Basse-Terre", 2026, 11, 5, 18)
+
+    assert event_post_text(reunion, morning, settings).text.startswith(
+        "Aujourd'hui à 18h (heure de La Réunion), Saint-Denis : Repair café solidaire"
+    )
+    assert event_post_text(guadeloupe, morning, settings).text.startswith(
+        "Aujourd'hui à 18h (heure de Guadeloupe), Basse-Terre : "
+    )
+    ahead = event_post_text(reunion, morning - timedelta(days=1), settings)
+    assert ahead.text.startswith("Jeudi 5 novembre à 18h (heure de La Réunion), Saint-Denis : ")
+
+
+def test_a_late_evening_in_guyane_is_today_there() -> None:
+    # 23:30 in Cayenne is 03:30 the next day in Paris; the post goes out at 20:00 in Paris.
+    late = overseas("America/Cayenne", "Guyane", "Cayenne", 2026, 11, 5, 23, 30)
+    post = event_post_text(late, datetime(2026, 11, 5, 20, tzinfo=PARIS), Settings())
+    assert post.text.startswith("Aujourd'hui à 23h30 (heure de Guyane), Cayenne : ")
+
+
+def test_an_all_day_event_post_gives_its_day_and_no_time() -> None:
+    settings = Settings()
+    day = datetime(2026, 11, 7, tzinfo=PARIS)
+    all_day = event(starts_at=day, ends_at=day + timedelta(days=1), all_day=True)
+
+    ahead = event_post_text(all_day, datetime(2026, 11, 6, 9, tzinfo=PARIS), settings)
+
+    assert ahead.text.startswith("Samedi 7 novembre, Brest : Repair café solidaire")
+    assert not re.search(r"(?<!\d)0h", ahead.text)
+
+
+def test_the_events_of_the_day_post_gives_each_event_s_own_time() -> None:
+    day = datetime(2026, 11, 5, tzinfo=PARIS)
+    all_day = event(starts_at=day, ends_at=day + timedelta(days=1), all_day=True)
+    reunion = overseas("Indian/Reunion", "La Réunion", "Saint-Denis", 2026, 11, 5, 18)
+    context = {"events": [all_day, reunion], "day": day.date(), "slot": time(9)}
+
+    text = render_schedule_post("evenements-du-jour", context, "Europe/Paris")
+
+    assert "• Brest : Repair café solidaire" in text
+    assert "• 18h (heure de La Réunion), Saint-Denis : Repair café solidaire" in text
+    alone = render_schedule_post(
+        "evenements-du-jour", {**context, "events": [reunion]}, "Europe/Paris"
+    )
+    assert alone.startswith("Aujourd'hui à 18h (heure de La Réunion), Saint-Denis : ")
+    single_day = render_schedule_post(
+        "evenements-du-jour", {**context, "events": [all_day]}, "Europe/Paris"
+    )
+    assert single_day.startswith("Aujourd'hui, Brest : ")
