@@ -12,7 +12,13 @@ from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.models import Event
 from campaign.scheduling.posttext import render_post as render_schedule_post
-from campaign.social.compose import event_post_text, hashtag, render_post, template_names
+from campaign.social.compose import (
+    event_post_text,
+    hashtag,
+    render_post,
+    template_names,
+    timing_context,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -97,7 +103,9 @@ def test_an_overseas_event_post_says_its_own_time_and_whose_it_is() -> None:
         "Aujourd'hui à 18h (heure de Guadeloupe), Basse-Terre : "
     )
     ahead = event_post_text(reunion, morning - timedelta(days=1), settings)
-    assert ahead.text.startswith("Jeudi 5 novembre à 18h (heure de La Réunion), Saint-Denis : ")
+    assert ahead.text.startswith("Demain à 18h (heure de La Réunion), Saint-Denis : ")
+    later = event_post_text(reunion, morning - timedelta(days=2), settings)
+    assert later.text.startswith("Jeudi 5 novembre à 18h (heure de La Réunion), Saint-Denis : ")
 
 
 def test_a_late_evening_in_guyane_is_today_there() -> None:
@@ -113,23 +121,33 @@ def test_an_all_day_event_post_gives_its_day_and_no_time() -> None:
     all_day = event(starts_at=day, ends_at=day + timedelta(days=1), all_day=True)
 
     ahead = event_post_text(all_day, datetime(2026, 11, 6, 9, tzinfo=PARIS), settings)
+    later = event_post_text(all_day, datetime(2026, 11, 4, 9, tzinfo=PARIS), settings)
 
-    assert ahead.text.startswith("Samedi 7 novembre, Brest : Repair café solidaire")
-    assert not re.search(r"(?<!\d)0h", ahead.text)
+    assert ahead.text.startswith("Demain, Brest : Repair café solidaire")
+    assert later.text.startswith("Samedi 7 novembre, Brest : Repair café solidaire")
+    assert not re.search(r"(?<!\d)0h", ahead.text + later.text)
 
 
 def test_the_events_of_the_day_post_gives_each_event_s_own_time() -> None:
     day = datetime(2026, 11, 5, tzinfo=PARIS)
     all_day = event(starts_at=day, ends_at=day + timedelta(days=1), all_day=True)
     reunion = overseas("Indian/Reunion", "La Réunion", "Saint-Denis", 2026, 11, 5, 18)
-    context = {"events": [all_day, reunion], "day": day.date(), "slot": time(9)}
+    morning = day + timedelta(hours=9)
+    context = {
+        "events": [all_day, reunion],
+        "day": day.date(),
+        "slot": time(9),
+        **timing_context([all_day, reunion], morning, PARIS),
+    }
 
     text = render_schedule_post("evenements-du-jour", context, "Europe/Paris")
 
     assert "• Brest : Repair café solidaire" in text
     assert "• 18h (heure de La Réunion), Saint-Denis : Repair café solidaire" in text
     alone = render_schedule_post(
-        "evenements-du-jour", {**context, "events": [reunion]}, "Europe/Paris"
+        "evenements-du-jour",
+        {**context, "events": [reunion], **timing_context([reunion], morning, PARIS)},
+        "Europe/Paris",
     )
     assert alone.startswith("Aujourd'hui à 18h (heure de La Réunion), Saint-Denis : ")
     single_day = render_schedule_post(
