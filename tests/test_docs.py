@@ -74,7 +74,7 @@ def test_every_section_of_the_example_file_is_named_in_the_readme() -> None:
 def test_the_readme_test_command_is_the_one_ci_runs() -> None:
     command = (
         "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' "
-        "&& scripts/install-browser && .venv/bin/pytest -q"
+        "&& scripts/install-test-peers && .venv/bin/pytest -q"
     )
     assert command in readme()
     assert command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

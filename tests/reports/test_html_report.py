@@ -59,7 +59,7 @@ def browser():
     if executable is None:
         no_browser(
             "no Chromium on this machine: install the Debian package chromium "
-            "(scripts/install-browser does) to check the HTML report in a browser"
+            "(scripts/install-test-peers does) to check the HTML report in a browser"
         )
     from playwright.sync_api import sync_playwright
 
