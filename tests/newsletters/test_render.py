@@ -379,3 +379,11 @@ def test_the_preheader_is_hidden_without_white_text_and_followed_by_filler(setti
     untitled = render_group("mois-ess", {"title": "Le Mois", "events": events[:1]}, settings)
     # No preheader: the title (the subject's neighbour already) is not said twice.
     assert "Le Mois" not in _hidden_preview(untitled.html_source)
+
+
+def test_event_images_are_as_wide_as_the_text(settings, events):
+    """They were 540 px inside a 550 px column, narrower than the text beside them."""
+    html = render_group("mois-ess", {"title": "T", "events": events[:1]}, settings).html_source
+    image = html[html.index('<img alt="Évènement 0') :]
+    image = image[: image.index(">")]
+    assert 'width="550"' in image
