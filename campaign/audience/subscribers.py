@@ -320,6 +320,19 @@ class Resubscription:
     self_method: str = ""
 
 
+FORCE_NEEDED = "force"  # bounced or complained: only when forced
+CONSENT_NEEDED = "consent"  # unsubscribed themselves: only with their new consent, said so
+
+
+class ResubscribeRefused(CampaignError):
+    """A resubscription refused until the person doing it forces it or vouches for consent;
+    ``reason`` (FORCE_NEEDED or CONSENT_NEEDED) lets each door say how, in its own words."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 def membership_of(
     session: Session, subscriber: Subscriber, mailing_list: MailingList
 ) -> Membership | None:
@@ -408,15 +421,17 @@ def resubscribe(
             if (check.blocked == SubscriberStatus.bounced)
             else "complained (marked a newsletter as spam)"
         )
-        raise CampaignError(
-            f"{check.email} {why}: not resubscribed. Add --force only if you know the address "
-            "works again and the person wants the newsletters."
+        raise ResubscribeRefused(
+            f"{check.email} {why}: not resubscribed. Force it only if you know the address "
+            "works again and the person wants the newsletters.",
+            reason=FORCE_NEEDED,
         )
     if check.self_at is not None and not consent:
-        raise CampaignError(
+        raise ResubscribeRefused(
             f"{check.email} unsubscribed themselves on {check.self_at:%Y-%m-%d} "
-            f"({check.self_method}): resubscribe them only with their new consent, and say so "
-            "with --consent."
+            f"({check.self_method}): resubscribe them only with their new consent, and say "
+            "that they gave it.",
+            reason=CONSENT_NEEDED,
         )
     detail = "; ".join(
         part

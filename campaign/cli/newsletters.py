@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +75,15 @@ def _print_newsletter(data: dict[str, Any]) -> None:
     console.print(table)
 
 
+@contextmanager
+def _from_address_option() -> Iterator[None]:
+    """The stage says what is wrong with the from address; the CLI names its option."""
+    try:
+        yield
+    except records.InvalidFromAddress as exc:
+        raise CampaignError(f"--from-address: {exc}") from None
+
+
 @app.command()
 def create(
     title: str = typer.Option(..., "--title", help=TitleHelp),
@@ -110,7 +121,7 @@ def create(
         limit=events_max,
         order=events_order,
     )
-    with common.session() as session:
+    with _from_address_option(), common.session() as session:
         newsletter = records.create_newsletter(
             session,
             title=title,
@@ -233,7 +244,7 @@ def edit(
         segment_value = {}
     elif segment:
         segment_value = records.parse_pairs(segment, "--segment")
-    with common.session() as session:
+    with _from_address_option(), common.session() as session:
         newsletter = records.edit_newsletter(
             session,
             newsletter_id,

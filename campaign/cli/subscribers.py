@@ -13,6 +13,7 @@ from campaign.audience.importer import import_subscribers
 from campaign.cli import common
 from campaign.cli.common import JsonOption, console
 from campaign.cli.reports import print_import_report, progress_bar
+from campaign.errors import CampaignError
 from campaign.models import SubscriberStatus
 from campaign.taxonomy import Taxonomy
 
@@ -213,16 +214,20 @@ def resubscribe(
             "Did they give their consent again?",
             default=False,
         )
-    with common.session() as session:
-        changed = audience.resubscribe(
-            session,
-            email,
-            actor=common.actor(),
-            list_name=list_name,
-            consent=consent,
-            force=force,
-        )
-        status = audience.require_subscriber(session, email).status
+    try:
+        with common.session() as session:
+            changed = audience.resubscribe(
+                session,
+                email,
+                actor=common.actor(),
+                list_name=list_name,
+                consent=consent,
+                force=force,
+            )
+            status = audience.require_subscriber(session, email).status
+    except audience.ResubscribeRefused as exc:
+        how = "--force" if exc.reason == audience.FORCE_NEEDED else "--consent"
+        raise CampaignError(f"{exc} Give {how} to do it.") from None
     where = f"the list {check.list_name!r}" if check.list_name else "every newsletter"
     if not changed:
         console.print(f"{check.email} already receives {where}.")

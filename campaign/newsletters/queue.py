@@ -123,8 +123,7 @@ def check_sender(newsletter: Newsletter, settings: Any) -> None:
             (
                 "its from address",
                 newsletter.from_address,
-                f"set a valid one with `campaign newsletter edit {number} --from-address "
-                "ADDRESS` (pause it first if it is sending)",
+                f"give newsletter {number} a valid from address (pause it first if it is sending)",
             )
         ]
     else:

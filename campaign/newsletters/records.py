@@ -205,8 +205,8 @@ def from_address_of(value: str) -> str:
         return sender_address(value)
     except InvalidEmail as exc:
         raise InvalidFromAddress(
-            f"--from-address: {str(exc).rstrip('.')}. Give an address such as "
-            "lemois@lemois-ess.org, or nothing to use [mail] from_address."
+            f"The from address: {str(exc).rstrip('.')}. Give an address such as "
+            "lemois@lemois-ess.org, or none to use the configured sender."
         ) from None
 
 

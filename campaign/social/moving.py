@@ -9,7 +9,7 @@ and events for the new time, or the move is refused, the post keeping its time, 
 - one of its events is over by then (or no longer in the catalogue);
 - its text is no longer exactly what was generated (``Post.generated_digest``): a person
   edited it, and their words are never replaced silently. They give the new text with the new
-  time in the same step (``post edit ID --at … --text …``, or the text form of the post's page
+  time in the same step (the CLI's edit with both, or the text form of the post's page
   with its date), and their text goes out as written.
 
 Posts a person wrote (no ``template``) move as they are.
@@ -110,8 +110,8 @@ def edited_message(label: str, post_id: int | None) -> str:
     return (
         f"{label} was generated from its event(s) and its text was edited by hand since, so it "
         "is not written again for the new time (its words may name the wrong day): it keeps its "
-        "time; give its text for the new day together with the time (`campaign post edit "
-        f"{post_id} --at … --text …`, or the text form of its dashboard page with its date)."
+        "time; give its text for the new day together with the new time (post "
+        f"{post_id}'s text and date in one change)."
     )
 
 

@@ -138,7 +138,7 @@ def test_a_bounced_or_complained_address_is_resubscribed_only_when_forced(
 ) -> None:
     person, _ = add_subscriber(session, "jean@x.org", list_names=[NATIONAL], actor=ADMIN)
     change_status(session, person, status, ConsentAction(status.value), method="bounce", actor="x")
-    with pytest.raises(CampaignError, match=rf"jean@x\.org {words}.*--force"):
+    with pytest.raises(CampaignError, match=rf"jean@x\.org {words}.*Force it only"):
         resubscribe(session, "jean@x.org", actor=ADMIN)
     assert person.status == status
     assert resubscribe(session, "jean@x.org", actor=ADMIN, force=True)
