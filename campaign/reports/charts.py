@@ -63,7 +63,7 @@ def fit(text: str, room: float, size: float) -> str:
 class _Boxes:
     """Boxes of the texts already placed, to place the next one where it touches none."""
 
-    placed: list[tuple[float, float, float, float]] = field(default_factory=list)
+    placed: list[tuple[float, ...]] = field(default_factory=list)
 
     @staticmethod
     def box(x: float, y: float, text: str, size: float, anchor: str) -> tuple[float, ...]:
@@ -79,7 +79,7 @@ class _Boxes:
         )
 
     def add(self, box: tuple[float, ...]) -> None:
-        self.placed.append(box)  # type: ignore[arg-type]
+        self.placed.append(box)
 
 
 @dataclass(frozen=True)

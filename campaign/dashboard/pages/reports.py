@@ -10,7 +10,7 @@ figures X charges for (:func:`campaign.social.metrics.record_followers`).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -139,7 +139,7 @@ def _render(
     reports: list[dict[str, Any]] = (),  # type: ignore[assignment]
     query: dict[str, str] | None = None,
     newsletter_id: int | None = None,
-    key_figures: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    key_figures: Sequence[dict[str, Any]] = (),
     followers_error: str = "",
     followers_form: dict[str, str] | None = None,
 ) -> Response:
