@@ -151,7 +151,7 @@ def _play_demo_calendar(settings: Settings, gap: float) -> None:
     console.print(
         f"Messages: {outbox} (a maildir: open it with any mail client, e.g. "
         f"`mutt -f {outbox}`). Posts were published in dry run: nothing left this machine "
-        "(set an account's credentials to post on X, see README). "
+        "(set an account's credentials to post on X, see docs/admin/networks.md). "
         + (
             f"The web app answered on {state.web_url} while playing (open pixel, clicks, "
             "unsubscribe, view in browser, /admin)."

@@ -1,4 +1,4 @@
-"""Sending a newsletter through the delivery queue (DESIGN.md, "Delivery queue").
+"""Sending a newsletter through the delivery queue (docs/architecture.md, "Delivery queue").
 
 :func:`snapshot` writes one ``pending`` delivery row per member of the audience; from then on the
 rows, not the audience, say who still has to be mailed. :func:`send_newsletter` claims rows in

@@ -1,7 +1,7 @@
 """The render pipeline of a newsletter: render once per audience group, personalise cheaply.
 
 Turning MJML into HTML and inlining CSS costs milliseconds; doing it for each of thousands of
-recipients is the bug DESIGN.md warns about. So rendering runs in two passes:
+recipients is the bug docs/architecture.md warns about. So rendering runs in two passes:
 
 1. **Group pass** (once per audience group, e.g. once per region): the source templates are
    ordinary Jinja (``{{ }}``, ``{% %}``) that produce MJML. They see the group's context (events,

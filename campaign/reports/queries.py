@@ -8,7 +8,7 @@ bounce replies, posts, snapshots, one row per subscriber for the monthly list si
 The queries are written with SQLAlchemy Core so that SQLite and PostgreSQL run the same text and
 return the same figures (tests and ``bench/report.py`` check both).
 
-Definitions (the README's "Reports" section says the same to the team):
+Definitions (docs/reference/reports.md says the same to the team):
 
 * addressed: delivery rows of the newsletter but those ``left_out``; delivered: rows ``sent``
   (accepted by the server, that is addressed minus bounced and failed once sending is over);

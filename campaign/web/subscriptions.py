@@ -5,7 +5,7 @@ answers, and each change of status writes a consent log line saying how (``link`
 links of an email, ``form`` for the subscribe form; ``mailto`` when ``campaign bounces ingest``
 reads a message to the List-Unsubscribe address) and from where.
 
-Decisions (README, "Tracking and the subscriber's pages"):
+Decisions (docs/reference/tracking.md):
 
 - **Unsubscribing** from a newsletter's link sets the person's status to ``unsubscribed``: no
   newsletter reaches them any more, whatever the list (the safe reading of "unsubscribe" for a
