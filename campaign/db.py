@@ -8,15 +8,13 @@ package never needs a manual step and never loses data.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Engine, event, inspect, make_url, text
 from sqlalchemy.exc import (
     ArgumentError,
     DBAPIError,
@@ -31,6 +29,9 @@ from campaign import __version__
 from campaign.config import mask_url
 from campaign.errors import CampaignError
 from campaign.files import create_private, make_private_folder
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -215,6 +216,8 @@ def _unreachable(message: str) -> bool:
 
 
 def _alembic_config(engine: Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -223,6 +226,8 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 
 def upgrade(engine: Engine) -> None:
     """Apply every migration the database has not had yet (a no-op when up to date)."""
+    from alembic import command  # Alembic loads only when there is something to migrate
+
     try:
         command.upgrade(_alembic_config(engine), "heads")
     except DBAPIError as exc:
@@ -230,17 +235,44 @@ def upgrade(engine: Engine) -> None:
 
 
 def current_revisions(engine: Engine) -> set[str]:
+    """The revisions recorded in the database (Alembic's table), empty for a new database."""
     with engine.connect() as connection:
-        return set(MigrationContext.configure(connection).get_current_heads())
+        if not inspect(connection).has_table("alembic_version"):
+            return set()
+        return {
+            row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+        }
+
+
+_REVISION = re.compile(r"^revision(?:: str)? = ['\"]([^'\"]+)['\"]", re.M)
+_DOWN = re.compile(r"^down_revision[^=]*= (.+)$", re.M)
+
+
+def _migration_graph() -> dict[str, set[str]]:
+    """Each migration's revision and the revisions it follows, read from the files' headers.
+
+    Reading two lines of each file is what lets every command check the schema without
+    importing Alembic (a test compares this with Alembic's own reading).
+    """
+    graph: dict[str, set[str]] = {}
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(source), _DOWN.search(source)
+        if revision:
+            parents = set(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1))) if down else set()
+            graph[revision.group(1)] = parents
+    return graph
 
 
 def head_revisions() -> set[str]:
-    return set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+    graph = _migration_graph()
+    followed = set().union(*graph.values()) if graph else set()
+    return set(graph) - followed
 
 
 def known_revisions() -> set[str]:
     """Every schema revision this version of campaign has a migration for."""
-    return {script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+    return set(_migration_graph())
 
 
 def open_database(url: str) -> Engine:

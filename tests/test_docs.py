@@ -15,6 +15,7 @@ import pytest
 import typer.main
 
 from campaign.cli import app
+from tests.conftest import subcommands
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -24,7 +25,7 @@ EXAMPLE = ROOT / "config.example.toml"
 
 def command_paths(command: object, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     """Every command and group below the root, as the words typed after ``campaign``."""
-    for name, sub in sorted(getattr(command, "commands", {}).items()):
+    for name, sub in subcommands(command):
         if not getattr(sub, "hidden", False):
             yield (*path, name)
             yield from command_paths(sub, (*path, name))

@@ -47,8 +47,7 @@ from campaign.models import (
     Subscriber,
     SubscriberStatus,
 )
-from campaign.newsletters.queue import BOUNCE, MESSAGE_ID, UNSUBSCRIBE_MAIL
-from campaign.tracking.tokens import Signer
+from campaign.tracking.tokens import BOUNCE, MESSAGE_ID, UNSUBSCRIBE_MAIL, Signer
 from campaign.web.subscriptions import unsubscribe_delivery
 
 _OUR_ID = re.compile(r"^<([a-z2-7]+)@")

@@ -54,15 +54,16 @@ from campaign.newsletters.preview import compile_group, group_events, per_region
 from campaign.newsletters.records import get_newsletter, iter_audience
 from campaign.newsletters.render import CompiledNewsletter
 from campaign.tracking.links import TrackedLinks, check_public_url, register_links
-from campaign.tracking.tokens import Signer, signer_for
+from campaign.tracking.tokens import (
+    BOUNCE,
+    MESSAGE_ID,
+    UNSUBSCRIBE_MAIL,
+    Signer,
+    signer_for,
+)
 
 _SNAPSHOT_CHUNK = 1000
 
-BOUNCE = "bounce"
-"""The token kind of VERP bounce addresses (see :func:`bounce_address`)."""
-MESSAGE_ID = "message-id"
-UNSUBSCRIBE_MAIL = "unsubscribe-mail"
-"""The token kind of the mailto address of List-Unsubscribe (see :func:`unsubscribe_address`)."""
 
 # Enhanced status codes of a permanent bounce: bad mailbox or domain (5.1.x), mailbox disabled.
 _HARD_BOUNCE = re.compile(r"\b5\.(?:1\.\d{1,3}|2\.1)\b")
