@@ -5,8 +5,8 @@ lengths, 8-bit data, envelope syntax) and rewrites what it must. A private Postf
 (its own configuration, queue and port, started as root as Postfix requires) relays to an
 aiosmtpd sink on loopback: every message must arrive once, its DKIM signature still valid
 (body and signed headers as we wrote them, below the Received header Postfix adds) and its VERP
-envelope sender kept; Postfix's own refusals (5xx and 4xx from its recipient checks) must come back to the
-transport as bounced and deferred.
+envelope sender kept; Postfix's own refusals (5xx and 4xx from its recipient checks) must come
+back to the transport as bounced and deferred.
 
 Postfix comes from Debian's package, installed by ``scripts/install-test-peers``; without it
 (or without root) the tests are skipped with the reason, and fail instead under CI
