@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
+import pwd
 import shutil
 import subprocess
 import tempfile
@@ -68,74 +70,86 @@ def _wait(condition, what: str, seconds: float = 30.0) -> None:  # type: ignore[
         time.sleep(0.05)
 
 
+class Postfix:
+    """A private Postfix instance: its own configuration, queue, log and port on 127.0.0.1."""
+
+    def __init__(self, main_cf: list[str]) -> None:
+        # Not under pytest's 0700 folders: Postfix's daemons run as the postfix user.
+        self.root = Path(tempfile.mkdtemp(prefix="campaign-postfix-"))
+        self.root.chmod(0o755)
+        self.config, queue, data = self.root / "conf", self.root / "queue", self.root / "data"
+        for folder in (self.config, queue, data):
+            folder.mkdir()
+        shutil.chown(data, user="postfix")
+        self.port = _free_port()
+        self.log = self.root / "postfix.log"
+        common = [
+            "compatibility_level = 3.6",
+            f"queue_directory = {queue}",
+            f"data_directory = {data}",
+            "mail_owner = postfix",
+            "setgid_group = postdrop",
+            "inet_interfaces = 127.0.0.1",
+            "inet_protocols = ipv4",
+            "myhostname = relay.campaign.test",
+            "mydestination =",
+            "mynetworks = 127.0.0.0/8",
+            "smtp_tls_security_level = none",
+            "smtpd_tls_security_level = none",
+            "smtp_dns_support_level = disabled",
+            f"maillog_file = {self.log}",
+            f"maillog_file_prefixes = {self.root}",
+        ]
+        (self.config / "main.cf").write_text("\n".join([*common, *main_cf, ""]))
+        # Debian's services, without chroot (no copy of /etc in the queue), smtpd on our port.
+        services = []
+        for line in Path("/etc/postfix/master.cf").read_text().splitlines():
+            fields = line.split()
+            if not fields or line[0] in "# \t":
+                continue
+            if fields[:2] == ["smtp", "inet"]:
+                services.append(f"127.0.0.1:{self.port} inet n - n - - smtpd")
+            elif fields[-1] != "pipe" and len(fields) >= 8:
+                fields[4] = "n"
+                services.append(" ".join(fields))
+        (self.config / "master.cf").write_text("\n".join(services) + "\n")
+
+    def start(self) -> None:
+        started = _postfix(self.config, "start")
+        assert started.returncode == 0, started.stdout + started.stderr + _read(self.log)
+        _wait(lambda: _answers(self.port), "Postfix to listen")
+
+    def stop(self) -> None:
+        _postfix(self.config, "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
 def postfix() -> Iterator[tuple[RecordingRelay, int, Path]]:
-    """A private Postfix on 127.0.0.1 relaying to an aiosmtpd sink: ``(sink, port, log)``."""
+    """A Postfix on 127.0.0.1 relaying to an aiosmtpd sink: ``(sink, port, log)``."""
     _require_postfix()
     from aiosmtpd.controller import Controller
 
     sink = RecordingRelay()
     controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
     controller.start()
-    # Not under pytest's 0700 folders: Postfix's daemons run as the postfix user.
-    root = Path(tempfile.mkdtemp(prefix="campaign-postfix-"))
-    root.chmod(0o755)
-    config, queue, data = root / "conf", root / "queue", root / "data"
-    for folder in (config, queue, data):
-        folder.mkdir()
-    shutil.chown(data, user="postfix")
-    port = _free_port()
-    log = root / "postfix.log"
-    (config / "main.cf").write_text(
-        "\n".join(
-            [
-                "compatibility_level = 3.6",
-                f"queue_directory = {queue}",
-                f"data_directory = {data}",
-                "mail_owner = postfix",
-                "setgid_group = postdrop",
-                "inet_interfaces = 127.0.0.1",
-                "inet_protocols = ipv4",
-                "myhostname = relay.campaign.test",
-                "mydestination =",
-                "local_recipient_maps =",
-                "mynetworks = 127.0.0.0/8",
-                f"relayhost = [127.0.0.1]:{controller.port}",
-                "smtp_tls_security_level = none",
-                "smtpd_tls_security_level = none",
-                "smtp_dns_support_level = disabled",
-                f"maillog_file = {log}",
-                f"maillog_file_prefixes = {root}",
-                # Postfix's own refusals, as a relay gives them for a bad or busy recipient.
-                "smtpd_recipient_restrictions = check_recipient_access inline:{"
-                f" {{ {REFUSED} = 550 5.1.1 User unknown }},"
-                f" {{ {LATER} = 450 4.2.0 Try again later }} }},"
-                " permit_mynetworks, reject",
-                "",
-            ]
-        )
+    relay = Postfix(
+        [
+            "local_recipient_maps =",
+            f"relayhost = [127.0.0.1]:{controller.port}",
+            # Postfix's own refusals, as a relay gives them for a bad or busy recipient.
+            "smtpd_recipient_restrictions = check_recipient_access inline:{"
+            f" {{ {REFUSED} = 550 5.1.1 User unknown }},"
+            f" {{ {LATER} = 450 4.2.0 Try again later }} }},"
+            " permit_mynetworks, reject",
+        ]
     )
-    # Debian's services, without chroot (no copy of /etc in the queue), smtpd on our port.
-    services = []
-    for line in Path("/etc/postfix/master.cf").read_text().splitlines():
-        fields = line.split()
-        if not fields or line[0] in "# \t":
-            continue
-        if fields[:2] == ["smtp", "inet"]:
-            services.append(f"127.0.0.1:{port} inet n - n - - smtpd")
-        elif fields[-1] != "pipe" and len(fields) >= 8:
-            fields[4] = "n"
-            services.append(" ".join(fields))
-    (config / "master.cf").write_text("\n".join(services) + "\n")
-    started = _postfix(config, "start")
     try:
-        assert started.returncode == 0, started.stdout + started.stderr + _read(log)
-        _wait(lambda: _answers(port), "Postfix to listen")
-        yield sink, port, log
+        relay.start()
+        yield sink, relay.port, relay.log
     finally:
-        _postfix(config, "stop")
+        relay.stop()
         controller.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def _read(path: Path) -> str:
@@ -232,3 +246,99 @@ def test_postfix_refusals_come_back_as_bounced_and_deferred(postfix) -> None:
     _wait(lambda: len(sink.delivered) >= before + 2, "Postfix to relay the accepted two")
     relayed = {rcpt for _s, rcpts, _c in sink.delivered[before:] for rcpt in rcpts}
     assert relayed == {"anne@example.net", "oscar@example.net"}
+
+
+@pytest.fixture(scope="module")
+def mailboxes() -> Iterator[Postfix]:
+    """A Postfix delivering example.net and the bounce domains into maildirs under its root:
+    listed mailboxes exist, any other example.net address is accepted and then bounced with a
+    DSN to the envelope sender (as a real destination does after accepting)."""
+    _require_postfix()
+    server = Postfix([])
+    mail = server.root / "mail"
+    mail.mkdir()
+    shutil.chown(mail, user="postfix", group="postfix")
+    mailboxes = [f"{name}-{kind}@example.net" for name in ("anne", "paul") for kind in KINDS]
+    maps = ", ".join(
+        [f"{{ {address} = {address.replace('@', '_')}/ }}" for address in mailboxes]
+        + [f"{{ @{_bounce_domain(kind)} = bounces-{kind}/ }}" for kind in KINDS]
+    )
+    with (server.config / "main.cf").open("a") as main_cf:
+        main_cf.write(
+            "\n".join(
+                [
+                    "virtual_mailbox_domains = example.net, "
+                    + ", ".join(_bounce_domain(kind) for kind in KINDS),
+                    f"virtual_mailbox_base = {mail}",
+                    f"virtual_mailbox_maps = inline:{{ {maps} }}",
+                    f"virtual_uid_maps = static:{pwd.getpwnam('postfix').pw_uid}",
+                    f"virtual_gid_maps = static:{pwd.getpwnam('postfix').pw_gid}",
+                    "smtpd_reject_unlisted_recipient = no",
+                    "",
+                ]
+            )
+        )
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+KINDS = ("sqlite", "postgresql")
+
+
+def _bounce_domain(kind: str) -> str:
+    return f"bounces-{kind}.lemois-ess.org"
+
+
+def _messages(folder: Path) -> list[bytes]:
+    return [path.read_bytes() for sub in ("new", "cur") for path in (folder / sub).glob("*")]
+
+
+def test_a_newsletter_through_postfix_reaches_each_mailbox_once_and_its_dsns_bounce_the_rest(
+    mailboxes: Postfix, cli, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kind = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    for name, value in {
+        "CAMPAIGN_MAIL_TRANSPORT": "smtp",
+        "CAMPAIGN_MAIL_SMTP_HOST": "127.0.0.1",
+        "CAMPAIGN_MAIL_SMTP_PORT": str(mailboxes.port),
+        "CAMPAIGN_MAIL_SMTP_SECURITY": "none",
+        "CAMPAIGN_WEB_ALLOW_INSECURE_LINKS": "true",
+        "CAMPAIGN_MAIL_FROM_ADDRESS": "lettre@lemois-ess.org",
+        "CAMPAIGN_MAIL_POSTAL_ADDRESS": "CNCRESS, Paris",
+        "CAMPAIGN_MAIL_RETURN_PATH_DOMAIN": _bounce_domain(kind),
+    }.items():
+        monkeypatch.setenv(name, value)
+    existing = [f"anne-{kind}@example.net", f"paul-{kind}@example.net"]
+    missing = [f"personne-{kind}@example.net", f"absent-{kind}@example.net"]
+    assert cli("lists", "create", "Newsletter nationale").exit_code == 0
+    for address in existing + missing:
+        added = cli("subscribers", "add", address, "--list", "Newsletter nationale")
+        assert added.exit_code == 0, added.stderr
+    created = cli(
+        "newsletter", "create", "--title", "Le Mois", "--subject", "Novembre",
+        "--template", "mois-ess", "--list", "Newsletter nationale",
+    )  # fmt: skip
+    assert created.exit_code == 0, created.stderr
+    sent = cli("newsletter", "send", created.stdout.strip())
+    assert sent.exit_code == 0, sent.stderr + sent.stdout
+
+    mail = mailboxes.root / "mail"
+    for address in existing:
+        folder = mail / address.replace("@", "_")
+        _wait(lambda f=folder: _messages(f), f"{address} to receive the letter", 60)
+    bounces = mail / f"bounces-{kind}"
+    _wait(lambda: len(_messages(bounces)) >= len(missing), "Postfix's DSNs", 60)
+    for address in existing:
+        assert len(_messages(mail / address.replace("@", "_"))) == 1, address
+
+    ingested = cli("bounces", "ingest", "--maildir", str(bounces), "--json")
+    assert ingested.exit_code == 0, ingested.stderr + ingested.stdout
+    listed = cli("subscribers", "list", "--json")
+    statuses = {row["email"]: row["status"] for row in json.loads(listed.stdout)}
+    assert {address: statuses[address] for address in existing + missing} == {
+        **dict.fromkeys(existing, "active"),
+        **dict.fromkeys(missing, "bounced"),
+    }, _read(mailboxes.log)[-3000:]
