@@ -36,6 +36,7 @@ from campaign.errors import CampaignError
 LAZY_COMMANDS: dict[str, str] = {
     "serve": "campaign.cli.serve:serve",
     "demo": "campaign.cli.demo:demo",
+    "doctor": "campaign.cli.doctor:doctor",
     "subscribers": "campaign.cli.subscribers:app",
     "lists": "campaign.cli.lists:app",
     "events": "campaign.cli.events:app",
