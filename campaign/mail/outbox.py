@@ -22,10 +22,10 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Protocol
 
+from campaign.clock import utcnow
 from campaign.errors import CampaignError
 from campaign.files import PRIVATE_FILE
 from campaign.mail.mime import Composer, SenderError, message_id_of
-from campaign.models.base import utcnow
 
 
 @dataclass(frozen=True)

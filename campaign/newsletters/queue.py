@@ -51,6 +51,7 @@ from campaign.models import (
     utcnow,
 )
 from campaign.newsletters.preview import compile_group, group_events, per_region
+from campaign.newsletters.recipients import tracked_recipient
 from campaign.newsletters.records import get_newsletter, iter_audience
 from campaign.newsletters.render import CompiledNewsletter
 from campaign.tracking.links import TrackedLinks, check_public_url, register_links
@@ -452,7 +453,7 @@ def unsubscribe_address(signer: Signer, delivery_id: int, prefix: str, domain: s
 def _message(
     row: _Claimed, subscriber: Any, newsletter_id: int, group: _Group, signer: Signer
 ) -> OutgoingMessage:
-    recipient = group.links.recipient(subscriber, row.id)
+    recipient = tracked_recipient(group.links, subscriber, row.id)
     subject, text, html_parts = group.compiled.personalise_chunks(recipient)
     unsubscribe = f"<{recipient.unsubscribe_url}>"
     if group.unsubscribe_prefix:

@@ -39,9 +39,9 @@ import requests
 import tweepy
 from twitter_text import extract_urls_with_indices
 
+from campaign.clock import utcnow
 from campaign.config import Settings, SocialAccount
 from campaign.errors import CampaignError
-from campaign.models.base import utcnow
 from campaign.social import (
     AccountFigures,
     Image,

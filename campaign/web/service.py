@@ -19,6 +19,7 @@ from starlette.requests import Request
 
 from campaign.models import Delivery, Link, Newsletter, Subscriber
 from campaign.newsletters.preview import compile_group
+from campaign.newsletters.recipients import tracked_recipient
 from campaign.newsletters.render import CompiledNewsletter
 from campaign.tracking.classify import APPLE_MPP_AGENT, PendingHit, Rules
 from campaign.tracking.hits import HitRecorder
@@ -110,7 +111,9 @@ class WebVersions:
                 link_ids=version.link_ids,
                 anonymous=newsletter.anonymous_tracking or self.settings.tracking.anonymous,
             )
-            return version.compiled.personalise(tracked.recipient(subscriber, delivery_id)).html
+            return version.compiled.personalise(
+                tracked_recipient(tracked, subscriber, delivery_id)
+            ).html
 
     def _version(self, session: Session, newsletter: Newsletter, group_key: str) -> _Version:
         assert newsletter.id is not None
