@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from campaign.audience.emails import InvalidEmail, sender_address
+from campaign.addresses import InvalidEmail, sender_address
 from campaign.errors import CampaignError
 
 ENV_PREFIX = "CAMPAIGN_"

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, text, update
 from sqlmodel import Session
 
-from campaign.audience.emails import InvalidEmail, normalise_email
+from campaign.addresses import InvalidEmail, normalise_email
 from campaign.audience.lists import find_list
 from campaign.importing import ImportReport
 from campaign.models import (

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select, update
 
-from campaign.audience.emails import normalise_email
+from campaign.addresses import normalise_email
 from campaign.audience.lists import get_or_create_list, require_list
 from campaign.cells import csv_writer, protect_xlsx_cell
 from campaign.errors import CampaignError

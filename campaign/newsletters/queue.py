@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, func, insert, or_, update
 from sqlmodel import Session, col, select
 
-from campaign.audience.emails import InvalidEmail, sender_address
+from campaign.addresses import InvalidEmail, sender_address
 from campaign.errors import CampaignError
 from campaign.mail.outbox import OutgoingMessage, SendResult, Transport, TransportError
 from campaign.models import (

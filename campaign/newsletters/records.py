@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from campaign.audience.emails import InvalidEmail, sender_address
+from campaign.addresses import InvalidEmail, sender_address
 from campaign.audience.lists import require_list
 from campaign.errors import CampaignError
 from campaign.events.catalogue import ORDERS

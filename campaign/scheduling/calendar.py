@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from sqlmodel import Session
 
-from campaign.audience.emails import InvalidEmail, sender_address
+from campaign.addresses import InvalidEmail, sender_address
 from campaign.audience.lists import require_list
 from campaign.config import Settings
 from campaign.errors import CampaignError

@@ -1,7 +1,7 @@
 """What the routes share: settings, database, signer, the hit recorder, pages and caches.
 
 One :class:`WebService` per app (``app.state.web``). The routes are thin: they check a token,
-call one function here or in :mod:`campaign.web.subscriptions`, and render a page.
+call one function here or in :mod:`campaign.audience.subscriptions`, and render a page.
 """
 
 from __future__ import annotations
