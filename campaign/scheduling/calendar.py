@@ -37,8 +37,8 @@ from campaign.newsletters.records import (
     normalise_segment,
 )
 from campaign.scheduling import timing
-from campaign.scheduling.posttext import has_post_template, known_post_templates, render_post
 from campaign.scheduling.tomlsource import SourceMap
+from campaign.social.compose import MissingValue, has_template, render_post, template_names
 from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length, split_thread
 from campaign.social.media import check_image
 from campaign.taxonomy import Taxonomy
@@ -645,8 +645,8 @@ def _post_from_template(entry: _Entry, settings: Settings) -> str:
     name = entry.text("template", required=True)
     if not name:
         return ""
-    if not has_post_template(name):
-        known = ", ".join(known_post_templates()) or "none"
+    if not has_template(name):
+        known = ", ".join(template_names()) or "none"
         entry.error(f"unknown post template {name!r} (templates/posts: {known})", "template")
         return ""
     variables = entry.data.get("vars", {})
@@ -654,7 +654,10 @@ def _post_from_template(entry: _Entry, settings: Settings) -> str:
         entry.error("'vars' must be a table of texts, numbers or lists", "vars")
         return ""
     try:
-        text = render_post(name, variables, settings.general.timezone)
+        text = render_post(name, variables, settings)
+    except MissingValue as exc:
+        entry.error(f"{exc} Give it in the entry's vars.", "vars")
+        return ""
     except CampaignError as exc:
         entry.error(str(exc), "template")
         return ""
@@ -744,8 +747,8 @@ def _recurring(
     )
     if kind == "event-posts":
         template = entry.text("template", required=True)
-        if template and not has_post_template(template):
-            known = ", ".join(known_post_templates()) or "none"
+        if template and not has_template(template):
+            known = ", ".join(template_names()) or "none"
             entry.error(
                 f"unknown post template {template!r} (templates/posts: {known})", "template"
             )
