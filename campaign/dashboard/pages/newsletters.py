@@ -14,13 +14,14 @@ from campaign.dashboard import queries, web
 from campaign.errors import CampaignError
 from campaign.events.catalogue import find_events
 from campaign.mail import open_transport
-from campaign.models import Newsletter, NewsletterStatus, WhenNoEvents
+from campaign.models import DeliveryStatus, Newsletter, NewsletterStatus, WhenNoEvents
 from campaign.newsletters import queue, records
 from campaign.newsletters.coverage import coverage
 from campaign.newsletters.preview import addressed_to, event_query, preview
 from campaign.reports import Period
 from campaign.reports.queries import NewsletterFigures, newsletter_figures
 from campaign.taxonomy import Taxonomy
+from campaign.tracking.links import check_public_url
 
 router = APIRouter()
 
@@ -346,6 +347,9 @@ def _show(
         )
         figures = _figures(session, board.settings, [newsletter_id]).get(newsletter_id)
         counts = queue.counts(session, newsletter_id)
+        restorable = newsletter.status == NewsletterStatus.cancelled and queue.sent_nothing(
+            session, newsletter_id
+        )
     return web.render(
         request,
         "newsletters/show.html",
@@ -358,6 +362,8 @@ def _show(
         editable=newsletter.status in records.EDITABLE,
         schedule_value=web.input_value(newsletter.scheduled_at, board.settings),
         schedulable=newsletter.status in records.SCHEDULABLE,
+        cancellable=newsletter.status in CANCELLABLE,
+        restorable=restorable,
         labels=board.labels,
         poll_interval=board.settings.scheduler.poll_interval,
         error=error,
@@ -566,6 +572,97 @@ def resume(request: Request, newsletter_id: web.Id) -> Response:
     return _status_change(request, newsletter_id, queue.resume, "newsletter-resumed")
 
 
+def _situation(session: Session, newsletter: Newsletter) -> dict[str, Any]:
+    """What a confirmation page says of a newsletter: who it goes to, what already left."""
+    assert newsletter.id is not None
+    counts = queue.counts(session, newsletter.id)
+    queued = sum(counts.values())
+    unsent = sum(counts.get(status, 0) for status in UNSENT_ROWS)
+    return {
+        "newsletter": newsletter,
+        "lists": records.list_names(session, newsletter),
+        # Before sending, the audience as it stands; once sending, the rows fixed then.
+        "audience": queued if queued else records.count_audience(session, newsletter),
+        "queued": queued,
+        "left": counts.get(DeliveryStatus.sent, 0) + counts.get(DeliveryStatus.bounced, 0),
+        "waiting": unsent,
+    }
+
+
+UNSENT_ROWS = (DeliveryStatus.pending, DeliveryStatus.deferred, DeliveryStatus.sending)
+
+
 @router.post("/newsletters/{newsletter_id}/cancel")
-def cancel(request: Request, newsletter_id: web.Id) -> Response:
-    return _status_change(request, newsletter_id, queue.cancel, "newsletter-cancelled")
+def cancel(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -> Response:
+    """Nothing more of it will be sent: asked first, naming who would have received it."""
+    if web.confirmed(confirm):
+        return _status_change(request, newsletter_id, queue.cancel, "newsletter-cancelled")
+    board = web.dashboard(request)
+    with board.session() as session:
+        newsletter = _get(session, newsletter_id)
+        if newsletter.status not in CANCELLABLE:
+            error = f"Newsletter {newsletter_id} is {newsletter.status}: it cannot be cancelled."
+            return _show(request, newsletter_id, error=error, status_code=400)
+        context = _situation(session, newsletter)
+    return web.confirm_page(
+        request,
+        web.Confirmation(
+            action=f"/newsletters/{newsletter_id}/cancel",
+            back=f"/newsletters/{newsletter_id}",
+            template="newsletters/confirm_cancel.html",
+            context=context,
+        ),
+    )
+
+
+CANCELLABLE = (
+    NewsletterStatus.draft,
+    NewsletterStatus.scheduled,
+    NewsletterStatus.sending,
+    NewsletterStatus.paused,
+    NewsletterStatus.missed,
+)
+
+
+@router.post("/newsletters/{newsletter_id}/send-now")
+def send_now(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -> Response:
+    """Send it at once, through the scheduler like any scheduled newsletter: asked first,
+    naming how many people it goes to; the checks a send makes are made before asking."""
+    board = web.dashboard(request)
+    settings = board.settings
+    try:
+        with board.session() as session:
+            newsletter = _get(session, newsletter_id)
+            if newsletter.status not in records.SCHEDULABLE:
+                raise CampaignError(
+                    f"Newsletter {newsletter_id} is {newsletter.status}; only a draft, "
+                    "scheduled or missed newsletter can be sent now."
+                )
+            queue.check_sender(newsletter, settings)
+            check_public_url(settings, f"Newsletter {newsletter_id}")
+            if web.confirmed(confirm):
+                records.send_now(session, newsletter_id)
+                context = {}
+            else:
+                context = _situation(session, newsletter)
+    except CampaignError as exc:
+        return _show(request, newsletter_id, error=str(exc), status_code=400)
+    if web.confirmed(confirm):
+        return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-sending-now")
+    return web.confirm_page(
+        request,
+        web.Confirmation(
+            action=f"/newsletters/{newsletter_id}/send-now",
+            back=f"/newsletters/{newsletter_id}",
+            template="newsletters/confirm_send_now.html",
+            danger=False,
+            context={**context, "poll_interval": settings.scheduler.poll_interval},
+        ),
+    )
+
+
+@router.post("/newsletters/{newsletter_id}/draft")
+def back_to_draft(request: Request, newsletter_id: web.Id) -> Response:
+    """A cancelled newsletter that sent nothing is a draft again (nothing is lost: asked
+    without a confirmation step, it can be cancelled again)."""
+    return _status_change(request, newsletter_id, queue.back_to_draft, "newsletter-draft-again")
