@@ -119,3 +119,15 @@ def latest_followers(session: Session, account: str) -> AccountSnapshot | None:
         .order_by(col(AccountSnapshot.at).desc(), col(AccountSnapshot.id).desc())
         .limit(1)
     ).first()
+
+
+def waiting_event_drafts(session: Session, account: str, since: datetime) -> list[Post]:
+    """The planner's drafts (posts featuring events) on ``account`` not yet approved, from
+    ``since`` on, in time order: what "approve all" on the planner page approves."""
+    statement = (
+        select(Post)
+        .where(Post.account == account, Post.status == PostStatus.draft)
+        .where(col(Post.scheduled_at) >= since)
+        .order_by(col(Post.scheduled_at), col(Post.id))
+    )
+    return [post for post in session.exec(statement) if post.event_ids]

@@ -656,7 +656,7 @@ def test_the_planner_drafts_from_the_catalogue_then_approval_schedules_or_says_w
     )
     assert approved.status_code == 200
     assert "Les publications validées sont programmées : 1" in approved.text
-    assert f"Publication {drafts[1].id}</a> : its time is already past" in approved.text
+    assert f"Publication {drafts[1].id}</a> : son heure est déjà passée" in approved.text
     with Session(served.engine) as session:  # type: ignore[arg-type]
         statuses = [session.get(Post, p.id).status for p in drafts]
     assert statuses == [PostStatus.scheduled, PostStatus.draft]
@@ -674,7 +674,7 @@ def test_the_planner_drafts_from_the_catalogue_then_approval_schedules_or_says_w
         planner,
         {"day": day.date().isoformat(), "account": "mois_ess"},
     )
-    assert nothing.status_code == 400 and "Tick the drafts" in nothing.text
+    assert nothing.status_code == 400 and "Cochez les brouillons à valider" in nothing.text
     bad_times = _post(
         editor,
         served.url + "/posts/planner",

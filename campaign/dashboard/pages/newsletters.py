@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
+from campaign.audience.emails import InvalidEmail, normalise_email
 from campaign.dashboard import queries, web
 from campaign.errors import CampaignError
 from campaign.events.catalogue import find_events
@@ -452,7 +453,11 @@ def _preview(
     sent: list[Any] | None = None,
     error: str = "",
     status_code: int = 200,
+    to: str | None = None,
+    invalid_to: list[str] | None = None,
 ) -> Response:
+    """The preview page; after a test send, ``sent`` (each address's result, shown at the top),
+    ``to`` (the addresses as typed) and ``invalid_to`` (those refused, shown by the field)."""
     board = web.dashboard(request)
     result = None
     problem = ""
@@ -482,6 +487,8 @@ def _preview(
         part="text" if part == "text" else "html",
         sent=sent or [],
         error=error,
+        to=to,
+        invalid_to=invalid_to or [],
     )
 
 
@@ -514,6 +521,11 @@ def send_test(
     board = web.dashboard(request)
     settings = board.settings
     addresses = [item.strip() for item in to.replace(";", ",").split(",") if item.strip()]
+    invalid = [address for address in addresses if not _mailable(address)]
+    if invalid or not addresses:
+        return _preview(
+            request, newsletter_id, as_email, status_code=400, to=to, invalid_to=invalid or [""]
+        )
     try:
         with board.session() as session:
             newsletter = _get(session, newsletter_id)
@@ -531,8 +543,18 @@ def send_test(
         finally:
             transport.close()
     except CampaignError as exc:
-        return _preview(request, newsletter_id, as_email, error=str(exc), status_code=400)
-    return _preview(request, newsletter_id, as_email, sent=sent)
+        return _preview(request, newsletter_id, as_email, error=str(exc), status_code=400, to=to)
+    return _preview(request, newsletter_id, as_email, sent=sent, to=to)
+
+
+def _mailable(address: str) -> bool:
+    """Whether a test address is one a message can be sent to (``moi@cncress``, without a
+    dot in its domain, is not)."""
+    try:
+        normalise_email(address)
+    except InvalidEmail:
+        return False
+    return True
 
 
 # --- status changes ------------------------------------------------------------------------------

@@ -263,6 +263,9 @@ def _planner(
                     found = session.get(Event, event_id)
                     if found is not None:
                         by_id[event_id] = found
+        # Every draft of the planner still waiting on this account, whatever its day: the
+        # drafts of a plan over several days, to approve at once.
+        all_waiting = queries.waiting_event_drafts(session, account, utcnow())
     waiting = [post for post in drafts if post.status == PostStatus.draft]
     planned_days: dict[date, int] = {}
     for planned in plan.planned if plan else []:
@@ -289,6 +292,10 @@ def _planner(
         plan=plan,
         planned_days=sorted(planned_days.items()),
         approval=approval,
+        all_waiting=all_waiting,
+        waiting_days=sorted(
+            {post.scheduled_at.astimezone(settings.zone).date() for post in all_waiting}  # type: ignore[union-attr]
+        ),
         times=times,
         until=until,
         theme=theme,
@@ -341,6 +348,9 @@ def plan(
     return _planner(request, first, account, plan=result, **typed)
 
 
+NOTHING_TICKED = "nothing-ticked"  # the planner page words it next to the drafts
+
+
 @router.post("/posts/planner/approve")
 def approve(
     request: Request,
@@ -348,12 +358,13 @@ def approve(
     account: str = Form(""),
     post_ids: list[web.ListedId] = Form([]),
 ) -> Response:
-    """Schedule the ticked drafts, each checked again; those refused are shown with why."""
+    """Schedule the ticked drafts (or all those of a plan, sent as the same list), each
+    checked again; those refused are listed with why, the others go through."""
     board = web.dashboard(request)
     the_day = _day(day, request)
+    if not post_ids:
+        return _planner(request, the_day, account, error=NOTHING_TICKED, status_code=400)
     try:
-        if not post_ids:
-            raise CampaignError("Tick the drafts to approve.")
         with board.session() as session:
             result = schedule_posts(session, board.settings, post_ids)
     except CampaignError as exc:
