@@ -242,6 +242,23 @@ def test_the_confirmation_pages_say_what_happens_and_to_how_many(served: Served)
     assert "ne paraîtra pas" in cancel_post and "C'est définitif" in cancel_post
 
 
+def test_erasing_a_person_asks_on_a_page_naming_them_not_with_an_english_error(
+    served: Served,
+) -> None:
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        person_id = _people(session, 1)[0]
+    admin = served.client("admin")
+    person = f"{served.url}/subscribers/{person_id}"
+    page = admin.get(person).text
+    assert 'name="confirm"' not in page  # the button leads to the confirmation page
+    asked = admin.post(f"{person}/erase", data={"csrf": page_csrf(admin, person)})
+    assert asked.status_code == 200
+    text = html.unescape(asked.text)
+    assert "Effacer les données de p0.news@example.org ?" in text
+    assert "inscrite à Newsletter nationale" in text and "C'est définitif" in text
+    assert "Tick the box" not in text
+
+
 def test_a_cancelled_newsletter_that_sent_nothing_goes_back_to_draft(served: Served) -> None:
     with Session(served.engine) as session:  # type: ignore[arg-type]
         _people(session)
