@@ -254,20 +254,20 @@ def resume(session: Session, newsletter_id: int) -> Newsletter:
     )
 
 
+# What may be cancelled: anything not sent (or cancelled) yet.
+CANCELLABLE = (
+    NewsletterStatus.draft,
+    NewsletterStatus.scheduled,
+    NewsletterStatus.sending,
+    NewsletterStatus.paused,
+    NewsletterStatus.missed,
+)
+
+
 def cancel(session: Session, newsletter_id: int) -> Newsletter:
     """Nothing more will be sent; rows not sent yet stay as they are, for the record."""
     return _change_status(
-        session,
-        newsletter_id,
-        (
-            NewsletterStatus.draft,
-            NewsletterStatus.scheduled,
-            NewsletterStatus.sending,
-            NewsletterStatus.paused,
-            NewsletterStatus.missed,
-        ),
-        NewsletterStatus.cancelled,
-        "cancelled",
+        session, newsletter_id, CANCELLABLE, NewsletterStatus.cancelled, "cancelled"
     )
 
 

@@ -367,6 +367,15 @@ def schedule_newsletter(
     return newsletter
 
 
+def check_sendable_now(newsletter: Newsletter) -> None:
+    """Refuse a newsletter already under way, sent or cancelled: it cannot be sent now."""
+    if newsletter.status not in SCHEDULABLE:
+        raise CampaignError(
+            f"Newsletter {newsletter.id} is {newsletter.status}; only a draft, scheduled or "
+            "missed newsletter can be sent now."
+        )
+
+
 def send_now(session: Session, newsletter_id: int, *, now: datetime | None = None) -> Newsletter:
     """Schedule a newsletter for this very moment: the running service (``campaign serve``)
     sends it within its poll interval, by the same path as any scheduled newsletter.
@@ -375,11 +384,7 @@ def send_now(session: Session, newsletter_id: int, *, now: datetime | None = Non
     newsletter already sending, paused, sent or cancelled is refused.
     """
     newsletter = get_newsletter(session, newsletter_id)
-    if newsletter.status not in SCHEDULABLE:
-        raise CampaignError(
-            f"Newsletter {newsletter_id} is {newsletter.status}; only a draft, scheduled or "
-            "missed newsletter can be sent now."
-        )
+    check_sendable_now(newsletter)
     newsletter.scheduled_at = now or utcnow()
     newsletter.status = NewsletterStatus.scheduled
     newsletter.status_reason = ""

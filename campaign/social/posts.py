@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=10)
 PUBLISHABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed)
 EDITABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed)
+# What "cancel" changes: a post not published, not being published, not cancelled already.
+CANCELLABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed, PostStatus.missed)
 _SEPARATOR = re.compile(r"^\s*---+\s*$", re.MULTILINE)
 _UNSET: Any = object()
 

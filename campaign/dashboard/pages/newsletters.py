@@ -26,6 +26,9 @@ from campaign.tracking.links import check_public_url
 
 router = APIRouter()
 
+# Rows of a newsletter under way that no relay has taken yet: those a cancel stops.
+UNSENT_ROWS = (DeliveryStatus.pending, DeliveryStatus.deferred, DeliveryStatus.sending)
+
 ORDERS = ("date", "registered", "title")
 PREVIEW_CSP = (
     "default-src 'none'; img-src * data:; style-src 'unsafe-inline'; font-src data:; sandbox"
@@ -363,7 +366,7 @@ def _show(
         editable=newsletter.status in records.EDITABLE,
         schedule_value=web.input_value(newsletter.scheduled_at, board.settings),
         schedulable=newsletter.status in records.SCHEDULABLE,
-        cancellable=newsletter.status in CANCELLABLE,
+        cancellable=newsletter.status in queue.CANCELLABLE,
         restorable=restorable,
         labels=board.labels,
         poll_interval=board.settings.scheduler.poll_interval,
@@ -611,9 +614,6 @@ def _situation(session: Session, newsletter: Newsletter) -> dict[str, Any]:
     }
 
 
-UNSENT_ROWS = (DeliveryStatus.pending, DeliveryStatus.deferred, DeliveryStatus.sending)
-
-
 @router.post("/newsletters/{newsletter_id}/cancel")
 def cancel(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -> Response:
     """Nothing more of it will be sent: asked first, naming who would have received it."""
@@ -622,7 +622,7 @@ def cancel(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -> 
     board = web.dashboard(request)
     with board.session() as session:
         newsletter = _get(session, newsletter_id)
-        if newsletter.status not in CANCELLABLE:
+        if newsletter.status not in queue.CANCELLABLE:
             error = f"Newsletter {newsletter_id} is {newsletter.status}: it cannot be cancelled."
             return _show(request, newsletter_id, error=error, status_code=400)
         context = _situation(session, newsletter)
@@ -637,15 +637,6 @@ def cancel(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -> 
     )
 
 
-CANCELLABLE = (
-    NewsletterStatus.draft,
-    NewsletterStatus.scheduled,
-    NewsletterStatus.sending,
-    NewsletterStatus.paused,
-    NewsletterStatus.missed,
-)
-
-
 @router.post("/newsletters/{newsletter_id}/send-now")
 def send_now(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -> Response:
     """Send it at once, through the scheduler like any scheduled newsletter: asked first,
@@ -655,11 +646,7 @@ def send_now(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -
     try:
         with board.session() as session:
             newsletter = _get(session, newsletter_id)
-            if newsletter.status not in records.SCHEDULABLE:
-                raise CampaignError(
-                    f"Newsletter {newsletter_id} is {newsletter.status}; only a draft, "
-                    "scheduled or missed newsletter can be sent now."
-                )
+            records.check_sendable_now(newsletter)
             queue.check_sender(newsletter, settings)
             check_public_url(settings, f"Newsletter {newsletter_id}")
             if web.confirmed(confirm):

@@ -28,6 +28,7 @@ from campaign.social.media import media_file
 from campaign.social.moving import MoveRefused
 from campaign.social.planning import Plan, featured_event_ids, parse_times, plan_event_posts
 from campaign.social.posts import (
+    CANCELLABLE,
     EDITABLE,
     PUBLISHABLE,
     ScheduleResult,
@@ -545,7 +546,6 @@ def _confirm_post(request: Request, post_id: int, what: str) -> Response:
     )
 
 
-CANCELLABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed, PostStatus.missed)
 _DONE = {"publish": "published now", "cancel": "cancelled"}
 
 
