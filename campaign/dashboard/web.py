@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -318,25 +318,45 @@ class Confirmation:
     """The step before what cannot be undone from the page itself: says what will happen and
     to whom, and posts the same form again with ``confirm=oui`` (no JavaScript involved).
 
-    ``fields``: the form's values, carried as hidden fields. ``checks``: boxes that must be
-    ticked, ``(name, label)``, each posted as ``name=oui``.
+    ``template``: a page of its own extending ``confirm.html`` that words the action (its
+    ``context`` gives it the figures); without one, ``title``, ``lines`` and ``button`` are
+    shown as given. ``fields``: the form's values, carried as hidden fields. ``checks``: boxes
+    that must be ticked, ``(name, label)``, each posted as ``name=oui``.
     """
 
-    title: str
-    lines: list[str]
     action: str  # a dashboard path
-    button: str
     back: str  # a dashboard path
+    title: str = ""
+    lines: list[str] = field(default_factory=list)
+    button: str = ""
     fields: dict[str, str] = field(default_factory=dict)
     checks: list[tuple[str, str]] = field(default_factory=list)
     danger: bool = True
+    template: str = "confirm.html"
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+CONFIRMED = "oui"  # the value of ``confirm`` the confirmation step posts
+
+
+def confirmed(value: str) -> bool:
+    """Whether a form came from its confirmation step (``confirm=oui``): without it, a route
+    that cannot be undone only shows that step, whatever else the form says."""
+    return value == CONFIRMED
 
 
 def confirm_page(
     request: Request, confirmation: Confirmation, status_code: int = 200
 ) -> HTMLResponse:
     return render(
-        request, "confirm.html", status_code=status_code, confirmation=asdict(confirmation)
+        request,
+        confirmation.template,
+        status_code=status_code,
+        confirmation={
+            name: getattr(confirmation, name)
+            for name in ("action", "back", "title", "lines", "button", "fields", "checks", "danger")
+        },
+        **confirmation.context,
     )
 
 

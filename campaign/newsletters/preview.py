@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from campaign.audience.emails import normalise_email
 from campaign.errors import CampaignError
 from campaign.events.catalogue import EventQuery, find_events
 from campaign.mail.outbox import OutgoingMessage
@@ -302,6 +303,8 @@ def addressed_to(
     :func:`~campaign.tracking.links.check_public_url`)."""
     if not addresses:
         raise CampaignError("Give at least one address: --to ADDRESS.")
+    for address in addresses:  # a typo (no dot in the domain) is said, not sent to a relay
+        normalise_email(address)
     check_public_url(settings, "A test message")
     message = preview_.message
     return [

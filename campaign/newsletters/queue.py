@@ -256,21 +256,69 @@ def resume(session: Session, newsletter_id: int) -> Newsletter:
     )
 
 
+# What may be cancelled: anything not sent (or cancelled) yet.
+CANCELLABLE = (
+    NewsletterStatus.draft,
+    NewsletterStatus.scheduled,
+    NewsletterStatus.sending,
+    NewsletterStatus.paused,
+    NewsletterStatus.missed,
+)
+
+
 def cancel(session: Session, newsletter_id: int) -> Newsletter:
     """Nothing more will be sent; rows not sent yet stay as they are, for the record."""
     return _change_status(
-        session,
-        newsletter_id,
-        (
-            NewsletterStatus.draft,
-            NewsletterStatus.scheduled,
-            NewsletterStatus.sending,
-            NewsletterStatus.paused,
-            NewsletterStatus.missed,
-        ),
-        NewsletterStatus.cancelled,
-        "cancelled",
+        session, newsletter_id, CANCELLABLE, NewsletterStatus.cancelled, "cancelled"
     )
+
+
+# Rows that say nobody was mailed: never tried, or left out on purpose by the rule.
+_UNSENT = (DeliveryStatus.pending, DeliveryStatus.left_out)
+
+
+def sent_nothing(session: Session, newsletter_id: int) -> bool:
+    """Whether no message of this newsletter was handed to a relay (or even tried)."""
+    tried = session.exec(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.newsletter_id == newsletter_id)
+        .where(col(Delivery.status).not_in(_UNSENT) | (col(Delivery.attempts) > 0))
+    ).one()
+    return tried == 0
+
+
+def back_to_draft(session: Session, newsletter_id: int) -> Newsletter:
+    """A cancelled newsletter that sent nothing is a draft again, as if never scheduled.
+
+    Its queued rows (an audience snapshotted then cancelled before any message left) are
+    dropped: the audience is taken afresh when it is sent, so someone who left meanwhile is
+    not mailed. A newsletter that mailed anyone stays cancelled, for the record.
+    """
+    newsletter = get_newsletter(session, newsletter_id)
+    if newsletter.status != NewsletterStatus.cancelled:
+        raise CampaignError(
+            f"Newsletter {newsletter_id} is {newsletter.status}; only a cancelled newsletter "
+            "can go back to draft."
+        )
+    if not sent_nothing(session, newsletter_id):
+        raise CampaignError(
+            f"Newsletter {newsletter_id} was sent to some recipients before it was cancelled; "
+            "it stays cancelled (copy it into a new newsletter instead)."
+        )
+    session.execute(
+        Delivery.__table__.delete().where(  # type: ignore[attr-defined]
+            Delivery.__table__.c.newsletter_id == newsletter_id  # type: ignore[attr-defined]
+        )
+    )
+    newsletter.status = NewsletterStatus.draft
+    newsletter.scheduled_at = None
+    newsletter.sent_at = None
+    newsletter.status_reason = ""
+    newsletter.updated_at = utcnow()
+    session.add(newsletter)
+    session.flush()
+    return newsletter
 
 
 def counts(session: Session, newsletter_id: int) -> dict[str, int]:

@@ -367,6 +367,33 @@ def schedule_newsletter(
     return newsletter
 
 
+def check_sendable_now(newsletter: Newsletter) -> None:
+    """Refuse a newsletter already under way, sent or cancelled: it cannot be sent now."""
+    if newsletter.status not in SCHEDULABLE:
+        raise CampaignError(
+            f"Newsletter {newsletter.id} is {newsletter.status}; only a draft, scheduled or "
+            "missed newsletter can be sent now."
+        )
+
+
+def send_now(session: Session, newsletter_id: int, *, now: datetime | None = None) -> Newsletter:
+    """Schedule a newsletter for this very moment: the running service (``campaign serve``)
+    sends it within its poll interval, by the same path as any scheduled newsletter.
+
+    That path claims the row once (``scheduled`` → sending), so asking twice sends once; a
+    newsletter already sending, paused, sent or cancelled is refused.
+    """
+    newsletter = get_newsletter(session, newsletter_id)
+    check_sendable_now(newsletter)
+    newsletter.scheduled_at = now or utcnow()
+    newsletter.status = NewsletterStatus.scheduled
+    newsletter.status_reason = ""
+    newsletter.updated_at = utcnow()
+    session.add(newsletter)
+    session.flush()
+    return newsletter
+
+
 def stored_rule(data: Mapping[str, Any]) -> EventRule:
     """The :class:`EventRule` a newsletter stored."""
     return EventRule(

@@ -224,7 +224,12 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
     assert "<code>campaign serve</code>" in page  # it must be running then
     paused = _post(editor, f"{show}/pause", show, {})
     assert paused.status_code == 400 and "only a sending newsletter" in paused.text
-    cancelled = _post(editor, f"{show}/cancel", show, {})
+    asked = _post(editor, f"{show}/cancel", show, {})
+    assert asked.status_code == 200 and "Annuler la newsletter « Novembre (2) » ?" in asked.text
+    assert re.search(r'data-count="audience">3<', asked.text)  # to whom it would have gone
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert session.get(Newsletter, number).status == NewsletterStatus.scheduled
+    cancelled = _post(editor, f"{show}/cancel", show, {"confirm": "oui"})
     assert cancelled.status_code == 303
     with Session(served.engine) as session:  # type: ignore[arg-type]
         assert session.get(Newsletter, number).status == NewsletterStatus.cancelled
@@ -539,7 +544,12 @@ def test_publishing_now_without_credentials_is_a_dry_run(served: Served) -> None
     page = created.headers["location"]
     post_id = int(re.search(r"/posts/(\d+)", page).group(1))
     show = f"{served.url}/posts/{post_id}"
-    published = _post(editor, f"{show}/publish", show, {})
+    asked = _post(editor, f"{show}/publish", show, {})
+    assert asked.status_code == 200 and "Publier maintenant sur @" in asked.text
+    assert "rien ne partira vers X" in asked.text  # no credentials: said before publishing
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert session.get(Post, post_id).status == PostStatus.draft
+    published = _post(editor, f"{show}/publish", show, {"confirm": "oui"})
     assert published.status_code == 303
     with Session(served.engine) as session:  # type: ignore[arg-type]
         post = session.get(Post, post_id)
@@ -646,7 +656,7 @@ def test_the_planner_drafts_from_the_catalogue_then_approval_schedules_or_says_w
     )
     assert approved.status_code == 200
     assert "Les publications validées sont programmées : 1" in approved.text
-    assert f"Publication {drafts[1].id}</a> : its time is already past" in approved.text
+    assert f"Publication {drafts[1].id}</a> : son heure est déjà passée" in approved.text
     with Session(served.engine) as session:  # type: ignore[arg-type]
         statuses = [session.get(Post, p.id).status for p in drafts]
     assert statuses == [PostStatus.scheduled, PostStatus.draft]
@@ -664,7 +674,7 @@ def test_the_planner_drafts_from_the_catalogue_then_approval_schedules_or_says_w
         planner,
         {"day": day.date().isoformat(), "account": "mois_ess"},
     )
-    assert nothing.status_code == 400 and "Tick the drafts" in nothing.text
+    assert nothing.status_code == 400 and "Cochez les brouillons à valider" in nothing.text
     bad_times = _post(
         editor,
         served.url + "/posts/planner",

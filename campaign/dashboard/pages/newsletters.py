@@ -10,19 +10,24 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
+from campaign.audience.emails import InvalidEmail, normalise_email
 from campaign.dashboard import queries, web
 from campaign.errors import CampaignError
 from campaign.events.catalogue import find_events
 from campaign.mail import open_transport
-from campaign.models import Newsletter, NewsletterStatus, WhenNoEvents
+from campaign.models import DeliveryStatus, Newsletter, NewsletterStatus, WhenNoEvents
 from campaign.newsletters import queue, records
 from campaign.newsletters.coverage import coverage
 from campaign.newsletters.preview import addressed_to, event_query, preview
 from campaign.reports import Period
 from campaign.reports.queries import NewsletterFigures, newsletter_figures
 from campaign.taxonomy import Taxonomy
+from campaign.tracking.links import check_public_url
 
 router = APIRouter()
+
+# Rows of a newsletter under way that no relay has taken yet: those a cancel stops.
+UNSENT_ROWS = (DeliveryStatus.pending, DeliveryStatus.deferred, DeliveryStatus.sending)
 
 ORDERS = ("date", "registered", "title")
 PREVIEW_CSP = (
@@ -346,6 +351,9 @@ def _show(
         )
         figures = _figures(session, board.settings, [newsletter_id]).get(newsletter_id)
         counts = queue.counts(session, newsletter_id)
+        restorable = newsletter.status == NewsletterStatus.cancelled and queue.sent_nothing(
+            session, newsletter_id
+        )
     return web.render(
         request,
         "newsletters/show.html",
@@ -358,6 +366,8 @@ def _show(
         editable=newsletter.status in records.EDITABLE,
         schedule_value=web.input_value(newsletter.scheduled_at, board.settings),
         schedulable=newsletter.status in records.SCHEDULABLE,
+        cancellable=newsletter.status in queue.CANCELLABLE,
+        restorable=restorable,
         labels=board.labels,
         poll_interval=board.settings.scheduler.poll_interval,
         error=error,
@@ -446,7 +456,11 @@ def _preview(
     sent: list[Any] | None = None,
     error: str = "",
     status_code: int = 200,
+    to: str | None = None,
+    invalid_to: list[str] | None = None,
 ) -> Response:
+    """The preview page; after a test send, ``sent`` (each address's result, shown at the top),
+    ``to`` (the addresses as typed) and ``invalid_to`` (those refused, shown by the field)."""
     board = web.dashboard(request)
     result = None
     problem = ""
@@ -476,6 +490,8 @@ def _preview(
         part="text" if part == "text" else "html",
         sent=sent or [],
         error=error,
+        to=to,
+        invalid_to=invalid_to or [],
     )
 
 
@@ -508,6 +524,11 @@ def send_test(
     board = web.dashboard(request)
     settings = board.settings
     addresses = [item.strip() for item in to.replace(";", ",").split(",") if item.strip()]
+    invalid = [address for address in addresses if not _mailable(address)]
+    if invalid or not addresses:
+        return _preview(
+            request, newsletter_id, as_email, status_code=400, to=to, invalid_to=invalid or [""]
+        )
     try:
         with board.session() as session:
             newsletter = _get(session, newsletter_id)
@@ -525,8 +546,18 @@ def send_test(
         finally:
             transport.close()
     except CampaignError as exc:
-        return _preview(request, newsletter_id, as_email, error=str(exc), status_code=400)
-    return _preview(request, newsletter_id, as_email, sent=sent)
+        return _preview(request, newsletter_id, as_email, error=str(exc), status_code=400, to=to)
+    return _preview(request, newsletter_id, as_email, sent=sent, to=to)
+
+
+def _mailable(address: str) -> bool:
+    """Whether a test address is one a message can be sent to (``moi@cncress``, without a
+    dot in its domain, is not)."""
+    try:
+        normalise_email(address)
+    except InvalidEmail:
+        return False
+    return True
 
 
 # --- status changes ------------------------------------------------------------------------------
@@ -566,6 +597,81 @@ def resume(request: Request, newsletter_id: web.Id) -> Response:
     return _status_change(request, newsletter_id, queue.resume, "newsletter-resumed")
 
 
+def _situation(session: Session, newsletter: Newsletter) -> dict[str, Any]:
+    """What a confirmation page says of a newsletter: who it goes to, what already left."""
+    assert newsletter.id is not None
+    counts = queue.counts(session, newsletter.id)
+    queued = sum(counts.values())
+    unsent = sum(counts.get(status, 0) for status in UNSENT_ROWS)
+    return {
+        "newsletter": newsletter,
+        "lists": records.list_names(session, newsletter),
+        # Before sending, the audience as it stands; once sending, the rows fixed then.
+        "audience": queued if queued else records.count_audience(session, newsletter),
+        "queued": queued,
+        "left": counts.get(DeliveryStatus.sent, 0) + counts.get(DeliveryStatus.bounced, 0),
+        "waiting": unsent,
+    }
+
+
 @router.post("/newsletters/{newsletter_id}/cancel")
-def cancel(request: Request, newsletter_id: web.Id) -> Response:
-    return _status_change(request, newsletter_id, queue.cancel, "newsletter-cancelled")
+def cancel(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -> Response:
+    """Nothing more of it will be sent: asked first, naming who would have received it."""
+    if web.confirmed(confirm):
+        return _status_change(request, newsletter_id, queue.cancel, "newsletter-cancelled")
+    board = web.dashboard(request)
+    with board.session() as session:
+        newsletter = _get(session, newsletter_id)
+        if newsletter.status not in queue.CANCELLABLE:
+            error = f"Newsletter {newsletter_id} is {newsletter.status}: it cannot be cancelled."
+            return _show(request, newsletter_id, error=error, status_code=400)
+        context = _situation(session, newsletter)
+    return web.confirm_page(
+        request,
+        web.Confirmation(
+            action=f"/newsletters/{newsletter_id}/cancel",
+            back=f"/newsletters/{newsletter_id}",
+            template="newsletters/confirm_cancel.html",
+            context=context,
+        ),
+    )
+
+
+@router.post("/newsletters/{newsletter_id}/send-now")
+def send_now(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -> Response:
+    """Send it at once, through the scheduler like any scheduled newsletter: asked first,
+    naming how many people it goes to; the checks a send makes are made before asking."""
+    board = web.dashboard(request)
+    settings = board.settings
+    try:
+        with board.session() as session:
+            newsletter = _get(session, newsletter_id)
+            records.check_sendable_now(newsletter)
+            queue.check_sender(newsletter, settings)
+            check_public_url(settings, f"Newsletter {newsletter_id}")
+            if web.confirmed(confirm):
+                records.send_now(session, newsletter_id)
+                context = {}
+            else:
+                context = _situation(session, newsletter)
+    except CampaignError as exc:
+        return _show(request, newsletter_id, error=str(exc), status_code=400)
+    if web.confirmed(confirm):
+        return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-sending-now")
+    return web.confirm_page(
+        request,
+        web.Confirmation(
+            action=f"/newsletters/{newsletter_id}/send-now",
+            back=f"/newsletters/{newsletter_id}",
+            template="newsletters/confirm_send_now.html",
+            danger=False,
+            context={**context, "poll_interval": settings.scheduler.poll_interval},
+        ),
+    )
+
+
+@router.post("/newsletters/{newsletter_id}/draft")
+def back_to_draft(request: Request, newsletter_id: web.Id) -> Response:
+    """A cancelled newsletter that sent nothing is a draft again (nothing is lost: asked
+    without a confirmation step, it can be cancelled again)."""
+    return _status_change(request, newsletter_id, queue.back_to_draft, "newsletter-draft-again")

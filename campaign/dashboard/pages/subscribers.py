@@ -526,9 +526,24 @@ def export(request: Request, subscriber_id: web.Id) -> Response:
 
 @router.post("/subscribers/{subscriber_id}/erase", dependencies=[Depends(web.require_admin)])
 def erase(request: Request, subscriber_id: web.Id, confirm: str = Form("")) -> Response:
+    """Erase the person's data: asked first on a page naming the person and their lists."""
     board = web.dashboard(request)
-    if confirm != "oui":
-        return _person_page(request, subscriber_id, "Tick the box to confirm the erasure.", 400)
+    if not web.confirmed(confirm):
+        with board.session() as session:
+            subscriber = _person(session, subscriber_id)
+            memberships = _memberships(session, subscriber)
+        return web.confirm_page(
+            request,
+            web.Confirmation(
+                action=f"/subscribers/{subscriber_id}/erase",
+                back=f"/subscribers/{subscriber_id}",
+                template="subscribers/confirm_erase.html",
+                context={
+                    "subscriber": subscriber,
+                    "current": [m["list"] for m in memberships if not m["left"]],
+                },
+            ),
+        )
     with board.session() as session:
         subscriber = _person(session, subscriber_id)
         audience.erase_subscriber(
