@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from campaign.audience.emails import normalise_email
+from campaign.addresses import normalise_email
 from campaign.errors import CampaignError
 from campaign.events.catalogue import EventQuery, find_events
 from campaign.mail.outbox import OutgoingMessage

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from campaign.audience.emails import InvalidEmail, normalise_email
+from campaign.addresses import InvalidEmail, normalise_email
 from campaign.dashboard import queries, web
 from campaign.errors import CampaignError
 from campaign.events.catalogue import find_events
