@@ -80,6 +80,14 @@ class GeneralSettings(_Section):
         description="Time zone in which dates are written and shown (stored in UTC).",
     )
     language: str = Field("fr", description="Language of public-facing text (emails, pages).")
+    templates_dir: str = Field(
+        "templates",
+        description=(
+            "Folder of your own templates, used when it exists: a file there replaces the "
+            "shipped template of the same path (e.g. newsletters/mois-ess/email.mjml.j2); "
+            "every other template comes from the package."
+        ),
+    )
     secret_key_file: str = Field(
         "campaign.secret",
         description=(

@@ -20,14 +20,14 @@ import jinja2
 
 from campaign.errors import CampaignError
 from campaign.formatting import date_filters
-from campaign.newsletters.render import TEMPLATES_DIR
+from campaign.resources import TemplateTree, template_tree
 
 SUFFIX = ".txt.j2"
 
 
-def post_template_folder(templates_dir: Path | str | None = None) -> Path:
-    """Where post templates are looked up: ``<templates>/posts``."""
-    return Path(templates_dir or TEMPLATES_DIR) / "posts"
+def post_template_folder(templates_dir: Path | str | None = None) -> TemplateTree:
+    """Where post templates are looked up: ``<templates>/posts``, the user's first."""
+    return template_tree(templates_dir) / "posts"
 
 
 def known_post_templates(templates_dir: Path | str | None = None) -> list[str]:
@@ -36,17 +36,16 @@ def known_post_templates(templates_dir: Path | str | None = None) -> list[str]:
 
 
 def has_post_template(name: str, templates_dir: Path | str | None = None) -> bool:
-    return (
-        bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name))
-        and (post_template_folder(templates_dir) / f"{name}{SUFFIX}").is_file()
-    )
+    return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name)) and post_template_folder(
+        templates_dir
+    ).is_file(f"{name}{SUFFIX}")
 
 
 @lru_cache(maxsize=8)
-def _environment(folder: Path, zone_name: str) -> jinja2.Environment:
+def _environment(folder: TemplateTree, zone_name: str) -> jinja2.Environment:
     zone = ZoneInfo(zone_name)
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
+        loader=jinja2.FileSystemLoader(folder.search_path()),
         autoescape=False,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -71,7 +70,7 @@ def render_post(
         raise CampaignError(f"Unknown post template {name!r} (in {folder}: {known}).") from None
     except jinja2.TemplateSyntaxError as exc:
         raise CampaignError(
-            f"Post template {folder / (name + SUFFIX)}, line {exc.lineno}: {exc.message}"
+            f"Post template {exc.filename or name + SUFFIX}, line {exc.lineno}: {exc.message}"
         ) from None
     except jinja2.TemplateError as exc:
         raise CampaignError(f"Post template {name!r} cannot be filled: {exc}") from None

@@ -17,24 +17,24 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-import campaign
 from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.events import when
 from campaign.formatting import date_filters
 from campaign.models import Event
+from campaign.resources import TemplateTree, template_tree
 from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length
 
-TEMPLATES_DIR = Path(campaign.__file__).resolve().parents[1] / "templates"
 EVENT_TEMPLATE = "evenement"
 
 
-def posts_folder(templates_dir: Path | str | None = None) -> Path:
-    return Path(templates_dir or TEMPLATES_DIR) / "posts"
+def posts_folder(templates_dir: Path | str | None = None, settings: Any = None) -> TemplateTree:
+    """``templates/posts``: the user's templates first, file by file, then the shipped ones."""
+    return template_tree(templates_dir, settings) / "posts"
 
 
-def template_names(templates_dir: Path | str | None = None) -> list[str]:
-    folder = posts_folder(templates_dir)
+def template_names(templates_dir: Path | str | None = None, settings: Any = None) -> list[str]:
+    folder = posts_folder(templates_dir, settings)
     return sorted(path.name.removesuffix(".txt.j2") for path in folder.glob("*.txt.j2"))
 
 
@@ -42,9 +42,9 @@ def _local(value: datetime, zone: tzinfo) -> datetime:
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
 
 
-def _environment(folder: Path, zone: tzinfo) -> jinja2.Environment:
+def _environment(folder: TemplateTree, zone: tzinfo) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
+        loader=jinja2.FileSystemLoader(folder.search_path()),
         autoescape=False,  # plain text for X, never HTML
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=False,
@@ -70,8 +70,8 @@ def render_post(
     templates_dir: Path | str | None = None,
 ) -> str:
     """The text of template ``name`` filled with ``context``; a clear error when it cannot be."""
-    folder = posts_folder(templates_dir)
-    known = template_names(templates_dir)
+    folder = posts_folder(templates_dir, settings)
+    known = template_names(templates_dir, settings)
     if name not in known:
         raise CampaignError(
             f"Unknown post template {name!r} (templates in {folder}: {', '.join(known) or 'none'})."
