@@ -27,7 +27,6 @@ RUNTIME_ONLY = {
     "psycopg": "SQLAlchemy's PostgreSQL driver, loaded from the database URL",
     "ruff": "the linter the test command runs",
     "pytest": "the test runner (its plugins and fixtures need no import)",
-    "setuptools": "pkg_resources, which twitter-text-parser imports",
 }
 # Imported, provided by a declared package under another distribution name.
 PROVIDED_BY = {"pydantic": "sqlmodel", "starlette": "fastapi", "yaml": "schemathesis"}
