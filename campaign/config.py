@@ -266,6 +266,15 @@ class WebSettings(_Section):
             "append to the header, never more."
         ),
     )
+    operations_token_env: str = Field(
+        "CAMPAIGN_OPERATIONS_TOKEN",
+        description=(
+            "Environment variable holding the token that GET /healthz and GET /metrics ask for "
+            "(Authorization: Bearer TOKEN). While it is unset they answer only requests made "
+            "on this machine without a proxy (loopback, no X-Forwarded-For); anyone else gets "
+            "a 404."
+        ),
+    )
 
     @field_validator("public_url")
     @classmethod
