@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError, StatementError
 
 from campaign import __version__
 from campaign.cli import common
+from campaign.cli.backup import backup, restore
 from campaign.cli.bounces import app as bounces_app
 from campaign.cli.common import console, err_console, styled
 from campaign.cli.demo import demo
@@ -60,6 +61,8 @@ app.add_typer(config_app, name="config")
 app.add_typer(schedule_app, name="schedule")
 app.command()(serve)
 app.command()(demo)
+app.command()(backup)
+app.command()(restore)
 app.add_typer(users_app, name="users")
 
 
