@@ -36,6 +36,7 @@ from campaign.newsletters.records import (
     check_template,
     normalise_segment,
 )
+from campaign.resources import configured_templates
 from campaign.scheduling import timing
 from campaign.scheduling.posttext import has_post_template, known_post_templates, render_post
 from campaign.scheduling.tomlsource import SourceMap
@@ -645,8 +646,9 @@ def _post_from_template(entry: _Entry, settings: Settings) -> str:
     name = entry.text("template", required=True)
     if not name:
         return ""
-    if not has_post_template(name):
-        known = ", ".join(known_post_templates()) or "none"
+    own = configured_templates(settings)
+    if not has_post_template(name, own):
+        known = ", ".join(known_post_templates(own)) or "none"
         entry.error(f"unknown post template {name!r} (templates/posts: {known})", "template")
         return ""
     variables = entry.data.get("vars", {})
@@ -654,7 +656,7 @@ def _post_from_template(entry: _Entry, settings: Settings) -> str:
         entry.error("'vars' must be a table of texts, numbers or lists", "vars")
         return ""
     try:
-        text = render_post(name, variables, settings.general.timezone)
+        text = render_post(name, variables, settings.general.timezone, own)
     except CampaignError as exc:
         entry.error(str(exc), "template")
         return ""
@@ -744,8 +746,9 @@ def _recurring(
     )
     if kind == "event-posts":
         template = entry.text("template", required=True)
-        if template and not has_post_template(template):
-            known = ", ".join(known_post_templates()) or "none"
+        own = configured_templates(settings)
+        if template and not has_post_template(template, own):
+            known = ", ".join(known_post_templates(own)) or "none"
             entry.error(
                 f"unknown post template {template!r} (templates/posts: {known})", "template"
             )

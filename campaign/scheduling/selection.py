@@ -25,6 +25,7 @@ from campaign.config import Settings
 from campaign.events import when
 from campaign.events.catalogue import EventQuery, find_events
 from campaign.models import Event
+from campaign.resources import configured_templates
 from campaign.scheduling import timing
 from campaign.scheduling.calendar import RecurringEntry
 from campaign.scheduling.posttext import render_post
@@ -99,7 +100,8 @@ def rule_post_text(
         "account": handle,
         **timing_context(list(events), at, zone),
     }
-    text = render_post(template, context, settings.general.timezone)
+    own = configured_templates(settings)
+    text = render_post(template, context, settings.general.timezone, own)
     return text, [text] if check_length(text)[1] else split_thread(text)
 
 
