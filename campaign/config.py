@@ -80,6 +80,14 @@ class GeneralSettings(_Section):
         description="Time zone in which dates are written and shown (stored in UTC).",
     )
     language: str = Field("fr", description="Language of public-facing text (emails, pages).")
+    templates_dir: str = Field(
+        "templates",
+        description=(
+            "Folder of your own templates, used when it exists: a file there replaces the "
+            "shipped template of the same path (e.g. newsletters/mois-ess/email.mjml.j2); "
+            "every other template comes from the package."
+        ),
+    )
     secret_key_file: str = Field(
         "campaign.secret",
         description=(
@@ -256,6 +264,15 @@ class WebSettings(_Section):
             "Reverse proxies in front of the service whose X-Forwarded-For is trusted (0: none, "
             "the connection's address is the client's). Set it to the number of proxies that "
             "append to the header, never more."
+        ),
+    )
+    operations_token_env: str = Field(
+        "CAMPAIGN_OPERATIONS_TOKEN",
+        description=(
+            "Environment variable holding the token that GET /healthz and GET /metrics ask for "
+            "(Authorization: Bearer TOKEN). While it is unset they answer only requests made "
+            "on this machine without a proxy (loopback, no X-Forwarded-For); anyone else gets "
+            "a 404."
         ),
     )
 

@@ -8,6 +8,7 @@ package never needs a manual step and never loses data.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -288,8 +289,50 @@ def open_database(url: str) -> Engine:
             "to use it, or restore a backup made with this version."
         )
     if current != head_revisions():
-        upgrade(engine)
+        with migration_lock(engine):
+            # Another process may have upgraded while this one waited for the lock.
+            if current_revisions(engine) != head_revisions():
+                upgrade(engine)
     return engine
+
+
+MIGRATION_LOCK = "campaign:migrations"
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Held while the schema is upgraded, so that processes starting together upgrade it once.
+
+    PostgreSQL: a session advisory lock on a connection of its own (the server frees it if the
+    process dies); the others wait for it, then find the schema current. SQLite: an exclusive
+    ``flock`` on ``<database>.migrations.lock`` beside the database file, for the processes of
+    its machine. An in-memory database is private to its process and needs none.
+    """
+    if engine.dialect.name == "postgresql":
+        key = int.from_bytes(
+            hashlib.sha256(MIGRATION_LOCK.encode()).digest()[:8], "big", signed=True
+        )
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            connection.commit()  # nothing else to keep in this connection's transaction
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()
+        return
+    database = _sqlite_file(engine.url.render_as_string(hide_password=False))
+    if database is None:
+        yield
+        return
+    import fcntl
+
+    with open(f"{database}.migrations.lock", "a", encoding="utf-8") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def current_revisions_safe(engine: Engine) -> set[str]:

@@ -217,7 +217,10 @@ def check_dkim(settings: Settings, lookup: TxtLookup) -> Check:
     config = settings.mail.dkim
     if not config.key_file:
         return Check("dkim", "skipped", "dkim.at_relay")
-    from dkim.crypto import UnparsableKeyError, parse_pem_private_key
+    try:
+        from dkim.crypto import UnparsableKeyError, parse_pem_private_key
+    except ImportError:  # dkimpy is the dkim extra
+        return Check("dkim", "error", "dkim.no_library", {"key_file": config.key_file})
 
     domain = (config.domain or settings.mail.from_address.rpartition("@")[2]).lower()
     name = f"{config.selector}._domainkey.{domain}"

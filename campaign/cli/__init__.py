@@ -37,6 +37,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "serve": "campaign.cli.serve:serve",
     "demo": "campaign.cli.demo:demo",
     "doctor": "campaign.cli.doctor:doctor",
+    "backup": "campaign.cli.backup:backup",
+    "restore": "campaign.cli.backup:restore",
     "subscribers": "campaign.cli.subscribers:app",
     "lists": "campaign.cli.lists:app",
     "events": "campaign.cli.events:app",

@@ -19,7 +19,9 @@ from campaign.config import Settings, mask_url
 
 def demo(
     samples: Path | None = typer.Option(
-        None, "--samples", help="Folder of sample files (default: the project's samples/)."
+        None,
+        "--samples",
+        help="Folder of sample files (default: ./samples, else the shipped ones).",
     ),
     play: bool = typer.Option(
         True,

@@ -72,6 +72,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "publish the public key of {key_file} (openssl rsa -in KEY -pubout)",
     ),
     "dkim.record_invalid": ("{name}: the record's p= key cannot be read", "publish it again"),
+    "dkim.no_library": (
+        "{key_file} is set but dkimpy is not installed",
+        "install campaign with its dkim extra (campaign[dkim]), or let the relay sign",
+    ),
     "dkim.key_unreadable": ("cannot read {key_file}: {reason}", "check [mail.dkim] key_file"),
     "dkim.key_invalid": (
         "{key_file} is no PEM RSA private key",

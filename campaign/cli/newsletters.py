@@ -21,6 +21,7 @@ from campaign.newsletters import queue, records
 from campaign.newsletters.checks import Issue
 from campaign.newsletters.coverage import coverage, coverage_issues
 from campaign.newsletters.preview import addressed_to, preview
+from campaign.resources import configured_templates
 from campaign.taxonomy import Taxonomy
 
 app = typer.Typer(help="Newsletters: write, preview, test, then send (pause, resume, cancel).")
@@ -129,6 +130,7 @@ def create(
             template=template,
             list_names=list_names,
             taxonomy=Taxonomy.from_settings(settings),
+            templates_dir=configured_templates(settings),
             preheader=preheader,
             from_name=from_name,
             from_address=from_address,
@@ -249,6 +251,7 @@ def edit(
             session,
             newsletter_id,
             taxonomy=Taxonomy.from_settings(settings),
+            templates_dir=configured_templates(settings),
             title=title,
             subject=subject,
             template=template,

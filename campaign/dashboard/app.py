@@ -30,6 +30,7 @@ from campaign.dashboard.pages import (
     settings_view,
     subscribers,
 )
+from campaign.resources import configured_templates, template_tree
 
 # Pages may only load what the dashboard serves itself: nothing from the internet.
 CSP = (
@@ -83,8 +84,12 @@ class _Limits:
 def create_dashboard(
     settings: Settings, engine: Engine, *, templates_dir: Path | str | None = None
 ) -> FastAPI:
-    """The dashboard app for these settings and this database (already migrated)."""
-    templates = Path(templates_dir) / "web" / "admin" if templates_dir else web.TEMPLATES
+    """The dashboard app for these settings and this database (already migrated).
+
+    Templates come from ``templates_dir`` (else ``[general] templates_dir``) file by file over
+    the shipped ones."""
+    own = Path(templates_dir) if templates_dir else configured_templates(settings)
+    tree = template_tree(own, settings)
     app = FastAPI(
         title="campaign dashboard",
         docs_url=None,
@@ -95,8 +100,8 @@ def create_dashboard(
     app.state.dashboard = web.Dashboard(
         settings=settings,
         engine=engine,
-        env=web.make_environment(templates),
-        templates_dir=Path(templates_dir) if templates_dir else None,
+        env=web.make_environment(tree),
+        templates_dir=own,
     )
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     app.include_router(login.router)

@@ -29,12 +29,10 @@ from campaign import formatting
 from campaign.config import Settings
 from campaign.dashboard.sessions import SLOW_DOWN_SECONDS, SignedIn, same_token, signed_in
 from campaign.models import ROLE_RANK, Role
-from campaign.newsletters.render import TEMPLATES_DIR
 from campaign.reports import Labels
-from campaign.reports.labels import REPORT_TEMPLATES
+from campaign.resources import TemplateTree, template_tree
 from campaign.social.x import problem_of
 
-TEMPLATES = TEMPLATES_DIR / "web" / "admin"
 STATIC = Path(__file__).parent / "static"
 COOKIE = "campaign_session"
 LOGIN_CSRF_COOKIE = "campaign_login_csrf"
@@ -105,7 +103,8 @@ class Dashboard:
     @property
     def labels(self) -> Labels:
         """The reports' words and number formats in ``[general] language``."""
-        return Labels.load(self.settings.general.language, self.settings.zone)
+        folder = template_tree(self.templates_dir, self.settings) / "reports"
+        return Labels.load(self.settings.general.language, self.settings.zone, folder)
 
     @property
     def secure_cookies(self) -> bool:
@@ -271,13 +270,16 @@ def query_day(text: str, name: str) -> date | None:
     return day
 
 
-def make_environment(templates: Path) -> jinja2.Environment:
-    """The pages' templates; ``reports/…`` are the reports stage's own (its chart macro)."""
+def make_environment(templates: TemplateTree) -> jinja2.Environment:
+    """The pages' templates (``web/admin/``); ``reports/…`` are the reports stage's own (its chart
+    macro)."""
     environment = jinja2.Environment(
         loader=jinja2.ChoiceLoader(
             [
-                jinja2.FileSystemLoader(templates),
-                jinja2.PrefixLoader({"reports": jinja2.FileSystemLoader(REPORT_TEMPLATES)}),
+                jinja2.FileSystemLoader((templates / "web" / "admin").search_path()),
+                jinja2.PrefixLoader(
+                    {"reports": jinja2.FileSystemLoader((templates / "reports").search_path())}
+                ),
             ]
         ),
         autoescape=True,  # every page escapes what users, imports and events put in it

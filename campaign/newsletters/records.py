@@ -156,7 +156,7 @@ def check_template(name: str, templates_dir: Path | str | None = None) -> str:
     """``name`` if it is a newsletter template folder, else a message listing the known ones."""
     folder = newsletter_folder(templates_dir)
     name = name.strip()
-    if name and not name.startswith(("_", ".")) and (folder / name / HTML_TEMPLATE).is_file():
+    if name and not name.startswith(("_", ".")) and folder.is_file(f"{name}/{HTML_TEMPLATE}"):
         return name
     known = sorted(
         path.parent.name

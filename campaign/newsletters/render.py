@@ -47,14 +47,11 @@ import jinja2
 from markupsafe import Markup, escape
 from mjml import mjml2html
 
-import campaign
 from campaign.errors import CampaignError
 from campaign.events.ics import calendar_url
 from campaign.formatting import date_filters, event_day
 from campaign.newsletters.flat import FlatTemplate, Value, flatten
-
-TEMPLATES_DIR = Path(campaign.__file__).resolve().parents[1] / "templates"
-"""The repository's ``templates/`` folder; newsletter templates live in its ``newsletters/``."""
+from campaign.resources import TemplateTree, template_tree
 
 HTML_TEMPLATE = "email.mjml.j2"
 TEXT_TEMPLATE = "email.txt.j2"
@@ -327,12 +324,12 @@ class _LinkTable:
 
 
 @lru_cache(maxsize=16)
-def group_environment(folder: Path, zone_name: str, html: bool) -> jinja2.Environment:
+def group_environment(folder: TemplateTree, zone_name: str, html: bool) -> jinja2.Environment:
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(zone_name)
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
+        loader=jinja2.FileSystemLoader(folder.search_path()),
         autoescape=html,
         undefined=jinja2.StrictUndefined,
         finalize=_finalize_html if html else _finalize_text,
@@ -357,9 +354,11 @@ _TEXT_RECIPIENT_ENV = jinja2.Environment(
 # --- the group pass -----------------------------------------------------------------------------
 
 
-def newsletter_folder(templates_dir: Path | str | None = None) -> Path:
-    """Where newsletter templates are looked up: ``<templates>/newsletters``."""
-    return Path(templates_dir or TEMPLATES_DIR) / "newsletters"
+def newsletter_folder(
+    templates_dir: Path | str | None = None, settings: Any = None
+) -> TemplateTree:
+    """Where newsletter templates are looked up: ``<templates>/newsletters``, user's first."""
+    return template_tree(templates_dir, settings) / "newsletters"
 
 
 def sender_context(settings: Any) -> dict[str, str]:
@@ -384,7 +383,7 @@ def render_group(
     ``email.txt.j2`` and optionally ``subject.txt.j2`` (otherwise ``context["subject"]``).
     Raises :class:`RenderError` with the file, line and cause when a template is wrong.
     """
-    folder = newsletter_folder(templates_dir)
+    folder = newsletter_folder(templates_dir, settings)
     zone = settings.general.timezone
     html_env = group_environment(folder, zone, True)
     text_env = group_environment(folder, zone, False)
@@ -401,14 +400,14 @@ def render_group(
     mjml_source = _render_source(html_env, f"{template_name}/{HTML_TEMPLATE}", values, folder)
     text_source = _render_source(text_env, f"{template_name}/{TEXT_TEMPLATE}", values, folder)
     subject_name = f"{template_name}/{SUBJECT_TEMPLATE}"
-    if (folder / subject_name).is_file():
+    if folder.is_file(subject_name):
         subject_source = _render_source(text_env, subject_name, values, folder)
     elif "subject" in context:
         subject_source = _finalize_text(context["subject"])
     else:
         raise RenderError(
-            f"{folder / template_name}: no {SUBJECT_TEMPLATE} and no 'subject' in the context: "
-            "give the newsletter a subject.",
+            f"{template_name} (in {folder}): no {SUBJECT_TEMPLATE} and no 'subject' in the "
+            "context: give the newsletter a subject.",
             template=subject_name,
             kind="jinja",
         )
@@ -435,13 +434,13 @@ def render_group(
 
 
 def _render_source(
-    env: jinja2.Environment, name: str, values: Mapping[str, Any], folder: Path
+    env: jinja2.Environment, name: str, values: Mapping[str, Any], folder: TemplateTree
 ) -> str:
     try:
         return env.get_template(name).render(values)
     except jinja2.TemplateNotFound as exc:
         raise RenderError(
-            f"{folder / exc.name}: template not found (looked in {folder}).",
+            f"{exc.name}: template not found (looked in {folder}).",
             template=str(exc.name),
             kind="not-found",
         ) from None
@@ -472,14 +471,13 @@ def _render_source(
 
 
 def _template_frame(
-    traceback: TracebackType | None, folder: Path, default: str
+    traceback: TracebackType | None, folder: TemplateTree, default: str
 ) -> tuple[str, int | None]:
     """The innermost template file and line of a Jinja runtime error's traceback."""
     where, line = default, None
-    root = str(folder)
     while traceback is not None:
         filename = traceback.tb_frame.f_code.co_filename
-        if filename.startswith(root) or filename == "<template>":
+        if folder.owns(filename) or filename == "<template>":
             where, line = filename, traceback.tb_lineno
         traceback = traceback.tb_next
     return where, line

@@ -645,8 +645,8 @@ def _post_from_template(entry: _Entry, settings: Settings) -> str:
     name = entry.text("template", required=True)
     if not name:
         return ""
-    if not has_template(name):
-        known = ", ".join(template_names()) or "none"
+    if not has_template(name, settings=settings):
+        known = ", ".join(template_names(settings=settings)) or "none"
         entry.error(f"unknown post template {name!r} (templates/posts: {known})", "template")
         return ""
     variables = entry.data.get("vars", {})
@@ -747,8 +747,8 @@ def _recurring(
     )
     if kind == "event-posts":
         template = entry.text("template", required=True)
-        if template and not has_template(template):
-            known = ", ".join(template_names()) or "none"
+        if template and not has_template(template, settings=settings):
+            known = ", ".join(template_names(settings=settings)) or "none"
             entry.error(
                 f"unknown post template {template!r} (templates/posts: {known})", "template"
             )

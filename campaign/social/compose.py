@@ -19,24 +19,24 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-import campaign
 from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.events import when
 from campaign.formatting import date_filters
 from campaign.models import Event
+from campaign.resources import TemplateTree, template_tree
 from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length, split_thread
 
-TEMPLATES_DIR = Path(campaign.__file__).resolve().parents[1] / "templates"
 EVENT_TEMPLATE = "evenement"
 
 
-def posts_folder(templates_dir: Path | str | None = None) -> Path:
-    return Path(templates_dir or TEMPLATES_DIR) / "posts"
+def posts_folder(templates_dir: Path | str | None = None, settings: Any = None) -> TemplateTree:
+    """``templates/posts``: the user's templates first, file by file, then the shipped ones."""
+    return template_tree(templates_dir, settings) / "posts"
 
 
-def template_names(templates_dir: Path | str | None = None) -> list[str]:
-    folder = posts_folder(templates_dir)
+def template_names(templates_dir: Path | str | None = None, settings: Any = None) -> list[str]:
+    folder = posts_folder(templates_dir, settings)
     return sorted(path.name.removesuffix(".txt.j2") for path in folder.glob("*.txt.j2"))
 
 
@@ -45,11 +45,11 @@ def _local(value: datetime, zone: tzinfo) -> datetime:
 
 
 @lru_cache(maxsize=8)
-def _environment(folder: Path, zone_name: str) -> jinja2.Environment:
+def _environment(folder: TemplateTree, zone_name: str) -> jinja2.Environment:
     """One environment per folder and zone: compiled templates are kept between posts (the
     planner and a calendar sync render hundreds)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
+        loader=jinja2.FileSystemLoader(folder.search_path()),
         autoescape=False,  # plain text for social networks, never HTML
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=False,
@@ -77,10 +77,10 @@ class MissingValue(CampaignError):
         self.variable = variable
 
 
-def has_template(name: str, templates_dir: Path | str | None = None) -> bool:
+def has_template(name: str, templates_dir: Path | str | None = None, settings: Any = None) -> bool:
     """Whether ``name`` is a post template (a plain name, never a path)."""
     return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name)) and (
-        name in template_names(templates_dir)
+        name in template_names(templates_dir, settings)
     )
 
 
@@ -93,8 +93,8 @@ def render_post(
 ) -> str:
     """The text of template ``name`` filled with ``context``: the one renderer of post
     templates, for the CLI, the planner, the calendars and the dashboard."""
-    folder = posts_folder(templates_dir)
-    known = template_names(templates_dir)
+    folder = posts_folder(templates_dir, settings)
+    known = template_names(templates_dir, settings)
     if name not in known:
         raise CampaignError(
             f"Unknown post template {name!r} (templates in {folder}: {', '.join(known) or 'none'})."

@@ -2,8 +2,8 @@
 
 X does not count characters: it counts a *weighted* length (most Latin, Greek and Cyrillic
 letters weigh 1, CJK characters and emoji 2, every URL 23 whatever its length) against a limit
-of 280. ``twitter-text-parser`` implements X's own rules and passes every conformance case of
-twitter-text's configuration v3, so we rely on it rather than on ``len()``, which would let
+of 280. :mod:`campaign.social.xtext` counts by X's published rules and passes every conformance
+case of X's configuration v3, so we rely on it rather than on ``len()``, which would let
 through posts X refuses (or refuse posts X accepts, since a long URL counts as 23).
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from twitter_text import parse_tweet
+from campaign.social.xtext import MAX_WEIGHTED_LENGTH, count
 
-MAX_WEIGHTED_LENGTH = 280
+__all__ = ["MAX_WEIGHTED_LENGTH", "check_length", "split_thread", "weighted_length"]
 
 # A sentence ends with . ! ? or … (possibly followed by a closing quote or bracket) and a space,
 # but not before a French closing guillemet (« Fin. » stays whole); a blank line ends a
@@ -23,17 +23,17 @@ _BOUNDARY = re.compile(r"(\n\s*\n|(?<=[.!?…])\s+(?![»\"])|(?<=[.!?…][\"')\]
 
 def weighted_length(text: str) -> int:
     """The length X counts for ``text``."""
-    return parse_tweet(text).weightedLength
+    return count(text).weighted_length
 
 
 def check_length(text: str) -> tuple[int, bool]:
     """``(weighted length, valid)``: valid means X accepts it as one post (not empty, ≤ 280)."""
-    result = parse_tweet(text)
-    return result.weightedLength, bool(result.valid)
+    result = count(text)
+    return result.weighted_length, result.valid
 
 
 def _fits(text: str) -> bool:
-    return bool(parse_tweet(text).valid)
+    return count(text).valid
 
 
 def _sentences(text: str) -> list[tuple[str, str]]:

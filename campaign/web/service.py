@@ -21,6 +21,7 @@ from campaign.models import Delivery, Link, Newsletter, Subscriber
 from campaign.newsletters.preview import compile_group
 from campaign.newsletters.recipients import tracked_recipient
 from campaign.newsletters.render import CompiledNewsletter
+from campaign.operations import ServiceMetrics
 from campaign.tracking.classify import APPLE_MPP_AGENT, PendingHit, Rules
 from campaign.tracking.hits import HitRecorder
 from campaign.tracking.links import TrackedLinks, register_links
@@ -163,6 +164,7 @@ class WebService:
             flush_seconds=settings.tracking.flush_seconds,
             stop_timeout=settings.tracking.stop_timeout,
         )
+        self.metrics = ServiceMetrics(engine, self.recorder)
         self.pages = Pages(settings)
         self.confirmation_email = ConfirmationEmail(settings)
         subscribe = settings.subscribe

@@ -1,7 +1,8 @@
 """The public pages and the confirmation email, rendered from French templates.
 
-Pages live in ``templates/web/`` and the confirmation email in ``templates/emails/confirm/``;
-the words are there, not in code. Autoescaping is on for every HTML template, so a subscriber's
+Pages live in ``templates/web/`` and the confirmation email in ``templates/emails/confirm/``
+(the user's templates folder first, file by file, then the shipped one); the words are there,
+not in code. Autoescaping is on for every HTML template, so a subscriber's
 name or a newsletter's title shows as text whatever it holds.
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,12 +17,9 @@ import jinja2
 from starlette.responses import HTMLResponse
 
 from campaign.mail import OutgoingMessage, open_transport
-from campaign.newsletters.render import TEMPLATES_DIR
+from campaign.resources import TemplateTree, template_tree
 
 log = logging.getLogger(__name__)
-
-WEB_TEMPLATES = TEMPLATES_DIR / "web"
-EMAIL_TEMPLATES = TEMPLATES_DIR / "emails"
 
 # Pages hold no script and load nothing from elsewhere; a page carrying a token in its URL tells
 # no other site about it (no referrer).
@@ -53,10 +50,11 @@ def csp(
 class Pages:
     """Renders ``templates/web/NAME`` into an HTML response with the common context."""
 
-    def __init__(self, settings: Any, folder: Path = WEB_TEMPLATES) -> None:
+    def __init__(self, settings: Any, folder: TemplateTree | None = None) -> None:
         self.settings = settings
+        folder = folder or template_tree(settings=settings) / "web"
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(folder),
+            loader=jinja2.FileSystemLoader(folder.search_path()),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             auto_reload=False,
@@ -94,14 +92,14 @@ class Pages:
 class ConfirmationEmail:
     """The double opt-in email (``templates/emails/confirm/``) and its sending."""
 
-    def __init__(self, settings: Any, folder: Path = EMAIL_TEMPLATES / "confirm") -> None:
+    def __init__(self, settings: Any, folder: TemplateTree | None = None) -> None:
         self.settings = settings
-        self.folder = folder
+        self.folder = folder or template_tree(settings=settings) / "emails" / "confirm"
 
     @cached_property
     def _html(self) -> jinja2.Environment:
         return jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.folder),
+            loader=jinja2.FileSystemLoader(self.folder.search_path()),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
@@ -109,7 +107,7 @@ class ConfirmationEmail:
     @cached_property
     def _text(self) -> jinja2.Environment:
         return jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.folder),
+            loader=jinja2.FileSystemLoader(self.folder.search_path()),
             autoescape=False,
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,

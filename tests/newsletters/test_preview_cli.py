@@ -7,15 +7,14 @@ import email.policy
 import json
 import mailbox
 import re
-import shutil
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
-import campaign.newsletters.render as render_module
 from campaign.models import Event
+from campaign.resources import shipped
 from tests.conftest import mode_of
 
 # The window opens in a month: newsletters only feature events still to come.
@@ -121,14 +120,16 @@ def test_preview_of_someone_outside_the_audience_is_refused(cli, newsletter) -> 
 def test_check_errors_stop_the_preview(
     cli, newsletter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    templates = tmp_path / "templates"
-    shutil.copytree(render_module.TEMPLATES_DIR / "newsletters", templates / "newsletters")
+    # The team's own folder holds only the footer: every other template is the shipped one.
+    templates = tmp_path / "nos-modeles"
+    shipped_footer = shipped("templates") / "newsletters" / "_partials" / "footer.mjml.j2"
     footer = templates / "newsletters" / "_partials" / "footer.mjml.j2"
+    footer.parent.mkdir(parents=True)
     footer.write_text(
-        footer.read_text(encoding="utf-8").replace("[[ recipient.unsubscribe_url ]]", "#"),
+        shipped_footer.read_text(encoding="utf-8").replace("[[ recipient.unsubscribe_url ]]", "#"),
         encoding="utf-8",
     )
-    monkeypatch.setattr(render_module, "TEMPLATES_DIR", templates)
+    monkeypatch.setenv("CAMPAIGN_GENERAL_TEMPLATES_DIR", str(templates))
     result = cli("newsletter", "preview", newsletter)
     assert result.exit_code == 1
     assert "cannot be sent as it is" in result.stderr
