@@ -136,9 +136,12 @@ def check_public_url(settings: Settings) -> Check:
             "public_url", "error" if smtp else "warning", "public_url.not_public",
             {**values, "problem": problem},
         )  # fmt: skip
-    health = f"{url}/healthz"
+    request = urllib.request.Request(f"{url}/healthz")
+    token = settings.secret(settings.web.operations_token_env)
+    if token:  # /healthz answers through a proxy only with the operations token
+        request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(health, timeout=HTTP_TIMEOUT) as answer:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as answer:
             status = answer.status
     except urllib.error.HTTPError as exc:
         status = exc.code
@@ -147,6 +150,8 @@ def check_public_url(settings: Settings) -> Check:
         return Check(
             "public_url", "error", "public_url.unreachable", {**values, "reason": str(reason)}
         )
+    if status == 404 and not token:  # the service answers, but keeps /healthz to itself
+        return Check("public_url", "warning", "public_url.healthz_hidden", values)
     if status != 200:
         return Check("public_url", "error", "public_url.unhealthy", {**values, "answer": status})
     return Check("public_url", "ok", "public_url.healthy", values)

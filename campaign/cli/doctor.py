@@ -41,6 +41,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "{url}/healthz cannot be reached: {reason}",
         "check that `campaign serve` runs behind that address (proxy, DNS, TLS)",
     ),
+    "public_url.healthz_hidden": (
+        "{url} answers, but /healthz is kept for the machine itself",
+        "set the operations token ([web] operations_token_env) to check the service from here",
+    ),
     "public_url.unhealthy": (
         "{url}/healthz answers {answer}",
         "read /healthz's reasons and the service's log",
