@@ -156,8 +156,7 @@ def test_an_unusable_join_date_is_reported_and_the_row_still_goes_in(
 ) -> None:
     path = _file(
         tmp_path,
-        "email;date d'inscription\n"
-        "a@coop.fr;bientôt\nb@coop.fr;01/01/2999\nc@coop.fr;01/01/2020\n",
+        "email;date d'inscription\na@coop.fr;bientôt\nb@coop.fr;01/01/2999\nc@coop.fr;01/01/2020\n",
     )
     report = _import(session, path)
     assert report.added == 3
@@ -204,3 +203,21 @@ def test_a_dry_run_with_chosen_columns_saves_nothing(session: Session, tmp_path:
     report = _import(session, path, columns={"Courriel pro": "email"}, dry_run=True)
     assert report.added == 2 and report.dry_run
     assert _people(session) == {}
+
+
+def test_the_command_line_names_its_option_for_the_column_to_choose(cli, tmp_path: Path) -> None:
+    path = _file(tmp_path, UNUSUAL)
+    refused = cli("subscribers", "import", str(path))
+    assert refused.exit_code == 1
+    assert "salon.csv has no email column" in refused.stderr
+    assert "--column 'HEADER=email'" in " ".join(refused.stderr.split())
+    imported = cli(
+        "subscribers", "import", str(path), "--list", "Salon",
+        "--column", "Courriel pro=email", "--consent-origin", ORIGIN, "--json",
+    )  # fmt: skip
+    assert imported.exit_code == 0, imported.stderr
+    assert '"added": 2' in imported.stdout
+    shown = cli("subscribers", "show", "anne@coop.fr", "--json")
+    assert ORIGIN in shown.stdout
+    wrong = cli("subscribers", "import", str(path), "--column", "Courriel pro=telephone")
+    assert wrong.exit_code == 1 and "--column 'Courriel pro'" in wrong.stderr
