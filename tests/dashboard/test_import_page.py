@@ -4,6 +4,7 @@ the addresses when none is recognised, and needs the consent origin to import.""
 from __future__ import annotations
 
 import io
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -140,7 +141,6 @@ def test_kept_files_expire_after_the_hold_and_strays_are_swept(tmp_path: Path) -
     stray = tmp_path / "imports" / "leftover.csv"
     stray.write_text("x")
     old = (now[0] - 2 * HOLD).timestamp()
-    import os
 
     os.utime(stray, (old, old))
     assert uploads.sweep() == 1 and not stray.exists()
