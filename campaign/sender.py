@@ -209,3 +209,11 @@ def refuse_placeholders(mail: Any, what: str, newsletter_from: str = "") -> None
             value=problem.value,
             newsletter=problem.newsletter,
         )
+
+
+def check_real_send(session: Session, settings: Any, newsletter_from: str, what: str) -> None:
+    """Before a newsletter is planned or sent: over SMTP, :class:`SenderRefused` for the sample
+    identity (the identity in force: stored, else the file's); the outbox takes anything."""
+    if settings.mail.transport != "smtp":
+        return
+    refuse_placeholders(with_sender(session, settings).mail, what, newsletter_from)
