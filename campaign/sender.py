@@ -13,10 +13,13 @@ carries a code and the field it concerns; each door words it.
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from campaign.audience.emails import InvalidEmail, sender_address
@@ -217,3 +220,30 @@ def check_real_send(session: Session, settings: Any, newsletter_from: str, what:
     if settings.mail.transport != "smtp":
         return
     refuse_placeholders(with_sender(session, settings).mail, what, newsletter_from)
+
+
+class CurrentSender:
+    """The ``[mail]`` settings with the identity in force, read again at most every ``ttl``
+    seconds: for the public pages' footer and the confirmation emails, which the web service
+    renders many times and should not query the database for each."""
+
+    def __init__(self, settings: Any, engine: Engine | None, ttl: float = 30.0) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._mail: Any = None
+        self._read_at = 0.0
+
+    def mail(self) -> Any:
+        if self.engine is None:
+            return self.settings.mail
+        now = time.monotonic()
+        with self._lock:
+            if self._mail is not None and now - self._read_at < self.ttl:
+                return self._mail
+        with Session(self.engine) as session:
+            mail = with_sender(session, self.settings).mail
+        with self._lock:
+            self._mail, self._read_at = mail, now
+        return mail
