@@ -90,7 +90,7 @@ def test_the_page_asks_for_the_email_column_and_imports_the_kept_file(
     assert details == {ORIGIN}
 
     again = _post(editor, served, {"upload": token, "consent_origin": ORIGIN, **columns})
-    assert again.status_code == 400 and "n&#39;est plus gardé" in again.text
+    assert again.status_code == 400 and "n'est plus gardé" in again.text
 
 
 def test_a_kept_file_is_its_uploaders_only(served: Served) -> None:
@@ -98,9 +98,9 @@ def test_a_kept_file_is_its_uploaders_only(served: Served) -> None:
     asked = _post(editor, served, {"action": "essai"}, SHEET)
     token = _token(asked.text)
     other = _post(admin, served, {"upload": token, "consent_origin": ORIGIN})
-    assert other.status_code == 400 and "n&#39;est plus gardé" in other.text
+    assert other.status_code == 400 and "n'est plus gardé" in other.text
     crafted = _post(editor, served, {"upload": "../../etc/passwd", "consent_origin": ORIGIN})
-    assert crafted.status_code == 400 and "n&#39;est plus gardé" in crafted.text
+    assert crafted.status_code == 400 and "n'est plus gardé" in crafted.text
     assert _people(served) == []
 
 

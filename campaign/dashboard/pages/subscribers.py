@@ -467,7 +467,10 @@ def _import_page(
     plan: ColumnPlan | None = None,
     refusal: ColumnError | None = None,
     missing_origin: bool = False,
+    problem: str = "",
 ) -> Response:
+    """``problem``: what the form lacks, worded by the template ("expired": the kept file is
+    gone, "no_file")."""
     board = web.dashboard(request)
     with board.session() as session:
         lists = queries.lists(session)
@@ -489,6 +492,7 @@ def _import_page(
         chosen=chosen,
         refusal=refusal,
         missing_origin=missing_origin,
+        problem=problem,
         no_email=isinstance(refusal, MissingEmailColumn),
         fields=FIELDS,
         keep=KEEP,
@@ -520,7 +524,7 @@ async def import_file(request: Request) -> Response:
     token = str(data.get("upload") or "")
     held: HeldFile | None = None
     if isinstance(upload, StarletteUpload) and upload.filename:
-        if token:
+        if token and uploads.find(token, user) is not None:
             uploads.discard(token)  # another file chosen instead of the kept one
         held = await run_in_threadpool(
             uploads.keep, upload.file, upload_name(upload.filename), user
@@ -529,15 +533,9 @@ async def import_file(request: Request) -> Response:
     elif token:
         held = uploads.find(token, user)
         if held is None:
-            return _import_page(
-                request,
-                error="Le fichier n'est plus gardé (il l'est une heure) : choisissez-le de "
-                "nouveau.",
-                status_code=400,
-                form=form,
-            )
+            return _import_page(request, status_code=400, form=form, problem="expired")
     else:
-        return _import_page(request, error="Choisissez le fichier à importer.", status_code=400)
+        return _import_page(request, status_code=400, form=form, problem="no_file")
     missing_origin = not trial and not form.consent_origin
     return await run_in_threadpool(
         _run_import, request, held, form, trial or missing_origin, missing_origin
