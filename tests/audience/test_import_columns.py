@@ -3,6 +3,7 @@ date read from the file and counted by the list growth report, the consent origi
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -217,7 +218,8 @@ def test_the_command_line_names_its_option_for_the_column_to_choose(cli, tmp_pat
     )  # fmt: skip
     assert imported.exit_code == 0, imported.stderr
     assert '"added": 2' in imported.stdout
-    shown = cli("subscribers", "show", "anne@coop.fr", "--json")
-    assert ORIGIN in shown.stdout
+    shown = json.loads(cli("subscribers", "show", "anne@coop.fr", "--json").stdout)
+    assert {line["detail"] for line in shown["consent_log"]} == {ORIGIN}
+    assert shown["joined_at"] == "2025-03-13T23:00:00+00:00"  # in the RGPD export too
     wrong = cli("subscribers", "import", str(path), "--column", "Courriel pro=telephone")
     assert wrong.exit_code == 1 and "--column 'Courriel pro'" in wrong.stderr
