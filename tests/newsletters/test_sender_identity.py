@@ -187,6 +187,7 @@ def test_the_command_line_refuses_in_english_naming_no_setting(cli, smtp_server,
     said = " ".join(refused.stderr.split())
     assert "cannot be sent over SMTP" in said and "'lemois@example.org'" in said
     assert "example domain" in said
+    assert "([mail] from_address in the config file" in said  # the CLI says where to fix it
 
 
 def test_example_domains_and_the_sample_postal_address_are_recognised() -> None:
