@@ -32,7 +32,7 @@ def test_an_admin_stores_the_sender_identity_and_the_page_says_which_applies(
 ) -> None:
     admin = served.client("admin")
     before = admin.get(served.url + "/settings").text
-    assert "Adresse d&#39;expédition — celle du fichier de configuration" in before.replace(
+    assert "Adresse d&#39;expédition — valeur du fichier de configuration" in before.replace(
         "'", "&#39;"
     )
     assert 'value="lemois@example.org"' in before
@@ -43,7 +43,7 @@ def test_an_admin_stores_the_sender_identity_and_the_page_says_which_applies(
     assert saved.status_code == 200
     page = saved.text.replace("'", "&#39;")
     assert "L&#39;identité de l&#39;expéditeur est enregistrée" in page
-    assert "réglée dans le tableau de bord le" in page and "par admin@example.org" in page
+    assert "valeur réglée dans le tableau de bord le" in page and "par admin@example.org" in page
     assert "Les Prix ESS &lt;prix@prix-ess.org&gt;" in page
     assert 'id="sender-placeholders"' not in page
     with Session(served.engine) as session:  # type: ignore[arg-type]
