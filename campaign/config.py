@@ -522,6 +522,11 @@ class DashboardSettings(_Section):
     upload_max_mb: int = Field(
         20, ge=1, description="Largest file the dashboard accepts (imports, images), in MB."
     )
+    import_dir: str = Field(
+        "imports",
+        description="Folder where a file uploaded for an import waits (owner-only) between the "
+        "dry run and the import; deleted once imported, or an hour after it was uploaded.",
+    )
 
 
 class Settings(_Section):

@@ -505,6 +505,8 @@ def subscriber_json(subscriber: Subscriber, lists: list[str]) -> dict[str, Any]:
         "source": subscriber.source,
         "created_at": _iso(subscriber.created_at),
         "updated_at": _iso(subscriber.updated_at),
+        # When they joined, as an imported file said; null: when created (created_at).
+        "joined_at": _iso(subscriber.joined_at),
     }
 
 

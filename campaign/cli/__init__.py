@@ -30,6 +30,7 @@ from campaign.config import (
     secret_key,
 )
 from campaign.errors import CampaignError
+from campaign.sender import SenderRefused
 
 # Each command group is imported only when it is run (or listed by --help): a command starts
 # with the libraries it needs, not with FastAPI, the dashboard, MJML and X's text rules.
@@ -184,10 +185,23 @@ def _detail(exc: BaseException) -> str:
     return mask_url(lines[0]) if lines else ""
 
 
+def sender_fix(exc: SenderRefused) -> str:
+    """Where the command line's user changes what the sender check refused."""
+    if exc.values.get("newsletter"):
+        return "(campaign newsletter edit NUMBER --from-address ADDRESS)"
+    return (
+        f"([mail] {exc.field} in the config file, unless an admin set it in the dashboard's "
+        "Réglages, which then applies)"
+    )
+
+
 def main() -> None:
     """Entry point: run the app and turn user errors into one clear message."""
     try:
         app()
+    except SenderRefused as exc:
+        _error(CampaignError(f"{exc} {sender_fix(exc)}"))
+        sys.exit(1)
     except CampaignError as exc:
         _error(exc)
         sys.exit(1)

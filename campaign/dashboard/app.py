@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from campaign.config import Settings
-from campaign.dashboard import web
+from campaign.dashboard import uploads, web
 from campaign.dashboard.pages import (
     calendar,
     events,
@@ -81,6 +81,11 @@ class _Limits:
         await self.app(scope, receive, send_with_headers)
 
 
+def _sweep_uploads(request: Request) -> None:
+    """Import files kept past their hour go, whatever page is visited (see uploads)."""
+    uploads.sweep_now_and_then(web.dashboard(request).settings.dashboard.import_dir)
+
+
 def create_dashboard(
     settings: Settings, engine: Engine, *, templates_dir: Path | str | None = None
 ) -> FastAPI:
@@ -95,7 +100,7 @@ def create_dashboard(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        dependencies=[Depends(web.check_query)],
+        dependencies=[Depends(web.check_query), Depends(_sweep_uploads)],
     )
     app.state.dashboard = web.Dashboard(
         settings=settings,

@@ -37,6 +37,7 @@ from campaign.newsletters.render import (
     render_group,
     sender_context,
 )
+from campaign.sender import with_sender
 from campaign.taxonomy import Taxonomy
 from campaign.tracking.links import check_public_url
 
@@ -201,6 +202,7 @@ def compile_group(
 ) -> tuple[CompiledNewsletter, list[Issue]]:
     """Render the group of ``region`` with its events at ``now`` (or ``selection``, already
     chosen) and check it; :class:`CampaignError` if a check fails."""
+    settings = with_sender(session, settings)  # the footer names the identity in force
     if selection is None:
         selection = group_events(session, newsletter, settings, region, now=now)
     events = selection.events
@@ -253,6 +255,7 @@ class Preview:
     message: RenderedMessage
     issues: list[Issue]
     compiled: CompiledNewsletter
+    mail: Any = None  # the [mail] settings with the sender identity in force
 
 
 def choose_subscriber(session: Session, newsletter: Newsletter, email: str | None) -> Subscriber:
@@ -282,6 +285,7 @@ def preview(
 ) -> Preview:
     """What ``email`` (default: the first subscriber of the audience) would receive if the
     newsletter went out at ``now`` (default: this moment)."""
+    settings = with_sender(session, settings)
     subscriber = choose_subscriber(session, newsletter, email)
     compiled, issues = compile_group(
         session,
@@ -292,7 +296,7 @@ def preview(
         now=now,
     )
     message = compiled.personalise(recipient_for(subscriber, settings))
-    return Preview(subscriber, message, issues, compiled)
+    return Preview(subscriber, message, issues, compiled, settings.mail)
 
 
 def addressed_to(
@@ -307,11 +311,12 @@ def addressed_to(
         normalise_email(address)
     check_public_url(settings, "A test message")
     message = preview_.message
+    mail = preview_.mail or settings.mail
     return [
         OutgoingMessage(
-            from_address=newsletter.from_address or settings.mail.from_address,
-            from_name=newsletter.from_name or settings.mail.from_name,
-            reply_to=settings.mail.reply_to,
+            from_address=newsletter.from_address or mail.from_address,
+            from_name=newsletter.from_name or mail.from_name,
+            reply_to=mail.reply_to,
             to=address.strip(),
             subject=f"[TEST] {message.subject}",
             text=message.text,

@@ -54,6 +54,7 @@ from campaign.newsletters.preview import compile_group, group_events, per_region
 from campaign.newsletters.recipients import tracked_recipient
 from campaign.newsletters.records import get_newsletter, iter_audience
 from campaign.newsletters.render import CompiledNewsletter
+from campaign.sender import refuse_placeholders, with_sender
 from campaign.tracking.links import TrackedLinks, check_public_url, register_links
 from campaign.tracking.tokens import (
     BOUNCE,
@@ -112,7 +113,10 @@ def message_id(signer: Signer, delivery_id: int, newsletter_id: int, domain: str
 
 
 def check_sender(newsletter: Newsletter, settings: Any) -> None:
-    """Refuse a send whose sender addresses no message could carry, naming the one to fix.
+    """Refuse a send whose sender addresses no message could carry, naming the one to fix,
+    and a real (SMTP) send from the sample identity (:func:`~campaign.sender.refuse_placeholders`,
+    whose :class:`~campaign.sender.SenderRefused` carries a code and field). ``settings``: with
+    the identity in force (:func:`~campaign.sender.with_sender`).
 
     Settings and newsletters are checked when written; this catches what was stored before
     those checks existed (or changed by hand). Without it, every recipient would be failed one
@@ -158,6 +162,9 @@ def check_sender(newsletter: Newsletter, settings: Any) -> None:
                 f"({str(exc).rstrip('.')}); fix [mail] {setting} or return_path_domain, then "
                 "send it again."
             ) from None
+    if mail.transport == "smtp":
+        # Real mail only: the outbox may keep the sample identity, nothing leaves the machine.
+        refuse_placeholders(mail, f"Newsletter {number}", newsletter.from_address)
 
 
 # --- snapshot and status changes ----------------------------------------------------------------
@@ -183,6 +190,7 @@ def snapshot(session: Session, newsletter: Newsletter, settings: Any = None) -> 
     if newsletter.status in (NewsletterStatus.sending, NewsletterStatus.sent):
         return 0
     if settings is not None:
+        settings = with_sender(session, settings)
         check_sender(newsletter, settings)
         check_public_url(settings, f"Newsletter {newsletter.id}")
     assert newsletter.id is not None
@@ -739,6 +747,7 @@ def send_newsletter(
     signer = signer_for(settings)
     with Session(engine, expire_on_commit=False) as session:
         newsletter = get_newsletter(session, newsletter_id)
+        settings = with_sender(session, settings)  # the identity in force, stored or the file's
         if newsletter.status != NewsletterStatus.sending:
             raise CampaignError(
                 f"Newsletter {newsletter_id} is {newsletter.status}, not sending; "

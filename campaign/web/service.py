@@ -165,8 +165,8 @@ class WebService:
             stop_timeout=settings.tracking.stop_timeout,
         )
         self.metrics = ServiceMetrics(engine, self.recorder)
-        self.pages = Pages(settings)
-        self.confirmation_email = ConfirmationEmail(settings)
+        self.pages = Pages(settings, engine=engine)
+        self.confirmation_email = ConfirmationEmail(settings, engine=engine)
         subscribe = settings.subscribe
         self.forms = FormTokens(signer, subscribe.form_max_age_hours * 3600)
         self.limiter = RateLimiter(subscribe.rate_limit, subscribe.rate_window_minutes * 60)

@@ -14,10 +14,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+from sqlalchemy import Engine
 from starlette.responses import HTMLResponse
 
 from campaign.mail import OutgoingMessage, open_transport
 from campaign.resources import TemplateTree, template_tree
+from campaign.sender import CurrentSender
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +52,11 @@ def csp(
 class Pages:
     """Renders ``templates/web/NAME`` into an HTML response with the common context."""
 
-    def __init__(self, settings: Any, folder: TemplateTree | None = None) -> None:
+    def __init__(
+        self, settings: Any, folder: TemplateTree | None = None, *, engine: Engine | None = None
+    ) -> None:
         self.settings = settings
+        self.sender = CurrentSender(settings, engine)  # the footer names the identity in force
         folder = folder or template_tree(settings=settings) / "web"
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(folder.search_path()),
@@ -73,7 +78,13 @@ class Pages:
         frame_ancestors: str = "'none'",
         **context: Any,
     ) -> HTMLResponse:
-        html = self.env.get_template(name).render({**self.common, **context})
+        mail = self.sender.mail()
+        common = {
+            **self.common,
+            "sender_name": mail.from_name,
+            "postal_address": mail.postal_address,
+        }
+        html = self.env.get_template(name).render({**common, **context})
         # Forms post to the public URL, which may be another origin than the one asked.
         forms = f"'self' {origin(self.settings.web.public_url)}"
         headers = {**PAGE_HEADERS, "Content-Security-Policy": csp(frame_ancestors, forms=forms)}
@@ -92,9 +103,12 @@ class Pages:
 class ConfirmationEmail:
     """The double opt-in email (``templates/emails/confirm/``) and its sending."""
 
-    def __init__(self, settings: Any, folder: TemplateTree | None = None) -> None:
+    def __init__(
+        self, settings: Any, folder: TemplateTree | None = None, *, engine: Engine | None = None
+    ) -> None:
         self.settings = settings
         self.folder = folder or template_tree(settings=settings) / "emails" / "confirm"
+        self.sender = CurrentSender(settings, engine)
 
     @cached_property
     def _html(self) -> jinja2.Environment:
@@ -116,7 +130,7 @@ class ConfirmationEmail:
     def message(
         self, *, to: str, first_name: str, list_name: str, confirm_url: str, valid_days: int
     ) -> OutgoingMessage:
-        mail = self.settings.mail
+        mail = self.sender.mail()
         context = {
             "first_name": first_name,
             "list_name": list_name,

@@ -1056,7 +1056,7 @@ def test_an_xlsx_file_uploaded_through_the_import_form(served: Served, tmp_path:
             editor,
             page,
             page,
-            {"list_name": "Adhérents"},
+            {"list_name": "Adhérents", "consent_origin": "adhésion 2025"},
             files={"file": ("abonnes.xlsx", handle, XLSX_TYPE)},
         )
     assert answer.status_code == 200, answer.text

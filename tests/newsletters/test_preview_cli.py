@@ -190,6 +190,8 @@ def test_a_real_test_send_refuses_links_no_recipient_can_open(
     relay, port = smtp_server
     for name, value in {
         "CAMPAIGN_MAIL_TRANSPORT": "smtp",
+        "CAMPAIGN_MAIL_FROM_ADDRESS": "lemois@lemois-ess.org",  # real mail: no sample identity
+        "CAMPAIGN_MAIL_POSTAL_ADDRESS": "CNCRESS, 34 bis rue Vignon, 75009 Paris",
         "CAMPAIGN_MAIL_SMTP_HOST": "127.0.0.1",
         "CAMPAIGN_MAIL_SMTP_PORT": str(port),
         "CAMPAIGN_MAIL_SMTP_SECURITY": "none",
@@ -211,5 +213,5 @@ def test_a_real_test_send_refuses_links_no_recipient_can_open(
     assert again.exit_code == 0, again.stderr
     ((_, _, content),) = relay.delivered
     message = email.message_from_bytes(content, policy=email.policy.default)
-    assert message["Reply-To"] == "lemois@example.org"  # the From address, [mail] reply_to empty
+    assert message["Reply-To"] == "lemois@lemois-ess.org"  # the From address, reply_to empty
     assert "https://liens.lemois-ess.org/u/apercu" in message.get_body(("html",)).get_content()

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from campaign.addresses import InvalidEmail, normalise_email
 from campaign.dashboard import queries, web
+from campaign.dashboard.sender_words import refusal_text
 from campaign.errors import CampaignError
 from campaign.events.catalogue import find_events
 from campaign.mail import open_transport
@@ -21,6 +22,7 @@ from campaign.newsletters.coverage import coverage
 from campaign.newsletters.preview import addressed_to, event_query, preview
 from campaign.reports import Period
 from campaign.reports.queries import NewsletterFigures, newsletter_figures
+from campaign.sender import SenderRefused, check_real_send
 from campaign.taxonomy import Taxonomy
 from campaign.tracking.links import check_public_url
 
@@ -569,8 +571,14 @@ def schedule(request: Request, newsletter_id: web.Id, at: str = Form(...)) -> Re
     try:
         when = web.parse_local(at, board.settings, "Date d'envoi")
         with board.session() as session:
-            _get(session, newsletter_id)
+            newsletter = _get(session, newsletter_id)
+            check_real_send(
+                session, board.settings, newsletter.from_address, f"Newsletter {newsletter_id}"
+            )
             records.schedule_newsletter(session, newsletter_id, when)
+    except SenderRefused as exc:
+        error = refusal_text(request, exc)
+        return _show(request, newsletter_id, error=error, status_code=400)
     except CampaignError as exc:
         return _show(request, newsletter_id, error=str(exc), status_code=400)
     return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-scheduled")
