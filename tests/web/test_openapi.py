@@ -214,6 +214,7 @@ def test_the_description_is_true_of_genuine_links_too(
         check(method, "/e/{event_id}.ics", 200, **event_id)
     # An image of a newsletter block, as the block editor keeps it in the media folder.
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+    app_settings.dashboard.media_dir = str(tmp_path / "media")
     kept = keep_image(_write(tmp_path / "logo.png", png), app_settings.dashboard.media_dir)
     for method in ("GET", "HEAD"):
         check(method, "/media/{name}", 200, path_parameters={"name": kept.name})
