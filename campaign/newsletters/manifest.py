@@ -12,6 +12,7 @@ Each template folder may hold a ``template.toml`` beside its ``email.mjml.j2``::
     required = false
     default = ""
     # choices = ["a", "b"]  (type choice only)
+    # form = false          (not on the dashboard: calendars and --set only)
 
 The manifest is what the dashboard builds a newsletter's labelled fields from, and what the
 values given on the command line (``--set``) and in a calendar (``set = {…}``) are checked
@@ -59,6 +60,9 @@ class TemplateField:
     required: bool = False
     default: Any = ""
     choices: tuple[str, ...] = ()
+    # False: given by calendars and the command line only (a list of tables, say); the
+    # dashboard neither shows it nor touches it.
+    form: bool = True
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,7 @@ def _load(path: Path, stamp: int, template: str) -> TemplateManifest:
                 required=bool(spec.get("required", False)),
                 default=spec.get("default", ""),
                 choices=tuple(str(choice) for choice in spec.get("choices", ())),
+                form=bool(spec.get("form", True)),
             )
         )
     return TemplateManifest(
