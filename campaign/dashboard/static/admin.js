@@ -63,6 +63,10 @@
       });
     }
     if (template) { template.addEventListener("change", showFields); showFields(); }
+    /* After a block editor button the page comes back with that block's field marked
+       autofocus; browsers skip autofocus in some cases, so it is focused here as well. */
+    var focused = form.querySelector("[autofocus]");
+    if (focused) { focused.focus(); focused.scrollIntoView({ block: "center" }); }
     var button = document.getElementById("draft-preview-button");
     if (!button) return;
     var timer = null;
