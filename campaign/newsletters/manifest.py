@@ -27,7 +27,7 @@ import difflib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,20 @@ class TemplateManifest:
 
     def field(self, key: str) -> TemplateField | None:
         return next((item for item in self.fields if item.key == key), None)
+
+    def typed(self, values: Mapping[str, Any], zone: tzinfo) -> dict[str, Any]:
+        """``values`` with each date field's text as the moment it names in ``zone`` (what the
+        templates' date filters take): "2016-10-15T23:59" is 23:59 there."""
+        result = dict(values)
+        for item in self.fields:
+            value = result.get(item.key)
+            if item.type == "date" and isinstance(value, str) and value.strip():
+                try:
+                    moment = datetime.fromisoformat(value.strip())
+                except ValueError:
+                    continue  # refused when stored; an older value is the template's to show
+                result[item.key] = moment if moment.tzinfo else moment.replace(tzinfo=zone)
+        return result
 
     def defaults(self) -> dict[str, Any]:
         """The fields' default values (those with one)."""
@@ -133,11 +147,11 @@ def _checked(item: TemplateField, value: Any, folder: str) -> Any:
         )
     if item.type == "date":
         try:
-            date.fromisoformat(value[:10])
+            datetime.fromisoformat(value)
         except ValueError:
             raise ManifestError(
                 f"The template {folder}'s field {item.key!r} ({item.label}) must be a date "
-                f"such as 2016-11-18, not {value!r}.",
+                f"such as 2016-11-18 or 2016-11-18T23:59, not {value!r}.",
                 key=item.key,
             ) from None
     if item.type == "choice" and item.choices and value not in item.choices:

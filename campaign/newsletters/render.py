@@ -419,11 +419,13 @@ def render_group(
     links = _LinkTable()
     track = links.track
     public_url = settings.web.public_url
+    manifest = load_manifest(folder, template_name)
     values = {
         "sender": sender_context(settings),
-        # The fields the person left out take the manifest's defaults (the greeting…).
-        **load_manifest(folder, template_name).defaults(),
-        **context,
+        # The fields the person left out take the manifest's defaults (the greeting…), and
+        # dates typed as text are moments in the configured zone.
+        **manifest.defaults(),
+        **manifest.typed(context, settings.zone),
         "track": track,
         # Absolute, from [web] public_url, so it works from a preview or a test send too.
         "calendar_url": lambda event: calendar_url(public_url, event.id),

@@ -350,3 +350,13 @@ blocks = [
     calendar = read_calendar(path, settings, now=datetime(2026, 1, 1, tzinfo=UTC))
     (problem,) = calendar.errors
     assert "Did you mean 'action_label'" in problem.message
+
+
+def test_a_date_field_typed_as_text_is_a_moment_in_the_configured_zone() -> None:
+    compiled = render_group(
+        "prix-ess",
+        {"title": "T", "action_url": "https://x.org", "deadline": "2016-10-15T23:59"},
+        Settings(),
+    )
+    message = compiled.personalise(_reader())
+    assert "Jusqu'au samedi 15 octobre 2016 à 23h59." in message.text
