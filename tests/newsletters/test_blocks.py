@@ -360,3 +360,12 @@ def test_a_date_field_typed_as_text_is_a_moment_in_the_configured_zone() -> None
     )
     message = compiled.personalise(_reader())
     assert "Jusqu'au samedi 15 octobre 2016 à 23h59." in message.text
+
+
+def test_an_intro_written_before_blocks_keeps_its_paragraphs() -> None:
+    intro = "Premier paragraphe.\n\nSecond paragraphe, & une suite."
+    compiled = render_group("mois-ess", {"title": "T", "events": [], "intro": intro}, Settings())
+    message = compiled.personalise(_reader())
+    assert "<p>Premier paragraphe.</p>" in message.html
+    assert "<p>Second paragraphe, &amp; une suite.</p>" in message.html
+    assert "Premier paragraphe.\n\nSecond paragraphe, & une suite." in message.text
