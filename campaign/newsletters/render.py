@@ -50,7 +50,10 @@ from mjml import mjml2html
 from campaign.errors import CampaignError
 from campaign.events.ics import calendar_url
 from campaign.formatting import date_filters, event_day
+from campaign.newsletters import markdown
+from campaign.newsletters.blocks import MEDIA_ROUTE
 from campaign.newsletters.flat import FlatTemplate, Value, flatten
+from campaign.newsletters.manifest import load_manifest
 from campaign.resources import TemplateTree, template_tree
 
 HTML_TEMPLATE = "email.mjml.j2"
@@ -307,6 +310,31 @@ def _finalize_text(value: Any) -> Any:
     return str(value).replace("[", _LITERAL_BRACKET)
 
 
+# "[[ first_name ]]" in a greeting a person wrote (the only recipient value a greeting takes),
+# with the spaces before it: they go with the name when there is none.
+_FIRST_NAME = re.compile(r"\s*\[\[\s*(?:recipient\.)?first_name\s*\]\]")
+
+
+def greeting(text: Any, *, html: bool) -> Markup:
+    """The greeting a person wrote, for the group pass: ``[[ first_name ]]`` becomes the
+    reader's first name, and when a reader has none the greeting goes without it
+    ("Bonjour [[ first_name ]]," → "Bonjour,"). Everything else is the person's text, escaped
+    once (HTML) and with its "[" neutralised for the recipient pass."""
+    finalize = _finalize_html if html else _finalize_text
+    text = str(text or "").strip()
+    if not text:
+        return Markup("")
+    pieces = _FIRST_NAME.split(text)
+    if len(pieces) == 1:
+        return Markup(finalize(text))
+    spaces = [match.group(0)[: match.group(0).index("[")] for match in _FIRST_NAME.finditer(text)]
+    named = str(finalize(pieces[0]))
+    for space, piece in zip(spaces, pieces[1:], strict=True):
+        named += str(finalize(space)) + "[[ recipient.first_name ]]" + str(finalize(piece))
+    bare = "".join(str(finalize(piece)) for piece in pieces)
+    return Markup(f"[% if recipient.first_name %]{named}[% else %]{bare}[% endif %]")
+
+
 class _LinkTable:
     """Collects the URLs a template asks to track and hands out their placeholders."""
 
@@ -388,20 +416,38 @@ def render_group(
     html_env = group_environment(folder, zone, True)
     text_env = group_environment(folder, zone, False)
     links = _LinkTable()
+    track = links.track
     public_url = settings.web.public_url
+    manifest = load_manifest(folder, template_name)
     values = {
         "sender": sender_context(settings),
-        **context,
-        "track": links.track,
+        # The fields the person left out take the manifest's defaults (the greeting…), and
+        # dates typed as text are moments in the configured zone.
+        **manifest.defaults(),
+        **manifest.typed(context, settings.zone),
+        "track": track,
         # Absolute, from [web] public_url, so it works from a preview or a test send too.
         "calendar_url": lambda event: calendar_url(public_url, event.id),
+        "media_url": lambda name: f"{public_url}{MEDIA_ROUTE}/{name}",
+    }
+    html_values = {
+        **values,
+        "greet": lambda text: greeting(text, html=True),
+        "markdown": lambda text: markdown.to_html(
+            text, track, bracket=_BRACKET_SENTINEL, sentinel=_BRACKET_SENTINEL
+        ),
+    }
+    text_values = {
+        **values,
+        "greet": lambda text: greeting(text, html=False),
+        "markdown": lambda text: markdown.to_text(text, track, bracket=_LITERAL_BRACKET),
     }
 
-    mjml_source = _render_source(html_env, f"{template_name}/{HTML_TEMPLATE}", values, folder)
-    text_source = _render_source(text_env, f"{template_name}/{TEXT_TEMPLATE}", values, folder)
+    mjml_source = _render_source(html_env, f"{template_name}/{HTML_TEMPLATE}", html_values, folder)
+    text_source = _render_source(text_env, f"{template_name}/{TEXT_TEMPLATE}", text_values, folder)
     subject_name = f"{template_name}/{SUBJECT_TEMPLATE}"
     if folder.is_file(subject_name):
-        subject_source = _render_source(text_env, subject_name, values, folder)
+        subject_source = _render_source(text_env, subject_name, text_values, folder)
     elif "subject" in context:
         subject_source = _finalize_text(context["subject"])
     else:

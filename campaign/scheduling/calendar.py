@@ -29,6 +29,8 @@ from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.events.catalogue import ORDERS
 from campaign.models import utcnow
+from campaign.newsletters.blocks import BlockError, check_blocks
+from campaign.newsletters.manifest import ManifestError, load_manifest
 from campaign.newsletters.records import (
     MAX_NO_EVENTS_TEXT,
     WHEN_NO_EVENTS,
@@ -36,6 +38,7 @@ from campaign.newsletters.records import (
     check_template,
     normalise_segment,
 )
+from campaign.newsletters.render import newsletter_folder
 from campaign.scheduling import timing
 from campaign.scheduling.tomlsource import SourceMap
 from campaign.social.compose import MissingValue, has_template, render_post, template_names
@@ -53,6 +56,7 @@ _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 NEWSLETTER_FIELDS = (
     "key",
+    "blocks",
     "at",
     "title",
     "subject",
@@ -127,6 +131,9 @@ class NewsletterEntry:
     segment: dict[str, Any]
     event_rule: dict[str, Any]
     content: dict[str, Any]
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    # The image files its blocks name, copied into the media folder by the sync.
+    block_images: list[Path] = field(default_factory=list)
     preheader: str = ""
     from_name: str = ""
     from_address: str = ""
@@ -388,6 +395,7 @@ def _newsletter(
     taxonomy: Taxonomy,
     session: Session | None,
     now: datetime,
+    folder: Path | None = None,
 ) -> NewsletterEntry | None:
     entry.unknown_fields(NEWSLETTER_FIELDS)
     at = entry.moment("at", settings, now)
@@ -437,6 +445,12 @@ def _newsletter(
     intro = entry.text("intro")
     if intro:
         content["intro"] = intro
+    if template is not None and not entry.failed:
+        try:
+            content = load_manifest(newsletter_folder(), template).check(content)
+        except ManifestError as exc:
+            entry.error(str(exc), *(("set", exc.key) if exc.key in extra else ("set",)))
+    blocks, block_images = _blocks(entry, settings, taxonomy, folder)
     anonymous = entry.data.get("anonymous_tracking", False)
     if not isinstance(anonymous, bool):
         entry.error("'anonymous_tracking' must be true or false", "anonymous_tracking")
@@ -455,6 +469,8 @@ def _newsletter(
         segment=segment or {},
         event_rule=rule or EventRule().to_json(taxonomy),
         content=content,
+        blocks=blocks,
+        block_images=block_images,
         preheader=texts["preheader"],
         from_name=texts["from_name"],
         from_address=texts["from_address"],
@@ -462,6 +478,33 @@ def _newsletter(
         when_no_events=when_no_events,
         no_events_text=no_events_text,
     )
+
+
+def _blocks(
+    entry: _Entry, settings: Settings, taxonomy: Taxonomy, folder: Path | None
+) -> tuple[list[dict[str, Any]], list[Path]]:
+    """The entry's ``blocks = [...]``, checked as the command line's ``--blocks`` file is (image
+    paths from the calendar's folder); nothing copied yet."""
+    raw = entry.data.get("blocks")
+    if raw is None:
+        return [], []
+    images: list[Path] = []
+    for block in raw if isinstance(raw, list) else ():
+        if isinstance(block, dict) and block.get("type") == "image" and block.get("path"):
+            path = Path(str(block["path"])).expanduser()
+            images.append(path if path.is_absolute() or folder is None else folder / path)
+    try:
+        checked = check_blocks(
+            raw,
+            taxonomy=taxonomy,
+            media_dir=settings.dashboard.media_dir,
+            base_dir=folder,
+            copy=False,
+        )
+    except BlockError as exc:
+        entry.error(f"'blocks': {exc}", "blocks")
+        return [], []
+    return checked, images
 
 
 def _when_no_events(entry: _Entry) -> tuple[str, str]:
@@ -935,7 +978,7 @@ def read_calendar(
             entry = _Entry(calendar, kind, item, span, index + 1)
             _check_key(entry, seen)
             if kind == "newsletter":
-                newsletter = _newsletter(entry, settings, taxonomy, session, now)
+                newsletter = _newsletter(entry, settings, taxonomy, session, now, path.parent)
                 if newsletter:
                     calendar.newsletters.append(newsletter)
             elif kind == "post":

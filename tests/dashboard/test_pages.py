@@ -15,6 +15,7 @@ from campaign.audience.subscribers import add_subscriber, describe_subscriber, u
 from campaign.models import (
     AccountSnapshot,
     Event,
+    MailingList,
     Newsletter,
     NewsletterStatus,
     Post,
@@ -281,35 +282,40 @@ def test_an_invalid_sender_address_is_shown_by_its_field_and_nothing_is_saved(
 def test_preview_shows_blocking_checks_and_test_sends_go_to_the_outbox(served: Served) -> None:
     _people(served)
     editor = served.client("editor")
-    created = _post(
+    form = {"title": "Prix", "subject": "Votez", "template": "prix-ess"}
+    refused = _post(
         editor,
         served.url + "/newsletters/new",
         served.url + "/newsletters/new",
-        {
-            "title": "Prix",
-            "subject": "Votez",
-            "template": "prix-ess",
-            "lists": "Newsletter nationale",
-        },
+        {**form, "lists": "Newsletter nationale"},
     )
-    number = int(re.search(r"/newsletters/(\d+)", created.headers["location"]).group(1))
+    # The template's manifest names the field it needs, by its label, on the form itself.
+    assert refused.status_code == 400
+    assert "action_url" in refused.text and "Lien du bouton" in refused.text
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        # A newsletter stored without it (before the manifest said so): the preview's checks.
+        lists = [row.id for row in session.exec(select(MailingList)).all()]
+        stored = Newsletter(**form, list_ids=lists)
+        session.add(stored)
+        session.commit()
+        number = stored.id
     preview = editor.get(f"{served.url}/newsletters/{number}/preview")
     assert preview.status_code == 200
     assert "ne peut pas partir telle quelle" in preview.text  # prix-ess needs action_url
     assert "action_url" in preview.text
     page = f"{served.url}/newsletters/{number}/edit"
-    _post(
+    assert 'name="field-prix-ess-action_url"' in editor.get(page).text
+    saved = _post(
         editor,
         page,
         page,
         {
-            "title": "Prix",
-            "subject": "Votez",
-            "template": "prix-ess",
+            **form,
             "lists": "Newsletter nationale",
-            "content_other": "action_url=https://example.org/vote",
+            "field-prix-ess-action_url": "https://example.org/vote",
         },
     )
+    assert saved.status_code == 303, saved.text
     preview = editor.get(
         f"{served.url}/newsletters/{number}/preview", params={"as_email": "p2@example.org"}
     )
