@@ -14,6 +14,12 @@ Each template folder may hold a ``template.toml`` beside its ``email.mjml.j2``::
     # choices = ["a", "b"]  (type choice only)
     # form = false          (not on the dashboard: calendars and --set only)
 
+    [brand]
+    logo = "logo.png"     # an image of the template folder, served under [web] public_url
+    logo_alt = "Le Mois de l'ESS"
+    color = "#c2185b"     # buttons, links and headings
+    accounts = ["mois_ess"]  # the [social.accounts.*] linked in the footer (default: all)
+
 The manifest is what the dashboard builds a newsletter's labelled fields from, and what the
 values given on the command line (``--set``) and in a calendar (``set = {…}``) are checked
 against: a key the template does not take is refused naming the closest field, a required field
@@ -24,6 +30,7 @@ stays adding a folder); a folder with a broken manifest is an error naming the f
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -67,6 +74,16 @@ class TemplateField:
 
 
 @dataclass(frozen=True)
+class Brand:
+    """How a template's letters look like the campaign's: its logo, colour and accounts."""
+
+    logo: str = ""
+    logo_alt: str = ""
+    color: str = "#c2185b"
+    accounts: tuple[str, ...] | None = None  # None: every configured account
+
+
+@dataclass(frozen=True)
 class TemplateManifest:
     """What a template is called and which fields it takes (``declared``: it has a manifest)."""
 
@@ -75,6 +92,7 @@ class TemplateManifest:
     description: str = ""
     fields: tuple[TemplateField, ...] = ()
     declared: bool = False
+    brand: Brand = Brand()
 
     def field(self, key: str) -> TemplateField | None:
         return next((item for item in self.fields if item.key == key), None)
@@ -214,4 +232,36 @@ def _load(path: Path, stamp: int, template: str) -> TemplateManifest:
         description=str(data.get("description", "")),
         fields=tuple(fields),
         declared=True,
+        brand=_brand(path, data.get("brand", {})),
+    )
+
+
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_ASSET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.(png|jpg|jpeg|gif|webp)$")
+
+
+def _brand(path: Path, raw: Any) -> Brand:
+    if not isinstance(raw, dict):
+        raise CampaignError(f"{path}: [brand] must be a table (logo, logo_alt, color, accounts).")
+    logo = str(raw.get("logo", ""))
+    if logo and not _ASSET.match(logo):
+        raise CampaignError(
+            f"{path}: brand.logo must be an image file of the template folder (logo.png), not "
+            f"{logo!r}."
+        )
+    if logo and not (path.parent / logo).is_file():
+        raise CampaignError(f"{path}: brand.logo {logo!r} is not in {path.parent}.")
+    color = str(raw.get("color", Brand.color))
+    if not _COLOR.match(color):
+        raise CampaignError(f"{path}: brand.color must be a colour such as #c2185b, not {color!r}.")
+    accounts = raw.get("accounts")
+    if accounts is not None and (
+        not isinstance(accounts, list) or not all(isinstance(a, str) for a in accounts)
+    ):
+        raise CampaignError(f"{path}: brand.accounts must be a list of account names.")
+    return Brand(
+        logo=logo,
+        logo_alt=str(raw.get("logo_alt", "")),
+        color=color,
+        accounts=tuple(accounts) if accounts is not None else None,
     )

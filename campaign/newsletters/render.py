@@ -53,8 +53,9 @@ from campaign.formatting import date_filters, event_day
 from campaign.newsletters import markdown
 from campaign.newsletters.blocks import MEDIA_ROUTE
 from campaign.newsletters.flat import FlatTemplate, Value, flatten
-from campaign.newsletters.manifest import load_manifest
+from campaign.newsletters.manifest import Brand, load_manifest
 from campaign.resources import TemplateTree, template_tree
+from campaign.social.profiles import profile_links
 
 HTML_TEMPLATE = "email.mjml.j2"
 TEXT_TEMPLATE = "email.txt.j2"
@@ -389,6 +390,23 @@ def newsletter_folder(
     return template_tree(templates_dir, settings) / "newsletters"
 
 
+ASSET_ROUTE = "/assets/newsletters"
+"""Where the web service serves the images of a template folder (its logo): mail clients load
+them from ``[web] public_url`` + this + ``/TEMPLATE/FILE``."""
+
+
+def brand_context(brand: Brand, template_name: str, settings: Any) -> dict[str, Any]:
+    """The template's logo (absolute URL and alt text), colour and social account links."""
+    public_url = settings.web.public_url.rstrip("/")
+    logo = f"{public_url}{ASSET_ROUTE}/{template_name}/{brand.logo}" if brand.logo else ""
+    return {
+        "logo_url": logo,
+        "logo_alt": brand.logo_alt or settings.mail.from_name,
+        "color": brand.color,
+        "accounts": profile_links(settings, brand.accounts),
+    }
+
+
 def sender_context(settings: Any) -> dict[str, str]:
     """What the legal footer needs, from the settings."""
     return {
@@ -421,6 +439,7 @@ def render_group(
     manifest = load_manifest(folder, template_name)
     values = {
         "sender": sender_context(settings),
+        "brand": brand_context(manifest.brand, template_name, settings),
         # The fields the person left out take the manifest's defaults (the greeting…), and
         # dates typed as text are moments in the configured zone.
         **manifest.defaults(),

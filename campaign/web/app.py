@@ -41,6 +41,7 @@ from campaign.dashboard.app import create_dashboard
 from campaign.db import open_database
 from campaign.tracking.tokens import Signer, signer_for
 from campaign.web import (
+    asset_routes,
     calendar_routes,
     media_routes,
     operations_routes,
@@ -107,6 +108,7 @@ def create_app(
     app.include_router(calendar_routes.router)
     app.include_router(operations_routes.router)
     app.include_router(media_routes.router)
+    app.include_router(asset_routes.router)
     app.mount("/admin", create_dashboard(settings, engine))
 
     async def http_error(request: Request, exc: Exception) -> Response:

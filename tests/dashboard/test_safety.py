@@ -74,6 +74,9 @@ REVERSIBLE = {
     "/events/import": "the catalogue, imported again",
     "/reports/followers": "a typed count, typed again",
     "/settings/test-message": "one message to the admin's own address",
+    "/settings/sender": "the sender identity, changed again or back to the file's",
+    "/newsletters/{newsletter_id}/duplicate": "a new draft, deleted or cancelled if unwanted",
+    "/newsletters/draft-preview": "nothing stored: the preview of the form as typed",
 }
 
 

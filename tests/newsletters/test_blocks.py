@@ -141,7 +141,8 @@ def test_markdown_with_script_or_javascript_links_is_inert(tmp_path: Path) -> No
     assert "<script" not in message.html and "<img src=x" not in message.html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in message.html
     assert 'href="javascript' not in message.html and 'href="data' not in message.html
-    assert compiled.links == ()  # no link was made of them
+    # No link was made of them (the only one is the footer's link to the campaign's account).
+    assert compiled.links == ("https://x.com/Mois_ESS",)
     # Recipient-pass syntax typed in a block stays text: no reader's address leaks in.
     assert "[[ recipient.email ]]" in message.html and "[[ recipient.email ]]" in message.text
     assert "{{ sender }}" in message.text

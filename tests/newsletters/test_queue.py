@@ -190,7 +190,10 @@ def test_sending_reaches_everyone_once_and_records_each_reply(
     clicks = [signer.verify(token, "click") for token in re.findall(r'/c/([\w-]+)"', html)]
     assert clicks and all(ids and ids[0] == anne.id for ids in clicks)
     links = {link.id: link.url for link in session.exec(select(Link)).all()}
-    assert {links[ids[1]] for ids in clicks} == {"https://lemois-ess.org/evenements"}
+    assert {links[ids[1]] for ids in clicks} == {
+        "https://lemois-ess.org/evenements",
+        "https://x.com/Mois_ESS",  # the footer's link to the campaign's account
+    }
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "Anne" in message.get_body(("plain",)).get_content()
 

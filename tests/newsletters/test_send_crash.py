@@ -60,6 +60,9 @@ def _command(newsletter_id: int, database_url: str, port: int, **settings: str):
         CAMPAIGN_MAIL_SMTP_SECURITY="none",
         CAMPAIGN_MAIL_SMTP_CONNECTIONS="2",
         CAMPAIGN_MAIL_BATCH_SIZE=str(BATCH),
+        # Real mail refuses the sample identity (example.org, the sample postal address).
+        CAMPAIGN_MAIL_FROM_ADDRESS="lemois@lemois-ess.org",
+        CAMPAIGN_MAIL_POSTAL_ADDRESS="CNCRESS, 34 bis rue Vignon, 75009 Paris",
         **{f"CAMPAIGN_{key.upper()}": value for key, value in settings.items()},
     )
     code = "from campaign.cli import main; main()"

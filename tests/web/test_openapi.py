@@ -97,6 +97,7 @@ def test_the_description_names_the_public_routes_only(app) -> None:
         "/confirmation/{token}",
         "/e/{event_id}.ics",
         "/media/{name}",
+        "/assets/newsletters/{template}/{name}",
     }
     for path, operations in description["paths"].items():
         for method, operation in operations.items():
@@ -218,5 +219,9 @@ def test_the_description_is_true_of_genuine_links_too(
     kept = keep_image(_write(tmp_path / "logo.png", png), app_settings.dashboard.media_dir)
     for method in ("GET", "HEAD"):
         check(method, "/media/{name}", 200, path_parameters={"name": kept.name})
+    # The logo of a template, as the letters link it.
+    logo = {"path_parameters": {"template": "mois-ess", "name": "logo.png"}}
+    for method in ("GET", "HEAD"):
+        check(method, "/assets/newsletters/{template}/{name}", 200, **logo)
 
     assert tried == OPERATIONS
