@@ -403,8 +403,17 @@ def brand_context(brand: Brand, template_name: str, settings: Any) -> dict[str, 
         "logo_url": logo,
         "logo_alt": brand.logo_alt or settings.mail.from_name,
         "color": brand.color,
+        "tint": _tint(brand.color),
         "accounts": profile_links(settings, brand.accounts),
     }
+
+
+def _tint(color: str, keep: float = 0.08) -> str:
+    """``color`` mixed with white (8% of it): a call-out's background in the campaign's colour,
+    as a plain #rrggbb every mail client reads (Outlook ignores transparency)."""
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    mixed = (round(255 - (255 - part) * keep) for part in (red, green, blue))
+    return "#" + "".join(f"{part:02x}" for part in mixed)
 
 
 def sender_context(settings: Any) -> dict[str, str]:

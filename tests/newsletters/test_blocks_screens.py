@@ -16,12 +16,13 @@ import pytest
 from campaign.config import Settings
 from campaign.models import Event
 from campaign.newsletters.blocks import check_blocks
-from campaign.newsletters.render import Recipient, render_group
+from campaign.newsletters.render import Recipient, newsletter_folder, render_group
 from campaign.taxonomy import Taxonomy
 from tests.dashboard.browser import ARTIFACTS, browser_page
 from tests.dashboard.test_blocks_browser import _png
 
 SHOTS = ARTIFACTS.parent / "newsletters"
+LOGO_ALT = {"mois-ess": "Le Mois de l'ESS", "prix-ess": "Les Prix ESS"}
 
 
 @pytest.fixture
@@ -41,6 +42,10 @@ def test_both_templates_with_blocks_fit_a_desktop_client_and_a_phone(
     public: tuple[str, Path], tmp_path: Path
 ) -> None:
     url, media = public
+    for template in ("mois-ess", "prix-ess"):  # the logos, where the web service serves them
+        logo = tmp_path / "assets" / "newsletters" / template / "logo.png"
+        logo.parent.mkdir(parents=True)
+        logo.write_bytes((newsletter_folder().find(f"{template}/logo.png") or Path()).read_bytes())
     settings = Settings()
     settings.web.public_url = url
     blocks = check_blocks(
@@ -98,6 +103,9 @@ def test_both_templates_with_blocks_fit_a_desktop_client_and_a_phone(
                     "image => image.naturalWidth"
                 )
                 assert loaded == 600, template
+                logo = page.get_by_alt_text(LOGO_ALT[template])
+                assert logo.evaluate("image => image.naturalWidth") == 400, template
+                assert logo.evaluate("image => image.getBoundingClientRect().width") == 200
                 assert page.get_by_role("link", name="Je trouve un évènement").is_visible()
                 assert not offsite.refused, offsite.refused
                 page.screenshot(path=str(SHOTS / f"{template}-{width}.png"), full_page=True)
