@@ -174,6 +174,7 @@ def settings_for(url: str, port: int, connections: int):
     settings.mail.smtp.security = "none"
     settings.mail.smtp.connections = connections
     settings.mail.smtp.messages_per_connection = 100_000
+    settings.web.allow_insecure_links = True  # links to 127.0.0.1: a local sink, on purpose
     return settings
 
 
