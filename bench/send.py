@@ -199,13 +199,15 @@ class NullTransport:
         self.composer = Composer()
         self.bytes = 0
 
-    def send(self, messages):
+    def send(self, messages, report=None):
         from campaign.mail import SendResult
 
         results = []
         for message in messages:
             self.bytes += len(self.composer.compose_smtp(message))
             results.append(SendResult(message.to, True, message.message_id, status="sent"))
+        if report is not None:
+            report(list(enumerate(results)))
         return results
 
     def close(self) -> None:

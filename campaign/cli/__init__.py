@@ -29,7 +29,7 @@ from campaign.config import (
     masked,
     secret_key,
 )
-from campaign.errors import CampaignError
+from campaign.errors import CampaignError, TemporaryError
 
 # Each command group is imported only when it is run (or listed by --help): a command starts
 # with the libraries it needs, not with FastAPI, the dashboard, MJML and X's text rules.
@@ -187,7 +187,7 @@ def main() -> None:
         app()
     except CampaignError as exc:
         _error(exc)
-        sys.exit(1)
+        sys.exit(75 if isinstance(exc, TemporaryError) else 1)  # 75: EX_TEMPFAIL
     except KeyboardInterrupt:
         err_console.print("Interrupted.")
         sys.exit(130)

@@ -34,10 +34,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, insert, or_, update
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from campaign.audience.emails import InvalidEmail, sender_address
-from campaign.errors import CampaignError
+from campaign.db import describe, driver_message
+from campaign.errors import CampaignError, TemporaryError
 from campaign.mail.outbox import OutgoingMessage, SendResult, Transport, TransportError
 from campaign.models import (
     ConsentAction,
@@ -526,9 +528,13 @@ _RECORD = (
 class _Recorder:
     """Collects the outcome of each row of a batch and writes them in a few statements."""
 
-    def __init__(self, settings: Any, summary: SendSummary) -> None:
+    def __init__(
+        self, settings: Any, summary: SendSummary, session: Session, newsletter_id: int
+    ) -> None:
         self.settings = settings
         self.summary = summary
+        self.session = session
+        self.newsletter_id = newsletter_id
         self.now = utcnow()
         self.changes: list[dict[str, Any]] = []
         self.hard_bounces: list[tuple[_Claimed, str]] = []
@@ -593,6 +599,12 @@ class _Recorder:
                 "status": DeliveryStatus.deferred if row.attempts else DeliveryStatus.pending,
             }
         )
+
+    def commit(self) -> None:
+        """Write what was collected and commit it."""
+        self.write(self.session, self.newsletter_id)
+        self.session.commit()
+        self.now = utcnow()
 
     def write(self, session: Session, newsletter_id: int) -> None:
         # Rows sent with the same reply (nearly all of a batch) in one UPDATE; the others in
@@ -681,6 +693,37 @@ def send_newsletter(
     recorded. ``batch_size`` and ``stale_after`` default to ``[mail] batch_size`` and
     ``[mail] claim_timeout``.
     """
+    try:
+        return _send_queued(
+            engine, newsletter_id, settings, transport, progress, batch_size, stale_after
+        )
+    except (OperationalError, InterfaceError) as exc:
+        raise _database_lost(engine, newsletter_id, exc) from None
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        raise _database_lost(engine, newsletter_id, exc) from None
+
+
+def _database_lost(engine: Engine, newsletter_id: int, exc: DBAPIError) -> TemporaryError:
+    """One sentence for a database gone mid-send: no statement, no value, no address in it."""
+    where = describe(engine.url.render_as_string(hide_password=False))
+    return TemporaryError(
+        f"Newsletter {newsletter_id}: the database {where} stopped answering during the send "
+        f"({driver_message(exc).rstrip('.')}); what was recorded is kept and the rest is left "
+        "to send: try again later."
+    )
+
+
+def _send_queued(
+    engine: Engine,
+    newsletter_id: int,
+    settings: Any,
+    transport: Transport,
+    progress: Progress | None,
+    batch_size: int | None,
+    stale_after: timedelta | None,
+) -> SendSummary:
     size = batch_size or settings.mail.batch_size
     stale = (
         stale_after if stale_after is not None else timedelta(seconds=settings.mail.claim_timeout)
@@ -713,14 +756,17 @@ def send_newsletter(
             rows = _claim(session, newsletter_id, stale, size)
             if not rows:
                 break
-            recorder = _Recorder(settings, summary)
+            recorder = _Recorder(settings, summary, session, newsletter_id)
             try:
                 _send_batch(
                     session, rows, newsletter, settings, transport, groups, signer, recorder
                 )
-            finally:
-                recorder.write(session, newsletter_id)
-                session.commit()
+            except (OperationalError, InterfaceError):
+                raise  # the database is gone: nothing more can be written
+            except BaseException:
+                recorder.commit()
+                raise
+            recorder.commit()
             if progress is not None:
                 progress(summary.handled, max(total, summary.handled))
         _finish(session, newsletter_id, summary)
@@ -771,23 +817,42 @@ def _send_batch(
     if not to_send:
         return
     rows_sent = [row for row, _, _ in to_send]
+    reported: set[int] = set()
+    held: dict[int, SendResult] = {}  # failures, recorded once the batch is judged
+
+    def report(pairs: list[tuple[int, SendResult]]) -> None:
+        """Record what the server said within moments of its reply (one commit per call,
+        at most every few tens of milliseconds): a crash then re-sends only those moments."""
+        for index, result in pairs:
+            reported.add(index)
+            if result.outcome == "failed":
+                held[index] = result  # nothing was sent: it can wait for the batch's end
+            else:
+                recorder.result(rows_sent[index], result)
+        recorder.commit()
+
     try:
-        results = transport.send(_Messages(to_send, newsletter.id, signer))
+        results = transport.send(_Messages(to_send, newsletter.id, signer), report=report)
     except TransportError as exc:
         tried = exc.results + [None] * (len(to_send) - len(exc.results))
-        for row, result in zip(rows_sent, tried, strict=True):
-            if result is None:
+        for index, (row, result) in enumerate(zip(rows_sent, tried, strict=True)):
+            if index in held:
+                recorder.result(row, held[index])
+            elif index in reported:
+                continue
+            elif result is None:
                 recorder.release(row)
             else:
                 recorder.result(row, result)
         raise
-    except CampaignError:  # a message could not be built: nothing of the batch is recorded
-        for row in rows_sent:
-            recorder.release(row)
+    except CampaignError:  # a message could not be built: nothing else of the batch recorded
+        for index, row in enumerate(rows_sent):
+            if index not in reported:
+                recorder.release(row)
         raise
     if len(results) != len(to_send):
         raise CampaignError("The transport returned a result count that does not match.")
-    reason = _same_failure(results)
+    reason = _same_failure(results)  # all failed: none of them was recorded yet
     if reason is not None:
         for row in rows_sent:
             recorder.release(row)
@@ -795,8 +860,9 @@ def _send_batch(
             f"Newsletter {newsletter.id}: all {len(results)} messages of a batch failed with "
             f"the same error, so the send stopped and left them to send: {reason}"
         )
-    for row, result in zip(rows_sent, results, strict=True):
-        recorder.result(row, result)
+    for index, (row, result) in enumerate(zip(rows_sent, results, strict=True)):
+        if index in held or index not in reported:
+            recorder.result(row, result)
 
 
 def _same_failure(results: Sequence[SendResult]) -> str | None:
