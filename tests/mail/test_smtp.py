@@ -122,9 +122,7 @@ def test_a_message_that_always_cuts_its_connection_is_deferred_with_the_reason(
         transport.close()
     poison = results[2]
     assert (poison.to, poison.outcome) == ("p3@example.org", "deferred")
-    assert "closed the connection while this message was being sent (BODY), twice" in (
-        poison.error
-    )
+    assert "closed the connection while this message was being sent (BODY), twice" in (poison.error)
     assert relay.copies() == {f"p{n}@example.org": 1 for n in range(1, 9) if n != 3}
 
 
