@@ -3,8 +3,12 @@
 :func:`snapshot` writes one ``pending`` delivery row per member of the audience; from then on the
 rows, not the audience, say who still has to be mailed. :func:`send_newsletter` claims rows in
 batches, personalises the newsletter compiled once per audience group (never per recipient),
-hands the batch to the transport and records each reply on its row, committing after every batch:
-a crash, a pause or a transport that gives up leaves the queue resumable by running it again.
+hands the batch to the transport and records each reply on its row as the transport reports it,
+committing at most :data:`~campaign.mail.outbox.REPORT_EVERY` (40 ms) after the reply: a crash
+(even ``kill -9``) then mails again only the messages in flight (one per connection) and those
+accepted in that last window, and a pause or a transport that gives up leaves the queue
+resumable by running it again. A database lost mid-send stops the run with a
+:class:`~campaign.errors.TemporaryError` (one sentence, no statement or address in it).
 
 Each group's events are chosen when the group is first compiled in a run, so a letter sent late
 features only events still to come; a group the rule finds no event for, in a newsletter that
@@ -15,9 +19,10 @@ Claiming is safe with several senders: one ``UPDATE … RETURNING`` per batch, w
 ``SELECT`` takes rows with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serialises writers).
 A claimed row is ``sending`` until its reply is recorded; rows left ``sending`` by a crash are
 taken again after ``[mail] claim_timeout`` (those few may be mailed twice, the price of not
-losing them). A temporary refusal (4xx) makes a row ``deferred`` until ``next_attempt_at``,
-which grows with each attempt (``[mail] retry_minutes``); after ``[mail] max_attempts`` it is
-``failed``.
+losing them). A temporary refusal (4xx), or a fault of the connection (cut twice, or no reply
+after the message was written), makes a row ``deferred`` until ``next_attempt_at``, which grows
+with each attempt (``[mail] retry_minutes``); after ``[mail] max_attempts`` it is ``failed``, so
+a message that always breaks its connection never holds up the newsletter.
 
 The per-recipient path is kept short, since it runs for every member of the audience: claim a
 batch in one statement, load its subscribers in one query, personalise the compiled template,
@@ -523,6 +528,20 @@ _RECORD = (
         }
     )
 )  # fmt: skip
+# The rows sent with one reply: the statement the queue runs most (one per commit window), so it
+# is built once and its compiled form cached, not rebuilt for each window.
+_RECORD_SENT = (
+    _DELIVERY.update()
+    .where(_DELIVERY.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status=DeliveryStatus.sent,
+        attempts=_DELIVERY.c.attempts + 1,
+        last_reply=bindparam("reply"),
+        updated_at=bindparam("now"),
+        sent_at=bindparam("now"),
+        next_attempt_at=None,
+    )
+)
 
 
 class _Recorder:
@@ -616,21 +635,11 @@ class _Recorder:
                 sent.setdefault(change["last_reply"], []).append(change["id"])
             else:
                 others.append({f"v_{key}": value for key, value in change.items()})
+        connection = session.connection()  # Core statements compiled once (see _RECORD_SENT)
         for reply, ids in sent.items():
-            session.execute(
-                _DELIVERY.update()
-                .where(_DELIVERY.c.id.in_(ids))
-                .values(
-                    status=DeliveryStatus.sent,
-                    attempts=_DELIVERY.c.attempts + 1,
-                    last_reply=reply,
-                    updated_at=self.now,
-                    sent_at=self.now,
-                    next_attempt_at=None,
-                )
-            )
+            connection.execute(_RECORD_SENT, {"ids": ids, "reply": reply, "now": self.now})
         if others:
-            session.execute(_RECORD, others)
+            connection.execute(_RECORD, others)
         for row, reply in self.hard_bounces:
             assert row.subscriber_id is not None
             if _mark_bounced(session, row.subscriber_id, newsletter_id, row.id, reply):
@@ -690,7 +699,9 @@ def send_newsletter(
     Stops when no row is due any more (deferred rows wait for their ``next_attempt_at``, the
     summary says how many and until when), when the newsletter stops being ``sending`` (paused,
     cancelled), or with the transport's :class:`CampaignError` once the results so far are
-    recorded. ``batch_size`` and ``stale_after`` default to ``[mail] batch_size`` and
+    recorded, or with a :class:`TemporaryError` when the database stops answering (what was
+    committed is kept; the rows of the last moments stay ``sending`` until ``claim_timeout``).
+    ``batch_size`` and ``stale_after`` default to ``[mail] batch_size`` and
     ``[mail] claim_timeout``.
     """
     try:
