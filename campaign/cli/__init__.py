@@ -10,6 +10,7 @@ import os
 import sys
 from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 import typer.main
@@ -29,8 +30,10 @@ from campaign.config import (
     masked,
     secret_key,
 )
-from campaign.errors import CampaignError
-from campaign.sender import SenderRefused
+from campaign.errors import CampaignError, TemporaryError
+
+if TYPE_CHECKING:
+    from campaign.sender import SenderRefused
 
 # Each command group is imported only when it is run (or listed by --help): a command starts
 # with the libraries it needs, not with FastAPI, the dashboard, MJML and X's text rules.
@@ -199,12 +202,13 @@ def main() -> None:
     """Entry point: run the app and turn user errors into one clear message."""
     try:
         app()
-    except SenderRefused as exc:
-        _error(CampaignError(f"{exc} {sender_fix(exc)}"))
-        sys.exit(1)
     except CampaignError as exc:
+        sender = sys.modules.get("campaign.sender")  # loaded by then if it refused the sender
+        if sender is not None and isinstance(exc, sender.SenderRefused):
+            _error(CampaignError(f"{exc} {sender_fix(exc)}"))
+            sys.exit(1)
         _error(exc)
-        sys.exit(1)
+        sys.exit(75 if isinstance(exc, TemporaryError) else 1)  # 75: EX_TEMPFAIL
     except KeyboardInterrupt:
         err_console.print("Interrupted.")
         sys.exit(130)

@@ -3,8 +3,12 @@
 :func:`snapshot` writes one ``pending`` delivery row per member of the audience; from then on the
 rows, not the audience, say who still has to be mailed. :func:`send_newsletter` claims rows in
 batches, personalises the newsletter compiled once per audience group (never per recipient),
-hands the batch to the transport and records each reply on its row, committing after every batch:
-a crash, a pause or a transport that gives up leaves the queue resumable by running it again.
+hands the batch to the transport and records each reply on its row as the transport reports it,
+committing at most :data:`~campaign.mail.outbox.REPORT_EVERY` (40 ms) after the reply: a crash
+(even ``kill -9``) then mails again only the messages in flight (one per connection) and those
+accepted in that last window, and a pause or a transport that gives up leaves the queue
+resumable by running it again. A database lost mid-send stops the run with a
+:class:`~campaign.errors.TemporaryError` (one sentence, no statement or address in it).
 
 Each group's events are chosen when the group is first compiled in a run, so a letter sent late
 features only events still to come; a group the rule finds no event for, in a newsletter that
@@ -15,9 +19,10 @@ Claiming is safe with several senders: one ``UPDATE … RETURNING`` per batch, w
 ``SELECT`` takes rows with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serialises writers).
 A claimed row is ``sending`` until its reply is recorded; rows left ``sending`` by a crash are
 taken again after ``[mail] claim_timeout`` (those few may be mailed twice, the price of not
-losing them). A temporary refusal (4xx) makes a row ``deferred`` until ``next_attempt_at``,
-which grows with each attempt (``[mail] retry_minutes``); after ``[mail] max_attempts`` it is
-``failed``.
+losing them). A temporary refusal (4xx), or a fault of the connection (cut twice, or no reply
+after the message was written), makes a row ``deferred`` until ``next_attempt_at``, which grows
+with each attempt (``[mail] retry_minutes``); after ``[mail] max_attempts`` it is ``failed``, so
+a message that always breaks its connection never holds up the newsletter.
 
 The per-recipient path is kept short, since it runs for every member of the audience: claim a
 batch in one statement, load its subscribers in one query, personalise the compiled template,
@@ -34,10 +39,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, insert, or_, update
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from campaign.addresses import InvalidEmail, sender_address
-from campaign.errors import CampaignError
+from campaign.db import describe, driver_message
+from campaign.errors import CampaignError, TemporaryError
 from campaign.mail.outbox import OutgoingMessage, SendResult, Transport, TransportError
 from campaign.models import (
     ConsentAction,
@@ -578,14 +585,32 @@ _RECORD = (
         }
     )
 )  # fmt: skip
+# The rows sent with one reply: the statement the queue runs most (one per commit window), so it
+# is built once and its compiled form cached, not rebuilt for each window.
+_RECORD_SENT = (
+    _DELIVERY.update()
+    .where(_DELIVERY.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status=DeliveryStatus.sent,
+        attempts=_DELIVERY.c.attempts + 1,
+        last_reply=bindparam("reply"),
+        updated_at=bindparam("now"),
+        sent_at=bindparam("now"),
+        next_attempt_at=None,
+    )
+)
 
 
 class _Recorder:
     """Collects the outcome of each row of a batch and writes them in a few statements."""
 
-    def __init__(self, settings: Any, summary: SendSummary) -> None:
+    def __init__(
+        self, settings: Any, summary: SendSummary, session: Session, newsletter_id: int
+    ) -> None:
         self.settings = settings
         self.summary = summary
+        self.session = session
+        self.newsletter_id = newsletter_id
         self.now = utcnow()
         self.changes: list[dict[str, Any]] = []
         self.hard_bounces: list[tuple[_Claimed, str]] = []
@@ -651,6 +676,12 @@ class _Recorder:
             }
         )
 
+    def commit(self) -> None:
+        """Write what was collected and commit it."""
+        self.write(self.session, self.newsletter_id)
+        self.session.commit()
+        self.now = utcnow()
+
     def write(self, session: Session, newsletter_id: int) -> None:
         # Rows sent with the same reply (nearly all of a batch) in one UPDATE; the others in
         # one executemany; both without the ORM's bookkeeping.
@@ -661,21 +692,11 @@ class _Recorder:
                 sent.setdefault(change["last_reply"], []).append(change["id"])
             else:
                 others.append({f"v_{key}": value for key, value in change.items()})
+        connection = session.connection()  # Core statements compiled once (see _RECORD_SENT)
         for reply, ids in sent.items():
-            session.execute(
-                _DELIVERY.update()
-                .where(_DELIVERY.c.id.in_(ids))
-                .values(
-                    status=DeliveryStatus.sent,
-                    attempts=_DELIVERY.c.attempts + 1,
-                    last_reply=reply,
-                    updated_at=self.now,
-                    sent_at=self.now,
-                    next_attempt_at=None,
-                )
-            )
+            connection.execute(_RECORD_SENT, {"ids": ids, "reply": reply, "now": self.now})
         if others:
-            session.execute(_RECORD, others)
+            connection.execute(_RECORD, others)
         for row, reply in self.hard_bounces:
             assert row.subscriber_id is not None
             if _mark_bounced(session, row.subscriber_id, newsletter_id, row.id, reply):
@@ -735,9 +756,42 @@ def send_newsletter(
     Stops when no row is due any more (deferred rows wait for their ``next_attempt_at``, the
     summary says how many and until when), when the newsletter stops being ``sending`` (paused,
     cancelled), or with the transport's :class:`CampaignError` once the results so far are
-    recorded. ``batch_size`` and ``stale_after`` default to ``[mail] batch_size`` and
+    recorded, or with a :class:`TemporaryError` when the database stops answering (what was
+    committed is kept; the rows of the last moments stay ``sending`` until ``claim_timeout``).
+    ``batch_size`` and ``stale_after`` default to ``[mail] batch_size`` and
     ``[mail] claim_timeout``.
     """
+    try:
+        return _send_queued(
+            engine, newsletter_id, settings, transport, progress, batch_size, stale_after
+        )
+    except (OperationalError, InterfaceError) as exc:
+        raise _database_lost(engine, newsletter_id, exc) from None
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        raise _database_lost(engine, newsletter_id, exc) from None
+
+
+def _database_lost(engine: Engine, newsletter_id: int, exc: DBAPIError) -> TemporaryError:
+    """One sentence for a database gone mid-send: no statement, no value, no address in it."""
+    where = describe(engine.url.render_as_string(hide_password=False))
+    return TemporaryError(
+        f"Newsletter {newsletter_id}: the database {where} stopped answering during the send "
+        f"({driver_message(exc).rstrip('.')}); what was recorded is kept and the rest is left "
+        "to send: try again later."
+    )
+
+
+def _send_queued(
+    engine: Engine,
+    newsletter_id: int,
+    settings: Any,
+    transport: Transport,
+    progress: Progress | None,
+    batch_size: int | None,
+    stale_after: timedelta | None,
+) -> SendSummary:
     size = batch_size or settings.mail.batch_size
     stale = (
         stale_after if stale_after is not None else timedelta(seconds=settings.mail.claim_timeout)
@@ -771,14 +825,17 @@ def send_newsletter(
             rows = _claim(session, newsletter_id, stale, size)
             if not rows:
                 break
-            recorder = _Recorder(settings, summary)
+            recorder = _Recorder(settings, summary, session, newsletter_id)
             try:
                 _send_batch(
                     session, rows, newsletter, settings, transport, groups, signer, recorder
                 )
-            finally:
-                recorder.write(session, newsletter_id)
-                session.commit()
+            except (OperationalError, InterfaceError):
+                raise  # the database is gone: nothing more can be written
+            except BaseException:
+                recorder.commit()
+                raise
+            recorder.commit()
             if progress is not None:
                 progress(summary.handled, max(total, summary.handled))
         _finish(session, newsletter_id, summary)
@@ -829,23 +886,42 @@ def _send_batch(
     if not to_send:
         return
     rows_sent = [row for row, _, _ in to_send]
+    reported: set[int] = set()
+    held: dict[int, SendResult] = {}  # failures, recorded once the batch is judged
+
+    def report(pairs: list[tuple[int, SendResult]]) -> None:
+        """Record what the server said within moments of its reply (one commit per call,
+        at most every few tens of milliseconds): a crash then re-sends only those moments."""
+        for index, result in pairs:
+            reported.add(index)
+            if result.outcome == "failed":
+                held[index] = result  # nothing was sent: it can wait for the batch's end
+            else:
+                recorder.result(rows_sent[index], result)
+        recorder.commit()
+
     try:
-        results = transport.send(_Messages(to_send, newsletter.id, signer))
+        results = transport.send(_Messages(to_send, newsletter.id, signer), report=report)
     except TransportError as exc:
         tried = exc.results + [None] * (len(to_send) - len(exc.results))
-        for row, result in zip(rows_sent, tried, strict=True):
-            if result is None:
+        for index, (row, result) in enumerate(zip(rows_sent, tried, strict=True)):
+            if index in held:
+                recorder.result(row, held[index])
+            elif index in reported:
+                continue
+            elif result is None:
                 recorder.release(row)
             else:
                 recorder.result(row, result)
         raise
-    except CampaignError:  # a message could not be built: nothing of the batch is recorded
-        for row in rows_sent:
-            recorder.release(row)
+    except CampaignError:  # a message could not be built: nothing else of the batch recorded
+        for index, row in enumerate(rows_sent):
+            if index not in reported:
+                recorder.release(row)
         raise
     if len(results) != len(to_send):
         raise CampaignError("The transport returned a result count that does not match.")
-    reason = _same_failure(results)
+    reason = _same_failure(results)  # all failed: none of them was recorded yet
     if reason is not None:
         for row in rows_sent:
             recorder.release(row)
@@ -853,8 +929,9 @@ def _send_batch(
             f"Newsletter {newsletter.id}: all {len(results)} messages of a batch failed with "
             f"the same error, so the send stopped and left them to send: {reason}"
         )
-    for row, result in zip(rows_sent, results, strict=True):
-        recorder.result(row, result)
+    for index, (row, result) in enumerate(zip(rows_sent, results, strict=True)):
+        if index in held or index not in reported:
+            recorder.result(row, result)
 
 
 def _same_failure(results: Sequence[SendResult]) -> str | None:
