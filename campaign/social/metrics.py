@@ -30,7 +30,7 @@ from campaign.errors import CampaignError
 from campaign.models import AccountSnapshot, Post, PostMetrics, PostStatus, utcnow
 from campaign.social import SocialTransport, TransportError, Usage
 from campaign.social.cost import Estimate, estimate
-from campaign.social.x import account_settings, transport_for
+from campaign.social.networks import account_settings, transport_for
 
 log = logging.getLogger(__name__)
 

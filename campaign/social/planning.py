@@ -40,8 +40,8 @@ from campaign.events.catalogue import EventQuery, find_events
 from campaign.models import Event, Post, PostStatus, utcnow
 from campaign.social.compose import EVENT_TEMPLATE, event_post_text
 from campaign.social.cost import Estimate, estimate, usage_of
+from campaign.social.networks import account_settings, transport_for
 from campaign.social.posts import create_post
-from campaign.social.x import account_settings, transport_for
 
 MAX_DAYS = 366
 

@@ -30,10 +30,10 @@ from campaign.errors import CampaignError
 from campaign.models import Post, PostStatus, utcnow
 from campaign.social import Outgoing, SocialTransport, TransportError
 from campaign.social.cost import Estimate, estimate, usage_of
-from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length, split_thread
+from campaign.social.length import check_length, limit_for, split_thread
 from campaign.social.media import check_images, keep_images, outgoing_images
 from campaign.social.moving import rewrite_for, text_digest
-from campaign.social.x import account_settings, transport_for
+from campaign.social.networks import account_settings, network_of, transport_for
 
 log = logging.getLogger(__name__)
 
@@ -66,26 +66,37 @@ def thread_parts(text: str) -> list[str]:
     return [chunk.strip() for chunk in chunks if chunk.strip()]
 
 
-def checked_parts(parts: Sequence[str], *, split: bool, post: str = "The post") -> list[str]:
-    """Every part as X will count it; with ``split``, a part too long becomes several."""
+# How each network counts, in the message refusing a text too long for it.
+_COUNTING = {
+    "x": ("X", "a link counts 23, an emoji 2"),
+    "mastodon": ("Mastodon", "a link counts 23, an emoji 1"),
+    "bluesky": ("Bluesky", "a link counts in full, an emoji 1"),
+}
+
+
+def checked_parts(
+    parts: Sequence[str], *, split: bool, post: str = "The post", network: str = "x"
+) -> list[str]:
+    """Every part as ``network`` will count it; with ``split``, a part too long becomes several."""
     result: list[str] = []
     several = len(parts) > 1
+    limit = limit_for(network)
     for number, part in enumerate(parts, 1):
         part = part.strip()
         if not part:
             continue
-        weighted, valid = check_length(part)
+        length, valid = check_length(part, network)
         if valid:
             result.append(part)
         elif split:
-            result.extend(split_thread(part))
+            result.extend(split_thread(part, network))
         else:
             what = f"{post}, part {number} of the thread," if several else post
+            name, note = _COUNTING.get(network, _COUNTING["x"])
             raise CampaignError(
-                f"{what} is {weighted} characters long as X counts them, "
-                f"{weighted - MAX_WEIGHTED_LENGTH} too many (at most {MAX_WEIGHTED_LENGTH}; a "
-                "link counts 23, an emoji 2): shorten it, or use --split to publish it as a "
-                "thread."
+                f"{what} is {length} characters long as {name} counts them, "
+                f"{length - limit} too many (at most {limit}; {note}): shorten it, or use "
+                "--split to publish it as a thread."
             )
     if not result:
         raise CampaignError(f"{post} is empty: give its text.")
@@ -121,12 +132,12 @@ def create_post(
     ``template``: the post template the text was generated from with ``event_ids``, so that a
     move writes it again for its new time (see :mod:`campaign.social.moving`).
     """
-    account_settings(settings, account)
+    network = account_settings(settings, account).network
     if parts is None:
         source = (text or "").strip()
-        pieces = checked_parts([source], split=split) if source else []
+        pieces = checked_parts([source], split=split, network=network) if source else []
     else:
-        pieces = checked_parts(parts, split=split)
+        pieces = checked_parts(parts, split=split, network=network)
     if not pieces:
         raise CampaignError("The post is empty: give its text.")
     if scheduled_at is not None and scheduled_at.tzinfo is None:
@@ -198,6 +209,7 @@ def edit_post(
     """
     post = get_post(session, post_id)
     label = f"Post {post_id}"
+    network = network_of(settings, post.account)
     if post.status not in EDITABLE or post.remote_ids:
         partly = post.remote_ids and post.status != PostStatus.published
         raise CampaignError(
@@ -209,14 +221,14 @@ def edit_post(
     if scheduled_at is not _UNSET and scheduled_at is not None and text is None and parts is None:
         rewritten = rewrite_for(session, settings, post, scheduled_at)  # before any change
         if rewritten is not None:
-            post.parts = checked_parts(rewritten.parts, split=True, post=label)
+            post.parts = checked_parts(rewritten.parts, split=True, post=label, network=network)
             post.text = rewritten.text
             post.generated_digest = rewritten.digest
     if text is not None:
-        post.parts = checked_parts([text], split=split, post=label)
+        post.parts = checked_parts([text], split=split, post=label, network=network)
         post.text = text.strip()
     elif parts is not None:
-        post.parts = checked_parts(parts, split=split, post=label)
+        post.parts = checked_parts(parts, split=split, post=label, network=network)
         post.text = _text_of(post.parts)
     if images is not None:
         post.images = keep_images(check_images(images, post=label), settings.dashboard.media_dir)
@@ -307,7 +319,7 @@ class ScheduleResult:
     dry_run_accounts: list[str] = field(default_factory=list)
 
 
-def _schedule_problem(post: Post, now: datetime) -> str | None:
+def _schedule_problem(post: Post, now: datetime, network: str) -> str | None:
     if post.status == PostStatus.scheduled:
         return None  # already scheduled: nothing to do, not a problem
     if post.status != PostStatus.draft:
@@ -320,7 +332,7 @@ def _schedule_problem(post: Post, now: datetime) -> str | None:
             f"`campaign post edit {post.id} --at …`, or publish it now"
         )
     try:
-        checked_parts(post.parts, split=False, post=f"Post {post.id}")
+        checked_parts(post.parts, split=False, post=f"Post {post.id}", network=network)
         check_images(post.images, post=f"Post {post.id}")
     except CampaignError as exc:
         return str(exc)
@@ -356,7 +368,7 @@ def schedule_posts(
     result = ScheduleResult()
     for post in posts:
         assert post.id is not None
-        problem = _schedule_problem(post, now)
+        problem = _schedule_problem(post, now, network_of(settings, post.account))
         if problem:
             result.refused.append((post.id, problem))
             continue
@@ -494,6 +506,7 @@ def _publish(
         reply_to=done[-1] if done else None,
         images=images,
         check_since=check_since,
+        key=f"post-{post.id}",
     )
 
     def record(_index: int, remote_id: str) -> None:

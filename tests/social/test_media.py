@@ -15,8 +15,9 @@ from campaign.models import PostStatus
 from campaign.social import TransportError
 from campaign.social import x as x_module
 from campaign.social.media import MB, check_images
+from campaign.social.networks import transport_for
 from campaign.social.posts import create_post, publish_post, schedule_posts
-from campaign.social.x import XTransport, transport_for
+from campaign.social.x import XTransport
 
 from .conftest import FakeX, server_error
 

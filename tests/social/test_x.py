@@ -13,6 +13,7 @@ from campaign.errors import CampaignError
 from campaign.models import Post, PostStatus
 from campaign.social import TransportError
 from campaign.social.dryrun import DryRunTransport
+from campaign.social.networks import missing_credentials, transport_for
 from campaign.social.posts import (
     RetryLater,
     create_post,
@@ -21,7 +22,7 @@ from campaign.social.posts import (
     list_posts,
     publish_post,
 )
-from campaign.social.x import XTransport, missing_credentials, problem_of, transport_for
+from campaign.social.x import XTransport, problem_of
 
 from .conftest import (
     USERS,

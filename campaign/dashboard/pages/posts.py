@@ -26,6 +26,7 @@ from campaign.social.cost import estimate, usage_of
 from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length
 from campaign.social.media import media_file
 from campaign.social.moving import MoveRefused
+from campaign.social.networks import transport_for
 from campaign.social.planning import Plan, featured_event_ids, parse_times, plan_event_posts
 from campaign.social.posts import (
     EDITABLE,
@@ -42,7 +43,6 @@ from campaign.social.posts import (
     schedule_posts,
     thread_parts,
 )
-from campaign.social.x import transport_for
 
 router = APIRouter()
 

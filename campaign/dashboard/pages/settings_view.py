@@ -16,7 +16,7 @@ from campaign.dashboard.sessions import Pressure, login_pressure, slow_after
 from campaign.errors import CampaignError
 from campaign.mail import OutgoingMessage, open_transport
 from campaign.models import Role
-from campaign.social.x import missing_credentials
+from campaign.social.networks import missing_credentials
 
 router = APIRouter()
 
