@@ -477,6 +477,27 @@ def _default_accounts() -> dict[str, SocialAccount]:
 
 
 class SocialSettings(_Section):
+    publish_retries: int = Field(
+        4,
+        ge=0,
+        le=20,
+        description=(
+            "Times the service tries a post again by itself after a network's server error or "
+            "time-out, before marking it failed."
+        ),
+    )
+    retry_backoff_minutes: float = Field(
+        2,
+        gt=0,
+        description="Wait before the first of those tries; each next wait is twice as long.",
+    )
+    claim_timeout_minutes: float = Field(
+        10,
+        gt=0,
+        description=(
+            "A post left being published this long by a process that stopped is taken up again."
+        ),
+    )
     x: XSettings = Field(default_factory=XSettings)
     mastodon: NetworkSettings = Field(default_factory=NetworkSettings)
     bluesky: NetworkSettings = Field(default_factory=NetworkSettings)

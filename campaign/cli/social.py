@@ -21,8 +21,9 @@ from campaign.social import TransportError
 from campaign.social.accounts import check_accounts
 from campaign.social.compose import event_context, render_post
 from campaign.social.cost import describe, estimate, post_usage
-from campaign.social.length import check_length
+from campaign.social.length import check_length, limit_for
 from campaign.social.metrics import account_named, record_followers, sync_metrics
+from campaign.social.networks import network_of
 from campaign.social.planning import parse_times, plan_event_posts
 from campaign.social.posts import (
     RetryLater,
@@ -68,13 +69,15 @@ def parse_moment(text: str | None, option: str, settings: Settings) -> datetime 
 
 
 def _row(post: Post, settings: Settings | None = None) -> dict[str, Any]:
+    network = network_of(common.settings(), post.account)
     row = {
         "id": post.id,
         "account": post.account,
         "status": post.status,
         "scheduled_at": post.scheduled_at,
         "parts": post.parts,
-        "lengths": [check_length(part)[0] for part in post.parts],
+        "network": network,
+        "lengths": [check_length(part, network)[0] for part in post.parts],
         "images": post.images,
         "event_ids": post.event_ids,
         "remote_ids": post.remote_ids,
@@ -86,14 +89,17 @@ def _row(post: Post, settings: Settings | None = None) -> dict[str, Any]:
         "published_at": post.published_at,
     }
     if settings is not None:
-        row["cost"] = estimate(post_usage(post), settings.social.x.prices).as_json()
+        network = network_of(settings, post.account)
+        row["cost"] = estimate(post_usage(post, network), settings.social.x.prices).as_json()
     return row
 
 
 def _print_parts(post: Post) -> None:
+    network = network_of(common.settings(), post.account)
+    limit = limit_for(network)
     for number, part in enumerate(post.parts, 1):
-        length = check_length(part)[0]
-        console.print(f"  {number}. [{length}/280] {part}", highlight=False, markup=False)
+        length = check_length(part, network)[0]
+        console.print(f"  {number}. [{length}/{limit}] {part}", highlight=False, markup=False)
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:
@@ -280,7 +286,9 @@ def show(
     if post.last_error:
         console.print(f"  last error: {post.last_error}", markup=False)
     if post.status not in (PostStatus.published, PostStatus.cancelled):
-        cost = estimate(post_usage(post), settings.social.x.prices)
+        cost = estimate(
+            post_usage(post, network_of(settings, post.account)), settings.social.x.prices
+        )
         console.print(f"  {describe(cost, settings.social.x.prices)}", markup=False)
 
 
@@ -414,6 +422,10 @@ def publish(
             except (TransportError, RetryLater) as exc:
                 retry_at = exc.retry_at
                 permanent = isinstance(exc, TransportError) and exc.permanent
+                reason = "X asked to wait (rate limit)"
+                if retry_at is None and not permanent:  # a server error: the service tries again
+                    retry_at = get_post(session, post_id).not_before
+                    reason = "The network failed"
                 wait = (retry_at - utcnow()).total_seconds() if retry_at else None
                 if permanent or wait is None or wait > max_wait:
                     later = ""
@@ -425,9 +437,9 @@ def publish(
                         )
                     raise CampaignError(f"Post {post_id} not published: {exc}{later}") from None
                 assert retry_at is not None
-                _wait_until(retry_at, "X asked to wait (rate limit)", settings)
+                _wait_until(retry_at, reason, settings)
         else:
-            raise CampaignError(f"Post {post_id} not published: X kept asking to wait.")
+            raise CampaignError(f"Post {post_id} not published: the network kept asking to wait.")
         row = _row(post)
     if json_output:
         common.print_json(row)
@@ -532,11 +544,11 @@ def plan_events(
 @social_app.command("accounts")
 def accounts(
     offline: bool = typer.Option(
-        False, "--offline", help="Do not ask X; only say which variables are missing."
+        False, "--offline", help="Do not ask the networks; only say which variables are missing."
     ),
     json_output: bool = JsonOption,
 ) -> None:
-    """List the configured accounts and check each one's credentials with X (get_me)."""
+    """List the configured accounts and check each one's credentials with its network."""
     settings = common.settings()
     checks = check_accounts(settings, offline=offline)
     if json_output:

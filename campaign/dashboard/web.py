@@ -32,7 +32,7 @@ from campaign.models import ROLE_RANK, Role
 from campaign.newsletters.render import TEMPLATES_DIR
 from campaign.reports import Labels
 from campaign.reports.labels import REPORT_TEMPLATES
-from campaign.social.x import problem_of
+from campaign.social.posts import problem_of
 
 TEMPLATES = TEMPLATES_DIR / "web" / "admin"
 STATIC = Path(__file__).parent / "static"

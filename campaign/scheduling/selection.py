@@ -85,7 +85,12 @@ def events_by_day(
 
 
 def rule_post_text(
-    template: str, events: Sequence[Event], at: datetime, settings: Settings, handle: str = ""
+    template: str,
+    events: Sequence[Event],
+    at: datetime,
+    settings: Settings,
+    handle: str = "",
+    network: str = "x",
 ) -> tuple[str, list[str]]:
     """The text (and thread parts) of a post of an "events of the day" rule going out at
     ``at``: its template sees the events, the post's local day and time, the account's handle
@@ -100,7 +105,7 @@ def rule_post_text(
         **timing_context(list(events), at, zone),
     }
     text = render_post(template, context, settings.general.timezone)
-    return text, [text] if check_length(text)[1] else split_thread(text)
+    return text, [text] if check_length(text, network)[1] else split_thread(text, network)
 
 
 def _tie_breaker(salt: str, event: Event) -> str:
@@ -158,6 +163,7 @@ def fill_slots(
     days = events_by_day(session, rule, zone)
     used_ids = set(used)
     handle = settings.social.accounts[rule.account].handle if rule.account else ""
+    network = settings.social.accounts[rule.account].network if rule.account else "x"
     per_day: dict[date, tuple[Counter[str], Counter[str]]] = {}
     result: list[Slot] = []
     for slot in sorted(slots, key=lambda item: item.at):
@@ -175,7 +181,7 @@ def fill_slots(
         )
         if slot.events:
             slot.text, slot.parts = rule_post_text(
-                rule.template, slot.events, slot.at, settings, handle
+                rule.template, slot.events, slot.at, settings, handle, network
             )
         result.append(slot)
     return result

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from campaign.config import Settings
+from campaign.config import Settings, SocialAccount
 from campaign.social import SocialTransport, TransportError
 from campaign.social.networks import NETWORK_NAMES, missing_credentials, transport_for
 
@@ -23,10 +23,20 @@ class AccountCheck:
     network: str
     handle: str
     mode: str  # "live" or "dry run"
+    server: str = ""  # the instance (Mastodon), the PDS (Bluesky) or the API (X) asked
     missing: list[str] = field(default_factory=list)
     ok: bool | None = None
     detail: str = ""
     followers: int | None = None
+
+
+def server_of(settings: Settings, account: SocialAccount) -> str:
+    """The address the account's requests go to."""
+    if account.network == "mastodon":
+        return account.instance_url
+    if account.network == "bluesky":
+        return account.service_url
+    return settings.social.x.api_base_url
 
 
 def check_accounts(
@@ -45,6 +55,7 @@ def check_accounts(
             network=account.network,
             handle=account.handle,
             mode="dry run" if missing else "live",
+            server=server_of(settings, account),
             missing=missing,
         )
         if missing:

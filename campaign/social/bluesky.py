@@ -442,7 +442,6 @@ class BlueskyTransport:
                 exc.uncertain = exc.uncertain or check_since is not None
                 raise
             else:
-                self.usage.posts += 1
                 return Ref(uri=answer["uri"], cid=answer["cid"])
             if attempt < self.retries:
                 log.warning("%s: %s while publishing; retrying", self.label, problem)

@@ -23,7 +23,7 @@ from campaign.errors import CampaignError
 from campaign.events import when
 from campaign.formatting import date_filters
 from campaign.models import Event
-from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length
+from campaign.social.length import check_length, limit_for
 
 TEMPLATES_DIR = Path(campaign.__file__).resolve().parents[1] / "templates"
 EVENT_TEMPLATE = "evenement"
@@ -193,13 +193,14 @@ def event_post_text(
     *,
     template: str = EVENT_TEMPLATE,
     templates_dir: Path | str | None = None,
+    network: str = "x",
 ) -> EventText:
-    """The post announcing ``event`` at ``post_at``, shortened until X accepts it."""
+    """The post announcing ``event`` at ``post_at``, shortened until ``network`` accepts it."""
     context = event_context(event, post_at, settings.zone)
 
     def render() -> tuple[str, bool]:
         text = render_post(template, context, settings, templates_dir=templates_dir)
-        return text, check_length(text)[1]
+        return text, check_length(text, network)[1]
 
     text, fits = render()
     shortened: list[str] = []
@@ -224,10 +225,11 @@ def event_post_text(
         if fits:
             shortened.append(f"title cut to {context['title']!r}")
     if not fits:
-        length = check_length(text)[0]
+        length = check_length(text, network)[0]
+        name = {"mastodon": "Mastodon", "bluesky": "Bluesky"}.get(network, "X")
         raise CampaignError(
             f"Event {event.source_id} ({event.title!r}): template {template!r} gives a post of "
-            f"{length} characters as X counts them even with no hashtag and no title (at most "
-            f"{MAX_WEIGHTED_LENGTH}): shorten the template."
+            f"{length} characters as {name} counts them even with no hashtag and no title (at "
+            f"most {limit_for(network)}): shorten the template."
         )
     return EventText(text=text, shortened=shortened)

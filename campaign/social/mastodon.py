@@ -339,7 +339,6 @@ class MastodonTransport:
                 exc.uncertain = exc.uncertain or uncertain
                 raise
             else:
-                self.usage.posts += 1
                 return str(status["id"])
             if attempt < self.retries:
                 log.warning("%s: %s while publishing; retrying", self.label, problem)

@@ -5,10 +5,13 @@ UPDATE (so two schedulers or a scheduler and a person cannot publish it together
 id is committed the moment X returns it, and a thread that failed half-way resumes from the
 first part without an id. A published post is never sent again.
 
-When X says "too many requests", the post goes back to ``scheduled`` with ``not_before`` set to
-X's reset time and the reason in ``last_error``: nothing sleeps inside a call, and the next run
-(the scheduler, or ``campaign post publish``) tries again after the reset. When an attempt got
-no clear answer, ``uncertain_since`` makes the next attempt look for the post on X first.
+When a network says "too many requests", the post goes back to ``scheduled`` with
+``not_before`` set to the network's reset time and the reason in ``last_error``: nothing sleeps
+inside a call, and the next run (the scheduler, or ``campaign post publish``) tries again after
+the reset. A server error or a time-out is tried again the same way, after a wait that doubles
+each time (``[social] retry_backoff_minutes``), up to ``[social] publish_retries`` times, then
+the post is ``failed`` with the reason, as mail deliveries are. When an attempt got no clear
+answer, ``uncertain_since`` makes the next attempt look for the post on the network first.
 
 These functions are the library the scheduler calls; the CLI only parses and prints.
 """
@@ -22,14 +25,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import Engine, case, or_, update
 from sqlmodel import Session, col, select
 
 from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.models import Post, PostStatus, utcnow
 from campaign.social import Outgoing, SocialTransport, TransportError
-from campaign.social.cost import Estimate, estimate, usage_of
+from campaign.social.cost import Estimate, account_networks, estimate, usage_of
 from campaign.social.length import check_length, limit_for, split_thread
 from campaign.social.media import check_images, keep_images, outgoing_images
 from campaign.social.moving import rewrite_for, text_digest
@@ -37,8 +40,9 @@ from campaign.social.networks import account_settings, network_of, transport_for
 
 log = logging.getLogger(__name__)
 
-# A post left "publishing" longer than this was abandoned by a crashed process: it may be resumed.
-STALE_CLAIM = timedelta(minutes=10)
+MAX_BACKOFF = timedelta(hours=6)  # the longest wait between two automatic tries
+# In the stored reason of a post the service will try again by itself (the dashboard words it).
+AUTO_RETRY = "tried again automatically"
 PUBLISHABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed)
 EDITABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed)
 _SEPARATOR = re.compile(r"^\s*---+\s*$", re.MULTILINE)
@@ -46,7 +50,8 @@ _UNSET: Any = object()
 
 
 class RetryLater(CampaignError):
-    """X asked us to wait: the post is kept and may be published after ``retry_at``."""
+    """The network asked us to wait, or the post waits before its next automatic try: it is
+    kept and may be published after ``retry_at``."""
 
     def __init__(self, message: str, retry_at: datetime) -> None:
         super().__init__(message)
@@ -378,7 +383,9 @@ def schedule_posts(
             session.add(post)
         result.scheduled.append(post)
     session.commit()
-    result.estimate = estimate(usage_of(result.scheduled), settings.social.x.prices)
+    result.estimate = estimate(
+        usage_of(result.scheduled, account_networks(settings)), settings.social.x.prices
+    )
     result.dry_run_accounts = sorted(
         {post.account for post in result.scheduled if transport_for(settings, post.account).dry_run}
     )
@@ -401,8 +408,17 @@ def due_post_ids(session: Session, *, now: datetime | None = None) -> list[int]:
 # --- publishing --------------------------------------------------------------------------------
 
 
-def _claim(session: Session, post: Post, now: datetime) -> bool:
-    """Mark the post "publishing" if nobody else is publishing it; True when we got it."""
+def claim_timeout(settings: Settings) -> timedelta:
+    """How long a post may stay "publishing" before it counts as abandoned by a dead process."""
+    return timedelta(minutes=settings.social.claim_timeout_minutes)
+
+
+def _claim(session: Session, post: Post, now: datetime, stale: timedelta) -> bool:
+    """Mark the post "publishing" if nobody else is publishing it; True when we got it.
+
+    ``attempts`` counts the tries since a person last asked: a failed post published again
+    starts a new count, so the service's automatic tries apply to it afresh.
+    """
     assert post.id is not None
     claimed = session.execute(
         update(Post)
@@ -410,32 +426,64 @@ def _claim(session: Session, post: Post, now: datetime) -> bool:
         .where(
             or_(
                 col(Post.status).in_([str(status) for status in PUBLISHABLE]),
-                (col(Post.status) == PostStatus.publishing)
-                & (col(Post.updated_at) < now - STALE_CLAIM),
+                (col(Post.status) == PostStatus.publishing) & (col(Post.updated_at) < now - stale),
             )
         )
-        .values(status=PostStatus.publishing, updated_at=now, attempts=Post.attempts + 1)
+        .values(
+            status=PostStatus.publishing,
+            updated_at=now,
+            attempts=case((col(Post.status) == PostStatus.failed, 1), else_=Post.attempts + 1),
+        )
     )
     session.commit()
     session.refresh(post)
     return claimed.rowcount == 1  # type: ignore[attr-defined]
 
 
-def _record_failure(session: Session, post: Post, exc: Exception, started: datetime) -> None:
-    """Keep why it failed; ``started``: since when a post sent without answer may be on X."""
+def _record_failure(
+    session: Session, post: Post, exc: Exception, started: datetime, settings: Settings
+) -> None:
+    """Keep why it failed; ``started``: since when a post sent without answer may be on X.
+
+    A refusal fails the post at once. A wait the network asked for (a rate limit) schedules it
+    again after that time. A server error or a time-out schedules it again after a wait that
+    doubles each time, ``publish_retries`` times, then fails it with the reason.
+    """
     post.last_error = str(exc)[:2000]
     post.updated_at = utcnow()
     if isinstance(exc, TransportError) and exc.uncertain:
         post.uncertain_since = post.uncertain_since or started
+    retries = settings.social.publish_retries
     if isinstance(exc, TransportError) and exc.retry_at and not exc.permanent:
-        post.status = PostStatus.scheduled  # retried after X's reset, by whoever runs next
+        post.status = PostStatus.scheduled  # retried after the network's reset, by whoever runs
         post.not_before = exc.retry_at
         post.scheduled_at = post.scheduled_at or utcnow()
+    elif isinstance(exc, TransportError) and not exc.permanent and post.attempts <= retries:
+        wait = timedelta(minutes=settings.social.retry_backoff_minutes) * 2 ** (post.attempts - 1)
+        retry_at = (utcnow() + min(wait, MAX_BACKOFF)).replace(microsecond=0)
+        post.status = PostStatus.scheduled
+        post.not_before = retry_at
+        post.scheduled_at = post.scheduled_at or utcnow()
+        post.last_error = (
+            f"{exc} Try {post.attempts} of {retries + 1}: {AUTO_RETRY} after "
+            f"{retry_at:%Y-%m-%d %H:%M} UTC."
+        )[-2000:]
     else:
         post.status = PostStatus.failed
+        if isinstance(exc, TransportError) and not exc.permanent and post.attempts > 1:
+            post.last_error = f"{exc} Given up after {post.attempts} tries."[-2000:]
     session.add(post)
     session.commit()
     log.warning("post %s: %s", post.id, exc)
+
+
+def problem_of(message: str) -> str:
+    """Which known situation a stored error message tells, for the dashboard to word it:
+    ``retry`` (the service will try again by itself), ``credits`` (X's 402), ``reply`` (X
+    refused a reply of a thread), or "" (anything else, shown as it is)."""
+    from campaign.social.x import problem_of as x_problem
+
+    return "retry" if AUTO_RETRY in message else x_problem(message)
 
 
 def publish_post(
@@ -476,7 +524,7 @@ def _publish(
     if post.not_before and now < post.not_before:
         local = post.not_before.astimezone(settings.zone)
         raise RetryLater(
-            f"Post {post_id}: X asked to wait before publishing again; it stays scheduled and "
+            f"Post {post_id}: waiting before publishing again; it stays scheduled and "
             f"is tried again after {local:%d/%m/%Y %H:%M:%S} ({post.last_error})",
             post.not_before,
         )
@@ -488,7 +536,7 @@ def _publish(
         )
     abandoned = post.status == PostStatus.publishing
     previous_update = post.updated_at
-    if not _claim(session, post, now):
+    if not _claim(session, post, now, claim_timeout(settings)):
         raise CampaignError(
             f"Post {post_id} is being published by another process (status {post.status})."
         )
@@ -497,7 +545,7 @@ def _publish(
     try:
         images = outgoing_images(post.images, post=f"Post {post_id}") if not done else ()
     except CampaignError as exc:
-        _record_failure(session, post, exc, started)
+        _record_failure(session, post, exc, started, settings)
         raise
     # A claim abandoned by a crashed process may have sent a part whose id was never stored.
     check_since = post.uncertain_since or (previous_update if abandoned else None)
@@ -521,7 +569,7 @@ def _publish(
     try:
         transport.publish(outgoing, on_published=record)
     except TransportError as exc:
-        _record_failure(session, post, exc, check_since or started)
+        _record_failure(session, post, exc, check_since or started, settings)
         raise
     post.status = PostStatus.published
     post.last_error = ""
