@@ -28,7 +28,7 @@ from campaign.social.planning import parse_times, plan_event_posts
 from campaign.social.posts import (
     RetryLater,
     cancel_post,
-    create_post,
+    create_posts,
     edit_post,
     get_post,
     list_posts,
@@ -153,7 +153,12 @@ SplitOption = typer.Option(False, "--split", help="Cut a text too long for one p
 
 @post_app.command("create")
 def create(
-    account: str = typer.Option(..., "--account", "-a", help="Account name, e.g. mois_ess."),
+    accounts: list[str] = typer.Option(
+        ...,
+        "--account",
+        "-a",
+        help="Account name, e.g. mois_ess; repeat it for one post on each of several accounts.",
+    ),
     text: str | None = typer.Option(None, "--text", "-t", help="Text of the post."),
     template: str | None = typer.Option(
         None, "--template", help="Template of templates/posts/ (e.g. evenement, prix-vote)."
@@ -174,7 +179,8 @@ def create(
     draft: bool = typer.Option(False, "--draft", help="Keep it a draft even with --at."),
     json_output: bool = JsonOption,
 ) -> None:
-    """Write a post (a draft, or scheduled with --at). Its length is checked the way X counts."""
+    """Write a post (a draft, or scheduled with --at). Its length is checked the way its
+    account's network counts; with several --account, one post per account, all checked first."""
     settings = common.settings()
     sources = [text, template, thread]
     if sum(source is not None for source in sources) != 1:
@@ -195,10 +201,10 @@ def create(
             text = render_post(template, context, settings)
         elif thread is not None:
             parts = _read_thread(thread)
-        post = create_post(
+        posts = create_posts(
             session,
             settings,
-            account=account,
+            accounts=accounts,
             text=text,
             parts=parts,
             scheduled_at=scheduled_at,
@@ -210,15 +216,19 @@ def create(
             # values given by hand could not be given again).
             template=template if featured is not None and not values else "",
         )
-        row = _row(post, settings)
+        rows = [_row(post, settings) for post in posts]
     if json_output:
-        common.print_json(row)
+        common.print_json(rows[0] if len(rows) == 1 else rows)
         return
-    when = f" for {common.local(post.scheduled_at, settings)}" if post.scheduled_at else ""
-    console.print(f"Post {post.id} created ({post.status}{when}), {len(post.parts)} part(s):")
-    _print_parts(post)
-    if post.images:
-        console.print(f"  with {len(post.images)} image(s) on the first part.")
+    for post in posts:
+        when = f" for {common.local(post.scheduled_at, settings)}" if post.scheduled_at else ""
+        console.print(
+            f"Post {post.id} created on {post.account} ({post.status}{when}), "
+            f"{len(post.parts)} part(s):"
+        )
+        _print_parts(post)
+        if post.images:
+            console.print(f"  with {len(post.images)} image(s) on the first part.")
 
 
 @post_app.command("list")

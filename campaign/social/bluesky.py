@@ -501,8 +501,13 @@ class BlueskyTransport:
         )
 
     def mentions(self, since_id: str | None, *, since_time: datetime | None = None) -> Mentions:
-        """Mentions of the account from its notifications (``reason`` mention), newest first;
-        a mention's id is the URI of the post that mentions."""
+        """Mentions of the account from its notifications (``reason`` mention), newest first.
+
+        Notifications have no sortable id, so a mention's "id" is the time Bluesky indexed it
+        (``indexedAt``, short enough to be stored where X's ids are): the count runs back to the
+        given one, or to ``since_time``.
+        """
+        since = _parse_time(since_id) if since_id else since_time
         count = 0
         newest: str | None = None
         cursor: str | None = None
@@ -519,14 +524,12 @@ class BlueskyTransport:
             for notification in answer.get("notifications") or []:
                 if notification.get("reason") != "mention":
                     continue
-                newest = newest or notification["uri"]
-                if since_id is None and since_time is None:
-                    return Mentions(count=0, newest_id=newest)
                 indexed = _parse_time(notification.get("indexedAt"))
-                if notification["uri"] == since_id or (
-                    since_id is None and since_time and indexed and indexed < since_time
-                ):
-                    return Mentions(count=count, newest_id=newest)
+                newest = newest or str(notification.get("indexedAt") or "") or None
+                if since is None:
+                    return Mentions(count=0, newest_id=newest)
+                if indexed is None or indexed <= since:
+                    return Mentions(count=count, newest_id=newest or since_id)
                 count += 1
             cursor = answer.get("cursor")
             if not cursor:

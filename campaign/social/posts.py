@@ -175,6 +175,38 @@ def create_post(
     return post
 
 
+def create_posts(
+    session: Session,
+    settings: Settings,
+    *,
+    accounts: Sequence[str],
+    text: str | None = None,
+    parts: Sequence[str] | None = None,
+    split: bool = False,
+    **options: Any,
+) -> list[Post]:
+    """One post per account of ``accounts`` from the same words, each checked by its own
+    network's rules (with ``split``, each cut as its network counts: a thread on X may be one
+    status on Mastodon). Every account is checked before any post is stored; each post then
+    publishes, retries and fails on its own. ``options`` as for :func:`create_post`."""
+    names = list(dict.fromkeys(accounts))
+    if not names:
+        raise CampaignError("Name at least one account for the post.")
+    for name in names:
+        network = account_settings(settings, name).network
+        label = f"The post for {name}"
+        if parts is None:
+            source = (text or "").strip()
+            if source:
+                checked_parts([source], split=split, post=label, network=network)
+        else:
+            checked_parts(parts, split=split, post=label, network=network)
+    return [
+        create_post(session, settings, account=name, text=text, parts=parts, split=split, **options)
+        for name in names
+    ]
+
+
 def list_posts(
     session: Session, *, account: str | None = None, status: str | None = None
 ) -> list[Post]:

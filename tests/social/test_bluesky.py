@@ -231,11 +231,17 @@ def test_figures_account_and_mentions(settings: Settings, fake: FakeBluesky) -> 
     assert (figures[uri].likes, figures[uri].reposts, figures[uri].replies) == (11, 3, 2)
     account = chosen.account()
     assert (account.username, account.followers, account.posts) == (HANDLE, 812, 95)
-    now = datetime.now(UTC)
+    now = datetime.now(UTC).replace(microsecond=0)
     fake.notifications = [
         mention(f"at://did:plc:cressidf/app.bsky.feed.post/{n}", now - timedelta(hours=n))
         for n in (1, 2, 3)
     ]
-    assert chosen.mentions(None).newest_id.endswith("/1")
-    counted = chosen.mentions("at://did:plc:cressidf/app.bsky.feed.post/3")
-    assert (counted.count, counted.newest_id.rsplit("/", 1)[1]) == (2, "1")
+    first = chosen.mentions(None)
+    assert first.count == 0 and len(first.newest_id) <= 40  # fits the stored id's column
+    assert datetime.fromisoformat(first.newest_id.replace("Z", "+00:00")) == now - timedelta(
+        hours=1
+    )
+    third = fake.notifications[2]["indexedAt"]
+    counted = chosen.mentions(third)
+    assert (counted.count, counted.newest_id) == (2, first.newest_id)
+    assert chosen.mentions(None, since_time=now - timedelta(hours=2, minutes=30)).count == 2

@@ -102,3 +102,31 @@ def test_a_post_is_checked_by_the_rules_of_its_account_s_network(configured: Pat
     split = cli("post", "create", "--account", "mois_bsky", "--text", text, "--split", "--json")
     assert len(rows_of(split)["parts"]) == 2
     assert all(length <= 300 for length in rows_of(split)["lengths"])
+
+
+def test_one_post_for_several_accounts_publishes_once_on_each(
+    configured: Path,
+    cli,
+    monkeypatch: pytest.MonkeyPatch,
+    mastodon: FakeMastodon,
+    bluesky: FakeBluesky,
+) -> None:
+    monkeypatch.setenv(MASTODON_ENV, "tok-mois")
+    monkeypatch.setenv(BLUESKY_ENV, PASSWORD)
+    text = "Le Mois de l'ESS commence demain partout en France ! " * 6
+    rows = rows_of(
+        cli("post", "create", "-a", "mois_masto", "-a", "mois_bsky", "-a", "mois_ess",
+            "--text", text, "--split", "--json")
+    )  # fmt: skip
+    assert [(row["account"], row["network"], len(row["parts"])) for row in rows] == [
+        ("mois_masto", "mastodon", 1),
+        ("mois_bsky", "bluesky", 2),
+        ("mois_ess", "x", 2),
+    ]
+    for row in rows:
+        published = cli("post", "publish", str(row["id"]))
+        assert published.exit_code == 0, published.stderr
+    assert len(mastodon.created()) == 1 and len(bluesky.posts()) == 2  # X: dry run
+    listed = cli("post", "create", "-a", "mois_masto", "-a", "mois_bsky", "--text", "Court")
+    assert "created on mois_masto" in listed.stdout and "created on mois_bsky" in listed.stdout
+    assert "[5/500]" in listed.stdout and "[5/300]" in listed.stdout
