@@ -156,7 +156,7 @@ def create_post(
             "without a time and publish it now (`campaign post publish ID`)."
         )
     # Kept in the media folder: the only place the dashboard shows a post's images from.
-    stored_images = keep_images(check_images(images), settings.dashboard.media_dir)
+    stored_images = keep_images(check_images(images, network=network), settings.dashboard.media_dir)
     post = Post(
         account=account,
         text=_text_of(pieces) if parts is not None else (text or "").strip(),
@@ -201,6 +201,7 @@ def create_posts(
                 checked_parts([source], split=split, post=label, network=network)
         else:
             checked_parts(parts, split=split, post=label, network=network)
+        check_images(options.get("images", ()), post=label, network=network)
     return [
         create_post(session, settings, account=name, text=text, parts=parts, split=split, **options)
         for name in names
@@ -268,7 +269,9 @@ def edit_post(
         post.parts = checked_parts(parts, split=split, post=label, network=network)
         post.text = _text_of(post.parts)
     if images is not None:
-        post.images = keep_images(check_images(images, post=label), settings.dashboard.media_dir)
+        post.images = keep_images(
+            check_images(images, post=label, network=network), settings.dashboard.media_dir
+        )
     if scheduled_at is not _UNSET:
         post.scheduled_at = scheduled_at
         post.not_before = None
@@ -370,7 +373,7 @@ def _schedule_problem(post: Post, now: datetime, network: str) -> str | None:
         )
     try:
         checked_parts(post.parts, split=False, post=f"Post {post.id}", network=network)
-        check_images(post.images, post=f"Post {post.id}")
+        check_images(post.images, post=f"Post {post.id}", network=network)
     except CampaignError as exc:
         return str(exc)
     return None

@@ -92,3 +92,20 @@ def test_several_accounts_are_all_checked_before_any_post_is_stored(
     with pytest.raises(CampaignError, match=r"mois_bsky.*as Bluesky counts them"):
         create_posts(session, settings, accounts=["mois_masto", "mois_bsky"], text=text)
     assert list_posts(session) == []
+
+
+def test_an_image_too_large_for_bluesky_is_refused_when_the_post_is_written(
+    session: Session, settings: Settings, tmp_path
+) -> None:
+    from campaign.errors import CampaignError
+    from campaign.social.posts import list_posts
+
+    photo = tmp_path / "grande.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(1_500_000))  # 1.4 MB
+    images = [{"path": str(photo), "alt": "La salle"}]
+    create_post(session, settings, account="mois_masto", text="Photo", images=images)
+    with pytest.raises(CampaignError, match=r"grande\.jpg is 1\.4 MB; Bluesky takes at most 1 MB"):
+        create_posts(
+            session, settings, accounts=["mois_ess", "mois_bsky"], text="Photo", images=images
+        )
+    assert [post.account for post in list_posts(session)] == ["mois_masto"]

@@ -16,7 +16,7 @@ from campaign.dashboard.sessions import Pressure, login_pressure, slow_after
 from campaign.errors import CampaignError
 from campaign.mail import OutgoingMessage, open_transport
 from campaign.models import Role
-from campaign.social.networks import missing_credentials
+from campaign.social.networks import NETWORK_NAMES, missing_credentials
 
 router = APIRouter()
 
@@ -34,6 +34,7 @@ def _facts(request: Request) -> dict[str, object]:
         {
             "name": name,
             "handle": account.handle,
+            "network": NETWORK_NAMES[account.network],
             "missing": missing_credentials(settings, account),
         }
         for name, account in settings.social.accounts.items()
