@@ -62,6 +62,8 @@ def transport_for(settings: Settings, name: str, **options: Any) -> SocialTransp
     account = account_settings(settings, name)
     if missing_credentials(settings, account):
         return DryRunTransport(handle=account.handle)
+    # Each network's client library is imported only when one of its accounts is live, so a
+    # command for X alone never loads Mastodon.py (nor tweepy for a Bluesky-only setup).
     if account.network == "mastodon":
         from campaign.social.mastodon import MastodonTransport
 
