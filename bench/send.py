@@ -261,6 +261,7 @@ def phase_baseline(url: str, port: int, sample: int) -> dict:
     from email import policy
 
     from campaign.mail import OutgoingMessage, build_message
+    from campaign.newsletters.recipients import tracked_recipient
     from campaign.tracking.links import TrackedLinks
     from campaign.tracking.tokens import Signer
 
@@ -276,7 +277,7 @@ def phase_baseline(url: str, port: int, sample: int) -> dict:
     smtp = smtplib.SMTP("127.0.0.1", port)
     start_cpu, start = cpu(), time.perf_counter()
     for number, person in enumerate(people, 1):
-        rendered = compiled.personalise(links.recipient(person, number))
+        rendered = compiled.personalise(tracked_recipient(links, person, number))
         message = build_message(
             OutgoingMessage(
                 from_address="lemois@example.org",

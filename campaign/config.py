@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from campaign.audience.emails import InvalidEmail, sender_address
+from campaign.addresses import InvalidEmail, sender_address
 from campaign.errors import CampaignError
 
 ENV_PREFIX = "CAMPAIGN_"
@@ -88,6 +88,14 @@ class GeneralSettings(_Section):
         description="Time zone in which dates are written and shown (stored in UTC).",
     )
     language: str = Field("fr", description="Language of public-facing text (emails, pages).")
+    templates_dir: str = Field(
+        "templates",
+        description=(
+            "Folder of your own templates, used when it exists: a file there replaces the "
+            "shipped template of the same path (e.g. newsletters/mois-ess/email.mjml.j2); "
+            "every other template comes from the package."
+        ),
+    )
     secret_key_file: str = Field(
         "campaign.secret",
         description=(
@@ -264,6 +272,15 @@ class WebSettings(_Section):
             "Reverse proxies in front of the service whose X-Forwarded-For is trusted (0: none, "
             "the connection's address is the client's). Set it to the number of proxies that "
             "append to the header, never more."
+        ),
+    )
+    operations_token_env: str = Field(
+        "CAMPAIGN_OPERATIONS_TOKEN",
+        description=(
+            "Environment variable holding the token that GET /healthz and GET /metrics ask for "
+            "(Authorization: Bearer TOKEN). While it is unset they answer only requests made "
+            "on this machine without a proxy (loopback, no X-Forwarded-For); anyone else gets "
+            "a 404."
         ),
     )
 
@@ -593,6 +610,11 @@ class DashboardSettings(_Section):
     )
     upload_max_mb: int = Field(
         20, ge=1, description="Largest file the dashboard accepts (imports, images), in MB."
+    )
+    import_dir: str = Field(
+        "imports",
+        description="Folder where a file uploaded for an import waits (owner-only) between the "
+        "dry run and the import; deleted once imported, or an hour after it was uploaded.",
     )
 
 

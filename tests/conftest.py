@@ -9,8 +9,10 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
@@ -227,3 +229,12 @@ def smtp_server():
         yield relay, controller.port
     finally:
         controller.stop()
+
+
+def subcommands(command: object) -> list[tuple[str, Any]]:
+    """A click group's commands by name, the lazy ones loaded (the root loads groups on use)."""
+    list_commands = getattr(command, "list_commands", None)
+    if list_commands is None:
+        return []
+    ctx = typer.Context(command)  # type: ignore[arg-type]
+    return sorted((name, command.get_command(ctx, name)) for name in list_commands(ctx))  # type: ignore[attr-defined]

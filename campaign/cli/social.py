@@ -19,7 +19,7 @@ from campaign.models import Event, Post, PostStatus, utcnow
 from campaign.reports.queries import known_accounts
 from campaign.social import TransportError
 from campaign.social.accounts import check_accounts
-from campaign.social.compose import event_context, render_post
+from campaign.social.compose import MissingValue, event_context, render_post
 from campaign.social.cost import describe, estimate, post_usage
 from campaign.social.length import check_length, limit_for
 from campaign.social.metrics import account_named, record_followers, sync_metrics
@@ -198,7 +198,12 @@ def create(
             if featured is not None:
                 context = event_context(featured, scheduled_at or utcnow(), settings.zone)
             context.update(_pairs(values, "--set"))
-            text = render_post(template, context, settings)
+            try:
+                text = render_post(template, context, settings)
+            except MissingValue as exc:
+                raise CampaignError(
+                    f"{exc} Pass it with --set NAME=VALUE (or --event ID for an event's fields)."
+                ) from None
         elif thread is not None:
             parts = _read_thread(thread)
         posts = create_posts(

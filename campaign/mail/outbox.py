@@ -22,10 +22,10 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Protocol
 
+from campaign.clock import utcnow
 from campaign.errors import CampaignError
 from campaign.files import PRIVATE_FILE
 from campaign.mail.mime import Composer, SenderError, message_id_of
-from campaign.models.base import utcnow
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class OutgoingMessage:
     html: str
     from_name: str = ""
     # Empty: replies go to ``from_address``, which the Reply-To header then names (every message
-    # carries one, as the README says).
+    # carries one, as docs/reference/newsletters.md says).
     reply_to: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
     # Empty: a random one. The sending queue derives it from the delivery row.

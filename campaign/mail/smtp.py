@@ -446,3 +446,11 @@ class SmtpTransport:
     def close(self) -> None:
         for connection in self._connections:
             connection.quit()
+
+
+def try_relay(smtp: Any) -> None:
+    """Open one session with the relay of ``smtp`` as a send opens it (EHLO, STARTTLS, login),
+    then QUIT: no message is sent. Raises :class:`TransportError` saying what failed."""
+    connection = _Connection(SmtpTransport(smtp))
+    connection.connected()
+    connection.quit()

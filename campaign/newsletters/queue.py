@@ -1,4 +1,4 @@
-"""Sending a newsletter through the delivery queue (DESIGN.md, "Delivery queue").
+"""Sending a newsletter through the delivery queue (docs/architecture.md, "Delivery queue").
 
 :func:`snapshot` writes one ``pending`` delivery row per member of the audience; from then on the
 rows, not the audience, say who still has to be mailed. :func:`send_newsletter` claims rows in
@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, func, insert, or_, update
 from sqlmodel import Session, col, select
 
-from campaign.audience.emails import InvalidEmail, sender_address
+from campaign.addresses import InvalidEmail, sender_address
 from campaign.errors import CampaignError
 from campaign.mail.outbox import OutgoingMessage, SendResult, Transport, TransportError
 from campaign.models import (
@@ -51,18 +51,21 @@ from campaign.models import (
     utcnow,
 )
 from campaign.newsletters.preview import compile_group, group_events, per_region
+from campaign.newsletters.recipients import tracked_recipient
 from campaign.newsletters.records import get_newsletter, iter_audience
 from campaign.newsletters.render import CompiledNewsletter
+from campaign.sender import refuse_placeholders, with_sender
 from campaign.tracking.links import TrackedLinks, check_public_url, register_links
-from campaign.tracking.tokens import Signer, signer_for
+from campaign.tracking.tokens import (
+    BOUNCE,
+    MESSAGE_ID,
+    UNSUBSCRIBE_MAIL,
+    Signer,
+    signer_for,
+)
 
 _SNAPSHOT_CHUNK = 1000
 
-BOUNCE = "bounce"
-"""The token kind of VERP bounce addresses (see :func:`bounce_address`)."""
-MESSAGE_ID = "message-id"
-UNSUBSCRIBE_MAIL = "unsubscribe-mail"
-"""The token kind of the mailto address of List-Unsubscribe (see :func:`unsubscribe_address`)."""
 
 # Enhanced status codes of a permanent bounce: bad mailbox or domain (5.1.x), mailbox disabled.
 _HARD_BOUNCE = re.compile(r"\b5\.(?:1\.\d{1,3}|2\.1)\b")
@@ -110,7 +113,10 @@ def message_id(signer: Signer, delivery_id: int, newsletter_id: int, domain: str
 
 
 def check_sender(newsletter: Newsletter, settings: Any) -> None:
-    """Refuse a send whose sender addresses no message could carry, naming the one to fix.
+    """Refuse a send whose sender addresses no message could carry, naming the one to fix,
+    and a real (SMTP) send from the sample identity (:func:`~campaign.sender.refuse_placeholders`,
+    whose :class:`~campaign.sender.SenderRefused` carries a code and field). ``settings``: with
+    the identity in force (:func:`~campaign.sender.with_sender`).
 
     Settings and newsletters are checked when written; this catches what was stored before
     those checks existed (or changed by hand). Without it, every recipient would be failed one
@@ -156,6 +162,9 @@ def check_sender(newsletter: Newsletter, settings: Any) -> None:
                 f"({str(exc).rstrip('.')}); fix [mail] {setting} or return_path_domain, then "
                 "send it again."
             ) from None
+    if mail.transport == "smtp":
+        # Real mail only: the outbox may keep the sample identity, nothing leaves the machine.
+        refuse_placeholders(mail, f"Newsletter {number}", newsletter.from_address)
 
 
 # --- snapshot and status changes ----------------------------------------------------------------
@@ -181,6 +190,7 @@ def snapshot(session: Session, newsletter: Newsletter, settings: Any = None) -> 
     if newsletter.status in (NewsletterStatus.sending, NewsletterStatus.sent):
         return 0
     if settings is not None:
+        settings = with_sender(session, settings)
         check_sender(newsletter, settings)
         check_public_url(settings, f"Newsletter {newsletter.id}")
     assert newsletter.id is not None
@@ -254,21 +264,69 @@ def resume(session: Session, newsletter_id: int) -> Newsletter:
     )
 
 
+# What may be cancelled: anything not sent (or cancelled) yet.
+CANCELLABLE = (
+    NewsletterStatus.draft,
+    NewsletterStatus.scheduled,
+    NewsletterStatus.sending,
+    NewsletterStatus.paused,
+    NewsletterStatus.missed,
+)
+
+
 def cancel(session: Session, newsletter_id: int) -> Newsletter:
     """Nothing more will be sent; rows not sent yet stay as they are, for the record."""
     return _change_status(
-        session,
-        newsletter_id,
-        (
-            NewsletterStatus.draft,
-            NewsletterStatus.scheduled,
-            NewsletterStatus.sending,
-            NewsletterStatus.paused,
-            NewsletterStatus.missed,
-        ),
-        NewsletterStatus.cancelled,
-        "cancelled",
+        session, newsletter_id, CANCELLABLE, NewsletterStatus.cancelled, "cancelled"
     )
+
+
+# Rows that say nobody was mailed: never tried, or left out on purpose by the rule.
+_UNSENT = (DeliveryStatus.pending, DeliveryStatus.left_out)
+
+
+def sent_nothing(session: Session, newsletter_id: int) -> bool:
+    """Whether no message of this newsletter was handed to a relay (or even tried)."""
+    tried = session.exec(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.newsletter_id == newsletter_id)
+        .where(col(Delivery.status).not_in(_UNSENT) | (col(Delivery.attempts) > 0))
+    ).one()
+    return tried == 0
+
+
+def back_to_draft(session: Session, newsletter_id: int) -> Newsletter:
+    """A cancelled newsletter that sent nothing is a draft again, as if never scheduled.
+
+    Its queued rows (an audience snapshotted then cancelled before any message left) are
+    dropped: the audience is taken afresh when it is sent, so someone who left meanwhile is
+    not mailed. A newsletter that mailed anyone stays cancelled, for the record.
+    """
+    newsletter = get_newsletter(session, newsletter_id)
+    if newsletter.status != NewsletterStatus.cancelled:
+        raise CampaignError(
+            f"Newsletter {newsletter_id} is {newsletter.status}; only a cancelled newsletter "
+            "can go back to draft."
+        )
+    if not sent_nothing(session, newsletter_id):
+        raise CampaignError(
+            f"Newsletter {newsletter_id} was sent to some recipients before it was cancelled; "
+            "it stays cancelled (copy it into a new newsletter instead)."
+        )
+    session.execute(
+        Delivery.__table__.delete().where(  # type: ignore[attr-defined]
+            Delivery.__table__.c.newsletter_id == newsletter_id  # type: ignore[attr-defined]
+        )
+    )
+    newsletter.status = NewsletterStatus.draft
+    newsletter.scheduled_at = None
+    newsletter.sent_at = None
+    newsletter.status_reason = ""
+    newsletter.updated_at = utcnow()
+    session.add(newsletter)
+    session.flush()
+    return newsletter
 
 
 def counts(session: Session, newsletter_id: int) -> dict[str, int]:
@@ -451,7 +509,7 @@ def unsubscribe_address(signer: Signer, delivery_id: int, prefix: str, domain: s
 def _message(
     row: _Claimed, subscriber: Any, newsletter_id: int, group: _Group, signer: Signer
 ) -> OutgoingMessage:
-    recipient = group.links.recipient(subscriber, row.id)
+    recipient = tracked_recipient(group.links, subscriber, row.id)
     subject, text, html_parts = group.compiled.personalise_chunks(recipient)
     unsubscribe = f"<{recipient.unsubscribe_url}>"
     if group.unsubscribe_prefix:
@@ -689,6 +747,7 @@ def send_newsletter(
     signer = signer_for(settings)
     with Session(engine, expire_on_commit=False) as session:
         newsletter = get_newsletter(session, newsletter_id)
+        settings = with_sender(session, settings)  # the identity in force, stored or the file's
         if newsletter.status != NewsletterStatus.sending:
             raise CampaignError(
                 f"Newsletter {newsletter_id} is {newsletter.status}, not sending; "

@@ -24,8 +24,9 @@ from campaign.errors import CampaignError
 from campaign.models import Event
 from campaign.scheduling.calendar import Calendar, NewsletterEntry, PostEntry
 from campaign.scheduling.checks import check_calendar
-from campaign.scheduling.selection import fill_slots, rule_post_text, rule_slots
+from campaign.scheduling.selection import fill_slots, rule_slots
 from campaign.scheduling.sync import SyncReport, apply_calendars
+from campaign.social.compose import rule_post_text
 from campaign.social.moving import over_problem
 from campaign.social.networks import network_of
 

@@ -8,21 +8,12 @@ half-way through a thread then never leads to a part being published twice.
 
 from __future__ import annotations
 
-import importlib
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from campaign.errors import CampaignError
-
-# twitter-text-parser imports pkg_resources, which setuptools warns about on every command:
-# a packaging detail of a dependency, not something our users can act on. Import it once here,
-# quietly; the modules below then find it already loaded.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", UserWarning)
-    importlib.import_module("twitter_text")
 
 OnPublished = Callable[[int, str], None]
 """Called with (index of the part in ``Outgoing.parts``, its remote id)."""

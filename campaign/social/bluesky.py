@@ -34,9 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from twitter_text import extract_urls_with_indices
 
-from campaign.models.base import utcnow
+from campaign.clock import utcnow
 from campaign.social import (
     AccountFigures,
     Image,
@@ -49,6 +48,7 @@ from campaign.social import (
 )
 from campaign.social.length import graphemes
 from campaign.social.retrying import Transient, epoch_time, maybe_sent
+from campaign.social.xtext import find_urls
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +89,10 @@ def facets(text: str, resolve: Callable[[str], str | None]) -> list[dict[str, An
     """The rich-text facets of ``text``: links, hashtags, and mentions ``resolve`` finds a DID
     for (a handle nobody holds stays plain text). Offsets count UTF-8 bytes."""
     found: list[tuple[int, int, dict[str, Any]]] = []
-    for url in extract_urls_with_indices(text):
-        start, end = url["indices"]
-        if url["url"].lower().startswith(("http://", "https://")):
-            feature = {"$type": "app.bsky.richtext.facet#link", "uri": url["url"]}
+    for start, end in find_urls(text):
+        url = text[start:end]
+        if url.lower().startswith(("http://", "https://")):
+            feature = {"$type": "app.bsky.richtext.facet#link", "uri": url}
             found.append((start, end, feature))
     taken = [(start, end) for start, end, _ in found]
 

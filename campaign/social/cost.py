@@ -12,16 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from twitter_text import extract_urls
-
 from campaign.config import Settings, XPrices
 from campaign.models import Post
 from campaign.social import Usage
+from campaign.social.xtext import find_urls
 
 
 def has_link(text: str) -> bool:
     """Whether X will see a link in ``text`` (the pricier kind of post)."""
-    return bool(extract_urls(text))
+    return bool(find_urls(text))
 
 
 def post_usage(post: Post, network: str = "x") -> Usage:

@@ -5,8 +5,8 @@ time, so we count as the network does rather than with ``len()``:
 
 - **X** counts a *weighted* length (most Latin, Greek and Cyrillic letters weigh 1, CJK
   characters and emoji 2, every URL 23 whatever its length) against a limit of 280.
-  ``twitter-text-parser`` implements X's own rules and passes every conformance case of
-  twitter-text's configuration v3.
+  :mod:`campaign.social.xtext` counts by X's published rules and passes every conformance
+  case of X's configuration v3.
 - **Mastodon** counts user-perceived characters (grapheme clusters: an emoji with its skin tone
   or a flag is one), every ``http(s)://`` link as 23 whatever its length, and a mention of an
   account on another instance (``@name@instance.org``) as its ``@name`` only; 500 by default.
@@ -21,9 +21,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import regex
-from twitter_text import extract_urls_with_indices, parse_tweet
 
-MAX_WEIGHTED_LENGTH = 280
+from campaign.social.xtext import MAX_WEIGHTED_LENGTH, count, find_urls
+
+__all__ = [
+    "MAX_WEIGHTED_LENGTH",
+    "check_length",
+    "graphemes",
+    "limit_for",
+    "mastodon_length",
+    "split_thread",
+    "weighted_length",
+]
 MASTODON_LIMIT = 500
 MASTODON_URL_LENGTH = 23
 BLUESKY_LIMIT = 300
@@ -43,9 +52,8 @@ def graphemes(text: str) -> int:
 def _mastodon_countable(text: str) -> str:
     """``text`` with each link as 23 characters and each remote mention as its local part."""
     spans: list[tuple[int, int, str]] = []
-    for found in extract_urls_with_indices(text):
-        start, end = found["indices"]
-        if found["url"].lower().startswith(("http://", "https://")):
+    for start, end in find_urls(text):
+        if text[start:end].lower().startswith(("http://", "https://")):
             spans.append((start, end, "x" * MASTODON_URL_LENGTH))
     for match in _MASTODON_MENTION.finditer(text):
         if not any(start < match.end() and match.start() < end for start, end, _ in spans):
@@ -78,7 +86,7 @@ class LengthRule:
 
 
 def _x_length(text: str) -> int:
-    return parse_tweet(text).weightedLength
+    return count(text).weighted_length
 
 
 RULES = {
@@ -110,20 +118,20 @@ _BOUNDARY = re.compile(r"(\n\s*\n|(?<=[.!?…])\s+(?![»\"])|(?<=[.!?…][\"')\]
 
 def weighted_length(text: str) -> int:
     """The length X counts for ``text``."""
-    return parse_tweet(text).weightedLength
+    return count(text).weighted_length
 
 
 def check_length(text: str, network: str = "x") -> tuple[int, bool]:
     """``(length, valid)`` as ``network`` counts: valid means it takes it as one post."""
     if network == "x":
-        result = parse_tweet(text)
-        return result.weightedLength, bool(result.valid)
+        result = count(text)
+        return result.weighted_length, result.valid
     return rule_for(network).check(text)
 
 
 def _fitter(network: str) -> Callable[[str], bool]:
     if network == "x":
-        return lambda text: bool(parse_tweet(text).valid)
+        return lambda text: count(text).valid
     rule = rule_for(network)
     return lambda text: rule.check(text)[1]
 

@@ -40,9 +40,8 @@ from mastodon import (
     MastodonServerError,
     MastodonUnauthorizedError,
 )
-from twitter_text import extract_urls_with_indices
 
-from campaign.models.base import utcnow
+from campaign.clock import utcnow
 from campaign.social import (
     AccountFigures,
     Image,
@@ -54,6 +53,7 @@ from campaign.social import (
     Usage,
 )
 from campaign.social.retrying import Transient, epoch_time, maybe_sent
+from campaign.social.xtext import find_urls
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,7 @@ def _comparable(text: str) -> str:
     mentions their local part (the instance shows ``@name``), spaces collapsed."""
     text = html.unescape(text)
     pieces, last = [], 0
-    for found in extract_urls_with_indices(text):
-        start, end = found["indices"]
+    for start, end in find_urls(text):
         pieces.extend([text[last:start], "\x00"])
         last = end
     pieces.append(text[last:])

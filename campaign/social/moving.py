@@ -152,8 +152,7 @@ def render_for(
 ) -> Rewritten:
     """The text of ``post``'s template for ``events`` at ``at``: posts of a calendar are filled
     as their "events of the day" rule fills them, the others as the post planner does."""
-    from campaign.scheduling.selection import rule_post_text
-    from campaign.social.compose import event_post_text
+    from campaign.social.compose import event_post_text, rule_post_text
     from campaign.social.networks import network_of
 
     if post.schedule_key is not None:

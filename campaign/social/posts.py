@@ -45,6 +45,8 @@ MAX_BACKOFF = timedelta(hours=6)  # the longest wait between two automatic tries
 AUTO_RETRY = "tried again automatically"
 PUBLISHABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed)
 EDITABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed)
+# What "cancel" changes: a post not published, not being published, not cancelled already.
+CANCELLABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed, PostStatus.missed)
 _SEPARATOR = re.compile(r"^\s*---+\s*$", re.MULTILINE)
 _UNSET: Any = object()
 
@@ -351,31 +353,41 @@ def reschedule_post(
 
 @dataclass
 class ScheduleResult:
-    """Posts now scheduled, those refused with the reason, and what they will cost."""
+    """Posts now scheduled, those refused with the reason, and what they will cost.
+
+    ``refusals``: why each refused post was refused, as a code the doors word (``not-draft``,
+    ``no-time``, ``past``, ``text``, ``image``), by post id; ``refused`` has the same in
+    words for the command line.
+    """
 
     scheduled: list[Post] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)
     estimate: Estimate | None = None
     dry_run_accounts: list[str] = field(default_factory=list)
+    refusals: dict[int, str] = field(default_factory=dict)
 
 
-def _schedule_problem(post: Post, now: datetime, network: str) -> str | None:
+def _schedule_problem(post: Post, now: datetime, network: str) -> tuple[str, str] | None:
+    """Why this post cannot be scheduled now, as (code, words), or None."""
     if post.status == PostStatus.scheduled:
         return None  # already scheduled: nothing to do, not a problem
     if post.status != PostStatus.draft:
-        return f"it is {post.status}, not a draft"
+        return "not-draft", f"it is {post.status}, not a draft"
     if post.scheduled_at is None:
-        return f"it has no time: give one with `campaign post edit {post.id} --at …`"
+        return "no-time", f"it has no time: give one with `campaign post edit {post.id} --at …`"
     if post.scheduled_at <= now:
-        return (
+        return "past", (
             "its time is already past: give it a new one with "
             f"`campaign post edit {post.id} --at …`, or publish it now"
         )
     try:
         checked_parts(post.parts, split=False, post=f"Post {post.id}", network=network)
+    except CampaignError as exc:
+        return "text", str(exc)
+    try:
         check_images(post.images, post=f"Post {post.id}", network=network)
     except CampaignError as exc:
-        return str(exc)
+        return "image", str(exc)
     return None
 
 
@@ -410,7 +422,8 @@ def schedule_posts(
         assert post.id is not None
         problem = _schedule_problem(post, now, network_of(settings, post.account))
         if problem:
-            result.refused.append((post.id, problem))
+            result.refused.append((post.id, problem[1]))
+            result.refusals[post.id] = problem[0]
             continue
         if post.status == PostStatus.draft:
             post.status = PostStatus.scheduled

@@ -37,10 +37,9 @@ from typing import Any
 
 import requests
 import tweepy
-from twitter_text import extract_urls_with_indices
 
+from campaign.clock import utcnow
 from campaign.config import Settings, SocialAccount
-from campaign.models.base import utcnow
 from campaign.social import (
     AccountFigures,
     Image,
@@ -51,6 +50,7 @@ from campaign.social import (
     TransportError,
     Usage,
 )
+from campaign.social.xtext import find_urls
 
 log = logging.getLogger(__name__)
 
@@ -269,8 +269,7 @@ def _comparable(text: str) -> str:
     """
     text = unicodedata.normalize("NFC", html.unescape(text))
     pieces, last = [], 0
-    for found in extract_urls_with_indices(text):
-        start, end = found["indices"]
+    for start, end in find_urls(text):
         pieces.extend([text[last:start], "\x00"])
         last = end
     pieces.append(text[last:])
@@ -296,7 +295,7 @@ def _replies_to(tweet: Any, remote_id: str) -> bool:
 
 
 def _has_url(text: str) -> bool:
-    return bool(extract_urls_with_indices(text))
+    return bool(find_urls(text))
 
 
 class XTransport:

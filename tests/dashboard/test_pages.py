@@ -16,6 +16,7 @@ from campaign.config import SocialAccount
 from campaign.models import (
     AccountSnapshot,
     Event,
+    MailingList,
     Newsletter,
     NewsletterStatus,
     Post,
@@ -258,7 +259,12 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
     assert "<code>campaign serve</code>" in page  # it must be running then
     paused = _post(editor, f"{show}/pause", show, {})
     assert paused.status_code == 400 and "only a sending newsletter" in paused.text
-    cancelled = _post(editor, f"{show}/cancel", show, {})
+    asked = _post(editor, f"{show}/cancel", show, {})
+    assert asked.status_code == 200 and "Annuler la newsletter « Novembre (2) » ?" in asked.text
+    assert re.search(r'data-count="audience">3<', asked.text)  # to whom it would have gone
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert session.get(Newsletter, number).status == NewsletterStatus.scheduled
+    cancelled = _post(editor, f"{show}/cancel", show, {"confirm": "oui"})
     assert cancelled.status_code == 303
     with Session(served.engine) as session:  # type: ignore[arg-type]
         assert session.get(Newsletter, number).status == NewsletterStatus.cancelled
@@ -310,35 +316,40 @@ def test_an_invalid_sender_address_is_shown_by_its_field_and_nothing_is_saved(
 def test_preview_shows_blocking_checks_and_test_sends_go_to_the_outbox(served: Served) -> None:
     _people(served)
     editor = served.client("editor")
-    created = _post(
+    form = {"title": "Prix", "subject": "Votez", "template": "prix-ess"}
+    refused = _post(
         editor,
         served.url + "/newsletters/new",
         served.url + "/newsletters/new",
-        {
-            "title": "Prix",
-            "subject": "Votez",
-            "template": "prix-ess",
-            "lists": "Newsletter nationale",
-        },
+        {**form, "lists": "Newsletter nationale"},
     )
-    number = int(re.search(r"/newsletters/(\d+)", created.headers["location"]).group(1))
+    # The template's manifest names the field it needs, by its label, on the form itself.
+    assert refused.status_code == 400
+    assert "action_url" in refused.text and "Lien du bouton" in refused.text
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        # A newsletter stored without it (before the manifest said so): the preview's checks.
+        lists = [row.id for row in session.exec(select(MailingList)).all()]
+        stored = Newsletter(**form, list_ids=lists)
+        session.add(stored)
+        session.commit()
+        number = stored.id
     preview = editor.get(f"{served.url}/newsletters/{number}/preview")
     assert preview.status_code == 200
     assert "ne peut pas partir telle quelle" in preview.text  # prix-ess needs action_url
     assert "action_url" in preview.text
     page = f"{served.url}/newsletters/{number}/edit"
-    _post(
+    assert 'name="field-prix-ess-action_url"' in editor.get(page).text
+    saved = _post(
         editor,
         page,
         page,
         {
-            "title": "Prix",
-            "subject": "Votez",
-            "template": "prix-ess",
+            **form,
             "lists": "Newsletter nationale",
-            "content_other": "action_url=https://example.org/vote",
+            "field-prix-ess-action_url": "https://example.org/vote",
         },
     )
+    assert saved.status_code == 303, saved.text
     preview = editor.get(
         f"{served.url}/newsletters/{number}/preview", params={"as_email": "p2@example.org"}
     )
@@ -573,7 +584,12 @@ def test_publishing_now_without_credentials_is_a_dry_run(served: Served) -> None
     page = created.headers["location"]
     post_id = int(re.search(r"/posts/(\d+)", page).group(1))
     show = f"{served.url}/posts/{post_id}"
-    published = _post(editor, f"{show}/publish", show, {})
+    asked = _post(editor, f"{show}/publish", show, {})
+    assert asked.status_code == 200 and "Publier maintenant sur @" in asked.text
+    assert "rien ne partira vers X" in asked.text  # no credentials: said before publishing
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert session.get(Post, post_id).status == PostStatus.draft
+    published = _post(editor, f"{show}/publish", show, {"confirm": "oui"})
     assert published.status_code == 303
     with Session(served.engine) as session:  # type: ignore[arg-type]
         post = session.get(Post, post_id)
@@ -680,7 +696,7 @@ def test_the_planner_drafts_from_the_catalogue_then_approval_schedules_or_says_w
     )
     assert approved.status_code == 200
     assert "Les publications validées sont programmées : 1" in approved.text
-    assert f"Publication {drafts[1].id}</a> : its time is already past" in approved.text
+    assert f"Publication {drafts[1].id}</a> : son heure est déjà passée" in approved.text
     with Session(served.engine) as session:  # type: ignore[arg-type]
         statuses = [session.get(Post, p.id).status for p in drafts]
     assert statuses == [PostStatus.scheduled, PostStatus.draft]
@@ -698,7 +714,7 @@ def test_the_planner_drafts_from_the_catalogue_then_approval_schedules_or_says_w
         planner,
         {"day": day.date().isoformat(), "account": "mois_ess"},
     )
-    assert nothing.status_code == 400 and "Tick the drafts" in nothing.text
+    assert nothing.status_code == 400 and "Cochez les brouillons à valider" in nothing.text
     bad_times = _post(
         editor,
         served.url + "/posts/planner",
@@ -1080,7 +1096,7 @@ def test_an_xlsx_file_uploaded_through_the_import_form(served: Served, tmp_path:
             editor,
             page,
             page,
-            {"list_name": "Adhérents"},
+            {"list_name": "Adhérents", "consent_origin": "adhésion 2025"},
             files={"file": ("abonnes.xlsx", handle, XLSX_TYPE)},
         )
     assert answer.status_code == 200, answer.text
