@@ -31,7 +31,7 @@ from campaign.dashboard.sessions import SLOW_DOWN_SECONDS, SignedIn, same_token,
 from campaign.models import ROLE_RANK, Role
 from campaign.reports import Labels
 from campaign.resources import TemplateTree, template_tree
-from campaign.social.x import problem_of
+from campaign.social.posts import problem_of
 
 STATIC = Path(__file__).parent / "static"
 COOKIE = "campaign_session"

@@ -42,8 +42,9 @@ from campaign.newsletters.render import newsletter_folder
 from campaign.scheduling import timing
 from campaign.scheduling.tomlsource import SourceMap
 from campaign.social.compose import MissingValue, has_template, render_post, template_names
-from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length, split_thread
+from campaign.social.length import check_length, limit_for, split_thread
 from campaign.social.media import check_image
+from campaign.social.networks import network_of
 from campaign.taxonomy import Taxonomy
 
 Level = Literal["error", "warning"]
@@ -617,13 +618,21 @@ def _account(entry: _Entry, settings: Settings, *, required: bool) -> str | None
     return account
 
 
-def _fits(entry: _Entry, text: str, where: str, *path: str) -> bool:
-    weighted, valid = check_length(text)
+_COUNTING = {
+    "x": ("X", "a link counts 23, an emoji 2"),
+    "mastodon": ("Mastodon", "a link counts 23, an emoji 1"),
+    "bluesky": ("Bluesky", "a link counts in full, an emoji 1"),
+}
+
+
+def _fits(entry: _Entry, text: str, where: str, *path: str, network: str = "x") -> bool:
+    length, valid = check_length(text, network)
     if not valid:
+        name, note = _COUNTING.get(network, _COUNTING["x"])
         entry.error(
-            f"{where} is {weighted} characters long as X counts them (at most "
-            f"{MAX_WEIGHTED_LENGTH}; a link counts 23, an emoji 2): shorten it, cut it into "
-            "'thread' parts, or add split = true",
+            f"{where} is {length} characters long as {name} counts them (at most "
+            f"{limit_for(network)}; {note}): shorten it, cut it into 'thread' parts, or add "
+            "split = true",
             *path,
         )
     return valid
@@ -632,6 +641,7 @@ def _fits(entry: _Entry, text: str, where: str, *path: str) -> bool:
 def _post(entry: _Entry, settings: Settings, now: datetime, folder: Path) -> PostEntry | None:
     entry.unknown_fields(POST_FIELDS)
     account = _account(entry, settings, required=True)
+    network = network_of(settings, account or "")
     at = entry.moment("at", settings, now)
     given = [name for name in ("text", "thread", "template") if name in entry.data]
     split = entry.data.get("split", False)
@@ -657,7 +667,7 @@ def _post(entry: _Entry, settings: Settings, now: datetime, folder: Path) -> Pos
         else:
             parts = [part.strip() for part in thread]
             for number, part in enumerate(parts, 1):
-                _fits(entry, part, f"part {number} of the thread", "thread")
+                _fits(entry, part, f"part {number} of the thread", "thread", network=network)
             text = "\n\n".join(parts)
     else:
         if given[0] == "text":
@@ -666,8 +676,8 @@ def _post(entry: _Entry, settings: Settings, now: datetime, folder: Path) -> Pos
             text = _post_from_template(entry, settings)
         if text:
             if split:
-                parts = split_thread(text)
-            elif _fits(entry, text, "the text", given[0]):
+                parts = split_thread(text, network)
+            elif _fits(entry, text, "the text", given[0], network=network):
                 parts = [text]
     images = _images(entry, folder)
     if entry.failed or entry.key is None:

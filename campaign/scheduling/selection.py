@@ -137,6 +137,7 @@ def fill_slots(
     days = events_by_day(session, rule, zone)
     used_ids = set(used)
     handle = settings.social.accounts[rule.account].handle if rule.account else ""
+    network = settings.social.accounts[rule.account].network if rule.account else "x"
     per_day: dict[date, tuple[Counter[str], Counter[str]]] = {}
     result: list[Slot] = []
     for slot in sorted(slots, key=lambda item: item.at):
@@ -154,7 +155,7 @@ def fill_slots(
         )
         if slot.events:
             slot.text, slot.parts = rule_post_text(
-                rule.template, slot.events, slot.at, settings, handle
+                rule.template, slot.events, slot.at, settings, handle, network
             )
         result.append(slot)
     return result

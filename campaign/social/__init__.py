@@ -59,13 +59,15 @@ class Outgoing:
     and the first to ``reply_to`` (the last part already published, if any). ``images`` go with
     the first of ``parts``. ``check_since``: an earlier attempt got no clear answer at about that
     time, so the transport first looks for the first part among the account's recent posts and
-    sends it only if it is not there.
+    sends it only if it is not there. ``key``: names the stored post, the same on every attempt,
+    for networks that take an idempotency key (Mastodon).
     """
 
     parts: tuple[str, ...]
     reply_to: str | None = None
     images: tuple[Image, ...] = ()
     check_since: datetime | None = None
+    key: str = ""
 
 
 @dataclass

@@ -25,7 +25,7 @@ from campaign.events import when
 from campaign.formatting import date_filters
 from campaign.models import Event
 from campaign.resources import TemplateTree, template_tree
-from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length, split_thread
+from campaign.social.length import check_length, limit_for, split_thread
 
 EVENT_TEMPLATE = "evenement"
 
@@ -215,13 +215,14 @@ def event_post_text(
     *,
     template: str = EVENT_TEMPLATE,
     templates_dir: Path | str | None = None,
+    network: str = "x",
 ) -> EventText:
-    """The post announcing ``event`` at ``post_at``, shortened until X accepts it."""
+    """The post announcing ``event`` at ``post_at``, shortened until ``network`` accepts it."""
     context = event_context(event, post_at, settings.zone)
 
     def render() -> tuple[str, bool]:
         text = render_post(template, context, settings, templates_dir=templates_dir)
-        return text, check_length(text)[1]
+        return text, check_length(text, network)[1]
 
     text, fits = render()
     shortened: list[str] = []
@@ -246,17 +247,23 @@ def event_post_text(
         if fits:
             shortened.append(f"title cut to {context['title']!r}")
     if not fits:
-        length = check_length(text)[0]
+        length = check_length(text, network)[0]
+        name = {"mastodon": "Mastodon", "bluesky": "Bluesky"}.get(network, "X")
         raise CampaignError(
             f"Event {event.source_id} ({event.title!r}): template {template!r} gives a post of "
-            f"{length} characters as X counts them even with no hashtag and no title (at most "
-            f"{MAX_WEIGHTED_LENGTH}): shorten the template."
+            f"{length} characters as {name} counts them even with no hashtag and no title (at "
+            f"most {limit_for(network)}): shorten the template."
         )
     return EventText(text=text, shortened=shortened)
 
 
 def rule_post_text(
-    template: str, events: Sequence[Event], at: datetime, settings: Settings, handle: str = ""
+    template: str,
+    events: Sequence[Event],
+    at: datetime,
+    settings: Settings,
+    handle: str = "",
+    network: str = "x",
 ) -> tuple[str, list[str]]:
     """The text (and thread parts) of a post of an "events of the day" rule going out at
     ``at``: its template sees the events, the post's local day and time, the account's handle
@@ -271,4 +278,4 @@ def rule_post_text(
         **timing_context(list(events), at, zone),
     }
     text = render_post(template, context, settings)
-    return text, [text] if check_length(text)[1] else split_thread(text)
+    return text, [text] if check_length(text, network)[1] else split_thread(text, network)

@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import Session, select
 
 from campaign.audience.subscribers import add_subscriber, describe_subscriber, unsubscribe
+from campaign.config import SocialAccount
 from campaign.models import (
     AccountSnapshot,
     Event,
@@ -26,8 +27,10 @@ from campaign.models import (
 )
 from campaign.newsletters import queue
 from campaign.newsletters.records import create_newsletter
+from campaign.social import TransportError
 from campaign.social.length import check_length
-from campaign.social.posts import create_post
+from campaign.social.networks import transport_for
+from campaign.social.posts import create_post, publish_post
 from campaign.social.x import CREDITS_WAIT, REPLY_REFUSED, XTransport
 from campaign.taxonomy import Taxonomy
 from tests.dashboard.conftest import Served, page_csrf
@@ -99,6 +102,37 @@ def test_the_live_counter_is_x_s_weighted_length(served: Served) -> None:
     assert "Trop long" in fragment
     threaded = editor.get(served.url + "/posts/length", params={"text": long, "split": "1"}).text
     assert re.search(r"Fil de <strong>3</strong> messages", threaded)
+
+
+def test_the_live_counter_counts_as_the_account_s_network(served: Served) -> None:
+    accounts = served.settings.social.accounts
+    accounts["mois_masto"] = SocialAccount(
+        network="mastodon", handle="moisess", instance_url="https://mastodon.example"
+    )
+    accounts["mois_bsky"] = SocialAccount(network="bluesky", handle="moisess.bsky.social")
+    editor = served.client("editor")
+    text = "Bienvenue 🎉 https://example.org/" + "a" * 300
+
+    def counter(account: str, **extra: str) -> str:
+        params = {"text": text, "account": account, **extra}
+        return editor.get(served.url + "/posts/length", params=params).text
+
+    on_mastodon = counter("mois_masto")
+    assert "<strong>35</strong> / 500 caractères (selon Mastodon)" in on_mastodon
+    assert "Trop long" not in on_mastodon
+    on_bluesky = counter("mois_bsky")
+    assert f"<strong>{len('Bienvenue 🎉 https://example.org/') + 300}</strong> / 300" in (
+        on_bluesky
+    )
+    assert "(selon Bluesky)" in on_bluesky and "Trop long" in on_bluesky
+    long = "Une phrase assez longue pour remplir un message. " * 8  # 391 characters
+    split = {"text": long, "split": "1"}
+    assert re.search(r"Fil de <strong>2</strong> messages", counter("mois_bsky", **split))
+    assert f"<strong>{len(long.strip())}</strong> / 500" in counter("mois_masto", **split)
+    assert (
+        "règles de Mastodon"
+        in editor.get(served.url + "/posts/length", params={"account": "mois_masto"}).text
+    )
 
 
 def test_composing_a_thread_with_an_image_and_its_description(served: Served) -> None:
@@ -1156,9 +1190,9 @@ def test_settings_show_the_transport_accounts_and_public_url_but_no_secret(
     assert fact("Adresse publique") == "http://lemois.example.org (pas en HTTPS)"
     assert fact("Clé de signature des liens") == "définie"
     accounts = {row[0]: row[1:] for row in _table_rows(page)}
-    assert accounts["@Mois_ESS (mois_ess)"] == ["en service", "aucun"]
-    assert accounts["@Prix_ESS (prix_ess)"][0] == "essai : rien n'est publié"
-    assert "CAMPAIGN_X_PRIX_ESS_ACCESS_TOKEN" in accounts["@Prix_ESS (prix_ess)"][1]
+    assert accounts["@Mois_ESS (mois_ess)"] == ["X", "en service", "aucun"]
+    assert accounts["@Prix_ESS (prix_ess)"][:2] == ["X", "essai : rien n'est publié"]
+    assert "CAMPAIGN_X_PRIX_ESS_ACCESS_TOKEN" in accounts["@Prix_ESS (prix_ess)"][2]
     for value in [*SECRETS.values(), secret_key]:
         assert value not in page
 
@@ -1380,6 +1414,43 @@ def test_x_refusals_a_person_can_act_on_are_worded_in_french(served: Served) -> 
     day = retry_at.date().isoformat()
     week = viewer.get(f"{served.url}/calendar?view=week&day={day}").text
     assert 'title="Plus de crédits X : rechargez le compte développeur.' in week
+
+
+def test_a_post_the_service_will_try_again_says_so_in_french(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A network that does not answer: the posting stage schedules another try by itself."""
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("CAMPAIGN_MASTODON_TEST_TOKEN", "tok")
+    served.settings.social.accounts["mois_masto"] = SocialAccount(
+        network="mastodon",
+        handle="moisess",
+        instance_url=f"http://127.0.0.1:{closed}",
+        access_token_env="CAMPAIGN_MASTODON_TEST_TOKEN",
+    )
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        post = create_post(session, served.settings, account="mois_masto", text="Bonjour")
+        with pytest.raises(TransportError):
+            publish_post(
+                session,
+                post.id,
+                served.settings,
+                transport=transport_for(served.settings, "mois_masto", retries=0),
+            )
+        session.refresh(post)
+        assert post.status == PostStatus.scheduled and post.not_before is not None
+        retry_at = post.not_before.astimezone(ZoneInfo("Europe/Paris"))
+    page = served.client("viewer").get(f"{served.url}/posts/{post.id}").text
+    assert (
+        "Le réseau n'a pas répondu ou était en panne ; nouvel essai automatique après le "
+        f"{retry_at:%d/%m/%Y %H:%M}."
+    ) in page
+    assert 'aria-label="Aperçu sur Mastodon"' in page and "7 / 500" in page
+    assert "Coût estimé chez X" not in page  # Mastodon bills nothing
 
 
 def test_the_form_chooses_what_readers_without_events_get_and_the_live_panel_names_them(

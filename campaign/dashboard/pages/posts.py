@@ -22,10 +22,11 @@ from campaign.errors import CampaignError
 from campaign.events.catalogue import EventQuery, find_events
 from campaign.models import Event, Post, PostStatus, utcnow
 from campaign.social import TransportError
-from campaign.social.cost import estimate, usage_of
-from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length
+from campaign.social.cost import account_networks, estimate, usage_of
+from campaign.social.length import check_length, limit_for
 from campaign.social.media import media_file
 from campaign.social.moving import MoveRefused
+from campaign.social.networks import network_of, transport_for
 from campaign.social.planning import Plan, featured_event_ids, parse_times, plan_event_posts
 from campaign.social.posts import (
     CANCELLABLE,
@@ -43,7 +44,6 @@ from campaign.social.posts import (
     schedule_posts,
     thread_parts,
 )
-from campaign.social.x import transport_for
 
 router = APIRouter()
 
@@ -66,22 +66,29 @@ def _handles(request: Request) -> dict[str, str]:
     }
 
 
-def _pieces(text: str, *, split: bool, thread: bool) -> list[str]:
+def _network(request: Request, account: str) -> str:
+    """The network of ``account`` (X's rules for an unknown or empty one)."""
+    return network_of(web.dashboard(request).settings, account)
+
+
+def _pieces(text: str, *, split: bool, thread: bool, network: str = "x") -> list[str]:
     """The parts as typed: the whole text, or a thread written by hand (paragraphs, or parts
     between ``---`` lines); with ``split``, each part too long becomes several."""
     text = text.strip()
     if not text:
         return []
     pieces = thread_parts(text) if thread else [text]
-    return checked_parts(pieces, split=True) if split else pieces
+    return checked_parts(pieces, split=True, network=network) if split else pieces
 
 
-def _parts(text: str, split: bool, thread: bool = False) -> list[dict[str, Any]]:
-    """Each part the text would be published as, with its weighted length."""
+def _parts(
+    text: str, split: bool, thread: bool = False, network: str = "x"
+) -> list[dict[str, Any]]:
+    """Each part the text would be published as, with its length as its network counts it."""
     return [
         {"text": part, "length": length, "valid": valid}
-        for part in _pieces(text, split=split, thread=thread)
-        for length, valid in [check_length(part)]
+        for part in _pieces(text, split=split, thread=thread, network=network)
+        for length, valid in [check_length(part, network)]
     ]
 
 
@@ -122,8 +129,9 @@ def _composer(
     status_code: int = 200,
 ) -> Response:
     handles = _handles(request)
+    network = _network(request, account or next(iter(handles), ""))
     try:
-        parts = _parts(text, split, thread)
+        parts = _parts(text, split, thread, network)
     except CampaignError:
         parts = []
     return web.render(
@@ -139,7 +147,8 @@ def _composer(
         thread=thread,
         alt=alt,
         parts=parts,
-        limit=MAX_WEIGHTED_LENGTH,
+        limit=limit_for(network),
+        network=network,
         error=error,
     )
 
@@ -153,17 +162,20 @@ def new(request: Request) -> Response:
 def length(
     request: Request, text: str = "", account: str = "", split: str = "", thread: str = ""
 ) -> Response:
-    """The live counter: X's weighted length of each part, and the preview for the account."""
+    """The live counter: each part's length as the account's network counts it, and the
+    preview for the account."""
     handles = _handles(request)
+    network = _network(request, account)
     try:
-        parts = _parts(text, bool(split), bool(thread))
+        parts = _parts(text, bool(split), bool(thread), network)
     except CampaignError:
         parts = []
     return web.render(
         request,
         "posts/_length.html",
         parts=parts,
-        limit=MAX_WEIGHTED_LENGTH,
+        limit=limit_for(network),
+        network=network,
         handle=handles.get(account, account),
         split=bool(split),
     )
@@ -285,9 +297,12 @@ def _planner(
         featured=featured,
         events_by_id=by_id,
         parts_of=lambda post: [
-            {"text": part, "length": check_length(part)[0]} for part in post.parts
+            {"text": part, "length": check_length(part, network_of(settings, post.account))[0]}
+            for part in post.parts
         ],
-        waiting_cost=estimate(usage_of(waiting), settings.social.x.prices),
+        waiting_cost=estimate(
+            usage_of(waiting, account_networks(settings)), settings.social.x.prices
+        ),
         dry_run=bool(account) and transport_for(settings, account).dry_run,
         prices=settings.social.x.prices,
         plan=plan,
@@ -406,13 +421,19 @@ def _show(
         post=post,
         events=events,
         handle=_handles(request).get(post.account, post.account),
-        limit=MAX_WEIGHTED_LENGTH,
-        parts=[{"text": part, "length": check_length(part)[0]} for part in post.parts],
+        limit=limit_for(network_of(settings, post.account)),
+        network=network_of(settings, post.account),
+        parts=[
+            {"text": part, "length": check_length(part, network_of(settings, post.account))[0]}
+            for part in post.parts
+        ],
         images=[{"alt": image.get("alt", ""), "index": n} for n, image in enumerate(post.images)],
         movable=post.status in POST_MOVABLE and not post.remote_ids,
         editable=post.status in EDITABLE and not post.remote_ids,
         publishable=post.status in PUBLISHABLE,
-        cost=estimate(usage_of([post]), settings.social.x.prices) if pending else None,
+        cost=estimate(usage_of([post], account_networks(settings)), settings.social.x.prices)
+        if pending
+        else None,
         prices=settings.social.x.prices,
         at_value=web.input_value(post.scheduled_at, settings),
         text=typed.get("text", text),

@@ -27,7 +27,7 @@ from campaign.sender import (
     sender_identity,
     with_sender,
 )
-from campaign.social.x import missing_credentials
+from campaign.social.networks import NETWORK_NAMES, missing_credentials
 
 router = APIRouter()
 
@@ -48,6 +48,7 @@ def _facts(request: Request) -> dict[str, object]:
         {
             "name": name,
             "handle": account.handle,
+            "network": NETWORK_NAMES[account.network],
             "missing": missing_credentials(settings, account),
         }
         for name, account in settings.social.accounts.items()
