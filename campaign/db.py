@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -234,13 +235,21 @@ def current_revisions(engine: Engine) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
 
 
+@cache
+def _migration_scripts() -> ScriptDirectory:
+    """The migrations shipped with this version, read once per process: reading them loads
+    every migration file, and a process that opens many databases (the web service's workers,
+    the tests) would otherwise pay that at each opening."""
+    return ScriptDirectory(str(MIGRATIONS))
+
+
 def head_revisions() -> set[str]:
-    return set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+    return set(_migration_scripts().get_heads())
 
 
 def known_revisions() -> set[str]:
     """Every schema revision this version of campaign has a migration for."""
-    return {script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+    return {script.revision for script in _migration_scripts().walk_revisions()}
 
 
 def open_database(url: str) -> Engine:

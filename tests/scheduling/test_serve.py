@@ -31,8 +31,9 @@ from campaign.models import (
     Post,
 )
 from campaign.scheduling.sync import sync_calendars
+from tests.ports import free_port
 
-from .conftest import X_CREDENTIALS, add_list, free_port
+from .conftest import X_CREDENTIALS, add_list
 from .test_jobs import SlowRelay
 
 LEADS = "this process leads"
