@@ -50,7 +50,9 @@ class TestDatabases:
         self._sqlite_template: Path | None = None
         self._pg_admin: Engine | None = None
         self._pg_template: str | None = None
-        self._dropping = ThreadPoolExecutor(1, thread_name_prefix="drop-test-databases")
+        # Several at once: each DROP DATABASE waits for a checkpoint, and PostgreSQL makes one
+        # checkpoint serve every drop waiting for it, so a backlog never builds up.
+        self._dropping = ThreadPoolExecutor(4, thread_name_prefix="drop-test-databases")
         self._drops: list[Future[None]] = []
 
     def sqlite(self, path: Path, migrated: bool) -> str:
