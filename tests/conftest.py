@@ -34,7 +34,7 @@ ENGINES = ["sqlite", "postgresql"]
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-class TestDatabases:
+class ProcessDatabases:
     """The databases of one test process (one pytest-xdist worker, or the whole run without it).
 
     Every test gets a database of its own: a file in its ``tmp_path`` on SQLite, a database
@@ -42,7 +42,7 @@ class TestDatabases:
     test whose fixtures migrate the database anyway (``engine``, ``session``) starts from a copy
     of a template migrated once per process, which gives the same schema without running every
     migration again; PostgreSQL databases are dropped in the background while the next tests
-    run, and all of them are dropped when the run ends.
+    run (the run waits for the last ones at its end).
     """
 
     def __init__(self, folder: Path) -> None:
@@ -117,27 +117,27 @@ class TestDatabases:
 
 
 @pytest.fixture(scope="session")
-def test_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabases]:
-    databases = TestDatabases(tmp_path_factory.mktemp("databases"))
+def process_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessDatabases]:
+    databases = ProcessDatabases(tmp_path_factory.mktemp("databases"))
     yield databases
     databases.close()
 
 
 @pytest.fixture(params=ENGINES)
 def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, test_databases: TestDatabases
+    request: pytest.FixtureRequest, tmp_path: Path, process_databases: ProcessDatabases
 ) -> Iterator[str]:
     """The URL of an empty database, once on SQLite and once on PostgreSQL (already migrated
     when the test uses ``engine``, which would migrate it first thing)."""
     migrated = "engine" in request.fixturenames
     if request.param == "sqlite":
-        yield test_databases.sqlite(tmp_path / "campaign.db", migrated)
+        yield process_databases.sqlite(tmp_path / "campaign.db", migrated)
         return
-    name = test_databases.postgresql(migrated)
+    name = process_databases.postgresql(migrated)
     try:
-        yield test_databases.pg_url(name)
+        yield process_databases.pg_url(name)
     finally:
-        test_databases.drop_later(name)
+        process_databases.drop_later(name)
 
 
 @pytest.fixture
