@@ -27,6 +27,9 @@ RUNTIME_ONLY = {
     "psycopg": "SQLAlchemy's PostgreSQL driver, loaded from the database URL",
     "ruff": "the linter the test command runs",
     "pytest": "the test runner (its plugins and fixtures need no import)",
+    "pytest-xdist": "runs the suite on every core (-n auto in pyproject's addopts)",
+    "pytest-timeout": "fails a hung test (timeout in pyproject's pytest options)",
+    "httpx": "the HTTP client under Starlette's TestClient (fastapi.testclient)",
     "mkdocs": "the docs' builder, run by tests/test_docs.py (python -m mkdocs) and its hook",
     "mkdocs-material": "the docs' theme, named in mkdocs.yml",
 }

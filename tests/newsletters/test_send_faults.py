@@ -46,6 +46,9 @@ def _settings(port: int, **mail: object) -> Settings:
     settings.mail.smtp.security = "none"
     settings.mail.smtp.connections = CONNECTIONS
     settings.mail.retry_minutes = [0]  # a deferred message is due again at once
+    # Real mail refuses the sample identity (example.org, the sample postal address).
+    settings.mail.from_address = "lemois@lemois-ess.org"
+    settings.mail.postal_address = "CNCRESS, 34 bis rue Vignon, 75009 Paris"
     for key, value in mail.items():
         target = settings.mail.smtp if key in ("timeout",) else settings.mail
         setattr(target, key, value)
