@@ -41,7 +41,7 @@ NoEventsTextHelp = "The text readers without events get with --when-no-events te
 
 def _content(intro: str | None, pairs: list[str]) -> dict[str, Any]:
     content: dict[str, Any] = {}
-    for key, values in records.parse_pairs(pairs, "--set").items():
+    for key, values in records.parse_pairs(pairs, "content").items():
         content[key] = values if len(values) > 1 else values[0]
     if intro is not None:
         content["intro"] = intro
@@ -132,7 +132,7 @@ def create(
             preheader=preheader,
             from_name=from_name,
             from_address=from_address,
-            segment=records.parse_pairs(segment, "--segment"),
+            segment=records.parse_pairs(segment, "segment"),
             event_rule=rule,
             content=_content(intro, content),
             when_no_events=when_no_events,
@@ -243,7 +243,7 @@ def edit(
     if clear_segment:
         segment_value = {}
     elif segment:
-        segment_value = records.parse_pairs(segment, "--segment")
+        segment_value = records.parse_pairs(segment, "segment")
     with _from_address_option(), common.session() as session:
         newsletter = records.edit_newsletter(
             session,

@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 
 from campaign.errors import CampaignError
 from campaign.importing import ImportReport
+from campaign.messages import Message
 from campaign.models.base import utcnow
 from campaign.models.events import Event
 from campaign.tabular import FileFormatError, match_headers, open_sheet
@@ -544,7 +545,11 @@ def import_events(
             continue
         source_id = values["source_id"]
         if source_id in valid:
-            report.skip(row.number, f"same id as row {first_row[source_id]}", source_id)
+            report.skip(
+                row.number,
+                Message("import.same_event_id", values={"row": first_row[source_id]}),
+                source_id,
+            )
             continue
         valid[source_id] = values
         first_row[source_id] = row.number

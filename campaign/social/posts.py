@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from campaign.config import Settings
 from campaign.errors import CampaignError
+from campaign.messages import Message, message
 from campaign.models import Post, PostStatus, utcnow
 from campaign.social import Outgoing, SocialTransport, TransportError
 from campaign.social.cost import Estimate, estimate, usage_of
@@ -66,8 +67,10 @@ def thread_parts(text: str) -> list[str]:
     return [chunk.strip() for chunk in chunks if chunk.strip()]
 
 
-def checked_parts(parts: Sequence[str], *, split: bool, post: str = "The post") -> list[str]:
-    """Every part as X will count it; with ``split``, a part too long becomes several."""
+def checked_parts(parts: Sequence[str], *, split: bool, post_id: int | None = None) -> list[str]:
+    """Every part as X will count it; with ``split``, a part too long becomes several.
+
+    ``post_id``: the post's number, named by the CLI's message (none: "The post")."""
     result: list[str] = []
     several = len(parts) > 1
     for number, part in enumerate(parts, 1):
@@ -80,15 +83,17 @@ def checked_parts(parts: Sequence[str], *, split: bool, post: str = "The post") 
         elif split:
             result.extend(split_thread(part))
         else:
-            what = f"{post}, part {number} of the thread," if several else post
-            raise CampaignError(
-                f"{what} is {weighted} characters long as X counts them, "
-                f"{weighted - MAX_WEIGHTED_LENGTH} too many (at most {MAX_WEIGHTED_LENGTH}; a "
-                "link counts 23, an emoji 2): shorten it, or use --split to publish it as a "
-                "thread."
+            raise CampaignError.of(
+                "post.part_too_long" if several else "post.too_long",
+                "text",
+                post_id=post_id or 0,
+                part=number,
+                length=weighted,
+                over=weighted - MAX_WEIGHTED_LENGTH,
+                limit=MAX_WEIGHTED_LENGTH,
             )
     if not result:
-        raise CampaignError(f"{post} is empty: give its text.")
+        raise CampaignError.of("post.empty", "text", post_id=post_id or 0)
     return result
 
 
@@ -209,14 +214,14 @@ def edit_post(
     if scheduled_at is not _UNSET and scheduled_at is not None and text is None and parts is None:
         rewritten = rewrite_for(session, settings, post, scheduled_at)  # before any change
         if rewritten is not None:
-            post.parts = checked_parts(rewritten.parts, split=True, post=label)
+            post.parts = checked_parts(rewritten.parts, split=True, post_id=post_id)
             post.text = rewritten.text
             post.generated_digest = rewritten.digest
     if text is not None:
-        post.parts = checked_parts([text], split=split, post=label)
+        post.parts = checked_parts([text], split=split, post_id=post_id)
         post.text = text.strip()
     elif parts is not None:
-        post.parts = checked_parts(parts, split=split, post=label)
+        post.parts = checked_parts(parts, split=split, post_id=post_id)
         post.text = _text_of(post.parts)
     if images is not None:
         post.images = keep_images(check_images(images, post=label), settings.dashboard.media_dir)
@@ -302,28 +307,25 @@ class ScheduleResult:
     """Posts now scheduled, those refused with the reason, and what they will cost."""
 
     scheduled: list[Post] = field(default_factory=list)
-    refused: list[tuple[int, str]] = field(default_factory=list)
+    refused: list[tuple[int, Message | str]] = field(default_factory=list)
     estimate: Estimate | None = None
     dry_run_accounts: list[str] = field(default_factory=list)
 
 
-def _schedule_problem(post: Post, now: datetime) -> str | None:
+def _schedule_problem(post: Post, now: datetime) -> Message | str | None:
     if post.status == PostStatus.scheduled:
         return None  # already scheduled: nothing to do, not a problem
     if post.status != PostStatus.draft:
-        return f"it is {post.status}, not a draft"
+        return message("post.not_draft", status=post.status)
     if post.scheduled_at is None:
-        return f"it has no time: give one with `campaign post edit {post.id} --at …`"
+        return message("post.no_time", "scheduled_at", post_id=post.id)
     if post.scheduled_at <= now:
-        return (
-            "its time is already past: give it a new one with "
-            f"`campaign post edit {post.id} --at …`, or publish it now"
-        )
+        return message("post.time_past", "scheduled_at", post_id=post.id)
     try:
-        checked_parts(post.parts, split=False, post=f"Post {post.id}")
+        checked_parts(post.parts, split=False, post_id=post.id)
         check_images(post.images, post=f"Post {post.id}")
     except CampaignError as exc:
-        return str(exc)
+        return exc.messages[0] if exc.messages else str(exc)
     return None
 
 
@@ -344,7 +346,7 @@ def schedule_posts(
     now = now or utcnow()
     ids = list(post_ids)
     if not ids and not all_drafts:
-        raise CampaignError("Name the posts to schedule, or pass --all-drafts.")
+        raise CampaignError.of("post.nothing_to_schedule")
     posts = [get_post(session, post_id) for post_id in ids]
     if all_drafts:
         known = {post.id for post in posts}

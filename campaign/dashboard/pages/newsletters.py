@@ -98,14 +98,14 @@ class NewsletterForm:
         )
 
     def segment(self) -> dict[str, list[str]]:
-        segment = records.parse_pairs(_lines(self.segment_other), "Autres critères")
+        segment = records.parse_pairs(_lines(self.segment_other), "segment")
         if self.segment_regions:
             segment["region"] = list(self.segment_regions)
         return segment
 
     def content(self) -> dict[str, Any]:
         content: dict[str, Any] = {}
-        for key, values in records.parse_pairs(_lines(self.content_other), "Textes").items():
+        for key, values in records.parse_pairs(_lines(self.content_other), "content").items():
             content[key] = values if len(values) > 1 else values[0]
         content["intro"] = self.intro.strip()
         return content

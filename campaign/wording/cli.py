@@ -1,0 +1,151 @@
+"""The command line's words for the stages' messages: English, naming the flags to use.
+
+``SENTENCES[code]`` is a :meth:`str.format` template over the message's values, plus ``flag``:
+the option that sets the message's field (``FLAGS``). Behaviour is the CLI's as it always was:
+these are the sentences the stages used to build themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from campaign.messages import Message
+from campaign.wording import plain_values
+
+FLAGS = {
+    "title": "--title",
+    "subject": "--subject",
+    "segment": "--segment",
+    "content": "--set",
+    "lists": "--list",
+    "template": "--template",
+    "events.from": "--events-from",
+    "events.to": "--events-to",
+    "events.max": "--events-max",
+    "events.order": "--events-order",
+    "events.regions": "--events-region",
+    "events.themes": "--events-theme",
+    "from": "--from",
+    "to": "--to",
+    "times": "--times",
+    "per_day": "--per-day",
+    "split": "--split",
+}
+"""The CLI option that sets each field of the domain."""
+
+SENTENCES: dict[str, str] = {
+    # newsletters
+    "newsletter.events_end_before_start": (
+        "--events-to ({end}) is before --events-from ({start})."
+    ),
+    "newsletter.events_max_too_small": "--events-max must be at least 1.",
+    "newsletter.unknown_order": "Unknown event order {order!r}; use one of {known}.",
+    "newsletter.reader_region_mixed": (
+        "--events-region subscriber (each reader's own region) cannot be combined with named "
+        "regions; give one or the other."
+    ),
+    "newsletter.unknown_region": "Unknown region {name!r}. Known: {known}.",
+    "newsletter.unknown_theme": "Unknown daily theme {name!r}. Known: {known}.",
+    "newsletter.bad_pair": "{flag}: {pair!r} is not KEY=VALUE (e.g. region=Bretagne).",
+    "newsletter.unknown_when_no_events": (
+        "Unknown choice {choice!r} for readers without events; use one of {known}."
+    ),
+    "newsletter.no_events_text_empty": (
+        "Readers without events are to get a text of their own, but the text is empty: write "
+        "it, or choose national, nearest or skip."
+    ),
+    "newsletter.no_events_text_too_long": (
+        "The text for readers without events has {length} characters; keep it under {limit}."
+    ),
+    "newsletter.unknown_template": "Unknown template {name!r} (templates in {folder}: {known}).",
+    "newsletter.no_list": "A newsletter needs at least one list: give --list NAME.",
+    "newsletter.empty_text": "{flag} cannot be empty.",
+    "newsletter.unknown": "No newsletter number {id}; `campaign newsletter list` shows them.",
+    "newsletter.not_editable": (
+        "Newsletter {id} is {status}; only a draft, scheduled or paused newsletter can be edited."
+    ),
+    # periods (events list, planner)
+    "period.end_before_start": "--to ({end}) is before --from ({start}).",
+    # the planner
+    "planner.bad_time": (
+        "--times: {item!r} is not a time of day; write them like 09:00,12:30,17:30."
+    ),
+    "planner.no_times": "--times: give at least one time of day, e.g. 09:00,12:30,17:30.",
+    "planner.per_day_out_of_range": (
+        "--per-day {per_day}: give between 1 and {most} (one post per time of --times; add "
+        "times to post more often)."
+    ),
+    "planner.too_many_days": "Plan at most {days} days at once.",
+    "planner.slot_past": "{slot}: already past, no post planned.",
+    "planner.slot_taken": "{slot}: post {post_id} is already planned at that time.",
+    "planner.theme_exhausted": (
+        "{slot}: no event left on the day's theme {theme!r}; another theme is featured."
+    ),
+    "planner.no_event_left": (
+        "{slot}: no event left to feature that day (all featured already, started or over by "
+        "then, or none in the catalogue)."
+    ),
+    "planner.shortened": "Post {post_id} ({event}) shortened to fit: {details}.",
+    # posts
+    "post.too_long": (
+        "{post} is {length} characters long as X counts them, {over} too many (at most "
+        "{limit}; a link counts 23, an emoji 2): shorten it, or use --split to publish it as a "
+        "thread."
+    ),
+    "post.part_too_long": (
+        "{post}, part {part} of the thread, is {length} characters long as X counts them, "
+        "{over} too many (at most {limit}; a link counts 23, an emoji 2): shorten it, or use "
+        "--split to publish it as a thread."
+    ),
+    "post.empty": "{post} is empty: give its text.",
+    "post.not_draft": "it is {status}, not a draft",
+    "post.no_time": "it has no time: give one with `campaign post edit {post_id} --at …`",
+    "post.time_past": (
+        "its time is already past: give it a new one with `campaign post edit {post_id} --at …`, "
+        "or publish it now"
+    ),
+    "post.nothing_to_schedule": "Name the posts to schedule, or pass --all-drafts.",
+    # imports
+    "import.no_email": "no email address",
+    "import.invalid_email": "invalid email address: {reason}",
+    "import.duplicate": "duplicate of row {row}",
+    "import.same_event_id": "same id as row {row}",
+    "import.suppressed": (
+        "{count} {people} in the file had unsubscribed, bounced or complained: they stay so and "
+        "were not added to any list (rows {rows}{more})."
+    ),
+    "import.unknown_regions": (
+        "{rows} name a region that is not in the list of regions, kept as written: {shown}{more}. "
+        "Correct them in the file, or add the region to [events] regions."
+    ),
+}
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
+
+
+def word(message: Message) -> str:
+    """The CLI's sentence for ``message`` (a code without one is shown as it is: a bug)."""
+    template = SENTENCES.get(message.code)
+    values: dict[str, Any] = plain_values(message.values)
+    if template is None:
+        return f"{message.code} {values}" if values else message.code
+    values.setdefault("flag", FLAGS.get(message.field, message.field))
+    if "post_id" in message.values and "post" not in values:
+        post_id = message.values["post_id"]
+        values["post"] = f"Post {post_id}" if post_id else "The post"
+    if message.code == "import.unknown_regions":
+        values["rows"] = _rows(values["rows"])
+        values["shown"] = ", ".join(
+            f"{name!r} ({_rows(count)})" for name, count in message.values["shown"]
+        )
+        others = message.values.get("others", 0)
+        values["more"] = f" and {_rows(others)} with other spellings" if others else ""
+    if message.code.startswith("planner.") and "slot" in message.values:
+        values["slot"] = f"{message.values['slot']:%d/%m %H:%M}"
+    if message.code == "import.suppressed":
+        values["people"] = "person" if message.values["count"] == 1 else "people"
+    if message.code == "planner.shortened":
+        values["details"] = "; ".join(message.values["details"])
+    return template.format(**values)

@@ -1,0 +1,151 @@
+"""The dashboard's and the public pages' words for the stages' messages.
+
+Written in English and marked for gettext (``N_``); ``campaign/locale/fr/LC_MESSAGES/messages.po``
+holds the French, used by default (``[general] language``). A sentence names what the person
+sees on the form ("the end date"), never a CLI flag or a settings path; the dashboard shows it
+next to the field the message concerns. Values are written the pages' way: days in words, times
+in the team's zone, lists joined by commas.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from campaign import formatting
+from campaign.i18n import N_, gettext_in
+from campaign.messages import Message
+
+SENTENCES: dict[str, str] = {
+    # newsletters
+    "newsletter.events_end_before_start": N_(
+        "The end date ({end}) is before the start date ({start}): choose an end date on or "
+        "after the start date."
+    ),
+    "newsletter.events_max_too_small": N_(
+        "The largest number of events must be at least 1 (or leave it empty: no limit)."
+    ),
+    "newsletter.unknown_order": N_("The order “{order}” is not one the form offers: choose one."),
+    "newsletter.reader_region_mixed": N_(
+        "“Each reader's own region” cannot be combined with named regions: choose one or the other."
+    ),
+    "newsletter.unknown_region": N_(
+        "The region “{name}” is not in the list of regions. Known regions: {known}."
+    ),
+    "newsletter.unknown_theme": N_(
+        "The daily theme “{name}” is not in the list of themes. Known themes: {known}."
+    ),
+    "newsletter.bad_pair": N_(
+        "The line “{pair}” is not of the form name=value (for example region=Bretagne)."
+    ),
+    "newsletter.unknown_when_no_events": N_(
+        "Choose what readers without events get among the choices offered."
+    ),
+    "newsletter.no_events_text_empty": N_(
+        "Readers without events are to get a text instead, but the text is empty: write it, or "
+        "choose another option for them."
+    ),
+    "newsletter.no_events_text_too_long": N_(
+        "The text for readers without events has {length} characters: keep it under {limit}."
+    ),
+    "newsletter.unknown_template": N_(
+        "The template “{name}” does not exist. Templates available: {known}."
+    ),
+    "newsletter.no_list": N_("Tick at least one list: the newsletter goes to its subscribers."),
+    "newsletter.empty_text": N_("This field cannot be empty."),
+    "newsletter.unknown": N_("There is no newsletter number {id}."),
+    "newsletter.not_editable": N_(
+        "This newsletter can no longer be changed: only a draft, scheduled or paused newsletter "
+        "can be."
+    ),
+    # periods
+    "period.end_before_start": N_(
+        "The end date ({end}) is before the start date ({start}): choose an end date on or "
+        "after the start date."
+    ),
+    # the planner
+    "planner.bad_time": N_(
+        "“{item}” is not a time of day: write the times like 09:00, 12:30, 17:30."
+    ),
+    "planner.no_times": N_("Give at least one time of day, for example 09:00, 12:30, 17:30."),
+    "planner.per_day_out_of_range": N_(
+        "Choose between 1 and {most} posts a day (one per time of day; add times to post more "
+        "often)."
+    ),
+    "planner.too_many_days": N_("Plan at most {days} days at once."),
+    "planner.slot_past": N_("{slot}: this time is already past, no post planned."),
+    "planner.slot_taken": N_("{slot}: post {post_id} is already planned at that time."),
+    "planner.theme_exhausted": N_(
+        "{slot}: no event left on the day's theme “{theme}”; another theme is featured."
+    ),
+    "planner.no_event_left": N_(
+        "{slot}: no event left to feature that day (all featured already, started or over by "
+        "then, or none in the catalogue)."
+    ),
+    "planner.shortened": N_("Post {post_id} ({event}) was shortened to fit: {details}."),
+    # posts
+    "post.too_long": N_(
+        "The text is {length} characters long as X counts them, {over} too many (at most "
+        "{limit}; a link counts 23, an emoji 2): shorten it, or tick “publish as a thread”."
+    ),
+    "post.part_too_long": N_(
+        "Part {part} of the thread is {length} characters long as X counts them, {over} too "
+        "many (at most {limit}; a link counts 23, an emoji 2): shorten it, or tick “publish as "
+        "a thread”."
+    ),
+    "post.empty": N_("The text is empty: write the post."),
+    "post.not_draft": N_("it is no longer a draft"),
+    "post.no_time": N_("it has no time: give it one on its page"),
+    "post.time_past": N_(
+        "its time is already past: give it a new one on its page, or publish it now"
+    ),
+    "post.nothing_to_schedule": N_("Tick the drafts to schedule."),
+    # imports
+    "import.no_email": N_("no email address"),
+    "import.invalid_email": N_("invalid email address ({reason})"),
+    "import.duplicate": N_("same address as row {row}"),
+    "import.same_event_id": N_("same event id as row {row}"),
+    "import.suppressed": N_(
+        "{count} people in the file had unsubscribed, bounced or complained: they stay so and "
+        "were not added to any list (rows {rows}{more})."
+    ),
+    "import.unknown_regions": N_(
+        "{rows} rows name a region that is not in the list of regions, kept as written: "
+        "{shown}. Correct them in the file, or ask an administrator to add the region to the "
+        "settings."
+    ),
+}
+
+
+def _value(value: Any, language: str, zone: tzinfo | None) -> Any:
+    if isinstance(value, datetime):
+        day = formatting.long_date(value, zone, locale=language, with_year=False)
+        return f"{day}, {formatting.time_of_day(value, zone, locale=language)}"
+    if isinstance(value, date):
+        return formatting.long_date(value, locale=language)
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return formatting.format_number(value, language)
+    return value
+
+
+def word(message: Message, language: str = "fr", zone: tzinfo | None = None) -> str:
+    """The pages' sentence for ``message`` in ``language`` (times read in ``zone``)."""
+    template = SENTENCES.get(message.code)
+    if template is None:  # a code without a sentence: a bug the catalogue test catches
+        return str(message)
+    values = {name: _value(value, language, zone) for name, value in message.values.items()}
+    if message.code == "import.unknown_regions":
+        values["shown"] = ", ".join(f"{name} ({count})" for name, count in message.values["shown"])
+    if message.code == "planner.shortened":
+        values["details"] = "; ".join(message.values["details"])
+    for name in ("id", "post_id", "row", "part"):  # numbers that name things stay as they are
+        if name in message.values:
+            values[name] = message.values[name]
+    return gettext_in(language, template).format(**values)
+
+
+def word_any(item: Message | str, language: str = "fr", zone: tzinfo | None = None) -> str:
+    """A message in the pages' words; a plain sentence (not yet a message) as it is."""
+    return word(item, language, zone) if isinstance(item, Message) else str(item)
