@@ -128,3 +128,11 @@ def test_a_plain_sentence_error_keeps_its_words() -> None:
 def test_an_unknown_language_is_refused() -> None:
     with pytest.raises(ValueError, match="No translations"):
         i18n.translations("xx")
+
+
+def test_the_language_setting_names_a_language_with_a_catalogue() -> None:
+    from campaign.config import Settings
+
+    assert Settings.model_validate({"general": {"language": "en"}}).general.language == "en"
+    with pytest.raises(ValueError, match="unknown language 'br': use one of en, fr"):
+        Settings.model_validate({"general": {"language": "br"}})

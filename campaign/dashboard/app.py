@@ -95,7 +95,7 @@ def create_dashboard(
     app.state.dashboard = web.Dashboard(
         settings=settings,
         engine=engine,
-        env=web.make_environment(templates),
+        env=web.make_environment(templates, settings.general.language),
         templates_dir=Path(templates_dir) if templates_dir else None,
     )
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")

@@ -260,14 +260,10 @@ def choose_subscriber(session: Session, newsletter: Newsletter, email: str | Non
     if found is not None:
         return found
     if email:
-        raise CampaignError(
-            f"{email.strip()} is not in the audience of newsletter {newsletter.id} (not on its "
-            "lists, not active, or outside its segment)."
+        raise CampaignError.of(
+            "preview.not_in_audience", "as_email", email=email.strip(), id=newsletter.id
         )
-    raise CampaignError(
-        f"Newsletter {newsletter.id} has nobody to preview for: its audience is empty "
-        "(check its lists and segment, or give --as EMAIL)."
-    )
+    raise CampaignError.of("preview.nobody", id=newsletter.id)
 
 
 def preview(
@@ -301,7 +297,7 @@ def addressed_to(
     over SMTP while its links could not be opened (see
     :func:`~campaign.tracking.links.check_public_url`)."""
     if not addresses:
-        raise CampaignError("Give at least one address: --to ADDRESS.")
+        raise CampaignError.of("preview.no_test_address", "to")
     check_public_url(settings, "A test message")
     message = preview_.message
     return [

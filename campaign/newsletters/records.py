@@ -349,16 +349,13 @@ def schedule_newsletter(
     """
     newsletter = get_newsletter(session, newsletter_id)
     if newsletter.status not in SCHEDULABLE:
-        raise CampaignError(
-            f"Newsletter {newsletter_id} is {newsletter.status}; only a draft, scheduled or "
-            "missed newsletter can be scheduled."
+        raise CampaignError.of(
+            "newsletter.not_schedulable", id=newsletter_id, status=newsletter.status
         )
     if when.tzinfo is None:
         raise CampaignError("The sending time must carry a time zone.")
     if when <= (now or utcnow()):
-        raise CampaignError(
-            f"{when:%d/%m/%Y %H:%M} ({when.tzname()}) is already past: give a time to come."
-        )
+        raise CampaignError.of("schedule.time_past", "at", at=when)
     newsletter.scheduled_at = when
     newsletter.status = NewsletterStatus.scheduled
     newsletter.status_reason = ""

@@ -139,10 +139,8 @@ def create_post(
     if draft is None:
         draft = scheduled_at is None
     if not draft and scheduled_at is not None and scheduled_at <= (now or utcnow()):
-        local = scheduled_at.astimezone(settings.zone)
-        raise CampaignError(
-            f"{local:%d/%m/%Y %H:%M} is already past: give a time to come, or create the post "
-            "without a time and publish it now (`campaign post publish ID`)."
+        raise CampaignError.of(
+            "post.create_time_past", "scheduled_at", at=scheduled_at.astimezone(settings.zone)
         )
     # Kept in the media folder: the only place the dashboard shows a post's images from.
     stored_images = keep_images(check_images(images), settings.dashboard.media_dir)
@@ -278,10 +276,7 @@ def reschedule_post(
     if scheduled_at.tzinfo is None:
         raise CampaignError("The publication time must carry a time zone.")
     if scheduled_at <= (now or utcnow()):
-        raise CampaignError(
-            f"{scheduled_at:%d/%m/%Y %H:%M} ({scheduled_at.tzname()}) is already past: give a "
-            "time to come."
-        )
+        raise CampaignError.of("schedule.time_past", "at", at=scheduled_at)
     post = get_post(session, post_id)
     if not post.remote_ids:
         rewrite_for(session, settings, post, scheduled_at)  # refused before anything changes

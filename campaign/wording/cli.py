@@ -64,6 +64,66 @@ SENTENCES: dict[str, str] = {
     "newsletter.not_editable": (
         "Newsletter {id} is {status}; only a draft, scheduled or paused newsletter can be edited."
     ),
+    # dashboard forms
+    "form.not_a_moment": "{flag}: {text!r} is not a date and time.",
+    "newsletter.bad_own_sender": (
+        "Newsletter {id} cannot be sent: its from address {address!r} is not a valid sender "
+        "address ({reason}); give newsletter {id} a valid from address (pause it first if it is "
+        "sending), then send it again."
+    ),
+    "newsletter.bad_setting_sender": (
+        "Newsletter {id} cannot be sent: [mail] {setting} {address!r} is not a valid sender "
+        "address ({reason}); fix the setting, then send it again."
+    ),
+    "newsletter.bad_bounce_address": (
+        "Newsletter {id} cannot be sent: its bounce address {address!r} is not valid "
+        "({reason}); fix [mail] {setting} or return_path_domain, then send it again."
+    ),
+    "newsletter.bad_unsubscribe_address": (
+        "Newsletter {id} cannot be sent: its unsubscribe address {address!r} is not valid "
+        "({reason}); fix [mail] {setting} or return_path_domain, then send it again."
+    ),
+    "newsletter.send_paused": (
+        "Newsletter {id} is paused; `campaign newsletter resume {id}` carries on sending."
+    ),
+    "newsletter.send_cancelled": "Newsletter {id} was cancelled; it cannot be sent.",
+    "newsletter.cannot_be_paused": (
+        "Newsletter {id} is {status}; only a {allowed} newsletter can be paused."
+    ),
+    "newsletter.cannot_be_resumed": (
+        "Newsletter {id} is {status}; only a {allowed} newsletter can be resumed."
+    ),
+    "newsletter.cannot_be_cancelled": (
+        "Newsletter {id} is {status}; only a {allowed} newsletter can be cancelled."
+    ),
+    "newsletter.not_sending": (
+        "Newsletter {id} is {status}, not sending; `campaign newsletter send {id}` starts a "
+        "draft, `campaign newsletter resume {id}` a paused one."
+    ),
+    "newsletter.not_schedulable": (
+        "Newsletter {id} is {status}; only a draft, scheduled or missed newsletter can be "
+        "scheduled."
+    ),
+    "schedule.time_past": "{at} ({zone}) is already past: give a time to come.",
+    # lists
+    "list.unknown": (
+        "No list named {name!r} (existing lists: {names}). Create it with: campaign lists "
+        "create {name!r}"
+    ),
+    "list.ambiguous": (
+        "Several lists are called {name!r} when case and accents are ignored ({quoted}): merge "
+        "them with: campaign lists merge {second!r} {first!r}"
+    ),
+    # previews and tests
+    "preview.not_in_audience": (
+        "{email} is not in the audience of newsletter {id} (not on its lists, not active, or "
+        "outside its segment)."
+    ),
+    "preview.nobody": (
+        "Newsletter {id} has nobody to preview for: its audience is empty (check its lists and "
+        "segment, or give --as EMAIL)."
+    ),
+    "preview.no_test_address": "Give at least one address: --to ADDRESS.",
     # periods (events list, planner)
     "period.end_before_start": "--to ({end}) is before --from ({start}).",
     # the planner
@@ -103,6 +163,10 @@ SENTENCES: dict[str, str] = {
     "post.time_past": (
         "its time is already past: give it a new one with `campaign post edit {post_id} --at …`, "
         "or publish it now"
+    ),
+    "post.create_time_past": (
+        "{at} is already past: give a time to come, or create the post without a time and "
+        "publish it now (`campaign post publish ID`)."
     ),
     "post.nothing_to_schedule": "Name the posts to schedule, or pass --all-drafts.",
     # imports
@@ -144,6 +208,12 @@ def word(message: Message) -> str:
         values["more"] = f" and {_rows(others)} with other spellings" if others else ""
     if message.code.startswith("planner.") and "slot" in message.values:
         values["slot"] = f"{message.values['slot']:%d/%m %H:%M}"
+    if message.code == "schedule.time_past":
+        moment = message.values["at"]
+        values.update(at=f"{moment:%d/%m/%Y %H:%M}", zone=moment.tzname())
+    if message.code == "list.ambiguous":
+        names = message.values["names"]
+        values.update(quoted=", ".join(repr(n) for n in names), first=names[0], second=names[1])
     if message.code == "import.suppressed":
         values["people"] = "person" if message.values["count"] == 1 else "people"
     if message.code == "planner.shortened":

@@ -58,6 +58,63 @@ SENTENCES: dict[str, str] = {
         "This newsletter can no longer be changed: only a draft, scheduled or paused newsletter "
         "can be."
     ),
+    # dashboard forms
+    "form.not_a_moment": N_("“{text}” is not a date and time: choose both in the field."),
+    "newsletter.bad_own_sender": N_(
+        "This newsletter cannot be sent: its sender address “{address}” is not valid "
+        "({reason}). Give it a valid sender address (pause it first if it is sending), then "
+        "send it again."
+    ),
+    "newsletter.bad_setting_sender": N_(
+        "This newsletter cannot be sent: the sender address of the settings, “{address}”, is not "
+        "valid ({reason}). Ask an administrator to correct it, then send it again."
+    ),
+    "newsletter.bad_bounce_address": N_(
+        "This newsletter cannot be sent: the address bounces come back to, “{address}”, is not "
+        "valid ({reason}). Ask an administrator to correct the settings, then send it again."
+    ),
+    "newsletter.bad_unsubscribe_address": N_(
+        "This newsletter cannot be sent: the unsubscribe address, “{address}”, is not valid "
+        "({reason}). Ask an administrator to correct the settings, then send it again."
+    ),
+    "newsletter.send_paused": N_("This newsletter is paused: resume it to carry on sending."),
+    "newsletter.send_cancelled": N_("This newsletter was cancelled: it cannot be sent."),
+    "newsletter.cannot_be_paused": N_(
+        "This newsletter is {status}: only a newsletter being sent can be paused."
+    ),
+    "newsletter.cannot_be_resumed": N_(
+        "This newsletter is {status}: only a paused newsletter can be resumed."
+    ),
+    "newsletter.cannot_be_cancelled": N_(
+        "This newsletter is {status}: it can no longer be cancelled."
+    ),
+    "newsletter.not_sending": N_(
+        "This newsletter is {status}, not being sent: schedule a draft, or resume a paused one."
+    ),
+    "newsletter.not_schedulable": N_(
+        "This newsletter is {status}: only a draft, scheduled or missed newsletter can be given "
+        "a sending time."
+    ),
+    "schedule.time_past": N_("{at} is already past: choose a time to come."),
+    # lists
+    "list.unknown": N_(
+        "There is no list called “{name}” (lists: {names}). An administrator can create it on "
+        "the Lists page."
+    ),
+    "list.ambiguous": N_(
+        "Several lists are called “{name}” once capitals and accents are ignored ({names}): "
+        "merge them on the Lists page."
+    ),
+    # previews and tests
+    "preview.not_in_audience": N_(
+        "{email} is not among the newsletter's readers (not on its lists, not active, or "
+        "outside its selection)."
+    ),
+    "preview.nobody": N_(
+        "This newsletter has nobody to preview for: nobody is on its lists (or in its "
+        "selection). Check its lists and selection."
+    ),
+    "preview.no_test_address": N_("Give at least one address to send the test to."),
     # periods
     "period.end_before_start": N_(
         "The end date ({end}) is before the start date ({start}): choose an end date on or "
@@ -99,6 +156,10 @@ SENTENCES: dict[str, str] = {
     "post.time_past": N_(
         "its time is already past: give it a new one on its page, or publish it now"
     ),
+    "post.create_time_past": N_(
+        "{at} is already past: choose a time to come, or save the post without a time and "
+        "publish it now."
+    ),
     "post.nothing_to_schedule": N_("Tick the drafts to schedule."),
     # imports
     "import.no_email": N_("no email address"),
@@ -115,6 +176,70 @@ SENTENCES: dict[str, str] = {
         "settings."
     ),
 }
+
+
+LABELS: dict[str, dict[str, str]] = {
+    # The consent log's actions and methods (campaign.models.ConsentAction, the ``method``
+    # of each line), bounce kinds (BounceKind) and dashboard roles (Role), as the team reads them.
+    "consent_action": {
+        "subscribed": N_("subscribed"),
+        "confirmed": N_("confirmed their subscription"),
+        "updated": N_("details changed"),
+        "unsubscribed": N_("unsubscribed"),
+        "resubscribed": N_("subscribed again"),
+        "bounced": N_("address in error"),
+        "complained": N_("complained (spam)"),
+        "erased": N_("data erased"),
+    },
+    "consent_method": {
+        "admin": N_("by an administrator, on the dashboard"),
+        "manual": N_("by hand"),
+        "cli": N_("from the command line"),
+        "import": N_("file import"),
+        "form": N_("subscription form"),
+        "link": N_("link in an email"),
+        "mailto": N_("email to the unsubscribe address"),
+        "bounce": N_("bounce report"),
+        "complaint": N_("complaint report"),
+    },
+    "bounce_kind": {
+        "hard": N_("permanent failure"),
+        "soft": N_("temporary failure"),
+        "complaint": N_("complaint (spam)"),
+        "unreadable": N_("unreadable message"),
+        "unsubscribe": N_("unsubscribe request"),
+    },
+    "status": {  # newsletters, posts, deliveries and subscribers
+        "draft": N_("draft"),
+        "scheduled": N_("scheduled"),
+        "sending": N_("being sent"),
+        "paused": N_("paused"),
+        "sent": N_("sent"),
+        "cancelled": N_("cancelled"),
+        "missed": N_("missed"),
+        "publishing": N_("being published"),
+        "published": N_("published"),
+        "failed": N_("failed"),
+        "pending": N_("waiting"),
+        "deferred": N_("deferred"),
+        "bounced": N_("address in error"),
+        "left_out": N_("left out (no event)"),
+        "active": N_("active"),
+        "unsubscribed": N_("unsubscribed"),
+        "complained": N_("complained"),
+    },
+    "role": {
+        "admin": N_("administrator"),
+        "editor": N_("editor"),
+        "viewer": N_("read only"),
+    },
+}
+
+
+def label(kind: str, value: str, language: str = "fr") -> str:
+    """The word for a stored value (``label("role", "editor")``); an unknown value as it is."""
+    text = LABELS.get(kind, {}).get(str(value))
+    return gettext_in(language, text) if text else str(value)
 
 
 def _value(value: Any, language: str, zone: tzinfo | None) -> Any:
@@ -140,6 +265,8 @@ def word(message: Message, language: str = "fr", zone: tzinfo | None = None) -> 
         values["shown"] = ", ".join(f"{name} ({count})" for name, count in message.values["shown"])
     if message.code == "planner.shortened":
         values["details"] = "; ".join(message.values["details"])
+    if "status" in message.values:
+        values["status"] = label("status", message.values["status"], language)
     for name in ("id", "post_id", "row", "part"):  # numbers that name things stay as they are
         if name in message.values:
             values[name] = message.values[name]

@@ -178,7 +178,7 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
         served.url + "/newsletters/new",
         {**form, "lists": "Liste inconnue"},
     )
-    assert refused.status_code == 400 and "No list named" in refused.text
+    assert refused.status_code == 400 and "Il n&#39;y a pas de liste appelée" in refused.text
     assert 'value="Novembre"' in refused.text  # the form keeps what was typed
     created = _post(editor, served.url + "/newsletters/new", served.url + "/newsletters/new", form)
     assert created.status_code == 303
@@ -198,7 +198,7 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
     wrong = editor.get(
         served.url + "/newsletters/live", params={"events_regions": "Atlantide"}
     ).text
-    assert "Unknown region" in wrong
+    assert "La région « Atlantide » n&#39;est pas dans la liste des régions" in wrong
 
     edit_page = f"{served.url}/newsletters/{number}/edit"
     assert "Bonjour à tous" in editor.get(edit_page).text
@@ -211,7 +211,7 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
 
     show = f"{served.url}/newsletters/{number}"
     past = _post(editor, f"{show}/schedule", show, {"at": _field(_local(served, -1))})
-    assert past.status_code == 400 and "already past" in past.text
+    assert past.status_code == 400 and "est déjà passé : choisissez un moment à venir" in past.text
     when = _local(served, 4, 9, 0)
     scheduled = _post(editor, f"{show}/schedule", show, {"at": _field(when)})
     assert scheduled.status_code == 303
@@ -223,7 +223,7 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
     assert "le service en marche (campaign serve) l&#39;enverra" in page
     assert "<code>campaign serve</code>" in page  # it must be running then
     paused = _post(editor, f"{show}/pause", show, {})
-    assert paused.status_code == 400 and "only a sending newsletter" in paused.text
+    assert paused.status_code == 400 and "seule une newsletter en cours d&#39;envoi" in paused.text
     cancelled = _post(editor, f"{show}/cancel", show, {})
     assert cancelled.status_code == 303
     with Session(served.engine) as session:  # type: ignore[arg-type]
@@ -482,14 +482,14 @@ def test_moving_a_pending_item_on_the_calendar(served: Served) -> None:
         calendar,
         {"kind": "post", "item_id": str(post_id), "at": _field(_local(served, -2))},
     )
-    assert past.status_code == 400 and "already past" in past.text
+    assert past.status_code == 400 and "est déjà passé : choisissez un moment à venir" in past.text
     bad = _post(
         editor,
         served.url + "/calendar/move",
         calendar,
         {"kind": "newsletter", "item_id": "999", "at": _field(later)},
     )
-    assert bad.status_code == 400 and "No newsletter number 999" in bad.text
+    assert bad.status_code == 400 and "Il n&#39;y a pas de newsletter numéro 999" in bad.text
 
 
 def test_a_missed_post_is_shown_apart_and_comes_back_with_a_new_time(served: Served) -> None:

@@ -25,6 +25,13 @@ from campaign.taxonomy import Taxonomy
 router = APIRouter()
 
 ORDERS = ("date", "registered", "title")
+# The form's inputs for the domain fields whose names differ (the others: "events.to" is
+# "events_to"); the page shows each message next to its input.
+FORM_INPUTS = {
+    "segment": "segment_other",
+    "segment.region": "segment_regions",
+    "content": "content_other",
+}
 PREVIEW_CSP = (
     "default-src 'none'; img-src * data:; style-src 'unsafe-inline'; font-src data:; sandbox"
 )
@@ -93,7 +100,7 @@ class NewsletterForm:
             regions=self.events_regions,
             themes=self.events_themes,
             types=self.events_types,
-            limit=_positive(self.events_max, "Nombre maximum d'évènements"),
+            limit=_positive(self.events_max),
             order=self.events_order,
         )
 
@@ -115,12 +122,12 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _positive(text: str, label: str) -> int | None:
+def _positive(text: str) -> int | None:
     text = text.strip()
     if not text:
         return None
     if not text.isdigit() or int(text) < 1:
-        raise CampaignError(f"{label}: {text!r} is not a whole number of at least 1.")
+        raise CampaignError.of("newsletter.events_max_too_small", "events.max")
     return int(text)
 
 
@@ -190,7 +197,7 @@ def _form_page(
     request: Request,
     form: NewsletterForm,
     newsletter: Newsletter | None = None,
-    error: str = "",
+    error: str | CampaignError = "",
     status_code: int = 200,
     invalid_from: bool = False,
 ) -> Response:
@@ -205,6 +212,7 @@ def _form_page(
         form=form,
         newsletter=newsletter,
         error=error,
+        error_inputs=FORM_INPUTS,
         invalid_from=invalid_from,
         default_from=board.settings.mail.from_address,
         default_from_name=board.settings.mail.from_name,
@@ -245,7 +253,7 @@ def create(request: Request, form: NewsletterForm = Depends(_form)) -> Response:
     except records.InvalidFromAddress:
         return _form_page(request, form, status_code=400, invalid_from=True)
     except CampaignError as exc:
-        return _form_page(request, form, error=str(exc), status_code=400)
+        return _form_page(request, form, error=exc, status_code=400)
     return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-created")
 
 
@@ -317,7 +325,7 @@ def live(request: Request) -> Response:
             else:
                 context["coverage"] = coverage(session, draft, settings, taxonomy=taxonomy)
     except CampaignError as exc:
-        context.update(error=str(exc), events=None, audience=None)
+        context.update(error=exc, events=None, audience=None)
     return web.render(request, "newsletters/_live.html", **context)
 
 
@@ -333,7 +341,7 @@ def show(request: Request, newsletter_id: web.Id) -> Response:
 
 
 def _show(
-    request: Request, newsletter_id: int, error: str = "", status_code: int = 200
+    request: Request, newsletter_id: int, error: str | CampaignError = "", status_code: int = 200
 ) -> Response:
     board = web.dashboard(request)
     with board.session() as session:
@@ -417,7 +425,7 @@ def edit(
     except records.InvalidFromAddress:
         return _form_page(request, form, newsletter, status_code=400, invalid_from=True)
     except CampaignError as exc:
-        return _form_page(request, form, newsletter, error=str(exc), status_code=400)
+        return _form_page(request, form, newsletter, error=exc, status_code=400)
     return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-saved")
 
 
@@ -444,7 +452,7 @@ def _preview(
     width: str = "desktop",
     part: str = "html",
     sent: list[Any] | None = None,
-    error: str = "",
+    error: str | CampaignError = "",
     status_code: int = 200,
 ) -> Response:
     board = web.dashboard(request)
@@ -462,7 +470,9 @@ def _preview(
                 templates_dir=board.templates_dir,
             )
         except CampaignError as exc:
-            problem = str(exc)
+            problem = " ".join(
+                sentence for _, sentence in web.FormErrors.of(exc, board.settings).summary
+            )
     return web.render(
         request,
         "newsletters/preview.html",
@@ -525,7 +535,7 @@ def send_test(
         finally:
             transport.close()
     except CampaignError as exc:
-        return _preview(request, newsletter_id, as_email, error=str(exc), status_code=400)
+        return _preview(request, newsletter_id, as_email, error=exc, status_code=400)
     return _preview(request, newsletter_id, as_email, sent=sent)
 
 
@@ -536,12 +546,12 @@ def send_test(
 def schedule(request: Request, newsletter_id: web.Id, at: str = Form(...)) -> Response:
     board = web.dashboard(request)
     try:
-        when = web.parse_local(at, board.settings, "Date d'envoi")
+        when = web.parse_local(at, board.settings, "at")
         with board.session() as session:
             _get(session, newsletter_id)
             records.schedule_newsletter(session, newsletter_id, when)
     except CampaignError as exc:
-        return _show(request, newsletter_id, error=str(exc), status_code=400)
+        return _show(request, newsletter_id, error=exc, status_code=400)
     return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-scheduled")
 
 
@@ -552,7 +562,7 @@ def _status_change(request: Request, newsletter_id: int, change: Any, done: str)
             _get(session, newsletter_id)
             change(session, newsletter_id)
     except CampaignError as exc:
-        return _show(request, newsletter_id, error=str(exc), status_code=400)
+        return _show(request, newsletter_id, error=exc, status_code=400)
     return web.see_other(request, f"/newsletters/{newsletter_id}", done)
 
 

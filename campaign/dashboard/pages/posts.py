@@ -117,7 +117,7 @@ def _composer(
     split: bool = False,
     thread: bool = False,
     alt: str = "",
-    error: str = "",
+    error: str | CampaignError = "",
     status_code: int = 200,
 ) -> Response:
     handles = _handles(request)
@@ -196,7 +196,7 @@ def create(
     board = web.dashboard(request)
     settings = board.settings
     try:
-        when = web.parse_local(at, settings, "Date de publication") if at.strip() else None
+        when = web.parse_local(at, settings, "at") if at.strip() else None
         images = []
         if image is not None and image.filename:
             if not alt.strip():
@@ -225,7 +225,7 @@ def create(
             split=bool(split),
             thread=bool(thread),
             alt=alt,
-            error=str(exc),
+            error=exc,
             status_code=400,
         )
     return web.see_other(request, f"/posts/{post_id}", "post-created")
@@ -239,7 +239,7 @@ def _planner(
     day: date,
     account: str,
     *,
-    error: str = "",
+    error: str | CampaignError = "",
     status_code: int = 200,
     plan: Plan | None = None,
     approval: ScheduleResult | None = None,
@@ -337,7 +337,7 @@ def plan(
                 templates_dir=board.templates_dir,
             )
     except CampaignError as exc:
-        return _planner(request, first, account, error=str(exc), status_code=400, **typed)
+        return _planner(request, first, account, error=exc, status_code=400, **typed)
     return _planner(request, first, account, plan=result, **typed)
 
 
@@ -357,7 +357,7 @@ def approve(
         with board.session() as session:
             result = schedule_posts(session, board.settings, post_ids)
     except CampaignError as exc:
-        return _planner(request, the_day, account, error=str(exc), status_code=400)
+        return _planner(request, the_day, account, error=exc, status_code=400)
     status_code = 200 if result.scheduled else 400
     return _planner(request, the_day, account, approval=result, status_code=status_code)
 
@@ -368,7 +368,7 @@ def approve(
 def _show(
     request: Request,
     post_id: int,
-    error: str = "",
+    error: str | CampaignError = "",
     status_code: int = 200,
     approval: ScheduleResult | None = None,
     refusal: MoveRefused | None = None,
@@ -433,7 +433,7 @@ def _change(request: Request, post_id: int, action: Any, done: str) -> Response:
             _get(session, post_id)
             action(session)
     except CampaignError as exc:
-        return _show(request, post_id, str(exc), 400)
+        return _show(request, post_id, exc, 400)
     return web.see_other(request, f"/posts/{post_id}", done)
 
 
@@ -451,7 +451,7 @@ def schedule(request: Request, post_id: web.Id, at: str = Form("")) -> Response:
                     "or cancel it)."
                 )
             if at.strip():
-                when = web.parse_local(at, settings, "Date de publication")
+                when = web.parse_local(at, settings, "at")
                 post = reschedule_post(session, settings, post_id, when)
             if post.status != PostStatus.draft:
                 return web.see_other(request, f"/posts/{post_id}", "post-scheduled")
@@ -459,7 +459,7 @@ def schedule(request: Request, post_id: web.Id, at: str = Form("")) -> Response:
     except MoveRefused as exc:
         return _show(request, post_id, status_code=400, refusal=exc)
     except CampaignError as exc:
-        return _show(request, post_id, str(exc), 400)
+        return _show(request, post_id, exc, 400)
     if result.refused:
         return _show(request, post_id, status_code=400, approval=result)
     return web.see_other(request, f"/posts/{post_id}", "post-scheduled")
@@ -482,7 +482,7 @@ def edit(
     def action(session: Session) -> None:
         changes: dict[str, Any] = {"split": bool(split)}
         if at.strip():
-            changes["scheduled_at"] = web.parse_local(at, settings, "Nouvelle date")
+            changes["scheduled_at"] = web.parse_local(at, settings, "at")
         if thread:
             edit_post(session, settings, post_id, parts=thread_parts(text), **changes)
         else:

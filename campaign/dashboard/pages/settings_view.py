@@ -76,7 +76,7 @@ def test_message(request: Request, to: str = Form("")) -> Response:
     text = board.env.get_template("test_message.txt.j2")
     html = board.env.get_template("test_message.html.j2")
     results = []
-    error = ""
+    error: str | CampaignError = ""
     try:
         address = to.strip()
         if not address:
@@ -98,7 +98,7 @@ def test_message(request: Request, to: str = Form("")) -> Response:
         finally:
             transport.close()
     except CampaignError as exc:
-        error = str(exc)
+        error = exc
     return web.render(
         request,
         "settings.html",

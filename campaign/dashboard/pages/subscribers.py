@@ -74,7 +74,9 @@ def index(
     )
 
 
-def _import_page(request: Request, report: object = None, error: str = "", status_code: int = 200):
+def _import_page(
+    request: Request, report: object = None, error: str | CampaignError = "", status_code: int = 200
+):
     board = web.dashboard(request)
     with board.session() as session:
         lists = queries.lists(session)
@@ -167,7 +169,7 @@ def _form_page(
     form: PersonForm,
     *,
     subscriber: Subscriber | None = None,
-    error: str = "",
+    error: str | CampaignError = "",
     status_code: int = 200,
 ) -> Response:
     board = web.dashboard(request)
@@ -242,7 +244,7 @@ def create(request: Request, form: PersonForm = Depends(_person_form)) -> Respon
             )
             person_id = subscriber.id
     except CampaignError as exc:
-        return _form_page(request, form, error=str(exc), status_code=400)
+        return _form_page(request, form, error=exc, status_code=400)
     return web.see_other(request, f"/subscribers/{person_id}", "person-added")
 
 
@@ -284,7 +286,7 @@ def edit(
                     raise CampaignError(f"La liste « {name} » n'existe plus.")
                 audience.join_list(session, person, mailing_list, method=METHOD, actor=actor)
     except CampaignError as exc:
-        return _form_page(request, form, subscriber=subscriber, error=str(exc), status_code=400)
+        return _form_page(request, form, subscriber=subscriber, error=exc, status_code=400)
     return web.see_other(request, f"/subscribers/{subscriber_id}", "person-saved")
 
 
@@ -429,7 +431,7 @@ def resubscribe(
                 force=given["force"],
             )
     except CampaignError as exc:
-        return _person_page(request, subscriber_id, str(exc), 400)
+        return _person_page(request, subscriber_id, exc, 400)
     return web.see_other(request, f"/subscribers/{subscriber_id}", "person-resubscribed")
 
 
@@ -470,12 +472,12 @@ def import_file(
                     taxonomy=Taxonomy.from_settings(settings),
                 )
     except CampaignError as exc:
-        return _import_page(request, error=str(exc), status_code=400)
+        return _import_page(request, error=exc, status_code=400)
     return _import_page(request, report=report)
 
 
 def _person_page(
-    request: Request, subscriber_id: int, error: str = "", status_code: int = 200
+    request: Request, subscriber_id: int, error: str | CampaignError = "", status_code: int = 200
 ) -> Response:
     board = web.dashboard(request)
     with board.session() as session:
