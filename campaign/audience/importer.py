@@ -214,16 +214,12 @@ def _driver_value(connection: Connection, column: Any, value: Any) -> Any:
     return processor(value) if processor is not None else value
 
 
-def _no_email_column(path: Path, sheet: Sheet) -> str:
-    found = ", ".join(repr(h) for h in sheet.headers if h) or "none"
-    message = (
-        f"{path.name} has no email column (columns found: {found}). Name the column holding "
-        "the addresses 'email' (or 'courriel', 'e-mail', 'adresse mail') and import it again; "
-        "nothing was imported."
-    )
+def _no_email_column(path: Path, sheet: Sheet) -> Message:
+    found = [header for header in sheet.headers if header]
+    code = "import.no_email_column"
     if any("@" in h for h in sheet.headers):
-        message += " Its first row looks like data: add a row of column names above it."
-    return message
+        code = "import.no_header_row"
+    return Message(code, "file", {"file": path.name, "found": found or "none"})
 
 
 def _mailing_list(

@@ -133,7 +133,7 @@ def create_post(
     else:
         pieces = checked_parts(parts, split=split)
     if not pieces:
-        raise CampaignError("The post is empty: give its text.")
+        raise CampaignError.of("post.empty", "text", post_id=0)
     if scheduled_at is not None and scheduled_at.tzinfo is None:
         raise CampaignError("The publication time must carry a time zone.")
     if draft is None:

@@ -105,6 +105,13 @@ SENTENCES: dict[str, str] = {
         "scheduled."
     ),
     "schedule.time_past": "{at} ({zone}) is already past: give a time to come.",
+    "report.unknown_newsletter": (
+        "No newsletter {id}; `campaign newsletter list` shows their numbers."
+    ),
+    "report.not_sent": (
+        "Newsletter {id} has not been sent (it is {status}); reports cover sent newsletters."
+    ),
+    "mail.invalid_address": "{address!r} is not a valid email address.",
     # lists
     "list.unknown": (
         "No list named {name!r} (existing lists: {names}). Create it with: campaign lists "
@@ -173,6 +180,17 @@ SENTENCES: dict[str, str] = {
     "import.no_email": "no email address",
     "import.invalid_email": "invalid email address: {reason}",
     "import.duplicate": "duplicate of row {row}",
+    "import.no_email_column": (
+        "{file} has no email column (columns found: {found}). Name the column holding the "
+        "addresses 'email' (or 'courriel', 'e-mail', 'adresse mail') and import it again; "
+        "nothing was imported."
+    ),
+    "import.no_header_row": (
+        "{file} has no email column (columns found: {found}). Name the column holding the "
+        "addresses 'email' (or 'courriel', 'e-mail', 'adresse mail') and import it again; "
+        "nothing was imported. Its first row looks like data: add a row of column names above "
+        "it."
+    ),
     "import.same_event_id": "same id as row {row}",
     "import.suppressed": (
         "{count} {people} in the file had unsubscribed, bounced or complained: they stay so and "
@@ -214,6 +232,9 @@ def word(message: Message) -> str:
     if message.code == "list.ambiguous":
         names = message.values["names"]
         values.update(quoted=", ".join(repr(n) for n in names), first=names[0], second=names[1])
+    if message.code in ("import.no_email_column", "import.no_header_row"):
+        found = message.values["found"]
+        values["found"] = ", ".join(repr(h) for h in found) if isinstance(found, list) else found
     if message.code == "import.suppressed":
         values["people"] = "person" if message.values["count"] == 1 else "people"
     if message.code == "planner.shortened":

@@ -96,6 +96,11 @@ SENTENCES: dict[str, str] = {
         "a sending time."
     ),
     "schedule.time_past": N_("{at} is already past: choose a time to come."),
+    "report.unknown_newsletter": N_("There is no newsletter number {id}."),
+    "report.not_sent": N_("This newsletter is {status}: its report comes once it has been sent."),
+    "mail.invalid_address": N_(
+        "“{address}” is not an email address: write a whole address, such as anne@example.org."
+    ),
     # lists
     "list.unknown": N_(
         "There is no list called “{name}” (lists: {names}). An administrator can create it on "
@@ -163,8 +168,18 @@ SENTENCES: dict[str, str] = {
     "post.nothing_to_schedule": N_("Tick the drafts to schedule."),
     # imports
     "import.no_email": N_("no email address"),
-    "import.invalid_email": N_("invalid email address ({reason})"),
+    "import.invalid_email": N_("invalid email address"),
     "import.duplicate": N_("same address as row {row}"),
+    "import.no_email_column": N_(
+        "The file {file} has no column of email addresses (columns found: {found}). Name that "
+        "column “email” (or “courriel”, “e-mail”, “adresse mail”) and import the file again: "
+        "nothing was imported."
+    ),
+    "import.no_header_row": N_(
+        "The file {file} has no column of email addresses: its first row looks like data. Add "
+        "a first row naming the columns (“email” or “courriel” for the addresses) and import "
+        "the file again: nothing was imported."
+    ),
     "import.same_event_id": N_("same event id as row {row}"),
     "import.suppressed": N_(
         "{count} people in the file had unsubscribed, bounced or complained: they stay so and "

@@ -353,7 +353,7 @@ def approve(
     the_day = _day(day, request)
     try:
         if not post_ids:
-            raise CampaignError("Tick the drafts to approve.")
+            raise CampaignError.of("post.nothing_to_schedule", "post_ids")
         with board.session() as session:
             result = schedule_posts(session, board.settings, post_ids)
     except CampaignError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from campaign.audience.emails import InvalidEmail, normalise_email
 from campaign.config import SECRET_KEY_ENV, ConfigError, mask_url, secret_key
 from campaign.dashboard import web
 from campaign.dashboard.sessions import Pressure, login_pressure, slow_after
@@ -80,7 +81,11 @@ def test_message(request: Request, to: str = Form("")) -> Response:
     try:
         address = to.strip()
         if not address:
-            raise CampaignError("Give the address to send the test message to.")
+            raise CampaignError.of("preview.no_test_address", "to")
+        try:
+            normalise_email(address)
+        except InvalidEmail:
+            raise CampaignError.of("mail.invalid_address", "to", address=address) from None
         values = {"settings": settings, "user": request.state.user}
         body = text.make_module(values)
         message = OutgoingMessage(
