@@ -26,6 +26,7 @@ from sqlmodel import Session
 from campaign.errors import CampaignError
 from campaign.events.catalogue import EventQuery, find_events
 from campaign.mail.outbox import OutgoingMessage
+from campaign.messages import Message
 from campaign.models import Event, Newsletter, Subscriber, WhenNoEvents, utcnow
 from campaign.newsletters.checks import Issue, check_compiled, has_errors
 from campaign.newsletters.records import SUBSCRIBER_REGION, iter_audience, stored_rule
@@ -207,26 +208,27 @@ def compile_group(
     context = newsletter_context(newsletter, settings, events, group_region, selection.fallback)
     compiled = render_group(newsletter.template, context, settings, templates_dir=templates_dir)
     issues = check_compiled(compiled)
-    where = f" in {group_region}" if group_region else ""
     if selection.skipped:
         issues.append(
-            Issue(
-                "warning",
-                f"No event for these readers{where}: this newsletter is not sent to them "
-                "(readers without events are left out).",
-            )
+            Issue("warning", Message("check.readers_left_out", "events", {"region": group_region}))
         )
     elif not events and lists_events(newsletter) and not selection.fallback:
         issues.append(
             Issue(
                 "warning",
-                f"{newsletter.template}: no event still to come matches this newsletter's "
-                f"selection{where} (check the dates, regions, themes).",
+                Message(
+                    "check.no_event_to_come",
+                    "events",
+                    {"template": newsletter.template, "region": group_region},
+                ),
             )
         )
     if has_errors(issues):
-        lines = "\n".join(f"  {issue.level}: {issue.message}" for issue in issues)
-        raise CampaignError(f"Newsletter {newsletter.id} cannot be sent as it is:\n{lines}")
+        raise CampaignError.of(
+            "newsletter.checks_failed",
+            id=newsletter.id,
+            problems=[(issue.level, issue.message) for issue in issues],
+        )
     return compiled, issues
 
 

@@ -112,6 +112,43 @@ SENTENCES: dict[str, str] = {
         "Newsletter {id} has not been sent (it is {status}); reports cover sent newsletters."
     ),
     "mail.invalid_address": "{address!r} is not a valid email address.",
+    "newsletter.checks_failed": "Newsletter {id} cannot be sent as it is:\n{problems}",
+    # pre-send checks
+    "check.no_events": (
+        "{template}: the template lists events but this selection has none (check the date, "
+        "region or theme filters)."
+    ),
+    "check.invalid_mjml": (
+        "{template}: invalid MJML at line {line}, column {column} of the rendered MJML: {what}. "
+        "Near: {near!r}"
+    ),
+    "check.too_heavy": (
+        "{template}: the HTML weighs {kilobytes} KB; Gmail clips messages over about 100 KB, "
+        "hiding the end (and the unsubscribe link). Feature fewer events."
+    ),
+    "check.no_unsubscribe_html": (
+        '{template}: the HTML part has no unsubscribe link; add <a href="[[ '
+        'recipient.unsubscribe_url ]]"> (the shared footer has one).'
+    ),
+    "check.no_unsubscribe_text": (
+        "{template}: the text part has no unsubscribe link; add [[ recipient.unsubscribe_url ]] "
+        "(the shared text footer has one)."
+    ),
+    "check.image_without_alt": (
+        "{template}: image {src!r} has no alt text (shown when images are blocked)."
+    ),
+    "check.bad_link": (
+        "{template}: link {url!r} is not an http(s) or mailto link; mail clients would not open "
+        "it (or it is unsafe). Fix the URL in the event or template."
+    ),
+    "check.readers_left_out": (
+        "No event for these readers{where}: this newsletter is not sent to them (readers "
+        "without events are left out)."
+    ),
+    "check.no_event_to_come": (
+        "{template}: no event still to come matches this newsletter's selection{where} (check "
+        "the dates, regions, themes)."
+    ),
     # lists
     "list.unknown": (
         "No list named {name!r} (existing lists: {names}). Create it with: campaign lists "
@@ -191,6 +228,18 @@ SENTENCES: dict[str, str] = {
         "nothing was imported. Its first row looks like data: add a row of column names above "
         "it."
     ),
+    "import.no_event_id": "no id",
+    "import.event_id_too_long": "id longer than {limit} characters",
+    "import.no_title": "no title",
+    "import.no_start": "no start date",
+    "import.bad_starts_at": (
+        "start date {text!r} is not a date (write 05/11/2026 14:30 or 2026-11-05T14:30)"
+    ),
+    "import.bad_ends_at": (
+        "end date {text!r} is not a date (write 05/11/2026 14:30 or 2026-11-05T14:30)"
+    ),
+    "import.ends_before_start": "ends ({end}) before it starts ({start})",
+    "import.not_an_event": "not an event object: {text!r}",
     "import.same_event_id": "same id as row {row}",
     "import.suppressed": (
         "{count} {people} in the file had unsubscribed, bounced or complained: they stay so and "
@@ -229,6 +278,13 @@ def word(message: Message) -> str:
     if message.code == "schedule.time_past":
         moment = message.values["at"]
         values.update(at=f"{moment:%d/%m/%Y %H:%M}", zone=moment.tzname())
+    if "region" in message.values and message.code.startswith("check."):
+        region = message.values["region"]
+        values["where"] = f" in {region}" if region else ""
+    if message.code == "newsletter.checks_failed":
+        values["problems"] = "\n".join(
+            f"  {level}: {problem}" for level, problem in message.values["problems"]
+        )
     if message.code == "list.ambiguous":
         names = message.values["names"]
         values.update(quoted=", ".join(repr(n) for n in names), first=names[0], second=names[1])

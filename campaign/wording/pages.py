@@ -101,6 +101,42 @@ SENTENCES: dict[str, str] = {
     "mail.invalid_address": N_(
         "“{address}” is not an email address: write a whole address, such as anne@example.org."
     ),
+    "newsletter.checks_failed": N_("This newsletter cannot be sent as it is: {problems}"),
+    # pre-send checks
+    "check.no_events": N_(
+        "The template shows events but the selection has none: check the dates, regions and themes."
+    ),
+    "check.invalid_mjml": N_(
+        "The template {template} is not valid MJML (line {line}, column {column}: {what}): ask "
+        "whoever maintains the templates."
+    ),
+    "check.too_heavy": N_(
+        "The message weighs {kilobytes} KB: Gmail cuts messages over about 100 KB, hiding the "
+        "end and the unsubscribe link. Feature fewer events."
+    ),
+    "check.no_unsubscribe_html": N_(
+        "The template {template} has no unsubscribe link in its HTML part: ask whoever "
+        "maintains the templates."
+    ),
+    "check.no_unsubscribe_text": N_(
+        "The template {template} has no unsubscribe link in its text part: ask whoever "
+        "maintains the templates."
+    ),
+    "check.image_without_alt": N_(
+        "The image {src} has no description (shown when images are blocked)."
+    ),
+    "check.bad_link": N_(
+        "The link “{url}” is not a web or email link: mail clients would not open it. Correct "
+        "it in the event or the template."
+    ),
+    "check.readers_left_out": N_(
+        "No event for these readers{where}: they do not receive this newsletter (readers "
+        "without events are left out)."
+    ),
+    "check.no_event_to_come": N_(
+        "No event still to come matches this newsletter's selection{where}: check the dates, "
+        "regions and themes."
+    ),
     # lists
     "list.unknown": N_(
         "There is no list called “{name}” (lists: {names}). An administrator can create it on "
@@ -180,6 +216,18 @@ SENTENCES: dict[str, str] = {
         "a first row naming the columns (“email” or “courriel” for the addresses) and import "
         "the file again: nothing was imported."
     ),
+    "import.no_event_id": N_("no event id"),
+    "import.event_id_too_long": N_("event id longer than {limit} characters"),
+    "import.no_title": N_("no title"),
+    "import.no_start": N_("no start date"),
+    "import.bad_starts_at": N_(
+        "the start date “{text}” is not a date (write 05/11/2026 14:30 or 2026-11-05T14:30)"
+    ),
+    "import.bad_ends_at": N_(
+        "the end date “{text}” is not a date (write 05/11/2026 14:30 or 2026-11-05T14:30)"
+    ),
+    "import.ends_before_start": N_("it ends ({end}) before it starts ({start})"),
+    "import.not_an_event": N_("not an event: “{text}”"),
     "import.same_event_id": N_("same event id as row {row}"),
     "import.suppressed": N_(
         "{count} people in the file had unsubscribed, bounced or complained: they stay so and "
@@ -278,6 +326,12 @@ def word(message: Message, language: str = "fr", zone: tzinfo | None = None) -> 
     values = {name: _value(value, language, zone) for name, value in message.values.items()}
     if message.code == "import.unknown_regions":
         values["shown"] = ", ".join(f"{name} ({count})" for name, count in message.values["shown"])
+    if message.code.startswith("check.") and "region" in message.values:
+        values["where"] = f" ({message.values['region']})" if message.values["region"] else ""
+    if message.code == "newsletter.checks_failed":
+        values["problems"] = " ".join(
+            word_any(problem, language, zone) for _level, problem in message.values["problems"]
+        )
     if message.code == "planner.shortened":
         values["details"] = "; ".join(message.values["details"])
     if "status" in message.values:

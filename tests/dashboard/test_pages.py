@@ -574,7 +574,7 @@ def test_a_thread_written_by_hand_and_a_new_text_for_a_post(served: Served) -> N
         post = session.get(Post, post_id)
         assert post.parts == ["Un seul message, finalement"] and post.status == PostStatus.draft
     empty = _post(editor, f"{show}/edit", show, {"text": "  "})
-    assert empty.status_code == 400 and "empty" in empty.text
+    assert empty.status_code == 400 and "Le texte est vide" in empty.text
 
 
 def _events_on(served: Served, day: datetime) -> None:
@@ -614,7 +614,7 @@ def test_the_planner_drafts_from_the_catalogue_then_approval_schedules_or_says_w
     page = planned.text
     assert "2 brouillons préparés" in page
     # The stage's notes: nothing left for 17:30 (the morning event is over, the other taken).
-    assert "17:30: no event left to feature that day" in page
+    assert "17h30 : plus aucun évènement à mettre en avant ce jour-là" in page
     assert "Coût estimé chez X" in page and "2 messages (2 avec un lien)" in page
     assert "mode essai" in page  # no credentials for @Mois_ESS in the tests
     with Session(served.engine) as session:  # type: ignore[arg-type]
@@ -954,7 +954,7 @@ def test_pausing_and_resuming_a_newsletter_that_is_sending(served: Served) -> No
     assert "L&#39;envoi est en pause." in page and "Reprendre l'envoi</button>" in page
     assert "Mettre en pause" not in page
     again = _post(editor, f"{show}/pause", show, {})
-    assert again.status_code == 400 and "only a sending newsletter" in again.text
+    assert again.status_code == 400 and "seule une newsletter en cours d&#39;envoi" in again.text
 
     resumed = _post(editor, f"{show}/resume", show, {})
     assert resumed.status_code == 303
@@ -1396,7 +1396,7 @@ def test_the_form_chooses_what_readers_without_events_get_and_the_live_panel_nam
 
     form = {"title": "Novembre", "subject": "Le Mois", "template": "mois-ess", **rule}
     refused = _post(editor, new_page, new_page, {**form, "when_no_events": "text"})
-    assert refused.status_code == 400 and "the text is empty" in refused.text
+    assert refused.status_code == 400 and "mais ce texte est vide" in refused.text
     created = _post(
         editor,
         new_page,
