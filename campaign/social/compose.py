@@ -80,9 +80,8 @@ def render_post(
     try:
         text = env.get_template(f"{name}.txt.j2").render(**context)
     except jinja2.UndefinedError as exc:
-        raise CampaignError(
-            f"Post template {name!r} needs a value it was not given ({exc.message}): pass it "
-            "with --set NAME=VALUE (or --event ID for an event's fields)."
+        raise CampaignError.of(
+            "post.template_value_missing", name=name, detail=exc.message
         ) from None
     except jinja2.TemplateSyntaxError as exc:
         raise CampaignError(

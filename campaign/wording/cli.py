@@ -149,6 +149,34 @@ SENTENCES: dict[str, str] = {
         "{template}: no event still to come matches this newsletter's selection{where} (check "
         "the dates, regions, themes)."
     ),
+    # images of posts
+    "image.missing": "{label}: {path} does not exist (or is not a file).",
+    "image.not_a_picture": (
+        "{label}: {name} is not a JPEG, PNG, WEBP or GIF image (X takes only those): convert "
+        "it, e.g. to JPEG."
+    ),
+    "image.too_big": (
+        "{label}: {name} is {size}; X takes at most {limit} for a {kind} image: make it smaller."
+    ),
+    "image.upload_too_big": "Image {name!r}: over {limit} MB, the most X accepts.",
+    "image.no_alt": ("{label}: give a description of {name} (--alt) for people who cannot see it."),
+    "image.alt_too_long": (
+        "{label}: the description of {name} is {length} characters long; X takes at most "
+        "{limit}: shorten it by {over}."
+    ),
+    "image.not_kept": (
+        "Cannot copy {name} into the media folder {folder} ([dashboard] media_dir): {reason}."
+    ),
+    "post.template_value_missing": (
+        "Post template {name!r} needs a value it was not given ({detail}): pass it with --set "
+        "NAME=VALUE (or --event ID for an event's fields)."
+    ),
+    "mail.insecure_public_url": (
+        "{what} cannot be sent over SMTP: [web] public_url {url!r} {problem}, so recipients "
+        "could not open its links, the one-click unsubscribe included (RFC 8058 requires "
+        "https). Set [web] public_url to the web service's public https address, or [web] "
+        "allow_insecure_links = true to send to a test relay on purpose."
+    ),
     # lists
     "list.unknown": (
         "No list named {name!r} (existing lists: {names}). Create it with: campaign lists "

@@ -137,6 +137,36 @@ SENTENCES: dict[str, str] = {
         "No event still to come matches this newsletter's selection{where}: check the dates, "
         "regions and themes."
     ),
+    # images of posts
+    "image.missing": N_("The image {name} cannot be found: choose the file again."),
+    "image.not_a_picture": N_(
+        "{name} is not a JPEG, PNG, WEBP or GIF image (X takes only those): convert it, for "
+        "example to JPEG."
+    ),
+    "image.too_big": N_(
+        "{name} weighs {size}; X takes at most {limit} for a {kind} image: make it smaller."
+    ),
+    "image.upload_too_big": N_("The image {name} weighs over {limit} MB, the most X accepts."),
+    "image.no_alt": N_(
+        "Describe the image {name} for people who cannot see it (the description field)."
+    ),
+    "image.alt_too_long": N_(
+        "The description of {name} has {length} characters; X takes at most {limit}: shorten "
+        "it by {over}."
+    ),
+    "image.not_kept": N_(
+        "The image {name} could not be saved ({reason}): ask an administrator to check the "
+        "media folder."
+    ),
+    "post.template_value_missing": N_(
+        "The post template “{name}” needs a value it was not given ({detail})."
+    ),
+    "mail.insecure_public_url": N_(
+        "Nothing can be sent by email yet: the address of the public web service ({url}) "
+        "cannot be opened by recipients, so neither could the links of the message (the "
+        "unsubscribe link included). Ask an administrator to set the service's public https "
+        "address in the settings."
+    ),
     # lists
     "list.unknown": N_(
         "There is no list called “{name}” (lists: {names}). An administrator can create it on "

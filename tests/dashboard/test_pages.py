@@ -138,8 +138,12 @@ def test_composing_a_thread_with_an_image_and_its_description(served: Served) ->
 @pytest.mark.parametrize(
     ("files", "alt", "message"),
     [
-        ({"image": ("logo.png", PNG, "image/png")}, "", "Describe the image"),
-        ({"image": ("notes.png", b"not a picture", "image/png")}, "Logo", "not a PNG"),
+        ({"image": ("logo.png", PNG, "image/png")}, "", "Décrivez l&#39;image logo.png"),
+        (
+            {"image": ("notes.png", b"not a picture", "image/png")},
+            "Logo",
+            "notes.png n&#39;est pas une image JPEG, PNG, WEBP ou GIF",
+        ),
     ],
 )
 def test_an_image_needs_a_description_and_must_be_a_picture(
@@ -646,7 +650,7 @@ def test_the_planner_drafts_from_the_catalogue_then_approval_schedules_or_says_w
     )
     assert approved.status_code == 200
     assert "Les publications validées sont programmées : 1" in approved.text
-    assert f"Publication {drafts[1].id}</a> : its time is already past" in approved.text
+    assert f"Publication {drafts[1].id}</a> : son heure est déjà passée" in approved.text
     with Session(served.engine) as session:  # type: ignore[arg-type]
         statuses = [session.get(Post, p.id).status for p in drafts]
     assert statuses == [PostStatus.scheduled, PostStatus.draft]
@@ -657,21 +661,21 @@ def test_the_planner_drafts_from_the_catalogue_then_approval_schedules_or_says_w
         planner,
         {"day": day.date().isoformat(), "account": "mois_ess", "times": "09:00"},
     )
-    assert "0 brouillon préparé" in again.text and "is already planned at that time" in again.text
+    assert "0 brouillon préparé" in again.text and "est déjà prévue à cette heure" in again.text
     nothing = _post(
         editor,
         served.url + "/posts/planner/approve",
         planner,
         {"day": day.date().isoformat(), "account": "mois_ess"},
     )
-    assert nothing.status_code == 400 and "Tick the drafts" in nothing.text
+    assert nothing.status_code == 400 and "Cochez les brouillons" in nothing.text
     bad_times = _post(
         editor,
         served.url + "/posts/planner",
         planner,
         {"day": day.date().isoformat(), "account": "mois_ess", "times": "9 heures"},
     )
-    assert bad_times.status_code == 400 and "is not a time of day" in bad_times.text
+    assert bad_times.status_code == 400 and "« 9 heures » n&#39;est pas une heure" in bad_times.text
 
 
 def _sent_newsletter(served: Served) -> int:

@@ -114,8 +114,20 @@ def problems(text: str, fragments: list[str]) -> list[str]:
 
 @pytest.fixture
 def walk(tmp_path: Path, secret_key: str) -> Iterator[tuple[TestClient, dict[str, int]]]:
+    yield from _dashboard(tmp_path, "fr")
+
+
+@pytest.fixture
+def walk_in_english(tmp_path: Path, secret_key: str) -> Iterator[tuple[TestClient, dict[str, int]]]:
+    yield from _dashboard(tmp_path, "en")
+
+
+def _dashboard(tmp_path: Path, language: str) -> Iterator[tuple[TestClient, dict[str, int]]]:
+    """The dashboard in ``language`` on a database with a list, people, an event, a draft
+    newsletter and a draft post, and a signed-in admin's client."""
     url = f"sqlite:///{tmp_path / 'walk.db'}"
     settings = make_settings(url, tmp_path, "https://news.example.org")
+    settings.general.language = language
     engine = open_database(url)
     zone = settings.zone
     soon = datetime.combine(
@@ -333,3 +345,31 @@ def test_every_page_and_every_refusal_reads_in_french(walk) -> None:  # type: ig
             failures[f"POST {action} {sorted(data)}"] = found
     assert refusals >= 30, "the walk goes through the forms' refusals"
     assert failures == {}
+
+
+def test_the_english_setting_gives_english_sentences_and_words(walk_in_english) -> None:  # type: ignore[no-untyped-def]
+    client, ids = walk_in_english
+    _sign_in(client)
+    page = "/newsletters/new"
+    refused = client.post(
+        BASE + page,
+        data={
+            "csrf": _csrf(client, page),
+            "title": "November",
+            "subject": "The Mois",
+            "template": "mois-ess",
+            "lists": "Newsletter nationale",
+            "events_from": "2026-11-20",
+            "events_to": "2026-11-05",
+        },
+    )
+    assert refused.status_code == 400
+    text = visible_text(refused.text)
+    assert "Please correct what is shown below:" in text
+    assert (
+        "The end date (Thursday 5 November 2026) is before the start date (Friday 20 November "
+        "2026): choose an end date on or after the start date."
+    ) in text
+    person = visible_text(client.get(f"{BASE}/subscribers/{ids['subscriber_id']}").text)
+    assert "administrator" in visible_text(client.get(BASE + "/").text)  # the role, top right
+    assert "subscribed" in person and "inscription" not in person  # the consent log's action

@@ -171,10 +171,12 @@ def length(
 def _save_image(request: Request, image: UploadFile) -> Path:
     data = image.file.read(MAX_IMAGE_BYTES + 1)
     if len(data) > MAX_IMAGE_BYTES:
-        raise CampaignError(f"Image {image.filename!r}: over 5 MB, the most X accepts.")
+        raise CampaignError.of("image.upload_too_big", "image", name=image.filename, limit=5)
     suffix = next((ext for magic, ext in IMAGE_TYPES.items() if data.startswith(magic)), None)
     if suffix is None or (suffix == ".webp" and data[8:12] != b"WEBP"):
-        raise CampaignError(f"Image {image.filename!r}: not a PNG, JPEG, GIF or WebP picture.")
+        raise CampaignError.of(
+            "image.not_a_picture", "image", label=f"Image {image.filename!r}", name=image.filename
+        )
     folder = Path(web.dashboard(request).settings.dashboard.media_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{secrets.token_hex(12)}{suffix}"
@@ -200,8 +202,8 @@ def create(
         images = []
         if image is not None and image.filename:
             if not alt.strip():
-                raise CampaignError(
-                    "Describe the image (alternative text) for people who cannot see it."
+                raise CampaignError.of(
+                    "image.no_alt", "alt", label=f"Image {image.filename!r}", name=image.filename
                 )
             images.append({"path": str(_save_image(request, image)), "alt": alt.strip()})
         with board.session() as session:
