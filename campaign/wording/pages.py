@@ -320,6 +320,7 @@ LABELS: dict[str, dict[str, str]] = {
         "active": N_("active"),
         "unsubscribed": N_("unsubscribed"),
         "complained": N_("complained"),
+        "recurring": N_("recurring task"),
     },
     "role": {
         "admin": N_("administrator"),
