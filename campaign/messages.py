@@ -34,8 +34,8 @@ class Message:
 
         return cli.word(self)
 
-    def __hash__(self) -> int:
-        return hash((self.code, self.field, tuple(sorted(self.values.items(), key=str))))
+    def __hash__(self) -> int:  # values may hold lists: hashed by their text
+        return hash((self.code, self.field, repr(sorted(self.values.items(), key=str))))
 
 
 def message(code: str, field: str = "", **values: Any) -> Message:

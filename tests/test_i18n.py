@@ -157,3 +157,10 @@ def test_the_language_setting_names_a_language_with_a_catalogue() -> None:
     assert Settings.model_validate({"general": {"language": "en"}}).general.language == "en"
     with pytest.raises(ValueError, match="unknown language 'br': use one of en, fr"):
         Settings.model_validate({"general": {"language": "br"}})
+
+
+def test_messages_compare_and_hash_by_code_field_and_values() -> None:
+    one = message("import.suppressed", count=2, rows=[3, 4], more="")
+    assert one == message("import.suppressed", count=2, rows=[3, 4], more="")
+    assert one != message("import.suppressed", count=2, rows=[3, 5], more="")
+    assert len({one, message("import.suppressed", count=2, rows=[3, 4], more="")}) == 1
