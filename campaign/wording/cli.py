@@ -65,6 +65,7 @@ SENTENCES: dict[str, str] = {
         "Newsletter {id} is {status}; only a draft, scheduled or paused newsletter can be edited."
     ),
     # dashboard forms
+    "form.not_a_day": "{flag}: {text!r} is not a date.",
     "form.not_a_moment": "{flag}: {text!r} is not a date and time.",
     "newsletter.bad_own_sender": (
         "Newsletter {id} cannot be sent: its from address {address!r} is not a valid sender "

@@ -59,6 +59,7 @@ SENTENCES: dict[str, str] = {
         "can be."
     ),
     # dashboard forms
+    "form.not_a_day": N_("“{text}” is not a date: choose a day in the field."),
     "form.not_a_moment": N_("“{text}” is not a date and time: choose both in the field."),
     "newsletter.bad_own_sender": N_(
         "This newsletter cannot be sent: its sender address “{address}” is not valid "

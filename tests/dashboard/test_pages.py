@@ -750,7 +750,7 @@ def test_the_reports_page_shows_the_reports_stage_s_tables_and_charts(served: Se
     wrong = viewer.get(
         served.url + "/reports", params={"date_from": "2026-12-01", "date_to": "2026-01-01"}
     )
-    assert wrong.status_code == 400 and "is before" in wrong.text
+    assert wrong.status_code == 400 and "1er janvier 2026) est avant la date de début" in wrong.text
     with Session(served.engine) as session:  # type: ignore[arg-type]
         session.add(
             Newsletter(

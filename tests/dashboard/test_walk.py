@@ -200,6 +200,13 @@ def _sign_in(client: TestClient) -> None:
     assert answer.status_code == 200 and answer.url.path.rstrip("/") == BASE
 
 
+# Filters a page refuses (typed into its date fields).
+GET_REFUSALS = [
+    ("/reports", {"date_from": "hier"}),
+    ("/reports", {"date_from": "2026-12-01", "date_to": "2026-01-01"}),
+]
+
+
 def _error_paths(ids: dict[str, int]) -> list[tuple[str, str, dict, dict]]:
     """(form page, action, form fields, files): each a refusal the form's page words."""
     past = (utcnow() - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
@@ -265,6 +272,7 @@ def _error_paths(ids: dict[str, int]) -> list[tuple[str, str, dict, dict]]:
             {},
         ),
         ("/posts/planner", "/posts/planner/approve", {"account": "mois_ess"}, {}),
+        ("/posts/planner", "/posts/planner", {"account": "mois_ess", "until": "demain"}, {}),
         ("/calendar", "/calendar/move", {"item_id": ids["post_id"], "kind": "post", "at": "x"}, {}),
         (
             "/calendar",
@@ -343,6 +351,13 @@ def test_every_page_and_every_refusal_reads_in_french(walk) -> None:  # type: ig
                 dump.write(visible_text(answer.text).split("Se déconnecter", 1)[-1][:1500] + "\n")
         if found:
             failures[f"POST {action} {sorted(data)}"] = found
+    for path, query in GET_REFUSALS:
+        answer = client.get(BASE + path, params=query)
+        assert answer.status_code == 400, (path, query)
+        refusals += 1
+        found = problems(visible_text(answer.text), fragments)
+        if found:
+            failures[f"GET {path} {query}"] = found
     assert refusals >= 30, "the walk goes through the forms' refusals"
     assert failures == {}
 

@@ -326,7 +326,7 @@ def plan(
     try:
         last = web.parse_day(until) if until.strip() else first
         if last is None:
-            raise CampaignError(f"Jusqu'au: {until!r} is not a date.")
+            raise CampaignError.of("form.not_a_day", "until", text=until)
         with board.session() as session:
             result = plan_event_posts(
                 session,

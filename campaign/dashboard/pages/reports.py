@@ -83,11 +83,11 @@ def _builders(settings: Settings) -> dict[str, Callable[[Session, Period, Labels
 def _period(settings: Settings, date_from: str, date_to: str) -> Period:
     start, end = web.parse_day(date_from), web.parse_day(date_to)
     if date_from.strip() and start is None:
-        raise CampaignError(f"Du : {date_from!r} is not a date (e.g. 2026-01-01).")
+        raise CampaignError.of("form.not_a_day", "date_from", text=date_from)
     if date_to.strip() and end is None:
-        raise CampaignError(f"Au : {date_to!r} is not a date (e.g. 2026-12-31).")
+        raise CampaignError.of("form.not_a_day", "date_to", text=date_to)
     if start and end and end < start:
-        raise CampaignError(f"Au ({end:%d/%m/%Y}) is before Du ({start:%d/%m/%Y}).")
+        raise CampaignError.of("period.end_before_start", "date_to", start=start, end=end)
     return Period(start, end, settings.zone)
 
 
