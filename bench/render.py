@@ -1,6 +1,6 @@
 """Benchmark: personalising a compiled newsletter vs rendering it whole for each recipient.
 
-DESIGN.md's "render once, personalise cheaply" rule is justified here with figures: 10,000
+The architecture's "render once, personalise cheaply" rule is justified here with figures: 10,000
 recipients, 20 events each, personalised from one compiled group, beside the naive way (Jinja →
 MJML → inlined CSS per recipient), timed on a sample and extrapolated. Goal: ≥100× faster and
 under 0.2 ms per recipient. Run: ``.venv/bin/python bench/render.py``.

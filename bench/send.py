@@ -71,6 +71,29 @@ def run_sink(port: int) -> None:
     controller.stop()
 
 
+def run_recording_sink(port: int, journal: str) -> None:
+    """A sink that writes one line per accepted message, ``time recipient``, to ``journal``
+    (line-buffered, so a reader sees each line at once): the kill runs count copies from it."""
+    import signal
+
+    from aiosmtpd.controller import Controller
+
+    out = open(journal, "a", buffering=1)  # noqa: SIM115 - open for the process's life
+
+    class Recording:
+        async def handle_DATA(self, server, session, envelope) -> str:
+            for address in envelope.rcpt_tos:
+                out.write(f"{time.time():.6f} {address}\n")
+            return "250 2.0.0 Ok: kept"
+
+    controller = Controller(Recording(), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    signal.sigwait({signal.SIGTERM, signal.SIGINT})
+    controller.stop()
+    out.close()
+
+
 def free_port() -> int:
     import socket
 
@@ -174,6 +197,7 @@ def settings_for(url: str, port: int, connections: int):
     settings.mail.smtp.security = "none"
     settings.mail.smtp.connections = connections
     settings.mail.smtp.messages_per_connection = 100_000
+    settings.web.allow_insecure_links = True  # links to 127.0.0.1: a local sink, on purpose
     return settings
 
 
@@ -198,13 +222,15 @@ class NullTransport:
         self.composer = Composer()
         self.bytes = 0
 
-    def send(self, messages):
+    def send(self, messages, report=None):
         from campaign.mail import SendResult
 
         results = []
         for message in messages:
             self.bytes += len(self.composer.compose_smtp(message))
             results.append(SendResult(message.to, True, message.message_id, status="sent"))
+        if report is not None:
+            report(list(enumerate(results)))
         return results
 
     def close(self) -> None:
@@ -242,6 +268,25 @@ def phase_product(url: str, port: int, connections: int, null: bool) -> dict:
     }
 
 
+def phase_resume(url: str, port: int, connections: int) -> dict:
+    """Send what a killed run left, its claims taken again at once (claim_timeout 0)."""
+    from datetime import timedelta
+
+    from campaign.db import open_database
+    from campaign.mail import open_transport
+    from campaign.newsletters import queue
+
+    settings = settings_for(url, port, connections)
+    transport = open_transport(settings)
+    try:
+        summary = queue.send_newsletter(
+            open_database(url), 1, settings, transport, stale_after=timedelta(0)
+        )
+    finally:
+        transport.close()
+    return {"sent": summary.sent, "status": summary.status}
+
+
 def _sample_people(url: str, sample: int):
     from sqlmodel import Session, select
 
@@ -261,6 +306,7 @@ def phase_baseline(url: str, port: int, sample: int) -> dict:
     from email import policy
 
     from campaign.mail import OutgoingMessage, build_message
+    from campaign.newsletters.recipients import tracked_recipient
     from campaign.tracking.links import TrackedLinks
     from campaign.tracking.tokens import Signer
 
@@ -276,7 +322,7 @@ def phase_baseline(url: str, port: int, sample: int) -> dict:
     smtp = smtplib.SMTP("127.0.0.1", port)
     start_cpu, start = cpu(), time.perf_counter()
     for number, person in enumerate(people, 1):
-        rendered = compiled.personalise(links.recipient(person, number))
+        rendered = compiled.personalise(tracked_recipient(links, person, number))
         message = build_message(
             OutgoingMessage(
                 from_address="lemois@example.org",
@@ -375,11 +421,17 @@ def main() -> None:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--null", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--journal", help=argparse.SUPPRESS)
+    parser.add_argument("--kill-runs", type=int, default=5, help="sends killed with SIGKILL")
+    parser.add_argument("--kill-recipients", type=int, default=2000)
     options = parser.parse_args()
 
     os.environ.setdefault("CAMPAIGN_SECRET_KEY", "bench-secret-key-" + "x" * 40)
     if options.phase == "sink":
         run_sink(options.port)
+        return
+    if options.phase == "recording-sink":
+        run_recording_sink(options.port, options.journal)
         return
     if options.phase:
         if options.phase == "setup":
@@ -387,6 +439,8 @@ def main() -> None:
             result: dict = {}
         elif options.phase == "product":
             result = phase_product(options.url, options.port, options.connections, options.null)
+        elif options.phase == "resume":
+            result = phase_resume(options.url, options.port, options.connections)
         elif options.phase == "baseline":
             result = phase_baseline(options.url, options.port, options.baseline_sample)
         else:
@@ -412,6 +466,9 @@ def main() -> None:
 
 
 def run(options: argparse.Namespace, folder: Path, port: int) -> None:
+    if not options.rounds:  # --rounds 0: only the kill runs
+        kill_runs(options, folder)
+        return
     n, c = options.recipients, str(options.connections)
     rounds: list[dict[str, dict]] = []
     for number in range(1, options.rounds + 1):
@@ -461,6 +518,8 @@ def run(options: argparse.Namespace, folder: Path, port: int) -> None:
         f"{'ok' if cpu_ratio <= 0.1 else 'MISSED'}"
     )
     print(f"  peak memory of the sending process: {product['peak_mb']:.0f} MB")
+    if options.kill_runs:
+        kill_runs(options, folder)
     if options.skip_memory:
         return
     sizes = [n, options.memory_recipients]
@@ -477,6 +536,114 @@ def run(options: argparse.Namespace, folder: Path, port: int) -> None:
         f"{'ok' if growth <= 0.2 else 'MISSED'}; built {peaks[1]['rate']:.0f} msg/s, "
         f"{peaks[1]['cpu_ms']:.3f} ms CPU per message without the socket"
     )
+
+
+# --- kill -9 at a random moment, then resume -----------------------------------------------------
+
+WINDOW = 0.05  # the commit window the goal allows (issue #18): group commits of at most 50 ms
+
+
+def kill_runs(options: argparse.Namespace, folder: Path) -> None:
+    """Each run: a send killed with SIGKILL once the sink has accepted a random number of its
+    messages (between 5% and 95%), then a resume; the copies the sink received are counted.
+
+    Goal: duplicates ≤ connections + the messages the sink accepted in the last commit window
+    (50 ms) before the kill, in every run.
+    """
+    import random
+    import signal
+
+    n, c = options.kill_recipients, options.connections
+    lines = []
+    verdicts = []
+    for number in range(1, options.kill_runs + 1):
+        print(f"kill run {number}: {n:,} subscribers…", file=sys.stderr)
+        url = database_url(folder, n).replace(".db", f"-kill{number}.db")
+        child("--phase", "setup", "--url", url, "--recipients", str(n))
+        journal = folder / f"kill{number}.journal"
+        journal.touch()
+        port = free_port()
+        sink = subprocess.Popen(
+            [sys.executable, str(HERE), "--phase", "recording-sink", "--port", str(port),
+             "--journal", str(journal)],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
+            target = random.randint(n // 20, n * 19 // 20)
+            sender = subprocess.Popen(
+                [sys.executable, str(HERE), "--phase", "product", "--url", url, "--port",
+                 str(port), "--connections", str(c)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            deadline = time.monotonic() + 600
+            while _accepted(journal) < target:
+                if sender.poll() is not None or time.monotonic() > deadline:
+                    sys.exit(f"kill run {number}: the send ended before the kill")
+                time.sleep(0.002)
+            sender.send_signal(signal.SIGKILL)
+            killed_at = time.time()
+            sender.wait()
+            time.sleep(0.2)  # the sink writes what was in flight
+            at_kill = _copies(journal)
+            moments = sorted(moment for moment, _ in _entries(journal))
+            window = sum(1 for moment in moments if killed_at - WINDOW <= moment <= killed_at)
+            after = sum(1 for moment in moments if moment > killed_at)
+            unrecorded = _unrecorded(url, set(at_kill))
+            if os.environ.get("BENCH_DEBUG"):
+                print([round(m - killed_at, 4) for m in moments[-40:]], file=sys.stderr)
+            child("--phase", "resume", "--url", url, "--port", str(port), "--connections", str(c))
+            time.sleep(0.2)
+            copies = _copies(journal)
+        finally:
+            sink.terminate()
+            sink.wait()
+        twice = sum(1 for count in copies.values() if count > 1)
+        missing = n - len(copies)
+        bound = c + window
+        verdicts.append(twice <= bound and missing == 0 and max(copies.values()) <= 2)
+        lines.append(
+            f"    run {number}: killed after {sum(at_kill.values()):,} accepted; "
+            f"{unrecorded} accepted but not recorded ({after} of them after the kill: in "
+            f"flight); {twice} duplicate(s), {missing} missing; bound {c} connections + "
+            f"{window} accepted in the last {WINDOW * 1000:.0f} ms = {bound}"
+        )
+    print(f"kill -9 at a random moment, then resume: {options.kill_runs} runs of {n:,}, {c} "
+          f"connections (goal: duplicates ≤ connections + accepted in the commit window, every "
+          f"run): {'ok' if all(verdicts) else 'MISSED'}")  # fmt: skip
+    for line in lines:
+        print(line)
+
+
+def _unrecorded(url: str, accepted: set[str]) -> int:
+    """Messages the sink accepted whose row the killed run had not committed as sent."""
+    import sqlite3
+
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+        rows = db.execute("SELECT email FROM delivery WHERE status = 'sent'")
+        sent = {email for (email,) in rows}
+    return len(accepted - sent)
+
+
+def _entries(journal: Path) -> list[tuple[float, str]]:
+    entries = []
+    for line in journal.read_text().splitlines():
+        moment, _, address = line.partition(" ")
+        if address:
+            entries.append((float(moment), address))
+    return entries
+
+
+def _accepted(journal: Path) -> int:
+    with journal.open("rb") as lines:
+        return sum(1 for _ in lines)
+
+
+def _copies(journal: Path) -> dict[str, int]:
+    copies: dict[str, int] = {}
+    for _, address in _entries(journal):
+        copies[address] = copies.get(address, 0) + 1
+    return copies
 
 
 if __name__ == "__main__":

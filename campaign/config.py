@@ -20,9 +20,16 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from campaign.audience.emails import InvalidEmail, sender_address
+from campaign.addresses import InvalidEmail, sender_address
 from campaign.errors import CampaignError
 from campaign.i18n import languages
 
@@ -48,6 +55,7 @@ _SECRET_KEYS = {
     "consumer_secret": "consumer_secret_env",
     "access_token": "access_token_env",
     "access_token_secret": "access_token_secret_env",
+    "app_password": "app_password_env",
 }
 
 
@@ -85,6 +93,14 @@ class GeneralSettings(_Section):
         description=(
             'Language of public-facing text (emails, pages) and of the dashboard: "fr" or '
             '"en" (a language with a catalogue in campaign/locale).'
+        ),
+    )
+    templates_dir: str = Field(
+        "templates",
+        description=(
+            "Folder of your own templates, used when it exists: a file there replaces the "
+            "shipped template of the same path (e.g. newsletters/mois-ess/email.mjml.j2); "
+            "every other template comes from the package."
         ),
     )
     secret_key_file: str = Field(
@@ -273,6 +289,15 @@ class WebSettings(_Section):
             "append to the header, never more."
         ),
     )
+    operations_token_env: str = Field(
+        "CAMPAIGN_OPERATIONS_TOKEN",
+        description=(
+            "Environment variable holding the token that GET /healthz and GET /metrics ask for "
+            "(Authorization: Bearer TOKEN). While it is unset they answer only requests made "
+            "on this machine without a proxy (loopback, no X-Forwarded-For); anyone else gets "
+            "a 404."
+        ),
+    )
 
     @field_validator("public_url")
     @classmethod
@@ -395,15 +420,73 @@ class XSettings(_Section):
     prices: XPrices = Field(default_factory=XPrices)
 
 
+class NetworkSettings(_Section):
+    """How long to wait for a network other than X, and how often to try a request again."""
+
+    timeout: float = Field(
+        30, gt=0, description="Seconds to wait for an answer before trying again."
+    )
+    retries: int = Field(
+        3, ge=0, le=10, description="Retries of a request after a server error or a timeout."
+    )
+
+
+Network = Literal["x", "mastodon", "bluesky"]
+# Which keys of an account section each network reads (the others are left out of the
+# documented example for that account, and refused when given for the wrong network).
+NETWORK_KEYS: dict[str, tuple[str, ...]] = {
+    "x": ("consumer_key_env", "consumer_secret_env", "access_token_env", "access_token_secret_env"),
+    "mastodon": ("instance_url", "access_token_env", "visibility"),
+    "bluesky": ("service_url", "app_password_env"),
+}
+
+
 class SocialAccount(_Section):
-    network: Literal["x"] = Field("x", description="Social network of the account.")
-    handle: str = Field(..., description="Account handle, e.g. Mois_ESS.")
+    network: Network = Field("x", description="Social network of the account.")
+    handle: str = Field(
+        ...,
+        description=(
+            "Account handle, e.g. Mois_ESS (X), moisess (Mastodon), moisess.bsky.social (Bluesky)."
+        ),
+    )
     consumer_key_env: str = Field("", description="Environment variable of the consumer key.")
     consumer_secret_env: str = Field("", description="Environment variable of the consumer secret.")
     access_token_env: str = Field("", description="Environment variable of the access token.")
     access_token_secret_env: str = Field(
         "", description="Environment variable of the access token secret."
     )
+    instance_url: str = Field(
+        "", description="Mastodon: address of the account's instance, e.g. https://mastodon.social."
+    )
+    visibility: Literal["public", "unlisted", "private"] = Field(
+        "public", description="Mastodon: who sees the posts."
+    )
+    service_url: str = Field(
+        "https://bsky.social",
+        description="Bluesky: address of the account's server (PDS).",
+    )
+    app_password_env: str = Field(
+        "", description="Bluesky: environment variable of the app password."
+    )
+
+    @model_validator(mode="after")
+    def _keys_of_its_network(self) -> SocialAccount:
+        given = self.model_fields_set - {"network", "handle"}
+        foreign = sorted(key for key in given if key not in NETWORK_KEYS[self.network])
+        if foreign:
+            raise ValueError(
+                f"{', '.join(foreign)} {'does' if len(foreign) == 1 else 'do'} not apply to a "
+                f"{self.network} account (it reads: {', '.join(NETWORK_KEYS[self.network])})"
+            )
+        if self.network == "mastodon" and not self.instance_url.startswith(("https://", "http://")):
+            raise ValueError("a mastodon account needs instance_url, e.g. https://mastodon.social")
+        if self.network == "bluesky" and not self.service_url.startswith(("https://", "http://")):
+            raise ValueError("service_url must be an address, e.g. https://bsky.social")
+        return self
+
+    def shown(self, key: str) -> bool:
+        """Whether ``key`` belongs in this account's section of the documented example."""
+        return key in ("network", "handle") or key in NETWORK_KEYS[self.network]
 
 
 def _default_accounts() -> dict[str, SocialAccount]:
@@ -426,7 +509,30 @@ def _default_accounts() -> dict[str, SocialAccount]:
 
 
 class SocialSettings(_Section):
+    publish_retries: int = Field(
+        4,
+        ge=0,
+        le=20,
+        description=(
+            "Times the service tries a post again by itself after a network's server error or "
+            "time-out, before marking it failed."
+        ),
+    )
+    retry_backoff_minutes: float = Field(
+        2,
+        gt=0,
+        description="Wait before the first of those tries; each next wait is twice as long.",
+    )
+    claim_timeout_minutes: float = Field(
+        10,
+        gt=0,
+        description=(
+            "A post left being published this long by a process that stopped is taken up again."
+        ),
+    )
     x: XSettings = Field(default_factory=XSettings)
+    mastodon: NetworkSettings = Field(default_factory=NetworkSettings)
+    bluesky: NetworkSettings = Field(default_factory=NetworkSettings)
     accounts: dict[str, SocialAccount] = Field(default_factory=_default_accounts)
 
 
@@ -519,6 +625,11 @@ class DashboardSettings(_Section):
     )
     upload_max_mb: int = Field(
         20, ge=1, description="Largest file the dashboard accepts (imports, images), in MB."
+    )
+    import_dir: str = Field(
+        "imports",
+        description="Folder where a file uploaded for an import waits (owner-only) between the "
+        "dry run and the import; deleted once imported, or an hour after it was uploaded.",
     )
 
 
@@ -745,6 +856,8 @@ def _section_lines(model: BaseModel, header: str) -> list[str]:
             for key, item in value.items():
                 nested.append((f"{header}.{name}.{key}", item))
             continue
+        if not getattr(model, "shown", lambda _name: True)(name):
+            continue  # a key of another network (social accounts)
         lines.append(f"# {field.description}{_choices(field.annotation)}")
         dotted = f"{header}.{name}"
         if dotted in _scalar_paths(Settings):

@@ -8,15 +8,14 @@ package never needs a manual step and never loses data.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Engine, event, inspect, make_url, text
 from sqlalchemy.exc import (
     ArgumentError,
     DBAPIError,
@@ -31,6 +30,9 @@ from campaign import __version__
 from campaign.config import mask_url
 from campaign.errors import CampaignError
 from campaign.files import create_private, make_private_folder
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -215,6 +217,8 @@ def _unreachable(message: str) -> bool:
 
 
 def _alembic_config(engine: Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -223,6 +227,8 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 
 def upgrade(engine: Engine) -> None:
     """Apply every migration the database has not had yet (a no-op when up to date)."""
+    from alembic import command  # Alembic loads only when there is something to migrate
+
     try:
         command.upgrade(_alembic_config(engine), "heads")
     except DBAPIError as exc:
@@ -230,17 +236,44 @@ def upgrade(engine: Engine) -> None:
 
 
 def current_revisions(engine: Engine) -> set[str]:
+    """The revisions recorded in the database (Alembic's table), empty for a new database."""
     with engine.connect() as connection:
-        return set(MigrationContext.configure(connection).get_current_heads())
+        if not inspect(connection).has_table("alembic_version"):
+            return set()
+        return {
+            row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+        }
+
+
+_REVISION = re.compile(r"^revision(?:: str)? = ['\"]([^'\"]+)['\"]", re.M)
+_DOWN = re.compile(r"^down_revision[^=]*= (.+)$", re.M)
+
+
+def _migration_graph() -> dict[str, set[str]]:
+    """Each migration's revision and the revisions it follows, read from the files' headers.
+
+    Reading two lines of each file is what lets every command check the schema without
+    importing Alembic (a test compares this with Alembic's own reading).
+    """
+    graph: dict[str, set[str]] = {}
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(source), _DOWN.search(source)
+        if revision:
+            parents = set(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1))) if down else set()
+            graph[revision.group(1)] = parents
+    return graph
 
 
 def head_revisions() -> set[str]:
-    return set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+    graph = _migration_graph()
+    followed = set().union(*graph.values()) if graph else set()
+    return set(graph) - followed
 
 
 def known_revisions() -> set[str]:
     """Every schema revision this version of campaign has a migration for."""
-    return {script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+    return set(_migration_graph())
 
 
 def open_database(url: str) -> Engine:
@@ -256,8 +289,50 @@ def open_database(url: str) -> Engine:
             "to use it, or restore a backup made with this version."
         )
     if current != head_revisions():
-        upgrade(engine)
+        with migration_lock(engine):
+            # Another process may have upgraded while this one waited for the lock.
+            if current_revisions(engine) != head_revisions():
+                upgrade(engine)
     return engine
+
+
+MIGRATION_LOCK = "campaign:migrations"
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Held while the schema is upgraded, so that processes starting together upgrade it once.
+
+    PostgreSQL: a session advisory lock on a connection of its own (the server frees it if the
+    process dies); the others wait for it, then find the schema current. SQLite: an exclusive
+    ``flock`` on ``<database>.migrations.lock`` beside the database file, for the processes of
+    its machine. An in-memory database is private to its process and needs none.
+    """
+    if engine.dialect.name == "postgresql":
+        key = int.from_bytes(
+            hashlib.sha256(MIGRATION_LOCK.encode()).digest()[:8], "big", signed=True
+        )
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            connection.commit()  # nothing else to keep in this connection's transaction
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()
+        return
+    database = _sqlite_file(engine.url.render_as_string(hide_password=False))
+    if database is None:
+        yield
+        return
+    import fcntl
+
+    with open(f"{database}.migrations.lock", "a", encoding="utf-8") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def current_revisions_safe(engine: Engine) -> set[str]:

@@ -33,6 +33,7 @@ from campaign.models import Delivery, DeliveryStatus, Newsletter, NewsletterStat
 from campaign.models.base import utcnow
 from campaign.newsletters.preview import preview
 from campaign.newsletters.records import EventRule, create_newsletter
+from campaign.resources import shipped
 from campaign.taxonomy import Taxonomy
 
 DEMO_LIST = "Newsletter nationale"
@@ -40,7 +41,7 @@ SUBSCRIBER_FILES = ("subscribers.csv", "subscribers-excel-1252.csv")
 EVENT_FILE = "events.json"
 DEMO_TITLE = "Le Mois de l'ESS, c'est maintenant ! (démo)"
 PREVIEW_FILE = Path("demo-preview.html")
-CALENDAR_FILE = Path("schedules") / "mois-ess-2026.toml"
+CALENDAR_FILE = "mois-ess-2026.toml"
 DEMO_REGION = "Bretagne"
 REPLAY_PREFIX = "demo-mois-ess-2026/"
 NEWSLETTER_DONE = {NewsletterStatus.sent, NewsletterStatus.missed, NewsletterStatus.cancelled}
@@ -48,27 +49,27 @@ POST_DONE = {PostStatus.published, PostStatus.failed, PostStatus.missed, PostSta
 
 
 def find_calendar() -> Path:
-    """The sample calendar: ./schedules/…, else the one beside the source tree."""
-    for candidate in (CALENDAR_FILE, Path(__file__).parents[1] / CALENDAR_FILE):
+    """The sample calendar: ./schedules/…, else the one shipped with the package."""
+    candidates = (Path("schedules") / CALENDAR_FILE, shipped("schedules") / CALENDAR_FILE)
+    for candidate in candidates:
         if candidate.is_file():
             return candidate
     raise CampaignError(
-        f"No sample calendar found ({CALENDAR_FILE}). Run the demo from the project folder."
+        f"No sample calendar found (looked for {' and '.join(map(str, candidates))}): "
+        "reinstall the package."
     )
 
 
 def find_samples(explicit: Path | None = None) -> Path:
-    """The samples folder: given, else ./samples, else the one beside the source tree."""
-    candidates = (
-        [explicit] if explicit else [Path("samples"), Path(__file__).parents[1] / "samples"]
-    )
+    """The samples folder: given, else ./samples, else the one shipped with the package."""
+    candidates = [explicit] if explicit else [Path("samples"), shipped("samples")]
     for folder in candidates:
         if folder and (folder / EVENT_FILE).is_file():
             return folder
     tried = ", ".join(str(c) for c in candidates if c)
     raise CampaignError(
-        f"No sample files found (looked in {tried}). Run the demo from the project folder "
-        "or pass --samples DIR."
+        f"No sample files found (looked in {tried}): pass the folder holding {EVENT_FILE} and "
+        "the subscriber files, or reinstall the package."
     )
 
 

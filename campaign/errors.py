@@ -27,3 +27,11 @@ class CampaignError(Exception):
     def of(cls, code: str, field: str = "", **values: object) -> CampaignError:
         """The error carrying one message: ``raise CampaignError.of("x", "lists", n=2)``."""
         return cls(Message(code, field, values))
+
+
+class TemporaryError(CampaignError):
+    """A fault that passes (the database away for a while): the same command will work later.
+
+    The CLI exits with status 75 (``EX_TEMPFAIL``), which cron wrappers, service managers and
+    mail servers read as "try again later".
+    """

@@ -22,7 +22,16 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from campaign.errors import CampaignError
+from campaign.sheet_limits import (
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    MAX_LINE_CHARS,
+    MAX_ROWS,
+    FileFormatError,
+    too_long_cell,
+    too_many_columns,
+    too_many_rows,
+)
 from campaign.taxonomy import fold
 
 # Enough to see the header and the first rows: the encoding and separator are decided on this
@@ -33,41 +42,19 @@ DELIMITERS = (";", "\t", ",")  # on a tie, French Excel's ";" wins
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls (and .doc) files
 
-# What an import reads at most. Far above any real subscriber list or event export, these are
-# what keeps a small hostile file from taking the server's memory or minutes of its time; a file
-# past one is refused with a message saying which (the XLSX-only limits, on unzipped sizes, are
-# in campaign.xlsx). Rows count blank ones, as the spreadsheet numbers them.
-MAX_ROWS = 1_048_576  # Excel's own limit for a sheet
-MAX_COLUMNS = 500  # columns holding a value; empty ones further right are ignored
-MAX_CELL_CHARS = 32_767  # Excel's own limit for a cell
-# A CSV line is read up to this length, so that a file with no line break is never read whole.
-MAX_LINE_CHARS = 1024 * 1024
-
-
-class FileFormatError(CampaignError):
-    """A file that cannot be read as a table: the message names the file and what to do."""
-
-
-def too_many_rows(path: Path) -> FileFormatError:
-    return FileFormatError(
-        f"{path.name} has more than {MAX_ROWS:,} rows, the most an import reads (Excel's own "
-        "limit): split it into several files and import them one after the other."
-    )
-
-
-def too_many_columns(path: Path, row: int, column: int) -> FileFormatError:
-    return FileFormatError(
-        f"{path.name}: row {row} has a value in column {column:,}, past the {MAX_COLUMNS} "
-        "columns an import reads: delete the columns that are not needed and import again."
-    )
-
-
-def too_long_cell(path: Path, row: int | None) -> FileFormatError:
-    where = f"row {row} has a cell" if row else "a cell holds text"
-    return FileFormatError(
-        f"{path.name}: {where} of more than {MAX_CELL_CHARS:,} characters (Excel's own limit "
-        "for a cell): shorten it and import again."
-    )
+__all__ = [
+    "MAX_CELL_CHARS",
+    "MAX_COLUMNS",
+    "MAX_LINE_CHARS",
+    "MAX_ROWS",
+    "FileFormatError",
+    "Sheet",
+    "match_headers",
+    "open_sheet",
+    "too_long_cell",
+    "too_many_columns",
+    "too_many_rows",
+]
 
 
 @dataclass

@@ -31,7 +31,7 @@ from openpyxl.styles.numbers import (
 )
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH, from_excel, from_ISO8601
 
-from campaign.tabular import (
+from campaign.sheet_limits import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
     MAX_ROWS,

@@ -9,8 +9,10 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
@@ -147,11 +149,17 @@ class RecordingRelay:
         self.data_calls = 0
         self.credentials: tuple[str, str] | None = None  # (login, password) required when set
         self.refuse_senders = False  # 553 5.7.1 to every MAIL FROM
+        self.refuse_senders_from = 0  # MAIL numbers (1-based) from this one on get 553 (0: none)
+        self.mail_calls = 0
+        self.cut_on_data: set[str] = set()  # recipients whose DATA always cuts the connection
+        self.cut_after_accepting: set[int] = set()  # DATA numbers kept, then the connection cut
+        self.data_delay = 0.0  # seconds before answering each DATA
         self.peers: set[tuple[str, int]] = set()  # client ends of the sessions that sent DATA
         self.host_names: set[str] = set()  # the EHLO/HELO names of those sessions
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options) -> str:
-        if self.refuse_senders:
+        self.mail_calls += 1
+        if self.refuse_senders or 0 < self.refuse_senders_from <= self.mail_calls:
             return f"553 5.7.1 <{address}>: Sender address rejected: not owned by user"
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
@@ -176,9 +184,18 @@ class RecordingRelay:
             import asyncio
 
             await asyncio.sleep(30)
+        if self.data_delay:
+            import asyncio
+
+            await asyncio.sleep(self.data_delay)
+        if self.cut_on_data & set(envelope.rcpt_tos):  # the message is lost with the connection
+            server.transport.close()
+            return "421 4.3.0 cut"  # never reaches the client
         self.peers.add(tuple(session.peer[:2]))
         self.host_names.add(session.host_name)
         self.delivered.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        if self.data_calls in self.cut_after_accepting:  # kept, but the client never hears it
+            server.transport.close()
         return "250 2.0.0 Ok: queued"
 
     def copies(self) -> dict[str, int]:
@@ -227,3 +244,12 @@ def smtp_server():
         yield relay, controller.port
     finally:
         controller.stop()
+
+
+def subcommands(command: object) -> list[tuple[str, Any]]:
+    """A click group's commands by name, the lazy ones loaded (the root loads groups on use)."""
+    list_commands = getattr(command, "list_commands", None)
+    if list_commands is None:
+        return []
+    ctx = typer.Context(command)  # type: ignore[arg-type]
+    return sorted((name, command.get_command(ctx, name)) for name in list_commands(ctx))  # type: ignore[attr-defined]

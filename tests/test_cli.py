@@ -16,12 +16,13 @@ from sqlalchemy import create_engine, text
 from campaign.cli import app
 from campaign.config import example_toml
 from campaign.db import normalise_url
+from tests.conftest import subcommands
 
 
 def command_paths(command: object, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     """Every command and group of the tree, as the words typed after ``campaign``."""
     yield path
-    for name, sub in sorted(getattr(command, "commands", {}).items()):
+    for name, sub in subcommands(command):
         if not getattr(sub, "hidden", False):
             yield from command_paths(sub, (*path, name))
 

@@ -136,3 +136,22 @@ def test_a_new_sqlite_database_and_its_wal_files_are_readable_by_their_owner_onl
         engine.dispose()
     assert modes == dict.fromkeys(modes, 0o600)
     assert mode_of(tmp_path / "data") == 0o700
+
+
+def test_the_quick_reading_of_the_migrations_agrees_with_alembic() -> None:
+    """Commands check the schema from the files' headers, without importing Alembic."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory(str(campaign.db.MIGRATIONS))
+    assert head_revisions() == set(scripts.get_heads())
+    assert campaign.db.known_revisions() == {s.revision for s in scripts.walk_revisions()}
+
+
+def test_the_recorded_revisions_are_alembics_own(database_url: str) -> None:
+    engine = open_database(database_url)
+    try:
+        with engine.connect() as connection:
+            alembic_says = set(MigrationContext.configure(connection).get_current_heads())
+        assert current_revisions(engine) == alembic_says == head_revisions()
+    finally:
+        engine.dispose()

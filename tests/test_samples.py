@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from campaign.audience.emails import InvalidEmail, normalise_email
+from campaign.addresses import InvalidEmail, normalise_email
 from campaign.config import Settings
 from campaign.events.importer import import_events
 from campaign.models.events import Event

@@ -14,6 +14,13 @@ Three promises hold whatever the file says:
 * every new subscriber and every list they join gets a line in the consent log naming the file,
   the row and who imported it (the proof of consent RGPD asks for).
 
+A file whose columns are not all recognised can say what each one is (``columns``: the header
+and the field it holds, or :data:`KEEP` / :data:`SKIP`); a file with no recognisable email
+column is refused with :class:`MissingEmailColumn`, whose code and columns let each door ask
+which one it is. A "Date d'inscription" column (French ``dd/mm/yyyy``, ISO, or an Excel date)
+becomes the person's join date, which the list growth report counts from. The consent origin,
+given for the whole file, is written on every consent log line of the import.
+
 The import runs in batches of :data:`BATCH_SIZE` rows with a handful of set-based queries per
 batch, never one ORM object per row, so 100,000 rows take seconds and memory does not grow with
 the file: even the addresses already seen (to spot duplicates) are kept in a temporary table,
@@ -22,17 +29,18 @@ not in Python.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, text, update
 from sqlmodel import Session
 
-from campaign.audience.emails import InvalidEmail, normalise_email
+from campaign.addresses import InvalidEmail, normalise_email
 from campaign.audience.lists import find_list
 from campaign.importing import ImportReport
 from campaign.messages import Message, message
@@ -84,13 +92,160 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "region": ("région", "region"),
     "postcode": ("code postal", "cp", "postcode", "postal code", "zip", "zip code"),
     "language": ("langue", "language", "lang"),
+    "joined_at": (
+        "date d'inscription",
+        "date inscription",
+        "inscrit le",
+        "inscrite le",
+        "inscription",
+        "date d'abonnement",
+        "date abonnement",
+        "abonné depuis",
+        "subscribed at",
+        "subscription date",
+        "signup date",
+        "sign-up date",
+        "join date",
+        "joined",
+        "joined at",
+    ),
 }
+FIELDS = tuple(COLUMN_ALIASES)
+KEEP = "attribute"  # a column kept as it is among the person's attributes (the default)
+SKIP = "ignore"  # a column left out of the import
 PROFILE_COLUMNS = ("first_name", "last_name", "organisation", "region", "postcode", "language")
 _LANGUAGES = {"francais": "fr", "french": "fr", "anglais": "en", "english": "en"}
+
+_FRENCH_DATE = re.compile(
+    r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T](\d{1,2})[:h](\d{2})(?::(\d{2}))?)?"
+)
+_ISO_DATE = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
+)
+EARLIEST_JOIN = date(1990, 1, 1)  # before any mailing list of the network: a typing error
 
 _subscriber = Subscriber.__table__  # type: ignore[attr-defined]
 _membership = Membership.__table__  # type: ignore[attr-defined]
 _consent = ConsentEvent.__table__  # type: ignore[attr-defined]
+
+
+class ColumnError(FileFormatError):
+    """A column choice the file cannot take; ``code`` and ``field`` say which, for each door
+    to word (``values``: what the message names)."""
+
+    def __init__(self, message: str | Message, *, code: str, field: str, **values: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
+        self.values = values
+
+
+class MissingEmailColumn(ColumnError):
+    """No column holds the addresses, recognised or chosen: the door asks which one does.
+
+    ``values["columns"]``: the file's column names; ``values["looks_like_data"]``: the first
+    row holds an address, so the file probably has no header row at all.
+    """
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """How a file's columns would be read: what each recognised column holds, the others, and
+    an example value of each column (the first non-empty one) to help choosing."""
+
+    file: str
+    headers: list[str]
+    recognised: dict[str, str]  # field -> header
+    unrecognised: list[str]
+    examples: dict[str, str]
+
+    @property
+    def has_email(self) -> bool:
+        return "email" in self.recognised
+
+
+EXAMPLE_ROWS = 20  # rows read for the example values of the columns
+
+
+def read_columns(path: Path) -> ColumnPlan:
+    """The columns of ``path`` and what the import would make of each, reading a few rows."""
+    path = Path(path)
+    with open_sheet(path) as sheet:
+        recognised = match_headers(sheet.headers, COLUMN_ALIASES)
+        headers = [h for h in sheet.headers if h]
+        examples: dict[str, str] = {}
+        for count, (_number, cells) in enumerate(sheet.rows):
+            for header in headers:
+                if header not in examples and cells.get(header):
+                    examples[header] = cells[header][:80]
+            if count + 1 >= EXAMPLE_ROWS or len(examples) == len(headers):
+                break
+    taken = set(recognised.values())
+    return ColumnPlan(
+        path.name, headers, recognised, [h for h in headers if h not in taken], examples
+    )
+
+
+def resolve_columns(
+    path: Path, headers: list[str], chosen: Mapping[str, str] | None
+) -> tuple[dict[str, str], list[str]]:
+    """The field -> header map and the headers kept as attributes, after the person's choices.
+
+    A choice names a header of the file and a field (or :data:`KEEP`, :data:`SKIP`); it wins
+    over the recognised name, the header recognised for that field then being kept as an
+    attribute. Raises :class:`ColumnError` for a header the file lacks, an unknown field, or
+    two columns chosen for one field; :class:`MissingEmailColumn` when no column is the email.
+    """
+    columns = match_headers(headers, COLUMN_ALIASES)
+    present = [h for h in headers if h]
+    skipped: set[str] = set()
+    by_choice: dict[str, str] = {}
+    for header, choice in (chosen or {}).items():
+        if header not in present:
+            raise ColumnError(
+                f"{path.name} has no column {header!r} (columns: "
+                f"{', '.join(repr(h) for h in present)}).",
+                code="unknown_column",
+                field=header,
+                file=path.name,
+                columns=present,
+            )
+        if choice not in (*FIELDS, KEEP, SKIP):
+            raise ColumnError(
+                f"{choice!r} is not a field a column can hold (fields: {', '.join(FIELDS)}, "
+                f"or {KEEP!r}, {SKIP!r}).",
+                code="unknown_field",
+                field=header,
+                choice=choice,
+            )
+        if choice in FIELDS and choice in by_choice:
+            raise ColumnError(
+                f"Two columns were chosen as {choice}: {by_choice[choice]!r} and {header!r}; "
+                "choose one.",
+                code="field_taken",
+                field=header,
+                choice=choice,
+                other=by_choice[choice],
+            )
+        if choice in FIELDS:
+            by_choice[choice] = header
+        for key in [key for key, value in columns.items() if value == header]:
+            del columns[key]
+        if choice == SKIP:
+            skipped.add(header)
+    columns.update(by_choice)
+    if "email" not in columns:
+        raise MissingEmailColumn(
+            _no_email_column(path, headers),
+            code="no_email_column",
+            field="email",
+            file=path.name,
+            columns=present,
+            looks_like_data=any("@" in h for h in headers),
+        )
+    taken = set(columns.values())
+    extra = [h for h in present if h not in taken and h not in skipped]
+    return columns, extra
 
 
 @dataclass(slots=True)
@@ -99,6 +254,7 @@ class _Row:
     email: str
     profile: dict[str, str]  # only the non-empty cells: empty ones never overwrite
     attributes: dict[str, str]
+    joined_at: datetime | None = None
 
 
 @dataclass
@@ -113,6 +269,8 @@ class _Run:
     mailing_list_id: int | None
     list_is_new: bool
     seen_table: str
+    consent_origin: str = ""
+    zone: tzinfo = UTC
     now: datetime = field(default_factory=utcnow)
     # The same instant and the JSON conversion as the driver takes them (see _insert_many).
     now_db: Any = None
@@ -121,6 +279,8 @@ class _Run:
     suppressed_rows: list[int] = field(default_factory=list)
     suppressed_count: int = 0
     other_unknown_regions: int = 0
+    bad_dates: list[tuple[int, str]] = field(default_factory=list)
+    bad_date_count: int = 0
     _regions: dict[str, str | None] = field(default_factory=dict)
     _postcodes: dict[str, str | None] = field(default_factory=dict)
 
@@ -152,6 +312,9 @@ def import_subscribers(
     actor: str,
     taxonomy: Taxonomy,
     progress: Callable[[int, int], None] | None = None,
+    columns: Mapping[str, str] | None = None,
+    consent_origin: str = "",
+    zone: tzinfo = UTC,
 ) -> ImportReport:
     """Import the subscribers of a CSV or XLSX file; returns what was added, updated, skipped.
 
@@ -159,18 +322,19 @@ def import_subscribers(
     everything is computed exactly as for a real import, then rolled back — so the report is the
     real one and nothing is saved. (The rollback undoes the whole session transaction: call it
     on a session with nothing else pending, as the command line does.) ``progress`` is called
-    with ``(bytes_read, total_bytes)`` about every thousand rows.
+    with ``(bytes_read, total_bytes)`` about every thousand rows. ``columns``: what the person
+    said some columns hold (see :func:`resolve_columns`). ``consent_origin``: how these people
+    gave their consent, written on each of their consent log lines. ``zone``: where the dates
+    of a join date column are read (a date alone is that day's midnight there).
 
     Raises :class:`~campaign.tabular.FileFormatError` before changing anything when the file is
-    not a table or has no email column.
+    not a table, and :class:`ColumnError` (:class:`MissingEmailColumn`) when its columns do not
+    say which holds the addresses.
     """
     path = Path(path)
     report = ImportReport(file=path.name, dry_run=dry_run)
     with open_sheet(path) as sheet:
-        columns = match_headers(sheet.headers, COLUMN_ALIASES)
-        if "email" not in columns:
-            raise FileFormatError(_no_email_column(path, sheet))
-        extra = [h for h in sheet.headers if h and h not in columns.values()]
+        fields, extra = resolve_columns(path, sheet.headers, columns)
         connection = session.connection()
         seen_table = _create_seen_table(connection)
         mailing_list_id, list_is_new = _mailing_list(session, list_name, report)
@@ -183,6 +347,8 @@ def import_subscribers(
             mailing_list_id=mailing_list_id,
             list_is_new=list_is_new,
             seen_table=seen_table,
+            consent_origin=" ".join(consent_origin.split())[:1000],
+            zone=zone,
         )
         run.now_db = _driver_value(connection, _subscriber.c.created_at, run.now)
         json_type = _subscriber.c.attributes.type.dialect_impl(connection.dialect)
@@ -190,7 +356,7 @@ def import_subscribers(
         if json_processor is not None:
             run.json_processor = json_processor
         try:
-            for batch in _batches(sheet, columns, extra, run):
+            for batch in _batches(sheet, fields, extra, run):
                 for number, reason, value in batch.skipped:
                     report.skip(number, reason, value)
                 _import_batch(run, batch.rows)
@@ -214,10 +380,10 @@ def _driver_value(connection: Connection, column: Any, value: Any) -> Any:
     return processor(value) if processor is not None else value
 
 
-def _no_email_column(path: Path, sheet: Sheet) -> Message:
-    found = [header for header in sheet.headers if header]
+def _no_email_column(path: Path, headers: list[str]) -> Message:
+    found = [header for header in headers if header]
     code = "import.no_email_column"
-    if any("@" in h for h in sheet.headers):
+    if any("@" in h for h in headers):
         code = "import.no_header_row"
     return Message(code, "file", {"file": path.name, "found": found or "none"})
 
@@ -285,6 +451,7 @@ def _batches(
     """The file's rows checked and cleaned, about BATCH_SIZE rows at a time."""
     email_header = columns["email"]
     profile_headers = [(key, columns[key]) for key in PROFILE_COLUMNS if key in columns]
+    joined_header = columns.get("joined_at")
     batch = _Batch([], [], 0)
     for number, cells in sheet.rows:
         raw = cells.get(email_header, "")
@@ -295,7 +462,8 @@ def _batches(
         else:
             profile = {key: cells[header] for key, header in profile_headers if cells[header]}
             attributes = {header: cells[header] for header in extra if cells.get(header)}
-            batch.rows.append(_Row(number, email, _clean_profile(profile, run), attributes))
+            joined = _joined_at(cells[joined_header], number, run) if joined_header else None
+            batch.rows.append(_Row(number, email, _clean_profile(profile, run), attributes, joined))
         if len(batch.rows) + len(batch.skipped) >= BATCH_SIZE:
             batch.bytes_read = sheet.bytes_read()
             yield batch
@@ -311,6 +479,44 @@ def _reason(exc: InvalidEmail, raw: str) -> Message:
     # normalise_email repeats the address; the report shows it in its own column already.
     prefix = f"invalid email address {raw.strip().strip('<>').strip()!r}: "
     return message("import.invalid_email", "email", reason=str(exc).removeprefix(prefix))
+
+
+def parse_join_date(text: str, zone: tzinfo) -> datetime | None:
+    """The moment a "Date d'inscription" cell names, in UTC; None when it names none.
+
+    French ``dd/mm/yyyy`` (also with ``-`` or ``.``, a two-digit year, a time), ISO
+    ``yyyy-mm-dd`` (how Excel dates are read, see :mod:`campaign.tabular`), read in ``zone``.
+    """
+    value = text.strip()
+    match = _ISO_DATE.fullmatch(value)
+    if match:
+        year, month, day = (int(part) for part in match.group(1, 2, 3))
+    else:
+        match = _FRENCH_DATE.fullmatch(value)
+        if not match:
+            return None
+        day, month, year = (int(part) for part in match.group(1, 2, 3))
+        if year < 100:
+            year += 2000
+    hour, minute, second = (int(part or 0) for part in match.group(4, 5, 6))
+    try:
+        moment = datetime.combine(date(year, month, day), time(hour, minute, second))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=zone).astimezone(UTC)
+
+
+def _joined_at(text: str, number: int, run: _Run) -> datetime | None:
+    """The row's join date, or None (no date, or one reported as unusable: the row goes in)."""
+    if not text:
+        return None
+    moment = parse_join_date(text, run.zone)
+    if moment is None or moment > run.now or moment.date() < EARLIEST_JOIN:
+        run.bad_date_count += 1
+        if len(run.bad_dates) < MAX_ROWS_NAMED:
+            run.bad_dates.append((number, text[:40]))
+        return None
+    return moment
 
 
 def _clean_profile(profile: dict[str, str], run: _Run) -> dict[str, str]:
@@ -383,7 +589,7 @@ def _import_batch(run: _Run, batch: list[_Row]) -> None:
         connection.execute(
             update(_subscriber)
             .where(_subscriber.c.id == bindparam("b_id"))
-            .values({key: bindparam(f"b_{key}") for key in (*PROFILE_COLUMNS, "attributes")})
+            .values({key: bindparam(f"b_{key}") for key in _UPDATED_COLUMNS})
             .values(updated_at=run.now),
             updates,
         )
@@ -428,7 +634,8 @@ def _drop_duplicates(run: _Run, connection: Connection, batch: list[_Row]) -> li
 
 
 def _existing(connection: Connection, emails: list[str]) -> dict[str, dict[str, Any]]:
-    columns = [_subscriber.c[name] for name in ("id", "email", "status", *PROFILE_COLUMNS)]
+    names = ("id", "email", "status", "created_at", "joined_at", *PROFILE_COLUMNS)
+    columns = [_subscriber.c[name] for name in names]
     query = select(*columns, _subscriber.c.attributes).where(_subscriber.c.email.in_(emails))
     return {row.email: dict(row._mapping) for row in connection.execute(query)}
 
@@ -448,6 +655,11 @@ def _changes(current: dict[str, Any], row: _Row) -> dict[str, Any]:
     changes: dict[str, Any] = {
         key: value for key, value in row.profile.items() if current[key] != value
     }
+    if row.joined_at is not None and row.joined_at < (
+        current["joined_at"] or current["created_at"]
+    ):
+        # The earliest date known is when the person joined; a later one changes nothing.
+        changes["joined_at"] = row.joined_at
     if row.attributes:
         attributes = dict(current["attributes"] or {})
         if any(attributes.get(key) != value for key, value in row.attributes.items()):
@@ -458,7 +670,7 @@ def _changes(current: dict[str, Any], row: _Row) -> dict[str, Any]:
 
 def _full_profile(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """Every updatable column (one UPDATE statement for the whole batch needs the same keys)."""
-    merged = {key: changes.get(key, current[key]) for key in (*PROFILE_COLUMNS, "attributes")}
+    merged = {key: changes.get(key, current[key]) for key in _UPDATED_COLUMNS}
     return {f"b_{key}": value for key, value in merged.items()}
 
 
@@ -468,6 +680,11 @@ def _insert_new(run: _Run, connection: Connection, rows: list[_Row]) -> list[tup
         return []
     now, source, to_json = run.now_db, f"import:{run.source}"[:300], run.json_processor
     no_attributes = to_json({})
+    column = _subscriber.c.joined_at
+
+    def joined(moment: datetime | None) -> Any:
+        return None if moment is None else _driver_value(connection, column, moment)
+
     _insert_many(
         connection,
         _subscriber,
@@ -487,6 +704,7 @@ def _insert_new(run: _Run, connection: Connection, rows: list[_Row]) -> list[tup
                 now,
                 now,
                 now,
+                joined(row.joined_at),
             )
             for row in rows
         ],
@@ -503,6 +721,7 @@ def _insert_new(run: _Run, connection: Connection, rows: list[_Row]) -> list[tup
     return [(ids[row.email], row.number) for row in rows]
 
 
+_UPDATED_COLUMNS = (*PROFILE_COLUMNS, "attributes", "joined_at")
 _NEW_SUBSCRIBER_COLUMNS = (
     "email",
     *PROFILE_COLUMNS,
@@ -512,6 +731,7 @@ _NEW_SUBSCRIBER_COLUMNS = (
     "created_at",
     "updated_at",
     "status_changed_at",
+    "joined_at",
 )
 _ACTIVE = SubscriberStatus.active.value
 _CONSENT_COLUMNS = ("subscriber_id", "list_id", "at", "action", "method", "source", "actor")
@@ -576,7 +796,7 @@ def _consent_line(
         "import",
         f"{run.source} row {number}"[:300],
         run.actor[:200],
-        "",
+        run.consent_origin,
     )
 
 
@@ -593,6 +813,17 @@ def _finish_report(run: _Run) -> None:
                 "import.suppressed",
                 count=run.suppressed_count,
                 rows=list(run.suppressed_rows),
+                more=more,
+            )
+        )
+    if run.bad_date_count:
+        more = "…" if run.bad_date_count > len(run.bad_dates) else ""
+        report.warnings.append(
+            message(
+                "import.bad_join_dates",
+                count=run.bad_date_count,
+                shown=list(run.bad_dates),
+                earliest=f"{EARLIEST_JOIN:%Y}",
                 more=more,
             )
         )

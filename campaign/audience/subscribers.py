@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select, update
 
-from campaign.audience.emails import normalise_email
+from campaign.addresses import normalise_email
 from campaign.audience.lists import get_or_create_list, require_list
 from campaign.cells import csv_writer, protect_xlsx_cell
 from campaign.errors import CampaignError
@@ -505,6 +505,8 @@ def subscriber_json(subscriber: Subscriber, lists: list[str]) -> dict[str, Any]:
         "source": subscriber.source,
         "created_at": _iso(subscriber.created_at),
         "updated_at": _iso(subscriber.updated_at),
+        # When they joined, as an imported file said; null: when created (created_at).
+        "joined_at": _iso(subscriber.joined_at),
     }
 
 

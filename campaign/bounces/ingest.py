@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from campaign.audience.subscribers import change_status
+from campaign.audience.subscriptions import unsubscribe_delivery
 from campaign.bounces.reports import Failure, Report, read_report
 from campaign.models import (
     Bounce,
@@ -47,9 +48,7 @@ from campaign.models import (
     Subscriber,
     SubscriberStatus,
 )
-from campaign.newsletters.queue import BOUNCE, MESSAGE_ID, UNSUBSCRIBE_MAIL
-from campaign.tracking.tokens import Signer
-from campaign.web.subscriptions import unsubscribe_delivery
+from campaign.tracking.tokens import BOUNCE, MESSAGE_ID, UNSUBSCRIBE_MAIL, Signer
 
 _OUR_ID = re.compile(r"^<([a-z2-7]+)@")
 ACTOR = "system:bounces"

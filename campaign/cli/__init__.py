@@ -8,25 +8,18 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError, StatementError
+import typer.main
+from typer.core import TyperGroup
+from typer.models import CommandInfo
 
 from campaign import __version__
 from campaign.cli import common
-from campaign.cli.bounces import app as bounces_app
 from campaign.cli.common import console, err_console, styled
-from campaign.cli.demo import demo
-from campaign.cli.events import app as events_app
-from campaign.cli.lists import app as lists_app
-from campaign.cli.newsletters import app as newsletters_app
-from campaign.cli.report import app as report_app
-from campaign.cli.schedule import app as schedule_app
-from campaign.cli.serve import serve
-from campaign.cli.social import post_app, social_app
-from campaign.cli.subscribers import app as subscribers_app
-from campaign.cli.users import app as users_app
 from campaign.config import (
     CONFIG_ENV,
     DEFAULT_CONFIG_FILE,
@@ -37,8 +30,59 @@ from campaign.config import (
     masked,
     secret_key,
 )
-from campaign.db import database_error, describe, driver_message
-from campaign.errors import CampaignError
+from campaign.errors import CampaignError, TemporaryError
+
+if TYPE_CHECKING:
+    from campaign.sender import SenderRefused
+
+# Each command group is imported only when it is run (or listed by --help): a command starts
+# with the libraries it needs, not with FastAPI, the dashboard, MJML and X's text rules.
+LAZY_COMMANDS: dict[str, str] = {
+    "serve": "campaign.cli.serve:serve",
+    "demo": "campaign.cli.demo:demo",
+    "doctor": "campaign.cli.doctor:doctor",
+    "backup": "campaign.cli.backup:backup",
+    "restore": "campaign.cli.backup:restore",
+    "subscribers": "campaign.cli.subscribers:app",
+    "lists": "campaign.cli.lists:app",
+    "events": "campaign.cli.events:app",
+    "newsletter": "campaign.cli.newsletters:app",
+    "bounces": "campaign.cli.bounces:app",
+    "post": "campaign.cli.social:post_app",
+    "social": "campaign.cli.social:social_app",
+    "report": "campaign.cli.report:app",
+    "schedule": "campaign.cli.schedule:app",
+    "users": "campaign.cli.users:app",
+}
+
+
+class LazyGroup(TyperGroup):
+    """The root command: its groups are loaded from :data:`LAZY_COMMANDS` on first use."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
+        return [*LAZY_COMMANDS, *(name for name in self.commands if name not in LAZY_COMMANDS)]
+
+    def get_command(self, ctx: typer.Context, cmd_name: str):  # type: ignore[no-untyped-def,override]
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+def load_command(name: str):  # type: ignore[no-untyped-def]
+    """The click command for ``name``, importing its module now."""
+    module, _, attribute = LAZY_COMMANDS[name].partition(":")
+    target = getattr(import_module(module), attribute)
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)  # a group even when it holds one command
+    else:
+        command = typer.main.get_command_from_info(
+            CommandInfo(name=name, callback=target),
+            pretty_exceptions_short=app.pretty_exceptions_short,
+            rich_markup_mode=app.rich_markup_mode,
+        )
+    command.name = name
+    return command
+
 
 app = typer.Typer(
     name="campaign",
@@ -46,21 +90,10 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=LazyGroup,
 )
 config_app = typer.Typer(help="Show the settings in force, or the documented example file.")
-app.add_typer(subscribers_app, name="subscribers")
-app.add_typer(lists_app, name="lists")
-app.add_typer(events_app, name="events")
-app.add_typer(newsletters_app, name="newsletter")
-app.add_typer(bounces_app, name="bounces")
-app.add_typer(post_app, name="post")
-app.add_typer(social_app, name="social")
-app.add_typer(report_app, name="report")
 app.add_typer(config_app, name="config")
-app.add_typer(schedule_app, name="schedule")
-app.command()(serve)
-app.command()(demo)
-app.add_typer(users_app, name="users")
 
 
 def _version(value: bool) -> None:
@@ -112,6 +145,8 @@ def init() -> None:
             )
         )
     common.engine()
+    from campaign.db import describe
+
     console.print(f"Database: {describe(settings.database.url)} (up to date)")
 
 
@@ -143,10 +178,24 @@ def _error(message: object) -> None:
 def _detail(exc: BaseException) -> str:
     """What an unexpected error says, safe to print: a statement error's text embeds the SQL
     and its parameters (subscribers' personal data), so only the driver's first line is kept."""
+    from sqlalchemy.exc import StatementError
+
+    from campaign.db import driver_message
+
     if isinstance(exc, StatementError):
         return driver_message(exc)
     lines = str(exc).strip().splitlines()
     return mask_url(lines[0]) if lines else ""
+
+
+def sender_fix(exc: SenderRefused) -> str:
+    """Where the command line's user changes what the sender check refused."""
+    if exc.values.get("newsletter"):
+        return "(campaign newsletter edit NUMBER --from-address ADDRESS)"
+    return (
+        f"([mail] {exc.field} in the config file, unless an admin set it in the dashboard's "
+        "Réglages, which then applies)"
+    )
 
 
 def main() -> None:
@@ -154,12 +203,20 @@ def main() -> None:
     try:
         app()
     except CampaignError as exc:
+        sender = sys.modules.get("campaign.sender")  # loaded by then if it refused the sender
+        if sender is not None and isinstance(exc, sender.SenderRefused):
+            _error(CampaignError(f"{exc} {sender_fix(exc)}"))
+            sys.exit(1)
         _error(exc)
-        sys.exit(1)
+        sys.exit(75 if isinstance(exc, TemporaryError) else 1)  # 75: EX_TEMPFAIL
     except KeyboardInterrupt:
         err_console.print("Interrupted.")
         sys.exit(130)
     except Exception as exc:  # a bug: say so plainly, details only on request
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from campaign.db import database_error
+
         url = common.database_url()
         known = url and isinstance(exc, SQLAlchemyError) and database_error(exc, url)
         if known:  # locked, unreachable, damaged, full: the user can act on it

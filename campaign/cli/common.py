@@ -9,17 +9,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
-from sqlalchemy import Engine
-from sqlmodel import Session
 
 from campaign.config import Settings, load_settings
-from campaign.db import open_database, session_scope
 from campaign.errors import CampaignError
+
+if TYPE_CHECKING:  # the database libraries load with the first command that opens it
+    from sqlalchemy import Engine
+    from sqlmodel import Session
 
 # Markup is off: what is printed holds user text (names, messages naming "[mail.smtp] timeout")
 # whose brackets rich would otherwise take for style tags and drop. Styles are given as
@@ -48,12 +49,16 @@ def settings() -> Settings:
 
 def engine() -> Engine:
     if state._engine is None:
+        from campaign.db import open_database
+
         state._engine = open_database(settings().database.url)
     return state._engine
 
 
 @contextmanager
 def session() -> Iterator[Session]:
+    from campaign.db import session_scope
+
     with session_scope(engine()) as db_session:
         yield db_session
 

@@ -19,7 +19,9 @@ from campaign.config import Settings, mask_url
 
 def demo(
     samples: Path | None = typer.Option(
-        None, "--samples", help="Folder of sample files (default: the project's samples/)."
+        None,
+        "--samples",
+        help="Folder of sample files (default: ./samples, else the shipped ones).",
     ),
     play: bool = typer.Option(
         True,
@@ -151,7 +153,7 @@ def _play_demo_calendar(settings: Settings, gap: float) -> None:
     console.print(
         f"Messages: {outbox} (a maildir: open it with any mail client, e.g. "
         f"`mutt -f {outbox}`). Posts were published in dry run: nothing left this machine "
-        "(set an account's credentials to post on X, see README). "
+        "(set an account's credentials to post on X, see docs/admin/networks.md). "
         + (
             f"The web app answered on {state.web_url} while playing (open pixel, clicks, "
             "unsubscribe, view in browser, /admin)."

@@ -18,9 +18,12 @@ from campaign.files import write_private
 from campaign.mail import SmtpTransport, open_transport
 from campaign.models import NewsletterStatus
 from campaign.newsletters import queue, records
+from campaign.newsletters.blocks import check_blocks, read_blocks_file
 from campaign.newsletters.checks import Issue
 from campaign.newsletters.coverage import coverage, coverage_issues
+from campaign.newsletters.manifest import ManifestError
 from campaign.newsletters.preview import addressed_to, preview
+from campaign.resources import configured_templates
 from campaign.taxonomy import Taxonomy
 
 app = typer.Typer(help="Newsletters: write, preview, test, then send (pause, resume, cancel).")
@@ -37,6 +40,35 @@ WhenNoEventsHelp = (
     "(the nearest regions' events), text (--no-events-text instead of events) or skip (no letter)."
 )
 NoEventsTextHelp = "The text readers without events get with --when-no-events text."
+BlocksHelp = (
+    "The body: a TOML file of [[block]] tables, each with a type (text, heading, image, button, "
+    "events, callout, divider) and its fields; replaces the blocks."
+)
+
+
+def _blocks(path: Path | None, settings: Any) -> list[dict[str, Any]] | None:
+    """The blocks of ``--blocks FILE``, checked (images copied into the media folder)."""
+    if path is None:
+        return None
+    raw = read_blocks_file(path)
+    try:
+        return check_blocks(
+            raw,
+            taxonomy=Taxonomy.from_settings(settings),
+            media_dir=settings.dashboard.media_dir,
+            base_dir=path.parent,
+        )
+    except CampaignError as exc:
+        raise CampaignError(f"--blocks {path}: {exc}") from None
+
+
+@contextmanager
+def _set_option() -> Iterator[None]:
+    """The stage names the template field; the CLI names its option."""
+    try:
+        yield
+    except ManifestError as exc:
+        raise CampaignError(f"--set: {exc}") from None
 
 
 def _content(intro: str | None, pairs: list[str]) -> dict[str, Any]:
@@ -105,6 +137,7 @@ def create(
     events_order: str = typer.Option("date", "--events-order", help="date, registered or title."),
     intro: str | None = typer.Option(None, "--intro", help="Opening paragraph."),
     content: list[str] = typer.Option([], "--set", help=ContentHelp),
+    blocks: Path | None = typer.Option(None, "--blocks", help=BlocksHelp),
     when_no_events: str = typer.Option("national", "--when-no-events", help=WhenNoEventsHelp),
     no_events_text: str = typer.Option("", "--no-events-text", help=NoEventsTextHelp),
     anonymous_tracking: bool = typer.Option(False, "--anonymous-tracking", help="Anonymous hits."),
@@ -121,7 +154,8 @@ def create(
         limit=events_max,
         order=events_order,
     )
-    with _from_address_option(), common.session() as session:
+    body = _blocks(blocks, settings)
+    with _from_address_option(), _set_option(), common.session() as session:
         newsletter = records.create_newsletter(
             session,
             title=title,
@@ -129,12 +163,14 @@ def create(
             template=template,
             list_names=list_names,
             taxonomy=Taxonomy.from_settings(settings),
+            templates_dir=configured_templates(settings),
             preheader=preheader,
             from_name=from_name,
             from_address=from_address,
             segment=records.parse_pairs(segment, "segment"),
             event_rule=rule,
             content=_content(intro, content),
+            blocks=body,
             when_no_events=when_no_events,
             no_events_text=no_events_text,
             actor=common.actor(),
@@ -214,6 +250,7 @@ def edit(
     ),
     intro: str | None = typer.Option(None, "--intro", help="Opening paragraph ('' removes it)."),
     content: list[str] = typer.Option([], "--set", help=ContentHelp + " KEY= removes it."),
+    blocks: Path | None = typer.Option(None, "--blocks", help=BlocksHelp),
     when_no_events: str | None = typer.Option(None, "--when-no-events", help=WhenNoEventsHelp),
     no_events_text: str | None = typer.Option(None, "--no-events-text", help=NoEventsTextHelp),
     anonymous_tracking: bool | None = typer.Option(
@@ -244,11 +281,13 @@ def edit(
         segment_value = {}
     elif segment:
         segment_value = records.parse_pairs(segment, "segment")
-    with _from_address_option(), common.session() as session:
+    body = _blocks(blocks, settings)
+    with _from_address_option(), _set_option(), common.session() as session:
         newsletter = records.edit_newsletter(
             session,
             newsletter_id,
             taxonomy=Taxonomy.from_settings(settings),
+            templates_dir=configured_templates(settings),
             title=title,
             subject=subject,
             template=template,
@@ -259,6 +298,7 @@ def edit(
             segment=segment_value,
             event_changes=changes,
             content=_content(intro, content),
+            blocks=body,
             when_no_events=when_no_events,
             no_events_text=no_events_text,
         )
@@ -269,6 +309,22 @@ def edit(
         common.print_json(data)
     else:
         console.print(f"Newsletter {newsletter_id} updated.")
+
+
+@app.command()
+def duplicate(
+    newsletter_id: int = typer.Argument(..., help="Newsletter number."),
+    json_output: bool = JsonOption,
+) -> None:
+    """Copy a newsletter into a new draft (everything but its time and results); print its
+    number."""
+    with common.session() as session:
+        copy = records.duplicate_newsletter(session, newsletter_id, actor=common.actor())
+        data = _show(session, copy)
+    if json_output:
+        common.print_json(data)
+    else:
+        typer.echo(data["id"])
 
 
 def _print_issues(issues: list[Any]) -> None:

@@ -21,6 +21,7 @@ from campaign.reports import (
     subscribers_report,
     write_report,
 )
+from campaign.reports.labels import report_templates
 from campaign.reports.queries import known_accounts
 
 app = typer.Typer(help="Reports: the bilan's figures as tables, CSV, JSON, XLSX or HTML.")
@@ -63,7 +64,7 @@ def _period(date_from: str | None, date_to: str | None, year: int | None) -> Per
 
 def _labels(lang: str | None) -> Labels:
     settings = common.settings()
-    return Labels.load(lang or settings.general.language, settings.zone)
+    return Labels.load(lang or settings.general.language, settings.zone, report_templates(settings))
 
 
 def _write(

@@ -19,15 +19,16 @@ from campaign.models import Event, Post, PostStatus, utcnow
 from campaign.reports.queries import known_accounts
 from campaign.social import TransportError
 from campaign.social.accounts import check_accounts
-from campaign.social.compose import event_context, render_post
+from campaign.social.compose import MissingValue, event_context, render_post
 from campaign.social.cost import describe, estimate, post_usage
-from campaign.social.length import check_length
+from campaign.social.length import check_length, limit_for
 from campaign.social.metrics import account_named, record_followers, sync_metrics
+from campaign.social.networks import network_of
 from campaign.social.planning import parse_times, plan_event_posts
 from campaign.social.posts import (
     RetryLater,
     cancel_post,
-    create_post,
+    create_posts,
     edit_post,
     get_post,
     list_posts,
@@ -68,13 +69,15 @@ def parse_moment(text: str | None, option: str, settings: Settings) -> datetime 
 
 
 def _row(post: Post, settings: Settings | None = None) -> dict[str, Any]:
+    network = network_of(common.settings(), post.account)
     row = {
         "id": post.id,
         "account": post.account,
         "status": post.status,
         "scheduled_at": post.scheduled_at,
         "parts": post.parts,
-        "lengths": [check_length(part)[0] for part in post.parts],
+        "network": network,
+        "lengths": [check_length(part, network)[0] for part in post.parts],
         "images": post.images,
         "event_ids": post.event_ids,
         "remote_ids": post.remote_ids,
@@ -86,14 +89,17 @@ def _row(post: Post, settings: Settings | None = None) -> dict[str, Any]:
         "published_at": post.published_at,
     }
     if settings is not None:
-        row["cost"] = estimate(post_usage(post), settings.social.x.prices).as_json()
+        network = network_of(settings, post.account)
+        row["cost"] = estimate(post_usage(post, network), settings.social.x.prices).as_json()
     return row
 
 
 def _print_parts(post: Post) -> None:
+    network = network_of(common.settings(), post.account)
+    limit = limit_for(network)
     for number, part in enumerate(post.parts, 1):
-        length = check_length(part)[0]
-        console.print(f"  {number}. [{length}/280] {part}", highlight=False, markup=False)
+        length = check_length(part, network)[0]
+        console.print(f"  {number}. [{length}/{limit}] {part}", highlight=False, markup=False)
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:
@@ -147,7 +153,12 @@ SplitOption = typer.Option(False, "--split", help="Cut a text too long for one p
 
 @post_app.command("create")
 def create(
-    account: str = typer.Option(..., "--account", "-a", help="Account name, e.g. mois_ess."),
+    accounts: list[str] = typer.Option(
+        ...,
+        "--account",
+        "-a",
+        help="Account name, e.g. mois_ess; repeat it for one post on each of several accounts.",
+    ),
     text: str | None = typer.Option(None, "--text", "-t", help="Text of the post."),
     template: str | None = typer.Option(
         None, "--template", help="Template of templates/posts/ (e.g. evenement, prix-vote)."
@@ -168,7 +179,8 @@ def create(
     draft: bool = typer.Option(False, "--draft", help="Keep it a draft even with --at."),
     json_output: bool = JsonOption,
 ) -> None:
-    """Write a post (a draft, or scheduled with --at). Its length is checked the way X counts."""
+    """Write a post (a draft, or scheduled with --at). Its length is checked the way its
+    account's network counts; with several --account, one post per account, all checked first."""
     settings = common.settings()
     sources = [text, template, thread]
     if sum(source is not None for source in sources) != 1:
@@ -186,13 +198,18 @@ def create(
             if featured is not None:
                 context = event_context(featured, scheduled_at or utcnow(), settings.zone)
             context.update(_pairs(values, "--set"))
-            text = render_post(template, context, settings)
+            try:
+                text = render_post(template, context, settings)
+            except MissingValue as exc:
+                raise CampaignError(
+                    f"{exc} Pass it with --set NAME=VALUE (or --event ID for an event's fields)."
+                ) from None
         elif thread is not None:
             parts = _read_thread(thread)
-        post = create_post(
+        posts = create_posts(
             session,
             settings,
-            account=account,
+            accounts=accounts,
             text=text,
             parts=parts,
             scheduled_at=scheduled_at,
@@ -204,15 +221,19 @@ def create(
             # values given by hand could not be given again).
             template=template if featured is not None and not values else "",
         )
-        row = _row(post, settings)
+        rows = [_row(post, settings) for post in posts]
     if json_output:
-        common.print_json(row)
+        common.print_json(rows[0] if len(rows) == 1 else rows)
         return
-    when = f" for {common.local(post.scheduled_at, settings)}" if post.scheduled_at else ""
-    console.print(f"Post {post.id} created ({post.status}{when}), {len(post.parts)} part(s):")
-    _print_parts(post)
-    if post.images:
-        console.print(f"  with {len(post.images)} image(s) on the first part.")
+    for post in posts:
+        when = f" for {common.local(post.scheduled_at, settings)}" if post.scheduled_at else ""
+        console.print(
+            f"Post {post.id} created on {post.account} ({post.status}{when}), "
+            f"{len(post.parts)} part(s):"
+        )
+        _print_parts(post)
+        if post.images:
+            console.print(f"  with {len(post.images)} image(s) on the first part.")
 
 
 @post_app.command("list")
@@ -280,7 +301,9 @@ def show(
     if post.last_error:
         console.print(f"  last error: {post.last_error}", markup=False)
     if post.status not in (PostStatus.published, PostStatus.cancelled):
-        cost = estimate(post_usage(post), settings.social.x.prices)
+        cost = estimate(
+            post_usage(post, network_of(settings, post.account)), settings.social.x.prices
+        )
         console.print(f"  {describe(cost, settings.social.x.prices)}", markup=False)
 
 
@@ -414,6 +437,10 @@ def publish(
             except (TransportError, RetryLater) as exc:
                 retry_at = exc.retry_at
                 permanent = isinstance(exc, TransportError) and exc.permanent
+                reason = "X asked to wait (rate limit)"
+                if retry_at is None and not permanent:  # a server error: the service tries again
+                    retry_at = get_post(session, post_id).not_before
+                    reason = "The network failed"
                 wait = (retry_at - utcnow()).total_seconds() if retry_at else None
                 if permanent or wait is None or wait > max_wait:
                     later = ""
@@ -425,9 +452,9 @@ def publish(
                         )
                     raise CampaignError(f"Post {post_id} not published: {exc}{later}") from None
                 assert retry_at is not None
-                _wait_until(retry_at, "X asked to wait (rate limit)", settings)
+                _wait_until(retry_at, reason, settings)
         else:
-            raise CampaignError(f"Post {post_id} not published: X kept asking to wait.")
+            raise CampaignError(f"Post {post_id} not published: the network kept asking to wait.")
         row = _row(post)
     if json_output:
         common.print_json(row)
@@ -532,11 +559,11 @@ def plan_events(
 @social_app.command("accounts")
 def accounts(
     offline: bool = typer.Option(
-        False, "--offline", help="Do not ask X; only say which variables are missing."
+        False, "--offline", help="Do not ask the networks; only say which variables are missing."
     ),
     json_output: bool = JsonOption,
 ) -> None:
-    """List the configured accounts and check each one's credentials with X (get_me)."""
+    """List the configured accounts and check each one's credentials with its network."""
     settings = common.settings()
     checks = check_accounts(settings, offline=offline)
     if json_output:

@@ -3,13 +3,22 @@ erase."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from campaign.audience import subscribers as audience
-from campaign.audience.importer import import_subscribers
+from campaign.audience.importer import (
+    FIELDS,
+    KEEP,
+    SKIP,
+    ColumnError,
+    MissingEmailColumn,
+    import_subscribers,
+)
 from campaign.cli import common
 from campaign.cli.common import JsonOption, console
 from campaign.cli.reports import print_import_report, progress_bar
@@ -29,16 +38,38 @@ def import_(
     file: Path = typer.Argument(..., help="CSV (comma, semicolon or tab) or XLSX file."),
     list_name: str | None = ListOption,
     dry_run: bool = typer.Option(False, "--dry-run", help="Check the file, save nothing."),
+    column: list[str] = typer.Option(
+        [],
+        "--column",
+        "-c",
+        help=(
+            "What a column holds, as 'HEADER=FIELD' (e.g. 'Courriel pro=email'); FIELD is one of "
+            f"{', '.join(FIELDS)}, or {KEEP} (kept as an attribute), or {SKIP}. Repeatable."
+        ),
+    ),
+    consent_origin: str = typer.Option(
+        "",
+        "--consent-origin",
+        help="How these people gave their consent (e.g. 'formulaire papier Mois de l'ESS "
+        "2025'), written on each of their consent log lines.",
+    ),
     json_output: bool = JsonOption,
 ) -> None:
     """Import a spreadsheet of subscribers as people really export them.
 
-    Headers in French or English (email, courriel, prénom, nom, structure, région, code postal…).
-    Existing people are updated, never duplicated; someone who unsubscribed, bounced or
-    complained is never made active again. Bad rows are skipped and listed with their row number.
+    Headers in French or English (email, courriel, prénom, nom, structure, région, code postal,
+    date d'inscription…); say what other columns hold with --column. Existing people are
+    updated, never duplicated; someone who unsubscribed, bounced or complained is never made
+    active again. Bad rows are skipped and listed with their row number. A join date column
+    (31/12/2025 or 2025-12-31) is the date the list growth report counts people from.
     """
     settings = common.settings()
-    with common.session() as session, progress_bar(f"Importing {file.name}") as update:
+    columns = _column_choices(column)
+    with (
+        _column_option(),
+        common.session() as session,
+        progress_bar(f"Importing {file.name}") as update,
+    ):
         report = import_subscribers(
             session,
             file,
@@ -47,11 +78,39 @@ def import_(
             actor=common.actor(),
             taxonomy=Taxonomy.from_settings(settings),
             progress=None if json_output else update,
+            columns=columns,
+            consent_origin=consent_origin,
+            zone=settings.zone,
         )
     if json_output:
         common.print_json(report.to_json())
     else:
         print_import_report(report, "subscribers")
+
+
+def _column_choices(values: list[str]) -> dict[str, str]:
+    choices: dict[str, str] = {}
+    for value in values:
+        header, equals, field = value.rpartition("=")
+        if not equals or not header.strip() or not field.strip():
+            raise CampaignError(
+                f"--column {value!r}: write it as 'HEADER=FIELD', e.g. 'Courriel pro=email'."
+            )
+        choices[header.strip()] = field.strip()
+    return choices
+
+
+@contextmanager
+def _column_option() -> Iterator[None]:
+    """The stage says which column or field is wrong; the CLI says what to write."""
+    try:
+        yield
+    except MissingEmailColumn as exc:
+        raise CampaignError(
+            f"{exc} With --column 'HEADER=email', say which column holds the addresses."
+        ) from None
+    except ColumnError as exc:
+        raise CampaignError(f"--column {exc.field!r}: {exc}") from None
 
 
 @app.command()

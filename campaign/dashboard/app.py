@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from campaign.config import Settings
-from campaign.dashboard import web
+from campaign.dashboard import uploads, web
 from campaign.dashboard.pages import (
     calendar,
     events,
@@ -30,6 +30,7 @@ from campaign.dashboard.pages import (
     settings_view,
     subscribers,
 )
+from campaign.resources import configured_templates, template_tree
 
 # Pages may only load what the dashboard serves itself: nothing from the internet.
 CSP = (
@@ -80,23 +81,32 @@ class _Limits:
         await self.app(scope, receive, send_with_headers)
 
 
+def _sweep_uploads(request: Request) -> None:
+    """Import files kept past their hour go, whatever page is visited (see uploads)."""
+    uploads.sweep_now_and_then(web.dashboard(request).settings.dashboard.import_dir)
+
+
 def create_dashboard(
     settings: Settings, engine: Engine, *, templates_dir: Path | str | None = None
 ) -> FastAPI:
-    """The dashboard app for these settings and this database (already migrated)."""
-    templates = Path(templates_dir) / "web" / "admin" if templates_dir else web.TEMPLATES
+    """The dashboard app for these settings and this database (already migrated).
+
+    Templates come from ``templates_dir`` (else ``[general] templates_dir``) file by file over
+    the shipped ones."""
+    own = Path(templates_dir) if templates_dir else configured_templates(settings)
+    tree = template_tree(own, settings)
     app = FastAPI(
         title="campaign dashboard",
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        dependencies=[Depends(web.check_query)],
+        dependencies=[Depends(web.check_query), Depends(_sweep_uploads)],
     )
     app.state.dashboard = web.Dashboard(
         settings=settings,
         engine=engine,
-        env=web.make_environment(templates, settings.general.language),
-        templates_dir=Path(templates_dir) if templates_dir else None,
+        env=web.make_environment(tree, settings.general.language),
+        templates_dir=own,
     )
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     app.include_router(login.router)

@@ -16,7 +16,16 @@ from sqlmodel import Session, col, select
 
 from campaign.audience.lists import list_counts
 from campaign.audience.subscribers import matching_text
-from campaign.models import Event, MailingList, Membership, Newsletter, Post, PostStatus, Subscriber
+from campaign.models import (
+    AccountSnapshot,
+    Event,
+    MailingList,
+    Membership,
+    Newsletter,
+    Post,
+    PostStatus,
+    Subscriber,
+)
 from campaign.newsletters.records import iter_audience
 from campaign.newsletters.render import HTML_TEMPLATE, newsletter_folder
 
@@ -97,6 +106,28 @@ def day_event_posts(session: Session, zone: ZoneInfo, day: date, account: str) -
         select(Post)
         .where(Post.account == account, col(Post.scheduled_at) >= start)
         .where(col(Post.scheduled_at) < end, col(Post.status) != PostStatus.cancelled)
+        .order_by(col(Post.scheduled_at), col(Post.id))
+    )
+    return [post for post in session.exec(statement) if post.event_ids]
+
+
+def latest_followers(session: Session, account: str) -> AccountSnapshot | None:
+    """The account's last follower count (measured or typed), for saying who sees a post."""
+    return session.exec(
+        select(AccountSnapshot)
+        .where(AccountSnapshot.account == account)
+        .order_by(col(AccountSnapshot.at).desc(), col(AccountSnapshot.id).desc())
+        .limit(1)
+    ).first()
+
+
+def waiting_event_drafts(session: Session, account: str, since: datetime) -> list[Post]:
+    """The planner's drafts (posts featuring events) on ``account`` not yet approved, from
+    ``since`` on, in time order: what "approve all" on the planner page approves."""
+    statement = (
+        select(Post)
+        .where(Post.account == account, Post.status == PostStatus.draft)
+        .where(col(Post.scheduled_at) >= since)
         .order_by(col(Post.scheduled_at), col(Post.id))
     )
     return [post for post in session.exec(statement) if post.event_ids]

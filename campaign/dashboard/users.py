@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from campaign.audience.emails import InvalidEmail, normalise_email
+from campaign.addresses import InvalidEmail, normalise_email
 from campaign.errors import CampaignError
 from campaign.models import Role, User, UserSession, utcnow
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,13 +30,11 @@ from campaign.config import Settings
 from campaign.dashboard.sessions import SLOW_DOWN_SECONDS, SignedIn, same_token, signed_in
 from campaign.errors import CampaignError
 from campaign.models import ROLE_RANK, Role
-from campaign.newsletters.render import TEMPLATES_DIR
 from campaign.reports import Labels
-from campaign.reports.labels import REPORT_TEMPLATES
-from campaign.social.x import problem_of
+from campaign.resources import TemplateTree, template_tree
+from campaign.social.posts import problem_of
 from campaign.wording import pages as page_words
 
-TEMPLATES = TEMPLATES_DIR / "web" / "admin"
 STATIC = Path(__file__).parent / "static"
 COOKIE = "campaign_session"
 LOGIN_CSRF_COOKIE = "campaign_login_csrf"
@@ -107,7 +105,8 @@ class Dashboard:
     @property
     def labels(self) -> Labels:
         """The reports' words and number formats in ``[general] language``."""
-        return Labels.load(self.settings.general.language, self.settings.zone)
+        folder = template_tree(self.templates_dir, self.settings) / "reports"
+        return Labels.load(self.settings.general.language, self.settings.zone, folder)
 
     @property
     def secure_cookies(self) -> bool:
@@ -309,16 +308,19 @@ class FormErrors:
         return bool(self.summary)
 
 
-def make_environment(templates: Path, language: str = "fr") -> jinja2.Environment:
-    """The pages' templates; ``reports/…`` are the reports stage's own (its chart macro).
+def make_environment(templates: TemplateTree, language: str = "fr") -> jinja2.Environment:
+    """The pages' templates (``web/admin/``); ``reports/…`` are the reports stage's own (its chart
+    macro).
 
     Jinja's i18n extension gives them ``_()``, ``ngettext()`` and ``{% trans %}`` over the
     catalogue of ``language`` ([general] language)."""
     environment = jinja2.Environment(
         loader=jinja2.ChoiceLoader(
             [
-                jinja2.FileSystemLoader(templates),
-                jinja2.PrefixLoader({"reports": jinja2.FileSystemLoader(REPORT_TEMPLATES)}),
+                jinja2.FileSystemLoader((templates / "web" / "admin").search_path()),
+                jinja2.PrefixLoader(
+                    {"reports": jinja2.FileSystemLoader((templates / "reports").search_path())}
+                ),
             ]
         ),
         autoescape=True,  # every page escapes what users, imports and events put in it
@@ -376,25 +378,45 @@ class Confirmation:
     """The step before what cannot be undone from the page itself: says what will happen and
     to whom, and posts the same form again with ``confirm=oui`` (no JavaScript involved).
 
-    ``fields``: the form's values, carried as hidden fields. ``checks``: boxes that must be
-    ticked, ``(name, label)``, each posted as ``name=oui``.
+    ``template``: a page of its own extending ``confirm.html`` that words the action (its
+    ``context`` gives it the figures); without one, ``title``, ``lines`` and ``button`` are
+    shown as given. ``fields``: the form's values, carried as hidden fields. ``checks``: boxes
+    that must be ticked, ``(name, label)``, each posted as ``name=oui``.
     """
 
-    title: str
-    lines: list[str]
     action: str  # a dashboard path
-    button: str
     back: str  # a dashboard path
+    title: str = ""
+    lines: list[str] = field(default_factory=list)
+    button: str = ""
     fields: dict[str, str] = field(default_factory=dict)
     checks: list[tuple[str, str]] = field(default_factory=list)
     danger: bool = True
+    template: str = "confirm.html"
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+CONFIRMED = "oui"  # the value of ``confirm`` the confirmation step posts
+
+
+def confirmed(value: str) -> bool:
+    """Whether a form came from its confirmation step (``confirm=oui``): without it, a route
+    that cannot be undone only shows that step, whatever else the form says."""
+    return value == CONFIRMED
 
 
 def confirm_page(
     request: Request, confirmation: Confirmation, status_code: int = 200
 ) -> HTMLResponse:
     return render(
-        request, "confirm.html", status_code=status_code, confirmation=asdict(confirmation)
+        request,
+        confirmation.template,
+        status_code=status_code,
+        confirmation={
+            name: getattr(confirmation, name)
+            for name in ("action", "back", "title", "lines", "button", "fields", "checks", "danger")
+        },
+        **confirmation.context,
     )
 
 

@@ -16,6 +16,7 @@ from campaign.mail.mime import Composer
 from campaign.mail.outbox import (
     OutboxTransport,
     OutgoingMessage,
+    Report,
     SendResult,
     Transport,
     TransportError,
@@ -27,6 +28,7 @@ __all__ = [
     "Composer",
     "OutboxTransport",
     "OutgoingMessage",
+    "Report",
     "SendResult",
     "SmtpTransport",
     "Transport",

@@ -11,10 +11,8 @@ the body.
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import Any
-
-import dkim
-from dkim.crypto import UnparsableKeyError, parse_pem_private_key
 
 from campaign.errors import CampaignError
 
@@ -41,14 +39,28 @@ SIGNED_HEADERS = (
 MIN_BITS = 2048
 
 
+def _dkimpy() -> ModuleType:
+    """dkimpy, an optional dependency (the ``dkim`` extra): only signing here needs it."""
+    try:
+        import dkim
+        import dkim.crypto
+    except ImportError:
+        raise CampaignError(
+            "DKIM signing ([mail.dkim] key_file) needs dkimpy, which is not installed: install "
+            "campaign with its dkim extra (campaign[dkim]), or let the relay sign."
+        ) from None
+    return dkim
+
+
 class DkimSigner:
     """Returns the ``DKIM-Signature:`` header line(s) to put before a message."""
 
     def __init__(self, key: bytes, *, selector: str, domain: str, where: str = "") -> None:
         where = where or "the DKIM key"
+        crypto = _dkimpy().crypto
         try:
-            parsed = parse_pem_private_key(key)
-        except (UnparsableKeyError, ValueError, IndexError) as exc:
+            parsed = crypto.parse_pem_private_key(key)
+        except (crypto.UnparsableKeyError, ValueError, IndexError) as exc:
             raise CampaignError(
                 f"{where} is not a PEM RSA private key ({exc}); make one with "
                 "`openssl genrsa -out dkim.key 2048`."
@@ -81,6 +93,7 @@ class DkimSigner:
         return cls(key, selector=config.selector, domain=domain, where=str(path))
 
     def __call__(self, message: bytes) -> bytes:
+        dkim = _dkimpy()
         try:
             return dkim.sign(
                 message,

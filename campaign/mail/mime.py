@@ -35,8 +35,8 @@ from email.utils import format_datetime, make_msgid
 from time import time
 from typing import TYPE_CHECKING
 
+from campaign.clock import utcnow
 from campaign.errors import CampaignError
-from campaign.models.base import utcnow
 
 if TYPE_CHECKING:
     from campaign.mail.outbox import OutgoingMessage

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import mailbox
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -22,10 +23,10 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Protocol
 
+from campaign.clock import utcnow
 from campaign.errors import CampaignError
 from campaign.files import PRIVATE_FILE
 from campaign.mail.mime import Composer, SenderError, message_id_of
-from campaign.models.base import utcnow
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class OutgoingMessage:
     html: str
     from_name: str = ""
     # Empty: replies go to ``from_address``, which the Reply-To header then names (every message
-    # carries one, as the README says).
+    # carries one, as docs/reference/newsletters.md says).
     reply_to: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
     # Empty: a random one. The sending queue derives it from the delivery row.
@@ -102,8 +103,57 @@ class TransportError(CampaignError):
         self.results: list[SendResult | None] = list(results or [])
 
 
+Report = Callable[[list[tuple[int, SendResult]]], None]
+"""Told of results as they come, as ``(index in the batch, result)`` pairs. A caller that
+records each result within moments of the server's reply loses at most those moments to a
+crash, instead of a whole batch (the queue commits in this call)."""
+
+REPORT_EVERY = 0.04
+"""Seconds a result may wait before it is reported: the queue's window of unrecorded sends."""
+
+
+class ResultFeed:
+    """The results of a ``send`` not reported yet: handed to ``report`` once the oldest has
+    waited ``every`` seconds, and all of them when the send ends (:meth:`flush` with
+    ``force``). Without a ``report`` it keeps nothing."""
+
+    def __init__(self, report: Report | None, every: float = REPORT_EVERY) -> None:
+        self.report = report
+        self.every = every
+        self.waiting: list[tuple[int, SendResult]] = []
+        self.since = 0.0
+
+    def add(self, index: int, result: SendResult) -> None:
+        if self.report is None:
+            return
+        if not self.waiting:
+            self.since = time.monotonic()
+        self.waiting.append((index, result))
+
+    def due_in(self) -> float | None:
+        """Seconds until the results waiting must be reported; None when none waits."""
+        if not self.waiting:
+            return None
+        return max(0.0, self.since + self.every - time.monotonic())
+
+    def flush(self, force: bool = False) -> None:
+        if not self.waiting or self.report is None:
+            return
+        if not force and time.monotonic() - self.since < self.every:
+            return
+        waiting, self.waiting = self.waiting, []
+        self.report(waiting)
+
+
 class Transport(Protocol):
-    def send(self, messages: Iterable[OutgoingMessage]) -> list[SendResult]: ...
+    def send(
+        self, messages: Iterable[OutgoingMessage], report: Report | None = None
+    ) -> list[SendResult]:
+        """One result per message, in order. With ``report``, every result is also reported
+        (once, within :data:`REPORT_EVERY` seconds of being known) before ``send`` returns or
+        raises, unless ``report`` itself raised: then the send stops and that error is raised
+        again."""
+        ...
 
     def close(self) -> None: ...
 
@@ -150,12 +200,28 @@ class OutboxTransport:
                 f"Cannot open the outbox {self.folder} ([mail] outbox_dir): {exc}."
             ) from None
 
-    def send(self, messages: Iterable[OutgoingMessage]) -> list[SendResult]:
-        """One result per message. A sender that cannot be written or an outbox that cannot
-        be written to (disk full) would fail every message alike: that stops with a
-        :class:`TransportError` carrying the results so far, the rest left to send."""
+    def send(
+        self, messages: Iterable[OutgoingMessage], report: Report | None = None
+    ) -> list[SendResult]:
+        """One result per message (each also given to ``report``, see :class:`Transport`).
+        A sender that cannot be written or an outbox that cannot be written to (disk full)
+        would fail every message alike: that stops with a :class:`TransportError` carrying the
+        results so far, the rest left to send."""
         results: list[SendResult] = []
+        feed = ResultFeed(report)
+        try:
+            self._write_all(messages, results, feed)
+        except TransportError:
+            feed.flush(force=True)
+            raise
+        feed.flush(force=True)
+        return results
+
+    def _write_all(
+        self, messages: Iterable[OutgoingMessage], results: list[SendResult], feed: ResultFeed
+    ) -> None:
         for message in messages:
+            feed.flush()
             try:
                 data = self.composer.compose(message)
                 # Maildir files use the local line end; the envelope sender is kept as
@@ -171,6 +237,7 @@ class OutboxTransport:
                 raise TransportError(str(exc), results) from None
             except CampaignError as exc:  # this recipient's address
                 results.append(SendResult(message.to, False, error=str(exc)))
+                feed.add(len(results) - 1, results[-1])
                 continue
             except OSError as exc:
                 raise TransportError(
@@ -179,7 +246,7 @@ class OutboxTransport:
                 ) from None
             where = str(self.folder / "new" / key)
             results.append(SendResult(message.to, True, message_id_of(data), where=where))
-        return results
+            feed.add(len(results) - 1, results[-1])
 
     def close(self) -> None:
         self._maildir.close()

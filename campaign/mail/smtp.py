@@ -6,14 +6,22 @@ the reply text kept for the delivery row. The envelope sender (MAIL FROM) is the
 ``envelope_from``, the VERP bounce address the queue gives each delivery.
 
 ``[mail.smtp] connections`` connections, each opened on first use and renewed after
-``messages_per_connection`` messages, are driven together from one thread, in rounds: each takes
-the next message of the batch (so no message is given to two of them), waits for a slot of the
-:class:`~campaign.mail.ratelimit.RateLimiter`, and then every step of the transaction is written
-on all of them before their replies are read. A connection that drops is
-opened again and only the message whose transaction was not acknowledged is sent again. A login
-the server refuses, a sender it refuses for good (5xx to MAIL FROM) or that no message can carry,
-or a server that cannot be reached stops every connection with a :class:`TransportError`
-carrying the results so far, so the queue stays resumable.
+``messages_per_connection`` messages, are driven together from one thread: each takes the next
+message of the batch (so no message is given to two of them), waits for a slot of the
+:class:`~campaign.mail.ratelimit.RateLimiter`, and writes each step of the transaction as the
+reply to the previous one arrives.
+
+Faults end in a known state. A connection that breaks (closed, reset, or silent for
+``timeout`` seconds before the message was written) is opened again and that message alone is
+sent again, once; a second break defers it with the reason, so a message that always breaks its
+connection ends failed after ``[mail] max_attempts`` without holding up the others. A message
+written whose reply never comes is deferred with a reason saying it may have been delivered,
+not sent again at once. A login the server refuses, a sender it refuses for good (5xx to MAIL
+FROM) or that no message can carry, a server that cannot be reached or breaks every
+transaction, a stop signal, or a ``report`` that fails (the queue's database gone) stops the
+send: no transaction starts, those not yet written are given up (left to send), and the replies
+of the messages already written are read first, so nothing the server accepted is sent twice by
+the next run. A :class:`TransportError` then carries the results so far.
 
 The password is read from the environment variable named by ``[mail.smtp] password_env`` when
 a connection opens; it is never stored in settings, messages or logs.
@@ -29,19 +37,20 @@ import smtplib
 import socket
 import ssl
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from campaign.errors import CampaignError
 from campaign.mail.mime import Composer, SenderError
-from campaign.mail.outbox import OutgoingMessage, SendResult, TransportError
+from campaign.mail.outbox import OutgoingMessage, Report, ResultFeed, SendResult, TransportError
 from campaign.mail.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
 # Errors meaning "the connection is gone", after which the message may be sent again.
-_DROPPED = (smtplib.SMTPServerDisconnected, ConnectionError, socket.timeout, TimeoutError)
+_DROPPED = (smtplib.SMTPServerDisconnected, OSError)  # resets, timeouts, TLS errors
 _DROP = -1  # a flight's code when its connection went away mid-transaction
 
 
@@ -163,9 +172,12 @@ def _command(line: str) -> bytes:
 
 
 class _Flight:
-    """One message on one connection during a round (see :meth:`SmtpTransport.send`)."""
+    """One message on one connection during a send (see :class:`_Send`)."""
 
-    __slots__ = ("code", "connection", "data", "index", "message", "reply", "step")
+    __slots__ = (
+        "code", "connection", "data", "final", "index", "message", "reply", "since", "sock",
+        "step",
+    )  # fmt: skip
 
     def __init__(
         self, connection: _Connection, index: int, message: OutgoingMessage, data: bytes
@@ -176,7 +188,10 @@ class _Flight:
         self.data = data
         self.code = 0
         self.reply = b""
-        self.step = "MAIL"  # the command whose reply is awaited
+        self.step = "MAIL"  # the command whose reply is awaited; BODY: the message's own
+        self.since = time.monotonic()  # when the last step was written
+        self.final: SendResult | None = None  # the result, once the transaction is over
+        self.sock: socket.socket | None = None  # as registered with the selector
 
     def result(self, status: str | None = None) -> SendResult:
         status = status or _outcome(self.code)
@@ -187,6 +202,16 @@ class _Flight:
             error="" if status == "sent" else f"{self.code} {_text(self.reply)}",
             status=status,
             code=self.code,
+        )
+
+    def failure(self, reason: str) -> SendResult:
+        """Deferred for a fault of the connection, not a reply of the server."""
+        return SendResult(
+            self.message.to,
+            False,
+            message_id=self.message.message_id,
+            error=reason,
+            status="deferred",
         )
 
 
@@ -279,8 +304,11 @@ class SmtpTransport:
 
     # --- sending ----------------------------------------------------------------------------
 
-    def send(self, messages: Iterable[OutgoingMessage]) -> list[SendResult]:
-        """One result per message, in order; see the module docstring.
+    def send(
+        self, messages: Iterable[OutgoingMessage], report: Report | None = None
+    ) -> list[SendResult]:
+        """One result per message, in order; see the module docstring. With ``report``, each
+        result is also reported within :data:`~campaign.mail.outbox.REPORT_EVERY` seconds.
 
         All the connections are driven from this thread: a free connection takes the next
         message and writes MAIL FROM; whenever a connection's reply arrives, it writes its next
@@ -291,100 +319,11 @@ class SmtpTransport:
         # A sequence is taken as it is: its items may be built on access (the queue builds
         # each message just before it is sent).
         batch = messages if isinstance(messages, Sequence) else list(messages)
-        results: list[SendResult | None] = [None] * len(batch)
-        waiting = deque(range(len(batch)))
-        dropped: set[int] = set()  # messages whose connection already dropped once
-        prepared: deque[tuple[int, OutgoingMessage, bytes]] = deque()
-        idle = list(reversed(self._connections))
-        busy = 0
-        with selectors.DefaultSelector() as selector, _StopSignals(self.stop_on_signals) as stop:
-            try:
-                while ((waiting or prepared) and not stop.requested) or busy:
-                    while idle and (waiting or prepared) and not stop.requested:
-                        if not prepared:
-                            self._prepare(batch, waiting, results, prepared)
-                            if not prepared:  # none of them could be written
-                                continue
-                        flight = _Flight(idle.pop(), *prepared.popleft())
-                        if self._begin(flight):
-                            selector.register(
-                                flight.connection.socket, selectors.EVENT_READ, flight
-                            )
-                            busy += 1
-                        else:
-                            self._dropped(flight, prepared, dropped)
-                            idle.append(flight.connection)
-                    if not busy:
-                        continue
-                    ready = selector.select(self.timeout)
-                    if not ready:
-                        raise TransportError(
-                            f"The SMTP server {self.where} did not answer within "
-                            f"{self.timeout:g} seconds ([mail.smtp] timeout)."
-                        )
-                    for key, _ in ready:
-                        flight = key.data
-                        if self._advance(flight, results):
-                            continue
-                        selector.unregister(key.fileobj)
-                        busy -= 1
-                        if flight.code == _DROP:
-                            self._dropped(flight, prepared, dropped)
-                        else:
-                            dropped.discard(flight.index)
-                        idle.append(flight.connection)
-                if stop.requested and (waiting or prepared):
-                    raise KeyboardInterrupt
-            except KeyboardInterrupt:  # after the messages in flight, unless asked twice
-                self._abandon()
-                raise TransportError(
-                    "Interrupted: the messages sent so far are recorded, the others left to "
-                    "send; run the send again to carry on.",
-                    results,
-                ) from None
-            except CampaignError as exc:  # a stop, or a message that could not be built
-                self._abandon()
-                raise TransportError(str(exc), results) from None
-        return [result for result in results if result is not None]
+        return _Send(self, batch, ResultFeed(report)).run()
 
-    def _prepare(
-        self,
-        batch: Sequence[OutgoingMessage],
-        waiting: deque[int],
-        results: list[SendResult | None],
-        prepared: deque[tuple[int, OutgoingMessage, bytes]],
-    ) -> None:
-        """Build and compose the next few messages in a row. Building one at a time between
-        replies cost a third more CPU per message: each wake-up found the caches cold."""
-        for _ in range(min(len(waiting), 2 * len(self._connections))):
-            index = waiting.popleft()
-            message = batch[index]
-            try:
-                prepared.append((index, message, self.composer.compose_smtp(message)))
-            except SenderError:  # no message can be written: stop, the rest left to send
-                raise
-            except CampaignError as exc:  # this message cannot be written (its address)
-                results[index] = SendResult(message.to, False, error=str(exc), status="failed")
-
-    def _begin(self, flight: _Flight) -> bool:
-        """Open or renew the connection, wait for a rate slot, write MAIL FROM. False when the
-        connection went away at once."""
-        flight.connection.connected()  # a refused login or an unreachable server stops here
-        self.limiter.wait()
-        return self._write(flight, _command(f"MAIL FROM:<{flight.message.sender}>"))
-
-    @staticmethod
-    def _write(flight: _Flight, line: bytes) -> bool:
-        try:
-            flight.connection.write(line)
-        except _DROPPED:
-            flight.code = _DROP
-            return False
-        return True
-
-    def _advance(self, flight: _Flight, results: list[SendResult | None]) -> bool:
+    def _advance(self, flight: _Flight) -> bool:
         """Read the reply that arrived and write the next step; False once the flight is over
-        (its result kept, or ``code`` set to ``_DROP``)."""
+        (``final`` set, or ``code`` set to ``_DROP``)."""
         try:
             flight.code, flight.reply = flight.connection.reply()
         except _DROPPED:
@@ -408,7 +347,7 @@ class SmtpTransport:
             flight.step = "DATA"
             return self._write(flight, b"DATA\r\n")
         if step == "DATA" and code == 354:
-            flight.step = "BODY"
+            flight.step = "BODY"  # before the write: from now on the server may have it
             return self._write(flight, flight.data)
         # The transaction is over: refused at some step, or the message's own reply.
         if code >= 300:
@@ -417,32 +356,265 @@ class SmtpTransport:
             except _DROPPED:
                 flight.connection.drop()
         flight.connection.sent += 1
-        results[flight.index] = flight.result("deferred" if step == "MAIL" else None)
+        flight.final = flight.result("deferred" if step == "MAIL" else None)
         return False
 
-    def _dropped(
-        self,
-        flight: _Flight,
-        prepared: deque[tuple[int, OutgoingMessage, bytes]],
-        dropped: set[int],
-    ) -> None:
-        """The connection went away mid-transaction: the message is the next one sent again
-        (on a new connection), once; a second time in a row stops the send."""
-        flight.connection.drop()
-        if flight.index in dropped:
-            raise TransportError(
-                f"The SMTP server {self.where} closed the connection twice in a row "
-                f"while sending to {flight.message.to}."
-            )
-        dropped.add(flight.index)
-        prepared.appendleft((flight.index, flight.message, flight.data))
-        log.warning("SMTP connection to %s dropped; opening it again", self.where)
-
-    def _abandon(self) -> None:
-        """After a stop mid-round, sessions may be mid-transaction: close them."""
-        for connection in self._connections:
-            connection.drop()
+    @staticmethod
+    def _write(flight: _Flight, line: bytes) -> bool:
+        try:
+            flight.connection.write(line)
+        except _DROPPED:
+            flight.code = _DROP
+            return False
+        flight.since = time.monotonic()
+        return True
 
     def close(self) -> None:
         for connection in self._connections:
             connection.quit()
+
+
+INTERRUPTED = (
+    "Interrupted: the messages sent so far are recorded, the others left to send; run the "
+    "send again to carry on."
+)
+
+
+class _Send:
+    """One call of :meth:`SmtpTransport.send`: the batch, its results, the connections' flights.
+
+    Every way it can stop leaves each message in a known state: a message whose body the
+    server may have is waited for (its reply read) before stopping, or, when it cannot be,
+    reported ``deferred`` with a reason saying it may have been delivered; the others are left
+    unsent (``None``), never half-known.
+    """
+
+    def __init__(
+        self, transport: SmtpTransport, batch: Sequence[OutgoingMessage], feed: ResultFeed
+    ) -> None:
+        self.transport = transport
+        self.batch = batch
+        self.feed = feed
+        self.results: list[SendResult | None] = [None] * len(batch)
+        self.waiting = deque(range(len(batch)))
+        self.prepared: deque[tuple[int, OutgoingMessage, bytes]] = deque()
+        self.idle = list(reversed(transport._connections))
+        self.flights: dict[_Connection, _Flight] = {}
+        self.dropped: set[int] = set()  # messages whose connection already broke once
+        self.breaks_in_row = 0  # transactions ended by a broken connection, none between
+        self.stopping: BaseException | None = None
+        self.selector = selectors.DefaultSelector()
+
+    # --- the loop ---
+
+    def run(self) -> list[SendResult]:
+        transport = self.transport
+        with self.selector, _StopSignals(transport.stop_on_signals) as stop:
+            try:
+                while self.flights or (self.stopping is None and (self.waiting or self.prepared)):
+                    if stop.requested:
+                        self.stop(TransportError(INTERRUPTED))
+                    self.start_flights(stop)
+                    if self.flights:
+                        self.read_replies()
+                    self.report()
+                if stop.requested:
+                    self.stop(TransportError(INTERRUPTED))
+            except KeyboardInterrupt:  # asked twice: stop at once, nothing more is read
+                self.abandon()
+                self.stop(TransportError(INTERRUPTED))
+            self.report(force=True)
+        if self.stopping is None:
+            return [result for result in self.results if result is not None]
+        for connection in transport._connections:  # sessions may be mid-transaction
+            connection.drop()
+        if isinstance(self.stopping, TransportError):
+            raise TransportError(str(self.stopping), self.results) from None
+        raise self.stopping
+
+    def stop(self, reason: BaseException) -> None:
+        """No new transaction starts; those whose message is not written yet are given up
+        (left to send), those the server may have are still waited for."""
+        if self.stopping is None:
+            self.stopping = reason
+        for flight in list(self.flights.values()):
+            if flight.step != "BODY":
+                self.land(flight)
+                flight.connection.drop()
+
+    def keep(self, index: int, result: SendResult) -> None:
+        self.results[index] = result
+        self.feed.add(index, result)
+
+    def report(self, force: bool = False) -> None:
+        if isinstance(self.stopping, Exception) and not isinstance(self.stopping, TransportError):
+            return  # reporting already failed (the database went away): nothing more to say
+        try:
+            self.feed.flush(force)
+        except Exception as exc:  # the caller could not record them: stop, raise it after
+            self.stopping = None
+            self.stop(exc)
+
+    # --- starting transactions ---
+
+    def start_flights(self, stop: _StopSignals) -> None:
+        transport = self.transport
+        while self.idle and (self.waiting or self.prepared) and self.stopping is None:
+            if stop.requested:
+                return
+            if not self.prepared:
+                self.prepare()
+                continue
+            connection = self.idle.pop()
+            flight = _Flight(connection, *self.prepared.popleft())
+            try:
+                connection.connected()  # a refused login or an unreachable server stops here
+            except TransportError as exc:
+                self.idle.append(connection)
+                self.prepared.appendleft((flight.index, flight.message, flight.data))
+                self.stop(exc)
+                return
+            transport.limiter.wait()
+            if transport._write(flight, _command(f"MAIL FROM:<{flight.message.sender}>")):
+                flight.sock = connection.socket
+                self.selector.register(flight.sock, selectors.EVENT_READ, flight)
+                self.flights[connection] = flight
+            else:
+                self.idle.append(connection)
+                self.broken(flight)
+
+    def prepare(self) -> None:
+        """Build and compose the next few messages in a row. Building one at a time between
+        replies cost a third more CPU per message: each wake-up found the caches cold."""
+        compose = self.transport.composer.compose_smtp
+        for _ in range(min(len(self.waiting), 2 * len(self.transport._connections))):
+            index = self.waiting.popleft()
+            message = self.batch[index]
+            try:
+                self.prepared.append((index, message, compose(message)))
+            except SenderError as exc:  # no message can be written: stop, the rest left to send
+                self.waiting.appendleft(index)
+                self.stop(TransportError(str(exc)))
+                return
+            except CampaignError as exc:  # this message cannot be written (its address)
+                self.keep(index, SendResult(message.to, False, error=str(exc), status="failed"))
+
+    # --- replies ---
+
+    def read_replies(self) -> None:
+        transport = self.transport
+        now = time.monotonic()
+        wait = min(flight.since for flight in self.flights.values()) + transport.timeout - now
+        due = self.feed.due_in()
+        if due is not None:
+            wait = min(wait, due)
+        for key, _ in self.selector.select(max(wait, 0.0)):
+            flight = key.data
+            if self.flights.get(flight.connection) is not flight:
+                continue  # given up by a stop meanwhile
+            try:
+                going = transport._advance(flight)
+            except TransportError as exc:  # the sender is refused: this message left to send
+                self.land(flight)
+                self.stop(exc)
+                continue
+            if going:
+                continue
+            self.land(flight)
+            if flight.code == _DROP:
+                self.broken(flight)
+            else:
+                assert flight.final is not None
+                self.keep(flight.index, flight.final)
+                self.dropped.discard(flight.index)
+                self.breaks_in_row = 0
+        now = time.monotonic()
+        for flight in list(self.flights.values()):
+            if now - flight.since >= transport.timeout:
+                self.land(flight)
+                self.hung(flight)
+
+    def land(self, flight: _Flight) -> None:
+        """The flight is over (or given up): its connection is free again."""
+        self.selector.unregister(flight.sock)
+        del self.flights[flight.connection]
+        self.idle.append(flight.connection)
+
+    # --- faults ---
+
+    def broken(self, flight: _Flight) -> None:
+        """The connection broke mid-transaction. The message is sent again at once on a new
+        connection; a second break defers it with the reason (an attempt counted, so a message
+        that always breaks its connection ends ``failed`` after ``[mail] max_attempts`` and
+        never holds up the others)."""
+        transport = self.transport
+        flight.connection.drop()
+        self.breaks_in_row += 1
+        if flight.index in self.dropped or self.stopping is not None:
+            self.dropped.discard(flight.index)
+            self.keep(
+                flight.index,
+                flight.failure(
+                    f"the SMTP server {transport.where} closed the connection while this "
+                    f"message was being sent ({flight.step}), twice in a row"
+                ),
+            )
+        else:
+            self.dropped.add(flight.index)
+            self.prepared.appendleft((flight.index, flight.message, flight.data))
+            log.warning("SMTP connection to %s dropped; opening it again", transport.where)
+        self.too_many_breaks()
+
+    def hung(self, flight: _Flight) -> None:
+        """No reply within ``[mail.smtp] timeout``. Before the message was written, that is a
+        broken connection; after, the server may have it: it is deferred, not sent again at
+        once (a slow server would deliver both)."""
+        transport = self.transport
+        flight.connection.drop()
+        if flight.step != "BODY":
+            self.broken(flight)
+            return
+        self.breaks_in_row += 1
+        self.keep(
+            flight.index,
+            flight.failure(
+                f"no reply from the SMTP server {transport.where} within "
+                f"{transport.timeout:g} seconds after the message was sent ([mail.smtp] "
+                "timeout); it may have been delivered"
+            ),
+        )
+        self.too_many_breaks()
+
+    def too_many_breaks(self) -> None:
+        limit = 2 * len(self.transport._connections) + 2
+        if self.breaks_in_row >= limit and self.stopping is None:
+            self.stop(
+                TransportError(
+                    f"The SMTP server {self.transport.where} closed or stopped answering "
+                    f"{self.breaks_in_row} transactions in a row, with none accepted between "
+                    "them; the messages not sent are left to send: try again later."
+                )
+            )
+
+    def abandon(self) -> None:
+        """Stopping at once: a message the server may have is recorded as such (deferred,
+        with the reason), the others are left to send."""
+        for flight in list(self.flights.values()):
+            if flight.step == "BODY":
+                self.keep(
+                    flight.index,
+                    flight.failure(
+                        "interrupted before the SMTP server's reply to the message; it may "
+                        "have been delivered"
+                    ),
+                )
+            self.land(flight)
+            flight.connection.drop()
+
+
+def try_relay(smtp: Any) -> None:
+    """Open one session with the relay of ``smtp`` as a send opens it (EHLO, STARTTLS, login),
+    then QUIT: no message is sent. Raises :class:`TransportError` saying what failed."""
+    connection = _Connection(SmtpTransport(smtp))
+    connection.connected()
+    connection.quit()

@@ -15,6 +15,7 @@ from campaign.models.deliveries import TO_SEND, Bounce, BounceKind, Delivery, De
 from campaign.models.events import Event
 from campaign.models.newsletters import Newsletter, NewsletterStatus, WhenNoEvents
 from campaign.models.scheduling import RecurringJob, RecurringStatus, SchedulerJob
+from campaign.models.settings import StoredSetting
 from campaign.models.social import AccountSnapshot, Post, PostMetrics, PostStatus
 from campaign.models.tracking import Hit, HitClass, HitKind, Link
 from campaign.models.users import ROLE_RANK, LoginAttempt, Role, User, UserSession
@@ -47,6 +48,7 @@ __all__ = [
     "RecurringStatus",
     "Role",
     "SchedulerJob",
+    "StoredSetting",
     "Subscriber",
     "SubscriberStatus",
     "UTCDateTime",

@@ -45,6 +45,9 @@ class Subscriber(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     status_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the person joined, as an imported file said (a "Date d'inscription" column), when
+    # that was before the row was created; NULL: they joined when created (``created_at``).
+    joined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class MailingList(SQLModel, table=True):

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import DateTime, TypeDecorator
 
+from campaign.clock import utcnow
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["UTCDateTime", "utcnow"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -45,7 +45,8 @@ class Newsletter(SQLModel, table=True):
     ``event_rule``: which events it features, e.g. ``{"from": "2016-11-01", "to": "2016-11-07",
     "regions": ["subscriber"], "themes": [], "types": [], "max": 6, "order": "date"}``, where
     the region ``subscriber`` means "the recipient's own region". ``content``: the template's
-    other texts (``intro``, ``more_url``, ``paragraphs``, ``action_url``…).
+    other texts (``intro``, ``more_url``, ``paragraphs``, ``action_url``…), as its manifest declares
+    them; ``blocks``: the body the person composed.
     """
 
     __tablename__ = "newsletter"
@@ -62,6 +63,11 @@ class Newsletter(SQLModel, table=True):
     segment: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     event_rule: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The body: an ordered list of blocks (text, heading, image, button, events, callout,
+    # divider), see campaign.newsletters.blocks.
+    blocks: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     # What readers for whom the rule finds no event get (see WhenNoEvents), and the text
     # shown to them in place of the events section when it is "text".
     when_no_events: str = Field(

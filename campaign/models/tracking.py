@@ -1,6 +1,6 @@
 """What readers did with a newsletter: the links it may lead to, and every open and click.
 
-Hits are facts (DESIGN.md): each open or click is appended as one row and never updated;
+Hits are facts (docs/architecture.md): each open or click is appended as one row and never updated;
 reports aggregate them. Machine opens (Apple Mail Privacy Protection, image proxies) and bot
 clicks (link scanners) are stored like the others, with their classification, so reports can
 show human figures and put the rest apart instead of silently dropping anything.

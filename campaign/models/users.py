@@ -4,7 +4,7 @@ Sessions are rows, not self-contained cookies, so that signing out, changing a p
 removing a user ends the sessions at once (a signed cookie stays valid until it expires). The
 cookie carries a random token; only its SHA-256 is stored, so a copy of the database does not
 let anyone sign in. Login attempts are rows too, so the rate limit holds across several web
-processes behind one load balancer (DESIGN.md: web processes are stateless).
+processes behind one load balancer (docs/architecture.md: web processes are stateless).
 """
 
 from __future__ import annotations

@@ -134,10 +134,13 @@ def _literal_urls(hrefs: list[str], links: tuple[str, ...]) -> list[str]:
 
 
 def _expects_events(template_name: str, settings: Any, templates_dir: Path | str | None) -> bool:
-    folder = newsletter_folder(templates_dir)
+    folder = newsletter_folder(templates_dir, settings)
     env = group_environment(folder, settings.general.timezone, True)
     try:
-        source = (folder / template_name / HTML_TEMPLATE).read_text(encoding="utf-8")
+        path = folder.find(f"{template_name}/{HTML_TEMPLATE}")
+        if path is None:
+            return False  # already reported by the render
+        source = path.read_text(encoding="utf-8")
         return "events" in meta.find_undeclared_variables(env.parse(source))
     except (OSError, jinja2.TemplateError):
         return False  # already reported by the render

@@ -23,11 +23,13 @@ from typing import Any
 
 from sqlmodel import Session
 
+from campaign.addresses import normalise_email
 from campaign.errors import CampaignError
 from campaign.events.catalogue import EventQuery, find_events
 from campaign.mail.outbox import OutgoingMessage
 from campaign.messages import Message
 from campaign.models import Event, Newsletter, Subscriber, WhenNoEvents, utcnow
+from campaign.newsletters.blocks import block_rules
 from campaign.newsletters.checks import Issue, check_compiled, has_errors
 from campaign.newsletters.records import SUBSCRIBER_REGION, iter_audience, stored_rule
 from campaign.newsletters.render import (
@@ -37,6 +39,7 @@ from campaign.newsletters.render import (
     render_group,
     sender_context,
 )
+from campaign.sender import with_sender
 from campaign.taxonomy import Taxonomy
 from campaign.tracking.links import check_public_url
 
@@ -81,8 +84,30 @@ def event_query(
 
 
 def per_region(newsletter: Newsletter) -> bool:
-    """Whether each region gets its own rendering (rule "the subscriber's region")."""
-    return SUBSCRIBER_REGION in (newsletter.event_rule.get("regions") or [])
+    """Whether each region gets its own rendering (rule "the subscriber's region", in the
+    newsletter's own rule or in one of its events blocks)."""
+    rules = [newsletter.event_rule or {}, *block_rules(newsletter.blocks or [])]
+    return any(SUBSCRIBER_REGION in (rule.get("regions") or []) for rule in rules)
+
+
+def block_events(
+    session: Session,
+    newsletter: Newsletter,
+    settings: Any,
+    region: str = "",
+    *,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The newsletter's blocks for the group of ``region``, each events block with the events
+    its own rule finds at ``now`` (its "subscriber's region" being the group's region)."""
+    resolved = []
+    for block in newsletter.blocks or []:
+        if block.get("type") == "events":
+            rule = Newsletter(title="", subject="", template="", event_rule=block.get("rule") or {})
+            query = event_query(rule, settings, region or None, now=now)
+            block = {**block, "events": find_events(session, query)}
+        resolved.append(block)
+    return resolved
 
 
 def select_events(
@@ -163,11 +188,13 @@ def newsletter_context(
     events: list[Event],
     region: str = "",
     fallback: str = "",
+    blocks: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """What the templates see for one audience group.
 
     ``events_fallback`` tells the template the events are not the group's own ("national",
-    "nearest") or that ``no_events_text`` stands in their place ("text").
+    "nearest") or that ``no_events_text`` stands in their place ("text"). ``blocks``: the
+    body with each events block's events (:func:`block_events`); default: as stored.
     """
     sender = sender_context(settings)
     if newsletter.from_name:
@@ -180,6 +207,7 @@ def newsletter_context(
             "events": events,
             "region": region,
             "sender": sender,
+            "blocks": (newsletter.blocks or []) if blocks is None else blocks,
             "events_fallback": fallback,
             "no_events_text": newsletter.no_events_text if fallback == WhenNoEvents.text else "",
         }
@@ -201,11 +229,15 @@ def compile_group(
 ) -> tuple[CompiledNewsletter, list[Issue]]:
     """Render the group of ``region`` with its events at ``now`` (or ``selection``, already
     chosen) and check it; :class:`CampaignError` if a check fails."""
+    settings = with_sender(session, settings)  # the footer names the identity in force
     if selection is None:
         selection = group_events(session, newsletter, settings, region, now=now)
     events = selection.events
     group_region = region if per_region(newsletter) else ""
-    context = newsletter_context(newsletter, settings, events, group_region, selection.fallback)
+    blocks = block_events(session, newsletter, settings, group_region, now=now)
+    context = newsletter_context(
+        newsletter, settings, events, group_region, selection.fallback, blocks
+    )
     compiled = render_group(newsletter.template, context, settings, templates_dir=templates_dir)
     issues = check_compiled(compiled)
     if selection.skipped:
@@ -254,6 +286,7 @@ class Preview:
     message: RenderedMessage
     issues: list[Issue]
     compiled: CompiledNewsletter
+    mail: Any = None  # the [mail] settings with the sender identity in force
 
 
 def choose_subscriber(session: Session, newsletter: Newsletter, email: str | None) -> Subscriber:
@@ -279,6 +312,7 @@ def preview(
 ) -> Preview:
     """What ``email`` (default: the first subscriber of the audience) would receive if the
     newsletter went out at ``now`` (default: this moment)."""
+    settings = with_sender(session, settings)
     subscriber = choose_subscriber(session, newsletter, email)
     compiled, issues = compile_group(
         session,
@@ -289,7 +323,7 @@ def preview(
         now=now,
     )
     message = compiled.personalise(recipient_for(subscriber, settings))
-    return Preview(subscriber, message, issues, compiled)
+    return Preview(subscriber, message, issues, compiled, settings.mail)
 
 
 def addressed_to(
@@ -300,13 +334,16 @@ def addressed_to(
     :func:`~campaign.tracking.links.check_public_url`)."""
     if not addresses:
         raise CampaignError.of("preview.no_test_address", "to")
+    for address in addresses:  # a typo (no dot in the domain) is said, not sent to a relay
+        normalise_email(address)
     check_public_url(settings, "A test message")
     message = preview_.message
+    mail = preview_.mail or settings.mail
     return [
         OutgoingMessage(
-            from_address=newsletter.from_address or settings.mail.from_address,
-            from_name=newsletter.from_name or settings.mail.from_name,
-            reply_to=settings.mail.reply_to,
+            from_address=newsletter.from_address or mail.from_address,
+            from_name=newsletter.from_name or mail.from_name,
+            reply_to=mail.reply_to,
             to=address.strip(),
             subject=f"[TEST] {message.subject}",
             text=message.text,

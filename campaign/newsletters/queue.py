@@ -1,10 +1,14 @@
-"""Sending a newsletter through the delivery queue (DESIGN.md, "Delivery queue").
+"""Sending a newsletter through the delivery queue (docs/architecture.md, "Delivery queue").
 
 :func:`snapshot` writes one ``pending`` delivery row per member of the audience; from then on the
 rows, not the audience, say who still has to be mailed. :func:`send_newsletter` claims rows in
 batches, personalises the newsletter compiled once per audience group (never per recipient),
-hands the batch to the transport and records each reply on its row, committing after every batch:
-a crash, a pause or a transport that gives up leaves the queue resumable by running it again.
+hands the batch to the transport and records each reply on its row as the transport reports it,
+committing at most :data:`~campaign.mail.outbox.REPORT_EVERY` (40 ms) after the reply: a crash
+(even ``kill -9``) then mails again only the messages in flight (one per connection) and those
+accepted in that last window, and a pause or a transport that gives up leaves the queue
+resumable by running it again. A database lost mid-send stops the run with a
+:class:`~campaign.errors.TemporaryError` (one sentence, no statement or address in it).
 
 Each group's events are chosen when the group is first compiled in a run, so a letter sent late
 features only events still to come; a group the rule finds no event for, in a newsletter that
@@ -15,9 +19,10 @@ Claiming is safe with several senders: one ``UPDATE … RETURNING`` per batch, w
 ``SELECT`` takes rows with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serialises writers).
 A claimed row is ``sending`` until its reply is recorded; rows left ``sending`` by a crash are
 taken again after ``[mail] claim_timeout`` (those few may be mailed twice, the price of not
-losing them). A temporary refusal (4xx) makes a row ``deferred`` until ``next_attempt_at``,
-which grows with each attempt (``[mail] retry_minutes``); after ``[mail] max_attempts`` it is
-``failed``.
+losing them). A temporary refusal (4xx), or a fault of the connection (cut twice, or no reply
+after the message was written), makes a row ``deferred`` until ``next_attempt_at``, which grows
+with each attempt (``[mail] retry_minutes``); after ``[mail] max_attempts`` it is ``failed``, so
+a message that always breaks its connection never holds up the newsletter.
 
 The per-recipient path is kept short, since it runs for every member of the audience: claim a
 batch in one statement, load its subscribers in one query, personalise the compiled template,
@@ -34,10 +39,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, insert, or_, update
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
-from campaign.audience.emails import InvalidEmail, sender_address
-from campaign.errors import CampaignError
+from campaign.addresses import InvalidEmail, sender_address
+from campaign.db import describe, driver_message
+from campaign.errors import CampaignError, TemporaryError
 from campaign.mail.outbox import OutgoingMessage, SendResult, Transport, TransportError
 from campaign.models import (
     ConsentAction,
@@ -51,18 +58,21 @@ from campaign.models import (
     utcnow,
 )
 from campaign.newsletters.preview import compile_group, group_events, per_region
+from campaign.newsletters.recipients import tracked_recipient
 from campaign.newsletters.records import get_newsletter, iter_audience
 from campaign.newsletters.render import CompiledNewsletter
+from campaign.sender import refuse_placeholders, with_sender
 from campaign.tracking.links import TrackedLinks, check_public_url, register_links
-from campaign.tracking.tokens import Signer, signer_for
+from campaign.tracking.tokens import (
+    BOUNCE,
+    MESSAGE_ID,
+    UNSUBSCRIBE_MAIL,
+    Signer,
+    signer_for,
+)
 
 _SNAPSHOT_CHUNK = 1000
 
-BOUNCE = "bounce"
-"""The token kind of VERP bounce addresses (see :func:`bounce_address`)."""
-MESSAGE_ID = "message-id"
-UNSUBSCRIBE_MAIL = "unsubscribe-mail"
-"""The token kind of the mailto address of List-Unsubscribe (see :func:`unsubscribe_address`)."""
 
 # Enhanced status codes of a permanent bounce: bad mailbox or domain (5.1.x), mailbox disabled.
 _HARD_BOUNCE = re.compile(r"\b5\.(?:1\.\d{1,3}|2\.1)\b")
@@ -110,7 +120,10 @@ def message_id(signer: Signer, delivery_id: int, newsletter_id: int, domain: str
 
 
 def check_sender(newsletter: Newsletter, settings: Any) -> None:
-    """Refuse a send whose sender addresses no message could carry, naming the one to fix.
+    """Refuse a send whose sender addresses no message could carry, naming the one to fix,
+    and a real (SMTP) send from the sample identity (:func:`~campaign.sender.refuse_placeholders`,
+    whose :class:`~campaign.sender.SenderRefused` carries a code and field). ``settings``: with
+    the identity in force (:func:`~campaign.sender.with_sender`).
 
     Settings and newsletters are checked when written; this catches what was stored before
     those checks existed (or changed by hand). Without it, every recipient would be failed one
@@ -154,6 +167,9 @@ def check_sender(newsletter: Newsletter, settings: Any) -> None:
                 address=address,
                 reason=str(exc).rstrip("."),
             ) from None
+    if mail.transport == "smtp":
+        # Real mail only: the outbox may keep the sample identity, nothing leaves the machine.
+        refuse_placeholders(mail, f"Newsletter {number}", newsletter.from_address)
 
 
 # --- snapshot and status changes ----------------------------------------------------------------
@@ -176,6 +192,7 @@ def snapshot(session: Session, newsletter: Newsletter, settings: Any = None) -> 
     if newsletter.status in (NewsletterStatus.sending, NewsletterStatus.sent):
         return 0
     if settings is not None:
+        settings = with_sender(session, settings)
         check_sender(newsletter, settings)
         check_public_url(settings, f"Newsletter {newsletter.id}")
     assert newsletter.id is not None
@@ -251,21 +268,65 @@ def resume(session: Session, newsletter_id: int) -> Newsletter:
     )
 
 
+# What may be cancelled: anything not sent (or cancelled) yet.
+CANCELLABLE = (
+    NewsletterStatus.draft,
+    NewsletterStatus.scheduled,
+    NewsletterStatus.sending,
+    NewsletterStatus.paused,
+    NewsletterStatus.missed,
+)
+
+
 def cancel(session: Session, newsletter_id: int) -> Newsletter:
     """Nothing more will be sent; rows not sent yet stay as they are, for the record."""
     return _change_status(
-        session,
-        newsletter_id,
-        (
-            NewsletterStatus.draft,
-            NewsletterStatus.scheduled,
-            NewsletterStatus.sending,
-            NewsletterStatus.paused,
-            NewsletterStatus.missed,
-        ),
-        NewsletterStatus.cancelled,
-        "cancelled",
+        session, newsletter_id, CANCELLABLE, NewsletterStatus.cancelled, "cancelled"
     )
+
+
+# Rows that say nobody was mailed: never tried, or left out on purpose by the rule.
+_UNSENT = (DeliveryStatus.pending, DeliveryStatus.left_out)
+
+
+def sent_nothing(session: Session, newsletter_id: int) -> bool:
+    """Whether no message of this newsletter was handed to a relay (or even tried)."""
+    tried = session.exec(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.newsletter_id == newsletter_id)
+        .where(col(Delivery.status).not_in(_UNSENT) | (col(Delivery.attempts) > 0))
+    ).one()
+    return tried == 0
+
+
+def back_to_draft(session: Session, newsletter_id: int) -> Newsletter:
+    """A cancelled newsletter that sent nothing is a draft again, as if never scheduled.
+
+    Its queued rows (an audience snapshotted then cancelled before any message left) are
+    dropped: the audience is taken afresh when it is sent, so someone who left meanwhile is
+    not mailed. A newsletter that mailed anyone stays cancelled, for the record.
+    """
+    newsletter = get_newsletter(session, newsletter_id)
+    if newsletter.status != NewsletterStatus.cancelled:
+        raise CampaignError.of(
+            "newsletter.not_cancelled", id=newsletter_id, status=newsletter.status
+        )
+    if not sent_nothing(session, newsletter_id):
+        raise CampaignError.of("newsletter.sent_before_cancel", id=newsletter_id)
+    session.execute(
+        Delivery.__table__.delete().where(  # type: ignore[attr-defined]
+            Delivery.__table__.c.newsletter_id == newsletter_id  # type: ignore[attr-defined]
+        )
+    )
+    newsletter.status = NewsletterStatus.draft
+    newsletter.scheduled_at = None
+    newsletter.sent_at = None
+    newsletter.status_reason = ""
+    newsletter.updated_at = utcnow()
+    session.add(newsletter)
+    session.flush()
+    return newsletter
 
 
 def counts(session: Session, newsletter_id: int) -> dict[str, int]:
@@ -448,7 +509,7 @@ def unsubscribe_address(signer: Signer, delivery_id: int, prefix: str, domain: s
 def _message(
     row: _Claimed, subscriber: Any, newsletter_id: int, group: _Group, signer: Signer
 ) -> OutgoingMessage:
-    recipient = group.links.recipient(subscriber, row.id)
+    recipient = tracked_recipient(group.links, subscriber, row.id)
     subject, text, html_parts = group.compiled.personalise_chunks(recipient)
     unsubscribe = f"<{recipient.unsubscribe_url}>"
     if group.unsubscribe_prefix:
@@ -517,14 +578,32 @@ _RECORD = (
         }
     )
 )  # fmt: skip
+# The rows sent with one reply: the statement the queue runs most (one per commit window), so it
+# is built once and its compiled form cached, not rebuilt for each window.
+_RECORD_SENT = (
+    _DELIVERY.update()
+    .where(_DELIVERY.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status=DeliveryStatus.sent,
+        attempts=_DELIVERY.c.attempts + 1,
+        last_reply=bindparam("reply"),
+        updated_at=bindparam("now"),
+        sent_at=bindparam("now"),
+        next_attempt_at=None,
+    )
+)
 
 
 class _Recorder:
     """Collects the outcome of each row of a batch and writes them in a few statements."""
 
-    def __init__(self, settings: Any, summary: SendSummary) -> None:
+    def __init__(
+        self, settings: Any, summary: SendSummary, session: Session, newsletter_id: int
+    ) -> None:
         self.settings = settings
         self.summary = summary
+        self.session = session
+        self.newsletter_id = newsletter_id
         self.now = utcnow()
         self.changes: list[dict[str, Any]] = []
         self.hard_bounces: list[tuple[_Claimed, str]] = []
@@ -590,6 +669,12 @@ class _Recorder:
             }
         )
 
+    def commit(self) -> None:
+        """Write what was collected and commit it."""
+        self.write(self.session, self.newsletter_id)
+        self.session.commit()
+        self.now = utcnow()
+
     def write(self, session: Session, newsletter_id: int) -> None:
         # Rows sent with the same reply (nearly all of a batch) in one UPDATE; the others in
         # one executemany; both without the ORM's bookkeeping.
@@ -600,21 +685,11 @@ class _Recorder:
                 sent.setdefault(change["last_reply"], []).append(change["id"])
             else:
                 others.append({f"v_{key}": value for key, value in change.items()})
+        connection = session.connection()  # Core statements compiled once (see _RECORD_SENT)
         for reply, ids in sent.items():
-            session.execute(
-                _DELIVERY.update()
-                .where(_DELIVERY.c.id.in_(ids))
-                .values(
-                    status=DeliveryStatus.sent,
-                    attempts=_DELIVERY.c.attempts + 1,
-                    last_reply=reply,
-                    updated_at=self.now,
-                    sent_at=self.now,
-                    next_attempt_at=None,
-                )
-            )
+            connection.execute(_RECORD_SENT, {"ids": ids, "reply": reply, "now": self.now})
         if others:
-            session.execute(_RECORD, others)
+            connection.execute(_RECORD, others)
         for row, reply in self.hard_bounces:
             assert row.subscriber_id is not None
             if _mark_bounced(session, row.subscriber_id, newsletter_id, row.id, reply):
@@ -674,9 +749,42 @@ def send_newsletter(
     Stops when no row is due any more (deferred rows wait for their ``next_attempt_at``, the
     summary says how many and until when), when the newsletter stops being ``sending`` (paused,
     cancelled), or with the transport's :class:`CampaignError` once the results so far are
-    recorded. ``batch_size`` and ``stale_after`` default to ``[mail] batch_size`` and
+    recorded, or with a :class:`TemporaryError` when the database stops answering (what was
+    committed is kept; the rows of the last moments stay ``sending`` until ``claim_timeout``).
+    ``batch_size`` and ``stale_after`` default to ``[mail] batch_size`` and
     ``[mail] claim_timeout``.
     """
+    try:
+        return _send_queued(
+            engine, newsletter_id, settings, transport, progress, batch_size, stale_after
+        )
+    except (OperationalError, InterfaceError) as exc:
+        raise _database_lost(engine, newsletter_id, exc) from None
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        raise _database_lost(engine, newsletter_id, exc) from None
+
+
+def _database_lost(engine: Engine, newsletter_id: int, exc: DBAPIError) -> TemporaryError:
+    """One sentence for a database gone mid-send: no statement, no value, no address in it."""
+    where = describe(engine.url.render_as_string(hide_password=False))
+    return TemporaryError(
+        f"Newsletter {newsletter_id}: the database {where} stopped answering during the send "
+        f"({driver_message(exc).rstrip('.')}); what was recorded is kept and the rest is left "
+        "to send: try again later."
+    )
+
+
+def _send_queued(
+    engine: Engine,
+    newsletter_id: int,
+    settings: Any,
+    transport: Transport,
+    progress: Progress | None,
+    batch_size: int | None,
+    stale_after: timedelta | None,
+) -> SendSummary:
     size = batch_size or settings.mail.batch_size
     stale = (
         stale_after if stale_after is not None else timedelta(seconds=settings.mail.claim_timeout)
@@ -686,6 +794,7 @@ def send_newsletter(
     signer = signer_for(settings)
     with Session(engine, expire_on_commit=False) as session:
         newsletter = get_newsletter(session, newsletter_id)
+        settings = with_sender(session, settings)  # the identity in force, stored or the file's
         if newsletter.status != NewsletterStatus.sending:
             raise CampaignError.of(
                 "newsletter.not_sending", id=newsletter_id, status=newsletter.status
@@ -707,14 +816,17 @@ def send_newsletter(
             rows = _claim(session, newsletter_id, stale, size)
             if not rows:
                 break
-            recorder = _Recorder(settings, summary)
+            recorder = _Recorder(settings, summary, session, newsletter_id)
             try:
                 _send_batch(
                     session, rows, newsletter, settings, transport, groups, signer, recorder
                 )
-            finally:
-                recorder.write(session, newsletter_id)
-                session.commit()
+            except (OperationalError, InterfaceError):
+                raise  # the database is gone: nothing more can be written
+            except BaseException:
+                recorder.commit()
+                raise
+            recorder.commit()
             if progress is not None:
                 progress(summary.handled, max(total, summary.handled))
         _finish(session, newsletter_id, summary)
@@ -765,23 +877,42 @@ def _send_batch(
     if not to_send:
         return
     rows_sent = [row for row, _, _ in to_send]
+    reported: set[int] = set()
+    held: dict[int, SendResult] = {}  # failures, recorded once the batch is judged
+
+    def report(pairs: list[tuple[int, SendResult]]) -> None:
+        """Record what the server said within moments of its reply (one commit per call,
+        at most every few tens of milliseconds): a crash then re-sends only those moments."""
+        for index, result in pairs:
+            reported.add(index)
+            if result.outcome == "failed":
+                held[index] = result  # nothing was sent: it can wait for the batch's end
+            else:
+                recorder.result(rows_sent[index], result)
+        recorder.commit()
+
     try:
-        results = transport.send(_Messages(to_send, newsletter.id, signer))
+        results = transport.send(_Messages(to_send, newsletter.id, signer), report=report)
     except TransportError as exc:
         tried = exc.results + [None] * (len(to_send) - len(exc.results))
-        for row, result in zip(rows_sent, tried, strict=True):
-            if result is None:
+        for index, (row, result) in enumerate(zip(rows_sent, tried, strict=True)):
+            if index in held:
+                recorder.result(row, held[index])
+            elif index in reported:
+                continue
+            elif result is None:
                 recorder.release(row)
             else:
                 recorder.result(row, result)
         raise
-    except CampaignError:  # a message could not be built: nothing of the batch is recorded
-        for row in rows_sent:
-            recorder.release(row)
+    except CampaignError:  # a message could not be built: nothing else of the batch recorded
+        for index, row in enumerate(rows_sent):
+            if index not in reported:
+                recorder.release(row)
         raise
     if len(results) != len(to_send):
         raise CampaignError("The transport returned a result count that does not match.")
-    reason = _same_failure(results)
+    reason = _same_failure(results)  # all failed: none of them was recorded yet
     if reason is not None:
         for row in rows_sent:
             recorder.release(row)
@@ -789,8 +920,9 @@ def _send_batch(
             f"Newsletter {newsletter.id}: all {len(results)} messages of a batch failed with "
             f"the same error, so the send stopped and left them to send: {reason}"
         )
-    for row, result in zip(rows_sent, results, strict=True):
-        recorder.result(row, result)
+    for index, (row, result) in enumerate(zip(rows_sent, results, strict=True)):
+        if index in held or index not in reported:
+            recorder.result(row, result)
 
 
 def _same_failure(results: Sequence[SendResult]) -> str | None:

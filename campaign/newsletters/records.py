@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from campaign.audience.emails import InvalidEmail, sender_address
+from campaign.addresses import InvalidEmail, sender_address
 from campaign.audience.lists import require_list
 from campaign.errors import CampaignError
 from campaign.events.catalogue import ORDERS
@@ -30,6 +30,7 @@ from campaign.models import (
     WhenNoEvents,
     utcnow,
 )
+from campaign.newsletters.manifest import load_manifest
 from campaign.newsletters.render import HTML_TEMPLATE, newsletter_folder
 from campaign.taxonomy import Taxonomy, fold
 
@@ -160,7 +161,7 @@ def check_template(name: str, templates_dir: Path | str | None = None) -> str:
     """``name`` if it is a newsletter template folder, else a message listing the known ones."""
     folder = newsletter_folder(templates_dir)
     name = name.strip()
-    if name and not name.startswith(("_", ".")) and (folder / name / HTML_TEMPLATE).is_file():
+    if name and not name.startswith(("_", ".")) and folder.is_file(f"{name}/{HTML_TEMPLATE}"):
         return name
     known = sorted(
         path.parent.name
@@ -228,24 +229,33 @@ def create_newsletter(
     segment: Mapping[str, Sequence[str]] | None = None,
     event_rule: EventRule | None = None,
     content: Mapping[str, Any] | None = None,
+    blocks: Sequence[Mapping[str, Any]] | None = None,
     when_no_events: str = WhenNoEvents.national,
     no_events_text: str = "",
     actor: str = "",
     templates_dir: Path | str | None = None,
 ) -> Newsletter:
-    """A new draft newsletter; raises :class:`CampaignError` on anything that would not work."""
+    """A new draft newsletter; raises :class:`CampaignError` on anything that would not work.
+
+    ``content`` is checked against the template's manifest (see
+    :mod:`campaign.newsletters.manifest`); ``blocks`` are already checked
+    (:func:`campaign.newsletters.blocks.check_blocks`)."""
     choice, text = no_events_choice(when_no_events, no_events_text)
+    template = check_template(template, templates_dir)
+    manifest = load_manifest(newsletter_folder(templates_dir), template)
+    content = manifest.check({k: v for k, v in (content or {}).items() if v not in ("", None)})
     newsletter = Newsletter(
         title=_text(title, "title"),
         subject=_text(subject, "subject"),
-        template=check_template(template, templates_dir),
+        template=template,
         list_ids=_list_ids(session, list_names),
         preheader=preheader.strip(),
         from_name=from_name.strip(),
         from_address=from_address_of(from_address),
         segment=normalise_segment(segment or {}, taxonomy),
         event_rule=(event_rule or EventRule()).to_json(taxonomy),
-        content=dict(content or {}),
+        content=dict(content),
+        blocks=[dict(block) for block in blocks or ()],
         when_no_events=choice,
         no_events_text=text,
         created_by=actor,
@@ -285,12 +295,14 @@ def edit_newsletter(
     segment: Mapping[str, Sequence[str]] | None = None,
     event_changes: Mapping[str, Any] | None = None,
     content: Mapping[str, Any] | None = None,
+    blocks: Sequence[Mapping[str, Any]] | None = None,
     when_no_events: str | None = None,
     no_events_text: str | None = None,
 ) -> Newsletter:
     """Change what is given (None: unchanged). ``event_changes`` updates single rule fields
     (``date_from``, ``date_to``, ``regions``, ``themes``, ``types``, ``limit``, ``order``);
-    ``content`` entries are merged, an empty value removing the entry."""
+    ``content`` entries are merged, an empty value removing the entry, and checked against the
+    template's manifest; ``blocks`` (checked) replace the body."""
     newsletter = get_newsletter(session, newsletter_id)
     if newsletter.status not in EDITABLE:
         raise CampaignError.of(
@@ -319,14 +331,19 @@ def edit_newsletter(
                 raise CampaignError(f"Unknown event rule field {key!r}.")
             setattr(rule, key, value)
         newsletter.event_rule = rule.to_json(taxonomy)
+    manifest = load_manifest(newsletter_folder(templates_dir), newsletter.template)
     if content:
         merged = dict(newsletter.content)
-        for key, value in content.items():
+        for key, value in manifest.check(content, complete=False).items():
             if value in ("", None):
                 merged.pop(key, None)
             else:
                 merged[key] = value
         newsletter.content = merged
+    if content or template is not None:
+        manifest.require(newsletter.content)
+    if blocks is not None:
+        newsletter.blocks = [dict(block) for block in blocks]
     if when_no_events is not None or no_events_text is not None:
         newsletter.when_no_events, newsletter.no_events_text = no_events_choice(
             newsletter.when_no_events if when_no_events is None else when_no_events,
@@ -336,6 +353,33 @@ def edit_newsletter(
     session.add(newsletter)
     session.flush()
     return newsletter
+
+
+def duplicate_newsletter(session: Session, newsletter_id: int, *, actor: str = "") -> Newsletter:
+    """A new draft with everything of newsletter ``newsletter_id`` but its time and results:
+    same texts, blocks, template, lists, segment and event rule; no schedule, no sending, no
+    calendar entry (the copy is the person's own, the calendar never overwrites it)."""
+    source = get_newsletter(session, newsletter_id)
+    copy = Newsletter(
+        title=source.title,
+        subject=source.subject,
+        preheader=source.preheader,
+        from_name=source.from_name,
+        from_address=source.from_address,
+        template=source.template,
+        list_ids=list(source.list_ids or []),
+        segment=dict(source.segment or {}),
+        event_rule=dict(source.event_rule or {}),
+        content=dict(source.content or {}),
+        blocks=[dict(block) for block in source.blocks or []],
+        when_no_events=source.when_no_events,
+        no_events_text=source.no_events_text,
+        anonymous_tracking=source.anonymous_tracking,
+        created_by=actor,
+    )
+    session.add(copy)
+    session.flush()
+    return copy
 
 
 def schedule_newsletter(
@@ -357,6 +401,33 @@ def schedule_newsletter(
     if when <= (now or utcnow()):
         raise CampaignError.of("schedule.time_past", "at", at=when)
     newsletter.scheduled_at = when
+    newsletter.status = NewsletterStatus.scheduled
+    newsletter.status_reason = ""
+    newsletter.updated_at = utcnow()
+    session.add(newsletter)
+    session.flush()
+    return newsletter
+
+
+def check_sendable_now(newsletter: Newsletter) -> None:
+    """Refuse a newsletter already under way, sent or cancelled: it cannot be sent now."""
+    if newsletter.status not in SCHEDULABLE:
+        raise CampaignError(
+            f"Newsletter {newsletter.id} is {newsletter.status}; only a draft, scheduled or "
+            "missed newsletter can be sent now."
+        )
+
+
+def send_now(session: Session, newsletter_id: int, *, now: datetime | None = None) -> Newsletter:
+    """Schedule a newsletter for this very moment: the running service (``campaign serve``)
+    sends it within its poll interval, by the same path as any scheduled newsletter.
+
+    That path claims the row once (``scheduled`` → sending), so asking twice sends once; a
+    newsletter already sending, paused, sent or cancelled is refused.
+    """
+    newsletter = get_newsletter(session, newsletter_id)
+    check_sendable_now(newsletter)
+    newsletter.scheduled_at = now or utcnow()
     newsletter.status = NewsletterStatus.scheduled
     newsletter.status_reason = ""
     newsletter.updated_at = utcnow()
@@ -402,6 +473,7 @@ def newsletter_json(session: Session, newsletter: Newsletter, settings: Any) -> 
         "segment": newsletter.segment,
         "events": newsletter.event_rule,
         "content": newsletter.content,
+        "blocks": newsletter.blocks,
         "when_no_events": newsletter.when_no_events,
         "no_events_text": newsletter.no_events_text,
         "status": newsletter.status,

@@ -1,7 +1,7 @@
 """The render pipeline of a newsletter: render once per audience group, personalise cheaply.
 
 Turning MJML into HTML and inlining CSS costs milliseconds; doing it for each of thousands of
-recipients is the bug DESIGN.md warns about. So rendering runs in two passes:
+recipients is the bug docs/architecture.md warns about. So rendering runs in two passes:
 
 1. **Group pass** (once per audience group, e.g. once per region): the source templates are
    ordinary Jinja (``{{ }}``, ``{% %}``) that produce MJML. They see the group's context (events,
@@ -47,14 +47,15 @@ import jinja2
 from markupsafe import Markup, escape
 from mjml import mjml2html
 
-import campaign
 from campaign.errors import CampaignError
 from campaign.events.ics import calendar_url
 from campaign.formatting import date_filters, event_day
+from campaign.newsletters import markdown
+from campaign.newsletters.blocks import MEDIA_ROUTE
 from campaign.newsletters.flat import FlatTemplate, Value, flatten
-
-TEMPLATES_DIR = Path(campaign.__file__).resolve().parents[1] / "templates"
-"""The repository's ``templates/`` folder; newsletter templates live in its ``newsletters/``."""
+from campaign.newsletters.manifest import Brand, load_manifest
+from campaign.resources import TemplateTree, template_tree
+from campaign.social.profiles import profile_links
 
 HTML_TEMPLATE = "email.mjml.j2"
 TEXT_TEMPLATE = "email.txt.j2"
@@ -310,6 +311,31 @@ def _finalize_text(value: Any) -> Any:
     return str(value).replace("[", _LITERAL_BRACKET)
 
 
+# "[[ first_name ]]" in a greeting a person wrote (the only recipient value a greeting takes),
+# with the spaces before it: they go with the name when there is none.
+_FIRST_NAME = re.compile(r"\s*\[\[\s*(?:recipient\.)?first_name\s*\]\]")
+
+
+def greeting(text: Any, *, html: bool) -> Markup:
+    """The greeting a person wrote, for the group pass: ``[[ first_name ]]`` becomes the
+    reader's first name, and when a reader has none the greeting goes without it
+    ("Bonjour [[ first_name ]]," → "Bonjour,"). Everything else is the person's text, escaped
+    once (HTML) and with its "[" neutralised for the recipient pass."""
+    finalize = _finalize_html if html else _finalize_text
+    text = str(text or "").strip()
+    if not text:
+        return Markup("")
+    pieces = _FIRST_NAME.split(text)
+    if len(pieces) == 1:
+        return Markup(finalize(text))
+    spaces = [match.group(0)[: match.group(0).index("[")] for match in _FIRST_NAME.finditer(text)]
+    named = str(finalize(pieces[0]))
+    for space, piece in zip(spaces, pieces[1:], strict=True):
+        named += str(finalize(space)) + "[[ recipient.first_name ]]" + str(finalize(piece))
+    bare = "".join(str(finalize(piece)) for piece in pieces)
+    return Markup(f"[% if recipient.first_name %]{named}[% else %]{bare}[% endif %]")
+
+
 class _LinkTable:
     """Collects the URLs a template asks to track and hands out their placeholders."""
 
@@ -327,12 +353,12 @@ class _LinkTable:
 
 
 @lru_cache(maxsize=16)
-def group_environment(folder: Path, zone_name: str, html: bool) -> jinja2.Environment:
+def group_environment(folder: TemplateTree, zone_name: str, html: bool) -> jinja2.Environment:
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(zone_name)
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
+        loader=jinja2.FileSystemLoader(folder.search_path()),
         autoescape=html,
         undefined=jinja2.StrictUndefined,
         finalize=_finalize_html if html else _finalize_text,
@@ -357,9 +383,37 @@ _TEXT_RECIPIENT_ENV = jinja2.Environment(
 # --- the group pass -----------------------------------------------------------------------------
 
 
-def newsletter_folder(templates_dir: Path | str | None = None) -> Path:
-    """Where newsletter templates are looked up: ``<templates>/newsletters``."""
-    return Path(templates_dir or TEMPLATES_DIR) / "newsletters"
+def newsletter_folder(
+    templates_dir: Path | str | None = None, settings: Any = None
+) -> TemplateTree:
+    """Where newsletter templates are looked up: ``<templates>/newsletters``, user's first."""
+    return template_tree(templates_dir, settings) / "newsletters"
+
+
+ASSET_ROUTE = "/assets/newsletters"
+"""Where the web service serves the images of a template folder (its logo): mail clients load
+them from ``[web] public_url`` + this + ``/TEMPLATE/FILE``."""
+
+
+def brand_context(brand: Brand, template_name: str, settings: Any) -> dict[str, Any]:
+    """The template's logo (absolute URL and alt text), colour and social account links."""
+    public_url = settings.web.public_url.rstrip("/")
+    logo = f"{public_url}{ASSET_ROUTE}/{template_name}/{brand.logo}" if brand.logo else ""
+    return {
+        "logo_url": logo,
+        "logo_alt": brand.logo_alt or settings.mail.from_name,
+        "color": brand.color,
+        "tint": _tint(brand.color),
+        "accounts": profile_links(settings, brand.accounts),
+    }
+
+
+def _tint(color: str, keep: float = 0.08) -> str:
+    """``color`` mixed with white (8% of it): a call-out's background in the campaign's colour,
+    as a plain #rrggbb every mail client reads (Outlook ignores transparency)."""
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    mixed = (round(255 - (255 - part) * keep) for part in (red, green, blue))
+    return "#" + "".join(f"{part:02x}" for part in mixed)
 
 
 def sender_context(settings: Any) -> dict[str, str]:
@@ -384,31 +438,50 @@ def render_group(
     ``email.txt.j2`` and optionally ``subject.txt.j2`` (otherwise ``context["subject"]``).
     Raises :class:`RenderError` with the file, line and cause when a template is wrong.
     """
-    folder = newsletter_folder(templates_dir)
+    folder = newsletter_folder(templates_dir, settings)
     zone = settings.general.timezone
     html_env = group_environment(folder, zone, True)
     text_env = group_environment(folder, zone, False)
     links = _LinkTable()
+    track = links.track
     public_url = settings.web.public_url
+    manifest = load_manifest(folder, template_name)
     values = {
         "sender": sender_context(settings),
-        **context,
-        "track": links.track,
+        "brand": brand_context(manifest.brand, template_name, settings),
+        # The fields the person left out take the manifest's defaults (the greeting…), and
+        # dates typed as text are moments in the configured zone.
+        **manifest.defaults(),
+        **manifest.typed(context, settings.zone),
+        "track": track,
         # Absolute, from [web] public_url, so it works from a preview or a test send too.
         "calendar_url": lambda event: calendar_url(public_url, event.id),
+        "media_url": lambda name: f"{public_url}{MEDIA_ROUTE}/{name}",
+    }
+    html_values = {
+        **values,
+        "greet": lambda text: greeting(text, html=True),
+        "markdown": lambda text: markdown.to_html(
+            text, track, bracket=_BRACKET_SENTINEL, sentinel=_BRACKET_SENTINEL
+        ),
+    }
+    text_values = {
+        **values,
+        "greet": lambda text: greeting(text, html=False),
+        "markdown": lambda text: markdown.to_text(text, track, bracket=_LITERAL_BRACKET),
     }
 
-    mjml_source = _render_source(html_env, f"{template_name}/{HTML_TEMPLATE}", values, folder)
-    text_source = _render_source(text_env, f"{template_name}/{TEXT_TEMPLATE}", values, folder)
+    mjml_source = _render_source(html_env, f"{template_name}/{HTML_TEMPLATE}", html_values, folder)
+    text_source = _render_source(text_env, f"{template_name}/{TEXT_TEMPLATE}", text_values, folder)
     subject_name = f"{template_name}/{SUBJECT_TEMPLATE}"
-    if (folder / subject_name).is_file():
-        subject_source = _render_source(text_env, subject_name, values, folder)
+    if folder.is_file(subject_name):
+        subject_source = _render_source(text_env, subject_name, text_values, folder)
     elif "subject" in context:
         subject_source = _finalize_text(context["subject"])
     else:
         raise RenderError(
-            f"{folder / template_name}: no {SUBJECT_TEMPLATE} and no 'subject' in the context: "
-            "give the newsletter a subject.",
+            f"{template_name} (in {folder}): no {SUBJECT_TEMPLATE} and no 'subject' in the "
+            "context: give the newsletter a subject.",
             template=subject_name,
             kind="jinja",
         )
@@ -435,13 +508,13 @@ def render_group(
 
 
 def _render_source(
-    env: jinja2.Environment, name: str, values: Mapping[str, Any], folder: Path
+    env: jinja2.Environment, name: str, values: Mapping[str, Any], folder: TemplateTree
 ) -> str:
     try:
         return env.get_template(name).render(values)
     except jinja2.TemplateNotFound as exc:
         raise RenderError(
-            f"{folder / exc.name}: template not found (looked in {folder}).",
+            f"{exc.name}: template not found (looked in {folder}).",
             template=str(exc.name),
             kind="not-found",
         ) from None
@@ -472,14 +545,13 @@ def _render_source(
 
 
 def _template_frame(
-    traceback: TracebackType | None, folder: Path, default: str
+    traceback: TracebackType | None, folder: TemplateTree, default: str
 ) -> tuple[str, int | None]:
     """The innermost template file and line of a Jinja runtime error's traceback."""
     where, line = default, None
-    root = str(folder)
     while traceback is not None:
         filename = traceback.tb_frame.f_code.co_filename
-        if filename.startswith(root) or filename == "<template>":
+        if folder.owns(filename) or filename == "<template>":
             where, line = filename, traceback.tb_lineno
         traceback = traceback.tb_next
     return where, line

@@ -22,7 +22,7 @@ from rich.table import Table as RichTable
 from campaign.cells import csv_writer, protect_xlsx_cell
 from campaign.errors import CampaignError
 from campaign.files import open_private, write_private
-from campaign.reports.labels import REPORT_TEMPLATES, Labels
+from campaign.reports.labels import Labels, report_templates
 from campaign.reports.model import Column, Report, Table
 
 FORMATS = ("table", "csv", "json", "xlsx", "html")
@@ -268,7 +268,7 @@ def to_html(report: Report, labels: Labels, tables: list[Table] | None = None) -
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     environment = Environment(
-        loader=FileSystemLoader(REPORT_TEMPLATES),
+        loader=FileSystemLoader((labels.folder or report_templates()).search_path()),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,

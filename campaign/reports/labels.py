@@ -16,19 +16,21 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import campaign
 from campaign.errors import CampaignError
 from campaign.formatting import format_percent
-
-REPORT_TEMPLATES = Path(campaign.__file__).resolve().parents[1] / "templates" / "reports"
-"""The repository's ``templates/reports/``: the HTML report and ``labels.toml``."""
+from campaign.resources import TemplateTree, template_tree
 
 LANGUAGES = ("fr", "en")
 
 
+def report_templates(settings: Any = None) -> TemplateTree:
+    """``templates/reports/``: the HTML report and ``labels.toml``, the user's first."""
+    return template_tree(settings=settings) / "reports"
+
+
 @cache
-def _load(folder: Path) -> dict[str, Any]:
-    return tomllib.loads((folder / "labels.toml").read_text(encoding="utf-8"))
+def _load(path: Path) -> dict[str, Any]:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -37,15 +39,23 @@ class Labels:
 
     data: dict[str, Any]
     zone: ZoneInfo
+    folder: TemplateTree | None = None
+    """Where ``labels.toml`` was found: the HTML report's templates are looked up there too."""
 
     @classmethod
-    def load(cls, language: str, zone: ZoneInfo, folder: Path | None = None) -> Labels:
-        every = _load(folder or REPORT_TEMPLATES)
+    def load(cls, language: str, zone: ZoneInfo, folder: TemplateTree | None = None) -> Labels:
+        """The labels of ``language`` from the first ``labels.toml`` of ``folder`` (by default
+        the ``reports/`` of the user's templates, then the shipped one)."""
+        folder = folder or report_templates()
+        path = folder.find("labels.toml")
+        if path is None:
+            raise CampaignError(f"No labels.toml in {folder}.")
+        every = _load(path)
         if language not in every:
             raise CampaignError(
                 f"--lang {language!r}: reports are written in {' or '.join(sorted(every))}."
             )
-        return cls(every[language], zone)
+        return cls(every[language], zone, folder)
 
     @property
     def language(self) -> str:

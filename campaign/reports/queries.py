@@ -8,7 +8,7 @@ bounce replies, posts, snapshots, one row per subscriber for the monthly list si
 The queries are written with SQLAlchemy Core so that SQLite and PostgreSQL run the same text and
 return the same figures (tests and ``bench/report.py`` check both).
 
-Definitions (the README's "Reports" section says the same to the team):
+Definitions (docs/reference/reports.md says the same to the team):
 
 * addressed: delivery rows of the newsletter but those ``left_out``; delivered: rows ``sent``
   (accepted by the server, that is addressed minus bounced and failed once sending is over);
@@ -49,6 +49,7 @@ from campaign.models import (
     PostStatus,
     Subscriber,
     SubscriberStatus,
+    UTCDateTime,
 )
 from campaign.reports.attribution import SOURCE_PREFIX, newsletter_of
 from campaign.reports.model import Period
@@ -678,7 +679,8 @@ def _next_month(month: date) -> date:
 def subscriber_figures(session: Session, period: Period, now: datetime) -> SubscriberFigures:
     """List size at the end of each month, people joining and leaving, by region and source.
 
-    Built from each person's row: joined when created, left when their status became
+    Built from each person's row: joined when the imported file said (``joined_at``), else when
+    created, left when their status became
     unsubscribed, bounced or complained (``status_changed_at``). People still awaiting
     confirmation are not counted. One pass over one row per subscriber (their dates only).
     """
@@ -686,14 +688,16 @@ def subscriber_figures(session: Session, period: Period, now: datetime) -> Subsc
     people = []
     for row in session.execute(
         select(
-            _subscriber.created_at,
+            func.coalesce(_subscriber.joined_at, _subscriber.created_at, type_=UTCDateTime()).label(
+                "joined_at"
+            ),
             _subscriber.status,
             _subscriber.status_changed_at,
             _subscriber.region,
             _subscriber.source,
         ).where(_subscriber.status != SubscriberStatus.pending)
     ):
-        joined = _month(row.created_at, zone)
+        joined = _month(row.joined_at, zone)
         left = _month(row.status_changed_at, zone) if row.status in LEFT else None
         people.append((joined, left, row.status, row.region or "", row.source or ""))
     first = period.start.replace(day=1) if period.start else None

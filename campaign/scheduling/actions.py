@@ -28,7 +28,7 @@ from campaign.models import (
 from campaign.newsletters import queue
 from campaign.scheduling.runtime import Runtime
 from campaign.social.metrics import sync_metrics
-from campaign.social.posts import STALE_CLAIM, publish_post
+from campaign.social.posts import claim_timeout, publish_post
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +87,13 @@ def newsletters_to_help(session: Session, settings: Settings) -> list[int]:
     return [newsletter_id for newsletter_id in session.exec(statement) if newsletter_id]
 
 
-def posts_to_resume(session: Session) -> list[int]:
+def posts_to_resume(session: Session, settings: Settings) -> list[int]:
     """Posts left ``publishing`` by a process that died (their claim has gone stale)."""
     statement = (
         select(Post.id)
         .where(
             Post.status == PostStatus.publishing,
-            col(Post.updated_at) < utcnow() - STALE_CLAIM,
+            col(Post.updated_at) < utcnow() - claim_timeout(settings),
         )
         .order_by(col(Post.id))
     )

@@ -23,12 +23,14 @@ from typing import Any, Literal
 
 from sqlmodel import Session
 
-from campaign.audience.emails import InvalidEmail, sender_address
+from campaign.addresses import InvalidEmail, sender_address
 from campaign.audience.lists import require_list
 from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.events.catalogue import ORDERS
 from campaign.models import utcnow
+from campaign.newsletters.blocks import BlockError, check_blocks
+from campaign.newsletters.manifest import ManifestError, load_manifest
 from campaign.newsletters.records import (
     MAX_NO_EVENTS_TEXT,
     WHEN_NO_EVENTS,
@@ -36,11 +38,13 @@ from campaign.newsletters.records import (
     check_template,
     normalise_segment,
 )
+from campaign.newsletters.render import newsletter_folder
 from campaign.scheduling import timing
-from campaign.scheduling.posttext import has_post_template, known_post_templates, render_post
 from campaign.scheduling.tomlsource import SourceMap
-from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length, split_thread
+from campaign.social.compose import MissingValue, has_template, render_post, template_names
+from campaign.social.length import check_length, limit_for, split_thread
 from campaign.social.media import check_image
+from campaign.social.networks import network_of
 from campaign.taxonomy import Taxonomy
 
 Level = Literal["error", "warning"]
@@ -53,6 +57,7 @@ _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 NEWSLETTER_FIELDS = (
     "key",
+    "blocks",
     "at",
     "title",
     "subject",
@@ -127,6 +132,9 @@ class NewsletterEntry:
     segment: dict[str, Any]
     event_rule: dict[str, Any]
     content: dict[str, Any]
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    # The image files its blocks name, copied into the media folder by the sync.
+    block_images: list[Path] = field(default_factory=list)
     preheader: str = ""
     from_name: str = ""
     from_address: str = ""
@@ -388,6 +396,7 @@ def _newsletter(
     taxonomy: Taxonomy,
     session: Session | None,
     now: datetime,
+    folder: Path | None = None,
 ) -> NewsletterEntry | None:
     entry.unknown_fields(NEWSLETTER_FIELDS)
     at = entry.moment("at", settings, now)
@@ -437,6 +446,12 @@ def _newsletter(
     intro = entry.text("intro")
     if intro:
         content["intro"] = intro
+    if template is not None and not entry.failed:
+        try:
+            content = load_manifest(newsletter_folder(), template).check(content)
+        except ManifestError as exc:
+            entry.error(str(exc), *(("set", exc.key) if exc.key in extra else ("set",)))
+    blocks, block_images = _blocks(entry, settings, taxonomy, folder)
     anonymous = entry.data.get("anonymous_tracking", False)
     if not isinstance(anonymous, bool):
         entry.error("'anonymous_tracking' must be true or false", "anonymous_tracking")
@@ -455,6 +470,8 @@ def _newsletter(
         segment=segment or {},
         event_rule=rule or EventRule().to_json(taxonomy),
         content=content,
+        blocks=blocks,
+        block_images=block_images,
         preheader=texts["preheader"],
         from_name=texts["from_name"],
         from_address=texts["from_address"],
@@ -462,6 +479,33 @@ def _newsletter(
         when_no_events=when_no_events,
         no_events_text=no_events_text,
     )
+
+
+def _blocks(
+    entry: _Entry, settings: Settings, taxonomy: Taxonomy, folder: Path | None
+) -> tuple[list[dict[str, Any]], list[Path]]:
+    """The entry's ``blocks = [...]``, checked as the command line's ``--blocks`` file is (image
+    paths from the calendar's folder); nothing copied yet."""
+    raw = entry.data.get("blocks")
+    if raw is None:
+        return [], []
+    images: list[Path] = []
+    for block in raw if isinstance(raw, list) else ():
+        if isinstance(block, dict) and block.get("type") == "image" and block.get("path"):
+            path = Path(str(block["path"])).expanduser()
+            images.append(path if path.is_absolute() or folder is None else folder / path)
+    try:
+        checked = check_blocks(
+            raw,
+            taxonomy=taxonomy,
+            media_dir=settings.dashboard.media_dir,
+            base_dir=folder,
+            copy=False,
+        )
+    except BlockError as exc:
+        entry.error(f"'blocks': {exc}", "blocks")
+        return [], []
+    return checked, images
 
 
 def _when_no_events(entry: _Entry) -> tuple[str, str]:
@@ -574,13 +618,21 @@ def _account(entry: _Entry, settings: Settings, *, required: bool) -> str | None
     return account
 
 
-def _fits(entry: _Entry, text: str, where: str, *path: str) -> bool:
-    weighted, valid = check_length(text)
+_COUNTING = {
+    "x": ("X", "a link counts 23, an emoji 2"),
+    "mastodon": ("Mastodon", "a link counts 23, an emoji 1"),
+    "bluesky": ("Bluesky", "a link counts in full, an emoji 1"),
+}
+
+
+def _fits(entry: _Entry, text: str, where: str, *path: str, network: str = "x") -> bool:
+    length, valid = check_length(text, network)
     if not valid:
+        name, note = _COUNTING.get(network, _COUNTING["x"])
         entry.error(
-            f"{where} is {weighted} characters long as X counts them (at most "
-            f"{MAX_WEIGHTED_LENGTH}; a link counts 23, an emoji 2): shorten it, cut it into "
-            "'thread' parts, or add split = true",
+            f"{where} is {length} characters long as {name} counts them (at most "
+            f"{limit_for(network)}; {note}): shorten it, cut it into 'thread' parts, or add "
+            "split = true",
             *path,
         )
     return valid
@@ -589,6 +641,7 @@ def _fits(entry: _Entry, text: str, where: str, *path: str) -> bool:
 def _post(entry: _Entry, settings: Settings, now: datetime, folder: Path) -> PostEntry | None:
     entry.unknown_fields(POST_FIELDS)
     account = _account(entry, settings, required=True)
+    network = network_of(settings, account or "")
     at = entry.moment("at", settings, now)
     given = [name for name in ("text", "thread", "template") if name in entry.data]
     split = entry.data.get("split", False)
@@ -614,7 +667,7 @@ def _post(entry: _Entry, settings: Settings, now: datetime, folder: Path) -> Pos
         else:
             parts = [part.strip() for part in thread]
             for number, part in enumerate(parts, 1):
-                _fits(entry, part, f"part {number} of the thread", "thread")
+                _fits(entry, part, f"part {number} of the thread", "thread", network=network)
             text = "\n\n".join(parts)
     else:
         if given[0] == "text":
@@ -623,8 +676,8 @@ def _post(entry: _Entry, settings: Settings, now: datetime, folder: Path) -> Pos
             text = _post_from_template(entry, settings)
         if text:
             if split:
-                parts = split_thread(text)
-            elif _fits(entry, text, "the text", given[0]):
+                parts = split_thread(text, network)
+            elif _fits(entry, text, "the text", given[0], network=network):
                 parts = [text]
     images = _images(entry, folder)
     if entry.failed or entry.key is None:
@@ -645,8 +698,8 @@ def _post_from_template(entry: _Entry, settings: Settings) -> str:
     name = entry.text("template", required=True)
     if not name:
         return ""
-    if not has_post_template(name):
-        known = ", ".join(known_post_templates()) or "none"
+    if not has_template(name, settings=settings):
+        known = ", ".join(template_names(settings=settings)) or "none"
         entry.error(f"unknown post template {name!r} (templates/posts: {known})", "template")
         return ""
     variables = entry.data.get("vars", {})
@@ -654,7 +707,10 @@ def _post_from_template(entry: _Entry, settings: Settings) -> str:
         entry.error("'vars' must be a table of texts, numbers or lists", "vars")
         return ""
     try:
-        text = render_post(name, variables, settings.general.timezone)
+        text = render_post(name, variables, settings)
+    except MissingValue as exc:
+        entry.error(f"{exc} Give it in the entry's vars.", "vars")
+        return ""
     except CampaignError as exc:
         entry.error(str(exc), "template")
         return ""
@@ -744,8 +800,8 @@ def _recurring(
     )
     if kind == "event-posts":
         template = entry.text("template", required=True)
-        if template and not has_post_template(template):
-            known = ", ".join(known_post_templates()) or "none"
+        if template and not has_template(template, settings=settings):
+            known = ", ".join(template_names(settings=settings)) or "none"
             entry.error(
                 f"unknown post template {template!r} (templates/posts: {known})", "template"
             )
@@ -932,7 +988,7 @@ def read_calendar(
             entry = _Entry(calendar, kind, item, span, index + 1)
             _check_key(entry, seen)
             if kind == "newsletter":
-                newsletter = _newsletter(entry, settings, taxonomy, session, now)
+                newsletter = _newsletter(entry, settings, taxonomy, session, now, path.parent)
                 if newsletter:
                     calendar.newsletters.append(newsletter)
             elif kind == "post":

@@ -19,7 +19,7 @@ from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.models import Newsletter, utcnow
 from campaign.newsletters.checks import check_newsletter
-from campaign.newsletters.preview import newsletter_context, select_events
+from campaign.newsletters.preview import block_events, newsletter_context, select_events
 from campaign.scheduling.calendar import Calendar, NewsletterEntry, problem_at, read_calendar
 from campaign.scheduling.selection import fill_slots, rule_slots
 
@@ -37,6 +37,7 @@ def transient_newsletter(entry: NewsletterEntry, list_ids: list[int] | None = No
         segment=dict(entry.segment),
         event_rule=dict(entry.event_rule),
         content=dict(entry.content),
+        blocks=[dict(block) for block in entry.blocks],
         anonymous_tracking=entry.anonymous_tracking,
         when_no_events=entry.when_no_events,
         no_events_text=entry.no_events_text,
@@ -50,7 +51,8 @@ def _try_newsletters(session: Session, settings: Settings, calendar: Calendar) -
         try:
             # The events still to come when it goes out, as the send will take them.
             events = select_events(session, newsletter, settings, now=entry.at)
-            context = newsletter_context(newsletter, settings, events)
+            blocks = block_events(session, newsletter, settings, now=entry.at)
+            context = newsletter_context(newsletter, settings, events, blocks=blocks)
             issues = check_newsletter(entry.template, context, settings)
         except CampaignError as exc:
             problem_at(calendar, "error", "newsletter", entry.key, entry.line, str(exc))

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
@@ -47,6 +48,7 @@ from campaign.models import (
     utcnow,
 )
 from campaign.scheduling import actions
+from campaign.scheduling.durations import observe_job
 from campaign.scheduling.jobstore import JsonJobStore, encode_trigger
 from campaign.scheduling.runtime import Runtime, current
 from campaign.scheduling.timing import WEEKDAYS
@@ -71,11 +73,13 @@ def _run(job_id: str) -> Iterator[None]:
     """Mark ``job_id`` running, so :func:`reconcile` does not arm it again meanwhile."""
     with _running_lock:
         _running.add(job_id)
+    started = monotonic()
     try:
         yield
     finally:
         with _running_lock:
             _running.discard(job_id)
+        observe_job(job_id, monotonic() - started)
 
 
 def running_here(job_id: str) -> bool:

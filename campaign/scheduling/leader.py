@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, create_engine, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
@@ -161,3 +161,38 @@ def leadership_for(url: str) -> Leadership:
     if not database or database == ":memory:":
         return SoleLeadership()
     return FileLeadership(Path(f"{database}.scheduler.lock"))
+
+
+def leader_present(engine: Engine) -> bool | None:
+    """Whether some process (this one or another) leads the scheduler of ``engine``'s database.
+
+    Read without taking the lead: on PostgreSQL from ``pg_locks`` (a granted advisory lock on
+    the key, in this database); on SQLite by asking for a shared lock on the lock file, which
+    fails while a leader holds it exclusively. None when it cannot be told.
+    """
+    url = engine.url
+    if url.get_backend_name() == "postgresql":
+        key = _lock_key() & 0xFFFFFFFFFFFFFFFF
+        query = text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND classid = :high AND objid = :low AND objsubid = 1"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        with engine.connect() as connection:
+            held = connection.execute(query, {"high": key >> 32, "low": key & 0xFFFFFFFF})
+            return bool(held.scalar())
+    database = url.database
+    if not database or database == ":memory:":
+        return True  # private to this process, which always leads
+    import fcntl
+
+    path = Path(f"{database}.scheduler.lock")
+    if not path.exists():
+        return False
+    with open(path, encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True  # held exclusively: a leader
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return False

@@ -27,9 +27,7 @@ from campaign.events.catalogue import EventQuery, find_events
 from campaign.models import Event
 from campaign.scheduling import timing
 from campaign.scheduling.calendar import RecurringEntry
-from campaign.scheduling.posttext import render_post
-from campaign.social.compose import timing_context
-from campaign.social.length import check_length, split_thread
+from campaign.social.compose import rule_post_text
 
 
 @dataclass
@@ -82,25 +80,6 @@ def events_by_day(
         if rule.date_from <= day <= rule.date_to:
             days.setdefault(day, []).append(event)
     return days
-
-
-def rule_post_text(
-    template: str, events: Sequence[Event], at: datetime, settings: Settings, handle: str = ""
-) -> tuple[str, list[str]]:
-    """The text (and thread parts) of a post of an "events of the day" rule going out at
-    ``at``: its template sees the events, the post's local day and time, the account's handle
-    and when the post goes out compared with the events' day (see ``timing_context``)."""
-    zone = settings.zone
-    local = at.astimezone(zone)
-    context = {
-        "events": list(events),
-        "day": local.date(),
-        "slot": local.time().replace(tzinfo=None),
-        "account": handle,
-        **timing_context(list(events), at, zone),
-    }
-    text = render_post(template, context, settings.general.timezone)
-    return text, [text] if check_length(text)[1] else split_thread(text)
 
 
 def _tie_breaker(salt: str, event: Event) -> str:
@@ -158,6 +137,7 @@ def fill_slots(
     days = events_by_day(session, rule, zone)
     used_ids = set(used)
     handle = settings.social.accounts[rule.account].handle if rule.account else ""
+    network = settings.social.accounts[rule.account].network if rule.account else "x"
     per_day: dict[date, tuple[Counter[str], Counter[str]]] = {}
     result: list[Slot] = []
     for slot in sorted(slots, key=lambda item: item.at):
@@ -175,7 +155,7 @@ def fill_slots(
         )
         if slot.events:
             slot.text, slot.parts = rule_post_text(
-                rule.template, slot.events, slot.at, settings, handle
+                rule.template, slot.events, slot.at, settings, handle, network
             )
         result.append(slot)
     return result

@@ -24,9 +24,11 @@ from campaign.errors import CampaignError
 from campaign.models import Event
 from campaign.scheduling.calendar import Calendar, NewsletterEntry, PostEntry
 from campaign.scheduling.checks import check_calendar
-from campaign.scheduling.selection import fill_slots, rule_post_text, rule_slots
+from campaign.scheduling.selection import fill_slots, rule_slots
 from campaign.scheduling.sync import SyncReport, apply_calendars
+from campaign.social.compose import rule_post_text
 from campaign.social.moving import over_problem
+from campaign.social.networks import network_of
 
 
 def _handle(settings: Settings, account: str) -> str:
@@ -86,7 +88,12 @@ def shift_calendar(
             # Written again for its new time ("Demain", the date…); one whose events are over
             # by then keeps its text, and the sync refuses it, saying why.
             text, parts = rule_post_text(
-                moved.template, announced, moved.at, settings, _handle(settings, moved.account)
+                moved.template,
+                announced,
+                moved.at,
+                settings,
+                _handle(settings, moved.account),
+                network_of(settings, moved.account),
             )
             moved = dataclasses.replace(moved, text=text, parts=parts)
         if isinstance(moved, NewsletterEntry) and segment is not None:

@@ -46,7 +46,7 @@ from campaign.scheduling.calendar import (
 )
 from campaign.scheduling.checks import check_calendar
 from campaign.scheduling.selection import fill_slots, rule_slots
-from campaign.social.media import keep_images
+from campaign.social.media import keep_image, keep_images
 from campaign.social.moving import edited_by_hand, over_problem, text_digest
 
 Action = Literal["create", "update", "cancel", "unchanged", "kept", "skipped"]
@@ -122,6 +122,8 @@ class _Sync:
         self, calendar: Calendar, entry: NewsletterEntry, row: Newsletter | None
     ) -> None:
         key = calendar.schedule_key(entry.key)
+        for image in entry.block_images:  # the blocks name them by their copy's name
+            keep_image(image, self.settings.dashboard.media_dir, copy=not self.dry_run)
         list_ids: list[int] = []
         for name in entry.lists:
             list_id = require_list(self.session, name).id
@@ -138,6 +140,7 @@ class _Sync:
             "segment": entry.segment,
             "event_rule": entry.event_rule,
             "content": entry.content,
+            "blocks": entry.blocks,
             "anonymous_tracking": entry.anonymous_tracking,
             "when_no_events": entry.when_no_events,
             "no_events_text": entry.no_events_text,

@@ -46,7 +46,7 @@ class SendWorker(threading.Thread):
         """Finish the posts a crashed process left half-published (a thread resumes where it
         stopped: parts already on X are not sent again)."""
         with Session(self.runtime.engine, expire_on_commit=False) as session:
-            for post_id in actions.posts_to_resume(session):
+            for post_id in actions.posts_to_resume(session, self.runtime.settings):
                 try:
                     post = actions.publish_post_job(self.runtime, session, post_id)
                 except CampaignError as exc:

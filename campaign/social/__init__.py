@@ -8,21 +8,12 @@ half-way through a thread then never leads to a part being published twice.
 
 from __future__ import annotations
 
-import importlib
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from campaign.errors import CampaignError
-
-# twitter-text-parser imports pkg_resources, which setuptools warns about on every command:
-# a packaging detail of a dependency, not something our users can act on. Import it once here,
-# quietly; the modules below then find it already loaded.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", UserWarning)
-    importlib.import_module("twitter_text")
 
 OnPublished = Callable[[int, str], None]
 """Called with (index of the part in ``Outgoing.parts``, its remote id)."""
@@ -68,13 +59,15 @@ class Outgoing:
     and the first to ``reply_to`` (the last part already published, if any). ``images`` go with
     the first of ``parts``. ``check_since``: an earlier attempt got no clear answer at about that
     time, so the transport first looks for the first part among the account's recent posts and
-    sends it only if it is not there.
+    sends it only if it is not there. ``key``: names the stored post, the same on every attempt,
+    for networks that take an idempotency key (Mastodon).
     """
 
     parts: tuple[str, ...]
     reply_to: str | None = None
     images: tuple[Image, ...] = ()
     check_since: datetime | None = None
+    key: str = ""
 
 
 @dataclass

@@ -1,8 +1,8 @@
-"""Which accounts are configured, and whether X accepts their credentials.
+"""Which accounts are configured, and whether their network accepts their credentials.
 
 Finding out that a token was revoked on the morning of the Mois's opening is too late: this
-check asks X who the credentials belong to (``get_me``, one cheap read per account) and says
-plainly which variable is missing, or why X refused them.
+check asks each network who the credentials belong to (one cheap read per account) and says
+plainly which variable is missing, or why the network refused them.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from campaign.config import Settings
+from campaign.config import Settings, SocialAccount
 from campaign.social import SocialTransport, TransportError
-from campaign.social.x import missing_credentials, transport_for
+from campaign.social.networks import NETWORK_NAMES, missing_credentials, transport_for
 
 
 @dataclass
@@ -23,10 +23,20 @@ class AccountCheck:
     network: str
     handle: str
     mode: str  # "live" or "dry run"
+    server: str = ""  # the instance (Mastodon), the PDS (Bluesky) or the API (X) asked
     missing: list[str] = field(default_factory=list)
     ok: bool | None = None
     detail: str = ""
     followers: int | None = None
+
+
+def server_of(settings: Settings, account: SocialAccount) -> str:
+    """The address the account's requests go to."""
+    if account.network == "mastodon":
+        return account.instance_url
+    if account.network == "bluesky":
+        return account.service_url
+    return settings.social.x.api_base_url
 
 
 def check_accounts(
@@ -35,7 +45,8 @@ def check_accounts(
     offline: bool = False,
     transports: Mapping[str, SocialTransport] | None = None,
 ) -> list[AccountCheck]:
-    """Every configured account, checked with X unless ``offline`` (one read per live one)."""
+    """Every configured account, checked with its network unless ``offline`` (one read per
+    live one)."""
     checks = []
     for name, account in sorted(settings.social.accounts.items()):
         missing = missing_credentials(settings, account)
@@ -44,6 +55,7 @@ def check_accounts(
             network=account.network,
             handle=account.handle,
             mode="dry run" if missing else "live",
+            server=server_of(settings, account),
             missing=missing,
         )
         if missing:
@@ -59,9 +71,10 @@ def check_accounts(
                 check.detail = str(exc)
             else:
                 check.followers = figures.followers
-                if figures.username.lower() == account.handle.lower():
+                network = NETWORK_NAMES[account.network]
+                if figures.username.lower() == account.handle.lower().lstrip("@"):
                     check.ok = True
-                    check.detail = f"accepted by X: @{figures.username}"
+                    check.detail = f"accepted by {network}: @{figures.username}"
                 else:
                     check.ok = False
                     check.detail = (

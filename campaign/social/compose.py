@@ -9,32 +9,35 @@ nothing is ever dropped or refused silently.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
 
-import campaign
 from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.events import when
 from campaign.formatting import date_filters
+from campaign.messages import Message
 from campaign.models import Event
-from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length
+from campaign.resources import TemplateTree, template_tree
+from campaign.social.length import check_length, limit_for, split_thread
 
-TEMPLATES_DIR = Path(campaign.__file__).resolve().parents[1] / "templates"
 EVENT_TEMPLATE = "evenement"
 
 
-def posts_folder(templates_dir: Path | str | None = None) -> Path:
-    return Path(templates_dir or TEMPLATES_DIR) / "posts"
+def posts_folder(templates_dir: Path | str | None = None, settings: Any = None) -> TemplateTree:
+    """``templates/posts``: the user's templates first, file by file, then the shipped ones."""
+    return template_tree(templates_dir, settings) / "posts"
 
 
-def template_names(templates_dir: Path | str | None = None) -> list[str]:
-    folder = posts_folder(templates_dir)
+def template_names(templates_dir: Path | str | None = None, settings: Any = None) -> list[str]:
+    folder = posts_folder(templates_dir, settings)
     return sorted(path.name.removesuffix(".txt.j2") for path in folder.glob("*.txt.j2"))
 
 
@@ -42,16 +45,19 @@ def _local(value: datetime, zone: tzinfo) -> datetime:
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
 
 
-def _environment(folder: Path, zone: tzinfo) -> jinja2.Environment:
+@lru_cache(maxsize=8)
+def _environment(folder: TemplateTree, zone_name: str) -> jinja2.Environment:
+    """One environment per folder and zone: compiled templates are kept between posts (the
+    planner and a calendar sync render hundreds)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
-        autoescape=False,  # plain text for X, never HTML
+        loader=jinja2.FileSystemLoader(folder.search_path()),
+        autoescape=False,  # plain text for social networks, never HTML
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=False,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(date_filters(zone, with_year=False))  # a post is read within days
+    env.filters.update(date_filters(ZoneInfo(zone_name), with_year=False))  # read within days
     env.filters["hashtag"] = hashtag
     return env
 
@@ -62,31 +68,51 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+class MissingValue(CampaignError):
+    """A post template needs a value its caller did not give (``variable``): the CLI says to
+    give it with ``--set``, a calendar in the entry's ``vars``."""
+
+    def __init__(self, template: str, variable: str) -> None:
+        super().__init__(
+            Message("post.template_value_missing", "", {"name": template, "detail": variable})
+        )
+        self.template = template
+        self.variable = variable
+
+
+def has_template(name: str, templates_dir: Path | str | None = None, settings: Any = None) -> bool:
+    """Whether ``name`` is a post template (a plain name, never a path)."""
+    return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name)) and (
+        name in template_names(templates_dir, settings)
+    )
+
+
 def render_post(
     name: str,
-    context: dict[str, Any],
+    context: Mapping[str, Any],
     settings: Settings,
     *,
     templates_dir: Path | str | None = None,
 ) -> str:
-    """The text of template ``name`` filled with ``context``; a clear error when it cannot be."""
-    folder = posts_folder(templates_dir)
-    known = template_names(templates_dir)
+    """The text of template ``name`` filled with ``context``: the one renderer of post
+    templates, for the CLI, the planner, the calendars and the dashboard."""
+    folder = posts_folder(templates_dir, settings)
+    known = template_names(templates_dir, settings)
     if name not in known:
         raise CampaignError(
             f"Unknown post template {name!r} (templates in {folder}: {', '.join(known) or 'none'})."
         )
-    env = _environment(folder, settings.zone)
+    env = _environment(folder, settings.general.timezone)
     try:
         text = env.get_template(f"{name}.txt.j2").render(**context)
     except jinja2.UndefinedError as exc:
-        raise CampaignError.of(
-            "post.template_value_missing", name=name, detail=exc.message
-        ) from None
+        raise MissingValue(name, exc.message or "") from None
     except jinja2.TemplateSyntaxError as exc:
         raise CampaignError(
             f"Post template {exc.filename or name}, line {exc.lineno}: {exc.message}."
         ) from None
+    except jinja2.TemplateError as exc:
+        raise CampaignError(f"Post template {name!r} cannot be filled: {exc}") from None
     return _tidy(text)
 
 
@@ -192,13 +218,14 @@ def event_post_text(
     *,
     template: str = EVENT_TEMPLATE,
     templates_dir: Path | str | None = None,
+    network: str = "x",
 ) -> EventText:
-    """The post announcing ``event`` at ``post_at``, shortened until X accepts it."""
+    """The post announcing ``event`` at ``post_at``, shortened until ``network`` accepts it."""
     context = event_context(event, post_at, settings.zone)
 
     def render() -> tuple[str, bool]:
         text = render_post(template, context, settings, templates_dir=templates_dir)
-        return text, check_length(text)[1]
+        return text, check_length(text, network)[1]
 
     text, fits = render()
     shortened: list[str] = []
@@ -223,10 +250,35 @@ def event_post_text(
         if fits:
             shortened.append(f"title cut to {context['title']!r}")
     if not fits:
-        length = check_length(text)[0]
+        length = check_length(text, network)[0]
+        name = {"mastodon": "Mastodon", "bluesky": "Bluesky"}.get(network, "X")
         raise CampaignError(
             f"Event {event.source_id} ({event.title!r}): template {template!r} gives a post of "
-            f"{length} characters as X counts them even with no hashtag and no title (at most "
-            f"{MAX_WEIGHTED_LENGTH}): shorten the template."
+            f"{length} characters as {name} counts them even with no hashtag and no title (at "
+            f"most {limit_for(network)}): shorten the template."
         )
     return EventText(text=text, shortened=shortened)
+
+
+def rule_post_text(
+    template: str,
+    events: Sequence[Event],
+    at: datetime,
+    settings: Settings,
+    handle: str = "",
+    network: str = "x",
+) -> tuple[str, list[str]]:
+    """The text (and thread parts) of a post of an "events of the day" rule going out at
+    ``at``: its template sees the events, the post's local day and time, the account's handle
+    and when the post goes out compared with the events' day (see ``timing_context``)."""
+    zone = settings.zone
+    local = at.astimezone(zone)
+    context = {
+        "events": list(events),
+        "day": local.date(),
+        "slot": local.time().replace(tzinfo=None),
+        "account": handle,
+        **timing_context(list(events), at, zone),
+    }
+    text = render_post(template, context, settings)
+    return text, [text] if check_length(text, network)[1] else split_thread(text, network)

@@ -9,24 +9,26 @@ description).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from twitter_text import extract_urls
-
-from campaign.config import XPrices
+from campaign.config import Settings, XPrices
 from campaign.models import Post
 from campaign.social import Usage
+from campaign.social.xtext import find_urls
 
 
 def has_link(text: str) -> bool:
     """Whether X will see a link in ``text`` (the pricier kind of post)."""
-    return bool(extract_urls(text))
+    return bool(find_urls(text))
 
 
-def post_usage(post: Post) -> Usage:
-    """The billable requests still needed to publish ``post`` (parts already out are paid)."""
+def post_usage(post: Post, network: str = "x") -> Usage:
+    """The billable requests still needed to publish ``post`` (parts already out are paid);
+    none for a post on another network than X (Mastodon and Bluesky bill nothing)."""
     usage = Usage()
+    if network != "x":
+        return usage
     remaining = post.parts[len(post.remote_ids) :]
     for part in remaining:
         if has_link(part):
@@ -39,11 +41,18 @@ def post_usage(post: Post) -> Usage:
     return usage
 
 
-def usage_of(posts: Iterable[Post]) -> Usage:
+def usage_of(posts: Iterable[Post], networks: Mapping[str, str] | None = None) -> Usage:
+    """What ``posts`` will cost; ``networks`` (account name -> network) leaves out the posts
+    of accounts on other networks than X."""
     total = Usage()
     for post in posts:
-        total.add(post_usage(post))
+        total.add(post_usage(post, (networks or {}).get(post.account, "x")))
     return total
+
+
+def account_networks(settings: Settings) -> dict[str, str]:
+    """The network of each configured account, for :func:`usage_of`."""
+    return {name: account.network for name, account in settings.social.accounts.items()}
 
 
 def cost(usage: Usage, prices: XPrices) -> float:

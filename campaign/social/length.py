@@ -1,19 +1,114 @@
-"""How long a post is for X, and how to cut a long text into a thread.
+"""How long a post is for each network, and how to cut a long text into a thread.
 
-X does not count characters: it counts a *weighted* length (most Latin, Greek and Cyrillic
-letters weigh 1, CJK characters and emoji 2, every URL 23 whatever its length) against a limit
-of 280. ``twitter-text-parser`` implements X's own rules and passes every conformance case of
-twitter-text's configuration v3, so we rely on it rather than on ``len()``, which would let
-through posts X refuses (or refuse posts X accepts, since a long URL counts as 23).
+Each network counts in its own way, and a post it refuses is found out only at publication
+time, so we count as the network does rather than with ``len()``:
+
+- **X** counts a *weighted* length (most Latin, Greek and Cyrillic letters weigh 1, CJK
+  characters and emoji 2, every URL 23 whatever its length) against a limit of 280.
+  :mod:`campaign.social.xtext` counts by X's published rules and passes every conformance
+  case of X's configuration v3.
+- **Mastodon** counts user-perceived characters (grapheme clusters: an emoji with its skin tone
+  or a flag is one), every ``http(s)://`` link as 23 whatever its length, and a mention of an
+  account on another instance (``@name@instance.org``) as its ``@name`` only; 500 by default.
+- **Bluesky** counts grapheme clusters, links in full (the text is stored as written), at most
+  300; the text may also not exceed 3,000 bytes in UTF-8.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from twitter_text import parse_tweet
+import regex
 
-MAX_WEIGHTED_LENGTH = 280
+from campaign.social.xtext import MAX_WEIGHTED_LENGTH, count, find_urls
+
+__all__ = [
+    "MAX_WEIGHTED_LENGTH",
+    "check_length",
+    "graphemes",
+    "limit_for",
+    "mastodon_length",
+    "split_thread",
+    "weighted_length",
+]
+MASTODON_LIMIT = 500
+MASTODON_URL_LENGTH = 23
+BLUESKY_LIMIT = 300
+BLUESKY_MAX_BYTES = 3000
+# Mastodon's own pattern for a mention (Account::MENTION_RE): @name, optionally @name@domain.
+_MASTODON_MENTION = re.compile(
+    r"(?<![=/\w])@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(?:@[\w.-]+\w+)?", re.IGNORECASE
+)
+_GRAPHEME = regex.compile(r"\X")
+
+
+def graphemes(text: str) -> int:
+    """User-perceived characters (extended grapheme clusters), as Mastodon and Bluesky count."""
+    return len(_GRAPHEME.findall(text))
+
+
+def _mastodon_countable(text: str) -> str:
+    """``text`` with each link as 23 characters and each remote mention as its local part."""
+    spans: list[tuple[int, int, str]] = []
+    for start, end in find_urls(text):
+        if text[start:end].lower().startswith(("http://", "https://")):
+            spans.append((start, end, "x" * MASTODON_URL_LENGTH))
+    for match in _MASTODON_MENTION.finditer(text):
+        if not any(start < match.end() and match.start() < end for start, end, _ in spans):
+            spans.append((match.start(), match.end(), "@" + match.group(1)))
+    pieces, last = [], 0
+    for start, end, replacement in sorted(spans):
+        pieces.extend([text[last:start], replacement])
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def mastodon_length(text: str) -> int:
+    """The length Mastodon counts for ``text``."""
+    return graphemes(_mastodon_countable(text))
+
+
+@dataclass(frozen=True)
+class LengthRule:
+    """How one network measures a post, and its limit."""
+
+    network: str
+    limit: int
+    measure: Callable[[str], int]
+    extra: Callable[[str], bool] = lambda _text: True  # any other condition (Bluesky's bytes)
+
+    def check(self, text: str) -> tuple[int, bool]:
+        length = self.measure(text)
+        return length, bool(text.strip()) and length <= self.limit and self.extra(text)
+
+
+def _x_length(text: str) -> int:
+    return count(text).weighted_length
+
+
+RULES = {
+    "x": LengthRule("x", MAX_WEIGHTED_LENGTH, _x_length),
+    "mastodon": LengthRule("mastodon", MASTODON_LIMIT, mastodon_length),
+    "bluesky": LengthRule(
+        "bluesky",
+        BLUESKY_LIMIT,
+        graphemes,
+        lambda text: len(text.encode("utf-8")) <= BLUESKY_MAX_BYTES,
+    ),
+}
+
+
+def rule_for(network: str) -> LengthRule:
+    """The length rule of ``network`` (X's for an unknown one: the strictest of the three)."""
+    return RULES.get(network, RULES["x"])
+
+
+def limit_for(network: str) -> int:
+    return rule_for(network).limit
+
 
 # A sentence ends with . ! ? or … (possibly followed by a closing quote or bracket) and a space,
 # but not before a French closing guillemet (« Fin. » stays whole); a blank line ends a
@@ -23,17 +118,22 @@ _BOUNDARY = re.compile(r"(\n\s*\n|(?<=[.!?…])\s+(?![»\"])|(?<=[.!?…][\"')\]
 
 def weighted_length(text: str) -> int:
     """The length X counts for ``text``."""
-    return parse_tweet(text).weightedLength
+    return count(text).weighted_length
 
 
-def check_length(text: str) -> tuple[int, bool]:
-    """``(weighted length, valid)``: valid means X accepts it as one post (not empty, ≤ 280)."""
-    result = parse_tweet(text)
-    return result.weightedLength, bool(result.valid)
+def check_length(text: str, network: str = "x") -> tuple[int, bool]:
+    """``(length, valid)`` as ``network`` counts: valid means it takes it as one post."""
+    if network == "x":
+        result = count(text)
+        return result.weighted_length, result.valid
+    return rule_for(network).check(text)
 
 
-def _fits(text: str) -> bool:
-    return bool(parse_tweet(text).valid)
+def _fitter(network: str) -> Callable[[str], bool]:
+    if network == "x":
+        return lambda text: count(text).valid
+    rule = rule_for(network)
+    return lambda text: rule.check(text)[1]
 
 
 def _sentences(text: str) -> list[tuple[str, str]]:
@@ -50,14 +150,14 @@ def _sentences(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _hard_cut(word: str) -> list[str]:
+def _hard_cut(word: str, fits: Callable[[str], bool]) -> list[str]:
     """Cut a single word that does not fit (no space anywhere) at the longest prefix that fits."""
     parts: list[str] = []
-    while word and not _fits(word):
+    while word and not fits(word):
         low, high = 1, len(word)
         while low < high:
             middle = (low + high + 1) // 2
-            if _fits(word[:middle]):
+            if fits(word[:middle]):
                 low = middle
             else:
                 high = middle - 1
@@ -68,53 +168,54 @@ def _hard_cut(word: str) -> list[str]:
     return parts
 
 
-def _split_words(sentence: str) -> list[str]:
+def _split_words(sentence: str, fits: Callable[[str], bool]) -> list[str]:
     """Cut a sentence too long for one post between words."""
     parts: list[str] = []
     current = ""
     for word in sentence.split():
         candidate = f"{current} {word}" if current else word
-        if _fits(candidate):
+        if fits(candidate):
             current = candidate
             continue
         if current:
             parts.append(current)
-        if _fits(word):
+        if fits(word):
             current = word
         else:
-            *whole, current = _hard_cut(word)
+            *whole, current = _hard_cut(word, fits)
             parts.extend(whole)
     if current:
         parts.append(current)
     return parts
 
 
-def split_thread(text: str) -> list[str]:
-    """Cut ``text`` into posts that each fit, at sentence ends where possible.
+def split_thread(text: str, network: str = "x") -> list[str]:
+    """Cut ``text`` into posts that each fit ``network``, at sentence ends where possible.
 
     Sentences are packed greedily; a sentence longer than a post is cut between words, and a
     single "word" longer than a post (which only happens with pasted junk) at the longest prefix
     that fits. Returns ``[]`` for blank text.
     """
+    fits = _fitter(network)
     text = text.strip()
     if not text:
         return []
-    if _fits(text):
+    if fits(text):
         return [text]
     parts: list[str] = []
     current = ""
     separator = ""
     for sentence, next_separator in _sentences(text):
         candidate = f"{current}{separator}{sentence}" if current else sentence
-        if _fits(candidate):
+        if fits(candidate):
             current = candidate
         else:
             if current:
                 parts.append(current)
-            if _fits(sentence):
+            if fits(sentence):
                 current = sentence
             else:
-                *whole, current = _split_words(sentence)
+                *whole, current = _split_words(sentence, fits)
                 parts.extend(whole)
         separator = next_separator
     if current:

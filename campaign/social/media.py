@@ -95,8 +95,16 @@ def check_image(path: str | Path, alt: str, *, label: str) -> dict[str, Any]:
     }
 
 
-def check_images(images: Iterable[Mapping[str, Any]], *, post: str = "The post") -> list[dict]:
-    """Check every image of a post (``{"path", "alt"}`` mappings) and the set as a whole."""
+# Networks that take smaller images than X (Bluesky: app.bsky.embed.images, 1,000,000 bytes).
+NETWORK_MAX_BYTES = {"bluesky": 1_000_000}
+NETWORK_NAMES = {"bluesky": "Bluesky"}
+
+
+def check_images(
+    images: Iterable[Mapping[str, Any]], *, post: str = "The post", network: str = "x"
+) -> list[dict]:
+    """Check every image of a post (``{"path", "alt"}`` mappings) and the set as a whole,
+    by X's rules and the account's network's when stricter."""
     checked = [
         check_image(
             str(image.get("path", "")),
@@ -105,6 +113,15 @@ def check_images(images: Iterable[Mapping[str, Any]], *, post: str = "The post")
         )
         for number, image in enumerate(images, 1)
     ]
+    most = NETWORK_MAX_BYTES.get(network)
+    for number, image in enumerate(checked, 1):
+        if most is not None and image["size"] > most:
+            name = Path(image["path"]).name
+            raise CampaignError(
+                f"{post}, image {number}: {name} is {_size(image['size'])}; "
+                f"{NETWORK_NAMES[network]} takes at most {most / 1_000_000:.0f} MB per image: "
+                "make it smaller."
+            )
     if len(checked) > MAX_IMAGES:
         raise CampaignError(
             f"{post} has {len(checked)} images; X takes at most {MAX_IMAGES} per post."

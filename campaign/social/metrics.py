@@ -30,7 +30,7 @@ from campaign.errors import CampaignError
 from campaign.models import AccountSnapshot, Post, PostMetrics, PostStatus, utcnow
 from campaign.social import SocialTransport, TransportError, Usage
 from campaign.social.cost import Estimate, estimate
-from campaign.social.x import account_settings, transport_for
+from campaign.social.networks import NETWORK_NAMES, account_settings, transport_for
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,7 @@ def _sync_account(
     session: Session, settings: Settings, name: str, transport: SocialTransport, now: datetime
 ) -> AccountSync:
     handle = account_settings(settings, name).handle
+    network = NETWORK_NAMES[account_settings(settings, name).network]
     result = AccountSync(account=name, handle=handle, status="synced")
     figures = transport.account()
     notes = []
@@ -90,7 +91,7 @@ def _sync_account(
     if previous is None:
         notes.append("first sync: mentions are counted from now on")
     elif not mentions.complete:
-        notes.append(f"more mentions than X lists (counted the {mentions.count} it gives)")
+        notes.append(f"more mentions than {network} lists (counted the {mentions.count} it gives)")
 
     posts = _published_posts(session, name)
     recent = [p for p in posts if p.published_at and now - p.published_at < NON_PUBLIC_WINDOW]
@@ -133,7 +134,7 @@ def _sync_account(
     result.snapshot = snapshot
     if result.posts_missing:
         notes.append(
-            f"{len(result.posts_missing)} post(s) not found on X (deleted?): "
+            f"{len(result.posts_missing)} post(s) not found on {network} (deleted?): "
             + ", ".join(str(post_id) for post_id in result.posts_missing)
         )
     result.message = "; ".join(notes)

@@ -152,13 +152,16 @@ def render_for(
 ) -> Rewritten:
     """The text of ``post``'s template for ``events`` at ``at``: posts of a calendar are filled
     as their "events of the day" rule fills them, the others as the post planner does."""
-    from campaign.scheduling.selection import rule_post_text
-    from campaign.social.compose import event_post_text
+    from campaign.social.compose import event_post_text, rule_post_text
+    from campaign.social.networks import network_of
 
     if post.schedule_key is not None:
         account = settings.social.accounts.get(post.account)
         handle = account.handle if account is not None else ""
-        text, parts = rule_post_text(post.template, events, at, settings, handle)
+        network = account.network if account is not None else "x"
+        text, parts = rule_post_text(post.template, events, at, settings, handle, network)
         return Rewritten(text, parts)
-    composed = event_post_text(events[0], at, settings, template=post.template)
+    composed = event_post_text(
+        events[0], at, settings, template=post.template, network=network_of(settings, post.account)
+    )
     return Rewritten(composed.text, [composed.text])

@@ -40,9 +40,9 @@ from campaign.events.catalogue import EventQuery, find_events
 from campaign.messages import Message, message
 from campaign.models import Event, Post, PostStatus, utcnow
 from campaign.social.compose import EVENT_TEMPLATE, event_post_text
-from campaign.social.cost import Estimate, estimate, usage_of
+from campaign.social.cost import Estimate, account_networks, estimate, usage_of
+from campaign.social.networks import account_settings, network_of, transport_for
 from campaign.social.posts import create_post
-from campaign.social.x import account_settings, transport_for
 
 MAX_DAYS = 366
 
@@ -230,7 +230,12 @@ def plan_event_posts(
             used = (regions_today, themes_today, region_uses, theme_uses, zone)
             chosen = min(eligible, key=lambda event, used=used: _rank(event, *used))
             composed = event_post_text(
-                chosen, slot, settings, template=template, templates_dir=templates_dir
+                chosen,
+                slot,
+                settings,
+                template=template,
+                templates_dir=templates_dir,
+                network=network_of(settings, account),
             )
             assert chosen.id is not None
             post = create_post(
@@ -263,6 +268,6 @@ def plan_event_posts(
         day += timedelta(days=1)
 
     posts = [planned.post for planned in plan.planned]
-    plan.estimate = estimate(usage_of(posts), settings.social.x.prices)
+    plan.estimate = estimate(usage_of(posts, account_networks(settings)), settings.social.x.prices)
     plan.dry_run = transport_for(settings, account).dry_run
     return plan

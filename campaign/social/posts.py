@@ -5,10 +5,13 @@ UPDATE (so two schedulers or a scheduler and a person cannot publish it together
 id is committed the moment X returns it, and a thread that failed half-way resumes from the
 first part without an id. A published post is never sent again.
 
-When X says "too many requests", the post goes back to ``scheduled`` with ``not_before`` set to
-X's reset time and the reason in ``last_error``: nothing sleeps inside a call, and the next run
-(the scheduler, or ``campaign post publish``) tries again after the reset. When an attempt got
-no clear answer, ``uncertain_since`` makes the next attempt look for the post on X first.
+When a network says "too many requests", the post goes back to ``scheduled`` with
+``not_before`` set to the network's reset time and the reason in ``last_error``: nothing sleeps
+inside a call, and the next run (the scheduler, or ``campaign post publish``) tries again after
+the reset. A server error or a time-out is tried again the same way, after a wait that doubles
+each time (``[social] retry_backoff_minutes``), up to ``[social] publish_retries`` times, then
+the post is ``failed`` with the reason, as mail deliveries are. When an attempt got no clear
+answer, ``uncertain_since`` makes the next attempt look for the post on the network first.
 
 These functions are the library the scheduler calls; the CLI only parses and prints.
 """
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import Engine, case, or_, update
 from sqlmodel import Session, col, select
 
 from campaign.config import Settings
@@ -30,24 +33,28 @@ from campaign.errors import CampaignError
 from campaign.messages import Message, message
 from campaign.models import Post, PostStatus, utcnow
 from campaign.social import Outgoing, SocialTransport, TransportError
-from campaign.social.cost import Estimate, estimate, usage_of
-from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length, split_thread
+from campaign.social.cost import Estimate, account_networks, estimate, usage_of
+from campaign.social.length import check_length, limit_for, split_thread
 from campaign.social.media import check_images, keep_images, outgoing_images
 from campaign.social.moving import rewrite_for, text_digest
-from campaign.social.x import account_settings, transport_for
+from campaign.social.networks import account_settings, network_of, transport_for
 
 log = logging.getLogger(__name__)
 
-# A post left "publishing" longer than this was abandoned by a crashed process: it may be resumed.
-STALE_CLAIM = timedelta(minutes=10)
+MAX_BACKOFF = timedelta(hours=6)  # the longest wait between two automatic tries
+# In the stored reason of a post the service will try again by itself (the dashboard words it).
+AUTO_RETRY = "tried again automatically"
 PUBLISHABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed)
 EDITABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed)
+# What "cancel" changes: a post not published, not being published, not cancelled already.
+CANCELLABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed, PostStatus.missed)
 _SEPARATOR = re.compile(r"^\s*---+\s*$", re.MULTILINE)
 _UNSET: Any = object()
 
 
 class RetryLater(CampaignError):
-    """X asked us to wait: the post is kept and may be published after ``retry_at``."""
+    """The network asked us to wait, or the post waits before its next automatic try: it is
+    kept and may be published after ``retry_at``."""
 
     def __init__(self, message: str, retry_at: datetime) -> None:
         super().__init__(message)
@@ -67,33 +74,44 @@ def thread_parts(text: str) -> list[str]:
     return [chunk.strip() for chunk in chunks if chunk.strip()]
 
 
-def checked_parts(parts: Sequence[str], *, split: bool, post_id: int | None = None) -> list[str]:
-    """Every part as X will count it; with ``split``, a part too long becomes several.
+def checked_parts(
+    parts: Sequence[str],
+    *,
+    split: bool,
+    post_id: int | None = None,
+    network: str = "x",
+    account: str = "",
+) -> list[str]:
+    """Every part as ``network`` will count it; with ``split``, a part too long becomes several.
 
-    ``post_id``: the post's number, named by the CLI's message (none: "The post")."""
+    ``post_id`` (or, before the post exists, ``account``): the post the CLI's message names
+    (neither: "The post")."""
     result: list[str] = []
     several = len(parts) > 1
+    limit = limit_for(network)
     for number, part in enumerate(parts, 1):
         part = part.strip()
         if not part:
             continue
-        weighted, valid = check_length(part)
+        length, valid = check_length(part, network)
         if valid:
             result.append(part)
         elif split:
-            result.extend(split_thread(part))
+            result.extend(split_thread(part, network))
         else:
             raise CampaignError.of(
                 "post.part_too_long" if several else "post.too_long",
                 "text",
                 post_id=post_id or 0,
                 part=number,
-                length=weighted,
-                over=weighted - MAX_WEIGHTED_LENGTH,
-                limit=MAX_WEIGHTED_LENGTH,
+                length=length,
+                over=length - limit,
+                limit=limit,
+                network=network,
+                account=account,
             )
     if not result:
-        raise CampaignError.of("post.empty", "text", post_id=post_id or 0)
+        raise CampaignError.of("post.empty", "text", post_id=post_id or 0, account=account)
     return result
 
 
@@ -126,12 +144,12 @@ def create_post(
     ``template``: the post template the text was generated from with ``event_ids``, so that a
     move writes it again for its new time (see :mod:`campaign.social.moving`).
     """
-    account_settings(settings, account)
+    network = account_settings(settings, account).network
     if parts is None:
         source = (text or "").strip()
-        pieces = checked_parts([source], split=split) if source else []
+        pieces = checked_parts([source], split=split, network=network) if source else []
     else:
-        pieces = checked_parts(parts, split=split)
+        pieces = checked_parts(parts, split=split, network=network)
     if not pieces:
         raise CampaignError.of("post.empty", "text", post_id=0)
     if scheduled_at is not None and scheduled_at.tzinfo is None:
@@ -143,7 +161,7 @@ def create_post(
             "post.create_time_past", "scheduled_at", at=scheduled_at.astimezone(settings.zone)
         )
     # Kept in the media folder: the only place the dashboard shows a post's images from.
-    stored_images = keep_images(check_images(images), settings.dashboard.media_dir)
+    stored_images = keep_images(check_images(images, network=network), settings.dashboard.media_dir)
     post = Post(
         account=account,
         text=_text_of(pieces) if parts is not None else (text or "").strip(),
@@ -160,6 +178,39 @@ def create_post(
     session.commit()
     session.refresh(post)
     return post
+
+
+def create_posts(
+    session: Session,
+    settings: Settings,
+    *,
+    accounts: Sequence[str],
+    text: str | None = None,
+    parts: Sequence[str] | None = None,
+    split: bool = False,
+    **options: Any,
+) -> list[Post]:
+    """One post per account of ``accounts`` from the same words, each checked by its own
+    network's rules (with ``split``, each cut as its network counts: a thread on X may be one
+    status on Mastodon). Every account is checked before any post is stored; each post then
+    publishes, retries and fails on its own. ``options`` as for :func:`create_post`."""
+    names = list(dict.fromkeys(accounts))
+    if not names:
+        raise CampaignError("Name at least one account for the post.")
+    for name in names:
+        network = account_settings(settings, name).network
+        label = f"The post for {name}"
+        if parts is None:
+            source = (text or "").strip()
+            if source:
+                checked_parts([source], split=split, network=network, account=name)
+        else:
+            checked_parts(parts, split=split, network=network, account=name)
+        check_images(options.get("images", ()), post=label, network=network)
+    return [
+        create_post(session, settings, account=name, text=text, parts=parts, split=split, **options)
+        for name in names
+    ]
 
 
 def list_posts(
@@ -201,6 +252,7 @@ def edit_post(
     """
     post = get_post(session, post_id)
     label = f"Post {post_id}"
+    network = network_of(settings, post.account)
     if post.status not in EDITABLE or post.remote_ids:
         partly = post.remote_ids and post.status != PostStatus.published
         raise CampaignError(
@@ -212,17 +264,21 @@ def edit_post(
     if scheduled_at is not _UNSET and scheduled_at is not None and text is None and parts is None:
         rewritten = rewrite_for(session, settings, post, scheduled_at)  # before any change
         if rewritten is not None:
-            post.parts = checked_parts(rewritten.parts, split=True, post_id=post_id)
+            post.parts = checked_parts(
+                rewritten.parts, split=True, post_id=post_id, network=network
+            )
             post.text = rewritten.text
             post.generated_digest = rewritten.digest
     if text is not None:
-        post.parts = checked_parts([text], split=split, post_id=post_id)
+        post.parts = checked_parts([text], split=split, post_id=post_id, network=network)
         post.text = text.strip()
     elif parts is not None:
-        post.parts = checked_parts(parts, split=split, post_id=post_id)
+        post.parts = checked_parts(parts, split=split, post_id=post_id, network=network)
         post.text = _text_of(post.parts)
     if images is not None:
-        post.images = keep_images(check_images(images, post=label), settings.dashboard.media_dir)
+        post.images = keep_images(
+            check_images(images, post=label, network=network), settings.dashboard.media_dir
+        )
     if scheduled_at is not _UNSET:
         post.scheduled_at = scheduled_at
         post.not_before = None
@@ -299,28 +355,38 @@ def reschedule_post(
 
 @dataclass
 class ScheduleResult:
-    """Posts now scheduled, those refused with the reason, and what they will cost."""
+    """Posts now scheduled, those refused with the reason, and what they will cost.
+
+    ``refusals``: why each refused post was refused, as a code the doors word (``not-draft``,
+    ``no-time``, ``past``, ``text``, ``image``), by post id; ``refused`` has the same in
+    words for the command line.
+    """
 
     scheduled: list[Post] = field(default_factory=list)
     refused: list[tuple[int, Message | str]] = field(default_factory=list)
     estimate: Estimate | None = None
     dry_run_accounts: list[str] = field(default_factory=list)
+    refusals: dict[int, str] = field(default_factory=dict)
 
 
-def _schedule_problem(post: Post, now: datetime) -> Message | str | None:
+def _schedule_problem(post: Post, now: datetime, network: str) -> tuple[str, Message | str] | None:
+    """Why this post cannot be scheduled now, as (code, message), or None."""
     if post.status == PostStatus.scheduled:
         return None  # already scheduled: nothing to do, not a problem
     if post.status != PostStatus.draft:
-        return message("post.not_draft", status=post.status)
+        return "not-draft", message("post.not_draft", status=post.status)
     if post.scheduled_at is None:
-        return message("post.no_time", "scheduled_at", post_id=post.id)
+        return "no-time", message("post.no_time", "scheduled_at", post_id=post.id)
     if post.scheduled_at <= now:
-        return message("post.time_past", "scheduled_at", post_id=post.id)
+        return "past", message("post.time_past", "scheduled_at", post_id=post.id)
     try:
-        checked_parts(post.parts, split=False, post_id=post.id)
-        check_images(post.images, post=f"Post {post.id}")
+        checked_parts(post.parts, split=False, post_id=post.id, network=network)
     except CampaignError as exc:
-        return exc.messages[0] if exc.messages else str(exc)
+        return "text", exc.messages[0] if exc.messages else str(exc)
+    try:
+        check_images(post.images, post=f"Post {post.id}", network=network)
+    except CampaignError as exc:
+        return "image", exc.messages[0] if exc.messages else str(exc)
     return None
 
 
@@ -353,9 +419,10 @@ def schedule_posts(
     result = ScheduleResult()
     for post in posts:
         assert post.id is not None
-        problem = _schedule_problem(post, now)
+        problem = _schedule_problem(post, now, network_of(settings, post.account))
         if problem:
-            result.refused.append((post.id, problem))
+            result.refused.append((post.id, problem[1]))
+            result.refusals[post.id] = problem[0]
             continue
         if post.status == PostStatus.draft:
             post.status = PostStatus.scheduled
@@ -363,7 +430,9 @@ def schedule_posts(
             session.add(post)
         result.scheduled.append(post)
     session.commit()
-    result.estimate = estimate(usage_of(result.scheduled), settings.social.x.prices)
+    result.estimate = estimate(
+        usage_of(result.scheduled, account_networks(settings)), settings.social.x.prices
+    )
     result.dry_run_accounts = sorted(
         {post.account for post in result.scheduled if transport_for(settings, post.account).dry_run}
     )
@@ -386,8 +455,17 @@ def due_post_ids(session: Session, *, now: datetime | None = None) -> list[int]:
 # --- publishing --------------------------------------------------------------------------------
 
 
-def _claim(session: Session, post: Post, now: datetime) -> bool:
-    """Mark the post "publishing" if nobody else is publishing it; True when we got it."""
+def claim_timeout(settings: Settings) -> timedelta:
+    """How long a post may stay "publishing" before it counts as abandoned by a dead process."""
+    return timedelta(minutes=settings.social.claim_timeout_minutes)
+
+
+def _claim(session: Session, post: Post, now: datetime, stale: timedelta) -> bool:
+    """Mark the post "publishing" if nobody else is publishing it; True when we got it.
+
+    ``attempts`` counts the tries since a person last asked: a failed post published again
+    starts a new count, so the service's automatic tries apply to it afresh.
+    """
     assert post.id is not None
     claimed = session.execute(
         update(Post)
@@ -395,32 +473,64 @@ def _claim(session: Session, post: Post, now: datetime) -> bool:
         .where(
             or_(
                 col(Post.status).in_([str(status) for status in PUBLISHABLE]),
-                (col(Post.status) == PostStatus.publishing)
-                & (col(Post.updated_at) < now - STALE_CLAIM),
+                (col(Post.status) == PostStatus.publishing) & (col(Post.updated_at) < now - stale),
             )
         )
-        .values(status=PostStatus.publishing, updated_at=now, attempts=Post.attempts + 1)
+        .values(
+            status=PostStatus.publishing,
+            updated_at=now,
+            attempts=case((col(Post.status) == PostStatus.failed, 1), else_=Post.attempts + 1),
+        )
     )
     session.commit()
     session.refresh(post)
     return claimed.rowcount == 1  # type: ignore[attr-defined]
 
 
-def _record_failure(session: Session, post: Post, exc: Exception, started: datetime) -> None:
-    """Keep why it failed; ``started``: since when a post sent without answer may be on X."""
+def _record_failure(
+    session: Session, post: Post, exc: Exception, started: datetime, settings: Settings
+) -> None:
+    """Keep why it failed; ``started``: since when a post sent without answer may be on X.
+
+    A refusal fails the post at once. A wait the network asked for (a rate limit) schedules it
+    again after that time. A server error or a time-out schedules it again after a wait that
+    doubles each time, ``publish_retries`` times, then fails it with the reason.
+    """
     post.last_error = str(exc)[:2000]
     post.updated_at = utcnow()
     if isinstance(exc, TransportError) and exc.uncertain:
         post.uncertain_since = post.uncertain_since or started
+    retries = settings.social.publish_retries
     if isinstance(exc, TransportError) and exc.retry_at and not exc.permanent:
-        post.status = PostStatus.scheduled  # retried after X's reset, by whoever runs next
+        post.status = PostStatus.scheduled  # retried after the network's reset, by whoever runs
         post.not_before = exc.retry_at
         post.scheduled_at = post.scheduled_at or utcnow()
+    elif isinstance(exc, TransportError) and not exc.permanent and post.attempts <= retries:
+        wait = timedelta(minutes=settings.social.retry_backoff_minutes) * 2 ** (post.attempts - 1)
+        retry_at = (utcnow() + min(wait, MAX_BACKOFF)).replace(microsecond=0)
+        post.status = PostStatus.scheduled
+        post.not_before = retry_at
+        post.scheduled_at = post.scheduled_at or utcnow()
+        post.last_error = (
+            f"{exc} Try {post.attempts} of {retries + 1}: {AUTO_RETRY} after "
+            f"{retry_at:%Y-%m-%d %H:%M} UTC."
+        )[-2000:]
     else:
         post.status = PostStatus.failed
+        if isinstance(exc, TransportError) and not exc.permanent and post.attempts > 1:
+            post.last_error = f"{exc} Given up after {post.attempts} tries."[-2000:]
     session.add(post)
     session.commit()
     log.warning("post %s: %s", post.id, exc)
+
+
+def problem_of(message: str) -> str:
+    """Which known situation a stored error message tells, for the dashboard to word it:
+    ``retry`` (the service will try again by itself), ``credits`` (X's 402), ``reply`` (X
+    refused a reply of a thread), or "" (anything else, shown as it is)."""
+    from campaign.social.x import problem_of as x_problem
+
+    return "retry" if AUTO_RETRY in message else x_problem(message)
 
 
 def publish_post(
@@ -461,7 +571,7 @@ def _publish(
     if post.not_before and now < post.not_before:
         local = post.not_before.astimezone(settings.zone)
         raise RetryLater(
-            f"Post {post_id}: X asked to wait before publishing again; it stays scheduled and "
+            f"Post {post_id}: waiting before publishing again; it stays scheduled and "
             f"is tried again after {local:%d/%m/%Y %H:%M:%S} ({post.last_error})",
             post.not_before,
         )
@@ -473,7 +583,7 @@ def _publish(
         )
     abandoned = post.status == PostStatus.publishing
     previous_update = post.updated_at
-    if not _claim(session, post, now):
+    if not _claim(session, post, now, claim_timeout(settings)):
         raise CampaignError(
             f"Post {post_id} is being published by another process (status {post.status})."
         )
@@ -482,7 +592,7 @@ def _publish(
     try:
         images = outgoing_images(post.images, post=f"Post {post_id}") if not done else ()
     except CampaignError as exc:
-        _record_failure(session, post, exc, started)
+        _record_failure(session, post, exc, started, settings)
         raise
     # A claim abandoned by a crashed process may have sent a part whose id was never stored.
     check_since = post.uncertain_since or (previous_update if abandoned else None)
@@ -491,6 +601,7 @@ def _publish(
         reply_to=done[-1] if done else None,
         images=images,
         check_since=check_since,
+        key=f"post-{post.id}",
     )
 
     def record(_index: int, remote_id: str) -> None:
@@ -505,7 +616,7 @@ def _publish(
     try:
         transport.publish(outgoing, on_published=record)
     except TransportError as exc:
-        _record_failure(session, post, exc, check_since or started)
+        _record_failure(session, post, exc, check_since or started, settings)
         raise
     post.status = PostStatus.published
     post.last_error = ""

@@ -37,11 +37,9 @@ from typing import Any
 
 import requests
 import tweepy
-from twitter_text import extract_urls_with_indices
 
+from campaign.clock import utcnow
 from campaign.config import Settings, SocialAccount
-from campaign.errors import CampaignError
-from campaign.models.base import utcnow
 from campaign.social import (
     AccountFigures,
     Image,
@@ -49,11 +47,10 @@ from campaign.social import (
     OnPublished,
     Outgoing,
     PostFigures,
-    SocialTransport,
     TransportError,
     Usage,
 )
-from campaign.social.dryrun import DryRunTransport
+from campaign.social.xtext import find_urls
 
 log = logging.getLogger(__name__)
 
@@ -272,8 +269,7 @@ def _comparable(text: str) -> str:
     """
     text = unicodedata.normalize("NFC", html.unescape(text))
     pieces, last = [], 0
-    for found in extract_urls_with_indices(text):
-        start, end = found["indices"]
+    for start, end in find_urls(text):
         pieces.extend([text[last:start], "\x00"])
         last = end
     pieces.append(text[last:])
@@ -299,7 +295,7 @@ def _replies_to(tweet: Any, remote_id: str) -> bool:
 
 
 def _has_url(text: str) -> bool:
-    return bool(extract_urls_with_indices(text))
+    return bool(find_urls(text))
 
 
 class XTransport:
@@ -697,42 +693,15 @@ class XTransport:
         return Mentions(count=count, newest_id=newest or since_id, complete=False)
 
 
-# --- which transport for which account ---------------------------------------------------------
+# --- the transport of an account ----------------------------------------------------------------
 
 
-def account_settings(settings: Settings, name: str) -> SocialAccount:
-    """The ``[social.accounts.NAME]`` section, or a message listing the configured names."""
-    accounts = settings.social.accounts
-    if name not in accounts:
-        known = ", ".join(sorted(accounts)) or "none"
-        raise CampaignError(
-            f"Unknown social account {name!r}. Configured accounts: {known} "
-            "(sections [social.accounts.NAME] of the configuration file)."
-        )
-    return accounts[name]
-
-
-def missing_credentials(settings: Settings, account: SocialAccount) -> list[str]:
-    """Names of the credential variables of ``account`` that are unset (or not named at all)."""
-    missing = []
-    for field in CREDENTIAL_FIELDS:
-        env = getattr(account, field)
-        if not env:
-            missing.append(f"({field} not set in the configuration)")
-        elif settings.secret(env) is None:
-            missing.append(env)
-    return missing
-
-
-def transport_for(settings: Settings, name: str, **options: Any) -> SocialTransport:
-    """The X transport of account ``name``, or a dry-run one while credentials are missing.
+def transport_of(settings: Settings, account: SocialAccount, **options: Any) -> XTransport:
+    """The X transport of ``account``, whose credentials are all set.
 
     ``options`` override the transport's defaults (``retries``, ``timeout``, ``backoff``,
     ``sleep``, ``clock``); the defaults come from ``[social.x]``.
     """
-    account = account_settings(settings, name)
-    if missing_credentials(settings, account):
-        return DryRunTransport(handle=account.handle)
     key, key_secret, token, token_secret = (
         settings.secret(getattr(account, field)) or "" for field in CREDENTIAL_FIELDS
     )

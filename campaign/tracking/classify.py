@@ -1,6 +1,6 @@
 """Is a hit a reader's? The rules that put machine opens and bot clicks apart.
 
-Every hit is stored; these rules only label it (DESIGN.md, "Hits are facts"), so reports can give
+Every hit is stored; these rules only label it (architecture, "Hits are facts"), so reports can give
 human figures and show the rest beside them.
 
 Opens are ``machine`` when:

@@ -84,6 +84,11 @@ class HitRecorder:
         self._queue.append(hit)
 
     @property
+    def running(self) -> bool:
+        """Whether the writer thread is alive (started and not stopped)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
     def waiting(self) -> int:
         """Hits recorded but not written yet."""
         return len(self._queue) + len(self._held) + len(self._unclassified) + len(self._retry)

@@ -40,7 +40,6 @@ from sqlmodel import Session, col, select
 from campaign.config import mask_url
 from campaign.errors import CampaignError
 from campaign.models import Link
-from campaign.newsletters.render import Recipient, SubscriberLike
 from campaign.tracking.tokens import Signer, pack
 
 OPEN, CLICK, UNSUBSCRIBE, VIEW = "open", "click", "unsubscribe", "view"
@@ -179,21 +178,3 @@ class TrackedLinks:
 
     def view_url(self, delivery_id: int) -> str:
         return f"{self.public_url}/v/{self.signer.sign(VIEW, delivery_id)}"
-
-    def recipient(self, subscriber: SubscriberLike, delivery_id: int) -> Recipient:
-        """The recipient of one delivery, every link signed for it."""
-
-        def link(url: str) -> str:
-            return self.click_url(delivery_id, url)
-
-        def links(urls: Sequence[str]) -> list[str]:
-            return self.click_urls(delivery_id, urls)
-
-        return Recipient.from_subscriber(
-            subscriber,
-            unsubscribe_url=self.unsubscribe_url(delivery_id),
-            view_url=self.view_url(delivery_id),
-            pixel_url=self.pixel_url(delivery_id),
-            link=link,
-            links=links,
-        )

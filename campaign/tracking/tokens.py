@@ -27,6 +27,13 @@ from typing import Any
 MAC_BYTES = 12
 OLD_KEYS_ENV = "CAMPAIGN_OLD_SECRET_KEYS"
 
+# Token kinds of the addresses a message carries, read back by bounce processing.
+BOUNCE = "bounce"
+"""VERP bounce addresses (see :func:`campaign.newsletters.queue.bounce_address`)."""
+MESSAGE_ID = "message-id"
+UNSUBSCRIBE_MAIL = "unsubscribe-mail"
+"""The mailto address of List-Unsubscribe (see `campaign.newsletters.queue.unsubscribe_address`)."""
+
 _URL_MAC = len(base64.urlsafe_b64encode(b"\0" * MAC_BYTES).rstrip(b"="))  # 16 characters
 _ADDRESS_MAC = len(base64.b32encode(b"\0" * MAC_BYTES).rstrip(b"="))  # 20 characters
 

@@ -40,7 +40,15 @@ from starlette.routing import Match
 from campaign.dashboard.app import create_dashboard
 from campaign.db import open_database
 from campaign.tracking.tokens import Signer, signer_for
-from campaign.web import calendar_routes, pages, subscribe, tracking_routes
+from campaign.web import (
+    asset_routes,
+    calendar_routes,
+    media_routes,
+    operations_routes,
+    pages,
+    subscribe,
+    tracking_routes,
+)
 from campaign.web.openapi import OPENAPI_PATH, public_openapi
 from campaign.web.service import WebService
 
@@ -98,6 +106,9 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(subscribe.router)
     app.include_router(calendar_routes.router)
+    app.include_router(operations_routes.router)
+    app.include_router(media_routes.router)
+    app.include_router(asset_routes.router)
     app.mount("/admin", create_dashboard(settings, engine))
 
     async def http_error(request: Request, exc: Exception) -> Response:

@@ -23,16 +23,16 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from campaign.errors import CampaignError
-from campaign.tracking.links import UNSUBSCRIBE, VIEW
-from campaign.web.openapi import NOT_FOUND, ONE_CLICK_BODY, TOKEN, page
-from campaign.web.service import WebService
-from campaign.web.subscriptions import (
+from campaign.audience.subscriptions import (
     DeliveryPerson,
     delivery_person,
     resubscribe_delivery,
     unsubscribe_delivery,
 )
+from campaign.errors import CampaignError
+from campaign.tracking.links import UNSUBSCRIBE, VIEW
+from campaign.web.openapi import NOT_FOUND, ONE_CLICK_BODY, TOKEN, page
+from campaign.web.service import WebService
 from campaign.web.templates import PAGE_HEADERS, csp
 
 log = logging.getLogger(__name__)

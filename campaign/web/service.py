@@ -1,7 +1,7 @@
 """What the routes share: settings, database, signer, the hit recorder, pages and caches.
 
 One :class:`WebService` per app (``app.state.web``). The routes are thin: they check a token,
-call one function here or in :mod:`campaign.web.subscriptions`, and render a page.
+call one function here or in :mod:`campaign.audience.subscriptions`, and render a page.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from starlette.requests import Request
 
 from campaign.models import Delivery, Link, Newsletter, Subscriber
 from campaign.newsletters.preview import compile_group
+from campaign.newsletters.recipients import tracked_recipient
 from campaign.newsletters.render import CompiledNewsletter
+from campaign.operations import ServiceMetrics
 from campaign.tracking.classify import APPLE_MPP_AGENT, PendingHit, Rules
 from campaign.tracking.hits import HitRecorder
 from campaign.tracking.links import TrackedLinks, register_links
@@ -110,7 +112,9 @@ class WebVersions:
                 link_ids=version.link_ids,
                 anonymous=newsletter.anonymous_tracking or self.settings.tracking.anonymous,
             )
-            return version.compiled.personalise(tracked.recipient(subscriber, delivery_id)).html
+            return version.compiled.personalise(
+                tracked_recipient(tracked, subscriber, delivery_id)
+            ).html
 
     def _version(self, session: Session, newsletter: Newsletter, group_key: str) -> _Version:
         assert newsletter.id is not None
@@ -160,8 +164,9 @@ class WebService:
             flush_seconds=settings.tracking.flush_seconds,
             stop_timeout=settings.tracking.stop_timeout,
         )
-        self.pages = Pages(settings)
-        self.confirmation_email = ConfirmationEmail(settings)
+        self.metrics = ServiceMetrics(engine, self.recorder)
+        self.pages = Pages(settings, engine=engine)
+        self.confirmation_email = ConfirmationEmail(settings, engine=engine)
         subscribe = settings.subscribe
         self.forms = FormTokens(signer, subscribe.form_max_age_hours * 3600)
         self.limiter = RateLimiter(subscribe.rate_limit, subscribe.rate_window_minutes * 60)

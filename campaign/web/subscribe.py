@@ -3,7 +3,7 @@
 ``GET /inscription[?liste=NAME]`` shows a small French form; the list must be one of
 ``[subscribe] lists`` (the first by default) and is written into the form's signed token.
 ``POST /inscription`` is rate-limited per IP, needs a valid form token, ignores a filled
-honeypot, then records the request (:func:`~campaign.web.subscriptions.request_subscription`,
+honeypot, then records the request (:func:`~campaign.audience.subscriptions.request_subscription`,
 committed before answering) and answers the same page whatever the address was, no sooner than
 :data:`MIN_ANSWER_SECONDS` after the request: the confirmation email is sent after the answer,
 so neither the page nor its timing tells whether an address is known.
@@ -23,12 +23,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from campaign.audience.emails import InvalidEmail
-from campaign.tracking.network import ip_prefix
-from campaign.web.forms import HONEYPOT
-from campaign.web.openapi import FORM_BODY, NOT_FOUND, TOKEN, page
-from campaign.web.service import WebService
-from campaign.web.subscriptions import (
+from campaign.addresses import InvalidEmail
+from campaign.audience.subscriptions import (
     MAX_FIRST_NAME,
     Confirmation,
     ConfirmOutcome,
@@ -39,6 +35,10 @@ from campaign.web.subscriptions import (
     read_confirm_token,
     request_subscription,
 )
+from campaign.tracking.network import ip_prefix
+from campaign.web.forms import HONEYPOT
+from campaign.web.openapi import FORM_BODY, NOT_FOUND, TOKEN, page
+from campaign.web.service import WebService
 
 router = APIRouter()
 

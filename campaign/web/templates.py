@@ -1,7 +1,8 @@
 """The public pages and the confirmation email, rendered from French templates.
 
-Pages live in ``templates/web/`` and the confirmation email in ``templates/emails/confirm/``;
-the words are there, not in code. Autoescaping is on for every HTML template, so a subscriber's
+Pages live in ``templates/web/`` and the confirmation email in ``templates/emails/confirm/``
+(the user's templates folder first, file by file, then the shipped one); the words are there,
+not in code. Autoescaping is on for every HTML template, so a subscriber's
 name or a newsletter's title shows as text whatever it holds.
 """
 
@@ -9,20 +10,18 @@ from __future__ import annotations
 
 import logging
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+from sqlalchemy import Engine
 from starlette.responses import HTMLResponse
 
 from campaign.mail import OutgoingMessage, open_transport
-from campaign.newsletters.render import TEMPLATES_DIR
+from campaign.resources import TemplateTree, template_tree
+from campaign.sender import CurrentSender
 
 log = logging.getLogger(__name__)
-
-WEB_TEMPLATES = TEMPLATES_DIR / "web"
-EMAIL_TEMPLATES = TEMPLATES_DIR / "emails"
 
 # Pages hold no script and load nothing from elsewhere; a page carrying a token in its URL tells
 # no other site about it (no referrer).
@@ -53,10 +52,14 @@ def csp(
 class Pages:
     """Renders ``templates/web/NAME`` into an HTML response with the common context."""
 
-    def __init__(self, settings: Any, folder: Path = WEB_TEMPLATES) -> None:
+    def __init__(
+        self, settings: Any, folder: TemplateTree | None = None, *, engine: Engine | None = None
+    ) -> None:
         self.settings = settings
+        self.sender = CurrentSender(settings, engine)  # the footer names the identity in force
+        folder = folder or template_tree(settings=settings) / "web"
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(folder),
+            loader=jinja2.FileSystemLoader(folder.search_path()),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             auto_reload=False,
@@ -75,7 +78,13 @@ class Pages:
         frame_ancestors: str = "'none'",
         **context: Any,
     ) -> HTMLResponse:
-        html = self.env.get_template(name).render({**self.common, **context})
+        mail = self.sender.mail()
+        common = {
+            **self.common,
+            "sender_name": mail.from_name,
+            "postal_address": mail.postal_address,
+        }
+        html = self.env.get_template(name).render({**common, **context})
         # Forms post to the public URL, which may be another origin than the one asked.
         forms = f"'self' {origin(self.settings.web.public_url)}"
         headers = {**PAGE_HEADERS, "Content-Security-Policy": csp(frame_ancestors, forms=forms)}
@@ -94,14 +103,17 @@ class Pages:
 class ConfirmationEmail:
     """The double opt-in email (``templates/emails/confirm/``) and its sending."""
 
-    def __init__(self, settings: Any, folder: Path = EMAIL_TEMPLATES / "confirm") -> None:
+    def __init__(
+        self, settings: Any, folder: TemplateTree | None = None, *, engine: Engine | None = None
+    ) -> None:
         self.settings = settings
-        self.folder = folder
+        self.folder = folder or template_tree(settings=settings) / "emails" / "confirm"
+        self.sender = CurrentSender(settings, engine)
 
     @cached_property
     def _html(self) -> jinja2.Environment:
         return jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.folder),
+            loader=jinja2.FileSystemLoader(self.folder.search_path()),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
@@ -109,7 +121,7 @@ class ConfirmationEmail:
     @cached_property
     def _text(self) -> jinja2.Environment:
         return jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.folder),
+            loader=jinja2.FileSystemLoader(self.folder.search_path()),
             autoescape=False,
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
@@ -118,7 +130,7 @@ class ConfirmationEmail:
     def message(
         self, *, to: str, first_name: str, list_name: str, confirm_url: str, valid_days: int
     ) -> OutgoingMessage:
-        mail = self.settings.mail
+        mail = self.sender.mail()
         context = {
             "first_name": first_name,
             "list_name": list_name,

@@ -64,6 +64,25 @@ SENTENCES: dict[str, str] = {
     "newsletter.not_editable": (
         "Newsletter {id} is {status}; only a draft, scheduled or paused newsletter can be edited."
     ),
+    "newsletter.not_cancelled": (
+        "Newsletter {id} is {status}; only a cancelled newsletter can go back to draft."
+    ),
+    "newsletter.sent_before_cancel": (
+        "Newsletter {id} was sent to some recipients before it was cancelled; it stays "
+        "cancelled (copy it into a new newsletter instead)."
+    ),
+    # newsletter blocks
+    "block.empty": "{where}, {key!r}: is empty: write it, or remove the block.",
+    "block.too_long": "{where}, {key!r}: has {length} characters; keep it under {max}.",
+    "block.not_url": "{where}, {key!r}: {value!r} is not a web address starting with https://.",
+    "block.no_alt": "{where}, {key!r}: describe the image for people who cannot see it.",
+    "block.alt_too_long": "{where}, {key!r}: keep the description under {max} characters.",
+    "block.not_media_image": "{where}, {key!r}: {file!r} is not an image of the media folder.",
+    "block.no_image": "{where}, 'path': give the image's file.",
+    "block.width_not_number": "{where}, {key!r}: {value!r} is not a number of pixels.",
+    "block.width_range": "{where}, {key!r}: give between {min} and {max} pixels.",
+    "block.not_a_date": "{where}, {key!r}: {value!r} is not a date such as 2016-11-07.",
+    "block.max_not_number": "{where}, {key!r}: {value!r} is not a whole number.",
     # dashboard forms
     "form.not_a_day": "{flag}: {text!r} is not a date.",
     "form.not_a_moment": "{flag}: {text!r} is not a date and time.",
@@ -169,8 +188,7 @@ SENTENCES: dict[str, str] = {
         "Cannot copy {name} into the media folder {folder} ([dashboard] media_dir): {reason}."
     ),
     "post.template_value_missing": (
-        "Post template {name!r} needs a value it was not given ({detail}): pass it with --set "
-        "NAME=VALUE (or --event ID for an event's fields)."
+        "Post template {name!r} needs a value it was not given ({detail})."
     ),
     "mail.insecure_public_url": (
         "{what} cannot be sent over SMTP: [web] public_url {url!r} {problem}, so recipients "
@@ -221,14 +239,13 @@ SENTENCES: dict[str, str] = {
     "planner.shortened": "Post {post_id} ({event}) shortened to fit: {details}.",
     # posts
     "post.too_long": (
-        "{post} is {length} characters long as X counts them, {over} too many (at most "
-        "{limit}; a link counts 23, an emoji 2): shorten it, or use --split to publish it as a "
-        "thread."
+        "{post} is {length} characters long as {network} counts them, {over} too many (at "
+        "most {limit}; {note}): shorten it, or use --split to publish it as a thread."
     ),
     "post.part_too_long": (
-        "{post}, part {part} of the thread, is {length} characters long as X counts them, "
-        "{over} too many (at most {limit}; a link counts 23, an emoji 2): shorten it, or use "
-        "--split to publish it as a thread."
+        "{post}, part {part} of the thread, is {length} characters long as {network} counts "
+        "them, {over} too many (at most {limit}; {note}): shorten it, or use --split to "
+        "publish it as a thread."
     ),
     "post.empty": "{post} is empty: give its text.",
     "post.not_draft": "it is {status}, not a draft",
@@ -247,15 +264,15 @@ SENTENCES: dict[str, str] = {
     "import.invalid_email": "invalid email address: {reason}",
     "import.duplicate": "duplicate of row {row}",
     "import.no_email_column": (
-        "{file} has no email column (columns found: {found}). Name the column holding the "
-        "addresses 'email' (or 'courriel', 'e-mail', 'adresse mail') and import it again; "
-        "nothing was imported."
+        "{file} has no email column (columns found: {found}). Say which column holds "
+        "the addresses, or name it 'email' (or 'courriel', 'e-mail', 'adresse mail'), and "
+        "import it again; nothing was imported."
     ),
     "import.no_header_row": (
-        "{file} has no email column (columns found: {found}). Name the column holding the "
-        "addresses 'email' (or 'courriel', 'e-mail', 'adresse mail') and import it again; "
-        "nothing was imported. Its first row looks like data: add a row of column names above "
-        "it."
+        "{file} has no email column (columns found: {found}). Say which column holds "
+        "the addresses, or name it 'email' (or 'courriel', 'e-mail', 'adresse mail'), and "
+        "import it again; nothing was imported. Its first row looks like data: add a row of "
+        "column names above it."
     ),
     "import.no_event_id": "no id",
     "import.event_id_too_long": "id longer than {limit} characters",
@@ -274,10 +291,22 @@ SENTENCES: dict[str, str] = {
         "{count} {people} in the file had unsubscribed, bounced or complained: they stay so and "
         "were not added to any list (rows {rows}{more})."
     ),
+    "import.bad_join_dates": (
+        "{rows} have a join date that is not a date, or is in the future or before {earliest}: "
+        "{shown}{more}. They were imported without it (write dates as 31/12/2025 or 2025-12-31)."
+    ),
     "import.unknown_regions": (
         "{rows} name a region that is not in the list of regions, kept as written: {shown}{more}. "
         "Correct them in the file, or add the region to [events] regions."
     ),
+}
+
+
+# How each network counts, in the message refusing a text too long for it.
+_COUNTING = {
+    "x": ("X", "a link counts 23, an emoji 2"),
+    "mastodon": ("Mastodon", "a link counts 23, an emoji 1"),
+    "bluesky": ("Bluesky", "a link counts in full, an emoji 1"),
 }
 
 
@@ -294,7 +323,21 @@ def word(message: Message) -> str:
     values.setdefault("flag", FLAGS.get(message.field, message.field))
     if "post_id" in message.values and "post" not in values:
         post_id = message.values["post_id"]
-        values["post"] = f"Post {post_id}" if post_id else "The post"
+        account = message.values.get("account")
+        values["post"] = (
+            f"Post {post_id}" if post_id else f"The post for {account}" if account else "The post"
+        )
+    if message.code in ("post.too_long", "post.part_too_long"):
+        name, note = _COUNTING.get(message.values.get("network", "x"), _COUNTING["x"])
+        values.update(network=name, note=note)
+    if message.code.startswith("block."):
+        number, kind = message.values["number"], message.values["kind"]
+        values["where"] = f"Block {number} ({kind})" if kind else f"Block {number}"
+    if message.code == "import.bad_join_dates":
+        values["rows"] = _rows(message.values["count"])
+        values["shown"] = ", ".join(
+            f"row {number} ({text!r})" for number, text in message.values["shown"]
+        )
     if message.code == "import.unknown_regions":
         values["rows"] = _rows(values["rows"])
         values["shown"] = ", ".join(

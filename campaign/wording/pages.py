@@ -58,6 +58,33 @@ SENTENCES: dict[str, str] = {
         "This newsletter can no longer be changed: only a draft, scheduled or paused newsletter "
         "can be."
     ),
+    "newsletter.not_cancelled": N_(
+        "Only a cancelled newsletter can go back to draft: this one is {status}."
+    ),
+    "newsletter.sent_before_cancel": N_(
+        "This newsletter was sent to some people before it was cancelled: it stays cancelled. "
+        "Duplicate it to send it again."
+    ),
+    # newsletter blocks
+    "block.empty": N_("Block {number}: this field is empty: write it, or remove the block."),
+    "block.too_long": N_("Block {number}: this text has {length} characters: keep it under {max}."),
+    "block.not_url": N_(
+        "Block {number}: “{value}” is not a web address: write it in full, starting with https://."
+    ),
+    "block.no_alt": N_("Block {number}: describe the image for people who cannot see it."),
+    "block.alt_too_long": N_(
+        "Block {number}: keep the image's description under {max} characters."
+    ),
+    "block.not_media_image": N_(
+        "Block {number}: the image “{file}” is no longer kept: choose the file again."
+    ),
+    "block.no_image": N_("Block {number}: choose the image's file."),
+    "block.width_not_number": N_(
+        "Block {number}: “{value}” is not a width in pixels: write a number, such as 600."
+    ),
+    "block.width_range": N_("Block {number}: give a width between {min} and {max} pixels."),
+    "block.not_a_date": N_("Block {number}: “{value}” is not a date: choose one in the calendar."),
+    "block.max_not_number": N_("Block {number}: “{value}” is not a whole number of events."),
     # dashboard forms
     "form.not_a_day": N_("“{text}” is not a date: choose a day in the field."),
     "form.not_a_moment": N_("“{text}” is not a date and time: choose both in the field."),
@@ -214,13 +241,12 @@ SENTENCES: dict[str, str] = {
     "planner.shortened": N_("Post {post_id} ({event}) was shortened to fit: {details}."),
     # posts
     "post.too_long": N_(
-        "The text is {length} characters long as X counts them, {over} too many (at most "
-        "{limit}; a link counts 23, an emoji 2): shorten it, or tick “publish as a thread”."
+        "The text is {length} characters long as {network} counts them, {over} too many (at "
+        "most {limit}; {note}): shorten it, or tick “publish as a thread”."
     ),
     "post.part_too_long": N_(
-        "Part {part} of the thread is {length} characters long as X counts them, {over} too "
-        "many (at most {limit}; a link counts 23, an emoji 2): shorten it, or tick “publish as "
-        "a thread”."
+        "Part {part} of the thread is {length} characters long as {network} counts them, "
+        "{over} too many (at most {limit}; {note}): shorten it, or tick “publish as a thread”."
     ),
     "post.empty": N_("The text is empty: write the post."),
     "post.not_draft": N_("it is no longer a draft"),
@@ -263,6 +289,11 @@ SENTENCES: dict[str, str] = {
     "import.suppressed": N_(
         "{count} people in the file had unsubscribed, bounced or complained: they stay so and "
         "were not added to any list (rows {rows}{more})."
+    ),
+    "import.bad_join_dates": N_(
+        "{count} rows have a join date that is not a date, or is in the future or before "
+        "{earliest}: {shown}{more}. They were imported without it (write dates as 31/12/2025 "
+        "or 2025-12-31)."
     ),
     "import.unknown_regions": N_(
         "{rows} rows name a region that is not in the list of regions, kept as written: "
@@ -331,6 +362,14 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+# How each network counts, in the sentence refusing a text too long for it.
+COUNTING = {
+    "x": ("X", N_("a link counts 23, an emoji 2")),
+    "mastodon": ("Mastodon", N_("a link counts 23, an emoji 1")),
+    "bluesky": ("Bluesky", N_("a link counts in full, an emoji 1")),
+}
+
+
 def label(kind: str, value: str, language: str = "fr") -> str:
     """The word for a stored value (``label("role", "editor")``); an unknown value as it is."""
     text = LABELS.get(kind, {}).get(str(value))
@@ -356,6 +395,14 @@ def word(message: Message, language: str = "fr", zone: tzinfo | None = None) -> 
     if template is None:  # a code without a sentence: a bug the catalogue test catches
         return str(message)
     values = {name: _value(value, language, zone) for name, value in message.values.items()}
+    if message.code in ("post.too_long", "post.part_too_long"):
+        name, note = COUNTING.get(message.values.get("network", "x"), COUNTING["x"])
+        values.update(network=name, note=gettext_in(language, note))
+    if message.code == "import.bad_join_dates":
+        values["shown"] = ", ".join(
+            gettext_in(language, N_("row {row} ({text})")).format(row=number, text=text)
+            for number, text in message.values["shown"]
+        )
     if message.code == "import.unknown_regions":
         values["shown"] = ", ".join(f"{name} ({count})" for name, count in message.values["shown"])
     if message.code.startswith("check.") and "region" in message.values:

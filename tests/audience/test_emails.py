@@ -3,7 +3,7 @@
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
-from campaign.audience.emails import InvalidEmail, normalise_email
+from campaign.addresses import InvalidEmail, normalise_email
 
 ADDRESSES = [
     "Jean.Dupont@Exemple.FR",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from campaign.audience.emails import InvalidEmail
+from campaign.addresses import InvalidEmail
 from campaign.audience.lists import create_list, list_counts, require_list
 from campaign.audience.subscribers import (
     EXPORT_COLUMNS,

@@ -186,7 +186,7 @@ def test_a_mailto_unsubscribe_unsubscribes_once_like_the_link(ingest, engine) ->
     ]
     # She resubscribes from the page; the same message read again (a maildir run reads cur/
     # again) changes nothing.
-    from campaign.web.subscriptions import resubscribe_delivery
+    from campaign.audience.subscriptions import resubscribe_delivery
 
     with Session(engine) as session:
         resubscribe_delivery(session, ANNE)

@@ -88,7 +88,11 @@ def make_settings(
             "database": {"url": database_url},
             "mail": {"outbox_dir": str(folder / "outbox"), **(mail or {})},
             "web": {"public_url": public_url, **(web or {})},
-            "dashboard": {"media_dir": str(folder / "media"), **dashboard},
+            "dashboard": {
+                "media_dir": str(folder / "media"),
+                "import_dir": str(folder / "imports"),
+                **dashboard,
+            },
         }
     )
 

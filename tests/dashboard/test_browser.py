@@ -113,6 +113,7 @@ def test_the_team_works_through_the_dashboard_in_a_real_browser(
             str(_subscribers_file(tmp_path))
         )
         page.get_by_label("Liste où inscrire", exact=False).fill("Newsletter nationale")
+        page.get_by_label("Origine du consentement", exact=False).fill("inscriptions 2026")
         page.get_by_role("button", name="Importer").click()
         report = page.locator("section.report")
         assert "abonnés ajoutés" in report.inner_text()

@@ -12,9 +12,11 @@ import pytest
 from sqlmodel import Session, select
 
 from campaign.audience.subscribers import add_subscriber, describe_subscriber, unsubscribe
+from campaign.config import SocialAccount
 from campaign.models import (
     AccountSnapshot,
     Event,
+    MailingList,
     Newsletter,
     NewsletterStatus,
     Post,
@@ -25,8 +27,10 @@ from campaign.models import (
 )
 from campaign.newsletters import queue
 from campaign.newsletters.records import create_newsletter
+from campaign.social import TransportError
 from campaign.social.length import check_length
-from campaign.social.posts import create_post
+from campaign.social.networks import transport_for
+from campaign.social.posts import create_post, publish_post
 from campaign.social.x import CREDITS_WAIT, REPLY_REFUSED, XTransport
 from campaign.taxonomy import Taxonomy
 from tests.dashboard.conftest import Served, page_csrf
@@ -98,6 +102,37 @@ def test_the_live_counter_is_x_s_weighted_length(served: Served) -> None:
     assert "Trop long" in fragment
     threaded = editor.get(served.url + "/posts/length", params={"text": long, "split": "1"}).text
     assert re.search(r"Fil de <strong>3</strong> messages", threaded)
+
+
+def test_the_live_counter_counts_as_the_account_s_network(served: Served) -> None:
+    accounts = served.settings.social.accounts
+    accounts["mois_masto"] = SocialAccount(
+        network="mastodon", handle="moisess", instance_url="https://mastodon.example"
+    )
+    accounts["mois_bsky"] = SocialAccount(network="bluesky", handle="moisess.bsky.social")
+    editor = served.client("editor")
+    text = "Bienvenue 🎉 https://example.org/" + "a" * 300
+
+    def counter(account: str, **extra: str) -> str:
+        params = {"text": text, "account": account, **extra}
+        return editor.get(served.url + "/posts/length", params=params).text
+
+    on_mastodon = counter("mois_masto")
+    assert "<strong>35</strong> / 500 caractères (selon Mastodon)" in on_mastodon
+    assert "Trop long" not in on_mastodon
+    on_bluesky = counter("mois_bsky")
+    assert f"<strong>{len('Bienvenue 🎉 https://example.org/') + 300}</strong> / 300" in (
+        on_bluesky
+    )
+    assert "(selon Bluesky)" in on_bluesky and "Trop long" in on_bluesky
+    long = "Une phrase assez longue pour remplir un message. " * 8  # 391 characters
+    split = {"text": long, "split": "1"}
+    assert re.search(r"Fil de <strong>2</strong> messages", counter("mois_bsky", **split))
+    assert f"<strong>{len(long.strip())}</strong> / 500" in counter("mois_masto", **split)
+    assert (
+        "règles de Mastodon"
+        in editor.get(served.url + "/posts/length", params={"account": "mois_masto"}).text
+    )
 
 
 def test_composing_a_thread_with_an_image_and_its_description(served: Served) -> None:
@@ -228,7 +263,12 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
     assert "<code>campaign serve</code>" in page  # it must be running then
     paused = _post(editor, f"{show}/pause", show, {})
     assert paused.status_code == 400 and "seule une newsletter en cours d&#39;envoi" in paused.text
-    cancelled = _post(editor, f"{show}/cancel", show, {})
+    asked = _post(editor, f"{show}/cancel", show, {})
+    assert asked.status_code == 200 and "Annuler la newsletter « Novembre (2) » ?" in asked.text
+    assert re.search(r'data-count="audience">3<', asked.text)  # to whom it would have gone
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert session.get(Newsletter, number).status == NewsletterStatus.scheduled
+    cancelled = _post(editor, f"{show}/cancel", show, {"confirm": "oui"})
     assert cancelled.status_code == 303
     with Session(served.engine) as session:  # type: ignore[arg-type]
         assert session.get(Newsletter, number).status == NewsletterStatus.cancelled
@@ -280,35 +320,40 @@ def test_an_invalid_sender_address_is_shown_by_its_field_and_nothing_is_saved(
 def test_preview_shows_blocking_checks_and_test_sends_go_to_the_outbox(served: Served) -> None:
     _people(served)
     editor = served.client("editor")
-    created = _post(
+    form = {"title": "Prix", "subject": "Votez", "template": "prix-ess"}
+    refused = _post(
         editor,
         served.url + "/newsletters/new",
         served.url + "/newsletters/new",
-        {
-            "title": "Prix",
-            "subject": "Votez",
-            "template": "prix-ess",
-            "lists": "Newsletter nationale",
-        },
+        {**form, "lists": "Newsletter nationale"},
     )
-    number = int(re.search(r"/newsletters/(\d+)", created.headers["location"]).group(1))
+    # The template's manifest names the field it needs, by its label, on the form itself.
+    assert refused.status_code == 400
+    assert "action_url" in refused.text and "Lien du bouton" in refused.text
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        # A newsletter stored without it (before the manifest said so): the preview's checks.
+        lists = [row.id for row in session.exec(select(MailingList)).all()]
+        stored = Newsletter(**form, list_ids=lists)
+        session.add(stored)
+        session.commit()
+        number = stored.id
     preview = editor.get(f"{served.url}/newsletters/{number}/preview")
     assert preview.status_code == 200
     assert "ne peut pas partir telle quelle" in preview.text  # prix-ess needs action_url
     assert "action_url" in preview.text
     page = f"{served.url}/newsletters/{number}/edit"
-    _post(
+    assert 'name="field-prix-ess-action_url"' in editor.get(page).text
+    saved = _post(
         editor,
         page,
         page,
         {
-            "title": "Prix",
-            "subject": "Votez",
-            "template": "prix-ess",
+            **form,
             "lists": "Newsletter nationale",
-            "content_other": "action_url=https://example.org/vote",
+            "field-prix-ess-action_url": "https://example.org/vote",
         },
     )
+    assert saved.status_code == 303, saved.text
     preview = editor.get(
         f"{served.url}/newsletters/{number}/preview", params={"as_email": "p2@example.org"}
     )
@@ -543,7 +588,12 @@ def test_publishing_now_without_credentials_is_a_dry_run(served: Served) -> None
     page = created.headers["location"]
     post_id = int(re.search(r"/posts/(\d+)", page).group(1))
     show = f"{served.url}/posts/{post_id}"
-    published = _post(editor, f"{show}/publish", show, {})
+    asked = _post(editor, f"{show}/publish", show, {})
+    assert asked.status_code == 200 and "Publier maintenant sur @" in asked.text
+    assert "rien ne partira vers X" in asked.text  # no credentials: said before publishing
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert session.get(Post, post_id).status == PostStatus.draft
+    published = _post(editor, f"{show}/publish", show, {"confirm": "oui"})
     assert published.status_code == 303
     with Session(served.engine) as session:  # type: ignore[arg-type]
         post = session.get(Post, post_id)
@@ -668,7 +718,7 @@ def test_the_planner_drafts_from_the_catalogue_then_approval_schedules_or_says_w
         planner,
         {"day": day.date().isoformat(), "account": "mois_ess"},
     )
-    assert nothing.status_code == 400 and "Cochez les brouillons" in nothing.text
+    assert nothing.status_code == 400 and "Cochez les brouillons à valider" in nothing.text
     bad_times = _post(
         editor,
         served.url + "/posts/planner",
@@ -1050,7 +1100,7 @@ def test_an_xlsx_file_uploaded_through_the_import_form(served: Served, tmp_path:
             editor,
             page,
             page,
-            {"list_name": "Adhérents"},
+            {"list_name": "Adhérents", "consent_origin": "adhésion 2025"},
             files={"file": ("abonnes.xlsx", handle, XLSX_TYPE)},
         )
     assert answer.status_code == 200, answer.text
@@ -1144,9 +1194,9 @@ def test_settings_show_the_transport_accounts_and_public_url_but_no_secret(
     assert fact("Adresse publique") == "http://lemois.example.org (pas en HTTPS)"
     assert fact("Clé de signature des liens") == "définie"
     accounts = {row[0]: row[1:] for row in _table_rows(page)}
-    assert accounts["@Mois_ESS (mois_ess)"] == ["en service", "aucun"]
-    assert accounts["@Prix_ESS (prix_ess)"][0] == "essai : rien n'est publié"
-    assert "CAMPAIGN_X_PRIX_ESS_ACCESS_TOKEN" in accounts["@Prix_ESS (prix_ess)"][1]
+    assert accounts["@Mois_ESS (mois_ess)"] == ["X", "en service", "aucun"]
+    assert accounts["@Prix_ESS (prix_ess)"][:2] == ["X", "essai : rien n'est publié"]
+    assert "CAMPAIGN_X_PRIX_ESS_ACCESS_TOKEN" in accounts["@Prix_ESS (prix_ess)"][2]
     for value in [*SECRETS.values(), secret_key]:
         assert value not in page
 
@@ -1368,6 +1418,43 @@ def test_x_refusals_a_person_can_act_on_are_worded_in_french(served: Served) -> 
     day = retry_at.date().isoformat()
     week = viewer.get(f"{served.url}/calendar?view=week&day={day}").text
     assert 'title="Plus de crédits X : rechargez le compte développeur.' in week
+
+
+def test_a_post_the_service_will_try_again_says_so_in_french(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A network that does not answer: the posting stage schedules another try by itself."""
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("CAMPAIGN_MASTODON_TEST_TOKEN", "tok")
+    served.settings.social.accounts["mois_masto"] = SocialAccount(
+        network="mastodon",
+        handle="moisess",
+        instance_url=f"http://127.0.0.1:{closed}",
+        access_token_env="CAMPAIGN_MASTODON_TEST_TOKEN",
+    )
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        post = create_post(session, served.settings, account="mois_masto", text="Bonjour")
+        with pytest.raises(TransportError):
+            publish_post(
+                session,
+                post.id,
+                served.settings,
+                transport=transport_for(served.settings, "mois_masto", retries=0),
+            )
+        session.refresh(post)
+        assert post.status == PostStatus.scheduled and post.not_before is not None
+        retry_at = post.not_before.astimezone(ZoneInfo("Europe/Paris"))
+    page = served.client("viewer").get(f"{served.url}/posts/{post.id}").text
+    assert (
+        "Le réseau n'a pas répondu ou était en panne ; nouvel essai automatique après le "
+        f"{retry_at:%d/%m/%Y %H:%M}."
+    ) in page
+    assert 'aria-label="Aperçu sur Mastodon"' in page and "7 / 500" in page
+    assert "Coût estimé chez X" not in page  # Mastodon bills nothing
 
 
 def test_the_form_chooses_what_readers_without_events_get_and_the_live_panel_names_them(

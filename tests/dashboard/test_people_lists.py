@@ -329,7 +329,11 @@ def test_the_import_form_joins_the_existing_list_when_only_case_differs(served: 
     page = served.url + "/subscribers/import"
     answer = editor.post(
         page,
-        data={"csrf": page_csrf(editor, page), "list_name": "NEWSLETTER nationale"},
+        data={
+            "csrf": page_csrf(editor, page),
+            "list_name": "NEWSLETTER nationale",
+            "consent_origin": "salon 2025",
+        },
         files={"file": ("n.csv", b"courriel\nnew@example.org\n", "text/csv")},
     )
     assert answer.status_code == 200 and "is the existing list" in answer.text

@@ -302,6 +302,71 @@ def _error_paths(ids: dict[str, int]) -> list[tuple[str, str, dict, dict]]:
             {},
             {"file": ("events.csv", b"id;titre\n;\nE2;\n", "text/csv")},
         ),
+        (
+            "/subscribers/import",
+            "/subscribers/import",
+            {"list_name": "Newsletter nationale", "action": "essai"},
+            {"file": ("noms.csv", b"nom;ville\nAnne;Rennes\n", "text/csv")},
+        ),
+        (
+            "/subscribers/import",
+            "/subscribers/import",
+            {"list_name": "Newsletter nationale", "action": "essai"},
+            {"file": ("sans-titres.csv", b"a@example.org;Anne\nb@example.org;Bruno\n", "text/csv")},
+        ),
+        (
+            "/subscribers/import",
+            "/subscribers/import",
+            {"list_name": "Newsletter nationale"},
+            {"file": ("abonnes.csv", b"email;prenom\nd@example.org;D\n", "text/csv")},
+        ),
+        ("/subscribers/import", "/subscribers/import", {"list_name": "Prix"}, {}),
+        (
+            "/subscribers/import",
+            "/subscribers/import",
+            {"list_name": "Prix", "upload": "perdu"},
+            {},
+        ),
+        # The block editor's refusals (a button without a valid address, an image without a
+        # file, a heading without text).
+        (
+            "/newsletters/new",
+            "/newsletters/new",
+            {
+                **letter,
+                "block_count": "1",
+                "block-0-type": "button",
+                "block-0-label": "Voir",
+                "block-0-url": "pas-une-adresse",
+            },
+            {},
+        ),
+        (
+            "/newsletters/new",
+            "/newsletters/new",
+            {**letter, "block_count": "2", "block-0-type": "image", "block-1-type": "heading"},
+            {},
+        ),
+        (
+            "/newsletters/new",
+            "/newsletters/new",
+            {**letter, "block_count": "1", "block-0-type": "events", "block-0-from": "hier"},
+            {},
+        ),
+        # Confirmation pages: asked first, and refused when there is nothing to confirm.
+        (newsletter, f"{newsletter}/cancel", {}, {}),
+        (newsletter, f"{newsletter}/send-now", {}, {}),
+        (post, f"{post}/publish", {}, {}),
+        (post, f"{post}/cancel", {}, {}),
+        (newsletter, f"{newsletter}/draft", {}, {}),
+        # The sender identity in Réglages.
+        ("/settings", "/settings/sender", {"from_address": "pas-une-adresse"}, {}),
+        (
+            "/settings",
+            "/settings/sender",
+            {"from_address": "lettre@example.org", "reply_to": "x@", "from_name": "A\nB"},
+            {},
+        ),
         ("/lists", "/lists/new", {"name": " "}, {}),
         ("/lists", "/lists/new", {"name": "newsletter NATIONALE"}, {}),
         ("/lists", "/lists/1/rename", {"new_name": "Prix"}, {}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import dkim
@@ -118,3 +119,16 @@ def test_keys_that_cannot_be_used_are_refused_clearly(tmp_path: Path) -> None:
     with pytest.raises(CampaignError, match="is not a PEM RSA private key"):
         DkimSigner.from_settings(settings)
     assert DkimSigner.from_settings(Settings()) is None  # no key file: no signing
+
+
+def test_without_dkimpy_a_configured_key_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # dkimpy is the dkim extra: a None entry makes `import dkim` fail as if it were absent.
+    monkeypatch.setitem(sys.modules, "dkim", None)
+    monkeypatch.setitem(sys.modules, "dkim.crypto", None)
+    settings = Settings()
+    settings.mail.dkim.key_file = str(KEY)
+    with pytest.raises(CampaignError, match=r"needs dkimpy.*campaign\[dkim\]"):
+        DkimSigner.from_settings(settings)
+    assert DkimSigner.from_settings(Settings()) is None  # no key: dkimpy is never needed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import itertools
+import time
 
 import pytest
 
@@ -81,21 +82,105 @@ def test_a_dropped_connection_resends_only_the_unacknowledged_message(smtp_serve
     assert transport.connections_opened == 2
 
 
-def test_a_server_that_stops_answering_stops_the_send_with_the_results_so_far(
+def test_a_message_whose_reply_never_comes_is_deferred_as_maybe_delivered_and_the_rest_go(
     smtp_server,
 ) -> None:
     relay, port = smtp_server
     relay.stall_on_data.add(2)
     transport = open_transport(_settings(port, connections=2, timeout=0.5))
-    with pytest.raises(TransportError, match=r"did not answer within 0\.5 seconds") as caught:
-        transport.send([_message(f"p{n}@example.org", n) for n in range(1, 6)])
+    try:
+        results = transport.send([_message(f"p{n}@example.org", n) for n in range(1, 6)])
+    finally:
+        transport.close()
+    stalled = [result for result in results if not result.ok]
+    assert len(stalled) == 1 and stalled[0].outcome == "deferred"
+    assert "within 0.5 seconds after the message was sent" in stalled[0].error
+    assert "may have been delivered" in stalled[0].error
+    sent = {result.to for result in results if result.ok}
+    assert len(sent) == 4 and sent == set(relay.copies())  # the others went, once each
+
+
+def test_a_server_that_stops_answering_altogether_stops_the_send(smtp_server) -> None:
+    relay, port = smtp_server
+    relay.stall_on_data.update(range(1, 100))
+    transport = open_transport(_settings(port, connections=2, timeout=0.3))
+    with pytest.raises(TransportError, match=r"stopped answering \d+ transactions in a row"):
+        transport.send([_message(f"p{n}@example.org", n) for n in range(1, 40)])
     transport.close()
-    results = caught.value.results
-    # The stalled message and those after it are left to send again; none is marked sent
-    # without the server's word.
-    assert None in results
-    sent = {result.to for result in results if result is not None and result.ok}
-    assert sent == set(relay.copies())
+    assert relay.delivered == []
+
+
+def test_a_message_that_always_cuts_its_connection_is_deferred_with_the_reason(
+    smtp_server,
+) -> None:
+    relay, port = smtp_server
+    relay.cut_on_data.add("p3@example.org")
+    transport = open_transport(_settings(port, connections=2))
+    try:
+        results = transport.send([_message(f"p{n}@example.org", n) for n in range(1, 9)])
+    finally:
+        transport.close()
+    poison = results[2]
+    assert (poison.to, poison.outcome) == ("p3@example.org", "deferred")
+    assert "closed the connection while this message was being sent (BODY), twice" in (poison.error)
+    assert relay.copies() == {f"p{n}@example.org": 1 for n in range(1, 9) if n != 3}
+
+
+def test_a_stop_reads_the_replies_of_every_message_already_written(smtp_server) -> None:
+    """The sender refused mid-send on one connection: the messages the others had written
+    are waited for and reported, so the next run does not send them again."""
+    relay, port = smtp_server
+    relay.data_delay = 0.2  # every connection has its message written when the refusal comes
+    relay.refuse_senders_from = 9
+    transport = open_transport(_settings(port, connections=4))
+    with pytest.raises(TransportError, match="refuses the sender") as caught:
+        transport.send([_message(f"p{n}@example.org", n) for n in range(40)])
+    transport.close()
+    sent = {result.to for result in caught.value.results if result is not None and result.ok}
+    assert sent == set(relay.copies()) and len(sent) >= 5  # nothing accepted left unknown
+    assert all(r is None or r.ok for r in caught.value.results)  # the rest left to send
+
+
+def test_results_are_reported_as_they_come_each_once(smtp_server) -> None:
+    relay, port = smtp_server
+    relay.data_delay = 0.01
+    reports: list[tuple[float, list[int]]] = []
+
+    def report(pairs) -> None:  # type: ignore[no-untyped-def]
+        reports.append((time.monotonic(), [index for index, _ in pairs]))
+
+    transport = open_transport(_settings(port, connections=2))
+    start = time.monotonic()
+    try:
+        results = transport.send([_message(f"p{n}@example.org", n) for n in range(60)], report)
+    finally:
+        transport.close()
+    reported = sorted(index for _, indices in reports for index in indices)
+    assert reported == list(range(60)) and all(result.ok for result in results)
+    assert len(reports) > 3  # in groups as they came, not once at the end
+    assert reports[0][0] - start < 0.5
+
+
+def test_a_report_that_fails_stops_the_send_after_the_messages_written(smtp_server) -> None:
+    relay, port = smtp_server
+
+    class DatabaseGone(Exception):
+        pass
+
+    delivered_then: list[int] = []
+
+    def report(pairs) -> None:  # type: ignore[no-untyped-def]
+        delivered_then.append(len(relay.delivered))
+        raise DatabaseGone
+
+    transport = open_transport(_settings(port, connections=3))
+    with pytest.raises(DatabaseGone):
+        transport.send([_message(f"p{n}@example.org", n) for n in range(500)], report)
+    transport.close()
+    assert len(delivered_then) == 1  # told once: nothing more is reported after a failure
+    # No new transaction after the failure: only the messages already written (one per
+    # connection at most) could still arrive.
+    assert delivered_then[0] <= len(relay.delivered) <= delivered_then[0] + 3 < 500
 
 
 def test_messages_per_connection_opens_a_new_connection(smtp_server) -> None:

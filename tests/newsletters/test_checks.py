@@ -11,7 +11,7 @@ import pytest
 from campaign.config import Settings
 from campaign.models.events import Event
 from campaign.newsletters.checks import Issue, check_newsletter, has_errors
-from campaign.newsletters.render import TEMPLATES_DIR
+from campaign.resources import shipped
 
 FOOTER = """<mj-section><mj-column><mj-text>
 <a href="[[ recipient.unsubscribe_url ]]">Se désinscrire</a>
@@ -155,7 +155,7 @@ def test_links_that_are_not_http_or_mailto_are_errors(settings, write):
 
 
 def test_empty_event_selection_is_a_warning(settings, tmp_path):
-    shutil.copytree(TEMPLATES_DIR / "newsletters", tmp_path / "newsletters")
+    shutil.copytree(shipped("templates") / "newsletters", tmp_path / "newsletters")
     context = {"title": "T", "events": []}
     issues = check_newsletter("mois-ess", context, settings, templates_dir=tmp_path)
     assert only(issues, "error") == []

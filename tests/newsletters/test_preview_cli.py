@@ -7,15 +7,14 @@ import email.policy
 import json
 import mailbox
 import re
-import shutil
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
-import campaign.newsletters.render as render_module
 from campaign.models import Event
+from campaign.resources import shipped
 from tests.conftest import mode_of
 
 # The window opens in a month: newsletters only feature events still to come.
@@ -121,14 +120,16 @@ def test_preview_of_someone_outside_the_audience_is_refused(cli, newsletter) -> 
 def test_check_errors_stop_the_preview(
     cli, newsletter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    templates = tmp_path / "templates"
-    shutil.copytree(render_module.TEMPLATES_DIR / "newsletters", templates / "newsletters")
+    # The team's own folder holds only the footer: every other template is the shipped one.
+    templates = tmp_path / "nos-modeles"
+    shipped_footer = shipped("templates") / "newsletters" / "_partials" / "footer.mjml.j2"
     footer = templates / "newsletters" / "_partials" / "footer.mjml.j2"
+    footer.parent.mkdir(parents=True)
     footer.write_text(
-        footer.read_text(encoding="utf-8").replace("[[ recipient.unsubscribe_url ]]", "#"),
+        shipped_footer.read_text(encoding="utf-8").replace("[[ recipient.unsubscribe_url ]]", "#"),
         encoding="utf-8",
     )
-    monkeypatch.setattr(render_module, "TEMPLATES_DIR", templates)
+    monkeypatch.setenv("CAMPAIGN_GENERAL_TEMPLATES_DIR", str(templates))
     result = cli("newsletter", "preview", newsletter)
     assert result.exit_code == 1
     assert "cannot be sent as it is" in result.stderr
@@ -189,6 +190,8 @@ def test_a_real_test_send_refuses_links_no_recipient_can_open(
     relay, port = smtp_server
     for name, value in {
         "CAMPAIGN_MAIL_TRANSPORT": "smtp",
+        "CAMPAIGN_MAIL_FROM_ADDRESS": "lemois@lemois-ess.org",  # real mail: no sample identity
+        "CAMPAIGN_MAIL_POSTAL_ADDRESS": "CNCRESS, 34 bis rue Vignon, 75009 Paris",
         "CAMPAIGN_MAIL_SMTP_HOST": "127.0.0.1",
         "CAMPAIGN_MAIL_SMTP_PORT": str(port),
         "CAMPAIGN_MAIL_SMTP_SECURITY": "none",
@@ -210,5 +213,5 @@ def test_a_real_test_send_refuses_links_no_recipient_can_open(
     assert again.exit_code == 0, again.stderr
     ((_, _, content),) = relay.delivered
     message = email.message_from_bytes(content, policy=email.policy.default)
-    assert message["Reply-To"] == "lemois@example.org"  # the From address, [mail] reply_to empty
+    assert message["Reply-To"] == "lemois@lemois-ess.org"  # the From address, reply_to empty
     assert "https://liens.lemois-ess.org/u/apercu" in message.get_body(("html",)).get_content()

@@ -145,7 +145,13 @@ def test_a_sent_newsletter_cannot_be_edited(session: Session) -> None:
     session.flush()
     taxonomy = Taxonomy.from_settings(None)
     newsletter = records.create_newsletter(
-        session, title="T", subject="S", template="prix-ess", list_names=["L"], taxonomy=taxonomy
+        session,
+        title="T",
+        subject="S",
+        template="prix-ess",
+        list_names=["L"],
+        taxonomy=taxonomy,
+        content={"action_url": "https://lemois-ess.org/vote"},
     )
     newsletter.status = "sent"
     with pytest.raises(CampaignError, match="only a draft"):

@@ -142,7 +142,7 @@ def test_prix_ess_renders_call_to_vote(settings):
     assert "Jusqu'au samedi 15 octobre 2016 à 23h59." in message.text
     assert "https://lemois-ess.org/prix/vote" in message.html
     assert "La Ressourcerie" in message.html
-    assert compiled.links == ("https://lemois-ess.org/prix/vote",)
+    assert compiled.links == ("https://lemois-ess.org/prix/vote", "https://x.com/Prix_ESS")
 
 
 def test_script_in_first_name_and_event_title_is_text(settings):

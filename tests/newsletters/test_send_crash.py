@@ -3,7 +3,8 @@
 The real command runs as a subprocess against the aiosmtpd relay on loopback; when the relay has
 received some messages the process is killed (no cleanup, no atexit, exactly like a power cut or
 the OOM killer). A second ``send`` with ``[mail] claim_timeout = 0`` resumes at once. Everyone
-ends up with one message, except at most the batch that was in flight at the moment of the kill.
+ends up with one message, except at most the messages in flight at the moment of the kill (one
+per connection) and those accepted in the last commit window (40 ms), not a whole batch.
 """
 
 from __future__ import annotations
@@ -60,13 +61,16 @@ def _command(newsletter_id: int, database_url: str, port: int, **settings: str):
         CAMPAIGN_MAIL_SMTP_SECURITY="none",
         CAMPAIGN_MAIL_SMTP_CONNECTIONS="2",
         CAMPAIGN_MAIL_BATCH_SIZE=str(BATCH),
+        # Real mail refuses the sample identity (example.org, the sample postal address).
+        CAMPAIGN_MAIL_FROM_ADDRESS="lemois@lemois-ess.org",
+        CAMPAIGN_MAIL_POSTAL_ADDRESS="CNCRESS, 34 bis rue Vignon, 75009 Paris",
         **{f"CAMPAIGN_{key.upper()}": value for key, value in settings.items()},
     )
     code = "from campaign.cli import main; main()"
     return [sys.executable, "-c", code, "newsletter", "send", str(newsletter_id)], env
 
 
-def test_a_killed_send_resumes_with_one_copy_each_but_the_batch_in_flight(
+def test_a_killed_send_resumes_with_one_copy_each_but_the_messages_in_flight(
     engine: Engine, session: Session, database_url: str, smtp_server, workdir
 ) -> None:
     relay, port = smtp_server
@@ -108,6 +112,9 @@ def test_a_killed_send_resumes_with_one_copy_each_but_the_batch_in_flight(
     twice = {address for address, count in copies.items() if count > 1}
     assert max(copies.values()) <= 2
     assert twice <= in_flight  # only messages in flight at the kill were sent again
+    # At 100 messages/s, the 40 ms window holds about 4 messages (10 allows for the commit's
+    # own time on a loaded machine): far fewer than the batch of 20.
+    assert len(twice) <= 2 + 10
 
 
 def test_sigterm_stops_after_the_messages_in_flight_and_nobody_gets_two(

@@ -51,6 +51,8 @@ def live_settings(x_settings: Settings, smtp_server, secret_key: str) -> Setting
     _relay, port = smtp_server
     settings = x_settings
     settings.mail.transport = "smtp"
+    settings.mail.from_address = "lemois@lemois-ess.org"  # real mail: no sample identity
+    settings.mail.postal_address = "CNCRESS, 34 bis rue Vignon, 75009 Paris"
     settings.web.allow_insecure_links = True  # links to 127.0.0.1, to a test relay
     settings.mail.smtp.host = "127.0.0.1"
     settings.mail.smtp.port = port

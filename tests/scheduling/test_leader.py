@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,11 @@ def test_the_advisory_lock_passes_to_a_standby_when_the_leaders_session_dies(
         with admin.connect() as connection:
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
         admin.dispose()
-        assert standby.try_acquire()
+        # pg_terminate_backend only signals: the session ends (and frees the lock) soon after.
+        deadline = time.monotonic() + 10
+        while not standby.try_acquire():
+            assert time.monotonic() < deadline, "the lock was not freed"
+            time.sleep(0.05)
         assert not leader.still_held()  # it finds out at its next check and stands down
         assert not leader.try_acquire()
     finally:

@@ -75,6 +75,8 @@ def serve(
         **X_CREDENTIALS,
         "CAMPAIGN_DATABASE_URL": database_url,
         "CAMPAIGN_MAIL_TRANSPORT": "smtp",
+        "CAMPAIGN_MAIL_FROM_ADDRESS": "lemois@lemois-ess.org",  # real mail: no sample identity
+        "CAMPAIGN_MAIL_POSTAL_ADDRESS": "CNCRESS, 34 bis rue Vignon, 75009 Paris",
         "CAMPAIGN_WEB_ALLOW_INSECURE_LINKS": "true",  # links to 127.0.0.1, to a test relay
         "CAMPAIGN_MAIL_SMTP_HOST": "127.0.0.1",
         "CAMPAIGN_MAIL_SMTP_PORT": str(port),

@@ -36,8 +36,10 @@ def test_the_sample_calendar_replays_from_now_in_order_and_syncs_under_its_own_n
     assert len(shifted.newsletters) == 7
     event_posts = [post for post in shifted.posts if post.event_ids]
     assert len(event_posts) == 3 and all("#MoisESS" in post.text for post in event_posts)
-    # Written for their new day (1 October), a month before the events: no "Aujourd'hui".
-    assert all(post.text.startswith("Lundi 2 novembre 2026") for post in event_posts)
+    # Written for their new day (1 October), a month before the events: no "Aujourd'hui"; as
+    # every post, without the year (one renderer for the calendar, the CLI and the planner).
+    assert all(post.text.startswith("Lundi 2 novembre") for post in event_posts)
+    assert not any("Aujourd'hui" in post.text or "2026" in post.text for post in event_posts)
     original = {entry.key: entry for entry in calendar.newsletters}
     assert all(entry.event_rule == original[entry.key].event_rule for entry in shifted.newsletters)
     assert shifted.recurring == []

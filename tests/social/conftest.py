@@ -34,9 +34,9 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlsplit
 
 import pytest
-from twitter_text import extract_urls_with_indices, parse_tweet
 
 from campaign.config import Settings
+from campaign.social.xtext import count, find_urls
 
 CREDENTIALS = {
     "CAMPAIGN_X_MOIS_ESS_CONSUMER_KEY": "ck-app",
@@ -328,8 +328,7 @@ def _multipart(content_type: str, raw: bytes) -> dict[str, Any]:
 def _tco(text: str) -> str:
     """The text as X gives it back: every link a t.co address, & < > escaped."""
     pieces, last = [], 0
-    for number, found in enumerate(extract_urls_with_indices(text)):
-        start, end = found["indices"]
+    for number, (start, end) in enumerate(find_urls(text)):
         pieces.extend([text[last:start], f"https://t.co/Ab{number}Cd"])
         last = end
     pieces.append(text[last:])
@@ -475,8 +474,7 @@ def _handler(fake: FakeX) -> type[BaseHTTPRequestHandler]:
 
         def _create(self, body: dict[str, Any], user_id: str, answer: Any) -> None:
             text = body.get("text", "")
-            result = parse_tweet(text)
-            if not result.valid:
+            if not count(text).valid:
                 return answer(400, {}, {"title": "Invalid Request", "detail": "text too long"})
             with fake.lock:
                 if any(t["text"] == text and t["author_id"] == user_id for t in fake.created):

@@ -11,7 +11,6 @@ import pytest
 from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.models import Event
-from campaign.scheduling.posttext import render_post as render_schedule_post
 from campaign.social.compose import (
     event_post_text,
     hashtag,
@@ -140,17 +139,15 @@ def test_the_events_of_the_day_post_gives_each_event_s_own_time() -> None:
         **timing_context([all_day, reunion], morning, PARIS),
     }
 
-    text = render_schedule_post("evenements-du-jour", context, "Europe/Paris")
+    text = render_post("evenements-du-jour", context, Settings())
 
     assert "• Brest : Repair café solidaire" in text
     assert "• 18h (heure de La Réunion), Saint-Denis : Repair café solidaire" in text
-    alone = render_schedule_post(
+    alone = render_post(
         "evenements-du-jour",
         {**context, "events": [reunion], **timing_context([reunion], morning, PARIS)},
-        "Europe/Paris",
+        Settings(),
     )
     assert alone.startswith("Aujourd'hui à 18h (heure de La Réunion), Saint-Denis : ")
-    single_day = render_schedule_post(
-        "evenements-du-jour", {**context, "events": [all_day]}, "Europe/Paris"
-    )
+    single_day = render_post("evenements-du-jour", {**context, "events": [all_day]}, Settings())
     assert single_day.startswith("Aujourd'hui, Brest : ")

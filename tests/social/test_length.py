@@ -14,6 +14,7 @@ from campaign.social.length import (
     split_thread,
     weighted_length,
 )
+from campaign.social.xtext import find_urls
 
 REFERENCE = Path(__file__).parent / "reference" / "x-weighted-length"  # copied from shared/
 SECTION = "WeightedTweetsWithDiscountedEmojiCounterTest"
@@ -87,6 +88,27 @@ def test_urls_count_23_whatever_their_length() -> None:
     long = "Programme : https://lemois-ess.org/" + "a" * 200
     assert weighted_length(short) == weighted_length(long) == len("Programme : ") + 23
     assert check_length(long)[1]
+
+
+def links(text: str) -> list[str]:
+    return [text[start:end] for start, end in find_urls(text)]
+
+
+def test_links_are_found_as_x_finds_them() -> None:
+    # With a protocol, or a bare domain under a real top-level domain.
+    assert links("Programme : lemois-ess.org et https://www.prix-ess.fr/vote?id=3.") == [
+        "lemois-ess.org",
+        "https://www.prix-ess.fr/vote?id=3",
+    ]
+    # The sentence's punctuation stays outside; a bracket the link opened stays inside.
+    assert links(
+        "« https://lemois-ess.org/agenda », (voir https://fr.wikipedia.org/wiki/ESS_(x))."
+    )[1] == ("https://fr.wikipedia.org/wiki/ESS_(x)")
+    assert links("https://lemois-ess.org/a)b") == ["https://lemois-ess.org/a"]
+    # Not links: an email address, a made-up top-level domain, a mention or a hashtag.
+    assert links("contact@cress.fr, fin.demain, fichier.inconnu, @lemois.org #ess.org") == []
+    # A domain label longer than DNS allows (63) is not a domain.
+    assert links("a" * 64 + ".com") == [] and links("a" * 63 + ".com") == ["a" * 63 + ".com"]
 
 
 def test_accents_weigh_one_and_emoji_two() -> None:

@@ -13,6 +13,7 @@ from campaign.errors import CampaignError
 from campaign.models import Post, PostStatus
 from campaign.social import TransportError
 from campaign.social.dryrun import DryRunTransport
+from campaign.social.networks import missing_credentials, transport_for
 from campaign.social.posts import (
     RetryLater,
     create_post,
@@ -21,7 +22,7 @@ from campaign.social.posts import (
     list_posts,
     publish_post,
 )
-from campaign.social.x import XTransport, missing_credentials, problem_of, transport_for
+from campaign.social.x import XTransport, problem_of
 
 from .conftest import (
     USERS,
@@ -149,12 +150,15 @@ def test_thread_failing_half_way_resumes_without_double_posting(
         publish_post(session, post.id, x_settings, transport=transport(x_settings, retries=1))
     assert not caught.value.permanent
     session.refresh(post)
-    assert post.status == PostStatus.failed
+    assert post.status == PostStatus.scheduled  # the service tries again by itself, later
+    assert post.not_before is not None
     assert post.remote_ids == ["1001"]
     assert "503" in post.last_error
     assert post.uncertain_since is not None  # part 2 may be on X: look before sending it
 
-    published = publish_post(session, post.id, x_settings, transport=transport(x_settings))
+    published = publish_post(
+        session, post.id, x_settings, transport=transport(x_settings), now=post.not_before
+    )
     assert published.remote_ids == ["1001", "1002", "1003"]
     assert [tweet["text"] for tweet in fake_x.created] == post.parts
     assert fake_x.created[1]["reply_to"] == "1001"
@@ -463,7 +467,7 @@ def test_a_refused_connection_is_retried_without_looking_for_the_post(
         publish_post(session, post.id, x_settings, transport=transport(x_settings, retries=1))
     assert not caught.value.uncertain and not caught.value.permanent
     session.refresh(post)
-    assert post.status == PostStatus.failed
+    assert post.status == PostStatus.scheduled  # tried again later by the service
     assert post.uncertain_since is None
 
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.models import Link, Newsletter, Subscriber
+from campaign.newsletters.recipients import tracked_recipient
 from campaign.tracking.links import (
     TrackedLinks,
     check_public_url,
@@ -45,7 +46,9 @@ def test_a_recipient_gets_urls_signed_for_their_delivery(session: Session) -> No
     ids = register_links(session, newsletter_id, ["https://lemois-ess.org/"])
     signer = Signer([KEY])
     links = TrackedLinks("https://news.example", signer, newsletter_id, ids)
-    recipient = links.recipient(Subscriber(email="anne@example.org", first_name="Anne"), 77)
+    recipient = tracked_recipient(
+        links, Subscriber(email="anne@example.org", first_name="Anne"), 77
+    )
     assert recipient.unsubscribe_url.startswith("https://news.example/u/")
     assert signer.verify(recipient.unsubscribe_url.rsplit("/", 1)[1], "unsubscribe") == (77,)
     assert signer.verify(recipient.view_url.rsplit("/", 1)[1], "view") == (77,)
@@ -66,8 +69,8 @@ def test_anonymous_tracking_names_the_newsletter_not_the_person(session: Session
     ids = register_links(session, newsletter_id, ["https://lemois-ess.org/"])
     signer = Signer([KEY])
     links = TrackedLinks("https://news.example", signer, newsletter_id, ids, anonymous=True)
-    anne = links.recipient(Subscriber(email="anne@example.org"), 77)
-    paul = links.recipient(Subscriber(email="paul@example.org"), 78)
+    anne = tracked_recipient(links, Subscriber(email="anne@example.org"), 77)
+    paul = tracked_recipient(links, Subscriber(email="paul@example.org"), 78)
     assert anne.pixel_url == paul.pixel_url
     assert anne.link("https://lemois-ess.org/") == paul.link("https://lemois-ess.org/")
     pixel = anne.pixel_url.rsplit("/", 1)[1].removesuffix(".gif")

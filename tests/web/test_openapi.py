@@ -33,6 +33,7 @@ from sqlmodel import Session
 from campaign.config import Settings
 from campaign.db import open_database
 from campaign.models import Event
+from campaign.social.media import keep_image
 from campaign.tracking.tokens import Signer
 from campaign.web.app import create_app
 
@@ -95,6 +96,8 @@ def test_the_description_names_the_public_routes_only(app) -> None:
         "/inscription",
         "/confirmation/{token}",
         "/e/{event_id}.ics",
+        "/media/{name}",
+        "/assets/newsletters/{template}/{name}",
     }
     for path, operations in description["paths"].items():
         for method, operation in operations.items():
@@ -139,7 +142,7 @@ def test_a_method_a_path_does_not_have_gets_405_naming_the_ones_it_has(app) -> N
 
 @schema.parametrize()
 @settings(
-    max_examples=20,  # per operation: 16 operations, ~320 examples and the coverage cases
+    max_examples=20,  # per operation: 18 operations, ~320 examples and the coverage cases
     deadline=None,
     database=None,  # nothing written into the working tree
     suppress_health_check=list(HealthCheck),
@@ -150,8 +153,13 @@ def test_the_public_routes_answer_as_their_description_says(case, app) -> None:
     case.call_and_validate(app=app, excluded_checks=[positive_data_acceptance])
 
 
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
 def test_the_description_is_true_of_genuine_links_too(
-    engine, app_settings, secret_key, kit
+    engine, app_settings, secret_key, kit, tmp_path
 ) -> None:
     app = create_app(app_settings, engine=engine, signer=Signer([secret_key]))
     sent = kit.send(app_settings)  # signs with the key in the environment, as sending does
@@ -205,5 +213,15 @@ def test_the_description_is_true_of_genuine_links_too(
         event_id = {"path_parameters": {"event_id": str(event.id)}}
     for method in ("GET", "HEAD"):
         check(method, "/e/{event_id}.ics", 200, **event_id)
+    # An image of a newsletter block, as the block editor keeps it in the media folder.
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+    app_settings.dashboard.media_dir = str(tmp_path / "media")
+    kept = keep_image(_write(tmp_path / "logo.png", png), app_settings.dashboard.media_dir)
+    for method in ("GET", "HEAD"):
+        check(method, "/media/{name}", 200, path_parameters={"name": kept.name})
+    # The logo of a template, as the letters link it.
+    logo = {"path_parameters": {"template": "mois-ess", "name": "logo.png"}}
+    for method in ("GET", "HEAD"):
+        check(method, "/assets/newsletters/{template}/{name}", 200, **logo)
 
     assert tried == OPERATIONS

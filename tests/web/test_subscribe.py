@@ -16,14 +16,14 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from campaign.models import MailingList, Membership, Subscriber, SubscriberStatus
-from campaign.web.subscribe import MIN_ANSWER_SECONDS
-from campaign.web.subscriptions import (
+from campaign.audience.subscriptions import (
     CONFIRM,
     InvalidFirstName,
     clean_first_name,
     confirm_token,
 )
+from campaign.models import MailingList, Membership, Subscriber, SubscriberStatus
+from campaign.web.subscribe import MIN_ANSWER_SECONDS
 
 XSS = '"><script>alert(1)</script>'
 

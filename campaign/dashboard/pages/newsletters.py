@@ -9,20 +9,47 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
+from campaign.addresses import InvalidEmail, normalise_email
 from campaign.dashboard import queries, web
+from campaign.dashboard.blockform import (
+    BLOCK_LABELS,
+    BlockEdit,
+    checked_blocks,
+    read_blocks,
+    read_fields,
+    shown_value,
+    stored_to_form,
+)
+from campaign.dashboard.sender_words import refusal_text
 from campaign.errors import CampaignError
 from campaign.events.catalogue import find_events
 from campaign.mail import open_transport
-from campaign.models import Newsletter, NewsletterStatus, WhenNoEvents
+from campaign.models import DeliveryStatus, Newsletter, NewsletterStatus, WhenNoEvents
 from campaign.newsletters import queue, records
+from campaign.newsletters.blocks import BLOCK_TYPES
 from campaign.newsletters.coverage import coverage
-from campaign.newsletters.preview import addressed_to, event_query, preview
+from campaign.newsletters.manifest import TemplateManifest, load_manifest
+from campaign.newsletters.preview import (
+    addressed_to,
+    block_events,
+    event_query,
+    group_events,
+    newsletter_context,
+    preview,
+)
+from campaign.newsletters.render import Recipient, newsletter_folder, render_group
 from campaign.reports import Period
 from campaign.reports.queries import NewsletterFigures, newsletter_figures
+from campaign.sender import SenderRefused, check_real_send
 from campaign.taxonomy import Taxonomy
+from campaign.tracking.links import check_public_url
 
 router = APIRouter()
+
+# Rows of a newsletter under way that no relay has taken yet: those a cancel stops.
+UNSENT_ROWS = (DeliveryStatus.pending, DeliveryStatus.deferred, DeliveryStatus.sending)
 
 ORDERS = ("date", "registered", "title")
 # The form's inputs for the domain fields whose names differ (the others: "events.to" is
@@ -30,7 +57,6 @@ ORDERS = ("date", "registered", "title")
 FORM_INPUTS = {
     "segment": "segment_other",
     "segment.region": "segment_regions",
-    "content": "content_other",
 }
 PREVIEW_CSP = (
     "default-src 'none'; img-src * data:; style-src 'unsafe-inline'; font-src data:; sandbox"
@@ -60,7 +86,10 @@ class NewsletterForm:
     when_no_events: str = "national"
     no_events_text: str = ""
     intro: str = ""
-    content_other: str = ""
+    # The template fields as typed, by template (the form shows every template's).
+    fields: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The blocks as the editor shows them (see campaign.dashboard.blockform).
+    blocks: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_newsletter(cls, session: Session, newsletter: Newsletter) -> NewsletterForm:
@@ -68,6 +97,7 @@ class NewsletterForm:
         segment = dict(newsletter.segment or {})
         content = dict(newsletter.content or {})
         intro = content.pop("intro", "")
+        shown = {key: shown_value(value) for key, value in content.items()}
         return cls(
             title=newsletter.title,
             subject=newsletter.subject,
@@ -90,7 +120,10 @@ class NewsletterForm:
             when_no_events=newsletter.when_no_events,
             no_events_text=newsletter.no_events_text,
             intro=str(intro),
-            content_other="\n".join(f"{key}={value}" for key, value in content.items()),
+            fields={
+                newsletter.template: {k: v for k, v in shown.items() if v is not None},
+            },
+            blocks=stored_to_form(newsletter.blocks or []),
         )
 
     def rule(self) -> records.EventRule:
@@ -111,11 +144,8 @@ class NewsletterForm:
         return segment
 
     def content(self) -> dict[str, Any]:
-        content: dict[str, Any] = {}
-        for key, values in records.parse_pairs(_lines(self.content_other), "content").items():
-            content[key] = values if len(values) > 1 else values[0]
-        content["intro"] = self.intro.strip()
-        return content
+        """The intro and the chosen template's fields (empty: removed)."""
+        return {**self.fields.get(self.template, {}), "intro": self.intro.strip()}
 
 
 def _lines(text: str) -> list[str]:
@@ -151,9 +181,30 @@ def _form(
     when_no_events: str = Form("national"),
     no_events_text: str = Form(""),
     intro: str = Form(""),
-    content_other: str = Form(""),
 ) -> NewsletterForm:
     return NewsletterForm(**{k: v for k, v in locals().items()})
+
+
+async def _posted(request: Request) -> FormData:
+    """The whole form as posted (read once already by the CSRF check: cached)."""
+    return await request.form()
+
+
+def _manifests(templates_dir: Any) -> list[TemplateManifest]:
+    folder = newsletter_folder(templates_dir)
+    return [load_manifest(folder, name) for name in queries.template_names(templates_dir)]
+
+
+def _read_editor(request: Request, form: NewsletterForm, posted: FormData) -> BlockEdit:
+    """The blocks and every template's fields as posted, into ``form``."""
+    board = web.dashboard(request)
+    edit = read_blocks(posted, board.settings.dashboard.media_dir)
+    form.blocks = edit.blocks
+    form.fields = {
+        manifest.folder: read_fields(posted, manifest)
+        for manifest in _manifests(board.templates_dir)
+    }
+    return edit
 
 
 def _choices(request: Request, session: Session) -> dict[str, Any]:
@@ -166,6 +217,9 @@ def _choices(request: Request, session: Session) -> dict[str, Any]:
         "themes": taxonomy.themes,
         "types": queries.event_types(session),
         "orders": ORDERS,
+        "manifests": _manifests(board.templates_dir),
+        "block_types": BLOCK_TYPES,
+        "block_labels": BLOCK_LABELS,
     }
 
 
@@ -200,8 +254,10 @@ def _form_page(
     error: str | CampaignError = "",
     status_code: int = 200,
     invalid_from: bool = False,
+    focus: int | None = None,
 ) -> Response:
-    """The create/edit form; ``invalid_from`` shows the sender address's error by its field."""
+    """The create/edit form; ``invalid_from`` shows the sender address's error by its field,
+    ``focus`` the block the keyboard lands on after an editor button."""
     board = web.dashboard(request)
     with board.session() as session:
         choices = _choices(request, session)
@@ -214,6 +270,7 @@ def _form_page(
         error=error,
         error_inputs=FORM_INPUTS,
         invalid_from=invalid_from,
+        focus=focus,
         default_from=board.settings.mail.from_address,
         default_from_name=board.settings.mail.from_name,
         **choices,
@@ -226,10 +283,19 @@ def new(request: Request) -> Response:
 
 
 @router.post("/newsletters/new")
-def create(request: Request, form: NewsletterForm = Depends(_form)) -> Response:
+def create(
+    request: Request,
+    form: NewsletterForm = Depends(_form),
+    posted: FormData = Depends(_posted),
+) -> Response:
     board = web.dashboard(request)
     settings = board.settings
+    edit = _read_editor(request, form, posted)
+    if edit.action:
+        return _form_page(request, form, error=edit.error, focus=edit.focus)
     try:
+        taxonomy = Taxonomy.from_settings(settings)
+        blocks = checked_blocks(edit, taxonomy=taxonomy, media_dir=settings.dashboard.media_dir)
         with board.session() as session:
             newsletter = records.create_newsletter(
                 session,
@@ -244,6 +310,7 @@ def create(request: Request, form: NewsletterForm = Depends(_form)) -> Response:
                 segment=form.segment(),
                 event_rule=form.rule(),
                 content={k: v for k, v in form.content().items() if v},
+                blocks=blocks,
                 when_no_events=form.when_no_events,
                 no_events_text=form.no_events_text,
                 actor=f"web:{request.state.user.email}",
@@ -354,6 +421,9 @@ def _show(
         )
         figures = _figures(session, board.settings, [newsletter_id]).get(newsletter_id)
         counts = queue.counts(session, newsletter_id)
+        restorable = newsletter.status == NewsletterStatus.cancelled and queue.sent_nothing(
+            session, newsletter_id
+        )
     return web.render(
         request,
         "newsletters/show.html",
@@ -366,6 +436,8 @@ def _show(
         editable=newsletter.status in records.EDITABLE,
         schedule_value=web.input_value(newsletter.scheduled_at, board.settings),
         schedulable=newsletter.status in records.SCHEDULABLE,
+        cancellable=newsletter.status in queue.CANCELLABLE,
+        restorable=restorable,
         labels=board.labels,
         poll_interval=board.settings.scheduler.poll_interval,
         error=error,
@@ -384,17 +456,29 @@ def edit_form(request: Request, newsletter_id: web.Id) -> Response:
 
 @router.post("/newsletters/{newsletter_id}/edit")
 def edit(
-    request: Request, newsletter_id: web.Id, form: NewsletterForm = Depends(_form)
+    request: Request,
+    newsletter_id: web.Id,
+    form: NewsletterForm = Depends(_form),
+    posted: FormData = Depends(_posted),
 ) -> Response:
     board = web.dashboard(request)
     settings = board.settings
     with board.session() as session:
         newsletter = _get(session, newsletter_id)
+    edit_ = _read_editor(request, form, posted)
+    if edit_.action:
+        return _form_page(request, form, newsletter, error=edit_.error, focus=edit_.focus)
     try:
         rule = form.rule()
         content = form.content()
-        for key in newsletter.content or {}:
-            content.setdefault(key, "")  # a text removed from the form is removed
+        if form.template != newsletter.template:  # the old template's texts go with it
+            for key in newsletter.content or {}:
+                content.setdefault(key, "")
+        blocks = checked_blocks(
+            edit_,
+            taxonomy=Taxonomy.from_settings(settings),
+            media_dir=settings.dashboard.media_dir,
+        )
         with board.session() as session:
             records.edit_newsletter(
                 session,
@@ -419,6 +503,7 @@ def edit(
                     "order": rule.order,
                 },
                 content=content,
+                blocks=blocks,
                 when_no_events=form.when_no_events,
                 no_events_text=form.no_events_text,
             )
@@ -427,6 +512,73 @@ def edit(
     except CampaignError as exc:
         return _form_page(request, form, newsletter, error=exc, status_code=400)
     return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-saved")
+
+
+@router.post("/newsletters/draft-preview", response_class=HTMLResponse)
+def draft_preview(
+    request: Request,
+    form: NewsletterForm = Depends(_form),
+    posted: FormData = Depends(_posted),
+) -> Response:
+    """The form as it stands, rendered for a sample reader, for the preview beside the block
+    editor (nothing saved; sandboxed like the preview page's frame)."""
+    board = web.dashboard(request)
+    settings = board.settings
+    edit = _read_editor(request, form, posted)
+    headers = {"content-security-policy": PREVIEW_CSP}
+    try:
+        taxonomy = Taxonomy.from_settings(settings)
+        blocks = checked_blocks(edit, taxonomy=taxonomy, media_dir=settings.dashboard.media_dir)
+        template = records.check_template(form.template, board.templates_dir)
+        manifest = load_manifest(newsletter_folder(board.templates_dir), template)
+        content = manifest.check({k: v for k, v in form.content().items() if v})
+        draft = Newsletter(
+            title=form.title.strip() or "(sans titre)",
+            subject=form.subject.strip() or "(sans objet)",
+            preheader=form.preheader.strip(),
+            from_name=form.from_name.strip(),
+            template=template,
+            event_rule=form.rule().to_json(taxonomy),
+            content=content,
+            blocks=blocks,
+            when_no_events=(
+                form.when_no_events
+                if form.when_no_events in records.WHEN_NO_EVENTS
+                else WhenNoEvents.national
+            ),
+            no_events_text=form.no_events_text,
+        )
+        with board.session() as session:
+            selection = group_events(session, draft, settings)
+            context = newsletter_context(
+                draft,
+                settings,
+                selection.events,
+                fallback=selection.fallback,
+                blocks=block_events(session, draft, settings),
+            )
+        compiled = render_group(template, context, settings, templates_dir=board.templates_dir)
+        sample = Recipient(email="camille@example.org", first_name="Camille")
+        html = compiled.personalise(sample).html
+    except CampaignError as exc:
+        worded = web.FormErrors.of(exc, settings)
+        problem = " ".join(sentence for _input, sentence in worded.summary)
+        page = board.env.get_template("newsletters/_draft_problem.html").render(problem=problem)
+        return HTMLResponse(page, headers=headers)
+    return HTMLResponse(html, headers=headers)
+
+
+@router.post("/newsletters/{newsletter_id}/duplicate")
+def duplicate(request: Request, newsletter_id: web.Id) -> Response:
+    """A new draft with everything of this newsletter but its time and results."""
+    board = web.dashboard(request)
+    with board.session() as session:
+        _get(session, newsletter_id)
+        copy = records.duplicate_newsletter(
+            session, newsletter_id, actor=f"web:{request.state.user.email}"
+        )
+        copy_id = copy.id
+    return web.see_other(request, f"/newsletters/{copy_id}", "newsletter-duplicated")
 
 
 # --- preview and test ----------------------------------------------------------------------------
@@ -454,7 +606,11 @@ def _preview(
     sent: list[Any] | None = None,
     error: str | CampaignError = "",
     status_code: int = 200,
+    to: str | None = None,
+    invalid_to: list[str] | None = None,
 ) -> Response:
+    """The preview page; after a test send, ``sent`` (each address's result, shown at the top),
+    ``to`` (the addresses as typed) and ``invalid_to`` (those refused, shown by the field)."""
     board = web.dashboard(request)
     result = None
     problem = ""
@@ -486,6 +642,8 @@ def _preview(
         part="text" if part == "text" else "html",
         sent=sent or [],
         error=error,
+        to=to,
+        invalid_to=invalid_to or [],
     )
 
 
@@ -518,6 +676,11 @@ def send_test(
     board = web.dashboard(request)
     settings = board.settings
     addresses = [item.strip() for item in to.replace(";", ",").split(",") if item.strip()]
+    invalid = [address for address in addresses if not _mailable(address)]
+    if invalid or not addresses:
+        return _preview(
+            request, newsletter_id, as_email, status_code=400, to=to, invalid_to=invalid or [""]
+        )
     try:
         with board.session() as session:
             newsletter = _get(session, newsletter_id)
@@ -535,8 +698,18 @@ def send_test(
         finally:
             transport.close()
     except CampaignError as exc:
-        return _preview(request, newsletter_id, as_email, error=exc, status_code=400)
-    return _preview(request, newsletter_id, as_email, sent=sent)
+        return _preview(request, newsletter_id, as_email, error=exc, status_code=400, to=to)
+    return _preview(request, newsletter_id, as_email, sent=sent, to=to)
+
+
+def _mailable(address: str) -> bool:
+    """Whether a test address is one a message can be sent to (``moi@cncress``, without a
+    dot in its domain, is not)."""
+    try:
+        normalise_email(address)
+    except InvalidEmail:
+        return False
+    return True
 
 
 # --- status changes ------------------------------------------------------------------------------
@@ -548,8 +721,14 @@ def schedule(request: Request, newsletter_id: web.Id, at: str = Form(...)) -> Re
     try:
         when = web.parse_local(at, board.settings, "at")
         with board.session() as session:
-            _get(session, newsletter_id)
+            newsletter = _get(session, newsletter_id)
+            check_real_send(
+                session, board.settings, newsletter.from_address, f"Newsletter {newsletter_id}"
+            )
             records.schedule_newsletter(session, newsletter_id, when)
+    except SenderRefused as exc:
+        error = refusal_text(request, exc)
+        return _show(request, newsletter_id, error=error, status_code=400)
     except CampaignError as exc:
         return _show(request, newsletter_id, error=exc, status_code=400)
     return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-scheduled")
@@ -576,6 +755,81 @@ def resume(request: Request, newsletter_id: web.Id) -> Response:
     return _status_change(request, newsletter_id, queue.resume, "newsletter-resumed")
 
 
+def _situation(session: Session, newsletter: Newsletter) -> dict[str, Any]:
+    """What a confirmation page says of a newsletter: who it goes to, what already left."""
+    assert newsletter.id is not None
+    counts = queue.counts(session, newsletter.id)
+    queued = sum(counts.values())
+    unsent = sum(counts.get(status, 0) for status in UNSENT_ROWS)
+    return {
+        "newsletter": newsletter,
+        "lists": records.list_names(session, newsletter),
+        # Before sending, the audience as it stands; once sending, the rows fixed then.
+        "audience": queued if queued else records.count_audience(session, newsletter),
+        "queued": queued,
+        "left": counts.get(DeliveryStatus.sent, 0) + counts.get(DeliveryStatus.bounced, 0),
+        "waiting": unsent,
+    }
+
+
 @router.post("/newsletters/{newsletter_id}/cancel")
-def cancel(request: Request, newsletter_id: web.Id) -> Response:
-    return _status_change(request, newsletter_id, queue.cancel, "newsletter-cancelled")
+def cancel(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -> Response:
+    """Nothing more of it will be sent: asked first, naming who would have received it."""
+    if web.confirmed(confirm):
+        return _status_change(request, newsletter_id, queue.cancel, "newsletter-cancelled")
+    board = web.dashboard(request)
+    with board.session() as session:
+        newsletter = _get(session, newsletter_id)
+        if newsletter.status not in queue.CANCELLABLE:
+            error = f"Newsletter {newsletter_id} is {newsletter.status}: it cannot be cancelled."
+            return _show(request, newsletter_id, error=error, status_code=400)
+        context = _situation(session, newsletter)
+    return web.confirm_page(
+        request,
+        web.Confirmation(
+            action=f"/newsletters/{newsletter_id}/cancel",
+            back=f"/newsletters/{newsletter_id}",
+            template="newsletters/confirm_cancel.html",
+            context=context,
+        ),
+    )
+
+
+@router.post("/newsletters/{newsletter_id}/send-now")
+def send_now(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -> Response:
+    """Send it at once, through the scheduler like any scheduled newsletter: asked first,
+    naming how many people it goes to; the checks a send makes are made before asking."""
+    board = web.dashboard(request)
+    settings = board.settings
+    try:
+        with board.session() as session:
+            newsletter = _get(session, newsletter_id)
+            records.check_sendable_now(newsletter)
+            queue.check_sender(newsletter, settings)
+            check_public_url(settings, f"Newsletter {newsletter_id}")
+            if web.confirmed(confirm):
+                records.send_now(session, newsletter_id)
+                context = {}
+            else:
+                context = _situation(session, newsletter)
+    except CampaignError as exc:
+        return _show(request, newsletter_id, error=exc, status_code=400)
+    if web.confirmed(confirm):
+        return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-sending-now")
+    return web.confirm_page(
+        request,
+        web.Confirmation(
+            action=f"/newsletters/{newsletter_id}/send-now",
+            back=f"/newsletters/{newsletter_id}",
+            template="newsletters/confirm_send_now.html",
+            danger=False,
+            context={**context, "poll_interval": settings.scheduler.poll_interval},
+        ),
+    )
+
+
+@router.post("/newsletters/{newsletter_id}/draft")
+def back_to_draft(request: Request, newsletter_id: web.Id) -> Response:
+    """A cancelled newsletter that sent nothing is a draft again (nothing is lost: asked
+    without a confirmation step, it can be cancelled again)."""
+    return _status_change(request, newsletter_id, queue.back_to_draft, "newsletter-draft-again")

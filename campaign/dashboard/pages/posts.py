@@ -22,12 +22,14 @@ from campaign.errors import CampaignError
 from campaign.events.catalogue import EventQuery, find_events
 from campaign.models import Event, Post, PostStatus, utcnow
 from campaign.social import TransportError
-from campaign.social.cost import estimate, usage_of
-from campaign.social.length import MAX_WEIGHTED_LENGTH, check_length
+from campaign.social.cost import account_networks, estimate, usage_of
+from campaign.social.length import check_length, limit_for
 from campaign.social.media import media_file
 from campaign.social.moving import MoveRefused
+from campaign.social.networks import network_of, transport_for
 from campaign.social.planning import Plan, featured_event_ids, parse_times, plan_event_posts
 from campaign.social.posts import (
+    CANCELLABLE,
     EDITABLE,
     PUBLISHABLE,
     ScheduleResult,
@@ -42,7 +44,6 @@ from campaign.social.posts import (
     schedule_posts,
     thread_parts,
 )
-from campaign.social.x import transport_for
 
 router = APIRouter()
 
@@ -65,22 +66,29 @@ def _handles(request: Request) -> dict[str, str]:
     }
 
 
-def _pieces(text: str, *, split: bool, thread: bool) -> list[str]:
+def _network(request: Request, account: str) -> str:
+    """The network of ``account`` (X's rules for an unknown or empty one)."""
+    return network_of(web.dashboard(request).settings, account)
+
+
+def _pieces(text: str, *, split: bool, thread: bool, network: str = "x") -> list[str]:
     """The parts as typed: the whole text, or a thread written by hand (paragraphs, or parts
     between ``---`` lines); with ``split``, each part too long becomes several."""
     text = text.strip()
     if not text:
         return []
     pieces = thread_parts(text) if thread else [text]
-    return checked_parts(pieces, split=True) if split else pieces
+    return checked_parts(pieces, split=True, network=network) if split else pieces
 
 
-def _parts(text: str, split: bool, thread: bool = False) -> list[dict[str, Any]]:
-    """Each part the text would be published as, with its weighted length."""
+def _parts(
+    text: str, split: bool, thread: bool = False, network: str = "x"
+) -> list[dict[str, Any]]:
+    """Each part the text would be published as, with its length as its network counts it."""
     return [
         {"text": part, "length": length, "valid": valid}
-        for part in _pieces(text, split=split, thread=thread)
-        for length, valid in [check_length(part)]
+        for part in _pieces(text, split=split, thread=thread, network=network)
+        for length, valid in [check_length(part, network)]
     ]
 
 
@@ -121,8 +129,9 @@ def _composer(
     status_code: int = 200,
 ) -> Response:
     handles = _handles(request)
+    network = _network(request, account or next(iter(handles), ""))
     try:
-        parts = _parts(text, split, thread)
+        parts = _parts(text, split, thread, network)
     except CampaignError:
         parts = []
     return web.render(
@@ -138,7 +147,8 @@ def _composer(
         thread=thread,
         alt=alt,
         parts=parts,
-        limit=MAX_WEIGHTED_LENGTH,
+        limit=limit_for(network),
+        network=network,
         error=error,
     )
 
@@ -152,17 +162,20 @@ def new(request: Request) -> Response:
 def length(
     request: Request, text: str = "", account: str = "", split: str = "", thread: str = ""
 ) -> Response:
-    """The live counter: X's weighted length of each part, and the preview for the account."""
+    """The live counter: each part's length as the account's network counts it, and the
+    preview for the account."""
     handles = _handles(request)
+    network = _network(request, account)
     try:
-        parts = _parts(text, bool(split), bool(thread))
+        parts = _parts(text, bool(split), bool(thread), network)
     except CampaignError:
         parts = []
     return web.render(
         request,
         "posts/_length.html",
         parts=parts,
-        limit=MAX_WEIGHTED_LENGTH,
+        limit=limit_for(network),
+        network=network,
         handle=handles.get(account, account),
         split=bool(split),
     )
@@ -265,6 +278,9 @@ def _planner(
                     found = session.get(Event, event_id)
                     if found is not None:
                         by_id[event_id] = found
+        # Every draft of the planner still waiting on this account, whatever its day: the
+        # drafts of a plan over several days, to approve at once.
+        all_waiting = queries.waiting_event_drafts(session, account, utcnow())
     waiting = [post for post in drafts if post.status == PostStatus.draft]
     planned_days: dict[date, int] = {}
     for planned in plan.planned if plan else []:
@@ -283,14 +299,21 @@ def _planner(
         featured=featured,
         events_by_id=by_id,
         parts_of=lambda post: [
-            {"text": part, "length": check_length(part)[0]} for part in post.parts
+            {"text": part, "length": check_length(part, network_of(settings, post.account))[0]}
+            for part in post.parts
         ],
-        waiting_cost=estimate(usage_of(waiting), settings.social.x.prices),
+        waiting_cost=estimate(
+            usage_of(waiting, account_networks(settings)), settings.social.x.prices
+        ),
         dry_run=bool(account) and transport_for(settings, account).dry_run,
         prices=settings.social.x.prices,
         plan=plan,
         planned_days=sorted(planned_days.items()),
         approval=approval,
+        all_waiting=all_waiting,
+        waiting_days=sorted(
+            {post.scheduled_at.astimezone(settings.zone).date() for post in all_waiting}  # type: ignore[union-attr]
+        ),
         times=times,
         until=until,
         theme=theme,
@@ -343,6 +366,9 @@ def plan(
     return _planner(request, first, account, plan=result, **typed)
 
 
+NOTHING_TICKED = "nothing-ticked"  # the planner page words it next to the drafts
+
+
 @router.post("/posts/planner/approve")
 def approve(
     request: Request,
@@ -350,12 +376,13 @@ def approve(
     account: str = Form(""),
     post_ids: list[web.ListedId] = Form([]),
 ) -> Response:
-    """Schedule the ticked drafts, each checked again; those refused are shown with why."""
+    """Schedule the ticked drafts (or all those of a plan, sent as the same list), each
+    checked again; those refused are listed with why, the others go through."""
     board = web.dashboard(request)
     the_day = _day(day, request)
+    if not post_ids:
+        return _planner(request, the_day, account, error=NOTHING_TICKED, status_code=400)
     try:
-        if not post_ids:
-            raise CampaignError.of("post.nothing_to_schedule", "post_ids")
         with board.session() as session:
             result = schedule_posts(session, board.settings, post_ids)
     except CampaignError as exc:
@@ -374,13 +401,23 @@ def _show(
     status_code: int = 200,
     approval: ScheduleResult | None = None,
     refusal: MoveRefused | None = None,
+    typed: dict[str, Any] | None = None,
 ) -> Response:
+    """A post's page; ``typed``: the edit form as sent (text, thread, split, at), when it was
+    refused, so that nothing typed is lost."""
     board = web.dashboard(request)
     settings = board.settings
     with board.session() as session:
         post = _get(session, post_id)
         events = [e for e in (session.get(Event, i) for i in post.event_ids) if e is not None]
     text, thread = _as_typed(post)
+    typed = typed or {}
+    edit_error = ""
+    if typed:  # the refusal goes by the text it concerns, in the pages' words
+        if isinstance(error, CampaignError):
+            worded = web.FormErrors.of(error, settings)
+            error = "\n".join(sentence for _input, sentence in worded.summary)
+        edit_error, error = error, ""
     pending = post.status not in (PostStatus.published, PostStatus.cancelled)
     return web.render(
         request,
@@ -389,17 +426,26 @@ def _show(
         post=post,
         events=events,
         handle=_handles(request).get(post.account, post.account),
-        limit=MAX_WEIGHTED_LENGTH,
-        parts=[{"text": part, "length": check_length(part)[0]} for part in post.parts],
+        limit=limit_for(network_of(settings, post.account)),
+        network=network_of(settings, post.account),
+        parts=[
+            {"text": part, "length": check_length(part, network_of(settings, post.account))[0]}
+            for part in post.parts
+        ],
         images=[{"alt": image.get("alt", ""), "index": n} for n, image in enumerate(post.images)],
         movable=post.status in POST_MOVABLE and not post.remote_ids,
         editable=post.status in EDITABLE and not post.remote_ids,
         publishable=post.status in PUBLISHABLE,
-        cost=estimate(usage_of([post]), settings.social.x.prices) if pending else None,
+        cost=estimate(usage_of([post], account_networks(settings)), settings.social.x.prices)
+        if pending
+        else None,
         prices=settings.social.x.prices,
         at_value=web.input_value(post.scheduled_at, settings),
-        text=text,
-        thread=thread,
+        text=typed.get("text", text),
+        thread=typed.get("thread", thread),
+        split=typed.get("split", False),
+        edit_at=typed.get("at", ""),
+        edit_error=edit_error,
         approval=approval,
         poll_interval=settings.scheduler.poll_interval,
         error=error,
@@ -478,30 +524,72 @@ def edit(
 ) -> Response:
     """A new text for a post not yet published (its status is kept), and a new time with it
     when given: the text is then the person's for that time (a post generated from events
-    whose text was edited by hand moves only so)."""
-    settings = web.dashboard(request).settings
+    whose text was edited by hand moves only so). Refused, the page keeps what was typed."""
+    board = web.dashboard(request)
+    settings = board.settings
+    try:
+        with board.session() as session:
+            _get(session, post_id)
+            changes: dict[str, Any] = {"split": bool(split)}
+            if at.strip():
+                changes["scheduled_at"] = web.parse_local(at, settings, "at")
+            if thread:
+                edit_post(session, settings, post_id, parts=thread_parts(text), **changes)
+            else:
+                edit_post(session, settings, post_id, text=text, **changes)
+    except CampaignError as exc:
+        typed = {"text": text, "thread": bool(thread), "split": bool(split), "at": at}
+        return _show(request, post_id, exc, 400, typed=typed)
+    return web.see_other(request, f"/posts/{post_id}", "post-edited")
 
-    def action(session: Session) -> None:
-        changes: dict[str, Any] = {"split": bool(split)}
-        if at.strip():
-            changes["scheduled_at"] = web.parse_local(at, settings, "at")
-        if thread:
-            edit_post(session, settings, post_id, parts=thread_parts(text), **changes)
-        else:
-            edit_post(session, settings, post_id, text=text, **changes)
 
-    return _change(request, post_id, action, "post-edited")
+def _confirm_post(request: Request, post_id: int, what: str) -> Response:
+    """The confirmation page of a post's irreversible action: its text, its account and how
+    many follow it (the last count known), its time."""
+    board = web.dashboard(request)
+    with board.session() as session:
+        post = _get(session, post_id)
+        followers = queries.latest_followers(session, post.account)
+    allowed = PUBLISHABLE if what == "publish" else CANCELLABLE
+    if post.status not in allowed:  # nothing to confirm: said as the action itself says it
+        return _show(
+            request, post_id, f"Post {post_id} is {post.status}: it cannot be {_DONE[what]}.", 400
+        )
+    return web.confirm_page(
+        request,
+        web.Confirmation(
+            action=f"/posts/{post_id}/{what}",
+            back=f"/posts/{post_id}",
+            template=f"posts/confirm_{what}.html",
+            danger=what == "cancel",
+            context={
+                "post": post,
+                "handle": _handles(request).get(post.account, post.account),
+                "followers": followers,
+                "dry_run": transport_for(board.settings, post.account).dry_run,
+            },
+        ),
+    )
+
+
+_DONE = {"publish": "published now", "cancel": "cancelled"}
 
 
 @router.post("/posts/{post_id}/cancel")
-def cancel(request: Request, post_id: web.Id) -> Response:
+def cancel(request: Request, post_id: web.Id, confirm: str = Form("")) -> Response:
+    """Never published: a cancelled post cannot be scheduled again, so it is asked first."""
+    if not web.confirmed(confirm):
+        return _confirm_post(request, post_id, "cancel")
     return _change(
         request, post_id, lambda session: cancel_post(session, post_id), "post-cancelled"
     )
 
 
 @router.post("/posts/{post_id}/publish")
-def publish(request: Request, post_id: web.Id) -> Response:
+def publish(request: Request, post_id: web.Id, confirm: str = Form("")) -> Response:
+    """Published on X at once, for everyone following the account: asked first."""
+    if not web.confirmed(confirm):
+        return _confirm_post(request, post_id, "publish")
     settings = web.dashboard(request).settings
 
     def action(session: Session) -> None:

@@ -1,5 +1,6 @@
 """What is configured, which credentials are missing, and a test message; never a secret.
-Admins also see the dashboard accounts someone failed to sign in to lately.
+Admins also see the dashboard accounts someone failed to sign in to lately, and change the
+sender identity (stored in the database over the config file, see :mod:`campaign.sender`).
 
 Only the *names* of the environment variables holding secrets are shown, with whether each is
 set; URLs (the database's, the public address) are shown without their password.
@@ -7,17 +8,27 @@ set; URLs (the database's, the public address) are shown without their password.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from campaign.audience.emails import InvalidEmail, normalise_email
+from campaign.addresses import InvalidEmail, normalise_email
 from campaign.config import SECRET_KEY_ENV, ConfigError, mask_url, secret_key
 from campaign.dashboard import web
+from campaign.dashboard.sender_words import refusal_text
 from campaign.dashboard.sessions import Pressure, login_pressure, slow_after
 from campaign.errors import CampaignError
 from campaign.mail import OutgoingMessage, open_transport
 from campaign.models import Role
-from campaign.social.x import missing_credentials
+from campaign.sender import (
+    FIELDS,
+    SenderRefused,
+    forget_sender,
+    placeholder_problems,
+    save_sender,
+    sender_identity,
+    with_sender,
+)
+from campaign.social.networks import NETWORK_NAMES, missing_credentials
 
 router = APIRouter()
 
@@ -25,6 +36,9 @@ router = APIRouter()
 def _facts(request: Request) -> dict[str, object]:
     board = web.dashboard(request)
     settings = board.settings
+    with board.session() as session:
+        identity = sender_identity(session, settings)
+        effective = with_sender(session, settings)
     smtp = settings.mail.smtp
     try:
         secret_key(settings)
@@ -35,6 +49,7 @@ def _facts(request: Request) -> dict[str, object]:
         {
             "name": name,
             "handle": account.handle,
+            "network": NETWORK_NAMES[account.network],
             "missing": missing_credentials(settings, account),
         }
         for name, account in settings.social.accounts.items()
@@ -49,6 +64,9 @@ def _facts(request: Request) -> dict[str, object]:
         "secret_key_env": SECRET_KEY_ENV,
         "accounts": accounts,
         "pressure": _pressure(request),
+        "identity": identity,
+        "sender_fields": FIELDS,
+        "placeholders": placeholder_problems(effective.mail),
     }
 
 
@@ -78,6 +96,8 @@ def test_message(request: Request, to: str = Form("")) -> Response:
     html = board.env.get_template("test_message.html.j2")
     results = []
     error: str | CampaignError = ""
+    with board.session() as session:
+        settings = with_sender(session, settings)  # the identity in force
     try:
         address = to.strip()
         if not address:
@@ -110,5 +130,45 @@ def test_message(request: Request, to: str = Form("")) -> Response:
         status_code=400 if error else 200,
         results=results,
         error=error,
+        **_facts(request),
+    )
+
+
+@router.post("/settings/sender", dependencies=[Depends(web.require_admin)])
+def save_identity(
+    request: Request,
+    from_name: str = Form(""),
+    from_address: str = Form(""),
+    reply_to: str = Form(""),
+    postal_address: str = Form(""),
+    reset: str = Form(""),
+) -> Response:
+    """Store the sender identity over the config file's (or, ``reset``, go back to it)."""
+    board = web.dashboard(request)
+    typed = {
+        "from_name": from_name,
+        "from_address": from_address,
+        "reply_to": reply_to,
+        "postal_address": postal_address,
+    }
+    refusal: SenderRefused | None = None
+    try:
+        with board.session() as session:
+            if reset:
+                forget_sender(session)
+            else:
+                save_sender(session, typed, actor=f"web:{request.state.user.email}")
+    except SenderRefused as exc:
+        refusal = exc
+    return web.render(
+        request,
+        "settings.html",
+        status_code=400 if refusal else 200,
+        results=[],
+        error="",
+        sender_saved="reset" if reset else ("" if refusal else "saved"),
+        sender_refusal=refusal,
+        sender_error=refusal_text(request, refusal) if refusal else "",
+        typed=typed if refusal else None,
         **_facts(request),
     )

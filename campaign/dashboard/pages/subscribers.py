@@ -16,14 +16,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from campaign.audience import subscribers as audience
-from campaign.audience.importer import import_subscribers
+from campaign.audience.importer import (
+    FIELDS,
+    KEEP,
+    SKIP,
+    ColumnError,
+    ColumnPlan,
+    MissingEmailColumn,
+    import_subscribers,
+    read_columns,
+)
 from campaign.audience.lists import find_list
 from campaign.dashboard import queries, web
+from campaign.dashboard.uploads import HeldFile, HeldUploads
 from campaign.errors import CampaignError
 from campaign.models import Subscriber, SubscriberStatus
 from campaign.taxonomy import Taxonomy
@@ -71,22 +83,6 @@ def index(
         lists=lists,
         regions=Taxonomy.from_settings(board.settings).regions,
         statuses=[item.value for item in SubscriberStatus],
-    )
-
-
-def _import_page(
-    request: Request, report: object = None, error: str | CampaignError = "", status_code: int = 200
-):
-    board = web.dashboard(request)
-    with board.session() as session:
-        lists = queries.lists(session)
-    return web.render(
-        request,
-        "subscribers/import.html",
-        status_code=status_code,
-        lists=lists,
-        report=report,
-        error=error,
     )
 
 
@@ -447,33 +443,149 @@ def upload_name(filename: str | None) -> str:
     return name[:120]
 
 
-@router.post("/subscribers/import")
-def import_file(
+@dataclass
+class ImportForm:
+    """What the import form holds, sent back with the kept file's token after a dry run."""
+
+    list_name: str = ""
+    consent_origin: str = ""
+    columns: dict[str, str] = field(default_factory=dict)  # header -> field, KEEP or SKIP
+
+
+def _uploads(request: Request) -> HeldUploads:
+    return HeldUploads(web.dashboard(request).settings.dashboard.import_dir)
+
+
+def _import_page(
     request: Request,
-    file: UploadFile = File(...),
-    list_name: str = Form(""),
-    dry_run: str = Form(""),
+    report: object = None,
+    error: str | CampaignError = "",
+    status_code: int = 200,
+    *,
+    form: ImportForm | None = None,
+    held: HeldFile | None = None,
+    plan: ColumnPlan | None = None,
+    refusal: ColumnError | None = None,
+    missing_origin: bool = False,
+    problem: str = "",
+) -> Response:
+    """``problem``: what the form lacks, worded by the template ("expired": the kept file is
+    gone, "no_file")."""
+    board = web.dashboard(request)
+    with board.session() as session:
+        lists = queries.lists(session)
+    form = form or ImportForm()
+    chosen = dict(form.columns)
+    if plan is not None:
+        for header in plan.unrecognised:
+            chosen.setdefault(header, KEEP)
+    return web.render(
+        request,
+        "subscribers/import.html",
+        status_code=status_code,
+        lists=lists,
+        report=report,
+        error=error,
+        form=form,
+        held=held,
+        plan=plan,
+        chosen=chosen,
+        refusal=refusal,
+        missing_origin=missing_origin,
+        problem=problem,
+        no_email=isinstance(refusal, MissingEmailColumn),
+        fields=FIELDS,
+        keep=KEEP,
+        skip=SKIP,
+        expires=web.local(held.expires_at, board.settings, "%H:%M") if held else "",
+    )
+
+
+@router.post("/subscribers/import")
+async def import_file(request: Request) -> Response:
+    """Check (``action=essai``) or import an uploaded file, or the file kept by a dry run.
+
+    The form's columns come as pairs ``column_header`` / ``column_field`` (what the person
+    chose each unrecognised column holds). A real import needs the consent origin; without it
+    the file is checked as for a dry run and the page asks for it, the file kept.
+    """
+    data = await request.form()
+    upload = data.get("file")
+    headers = [str(value) for value in data.getlist("column_header")]
+    fields = [str(value) for value in data.getlist("column_field")]
+    form = ImportForm(
+        list_name=str(data.get("list_name") or "").strip(),
+        consent_origin=" ".join(str(data.get("consent_origin") or "").split()),
+        columns={h: f for h, f in zip(headers, fields, strict=False) if h and f},
+    )
+    trial = data.get("action") == "essai" or bool(data.get("dry_run"))
+    user = request.state.user.email
+    uploads = _uploads(request)
+    token = str(data.get("upload") or "")
+    held: HeldFile | None = None
+    if isinstance(upload, StarletteUpload) and upload.filename:
+        if token and uploads.find(token, user) is not None:
+            uploads.discard(token)  # another file chosen instead of the kept one
+        held = await run_in_threadpool(
+            uploads.keep, upload.file, upload_name(upload.filename), user
+        )
+        form.columns = {}  # the choices were about the other file
+    elif token:
+        held = uploads.find(token, user)
+        if held is None:
+            return _import_page(request, status_code=400, form=form, problem="expired")
+    else:
+        return _import_page(request, status_code=400, form=form, problem="no_file")
+    missing_origin = not trial and not form.consent_origin
+    return await run_in_threadpool(
+        _run_import, request, held, form, trial or missing_origin, missing_origin
+    )
+
+
+def _run_import(
+    request: Request, held: HeldFile, form: ImportForm, dry_run: bool, missing_origin: bool
 ) -> Response:
     board = web.dashboard(request)
     settings = board.settings
+    uploads = _uploads(request)
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / upload_name(file.filename)
-            with path.open("wb") as handle:
-                while chunk := file.file.read(1024 * 1024):
-                    handle.write(chunk)
-            with board.session() as session:
-                report = import_subscribers(
-                    session,
-                    path,
-                    list_name=list_name.strip() or None,
-                    dry_run=bool(dry_run),
-                    actor=f"web:{request.state.user.email}",
-                    taxonomy=Taxonomy.from_settings(settings),
-                )
+        plan = read_columns(held.path)
+        with board.session() as session:
+            report = import_subscribers(
+                session,
+                held.path,
+                list_name=form.list_name or None,
+                dry_run=dry_run,
+                actor=f"web:{request.state.user.email}",
+                taxonomy=Taxonomy.from_settings(settings),
+                columns=form.columns,
+                consent_origin=form.consent_origin,
+                zone=settings.zone,
+            )
+    except ColumnError as exc:
+        return _import_page(
+            request,
+            status_code=200 if isinstance(exc, MissingEmailColumn) else 400,
+            form=form,
+            held=held,
+            plan=read_columns(held.path),
+            refusal=exc,
+        )
     except CampaignError as exc:
-        return _import_page(request, error=exc, status_code=400)
-    return _import_page(request, report=report)
+        uploads.discard(held.token)  # not a table: nothing to keep it for
+        return _import_page(request, error=exc, status_code=400, form=form)
+    if not dry_run:
+        uploads.discard(held.token)
+        return _import_page(request, report=report)
+    return _import_page(
+        request,
+        report=report,
+        status_code=400 if missing_origin else 200,
+        form=form,
+        held=held,
+        plan=plan,
+        missing_origin=missing_origin,
+    )
 
 
 def _person_page(
@@ -528,9 +640,24 @@ def export(request: Request, subscriber_id: web.Id) -> Response:
 
 @router.post("/subscribers/{subscriber_id}/erase", dependencies=[Depends(web.require_admin)])
 def erase(request: Request, subscriber_id: web.Id, confirm: str = Form("")) -> Response:
+    """Erase the person's data: asked first on a page naming the person and their lists."""
     board = web.dashboard(request)
-    if confirm != "oui":
-        return _person_page(request, subscriber_id, "Tick the box to confirm the erasure.", 400)
+    if not web.confirmed(confirm):
+        with board.session() as session:
+            subscriber = _person(session, subscriber_id)
+            memberships = _memberships(session, subscriber)
+        return web.confirm_page(
+            request,
+            web.Confirmation(
+                action=f"/subscribers/{subscriber_id}/erase",
+                back=f"/subscribers/{subscriber_id}",
+                template="subscribers/confirm_erase.html",
+                context={
+                    "subscriber": subscriber,
+                    "current": [m["list"] for m in memberships if not m["left"]],
+                },
+            ),
+        )
     with board.session() as session:
         subscriber = _person(session, subscriber_id)
         audience.erase_subscriber(

@@ -53,8 +53,34 @@
     });
   }
 
+  /* Newsletter form: only the chosen template's fields are shown, and the preview beside the
+     block editor follows the form (its button, pressed for the person, after a pause). */
+  function newsletterForm(form) {
+    var template = form.elements.template;
+    function showFields() {
+      form.querySelectorAll("fieldset[data-template]").forEach(function (set) {
+        set.hidden = template && set.dataset.template !== template.value;
+      });
+    }
+    if (template) { template.addEventListener("change", showFields); showFields(); }
+    /* After a block editor button the page comes back with that block's field marked
+       autofocus; browsers skip autofocus in some cases, so it is focused here as well. */
+    var focused = form.querySelector("[autofocus]");
+    if (focused) { focused.focus(); focused.scrollIntoView({ block: "center" }); }
+    var button = document.getElementById("draft-preview-button");
+    if (!button) return;
+    var timer = null;
+    function refresh() { form.requestSubmit(button); }
+    function later() { clearTimeout(timer); timer = setTimeout(refresh, 800); }
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+    refresh();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-live]").forEach(live);
+    var newsletter = document.getElementById("newsletter-form");
+    if (newsletter) newsletterForm(newsletter);
     document.querySelectorAll("[data-move-form]").forEach(calendar);
   });
 })();

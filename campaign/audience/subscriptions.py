@@ -5,7 +5,7 @@ answers, and each change of status writes a consent log line saying how (``link`
 links of an email, ``form`` for the subscribe form; ``mailto`` when ``campaign bounces ingest``
 reads a message to the List-Unsubscribe address) and from where.
 
-Decisions (README, "Tracking and the subscriber's pages"):
+Decisions (docs/reference/tracking.md):
 
 - **Unsubscribing** from a newsletter's link sets the person's status to ``unsubscribed``: no
   newsletter reaches them any more, whatever the list (the safe reading of "unsubscribe" for a
@@ -50,7 +50,7 @@ from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from campaign.audience.emails import normalise_email
+from campaign.addresses import normalise_email
 from campaign.audience.lists import get_or_create_list
 from campaign.audience.subscribers import (
     add_subscriber,
@@ -265,7 +265,7 @@ def request_subscription(
 ) -> Confirmation | None:
     """Record a form request; the confirmation email to send, if any (see the module docstring).
 
-    Raises :class:`~campaign.audience.emails.InvalidEmail` for an address that cannot be one
+    Raises :class:`~campaign.addresses.InvalidEmail` for an address that cannot be one
     and :class:`InvalidFirstName` for a first name that is not one; nothing is written then.
     """
     now = time.time() if now is None else now

@@ -1,0 +1,30 @@
+"""MkDocs hook: the command-line reference page, generated from the commands themselves.
+
+Generated at build time rather than committed, so it can never disagree with `campaign --help`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import typer.main
+from mkdocs.structure.files import File, Files
+from typer.cli import get_docs_for_click
+
+INTRO = (
+    "Every command, option and argument, generated from the commands at each build of these "
+    "docs (the same text as `campaign COMMAND --help`).\n\n"
+)
+
+
+def on_files(files: Files, config: Any) -> Files:
+    from campaign.cli import app
+
+    command = typer.main.get_command(app)
+    text = get_docs_for_click(
+        obj=command, ctx=click.Context(command), name="campaign", title="Command-line reference"
+    )
+    title, _, rest = text.strip().partition("\n")
+    files.append(File.generated(config, "reference/cli.md", content=f"{title}\n\n{INTRO}{rest}\n"))
+    return files
