@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -249,11 +250,13 @@ _REVISION = re.compile(r"^revision(?:: str)? = ['\"]([^'\"]+)['\"]", re.M)
 _DOWN = re.compile(r"^down_revision[^=]*= (.+)$", re.M)
 
 
+@cache
 def _migration_graph() -> dict[str, set[str]]:
     """Each migration's revision and the revisions it follows, read from the files' headers.
 
     Reading two lines of each file is what lets every command check the schema without
-    importing Alembic (a test compares this with Alembic's own reading).
+    importing Alembic (a test compares this with Alembic's own reading); read once per process,
+    which may open many databases (the web service's workers, the tests).
     """
     graph: dict[str, set[str]] = {}
     for path in sorted((MIGRATIONS / "versions").glob("*.py")):

@@ -4,49 +4,142 @@ is set), a session on it, and a ``cli`` runner that goes through the real entry 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session
+
+# Rich fixes a console's width for good when COLUMNS is set as it is created, and the CLI's
+# consoles are created when campaign.cli is imported, just below; a plugin sets COLUMNS=80 (and
+# LINES) in pytest-xdist's workers. Without them here, the consoles read the width at each print,
+# so the ``cli`` fixture's COLUMNS applies as it does in a run without xdist.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 
 from campaign.cli import main
 from campaign.db import normalise_url, open_database
+from tests.ports import free_port
 
 PG_URL = os.environ.get("CAMPAIGN_TEST_DATABASE_URL")
 ENGINES = ["sqlite", "postgresql"]
+# "gw0", "gw1"… under pytest-xdist; names this process's databases, so that a database left
+# behind by an interrupted run says which worker made it.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-def _pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
-    if not PG_URL:
-        pytest.skip("PostgreSQL not configured: set CAMPAIGN_TEST_DATABASE_URL to run this test")
-    admin = create_engine(normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
-    name = f"campaign_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    base = normalise_url(PG_URL).rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as connection:
+class ProcessDatabases:
+    """The databases of one test process (one pytest-xdist worker, or the whole run without it).
+
+    Every test gets a database of its own: a file in its ``tmp_path`` on SQLite, a database
+    named after the worker and a random suffix on PostgreSQL (so workers never share one). A
+    test whose fixtures migrate the database anyway (``engine``, ``session``) starts from a copy
+    of a template migrated once per process, which gives the same schema without running every
+    migration again; PostgreSQL databases are dropped in the background while the next tests
+    run (the run waits for the last ones at its end).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._sqlite_template: Path | None = None
+        self._pg_admin: Engine | None = None
+        self._pg_template: str | None = None
+        # Several at once: each DROP DATABASE waits for a checkpoint, and PostgreSQL makes one
+        # checkpoint serve every drop waiting for it, so a backlog never builds up.
+        self._dropping = ThreadPoolExecutor(4, thread_name_prefix="drop-test-databases")
+        self._drops: list[Future[None]] = []
+
+    def sqlite(self, path: Path, migrated: bool) -> str:
+        if migrated:
+            if self._sqlite_template is None:
+                template = self.folder / "template.db"
+                engine = open_database(f"sqlite:///{template}")
+                with engine.connect() as connection:  # everything into the one file
+                    connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                engine.dispose()
+                self._sqlite_template = template
+            shutil.copyfile(self._sqlite_template, path)
+            path.chmod(0o600)  # as campaign creates it
+        return f"sqlite:///{path}"
+
+    def _admin(self) -> Engine:
+        if not PG_URL:
+            pytest.skip(
+                "PostgreSQL not configured: set CAMPAIGN_TEST_DATABASE_URL to run this test"
+            )
+        if self._pg_admin is None:
+            self._pg_admin = create_engine(normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
+        return self._pg_admin
+
+    def pg_url(self, name: str) -> str:
+        return f"{normalise_url(PG_URL or '').rsplit('/', 1)[0]}/{name}"
+
+    def _create(self, template: str | None = None) -> str:
+        name = f"campaign_test_{WORKER}_{uuid.uuid4().hex[:12]}"
+        with self._admin().connect() as connection:
+            if template is None:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            else:
+                connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        return name
+
+    def postgresql(self, migrated: bool) -> str:
+        """The name of a new database (the test is skipped without PostgreSQL)."""
+        if migrated and self._pg_template is None:
+            template = self._create()
+            engine = open_database(self.pg_url(template))
+            engine.dispose()  # a template may have no one connected
+            self._pg_template = template
+        return self._create(self._pg_template if migrated else None)
+
+    def drop_later(self, name: str) -> None:
+        self._drops.append(self._dropping.submit(self._drop, name))
+
+    def _drop(self, name: str) -> None:
+        with self._admin().connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+
+    def close(self) -> None:
+        self._dropping.shutdown(wait=True)
+        failed = [str(drop.exception()) for drop in self._drops if drop.exception()]
+        if self._pg_template is not None:
+            self._drop(self._pg_template)
+        if self._pg_admin is not None:
+            self._pg_admin.dispose()
+        if failed:
+            raise RuntimeError(f"test databases not dropped: {failed}")
+
+
+@pytest.fixture(scope="session")
+def process_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessDatabases]:
+    databases = ProcessDatabases(tmp_path_factory.mktemp("databases"))
+    yield databases
+    databases.close()
 
 
 @pytest.fixture(params=ENGINES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty database, once on SQLite and once on PostgreSQL."""
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, process_databases: ProcessDatabases
+) -> Iterator[str]:
+    """The URL of an empty database, once on SQLite and once on PostgreSQL (already migrated
+    when the test uses ``engine``, which would migrate it first thing)."""
+    migrated = "engine" in request.fixturenames
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'campaign.db'}"
-    else:
-        yield from _pg_database()
+        yield process_databases.sqlite(tmp_path / "campaign.db", migrated)
+        return
+    name = process_databases.postgresql(migrated)
+    try:
+        yield process_databases.pg_url(name)
+    finally:
+        process_databases.drop_later(name)
 
 
 @pytest.fixture
@@ -206,14 +299,6 @@ class RecordingRelay:
         return result
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server():
     """A running aiosmtpd server on 127.0.0.1: ``(relay, port)``; ``relay.credentials`` set to
@@ -234,7 +319,7 @@ def smtp_server():
     controller = Controller(
         relay,
         hostname="127.0.0.1",
-        port=_free_port(),
+        port=free_port(),
         authenticator=authenticator,
         auth_require_tls=False,
         auth_exclude_mechanism=["LOGIN"],

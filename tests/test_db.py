@@ -155,3 +155,8 @@ def test_the_recorded_revisions_are_alembics_own(database_url: str) -> None:
         assert current_revisions(engine) == alembic_says == head_revisions()
     finally:
         engine.dispose()
+
+
+def test_the_migrations_form_one_chain() -> None:
+    """One head: two branches each adding a migration after the same one must be re-chained."""
+    assert len(head_revisions()) == 1, head_revisions()

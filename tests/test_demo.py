@@ -2,17 +2,12 @@
 
 import json
 import mailbox
-import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.ports import free_port
+
 SAMPLES = Path(__file__).parents[1] / "samples"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_the_demo_imports_the_samples_and_writes_a_personalised_preview(cli, workdir):
@@ -46,7 +41,7 @@ def test_running_the_demo_twice_adds_nobody_twice(cli, workdir):
 
 
 def test_the_demo_plays_the_sample_calendar_to_the_outbox_and_in_dry_run(cli, workdir, monkeypatch):
-    monkeypatch.setenv("CAMPAIGN_WEB_PORT", str(_free_port()))
+    monkeypatch.setenv("CAMPAIGN_WEB_PORT", str(free_port()))
     result = cli("demo", "--samples", str(SAMPLES), "--gap", "0.3")
     assert result.exit_code == 0, result.stderr
     assert "Traceback" not in result.stdout + result.stderr

@@ -27,9 +27,16 @@ RUNTIME_ONLY = {
     "psycopg": "SQLAlchemy's PostgreSQL driver, loaded from the database URL",
     "ruff": "the linter the test command runs",
     "pytest": "the test runner (its plugins and fixtures need no import)",
+    "mkdocs": "the docs' builder, run by tests/test_docs.py (python -m mkdocs) and its hook",
+    "mkdocs-material": "the docs' theme, named in mkdocs.yml",
 }
 # Imported, provided by a declared package under another distribution name.
-PROVIDED_BY = {"pydantic": "sqlmodel", "starlette": "fastapi", "yaml": "schemathesis"}
+PROVIDED_BY = {
+    "pydantic": "sqlmodel",
+    "starlette": "fastapi",
+    "yaml": "schemathesis",
+    "urllib3": "requests",
+}
 
 
 def _name(requirement: str) -> str:

@@ -60,11 +60,18 @@ class Service:
     def _lead(self) -> None:
         settings = self.runtime.settings.scheduler
         stopping = self.runtime.stopping
+        said_standing_by = False
         while not stopping.is_set():
             try:
                 if self.scheduler is None:
                     if self.leadership.try_acquire():
                         self._begin()
+                    elif not said_standing_by:  # once: it tries again every leader_retry
+                        log.info(
+                            "scheduler: another process leads (%s); standing by",
+                            self.leadership.description,
+                        )
+                        said_standing_by = True
                 elif not self.leadership.still_held():
                     log.warning(
                         "scheduler: lost the lead (%s); standing by", self.leadership.description

@@ -4,7 +4,6 @@ a small FastAPI app as the web service mounts it, users of each role, signed-in 
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -22,15 +21,10 @@ from campaign.dashboard.app import create_dashboard
 from campaign.dashboard.users import add_user, find_user
 from campaign.db import open_database
 from campaign.web.server import uvicorn_config
+from tests.ports import free_port
 
 PASSWORD = "un mot de passe solide"
 ROLES = ("admin", "editor", "viewer")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -32,7 +32,8 @@ import pytest
 
 from campaign.config import Settings
 from campaign.mail import OutgoingMessage, open_transport
-from tests.conftest import RecordingRelay, _free_port
+from tests.conftest import RecordingRelay
+from tests.ports import free_port as _free_port
 
 HERE = Path(__file__).parent
 KEY = HERE / "dkim-test.key"

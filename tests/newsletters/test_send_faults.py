@@ -27,9 +27,9 @@ from campaign.db import open_database
 from campaign.mail import TransportError, open_transport
 from campaign.models import Delivery, MailingList, Membership, Newsletter, Subscriber
 from campaign.newsletters import queue
-from tests.conftest import _free_port
 from tests.newsletters.test_send_crash import RECIPIENTS, _command
 from tests.newsletters.test_send_crash import _newsletter as _big_newsletter
+from tests.ports import free_port as _free_port
 
 pytestmark = pytest.mark.usefixtures("secret_key")
 

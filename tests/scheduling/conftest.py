@@ -126,14 +126,6 @@ def import_samples(session: Session, settings: Settings) -> None:
     session.commit()
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def settings() -> Settings:
     return Settings()

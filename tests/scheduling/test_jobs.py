@@ -33,8 +33,9 @@ from campaign.scheduling import jobs, runtime
 from campaign.scheduling.leader import SoleLeadership
 from campaign.scheduling.runtime import Runtime
 from campaign.scheduling.service import Service
+from tests.ports import free_port
 
-from .conftest import X_IMPRESSIONS, X_METRICS, X_USERS, add_list, free_port
+from .conftest import X_IMPRESSIONS, X_METRICS, X_USERS, add_list
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 15, step: float = 0.05) -> None:

@@ -31,11 +31,13 @@ from campaign.models import (
     Post,
 )
 from campaign.scheduling.sync import sync_calendars
+from tests.ports import free_port
 
-from .conftest import X_CREDENTIALS, add_list, free_port
+from .conftest import X_CREDENTIALS, add_list
 from .test_jobs import SlowRelay
 
 LEADS = "this process leads"
+STANDS_BY = "another process leads"
 
 
 @dataclass
@@ -232,10 +234,11 @@ def test_on_postgresql_one_process_leads_and_another_takes_over_when_it_is_kille
     seed(database_url, people=1)
     one, two = serve(), serve()
     first_leader = leader_of(one, two)
+    standby = two if first_leader is one else one
+    standby.wait_for(STANDS_BY, timeout=60)  # up (however loaded the machine) and refused once
     time.sleep(1.5)  # the other keeps trying: it must not lead as well
     leaders = [served for served in (one, two) if LEADS in served.text()]
     assert leaders == [first_leader]
-    standby = two if first_leader is one else one
     first_leader.stop(signal.SIGKILL)
     killed_at = time.monotonic()
     took_over = standby.wait_for(LEADS, timeout=10)
@@ -290,7 +293,8 @@ def test_on_sqlite_a_second_process_stands_by_until_the_first_stops(
     first = serve()
     first.wait_for(LEADS)
     second = serve()
-    time.sleep(2)  # several tries of the lock file
+    second.wait_for(STANDS_BY, timeout=60)  # up (however loaded the machine) and refused once
+    time.sleep(1)  # several more tries of the lock file, every 0.3 s
     assert LEADS not in second.text()
     assert first.stop(signal.SIGTERM) == 0
     second.wait_for(LEADS, timeout=5)

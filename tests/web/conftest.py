@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import email.policy
 import mailbox
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,6 +39,7 @@ from campaign.tracking.tokens import Signer
 from campaign.web.app import create_app
 from campaign.web.server import uvicorn_config
 from campaign.web.service import WebService
+from tests.ports import free_port
 
 KEY = "test-secret-key-" + "x" * 32  # tests/conftest.py's TEST_SECRET_KEY
 BROWSER = (
@@ -48,12 +48,6 @@ BROWSER = (
 )
 EVENT_URL = "https://lemois-ess.org/evenements/1"
 MORE_URL = "https://lemois-ess.org/evenements"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

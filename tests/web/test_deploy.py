@@ -22,7 +22,7 @@ import pytest
 import requests
 import urllib3
 
-from tests.conftest import _free_port
+from tests.ports import free_port as _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

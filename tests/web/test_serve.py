@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,14 +19,9 @@ from campaign.config import Settings
 from campaign.models import Hit
 from campaign.tracking.tokens import Signer
 from tests.diskfull import DISK_FULL, RUN_CAMPAIGN_ON_A_FULL_DISK, fill, no_growth
+from tests.ports import free_port
 
 KEY = "test-secret-key-" + "x" * 32
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _environment(database_url: str, port: int, **extra: str) -> dict[str, str]:
@@ -62,7 +56,7 @@ def _hits(engine: Engine) -> int:
 def test_sigterm_writes_every_hit_before_exiting(
     engine: Engine, database_url: str, tmp_path: Path, kit, secret_key: str
 ) -> None:
-    port = _free_port()
+    port = free_port()
     settings = Settings()
     settings.web.public_url = f"http://127.0.0.1:{port}"
     settings.mail.outbox_dir = str(tmp_path / "outbox")
@@ -113,7 +107,7 @@ def test_sigterm_writes_every_hit_before_exiting(
 
 
 def test_serve_without_a_signing_key_says_what_to_do(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = _environment(f"sqlite:///{tmp_path / 'c.db'}", port)
     del env["CAMPAIGN_SECRET_KEY"]
     result = subprocess.run(
@@ -131,7 +125,7 @@ def test_serve_without_a_signing_key_says_what_to_do(tmp_path: Path) -> None:
 def test_serve_start_up_never_prints_a_password_held_in_a_url(
     database_url: str, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     if database_url.startswith("postgresql"):  # the test server trusts the login: any password
         user, rest = database_url.split("@", 1)
         database_url = f"{user}:hunter2@{rest}"
@@ -162,7 +156,7 @@ def test_a_stop_with_hits_the_full_disk_refused_exits_1_saying_so(
     clean stop. Now the service tries for [tracking] stop_timeout seconds, then exits 1."""
     if not database_url.startswith("sqlite"):
         pytest.skip("a full disk is made with SQLite's page limit")
-    port = _free_port()
+    port = free_port()
     settings = Settings()
     settings.web.public_url = f"http://127.0.0.1:{port}"
     settings.mail.outbox_dir = str(tmp_path / "outbox")

@@ -1,7 +1,7 @@
 """Newsletter blocks: a newsletter's body as an ordered list of blocks
 
 Revision ID: 0015_newsletter_blocks
-Revises: 0013_typed_followers
+Revises: 0014_imports_sender
 Create Date: 2026-12-05 01:40:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_newsletter_blocks"
-down_revision: str | Sequence[str] | None = "0013_typed_followers"
+down_revision: str | Sequence[str] | None = "0014_imports_sender"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
