@@ -424,6 +424,15 @@ def test_every_page_and_every_refusal_reads_in_french(walk) -> None:  # type: ig
         if found:
             failures[f"GET {path} {query}"] = found
     assert refusals >= 30, "the walk goes through the forms' refusals"
+    # A block's refusal is said by the field it concerns, in the block editor.
+    page = "/newsletters/new"
+    letter = {"title": "N", "subject": "S", "template": "mois-ess", "lists": "Newsletter nationale"}
+    blocks = {"block_count": "1", "block-0-type": "button", "block-0-label": "Voir"}
+    blocks["block-0-url"] = "pas-une-adresse"
+    answer = client.post(BASE + page, data={"csrf": _csrf(client, page), **letter, **blocks})
+    assert answer.status_code == 400
+    assert re.search(r'id="block-0-url"[^>]*aria-invalid="true"', answer.text)
+    assert re.search(r'id="block-0-url-error"[^>]*>Bloc 1 : « pas-une-adresse »', answer.text)
     assert failures == {}
 
 
