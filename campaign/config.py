@@ -31,6 +31,7 @@ from pydantic import (
 
 from campaign.addresses import InvalidEmail, sender_address
 from campaign.errors import CampaignError
+from campaign.i18n import languages
 
 ENV_PREFIX = "CAMPAIGN_"
 CONFIG_ENV = "CAMPAIGN_CONFIG"
@@ -87,7 +88,13 @@ class GeneralSettings(_Section):
         "Europe/Paris",
         description="Time zone in which dates are written and shown (stored in UTC).",
     )
-    language: str = Field("fr", description="Language of public-facing text (emails, pages).")
+    language: str = Field(
+        "fr",
+        description=(
+            'Language of public-facing text (emails, pages) and of the dashboard: "fr" or '
+            '"en" (a language with a catalogue in campaign/locale).'
+        ),
+    )
     templates_dir: str = Field(
         "templates",
         description=(
@@ -103,6 +110,14 @@ class GeneralSettings(_Section):
             "unset. In production set the environment variable instead."
         ),
     )
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        known = languages()
+        if value.replace("-", "_").split("_")[0].lower() not in known:
+            raise ValueError(f"unknown language {value!r}: use one of {', '.join(known)}")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from campaign.messages import Message
+
 
 @dataclass(frozen=True)
 class SkippedRow:
     row: int
-    reason: str
+    reason: Message | str  # a message each door words (a plain sentence: not converted yet)
     value: str = ""  # what was in the key column (email, event id), to find the row quickly
 
 
@@ -25,16 +27,21 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     skipped: list[SkippedRow] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message | str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
         return self.added + self.updated + self.unchanged + len(self.skipped)
 
-    def skip(self, row: int, reason: str, value: str = "") -> None:
+    def skip(self, row: int, reason: Message | str, value: str = "") -> None:
         self.skipped.append(SkippedRow(row, reason, value))
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        # The CLI's words (asdict would have turned a message into its fields).
+        data["skipped"] = [
+            {"row": row.row, "reason": str(row.reason), "value": row.value} for row in self.skipped
+        ]
+        data["warnings"] = [str(warning) for warning in self.warnings]
         data["rows"] = self.rows
         return data

@@ -76,7 +76,7 @@ def test_init_creates_config_toml_from_the_example_and_the_database(cli, workdir
 
 def test_init_run_again_keeps_the_existing_config_toml(cli, workdir: Path) -> None:
     assert cli("init").exit_code == 0
-    edited = example_toml().replace('language = "fr"', 'language = "br"')
+    edited = example_toml().replace('language = "fr"', 'language = "en"')
     (workdir / "config.toml").write_text(edited, encoding="utf-8")
     assert cli("subscribers", "add", "jean@x.org").exit_code == 0
     result = cli("init")

@@ -71,29 +71,29 @@ def test_a_list_setting_is_read_from_a_comma_separated_environment_variable(
 def test_the_config_option_wins_over_campaign_config_and_the_local_file(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    explicit = write(workdir / "explicit.toml", "[general]\nlanguage = 'explicit'\n")
-    from_env = write(workdir / "from-env.toml", "[general]\nlanguage = 'env'\n")
-    write(workdir / "config.toml", "[general]\nlanguage = 'local'\n")
+    explicit = write(workdir / "explicit.toml", "[general]\ntimezone = 'America/Cayenne'\n")
+    from_env = write(workdir / "from-env.toml", "[general]\ntimezone = 'Indian/Reunion'\n")
+    write(workdir / "config.toml", "[general]\ntimezone = 'Europe/Brussels'\n")
     monkeypatch.setenv(CONFIG_ENV, str(from_env))
     settings = load_settings(explicit, environ={})
-    assert settings.general.language == "explicit"
+    assert settings.general.timezone == "America/Cayenne"
     assert settings.source == str(explicit)
 
 
 def test_campaign_config_wins_over_the_local_config_toml(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from_env = write(workdir / "from-env.toml", "[general]\nlanguage = 'env'\n")
-    write(workdir / "config.toml", "[general]\nlanguage = 'local'\n")
+    from_env = write(workdir / "from-env.toml", "[general]\ntimezone = 'Indian/Reunion'\n")
+    write(workdir / "config.toml", "[general]\ntimezone = 'Europe/Brussels'\n")
     monkeypatch.setenv(CONFIG_ENV, str(from_env))
     settings = load_settings(environ={})
-    assert settings.general.language == "env"
+    assert settings.general.timezone == "Indian/Reunion"
 
 
 def test_the_local_config_toml_is_read_when_nothing_else_names_a_file(workdir: Path) -> None:
-    write(workdir / "config.toml", "[general]\nlanguage = 'local'\n")
+    write(workdir / "config.toml", "[general]\ntimezone = 'Europe/Brussels'\n")
     settings = load_settings(environ={})
-    assert settings.general.language == "local"
+    assert settings.general.timezone == "Europe/Brussels"
     assert settings.source == "config.toml"
 
 

@@ -43,6 +43,7 @@ from sqlmodel import Session
 from campaign.addresses import InvalidEmail, normalise_email
 from campaign.audience.lists import find_list
 from campaign.importing import ImportReport
+from campaign.messages import Message, message
 from campaign.models import (
     SUPPRESSED,
     ConsentAction,
@@ -132,7 +133,7 @@ class ColumnError(FileFormatError):
     """A column choice the file cannot take; ``code`` and ``field`` say which, for each door
     to word (``values``: what the message names)."""
 
-    def __init__(self, message: str, *, code: str, field: str, **values: Any) -> None:
+    def __init__(self, message: str | Message, *, code: str, field: str, **values: Any) -> None:
         super().__init__(message)
         self.code = code
         self.field = field
@@ -379,16 +380,12 @@ def _driver_value(connection: Connection, column: Any, value: Any) -> Any:
     return processor(value) if processor is not None else value
 
 
-def _no_email_column(path: Path, headers: list[str]) -> str:
-    found = ", ".join(repr(h) for h in headers if h) or "none"
-    message = (
-        f"{path.name} has no email column (columns found: {found}). Say which column holds "
-        "the addresses, or name it 'email' (or 'courriel', 'e-mail', 'adresse mail'), and "
-        "import it again; nothing was imported."
-    )
+def _no_email_column(path: Path, headers: list[str]) -> Message:
+    found = [header for header in headers if header]
+    code = "import.no_email_column"
     if any("@" in h for h in headers):
-        message += " Its first row looks like data: add a row of column names above it."
-    return message
+        code = "import.no_header_row"
+    return Message(code, "file", {"file": path.name, "found": found or "none"})
 
 
 def _mailing_list(
@@ -476,13 +473,12 @@ def _batches(
         yield batch
 
 
-def _reason(exc: InvalidEmail, raw: str) -> str:
-    message = str(exc)
+def _reason(exc: InvalidEmail, raw: str) -> Message:
     if not raw.strip():
-        return "no email address"
+        return message("import.no_email", "email")
     # normalise_email repeats the address; the report shows it in its own column already.
     prefix = f"invalid email address {raw.strip().strip('<>').strip()!r}: "
-    return "invalid email address: " + message.removeprefix(prefix)
+    return message("import.invalid_email", "email", reason=str(exc).removeprefix(prefix))
 
 
 def parse_join_date(text: str, zone: tzinfo) -> datetime | None:
@@ -608,7 +604,9 @@ def _drop_duplicates(run: _Run, connection: Connection, batch: list[_Row]) -> li
     kept: list[_Row] = []
     for row in batch:
         if row.email in first_in_batch:
-            run.report.skip(row.number, f"duplicate of row {first_in_batch[row.email]}", row.email)
+            run.report.skip(
+                row.number, message("import.duplicate", row=first_in_batch[row.email]), row.email
+            )
         else:
             first_in_batch[row.email] = row.number
             kept.append(row)
@@ -623,7 +621,9 @@ def _drop_duplicates(run: _Run, connection: Connection, batch: list[_Row]) -> li
     if seen:
         for row in kept:
             if row.email in seen:
-                run.report.skip(row.number, f"duplicate of row {seen[row.email]}", row.email)
+                run.report.skip(
+                    row.number, message("import.duplicate", row=seen[row.email]), row.email
+                )
         kept = [row for row in kept if row.email not in seen]
     if kept:
         connection.exec_driver_sql(
@@ -807,36 +807,33 @@ def _finish_report(run: _Run) -> None:
     report = run.report
     report.skipped.sort(key=lambda skipped: skipped.row)  # duplicates are found batch by batch
     if run.suppressed_count:
-        rows = ", ".join(str(number) for number in run.suppressed_rows)
         more = "…" if run.suppressed_count > len(run.suppressed_rows) else ""
-        people = "person" if run.suppressed_count == 1 else "people"
         report.warnings.append(
-            f"{run.suppressed_count} {people} in the file had unsubscribed, bounced or complained: "
-            f"they stay so and were not added to any list (rows {rows}{more})."
+            message(
+                "import.suppressed",
+                count=run.suppressed_count,
+                rows=list(run.suppressed_rows),
+                more=more,
+            )
         )
     if run.bad_date_count:
-        shown = ", ".join(f"row {number} ({text!r})" for number, text in run.bad_dates)
         more = "…" if run.bad_date_count > len(run.bad_dates) else ""
         report.warnings.append(
-            f"{_rows(run.bad_date_count)} have a join date that is not a date, or is in the "
-            f"future or before {EARLIEST_JOIN:%Y}: {shown}{more}. They were imported without "
-            "it (write dates as 31/12/2025 or 2025-12-31)."
+            message(
+                "import.bad_join_dates",
+                count=run.bad_date_count,
+                shown=list(run.bad_dates),
+                earliest=f"{EARLIEST_JOIN:%Y}",
+                more=more,
+            )
         )
     if run.unknown_regions:
-        shown = ", ".join(
-            f"{name!r} ({_rows(count)})" for name, count in run.unknown_regions.most_common(10)
-        )
+        shown = run.unknown_regions.most_common(10)
         others = sum(run.unknown_regions.values()) - sum(
             count for _name, count in run.unknown_regions.most_common(10)
         )
         others += run.other_unknown_regions
-        more = f" and {_rows(others)} with other spellings" if others else ""
         total = sum(run.unknown_regions.values()) + run.other_unknown_regions
         report.warnings.append(
-            f"{_rows(total)} name a region that is not in the list of regions, kept as written: "
-            f"{shown}{more}. Correct them in the file, or add the region to [events] regions."
+            message("import.unknown_regions", "region", rows=total, shown=shown, others=others)
         )
-
-
-def _rows(count: int) -> str:
-    return f"{count} row" if count == 1 else f"{count} rows"

@@ -73,23 +73,16 @@ def find_list(session: Session, name: str) -> MailingList | None:
     exact = [item for item in matches if item.name == name]
     if exact or len(matches) <= 1:
         return (exact or matches or [None])[0]
-    names = ", ".join(repr(item.name) for item in matches)
-    raise CampaignError(
-        f"Several lists are called {name!r} when case and accents are ignored ({names}): "
-        f"merge them with: campaign lists merge {matches[1].name!r} {matches[0].name!r}"
+    raise CampaignError.of(
+        "list.ambiguous", "lists", name=name, names=[item.name for item in matches]
     )
 
 
 def require_list(session: Session, name: str) -> MailingList:
     found = find_list(session, name)
     if found is None:
-        names = (
-            ", ".join(session.exec(select(MailingList.name).order_by(MailingList.name))) or "none"
-        )
-        raise CampaignError(
-            f"No list named {name!r} (existing lists: {names}). "
-            f"Create it with: campaign lists create {name!r}"
-        )
+        names = list(session.exec(select(MailingList.name).order_by(MailingList.name)))
+        raise CampaignError.of("list.unknown", "lists", name=name, names=names or "none")
     return found
 
 

@@ -73,7 +73,7 @@ def _set_option() -> Iterator[None]:
 
 def _content(intro: str | None, pairs: list[str]) -> dict[str, Any]:
     content: dict[str, Any] = {}
-    for key, values in records.parse_pairs(pairs, "--set").items():
+    for key, values in records.parse_pairs(pairs, "content").items():
         content[key] = values if len(values) > 1 else values[0]
     if intro is not None:
         content["intro"] = intro
@@ -167,7 +167,7 @@ def create(
             preheader=preheader,
             from_name=from_name,
             from_address=from_address,
-            segment=records.parse_pairs(segment, "--segment"),
+            segment=records.parse_pairs(segment, "segment"),
             event_rule=rule,
             content=_content(intro, content),
             blocks=body,
@@ -280,7 +280,7 @@ def edit(
     if clear_segment:
         segment_value = {}
     elif segment:
-        segment_value = records.parse_pairs(segment, "--segment")
+        segment_value = records.parse_pairs(segment, "segment")
     body = _blocks(blocks, settings)
     with _from_address_option(), _set_option(), common.session() as session:
         newsletter = records.edit_newsletter(

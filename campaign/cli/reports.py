@@ -52,7 +52,7 @@ def print_import_report(
         return
     table = Table("Row", "Value", "Why it was skipped", title="Skipped rows")
     for skipped in report.skipped[:max_shown]:
-        table.add_row(str(skipped.row), skipped.value, skipped.reason)
+        table.add_row(str(skipped.row), skipped.value, str(skipped.reason))
     console.print(table)
     hidden = len(report.skipped) - max_shown
     if hidden > 0:

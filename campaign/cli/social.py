@@ -387,7 +387,7 @@ def schedule(
         common.print_json(
             {
                 "scheduled": rows,
-                "refused": [{"id": i, "reason": reason} for i, reason in result.refused],
+                "refused": [{"id": i, "reason": str(reason)} for i, reason in result.refused],
                 "estimate": result.estimate.as_json(),
                 "dry_run_accounts": result.dry_run_accounts,
             }
@@ -524,7 +524,7 @@ def plan_events(
         common.print_json(
             {
                 "posts": rows,
-                "notes": plan.notes,
+                "notes": [str(note) for note in plan.notes],
                 "estimate": plan.estimate.as_json(),
                 "dry_run": plan.dry_run,
             }

@@ -105,7 +105,7 @@ def create_dashboard(
     app.state.dashboard = web.Dashboard(
         settings=settings,
         engine=engine,
-        env=web.make_environment(tree),
+        env=web.make_environment(tree, settings.general.language),
         templates_dir=own,
     )
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")

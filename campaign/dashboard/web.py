@@ -8,7 +8,7 @@ role may change things. Routes reserved to admins add :func:`require_admin`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,13 +25,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from campaign import formatting
+from campaign import formatting, i18n
 from campaign.config import Settings
 from campaign.dashboard.sessions import SLOW_DOWN_SECONDS, SignedIn, same_token, signed_in
+from campaign.errors import CampaignError
 from campaign.models import ROLE_RANK, Role
 from campaign.reports import Labels
 from campaign.resources import TemplateTree, template_tree
 from campaign.social.posts import problem_of
+from campaign.wording import pages as page_words
 
 STATIC = Path(__file__).parent / "static"
 COOKIE = "campaign_session"
@@ -218,8 +220,13 @@ def can_edit(user: SignedIn | None) -> bool:
 # --- rendering -------------------------------------------------------------------------------
 
 
-def local(value: datetime | None, settings: Settings, fmt: str = "%d/%m/%Y %H:%M") -> str:
-    return value.astimezone(settings.zone).strftime(fmt) if value else ""
+def local(value: datetime | str | None, settings: Settings, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """A stored time (or its ISO text, as the JSON descriptions give it) in the configured
+    zone; a naive one is UTC, as stored."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return formatting.in_zone(moment, settings.zone).strftime(fmt)
 
 
 def long_date(value: date | datetime | None, settings: Settings) -> str:
@@ -241,13 +248,12 @@ def input_value(value: datetime | None, settings: Settings) -> str:
 
 
 def parse_local(text: str, settings: Settings, field: str) -> datetime:
-    """A ``datetime-local`` value (configured zone) as an aware datetime."""
-    from campaign.errors import CampaignError
-
+    """A ``datetime-local`` value (configured zone) as an aware datetime; ``field`` is the
+    input's name, by which the page shows the message."""
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise CampaignError(f"{field}: {text!r} is not a date and time.") from None
+        raise CampaignError.of("form.not_a_moment", field, text=text) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=settings.zone)
 
 
@@ -270,9 +276,44 @@ def query_day(text: str, name: str) -> date | None:
     return day
 
 
-def make_environment(templates: TemplateTree) -> jinja2.Environment:
+@dataclass
+class FormErrors:
+    """Why a form was refused, worded for the page: each sentence by the input it concerns
+    (``by_input``, shown next to it) and all of them in order (``summary``, at the top of the
+    form, each linking to its input; ``""`` for one about the whole form)."""
+
+    by_input: dict[str, list[str]] = field(default_factory=dict)
+    summary: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls, error: CampaignError, settings: Settings, inputs: Mapping[str, str] | None = None
+    ) -> FormErrors:
+        """``error``'s messages in ``[general] language``. A message's field (``events.to``)
+        is the input of the same name with ``_`` for ``.`` (``events_to``) unless ``inputs``
+        says otherwise; an error that is still a plain sentence is shown as it is."""
+        found = cls()
+        language, zone = settings.general.language, settings.zone
+        if not error.messages:
+            found.summary.append(("", str(error)))
+        for item in error.messages:
+            sentence = page_words.word(item, language, zone)
+            target = (inputs or {}).get(item.field, item.field.replace(".", "_"))
+            found.summary.append((target, sentence))
+            if target:
+                found.by_input.setdefault(target, []).append(sentence)
+        return found
+
+    def __bool__(self) -> bool:
+        return bool(self.summary)
+
+
+def make_environment(templates: TemplateTree, language: str = "fr") -> jinja2.Environment:
     """The pages' templates (``web/admin/``); ``reports/…`` are the reports stage's own (its chart
-    macro)."""
+    macro).
+
+    Jinja's i18n extension gives them ``_()``, ``ngettext()`` and ``{% trans %}`` over the
+    catalogue of ``language`` ([general] language)."""
     environment = jinja2.Environment(
         loader=jinja2.ChoiceLoader(
             [
@@ -286,6 +327,10 @@ def make_environment(templates: TemplateTree) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        i18n.translations(language), newstyle=True
     )
     environment.globals["quote"] = quote
     environment.globals["number"] = formatting.format_number  # macros imported without context
@@ -294,9 +339,20 @@ def make_environment(templates: TemplateTree) -> jinja2.Environment:
     return environment
 
 
-def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    status_code: int = 200,
+    error_inputs: Mapping[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """``template`` with the common context. An ``error`` given as a :class:`CampaignError` is
+    worded for the page (:class:`FormErrors`; ``error_inputs``: the inputs of fields whose
+    name differs from the domain's)."""
     board = dashboard(request)
     settings = board.settings
+    if isinstance(context.get("error"), CampaignError):
+        context["error"] = FormErrors.of(context["error"], settings, error_inputs)
     base = base_path(request)
     user: SignedIn | None = getattr(request.state, "user", None)
     page = board.env.get_template(template).render(
@@ -310,6 +366,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         long_date=lambda value: long_date(value, settings),
         event_when=lambda event, **options: event_when(event, settings, **options),
         done=request.query_params.get("fait", ""),
+        word=lambda item: page_words.word_any(item, settings.general.language, settings.zone),
+        label=lambda kind, value: page_words.label(kind, value, settings.general.language),
         **context,
     )
     return HTMLResponse(page, status_code=status_code)

@@ -68,9 +68,7 @@ class EventQuery:
     ) -> EventQuery:
         """A query from what someone typed: local days (``date_to`` included), loose names."""
         if date_from and date_to and date_to < date_from:
-            raise CampaignError(
-                f"--to ({date_to:%d/%m/%Y}) is before --from ({date_from:%d/%m/%Y})."
-            )
+            raise CampaignError.of("period.end_before_start", "to", start=date_from, end=date_to)
         start = datetime.combine(date_from, time.min, tzinfo=zone) if date_from else None
         end = (
             datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone)

@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 
 from campaign.errors import CampaignError
 from campaign.importing import ImportReport
+from campaign.messages import Message
 from campaign.models.base import utcnow
 from campaign.models.events import Event
 from campaign.tabular import FileFormatError, match_headers, open_sheet
@@ -157,7 +158,11 @@ _SEPARATORS = re.compile(r"\s*[,;|]\s*")
 
 
 class RowError(ValueError):
-    """Why one row is left out; the message goes into the report as it is."""
+    """Why one row is left out: its message (``reason``) goes into the report."""
+
+    def __init__(self, code: str, field: str = "", **values: Any) -> None:
+        self.reason = Message(code, field, values)
+        super().__init__(str(self.reason))
 
 
 @dataclass
@@ -264,15 +269,14 @@ def _max_length(name: str) -> int | None:
 # --- one row -----------------------------------------------------------------------------------
 
 
-def _date_field(label: str, raw: Any, zone: ZoneInfo) -> tuple[datetime, bool] | None:
+def _date_field(field: str, raw: Any, zone: ZoneInfo) -> tuple[datetime, bool] | None:
+    """``field``: "starts_at" or "ends_at"."""
     if not _text(raw):
         return None
     try:
         return parse_when(raw, zone)
     except ValueError:
-        raise RowError(
-            f"{label} {_text(raw)!r} is not a date (write 05/11/2026 14:30 or 2026-11-05T14:30)"
-        ) from None
+        raise RowError(f"import.bad_{field}", field, text=_text(raw)) from None
 
 
 def _when(raw: dict[str, Any], zone: ZoneInfo) -> tuple[datetime, datetime | None, bool]:
@@ -281,27 +285,23 @@ def _when(raw: dict[str, Any], zone: ZoneInfo) -> tuple[datetime, datetime | Non
     An all-day event ends at the midnight after its last day, in its zone: the instant it is
     over, which "events still to come" compares with now.
     """
-    start = _date_field("start date", raw.get("starts_at"), zone)
+    start = _date_field("starts_at", raw.get("starts_at"), zone)
     if start is None:
-        raise RowError("no start date")
+        raise RowError("import.no_start", "starts_at")
     starts_at, all_day = start
-    end = _date_field("end date", raw.get("ends_at"), zone)
+    end = _date_field("ends_at", raw.get("ends_at"), zone)
+    backwards = {"start": _text(raw.get("starts_at")), "end": _text(raw.get("ends_at"))}
     if end is None:
         return starts_at, (_next_midnight(starts_at, zone) if all_day else None), all_day
     ends_at, end_all_day = end
     if all_day and end_all_day:
         if ends_at < starts_at:
-            raise RowError(
-                f"ends ({_text(raw.get('ends_at'))}) before it starts "
-                f"({_text(raw.get('starts_at'))})"
-            )
+            raise RowError("import.ends_before_start", "ends_at", **backwards)
         return starts_at, _next_midnight(ends_at, zone), True
     if end_all_day and ends_at.astimezone(zone).date() >= starts_at.astimezone(zone).date():
         return starts_at, max(starts_at, _next_midnight(ends_at, zone)), False  # "until that day"
     if ends_at < starts_at:
-        raise RowError(
-            f"ends ({_text(raw.get('ends_at'))}) before it starts ({_text(raw.get('starts_at'))})"
-        )
+        raise RowError("import.ends_before_start", "ends_at", **backwards)
     return starts_at, ends_at, all_day and end_all_day
 
 
@@ -323,12 +323,12 @@ def normalise_row(
     """The Event field values for one row (canonical field names), or RowError."""
     source_id = _text(raw.get("source_id"))
     if not source_id:
-        raise RowError("no id")
+        raise RowError("import.no_event_id", "source_id")
     if len(source_id) > (_max_length("source_id") or 100):
-        raise RowError("id longer than 100 characters")
+        raise RowError("import.event_id_too_long", "source_id", limit=100)
     title = _text(raw.get("title"))
     if not title:
-        raise RowError("no title")
+        raise RowError("import.no_title", "title")
 
     postcode = _text(raw.get("postcode")).replace(" ", "")
     if re.fullmatch(r"\d{4}", postcode):  # a spreadsheet ate the leading zero (01000 -> 1000)
@@ -404,7 +404,9 @@ class _Row:
     number: int
     raw: dict[str, Any]
     extra: dict[str, Any]
-    problem: str = ""  # set when the row is not an event at all (a JSON item that is no object)
+    problem: Message | None = (
+        None  # set when the row is not an event at all (a JSON item that is no object)
+    )
 
 
 def _flatten(item: dict[str, Any]) -> dict[str, Any]:
@@ -450,7 +452,12 @@ def _read_json(path: Path, progress: Progress | None) -> Iterator[_Row]:
         if progress is not None and (index % PROGRESS_EVERY == 0 or index == total):
             progress(index, total)
         if not isinstance(item, dict):
-            yield _Row(index, {}, {}, problem=f"not an event object: {_text(item)[:60]!r}")
+            yield _Row(
+                index,
+                {},
+                {},
+                problem=Message("import.not_an_event", "", {"text": _text(item)[:60]}),
+            )
             continue
         raw: dict[str, Any] = {}
         extra: dict[str, Any] = {}
@@ -540,11 +547,15 @@ def import_events(
                 row.raw, row.extra, row=row.number, taxonomy=taxonomy, zone=zone, warnings=warnings
             )
         except RowError as exc:
-            report.skip(row.number, str(exc), _text(row.raw.get("source_id")))
+            report.skip(row.number, exc.reason, _text(row.raw.get("source_id")))
             continue
         source_id = values["source_id"]
         if source_id in valid:
-            report.skip(row.number, f"same id as row {first_row[source_id]}", source_id)
+            report.skip(
+                row.number,
+                Message("import.same_event_id", values={"row": first_row[source_id]}),
+                source_id,
+            )
             continue
         valid[source_id] = values
         first_row[source_id] = row.number

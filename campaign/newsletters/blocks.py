@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from campaign.errors import CampaignError
+from campaign.messages import Message
 from campaign.social.media import MAX_ALT_TEXT, keep_image, sniff
 
 BLOCK_TYPES = ("text", "heading", "image", "button", "events", "callout", "divider")
@@ -49,8 +50,8 @@ MEDIA_ROUTE = "/media"
 class BlockError(CampaignError):
     """A block that cannot be kept: ``number`` (from 1) and ``key`` name where."""
 
-    def __init__(self, message: str, *, number: int = 0, key: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, *what: str | Message, number: int = 0, key: str = "") -> None:
+        super().__init__(*what)
         self.number = number
         self.key = key
 
@@ -58,6 +59,15 @@ class BlockError(CampaignError):
 def _fail(number: int, kind: str, key: str, what: str) -> BlockError:
     where = f"Block {number} ({kind})" if kind else f"Block {number}"
     return BlockError(f"{where}, {key!r}: {what}", number=number, key=key)
+
+
+def _refuse(number: int, kind: str, key: str, code: str, **values: Any) -> BlockError:
+    """A block's field refused as a message (``block.CODE``) about the editor's input of that
+    field (``block-N-KEY``, N from 0), each door wording it."""
+    details = {"number": number, "kind": kind, "key": key, **values}
+    return BlockError(
+        Message(f"block.{code}", f"block-{number - 1}-{key}", details), number=number, key=key
+    )
 
 
 def _text(raw: Mapping[str, Any], key: str, number: int, kind: str, *, required: bool) -> str:
@@ -68,16 +78,16 @@ def _text(raw: Mapping[str, Any], key: str, number: int, kind: str, *, required:
         raise _fail(number, kind, key, "must be text.")
     value = value.strip()
     if required and not value:
-        raise _fail(number, kind, key, "is empty: write it, or remove the block.")
+        raise _refuse(number, kind, key, "empty")
     if len(value) > MAX_TEXT:
-        raise _fail(number, kind, key, f"has {len(value)} characters; keep it under {MAX_TEXT}.")
+        raise _refuse(number, kind, key, "too_long", length=len(value), max=MAX_TEXT)
     return value
 
 
 def _url(raw: Mapping[str, Any], key: str, number: int, kind: str, *, required: bool) -> str:
     value = _text(raw, key, number, kind, required=required)
     if value and not value.startswith(("https://", "http://", "mailto:")):
-        raise _fail(number, kind, key, f"{value!r} is not a web address starting with https://.")
+        raise _refuse(number, kind, key, "not_url", value=value)
     return value
 
 
@@ -151,9 +161,9 @@ def _image(
     kind = "image"
     alt = _text(raw, "alt", number, kind, required=False)
     if not alt:
-        raise _fail(number, kind, "alt", "describe the image for people who cannot see it.")
+        raise _refuse(number, kind, "alt", "no_alt")
     if len(alt) > MAX_ALT_TEXT:
-        raise _fail(number, kind, "alt", f"keep the description under {MAX_ALT_TEXT} characters.")
+        raise _refuse(number, kind, "alt", "alt_too_long", max=MAX_ALT_TEXT)
     path = _text(raw, "path", number, kind, required=False)
     file = _text(raw, "file", number, kind, required=False)
     folder = Path(media_dir).expanduser().resolve()
@@ -176,9 +186,9 @@ def _image(
     elif file:
         kept = folder / Path(file).name
         if Path(file).name != file or (copy and not kept.is_file()):
-            raise _fail(number, kind, "file", f"{file!r} is not an image of the media folder.")
+            raise _refuse(number, kind, "file", "not_media_image", file=file)
     else:
-        raise _fail(number, kind, "path", "give the image's file.")
+        raise _refuse(number, kind, "file", "no_image")
     block: dict[str, Any] = {"type": kind, "file": file, "alt": alt}
     url = _url(raw, "url", number, kind, required=False)
     if url:
@@ -188,9 +198,9 @@ def _image(
         try:
             width = int(str(width).removesuffix("px"))
         except ValueError:
-            raise _fail(number, kind, "width", f"{width!r} is not a number of pixels.") from None
+            raise _refuse(number, kind, "width", "width_not_number", value=str(width)) from None
         if not MIN_WIDTH <= width <= MAX_WIDTH:
-            raise _fail(number, kind, "width", f"give between {MIN_WIDTH} and {MAX_WIDTH} pixels.")
+            raise _refuse(number, kind, "width", "width_range", min=MIN_WIDTH, max=MAX_WIDTH)
         block["width"] = width
     return block
 
@@ -211,7 +221,7 @@ def _events(raw: Mapping[str, Any], number: int, taxonomy: Any) -> dict[str, Any
         try:
             return date.fromisoformat(str(value))
         except ValueError:
-            raise _fail(number, kind, key, f"{value!r} is not a date such as 2016-11-07.") from None
+            raise _refuse(number, kind, key, "not_a_date", value=str(value)) from None
 
     def names(key: str) -> list[str]:
         value = source.get(key) or []
@@ -223,7 +233,7 @@ def _events(raw: Mapping[str, Any], number: int, taxonomy: Any) -> dict[str, Any
     if limit in ("", 0):
         limit = None
     if limit is not None and (isinstance(limit, bool) or not str(limit).isdigit()):
-        raise _fail(number, kind, "max", f"{limit!r} is not a whole number.")
+        raise _refuse(number, kind, "max", "max_not_number", value=str(limit))
     try:
         rule = EventRule(
             date_from=day("from"),
@@ -237,6 +247,8 @@ def _events(raw: Mapping[str, Any], number: int, taxonomy: Any) -> dict[str, Any
     except BlockError:
         raise
     except CampaignError as exc:
+        if exc.messages:  # the rule's own messages, about the block's fields
+            raise BlockError(*exc.messages, number=number) from None
         raise BlockError(f"Block {number} (events): {exc}", number=number) from None
     return {"type": kind, "title": _text(raw, "title", number, kind, required=False), "rule": rule}
 

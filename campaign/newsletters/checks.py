@@ -18,6 +18,7 @@ from typing import Any, Literal
 import jinja2
 from jinja2 import meta
 
+from campaign.messages import Message, message
 from campaign.newsletters.render import (
     HTML_TEMPLATE,
     CompiledNewsletter,
@@ -48,7 +49,7 @@ _SAMPLE = Recipient(
 @dataclass(frozen=True)
 class Issue:
     level: Literal["error", "warning"]
-    message: str
+    message: Message | str  # a message each door words (a render error: its own text)
 
 
 def has_errors(issues: list[Issue]) -> bool:
@@ -70,11 +71,7 @@ def check_newsletter(
     issues = check_compiled(compiled)
     if _expects_events(template_name, settings, templates_dir) and not context.get("events"):
         issues.append(
-            Issue(
-                "warning",
-                f"{template_name}: the template lists events but this selection has none "
-                "(check the date, region or theme filters).",
-            )
+            Issue("warning", message("check.no_events", "events", template=template_name))
         )
     return issues
 
@@ -94,55 +91,34 @@ def check_compiled(compiled: CompiledNewsletter) -> list[Issue]:
         issues.append(
             Issue(
                 "error",
-                f"{name}/{HTML_TEMPLATE}: invalid MJML at line {line}, column {column} "
-                f"of the rendered MJML: {what}. Near: {near!r}",
+                message(
+                    "check.invalid_mjml",
+                    template=f"{name}/{HTML_TEMPLATE}",
+                    line=line,
+                    column=column,
+                    what=what,
+                    near=near,
+                ),
             )
         )
     size = len(sample.html.encode("utf-8"))
     if size > MAX_HTML_BYTES:
         issues.append(
-            Issue(
-                "warning",
-                f"{name}: the HTML weighs {size / 1024:.0f} KB; Gmail clips messages over about "
-                "100 KB, hiding the end (and the unsubscribe link). Feature fewer events.",
-            )
+            Issue("warning", message("check.too_heavy", template=name, kilobytes=size // 1024))
         )
 
     page = _Anchors()
     page.feed(compiled.html_source)
     page.close()
     if not any("recipient.unsubscribe_url" in href for href in page.hrefs):
-        issues.append(
-            Issue(
-                "error",
-                f"{name}: the HTML part has no unsubscribe link; add "
-                '<a href="[[ recipient.unsubscribe_url ]]"> (the shared footer has one).',
-            )
-        )
+        issues.append(Issue("error", message("check.no_unsubscribe_html", template=name)))
     if "recipient.unsubscribe_url" not in compiled.text_source:
-        issues.append(
-            Issue(
-                "error",
-                f"{name}: the text part has no unsubscribe link; add "
-                "[[ recipient.unsubscribe_url ]] (the shared text footer has one).",
-            )
-        )
+        issues.append(Issue("error", message("check.no_unsubscribe_text", template=name)))
     for src in page.images_without_alt:
-        issues.append(
-            Issue(
-                "warning",
-                f"{name}: image {src!r} has no alt text (shown when images are blocked).",
-            )
-        )
+        issues.append(Issue("warning", message("check.image_without_alt", template=name, src=src)))
     for url in _literal_urls(page.hrefs, compiled.links):
         if not url.lower().startswith(ALLOWED_SCHEMES):
-            issues.append(
-                Issue(
-                    "error",
-                    f"{name}: link {url!r} is not an http(s) or mailto link; mail clients "
-                    "would not open it (or it is unsafe). Fix the URL in the event or template.",
-                )
-            )
+            issues.append(Issue("error", message("check.bad_link", template=name, url=url)))
     return issues
 
 

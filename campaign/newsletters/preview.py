@@ -27,6 +27,7 @@ from campaign.addresses import normalise_email
 from campaign.errors import CampaignError
 from campaign.events.catalogue import EventQuery, find_events
 from campaign.mail.outbox import OutgoingMessage
+from campaign.messages import Message
 from campaign.models import Event, Newsletter, Subscriber, WhenNoEvents, utcnow
 from campaign.newsletters.blocks import block_rules
 from campaign.newsletters.checks import Issue, check_compiled, has_errors
@@ -239,26 +240,27 @@ def compile_group(
     )
     compiled = render_group(newsletter.template, context, settings, templates_dir=templates_dir)
     issues = check_compiled(compiled)
-    where = f" in {group_region}" if group_region else ""
     if selection.skipped:
         issues.append(
-            Issue(
-                "warning",
-                f"No event for these readers{where}: this newsletter is not sent to them "
-                "(readers without events are left out).",
-            )
+            Issue("warning", Message("check.readers_left_out", "events", {"region": group_region}))
         )
     elif not events and lists_events(newsletter) and not selection.fallback:
         issues.append(
             Issue(
                 "warning",
-                f"{newsletter.template}: no event still to come matches this newsletter's "
-                f"selection{where} (check the dates, regions, themes).",
+                Message(
+                    "check.no_event_to_come",
+                    "events",
+                    {"template": newsletter.template, "region": group_region},
+                ),
             )
         )
     if has_errors(issues):
-        lines = "\n".join(f"  {issue.level}: {issue.message}" for issue in issues)
-        raise CampaignError(f"Newsletter {newsletter.id} cannot be sent as it is:\n{lines}")
+        raise CampaignError.of(
+            "newsletter.checks_failed",
+            id=newsletter.id,
+            problems=[(issue.level, issue.message) for issue in issues],
+        )
     return compiled, issues
 
 
@@ -293,14 +295,10 @@ def choose_subscriber(session: Session, newsletter: Newsletter, email: str | Non
     if found is not None:
         return found
     if email:
-        raise CampaignError(
-            f"{email.strip()} is not in the audience of newsletter {newsletter.id} (not on its "
-            "lists, not active, or outside its segment)."
+        raise CampaignError.of(
+            "preview.not_in_audience", "as_email", email=email.strip(), id=newsletter.id
         )
-    raise CampaignError(
-        f"Newsletter {newsletter.id} has nobody to preview for: its audience is empty "
-        "(check its lists and segment, or give --as EMAIL)."
-    )
+    raise CampaignError.of("preview.nobody", id=newsletter.id)
 
 
 def preview(
@@ -335,7 +333,7 @@ def addressed_to(
     over SMTP while its links could not be opened (see
     :func:`~campaign.tracking.links.check_public_url`)."""
     if not addresses:
-        raise CampaignError("Give at least one address: --to ADDRESS.")
+        raise CampaignError.of("preview.no_test_address", "to")
     for address in addresses:  # a typo (no dot in the domain) is said, not sent to a relay
         normalise_email(address)
     check_public_url(settings, "A test message")

@@ -131,32 +131,28 @@ def check_sender(newsletter: Newsletter, settings: Any) -> None:
     """
     number = newsletter.id
     mail = settings.mail
+    # (the setting at fault, "" for the newsletter's own address; the address)
     if newsletter.from_address:
-        fields = [
-            (
-                "its from address",
-                newsletter.from_address,
-                f"give newsletter {number} a valid from address (pause it first if it is sending)",
-            )
-        ]
+        fields = [("", newsletter.from_address)]
     else:
-        fields = [("[mail] from_address", mail.from_address, "fix the setting")]
+        fields = [("from_address", mail.from_address)]
     if mail.reply_to:
-        fields.append(("[mail] reply_to", mail.reply_to, "fix the setting"))
-    for name, address, fix in fields:
+        fields.append(("reply_to", mail.reply_to))
+    for setting, address in fields:
         try:
             sender_address(address)
         except InvalidEmail as exc:
-            raise CampaignError(
-                f"Newsletter {number} cannot be sent: {name} {address!r} is not a valid sender "
-                f"address ({str(exc).rstrip('.')}); {fix}, then send it again."
+            raise CampaignError.of(
+                "newsletter.bad_setting_sender" if setting else "newsletter.bad_own_sender",
+                "from_address",
+                id=number,
+                setting=setting,
+                address=address,
+                reason=str(exc).rstrip("."),
             ) from None
     domain = mail.return_path_domain or newsletter.from_address or mail.from_address
     domain = domain.rpartition("@")[2]
-    for what, setting in (
-        ("bounce address", "return_path_prefix"),
-        ("unsubscribe address", "unsubscribe_prefix"),
-    ):
+    for what, setting in (("bounce", "return_path_prefix"), ("unsubscribe", "unsubscribe_prefix")):
         prefix = getattr(mail, setting)
         if not prefix:
             continue
@@ -164,10 +160,12 @@ def check_sender(newsletter: Newsletter, settings: Any) -> None:
         try:
             sender_address(address)
         except InvalidEmail as exc:
-            raise CampaignError(
-                f"Newsletter {number} cannot be sent: its {what} {address!r} is not valid "
-                f"({str(exc).rstrip('.')}); fix [mail] {setting} or return_path_domain, then "
-                "send it again."
+            raise CampaignError.of(
+                f"newsletter.bad_{what}_address",
+                id=number,
+                setting=setting,
+                address=address,
+                reason=str(exc).rstrip("."),
             ) from None
     if mail.transport == "smtp":
         # Real mail only: the outbox may keep the sample identity, nothing leaves the machine.
@@ -188,12 +186,9 @@ def snapshot(session: Session, newsletter: Newsletter, settings: Any = None) -> 
     :func:`~campaign.tracking.links.check_public_url`).
     """
     if newsletter.status == NewsletterStatus.paused:
-        raise CampaignError(
-            f"Newsletter {newsletter.id} is paused; `campaign newsletter resume {newsletter.id}` "
-            "carries on sending."
-        )
+        raise CampaignError.of("newsletter.send_paused", id=newsletter.id)
     if newsletter.status == NewsletterStatus.cancelled:
-        raise CampaignError(f"Newsletter {newsletter.id} was cancelled; it cannot be sent.")
+        raise CampaignError.of("newsletter.send_cancelled", id=newsletter.id)
     if newsletter.status in (NewsletterStatus.sending, NewsletterStatus.sent):
         return 0
     if settings is not None:
@@ -246,9 +241,11 @@ def _change_status(
 ) -> Newsletter:
     newsletter = get_newsletter(session, newsletter_id)
     if newsletter.status not in allowed:
-        raise CampaignError(
-            f"Newsletter {newsletter_id} is {newsletter.status}; only a "
-            f"{' or '.join(allowed)} newsletter can be {verb}."
+        raise CampaignError.of(
+            f"newsletter.cannot_be_{verb}",
+            id=newsletter_id,
+            status=newsletter.status,
+            allowed=" or ".join(allowed),
         )
     newsletter.status = new
     newsletter.updated_at = utcnow()
@@ -312,15 +309,11 @@ def back_to_draft(session: Session, newsletter_id: int) -> Newsletter:
     """
     newsletter = get_newsletter(session, newsletter_id)
     if newsletter.status != NewsletterStatus.cancelled:
-        raise CampaignError(
-            f"Newsletter {newsletter_id} is {newsletter.status}; only a cancelled newsletter "
-            "can go back to draft."
+        raise CampaignError.of(
+            "newsletter.not_cancelled", id=newsletter_id, status=newsletter.status
         )
     if not sent_nothing(session, newsletter_id):
-        raise CampaignError(
-            f"Newsletter {newsletter_id} was sent to some recipients before it was cancelled; "
-            "it stays cancelled (copy it into a new newsletter instead)."
-        )
+        raise CampaignError.of("newsletter.sent_before_cancel", id=newsletter_id)
     session.execute(
         Delivery.__table__.delete().where(  # type: ignore[attr-defined]
             Delivery.__table__.c.newsletter_id == newsletter_id  # type: ignore[attr-defined]
@@ -803,10 +796,8 @@ def _send_queued(
         newsletter = get_newsletter(session, newsletter_id)
         settings = with_sender(session, settings)  # the identity in force, stored or the file's
         if newsletter.status != NewsletterStatus.sending:
-            raise CampaignError(
-                f"Newsletter {newsletter_id} is {newsletter.status}, not sending; "
-                f"`campaign newsletter send {newsletter_id}` starts a draft, "
-                f"`campaign newsletter resume {newsletter_id}` a paused one."
+            raise CampaignError.of(
+                "newsletter.not_sending", id=newsletter_id, status=newsletter.status
             )
         check_sender(newsletter, settings)  # before anything is claimed
         check_public_url(settings, f"Newsletter {newsletter_id}")

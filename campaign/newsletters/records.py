@@ -63,24 +63,24 @@ class EventRule:
     def to_json(self, taxonomy: Taxonomy) -> dict[str, Any]:
         """The stored rule, checked and with canonical region and theme names."""
         if self.date_from and self.date_to and self.date_to < self.date_from:
-            raise CampaignError(
-                f"--events-to ({self.date_to:%d/%m/%Y}) is before --events-from "
-                f"({self.date_from:%d/%m/%Y})."
+            raise CampaignError.of(
+                "newsletter.events_end_before_start",
+                "events.to",
+                start=self.date_from,
+                end=self.date_to,
             )
         if self.limit is not None and self.limit < 1:
-            raise CampaignError("--events-max must be at least 1.")
+            raise CampaignError.of("newsletter.events_max_too_small", "events.max")
         if self.order not in ORDERS:
-            raise CampaignError(
-                f"Unknown event order {self.order!r}; use one of {', '.join(ORDERS)}."
+            raise CampaignError.of(
+                "newsletter.unknown_order", "events.order", order=self.order, known=list(ORDERS)
             )
         regions = [_region(name, taxonomy) for name in self.regions if name.strip()]
         if SUBSCRIBER_REGION in regions and len(regions) > 1:
-            raise CampaignError(
-                "--events-region subscriber (each reader's own region) cannot be combined with "
-                "named regions; give one or the other."
-            )
+            raise CampaignError.of("newsletter.reader_region_mixed", "events.regions")
         themes = [
-            _known(name, taxonomy.theme, "daily theme", taxonomy.themes) for name in self.themes
+            _known(name, taxonomy.theme, "theme", taxonomy.themes, "events.themes")
+            for name in self.themes
         ]
         return {
             "from": self.date_from.isoformat() if self.date_from else None,
@@ -96,23 +96,25 @@ class EventRule:
 def _region(name: str, taxonomy: Taxonomy) -> str:
     if fold(name) in {SUBSCRIBER_REGION, "abonne", "abonnee"}:
         return SUBSCRIBER_REGION
-    return _known(name, taxonomy.region, "region", taxonomy.regions)
+    return _known(name, taxonomy.region, "region", taxonomy.regions, "events.regions")
 
 
-def _known(text: str, lookup: Any, noun: str, known: Sequence[str]) -> str:
+def _known(text: str, lookup: Any, noun: str, known: Sequence[str], field: str) -> str:
+    """``text`` as the taxonomy names it; ``noun`` is "region" or "theme"."""
     found = lookup(text)
     if found is None:
-        raise CampaignError(f"Unknown {noun} {text!r}. Known: {', '.join(known)}.")
+        raise CampaignError.of(f"newsletter.unknown_{noun}", field, name=text, known=list(known))
     return str(found)
 
 
-def parse_pairs(pairs: Sequence[str], option: str) -> dict[str, list[str]]:
-    """``KEY=VALUE`` options (repeatable) as ``{key: [values…]}``."""
+def parse_pairs(pairs: Sequence[str], field: str) -> dict[str, list[str]]:
+    """``KEY=VALUE`` lines (or repeated options) as ``{key: [values…]}``; ``field`` is what
+    they set ("segment", "content"), named in the message about a line that is not one."""
     result: dict[str, list[str]] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise CampaignError(f"{option}: {pair!r} is not KEY=VALUE (e.g. region=Bretagne).")
+            raise CampaignError.of("newsletter.bad_pair", field, pair=pair)
         result.setdefault(key.strip(), []).append(value.strip())
     return result
 
@@ -124,7 +126,8 @@ def normalise_segment(segment: Mapping[str, Sequence[str]], taxonomy: Taxonomy) 
         key = key.strip()
         if key == "region":
             values = [
-                _known(value, taxonomy.region, "region", taxonomy.regions) for value in values
+                _known(value, taxonomy.region, "region", taxonomy.regions, "segment.region")
+                for value in values
             ]
         result[key] = [str(value) for value in values]
     return result
@@ -135,20 +138,21 @@ def no_events_choice(choice: str, text: str) -> tuple[str, str]:
     "text")."""
     choice = (choice or "").strip().lower()
     if choice not in WHEN_NO_EVENTS:
-        raise CampaignError(
-            f"Unknown choice {choice!r} for readers without events; use one of "
-            f"{', '.join(WHEN_NO_EVENTS)}."
+        raise CampaignError.of(
+            "newsletter.unknown_when_no_events",
+            "when_no_events",
+            choice=choice,
+            known=list(WHEN_NO_EVENTS),
         )
     text = (text or "").strip()
     if choice == WhenNoEvents.text and not text:
-        raise CampaignError(
-            "Readers without events are to get a text of their own, but the text is empty: "
-            "write it, or choose national, nearest or skip."
-        )
+        raise CampaignError.of("newsletter.no_events_text_empty", "no_events_text")
     if len(text) > MAX_NO_EVENTS_TEXT:
-        raise CampaignError(
-            f"The text for readers without events has {len(text)} characters; "
-            f"keep it under {MAX_NO_EVENTS_TEXT}."
+        raise CampaignError.of(
+            "newsletter.no_events_text_too_long",
+            "no_events_text",
+            length=len(text),
+            limit=MAX_NO_EVENTS_TEXT,
         )
     return choice, text  # kept whatever the choice: switching back to "text" finds it again
 
@@ -164,14 +168,14 @@ def check_template(name: str, templates_dir: Path | str | None = None) -> str:
         for path in folder.glob(f"*/{HTML_TEMPLATE}")
         if not path.parent.name.startswith("_")
     )
-    raise CampaignError(
-        f"Unknown template {name!r} (templates in {folder}: {', '.join(known) or 'none'})."
+    raise CampaignError.of(
+        "newsletter.unknown_template", "template", name=name, folder=folder, known=known or "none"
     )
 
 
 def _list_ids(session: Session, names: Sequence[str]) -> list[int]:
     if not names:
-        raise CampaignError("A newsletter needs at least one list: give --list NAME.")
+        raise CampaignError.of("newsletter.no_list", "lists")
     ids: list[int] = []
     for name in names:
         list_id = require_list(session, name).id
@@ -181,10 +185,10 @@ def _list_ids(session: Session, names: Sequence[str]) -> list[int]:
     return ids
 
 
-def _text(value: str, option: str) -> str:
+def _text(value: str, field: str) -> str:
     value = value.strip()
     if not value:
-        raise CampaignError(f"{option} cannot be empty.")
+        raise CampaignError.of("newsletter.empty_text", field)
     return value
 
 
@@ -241,8 +245,8 @@ def create_newsletter(
     manifest = load_manifest(newsletter_folder(templates_dir), template)
     content = manifest.check({k: v for k, v in (content or {}).items() if v not in ("", None)})
     newsletter = Newsletter(
-        title=_text(title, "--title"),
-        subject=_text(subject, "--subject"),
+        title=_text(title, "title"),
+        subject=_text(subject, "subject"),
         template=template,
         list_ids=_list_ids(session, list_names),
         preheader=preheader.strip(),
@@ -264,9 +268,7 @@ def create_newsletter(
 def get_newsletter(session: Session, newsletter_id: int) -> Newsletter:
     newsletter = session.get(Newsletter, newsletter_id)
     if newsletter is None:
-        raise CampaignError(
-            f"No newsletter number {newsletter_id}; `campaign newsletter list` shows them."
-        )
+        raise CampaignError.of("newsletter.unknown", id=newsletter_id)
     return newsletter
 
 
@@ -303,14 +305,13 @@ def edit_newsletter(
     template's manifest; ``blocks`` (checked) replace the body."""
     newsletter = get_newsletter(session, newsletter_id)
     if newsletter.status not in EDITABLE:
-        raise CampaignError(
-            f"Newsletter {newsletter_id} is {newsletter.status}; only a draft, scheduled or "
-            "paused newsletter can be edited."
+        raise CampaignError.of(
+            "newsletter.not_editable", id=newsletter_id, status=newsletter.status
         )
     if title is not None:
-        newsletter.title = _text(title, "--title")
+        newsletter.title = _text(title, "title")
     if subject is not None:
-        newsletter.subject = _text(subject, "--subject")
+        newsletter.subject = _text(subject, "subject")
     if template is not None:
         newsletter.template = check_template(template, templates_dir)
     if list_names is not None:
@@ -392,16 +393,13 @@ def schedule_newsletter(
     """
     newsletter = get_newsletter(session, newsletter_id)
     if newsletter.status not in SCHEDULABLE:
-        raise CampaignError(
-            f"Newsletter {newsletter_id} is {newsletter.status}; only a draft, scheduled or "
-            "missed newsletter can be scheduled."
+        raise CampaignError.of(
+            "newsletter.not_schedulable", id=newsletter_id, status=newsletter.status
         )
     if when.tzinfo is None:
         raise CampaignError("The sending time must carry a time zone.")
     if when <= (now or utcnow()):
-        raise CampaignError(
-            f"{when:%d/%m/%Y %H:%M} ({when.tzname()}) is already past: give a time to come."
-        )
+        raise CampaignError.of("schedule.time_past", "at", at=when)
     newsletter.scheduled_at = when
     newsletter.status = NewsletterStatus.scheduled
     newsletter.status_reason = ""

@@ -235,14 +235,9 @@ def newsletter_report(
     """One newsletter in detail: its figures, per link, per region, per day, bounce reasons."""
     newsletter = session.get(Newsletter, newsletter_id)
     if newsletter is None:
-        raise CampaignError(
-            f"No newsletter {newsletter_id}; `campaign newsletter list` shows their numbers."
-        )
+        raise CampaignError.of("report.unknown_newsletter", id=newsletter_id)
     if newsletter.sent_at is None:
-        raise CampaignError(
-            f"Newsletter {newsletter_id} has not been sent (it is {newsletter.status}); "
-            "reports cover sent newsletters."
-        )
+        raise CampaignError.of("report.not_sent", id=newsletter_id, status=newsletter.status)
     period = Period(None, None, labels.zone)
     (figure,) = queries.newsletter_figures(session, period, ids=[newsletter_id])
     return Report("newsletter", period, [_detail_section(session, figure, labels)], now or utcnow())

@@ -23,6 +23,7 @@ from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.events import when
 from campaign.formatting import date_filters
+from campaign.messages import Message
 from campaign.models import Event
 from campaign.resources import TemplateTree, template_tree
 from campaign.social.length import check_length, limit_for, split_thread
@@ -72,7 +73,9 @@ class MissingValue(CampaignError):
     give it with ``--set``, a calendar in the entry's ``vars``."""
 
     def __init__(self, template: str, variable: str) -> None:
-        super().__init__(f"Post template {template!r} needs a value it was not given ({variable}).")
+        super().__init__(
+            Message("post.template_value_missing", "", {"name": template, "detail": variable})
+        )
         self.template = template
         self.variable = variable
 

@@ -59,28 +59,33 @@ def check_image(path: str | Path, alt: str, *, label: str) -> dict[str, Any]:
     path = Path(path).expanduser()
     alt = (alt or "").strip()
     if not path.is_file():
-        raise CampaignError(f"{label}: {path} does not exist (or is not a file).")
+        raise CampaignError.of("image.missing", "image", label=label, path=path, name=path.name)
     with path.open("rb") as handle:
         media_type = sniff(handle.read(12))
     if media_type is None:
-        raise CampaignError(
-            f"{label}: {path.name} is not a JPEG, PNG, WEBP or GIF image (X takes only "
-            "those): convert it, e.g. to JPEG."
-        )
+        raise CampaignError.of("image.not_a_picture", "image", label=label, name=path.name)
     size = path.stat().st_size
     if size > LIMITS[media_type]:
-        raise CampaignError(
-            f"{label}: {path.name} is {_size(size)}; X takes at most "
-            f"{_size(LIMITS[media_type])} for a {NAMES[media_type]} image: make it smaller."
+        raise CampaignError.of(
+            "image.too_big",
+            "image",
+            label=label,
+            name=path.name,
+            size=_size(size),
+            limit=_size(LIMITS[media_type]),
+            kind=NAMES[media_type],
         )
     if not alt:
-        raise CampaignError(
-            f"{label}: give a description of {path.name} (--alt) for people who cannot see it."
-        )
+        raise CampaignError.of("image.no_alt", "alt", label=label, name=path.name)
     if len(alt) > MAX_ALT_TEXT:
-        raise CampaignError(
-            f"{label}: the description of {path.name} is {len(alt)} characters long; X takes "
-            f"at most {MAX_ALT_TEXT}: shorten it by {len(alt) - MAX_ALT_TEXT}."
+        raise CampaignError.of(
+            "image.alt_too_long",
+            "alt",
+            label=label,
+            name=path.name,
+            length=len(alt),
+            limit=MAX_ALT_TEXT,
+            over=len(alt) - MAX_ALT_TEXT,
         )
     return {
         "path": str(path.resolve()),
@@ -165,9 +170,12 @@ def keep_image(path: str | Path, media_dir: str | Path, *, copy: bool = True) ->
             partial.write_bytes(data)
             partial.replace(kept)  # whole or absent, even with two copies at once
         except OSError as exc:
-            raise CampaignError(
-                f"Cannot copy {source.name} into the media folder {folder} "
-                f"([dashboard] media_dir): {exc.strerror or exc}."
+            raise CampaignError.of(
+                "image.not_kept",
+                "image",
+                name=source.name,
+                folder=folder,
+                reason=exc.strerror or str(exc),
             ) from None
     return kept
 

@@ -37,6 +37,7 @@ from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.events import when
 from campaign.events.catalogue import EventQuery, find_events
+from campaign.messages import Message, message
 from campaign.models import Event, Post, PostStatus, utcnow
 from campaign.social.compose import EVENT_TEMPLATE, event_post_text
 from campaign.social.cost import Estimate, account_networks, estimate, usage_of
@@ -61,7 +62,7 @@ class Plan:
     """The drafts created, what could not be planned and why, and what publishing them costs."""
 
     planned: list[PlannedPost] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)  # worded by each door
     estimate: Estimate | None = None
     dry_run: bool = False
 
@@ -73,12 +74,10 @@ def parse_times(text: str) -> list[time]:
         item = item.strip()
         match = re.fullmatch(r"(\d{1,2})[:hH](\d{2})", item)
         if not match or int(match[1]) > 23 or int(match[2]) > 59:
-            raise CampaignError(
-                f"--times: {item!r} is not a time of day; write them like 09:00,12:30,17:30."
-            )
+            raise CampaignError.of("planner.bad_time", "times", item=item)
         times.add(time(int(match[1]), int(match[2])))
     if not times:
-        raise CampaignError("--times: give at least one time of day, e.g. 09:00,12:30,17:30.")
+        raise CampaignError.of("planner.no_times", "times")
     return sorted(times)
 
 
@@ -165,17 +164,16 @@ def plan_event_posts(
     zone = settings.zone
     times = sorted(set(times))
     if not times:
-        raise CampaignError("--times: give at least one time of day, e.g. 09:00,12:30,17:30.")
+        raise CampaignError.of("planner.no_times", "times")
     per_day = len(times) if per_day is None else per_day
     if not 1 <= per_day <= len(times):
-        raise CampaignError(
-            f"--per-day {per_day}: give between 1 and {len(times)} (one post per time of "
-            "--times; add times to post more often)."
+        raise CampaignError.of(
+            "planner.per_day_out_of_range", "per_day", per_day=per_day, most=len(times)
         )
     if date_to < date_from:
-        raise CampaignError(f"--to ({date_to:%d/%m/%Y}) is before --from ({date_from:%d/%m/%Y}).")
+        raise CampaignError.of("period.end_before_start", "to", start=date_from, end=date_to)
     if (date_to - date_from).days >= MAX_DAYS:
-        raise CampaignError(f"Plan at most {MAX_DAYS} days at once.")
+        raise CampaignError.of("planner.too_many_days", "to", days=MAX_DAYS)
     slots_of_day = times[:per_day]
 
     featured = _featured(session)
@@ -203,11 +201,9 @@ def plan_event_posts(
         open_slots = []
         for slot in slots:
             if slot <= now:
-                plan.notes.append(f"{slot:%d/%m %H:%M}: already past, no post planned.")
+                plan.notes.append(message("planner.slot_past", slot=slot))
             elif slot in taken:
-                plan.notes.append(
-                    f"{slot:%d/%m %H:%M}: post {taken[slot]} is already planned at that time."
-                )
+                plan.notes.append(message("planner.slot_taken", slot=slot, post_id=taken[slot]))
             else:
                 open_slots.append(slot)
         day_theme = None
@@ -225,14 +221,10 @@ def plan_event_posts(
                     eligible = on_theme
                 elif eligible:
                     plan.notes.append(
-                        f"{slot:%d/%m %H:%M}: no event left on the day's theme "
-                        f"{day_theme!r}; another theme is featured."
+                        message("planner.theme_exhausted", slot=slot, theme=day_theme)
                     )
             if not eligible:
-                plan.notes.append(
-                    f"{slot:%d/%m %H:%M}: no event left to feature that day (all featured "
-                    "already, started or over by then, or none in the catalogue)."
-                )
+                plan.notes.append(message("planner.no_event_left", slot=slot))
                 continue
 
             used = (regions_today, themes_today, region_uses, theme_uses, zone)
@@ -260,9 +252,12 @@ def plan_event_posts(
             plan.planned.append(PlannedPost(post, chosen, day, composed.shortened))
             if composed.shortened:
                 plan.notes.append(
-                    f"Post {post.id} ({chosen.source_id}) shortened to fit: "
-                    + "; ".join(composed.shortened)
-                    + "."
+                    message(
+                        "planner.shortened",
+                        post_id=post.id,
+                        event=chosen.source_id,
+                        details=list(composed.shortened),
+                    )
                 )
             candidates.remove(chosen)
             featured.add(chosen.id)

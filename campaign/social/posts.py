@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from campaign.config import Settings
 from campaign.errors import CampaignError
+from campaign.messages import Message, message
 from campaign.models import Post, PostStatus, utcnow
 from campaign.social import Outgoing, SocialTransport, TransportError
 from campaign.social.cost import Estimate, account_networks, estimate, usage_of
@@ -73,18 +74,18 @@ def thread_parts(text: str) -> list[str]:
     return [chunk.strip() for chunk in chunks if chunk.strip()]
 
 
-# How each network counts, in the message refusing a text too long for it.
-_COUNTING = {
-    "x": ("X", "a link counts 23, an emoji 2"),
-    "mastodon": ("Mastodon", "a link counts 23, an emoji 1"),
-    "bluesky": ("Bluesky", "a link counts in full, an emoji 1"),
-}
-
-
 def checked_parts(
-    parts: Sequence[str], *, split: bool, post: str = "The post", network: str = "x"
+    parts: Sequence[str],
+    *,
+    split: bool,
+    post_id: int | None = None,
+    network: str = "x",
+    account: str = "",
 ) -> list[str]:
-    """Every part as ``network`` will count it; with ``split``, a part too long becomes several."""
+    """Every part as ``network`` will count it; with ``split``, a part too long becomes several.
+
+    ``post_id`` (or, before the post exists, ``account``): the post the CLI's message names
+    (neither: "The post")."""
     result: list[str] = []
     several = len(parts) > 1
     limit = limit_for(network)
@@ -98,15 +99,19 @@ def checked_parts(
         elif split:
             result.extend(split_thread(part, network))
         else:
-            what = f"{post}, part {number} of the thread," if several else post
-            name, note = _COUNTING.get(network, _COUNTING["x"])
-            raise CampaignError(
-                f"{what} is {length} characters long as {name} counts them, "
-                f"{length - limit} too many (at most {limit}; {note}): shorten it, or use "
-                "--split to publish it as a thread."
+            raise CampaignError.of(
+                "post.part_too_long" if several else "post.too_long",
+                "text",
+                post_id=post_id or 0,
+                part=number,
+                length=length,
+                over=length - limit,
+                limit=limit,
+                network=network,
+                account=account,
             )
     if not result:
-        raise CampaignError(f"{post} is empty: give its text.")
+        raise CampaignError.of("post.empty", "text", post_id=post_id or 0, account=account)
     return result
 
 
@@ -146,16 +151,14 @@ def create_post(
     else:
         pieces = checked_parts(parts, split=split, network=network)
     if not pieces:
-        raise CampaignError("The post is empty: give its text.")
+        raise CampaignError.of("post.empty", "text", post_id=0)
     if scheduled_at is not None and scheduled_at.tzinfo is None:
         raise CampaignError("The publication time must carry a time zone.")
     if draft is None:
         draft = scheduled_at is None
     if not draft and scheduled_at is not None and scheduled_at <= (now or utcnow()):
-        local = scheduled_at.astimezone(settings.zone)
-        raise CampaignError(
-            f"{local:%d/%m/%Y %H:%M} is already past: give a time to come, or create the post "
-            "without a time and publish it now (`campaign post publish ID`)."
+        raise CampaignError.of(
+            "post.create_time_past", "scheduled_at", at=scheduled_at.astimezone(settings.zone)
         )
     # Kept in the media folder: the only place the dashboard shows a post's images from.
     stored_images = keep_images(check_images(images, network=network), settings.dashboard.media_dir)
@@ -200,9 +203,9 @@ def create_posts(
         if parts is None:
             source = (text or "").strip()
             if source:
-                checked_parts([source], split=split, post=label, network=network)
+                checked_parts([source], split=split, network=network, account=name)
         else:
-            checked_parts(parts, split=split, post=label, network=network)
+            checked_parts(parts, split=split, network=network, account=name)
         check_images(options.get("images", ()), post=label, network=network)
     return [
         create_post(session, settings, account=name, text=text, parts=parts, split=split, **options)
@@ -261,14 +264,16 @@ def edit_post(
     if scheduled_at is not _UNSET and scheduled_at is not None and text is None and parts is None:
         rewritten = rewrite_for(session, settings, post, scheduled_at)  # before any change
         if rewritten is not None:
-            post.parts = checked_parts(rewritten.parts, split=True, post=label, network=network)
+            post.parts = checked_parts(
+                rewritten.parts, split=True, post_id=post_id, network=network
+            )
             post.text = rewritten.text
             post.generated_digest = rewritten.digest
     if text is not None:
-        post.parts = checked_parts([text], split=split, post=label, network=network)
+        post.parts = checked_parts([text], split=split, post_id=post_id, network=network)
         post.text = text.strip()
     elif parts is not None:
-        post.parts = checked_parts(parts, split=split, post=label, network=network)
+        post.parts = checked_parts(parts, split=split, post_id=post_id, network=network)
         post.text = _text_of(post.parts)
     if images is not None:
         post.images = keep_images(
@@ -327,10 +332,7 @@ def reschedule_post(
     if scheduled_at.tzinfo is None:
         raise CampaignError("The publication time must carry a time zone.")
     if scheduled_at <= (now or utcnow()):
-        raise CampaignError(
-            f"{scheduled_at:%d/%m/%Y %H:%M} ({scheduled_at.tzname()}) is already past: give a "
-            "time to come."
-        )
+        raise CampaignError.of("schedule.time_past", "at", at=scheduled_at)
     post = get_post(session, post_id)
     if not post.remote_ids:
         rewrite_for(session, settings, post, scheduled_at)  # refused before anything changes
@@ -361,33 +363,30 @@ class ScheduleResult:
     """
 
     scheduled: list[Post] = field(default_factory=list)
-    refused: list[tuple[int, str]] = field(default_factory=list)
+    refused: list[tuple[int, Message | str]] = field(default_factory=list)
     estimate: Estimate | None = None
     dry_run_accounts: list[str] = field(default_factory=list)
     refusals: dict[int, str] = field(default_factory=dict)
 
 
-def _schedule_problem(post: Post, now: datetime, network: str) -> tuple[str, str] | None:
-    """Why this post cannot be scheduled now, as (code, words), or None."""
+def _schedule_problem(post: Post, now: datetime, network: str) -> tuple[str, Message | str] | None:
+    """Why this post cannot be scheduled now, as (code, message), or None."""
     if post.status == PostStatus.scheduled:
         return None  # already scheduled: nothing to do, not a problem
     if post.status != PostStatus.draft:
-        return "not-draft", f"it is {post.status}, not a draft"
+        return "not-draft", message("post.not_draft", status=post.status)
     if post.scheduled_at is None:
-        return "no-time", f"it has no time: give one with `campaign post edit {post.id} --at …`"
+        return "no-time", message("post.no_time", "scheduled_at", post_id=post.id)
     if post.scheduled_at <= now:
-        return "past", (
-            "its time is already past: give it a new one with "
-            f"`campaign post edit {post.id} --at …`, or publish it now"
-        )
+        return "past", message("post.time_past", "scheduled_at", post_id=post.id)
     try:
-        checked_parts(post.parts, split=False, post=f"Post {post.id}", network=network)
+        checked_parts(post.parts, split=False, post_id=post.id, network=network)
     except CampaignError as exc:
-        return "text", str(exc)
+        return "text", exc.messages[0] if exc.messages else str(exc)
     try:
         check_images(post.images, post=f"Post {post.id}", network=network)
     except CampaignError as exc:
-        return "image", str(exc)
+        return "image", exc.messages[0] if exc.messages else str(exc)
     return None
 
 
@@ -408,7 +407,7 @@ def schedule_posts(
     now = now or utcnow()
     ids = list(post_ids)
     if not ids and not all_drafts:
-        raise CampaignError("Name the posts to schedule, or pass --all-drafts.")
+        raise CampaignError.of("post.nothing_to_schedule")
     posts = [get_post(session, post_id) for post_id in ids]
     if all_drafts:
         known = {post.id for post in posts}

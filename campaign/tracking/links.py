@@ -85,11 +85,8 @@ def check_public_url(settings: Any, what: str) -> None:
     url = settings.web.public_url
     problem = public_url_problem(url)
     if problem:
-        raise CampaignError(
-            f"{what} cannot be sent over SMTP: [web] public_url {mask_url(url)!r} {problem}, so "
-            "recipients could not open its links, the one-click unsubscribe included (RFC 8058 "
-            "requires https). Set [web] public_url to the web service's public https address, "
-            "or [web] allow_insecure_links = true to send to a test relay on purpose."
+        raise CampaignError.of(
+            "mail.insecure_public_url", what=what, url=mask_url(url), problem=problem
         )
 
 

@@ -173,8 +173,12 @@ def test_composing_a_thread_with_an_image_and_its_description(served: Served) ->
 @pytest.mark.parametrize(
     ("files", "alt", "message"),
     [
-        ({"image": ("logo.png", PNG, "image/png")}, "", "Describe the image"),
-        ({"image": ("notes.png", b"not a picture", "image/png")}, "Logo", "not a PNG"),
+        ({"image": ("logo.png", PNG, "image/png")}, "", "Décrivez l&#39;image logo.png"),
+        (
+            {"image": ("notes.png", b"not a picture", "image/png")},
+            "Logo",
+            "notes.png n&#39;est pas une image JPEG, PNG, WEBP ou GIF",
+        ),
     ],
 )
 def test_an_image_needs_a_description_and_must_be_a_picture(
@@ -213,7 +217,7 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
         served.url + "/newsletters/new",
         {**form, "lists": "Liste inconnue"},
     )
-    assert refused.status_code == 400 and "No list named" in refused.text
+    assert refused.status_code == 400 and "Il n&#39;y a pas de liste appelée" in refused.text
     assert 'value="Novembre"' in refused.text  # the form keeps what was typed
     created = _post(editor, served.url + "/newsletters/new", served.url + "/newsletters/new", form)
     assert created.status_code == 303
@@ -233,7 +237,7 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
     wrong = editor.get(
         served.url + "/newsletters/live", params={"events_regions": "Atlantide"}
     ).text
-    assert "Unknown region" in wrong
+    assert "La région « Atlantide » n&#39;est pas dans la liste des régions" in wrong
 
     edit_page = f"{served.url}/newsletters/{number}/edit"
     assert "Bonjour à tous" in editor.get(edit_page).text
@@ -246,7 +250,7 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
 
     show = f"{served.url}/newsletters/{number}"
     past = _post(editor, f"{show}/schedule", show, {"at": _field(_local(served, -1))})
-    assert past.status_code == 400 and "already past" in past.text
+    assert past.status_code == 400 and "est déjà passé : choisissez un moment à venir" in past.text
     when = _local(served, 4, 9, 0)
     scheduled = _post(editor, f"{show}/schedule", show, {"at": _field(when)})
     assert scheduled.status_code == 303
@@ -258,7 +262,7 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
     assert "le service en marche (campaign serve) l&#39;enverra" in page
     assert "<code>campaign serve</code>" in page  # it must be running then
     paused = _post(editor, f"{show}/pause", show, {})
-    assert paused.status_code == 400 and "only a sending newsletter" in paused.text
+    assert paused.status_code == 400 and "seule une newsletter en cours d&#39;envoi" in paused.text
     asked = _post(editor, f"{show}/cancel", show, {})
     assert asked.status_code == 200 and "Annuler la newsletter « Novembre (2) » ?" in asked.text
     assert re.search(r'data-count="audience">3<', asked.text)  # to whom it would have gone
@@ -527,14 +531,14 @@ def test_moving_a_pending_item_on_the_calendar(served: Served) -> None:
         calendar,
         {"kind": "post", "item_id": str(post_id), "at": _field(_local(served, -2))},
     )
-    assert past.status_code == 400 and "already past" in past.text
+    assert past.status_code == 400 and "est déjà passé : choisissez un moment à venir" in past.text
     bad = _post(
         editor,
         served.url + "/calendar/move",
         calendar,
         {"kind": "newsletter", "item_id": "999", "at": _field(later)},
     )
-    assert bad.status_code == 400 and "No newsletter number 999" in bad.text
+    assert bad.status_code == 400 and "Il n&#39;y a pas de newsletter numéro 999" in bad.text
 
 
 def test_a_missed_post_is_shown_apart_and_comes_back_with_a_new_time(served: Served) -> None:
@@ -624,7 +628,7 @@ def test_a_thread_written_by_hand_and_a_new_text_for_a_post(served: Served) -> N
         post = session.get(Post, post_id)
         assert post.parts == ["Un seul message, finalement"] and post.status == PostStatus.draft
     empty = _post(editor, f"{show}/edit", show, {"text": "  "})
-    assert empty.status_code == 400 and "empty" in empty.text
+    assert empty.status_code == 400 and "Le texte est vide" in empty.text
 
 
 def _events_on(served: Served, day: datetime) -> None:
@@ -664,7 +668,7 @@ def test_the_planner_drafts_from_the_catalogue_then_approval_schedules_or_says_w
     page = planned.text
     assert "2 brouillons préparés" in page
     # The stage's notes: nothing left for 17:30 (the morning event is over, the other taken).
-    assert "17:30: no event left to feature that day" in page
+    assert "17h30 : plus aucun évènement à mettre en avant ce jour-là" in page
     assert "Coût estimé chez X" in page and "2 messages (2 avec un lien)" in page
     assert "mode essai" in page  # no credentials for @Mois_ESS in the tests
     with Session(served.engine) as session:  # type: ignore[arg-type]
@@ -707,7 +711,7 @@ def test_the_planner_drafts_from_the_catalogue_then_approval_schedules_or_says_w
         planner,
         {"day": day.date().isoformat(), "account": "mois_ess", "times": "09:00"},
     )
-    assert "0 brouillon préparé" in again.text and "is already planned at that time" in again.text
+    assert "0 brouillon préparé" in again.text and "est déjà prévue à cette heure" in again.text
     nothing = _post(
         editor,
         served.url + "/posts/planner/approve",
@@ -721,7 +725,7 @@ def test_the_planner_drafts_from_the_catalogue_then_approval_schedules_or_says_w
         planner,
         {"day": day.date().isoformat(), "account": "mois_ess", "times": "9 heures"},
     )
-    assert bad_times.status_code == 400 and "is not a time of day" in bad_times.text
+    assert bad_times.status_code == 400 and "« 9 heures » n&#39;est pas une heure" in bad_times.text
 
 
 def _sent_newsletter(served: Served) -> int:
@@ -796,7 +800,7 @@ def test_the_reports_page_shows_the_reports_stage_s_tables_and_charts(served: Se
     wrong = viewer.get(
         served.url + "/reports", params={"date_from": "2026-12-01", "date_to": "2026-01-01"}
     )
-    assert wrong.status_code == 400 and "is before" in wrong.text
+    assert wrong.status_code == 400 and "1er janvier 2026) est avant la date de début" in wrong.text
     with Session(served.engine) as session:  # type: ignore[arg-type]
         session.add(
             Newsletter(
@@ -1004,7 +1008,7 @@ def test_pausing_and_resuming_a_newsletter_that_is_sending(served: Served) -> No
     assert "L&#39;envoi est en pause." in page and "Reprendre l'envoi</button>" in page
     assert "Mettre en pause" not in page
     again = _post(editor, f"{show}/pause", show, {})
-    assert again.status_code == 400 and "only a sending newsletter" in again.text
+    assert again.status_code == 400 and "seule une newsletter en cours d&#39;envoi" in again.text
 
     resumed = _post(editor, f"{show}/resume", show, {})
     assert resumed.status_code == 303
@@ -1483,7 +1487,7 @@ def test_the_form_chooses_what_readers_without_events_get_and_the_live_panel_nam
 
     form = {"title": "Novembre", "subject": "Le Mois", "template": "mois-ess", **rule}
     refused = _post(editor, new_page, new_page, {**form, "when_no_events": "text"})
-    assert refused.status_code == 400 and "the text is empty" in refused.text
+    assert refused.status_code == 400 and "mais ce texte est vide" in refused.text
     created = _post(
         editor,
         new_page,

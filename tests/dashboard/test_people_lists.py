@@ -260,7 +260,7 @@ def test_the_consent_log_names_each_line_s_list_in_local_french_time(served: Ser
         session.commit()
     page = served.client("viewer").get(f"{served.url}/subscribers/{person_id}").text
     assert "heure Europe/Paris" in page
-    rows = re.findall(r"<tr><td>([^<]*)</td><td>subscribed</td><td>([^<]*)</td>", page)
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>inscription</td><td>([^<]*)</td>", page)
     assert rows == [
         ("16/01/2026 à 00:05", "toutes les newsletters"),
         ("16/01/2026 à 00:05", NATIONAL),

@@ -424,7 +424,7 @@ def test_bad_rows_are_skipped_with_their_row_numbers_and_the_valid_rows_go_throu
     report = run(session, path)
 
     assert (report.added, report.updated, report.unchanged) == (2, 0, 0)
-    assert [(row.row, row.value, row.reason) for row in report.skipped] == [
+    assert [(row.row, row.value, str(row.reason)) for row in report.skipped] == [
         (3, "", "no id"),
         (4, "no-title", "no title"),
         (
@@ -449,7 +449,7 @@ def test_json_rows_are_numbered_from_one_and_non_objects_are_skipped(
     report = run(session, path)
 
     assert report.added == 1
-    assert [(row.row, row.reason) for row in report.skipped] == [
+    assert [(row.row, str(row.reason)) for row in report.skipped] == [
         (2, "not an event object: 'oops'"),
         (3, "no id"),
     ]

@@ -65,7 +65,7 @@ def event(**fields) -> Event:
 
 
 def only(issues: list[Issue], level: str) -> list[str]:
-    return [issue.message for issue in issues if issue.level == level]
+    return [str(issue.message) for issue in issues if issue.level == level]
 
 
 def test_shipped_templates_pass(settings):

@@ -273,7 +273,8 @@ def test_an_image_gone_or_changed_before_scheduling_keeps_the_draft_with_the_rea
 
     result = schedule_posts(session, x_settings, [first, second, third])
     assert [post.id for post in result.scheduled] == [third]
-    reasons = dict(result.refused)
+    reasons = {post_id: str(reason) for post_id, reason in result.refused}
+    assert [reason.code for _, reason in result.refused] == ["image.missing", "image.not_a_picture"]
     assert reasons[first] == (
         f"Post {first}, image 1: {gone.resolve()} does not exist (or is not a file)."
     )

@@ -111,7 +111,7 @@ def test_no_event_is_featured_twice_even_across_runs(
     # Same days again: every slot is taken, nothing new, and it says so.
     again = plan(session, x_settings, date(2026, 11, 5), date(2026, 11, 6))
     assert again.planned == []
-    assert sum("already planned" in note for note in again.notes) == 6
+    assert sum("already planned" in str(note) for note in again.notes) == 6
     # Other times on the same days: only events not featured yet.
     more = plan(
         session, x_settings, date(2026, 11, 5), date(2026, 11, 6), times=[time(10), time(15)]
@@ -170,7 +170,8 @@ def test_an_event_over_by_the_post_time_is_not_featured(
     add(session, "NO-END", paris(2026, 11, 5, 11))  # taken to last two hours
     result = plan(session, x_settings, date(2026, 11, 5), date(2026, 11, 5), times=[time(17, 30)])
     assert result.planned == []
-    assert result.notes == [
+    assert [note.code for note in result.notes] == ["planner.no_event_left"]
+    assert [str(note) for note in result.notes] == [
         "05/11 17:30: no event left to feature that day (all featured already, started or over "
         "by then, or none in the catalogue)."
     ]
@@ -181,7 +182,7 @@ def test_past_times_are_skipped_and_said(session: Session, x_settings: Settings)
     now = paris(2026, 11, 5, 10)
     result = plan(session, x_settings, date(2026, 11, 5), date(2026, 11, 5), now=now)
     assert [p.post.scheduled_at for p in result.planned] == [paris(2026, 11, 5, 12, 30)]
-    assert any("09:00: already past" in note for note in result.notes)
+    assert any("09:00: already past" in str(note) for note in result.notes)
 
 
 def test_a_long_event_is_shortened_never_dropped(session: Session, x_settings: Settings) -> None:
@@ -207,7 +208,9 @@ def test_a_long_event_is_shortened_never_dropped(session: Session, x_settings: S
         "hashtag #EntreprendreÉpargnerEtInvestir dropped",
         "hashtag #ProvenceAlpesCôteAzur dropped",
     ]
-    assert any(note.startswith(f"Post {planned.post.id} (LONG) shortened") for note in result.notes)
+    assert any(
+        str(note).startswith(f"Post {planned.post.id} (LONG) shortened") for note in result.notes
+    )
 
 
 def test_a_template_that_cannot_fit_is_an_error_naming_the_event(
@@ -244,7 +247,7 @@ def test_theme_of_the_day(session: Session, x_settings: Settings) -> None:
     assert themes[date(2026, 11, 5)] == ["Se loger"] * 3  # the day's biggest theme
     # Next day: the theme that has not had its day yet; two events, then another theme.
     assert themes[date(2026, 11, 6)] == ["Consommer", "Consommer", "Se loger"]
-    assert any("no event left on the day's theme 'Consommer'" in n for n in result.notes)
+    assert any("no event left on the day's theme 'Consommer'" in str(n) for n in result.notes)
 
 
 def test_the_cost_estimate_counts_posts_with_links(session: Session, x_settings: Settings) -> None:
@@ -302,7 +305,7 @@ def test_overseas_events_are_featured_only_while_still_to_come_at_the_post_s_ins
     assert [p.event.source_id for p in result.planned] == ["GUADELOUPE"]
     assert result.planned[0].post.text.startswith("Aujourd'hui à ")
     later = plan(session, x_settings, date(2026, 11, 5), date(2026, 11, 5), times=[time(17, 45)])
-    assert later.planned == [] and "no event left" in later.notes[0]
+    assert later.planned == [] and "no event left" in str(later.notes[0])
     assert featured(session) == [guadeloupe.id]
 
 

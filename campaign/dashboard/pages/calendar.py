@@ -31,7 +31,7 @@ def _page(
     view: str,
     day: str,
     account: str,
-    error: str = "",
+    error: str | CampaignError = "",
     status_code: int = 200,
     refusal: MoveRefused | None = None,
 ) -> Response:
@@ -92,6 +92,6 @@ def move(
     except MoveRefused as exc:  # said in French next to the post, which keeps its time
         return _page(request, view, day, account, status_code=400, refusal=exc)
     except CampaignError as exc:
-        return _page(request, view, day, account, str(exc), 400)
+        return _page(request, view, day, account, exc, 400)
     query = f"?view={web.quote(view)}&day={web.quote(day)}&account={web.quote(account)}"
     return web.see_other(request, f"/calendar{query}", "moved")

@@ -33,7 +33,7 @@ def index(
     board = web.dashboard(request)
     settings = board.settings
     taxonomy = Taxonomy.from_settings(settings)
-    error = ""
+    error: str | CampaignError = ""
     events: list = []
     try:
         query = EventQuery.from_cli(
@@ -50,7 +50,7 @@ def index(
             events = find(session, query)
             types = queries.event_types(session)
     except CampaignError as exc:
-        error = str(exc)
+        error = exc
         with board.session() as session:
             types = queries.event_types(session)
     more = len(events) > page * PAGE
@@ -72,7 +72,9 @@ def index(
     )
 
 
-def _import_page(request: Request, report: object = None, error: str = "", status_code: int = 200):
+def _import_page(
+    request: Request, report: object = None, error: str | CampaignError = "", status_code: int = 200
+):
     return web.render(
         request, "events/import.html", status_code=status_code, report=report, error=error
     )
@@ -104,5 +106,5 @@ def import_file(
                     zone=settings.zone,
                 )
     except CampaignError as exc:
-        return _import_page(request, error=str(exc), status_code=400)
+        return _import_page(request, error=exc, status_code=400)
     return _import_page(request, report=report)

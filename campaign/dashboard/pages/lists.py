@@ -116,9 +116,9 @@ def rename(request: Request, list_id: web.Id, new_name: str = Form("")) -> Respo
 
 
 def _by_name(use: stage.ListUse) -> list[str]:
-    return [f"le calendrier {item}" for item in use.calendars] + [
-        f"le réglage {item}" for item in use.settings
-    ]
+    # use.settings: the settings naming the list (the public subscription form's lists).
+    named = ["les réglages du formulaire d'inscription public"] if use.settings else []
+    return [f"le calendrier {item}" for item in use.calendars] + named
 
 
 @router.post("/lists/{list_id}/merge", dependencies=ADMIN)

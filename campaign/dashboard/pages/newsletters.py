@@ -52,6 +52,12 @@ router = APIRouter()
 UNSENT_ROWS = (DeliveryStatus.pending, DeliveryStatus.deferred, DeliveryStatus.sending)
 
 ORDERS = ("date", "registered", "title")
+# The form's inputs for the domain fields whose names differ (the others: "events.to" is
+# "events_to"); the page shows each message next to its input.
+FORM_INPUTS = {
+    "segment": "segment_other",
+    "segment.region": "segment_regions",
+}
 PREVIEW_CSP = (
     "default-src 'none'; img-src * data:; style-src 'unsafe-inline'; font-src data:; sandbox"
 )
@@ -127,12 +133,12 @@ class NewsletterForm:
             regions=self.events_regions,
             themes=self.events_themes,
             types=self.events_types,
-            limit=_positive(self.events_max, "Nombre maximum d'évènements"),
+            limit=_positive(self.events_max),
             order=self.events_order,
         )
 
     def segment(self) -> dict[str, list[str]]:
-        segment = records.parse_pairs(_lines(self.segment_other), "Autres critères")
+        segment = records.parse_pairs(_lines(self.segment_other), "segment")
         if self.segment_regions:
             segment["region"] = list(self.segment_regions)
         return segment
@@ -146,12 +152,12 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _positive(text: str, label: str) -> int | None:
+def _positive(text: str) -> int | None:
     text = text.strip()
     if not text:
         return None
     if not text.isdigit() or int(text) < 1:
-        raise CampaignError(f"{label}: {text!r} is not a whole number of at least 1.")
+        raise CampaignError.of("newsletter.events_max_too_small", "events.max")
     return int(text)
 
 
@@ -245,7 +251,7 @@ def _form_page(
     request: Request,
     form: NewsletterForm,
     newsletter: Newsletter | None = None,
-    error: str = "",
+    error: str | CampaignError = "",
     status_code: int = 200,
     invalid_from: bool = False,
     focus: int | None = None,
@@ -262,6 +268,7 @@ def _form_page(
         form=form,
         newsletter=newsletter,
         error=error,
+        error_inputs=FORM_INPUTS,
         invalid_from=invalid_from,
         focus=focus,
         default_from=board.settings.mail.from_address,
@@ -313,7 +320,7 @@ def create(
     except records.InvalidFromAddress:
         return _form_page(request, form, status_code=400, invalid_from=True)
     except CampaignError as exc:
-        return _form_page(request, form, error=str(exc), status_code=400)
+        return _form_page(request, form, error=exc, status_code=400)
     return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-created")
 
 
@@ -385,7 +392,7 @@ def live(request: Request) -> Response:
             else:
                 context["coverage"] = coverage(session, draft, settings, taxonomy=taxonomy)
     except CampaignError as exc:
-        context.update(error=str(exc), events=None, audience=None)
+        context.update(error=exc, events=None, audience=None)
     return web.render(request, "newsletters/_live.html", **context)
 
 
@@ -401,7 +408,7 @@ def show(request: Request, newsletter_id: web.Id) -> Response:
 
 
 def _show(
-    request: Request, newsletter_id: int, error: str = "", status_code: int = 200
+    request: Request, newsletter_id: int, error: str | CampaignError = "", status_code: int = 200
 ) -> Response:
     board = web.dashboard(request)
     with board.session() as session:
@@ -503,7 +510,7 @@ def edit(
     except records.InvalidFromAddress:
         return _form_page(request, form, newsletter, status_code=400, invalid_from=True)
     except CampaignError as exc:
-        return _form_page(request, form, newsletter, error=str(exc), status_code=400)
+        return _form_page(request, form, newsletter, error=exc, status_code=400)
     return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-saved")
 
 
@@ -554,7 +561,9 @@ def draft_preview(
         sample = Recipient(email="camille@example.org", first_name="Camille")
         html = compiled.personalise(sample).html
     except CampaignError as exc:
-        page = board.env.get_template("newsletters/_draft_problem.html").render(problem=str(exc))
+        worded = web.FormErrors.of(exc, settings)
+        problem = " ".join(sentence for _input, sentence in worded.summary)
+        page = board.env.get_template("newsletters/_draft_problem.html").render(problem=problem)
         return HTMLResponse(page, headers=headers)
     return HTMLResponse(html, headers=headers)
 
@@ -595,7 +604,7 @@ def _preview(
     width: str = "desktop",
     part: str = "html",
     sent: list[Any] | None = None,
-    error: str = "",
+    error: str | CampaignError = "",
     status_code: int = 200,
     to: str | None = None,
     invalid_to: list[str] | None = None,
@@ -617,7 +626,9 @@ def _preview(
                 templates_dir=board.templates_dir,
             )
         except CampaignError as exc:
-            problem = str(exc)
+            problem = " ".join(
+                sentence for _, sentence in web.FormErrors.of(exc, board.settings).summary
+            )
     return web.render(
         request,
         "newsletters/preview.html",
@@ -687,7 +698,7 @@ def send_test(
         finally:
             transport.close()
     except CampaignError as exc:
-        return _preview(request, newsletter_id, as_email, error=str(exc), status_code=400, to=to)
+        return _preview(request, newsletter_id, as_email, error=exc, status_code=400, to=to)
     return _preview(request, newsletter_id, as_email, sent=sent, to=to)
 
 
@@ -708,7 +719,7 @@ def _mailable(address: str) -> bool:
 def schedule(request: Request, newsletter_id: web.Id, at: str = Form(...)) -> Response:
     board = web.dashboard(request)
     try:
-        when = web.parse_local(at, board.settings, "Date d'envoi")
+        when = web.parse_local(at, board.settings, "at")
         with board.session() as session:
             newsletter = _get(session, newsletter_id)
             check_real_send(
@@ -719,7 +730,7 @@ def schedule(request: Request, newsletter_id: web.Id, at: str = Form(...)) -> Re
         error = refusal_text(request, exc)
         return _show(request, newsletter_id, error=error, status_code=400)
     except CampaignError as exc:
-        return _show(request, newsletter_id, error=str(exc), status_code=400)
+        return _show(request, newsletter_id, error=exc, status_code=400)
     return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-scheduled")
 
 
@@ -730,7 +741,7 @@ def _status_change(request: Request, newsletter_id: int, change: Any, done: str)
             _get(session, newsletter_id)
             change(session, newsletter_id)
     except CampaignError as exc:
-        return _show(request, newsletter_id, error=str(exc), status_code=400)
+        return _show(request, newsletter_id, error=exc, status_code=400)
     return web.see_other(request, f"/newsletters/{newsletter_id}", done)
 
 
@@ -802,7 +813,7 @@ def send_now(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -
             else:
                 context = _situation(session, newsletter)
     except CampaignError as exc:
-        return _show(request, newsletter_id, error=str(exc), status_code=400)
+        return _show(request, newsletter_id, error=exc, status_code=400)
     if web.confirmed(confirm):
         return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-sending-now")
     return web.confirm_page(

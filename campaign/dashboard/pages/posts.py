@@ -125,7 +125,7 @@ def _composer(
     split: bool = False,
     thread: bool = False,
     alt: str = "",
-    error: str = "",
+    error: str | CampaignError = "",
     status_code: int = 200,
 ) -> Response:
     handles = _handles(request)
@@ -184,10 +184,12 @@ def length(
 def _save_image(request: Request, image: UploadFile) -> Path:
     data = image.file.read(MAX_IMAGE_BYTES + 1)
     if len(data) > MAX_IMAGE_BYTES:
-        raise CampaignError(f"Image {image.filename!r}: over 5 MB, the most X accepts.")
+        raise CampaignError.of("image.upload_too_big", "image", name=image.filename, limit=5)
     suffix = next((ext for magic, ext in IMAGE_TYPES.items() if data.startswith(magic)), None)
     if suffix is None or (suffix == ".webp" and data[8:12] != b"WEBP"):
-        raise CampaignError(f"Image {image.filename!r}: not a PNG, JPEG, GIF or WebP picture.")
+        raise CampaignError.of(
+            "image.not_a_picture", "image", label=f"Image {image.filename!r}", name=image.filename
+        )
     folder = Path(web.dashboard(request).settings.dashboard.media_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{secrets.token_hex(12)}{suffix}"
@@ -209,12 +211,12 @@ def create(
     board = web.dashboard(request)
     settings = board.settings
     try:
-        when = web.parse_local(at, settings, "Date de publication") if at.strip() else None
+        when = web.parse_local(at, settings, "at") if at.strip() else None
         images = []
         if image is not None and image.filename:
             if not alt.strip():
-                raise CampaignError(
-                    "Describe the image (alternative text) for people who cannot see it."
+                raise CampaignError.of(
+                    "image.no_alt", "alt", label=f"Image {image.filename!r}", name=image.filename
                 )
             images.append({"path": str(_save_image(request, image)), "alt": alt.strip()})
         with board.session() as session:
@@ -238,7 +240,7 @@ def create(
             split=bool(split),
             thread=bool(thread),
             alt=alt,
-            error=str(exc),
+            error=exc,
             status_code=400,
         )
     return web.see_other(request, f"/posts/{post_id}", "post-created")
@@ -252,7 +254,7 @@ def _planner(
     day: date,
     account: str,
     *,
-    error: str = "",
+    error: str | CampaignError = "",
     status_code: int = 200,
     plan: Plan | None = None,
     approval: ScheduleResult | None = None,
@@ -347,7 +349,7 @@ def plan(
     try:
         last = web.parse_day(until) if until.strip() else first
         if last is None:
-            raise CampaignError(f"Jusqu'au: {until!r} is not a date.")
+            raise CampaignError.of("form.not_a_day", "until", text=until)
         with board.session() as session:
             result = plan_event_posts(
                 session,
@@ -360,7 +362,7 @@ def plan(
                 templates_dir=board.templates_dir,
             )
     except CampaignError as exc:
-        return _planner(request, first, account, error=str(exc), status_code=400, **typed)
+        return _planner(request, first, account, error=exc, status_code=400, **typed)
     return _planner(request, first, account, plan=result, **typed)
 
 
@@ -384,7 +386,7 @@ def approve(
         with board.session() as session:
             result = schedule_posts(session, board.settings, post_ids)
     except CampaignError as exc:
-        return _planner(request, the_day, account, error=str(exc), status_code=400)
+        return _planner(request, the_day, account, error=exc, status_code=400)
     status_code = 200 if result.scheduled else 400
     return _planner(request, the_day, account, approval=result, status_code=status_code)
 
@@ -395,7 +397,7 @@ def approve(
 def _show(
     request: Request,
     post_id: int,
-    error: str = "",
+    error: str | CampaignError = "",
     status_code: int = 200,
     approval: ScheduleResult | None = None,
     refusal: MoveRefused | None = None,
@@ -411,7 +413,10 @@ def _show(
     text, thread = _as_typed(post)
     typed = typed or {}
     edit_error = ""
-    if typed:  # the refusal goes by the text it concerns
+    if typed:  # the refusal goes by the text it concerns, in the pages' words
+        if isinstance(error, CampaignError):
+            worded = web.FormErrors.of(error, settings)
+            error = "\n".join(sentence for _input, sentence in worded.summary)
         edit_error, error = error, ""
     pending = post.status not in (PostStatus.published, PostStatus.cancelled)
     return web.render(
@@ -476,7 +481,7 @@ def _change(request: Request, post_id: int, action: Any, done: str) -> Response:
             _get(session, post_id)
             action(session)
     except CampaignError as exc:
-        return _show(request, post_id, str(exc), 400)
+        return _show(request, post_id, exc, 400)
     return web.see_other(request, f"/posts/{post_id}", done)
 
 
@@ -494,7 +499,7 @@ def schedule(request: Request, post_id: web.Id, at: str = Form("")) -> Response:
                     "or cancel it)."
                 )
             if at.strip():
-                when = web.parse_local(at, settings, "Date de publication")
+                when = web.parse_local(at, settings, "at")
                 post = reschedule_post(session, settings, post_id, when)
             if post.status != PostStatus.draft:
                 return web.see_other(request, f"/posts/{post_id}", "post-scheduled")
@@ -502,7 +507,7 @@ def schedule(request: Request, post_id: web.Id, at: str = Form("")) -> Response:
     except MoveRefused as exc:
         return _show(request, post_id, status_code=400, refusal=exc)
     except CampaignError as exc:
-        return _show(request, post_id, str(exc), 400)
+        return _show(request, post_id, exc, 400)
     if result.refused:
         return _show(request, post_id, status_code=400, approval=result)
     return web.see_other(request, f"/posts/{post_id}", "post-scheduled")
@@ -527,14 +532,14 @@ def edit(
             _get(session, post_id)
             changes: dict[str, Any] = {"split": bool(split)}
             if at.strip():
-                changes["scheduled_at"] = web.parse_local(at, settings, "Nouvelle date")
+                changes["scheduled_at"] = web.parse_local(at, settings, "at")
             if thread:
                 edit_post(session, settings, post_id, parts=thread_parts(text), **changes)
             else:
                 edit_post(session, settings, post_id, text=text, **changes)
     except CampaignError as exc:
         typed = {"text": text, "thread": bool(thread), "split": bool(split), "at": at}
-        return _show(request, post_id, str(exc), 400, typed=typed)
+        return _show(request, post_id, exc, 400, typed=typed)
     return web.see_other(request, f"/posts/{post_id}", "post-edited")
 
 

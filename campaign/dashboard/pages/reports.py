@@ -83,11 +83,11 @@ def _builders(settings: Settings) -> dict[str, Callable[[Session, Period, Labels
 def _period(settings: Settings, date_from: str, date_to: str) -> Period:
     start, end = web.parse_day(date_from), web.parse_day(date_to)
     if date_from.strip() and start is None:
-        raise CampaignError(f"Du : {date_from!r} is not a date (e.g. 2026-01-01).")
+        raise CampaignError.of("form.not_a_day", "date_from", text=date_from)
     if date_to.strip() and end is None:
-        raise CampaignError(f"Au : {date_to!r} is not a date (e.g. 2026-12-31).")
+        raise CampaignError.of("form.not_a_day", "date_to", text=date_to)
     if start and end and end < start:
-        raise CampaignError(f"Au ({end:%d/%m/%Y}) is before Du ({start:%d/%m/%Y}).")
+        raise CampaignError.of("period.end_before_start", "date_to", start=start, end=end)
     return Period(start, end, settings.zone)
 
 
@@ -134,7 +134,7 @@ def _followers_form(request: Request, form: dict[str, str] | None = None) -> dic
 def _render(
     request: Request,
     labels: Labels,
-    error: str = "",
+    error: str | CampaignError = "",
     *,
     reports: list[dict[str, Any]] = (),  # type: ignore[assignment]
     query: dict[str, str] | None = None,
@@ -172,7 +172,7 @@ def index(request: Request, date_from: str = "", date_to: str = "") -> Response:
     try:
         period = _period(board.settings, date_from, date_to)
     except CampaignError as exc:
-        return _render(request, labels, str(exc), query=query)
+        return _render(request, labels, exc, query=query)
     reports = []
     with board.session() as session:
         for key in PAGE_REPORTS:
@@ -234,7 +234,7 @@ def newsletter(request: Request, newsletter_id: web.Id) -> Response:
         with board.session() as session:
             report = newsletter_report(session, newsletter_id, labels)
     except CampaignError as exc:
-        return _render(request, labels, str(exc), newsletter_id=newsletter_id)
+        return _render(request, labels, exc, newsletter_id=newsletter_id)
     return _render(
         request,
         labels,
@@ -304,9 +304,7 @@ def export(
         name = _file_name(report, format, table or None)
         return _download(report, labels, format, table or None, name)
     except CampaignError as exc:
-        return _render(
-            request, labels, str(exc), query={"date_from": date_from, "date_to": date_to}
-        )
+        return _render(request, labels, exc, query={"date_from": date_from, "date_to": date_to})
 
 
 @router.get("/reports/newsletters/{newsletter_id}/export")
@@ -327,4 +325,4 @@ def export_newsletter(
         name = f"newsletter-{newsletter_id}" + (f"-{table}" if table else "") + f".{format}"
         return _download(report, labels, format, table or None, name)
     except CampaignError as exc:
-        return _render(request, labels, str(exc), newsletter_id=newsletter_id)
+        return _render(request, labels, exc, newsletter_id=newsletter_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from campaign.addresses import InvalidEmail, normalise_email
 from campaign.config import SECRET_KEY_ENV, ConfigError, mask_url, secret_key
 from campaign.dashboard import web
 from campaign.dashboard.sender_words import refusal_text
@@ -94,13 +95,17 @@ def test_message(request: Request, to: str = Form("")) -> Response:
     text = board.env.get_template("test_message.txt.j2")
     html = board.env.get_template("test_message.html.j2")
     results = []
-    error = ""
+    error: str | CampaignError = ""
     with board.session() as session:
         settings = with_sender(session, settings)  # the identity in force
     try:
         address = to.strip()
         if not address:
-            raise CampaignError("Give the address to send the test message to.")
+            raise CampaignError.of("preview.no_test_address", "to")
+        try:
+            normalise_email(address)
+        except InvalidEmail:
+            raise CampaignError.of("mail.invalid_address", "to", address=address) from None
         values = {"settings": settings, "user": request.state.user}
         body = text.make_module(values)
         message = OutgoingMessage(
@@ -118,7 +123,7 @@ def test_message(request: Request, to: str = Form("")) -> Response:
         finally:
             transport.close()
     except CampaignError as exc:
-        error = str(exc)
+        error = exc
     return web.render(
         request,
         "settings.html",

@@ -165,7 +165,7 @@ def _form_page(
     form: PersonForm,
     *,
     subscriber: Subscriber | None = None,
-    error: str = "",
+    error: str | CampaignError = "",
     status_code: int = 200,
 ) -> Response:
     board = web.dashboard(request)
@@ -240,7 +240,7 @@ def create(request: Request, form: PersonForm = Depends(_person_form)) -> Respon
             )
             person_id = subscriber.id
     except CampaignError as exc:
-        return _form_page(request, form, error=str(exc), status_code=400)
+        return _form_page(request, form, error=exc, status_code=400)
     return web.see_other(request, f"/subscribers/{person_id}", "person-added")
 
 
@@ -282,7 +282,7 @@ def edit(
                     raise CampaignError(f"La liste « {name} » n'existe plus.")
                 audience.join_list(session, person, mailing_list, method=METHOD, actor=actor)
     except CampaignError as exc:
-        return _form_page(request, form, subscriber=subscriber, error=str(exc), status_code=400)
+        return _form_page(request, form, subscriber=subscriber, error=exc, status_code=400)
     return web.see_other(request, f"/subscribers/{subscriber_id}", "person-saved")
 
 
@@ -427,7 +427,7 @@ def resubscribe(
                 force=given["force"],
             )
     except CampaignError as exc:
-        return _person_page(request, subscriber_id, str(exc), 400)
+        return _person_page(request, subscriber_id, exc, 400)
     return web.see_other(request, f"/subscribers/{subscriber_id}", "person-resubscribed")
 
 
@@ -459,7 +459,7 @@ def _uploads(request: Request) -> HeldUploads:
 def _import_page(
     request: Request,
     report: object = None,
-    error: str = "",
+    error: str | CampaignError = "",
     status_code: int = 200,
     *,
     form: ImportForm | None = None,
@@ -573,7 +573,7 @@ def _run_import(
         )
     except CampaignError as exc:
         uploads.discard(held.token)  # not a table: nothing to keep it for
-        return _import_page(request, error=str(exc), status_code=400, form=form)
+        return _import_page(request, error=exc, status_code=400, form=form)
     if not dry_run:
         uploads.discard(held.token)
         return _import_page(request, report=report)
@@ -589,7 +589,7 @@ def _run_import(
 
 
 def _person_page(
-    request: Request, subscriber_id: int, error: str = "", status_code: int = 200
+    request: Request, subscriber_id: int, error: str | CampaignError = "", status_code: int = 200
 ) -> Response:
     board = web.dashboard(request)
     with board.session() as session:

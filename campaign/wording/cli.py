@@ -1,0 +1,370 @@
+"""The command line's words for the stages' messages: English, naming the flags to use.
+
+``SENTENCES[code]`` is a :meth:`str.format` template over the message's values, plus ``flag``:
+the option that sets the message's field (``FLAGS``). Behaviour is the CLI's as it always was:
+these are the sentences the stages used to build themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from campaign.messages import Message
+from campaign.wording import plain_values
+
+FLAGS = {
+    "title": "--title",
+    "subject": "--subject",
+    "segment": "--segment",
+    "content": "--set",
+    "lists": "--list",
+    "template": "--template",
+    "events.from": "--events-from",
+    "events.to": "--events-to",
+    "events.max": "--events-max",
+    "events.order": "--events-order",
+    "events.regions": "--events-region",
+    "events.themes": "--events-theme",
+    "from": "--from",
+    "to": "--to",
+    "times": "--times",
+    "per_day": "--per-day",
+    "split": "--split",
+}
+"""The CLI option that sets each field of the domain."""
+
+SENTENCES: dict[str, str] = {
+    # newsletters
+    "newsletter.events_end_before_start": (
+        "--events-to ({end}) is before --events-from ({start})."
+    ),
+    "newsletter.events_max_too_small": "--events-max must be at least 1.",
+    "newsletter.unknown_order": "Unknown event order {order!r}; use one of {known}.",
+    "newsletter.reader_region_mixed": (
+        "--events-region subscriber (each reader's own region) cannot be combined with named "
+        "regions; give one or the other."
+    ),
+    "newsletter.unknown_region": "Unknown region {name!r}. Known: {known}.",
+    "newsletter.unknown_theme": "Unknown daily theme {name!r}. Known: {known}.",
+    "newsletter.bad_pair": "{flag}: {pair!r} is not KEY=VALUE (e.g. region=Bretagne).",
+    "newsletter.unknown_when_no_events": (
+        "Unknown choice {choice!r} for readers without events; use one of {known}."
+    ),
+    "newsletter.no_events_text_empty": (
+        "Readers without events are to get a text of their own, but the text is empty: write "
+        "it, or choose national, nearest or skip."
+    ),
+    "newsletter.no_events_text_too_long": (
+        "The text for readers without events has {length} characters; keep it under {limit}."
+    ),
+    "newsletter.unknown_template": "Unknown template {name!r} (templates in {folder}: {known}).",
+    "newsletter.no_list": "A newsletter needs at least one list: give --list NAME.",
+    "newsletter.empty_text": "{flag} cannot be empty.",
+    "newsletter.unknown": "No newsletter number {id}; `campaign newsletter list` shows them.",
+    "newsletter.not_editable": (
+        "Newsletter {id} is {status}; only a draft, scheduled or paused newsletter can be edited."
+    ),
+    "newsletter.not_cancelled": (
+        "Newsletter {id} is {status}; only a cancelled newsletter can go back to draft."
+    ),
+    "newsletter.sent_before_cancel": (
+        "Newsletter {id} was sent to some recipients before it was cancelled; it stays "
+        "cancelled (copy it into a new newsletter instead)."
+    ),
+    # newsletter blocks
+    "block.empty": "{where}, {key!r}: is empty: write it, or remove the block.",
+    "block.too_long": "{where}, {key!r}: has {length} characters; keep it under {max}.",
+    "block.not_url": "{where}, {key!r}: {value!r} is not a web address starting with https://.",
+    "block.no_alt": "{where}, {key!r}: describe the image for people who cannot see it.",
+    "block.alt_too_long": "{where}, {key!r}: keep the description under {max} characters.",
+    "block.not_media_image": "{where}, {key!r}: {file!r} is not an image of the media folder.",
+    "block.no_image": "{where}, 'path': give the image's file.",
+    "block.width_not_number": "{where}, {key!r}: {value!r} is not a number of pixels.",
+    "block.width_range": "{where}, {key!r}: give between {min} and {max} pixels.",
+    "block.not_a_date": "{where}, {key!r}: {value!r} is not a date such as 2016-11-07.",
+    "block.max_not_number": "{where}, {key!r}: {value!r} is not a whole number.",
+    # dashboard forms
+    "form.not_a_day": "{flag}: {text!r} is not a date.",
+    "form.not_a_moment": "{flag}: {text!r} is not a date and time.",
+    "newsletter.bad_own_sender": (
+        "Newsletter {id} cannot be sent: its from address {address!r} is not a valid sender "
+        "address ({reason}); give newsletter {id} a valid from address (pause it first if it is "
+        "sending), then send it again."
+    ),
+    "newsletter.bad_setting_sender": (
+        "Newsletter {id} cannot be sent: [mail] {setting} {address!r} is not a valid sender "
+        "address ({reason}); fix the setting, then send it again."
+    ),
+    "newsletter.bad_bounce_address": (
+        "Newsletter {id} cannot be sent: its bounce address {address!r} is not valid "
+        "({reason}); fix [mail] {setting} or return_path_domain, then send it again."
+    ),
+    "newsletter.bad_unsubscribe_address": (
+        "Newsletter {id} cannot be sent: its unsubscribe address {address!r} is not valid "
+        "({reason}); fix [mail] {setting} or return_path_domain, then send it again."
+    ),
+    "newsletter.send_paused": (
+        "Newsletter {id} is paused; `campaign newsletter resume {id}` carries on sending."
+    ),
+    "newsletter.send_cancelled": "Newsletter {id} was cancelled; it cannot be sent.",
+    "newsletter.cannot_be_paused": (
+        "Newsletter {id} is {status}; only a {allowed} newsletter can be paused."
+    ),
+    "newsletter.cannot_be_resumed": (
+        "Newsletter {id} is {status}; only a {allowed} newsletter can be resumed."
+    ),
+    "newsletter.cannot_be_cancelled": (
+        "Newsletter {id} is {status}; only a {allowed} newsletter can be cancelled."
+    ),
+    "newsletter.not_sending": (
+        "Newsletter {id} is {status}, not sending; `campaign newsletter send {id}` starts a "
+        "draft, `campaign newsletter resume {id}` a paused one."
+    ),
+    "newsletter.not_schedulable": (
+        "Newsletter {id} is {status}; only a draft, scheduled or missed newsletter can be "
+        "scheduled."
+    ),
+    "schedule.time_past": "{at} ({zone}) is already past: give a time to come.",
+    "report.unknown_newsletter": (
+        "No newsletter {id}; `campaign newsletter list` shows their numbers."
+    ),
+    "report.not_sent": (
+        "Newsletter {id} has not been sent (it is {status}); reports cover sent newsletters."
+    ),
+    "mail.invalid_address": "{address!r} is not a valid email address.",
+    "newsletter.checks_failed": "Newsletter {id} cannot be sent as it is:\n{problems}",
+    # pre-send checks
+    "check.no_events": (
+        "{template}: the template lists events but this selection has none (check the date, "
+        "region or theme filters)."
+    ),
+    "check.invalid_mjml": (
+        "{template}: invalid MJML at line {line}, column {column} of the rendered MJML: {what}. "
+        "Near: {near!r}"
+    ),
+    "check.too_heavy": (
+        "{template}: the HTML weighs {kilobytes} KB; Gmail clips messages over about 100 KB, "
+        "hiding the end (and the unsubscribe link). Feature fewer events."
+    ),
+    "check.no_unsubscribe_html": (
+        '{template}: the HTML part has no unsubscribe link; add <a href="[[ '
+        'recipient.unsubscribe_url ]]"> (the shared footer has one).'
+    ),
+    "check.no_unsubscribe_text": (
+        "{template}: the text part has no unsubscribe link; add [[ recipient.unsubscribe_url ]] "
+        "(the shared text footer has one)."
+    ),
+    "check.image_without_alt": (
+        "{template}: image {src!r} has no alt text (shown when images are blocked)."
+    ),
+    "check.bad_link": (
+        "{template}: link {url!r} is not an http(s) or mailto link; mail clients would not open "
+        "it (or it is unsafe). Fix the URL in the event or template."
+    ),
+    "check.readers_left_out": (
+        "No event for these readers{where}: this newsletter is not sent to them (readers "
+        "without events are left out)."
+    ),
+    "check.no_event_to_come": (
+        "{template}: no event still to come matches this newsletter's selection{where} (check "
+        "the dates, regions, themes)."
+    ),
+    # images of posts
+    "image.missing": "{label}: {path} does not exist (or is not a file).",
+    "image.not_a_picture": (
+        "{label}: {name} is not a JPEG, PNG, WEBP or GIF image (X takes only those): convert "
+        "it, e.g. to JPEG."
+    ),
+    "image.too_big": (
+        "{label}: {name} is {size}; X takes at most {limit} for a {kind} image: make it smaller."
+    ),
+    "image.upload_too_big": "Image {name!r}: over {limit} MB, the most X accepts.",
+    "image.no_alt": ("{label}: give a description of {name} (--alt) for people who cannot see it."),
+    "image.alt_too_long": (
+        "{label}: the description of {name} is {length} characters long; X takes at most "
+        "{limit}: shorten it by {over}."
+    ),
+    "image.not_kept": (
+        "Cannot copy {name} into the media folder {folder} ([dashboard] media_dir): {reason}."
+    ),
+    "post.template_value_missing": (
+        "Post template {name!r} needs a value it was not given ({detail})."
+    ),
+    "mail.insecure_public_url": (
+        "{what} cannot be sent over SMTP: [web] public_url {url!r} {problem}, so recipients "
+        "could not open its links, the one-click unsubscribe included (RFC 8058 requires "
+        "https). Set [web] public_url to the web service's public https address, or [web] "
+        "allow_insecure_links = true to send to a test relay on purpose."
+    ),
+    # lists
+    "list.unknown": (
+        "No list named {name!r} (existing lists: {names}). Create it with: campaign lists "
+        "create {name!r}"
+    ),
+    "list.ambiguous": (
+        "Several lists are called {name!r} when case and accents are ignored ({quoted}): merge "
+        "them with: campaign lists merge {second!r} {first!r}"
+    ),
+    # previews and tests
+    "preview.not_in_audience": (
+        "{email} is not in the audience of newsletter {id} (not on its lists, not active, or "
+        "outside its segment)."
+    ),
+    "preview.nobody": (
+        "Newsletter {id} has nobody to preview for: its audience is empty (check its lists and "
+        "segment, or give --as EMAIL)."
+    ),
+    "preview.no_test_address": "Give at least one address: --to ADDRESS.",
+    # periods (events list, planner)
+    "period.end_before_start": "--to ({end}) is before --from ({start}).",
+    # the planner
+    "planner.bad_time": (
+        "--times: {item!r} is not a time of day; write them like 09:00,12:30,17:30."
+    ),
+    "planner.no_times": "--times: give at least one time of day, e.g. 09:00,12:30,17:30.",
+    "planner.per_day_out_of_range": (
+        "--per-day {per_day}: give between 1 and {most} (one post per time of --times; add "
+        "times to post more often)."
+    ),
+    "planner.too_many_days": "Plan at most {days} days at once.",
+    "planner.slot_past": "{slot}: already past, no post planned.",
+    "planner.slot_taken": "{slot}: post {post_id} is already planned at that time.",
+    "planner.theme_exhausted": (
+        "{slot}: no event left on the day's theme {theme!r}; another theme is featured."
+    ),
+    "planner.no_event_left": (
+        "{slot}: no event left to feature that day (all featured already, started or over by "
+        "then, or none in the catalogue)."
+    ),
+    "planner.shortened": "Post {post_id} ({event}) shortened to fit: {details}.",
+    # posts
+    "post.too_long": (
+        "{post} is {length} characters long as {network} counts them, {over} too many (at "
+        "most {limit}; {note}): shorten it, or use --split to publish it as a thread."
+    ),
+    "post.part_too_long": (
+        "{post}, part {part} of the thread, is {length} characters long as {network} counts "
+        "them, {over} too many (at most {limit}; {note}): shorten it, or use --split to "
+        "publish it as a thread."
+    ),
+    "post.empty": "{post} is empty: give its text.",
+    "post.not_draft": "it is {status}, not a draft",
+    "post.no_time": "it has no time: give one with `campaign post edit {post_id} --at …`",
+    "post.time_past": (
+        "its time is already past: give it a new one with `campaign post edit {post_id} --at …`, "
+        "or publish it now"
+    ),
+    "post.create_time_past": (
+        "{at} is already past: give a time to come, or create the post without a time and "
+        "publish it now (`campaign post publish ID`)."
+    ),
+    "post.nothing_to_schedule": "Name the posts to schedule, or pass --all-drafts.",
+    # imports
+    "import.no_email": "no email address",
+    "import.invalid_email": "invalid email address: {reason}",
+    "import.duplicate": "duplicate of row {row}",
+    "import.no_email_column": (
+        "{file} has no email column (columns found: {found}). Say which column holds "
+        "the addresses, or name it 'email' (or 'courriel', 'e-mail', 'adresse mail'), and "
+        "import it again; nothing was imported."
+    ),
+    "import.no_header_row": (
+        "{file} has no email column (columns found: {found}). Say which column holds "
+        "the addresses, or name it 'email' (or 'courriel', 'e-mail', 'adresse mail'), and "
+        "import it again; nothing was imported. Its first row looks like data: add a row of "
+        "column names above it."
+    ),
+    "import.no_event_id": "no id",
+    "import.event_id_too_long": "id longer than {limit} characters",
+    "import.no_title": "no title",
+    "import.no_start": "no start date",
+    "import.bad_starts_at": (
+        "start date {text!r} is not a date (write 05/11/2026 14:30 or 2026-11-05T14:30)"
+    ),
+    "import.bad_ends_at": (
+        "end date {text!r} is not a date (write 05/11/2026 14:30 or 2026-11-05T14:30)"
+    ),
+    "import.ends_before_start": "ends ({end}) before it starts ({start})",
+    "import.not_an_event": "not an event object: {text!r}",
+    "import.same_event_id": "same id as row {row}",
+    "import.suppressed": (
+        "{count} {people} in the file had unsubscribed, bounced or complained: they stay so and "
+        "were not added to any list (rows {rows}{more})."
+    ),
+    "import.bad_join_dates": (
+        "{rows} have a join date that is not a date, or is in the future or before {earliest}: "
+        "{shown}{more}. They were imported without it (write dates as 31/12/2025 or 2025-12-31)."
+    ),
+    "import.unknown_regions": (
+        "{rows} name a region that is not in the list of regions, kept as written: {shown}{more}. "
+        "Correct them in the file, or add the region to [events] regions."
+    ),
+}
+
+
+# How each network counts, in the message refusing a text too long for it.
+_COUNTING = {
+    "x": ("X", "a link counts 23, an emoji 2"),
+    "mastodon": ("Mastodon", "a link counts 23, an emoji 1"),
+    "bluesky": ("Bluesky", "a link counts in full, an emoji 1"),
+}
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
+
+
+def word(message: Message) -> str:
+    """The CLI's sentence for ``message`` (a code without one is shown as it is: a bug)."""
+    template = SENTENCES.get(message.code)
+    values: dict[str, Any] = plain_values(message.values)
+    if template is None:
+        return f"{message.code} {values}" if values else message.code
+    values.setdefault("flag", FLAGS.get(message.field, message.field))
+    if "post_id" in message.values and "post" not in values:
+        post_id = message.values["post_id"]
+        account = message.values.get("account")
+        values["post"] = (
+            f"Post {post_id}" if post_id else f"The post for {account}" if account else "The post"
+        )
+    if message.code in ("post.too_long", "post.part_too_long"):
+        name, note = _COUNTING.get(message.values.get("network", "x"), _COUNTING["x"])
+        values.update(network=name, note=note)
+    if message.code.startswith("block."):
+        number, kind = message.values["number"], message.values["kind"]
+        values["where"] = f"Block {number} ({kind})" if kind else f"Block {number}"
+    if message.code == "import.bad_join_dates":
+        values["rows"] = _rows(message.values["count"])
+        values["shown"] = ", ".join(
+            f"row {number} ({text!r})" for number, text in message.values["shown"]
+        )
+    if message.code == "import.unknown_regions":
+        values["rows"] = _rows(values["rows"])
+        values["shown"] = ", ".join(
+            f"{name!r} ({_rows(count)})" for name, count in message.values["shown"]
+        )
+        others = message.values.get("others", 0)
+        values["more"] = f" and {_rows(others)} with other spellings" if others else ""
+    if message.code.startswith("planner.") and "slot" in message.values:
+        values["slot"] = f"{message.values['slot']:%d/%m %H:%M}"
+    if message.code == "schedule.time_past":
+        moment = message.values["at"]
+        values.update(at=f"{moment:%d/%m/%Y %H:%M}", zone=moment.tzname())
+    if "region" in message.values and message.code.startswith("check."):
+        region = message.values["region"]
+        values["where"] = f" in {region}" if region else ""
+    if message.code == "newsletter.checks_failed":
+        values["problems"] = "\n".join(
+            f"  {level}: {problem}" for level, problem in message.values["problems"]
+        )
+    if message.code == "list.ambiguous":
+        names = message.values["names"]
+        values.update(quoted=", ".join(repr(n) for n in names), first=names[0], second=names[1])
+    if message.code in ("import.no_email_column", "import.no_header_row"):
+        found = message.values["found"]
+        values["found"] = ", ".join(repr(h) for h in found) if isinstance(found, list) else found
+    if message.code == "import.suppressed":
+        values["people"] = "person" if message.values["count"] == 1 else "people"
+    if message.code == "planner.shortened":
+        values["details"] = "; ".join(message.values["details"])
+    return template.format(**values)

@@ -1,0 +1,426 @@
+"""The dashboard's and the public pages' words for the stages' messages.
+
+Written in English and marked for gettext (``N_``); ``campaign/locale/fr/LC_MESSAGES/messages.po``
+holds the French, used by default (``[general] language``). A sentence names what the person
+sees on the form ("the end date"), never a CLI flag or a settings path; the dashboard shows it
+next to the field the message concerns. Values are written the pages' way: days in words, times
+in the team's zone, lists joined by commas.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from campaign import formatting
+from campaign.i18n import N_, gettext_in
+from campaign.messages import Message
+
+SENTENCES: dict[str, str] = {
+    # newsletters
+    "newsletter.events_end_before_start": N_(
+        "The end date ({end}) is before the start date ({start}): choose an end date on or "
+        "after the start date."
+    ),
+    "newsletter.events_max_too_small": N_(
+        "The largest number of events must be at least 1 (or leave it empty: no limit)."
+    ),
+    "newsletter.unknown_order": N_("The order “{order}” is not one the form offers: choose one."),
+    "newsletter.reader_region_mixed": N_(
+        "“Each reader's own region” cannot be combined with named regions: choose one or the other."
+    ),
+    "newsletter.unknown_region": N_(
+        "The region “{name}” is not in the list of regions. Known regions: {known}."
+    ),
+    "newsletter.unknown_theme": N_(
+        "The daily theme “{name}” is not in the list of themes. Known themes: {known}."
+    ),
+    "newsletter.bad_pair": N_(
+        "The line “{pair}” is not of the form name=value (for example region=Bretagne)."
+    ),
+    "newsletter.unknown_when_no_events": N_(
+        "Choose what readers without events get among the choices offered."
+    ),
+    "newsletter.no_events_text_empty": N_(
+        "Readers without events are to get a text instead, but the text is empty: write it, or "
+        "choose another option for them."
+    ),
+    "newsletter.no_events_text_too_long": N_(
+        "The text for readers without events has {length} characters: keep it under {limit}."
+    ),
+    "newsletter.unknown_template": N_(
+        "The template “{name}” does not exist. Templates available: {known}."
+    ),
+    "newsletter.no_list": N_("Tick at least one list: the newsletter goes to its subscribers."),
+    "newsletter.empty_text": N_("This field cannot be empty."),
+    "newsletter.unknown": N_("There is no newsletter number {id}."),
+    "newsletter.not_editable": N_(
+        "This newsletter can no longer be changed: only a draft, scheduled or paused newsletter "
+        "can be."
+    ),
+    "newsletter.not_cancelled": N_(
+        "Only a cancelled newsletter can go back to draft: this one is {status}."
+    ),
+    "newsletter.sent_before_cancel": N_(
+        "This newsletter was sent to some people before it was cancelled: it stays cancelled. "
+        "Duplicate it to send it again."
+    ),
+    # newsletter blocks
+    "block.empty": N_("Block {number}: this field is empty: write it, or remove the block."),
+    "block.too_long": N_("Block {number}: this text has {length} characters: keep it under {max}."),
+    "block.not_url": N_(
+        "Block {number}: “{value}” is not a web address: write it in full, starting with https://."
+    ),
+    "block.no_alt": N_("Block {number}: describe the image for people who cannot see it."),
+    "block.alt_too_long": N_(
+        "Block {number}: keep the image's description under {max} characters."
+    ),
+    "block.not_media_image": N_(
+        "Block {number}: the image “{file}” is no longer kept: choose the file again."
+    ),
+    "block.no_image": N_("Block {number}: choose the image's file."),
+    "block.width_not_number": N_(
+        "Block {number}: “{value}” is not a width in pixels: write a number, such as 600."
+    ),
+    "block.width_range": N_("Block {number}: give a width between {min} and {max} pixels."),
+    "block.not_a_date": N_("Block {number}: “{value}” is not a date: choose one in the calendar."),
+    "block.max_not_number": N_("Block {number}: “{value}” is not a whole number of events."),
+    # dashboard forms
+    "form.not_a_day": N_("“{text}” is not a date: choose a day in the field."),
+    "form.not_a_moment": N_("“{text}” is not a date and time: choose both in the field."),
+    "newsletter.bad_own_sender": N_(
+        "This newsletter cannot be sent: its sender address “{address}” is not valid "
+        "({reason}). Give it a valid sender address (pause it first if it is sending), then "
+        "send it again."
+    ),
+    "newsletter.bad_setting_sender": N_(
+        "This newsletter cannot be sent: the sender address of the settings, “{address}”, is not "
+        "valid ({reason}). Ask an administrator to correct it, then send it again."
+    ),
+    "newsletter.bad_bounce_address": N_(
+        "This newsletter cannot be sent: the address bounces come back to, “{address}”, is not "
+        "valid ({reason}). Ask an administrator to correct the settings, then send it again."
+    ),
+    "newsletter.bad_unsubscribe_address": N_(
+        "This newsletter cannot be sent: the unsubscribe address, “{address}”, is not valid "
+        "({reason}). Ask an administrator to correct the settings, then send it again."
+    ),
+    "newsletter.send_paused": N_("This newsletter is paused: resume it to carry on sending."),
+    "newsletter.send_cancelled": N_("This newsletter was cancelled: it cannot be sent."),
+    "newsletter.cannot_be_paused": N_(
+        "This newsletter is {status}: only a newsletter being sent can be paused."
+    ),
+    "newsletter.cannot_be_resumed": N_(
+        "This newsletter is {status}: only a paused newsletter can be resumed."
+    ),
+    "newsletter.cannot_be_cancelled": N_(
+        "This newsletter is {status}: it can no longer be cancelled."
+    ),
+    "newsletter.not_sending": N_(
+        "This newsletter is {status}, not being sent: schedule a draft, or resume a paused one."
+    ),
+    "newsletter.not_schedulable": N_(
+        "This newsletter is {status}: only a draft, scheduled or missed newsletter can be given "
+        "a sending time."
+    ),
+    "schedule.time_past": N_("{at} is already past: choose a time to come."),
+    "report.unknown_newsletter": N_("There is no newsletter number {id}."),
+    "report.not_sent": N_("This newsletter is {status}: its report comes once it has been sent."),
+    "mail.invalid_address": N_(
+        "“{address}” is not an email address: write a whole address, such as anne@example.org."
+    ),
+    "newsletter.checks_failed": N_("This newsletter cannot be sent as it is: {problems}"),
+    # pre-send checks
+    "check.no_events": N_(
+        "The template shows events but the selection has none: check the dates, regions and themes."
+    ),
+    "check.invalid_mjml": N_(
+        "The template {template} is not valid MJML (line {line}, column {column}: {what}): ask "
+        "whoever maintains the templates."
+    ),
+    "check.too_heavy": N_(
+        "The message weighs {kilobytes} KB: Gmail cuts messages over about 100 KB, hiding the "
+        "end and the unsubscribe link. Feature fewer events."
+    ),
+    "check.no_unsubscribe_html": N_(
+        "The template {template} has no unsubscribe link in its HTML part: ask whoever "
+        "maintains the templates."
+    ),
+    "check.no_unsubscribe_text": N_(
+        "The template {template} has no unsubscribe link in its text part: ask whoever "
+        "maintains the templates."
+    ),
+    "check.image_without_alt": N_(
+        "The image {src} has no description (shown when images are blocked)."
+    ),
+    "check.bad_link": N_(
+        "The link “{url}” is not a web or email link: mail clients would not open it. Correct "
+        "it in the event or the template."
+    ),
+    "check.readers_left_out": N_(
+        "No event for these readers{where}: they do not receive this newsletter (readers "
+        "without events are left out)."
+    ),
+    "check.no_event_to_come": N_(
+        "No event still to come matches this newsletter's selection{where}: check the dates, "
+        "regions and themes."
+    ),
+    # images of posts
+    "image.missing": N_("The image {name} cannot be found: choose the file again."),
+    "image.not_a_picture": N_(
+        "{name} is not a JPEG, PNG, WEBP or GIF image (X takes only those): convert it, for "
+        "example to JPEG."
+    ),
+    "image.too_big": N_(
+        "{name} weighs {size}; X takes at most {limit} for a {kind} image: make it smaller."
+    ),
+    "image.upload_too_big": N_("The image {name} weighs over {limit} MB, the most X accepts."),
+    "image.no_alt": N_(
+        "Describe the image {name} for people who cannot see it (the description field)."
+    ),
+    "image.alt_too_long": N_(
+        "The description of {name} has {length} characters; X takes at most {limit}: shorten "
+        "it by {over}."
+    ),
+    "image.not_kept": N_(
+        "The image {name} could not be saved ({reason}): ask an administrator to check the "
+        "media folder."
+    ),
+    "post.template_value_missing": N_(
+        "The post template “{name}” needs a value it was not given ({detail})."
+    ),
+    "mail.insecure_public_url": N_(
+        "Nothing can be sent by email yet: the address of the public web service ({url}) "
+        "cannot be opened by recipients, so neither could the links of the message (the "
+        "unsubscribe link included). Ask an administrator to set the service's public https "
+        "address in the settings."
+    ),
+    # lists
+    "list.unknown": N_(
+        "There is no list called “{name}” (lists: {names}). An administrator can create it on "
+        "the Lists page."
+    ),
+    "list.ambiguous": N_(
+        "Several lists are called “{name}” once capitals and accents are ignored ({names}): "
+        "merge them on the Lists page."
+    ),
+    # previews and tests
+    "preview.not_in_audience": N_(
+        "{email} is not among the newsletter's readers (not on its lists, not active, or "
+        "outside its selection)."
+    ),
+    "preview.nobody": N_(
+        "This newsletter has nobody to preview for: nobody is on its lists (or in its "
+        "selection). Check its lists and selection."
+    ),
+    "preview.no_test_address": N_("Give at least one address to send the test to."),
+    # periods
+    "period.end_before_start": N_(
+        "The end date ({end}) is before the start date ({start}): choose an end date on or "
+        "after the start date."
+    ),
+    # the planner
+    "planner.bad_time": N_(
+        "“{item}” is not a time of day: write the times like 09:00, 12:30, 17:30."
+    ),
+    "planner.no_times": N_("Give at least one time of day, for example 09:00, 12:30, 17:30."),
+    "planner.per_day_out_of_range": N_(
+        "Choose between 1 and {most} posts a day (one per time of day; add times to post more "
+        "often)."
+    ),
+    "planner.too_many_days": N_("Plan at most {days} days at once."),
+    "planner.slot_past": N_("{slot}: this time is already past, no post planned."),
+    "planner.slot_taken": N_("{slot}: post {post_id} is already planned at that time."),
+    "planner.theme_exhausted": N_(
+        "{slot}: no event left on the day's theme “{theme}”; another theme is featured."
+    ),
+    "planner.no_event_left": N_(
+        "{slot}: no event left to feature that day (all featured already, started or over by "
+        "then, or none in the catalogue)."
+    ),
+    "planner.shortened": N_("Post {post_id} ({event}) was shortened to fit: {details}."),
+    # posts
+    "post.too_long": N_(
+        "The text is {length} characters long as {network} counts them, {over} too many (at "
+        "most {limit}; {note}): shorten it, or tick “publish as a thread”."
+    ),
+    "post.part_too_long": N_(
+        "Part {part} of the thread is {length} characters long as {network} counts them, "
+        "{over} too many (at most {limit}; {note}): shorten it, or tick “publish as a thread”."
+    ),
+    "post.empty": N_("The text is empty: write the post."),
+    "post.not_draft": N_("it is no longer a draft"),
+    "post.no_time": N_("it has no time: give it one on its page"),
+    "post.time_past": N_(
+        "its time is already past: give it a new one on its page, or publish it now"
+    ),
+    "post.create_time_past": N_(
+        "{at} is already past: choose a time to come, or save the post without a time and "
+        "publish it now."
+    ),
+    "post.nothing_to_schedule": N_("Tick the drafts to schedule."),
+    # imports
+    "import.no_email": N_("no email address"),
+    "import.invalid_email": N_("invalid email address"),
+    "import.duplicate": N_("same address as row {row}"),
+    "import.no_email_column": N_(
+        "The file {file} has no column of email addresses (columns found: {found}). Name that "
+        "column “email” (or “courriel”, “e-mail”, “adresse mail”) and import the file again: "
+        "nothing was imported."
+    ),
+    "import.no_header_row": N_(
+        "The file {file} has no column of email addresses: its first row looks like data. Add "
+        "a first row naming the columns (“email” or “courriel” for the addresses) and import "
+        "the file again: nothing was imported."
+    ),
+    "import.no_event_id": N_("no event id"),
+    "import.event_id_too_long": N_("event id longer than {limit} characters"),
+    "import.no_title": N_("no title"),
+    "import.no_start": N_("no start date"),
+    "import.bad_starts_at": N_(
+        "the start date “{text}” is not a date (write 05/11/2026 14:30 or 2026-11-05T14:30)"
+    ),
+    "import.bad_ends_at": N_(
+        "the end date “{text}” is not a date (write 05/11/2026 14:30 or 2026-11-05T14:30)"
+    ),
+    "import.ends_before_start": N_("it ends ({end}) before it starts ({start})"),
+    "import.not_an_event": N_("not an event: “{text}”"),
+    "import.same_event_id": N_("same event id as row {row}"),
+    "import.suppressed": N_(
+        "{count} people in the file had unsubscribed, bounced or complained: they stay so and "
+        "were not added to any list (rows {rows}{more})."
+    ),
+    "import.bad_join_dates": N_(
+        "{count} rows have a join date that is not a date, or is in the future or before "
+        "{earliest}: {shown}{more}. They were imported without it (write dates as 31/12/2025 "
+        "or 2025-12-31)."
+    ),
+    "import.unknown_regions": N_(
+        "{rows} rows name a region that is not in the list of regions, kept as written: "
+        "{shown}. Correct them in the file, or ask an administrator to add the region to the "
+        "settings."
+    ),
+}
+
+
+LABELS: dict[str, dict[str, str]] = {
+    # The consent log's actions and methods (campaign.models.ConsentAction, the ``method``
+    # of each line), bounce kinds (BounceKind) and dashboard roles (Role), as the team reads them.
+    "consent_action": {
+        "subscribed": N_("subscribed"),
+        "confirmed": N_("confirmed their subscription"),
+        "updated": N_("details changed"),
+        "unsubscribed": N_("unsubscribed"),
+        "resubscribed": N_("subscribed again"),
+        "bounced": N_("address in error"),
+        "complained": N_("complained (spam)"),
+        "erased": N_("data erased"),
+    },
+    "consent_method": {
+        "admin": N_("by an administrator, on the dashboard"),
+        "manual": N_("by hand"),
+        "cli": N_("from the command line"),
+        "import": N_("file import"),
+        "form": N_("subscription form"),
+        "link": N_("link in an email"),
+        "mailto": N_("email to the unsubscribe address"),
+        "bounce": N_("bounce report"),
+        "complaint": N_("complaint report"),
+    },
+    "bounce_kind": {
+        "hard": N_("permanent failure"),
+        "soft": N_("temporary failure"),
+        "complaint": N_("complaint (spam)"),
+        "unreadable": N_("unreadable message"),
+        "unsubscribe": N_("unsubscribe request"),
+    },
+    "status": {  # newsletters, posts, deliveries and subscribers
+        "draft": N_("draft"),
+        "scheduled": N_("scheduled"),
+        "sending": N_("being sent"),
+        "paused": N_("paused"),
+        "sent": N_("sent"),
+        "cancelled": N_("cancelled"),
+        "missed": N_("missed"),
+        "publishing": N_("being published"),
+        "published": N_("published"),
+        "failed": N_("failed"),
+        "pending": N_("waiting"),
+        "deferred": N_("deferred"),
+        "bounced": N_("address in error"),
+        "left_out": N_("left out (no event)"),
+        "active": N_("active"),
+        "unsubscribed": N_("unsubscribed"),
+        "complained": N_("complained"),
+        "recurring": N_("recurring task"),
+    },
+    "role": {
+        "admin": N_("administrator"),
+        "editor": N_("editor"),
+        "viewer": N_("read only"),
+    },
+}
+
+
+# How each network counts, in the sentence refusing a text too long for it.
+COUNTING = {
+    "x": ("X", N_("a link counts 23, an emoji 2")),
+    "mastodon": ("Mastodon", N_("a link counts 23, an emoji 1")),
+    "bluesky": ("Bluesky", N_("a link counts in full, an emoji 1")),
+}
+
+
+def label(kind: str, value: str, language: str = "fr") -> str:
+    """The word for a stored value (``label("role", "editor")``); an unknown value as it is."""
+    text = LABELS.get(kind, {}).get(str(value))
+    return gettext_in(language, text) if text else str(value)
+
+
+def _value(value: Any, language: str, zone: tzinfo | None) -> Any:
+    if isinstance(value, datetime):
+        day = formatting.long_date(value, zone, locale=language, with_year=False)
+        return f"{day}, {formatting.time_of_day(value, zone, locale=language)}"
+    if isinstance(value, date):
+        return formatting.long_date(value, locale=language)
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return formatting.format_number(value, language)
+    return value
+
+
+def word(message: Message, language: str = "fr", zone: tzinfo | None = None) -> str:
+    """The pages' sentence for ``message`` in ``language`` (times read in ``zone``)."""
+    template = SENTENCES.get(message.code)
+    if template is None:  # a code without a sentence: a bug the catalogue test catches
+        return str(message)
+    values = {name: _value(value, language, zone) for name, value in message.values.items()}
+    if message.code in ("post.too_long", "post.part_too_long"):
+        name, note = COUNTING.get(message.values.get("network", "x"), COUNTING["x"])
+        values.update(network=name, note=gettext_in(language, note))
+    if message.code == "import.bad_join_dates":
+        values["shown"] = ", ".join(
+            gettext_in(language, N_("row {row} ({text})")).format(row=number, text=text)
+            for number, text in message.values["shown"]
+        )
+    if message.code == "import.unknown_regions":
+        values["shown"] = ", ".join(f"{name} ({count})" for name, count in message.values["shown"])
+    if message.code.startswith("check.") and "region" in message.values:
+        values["where"] = f" ({message.values['region']})" if message.values["region"] else ""
+    if message.code == "newsletter.checks_failed":
+        values["problems"] = " ".join(
+            word_any(problem, language, zone) for _level, problem in message.values["problems"]
+        )
+    if message.code == "planner.shortened":
+        values["details"] = "; ".join(message.values["details"])
+    if "status" in message.values:
+        values["status"] = label("status", message.values["status"], language)
+    for name in ("id", "post_id", "row", "part"):  # numbers that name things stay as they are
+        if name in message.values:
+            values[name] = message.values[name]
+    return gettext_in(language, template).format(**values)
+
+
+def word_any(item: Message | str, language: str = "fr", zone: tzinfo | None = None) -> str:
+    """A message in the pages' words; a plain sentence (not yet a message) as it is."""
+    return word(item, language, zone) if isinstance(item, Message) else str(item)
