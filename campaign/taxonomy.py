@@ -13,9 +13,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from campaign.config import Settings
+if TYPE_CHECKING:  # a type only: the settings import the taxonomy's checks, not the reverse
+    from campaign.config import Settings
 
 
 def fold(text: str) -> str:

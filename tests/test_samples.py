@@ -178,7 +178,12 @@ def test_the_event_samples_import_with_four_bad_rows_skipped(
     assert [row.row for row in report.skipped] == [
         position + header_rows for position in BAD_EVENT_POSITIONS
     ]
-    assert [row.reason.split(" ")[0] for row in report.skipped] == ["no", "no", "start", "ends"]
+    assert [str(row.reason).split(" ")[0] for row in report.skipped] == [
+        "no",
+        "no",
+        "start",
+        "ends",
+    ]
     assert report.warnings == []
 
 

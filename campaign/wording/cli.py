@@ -7,10 +7,12 @@ these are the sentences the stages used to build themselves.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from campaign.messages import Message
 from campaign.wording import plain_values
+
+if TYPE_CHECKING:  # the type only: messages word themselves with this catalogue
+    from campaign.messages import Message
 
 FLAGS = {
     "title": "--title",

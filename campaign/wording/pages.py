@@ -10,11 +10,13 @@ in the team's zone, lists joined by commas.
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from campaign import formatting
 from campaign.i18n import N_, gettext_in
-from campaign.messages import Message
+
+if TYPE_CHECKING:  # the type only: messages word themselves with this catalogue
+    from campaign.messages import Message
 
 SENTENCES: dict[str, str] = {
     # newsletters
@@ -423,4 +425,4 @@ def word(message: Message, language: str = "fr", zone: tzinfo | None = None) -> 
 
 def word_any(item: Message | str, language: str = "fr", zone: tzinfo | None = None) -> str:
     """A message in the pages' words; a plain sentence (not yet a message) as it is."""
-    return word(item, language, zone) if isinstance(item, Message) else str(item)
+    return item if isinstance(item, str) else word(item, language, zone)
