@@ -26,11 +26,12 @@ RECIPIENTS = 240
 BATCH = 20
 
 
-def _newsletter(session: Session) -> int:
+def _newsletter(session: Session, people: int = RECIPIENTS) -> int:
+    """A draft newsletter to ``people`` subscribers of one list (p0@… to pN@…)."""
     mailing_list = MailingList(name="Newsletter nationale")
     session.add(mailing_list)
     session.flush()
-    for number in range(RECIPIENTS):
+    for number in range(people):
         subscriber = Subscriber(email=f"p{number}@example.org", first_name=f"P{number}")
         session.add(subscriber)
         session.flush()

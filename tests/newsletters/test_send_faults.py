@@ -25,10 +25,11 @@ from sqlmodel import Session, select
 from campaign.config import Settings
 from campaign.db import open_database
 from campaign.mail import TransportError, open_transport
-from campaign.models import Delivery, MailingList, Membership, Newsletter, Subscriber
+from campaign.models import Delivery, Newsletter
 from campaign.newsletters import queue
 from tests.newsletters.test_send_crash import RECIPIENTS, _command
 from tests.newsletters.test_send_crash import _newsletter as _big_newsletter
+from tests.newsletters.test_send_crash import _newsletter as crash_newsletter
 from tests.ports import free_port as _free_port
 
 pytestmark = pytest.mark.usefixtures("secret_key")
@@ -56,23 +57,13 @@ def _settings(port: int, **mail: object) -> Settings:
 
 
 def _newsletter(session: Session) -> int:
-    mailing_list = MailingList(name="Newsletter nationale")
-    session.add(mailing_list)
-    session.flush()
-    for number in range(PEOPLE):
-        subscriber = Subscriber(email=f"p{number}@example.org", first_name=f"P{number}")
-        session.add(subscriber)
-        session.flush()
-        session.add(Membership(subscriber_id=subscriber.id, list_id=mailing_list.id))
-    newsletter = Newsletter(
-        title="Le Mois", subject="Novembre", template="mois-ess", list_ids=[mailing_list.id]
-    )
-    session.add(newsletter)
-    session.flush()
+    """The crash tests' newsletter to ``PEOPLE`` subscribers, its queue snapshotted."""
+    newsletter_id = crash_newsletter(session, PEOPLE)
+    newsletter = session.get(Newsletter, newsletter_id)
+    assert newsletter is not None
     queue.snapshot(session, newsletter)
     session.commit()
-    assert newsletter.id is not None
-    return newsletter.id
+    return newsletter_id
 
 
 def _send(engine: Engine, newsletter_id: int, settings: Settings) -> queue.SendSummary:
