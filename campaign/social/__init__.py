@@ -109,12 +109,30 @@ class AccountFigures:
 
 
 @dataclass(frozen=True)
+class Mentioned:
+    """One post of someone else mentioning the account (``kind`` ``mention``) or one repost of
+    its posts (``repost``), with its author as the network gave them: their handle and
+    follower count (``None`` when the network did not say), for the bilan's influencers."""
+
+    remote_id: str
+    kind: str
+    author: str
+    followers: int | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Mentions:
-    """Posts mentioning the account newer than a given one: how many, and the newest id."""
+    """Posts mentioning the account newer than a given one: how many, and the newest id.
+
+    ``items``: those mentions (and the reposts read with them, which ``count`` leaves out), with
+    their authors, where the network gives them with the mentions; none on a first sync.
+    """
 
     count: int
     newest_id: str | None
     complete: bool = True  # False when X stopped paging before reaching the given id
+    items: tuple[Mentioned, ...] = ()
 
 
 class SocialTransport(Protocol):

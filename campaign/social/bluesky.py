@@ -39,6 +39,7 @@ from campaign.clock import utcnow
 from campaign.social import (
     AccountFigures,
     Image,
+    Mentioned,
     Mentions,
     OnPublished,
     Outgoing,
@@ -61,6 +62,8 @@ CLOCK_SLACK = timedelta(minutes=2)
 RECENT_RECORDS = 50
 RECENT_PAGES = 3
 MENTION_PAGES = 8
+NOTIFIED = {"mention": "mention", "repost": "repost"}  # reason -> kind stored
+PROFILES_AT_ONCE = 25  # app.bsky.actor.getProfiles: actors maxLength
 # A handle as the Bluesky docs match it: labels separated by dots, the last one a letter first.
 _MENTION = re.compile(
     r"(?:^|(?<=[\s(]))@((?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+"
@@ -501,18 +504,22 @@ class BlueskyTransport:
         )
 
     def mentions(self, since_id: str | None, *, since_time: datetime | None = None) -> Mentions:
-        """Mentions of the account from its notifications (``reason`` mention), newest first.
+        """Mentions of the account from its notifications (``reason`` mention), newest first;
+        reposts of its posts (``repost``) come with them, as items only (not counted).
 
         Notifications have no sortable id, so a mention's "id" is the time Bluesky indexed it
         (``indexedAt``, short enough to be stored where X's ids are): the count runs back to the
-        given one, or to ``since_time``.
+        given one, or to ``since_time``. A notification's author comes without a follower
+        count: those are read afterwards with ``getProfiles``.
         """
         since = _parse_time(since_id) if since_id else since_time
         count = 0
         newest: str | None = None
         cursor: str | None = None
+        found: list[dict[str, Any]] = []
+        complete = False
         for _page in range(MENTION_PAGES):
-            params: dict[str, Any] = {"limit": 100, "reasons": ["mention"]}
+            params: dict[str, Any] = {"limit": 100, "reasons": list(NOTIFIED)}
             if cursor:
                 params["cursor"] = cursor
             answer = self._call(
@@ -521,17 +528,49 @@ class BlueskyTransport:
                 "read the account's mentions",
                 params=params,
             )
+            done = False
             for notification in answer.get("notifications") or []:
-                if notification.get("reason") != "mention":
+                if notification.get("reason") not in NOTIFIED:
                     continue
                 indexed = _parse_time(notification.get("indexedAt"))
                 newest = newest or str(notification.get("indexedAt") or "") or None
                 if since is None:
                     return Mentions(count=0, newest_id=newest)
                 if indexed is None or indexed <= since:
-                    return Mentions(count=count, newest_id=newest or since_id)
-                count += 1
+                    done = True
+                    break
+                found.append(notification)
+                count += 1 if notification.get("reason") == "mention" else 0
             cursor = answer.get("cursor")
-            if not cursor:
-                return Mentions(count=count, newest_id=newest or since_id)
-        return Mentions(count=count, newest_id=newest or since_id, complete=False)
+            if done or not cursor:
+                complete = True
+                break
+        items = self._mentioned(found)
+        return Mentions(
+            count=count, newest_id=newest or since_id, complete=complete, items=tuple(items)
+        )
+
+    def _mentioned(self, notifications: list[dict[str, Any]]) -> list[Mentioned]:
+        """The notifications as who made them, with their follower counts (``getProfiles``)."""
+        dids = list(dict.fromkeys(str((n.get("author") or {}).get("did")) for n in notifications))
+        followers: dict[str, int] = {}
+        for start in range(0, len(dids), PROFILES_AT_ONCE):
+            answer = self._call(
+                "GET",
+                "app.bsky.actor.getProfiles",
+                "read the followers of the accounts that mentioned us",
+                params={"actors": dids[start : start + PROFILES_AT_ONCE]},
+            )
+            for profile in answer.get("profiles") or []:
+                followers[str(profile.get("did"))] = int(profile.get("followersCount") or 0)
+        now = self.clock()
+        return [
+            Mentioned(
+                remote_id=str(n.get("uri")),
+                kind=NOTIFIED[n["reason"]],
+                author=str((n.get("author") or {}).get("handle") or ""),
+                followers=followers.get(str((n.get("author") or {}).get("did"))),
+                at=_parse_time(n.get("indexedAt")) or now,
+            )
+            for n in notifications
+        ]

@@ -33,6 +33,12 @@ HANDLE = "moisess.bsky.social"
 DID = "did:plc:moisess2026"
 PASSWORD = "abcd-efgh-ijkl-mnop"
 HANDLES = {HANDLE: DID, "cress-idf.bsky.social": "did:plc:cressidf"}
+# Other accounts (authors of notifications): did -> (handle, followersCount).
+PROFILES = {"did:plc:cressidf": ("cress-idf.bsky.social", 1500),
+            "did:plc:essfrance": ("essfrance.bsky.social", 22000)}  # fmt: skip
+REASONS = {"like", "repost", "follow", "mention", "reply", "quote", "starterpack-joined",
+           "verified", "unverified", "like-via-repost", "repost-via-repost",
+           "subscribed-post"}  # fmt: skip
 POST_FIELDS = {"$type", "text", "entities", "facets", "reply", "embed", "langs", "labels", "tags",
                "createdAt"}  # fmt: skip
 CREATE_FIELDS = {"repo", "collection", "rkey", "validate", "record", "swapCommit"}
@@ -302,7 +308,21 @@ def _handler(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
                     return 200, {}, {"did": DID, "handle": HANDLE, "followersCount": 812,
                                      "postsCount": 95}  # fmt: skip
                 if nsid == "app.bsky.notification.listNotifications":
-                    return 200, {}, {"notifications": fake.notifications}
+                    reasons = set(query.get("reasons", REASONS))
+                    if not reasons <= REASONS:
+                        return xrpc_error(400, "InvalidRequest", f"unknown reasons {reasons}")
+                    shown = [n for n in fake.notifications if n["reason"] in reasons]
+                    return 200, {}, {"notifications": shown}
+                if nsid == "app.bsky.actor.getProfiles":
+                    actors = query.get("actors", [])
+                    if not 1 <= len(actors) <= 25:
+                        return xrpc_error(400, "InvalidRequest", "actors must have 1 to 25")
+                    profiles = [
+                        {"did": did, "handle": PROFILES[did][0], "followersCount": PROFILES[did][1],
+                         "followsCount": 40, "postsCount": 300}
+                        for did in actors if did in PROFILES
+                    ]  # fmt: skip
+                    return 200, {}, {"profiles": profiles}
             return xrpc_error(501, "MethodNotImplemented", f"no method {nsid}")
 
         def do_GET(self) -> None:
@@ -333,7 +353,12 @@ def serve() -> Iterator[FakeBluesky]:
     thread.join()
 
 
-def mention(uri: str, indexed: datetime) -> dict[str, Any]:
-    return {"uri": uri, "cid": cid_of(uri), "reason": "mention",
+def mention(
+    uri: str, indexed: datetime, *, by: str = "did:plc:cressidf", reason: str = "mention"
+) -> dict[str, Any]:
+    """A notification as listNotifications gives it: its author a profileView (no counts)."""
+    return {"uri": uri, "cid": cid_of(uri), "reason": reason, "isRead": False,
+            "record": {"$type": "app.bsky.feed.post" if reason == "mention" else
+                       "app.bsky.feed.repost", "createdAt": indexed.isoformat()},
             "indexedAt": indexed.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-            "author": {"did": "did:plc:cressidf", "handle": "cress-idf.bsky.social"}}  # fmt: skip
+            "author": {"did": by, "handle": PROFILES[by][0]}}  # fmt: skip
