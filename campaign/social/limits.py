@@ -13,7 +13,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from campaign.config import Settings
 from campaign.models import AccountLimit, utcnow
+from campaign.social.networks import network_of
+
+SET_BY_SERVER = ("mastodon",)  # the networks whose servers each choose their limit
 
 MAX_KNOWN = 100_000  # past this an instance's answer is taken as a mistake, not a limit
 
@@ -32,3 +36,11 @@ def store_limit(
     row.max_characters = min(max_characters, MAX_KNOWN)
     row.read_at = now or utcnow()
     session.add(row)
+
+
+def account_limit(session: Session, settings: Settings, account: str) -> int | None:
+    """The limit the length checks use for ``account``: its server's, once read, on a network
+    whose servers choose it; None (the network's own) otherwise."""
+    if network_of(settings, account) not in SET_BY_SERVER:
+        return None
+    return known_limit(session, account)

@@ -279,7 +279,7 @@ def _handler(fake: FakeMastodon) -> type[BaseHTTPRequestHandler]:
                     return self._timeline(path.split("/")[4], query)
                 if method == "GET" and path == "/api/v1/notifications":
                     return self._notifications(query)
-                if method == "GET" and path == "/api/v2/instance":
+                if method == "GET" and path.rstrip("/") == "/api/v2/instance":  # Rails: either
                     return 200, {}, _instance(fake)
             return error(404, f"no route {method} {path}")
 
