@@ -14,6 +14,9 @@ sessions) the same as the other transports', and every request visible to the te
   text**, not characters: an accented letter before a link moves it by two.
 - **Images** are uploaded as blobs (``com.atproto.repo.uploadBlob``, the raw bytes) and embedded
   with their alt text (``app.bsky.embed.images``, four at most, 1,000,000 bytes each).
+- **Link cards**: Bluesky does not build a card from a link (its apps do, client side), so a
+  post announcing an event gets one from us (``app.bsky.embed.external``: the event's address,
+  title, description and image as a ``thumb`` blob), unless it has images (one embed a post).
 - **Threads**: each reply names its parent and the thread's root (``uri`` and ``cid`` both). The
   id we store is the post's ``at://`` URI; resuming a thread reads the parent record back to
   learn its ``cid`` and root.
@@ -39,6 +42,7 @@ from campaign.clock import utcnow
 from campaign.social import (
     AccountFigures,
     Image,
+    LinkCard,
     Mentioned,
     Mentions,
     OnPublished,
@@ -55,6 +59,7 @@ log = logging.getLogger(__name__)
 
 BSKY_SERVICE = "https://bsky.social"
 POST = "app.bsky.feed.post"
+EXTERNAL = "app.bsky.embed.external"
 MAX_IMAGE_BYTES = 1_000_000  # app.bsky.embed.images: maxSize of each image
 MAX_TAG_GRAPHEMES = 64
 LANGS = ["fr"]
@@ -316,6 +321,17 @@ class BlueskyTransport:
                 self._dids[handle] = None  # unknown handle: the mention stays plain text
         return self._dids[handle]
 
+    def _external(self, card: LinkCard) -> dict[str, Any]:
+        """``app.bsky.embed.external``: the card of a link, its thumbnail uploaded as a blob."""
+        external: dict[str, Any] = {
+            "uri": card.uri,
+            "title": card.title,
+            "description": card.description,
+        }
+        if card.thumb is not None:
+            external["thumb"] = self._upload(card.thumb)["image"]
+        return {"$type": EXTERNAL, "external": external}
+
     def _upload(self, image: Image) -> dict[str, Any]:
         name = Path(image.path).name
         content = Path(image.path).read_bytes()
@@ -335,7 +351,11 @@ class BlueskyTransport:
         return {"alt": image.alt, "image": answer["blob"]}
 
     def _record(
-        self, text: str, reply: tuple[Ref, Ref] | None, images: list[dict[str, Any]]
+        self,
+        text: str,
+        reply: tuple[Ref, Ref] | None,
+        images: list[dict[str, Any]],
+        external: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         record: dict[str, Any] = {
             "$type": POST,
@@ -351,6 +371,8 @@ class BlueskyTransport:
             record["reply"] = {"root": root.as_json(), "parent": parent.as_json()}
         if images:
             record["embed"] = {"$type": "app.bsky.embed.images", "images": images}
+        elif external:
+            record["embed"] = external  # one embed per post: images win over a card
         return record
 
     def _get_ref(self, uri: str) -> tuple[Ref, Ref]:
@@ -415,10 +437,12 @@ class BlueskyTransport:
         reply: tuple[Ref, Ref] | None,
         images: Sequence[Image],
         check_since: datetime | None,
+        card: LinkCard | None = None,
     ) -> Ref:
         """Create one post record, retrying without ever creating it twice."""
         parent = reply[1] if reply else None
         uploaded: list[dict[str, Any]] | None = None
+        external: dict[str, Any] | None = None
         problem = ""
         what = "publish a reply" if reply else "publish a post"
         for attempt in range(self.retries + 1):
@@ -429,12 +453,13 @@ class BlueskyTransport:
                     return found
             if uploaded is None:
                 uploaded = [self._upload(image) for image in images]
+                external = self._external(card) if card is not None and not images else None
             started = self.clock()
             try:
                 body = {
                     "repo": self._repo(),
                     "collection": POST,
-                    "record": self._record(text, reply, uploaded),
+                    "record": self._record(text, reply, uploaded, external),
                 }
                 answer = self._xrpc("POST", "com.atproto.repo.createRecord", what, json=body)
             except Transient as failure:
@@ -463,7 +488,8 @@ class BlueskyTransport:
         check_since = post.check_since
         for index, text in enumerate(post.parts):
             images = post.images if index == 0 else ()
-            ref = self._publish_part(text, reply, images, check_since)
+            card = post.card if index == 0 else None
+            ref = self._publish_part(text, reply, images, check_since, card)
             check_since = None  # the uncertainty was about the first part still to publish
             ids.append(ref.uri)
             reply = (reply[0] if reply else ref, ref)

@@ -33,6 +33,7 @@ from campaign.errors import CampaignError
 from campaign.messages import Message, message
 from campaign.models import Post, PostStatus, utcnow
 from campaign.social import Outgoing, SocialTransport, TransportError
+from campaign.social.cards import card_for
 from campaign.social.cost import Estimate, account_networks, estimate, usage_of
 from campaign.social.length import check_length, limit_for, split_thread
 from campaign.social.limits import account_limit
@@ -611,6 +612,7 @@ def _publish(
         images=images,
         check_since=check_since,
         key=f"post-{post.id}",
+        card=card_for(session, settings, post) if not done else None,
     )
 
     def record(_index: int, remote_id: str) -> None:
