@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from campaign.config import Settings
-from campaign.models import SocialMention
+from campaign.db import open_database
+from campaign.models import AccountSnapshot, SocialMention
 from campaign.reports import Labels, Period, social_report
 from campaign.social.metrics import sync_metrics
 
@@ -35,7 +36,9 @@ def bluesky() -> Iterator[fake_bluesky.FakeBluesky]:
     yield from fake_bluesky.serve()
 
 
-def test_x_sync_then_report_social_table_influencers(fake_x: FakeX, cli, monkeypatch) -> None:
+def test_x_sync_then_report_social_table_influencers(
+    fake_x: FakeX, cli, database_url: str, monkeypatch
+) -> None:
     for name, value in CREDENTIALS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("CAMPAIGN_SOCIAL_X_API_BASE_URL", fake_x.url)
@@ -45,12 +48,22 @@ def test_x_sync_then_report_social_table_influencers(fake_x: FakeX, cli, monkeyp
     fake_x.mention_authors.update({"501": "77", "502": "78", "503": "78"})
     result = cli("social", "sync-metrics", "--account", "mois_ess")
     assert result.exit_code == 0, result.stderr
+    assert "3 mention(s) or repost(s) kept with their authors" in result.stdout
     # The mentions timeline brings each author and their counts in the same request.
     last = fake_x.calls("GET /2/users/:id/mentions")[-1]
     assert last.query["expansions"] == ["author_id"]
     assert last.query["user.fields"] == ["public_metrics"]
-    again = cli("social", "sync-metrics", "--account", "mois_ess")  # nothing new: no doubles
-    assert again.exit_code == 0, again.stderr
+    # The same mentions read again (the last snapshot lost, so the count restarts from the
+    # one before): nothing is kept twice.
+    engine = open_database(database_url)
+    with Session(engine) as session:
+        latest = session.exec(select(AccountSnapshot).order_by(col(AccountSnapshot.id).desc()))
+        session.delete(latest.first())
+        session.commit()
+    engine.dispose()
+    again = cli("social", "sync-metrics", "--account", "mois_ess", "--json")
+    assert json.loads(again.stdout)[0]["mentions_since_last"] == 3
+    assert json.loads(again.stdout)[0]["mentions_kept"] == 0
 
     report = cli("report", "social", "--table", "influencers", "-f", "json", "--lang", "en")
     assert report.exit_code == 0, report.stderr
