@@ -578,7 +578,8 @@ class BlueskyTransport:
 
     def _mentioned(self, notifications: list[dict[str, Any]]) -> list[Mentioned]:
         """The notifications as who made them, with their follower counts (``getProfiles``)."""
-        dids = list(dict.fromkeys(str((n.get("author") or {}).get("did")) for n in notifications))
+        authors = [str((n.get("author") or {}).get("did") or "") for n in notifications]
+        dids = [did for did in dict.fromkeys(authors) if did]
         followers: dict[str, int] = {}
         for start in range(0, len(dids), PROFILES_AT_ONCE):
             answer = self._call(
