@@ -608,6 +608,7 @@ def sync_metrics_command(
                     "posts": snapshot.posts if snapshot else None,
                     "mentions_since_last": snapshot.mentions_since_last if snapshot else None,
                     "posts_measured": result.posts_measured,
+                    "mentions_kept": result.mentions_kept,
                     "posts_missing": result.posts_missing,
                     "cost": result.cost.as_json() if result.cost else None,
                 }
@@ -623,6 +624,12 @@ def sync_metrics_command(
                     f"{row['mentions_since_last']} new mention(s); {row['posts_measured']} "
                     f"post(s) measured; X credits used: about {row['cost']['amount']:.3f} "
                     f"{row['cost']['currency']}."
+                    + (
+                        f" {row['mentions_kept']} mention(s) or repost(s) kept with their "
+                        "authors (report social --table influencers)."
+                        if row["mentions_kept"]
+                        else ""
+                    )
                     + (f" ({row['message']})" if row["message"] else ""),
                     markup=False,
                 )

@@ -9,7 +9,9 @@ time, so we count as the network does rather than with ``len()``:
   case of X's configuration v3.
 - **Mastodon** counts user-perceived characters (grapheme clusters: an emoji with its skin tone
   or a flag is one), every ``http(s)://`` link as 23 whatever its length, and a mention of an
-  account on another instance (``@name@instance.org``) as its ``@name`` only; 500 by default.
+  account on another instance (``@name@instance.org``) as its ``@name`` only; 500 by default,
+  but each instance sets its own: a ``limit`` given to the functions below replaces the
+  network's (see :mod:`campaign.social.limits`).
 - **Bluesky** counts grapheme clusters, links in full (the text is stored as written), at most
   300; the text may also not exceed 3,000 bytes in UTF-8.
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import regex
 
@@ -101,13 +103,15 @@ RULES = {
 }
 
 
-def rule_for(network: str) -> LengthRule:
-    """The length rule of ``network`` (X's for an unknown one: the strictest of the three)."""
-    return RULES.get(network, RULES["x"])
+def rule_for(network: str, limit: int | None = None) -> LengthRule:
+    """The length rule of ``network`` (X's for an unknown one: the strictest of the three);
+    ``limit``: the account's server's own limit, when it sets one (a Mastodon instance)."""
+    rule = RULES.get(network, RULES["x"])
+    return replace(rule, limit=limit) if limit and network != "x" else rule
 
 
-def limit_for(network: str) -> int:
-    return rule_for(network).limit
+def limit_for(network: str, limit: int | None = None) -> int:
+    return rule_for(network, limit).limit
 
 
 # A sentence ends with . ! ? or … (possibly followed by a closing quote or bracket) and a space,
@@ -121,18 +125,19 @@ def weighted_length(text: str) -> int:
     return count(text).weighted_length
 
 
-def check_length(text: str, network: str = "x") -> tuple[int, bool]:
-    """``(length, valid)`` as ``network`` counts: valid means it takes it as one post."""
+def check_length(text: str, network: str = "x", limit: int | None = None) -> tuple[int, bool]:
+    """``(length, valid)`` as ``network`` counts: valid means it takes it as one post
+    (``limit``: the account's own, as for :func:`rule_for`)."""
     if network == "x":
         result = count(text)
         return result.weighted_length, result.valid
-    return rule_for(network).check(text)
+    return rule_for(network, limit).check(text)
 
 
-def _fitter(network: str) -> Callable[[str], bool]:
+def _fitter(network: str, limit: int | None = None) -> Callable[[str], bool]:
     if network == "x":
         return lambda text: count(text).valid
-    rule = rule_for(network)
+    rule = rule_for(network, limit)
     return lambda text: rule.check(text)[1]
 
 
@@ -189,14 +194,15 @@ def _split_words(sentence: str, fits: Callable[[str], bool]) -> list[str]:
     return parts
 
 
-def split_thread(text: str, network: str = "x") -> list[str]:
+def split_thread(text: str, network: str = "x", limit: int | None = None) -> list[str]:
     """Cut ``text`` into posts that each fit ``network``, at sentence ends where possible.
 
     Sentences are packed greedily; a sentence longer than a post is cut between words, and a
     single "word" longer than a post (which only happens with pasted junk) at the longest prefix
-    that fits. Returns ``[]`` for blank text.
+    that fits. Returns ``[]`` for blank text. ``limit``: the account's own, as for
+    :func:`rule_for`.
     """
-    fits = _fitter(network)
+    fits = _fitter(network, limit)
     text = text.strip()
     if not text:
         return []

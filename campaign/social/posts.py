@@ -33,8 +33,10 @@ from campaign.errors import CampaignError
 from campaign.messages import Message, message
 from campaign.models import Post, PostStatus, utcnow
 from campaign.social import Outgoing, SocialTransport, TransportError
+from campaign.social.cards import card_for
 from campaign.social.cost import Estimate, account_networks, estimate, usage_of
 from campaign.social.length import check_length, limit_for, split_thread
+from campaign.social.limits import account_limit
 from campaign.social.media import check_images, keep_images, outgoing_images
 from campaign.social.moving import rewrite_for, text_digest
 from campaign.social.networks import account_settings, network_of, transport_for
@@ -81,23 +83,25 @@ def checked_parts(
     post_id: int | None = None,
     network: str = "x",
     account: str = "",
+    limit: int | None = None,
 ) -> list[str]:
     """Every part as ``network`` will count it; with ``split``, a part too long becomes several.
 
     ``post_id`` (or, before the post exists, ``account``): the post the CLI's message names
-    (neither: "The post")."""
+    (neither: "The post"). ``limit``: the account's server's own (:func:`account_limit`)."""
     result: list[str] = []
     several = len(parts) > 1
-    limit = limit_for(network)
+    own = limit
+    limit = limit_for(network, own)
     for number, part in enumerate(parts, 1):
         part = part.strip()
         if not part:
             continue
-        length, valid = check_length(part, network)
+        length, valid = check_length(part, network, own)
         if valid:
             result.append(part)
         elif split:
-            result.extend(split_thread(part, network))
+            result.extend(split_thread(part, network, own))
         else:
             raise CampaignError.of(
                 "post.part_too_long" if several else "post.too_long",
@@ -145,11 +149,12 @@ def create_post(
     move writes it again for its new time (see :mod:`campaign.social.moving`).
     """
     network = account_settings(settings, account).network
+    own = account_limit(session, settings, account)
     if parts is None:
         source = (text or "").strip()
-        pieces = checked_parts([source], split=split, network=network) if source else []
+        pieces = checked_parts([source], split=split, network=network, limit=own) if source else []
     else:
-        pieces = checked_parts(parts, split=split, network=network)
+        pieces = checked_parts(parts, split=split, network=network, limit=own)
     if not pieces:
         raise CampaignError.of("post.empty", "text", post_id=0)
     if scheduled_at is not None and scheduled_at.tzinfo is None:
@@ -200,12 +205,13 @@ def create_posts(
     for name in names:
         network = account_settings(settings, name).network
         label = f"The post for {name}"
+        own = account_limit(session, settings, name)
         if parts is None:
             source = (text or "").strip()
             if source:
-                checked_parts([source], split=split, network=network, account=name)
+                checked_parts([source], split=split, network=network, account=name, limit=own)
         else:
-            checked_parts(parts, split=split, network=network, account=name)
+            checked_parts(parts, split=split, network=network, account=name, limit=own)
         check_images(options.get("images", ()), post=label, network=network)
     return [
         create_post(session, settings, account=name, text=text, parts=parts, split=split, **options)
@@ -253,6 +259,7 @@ def edit_post(
     post = get_post(session, post_id)
     label = f"Post {post_id}"
     network = network_of(settings, post.account)
+    own = account_limit(session, settings, post.account)
     if post.status not in EDITABLE or post.remote_ids:
         partly = post.remote_ids and post.status != PostStatus.published
         raise CampaignError(
@@ -265,15 +272,15 @@ def edit_post(
         rewritten = rewrite_for(session, settings, post, scheduled_at)  # before any change
         if rewritten is not None:
             post.parts = checked_parts(
-                rewritten.parts, split=True, post_id=post_id, network=network
+                rewritten.parts, split=True, post_id=post_id, network=network, limit=own
             )
             post.text = rewritten.text
             post.generated_digest = rewritten.digest
     if text is not None:
-        post.parts = checked_parts([text], split=split, post_id=post_id, network=network)
+        post.parts = checked_parts([text], split=split, post_id=post_id, network=network, limit=own)
         post.text = text.strip()
     elif parts is not None:
-        post.parts = checked_parts(parts, split=split, post_id=post_id, network=network)
+        post.parts = checked_parts(parts, split=split, post_id=post_id, network=network, limit=own)
         post.text = _text_of(post.parts)
     if images is not None:
         post.images = keep_images(
@@ -369,7 +376,9 @@ class ScheduleResult:
     refusals: dict[int, str] = field(default_factory=dict)
 
 
-def _schedule_problem(post: Post, now: datetime, network: str) -> tuple[str, Message | str] | None:
+def _schedule_problem(
+    post: Post, now: datetime, network: str, limit: int | None = None
+) -> tuple[str, Message | str] | None:
     """Why this post cannot be scheduled now, as (code, message), or None."""
     if post.status == PostStatus.scheduled:
         return None  # already scheduled: nothing to do, not a problem
@@ -380,7 +389,7 @@ def _schedule_problem(post: Post, now: datetime, network: str) -> tuple[str, Mes
     if post.scheduled_at <= now:
         return "past", message("post.time_past", "scheduled_at", post_id=post.id)
     try:
-        checked_parts(post.parts, split=False, post_id=post.id, network=network)
+        checked_parts(post.parts, split=False, post_id=post.id, network=network, limit=limit)
     except CampaignError as exc:
         return "text", exc.messages[0] if exc.messages else str(exc)
     try:
@@ -419,7 +428,8 @@ def schedule_posts(
     result = ScheduleResult()
     for post in posts:
         assert post.id is not None
-        problem = _schedule_problem(post, now, network_of(settings, post.account))
+        own = account_limit(session, settings, post.account)
+        problem = _schedule_problem(post, now, network_of(settings, post.account), own)
         if problem:
             result.refused.append((post.id, problem[1]))
             result.refusals[post.id] = problem[0]
@@ -602,6 +612,7 @@ def _publish(
         images=images,
         check_since=check_since,
         key=f"post-{post.id}",
+        card=card_for(session, settings, post) if not done else None,
     )
 
     def record(_index: int, remote_id: str) -> None:
