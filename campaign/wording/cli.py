@@ -301,6 +301,32 @@ SENTENCES: dict[str, str] = {
         "{rows} name a region that is not in the list of regions, kept as written: {shown}{more}. "
         "Correct them in the file, or add the region to [events] regions."
     ),
+    # posts: their life (created, edited, published, cancelled)
+    "post.time_without_zone": "The publication time must carry a time zone.",
+    "post.no_account": "Name at least one account for the post.",
+    "post.unknown": "No post number {post_id} (see `campaign post list`).",
+    "post.not_editable": (
+        "{post} is {status}{partly}: only posts not yet published can be edited."
+    ),
+    "post.already_published": (
+        "Post {post_id} is already published: delete it on X if it must go."
+    ),
+    "post.being_published": "Post {post_id} is being published right now; try again shortly.",
+    "post.cancelled": "Post {post_id} was cancelled; it will not be published.",
+    "post.waiting": (
+        "Post {post_id}: waiting before publishing again; it stays scheduled and is "
+        "tried again after {at} ({error})"
+    ),
+    "post.credentials_missing": (
+        "Post {post_id} is partly published on X, but the credentials of account "
+        "{account!r} are missing now: set them (`campaign social accounts`) to finish."
+    ),
+    "post.claimed": "Post {post_id} is being published by another process (status {status}).",
+    "post.not_movable": (
+        "Post {post_id} is {status}: it cannot be scheduled (publish it now, or cancel it)."
+    ),
+    "post.cannot_be_published": "Post {post_id} is {status}: it cannot be published now.",
+    "post.cannot_be_cancelled": "Post {post_id} is {status}: it cannot be cancelled.",
 }
 
 
@@ -369,4 +395,8 @@ def word(message: Message) -> str:
         values["people"] = "person" if message.values["count"] == 1 else "people"
     if message.code == "planner.shortened":
         values["details"] = "; ".join(message.values["details"])
+    if message.code == "post.not_editable":
+        values["partly"] = " (partly published)" if message.values.get("partly") else ""
+    if message.code == "post.waiting":
+        values["at"] = f"{message.values['at']:%d/%m/%Y %H:%M:%S}"
     return template.format(**values)
