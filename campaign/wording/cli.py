@@ -327,6 +327,54 @@ SENTENCES: dict[str, str] = {
     ),
     "post.cannot_be_published": "Post {post_id} is {status}: it cannot be published now.",
     "post.cannot_be_cancelled": "Post {post_id} is {status}: it cannot be cancelled.",
+    # images chosen in the block editor
+    "block.upload_too_big": "{where}: {name!r} is over {limit} MB.",
+    "block.upload_not_image": "{where}: {name!r} is not a JPEG, PNG, WEBP or GIF image.",
+    # the database
+    "database.no_folder": (
+        "Cannot open the database {path}: cannot create its folder ({reason}); check "
+        "[database] url, or create the folder."
+    ),
+    "database.cannot_create": (
+        "Cannot open the database {path}: cannot create it ({reason}); check [database] url."
+    ),
+    "database.bad_url": "[database] url {url!r} is not a database URL ({reason}).",
+    "database.no_driver": (
+        "[database] url {url!r} needs a database driver that is not installed ({reason})."
+    ),
+    "database.bad_option": "[database] url {url!r} has an option that is not valid ({reason}).",
+    "database.busy": (
+        "The database {where} is busy (locked by another process): try again in a moment."
+    ),
+    "database.damaged": (
+        "The database {where} is damaged or is not a campaign database ({reason}): "
+        "restore it from a backup, or set [database] url to the right file."
+    ),
+    "database.read_only": (
+        "Cannot write to the database {where} ({reason}): check that you may write to "
+        "the file and to its folder."
+    ),
+    "database.disk_full": (
+        "The disk holding the database {where} is full: free some space and try again."
+    ),
+    "database.conflict": (
+        "The database {where} refused the change ({reason}): another process may have "
+        "changed the same data at the same time; try again."
+    ),
+    "database.file_unreachable": (
+        "Cannot open the database {where}: {reason}. Check [database] url and that its "
+        "folder exists and that you may write to it."
+    ),
+    "database.server_unreachable": (
+        "Cannot open the database {where}: {reason}. Check [database] url and that the "
+        "server is running and accepts this login."
+    ),
+    "database.too_new": (
+        "The database {where} was written by a newer version of campaign (schema "
+        "{revisions}, unknown to campaign {version}): upgrade campaign to use it, or "
+        "restore a backup made with this version."
+    ),
+    "database.cannot_open": "Cannot open the database {where}: {reason}.",
 }
 
 

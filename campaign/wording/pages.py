@@ -331,6 +331,69 @@ SENTENCES: dict[str, str] = {
     ),
     "post.cannot_be_published": N_("This post's status is “{status}”: it cannot be published now."),
     "post.cannot_be_cancelled": N_("This post's status is “{status}”: it cannot be cancelled."),
+    # images chosen in the block editor
+    "block.upload_too_big": N_(
+        "Block {number}: the image “{name}” weighs over {limit} MB: make it smaller."
+    ),
+    "block.upload_not_image": N_(
+        "Block {number}: “{name}” is not a JPEG, PNG, WEBP or GIF image: convert it, for "
+        "example to JPEG."
+    ),
+    # the database
+    "database.no_folder": N_(
+        "The database {path} cannot be opened: its folder cannot be created ({reason}). "
+        "Ask an administrator to check the database's address in the settings."
+    ),
+    "database.cannot_create": N_(
+        "The database {path} cannot be opened: it cannot be created ({reason}). Ask an "
+        "administrator to check the database's address in the settings."
+    ),
+    "database.bad_url": N_(
+        "The database's address in the settings, “{url}”, is not a database address "
+        "({reason}): ask an administrator to correct it."
+    ),
+    "database.no_driver": N_(
+        "The database at “{url}” needs a driver that is not installed ({reason}): ask an "
+        "administrator to install it."
+    ),
+    "database.bad_option": N_(
+        "The database's address in the settings, “{url}”, has an option that is not "
+        "valid ({reason}): ask an administrator to correct it."
+    ),
+    "database.busy": N_(
+        "The database is busy (another process is writing to it): try again in a moment."
+    ),
+    "database.damaged": N_(
+        "The database {where} is damaged or is not a campaign database ({reason}): ask "
+        "an administrator to restore it from a backup."
+    ),
+    "database.read_only": N_(
+        "Nothing can be written to the database {where} ({reason}): ask an administrator "
+        "to check who may write to it."
+    ),
+    "database.disk_full": N_(
+        "The disk holding the database is full: ask an administrator to free some space, "
+        "then try again."
+    ),
+    "database.conflict": N_(
+        "The database refused the change ({reason}): someone may have changed the same "
+        "data at the same time. Try again."
+    ),
+    "database.file_unreachable": N_(
+        "The database {where} cannot be opened ({reason}): ask an administrator to check "
+        "its address in the settings and its folder."
+    ),
+    "database.server_unreachable": N_(
+        "The database server cannot be reached ({reason}): try again in a moment, or ask "
+        "an administrator to check that it is running."
+    ),
+    "database.too_new": N_(
+        "The database was written by a newer version of campaign than this one "
+        "({version}): ask an administrator to upgrade campaign."
+    ),
+    "database.cannot_open": N_(
+        "The database {where} cannot be opened ({reason}): ask an administrator."
+    ),
 }
 
 

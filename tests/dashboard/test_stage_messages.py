@@ -58,3 +58,23 @@ def test_the_actions_on_a_cancelled_post_are_refused_in_french(served: Served) -
 def test_an_unknown_post_is_a_missing_page(served: Served) -> None:
     """The dashboard's own check comes first: no post, no page (not a sentence)."""
     assert served.client("viewer").get(served.url + "/posts/999999").status_code == 404
+
+
+def test_the_block_editor_names_its_kinds_and_refuses_a_file_in_french(served: Served) -> None:
+    editor = served.client("editor")
+    page = served.url + "/newsletters/new"
+    form = editor.get(page).text
+    for label in ("Texte", "Intertitre", "Image", "Bouton", "Évènements", "Encadré", "Séparateur"):
+        assert f"+ {label}</button>" in form
+    assert "Text block" not in form and "Subheading" not in form
+    letter = {"title": "N", "subject": "S", "template": "mois-ess", "lists": "Newsletter nationale"}
+    blocks = {"block_count": "1", "block-0-type": "image", "block-0-alt": "Une affiche"}
+    refused = editor.post(
+        page,
+        data={"csrf": page_csrf(editor, page), **letter, **blocks},
+        files={"block-0-upload": ("affiche.png", b"not an image at all", "image/png")},
+        allow_redirects=False,
+    )
+    assert refused.status_code == 400
+    assert "Bloc 1 : « affiche.png » n&#39;est pas une image JPEG, PNG, WEBP ou GIF" in refused.text
+    assert "is not a JPEG" not in refused.text
