@@ -375,6 +375,23 @@ SENTENCES: dict[str, str] = {
         "restore a backup made with this version."
     ),
     "database.cannot_open": "Cannot open the database {where}: {reason}.",
+    # writing reports
+    "report.unknown_format": "--format {format!r}: choose one of {known}.",
+    "report.format_not_known_from_file": (
+        "--out {out}: say which format to write with --format ({known})."
+    ),
+    "report.unknown_table": "--table {table!r}: this report has {known}.",
+    "report.csv_one_table": (
+        "A CSV file holds one table and this report has {count} ({known}): choose one "
+        "with --table, or write them all with --format xlsx or json."
+    ),
+    "report.needs_file": (
+        "--format {format} writes a file: give its name with --out (e.g. --out {key}.{format})."
+    ),
+    "report.no_folder": "--out {out}: the folder {folder} does not exist.",
+    "report.cannot_write": "--out {out}: cannot write the file ({reason}).",
+    "report.no_labels": "No labels.toml in {folder}.",
+    "report.unknown_language": "--lang {language!r}: reports are written in {known}.",
 }
 
 
@@ -445,6 +462,8 @@ def word(message: Message) -> str:
         values["details"] = "; ".join(message.values["details"])
     if message.code == "post.not_editable":
         values["partly"] = " (partly published)" if message.values.get("partly") else ""
+    if message.code == "report.unknown_language":
+        values["known"] = " or ".join(message.values["known"])
     if message.code == "post.waiting":
         values["at"] = f"{message.values['at']:%d/%m/%Y %H:%M:%S}"
     return template.format(**values)

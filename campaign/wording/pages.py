@@ -394,6 +394,27 @@ SENTENCES: dict[str, str] = {
     "database.cannot_open": N_(
         "The database {where} cannot be opened ({reason}): ask an administrator."
     ),
+    # writing reports
+    "report.unknown_format": N_("The format “{format}” is not offered: choose one of {known}."),
+    "report.format_not_known_from_file": N_(
+        "The file name {out} does not say which format to write: choose one of {known}."
+    ),
+    "report.unknown_table": N_("The table “{table}” is not in this report, which has: {known}."),
+    "report.csv_one_table": N_(
+        "A CSV file holds one table and this report has {count} ({known}): choose one of "
+        "them, or download them all as a spreadsheet (XLSX) or as JSON."
+    ),
+    "report.needs_file": N_("The format {format} writes a file: give its name."),
+    "report.no_folder": N_(
+        "The folder {folder} does not exist: choose another place for the file."
+    ),
+    "report.cannot_write": N_("The file {out} cannot be written ({reason})."),
+    "report.no_labels": N_(
+        "The reports' words (labels.toml) cannot be found in {folder}: ask an administrator."
+    ),
+    "report.unknown_language": N_(
+        "Reports are not written in “{language}”: choose one of {known}."
+    ),
 }
 
 
