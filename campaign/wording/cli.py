@@ -392,6 +392,48 @@ SENTENCES: dict[str, str] = {
     "report.cannot_write": "--out {out}: cannot write the file ({reason}).",
     "report.no_labels": "No labels.toml in {folder}.",
     "report.unknown_language": "--lang {language!r}: reports are written in {known}.",
+    # the mail transports (outbox, SMTP) and the tracking's files
+    "outbox.cannot_open": "Cannot open the outbox {folder} ([mail] outbox_dir): {reason}.",
+    "outbox.cannot_write": "Cannot write to the outbox {folder} ([mail] outbox_dir): {reason}.",
+    "tracking.cannot_read_ranges": (
+        "Cannot read the Apple relay ranges {path} ([tracking] apple_ranges_file): {reason}."
+    ),
+    "tracking.bad_prefix": (
+        "{path}, line {line}: {prefix!r} is not an IP prefix such as 17.0.0.0/8."
+    ),
+    "smtp.cannot_connect": (
+        "Cannot connect to the SMTP server {where} (security {security}): {reason}."
+    ),
+    "smtp.login_refused": (
+        "The SMTP server {where} refused the login of {username!r} ({reply}); check "
+        "[mail.smtp] username and the password in {password_env}."
+    ),
+    "smtp.login_failed": "Cannot log in to the SMTP server {where}: {reason}.",
+    "smtp.not_plain_address": "Cannot write the SMTP command {line!r}: not a plain address.",
+    "smtp.no_password": (
+        "SMTP login as {username!r} needs a password: set the environment variable "
+        "{password_env} ([mail.smtp] password_env)."
+    ),
+    "smtp.sender_refused": (
+        "The SMTP server {where} refuses the sender {sender}: {reply}. Check [mail] "
+        "from_address and return_path_domain, then run the send again."
+    ),
+    "smtp.broke_twice": (
+        "the SMTP server {where} closed the connection while this message was being sent "
+        "({step}), twice in a row"
+    ),
+    "smtp.no_reply": (
+        "no reply from the SMTP server {where} within {seconds} seconds after the "
+        "message was sent ([mail.smtp] timeout); it may have been delivered"
+    ),
+    "smtp.too_many_breaks": (
+        "The SMTP server {where} closed or stopped answering {count} transactions in a "
+        "row, with none accepted between them; the messages not sent are left to send: "
+        "try again later."
+    ),
+    "smtp.interrupted": (
+        "interrupted before the SMTP server's reply to the message; it may have been delivered"
+    ),
 }
 
 

@@ -415,6 +415,63 @@ SENTENCES: dict[str, str] = {
     "report.unknown_language": N_(
         "Reports are not written in “{language}”: choose one of {known}."
     ),
+    # the mail transports (outbox, SMTP) and the tracking's files
+    "outbox.cannot_open": N_(
+        "The outbox {folder}, where messages are written instead of being sent, cannot "
+        "be opened ({reason}): ask an administrator to check the settings."
+    ),
+    "outbox.cannot_write": N_(
+        "Nothing can be written to the outbox {folder}, where messages are written "
+        "instead of being sent ({reason}): ask an administrator to check the settings "
+        "and the disk."
+    ),
+    "tracking.cannot_read_ranges": N_(
+        "The list of Apple's relay addresses {path} cannot be read ({reason}): ask an "
+        "administrator to check the settings."
+    ),
+    "tracking.bad_prefix": N_(
+        "The list of Apple's relay addresses {path}, line {line}: “{prefix}” is not an "
+        "IP prefix such as 17.0.0.0/8. Ask an administrator to correct it."
+    ),
+    "smtp.cannot_connect": N_(
+        "The mail server {where} cannot be reached ({reason}): try again later, or ask "
+        "an administrator to check the settings."
+    ),
+    "smtp.login_refused": N_(
+        "The mail server {where} refused the login of {username} ({reply}): ask an "
+        "administrator to check the login and its password."
+    ),
+    "smtp.login_failed": N_(
+        "Logging in to the mail server {where} failed ({reason}): try again later, or "
+        "ask an administrator."
+    ),
+    "smtp.not_plain_address": N_(
+        "The address in “{line}” cannot be given to the mail server: it is not a plain address."
+    ),
+    "smtp.no_password": N_(
+        "The mail server's login {username} needs a password, which is not set: ask an "
+        "administrator."
+    ),
+    "smtp.sender_refused": N_(
+        "The mail server {where} refuses the sender {sender} ({reply}): ask an "
+        "administrator to check the sender addresses in the settings, then send again."
+    ),
+    "smtp.broke_twice": N_(
+        "the mail server {where} closed the connection while this message was being "
+        "sent, twice in a row: it is tried again later"
+    ),
+    "smtp.no_reply": N_(
+        "no reply from the mail server {where} within {seconds} seconds after the "
+        "message was sent: it may have been delivered"
+    ),
+    "smtp.too_many_breaks": N_(
+        "The mail server {where} cut off or stopped answering {count} sends in a row, "
+        "none accepted between them: the messages not sent are kept to send. Try again "
+        "later."
+    ),
+    "smtp.interrupted": N_(
+        "interrupted before the mail server's reply to the message: it may have been delivered"
+    ),
 }
 
 
@@ -530,7 +587,7 @@ def word(message: Message, language: str = "fr", zone: tzinfo | None = None) -> 
         values["details"] = "; ".join(message.values["details"])
     if "status" in message.values:
         values["status"] = label("status", message.values["status"], language)
-    for name in ("id", "post_id", "row", "part"):  # numbers that name things stay as they are
+    for name in ("id", "post_id", "row", "part", "line"):  # numbers naming things, as they are
         if name in message.values:
             values[name] = message.values[name]
     return gettext_in(language, template).format(**values)
