@@ -434,6 +434,40 @@ SENTENCES: dict[str, str] = {
     "smtp.interrupted": (
         "interrupted before the SMTP server's reply to the message; it may have been delivered"
     ),
+    # social accounts, the coverage of a newsletter's audience, the demo
+    "account.missing": "missing: {variables}",
+    "account.not_checked": "not checked (--offline)",
+    "account.accepted": "accepted by {network}: @{username}",
+    "account.other_user": (
+        "these credentials are those of @{username}, not @{handle}: posts would go to "
+        "@{username}. Generate the access token while logged in as @{handle}."
+    ),
+    "coverage.events_over": (
+        "{events} of the selection {verb} already over and left out of the letter."
+    ),
+    "coverage.group_without_events": "{name}: 0 events, {readers}; they get {what}.",
+    "coverage.unknown_regions": (
+        "{readers} {verb} a region the taxonomy does not know: {shown}{more}; no event "
+        "can match it, so they get {what}."
+    ),
+    "demo.no_calendar": ("No sample calendar found (looked for {looked}): reinstall the package."),
+    "demo.no_samples": (
+        "No sample files found (looked in {looked}): pass the folder holding {file} and "
+        "the subscriber files, or reinstall the package."
+    ),
+    # signing messages (DKIM)
+    "dkim.not_installed": (
+        "DKIM signing ([mail.dkim] key_file) needs dkimpy, which is not installed: "
+        "install campaign with its dkim extra (campaign[dkim]), or let the relay sign."
+    ),
+    "dkim.bad_key": (
+        "{where} is not a PEM RSA private key ({reason}); make one with `openssl genrsa "
+        "-out dkim.key 2048`."
+    ),
+    "dkim.key_too_short": ("{where} is a {bits}-bit RSA key; DKIM keys need at least {min} bits."),
+    "dkim.no_selector": "DKIM signing needs [mail.dkim] selector and a domain.",
+    "dkim.cannot_read_key": "Cannot read the DKIM key {path} ([mail.dkim] key_file): {reason}.",
+    "dkim.failed": "DKIM signing failed: {reason}.",
 }
 
 
@@ -502,10 +536,49 @@ def word(message: Message) -> str:
         values["people"] = "person" if message.values["count"] == 1 else "people"
     if message.code == "planner.shortened":
         values["details"] = "; ".join(message.values["details"])
-    if message.code == "post.not_editable":
-        values["partly"] = " (partly published)" if message.values.get("partly") else ""
-    if message.code == "report.unknown_language":
-        values["known"] = " or ".join(message.values["known"])
-    if message.code == "post.waiting":
-        values["at"] = f"{message.values['at']:%d/%m/%Y %H:%M:%S}"
+    _more_values(message, values)
     return template.format(**values)
+
+
+def _plural(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
+def _more_values(message: Message, values: dict[str, Any]) -> None:
+    """The values of the posts', reports', coverage's and demo's sentences worded the CLI's way."""
+    given = message.values
+    if message.code == "post.not_editable":
+        values["partly"] = " (partly published)" if given.get("partly") else ""
+    elif message.code == "post.waiting":
+        values["at"] = f"{given['at']:%d/%m/%Y %H:%M:%S}"
+    elif message.code == "report.unknown_language":
+        values["known"] = " or ".join(given["known"])
+    elif message.code in ("dkim.bad_key", "dkim.key_too_short"):
+        values["where"] = given["where"] or "the DKIM key"
+    elif message.code == "demo.no_calendar":
+        values["looked"] = " and ".join(given["looked"])
+    elif message.code == "coverage.events_over":
+        values.update(events=_plural(given["count"], "event"), verb=_BE[given["count"] == 1])
+    elif message.code == "coverage.group_without_events":
+        region = given["region"]
+        name = region or ("Readers without a region" if given["regional"] else "All readers")
+        values.update(name=name, readers=_plural(given["readers"], "reader"))
+        values["what"] = COVERAGE_WHAT[given["what"]]
+    elif message.code == "coverage.unknown_regions":
+        count = given["readers"]
+        values.update(readers=_plural(count, "reader"), verb="has" if count == 1 else "have")
+        values["shown"] = ", ".join(f"{region!r} ({readers})" for region, readers in given["shown"])
+        values["more"] = f" and {given['more']} more" if given["more"] else ""
+        values["what"] = COVERAGE_WHAT[given["what"]]
+
+
+_BE = {True: "is", False: "are"}
+
+COVERAGE_WHAT = {
+    "national": "the events of every region instead",
+    "nearest": "the events of the nearest regions instead (else of every region)",
+    "text": "the newsletter's own text in place of the events",
+    "skip": "no newsletter: they are left out",
+    "nothing": "an empty events section (no event anywhere)",
+}
+"""What readers without events get (``WhenNoEvents``, or ``nothing``: no event anywhere)."""

@@ -472,6 +472,54 @@ SENTENCES: dict[str, str] = {
     "smtp.interrupted": N_(
         "interrupted before the mail server's reply to the message: it may have been delivered"
     ),
+    # social accounts, the coverage of a newsletter's audience, the demo
+    "account.missing": N_(
+        "Credentials missing ({variables}): the account publishes in test mode, nothing is sent."
+    ),
+    "account.not_checked": N_("Not checked with the network."),
+    "account.accepted": N_("Accepted by {network}: @{username}"),
+    "account.other_user": N_(
+        "These credentials are those of @{username}, not @{handle}: posts would go to "
+        "@{username}. Ask an administrator to generate the access token while logged in "
+        "as @{handle}."
+    ),
+    "coverage.events_over": N_(
+        "Events of the selection already over, left out of the letter: {count}."
+    ),
+    "coverage.group_without_events": N_("{name}: no event for {readers} readers; they get {what}."),
+    "coverage.unknown_regions": N_(
+        "{readers} readers have a region missing from the list of regions: "
+        "{shown}{more}. No event can match it, so they get {what}."
+    ),
+    "demo.no_calendar": N_(
+        "The demo's calendar cannot be found (looked for {looked}): ask an administrator "
+        "to reinstall campaign."
+    ),
+    "demo.no_samples": N_(
+        "The demo's sample files cannot be found (looked in {looked}): ask an "
+        "administrator to reinstall campaign."
+    ),
+    # signing messages (DKIM)
+    "dkim.not_installed": N_(
+        "Signing messages (DKIM) needs a component that is not installed: ask an administrator."
+    ),
+    "dkim.bad_key": N_(
+        "The key that signs messages (DKIM) is not a valid key ({reason}): ask an "
+        "administrator to replace it."
+    ),
+    "dkim.key_too_short": N_(
+        "The key that signs messages (DKIM) is too short ({bits} bits, at least {min} "
+        "needed): ask an administrator to replace it."
+    ),
+    "dkim.no_selector": N_(
+        "Signing messages (DKIM) needs a selector and a domain in the settings: ask an "
+        "administrator."
+    ),
+    "dkim.cannot_read_key": N_(
+        "The key that signs messages (DKIM), {path}, cannot be read ({reason}): ask an "
+        "administrator."
+    ),
+    "dkim.failed": N_("Signing the message (DKIM) failed ({reason}): ask an administrator."),
 }
 
 
@@ -587,10 +635,37 @@ def word(message: Message, language: str = "fr", zone: tzinfo | None = None) -> 
         values["details"] = "; ".join(message.values["details"])
     if "status" in message.values:
         values["status"] = label("status", message.values["status"], language)
+    if message.code.startswith("coverage."):
+        values.update(_coverage_values(message, language))
     for name in ("id", "post_id", "row", "part", "line"):  # numbers naming things, as they are
         if name in message.values:
             values[name] = message.values[name]
     return gettext_in(language, template).format(**values)
+
+
+# What readers without events get (``WhenNoEvents``, or ``nothing``: no event anywhere).
+COVERAGE_WHAT = {
+    "national": N_("the events of every region instead"),
+    "nearest": N_("the events of the nearest regions instead (else of every region)"),
+    "text": N_("the newsletter's own text in place of the events"),
+    "skip": N_("no newsletter: they are left out"),
+    "nothing": N_("an empty events section (no event anywhere)"),
+}
+
+
+def _coverage_values(message: Message, language: str) -> dict[str, Any]:
+    """The audience groups, regions and choices of a coverage finding, in ``language``."""
+    given, found = message.values, {}
+    if "what" in given:
+        found["what"] = gettext_in(language, COVERAGE_WHAT[given["what"]])
+    if "region" in given:
+        name = N_("Readers without a region") if given["regional"] else N_("All readers")
+        found["name"] = given["region"] or gettext_in(language, name)
+    if "shown" in given:
+        found["shown"] = ", ".join(f"{region} ({count})" for region, count in given["shown"])
+        more = gettext_in(language, N_(", and {count} more")).format(count=given["more"])
+        found["more"] = more if given["more"] else ""
+    return found
 
 
 def word_any(item: Message | str, language: str = "fr", zone: tzinfo | None = None) -> str:
