@@ -168,7 +168,9 @@ def _address(address: str, name: str = "") -> Address:
     try:
         return Address(display_name=name, addr_spec=address.strip())
     except (ValueError, IndexError) as exc:
-        raise CampaignError(f"{address!r} is not a valid email address ({exc}).") from None
+        raise CampaignError.of(
+            "mail.invalid_address_because", "address", address=address, reason=str(exc)
+        ) from None
 
 
 def build_message(message: OutgoingMessage) -> EmailMessage:

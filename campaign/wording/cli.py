@@ -468,6 +468,9 @@ SENTENCES: dict[str, str] = {
     "dkim.no_selector": "DKIM signing needs [mail.dkim] selector and a domain.",
     "dkim.cannot_read_key": "Cannot read the DKIM key {path} ([mail.dkim] key_file): {reason}.",
     "dkim.failed": "DKIM signing failed: {reason}.",
+    # addresses written into messages
+    "mail.invalid_address_because": "{address!r} is not a valid email address ({reason}).",
+    "mail.sender_unwritable": "The {header} address cannot be written in a message: {reason}",
 }
 
 

@@ -520,6 +520,11 @@ SENTENCES: dict[str, str] = {
         "administrator."
     ),
     "dkim.failed": N_("Signing the message (DKIM) failed ({reason}): ask an administrator."),
+    # addresses written into messages
+    "mail.invalid_address_because": N_("“{address}” is not a valid email address ({reason})."),
+    "mail.sender_unwritable": N_(
+        "The sender's {header} address cannot be written in a message: {reason}"
+    ),
 }
 
 
