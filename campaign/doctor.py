@@ -283,7 +283,7 @@ def check_accounts(settings: Settings, *, offline: bool = False) -> Iterator[Che
         elif account.ok:
             yield Check(name, "ok", "account.accepted", values)
         else:
-            yield Check(name, "error", "account.refused", {**values, "reason": account.detail})
+            yield Check(name, "error", "account.refused", {**values, "reason": str(account.detail)})
 
 
 def check_templates(settings: Settings) -> Iterator[Check]:

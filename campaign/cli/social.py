@@ -567,13 +567,13 @@ def accounts(
     settings = common.settings()
     checks = check_accounts(settings, offline=offline)
     if json_output:
-        common.print_json([check.__dict__ for check in checks])
+        common.print_json([{**check.__dict__, "detail": str(check.detail)} for check in checks])
         return
     table = Table("Name", "Network", "Handle", "Mode")
     table.add_column("Credentials", overflow="fold")  # variable names must be read whole
     for check in checks:
         verdict = {True: ("OK ", "green"), False: ("REFUSED ", "red"), None: ("", "")}[check.ok]
-        detail = check.detail
+        detail = str(check.detail)
         if check.missing:
             detail = "missing:\n" + "\n".join(check.missing)
         table.add_row(

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from campaign.config import Settings, SocialAccount
+from campaign.messages import Message, message
 from campaign.social import SocialTransport, TransportError
 from campaign.social.networks import NETWORK_NAMES, missing_credentials, transport_for
 
@@ -26,7 +27,8 @@ class AccountCheck:
     server: str = ""  # the instance (Mastodon), the PDS (Bluesky) or the API (X) asked
     missing: list[str] = field(default_factory=list)
     ok: bool | None = None
-    detail: str = ""
+    # What the check found, as a message each door words (a network's refusal: its own text).
+    detail: Message | str = ""
     followers: int | None = None
 
 
@@ -59,9 +61,9 @@ def check_accounts(
             missing=missing,
         )
         if missing:
-            check.detail = "missing: " + ", ".join(missing)
+            check.detail = message("account.missing", "credentials", variables=missing)
         elif offline:
-            check.detail = "not checked (--offline)"
+            check.detail = message("account.not_checked")
         else:
             transport = (transports or {}).get(name) or transport_for(settings, name, retries=1)
             try:
@@ -74,13 +76,16 @@ def check_accounts(
                 network = NETWORK_NAMES[account.network]
                 if figures.username.lower() == account.handle.lower().lstrip("@"):
                     check.ok = True
-                    check.detail = f"accepted by {network}: @{figures.username}"
+                    check.detail = message(
+                        "account.accepted", network=network, username=figures.username
+                    )
                 else:
                     check.ok = False
-                    check.detail = (
-                        f"these credentials are those of @{figures.username}, not "
-                        f"@{account.handle}: posts would go to @{figures.username}. Generate the "
-                        f"access token while logged in as @{account.handle}."
+                    check.detail = message(
+                        "account.other_user",
+                        "credentials",
+                        username=figures.username,
+                        handle=account.handle,
                     )
         checks.append(check)
     return checks

@@ -58,7 +58,7 @@ class RetryLater(CampaignError):
     """The network asked us to wait, or the post waits before its next automatic try: it is
     kept and may be published after ``retry_at``."""
 
-    def __init__(self, message: str, retry_at: datetime) -> None:
+    def __init__(self, message: str | Message, retry_at: datetime) -> None:
         super().__init__(message)
         self.retry_at = retry_at
 
@@ -158,7 +158,7 @@ def create_post(
     if not pieces:
         raise CampaignError.of("post.empty", "text", post_id=0)
     if scheduled_at is not None and scheduled_at.tzinfo is None:
-        raise CampaignError("The publication time must carry a time zone.")
+        raise CampaignError.of("post.time_without_zone", "scheduled_at")
     if draft is None:
         draft = scheduled_at is None
     if not draft and scheduled_at is not None and scheduled_at <= (now or utcnow()):
@@ -201,7 +201,7 @@ def create_posts(
     publishes, retries and fails on its own. ``options`` as for :func:`create_post`."""
     names = list(dict.fromkeys(accounts))
     if not names:
-        raise CampaignError("Name at least one account for the post.")
+        raise CampaignError.of("post.no_account", "accounts")
     for name in names:
         network = account_settings(settings, name).network
         label = f"The post for {name}"
@@ -235,7 +235,7 @@ def list_posts(
 def get_post(session: Session, post_id: int) -> Post:
     post = session.get(Post, post_id)
     if post is None:
-        raise CampaignError(f"No post number {post_id} (see `campaign post list`).")
+        raise CampaignError.of("post.unknown", post_id=post_id)
     return post
 
 
@@ -262,12 +262,11 @@ def edit_post(
     own = account_limit(session, settings, post.account)
     if post.status not in EDITABLE or post.remote_ids:
         partly = post.remote_ids and post.status != PostStatus.published
-        raise CampaignError(
-            f"{label} is {post.status}{' (partly published)' if partly else ''}: "
-            "only posts not yet published can be edited."
+        raise CampaignError.of(
+            "post.not_editable", post_id=post_id, status=post.status, partly=bool(partly)
         )
     if scheduled_at is not _UNSET and scheduled_at is not None and scheduled_at.tzinfo is None:
-        raise CampaignError("The publication time must carry a time zone.")
+        raise CampaignError.of("post.time_without_zone", "scheduled_at")
     if scheduled_at is not _UNSET and scheduled_at is not None and text is None and parts is None:
         rewritten = rewrite_for(session, settings, post, scheduled_at)  # before any change
         if rewritten is not None:
@@ -304,7 +303,7 @@ def cancel_post(session: Session, post_id: int) -> Post:
     if post.status == PostStatus.cancelled:
         return post
     if post.status == PostStatus.published:
-        raise CampaignError(f"Post {post_id} is already published: delete it on X if it must go.")
+        raise CampaignError.of("post.already_published", post_id=post_id)
     claimed = session.execute(
         update(Post)
         .where(col(Post.id) == post_id)
@@ -313,7 +312,7 @@ def cancel_post(session: Session, post_id: int) -> Post:
     )
     session.commit()
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise CampaignError(f"Post {post_id} is being published right now; try again shortly.")
+        raise CampaignError.of("post.being_published", post_id=post_id)
     session.refresh(post)
     return post
 
@@ -337,7 +336,7 @@ def reschedule_post(
     (:class:`~campaign.social.moving.MoveRefused`) keeping its time (see :mod:`.moving`).
     """
     if scheduled_at.tzinfo is None:
-        raise CampaignError("The publication time must carry a time zone.")
+        raise CampaignError.of("post.time_without_zone", "scheduled_at")
     if scheduled_at <= (now or utcnow()):
         raise CampaignError.of("schedule.time_past", "at", at=scheduled_at)
     post = get_post(session, post_id)
@@ -577,26 +576,22 @@ def _publish(
     if post.status == PostStatus.published:
         return post
     if post.status == PostStatus.cancelled:
-        raise CampaignError(f"Post {post_id} was cancelled; it will not be published.")
+        raise CampaignError.of("post.cancelled", post_id=post_id)
     if post.not_before and now < post.not_before:
         local = post.not_before.astimezone(settings.zone)
         raise RetryLater(
-            f"Post {post_id}: waiting before publishing again; it stays scheduled and "
-            f"is tried again after {local:%d/%m/%Y %H:%M:%S} ({post.last_error})",
+            message("post.waiting", post_id=post_id, at=local, error=post.last_error or ""),
             post.not_before,
         )
     transport = transport or transport_for(settings, post.account)
     if transport.dry_run and post.remote_ids and not post.dry_run:
-        raise CampaignError(
-            f"Post {post_id} is partly published on X, but the credentials of account "
-            f"{post.account!r} are missing now: set them (`campaign social accounts`) to finish."
+        raise CampaignError.of(
+            "post.credentials_missing", "account", post_id=post_id, account=post.account
         )
     abandoned = post.status == PostStatus.publishing
     previous_update = post.updated_at
     if not _claim(session, post, now, claim_timeout(settings)):
-        raise CampaignError(
-            f"Post {post_id} is being published by another process (status {post.status})."
-        )
+        raise CampaignError.of("post.claimed", post_id=post_id, status=post.status)
     started = utcnow()
     done = list(post.remote_ids)
     try:

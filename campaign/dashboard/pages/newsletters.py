@@ -14,8 +14,8 @@ from starlette.datastructures import FormData
 from campaign.addresses import InvalidEmail, normalise_email
 from campaign.dashboard import queries, web
 from campaign.dashboard.blockform import (
-    BLOCK_LABELS,
     BlockEdit,
+    block_labels,
     checked_blocks,
     read_blocks,
     read_fields,
@@ -219,7 +219,7 @@ def _choices(request: Request, session: Session) -> dict[str, Any]:
         "orders": ORDERS,
         "manifests": _manifests(board.templates_dir),
         "block_types": BLOCK_TYPES,
-        "block_labels": BLOCK_LABELS,
+        "block_labels": block_labels(board.settings.general.language),
     }
 
 

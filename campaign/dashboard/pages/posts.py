@@ -494,10 +494,7 @@ def schedule(request: Request, post_id: web.Id, at: str = Form("")) -> Response:
         with board.session() as session:
             post = _get(session, post_id)
             if post.status not in POST_MOVABLE:
-                raise CampaignError(
-                    f"Post {post_id} is {post.status}: it cannot be scheduled (publish it now, "
-                    "or cancel it)."
-                )
+                raise CampaignError.of("post.not_movable", post_id=post_id, status=post.status)
             if at.strip():
                 when = web.parse_local(at, settings, "at")
                 post = reschedule_post(session, settings, post_id, when)
@@ -552,9 +549,8 @@ def _confirm_post(request: Request, post_id: int, what: str) -> Response:
         followers = queries.latest_followers(session, post.account)
     allowed = PUBLISHABLE if what == "publish" else CANCELLABLE
     if post.status not in allowed:  # nothing to confirm: said as the action itself says it
-        return _show(
-            request, post_id, f"Post {post_id} is {post.status}: it cannot be {_DONE[what]}.", 400
-        )
+        refused = CampaignError.of(_REFUSED[what], post_id=post_id, status=post.status)
+        return _show(request, post_id, refused, 400)
     return web.confirm_page(
         request,
         web.Confirmation(
@@ -572,7 +568,8 @@ def _confirm_post(request: Request, post_id: int, what: str) -> Response:
     )
 
 
-_DONE = {"publish": "published now", "cancel": "cancelled"}
+# The refusal of an action the post's status no longer allows (its confirmation page).
+_REFUSED = {"publish": "post.cannot_be_published", "cancel": "post.cannot_be_cancelled"}
 
 
 @router.post("/posts/{post_id}/cancel")
@@ -596,6 +593,6 @@ def publish(request: Request, post_id: web.Id, confirm: str = Form("")) -> Respo
         try:
             publish_post(session, post_id, settings)
         except TransportError as exc:
-            raise CampaignError(str(exc)) from None
+            raise CampaignError(*exc.messages or [str(exc)]) from None
 
     return _change(request, post_id, action, "post-published")
