@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, select
 
@@ -580,6 +581,10 @@ def accounts(
             check.name, check.network, "@" + check.handle, check.mode, styled(verdict, detail)
         )
     console.print(table)
+    for check in checks:
+        if check.warning:  # a LinkedIn token ending soon, or ended
+            style = "red" if check.token == "expired" else "yellow"
+            console.print(f"[{style}]{escape(check.warning)}[/]")
     if any(check.missing for check in checks):
         console.print(
             "Accounts with missing variables publish in dry run: posts are recorded, not sent."

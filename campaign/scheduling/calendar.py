@@ -622,6 +622,7 @@ _COUNTING = {
     "x": ("X", "a link counts 23, an emoji 2"),
     "mastodon": ("Mastodon", "a link counts 23, an emoji 1"),
     "bluesky": ("Bluesky", "a link counts in full, an emoji 1"),
+    "linkedin": ("LinkedIn", "a link counts in full, an emoji 1 or 2"),
 }
 
 
