@@ -294,8 +294,13 @@ class LinkedInTransport:
                 headers={"X-RestLi-Method": "FINDER"},
             ).json()
         except TransportError as exc:
-            exc.uncertain = True
-            raise
+            raise TransportError(
+                f"{exc} The post may be on LinkedIn already (an attempt got no clear answer), so "
+                "it is not sent again until its absence is checked: look at the page first.",
+                permanent=exc.permanent,
+                retry_at=exc.retry_at,
+                uncertain=True,
+            ) from None
         wanted = unescape_commentary(commentary)
         for element in reversed(answer.get("elements") or []):  # oldest first
             created = element.get("createdAt") or element.get("publishedAt")

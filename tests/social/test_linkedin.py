@@ -360,3 +360,14 @@ token_expires = {end.isoformat()}
     assert row["token"] == "soon" and row["token_expires"] == end.isoformat()
     table = cli("social", "accounts", "--offline")
     assert "the access token expires on" in table.stdout
+
+
+def test_a_post_that_may_have_gone_through_is_not_sent_blind_when_the_page_cannot_be_read(
+    settings: Settings, fake: FakeLinkedIn
+) -> None:
+    fake.on("POST /rest/posts", li_error(502, "Bad Gateway"))
+    fake.on("GET /rest/posts", li_error(403, "Not enough permissions to access: posts.FINDER"))
+    with pytest.raises(TransportError, match="may be on LinkedIn already") as caught:
+        transport(settings).publish(Outgoing(parts=("Texte",)))
+    assert caught.value.uncertain and caught.value.permanent
+    assert len(fake.calls("POST /rest/posts")) == 1 and fake.posts == []
