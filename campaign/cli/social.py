@@ -631,7 +631,7 @@ def sync_metrics_command(
                     + (f" ({row['message']})" if row["message"] else ""),
                     markup=False,
                 )
-            elif row["status"] == "dry run":
+            elif row["status"] in ("dry run", "not measured"):
                 console.print(f"{name}: {row['message']}.", markup=False)
             else:
                 err_console.print(f"{name}: failed: {row['message']}", markup=False)

@@ -113,6 +113,7 @@ class LinkedInTransport:
     """One LinkedIn organization page, written to with a page administrator's access token."""
 
     dry_run = False
+    measures = False  # no figures: sync-metrics skips the page instead of recording zeros
 
     def __init__(
         self,

@@ -371,3 +371,48 @@ def test_a_post_that_may_have_gone_through_is_not_sent_blind_when_the_page_canno
         transport(settings).publish(Outgoing(parts=("Texte",)))
     assert caught.value.uncertain and caught.value.permanent
     assert len(fake.calls("POST /rest/posts")) == 1 and fake.posts == []
+
+
+def test_a_webp_image_is_refused_for_linkedin_before_scheduling(tmp_path: Path) -> None:
+    from campaign.social.media import check_images
+
+    webp = tmp_path / "affiche.webp"
+    webp.write_bytes(b"RIFF\x00\x00\x00\x00WEBPVP8 " + bytes(100))
+    image = {"path": str(webp), "alt": "Affiche"}
+    assert check_images([image], network="x")
+    with pytest.raises(CampaignError, match="LinkedIn takes JPEG, PNG and GIF only"):
+        check_images([image], network="linkedin")
+
+
+def test_the_page_links_to_its_linkedin_address(settings: Settings) -> None:
+    from campaign.social.profiles import profile_links
+
+    assert profile_links(settings) == [
+        {"network": "LinkedIn", "handle": f"@{VANITY}",
+         "url": f"https://www.linkedin.com/company/{VANITY}"}
+    ]  # fmt: skip
+
+
+def test_sync_metrics_skips_the_page_instead_of_recording_zeros(
+    fake: FakeLinkedIn, workdir: Path, engine, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    (workdir / "config.toml").write_text(
+        f"""
+[social.linkedin]
+api_base_url = "{fake.url}"
+
+[social.accounts.mois_li]
+network = "linkedin"
+handle = "{VANITY}"
+organization_id = "{ORG_ID}"
+access_token_env = "{TOKEN_ENV}"
+""",
+        encoding="utf-8",
+    )
+    result = cli("social", "sync-metrics", "--account", "mois_li", "--json")
+    assert result.exit_code == 0, result.stderr
+    [row] = json.loads(result.stdout)
+    assert (row["status"], row["followers"]) == ("not measured", None)
+    assert "type the followers by hand" in row["message"]
+    assert fake.requests == []
