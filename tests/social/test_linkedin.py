@@ -416,3 +416,28 @@ access_token_env = "{TOKEN_ENV}"
     assert (row["status"], row["followers"]) == ("not measured", None)
     assert "type the followers by hand" in row["message"]
     assert fake.requests == []
+
+
+def test_a_calendar_thread_for_linkedin_is_one_post_checked_whole(tmp_path: Path) -> None:
+    from campaign.scheduling.calendar import read_calendar
+
+    settings = linkedin_settings("https://api.linkedin.com")
+    path = tmp_path / "mois.toml"
+    entry = """
+[[post]]
+key = "{key}"
+account = "mois_li"
+at = 2026-10-31 17:30:00
+thread = ["{first}", "{second}"]
+"""
+    path.write_text(
+        entry.format(key="court", first="Premier.", second="Second.")
+        + entry.format(key="long", first="a" * 1600, second="b" * 1600),
+        encoding="utf-8",
+    )
+    now = datetime(2026, 10, 1, tzinfo=UTC)
+    calendar = read_calendar(path, settings, now=now)
+    [post] = calendar.posts
+    assert post.parts == ["Premier.\n\nSecond."]
+    [error] = calendar.errors
+    assert "the thread, one post there is 3202 characters long as LinkedIn counts" in str(error)
