@@ -1544,4 +1544,11 @@ def test_a_linkedin_token_ending_soon_or_refused_is_said_in_french(
         post_id = post.id
     shown = viewer.get(f"{served.url}/posts/{post_id}").text
     assert "Le jeton d'accès LinkedIn a été refusé ou a expiré" in shown
+    editor = served.client("editor")
+    thread = {"text": "Premier.\n---\nSecond.", "account": "mois_li", "thread": "1"}
+    fragment = editor.get(served.url + "/posts/length", params=thread).text
+    assert "<strong>17</strong> / 3000 caractères (selon LinkedIn)" in fragment
+    long = {"text": "Une phrase. " * 300, "account": "mois_li", "split": "1"}
+    fragment = editor.get(served.url + "/posts/length", params=long).text
+    assert "LinkedIn n'a pas de fils, raccourcissez-le" in fragment
     assert "Détail : mois-ess (LinkedIn page 2414183): LinkedIn refused" in shown
