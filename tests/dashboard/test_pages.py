@@ -1530,6 +1530,11 @@ def test_a_linkedin_token_ending_soon_or_refused_is_said_in_french(
     page = viewer.get(f"{served.url}/posts").text
     assert "@mois-ess (LinkedIn) : le jeton d&#39;accès expire le" in page
     assert "dans 4 jours : demandez à l&#39;administrateur de le renouveler." in page
+    settings_page = served.client("admin").get(f"{served.url}/settings").text
+    accounts = {row[0]: row[1:] for row in _table_rows(settings_page)}
+    network, state, missing = accounts["@mois-ess (mois_li)"]
+    assert network == "LinkedIn" and missing == "CAMPAIGN_LINKEDIN_TEST_TOKEN"
+    assert state.startswith("essai : rien n'est publié") and "dans 4 jours" in state
     refusal = LinkedInTransport("mois-ess", "2414183", "t", token_env="X_TOKEN")._refuse(
         "linkedin.token_refused", reason="The token used in the request has expired"
     )
