@@ -276,6 +276,10 @@ def check_accounts(settings: Settings, *, offline: bool = False) -> Iterator[Che
     for account in account_checks(settings, offline=offline):
         name = f"account {account.name}"
         values = {"network": account.network, "handle": account.handle}
+        if account.token:  # LinkedIn: the token ends within 7 days, or has ended
+            status: Status = "error" if account.token == "expired" else "warning"
+            code = "account.token_expired" if account.token == "expired" else "account.token_soon"
+            yield Check(f"{name} token", status, code, {**values, "expires": account.token_expires})
         if account.missing:
             yield Check(name, "warning", "account.dry_run", {**values, "missing": account.missing})
         elif account.ok is None:

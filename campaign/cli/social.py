@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, select
 
@@ -580,6 +581,10 @@ def accounts(
             check.name, check.network, "@" + check.handle, check.mode, styled(verdict, detail)
         )
     console.print(table)
+    for check in checks:
+        if check.warning:  # a LinkedIn token ending soon, or ended
+            style = "red" if check.token == "expired" else "yellow"
+            console.print(f"[{style}]{escape(check.warning)}[/]")
     if any(check.missing for check in checks):
         console.print(
             "Accounts with missing variables publish in dry run: posts are recorded, not sent."
@@ -633,7 +638,7 @@ def sync_metrics_command(
                     + (f" ({row['message']})" if row["message"] else ""),
                     markup=False,
                 )
-            elif row["status"] == "dry run":
+            elif row["status"] in ("dry run", "not measured"):
                 console.print(f"{name}: {row['message']}.", markup=False)
             else:
                 err_console.print(f"{name}: failed: {row['message']}", markup=False)

@@ -26,13 +26,17 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from campaign import formatting, i18n
+from campaign.clock import utcnow
 from campaign.config import Settings
 from campaign.dashboard.sessions import SLOW_DOWN_SECONDS, SignedIn, same_token, signed_in
 from campaign.errors import CampaignError
+from campaign.messages import Message
 from campaign.models import ROLE_RANK, Role
 from campaign.reports import Labels
 from campaign.resources import TemplateTree, template_tree
+from campaign.social.networks import NETWORK_NAMES
 from campaign.social.posts import problem_of
+from campaign.social.tokens import token_message, token_state
 from campaign.wording import pages as page_words
 
 STATIC = Path(__file__).parent / "static"
@@ -339,6 +343,19 @@ def make_environment(templates: TemplateTree, language: str = "fr") -> jinja2.En
     return environment
 
 
+def token_warnings(settings: Settings) -> list[tuple[str, Message]]:
+    """``(state, message)`` of each account whose access token ends within 7 days or has
+    ended (LinkedIn's ``token_expires``), for the banner of every page."""
+    today = utcnow().date()
+    found = []
+    for _name, account in sorted(settings.social.accounts.items()):
+        state = token_state(account.token_expires, today)
+        said = token_message(account.handle, NETWORK_NAMES[account.network], state)
+        if said is not None:
+            found.append((state.state, said))
+    return found
+
+
 def render(
     request: Request,
     template: str,
@@ -368,6 +385,7 @@ def render(
         done=request.query_params.get("fait", ""),
         word=lambda item: page_words.word_any(item, settings.general.language, settings.zone),
         label=lambda kind, value: page_words.label(kind, value, settings.general.language),
+        token_warnings=token_warnings(settings),
         **context,
     )
     return HTMLResponse(page, status_code=status_code)

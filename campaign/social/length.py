@@ -14,6 +14,10 @@ time, so we count as the network does rather than with ``len()``:
   network's (see :mod:`campaign.social.limits`).
 - **Bluesky** counts grapheme clusters, links in full (the text is stored as written), at most
   300; the text may also not exceed 3,000 bytes in UTF-8.
+- **LinkedIn** takes a post's ``commentary`` of at most 3,000 characters, counted as written
+  (links in full); it has no threads, so the parts of a thread become one post, their
+  paragraphs separated by a blank line (:func:`join_thread`), and a text too long for one post
+  is refused rather than cut.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ __all__ = [
     "MAX_WEIGHTED_LENGTH",
     "check_length",
     "graphemes",
+    "join_thread",
     "limit_for",
     "mastodon_length",
     "split_thread",
@@ -39,6 +44,9 @@ MASTODON_LIMIT = 500
 MASTODON_URL_LENGTH = 23
 BLUESKY_LIMIT = 300
 BLUESKY_MAX_BYTES = 3000
+LINKEDIN_LIMIT = 3000
+# Networks on which a post cannot reply to the previous one: a thread is published as one post.
+NO_THREADS = frozenset({"linkedin"})
 # Mastodon's own pattern for a mention (Account::MENTION_RE): @name, optionally @name@domain.
 _MASTODON_MENTION = re.compile(
     r"(?<![=/\w])@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(?:@[\w.-]+\w+)?", re.IGNORECASE
@@ -100,7 +108,16 @@ RULES = {
         graphemes,
         lambda text: len(text.encode("utf-8")) <= BLUESKY_MAX_BYTES,
     ),
+    "linkedin": LengthRule("linkedin", LINKEDIN_LIMIT, len),
 }
+
+
+def join_thread(parts: list[str], network: str) -> list[str]:
+    """The parts as ``network`` publishes them: one post on a network without threads."""
+    kept = [part.strip() for part in parts if part.strip()]
+    if network in NO_THREADS and len(kept) > 1:
+        return ["\n\n".join(kept)]
+    return kept
 
 
 def rule_for(network: str, limit: int | None = None) -> LengthRule:
@@ -206,7 +223,7 @@ def split_thread(text: str, network: str = "x", limit: int | None = None) -> lis
     text = text.strip()
     if not text:
         return []
-    if fits(text):
+    if fits(text) or network in NO_THREADS:  # no threads: one post, refused later if too long
         return [text]
     parts: list[str] = []
     current = ""

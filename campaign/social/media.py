@@ -97,7 +97,9 @@ def check_image(path: str | Path, alt: str, *, label: str) -> dict[str, Any]:
 
 # Networks that take smaller images than X (Bluesky: app.bsky.embed.images, 1,000,000 bytes).
 NETWORK_MAX_BYTES = {"bluesky": 1_000_000}
-NETWORK_NAMES = {"bluesky": "Bluesky"}
+NETWORK_NAMES = {"bluesky": "Bluesky", "linkedin": "LinkedIn"}
+# Networks that take fewer image types than X (LinkedIn's Images API: JPEG, PNG and GIF).
+NETWORK_TYPES = {"linkedin": frozenset({"image/jpeg", "image/png", "image/gif"})}
 
 
 def check_images(
@@ -113,6 +115,14 @@ def check_images(
         )
         for number, image in enumerate(images, 1)
     ]
+    taken = NETWORK_TYPES.get(network)
+    for number, image in enumerate(checked, 1):
+        if taken is not None and image["media_type"] not in taken:
+            name = Path(image["path"]).name
+            raise CampaignError(
+                f"{post}, image {number}: {name} is a {NAMES[image['media_type']]} image; "
+                f"{NETWORK_NAMES[network]} takes JPEG, PNG and GIF only: convert it."
+            )
     most = NETWORK_MAX_BYTES.get(network)
     for number, image in enumerate(checked, 1):
         if most is not None and image["size"] > most:

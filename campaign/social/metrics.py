@@ -236,6 +236,19 @@ def sync_metrics(
                 )
             )
             continue
+        if not getattr(transport, "measures", True):  # LinkedIn: no figures for this token
+            results.append(
+                AccountSync(
+                    account=name,
+                    handle=handle,
+                    status="not measured",
+                    message=(
+                        f"skipped: {NETWORK_NAMES[settings.social.accounts[name].network]} gives "
+                        "no figures to a posting token; type the followers by hand"
+                    ),
+                )
+            )
+            continue
         before = Usage()
         before.add(transport.usage)
         try:

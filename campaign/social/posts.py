@@ -35,7 +35,13 @@ from campaign.models import Post, PostStatus, utcnow
 from campaign.social import Outgoing, SocialTransport, TransportError
 from campaign.social.cards import card_for
 from campaign.social.cost import Estimate, account_networks, estimate, usage_of
-from campaign.social.length import check_length, limit_for, split_thread
+from campaign.social.length import (
+    NO_THREADS,
+    check_length,
+    join_thread,
+    limit_for,
+    split_thread,
+)
 from campaign.social.limits import account_limit
 from campaign.social.media import check_images, keep_images, outgoing_images
 from campaign.social.moving import rewrite_for, text_digest
@@ -88,7 +94,10 @@ def checked_parts(
     """Every part as ``network`` will count it; with ``split``, a part too long becomes several.
 
     ``post_id`` (or, before the post exists, ``account``): the post the CLI's message names
-    (neither: "The post"). ``limit``: the account's server's own (:func:`account_limit`)."""
+    (neither: "The post"). ``limit``: the account's server's own (:func:`account_limit`). On a
+    network without threads (LinkedIn) the parts become one post, which ``split`` cannot
+    shorten."""
+    parts = join_thread(list(parts), network)
     result: list[str] = []
     several = len(parts) > 1
     own = limit
@@ -100,11 +109,12 @@ def checked_parts(
         length, valid = check_length(part, network, own)
         if valid:
             result.append(part)
-        elif split:
+        elif split and network not in NO_THREADS:
             result.extend(split_thread(part, network, own))
         else:
+            code = "post.part_too_long" if several else "post.too_long"
             raise CampaignError.of(
-                "post.part_too_long" if several else "post.too_long",
+                "post.too_long_one_post" if network in NO_THREADS else code,
                 "text",
                 post_id=post_id or 0,
                 part=number,
@@ -537,9 +547,12 @@ def problem_of(message: str) -> str:
     """Which known situation a stored error message tells, for the dashboard to word it:
     ``retry`` (the service will try again by itself), ``credits`` (X's 402), ``reply`` (X
     refused a reply of a thread), or "" (anything else, shown as it is)."""
+    from campaign.social.tokens import problem_of as token_problem
     from campaign.social.x import problem_of as x_problem
 
-    return "retry" if AUTO_RETRY in message else x_problem(message)
+    if AUTO_RETRY in message:
+        return "retry"
+    return token_problem(message) or x_problem(message)
 
 
 def publish_post(

@@ -239,6 +239,38 @@ SENTENCES: dict[str, str] = {
         "then, or none in the catalogue)."
     ),
     "planner.shortened": "Post {post_id} ({event}) shortened to fit: {details}.",
+    # LinkedIn
+    "linkedin.token_refused": (
+        "{label}: LinkedIn refused the LinkedIn access token (401: {reason}). Tokens last 60 "
+        "days: make a new one (docs/admin/networks.md), put it in {env} and set the account's "
+        "token_expires to its new end day."
+    ),
+    "linkedin.token_expired": (
+        "{label}: the LinkedIn access token expired on {date}. Make a new one "
+        "(docs/admin/networks.md), put it in {env} and set the account's token_expires to its "
+        "new end day."
+    ),
+    "linkedin.forbidden": (
+        "{label}: LinkedIn refused to {what} (403: {reason}). The token needs the "
+        "w_organization_social permission, made by an administrator of the page: make a new one "
+        "with it (docs/admin/networks.md)."
+    ),
+    "linkedin.rate_limited": (
+        "{label}: LinkedIn's rate limit was reached while trying to {what}; try again after "
+        "{at} UTC."
+    ),
+    "linkedin.too_large": (
+        "{label}: LinkedIn refused to {what} (413): the file is too large; make it smaller."
+    ),
+    "linkedin.refused": "{label}: LinkedIn refused to {what} ({status}: {reason}).",
+    "account.token_expires_soon": (
+        "@{handle} ({network}): the access token expires on {date}, in {days} days: make a new "
+        "one and set token_expires (docs/admin/networks.md)."
+    ),
+    "account.token_expired": (
+        "@{handle} ({network}): the access token expired on {date}: posts fail until a new one "
+        "is set, with token_expires (docs/admin/networks.md)."
+    ),
     # posts
     "post.too_long": (
         "{post} is {length} characters long as {network} counts them, {over} too many (at "
@@ -248,6 +280,11 @@ SENTENCES: dict[str, str] = {
         "{post}, part {part} of the thread, is {length} characters long as {network} counts "
         "them, {over} too many (at most {limit}; {note}): shorten it, or use --split to "
         "publish it as a thread."
+    ),
+    "post.too_long_one_post": (
+        "{post} is {length} characters long as {network} counts them, {over} too many (at "
+        "most {limit}; {note}): {network} has no threads, so shorten it (the parts of a thread "
+        "are one post there)."
     ),
     "post.empty": "{post} is empty: give its text.",
     "post.not_draft": "it is {status}, not a draft",
@@ -479,6 +516,7 @@ _COUNTING = {
     "x": ("X", "a link counts 23, an emoji 2"),
     "mastodon": ("Mastodon", "a link counts 23, an emoji 1"),
     "bluesky": ("Bluesky", "a link counts in full, an emoji 1"),
+    "linkedin": ("LinkedIn", "a link counts in full, an emoji 1 or 2"),
 }
 
 
@@ -499,7 +537,7 @@ def word(message: Message) -> str:
         values["post"] = (
             f"Post {post_id}" if post_id else f"The post for {account}" if account else "The post"
         )
-    if message.code in ("post.too_long", "post.part_too_long"):
+    if message.code in ("post.too_long", "post.part_too_long", "post.too_long_one_post"):
         name, note = _COUNTING.get(message.values.get("network", "x"), _COUNTING["x"])
         values.update(network=name, note=note)
     if message.code.startswith("block."):

@@ -241,6 +241,33 @@ SENTENCES: dict[str, str] = {
         "then, or none in the catalogue)."
     ),
     "planner.shortened": N_("Post {post_id} ({event}) was shortened to fit: {details}."),
+    # LinkedIn
+    "linkedin.token_refused": N_(
+        "{label}: LinkedIn refused the access token ({reason}). LinkedIn tokens last 60 days: ask"
+        " the administrator to make a new one and set it."
+    ),
+    "linkedin.token_expired": N_(
+        "{label}: the LinkedIn access token expired on {date}: ask the administrator to make a "
+        "new one and set it."
+    ),
+    "linkedin.forbidden": N_(
+        "{label}: LinkedIn refused the post ({reason}): the access token lacks the permission to "
+        "publish for the page (w_organization_social), or was made by someone who is not one of "
+        "its administrators."
+    ),
+    "linkedin.rate_limited": N_(
+        "{label}: LinkedIn's limit of posts was reached; the post is tried again after {at}."
+    ),
+    "linkedin.too_large": N_("{label}: LinkedIn refused a file too large: make the image smaller."),
+    "linkedin.refused": N_("{label}: LinkedIn refused the post ({status}: {reason})."),
+    "account.token_expires_soon": N_(
+        "@{handle} ({network}): the access token expires on {date}, in {days} days: ask the "
+        "administrator to renew it."
+    ),
+    "account.token_expired": N_(
+        "@{handle} ({network}): the access token expired on {date}: nothing is published until "
+        "the administrator renews it."
+    ),
     # posts
     "post.too_long": N_(
         "The text is {length} characters long as {network} counts them, {over} too many (at "
@@ -249,6 +276,10 @@ SENTENCES: dict[str, str] = {
     "post.part_too_long": N_(
         "Part {part} of the thread is {length} characters long as {network} counts them, "
         "{over} too many (at most {limit}; {note}): shorten it, or tick “publish as a thread”."
+    ),
+    "post.too_long_one_post": N_(
+        "The text is {length} characters long as {network} counts them, {over} too many (at "
+        "most {limit}; {note}): {network} has no threads, so shorten it."
     ),
     "post.empty": N_("The text is empty: write the post."),
     "post.not_draft": N_("it is no longer a draft"),
@@ -592,6 +623,7 @@ COUNTING = {
     "x": ("X", N_("a link counts 23, an emoji 2")),
     "mastodon": ("Mastodon", N_("a link counts 23, an emoji 1")),
     "bluesky": ("Bluesky", N_("a link counts in full, an emoji 1")),
+    "linkedin": ("LinkedIn", N_("a link counts in full, an emoji 1 or 2")),
 }
 
 
@@ -620,7 +652,7 @@ def word(message: Message, language: str = "fr", zone: tzinfo | None = None) -> 
     if template is None:  # a code without a sentence: a bug the catalogue test catches
         return str(message)
     values = {name: _value(value, language, zone) for name, value in message.values.items()}
-    if message.code in ("post.too_long", "post.part_too_long"):
+    if message.code in ("post.too_long", "post.part_too_long", "post.too_long_one_post"):
         name, note = COUNTING.get(message.values.get("network", "x"), COUNTING["x"])
         values.update(network=name, note=gettext_in(language, note))
     if message.code == "import.bad_join_dates":

@@ -23,7 +23,7 @@ from campaign.events.catalogue import EventQuery, find_events
 from campaign.models import Event, Post, PostStatus, utcnow
 from campaign.social import TransportError
 from campaign.social.cost import account_networks, estimate, usage_of
-from campaign.social.length import check_length, limit_for
+from campaign.social.length import NO_THREADS, check_length, join_thread, limit_for
 from campaign.social.media import media_file
 from campaign.social.moving import MoveRefused
 from campaign.social.networks import network_of, transport_for
@@ -77,7 +77,9 @@ def _pieces(text: str, *, split: bool, thread: bool, network: str = "x") -> list
     text = text.strip()
     if not text:
         return []
-    pieces = thread_parts(text) if thread else [text]
+    pieces = join_thread(thread_parts(text) if thread else [text], network)
+    if network in NO_THREADS:  # LinkedIn: one post, never cut (shown too long if it is)
+        return pieces
     return checked_parts(pieces, split=True, network=network) if split else pieces
 
 

@@ -12,7 +12,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from campaign.addresses import InvalidEmail, normalise_email
-from campaign.config import SECRET_KEY_ENV, ConfigError, mask_url, secret_key
+from campaign.clock import utcnow
+from campaign.config import (
+    SECRET_KEY_ENV,
+    ConfigError,
+    Settings,
+    SocialAccount,
+    mask_url,
+    secret_key,
+)
 from campaign.dashboard import web
 from campaign.dashboard.sender_words import refusal_text
 from campaign.dashboard.sessions import Pressure, login_pressure, slow_after
@@ -29,6 +37,8 @@ from campaign.sender import (
     with_sender,
 )
 from campaign.social.networks import NETWORK_NAMES, missing_credentials
+from campaign.social.tokens import token_message, token_state
+from campaign.wording.pages import word
 
 router = APIRouter()
 
@@ -51,6 +61,7 @@ def _facts(request: Request) -> dict[str, object]:
             "handle": account.handle,
             "network": NETWORK_NAMES[account.network],
             "missing": missing_credentials(settings, account),
+            "token": _token_note(settings, account),
         }
         for name, account in settings.social.accounts.items()
     ]
@@ -68,6 +79,13 @@ def _facts(request: Request) -> dict[str, object]:
         "sender_fields": FIELDS,
         "placeholders": placeholder_problems(effective.mail),
     }
+
+
+def _token_note(settings: Settings, account: SocialAccount) -> str:
+    """The account's token end, in the pages' words, when it is within 7 days or past."""
+    state = token_state(account.token_expires, utcnow().date())
+    said = token_message(account.handle, NETWORK_NAMES[account.network], state)
+    return word(said, settings.general.language, settings.zone) if said else ""
 
 
 def _pressure(request: Request) -> list[Pressure]:
