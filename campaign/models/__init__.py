@@ -18,10 +18,9 @@ from campaign.models.scheduling import RecurringJob, RecurringStatus, SchedulerJ
 from campaign.models.settings import StoredSetting
 from campaign.models.social import AccountSnapshot, Post, PostMetrics, PostStatus
 from campaign.models.tracking import Hit, HitClass, HitKind, Link
-from campaign.models.users import ROLE_RANK, LoginAttempt, Role, User, UserSession
+from campaign.models.users import LoginAttempt, Role, User, UserSession
 
 __all__ = [
-    "ROLE_RANK",
     "SUPPRESSED",
     "TO_SEND",
     "AccountSnapshot",

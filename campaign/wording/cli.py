@@ -198,6 +198,17 @@ SENTENCES: dict[str, str] = {
         "https). Set [web] public_url to the web service's public https address, or [web] "
         "allow_insecure_links = true to send to a test relay on purpose."
     ),
+    # dashboard users
+    "user.password_too_short": (
+        "The password is too short: use at least {min} characters (a few words make a good one)."
+    ),
+    "user.password_spaces": "The password starts or ends with a space; remove it.",
+    "user.bad_email": "{email!r} is not a valid email address ({reason}).",
+    "user.unknown_role": "Unknown role {role!r}; use one of {known}.",
+    "user.unknown": "No dashboard user {email!r}; `campaign users list` shows them.",
+    "user.exists": (
+        "{email} is already a dashboard user; `campaign users passwd {email}` changes the password."
+    ),
     # lists
     "list.unknown": (
         "No list named {name!r} (existing lists: {names}). Create it with: campaign lists "

@@ -197,6 +197,17 @@ SENTENCES: dict[str, str] = {
         "unsubscribe link included). Ask an administrator to set the service's public https "
         "address in the settings."
     ),
+    # dashboard users
+    "user.password_too_short": N_(
+        "The password is too short: use at least {min} characters (a few words make a good one)."
+    ),
+    "user.password_spaces": N_("The password starts or ends with a space: remove it."),
+    "user.bad_email": N_("“{email}” is not a valid email address ({reason})."),
+    "user.unknown_role": N_("The role “{role}” does not exist: choose one of {known}."),
+    "user.unknown": N_("Nobody signs in to the dashboard as “{email}”."),
+    "user.exists": N_(
+        "“{email}” already signs in to the dashboard: change their password instead."
+    ),
     # lists
     "list.unknown": N_(
         "There is no list called “{name}” (lists: {names}). An administrator can create it on "

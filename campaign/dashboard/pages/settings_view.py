@@ -15,10 +15,8 @@ from campaign.addresses import InvalidEmail, normalise_email
 from campaign.config import SECRET_KEY_ENV, ConfigError, mask_url, secret_key
 from campaign.dashboard import web
 from campaign.dashboard.sender_words import refusal_text
-from campaign.dashboard.sessions import Pressure, login_pressure, slow_after
 from campaign.errors import CampaignError
 from campaign.mail import OutgoingMessage, open_transport
-from campaign.models import Role
 from campaign.sender import (
     FIELDS,
     SenderRefused,
@@ -29,6 +27,8 @@ from campaign.sender import (
     with_sender,
 )
 from campaign.social.networks import NETWORK_NAMES, missing_credentials
+from campaign.users import roles
+from campaign.users.logins import Pressure, login_pressure, slow_after
 
 router = APIRouter()
 
@@ -72,7 +72,7 @@ def _facts(request: Request) -> dict[str, object]:
 
 def _pressure(request: Request) -> list[Pressure]:
     """Failed sign-ins on dashboard accounts, for admins only (it names the accounts)."""
-    if request.state.user.role != Role.admin:
+    if not roles.may(request.state.user.role, roles.ADMINISTER):
         return []
     board = web.dashboard(request)
     limits = board.settings.dashboard
