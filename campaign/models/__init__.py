@@ -25,10 +25,9 @@ from campaign.models.social import (
     SocialMention,
 )
 from campaign.models.tracking import Hit, HitClass, HitKind, Link
-from campaign.models.users import ROLE_RANK, LoginAttempt, Role, User, UserSession
+from campaign.models.users import LoginAttempt, Role, User, UserSession
 
 __all__ = [
-    "ROLE_RANK",
     "SUPPRESSED",
     "TO_SEND",
     "AccountLimit",

@@ -32,7 +32,7 @@ from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.messages import Message, message
 from campaign.models import Post, PostStatus, utcnow
-from campaign.social import Outgoing, SocialTransport, TransportError
+from campaign.social import Outgoing, SocialTransport, TransportError, allowed
 from campaign.social.cards import card_for
 from campaign.social.cost import Estimate, account_networks, estimate, usage_of
 from campaign.social.length import (
@@ -52,10 +52,8 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)  # the longest wait between two automatic tries
 # In the stored reason of a post the service will try again by itself (the dashboard words it).
 AUTO_RETRY = "tried again automatically"
-PUBLISHABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed)
-EDITABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed)
-# What "cancel" changes: a post not published, not being published, not cancelled already.
-CANCELLABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed, PostStatus.missed)
+# Which posts may be claimed for publishing: :mod:`.allowed` decides, the claim's SQL applies it.
+PUBLISHABLE = allowed.ALLOWED[allowed.PUBLISH]
 _SEPARATOR = re.compile(r"^\s*---+\s*$", re.MULTILINE)
 _UNSET: Any = object()
 
@@ -260,24 +258,24 @@ def edit_post(
     scheduled_at: datetime | None = _UNSET,
     images: Sequence[Mapping[str, Any]] | None = None,
 ) -> Post:
-    """Change what is given of a post not yet (even partly) published; its status is kept.
+    """Change what is given of a post not yet (even partly) published; its status is kept,
+    except that a missed or failed post given a new time is scheduled again.
 
     ``scheduled_at=None`` removes the time (a scheduled post then goes back to draft);
     ``images=[]`` removes the images. A post generated from events given a new time without a
-    new text is written again for that time, or the move is refused (:mod:`.moving`).
+    new text is written again for that time, or the move is refused (:mod:`.moving`). A new
+    time alone is a move (:mod:`.allowed`): a thread stopped half-way may be moved, not edited.
     """
     post = get_post(session, post_id)
     label = f"Post {post_id}"
     network = network_of(settings, post.account)
     own = account_limit(session, settings, post.account)
-    if post.status not in EDITABLE or post.remote_ids:
-        partly = post.remote_ids and post.status != PostStatus.published
-        raise CampaignError.of(
-            "post.not_editable", post_id=post_id, status=post.status, partly=bool(partly)
-        )
+    moving = scheduled_at is not _UNSET and scheduled_at is not None
+    moving_only = moving and text is None and parts is None and images is None
+    allowed.check(post, allowed.MOVE if moving_only else allowed.EDIT)
     if scheduled_at is not _UNSET and scheduled_at is not None and scheduled_at.tzinfo is None:
         raise CampaignError.of("post.time_without_zone", "scheduled_at")
-    if scheduled_at is not _UNSET and scheduled_at is not None and text is None and parts is None:
+    if moving and text is None and parts is None and not post.remote_ids:
         rewritten = rewrite_for(session, settings, post, scheduled_at)  # before any change
         if rewritten is not None:
             post.parts = checked_parts(
@@ -300,6 +298,9 @@ def edit_post(
         post.not_before = None
         if scheduled_at is None and post.status == PostStatus.scheduled:
             post.status = PostStatus.draft
+        if moving and post.status in (PostStatus.missed, PostStatus.failed):
+            post.status = PostStatus.scheduled  # as a calendar sync does for a new time
+            post.last_error = ""
     post.updated_at = utcnow()
     session.add(post)
     session.commit()
@@ -312,8 +313,7 @@ def cancel_post(session: Session, post_id: int) -> Post:
     post = get_post(session, post_id)
     if post.status == PostStatus.cancelled:
         return post
-    if post.status == PostStatus.published:
-        raise CampaignError.of("post.already_published", post_id=post_id)
+    allowed.check(post, allowed.CANCEL)
     claimed = session.execute(
         update(Post)
         .where(col(Post.id) == post_id)
@@ -337,10 +337,10 @@ def reschedule_post(
 ) -> Post:
     """Give a post not yet published a new time still to come (the calendar's "move").
 
-    Like :func:`edit_post` with ``scheduled_at``, its status kept, except that a post the
-    scheduler marked ``missed`` (its time passed while no service ran) or that ``failed`` (X
-    refused or failed; a thread resumes from its first part not on X) is scheduled again, as a
-    calendar sync does when an entry gets a new time. A time already past is refused: the
+    :func:`edit_post` with a new time alone (a move, :mod:`.allowed`): a post the scheduler
+    marked ``missed`` (its time passed while no service ran) or that ``failed`` (X refused or
+    failed; a thread resumes from its first part not on X) is scheduled again, as a calendar
+    sync does when an entry gets a new time. A time already past is refused: the
     scheduler would publish the post at once or mark it missed, never what the person meant.
     A post generated from events is written again for the new time, or refused
     (:class:`~campaign.social.moving.MoveRefused`) keeping its time (see :mod:`.moving`).
@@ -349,20 +349,6 @@ def reschedule_post(
         raise CampaignError.of("post.time_without_zone", "scheduled_at")
     if scheduled_at <= (now or utcnow()):
         raise CampaignError.of("schedule.time_past", "at", at=scheduled_at)
-    post = get_post(session, post_id)
-    if not post.remote_ids:
-        rewrite_for(session, settings, post, scheduled_at)  # refused before anything changes
-    if post.status in (PostStatus.missed, PostStatus.failed):
-        post.status = PostStatus.scheduled
-        post.last_error = ""
-        if post.remote_ids:  # a thread that stopped half-way: only its time changes
-            post.scheduled_at = scheduled_at
-            post.not_before = None
-            post.updated_at = utcnow()
-            session.add(post)
-            session.commit()
-            session.refresh(post)
-            return post
     return edit_post(session, settings, post_id, scheduled_at=scheduled_at)
 
 
@@ -391,7 +377,7 @@ def _schedule_problem(
     """Why this post cannot be scheduled now, as (code, message), or None."""
     if post.status == PostStatus.scheduled:
         return None  # already scheduled: nothing to do, not a problem
-    if post.status != PostStatus.draft:
+    if allowed.may(post, allowed.SCHEDULE) is not None:
         return "not-draft", message("post.not_draft", status=post.status)
     if post.scheduled_at is None:
         return "no-time", message("post.no_time", "scheduled_at", post_id=post.id)
@@ -588,8 +574,8 @@ def _publish(
     post = get_post(session, post_id)
     if post.status == PostStatus.published:
         return post
-    if post.status == PostStatus.cancelled:
-        raise CampaignError.of("post.cancelled", post_id=post_id)
+    if post.status != PostStatus.publishing:  # an abandoned claim is taken over below
+        allowed.check(post, allowed.PUBLISH)
     if post.not_before and now < post.not_before:
         local = post.not_before.astimezone(settings.zone)
         raise RetryLater(

@@ -180,7 +180,10 @@ SENTENCES: dict[str, str] = {
     "image.too_big": (
         "{label}: {name} is {size}; X takes at most {limit} for a {kind} image: make it smaller."
     ),
-    "image.upload_too_big": "Image {name!r}: over {limit} MB, the most X accepts.",
+    "image.upload_too_big": (
+        "Image {name!r}: over {limit}, the most {network_name} takes for a {kind} image: make it "
+        "smaller."
+    ),
     "image.no_alt": ("{label}: give a description of {name} (--alt) for people who cannot see it."),
     "image.alt_too_long": (
         "{label}: the description of {name} is {length} characters long; X takes at most "
@@ -197,6 +200,38 @@ SENTENCES: dict[str, str] = {
         "could not open its links, the one-click unsubscribe included (RFC 8058 requires "
         "https). Set [web] public_url to the web service's public https address, or [web] "
         "allow_insecure_links = true to send to a test relay on purpose."
+    ),
+    # dashboard users
+    "user.password_too_short": (
+        "The password is too short: use at least {min} characters (a few words make a good one)."
+    ),
+    "user.password_spaces": "The password starts or ends with a space; remove it.",
+    "user.bad_email": "{email!r} is not a valid email address ({reason}).",
+    "user.unknown_role": "Unknown role {role!r}; use one of {known}.",
+    "user.unknown": "No dashboard user {email!r}; `campaign users list` shows them.",
+    "user.exists": (
+        "{email} is already a dashboard user; `campaign users passwd {email}` changes the password."
+    ),
+    # what may be done to a newsletter or a post, by its status (the stages' allowed.py)
+    "newsletter.not_sendable": (
+        "Newsletter {id} is {status}; only a draft, scheduled or missed newsletter can be sent now."
+    ),
+    "post.cannot_move": "{post} is {status}: it can no longer be given a new time.",
+    "post.cannot_edit": "{post} is {status}: only posts not yet published can be edited.",
+    "post.cannot_schedule": (
+        "{post} is {status}: only a draft can be scheduled (give it a new time with "
+        "`campaign post edit {post_id} --at …`, or cancel it)."
+    ),
+    "post.cannot_publish": "{post} is {status}: it cannot be published.",
+    "post.cannot_cancel": (
+        "{post} is {status}: it cannot be cancelled (delete it on the network if it must go)."
+    ),
+    "post.partly_published": (
+        "{post} is {status} (partly published): only posts not yet published can be edited."
+    ),
+    "post.waiting_for_network": (
+        "{post} is partly published and waits for the network's reset: it goes on by itself "
+        "then (cancel it to stop it)."
     ),
     # lists
     "list.unknown": (

@@ -176,7 +176,10 @@ SENTENCES: dict[str, str] = {
     "image.too_big": N_(
         "{name} weighs {size}; X takes at most {limit} for a {kind} image: make it smaller."
     ),
-    "image.upload_too_big": N_("The image {name} weighs over {limit} MB, the most X accepts."),
+    "image.upload_too_big": N_(
+        "The image {name} weighs more than {limit}, the most {network_name} takes for a {kind} "
+        "image: make it smaller."
+    ),
     "image.no_alt": N_(
         "Describe the image {name} for people who cannot see it (the description field)."
     ),
@@ -196,6 +199,36 @@ SENTENCES: dict[str, str] = {
         "cannot be opened by recipients, so neither could the links of the message (the "
         "unsubscribe link included). Ask an administrator to set the service's public https "
         "address in the settings."
+    ),
+    # dashboard users
+    "user.password_too_short": N_(
+        "The password is too short: use at least {min} characters (a few words make a good one)."
+    ),
+    "user.password_spaces": N_("The password starts or ends with a space: remove it."),
+    "user.bad_email": N_("“{email}” is not a valid email address ({reason})."),
+    "user.unknown_role": N_("The role “{role}” does not exist: choose one of {known}."),
+    "user.unknown": N_("Nobody signs in to the dashboard as “{email}”."),
+    "user.exists": N_(
+        "“{email}” already signs in to the dashboard: change their password instead."
+    ),
+    # what may be done to a newsletter or a post, by its status (the stages' allowed.py)
+    "newsletter.not_sendable": N_(
+        "This newsletter is {status}: only a draft, scheduled or missed newsletter can be sent now."
+    ),
+    "post.cannot_move": N_("This post is {status}: it can no longer be given a new time."),
+    "post.cannot_edit": N_("This post is {status}: only a post not yet published can be changed."),
+    "post.cannot_schedule": N_(
+        "This post is {status}: only a draft can be scheduled; give it a new time instead, or "
+        "cancel it."
+    ),
+    "post.cannot_publish": N_("This post is {status}: it cannot be published."),
+    "post.cannot_cancel": N_(
+        "This post is {status}: it cannot be cancelled (delete it on the network if it must go)."
+    ),
+    "post.partly_published": N_("This post is partly published: its text can no longer change."),
+    "post.waiting_for_network": N_(
+        "This post is partly published and waits for the network: it goes on by itself after "
+        "the wait the network asked for (cancel it to stop it)."
     ),
     # lists
     "list.unknown": N_(

@@ -23,10 +23,8 @@ from campaign.config import (
 )
 from campaign.dashboard import web
 from campaign.dashboard.sender_words import refusal_text
-from campaign.dashboard.sessions import Pressure, login_pressure, slow_after
 from campaign.errors import CampaignError
 from campaign.mail import OutgoingMessage, open_transport
-from campaign.models import Role
 from campaign.sender import (
     FIELDS,
     SenderRefused,
@@ -38,6 +36,8 @@ from campaign.sender import (
 )
 from campaign.social.networks import NETWORK_NAMES, missing_credentials
 from campaign.social.tokens import token_message, token_state
+from campaign.users import roles
+from campaign.users.logins import Pressure, login_pressure, slow_after
 from campaign.wording.pages import word
 
 router = APIRouter()
@@ -90,7 +90,7 @@ def _token_note(settings: Settings, account: SocialAccount) -> str:
 
 def _pressure(request: Request) -> list[Pressure]:
     """Failed sign-ins on dashboard accounts, for admins only (it names the accounts)."""
-    if request.state.user.role != Role.admin:
+    if not roles.may(request.state.user.role, roles.ADMINISTER):
         return []
     board = web.dashboard(request)
     limits = board.settings.dashboard
