@@ -377,14 +377,7 @@ SENTENCES: dict[str, str] = {
     "post.time_without_zone": "The publication time must carry a time zone.",
     "post.no_account": "Name at least one account for the post.",
     "post.unknown": "No post number {post_id} (see `campaign post list`).",
-    "post.not_editable": (
-        "{post} is {status}{partly}: only posts not yet published can be edited."
-    ),
-    "post.already_published": (
-        "Post {post_id} is already published: delete it on X if it must go."
-    ),
     "post.being_published": "Post {post_id} is being published right now; try again shortly.",
-    "post.cancelled": "Post {post_id} was cancelled; it will not be published.",
     "post.waiting": (
         "Post {post_id}: waiting before publishing again; it stays scheduled and is "
         "tried again after {at} ({error})"
@@ -394,11 +387,6 @@ SENTENCES: dict[str, str] = {
         "{account!r} are missing now: set them (`campaign social accounts`) to finish."
     ),
     "post.claimed": "Post {post_id} is being published by another process (status {status}).",
-    "post.not_movable": (
-        "Post {post_id} is {status}: it cannot be scheduled (publish it now, or cancel it)."
-    ),
-    "post.cannot_be_published": "Post {post_id} is {status}: it cannot be published now.",
-    "post.cannot_be_cancelled": "Post {post_id} is {status}: it cannot be cancelled.",
     # images chosen in the block editor
     "block.upload_too_big": "{where}: {name!r} is over {limit} MB.",
     "block.upload_not_image": "{where}: {name!r} is not a JPEG, PNG, WEBP or GIF image.",

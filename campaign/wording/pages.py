@@ -370,14 +370,7 @@ SENTENCES: dict[str, str] = {
     "post.time_without_zone": N_("The publication time must carry a time zone."),
     "post.no_account": N_("Choose at least one account for the post."),
     "post.unknown": N_("There is no post number {post_id}."),
-    "post.not_editable": N_(
-        "This post's status is “{status}”: only posts not yet published can be changed."
-    ),
-    "post.already_published": N_(
-        "This post is already published: delete it on the network if it must go."
-    ),
     "post.being_published": N_("This post is being published right now: try again in a moment."),
-    "post.cancelled": N_("This post was cancelled: it will not be published."),
     "post.waiting": N_(
         "This post waits before being published again: it stays scheduled and is tried "
         "again after {at} ({error})."
@@ -390,11 +383,6 @@ SENTENCES: dict[str, str] = {
         "This post is being published by another process (status “{status}”): try again "
         "in a moment."
     ),
-    "post.not_movable": N_(
-        "This post's status is “{status}”: it cannot be scheduled (publish it now, or cancel it)."
-    ),
-    "post.cannot_be_published": N_("This post's status is “{status}”: it cannot be published now."),
-    "post.cannot_be_cancelled": N_("This post's status is “{status}”: it cannot be cancelled."),
     # images chosen in the block editor
     "block.upload_too_big": N_(
         "Block {number}: the image “{name}” weighs over {limit} MB: make it smaller."

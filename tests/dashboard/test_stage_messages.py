@@ -40,17 +40,18 @@ def test_the_actions_on_a_cancelled_post_are_refused_in_french(served: Served) -
     asked = _post(editor, f"{show}/publish", show, {})
     assert asked.status_code == 400
     assert (
-        "Cette publication a le statut « annulé » : elle ne peut pas être publiée maintenant."
+        "Cette publication a le statut « annulé » : elle ne peut pas être publiée."
         in asked.text
     )
     published = _post(editor, f"{show}/publish", show, {"confirm": "oui"})
     assert published.status_code == 400
-    assert "Cette publication a été annulée : elle ne sera pas publiée." in published.text
+    assert (
+        "Cette publication a le statut « annulé » : elle ne peut pas être publiée."
+        in published.text
+    )
     scheduled = _post(editor, f"{show}/schedule", show, {"at": ""})
     assert scheduled.status_code == 400
-    assert "elle ne peut pas être programmée (publiez-la maintenant, ou annulez-la)" in (
-        scheduled.text
-    )
+    assert "seul un brouillon peut être programmé" in scheduled.text
     for answer in (asked, published, scheduled):
         assert "Post " not in answer.text and "campaign post" not in answer.text
 

@@ -266,7 +266,7 @@ def test_an_account_without_its_token_runs_dry_and_is_listed_so(
 
 def test_the_account_check_reads_the_page(settings: Settings, fake: FakeLinkedIn) -> None:
     [check] = check_accounts(settings)
-    assert check.ok is True and check.detail == f"accepted by LinkedIn: @{VANITY}"
+    assert check.ok is True and str(check.detail) == f"accepted by LinkedIn: @{VANITY}"
     [request] = fake.calls(f"GET /rest/organizations/{ORG_ID}")
     assert request.headers["LinkedIn-Version"]
 
