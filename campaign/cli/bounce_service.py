@@ -29,6 +29,7 @@ from campaign.config import Settings, mask_url
 log = logging.getLogger("campaign.bounces")
 
 READ_SECONDS = 30.0  # a peer that stops sending mid-way is dropped after this
+ACCEPT_SECONDS = 0.5  # how soon a stop is noticed
 MAX_AT_ONCE = 4  # messages ingested together; more wait for a free place
 
 
@@ -49,6 +50,7 @@ class BounceListener:
         self._places = threading.BoundedSemaphore(MAX_AT_ONCE)
         self._handlers: set[threading.Thread] = set()
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     def start(self) -> bool:
         """Listen, unless the socket is off or taken; True when listening."""
@@ -65,10 +67,14 @@ class BounceListener:
         return True
 
     def _accept(self) -> None:
-        assert self._server is not None
-        while True:
+        server = self._server
+        assert server is not None
+        server.settimeout(ACCEPT_SECONDS)  # closing a socket does not wake accept(): poll
+        while not self._stopping.is_set():
             try:
-                connection, _ = self._server.accept()
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
             except OSError:  # closed by stop()
                 return
             self._places.acquire()
@@ -123,14 +129,15 @@ class BounceListener:
 
     def stop(self, timeout: float = 60.0) -> None:
         """Stop listening, remove the socket, let the messages being ingested finish."""
-        server, self._server = self._server, None
-        if server is None:
+        server = self._server
+        if server is None or self._stopping.is_set():
             return
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
         with contextlib.suppress(OSError):  # gone already: nothing to clean
             os.unlink(self.path)
         server.close()
-        if self._thread is not None:
-            self._thread.join(timeout)
         with self._lock:
             handlers = list(self._handlers)
         for handler in handlers:
