@@ -17,16 +17,7 @@ from typer.models import CommandInfo
 from campaign import __version__
 from campaign.cli import LAZY_COMMANDS, common
 from campaign.cli.common import console, err_console, styled
-from campaign.config import (
-    CONFIG_ENV,
-    DEFAULT_CONFIG_FILE,
-    SECRET_KEY_ENV,
-    example_toml,
-    load_settings,
-    mask_url,
-    masked,
-    secret_key,
-)
+from campaign.config_file import CONFIG_ENV, DEFAULT_CONFIG_FILE
 from campaign.errors import CampaignError, TemporaryError
 
 if TYPE_CHECKING:
@@ -102,6 +93,8 @@ def init() -> None:
 
     Safe to run again: it never overwrites an existing config.toml or database.
     """
+    from campaign.config import SECRET_KEY_ENV, example_toml, secret_key
+
     target = common.state.config_path or Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_FILE)
     if target.exists():
         console.print(f"Settings: {target} (kept as it is)")
@@ -130,12 +123,16 @@ def init() -> None:
 @config_app.command("example")
 def config_example() -> None:
     """Print config.toml's documented example: every setting with its default."""
+    from campaign.config import example_toml
+
     typer.echo(example_toml(), nl=False)
 
 
 @config_app.command("show")
 def config_show(json_output: bool = common.JsonOption) -> None:
     """Print the settings in force (secrets are never shown: only which variable holds them)."""
+    from campaign.config import load_settings, masked
+
     settings = load_settings(common.state.config_path)
     data = masked(settings.model_dump(mode="json"))  # a URL's password is a secret too
     if json_output:
@@ -157,6 +154,7 @@ def _detail(exc: BaseException) -> str:
     and its parameters (subscribers' personal data), so only the driver's first line is kept."""
     from sqlalchemy.exc import StatementError
 
+    from campaign.config import mask_url
     from campaign.db import driver_message
 
     if isinstance(exc, StatementError):
