@@ -254,3 +254,19 @@ def test_only_what_the_service_can_take_is_handed_over() -> None:
         ["subscribers", "list"],
     ):
         assert parse(argv) is None, argv
+
+
+def test_a_refused_message_is_ingested_by_the_pipe_from_what_it_read(
+    service: Service, folder: Path, database_url: str, engine
+) -> None:
+    """The same database under another URL: refused, and standard input, already read for
+    the service, is still the pipe's to ingest."""
+    if not database_url.startswith("sqlite:///"):
+        pytest.skip("a second spelling of the URL is SQLite's relative path")
+    relative = "sqlite:///" + os.path.relpath(database_url.removeprefix("sqlite:///"), folder)
+    assert relative != database_url
+    result = _pipe(folder, relative, "qmail-nonstandard.eml")
+    assert result.returncode == 0, result.stderr
+    assert "did not take the message: it is meant for the database" in result.stderr
+    assert "delivery 5 by verp" in result.stdout and HANDED not in result.stderr
+    assert _state(engine)["marc@old-domain.fr"] == ("bounced", "bounced")
