@@ -92,8 +92,11 @@ class BounceListener:
                 answer = self._answer(connection)
                 try:
                     connection.sendall(json.dumps(answer, ensure_ascii=False).encode("utf-8"))
+                    connection.shutdown(socket.SHUT_WR)
                 except OSError:
                     log.warning("bounces: the pipe went away before the answer")
+                else:
+                    _drain(connection)
         finally:
             with self._lock:
                 self._handlers.discard(threading.current_thread())
@@ -184,6 +187,15 @@ def _check_peer(connection: socket.socket) -> None:
     _pid, uid, _gid = struct.unpack("3i", credentials)
     if uid not in (os.getuid(), 0):
         raise Refused(f"user {uid} may not hand bounces to this service")
+
+
+def _drain(connection: socket.socket, limit: int = 1 << 20) -> None:
+    """Read what a refused request still sends (a little): closing a Unix socket with unread
+    bytes resets the connection, and the peer would lose the answer saying why."""
+    connection.settimeout(1.0)
+    with contextlib.suppress(OSError):
+        while limit > 0 and (chunk := connection.recv(65536)):
+            limit -= len(chunk)
 
 
 def _read_exactly(connection: socket.socket, size: int) -> bytes:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -58,13 +60,16 @@ def _answers(path: Path) -> bool:
 class Service:
     """``campaign serve --no-web`` in ``folder``: its socket is ``folder/bounces.sock``."""
 
-    def __init__(self, folder: Path, database_url: str) -> None:
+    def __init__(self, folder: Path, database_url: str, socket_path: Path | None = None) -> None:
         self.folder = folder
-        self.socket = folder / "bounces.sock"
+        self.socket = socket_path or folder / "bounces.sock"
+        env = _environment(database_url)
+        if socket_path is not None:
+            env["CAMPAIGN_BOUNCES_SOCKET"] = str(socket_path)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "campaign", "serve", "--no-web"],
             cwd=folder,
-            env=_environment(database_url),
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -270,3 +275,65 @@ def test_a_refused_message_is_ingested_by_the_pipe_from_what_it_read(
     assert "did not take the message: it is meant for the database" in result.stderr
     assert "delivery 5 by verp" in result.stdout and HANDED not in result.stderr
     assert _state(engine)["marc@old-domain.fr"] == ("bounced", "bounced")
+
+
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
+# Another user cannot always run this test's interpreter (a virtualenv under /root).
+OTHERS_PYTHON = "/usr/bin/python3"
+NOBODY = 65534
+
+
+@ROOT_ONLY
+@pytest.mark.skipif(not os.path.exists(OTHERS_PYTHON), reason=f"no {OTHERS_PYTHON}")
+def test_another_user_is_refused_even_when_the_socket_is_opened_to_all(
+    folder: Path, database_url: str, sent
+) -> None:
+    shared = Path(tempfile.mkdtemp(prefix="bounces-", dir="/tmp"))
+    try:
+        shared.chmod(0o711)
+        service = Service(folder, database_url, shared / "b.sock")
+        try:
+            (shared / "b.sock").chmod(0o666)  # a careless admin: the service still checks
+            asked = subprocess.run(
+                [OTHERS_PYTHON, "-c", ASK_AS_ANOTHER, str(shared / "b.sock")],
+                user=NOBODY,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        finally:
+            service.stop()
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+    assert asked.returncode == 0, asked.stderr
+    assert f"user {NOBODY} may not hand bounces to this service" in asked.stdout
+
+
+ASK_AS_ANOTHER = """
+import socket, sys
+with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+    client.connect(sys.argv[1])
+    client.sendall(b'{"protocol": "campaign-bounces/1"}\\n')
+    client.shutdown(socket.SHUT_WR)
+    print(client.makefile("rb").read().decode())
+"""
+
+
+@ROOT_ONLY
+def test_a_socket_of_another_user_is_never_used(
+    folder: Path, database_url: str, engine, sent
+) -> None:
+    """Whoever listens on a socket they own could drop bounces: the pipe ingests alone."""
+    impostor = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    impostor.bind(str(folder / "bounces.sock"))
+    impostor.listen(1)
+    impostor.settimeout(0.5)
+    try:
+        os.chown(folder / "bounces.sock", NOBODY, NOBODY)
+        result = _pipe(folder, database_url, "postfix-user-unknown.eml")
+        with pytest.raises(TimeoutError):
+            impostor.accept()  # never even connected to
+    finally:
+        impostor.close()
+    assert result.returncode == 0 and HANDED not in result.stderr, result.stderr
+    assert _state(engine)["nobody@example.com"] == ("bounced", "bounced")
