@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import tomllib
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -31,13 +30,15 @@ from pydantic import (
 )
 
 from campaign.addresses import InvalidEmail, sender_address
-from campaign.errors import CampaignError
+from campaign.config_file import CONFIG_ENV as CONFIG_ENV
+from campaign.config_file import DEFAULT_BOUNCES_SOCKET, read_config_file
+from campaign.config_file import DEFAULT_CONFIG_FILE as DEFAULT_CONFIG_FILE
+from campaign.config_file import ENV_PREFIX as ENV_PREFIX
+from campaign.config_file import ConfigError as ConfigError
+from campaign.config_file import find_config_file as find_config_file
 from campaign.i18n import languages
 
-ENV_PREFIX = "CAMPAIGN_"
-CONFIG_ENV = "CAMPAIGN_CONFIG"
 SECRET_KEY_ENV = "CAMPAIGN_SECRET_KEY"
-DEFAULT_CONFIG_FILE = "config.toml"
 
 # The password of a URL (scheme://user:PASSWORD@host): everything up to the last @ of the URL,
 # so a password with an unescaped @ or / is hidden whole (at worst more than the password is).
@@ -58,10 +59,6 @@ _SECRET_KEYS = {
     "access_token_secret": "access_token_secret_env",
     "app_password": "app_password_env",
 }
-
-
-class ConfigError(CampaignError):
-    """A setting that cannot be used: names the key, the file and what to do."""
 
 
 def _sender(value: str) -> str:
@@ -673,6 +670,17 @@ class DashboardSettings(_Section):
     )
 
 
+class BouncesSettings(_Section):
+    socket: str = Field(
+        DEFAULT_BOUNCES_SOCKET,
+        description=(
+            "Unix socket on which `campaign serve` takes the bounces that `campaign bounces "
+            "ingest` (the mail server's pipe) hands it, owner-only; the pipe ingests a message "
+            "itself when nothing answers there. Empty: no socket, every pipe run ingests alone."
+        ),
+    )
+
+
 class Settings(_Section):
     """All settings. ``source`` is the file they were read from, if any."""
 
@@ -686,6 +694,7 @@ class Settings(_Section):
     events: EventsSettings = Field(default_factory=EventsSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    bounces: BouncesSettings = Field(default_factory=BouncesSettings)
     source: str | None = Field(None, exclude=True)
 
     @property
@@ -721,23 +730,6 @@ def masked(data: Any) -> Any:
 # --- loading -----------------------------------------------------------------------------------
 
 
-def find_config_file(explicit: str | Path | None = None) -> Path | None:
-    """Which file to read: ``--config``, else ``CAMPAIGN_CONFIG``, else ``./config.toml``."""
-    if explicit:
-        path = Path(explicit)
-        if not path.is_file():
-            raise ConfigError(f"Configuration file {path} does not exist.")
-        return path
-    from_env = os.environ.get(CONFIG_ENV)
-    if from_env:
-        path = Path(from_env)
-        if not path.is_file():
-            raise ConfigError(f"{CONFIG_ENV} names {path}, which does not exist.")
-        return path
-    local = Path(DEFAULT_CONFIG_FILE)
-    return local if local.is_file() else None
-
-
 def load_settings(
     path: str | Path | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
@@ -748,12 +740,7 @@ def load_settings(
     where = "built-in defaults"
     if config_file is not None:
         where = str(config_file)
-        try:
-            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{where}: not valid TOML ({exc}).") from exc
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"{where}: not UTF-8 text ({exc}).") from exc
+        data = read_config_file(config_file)
         _refuse_secrets(data, where)
     for dotted, value in _environment_overrides(environ).items():
         _set_dotted(data, dotted, value)
