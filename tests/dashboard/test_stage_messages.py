@@ -39,10 +39,7 @@ def test_the_actions_on_a_cancelled_post_are_refused_in_french(served: Served) -
     show = _cancelled_post(served)
     asked = _post(editor, f"{show}/publish", show, {})
     assert asked.status_code == 400
-    assert (
-        "Cette publication a le statut « annulé » : elle ne peut pas être publiée."
-        in asked.text
-    )
+    assert "Cette publication a le statut « annulé » : elle ne peut pas être publiée." in asked.text
     published = _post(editor, f"{show}/publish", show, {"confirm": "oui"})
     assert published.status_code == 400
     assert (
