@@ -196,7 +196,7 @@ def create_posts(
     publishes, retries and fails on its own. ``options`` as for :func:`create_post`."""
     names = list(dict.fromkeys(accounts))
     if not names:
-        raise CampaignError("Name at least one account for the post.")
+        raise CampaignError.of("post.no_account", "accounts")
     for name in names:
         network = account_settings(settings, name).network
         label = f"The post for {name}"

@@ -250,6 +250,7 @@ SENTENCES: dict[str, str] = {
         "publish it as a thread."
     ),
     "post.empty": "{post} is empty: give its text.",
+    "post.no_account": "Name at least one account: --account NAME (repeat it for several).",
     "post.not_draft": "it is {status}, not a draft",
     "post.no_time": "it has no time: give one with `campaign post edit {post_id} --at …`",
     "post.time_past": (

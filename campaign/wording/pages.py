@@ -251,6 +251,7 @@ SENTENCES: dict[str, str] = {
         "{over} too many (at most {limit}; {note}): shorten it, or tick “publish as a thread”."
     ),
     "post.empty": N_("The text is empty: write the post."),
+    "post.no_account": N_("Choose at least one account."),
     "post.not_draft": N_("it is no longer a draft"),
     "post.no_time": N_("it has no time: give it one on its page"),
     "post.time_past": N_(
