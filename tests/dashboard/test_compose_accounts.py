@@ -120,3 +120,29 @@ def test_an_own_text_too_long_for_its_network_stores_nothing_and_keeps_what_was_
     nobody = _create(editor, served, {"text": "Bonjour"})
     assert nobody.status_code == 400 and "Choisissez au moins un compte." in nobody.text
     assert _posts(served) == []
+
+
+def test_the_planner_drafts_the_same_events_on_the_accounts_ticked_too(served: Served) -> None:
+    from tests.dashboard.test_pages import _events_on, _local
+
+    _with_bluesky(served)
+    day = _local(served, 3, 0, 0)
+    _events_on(served, day)
+    editor = served.client("editor")
+    planner = f"{served.url}/posts/planner?day={day.date().isoformat()}&account=mois_ess"
+    page = editor.get(planner).text
+    assert "Aussi sur ces comptes" in page
+    assert 'name="also" value="mois_bsky"> @moisess.bsky.social (Bluesky)' in page
+    assert 'name="also" value="mois_ess"' not in page  # the page's account is always planned
+    form = {"csrf": page_csrf(editor, planner), "day": day.date().isoformat(),
+            "account": "mois_ess", "times": "09:00,12:30", "also": ["mois_bsky"]}  # fmt: skip
+    planned = editor.post(served.url + "/posts/planner", data=form, allow_redirects=False)
+    assert planned.status_code == 200, planned.text
+    assert "4 brouillons préparés" in planned.text
+    assert 'name="also" value="mois_bsky" checked' in planned.text
+    posts = _posts(served)
+    assert [post.account for post in posts] == ["mois_ess", "mois_bsky"] * 2
+    for on_x, on_bluesky in (posts[:2], posts[2:]):
+        assert on_x.event_ids == on_bluesky.event_ids
+        assert on_x.scheduled_at == on_bluesky.scheduled_at
+        assert check_length(on_bluesky.text, "bluesky")[1]
