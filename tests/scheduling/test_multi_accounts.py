@@ -305,3 +305,43 @@ template = "evenements-du-jour"
             "its post on mois_ess is already published: the slot keeps its events"
         ),
     }
+
+
+def test_a_replayed_rule_for_two_accounts_keeps_one_post_per_account(
+    session: Session, settings: Settings, write_calendar: Callable[..., Path]
+) -> None:
+    from datetime import UTC, timedelta
+
+    from campaign.scheduling.checks import check_calendar
+    from campaign.scheduling.shift import shift_calendar
+    from campaign.scheduling.sync import apply_calendars
+
+    add_events(session, [datetime(2026, 11, 2), datetime(2026, 11, 3)])
+    path = write_calendar(
+        """
+[[recurring]]
+key = "evenements"
+kind = "event-posts"
+accounts = ["mois_ess", "mois_ess_masto"]
+from = 2026-11-02
+to = 2026-11-03
+times = ["09:00"]
+template = "evenements-du-jour"
+"""
+    )
+    calendar = check_calendar(path, settings, session, now=NOW)
+    assert calendar.errors == []
+    start = datetime(2026, 10, 1, 9, tzinfo=UTC)
+    shifted = shift_calendar(calendar, session, settings, start=start, gap=timedelta(seconds=5))
+    assert [post.accounts for post in shifted.posts] == [["mois_ess", "mois_ess_masto"]] * 2
+    apply_calendars(session, settings, [shifted], {shifted.stem}, now=start)
+    posts = posts_by_key(session)
+    assert (
+        sorted(post.account for post in posts.values())
+        == ["mois_ess", "mois_ess"] + ["mois_ess_masto"] * 2
+    )
+    for key, post in posts.items():
+        if "@" in key:
+            twin = posts[key.split("@")[0]]
+            assert twin.event_ids == post.event_ids and twin.scheduled_at == post.scheduled_at
+            assert post.text.startswith("Lundi 2 novembre") or post.text.startswith("Mardi")
