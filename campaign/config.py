@@ -16,6 +16,7 @@ import re
 import secrets
 import tomllib
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -431,13 +432,31 @@ class NetworkSettings(_Section):
     )
 
 
-Network = Literal["x", "mastodon", "bluesky"]
+class LinkedInSettings(NetworkSettings):
+    """LinkedIn's API address and the version of it the requests ask for."""
+
+    api_base_url: str = Field(
+        "https://api.linkedin.com",
+        description="Base URL of LinkedIn's REST API (tests point it elsewhere).",
+    )
+    version: str = Field(
+        "202605",
+        pattern=r"^20[0-9]{2}(0[1-9]|1[0-2])$",
+        description=(
+            "LinkedIn-Version header (YYYYMM): the API version asked for. LinkedIn keeps each "
+            "version for about a year; move to a newer one when it is announced as sunset."
+        ),
+    )
+
+
+Network = Literal["x", "mastodon", "bluesky", "linkedin"]
 # Which keys of an account section each network reads (the others are left out of the
 # documented example for that account, and refused when given for the wrong network).
 NETWORK_KEYS: dict[str, tuple[str, ...]] = {
     "x": ("consumer_key_env", "consumer_secret_env", "access_token_env", "access_token_secret_env"),
     "mastodon": ("instance_url", "access_token_env", "visibility"),
     "bluesky": ("service_url", "app_password_env"),
+    "linkedin": ("organization_id", "access_token_env", "token_expires"),
 }
 
 
@@ -446,7 +465,8 @@ class SocialAccount(_Section):
     handle: str = Field(
         ...,
         description=(
-            "Account handle, e.g. Mois_ESS (X), moisess (Mastodon), moisess.bsky.social (Bluesky)."
+            "Account handle, e.g. Mois_ESS (X), moisess (Mastodon), moisess.bsky.social "
+            "(Bluesky), the page's public name in its address, e.g. mois-ess (LinkedIn)."
         ),
     )
     consumer_key_env: str = Field("", description="Environment variable of the consumer key.")
@@ -468,6 +488,20 @@ class SocialAccount(_Section):
     app_password_env: str = Field(
         "", description="Bluesky: environment variable of the app password."
     )
+    organization_id: str = Field(
+        "",
+        description=(
+            "LinkedIn: number of the organization page the posts are published as (the digits "
+            "of urn:li:organization:12345678)."
+        ),
+    )
+    token_expires: date | None = Field(
+        None,
+        description=(
+            "LinkedIn: day the access token expires (60 days after it was made), e.g. "
+            '"2027-01-31": warnings start 7 days before.'
+        ),
+    )
 
     @model_validator(mode="after")
     def _keys_of_its_network(self) -> SocialAccount:
@@ -482,6 +516,11 @@ class SocialAccount(_Section):
             raise ValueError("a mastodon account needs instance_url, e.g. https://mastodon.social")
         if self.network == "bluesky" and not self.service_url.startswith(("https://", "http://")):
             raise ValueError("service_url must be an address, e.g. https://bsky.social")
+        if self.network == "linkedin" and not self.organization_id.isdigit():
+            raise ValueError(
+                "a linkedin account needs organization_id, the digits of its page's "
+                'urn:li:organization:NUMBER, e.g. organization_id = "12345678"'
+            )
         return self
 
     def shown(self, key: str) -> bool:
@@ -533,6 +572,7 @@ class SocialSettings(_Section):
     x: XSettings = Field(default_factory=XSettings)
     mastodon: NetworkSettings = Field(default_factory=NetworkSettings)
     bluesky: NetworkSettings = Field(default_factory=NetworkSettings)
+    linkedin: LinkedInSettings = Field(default_factory=LinkedInSettings)
     accounts: dict[str, SocialAccount] = Field(default_factory=_default_accounts)
 
 

@@ -42,7 +42,13 @@ from campaign.newsletters.render import newsletter_folder
 from campaign.scheduling import timing
 from campaign.scheduling.tomlsource import SourceMap
 from campaign.social.compose import MissingValue, has_template, render_post, template_names
-from campaign.social.length import check_length, limit_for, split_thread
+from campaign.social.length import (
+    NO_THREADS,
+    check_length,
+    join_thread,
+    limit_for,
+    split_thread,
+)
 from campaign.social.media import check_image
 from campaign.social.networks import network_of
 from campaign.taxonomy import Taxonomy
@@ -691,6 +697,7 @@ _COUNTING = {
     "x": ("X", "a link counts 23, an emoji 2"),
     "mastodon": ("Mastodon", "a link counts 23, an emoji 1"),
     "bluesky": ("Bluesky", "a link counts in full, an emoji 1"),
+    "linkedin": ("LinkedIn", "a link counts in full, an emoji 1 or 2"),
 }
 
 
@@ -783,6 +790,10 @@ def _words_for(
     entry: _Entry, words: Words, split: bool, network: str, where: str, path: tuple[str, ...]
 ) -> tuple[str, list[str]] | None:
     """(text, parts) of one account's post, its words checked by its network's rules."""
+    if isinstance(words, list) and network in NO_THREADS:  # LinkedIn: one post, checked whole
+        parts = join_thread(words, network)
+        where = f"the thread{where}, one post there"
+        return (parts[0], parts) if _fits(entry, parts[0], where, *path, network=network) else None
     if isinstance(words, list):
         fits = [
             _fits(entry, part, f"part {number} of the thread{where}", *path, network=network)

@@ -118,7 +118,8 @@ def test_an_own_text_too_long_for_its_network_stores_nothing_and_keeps_what_was_
     assert _posts(served) == []
 
     nobody = _create(editor, served, {"text": "Bonjour"})
-    assert nobody.status_code == 400 and "Choisissez au moins un compte." in nobody.text
+    assert nobody.status_code == 400
+    assert "Choisissez au moins un compte pour la publication." in nobody.text
     assert _posts(served) == []
 
 
