@@ -45,7 +45,7 @@ SHOWN = re.compile(r'\b(?:title|aria-label|placeholder|alt)="([^"]*)"')
 MARKED = re.compile(r"""\b_\(\s*("[^"]*"|'[^']*')""")
 LITERAL = re.compile(r""""[^"\n]*"|'[^'\n]*'""")
 # Words shown as they are in every language: formats and networks' names.
-NAMES = {"HTML", "XLSX", "CSV", '"Mastodon"', '"Bluesky"'}
+NAMES = {"HTML", "XLSX", "CSV", '"Mastodon"', '"Bluesky"', '"LinkedIn"'}
 
 
 def unmarked(source: str) -> list[str]:
@@ -195,6 +195,7 @@ def test_in_english_the_pages_show_english_and_none_of_their_french(english) -> 
         "GET /posts/new": [
             "Thread written by hand: one post per paragraph",
             "Publish on (empty: draft)",
+            "File (PNG, JPEG, GIF or WebP; at most 5 MB (GIF: 15 MB) on X",
             "Write the text: the count follows the rules of X (a link counts 23, an emoji 2).",
         ],
         "GET /posts/length?account=mois_ess&text=Bonjour": ["7 / 280 characters (as X counts"],
@@ -254,6 +255,7 @@ def test_in_french_the_pages_keep_their_words(french) -> None:  # type: ignore[n
         "Cette adresse n'est pas valide : « pas-une-adresse ». Vérifiez-la",
         "destinataire aujourd'hui.",
         "Écrivez le texte : le décompte suit les règles de X",
+        "Fichier (PNG, JPEG, GIF ou WebP ; au plus 5 Mo (GIF : 15 Mo) sur X",
     ):
         assert sentence in joined, sentence
     english = english_runs()
