@@ -332,6 +332,7 @@ def make_environment(templates: TemplateTree, language: str = "fr") -> jinja2.En
     environment.install_gettext_translations(  # type: ignore[attr-defined]
         i18n.translations(language), newstyle=True
     )
+    environment.globals["page_language"] = i18n.base_language(language)  # <html lang>
     environment.globals["quote"] = quote
     environment.globals["number"] = formatting.format_number  # macros imported without context
     # Which known refusal of X a post's stored error tells; _macros.html words it in French.
