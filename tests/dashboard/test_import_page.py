@@ -118,7 +118,7 @@ def test_two_columns_chosen_for_one_field_are_refused_next_to_the_choice(served:
         },
     )
     assert refused.status_code == 400
-    assert "Deux colonnes, « Courriel pro » et « Service », contiennent l'adresse" in (refused.text)
+    assert "Deux colonnes, « Courriel pro » et « Service », contiennent l'adresse" in refused.text
     assert _token(refused.text) == token  # still kept
 
 
