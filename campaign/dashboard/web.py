@@ -340,6 +340,14 @@ def make_environment(templates: TemplateTree, language: str = "fr") -> jinja2.En
     return environment
 
 
+def say(request: Request, sentence: str, **values: Any) -> str:
+    """``sentence`` (English, marked ``N_`` where it is written) in the pages' language, its
+    ``{names}`` replaced by ``values``: the sentences a route words itself (a confirmation's
+    lines, a refusal of a list's name)."""
+    language = dashboard(request).settings.general.language
+    return i18n.gettext_in(language, sentence).format(**values)
+
+
 def render(
     request: Request,
     template: str,
