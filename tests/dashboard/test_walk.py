@@ -561,4 +561,16 @@ def test_the_english_setting_shows_no_french_sentence_of_the_catalogue(walk_in_e
         if found:
             failures[f"POST {action} {sorted(data)}"] = found
     assert refusals >= 15
+    # The confirmations the routes word themselves.
+    person = f"/subscribers/{ids['subscriber_id']}"
+    for page, action, data, expected in [
+        ("/lists", "/lists/1/merge", {"into": "2"}, "Merge “Newsletter nationale” into “Prix”?"),
+        (person, f"{person}/unsubscribe", {}, "1 person, anne@example.org, will be unsubscribed"),
+    ]:
+        answer = client.post(BASE + action, data={"csrf": _csrf(client, page), **data})
+        text = visible_text(answer.text)
+        assert expected in text, (action, text)
+        found = [fragment for fragment in fragments if fragment in text]
+        if found:
+            failures[f"POST {action} (confirmation)"] = found
     assert failures == {}
