@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-
-from email_validator import EmailNotValidError, validate_email
+from types import ModuleType
 
 from campaign.errors import CampaignError
 
@@ -26,19 +25,29 @@ class InvalidEmail(CampaignError):
     """An address that cannot be mailed; the message says why, in plain words."""
 
 
+def _validator() -> ModuleType:
+    """email-validator, imported at the first address checked: its import compiles large
+    patterns, which commands that check no address (``--version``, the bounce pipe) skip."""
+    import email_validator
+
+    return email_validator
+
+
 @lru_cache(maxsize=4096)
 def _normalised_domain(domain: str) -> str | None:
     """The domain as email-validator normalises it, or None when it doubts it."""
+    validator = _validator()
     try:
-        return validate_email(f"a@{domain}", check_deliverability=False).domain
-    except EmailNotValidError:
+        return validator.validate_email(f"a@{domain}", check_deliverability=False).domain
+    except validator.EmailNotValidError:
         return None
 
 
 def _full_check(candidate: str) -> str:
+    validator = _validator()
     try:
-        result = validate_email(candidate, check_deliverability=False)
-    except EmailNotValidError as exc:
+        result = validator.validate_email(candidate, check_deliverability=False)
+    except validator.EmailNotValidError as exc:
         raise InvalidEmail(f"invalid email address {candidate!r}: {exc}") from None
     return result.normalized.lower()
 
@@ -68,9 +77,10 @@ def sender_address(text: str) -> str:
     candidate = (text or "").strip().strip("<>").strip()
     if not candidate:
         raise InvalidEmail("empty email address")
+    validator = _validator()
     try:
-        result = validate_email(candidate, check_deliverability=False)
-    except EmailNotValidError as exc:
+        result = validator.validate_email(candidate, check_deliverability=False)
+    except validator.EmailNotValidError as exc:
         raise InvalidEmail(f"invalid email address {candidate!r}: {exc}") from None
     if result.ascii_email is None:
         raise InvalidEmail(

@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import tomllib
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,13 +30,15 @@ from pydantic import (
 )
 
 from campaign.addresses import InvalidEmail, sender_address
-from campaign.errors import CampaignError
+from campaign.config_file import CONFIG_ENV as CONFIG_ENV
+from campaign.config_file import DEFAULT_BOUNCES_SOCKET, read_config_file
+from campaign.config_file import DEFAULT_CONFIG_FILE as DEFAULT_CONFIG_FILE
+from campaign.config_file import ENV_PREFIX as ENV_PREFIX
+from campaign.config_file import ConfigError as ConfigError
+from campaign.config_file import find_config_file as find_config_file
 from campaign.i18n import languages
 
-ENV_PREFIX = "CAMPAIGN_"
-CONFIG_ENV = "CAMPAIGN_CONFIG"
 SECRET_KEY_ENV = "CAMPAIGN_SECRET_KEY"
-DEFAULT_CONFIG_FILE = "config.toml"
 
 # The password of a URL (scheme://user:PASSWORD@host): everything up to the last @ of the URL,
 # so a password with an unescaped @ or / is hidden whole (at worst more than the password is).
@@ -57,10 +59,6 @@ _SECRET_KEYS = {
     "access_token_secret": "access_token_secret_env",
     "app_password": "app_password_env",
 }
-
-
-class ConfigError(CampaignError):
-    """A setting that cannot be used: names the key, the file and what to do."""
 
 
 def _sender(value: str) -> str:
@@ -431,13 +429,31 @@ class NetworkSettings(_Section):
     )
 
 
-Network = Literal["x", "mastodon", "bluesky"]
+class LinkedInSettings(NetworkSettings):
+    """LinkedIn's API address and the version of it the requests ask for."""
+
+    api_base_url: str = Field(
+        "https://api.linkedin.com",
+        description="Base URL of LinkedIn's REST API (tests point it elsewhere).",
+    )
+    version: str = Field(
+        "202605",
+        pattern=r"^20[0-9]{2}(0[1-9]|1[0-2])$",
+        description=(
+            "LinkedIn-Version header (YYYYMM): the API version asked for. LinkedIn keeps each "
+            "version for about a year; move to a newer one when it is announced as sunset."
+        ),
+    )
+
+
+Network = Literal["x", "mastodon", "bluesky", "linkedin"]
 # Which keys of an account section each network reads (the others are left out of the
 # documented example for that account, and refused when given for the wrong network).
 NETWORK_KEYS: dict[str, tuple[str, ...]] = {
     "x": ("consumer_key_env", "consumer_secret_env", "access_token_env", "access_token_secret_env"),
     "mastodon": ("instance_url", "access_token_env", "visibility"),
     "bluesky": ("service_url", "app_password_env"),
+    "linkedin": ("organization_id", "access_token_env", "token_expires"),
 }
 
 
@@ -446,7 +462,8 @@ class SocialAccount(_Section):
     handle: str = Field(
         ...,
         description=(
-            "Account handle, e.g. Mois_ESS (X), moisess (Mastodon), moisess.bsky.social (Bluesky)."
+            "Account handle, e.g. Mois_ESS (X), moisess (Mastodon), moisess.bsky.social "
+            "(Bluesky), the page's public name in its address, e.g. mois-ess (LinkedIn)."
         ),
     )
     consumer_key_env: str = Field("", description="Environment variable of the consumer key.")
@@ -468,6 +485,20 @@ class SocialAccount(_Section):
     app_password_env: str = Field(
         "", description="Bluesky: environment variable of the app password."
     )
+    organization_id: str = Field(
+        "",
+        description=(
+            "LinkedIn: number of the organization page the posts are published as (the digits "
+            "of urn:li:organization:12345678)."
+        ),
+    )
+    token_expires: date | None = Field(
+        None,
+        description=(
+            "LinkedIn: day the access token expires (60 days after it was made), e.g. "
+            '"2027-01-31": warnings start 7 days before.'
+        ),
+    )
 
     @model_validator(mode="after")
     def _keys_of_its_network(self) -> SocialAccount:
@@ -482,6 +513,11 @@ class SocialAccount(_Section):
             raise ValueError("a mastodon account needs instance_url, e.g. https://mastodon.social")
         if self.network == "bluesky" and not self.service_url.startswith(("https://", "http://")):
             raise ValueError("service_url must be an address, e.g. https://bsky.social")
+        if self.network == "linkedin" and not self.organization_id.isdigit():
+            raise ValueError(
+                "a linkedin account needs organization_id, the digits of its page's "
+                'urn:li:organization:NUMBER, e.g. organization_id = "12345678"'
+            )
         return self
 
     def shown(self, key: str) -> bool:
@@ -533,6 +569,7 @@ class SocialSettings(_Section):
     x: XSettings = Field(default_factory=XSettings)
     mastodon: NetworkSettings = Field(default_factory=NetworkSettings)
     bluesky: NetworkSettings = Field(default_factory=NetworkSettings)
+    linkedin: LinkedInSettings = Field(default_factory=LinkedInSettings)
     accounts: dict[str, SocialAccount] = Field(default_factory=_default_accounts)
 
 
@@ -633,6 +670,17 @@ class DashboardSettings(_Section):
     )
 
 
+class BouncesSettings(_Section):
+    socket: str = Field(
+        DEFAULT_BOUNCES_SOCKET,
+        description=(
+            "Unix socket on which `campaign serve` takes the bounces that `campaign bounces "
+            "ingest` (the mail server's pipe) hands it, owner-only; the pipe ingests a message "
+            "itself when nothing answers there. Empty: no socket, every pipe run ingests alone."
+        ),
+    )
+
+
 class Settings(_Section):
     """All settings. ``source`` is the file they were read from, if any."""
 
@@ -646,6 +694,7 @@ class Settings(_Section):
     events: EventsSettings = Field(default_factory=EventsSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    bounces: BouncesSettings = Field(default_factory=BouncesSettings)
     source: str | None = Field(None, exclude=True)
 
     @property
@@ -681,23 +730,6 @@ def masked(data: Any) -> Any:
 # --- loading -----------------------------------------------------------------------------------
 
 
-def find_config_file(explicit: str | Path | None = None) -> Path | None:
-    """Which file to read: ``--config``, else ``CAMPAIGN_CONFIG``, else ``./config.toml``."""
-    if explicit:
-        path = Path(explicit)
-        if not path.is_file():
-            raise ConfigError(f"Configuration file {path} does not exist.")
-        return path
-    from_env = os.environ.get(CONFIG_ENV)
-    if from_env:
-        path = Path(from_env)
-        if not path.is_file():
-            raise ConfigError(f"{CONFIG_ENV} names {path}, which does not exist.")
-        return path
-    local = Path(DEFAULT_CONFIG_FILE)
-    return local if local.is_file() else None
-
-
 def load_settings(
     path: str | Path | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
@@ -708,12 +740,7 @@ def load_settings(
     where = "built-in defaults"
     if config_file is not None:
         where = str(config_file)
-        try:
-            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{where}: not valid TOML ({exc}).") from exc
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"{where}: not UTF-8 text ({exc}).") from exc
+        data = read_config_file(config_file)
         _refuse_secrets(data, where)
     for dotted, value in _environment_overrides(environ).items():
         _set_dotted(data, dotted, value)

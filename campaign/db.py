@@ -69,16 +69,14 @@ def _private_sqlite_file(path: Path) -> None:
     try:
         make_private_folder(path.parent)
     except OSError as exc:
-        raise CampaignError(
-            f"Cannot open the database {path}: cannot create its folder "
-            f"({_os_reason(exc)}); check [database] url, or create the folder."
+        raise CampaignError.of(
+            "database.no_folder", "database", path=str(path), reason=_os_reason(exc)
         ) from None
     try:
         create_private(path)
     except OSError as exc:
-        raise CampaignError(
-            f"Cannot open the database {path}: cannot create it ({_os_reason(exc)}); "
-            "check [database] url."
+        raise CampaignError.of(
+            "database.cannot_create", "database", path=str(path), reason=_os_reason(exc)
         ) from None
 
 
@@ -118,17 +116,16 @@ def make_engine(url: str) -> Engine:
         else:
             engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     except ArgumentError as exc:
-        raise CampaignError(
-            f"[database] url {mask_url(url)!r} is not a database URL ({mask_url(str(exc))})."
+        raise CampaignError.of(
+            "database.bad_url", "database", url=mask_url(url), reason=mask_url(str(exc))
         ) from None
     except ImportError as exc:
-        raise CampaignError(
-            f"[database] url {mask_url(url)!r} needs a database driver that is not installed "
-            f"({exc})."
+        raise CampaignError.of(
+            "database.no_driver", "database", url=mask_url(url), reason=str(exc)
         ) from None
     except ValueError as exc:  # a query option of the wrong type: sqlite:///x.db?timeout=abc
-        raise CampaignError(
-            f"[database] url {mask_url(url)!r} has an option that is not valid ({exc})."
+        raise CampaignError.of(
+            "database.bad_option", "database", url=mask_url(url), reason=str(exc)
         ) from None
     return engine
 
@@ -165,38 +162,22 @@ def database_error(exc: SQLAlchemyError, url: str) -> CampaignError | None:
     low = message.lower()
     sqlstate = getattr(exc.orig, "sqlstate", None) or ""
     if "locked" in low or sqlstate in {"55P03", "40P01"} or "lock timeout" in low:
-        return CampaignError(
-            f"The database {where} is busy (locked by another process): try again in a moment."
-        )
+        return CampaignError.of("database.busy", "database", where=where)
     if "file is not a database" in low or "malformed" in low:
-        return CampaignError(
-            f"The database {where} is damaged or is not a campaign database ({message}): "
-            "restore it from a backup, or set [database] url to the right file."
-        )
+        return CampaignError.of("database.damaged", "database", where=where, reason=message)
     if "readonly database" in low or "read-only" in low:
-        return CampaignError(
-            f"Cannot write to the database {where} ({message}): check that you may write to "
-            "the file and to its folder."
-        )
+        return CampaignError.of("database.read_only", "database", where=where, reason=message)
     if "database or disk is full" in low or sqlstate == "53100":
-        return CampaignError(
-            f"The disk holding the database {where} is full: free some space and try again."
-        )
+        return CampaignError.of("database.disk_full", "database", where=where)
     if isinstance(exc, IntegrityError):
-        return CampaignError(
-            f"The database {where} refused the change ({message}): another process may have "
-            "changed the same data at the same time; try again."
-        )
+        return CampaignError.of("database.conflict", "database", where=where, reason=message)
     if isinstance(exc, OperationalError) and (exc.connection_invalidated or _unreachable(low)):
-        check = (
-            "that its folder exists and that you may write to it"
+        code = (
+            "database.file_unreachable"
             if _sqlite_file(normalise_url(url))
-            else "that the server is running and accepts this login"
+            else "database.server_unreachable"
         )
-        return CampaignError(
-            f"Cannot open the database {where}: {message.rstrip('.')}. Check [database] url "
-            f"and {check}."
-        )
+        return CampaignError.of(code, "database", where=where, reason=message.rstrip("."))
     return None
 
 
@@ -286,10 +267,12 @@ def open_database(url: str) -> Engine:
     unknown = current - known_revisions()
     if unknown:
         engine.dispose()
-        raise CampaignError(
-            f"The database {describe(url)} was written by a newer version of campaign (schema "
-            f"{', '.join(sorted(unknown))}, unknown to campaign {__version__}): upgrade campaign "
-            "to use it, or restore a backup made with this version."
+        raise CampaignError.of(
+            "database.too_new",
+            "database",
+            where=describe(url),
+            revisions=sorted(unknown),
+            version=__version__,
         )
     if current != head_revisions():
         with migration_lock(engine):
@@ -348,8 +331,11 @@ def current_revisions_safe(engine: Engine) -> set[str]:
 def _opening_error(exc: DBAPIError, engine: Engine) -> CampaignError:
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
-    return database_error(exc, url) or CampaignError(
-        f"Cannot open the database {describe(url)}: {driver_message(exc).rstrip('.')}."
+    return database_error(exc, url) or CampaignError.of(
+        "database.cannot_open",
+        "database",
+        where=describe(url),
+        reason=driver_message(exc).rstrip("."),
     )
 
 

@@ -54,10 +54,7 @@ def find_calendar() -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    raise CampaignError(
-        f"No sample calendar found (looked for {' and '.join(map(str, candidates))}): "
-        "reinstall the package."
-    )
+    raise CampaignError.of("demo.no_calendar", looked=[str(path) for path in candidates])
 
 
 def find_samples(explicit: Path | None = None) -> Path:
@@ -66,11 +63,8 @@ def find_samples(explicit: Path | None = None) -> Path:
     for folder in candidates:
         if folder and (folder / EVENT_FILE).is_file():
             return folder
-    tried = ", ".join(str(c) for c in candidates if c)
-    raise CampaignError(
-        f"No sample files found (looked in {tried}): pass the folder holding {EVENT_FILE} and "
-        "the subscriber files, or reinstall the package."
-    )
+    tried = [str(c) for c in candidates if c]
+    raise CampaignError.of("demo.no_samples", "samples", looked=tried, file=EVENT_FILE)
 
 
 @dataclass

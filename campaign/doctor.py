@@ -276,6 +276,10 @@ def check_accounts(settings: Settings, *, offline: bool = False) -> Iterator[Che
     for account in account_checks(settings, offline=offline):
         name = f"account {account.name}"
         values = {"network": account.network, "handle": account.handle}
+        if account.token:  # LinkedIn: the token ends within 7 days, or has ended
+            status: Status = "error" if account.token == "expired" else "warning"
+            code = "account.token_expired" if account.token == "expired" else "account.token_soon"
+            yield Check(f"{name} token", status, code, {**values, "expires": account.token_expires})
         if account.missing:
             yield Check(name, "warning", "account.dry_run", {**values, "missing": account.missing})
         elif account.ok is None:
@@ -283,7 +287,7 @@ def check_accounts(settings: Settings, *, offline: bool = False) -> Iterator[Che
         elif account.ok:
             yield Check(name, "ok", "account.accepted", values)
         else:
-            yield Check(name, "error", "account.refused", {**values, "reason": account.detail})
+            yield Check(name, "error", "account.refused", {**values, "reason": str(account.detail)})
 
 
 def check_templates(settings: Settings) -> Iterator[Check]:

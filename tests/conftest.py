@@ -19,12 +19,13 @@ from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session
 
 # Rich fixes a console's width for good when COLUMNS is set as it is created, and the CLI's
-# consoles are created when campaign.cli is imported, just below; a plugin sets COLUMNS=80 (and
+# consoles are created when campaign.cli.root is imported, just below; a plugin sets COLUMNS=80 (and
 # LINES) in pytest-xdist's workers. Without them here, the consoles read the width at each print,
 # so the ``cli`` fixture's COLUMNS applies as it does in a run without xdist.
 os.environ.pop("COLUMNS", None)
 os.environ.pop("LINES", None)
 
+import campaign.cli.root  # noqa: F401  (creates the consoles now, see above)
 from campaign.cli import main
 from campaign.db import normalise_url, open_database
 from tests.ports import free_port

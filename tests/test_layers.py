@@ -132,3 +132,20 @@ def test_transports_know_nothing_of_subscribers_newsletters_or_tables() -> None:
         if _package(module) in NOT_FOR_TRANSPORTS
     )
     assert wrong == []
+
+
+def test_users_roles_and_sessions_are_a_stage_the_doors_call() -> None:
+    """The dashboard's users are the ``users`` stage's: the doors call it, it imports no door,
+    and no door hashes a password or ranks a role itself."""
+    graph = package_graph()
+    assert "users" not in DOORS
+    assert not graph["users"] & DOORS
+    assert "users" in graph["dashboard"] and "users" in graph["cli"]
+    door_files = [p for p in ROOT.rglob("*.py") if _own_package(p) in DOORS]
+    hashing = sorted(
+        str(path.relative_to(ROOT))
+        for path in door_files
+        if "argon2" in path.read_text(encoding="utf-8")
+        or "ROLE_RANK" in path.read_text(encoding="utf-8")
+    )
+    assert hashing == []

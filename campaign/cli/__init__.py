@@ -2,38 +2,16 @@
 
 Each command parses its arguments, calls one library function and prints the result. Errors a
 user can cause are :class:`CampaignError` and are printed as one clear message, never a traceback.
+
+This package's own module stays light: :func:`main` first offers the bounce pipe's message to
+the running service (:mod:`campaign.cli.handoff`), which needs neither Typer nor the database
+libraries; the command line itself is :mod:`campaign.cli.root`, imported only after that.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from importlib import import_module
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-import typer
-import typer.main
-from typer.core import TyperGroup
-from typer.models import CommandInfo
-
-from campaign import __version__
-from campaign.cli import common
-from campaign.cli.common import console, err_console, styled
-from campaign.config import (
-    CONFIG_ENV,
-    DEFAULT_CONFIG_FILE,
-    SECRET_KEY_ENV,
-    example_toml,
-    load_settings,
-    mask_url,
-    masked,
-    secret_key,
-)
-from campaign.errors import CampaignError, TemporaryError
-
-if TYPE_CHECKING:
-    from campaign.sender import SenderRefused
+from typing import Any
 
 # Each command group is imported only when it is run (or listed by --help): a command starts
 # with the libraries it needs, not with FastAPI, the dashboard, MJML and X's text rules.
@@ -55,184 +33,25 @@ LAZY_COMMANDS: dict[str, str] = {
     "users": "campaign.cli.users:app",
 }
 
-
-class LazyGroup(TyperGroup):
-    """The root command: its groups are loaded from :data:`LAZY_COMMANDS` on first use."""
-
-    def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
-        return [*LAZY_COMMANDS, *(name for name in self.commands if name not in LAZY_COMMANDS)]
-
-    def get_command(self, ctx: typer.Context, cmd_name: str):  # type: ignore[no-untyped-def,override]
-        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
-            self.commands[cmd_name] = load_command(cmd_name)
-        return super().get_command(ctx, cmd_name)
+# Names of campaign.cli.root that callers take from here (``from campaign.cli import app``).
+_ROOT_NAMES = {"app", "config_app", "init", "load_command", "LazyGroup", "sender_fix"}
 
 
-def load_command(name: str):  # type: ignore[no-untyped-def]
-    """The click command for ``name``, importing its module now."""
-    module, _, attribute = LAZY_COMMANDS[name].partition(":")
-    target = getattr(import_module(module), attribute)
-    if isinstance(target, typer.Typer):
-        command = typer.main.get_group(target)  # a group even when it holds one command
-    else:
-        command = typer.main.get_command_from_info(
-            CommandInfo(name=name, callback=target),
-            pretty_exceptions_short=app.pretty_exceptions_short,
-            rich_markup_mode=app.rich_markup_mode,
-        )
-    command.name = name
-    return command
+def __getattr__(name: str) -> Any:
+    if name in _ROOT_NAMES:
+        from campaign.cli import root
 
-
-app = typer.Typer(
-    name="campaign",
-    help="Newsletters and timed X posts for the Mois de l'ESS and the Prix ESS.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    cls=LazyGroup,
-)
-config_app = typer.Typer(help="Show the settings in force, or the documented example file.")
-app.add_typer(config_app, name="config")
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"campaign {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def root(
-    config: Path | None = typer.Option(
-        None,
-        "--config",
-        "-c",
-        help=f"Settings file (default: ${CONFIG_ENV}, else ./{DEFAULT_CONFIG_FILE} if present).",
-        show_default=False,
-    ),
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and stop."
-    ),
-) -> None:
-    common.reset()
-    common.state.config_path = config
-
-
-@app.command()
-def init() -> None:
-    """Create config.toml (from the example) and the database, ready to use.
-
-    Safe to run again: it never overwrites an existing config.toml or database.
-    """
-    target = common.state.config_path or Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_FILE)
-    if target.exists():
-        console.print(f"Settings: {target} (kept as it is)")
-    else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(example_toml(), encoding="utf-8")
-        console.print(f"Settings: created {target} — edit it to configure mail and accounts.")
-    common.state.config_path = target
-    settings = common.settings()
-    _, created = secret_key(settings, create=True)
-    if created:
-        err_console.print(
-            styled(
-                ("Warning:", "yellow"),
-                f" {SECRET_KEY_ENV} is not set; a signing key was generated into "
-                f"{settings.general.secret_key_file}. Keep that file private, or set "
-                f"{SECRET_KEY_ENV} in production.",
-            )
-        )
-    common.engine()
-    from campaign.db import describe
-
-    console.print(f"Database: {describe(settings.database.url)} (up to date)")
-
-
-@config_app.command("example")
-def config_example() -> None:
-    """Print config.toml's documented example: every setting with its default."""
-    typer.echo(example_toml(), nl=False)
-
-
-@config_app.command("show")
-def config_show(json_output: bool = common.JsonOption) -> None:
-    """Print the settings in force (secrets are never shown: only which variable holds them)."""
-    settings = load_settings(common.state.config_path)
-    data = masked(settings.model_dump(mode="json"))  # a URL's password is a secret too
-    if json_output:
-        common.print_json({"source": settings.source, "settings": data})
-        return
-    console.print(f"Read from: {settings.source or 'built-in defaults'}")
-    console.print_json(data=data)
-
-
-def _error(message: object) -> None:
-    # Not wrapped by rich: the terminal wraps it, so a path or URL in it stays whole to copy.
-    err_console.print(
-        styled(("Error:", "bold red"), f" {message}"), highlight=False, soft_wrap=True
-    )
-
-
-def _detail(exc: BaseException) -> str:
-    """What an unexpected error says, safe to print: a statement error's text embeds the SQL
-    and its parameters (subscribers' personal data), so only the driver's first line is kept."""
-    from sqlalchemy.exc import StatementError
-
-    from campaign.db import driver_message
-
-    if isinstance(exc, StatementError):
-        return driver_message(exc)
-    lines = str(exc).strip().splitlines()
-    return mask_url(lines[0]) if lines else ""
-
-
-def sender_fix(exc: SenderRefused) -> str:
-    """Where the command line's user changes what the sender check refused."""
-    if exc.values.get("newsletter"):
-        return "(campaign newsletter edit NUMBER --from-address ADDRESS)"
-    return (
-        f"([mail] {exc.field} in the config file, unless an admin set it in the dashboard's "
-        "Réglages, which then applies)"
-    )
+        return getattr(root, name)
+    raise AttributeError(f"module 'campaign.cli' has no attribute {name!r}")
 
 
 def main() -> None:
-    """Entry point: run the app and turn user errors into one clear message."""
-    try:
-        app()
-    except CampaignError as exc:
-        sender = sys.modules.get("campaign.sender")  # loaded by then if it refused the sender
-        if sender is not None and isinstance(exc, sender.SenderRefused):
-            _error(CampaignError(f"{exc} {sender_fix(exc)}"))
-            sys.exit(1)
-        _error(exc)
-        sys.exit(75 if isinstance(exc, TemporaryError) else 1)  # 75: EX_TEMPFAIL
-    except KeyboardInterrupt:
-        err_console.print("Interrupted.")
-        sys.exit(130)
-    except Exception as exc:  # a bug: say so plainly, details only on request
-        from sqlalchemy.exc import SQLAlchemyError
+    """Entry point: the bounce pipe's hand-off when the service takes it, else the command."""
+    from campaign.cli.handoff import hand_over
 
-        from campaign.db import database_error
+    status = hand_over(sys.argv[1:])
+    if status is not None:
+        sys.exit(status)
+    from campaign.cli.root import run
 
-        url = common.database_url()
-        known = url and isinstance(exc, SQLAlchemyError) and database_error(exc, url)
-        if known:  # locked, unreachable, damaged, full: the user can act on it
-            _error(known)
-            sys.exit(1)
-        if os.environ.get("CAMPAIGN_DEBUG"):
-            raise
-        err_console.print(
-            styled(
-                ("Unexpected error:", "bold red"),
-                f" {type(exc).__name__}: {_detail(exc)}\n"
-                "This is a bug in campaign. Run again with CAMPAIGN_DEBUG=1 for the details "
-                "and report them.",
-            ),
-            highlight=False,
-        )
-        sys.exit(2)
-    finally:
-        common.reset()
+    run()

@@ -3,27 +3,35 @@ read the mailto unsubscribe requests that reach the same mailbox."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from sqlalchemy.exc import OperationalError
 
 from campaign.bounces import IngestOutcome, UnreadableReport, ingest_report, record_unreadable
 from campaign.cli import common
-from campaign.cli.common import JsonOption, console, err_console
+from campaign.cli.common import JsonOption, err_console
+from campaign.cli.handoff import PIPE_RECIPIENT_ENV
 from campaign.errors import CampaignError
 from campaign.tracking.tokens import signer_for
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlmodel import Session
+
+SessionScope = Callable[[], AbstractContextManager["Session"]]
 
 app = typer.Typer(help="Bounces and complaints received after sending.")
 
 EX_TEMPFAIL = 75  # sysexits.h: temporary failure, the delivering MTA tries again later
 PROBLEMS_FOLDER = ".Problemes"  # where a maildir's unreadable messages are set aside
-
-# Envelope recipients a delivering MTA's pipe sets (Postfix pipe(8), Exim pipe transport).
-_PIPE_RECIPIENT_ENV = ("ORIGINAL_RECIPIENT", "RECIPIENT", "LOCAL_PART_SUFFIX")
 
 
 @dataclass
@@ -111,16 +119,33 @@ def _describe(outcome: IngestOutcome) -> str:
     return "\n".join(lines)
 
 
-def _database_down(name: str, exc: OperationalError) -> typer.Exit:
-    err_console.print(
+def _database_down(name: str, exc: OperationalError) -> str:
+    return (
         f"Error: the database cannot be reached ({type(exc.orig).__name__}); "
-        f"{name} was not ingested. Exit status 75 asks a mail server to retry later.",
-        highlight=False,
+        f"{name} was not ingested. Exit status 75 asks a mail server to retry later."
     )
-    return typer.Exit(EX_TEMPFAIL)
 
 
-def _ingest_one(message: _Message, signer, settings, envelope: list[str]) -> IngestOutcome:
+@dataclass
+class Printed:
+    """What an ingest run prints and its exit status: the same whether the command ran it or
+    the running service did for it (see :mod:`campaign.cli.handoff`)."""
+
+    out: list[str] = field(default_factory=list)
+    err: list[str] = field(default_factory=list)
+    status: int = 0
+
+    def as_json(self) -> dict[str, object]:
+        return {"status": self.status, "stdout": _text(self.out), "stderr": _text(self.err)}
+
+
+def _text(lines: list[str]) -> str:
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _ingest_one(
+    message: _Message, signer, settings, envelope: list[str], session_scope: SessionScope
+) -> IngestOutcome:
     """Apply one message, or raise UnreadableReport when it cannot be read or recorded.
 
     Only an unreachable database (OperationalError) escapes otherwise: then nothing of this
@@ -129,7 +154,7 @@ def _ingest_one(message: _Message, signer, settings, envelope: list[str]) -> Ing
     if message.data is None:
         raise UnreadableReport(message.problem)
     try:
-        with common.session() as session:
+        with session_scope() as session:
             return ingest_report(
                 session,
                 message.data,
@@ -142,6 +167,97 @@ def _ingest_one(message: _Message, signer, settings, envelope: list[str]) -> Ing
         raise
     except Exception as exc:  # hostile content the database refused: never block the others
         raise UnreadableReport(f"it could not be recorded ({type(exc).__name__})") from exc
+
+
+def _set_aside_one(
+    message: _Message, reason: UnreadableReport, session_scope: SessionScope, printed: Printed
+) -> IngestOutcome:
+    """Keep an unreadable message as an 'unreadable' bounce row and move it out of the way.
+
+    Raises CampaignError for a file named by hand (its user reads the reason at once) and
+    OperationalError when the database is down.
+    """
+    if message.name != "<stdin>" and message.path is None:  # a file named by hand
+        raise CampaignError(f"{message.name} cannot be read: {reason}.") from None
+    with session_scope() as session:
+        outcome = record_unreadable(session, message.data or b"", str(reason), source=message.name)
+    where = ""
+    if message.path is not None:
+        where = f"; moved to {_set_aside(message.path)}"
+    printed.err.append(f"{message.name}: set aside, {reason}{where}.")
+    return outcome
+
+
+def run_ingest(
+    messages: list[_Message],
+    settings,
+    session_scope: SessionScope,
+    envelope: list[str],
+    json_output: bool,
+) -> Printed:
+    """Ingest ``messages`` in order and say what they did, as ``campaign bounces ingest``
+    prints it; the status is 75 when the database went away (what was done stays done).
+
+    Raises CampaignError when a file named by hand cannot be read.
+    """
+    signer = signer_for(settings)
+    printed = Printed()
+    outcomes: list[IngestOutcome] = []
+    set_aside = 0
+    for message in messages:
+        try:
+            try:
+                outcome = _ingest_one(message, signer, settings, envelope, session_scope)
+            except UnreadableReport as exc:
+                outcomes.append(_set_aside_one(message, exc, session_scope, printed))
+                set_aside += 1
+                continue
+        except OperationalError as exc:  # the database is down: let the mail server retry
+            printed.err.append(_database_down(message.name, exc))
+            printed.status = EX_TEMPFAIL
+            return printed
+        if message.new and message.path is not None:
+            _seen(message.path)
+        outcomes.append(outcome)
+    if json_output:
+        printed.out.append(
+            json.dumps([outcome.as_json() for outcome in outcomes], ensure_ascii=False, indent=2)
+        )
+    else:
+        for outcome in outcomes:
+            if not outcome.unreadable:
+                (printed.err if outcome.ignored else printed.out).append(_describe(outcome))
+    if set_aside:
+        printed.err.append(
+            f"{set_aside} message(s) could not be read and were set aside "
+            "(kept in the bounce table as 'unreadable')."
+        )
+    return printed
+
+
+def ingest_handed_over(
+    data: bytes, source: str, envelope: list[str], json_output: bool, settings, engine: Engine
+) -> Printed:
+    """One message the ``bounces ingest`` command handed to the running service: ingested by
+    the very code of the command, against the service's database (see
+    :mod:`campaign.cli.bounce_service`)."""
+    from campaign.db import session_scope
+
+    def scope() -> AbstractContextManager[Session]:
+        return session_scope(engine)
+
+    try:
+        return run_ingest([_Message(source, data)], settings, scope, envelope, json_output)
+    except CampaignError as exc:
+        return Printed(err=[f"Error: {exc}"], status=1)
+
+
+def _write(printed: Printed) -> None:
+    """Print a run's lines as they are (a mail server's log keeps them whole, never wrapped)."""
+    sys.stdout.write(_text(printed.out))
+    sys.stdout.flush()
+    sys.stderr.write(_text(printed.err))
+    sys.stderr.flush()
 
 
 @app.command()
@@ -159,61 +275,23 @@ def ingest(
     """Apply delivery status notifications and complaint (ARF) reports to deliveries, and
     unsubscribe people who wrote to the mailto address of List-Unsubscribe (unsubscribe+TOKEN).
 
-    Usable as a mail server pipe: `| campaign bounces ingest -`. Exits 0 when every message was
-    understood, deliberately ignored (not a report) or set aside (unreadable: moved to the
-    maildir's .Problemes folder, kept as an 'unreadable' bounce row); 75 when the database
-    cannot be reached, so that a mail server tries again later. The same report twice changes
-    nothing.
+    Usable as a mail server pipe: `| campaign bounces ingest -`. When `campaign serve` runs, a
+    message from standard input or a file is handed to it over its socket (\\[bounces] socket),
+    which spares loading the database libraries for every bounce; otherwise it is ingested
+    here, the same way. Exits 0 when every message was understood, deliberately ignored (not a
+    report) or set aside (unreadable: moved to the maildir's .Problemes folder, kept as an
+    'unreadable' bounce row); 75 when the database cannot be reached, so that a mail server
+    tries again later. The same report twice changes nothing.
     """
     messages = _messages(source, maildir)
     settings = common.settings()
-    signer = signer_for(settings)
-    envelope = [os.environ[name] for name in _PIPE_RECIPIENT_ENV if os.environ.get(name)]
+    envelope = [os.environ[name] for name in PIPE_RECIPIENT_ENV if os.environ.get(name)]
     try:
         common.engine()
     except CampaignError as exc:  # a mail server keeps the message and tries again later
         err_console.print(f"Error: {exc}\nNothing was ingested; exit status 75.", highlight=False)
         raise typer.Exit(EX_TEMPFAIL) from None
-    outcomes: list[IngestOutcome] = []
-    set_aside = 0
-    for message in messages:
-        try:
-            outcome = _ingest_one(message, signer, settings, envelope)
-        except OperationalError as exc:  # the database is down: let the mail server retry
-            raise _database_down(message.name, exc) from None
-        except UnreadableReport as exc:
-            if message.name != "<stdin>" and message.path is None:  # a file named by hand
-                raise CampaignError(f"{message.name} cannot be read: {exc}.") from None
-            try:
-                with common.session() as session:
-                    outcome = record_unreadable(
-                        session, message.data or b"", str(exc), source=message.name
-                    )
-            except OperationalError as down:
-                raise _database_down(message.name, down) from None
-            where = ""
-            if message.path is not None:
-                where = f"; moved to {_set_aside(message.path)}"
-            err_console.print(
-                f"{message.name}: set aside, {exc}{where}.", highlight=False, markup=False
-            )
-            set_aside += 1
-            outcomes.append(outcome)
-            continue
-        if message.new and message.path is not None:
-            _seen(message.path)
-        outcomes.append(outcome)
-    if json_output:
-        common.print_json([outcome.as_json() for outcome in outcomes])
-    else:
-        for outcome in outcomes:
-            if not outcome.unreadable:
-                (err_console if outcome.ignored else console).print(
-                    _describe(outcome), highlight=False, markup=False
-                )
-    if set_aside:
-        err_console.print(
-            f"{set_aside} message(s) could not be read and were set aside "
-            "(kept in the bounce table as 'unreadable').",
-            highlight=False,
-        )
+    printed = run_ingest(messages, settings, common.session, envelope, json_output)
+    _write(printed)
+    if printed.status:
+        raise typer.Exit(printed.status)

@@ -15,12 +15,13 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from campaign.config import Settings, load_settings
 from campaign.errors import CampaignError
 
-if TYPE_CHECKING:  # the database libraries load with the first command that opens it
-    from sqlalchemy import Engine
+if TYPE_CHECKING:  # the database libraries load with the first command that opens it, and
+    from sqlalchemy import Engine  # the settings' validation with the first that reads them
     from sqlmodel import Session
+
+    from campaign.config import Settings
 
 # Markup is off: what is printed holds user text (names, messages naming "[mail.smtp] timeout")
 # whose brackets rich would otherwise take for style tags and drop. Styles are given as
@@ -43,6 +44,8 @@ state = State()
 
 def settings() -> Settings:
     if state._settings is None:
+        from campaign.config import load_settings
+
         state._settings = load_settings(state.config_path)
     return state._settings
 

@@ -102,6 +102,14 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "account.offline": ("@{handle} ({network}): not checked (--offline)", ""),
     "account.refused": ("@{handle} ({network}): {reason}", "generate new credentials"),
+    "account.token_soon": (
+        "@{handle} ({network}): the access token expires on {expires}",
+        "make a new token, set it and its new token_expires (docs/admin/networks.md)",
+    ),
+    "account.token_expired": (
+        "@{handle} ({network}): the access token expired on {expires}; posts fail",
+        "make a new token, set it and its new token_expires (docs/admin/networks.md)",
+    ),
     "template.renders": ("renders", ""),
     "template.broken": ("{reason}", "fix the template"),
 }

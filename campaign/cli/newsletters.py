@@ -17,7 +17,7 @@ from campaign.errors import CampaignError
 from campaign.files import write_private
 from campaign.mail import SmtpTransport, open_transport
 from campaign.models import NewsletterStatus
-from campaign.newsletters import queue, records
+from campaign.newsletters import allowed, queue, records
 from campaign.newsletters.blocks import check_blocks, read_blocks_file
 from campaign.newsletters.checks import Issue
 from campaign.newsletters.coverage import coverage, coverage_issues
@@ -503,7 +503,7 @@ def send(
     """Send a newsletter to its audience (run it again to resume or retry deferred messages)."""
     with common.session() as session:
         newsletter = records.get_newsletter(session, newsletter_id)
-        if newsletter.status in records.EDITABLE:
+        if allowed.may(newsletter, allowed.EDIT) is None:
             _print_issues(_no_event_issues(session, newsletter, common.settings()))
         added = queue.snapshot(session, newsletter, common.settings())
         already_sent = newsletter.status == NewsletterStatus.sent

@@ -127,7 +127,8 @@ def social(
     """Social accounts and posts over the period.
 
     Per account: followers at start and end, new followers per day, posts, mentions, reposts;
-    per post: impressions, likes, reposts, replies (latest measurement).
+    per post: impressions, likes, reposts, replies (latest measurement); then the influencers
+    (--table influencers): who mentioned or reposted the accounts, ranked by their followers.
     """
     period = _period(date_from, date_to, year)
     labels = _labels(lang)

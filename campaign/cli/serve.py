@@ -60,10 +60,12 @@ def serve(
     """Run the web app and the scheduler service until stopped (SIGTERM or Ctrl-C).
 
     The web app serves the open pixel, tracked clicks, unsubscribe, view and subscribe pages;
-    the scheduler sends newsletters and publishes posts at their time. With several machines on
+    the scheduler sends newsletters and publishes posts at their time; bounces that `campaign
+    bounces ingest` hands over are taken on \\[bounces] socket. With several machines on
     PostgreSQL, run it on each: one leads the scheduler, every one helps send. A stop writes
     every recorded open and click and leaves any send in progress resumable.
     """
+    from campaign.cli.bounce_service import BounceListener
     from campaign.scheduling.service import run_service
 
     if no_web and no_scheduler:
@@ -74,4 +76,9 @@ def serve(
     if not no_web:
         web = web_runner(settings, engine, host or settings.web.host, port or settings.web.port)
     _logging()
-    run_service(settings, engine=engine, web=web, scheduler=not no_scheduler)
+    bounces = BounceListener(settings, engine)  # the mail server's pipe hands bounces here
+    bounces.start()
+    try:
+        run_service(settings, engine=engine, web=web, scheduler=not no_scheduler)
+    finally:
+        bounces.stop()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, select
 
@@ -567,19 +568,23 @@ def accounts(
     settings = common.settings()
     checks = check_accounts(settings, offline=offline)
     if json_output:
-        common.print_json([check.__dict__ for check in checks])
+        common.print_json([{**check.__dict__, "detail": str(check.detail)} for check in checks])
         return
     table = Table("Name", "Network", "Handle", "Mode")
     table.add_column("Credentials", overflow="fold")  # variable names must be read whole
     for check in checks:
         verdict = {True: ("OK ", "green"), False: ("REFUSED ", "red"), None: ("", "")}[check.ok]
-        detail = check.detail
+        detail = str(check.detail)
         if check.missing:
             detail = "missing:\n" + "\n".join(check.missing)
         table.add_row(
             check.name, check.network, "@" + check.handle, check.mode, styled(verdict, detail)
         )
     console.print(table)
+    for check in checks:
+        if check.warning:  # a LinkedIn token ending soon, or ended
+            style = "red" if check.token == "expired" else "yellow"
+            console.print(f"[{style}]{escape(check.warning)}[/]")
     if any(check.missing for check in checks):
         console.print(
             "Accounts with missing variables publish in dry run: posts are recorded, not sent."
@@ -608,6 +613,7 @@ def sync_metrics_command(
                     "posts": snapshot.posts if snapshot else None,
                     "mentions_since_last": snapshot.mentions_since_last if snapshot else None,
                     "posts_measured": result.posts_measured,
+                    "mentions_kept": result.mentions_kept,
                     "posts_missing": result.posts_missing,
                     "cost": result.cost.as_json() if result.cost else None,
                 }
@@ -623,10 +629,16 @@ def sync_metrics_command(
                     f"{row['mentions_since_last']} new mention(s); {row['posts_measured']} "
                     f"post(s) measured; X credits used: about {row['cost']['amount']:.3f} "
                     f"{row['cost']['currency']}."
+                    + (
+                        f" {row['mentions_kept']} mention(s) or repost(s) kept with their "
+                        "authors (report social --table influencers)."
+                        if row["mentions_kept"]
+                        else ""
+                    )
                     + (f" ({row['message']})" if row["message"] else ""),
                     markup=False,
                 )
-            elif row["status"] == "dry run":
+            elif row["status"] in ("dry run", "not measured"):
                 console.print(f"{name}: {row['message']}.", markup=False)
             else:
                 err_console.print(f"{name}: failed: {row['message']}", markup=False)

@@ -1,4 +1,5 @@
-"""``campaign users …``: the dashboard's accounts (add, list, passwd, remove)."""
+"""``campaign users …``: the dashboard's users (add, list, passwd, remove); the rules are the
+:mod:`campaign.users` stage's, this door parses and prints."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from rich.table import Table
 from campaign.cli import common
 from campaign.cli.common import JsonOption, console
 from campaign.cli.common import local as local_time
-from campaign.dashboard import users
 from campaign.errors import CampaignError
 from campaign.models import Role
+from campaign.users import members
+from campaign.users.passwords import check_password_strength
 
 app = typer.Typer(help="Who may sign in to the dashboard (/admin), and with which role.")
 
@@ -26,10 +28,10 @@ def _password(from_stdin: bool) -> str:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise CampaignError("--password-stdin: standard input held no password.")
-        users.check_password_strength(password)
+        check_password_strength(password)
         return password
     password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    users.check_password_strength(password)
+    check_password_strength(password)
     return password
 
 
@@ -44,7 +46,7 @@ def add(
     """Create a dashboard user (the password is asked twice, or read with --password-stdin)."""
     password = _password(password_stdin)
     with common.session() as session:
-        user = users.add_user(session, email, role=role, password=password)
+        user = members.add_user(session, email, role=role, password=password)
         address, granted = user.email, user.role
     console.print(f"{address} can now sign in to /admin as {granted}.", highlight=False)
 
@@ -61,7 +63,7 @@ def list_(json_output: bool = JsonOption) -> None:
                 "created_at": user.created_at,
                 "last_login_at": user.last_login_at,
             }
-            for user in users.list_users(session)
+            for user in members.list_users(session)
         ]
     if json_output:
         common.print_json(rows)
@@ -85,12 +87,12 @@ def passwd(
 ) -> None:
     """Set a new password (signs the user out everywhere); optionally change the role."""
     with common.session() as session:
-        users.require_user(session, email)
+        members.require_user(session, email)
     password = _password(password_stdin)
     with common.session() as session:
-        users.set_password(session, email, password)
+        members.set_password(session, email, password)
         if role is not None:
-            users.set_role(session, email, role)
+            members.set_role(session, email, role)
     console.print(f"{email.strip()}: password changed; their sessions were ended.")
 
 
@@ -101,9 +103,9 @@ def remove(
 ) -> None:
     """Remove a dashboard user (their sessions end at once)."""
     with common.session() as session:
-        users.require_user(session, email)
+        members.require_user(session, email)
     if not yes:
         typer.confirm(f"Remove the dashboard user {email.strip()}?", abort=True)
     with common.session() as session:
-        users.remove_user(session, email)
+        members.remove_user(session, email)
     console.print(f"{email.strip()} removed.")

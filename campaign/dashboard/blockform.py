@@ -22,20 +22,22 @@ from typing import Any
 from starlette.datastructures import FormData, UploadFile
 
 from campaign.errors import CampaignError
+from campaign.i18n import N_, gettext_in
 from campaign.newsletters.blocks import BLOCK_TYPES, check_blocks
 from campaign.newsletters.manifest import TemplateManifest
 from campaign.social.media import keep_image, sniff
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
-# What a person reads for each kind of block (the form's legends and "add" buttons).
+# What a person reads for each kind of block (the form's legends and "add" buttons), in the
+# pages' language: see block_labels().
 BLOCK_LABELS = {
-    "text": "Texte",
-    "heading": "Intertitre",
-    "image": "Image",
-    "button": "Bouton",
-    "events": "Évènements",
-    "callout": "Encadré",
-    "divider": "Séparateur",
+    "text": N_("Text block"),
+    "heading": N_("Subheading"),
+    "image": N_("Image block"),
+    "button": N_("Button"),
+    "events": N_("Events block"),
+    "callout": N_("Callout"),
+    "divider": N_("Divider"),
 }
 _TEXT_FIELDS = ("text", "label", "url", "alt", "width", "file", "title", "from", "to", "max")
 
@@ -48,7 +50,12 @@ class BlockEdit:
     blocks: list[dict[str, Any]] = field(default_factory=list)
     action: str = ""
     focus: int | None = None
-    error: str = ""
+    error: str | CampaignError = ""
+
+
+def block_labels(language: str) -> dict[str, str]:
+    """Each kind of block as the editor names it, in ``language`` ([general] language)."""
+    return {kind: gettext_in(language, label) for kind, label in BLOCK_LABELS.items()}
 
 
 def stored_to_form(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -74,10 +81,21 @@ def stored_to_form(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _keep_upload(upload: UploadFile, media_dir: str | Path, number: int) -> str:
     data = upload.file.read(MAX_IMAGE_BYTES + 1)
     if len(data) > MAX_IMAGE_BYTES:
-        raise CampaignError(f"Block {number} (image): {upload.filename!r} is over 5 MB.")
+        raise CampaignError.of(
+            "block.upload_too_big",
+            f"block-{number - 1}-file",
+            number=number,
+            kind="image",
+            name=upload.filename,
+            limit=MAX_IMAGE_BYTES // (1024 * 1024),
+        )
     if sniff(data[:12]) is None:
-        raise CampaignError(
-            f"Block {number} (image): {upload.filename!r} is not a JPEG, PNG, WEBP or GIF image."
+        raise CampaignError.of(
+            "block.upload_not_image",
+            f"block-{number - 1}-file",
+            number=number,
+            kind="image",
+            name=upload.filename,
         )
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "image"
@@ -108,7 +126,7 @@ def read_blocks(form: FormData, media_dir: str | Path) -> BlockEdit:
             try:
                 block["file"] = _keep_upload(upload, media_dir, len(edit.blocks) + 1)
             except CampaignError as exc:
-                edit.error = str(exc)
+                edit.error = exc
         edit.blocks.append(block)
     _apply(edit)
     return edit
@@ -137,6 +155,8 @@ def _apply(edit: BlockEdit) -> None:
 
 def checked_blocks(edit: BlockEdit, *, taxonomy: Any, media_dir: str | Path) -> list[dict]:
     """The posted blocks as stored (:class:`CampaignError` naming the block and field)."""
+    if isinstance(edit.error, CampaignError):
+        raise edit.error
     if edit.error:
         raise CampaignError(edit.error)
     raw = []

@@ -14,12 +14,9 @@ from sqlmodel import Session, col, select
 
 from campaign.config import Settings
 from campaign.models import Newsletter, Post, PostStatus
-from campaign.newsletters.records import SCHEDULABLE
+from campaign.newsletters import allowed as newsletter_rules
 from campaign.scheduling.listing import PlanItem, planned_items
-
-# Posts given a drag handle: a new time sends them out then (a draft once approved; a missed
-# one is scheduled again by :func:`campaign.social.posts.reschedule_post`).
-POST_MOVABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.missed)
+from campaign.social import allowed as post_rules
 
 
 @dataclass(frozen=True)
@@ -30,7 +27,7 @@ class CalendarItem:
     at: datetime  # aware, UTC
     status: str
     account: str = ""  # posts: the configured account name
-    pending: bool = False  # may still be given a new time (not gone, not going out)
+    pending: bool = False  # may be given a new time (a drag handle): the stage's rule says
     note: str = ""  # why it was missed or failed; a recurring job's last outcome
 
 
@@ -55,7 +52,7 @@ def calendar_items(
                 title=newsletter.title,
                 at=newsletter.sent_at or newsletter.scheduled_at,  # type: ignore[arg-type]
                 status=newsletter.status,
-                pending=newsletter.status in SCHEDULABLE,
+                pending=newsletter_rules.may(newsletter, newsletter_rules.MOVE) is None,
                 note=newsletter.status_reason,
             )
         )
@@ -69,7 +66,7 @@ def calendar_items(
                 at=post.published_at or post.scheduled_at,  # type: ignore[arg-type]
                 status=post.status,
                 account=post.account,
-                pending=post.status in POST_MOVABLE and not post.remote_ids,
+                pending=post_rules.may(post, post_rules.MOVE) is None,
                 note=post.last_error if post.status != PostStatus.published else "",
             )
         )

@@ -26,13 +26,18 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from campaign import formatting, i18n
+from campaign.clock import utcnow
 from campaign.config import Settings
-from campaign.dashboard.sessions import SLOW_DOWN_SECONDS, SignedIn, same_token, signed_in
 from campaign.errors import CampaignError
-from campaign.models import ROLE_RANK, Role
+from campaign.messages import Message
 from campaign.reports import Labels
 from campaign.resources import TemplateTree, template_tree
+from campaign.social.networks import NETWORK_NAMES
 from campaign.social.posts import problem_of
+from campaign.social.tokens import token_message, token_state
+from campaign.users import roles
+from campaign.users.logins import SLOW_DOWN_SECONDS
+from campaign.users.sessions import SignedIn, same_token, signed_in
 from campaign.wording import pages as page_words
 
 STATIC = Path(__file__).parent / "static"
@@ -100,7 +105,7 @@ class Dashboard:
     engine: Engine
     env: jinja2.Environment
     templates_dir: Path | None = None
-    slow_down: float = SLOW_DOWN_SECONDS  # see campaign.dashboard.sessions
+    slow_down: float = SLOW_DOWN_SECONDS  # see campaign.users.logins
 
     @property
     def labels(self) -> Labels:
@@ -169,15 +174,15 @@ def _local_path(value: str, base: str) -> bool:
 
 async def guard(request: Request) -> SignedIn:
     """The signed-in user; refuses changes without the CSRF token or the role to make them."""
-    return await _check(request, Role.editor)
+    return await _check(request, roles.EDIT)
 
 
 async def guard_session(request: Request) -> SignedIn:
     """Like :func:`guard`, for what any signed-in user may do (signing out): CSRF only."""
-    return await _check(request, None)
+    return await _check(request, roles.READ)
 
 
-async def _check(request: Request, write_role: Role | None) -> SignedIn:
+async def _check(request: Request, write_action: str) -> SignedIn:
     board = dashboard(request)
     token = request.cookies.get(COOKIE)
 
@@ -195,7 +200,7 @@ async def _check(request: Request, write_role: Role | None) -> SignedIn:
         given = request.headers.get("x-csrf-token") or form.get("csrf")
         if not isinstance(given, str) or not same_token(given, user.csrf_token):
             raise Refused("csrf")
-        if write_role and ROLE_RANK[Role(user.role)] < ROLE_RANK[write_role]:
+        if not roles.may(user.role, write_action):
             raise Refused("role")
     return user
 
@@ -209,12 +214,12 @@ def require_editor(request: Request) -> None:
 def require_admin(request: Request) -> None:
     """For routes only an admin may use (erasing a person's data)."""
     user: SignedIn = request.state.user
-    if user.role != Role.admin:
+    if not roles.may(user.role, roles.ADMINISTER):
         raise Refused("admin")
 
 
 def can_edit(user: SignedIn | None) -> bool:
-    return user is not None and ROLE_RANK[Role(user.role)] >= ROLE_RANK[Role.editor]
+    return user is not None and roles.may(user.role, roles.EDIT)
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -348,6 +353,19 @@ def say(request: Request, sentence: str, **values: Any) -> str:
     return i18n.gettext_in(language, sentence).format(**values)
 
 
+def token_warnings(settings: Settings) -> list[tuple[str, Message]]:
+    """``(state, message)`` of each account whose access token ends within 7 days or has
+    ended (LinkedIn's ``token_expires``), for the banner of every page."""
+    today = utcnow().date()
+    found = []
+    for _name, account in sorted(settings.social.accounts.items()):
+        state = token_state(account.token_expires, today)
+        said = token_message(account.handle, NETWORK_NAMES[account.network], state)
+        if said is not None:
+            found.append((state.state, said))
+    return found
+
+
 def render(
     request: Request,
     template: str,
@@ -369,7 +387,7 @@ def render(
         base=base,
         user=user,
         can_edit=can_edit(user),
-        is_admin=user is not None and user.role == Role.admin,
+        is_admin=user is not None and roles.may(user.role, roles.ADMINISTER),
         csrf=user.csrf_token if user else "",
         local=lambda value, fmt="%d/%m/%Y %H:%M": local(value, settings, fmt),
         long_date=lambda value: long_date(value, settings),
@@ -377,6 +395,7 @@ def render(
         done=request.query_params.get("fait", ""),
         word=lambda item: page_words.word_any(item, settings.general.language, settings.zone),
         label=lambda kind, value: page_words.label(kind, value, settings.general.language),
+        token_warnings=token_warnings(settings),
         **context,
     )
     return HTMLResponse(page, status_code=status_code)

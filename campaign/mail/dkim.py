@@ -45,10 +45,7 @@ def _dkimpy() -> ModuleType:
         import dkim
         import dkim.crypto
     except ImportError:
-        raise CampaignError(
-            "DKIM signing ([mail.dkim] key_file) needs dkimpy, which is not installed: install "
-            "campaign with its dkim extra (campaign[dkim]), or let the relay sign."
-        ) from None
+        raise CampaignError.of("dkim.not_installed", "mail.dkim") from None
     return dkim
 
 
@@ -56,22 +53,20 @@ class DkimSigner:
     """Returns the ``DKIM-Signature:`` header line(s) to put before a message."""
 
     def __init__(self, key: bytes, *, selector: str, domain: str, where: str = "") -> None:
-        where = where or "the DKIM key"
         crypto = _dkimpy().crypto
         try:
             parsed = crypto.parse_pem_private_key(key)
         except (crypto.UnparsableKeyError, ValueError, IndexError) as exc:
-            raise CampaignError(
-                f"{where} is not a PEM RSA private key ({exc}); make one with "
-                "`openssl genrsa -out dkim.key 2048`."
+            raise CampaignError.of(
+                "dkim.bad_key", "mail.dkim", where=where, reason=str(exc)
             ) from None
         bits = parsed["modulus"].bit_length()
         if bits < MIN_BITS:
-            raise CampaignError(
-                f"{where} is a {bits}-bit RSA key; DKIM keys need at least {MIN_BITS} bits."
+            raise CampaignError.of(
+                "dkim.key_too_short", "mail.dkim", where=where, bits=bits, min=MIN_BITS
             )
         if not selector or not domain:
-            raise CampaignError("DKIM signing needs [mail.dkim] selector and a domain.")
+            raise CampaignError.of("dkim.no_selector", "mail.dkim")
         self._key = key
         self.selector = selector.encode("ascii")
         self.domain = domain.encode("ascii")
@@ -86,8 +81,8 @@ class DkimSigner:
         try:
             key = path.read_bytes()
         except OSError as exc:
-            raise CampaignError(
-                f"Cannot read the DKIM key {path} ([mail.dkim] key_file): {exc.strerror}."
+            raise CampaignError.of(
+                "dkim.cannot_read_key", "mail.dkim", path=str(path), reason=exc.strerror
             ) from None
         domain = config.domain or settings.mail.from_address.rpartition("@")[2]
         return cls(key, selector=config.selector, domain=domain, where=str(path))
@@ -103,4 +98,4 @@ class DkimSigner:
                 include_headers=list(SIGNED_HEADERS),
             )
         except dkim.DKIMException as exc:
-            raise CampaignError(f"DKIM signing failed: {exc}.") from None
+            raise CampaignError.of("dkim.failed", "mail.dkim", reason=str(exc)) from None

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 
 from campaign.clock import utcnow
 from campaign.errors import CampaignError
+from campaign.messages import Message
 
 if TYPE_CHECKING:
     from campaign.mail.outbox import OutgoingMessage
@@ -130,7 +131,7 @@ def header(name: str, value: str) -> bytes:
 def _check_address(address: str) -> str:
     address = address.strip()
     if not _ADDRESS.fullmatch(address) or ".." in address or address.startswith("."):
-        raise CampaignError(f"{address!r} is not a valid email address.")
+        raise CampaignError.of("mail.invalid_address", "address", address=address)
     return address
 
 
@@ -232,7 +233,9 @@ def _sender_header(name: str, address: str, display_name: str = "") -> bytes:
     try:
         return address_header(name, address, display_name)
     except CampaignError as exc:
-        raise SenderError(f"The {name} address cannot be written in a message: {exc}") from None
+        raise SenderError(
+            Message("mail.sender_unwritable", "sender", {"header": name, "reason": str(exc)})
+        ) from None
 
 
 class Composer:

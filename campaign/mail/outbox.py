@@ -27,6 +27,7 @@ from campaign.clock import utcnow
 from campaign.errors import CampaignError
 from campaign.files import PRIVATE_FILE
 from campaign.mail.mime import Composer, SenderError, message_id_of
+from campaign.messages import Message
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,9 @@ class SendResult:
     # sent | deferred (4xx, try again later) | bounced (5xx) | failed; empty: from ``ok``.
     status: str = ""
     code: int = 0  # the SMTP reply code, when there was one
+    # Why it failed as a message (``error`` is its CLI wording, as stored), when the transport
+    # says it itself rather than quoting the server.
+    reason: Message | None = None
 
     @property
     def outcome(self) -> str:
@@ -98,7 +102,9 @@ class TransportError(CampaignError):
     handled before it stopped, ``None`` for those not tried (they can be tried again).
     """
 
-    def __init__(self, message: str, results: Sequence[SendResult | None] | None = None) -> None:
+    def __init__(
+        self, message: str | Message, results: Sequence[SendResult | None] | None = None
+    ) -> None:
         super().__init__(message)
         self.results: list[SendResult | None] = list(results or [])
 
@@ -162,7 +168,9 @@ def _address(address: str, name: str = "") -> Address:
     try:
         return Address(display_name=name, addr_spec=address.strip())
     except (ValueError, IndexError) as exc:
-        raise CampaignError(f"{address!r} is not a valid email address ({exc}).") from None
+        raise CampaignError.of(
+            "mail.invalid_address_because", "address", address=address, reason=str(exc)
+        ) from None
 
 
 def build_message(message: OutgoingMessage) -> EmailMessage:
@@ -196,8 +204,8 @@ class OutboxTransport:
         try:
             self._maildir = mailbox.Maildir(self.folder, create=True)
         except OSError as exc:
-            raise CampaignError(
-                f"Cannot open the outbox {self.folder} ([mail] outbox_dir): {exc}."
+            raise CampaignError.of(
+                "outbox.cannot_open", "mail.outbox", folder=str(self.folder), reason=str(exc)
             ) from None
 
     def send(
@@ -241,7 +249,11 @@ class OutboxTransport:
                 continue
             except OSError as exc:
                 raise TransportError(
-                    f"Cannot write to the outbox {self.folder} ([mail] outbox_dir): {exc}.",
+                    Message(  # not message(): the loop's variable is the message sent
+                        "outbox.cannot_write",
+                        "mail.outbox",
+                        {"folder": str(self.folder), "reason": str(exc)},
+                    ),
                     results,
                 ) from None
             where = str(self.folder / "new" / key)

@@ -46,6 +46,7 @@ from campaign.errors import CampaignError
 from campaign.mail.mime import Composer, SenderError
 from campaign.mail.outbox import OutgoingMessage, Report, ResultFeed, SendResult, TransportError
 from campaign.mail.ratelimit import RateLimiter
+from campaign.messages import Message
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class _Connection:
                 connection.ehlo()
         except (OSError, smtplib.SMTPException) as exc:
             raise TransportError(
-                f"Cannot connect to the SMTP server {where} (security {transport.security}): {exc}."
+                _why("smtp.cannot_connect", where=where, security=transport.security, reason=exc)
             ) from None
         if transport.username:
             try:
@@ -110,13 +111,17 @@ class _Connection:
             except smtplib.SMTPAuthenticationError as exc:
                 connection.close()
                 raise TransportError(
-                    f"The SMTP server {where} refused the login of {transport.username!r} "
-                    f"({exc.smtp_code} {_text(exc.smtp_error)}); check [mail.smtp] username and "
-                    f"the password in {transport.password_env}."
+                    _why(
+                        "smtp.login_refused",
+                        where=where,
+                        username=transport.username,
+                        reply=f"{exc.smtp_code} {_text(exc.smtp_error)}",
+                        password_env=transport.password_env,
+                    )
                 ) from None
             except smtplib.SMTPException as exc:
                 connection.close()
-                raise TransportError(f"Cannot log in to the SMTP server {where}: {exc}.") from None
+                raise TransportError(_why("smtp.login_failed", where=where, reason=exc)) from None
         transport.opened()
         log.info("SMTP connection to %s opened", where)
         return connection
@@ -162,12 +167,25 @@ class _Connection:
         self.reply()
 
 
+def _why(code: str, **values: object) -> Message:
+    """What the transport has to say about the server (``mail.smtp``), each door wording it:
+    the CLI naming the settings to check, the pages saying whom to ask."""
+    return Message(
+        code,
+        "mail.smtp",
+        {
+            name: str(value) if isinstance(value, BaseException) else value
+            for name, value in values.items()
+        },
+    )
+
+
 def _command(line: str) -> bytes:
     """An SMTP command line. ``smtplib``'s ``mail``/``rcpt`` parse each address again with
     the ``email`` package; ours were checked when the message was composed (plain ASCII, no
     spaces or line ends), and this refuses anything else rather than write it."""
     if not line.isascii() or "\r" in line or "\n" in line:
-        raise CampaignError(f"Cannot write the SMTP command {line!r}: not a plain address.")
+        raise CampaignError(_why("smtp.not_plain_address", line=line))
     return line.encode("ascii") + b"\r\n"
 
 
@@ -204,14 +222,16 @@ class _Flight:
             code=self.code,
         )
 
-    def failure(self, reason: str) -> SendResult:
-        """Deferred for a fault of the connection, not a reply of the server."""
+    def failure(self, reason: Message) -> SendResult:
+        """Deferred for a fault of the connection, not a reply of the server (``error``: the
+        reason as the CLI words it, which the delivery keeps)."""
         return SendResult(
             self.message.to,
             False,
             message_id=self.message.message_id,
-            error=reason,
+            error=str(reason),
             status="deferred",
+            reason=reason,
         )
 
 
@@ -293,8 +313,7 @@ class SmtpTransport:
         password = self._password or os.environ.get(self.password_env) or ""
         if not password:
             raise TransportError(
-                f"SMTP login as {self.username!r} needs a password: set the environment variable "
-                f"{self.password_env} ([mail.smtp] password_env)."
+                _why("smtp.no_password", username=self.username, password_env=self.password_env)
             )
         return password
 
@@ -336,9 +355,12 @@ class SmtpTransport:
         step = flight.step
         if step == "MAIL" and code >= 500:
             raise TransportError(
-                f"The SMTP server {self.where} refuses the sender {flight.message.sender}: "
-                f"{code} {_text(flight.reply)}. Check [mail] from_address and "
-                "return_path_domain, then run the send again."
+                _why(
+                    "smtp.sender_refused",
+                    where=self.where,
+                    sender=flight.message.sender,
+                    reply=f"{code} {_text(flight.reply)}",
+                )
             )
         if step == "MAIL" and code < 400:
             flight.step = "RCPT"
@@ -554,10 +576,7 @@ class _Send:
             self.dropped.discard(flight.index)
             self.keep(
                 flight.index,
-                flight.failure(
-                    f"the SMTP server {transport.where} closed the connection while this "
-                    f"message was being sent ({flight.step}), twice in a row"
-                ),
+                flight.failure(_why("smtp.broke_twice", where=transport.where, step=flight.step)),
             )
         else:
             self.dropped.add(flight.index)
@@ -578,9 +597,7 @@ class _Send:
         self.keep(
             flight.index,
             flight.failure(
-                f"no reply from the SMTP server {transport.where} within "
-                f"{transport.timeout:g} seconds after the message was sent ([mail.smtp] "
-                "timeout); it may have been delivered"
+                _why("smtp.no_reply", where=transport.where, seconds=f"{transport.timeout:g}")
             ),
         )
         self.too_many_breaks()
@@ -590,9 +607,9 @@ class _Send:
         if self.breaks_in_row >= limit and self.stopping is None:
             self.stop(
                 TransportError(
-                    f"The SMTP server {self.transport.where} closed or stopped answering "
-                    f"{self.breaks_in_row} transactions in a row, with none accepted between "
-                    "them; the messages not sent are left to send: try again later."
+                    _why(
+                        "smtp.too_many_breaks", where=self.transport.where, count=self.breaks_in_row
+                    )
                 )
             )
 
@@ -603,10 +620,7 @@ class _Send:
             if flight.step == "BODY":
                 self.keep(
                     flight.index,
-                    flight.failure(
-                        "interrupted before the SMTP server's reply to the message; it may "
-                        "have been delivered"
-                    ),
+                    flight.failure(_why("smtp.interrupted")),
                 )
             self.land(flight)
             flight.connection.drop()

@@ -16,14 +16,21 @@ from campaign.models.events import Event
 from campaign.models.newsletters import Newsletter, NewsletterStatus, WhenNoEvents
 from campaign.models.scheduling import RecurringJob, RecurringStatus, SchedulerJob
 from campaign.models.settings import StoredSetting
-from campaign.models.social import AccountSnapshot, Post, PostMetrics, PostStatus
+from campaign.models.social import (
+    AccountLimit,
+    AccountSnapshot,
+    Post,
+    PostMetrics,
+    PostStatus,
+    SocialMention,
+)
 from campaign.models.tracking import Hit, HitClass, HitKind, Link
-from campaign.models.users import ROLE_RANK, LoginAttempt, Role, User, UserSession
+from campaign.models.users import LoginAttempt, Role, User, UserSession
 
 __all__ = [
-    "ROLE_RANK",
     "SUPPRESSED",
     "TO_SEND",
+    "AccountLimit",
     "AccountSnapshot",
     "Bounce",
     "BounceKind",
@@ -48,6 +55,7 @@ __all__ = [
     "RecurringStatus",
     "Role",
     "SchedulerJob",
+    "SocialMention",
     "StoredSetting",
     "Subscriber",
     "SubscriberStatus",

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, String, Text
+from sqlalchemy import JSON, Boolean, Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from campaign.models.base import UTCDateTime, utcnow
@@ -110,3 +110,36 @@ class PostMetrics(SQLModel, table=True):
     reposts: int = Field(default=0)
     replies: int = Field(default=0)
     quotes: int = Field(default=0)
+
+
+class SocialMention(SQLModel, table=True):
+    """One post of someone else mentioning one of our accounts, or reposting one of its posts.
+
+    Kept with its author's follower count as the network gave it with the mention, so the
+    bilan can list who spoke of us, ranked by their audience (the 2016 bilan's "influenceurs").
+    ``remote_id`` is the network's id of that post or notification, unique per account: a sync
+    that reads the same mention again adds nothing. ``kind`` is ``mention`` or ``repost``.
+    """
+
+    __tablename__ = "social_mention"
+    __table_args__ = (UniqueConstraint("account", "remote_id", name="uq_social_mention_remote"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(max_length=100, index=True)
+    network: str = Field(max_length=20)
+    remote_id: str = Field(max_length=300)
+    kind: str = Field(max_length=10)
+    author_handle: str = Field(max_length=300)
+    author_followers: int = Field(default=0)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class AccountLimit(SQLModel, table=True):
+    """The longest post an account's server takes (a Mastodon instance sets its own), read
+    once from the server (``GET /api/v2/instance``) and kept for the length checks."""
+
+    __tablename__ = "account_limit"
+
+    account: str = Field(max_length=100, primary_key=True)
+    max_characters: int
+    read_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -26,9 +26,6 @@ class Role(StrEnum):
     admin = "admin"
 
 
-ROLE_RANK = {Role.viewer: 0, Role.editor: 1, Role.admin: 2}
-
-
 class User(SQLModel, table=True):
     __tablename__ = "user_account"
 

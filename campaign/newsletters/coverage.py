@@ -5,8 +5,8 @@ overseas region) with nothing in the chosen days, and a letter sent late would f
 already held. :func:`coverage` counts, for the audience as it is now, the readers of each
 audience group with the number of the rule's events still to come for them, the readers whose
 region the taxonomy does not know (their region can match no event), and the rule's events
-left out as already over. It returns figures, not sentences: the CLI words them in English
-(:func:`coverage_issues`), the dashboard in French in its templates.
+left out as already over. It returns figures, not sentences: :func:`coverage_issues` gives them
+as messages, which the CLI words in English; the dashboard words the figures in its templates.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session
 
 from campaign.events.catalogue import find_events, over_at
+from campaign.messages import message
 from campaign.models import Newsletter, WhenNoEvents, utcnow
 from campaign.newsletters.checks import Issue
 from campaign.newsletters.preview import event_query, lists_events, per_region
@@ -107,56 +108,47 @@ def coverage(
     return result
 
 
-_WHAT = {
-    WhenNoEvents.national: "the events of every region instead",
-    WhenNoEvents.nearest: "the events of the nearest regions instead (else of every region)",
-    WhenNoEvents.text: "the newsletter's own text in place of the events",
-    WhenNoEvents.skip: "no newsletter: they are left out",
-}
-
-
-def _plural(number: int, word: str) -> str:
-    return f"{number} {word}{'' if number == 1 else 's'}"
-
-
 def coverage_issues(found: Coverage) -> list[Issue]:
-    """The findings in English, as warnings (nothing here stops a send)."""
+    """The findings as warnings (nothing here stops a send), each a message the door words.
+
+    ``what``: what the readers concerned get, a choice of :class:`WhenNoEvents` or
+    ``nothing`` (an empty events section: no event anywhere)."""
     issues: list[Issue] = []
     if found.over:
-        issues.append(
-            Issue(
-                "warning",
-                f"{_plural(found.over, 'event')} of the selection "
-                f"{'is' if found.over == 1 else 'are'} already over and left out of the letter.",
-            )
-        )
+        issues.append(Issue("warning", message("coverage.events_over", count=found.over)))
     nothing_anywhere = not found.total_events and found.choice in (
         WhenNoEvents.national,
         WhenNoEvents.nearest,
     )
-    what = "an empty events section (no event anywhere)" if nothing_anywhere else None
+    what = "nothing" if nothing_anywhere else None
     for group in found.empty:
-        name = group.region or ("Readers without a region" if found.regional else "All readers")
         issues.append(
             Issue(
                 "warning",
-                f"{name}: 0 events, {_plural(group.readers, 'reader')}; they get "
-                f"{what or _WHAT[WhenNoEvents(found.choice)]}.",
+                message(
+                    "coverage.group_without_events",
+                    region=group.region,
+                    regional=found.regional,
+                    readers=group.readers,
+                    what=what or str(WhenNoEvents(found.choice)),
+                ),
             )
         )
     if found.unknown:
-        spellings = ", ".join(f"{group.region!r} ({group.readers})" for group in found.unknown[:10])
-        more = f" and {len(found.unknown) - 10} more" if len(found.unknown) > 10 else ""
         choice = WhenNoEvents(found.choice)
         if choice == WhenNoEvents.nearest:
             choice = WhenNoEvents.national  # an unknown region has no neighbours
         issues.append(
             Issue(
                 "warning",
-                f"{_plural(found.unknown_readers, 'reader')} "
-                f"{'has' if found.unknown_readers == 1 else 'have'} a region the taxonomy "
-                f"does not know: {spellings}{more}; no event can match it, so they get "
-                f"{what or _WHAT[choice]}.",
+                message(
+                    "coverage.unknown_regions",
+                    "audience.region",
+                    readers=found.unknown_readers,
+                    shown=[(group.region, group.readers) for group in found.unknown[:10]],
+                    more=max(len(found.unknown) - 10, 0),
+                    what=what or str(choice),
+                ),
             )
         )
     return issues

@@ -57,6 +57,7 @@ from campaign.models import (
     SubscriberStatus,
     utcnow,
 )
+from campaign.newsletters import allowed
 from campaign.newsletters.preview import compile_group, group_events, per_region
 from campaign.newsletters.recipients import tracked_recipient
 from campaign.newsletters.records import get_newsletter, iter_audience
@@ -236,17 +237,10 @@ def snapshot(session: Session, newsletter: Newsletter, settings: Any = None) -> 
     return added
 
 
-def _change_status(
-    session: Session, newsletter_id: int, allowed: Sequence[str], new: str, verb: str
-) -> Newsletter:
+def _change_status(session: Session, newsletter_id: int, action: str, new: str) -> Newsletter:
+    """``action`` done if :mod:`.allowed` says it may be: the newsletter's status is ``new``."""
     newsletter = get_newsletter(session, newsletter_id)
-    if newsletter.status not in allowed:
-        raise CampaignError.of(
-            f"newsletter.cannot_be_{verb}",
-            id=newsletter_id,
-            status=newsletter.status,
-            allowed=" or ".join(allowed),
-        )
+    allowed.check(newsletter, action)
     newsletter.status = new
     newsletter.updated_at = utcnow()
     session.add(newsletter)
@@ -256,33 +250,17 @@ def _change_status(
 
 def pause(session: Session, newsletter_id: int) -> Newsletter:
     """Stop sending after the current batch; :func:`resume` carries on."""
-    return _change_status(
-        session, newsletter_id, (NewsletterStatus.sending,), NewsletterStatus.paused, "paused"
-    )
+    return _change_status(session, newsletter_id, allowed.PAUSE, NewsletterStatus.paused)
 
 
 def resume(session: Session, newsletter_id: int) -> Newsletter:
     """A paused newsletter is sending again (run :func:`send_newsletter` to send the rest)."""
-    return _change_status(
-        session, newsletter_id, (NewsletterStatus.paused,), NewsletterStatus.sending, "resumed"
-    )
-
-
-# What may be cancelled: anything not sent (or cancelled) yet.
-CANCELLABLE = (
-    NewsletterStatus.draft,
-    NewsletterStatus.scheduled,
-    NewsletterStatus.sending,
-    NewsletterStatus.paused,
-    NewsletterStatus.missed,
-)
+    return _change_status(session, newsletter_id, allowed.RESUME, NewsletterStatus.sending)
 
 
 def cancel(session: Session, newsletter_id: int) -> Newsletter:
     """Nothing more will be sent; rows not sent yet stay as they are, for the record."""
-    return _change_status(
-        session, newsletter_id, CANCELLABLE, NewsletterStatus.cancelled, "cancelled"
-    )
+    return _change_status(session, newsletter_id, allowed.CANCEL, NewsletterStatus.cancelled)
 
 
 # Rows that say nobody was mailed: never tried, or left out on purpose by the rule.
@@ -308,10 +286,7 @@ def back_to_draft(session: Session, newsletter_id: int) -> Newsletter:
     not mailed. A newsletter that mailed anyone stays cancelled, for the record.
     """
     newsletter = get_newsletter(session, newsletter_id)
-    if newsletter.status != NewsletterStatus.cancelled:
-        raise CampaignError.of(
-            "newsletter.not_cancelled", id=newsletter_id, status=newsletter.status
-        )
+    allowed.check(newsletter, allowed.RESTORE)
     if not sent_nothing(session, newsletter_id):
         raise CampaignError.of("newsletter.sent_before_cancel", id=newsletter_id)
     session.execute(

@@ -30,6 +30,7 @@ from campaign.models import (
     WhenNoEvents,
     utcnow,
 )
+from campaign.newsletters import allowed
 from campaign.newsletters.manifest import load_manifest
 from campaign.newsletters.render import HTML_TEMPLATE, newsletter_folder
 from campaign.taxonomy import Taxonomy, fold
@@ -39,10 +40,6 @@ SUBSCRIBER_REGION = "subscriber"
 
 # Segment keys that are subscriber columns; any other key is one of the imported attributes.
 SEGMENT_COLUMNS = ("region", "language", "organisation")
-# A newsletter that is going out or gone can no longer be edited.
-EDITABLE = (NewsletterStatus.draft, NewsletterStatus.scheduled, NewsletterStatus.paused)
-# A newsletter not gone yet may be given a time (a missed one is brought back by a new time).
-SCHEDULABLE = (NewsletterStatus.draft, NewsletterStatus.scheduled, NewsletterStatus.missed)
 # What readers for whom the rule finds no event may get (see WhenNoEvents).
 WHEN_NO_EVENTS = tuple(choice.value for choice in WhenNoEvents)
 MAX_NO_EVENTS_TEXT = 2000
@@ -304,10 +301,7 @@ def edit_newsletter(
     ``content`` entries are merged, an empty value removing the entry, and checked against the
     template's manifest; ``blocks`` (checked) replace the body."""
     newsletter = get_newsletter(session, newsletter_id)
-    if newsletter.status not in EDITABLE:
-        raise CampaignError.of(
-            "newsletter.not_editable", id=newsletter_id, status=newsletter.status
-        )
+    allowed.check(newsletter, allowed.EDIT)
     if title is not None:
         newsletter.title = _text(title, "title")
     if subject is not None:
@@ -392,10 +386,7 @@ def schedule_newsletter(
     already past would be sent at once or marked missed, never what the person meant.
     """
     newsletter = get_newsletter(session, newsletter_id)
-    if newsletter.status not in SCHEDULABLE:
-        raise CampaignError.of(
-            "newsletter.not_schedulable", id=newsletter_id, status=newsletter.status
-        )
+    allowed.check(newsletter, allowed.MOVE)
     if when.tzinfo is None:
         raise CampaignError("The sending time must carry a time zone.")
     if when <= (now or utcnow()):
@@ -409,15 +400,6 @@ def schedule_newsletter(
     return newsletter
 
 
-def check_sendable_now(newsletter: Newsletter) -> None:
-    """Refuse a newsletter already under way, sent or cancelled: it cannot be sent now."""
-    if newsletter.status not in SCHEDULABLE:
-        raise CampaignError(
-            f"Newsletter {newsletter.id} is {newsletter.status}; only a draft, scheduled or "
-            "missed newsletter can be sent now."
-        )
-
-
 def send_now(session: Session, newsletter_id: int, *, now: datetime | None = None) -> Newsletter:
     """Schedule a newsletter for this very moment: the running service (``campaign serve``)
     sends it within its poll interval, by the same path as any scheduled newsletter.
@@ -426,7 +408,7 @@ def send_now(session: Session, newsletter_id: int, *, now: datetime | None = Non
     newsletter already sending, paused, sent or cancelled is refused.
     """
     newsletter = get_newsletter(session, newsletter_id)
-    check_sendable_now(newsletter)
+    allowed.check(newsletter, allowed.SEND)
     newsletter.scheduled_at = now or utcnow()
     newsletter.status = NewsletterStatus.scheduled
     newsletter.status_reason = ""

@@ -342,6 +342,50 @@ def _social_section(
     return Section("social", [account_table, post_table], charts, definitions="social")
 
 
+NETWORKS = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
+BILAN_INFLUENCERS = 30  # the bilan lists the first ones; the social report and files all
+
+
+def _influencers_section(
+    session: Session,
+    period: Period,
+    accounts: Sequence[str],
+    handles: Mapping[str, str],
+    limit: int | None = None,
+) -> Section:
+    """Who mentioned or reposted our accounts in the period, ranked by their followers."""
+    found = queries.influencer_figures(session, period, accounts)[:limit]
+    table = Table(
+        "influencers",
+        [
+            Column("rank"),
+            Column("author", "text"),
+            Column("network", "text"),
+            Column("author_followers"),
+            Column("mentions"),
+            Column("reposts"),
+            Column("mentioned_accounts", "text"),
+            Column("last_mention", "date"),
+        ],
+        [
+            {
+                "rank": rank,
+                "author": f"@{figure.author.lstrip('@')}",
+                "network": NETWORKS.get(figure.network, figure.network),
+                "author_followers": figure.followers,
+                "mentions": figure.mentions,
+                "reposts": figure.reposts,
+                "mentioned_accounts": ", ".join(
+                    f"@{handles[name]}" if handles.get(name) else name for name in figure.accounts
+                ),
+                "last_mention": figure.last_at,
+            }
+            for rank, figure in enumerate(found, 1)
+        ],
+    )
+    return Section("influencers", [table], definitions="influencers")
+
+
 def _typed_note(account: queries.AccountFigures, labels: Labels) -> str | None:
     """« au début », « à la fin »… when a follower count the row shows was typed by hand."""
     start, end = account.typed()
@@ -388,9 +432,11 @@ def social_report(
     handles: Mapping[str, str] | None = None,
     now: datetime | None = None,
 ) -> Report:
-    """Posts with their latest figures, and per account followers, posts, mentions, reposts."""
+    """Posts with their latest figures, and per account followers, posts, mentions, reposts;
+    then who mentioned or reposted the accounts, ranked by their own followers."""
     section = _social_section(session, period, labels, accounts, handles or {})
-    return Report("social", period, [section], now or utcnow())
+    influencers = _influencers_section(session, period, accounts, handles or {})
+    return Report("social", period, [section, influencers], now or utcnow())
 
 
 # --- subscribers --------------------------------------------------------------------------------
@@ -585,5 +631,8 @@ def bilan_report(
     sections += [_detail_section(session, figure, labels) for figure in figures]
     sections.append(_subscribers_section(session, period, labels, now))
     sections.append(_social_section(session, period, labels, (), handles or {}))
+    sections.append(
+        _influencers_section(session, period, (), handles or {}, limit=BILAN_INFLUENCERS)
+    )
     tables = [table for section in sections for table in section.tables]
     return Report("bilan", period, [key_figures_section(tables, labels), *sections], now)

@@ -36,13 +36,15 @@ def format_for(format_: str | None, out: Path | None) -> str:
     """The format asked for, else the one the output file's extension names, else a table."""
     if format_ is not None:
         if format_ not in FORMATS:
-            raise CampaignError(f"--format {format_!r}: choose one of {', '.join(FORMATS)}.")
+            raise CampaignError.of(
+                "report.unknown_format", "format", format=format_, known=list(FORMATS)
+            )
         return format_
     if out is not None:
         found = EXTENSIONS.get(out.suffix.lower())
         if found is None:
-            raise CampaignError(
-                f"--out {out}: say which format to write with --format ({', '.join(FORMATS)})."
+            raise CampaignError.of(
+                "report.format_not_known_from_file", "out", out=str(out), known=list(FORMATS)
             )
         return found
     return "table"
@@ -53,14 +55,10 @@ def pick_tables(report: Report, table: str | None, format_: str) -> list[Table]:
     keys = report.table_keys()
     if table is not None:
         if table not in keys:
-            raise CampaignError(f"--table {table!r}: this report has {', '.join(keys)}.")
+            raise CampaignError.of("report.unknown_table", "table", table=table, known=list(keys))
         return [report.merged(table)]
     if format_ == "csv" and len(keys) > 1:
-        raise CampaignError(
-            f"A CSV file holds one table and this report has {len(keys)} "
-            f"({', '.join(keys)}): choose one with --table, or write them all with "
-            "--format xlsx or json."
-        )
+        raise CampaignError.of("report.csv_one_table", "table", count=len(keys), known=list(keys))
     return [report.merged(key) for key in keys]
 
 
@@ -325,13 +323,10 @@ def write_report(
 ) -> Path | None:
     """Write ``report`` as ``format_`` to ``out`` (or the console); the file written, if any."""
     if format_ in BINARY_OR_DOCUMENT and out is None:
-        raise CampaignError(
-            f"--format {format_} writes a file: give its name with --out (e.g. "
-            f"--out {report.key}.{format_})."
-        )
+        raise CampaignError.of("report.needs_file", "out", format=format_, key=report.key)
     tables = pick_tables(report, table, format_)
     if out is not None and out.parent and not out.parent.exists():
-        raise CampaignError(f"--out {out}: the folder {out.parent} does not exist.")
+        raise CampaignError.of("report.no_folder", "out", out=str(out), folder=str(out.parent))
     try:
         if format_ == "xlsx":
             assert out is not None
@@ -352,12 +347,16 @@ def write_report(
         else:
             text = to_csv(tables[0], labels)
     except OSError as exc:
-        raise CampaignError(f"--out {out}: cannot write the file ({exc.strerror}).") from None
+        raise CampaignError.of(
+            "report.cannot_write", "out", out=str(out), reason=exc.strerror or str(exc)
+        ) from None
     if out is None:
         sys.stdout.write(text)
         return None
     try:
         write_private(out, text)
     except OSError as exc:
-        raise CampaignError(f"--out {out}: cannot write the file ({exc.strerror}).") from None
+        raise CampaignError.of(
+            "report.cannot_write", "out", out=str(out), reason=exc.strerror or str(exc)
+        ) from None
     return out

@@ -49,11 +49,11 @@ class Labels:
         folder = folder or report_templates()
         path = folder.find("labels.toml")
         if path is None:
-            raise CampaignError(f"No labels.toml in {folder}.")
+            raise CampaignError.of("report.no_labels", folder=str(folder))
         every = _load(path)
         if language not in every:
-            raise CampaignError(
-                f"--lang {language!r}: reports are written in {' or '.join(sorted(every))}."
+            raise CampaignError.of(
+                "report.unknown_language", "language", language=language, known=sorted(every)
             )
         return cls(every[language], zone, folder)
 

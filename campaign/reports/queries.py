@@ -47,6 +47,7 @@ from campaign.models import (
     Post,
     PostMetrics,
     PostStatus,
+    SocialMention,
     Subscriber,
     SubscriberStatus,
     UTCDateTime,
@@ -63,6 +64,7 @@ _consent = ConsentEvent.__table__.c  # type: ignore[attr-defined]
 _post = Post.__table__.c  # type: ignore[attr-defined]
 _metrics = PostMetrics.__table__.c  # type: ignore[attr-defined]
 _snapshot = AccountSnapshot.__table__.c  # type: ignore[attr-defined]
+_mention = SocialMention.__table__.c  # type: ignore[attr-defined]
 
 
 def _table(model: Any) -> Any:
@@ -640,6 +642,55 @@ def account_figures(
     return result
 
 
+@dataclass
+class Influencer:
+    """Someone who mentioned or reposted our accounts in the period, with their audience."""
+
+    network: str
+    author: str
+    followers: int = 0  # as the network gave it with their latest mention or repost
+    mentions: int = 0
+    reposts: int = 0
+    accounts: list[str] = field(default_factory=list)  # ours they spoke of, in name order
+    last_at: datetime | None = None
+
+
+def influencer_figures(
+    session: Session, period: Period, accounts: Sequence[str] = ()
+) -> list[Influencer]:
+    """The authors of the mentions and reposts stored by the syncs in the period, ranked by
+    their own followers (most first), then by how often they spoke of us.
+
+    An author is one handle on one network (a handle on X and the same on Bluesky are two
+    rows); their follower count is the one given with their latest mention of the period.
+    """
+    query = select(
+        _mention.network,
+        _mention.author_handle,
+        _mention.author_followers,
+        _mention.kind,
+        _mention.account,
+        _mention.at,
+    ).where(_mention.author_handle != "", *_within(_mention.at, period))
+    if accounts:
+        query = query.where(_mention.account.in_(list(accounts)))
+    found: dict[tuple[str, str], Influencer] = {}
+    for row in session.execute(query.order_by(_mention.at, _mention.id)):
+        key = (row.network, row.author_handle.lower())
+        figure = found.setdefault(key, Influencer(row.network, row.author_handle))
+        figure.followers, figure.last_at = row.author_followers, row.at  # the latest wins
+        if row.kind == "repost":
+            figure.reposts += 1
+        else:
+            figure.mentions += 1
+        if row.account not in figure.accounts:
+            figure.accounts = sorted([*figure.accounts, row.account])
+    return sorted(
+        found.values(),
+        key=lambda f: (-f.followers, -(f.mentions + f.reposts), f.author.lower(), f.network),
+    )
+
+
 # --- subscribers --------------------------------------------------------------------------------
 
 
@@ -752,4 +803,5 @@ def subscriber_figures(session: Session, period: Period, now: datetime) -> Subsc
 def known_accounts(session: Session) -> set[str]:
     """Every account name found in posts or account measurements."""
     names = set(session.execute(select(_post.account).distinct()).scalars())
+    names |= set(session.execute(select(_mention.account).distinct()).scalars())
     return names | set(session.execute(select(_snapshot.account).distinct()).scalars())

@@ -42,7 +42,13 @@ from campaign.newsletters.render import newsletter_folder
 from campaign.scheduling import timing
 from campaign.scheduling.tomlsource import SourceMap
 from campaign.social.compose import MissingValue, has_template, render_post, template_names
-from campaign.social.length import check_length, limit_for, split_thread
+from campaign.social.length import (
+    NO_THREADS,
+    check_length,
+    join_thread,
+    limit_for,
+    split_thread,
+)
 from campaign.social.media import check_image
 from campaign.social.networks import network_of
 from campaign.taxonomy import Taxonomy
@@ -622,6 +628,7 @@ _COUNTING = {
     "x": ("X", "a link counts 23, an emoji 2"),
     "mastodon": ("Mastodon", "a link counts 23, an emoji 1"),
     "bluesky": ("Bluesky", "a link counts in full, an emoji 1"),
+    "linkedin": ("LinkedIn", "a link counts in full, an emoji 1 or 2"),
 }
 
 
@@ -666,8 +673,12 @@ def _post(entry: _Entry, settings: Settings, now: datetime, folder: Path) -> Pos
             entry.error("'thread' must be a list of non-empty texts, one per post", "thread")
         else:
             parts = [part.strip() for part in thread]
-            for number, part in enumerate(parts, 1):
-                _fits(entry, part, f"part {number} of the thread", "thread", network=network)
+            if network in NO_THREADS:  # LinkedIn: the parts are one post, checked whole
+                parts = join_thread(parts, network)
+                _fits(entry, parts[0], "the thread, one post there", "thread", network=network)
+            else:
+                for number, part in enumerate(parts, 1):
+                    _fits(entry, part, f"part {number} of the thread", "thread", network=network)
             text = "\n\n".join(parts)
     else:
         if given[0] == "text":

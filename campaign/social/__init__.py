@@ -52,6 +52,18 @@ class Image:
 
 
 @dataclass(frozen=True)
+class LinkCard:
+    """A link shown as a card under a post (Bluesky's ``app.bsky.embed.external``), built from
+    what we know of the page (an event's own title, description and image): networks that
+    build cards themselves from the link (Mastodon, X) ignore it."""
+
+    uri: str
+    title: str
+    description: str
+    thumb: Image | None = None
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """What to publish now, independent of how posts are stored.
 
@@ -60,7 +72,8 @@ class Outgoing:
     the first of ``parts``. ``check_since``: an earlier attempt got no clear answer at about that
     time, so the transport first looks for the first part among the account's recent posts and
     sends it only if it is not there. ``key``: names the stored post, the same on every attempt,
-    for networks that take an idempotency key (Mastodon).
+    for networks that take an idempotency key (Mastodon). ``card``: the link card of the first
+    part, for networks that take one from the client.
     """
 
     parts: tuple[str, ...]
@@ -68,6 +81,7 @@ class Outgoing:
     images: tuple[Image, ...] = ()
     check_since: datetime | None = None
     key: str = ""
+    card: LinkCard | None = None  # with the first of ``parts``, when it has no images
 
 
 @dataclass
@@ -109,12 +123,30 @@ class AccountFigures:
 
 
 @dataclass(frozen=True)
+class Mentioned:
+    """One post of someone else mentioning the account (``kind`` ``mention``) or one repost of
+    its posts (``repost``), with its author as the network gave them: their handle and
+    follower count (``None`` when the network did not say), for the bilan's influencers."""
+
+    remote_id: str
+    kind: str
+    author: str
+    followers: int | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Mentions:
-    """Posts mentioning the account newer than a given one: how many, and the newest id."""
+    """Posts mentioning the account newer than a given one: how many, and the newest id.
+
+    ``items``: those mentions (and the reposts read with them, which ``count`` leaves out), with
+    their authors, where the network gives them with the mentions; none on a first sync.
+    """
 
     count: int
     newest_id: str | None
     complete: bool = True  # False when X stopped paging before reaching the given id
+    items: tuple[Mentioned, ...] = ()
 
 
 class SocialTransport(Protocol):

@@ -14,6 +14,9 @@ sessions) the same as the other transports', and every request visible to the te
   text**, not characters: an accented letter before a link moves it by two.
 - **Images** are uploaded as blobs (``com.atproto.repo.uploadBlob``, the raw bytes) and embedded
   with their alt text (``app.bsky.embed.images``, four at most, 1,000,000 bytes each).
+- **Link cards**: Bluesky does not build a card from a link (its apps do, client side), so a
+  post announcing an event gets one from us (``app.bsky.embed.external``: the event's address,
+  title, description and image as a ``thumb`` blob), unless it has images (one embed a post).
 - **Threads**: each reply names its parent and the thread's root (``uri`` and ``cid`` both). The
   id we store is the post's ``at://`` URI; resuming a thread reads the parent record back to
   learn its ``cid`` and root.
@@ -39,6 +42,8 @@ from campaign.clock import utcnow
 from campaign.social import (
     AccountFigures,
     Image,
+    LinkCard,
+    Mentioned,
     Mentions,
     OnPublished,
     Outgoing,
@@ -54,6 +59,7 @@ log = logging.getLogger(__name__)
 
 BSKY_SERVICE = "https://bsky.social"
 POST = "app.bsky.feed.post"
+EXTERNAL = "app.bsky.embed.external"
 MAX_IMAGE_BYTES = 1_000_000  # app.bsky.embed.images: maxSize of each image
 MAX_TAG_GRAPHEMES = 64
 LANGS = ["fr"]
@@ -61,6 +67,8 @@ CLOCK_SLACK = timedelta(minutes=2)
 RECENT_RECORDS = 50
 RECENT_PAGES = 3
 MENTION_PAGES = 8
+NOTIFIED = {"mention": "mention", "repost": "repost"}  # reason -> kind stored
+PROFILES_AT_ONCE = 25  # app.bsky.actor.getProfiles: actors maxLength
 # A handle as the Bluesky docs match it: labels separated by dots, the last one a letter first.
 _MENTION = re.compile(
     r"(?:^|(?<=[\s(]))@((?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+"
@@ -313,6 +321,17 @@ class BlueskyTransport:
                 self._dids[handle] = None  # unknown handle: the mention stays plain text
         return self._dids[handle]
 
+    def _external(self, card: LinkCard) -> dict[str, Any]:
+        """``app.bsky.embed.external``: the card of a link, its thumbnail uploaded as a blob."""
+        external: dict[str, Any] = {
+            "uri": card.uri,
+            "title": card.title,
+            "description": card.description,
+        }
+        if card.thumb is not None:
+            external["thumb"] = self._upload(card.thumb)["image"]
+        return {"$type": EXTERNAL, "external": external}
+
     def _upload(self, image: Image) -> dict[str, Any]:
         name = Path(image.path).name
         content = Path(image.path).read_bytes()
@@ -332,7 +351,11 @@ class BlueskyTransport:
         return {"alt": image.alt, "image": answer["blob"]}
 
     def _record(
-        self, text: str, reply: tuple[Ref, Ref] | None, images: list[dict[str, Any]]
+        self,
+        text: str,
+        reply: tuple[Ref, Ref] | None,
+        images: list[dict[str, Any]],
+        external: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         record: dict[str, Any] = {
             "$type": POST,
@@ -348,6 +371,8 @@ class BlueskyTransport:
             record["reply"] = {"root": root.as_json(), "parent": parent.as_json()}
         if images:
             record["embed"] = {"$type": "app.bsky.embed.images", "images": images}
+        elif external:
+            record["embed"] = external  # one embed per post: images win over a card
         return record
 
     def _get_ref(self, uri: str) -> tuple[Ref, Ref]:
@@ -412,10 +437,12 @@ class BlueskyTransport:
         reply: tuple[Ref, Ref] | None,
         images: Sequence[Image],
         check_since: datetime | None,
+        card: LinkCard | None = None,
     ) -> Ref:
         """Create one post record, retrying without ever creating it twice."""
         parent = reply[1] if reply else None
         uploaded: list[dict[str, Any]] | None = None
+        external: dict[str, Any] | None = None
         problem = ""
         what = "publish a reply" if reply else "publish a post"
         for attempt in range(self.retries + 1):
@@ -426,12 +453,13 @@ class BlueskyTransport:
                     return found
             if uploaded is None:
                 uploaded = [self._upload(image) for image in images]
+                external = self._external(card) if card is not None and not images else None
             started = self.clock()
             try:
                 body = {
                     "repo": self._repo(),
                     "collection": POST,
-                    "record": self._record(text, reply, uploaded),
+                    "record": self._record(text, reply, uploaded, external),
                 }
                 answer = self._xrpc("POST", "com.atproto.repo.createRecord", what, json=body)
             except Transient as failure:
@@ -460,7 +488,8 @@ class BlueskyTransport:
         check_since = post.check_since
         for index, text in enumerate(post.parts):
             images = post.images if index == 0 else ()
-            ref = self._publish_part(text, reply, images, check_since)
+            card = post.card if index == 0 else None
+            ref = self._publish_part(text, reply, images, check_since, card)
             check_since = None  # the uncertainty was about the first part still to publish
             ids.append(ref.uri)
             reply = (reply[0] if reply else ref, ref)
@@ -501,18 +530,22 @@ class BlueskyTransport:
         )
 
     def mentions(self, since_id: str | None, *, since_time: datetime | None = None) -> Mentions:
-        """Mentions of the account from its notifications (``reason`` mention), newest first.
+        """Mentions of the account from its notifications (``reason`` mention), newest first;
+        reposts of its posts (``repost``) come with them, as items only (not counted).
 
         Notifications have no sortable id, so a mention's "id" is the time Bluesky indexed it
         (``indexedAt``, short enough to be stored where X's ids are): the count runs back to the
-        given one, or to ``since_time``.
+        given one, or to ``since_time``. A notification's author comes without a follower
+        count: those are read afterwards with ``getProfiles``.
         """
         since = _parse_time(since_id) if since_id else since_time
         count = 0
         newest: str | None = None
         cursor: str | None = None
+        found: list[dict[str, Any]] = []
+        complete = False
         for _page in range(MENTION_PAGES):
-            params: dict[str, Any] = {"limit": 100, "reasons": ["mention"]}
+            params: dict[str, Any] = {"limit": 100, "reasons": list(NOTIFIED)}
             if cursor:
                 params["cursor"] = cursor
             answer = self._call(
@@ -521,17 +554,50 @@ class BlueskyTransport:
                 "read the account's mentions",
                 params=params,
             )
+            done = False
             for notification in answer.get("notifications") or []:
-                if notification.get("reason") != "mention":
+                if notification.get("reason") not in NOTIFIED:
                     continue
                 indexed = _parse_time(notification.get("indexedAt"))
                 newest = newest or str(notification.get("indexedAt") or "") or None
                 if since is None:
                     return Mentions(count=0, newest_id=newest)
                 if indexed is None or indexed <= since:
-                    return Mentions(count=count, newest_id=newest or since_id)
-                count += 1
+                    done = True
+                    break
+                found.append(notification)
+                count += 1 if notification.get("reason") == "mention" else 0
             cursor = answer.get("cursor")
-            if not cursor:
-                return Mentions(count=count, newest_id=newest or since_id)
-        return Mentions(count=count, newest_id=newest or since_id, complete=False)
+            if done or not cursor:
+                complete = True
+                break
+        items = self._mentioned(found)
+        return Mentions(
+            count=count, newest_id=newest or since_id, complete=complete, items=tuple(items)
+        )
+
+    def _mentioned(self, notifications: list[dict[str, Any]]) -> list[Mentioned]:
+        """The notifications as who made them, with their follower counts (``getProfiles``)."""
+        authors = [str((n.get("author") or {}).get("did") or "") for n in notifications]
+        dids = [did for did in dict.fromkeys(authors) if did]
+        followers: dict[str, int] = {}
+        for start in range(0, len(dids), PROFILES_AT_ONCE):
+            answer = self._call(
+                "GET",
+                "app.bsky.actor.getProfiles",
+                "read the followers of the accounts that mentioned us",
+                params={"actors": dids[start : start + PROFILES_AT_ONCE]},
+            )
+            for profile in answer.get("profiles") or []:
+                followers[str(profile.get("did"))] = int(profile.get("followersCount") or 0)
+        now = self.clock()
+        return [
+            Mentioned(
+                remote_id=str(n.get("uri")),
+                kind=NOTIFIED[n["reason"]],
+                author=str((n.get("author") or {}).get("handle") or ""),
+                followers=followers.get(str((n.get("author") or {}).get("did"))),
+                at=_parse_time(n.get("indexedAt")) or now,
+            )
+            for n in notifications
+        ]

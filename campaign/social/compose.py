@@ -251,7 +251,9 @@ def event_post_text(
             shortened.append(f"title cut to {context['title']!r}")
     if not fits:
         length = check_length(text, network)[0]
-        name = {"mastodon": "Mastodon", "bluesky": "Bluesky"}.get(network, "X")
+        name = {"mastodon": "Mastodon", "bluesky": "Bluesky", "linkedin": "LinkedIn"}.get(
+            network, "X"
+        )
         raise CampaignError(
             f"Event {event.source_id} ({event.title!r}): template {template!r} gives a post of "
             f"{length} characters as {name} counts them even with no hashtag and no title (at "

@@ -9,16 +9,22 @@ time, so we count as the network does rather than with ``len()``:
   case of X's configuration v3.
 - **Mastodon** counts user-perceived characters (grapheme clusters: an emoji with its skin tone
   or a flag is one), every ``http(s)://`` link as 23 whatever its length, and a mention of an
-  account on another instance (``@name@instance.org``) as its ``@name`` only; 500 by default.
+  account on another instance (``@name@instance.org``) as its ``@name`` only; 500 by default,
+  but each instance sets its own: a ``limit`` given to the functions below replaces the
+  network's (see :mod:`campaign.social.limits`).
 - **Bluesky** counts grapheme clusters, links in full (the text is stored as written), at most
   300; the text may also not exceed 3,000 bytes in UTF-8.
+- **LinkedIn** takes a post's ``commentary`` of at most 3,000 characters, counted as written
+  (links in full); it has no threads, so the parts of a thread become one post, their
+  paragraphs separated by a blank line (:func:`join_thread`), and a text too long for one post
+  is refused rather than cut.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import regex
 
@@ -28,6 +34,7 @@ __all__ = [
     "MAX_WEIGHTED_LENGTH",
     "check_length",
     "graphemes",
+    "join_thread",
     "limit_for",
     "mastodon_length",
     "split_thread",
@@ -37,6 +44,9 @@ MASTODON_LIMIT = 500
 MASTODON_URL_LENGTH = 23
 BLUESKY_LIMIT = 300
 BLUESKY_MAX_BYTES = 3000
+LINKEDIN_LIMIT = 3000
+# Networks on which a post cannot reply to the previous one: a thread is published as one post.
+NO_THREADS = frozenset({"linkedin"})
 # Mastodon's own pattern for a mention (Account::MENTION_RE): @name, optionally @name@domain.
 _MASTODON_MENTION = re.compile(
     r"(?<![=/\w])@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(?:@[\w.-]+\w+)?", re.IGNORECASE
@@ -98,16 +108,27 @@ RULES = {
         graphemes,
         lambda text: len(text.encode("utf-8")) <= BLUESKY_MAX_BYTES,
     ),
+    "linkedin": LengthRule("linkedin", LINKEDIN_LIMIT, len),
 }
 
 
-def rule_for(network: str) -> LengthRule:
-    """The length rule of ``network`` (X's for an unknown one: the strictest of the three)."""
-    return RULES.get(network, RULES["x"])
+def join_thread(parts: list[str], network: str) -> list[str]:
+    """The parts as ``network`` publishes them: one post on a network without threads."""
+    kept = [part.strip() for part in parts if part.strip()]
+    if network in NO_THREADS and len(kept) > 1:
+        return ["\n\n".join(kept)]
+    return kept
 
 
-def limit_for(network: str) -> int:
-    return rule_for(network).limit
+def rule_for(network: str, limit: int | None = None) -> LengthRule:
+    """The length rule of ``network`` (X's for an unknown one: the strictest of the three);
+    ``limit``: the account's server's own limit, when it sets one (a Mastodon instance)."""
+    rule = RULES.get(network, RULES["x"])
+    return replace(rule, limit=limit) if limit and network != "x" else rule
+
+
+def limit_for(network: str, limit: int | None = None) -> int:
+    return rule_for(network, limit).limit
 
 
 # A sentence ends with . ! ? or … (possibly followed by a closing quote or bracket) and a space,
@@ -121,18 +142,19 @@ def weighted_length(text: str) -> int:
     return count(text).weighted_length
 
 
-def check_length(text: str, network: str = "x") -> tuple[int, bool]:
-    """``(length, valid)`` as ``network`` counts: valid means it takes it as one post."""
+def check_length(text: str, network: str = "x", limit: int | None = None) -> tuple[int, bool]:
+    """``(length, valid)`` as ``network`` counts: valid means it takes it as one post
+    (``limit``: the account's own, as for :func:`rule_for`)."""
     if network == "x":
         result = count(text)
         return result.weighted_length, result.valid
-    return rule_for(network).check(text)
+    return rule_for(network, limit).check(text)
 
 
-def _fitter(network: str) -> Callable[[str], bool]:
+def _fitter(network: str, limit: int | None = None) -> Callable[[str], bool]:
     if network == "x":
         return lambda text: count(text).valid
-    rule = rule_for(network)
+    rule = rule_for(network, limit)
     return lambda text: rule.check(text)[1]
 
 
@@ -189,18 +211,19 @@ def _split_words(sentence: str, fits: Callable[[str], bool]) -> list[str]:
     return parts
 
 
-def split_thread(text: str, network: str = "x") -> list[str]:
+def split_thread(text: str, network: str = "x", limit: int | None = None) -> list[str]:
     """Cut ``text`` into posts that each fit ``network``, at sentence ends where possible.
 
     Sentences are packed greedily; a sentence longer than a post is cut between words, and a
     single "word" longer than a post (which only happens with pasted junk) at the longest prefix
-    that fits. Returns ``[]`` for blank text.
+    that fits. Returns ``[]`` for blank text. ``limit``: the account's own, as for
+    :func:`rule_for`.
     """
-    fits = _fitter(network)
+    fits = _fitter(network, limit)
     text = text.strip()
     if not text:
         return []
-    if fits(text):
+    if fits(text) or network in NO_THREADS:  # no threads: one post, refused later if too long
         return [text]
     parts: list[str] = []
     current = ""

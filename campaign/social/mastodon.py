@@ -45,6 +45,7 @@ from campaign.clock import utcnow
 from campaign.social import (
     AccountFigures,
     Image,
+    Mentioned,
     Mentions,
     OnPublished,
     Outgoing,
@@ -66,6 +67,7 @@ IDEMPOTENCY_WINDOW = timedelta(minutes=55)  # Mastodon keeps a key for an hour
 CLOCK_SLACK = timedelta(minutes=2)
 RECENT_PAGES = 3  # pages of 40 statuses read when looking for one that may have gone through
 MENTION_PAGES = 8
+NOTIFIED = ["mention", "reblog"]  # the notifications read: mentions, and boosts of ours
 _MENTION = re.compile(r"(?<![=/\w])@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(?:@[\w.-]+\w+)?", re.I)
 
 
@@ -398,30 +400,56 @@ class MastodonTransport:
         )
 
     def mentions(self, since_id: str | None, *, since_time: datetime | None = None) -> Mentions:
-        """Mentions of the account, read from its notifications of type ``mention``."""
+        """Mentions of the account, read from its notifications of type ``mention``; its
+        boosted statuses (``reblog``) come with them, as items only (not counted)."""
         if since_id is None and since_time is None:
             page = self._call(
                 "read the account's mentions",
-                lambda: self.client.notifications(types=["mention"], limit=1),
+                lambda: self.client.notifications(types=NOTIFIED, limit=1),
             )
             return Mentions(count=0, newest_id=str(page[0]["id"]) if page else None)
         count = 0
         newest: str | None = None
         max_id: str | None = None
+        items: list[Mentioned] = []
         for _page in range(MENTION_PAGES):
             page = self._call(
                 "read the account's mentions",
                 lambda max_id=max_id: self.client.notifications(
-                    types=["mention"], since_id=since_id, max_id=max_id, limit=40
+                    types=NOTIFIED, since_id=since_id, max_id=max_id, limit=40
                 ),
             )
             if not page:
-                return Mentions(count=count, newest_id=newest or since_id)
+                return Mentions(count=count, newest_id=newest or since_id, items=tuple(items))
             newest = newest or str(page[0]["id"])
             for notification in page:
                 created = notification.get("created_at")
                 if since_id is None and since_time and created and created < since_time:
-                    return Mentions(count=count, newest_id=newest)
-                count += 1
+                    return Mentions(count=count, newest_id=newest, items=tuple(items))
+                items.append(_mentioned(notification, self.clock()))
+                count += 1 if notification.get("type") == "mention" else 0
             max_id = str(page[-1]["id"])
-        return Mentions(count=count, newest_id=newest or since_id, complete=False)
+        return Mentions(
+            count=count, newest_id=newest or since_id, complete=False, items=tuple(items)
+        )
+
+    def max_characters(self) -> int | None:
+        """The longest status the instance takes (``configuration.statuses.max_characters``
+        of ``GET /api/v2/instance``), or None when it does not say."""
+        instance = self._call("read the instance's limits", self.client.instance_v2)
+        statuses = ((instance or {}).get("configuration") or {}).get("statuses") or {}
+        limit = statuses.get("max_characters")
+        return int(limit) if isinstance(limit, int) and limit > 0 else None
+
+
+def _mentioned(notification: Any, now: datetime) -> Mentioned:
+    """A mention or boost notification as who made it, with their follower count."""
+    account = notification.get("account") or {}
+    followers = account.get("followers_count")
+    return Mentioned(
+        remote_id=str(notification["id"]),
+        kind="repost" if notification.get("type") == "reblog" else "mention",
+        author=str(account.get("acct") or account.get("username") or ""),
+        followers=int(followers) if followers is not None else None,
+        at=notification.get("created_at") or now,
+    )

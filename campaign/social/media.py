@@ -23,6 +23,7 @@ from typing import Any
 
 from campaign.errors import CampaignError
 from campaign.social import Image
+from campaign.social.networks import NETWORK_NAMES as NETWORK_TITLES
 
 MB = 1024 * 1024
 MAX_IMAGES = 4
@@ -97,7 +98,48 @@ def check_image(path: str | Path, alt: str, *, label: str) -> dict[str, Any]:
 
 # Networks that take smaller images than X (Bluesky: app.bsky.embed.images, 1,000,000 bytes).
 NETWORK_MAX_BYTES = {"bluesky": 1_000_000}
-NETWORK_NAMES = {"bluesky": "Bluesky"}
+NETWORK_NAMES = {"bluesky": "Bluesky", "linkedin": "LinkedIn"}
+# Networks that take fewer image types than X (LinkedIn's Images API: JPEG, PNG and GIF).
+NETWORK_TYPES = {"linkedin": frozenset({"image/jpeg", "image/png", "image/gif"})}
+
+
+# --- the policy per network: what the dashboard's upload and every check apply --------------
+
+
+def size_limit(media_type: str, network: str = "x") -> int:
+    """The largest image of ``media_type`` a post on ``network`` may carry, in bytes."""
+    return min(LIMITS[media_type], NETWORK_MAX_BYTES.get(network, LIMITS[media_type]))
+
+
+def size_limits(network: str = "x") -> dict[str, int]:
+    """Every image type ``network`` takes, with its largest size in bytes."""
+    return {media_type: size_limit(media_type, network) for media_type in LIMITS}
+
+
+def largest_image(network: str = "x") -> int:
+    """The largest image of any type ``network`` takes: how much of an upload to read."""
+    return max(size_limits(network).values())
+
+
+def check_upload(data: bytes, *, name: str, network: str = "x") -> str:
+    """The media type of an uploaded image (``data``: at most :func:`largest_image` + 1 bytes
+    of it), or a message refusing what the network would refuse (type, size). The alt text
+    and the count are checked with the post (:func:`check_images`)."""
+    media_type = sniff(data[:12])
+    label = f"Image {name!r}"
+    if media_type is None:
+        raise CampaignError.of("image.not_a_picture", "image", label=label, name=name)
+    most = size_limit(media_type, network)
+    if len(data) > most:
+        raise CampaignError.of(
+            "image.upload_too_big",
+            "image",
+            name=name,
+            limit=_size(most),
+            kind=NAMES[media_type],
+            network_name=NETWORK_TITLES.get(network, network),
+        )
+    return media_type
 
 
 def check_images(
@@ -113,6 +155,14 @@ def check_images(
         )
         for number, image in enumerate(images, 1)
     ]
+    taken = NETWORK_TYPES.get(network)
+    for number, image in enumerate(checked, 1):
+        if taken is not None and image["media_type"] not in taken:
+            name = Path(image["path"]).name
+            raise CampaignError(
+                f"{post}, image {number}: {name} is a {NAMES[image['media_type']]} image; "
+                f"{NETWORK_NAMES[network]} takes JPEG, PNG and GIF only: convert it."
+            )
     most = NETWORK_MAX_BYTES.get(network)
     for number, image in enumerate(checked, 1):
         if most is not None and image["size"] > most:

@@ -27,9 +27,17 @@ from sqlmodel import Session, col, select
 
 from campaign.config import Settings
 from campaign.errors import CampaignError
-from campaign.models import AccountSnapshot, Post, PostMetrics, PostStatus, utcnow
-from campaign.social import SocialTransport, TransportError, Usage
+from campaign.models import (
+    AccountSnapshot,
+    Post,
+    PostMetrics,
+    PostStatus,
+    SocialMention,
+    utcnow,
+)
+from campaign.social import Mentioned, SocialTransport, TransportError, Usage
 from campaign.social.cost import Estimate, estimate
+from campaign.social.limits import known_limit, store_limit
 from campaign.social.networks import NETWORK_NAMES, account_settings, transport_for
 
 log = logging.getLogger(__name__)
@@ -48,6 +56,7 @@ class AccountSync:
     snapshot: AccountSnapshot | None = None
     posts_measured: int = 0
     posts_missing: list[int] = field(default_factory=list)
+    mentions_kept: int = 0  # mentions and reposts stored with their authors (influencers)
     cost: Estimate | None = None
 
 
@@ -88,6 +97,10 @@ def _sync_account(
         (previous.last_mention_id or None) if previous else None,
         since_time=previous.at if previous else None,
     )
+    result.mentions_kept = _keep_mentions(
+        session, name, account_settings(settings, name).network, mentions.items
+    )
+    notes.extend(_learn_limit(session, name, transport, now))
     if previous is None:
         notes.append("first sync: mentions are counted from now on")
     elif not mentions.complete:
@@ -141,6 +154,57 @@ def _sync_account(
     return result
 
 
+def _keep_mentions(
+    session: Session, account: str, network: str, items: tuple[Mentioned, ...]
+) -> int:
+    """Store the mentions and reposts not stored yet (a remote id is kept once per account);
+    returns how many were new."""
+    known: set[str] = set()
+    ids = list(dict.fromkeys(item.remote_id for item in items))
+    for start in range(0, len(ids), 500):
+        query = (
+            select(SocialMention.remote_id)
+            .where(SocialMention.account == account)
+            .where(col(SocialMention.remote_id).in_(ids[start : start + 500]))
+        )
+        known.update(session.exec(query))
+    added = 0
+    for item in items:
+        if item.remote_id in known:
+            continue
+        known.add(item.remote_id)
+        session.add(
+            SocialMention(
+                account=account,
+                network=network,
+                remote_id=item.remote_id[:300],
+                kind=item.kind,
+                author_handle=item.author[:300],
+                author_followers=max(0, min(item.followers or 0, MAX_FOLLOWERS)),
+                at=item.at,
+            )
+        )
+        added += 1
+    return added
+
+
+def _learn_limit(
+    session: Session, account: str, transport: SocialTransport, now: datetime
+) -> list[str]:
+    """Read once the longest post the account's server takes, where the server sets it."""
+    read = getattr(transport, "max_characters", None)
+    if read is None or known_limit(session, account) is not None:
+        return []
+    try:
+        limit = read()
+    except TransportError as exc:
+        return [f"the instance's post length limit could not be read ({exc})"]
+    if limit is None:
+        return []
+    store_limit(session, account, limit, now)
+    return []
+
+
 def sync_metrics(
     session: Session,
     settings: Settings,
@@ -169,6 +233,19 @@ def sync_metrics(
                     handle=handle,
                     status="dry run",
                     message="skipped: no credentials, so nothing is published or measured",
+                )
+            )
+            continue
+        if not getattr(transport, "measures", True):  # LinkedIn: no figures for this token
+            results.append(
+                AccountSync(
+                    account=name,
+                    handle=handle,
+                    status="not measured",
+                    message=(
+                        f"skipped: {NETWORK_NAMES[settings.social.accounts[name].network]} gives "
+                        "no figures to a posting token; type the followers by hand"
+                    ),
                 )
             )
             continue

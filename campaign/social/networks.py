@@ -14,12 +14,13 @@ from campaign.errors import CampaignError
 from campaign.social import SocialTransport
 from campaign.social.dryrun import DryRunTransport
 
-NETWORK_NAMES = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
+NETWORK_NAMES = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky", "linkedin": "LinkedIn"}
 # The settings naming each network's secrets: without all of them, the account runs dry.
 CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
     "x": ("consumer_key_env", "consumer_secret_env", "access_token_env", "access_token_secret_env"),
     "mastodon": ("access_token_env",),
     "bluesky": ("app_password_env",),
+    "linkedin": ("access_token_env",),
 }
 
 
@@ -91,6 +92,22 @@ def transport_for(settings: Settings, name: str, **options: Any) -> SocialTransp
             account.handle,
             settings.secret(account.app_password_env) or "",
             service_url=account.service_url,
+            **chosen,
+        )
+    if account.network == "linkedin":
+        from campaign.social.linkedin import LinkedInTransport
+
+        network = settings.social.linkedin
+        chosen = {"retries": network.retries, "timeout": network.timeout}
+        chosen.update(options)
+        return LinkedInTransport(
+            account.handle,
+            account.organization_id,
+            settings.secret(account.access_token_env) or "",
+            token_env=account.access_token_env,
+            token_expires=account.token_expires,
+            api_base_url=network.api_base_url,
+            version=network.version,
             **chosen,
         )
     from campaign.social.x import transport_of

@@ -32,9 +32,17 @@ from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.messages import Message, message
 from campaign.models import Post, PostStatus, utcnow
-from campaign.social import Outgoing, SocialTransport, TransportError
+from campaign.social import Outgoing, SocialTransport, TransportError, allowed
+from campaign.social.cards import card_for
 from campaign.social.cost import Estimate, account_networks, estimate, usage_of
-from campaign.social.length import check_length, limit_for, split_thread
+from campaign.social.length import (
+    NO_THREADS,
+    check_length,
+    join_thread,
+    limit_for,
+    split_thread,
+)
+from campaign.social.limits import account_limit
 from campaign.social.media import check_images, keep_images, outgoing_images
 from campaign.social.moving import rewrite_for, text_digest
 from campaign.social.networks import account_settings, network_of, transport_for
@@ -44,10 +52,8 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)  # the longest wait between two automatic tries
 # In the stored reason of a post the service will try again by itself (the dashboard words it).
 AUTO_RETRY = "tried again automatically"
-PUBLISHABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed)
-EDITABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed)
-# What "cancel" changes: a post not published, not being published, not cancelled already.
-CANCELLABLE = (PostStatus.draft, PostStatus.scheduled, PostStatus.failed, PostStatus.missed)
+# Which posts may be claimed for publishing: :mod:`.allowed` decides, the claim's SQL applies it.
+PUBLISHABLE = allowed.ALLOWED[allowed.PUBLISH]
 _SEPARATOR = re.compile(r"^\s*---+\s*$", re.MULTILINE)
 _UNSET: Any = object()
 
@@ -56,7 +62,7 @@ class RetryLater(CampaignError):
     """The network asked us to wait, or the post waits before its next automatic try: it is
     kept and may be published after ``retry_at``."""
 
-    def __init__(self, message: str, retry_at: datetime) -> None:
+    def __init__(self, message: str | Message, retry_at: datetime) -> None:
         super().__init__(message)
         self.retry_at = retry_at
 
@@ -81,26 +87,32 @@ def checked_parts(
     post_id: int | None = None,
     network: str = "x",
     account: str = "",
+    limit: int | None = None,
 ) -> list[str]:
     """Every part as ``network`` will count it; with ``split``, a part too long becomes several.
 
     ``post_id`` (or, before the post exists, ``account``): the post the CLI's message names
-    (neither: "The post")."""
+    (neither: "The post"). ``limit``: the account's server's own (:func:`account_limit`). On a
+    network without threads (LinkedIn) the parts become one post, which ``split`` cannot
+    shorten."""
+    parts = join_thread(list(parts), network)
     result: list[str] = []
     several = len(parts) > 1
-    limit = limit_for(network)
+    own = limit
+    limit = limit_for(network, own)
     for number, part in enumerate(parts, 1):
         part = part.strip()
         if not part:
             continue
-        length, valid = check_length(part, network)
+        length, valid = check_length(part, network, own)
         if valid:
             result.append(part)
-        elif split:
-            result.extend(split_thread(part, network))
+        elif split and network not in NO_THREADS:
+            result.extend(split_thread(part, network, own))
         else:
+            code = "post.part_too_long" if several else "post.too_long"
             raise CampaignError.of(
-                "post.part_too_long" if several else "post.too_long",
+                "post.too_long_one_post" if network in NO_THREADS else code,
                 "text",
                 post_id=post_id or 0,
                 part=number,
@@ -145,15 +157,16 @@ def create_post(
     move writes it again for its new time (see :mod:`campaign.social.moving`).
     """
     network = account_settings(settings, account).network
+    own = account_limit(session, settings, account)
     if parts is None:
         source = (text or "").strip()
-        pieces = checked_parts([source], split=split, network=network) if source else []
+        pieces = checked_parts([source], split=split, network=network, limit=own) if source else []
     else:
-        pieces = checked_parts(parts, split=split, network=network)
+        pieces = checked_parts(parts, split=split, network=network, limit=own)
     if not pieces:
         raise CampaignError.of("post.empty", "text", post_id=0)
     if scheduled_at is not None and scheduled_at.tzinfo is None:
-        raise CampaignError("The publication time must carry a time zone.")
+        raise CampaignError.of("post.time_without_zone", "scheduled_at")
     if draft is None:
         draft = scheduled_at is None
     if not draft and scheduled_at is not None and scheduled_at <= (now or utcnow()):
@@ -196,16 +209,17 @@ def create_posts(
     publishes, retries and fails on its own. ``options`` as for :func:`create_post`."""
     names = list(dict.fromkeys(accounts))
     if not names:
-        raise CampaignError("Name at least one account for the post.")
+        raise CampaignError.of("post.no_account", "accounts")
     for name in names:
         network = account_settings(settings, name).network
         label = f"The post for {name}"
+        own = account_limit(session, settings, name)
         if parts is None:
             source = (text or "").strip()
             if source:
-                checked_parts([source], split=split, network=network, account=name)
+                checked_parts([source], split=split, network=network, account=name, limit=own)
         else:
-            checked_parts(parts, split=split, network=network, account=name)
+            checked_parts(parts, split=split, network=network, account=name, limit=own)
         check_images(options.get("images", ()), post=label, network=network)
     return [
         create_post(session, settings, account=name, text=text, parts=parts, split=split, **options)
@@ -229,7 +243,7 @@ def list_posts(
 def get_post(session: Session, post_id: int) -> Post:
     post = session.get(Post, post_id)
     if post is None:
-        raise CampaignError(f"No post number {post_id} (see `campaign post list`).")
+        raise CampaignError.of("post.unknown", post_id=post_id)
     return post
 
 
@@ -244,36 +258,36 @@ def edit_post(
     scheduled_at: datetime | None = _UNSET,
     images: Sequence[Mapping[str, Any]] | None = None,
 ) -> Post:
-    """Change what is given of a post not yet (even partly) published; its status is kept.
+    """Change what is given of a post not yet (even partly) published; its status is kept,
+    except that a missed or failed post given a new time is scheduled again.
 
     ``scheduled_at=None`` removes the time (a scheduled post then goes back to draft);
     ``images=[]`` removes the images. A post generated from events given a new time without a
-    new text is written again for that time, or the move is refused (:mod:`.moving`).
+    new text is written again for that time, or the move is refused (:mod:`.moving`). A new
+    time alone is a move (:mod:`.allowed`): a thread stopped half-way may be moved, not edited.
     """
     post = get_post(session, post_id)
     label = f"Post {post_id}"
     network = network_of(settings, post.account)
-    if post.status not in EDITABLE or post.remote_ids:
-        partly = post.remote_ids and post.status != PostStatus.published
-        raise CampaignError(
-            f"{label} is {post.status}{' (partly published)' if partly else ''}: "
-            "only posts not yet published can be edited."
-        )
+    own = account_limit(session, settings, post.account)
+    moving = scheduled_at is not _UNSET and scheduled_at is not None
+    moving_only = moving and text is None and parts is None and images is None
+    allowed.check(post, allowed.MOVE if moving_only else allowed.EDIT)
     if scheduled_at is not _UNSET and scheduled_at is not None and scheduled_at.tzinfo is None:
-        raise CampaignError("The publication time must carry a time zone.")
-    if scheduled_at is not _UNSET and scheduled_at is not None and text is None and parts is None:
+        raise CampaignError.of("post.time_without_zone", "scheduled_at")
+    if moving and text is None and parts is None and not post.remote_ids:
         rewritten = rewrite_for(session, settings, post, scheduled_at)  # before any change
         if rewritten is not None:
             post.parts = checked_parts(
-                rewritten.parts, split=True, post_id=post_id, network=network
+                rewritten.parts, split=True, post_id=post_id, network=network, limit=own
             )
             post.text = rewritten.text
             post.generated_digest = rewritten.digest
     if text is not None:
-        post.parts = checked_parts([text], split=split, post_id=post_id, network=network)
+        post.parts = checked_parts([text], split=split, post_id=post_id, network=network, limit=own)
         post.text = text.strip()
     elif parts is not None:
-        post.parts = checked_parts(parts, split=split, post_id=post_id, network=network)
+        post.parts = checked_parts(parts, split=split, post_id=post_id, network=network, limit=own)
         post.text = _text_of(post.parts)
     if images is not None:
         post.images = keep_images(
@@ -284,6 +298,9 @@ def edit_post(
         post.not_before = None
         if scheduled_at is None and post.status == PostStatus.scheduled:
             post.status = PostStatus.draft
+        if moving and post.status in (PostStatus.missed, PostStatus.failed):
+            post.status = PostStatus.scheduled  # as a calendar sync does for a new time
+            post.last_error = ""
     post.updated_at = utcnow()
     session.add(post)
     session.commit()
@@ -296,8 +313,7 @@ def cancel_post(session: Session, post_id: int) -> Post:
     post = get_post(session, post_id)
     if post.status == PostStatus.cancelled:
         return post
-    if post.status == PostStatus.published:
-        raise CampaignError(f"Post {post_id} is already published: delete it on X if it must go.")
+    allowed.check(post, allowed.CANCEL)
     claimed = session.execute(
         update(Post)
         .where(col(Post.id) == post_id)
@@ -306,7 +322,7 @@ def cancel_post(session: Session, post_id: int) -> Post:
     )
     session.commit()
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise CampaignError(f"Post {post_id} is being published right now; try again shortly.")
+        raise CampaignError.of("post.being_published", post_id=post_id)
     session.refresh(post)
     return post
 
@@ -321,32 +337,18 @@ def reschedule_post(
 ) -> Post:
     """Give a post not yet published a new time still to come (the calendar's "move").
 
-    Like :func:`edit_post` with ``scheduled_at``, its status kept, except that a post the
-    scheduler marked ``missed`` (its time passed while no service ran) or that ``failed`` (X
-    refused or failed; a thread resumes from its first part not on X) is scheduled again, as a
-    calendar sync does when an entry gets a new time. A time already past is refused: the
+    :func:`edit_post` with a new time alone (a move, :mod:`.allowed`): a post the scheduler
+    marked ``missed`` (its time passed while no service ran) or that ``failed`` (X refused or
+    failed; a thread resumes from its first part not on X) is scheduled again, as a calendar
+    sync does when an entry gets a new time. A time already past is refused: the
     scheduler would publish the post at once or mark it missed, never what the person meant.
     A post generated from events is written again for the new time, or refused
     (:class:`~campaign.social.moving.MoveRefused`) keeping its time (see :mod:`.moving`).
     """
     if scheduled_at.tzinfo is None:
-        raise CampaignError("The publication time must carry a time zone.")
+        raise CampaignError.of("post.time_without_zone", "scheduled_at")
     if scheduled_at <= (now or utcnow()):
         raise CampaignError.of("schedule.time_past", "at", at=scheduled_at)
-    post = get_post(session, post_id)
-    if not post.remote_ids:
-        rewrite_for(session, settings, post, scheduled_at)  # refused before anything changes
-    if post.status in (PostStatus.missed, PostStatus.failed):
-        post.status = PostStatus.scheduled
-        post.last_error = ""
-        if post.remote_ids:  # a thread that stopped half-way: only its time changes
-            post.scheduled_at = scheduled_at
-            post.not_before = None
-            post.updated_at = utcnow()
-            session.add(post)
-            session.commit()
-            session.refresh(post)
-            return post
     return edit_post(session, settings, post_id, scheduled_at=scheduled_at)
 
 
@@ -369,18 +371,20 @@ class ScheduleResult:
     refusals: dict[int, str] = field(default_factory=dict)
 
 
-def _schedule_problem(post: Post, now: datetime, network: str) -> tuple[str, Message | str] | None:
+def _schedule_problem(
+    post: Post, now: datetime, network: str, limit: int | None = None
+) -> tuple[str, Message | str] | None:
     """Why this post cannot be scheduled now, as (code, message), or None."""
     if post.status == PostStatus.scheduled:
         return None  # already scheduled: nothing to do, not a problem
-    if post.status != PostStatus.draft:
+    if allowed.may(post, allowed.SCHEDULE) is not None:
         return "not-draft", message("post.not_draft", status=post.status)
     if post.scheduled_at is None:
         return "no-time", message("post.no_time", "scheduled_at", post_id=post.id)
     if post.scheduled_at <= now:
         return "past", message("post.time_past", "scheduled_at", post_id=post.id)
     try:
-        checked_parts(post.parts, split=False, post_id=post.id, network=network)
+        checked_parts(post.parts, split=False, post_id=post.id, network=network, limit=limit)
     except CampaignError as exc:
         return "text", exc.messages[0] if exc.messages else str(exc)
     try:
@@ -419,7 +423,8 @@ def schedule_posts(
     result = ScheduleResult()
     for post in posts:
         assert post.id is not None
-        problem = _schedule_problem(post, now, network_of(settings, post.account))
+        own = account_limit(session, settings, post.account)
+        problem = _schedule_problem(post, now, network_of(settings, post.account), own)
         if problem:
             result.refused.append((post.id, problem[1]))
             result.refusals[post.id] = problem[0]
@@ -528,9 +533,12 @@ def problem_of(message: str) -> str:
     """Which known situation a stored error message tells, for the dashboard to word it:
     ``retry`` (the service will try again by itself), ``credits`` (X's 402), ``reply`` (X
     refused a reply of a thread), or "" (anything else, shown as it is)."""
+    from campaign.social.tokens import problem_of as token_problem
     from campaign.social.x import problem_of as x_problem
 
-    return "retry" if AUTO_RETRY in message else x_problem(message)
+    if AUTO_RETRY in message:
+        return "retry"
+    return token_problem(message) or x_problem(message)
 
 
 def publish_post(
@@ -566,27 +574,23 @@ def _publish(
     post = get_post(session, post_id)
     if post.status == PostStatus.published:
         return post
-    if post.status == PostStatus.cancelled:
-        raise CampaignError(f"Post {post_id} was cancelled; it will not be published.")
+    if post.status != PostStatus.publishing:  # an abandoned claim is taken over below
+        allowed.check(post, allowed.PUBLISH)
     if post.not_before and now < post.not_before:
         local = post.not_before.astimezone(settings.zone)
         raise RetryLater(
-            f"Post {post_id}: waiting before publishing again; it stays scheduled and "
-            f"is tried again after {local:%d/%m/%Y %H:%M:%S} ({post.last_error})",
+            message("post.waiting", post_id=post_id, at=local, error=post.last_error or ""),
             post.not_before,
         )
     transport = transport or transport_for(settings, post.account)
     if transport.dry_run and post.remote_ids and not post.dry_run:
-        raise CampaignError(
-            f"Post {post_id} is partly published on X, but the credentials of account "
-            f"{post.account!r} are missing now: set them (`campaign social accounts`) to finish."
+        raise CampaignError.of(
+            "post.credentials_missing", "account", post_id=post_id, account=post.account
         )
     abandoned = post.status == PostStatus.publishing
     previous_update = post.updated_at
     if not _claim(session, post, now, claim_timeout(settings)):
-        raise CampaignError(
-            f"Post {post_id} is being published by another process (status {post.status})."
-        )
+        raise CampaignError.of("post.claimed", post_id=post_id, status=post.status)
     started = utcnow()
     done = list(post.remote_ids)
     try:
@@ -602,6 +606,7 @@ def _publish(
         images=images,
         check_since=check_since,
         key=f"post-{post.id}",
+        card=card_for(session, settings, post) if not done else None,
     )
 
     def record(_index: int, remote_id: str) -> None:

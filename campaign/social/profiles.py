@@ -19,6 +19,8 @@ def profile_url(account: Any) -> str:
         return f"https://x.com/{quote(handle)}"
     if network == "bluesky":
         return f"https://bsky.app/profile/{quote(handle)}"
+    if network == "linkedin":
+        return f"https://www.linkedin.com/company/{quote(handle)}"
     if network == "mastodon":
         instance = str(getattr(account, "instance_url", "") or "").rstrip("/")
         return f"{instance}/@{quote(handle)}" if instance else ""

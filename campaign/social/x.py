@@ -43,6 +43,7 @@ from campaign.config import Settings, SocialAccount
 from campaign.social import (
     AccountFigures,
     Image,
+    Mentioned,
     Mentions,
     OnPublished,
     Outgoing,
@@ -668,8 +669,15 @@ class XTransport:
         count = 0
         newest: str | None = None
         token: str | None = None
+        items: list[Mentioned] = []
         for _page in range(MENTION_PAGES):
-            params: dict[str, Any] = {"max_results": 100}
+            # Each mention's author and their public counts come in the same request.
+            params: dict[str, Any] = {
+                "max_results": 100,
+                "expansions": ["author_id"],
+                "user_fields": ["public_metrics"],
+                "tweet_fields": ["created_at"],
+            }
             if since_id:
                 params["since_id"] = since_id
             else:
@@ -685,12 +693,38 @@ class XTransport:
             meta = response.meta or {}
             page = list(response.data or [])
             self.usage.posts_read += len(page)
+            items.extend(_mentioned(page, response.includes or {}, self.usage, self.clock()))
             count += int(meta.get("result_count", len(page)))
             newest = newest or meta.get("newest_id")
             token = meta.get("next_token")
             if not token:
-                return Mentions(count=count, newest_id=newest or since_id)
-        return Mentions(count=count, newest_id=newest or since_id, complete=False)
+                return Mentions(count=count, newest_id=newest or since_id, items=tuple(items))
+        return Mentions(
+            count=count, newest_id=newest or since_id, complete=False, items=tuple(items)
+        )
+
+
+def _mentioned(
+    page: list[Any], includes: dict[str, Any], usage: Usage, now: datetime
+) -> list[Mentioned]:
+    """The posts of one page of mentions with their authors (from ``includes.users``)."""
+    users = {str(user.id): user for user in includes.get("users") or []}
+    usage.users_read += len(users)
+    found = []
+    for tweet in page:
+        user = users.get(str(getattr(tweet, "author_id", "") or ""))
+        metrics = (user.public_metrics or {}) if user is not None else {}
+        followers = metrics.get("followers_count")
+        found.append(
+            Mentioned(
+                remote_id=str(tweet.id),
+                kind="mention",
+                author=user.username if user is not None else "",
+                followers=int(followers) if followers is not None else None,
+                at=tweet.created_at or now,
+            )
+        )
+    return found
 
 
 # --- the transport of an account ----------------------------------------------------------------

@@ -113,8 +113,11 @@ class Ranges:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise CampaignError(
-                f"Cannot read the Apple relay ranges {path} ([tracking] apple_ranges_file): {exc}."
+            raise CampaignError.of(
+                "tracking.cannot_read_ranges",
+                "tracking.apple_ranges",
+                path=str(path),
+                reason=str(exc),
             ) from None
         prefixes = []
         for number, line in enumerate(text.splitlines(), start=1):
@@ -124,8 +127,12 @@ class Ranges:
             try:
                 ipaddress.ip_network(field, strict=False)
             except ValueError:
-                raise CampaignError(
-                    f"{path}, line {number}: {field!r} is not an IP prefix such as 17.0.0.0/8."
+                raise CampaignError.of(
+                    "tracking.bad_prefix",
+                    "tracking.apple_ranges",
+                    path=str(path),
+                    line=number,
+                    prefix=field,
                 ) from None
             prefixes.append(field)
         return cls(prefixes)

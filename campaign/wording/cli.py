@@ -180,7 +180,10 @@ SENTENCES: dict[str, str] = {
     "image.too_big": (
         "{label}: {name} is {size}; X takes at most {limit} for a {kind} image: make it smaller."
     ),
-    "image.upload_too_big": "Image {name!r}: over {limit} MB, the most X accepts.",
+    "image.upload_too_big": (
+        "Image {name!r}: over {limit}, the most {network_name} takes for a {kind} image: make it "
+        "smaller."
+    ),
     "image.no_alt": ("{label}: give a description of {name} (--alt) for people who cannot see it."),
     "image.alt_too_long": (
         "{label}: the description of {name} is {length} characters long; X takes at most "
@@ -197,6 +200,38 @@ SENTENCES: dict[str, str] = {
         "could not open its links, the one-click unsubscribe included (RFC 8058 requires "
         "https). Set [web] public_url to the web service's public https address, or [web] "
         "allow_insecure_links = true to send to a test relay on purpose."
+    ),
+    # dashboard users
+    "user.password_too_short": (
+        "The password is too short: use at least {min} characters (a few words make a good one)."
+    ),
+    "user.password_spaces": "The password starts or ends with a space; remove it.",
+    "user.bad_email": "{email!r} is not a valid email address ({reason}).",
+    "user.unknown_role": "Unknown role {role!r}; use one of {known}.",
+    "user.unknown": "No dashboard user {email!r}; `campaign users list` shows them.",
+    "user.exists": (
+        "{email} is already a dashboard user; `campaign users passwd {email}` changes the password."
+    ),
+    # what may be done to a newsletter or a post, by its status (the stages' allowed.py)
+    "newsletter.not_sendable": (
+        "Newsletter {id} is {status}; only a draft, scheduled or missed newsletter can be sent now."
+    ),
+    "post.cannot_move": "{post} is {status}: it can no longer be given a new time.",
+    "post.cannot_edit": "{post} is {status}: only posts not yet published can be edited.",
+    "post.cannot_schedule": (
+        "{post} is {status}: only a draft can be scheduled (give it a new time with "
+        "`campaign post edit {post_id} --at …`, or cancel it)."
+    ),
+    "post.cannot_publish": "{post} is {status}: it cannot be published.",
+    "post.cannot_cancel": (
+        "{post} is {status}: it cannot be cancelled (delete it on the network if it must go)."
+    ),
+    "post.partly_published": (
+        "{post} is {status} (partly published): only posts not yet published can be edited."
+    ),
+    "post.waiting_for_network": (
+        "{post} is partly published and waits for the network's reset: it goes on by itself "
+        "then (cancel it to stop it)."
     ),
     # lists
     "list.unknown": (
@@ -239,6 +274,38 @@ SENTENCES: dict[str, str] = {
         "then, or none in the catalogue)."
     ),
     "planner.shortened": "Post {post_id} ({event}) shortened to fit: {details}.",
+    # LinkedIn
+    "linkedin.token_refused": (
+        "{label}: LinkedIn refused the LinkedIn access token (401: {reason}). Tokens last 60 "
+        "days: make a new one (docs/admin/networks.md), put it in {env} and set the account's "
+        "token_expires to its new end day."
+    ),
+    "linkedin.token_expired": (
+        "{label}: the LinkedIn access token expired on {date}. Make a new one "
+        "(docs/admin/networks.md), put it in {env} and set the account's token_expires to its "
+        "new end day."
+    ),
+    "linkedin.forbidden": (
+        "{label}: LinkedIn refused to {what} (403: {reason}). The token needs the "
+        "w_organization_social permission, made by an administrator of the page: make a new one "
+        "with it (docs/admin/networks.md)."
+    ),
+    "linkedin.rate_limited": (
+        "{label}: LinkedIn's rate limit was reached while trying to {what}; try again after "
+        "{at} UTC."
+    ),
+    "linkedin.too_large": (
+        "{label}: LinkedIn refused to {what} (413): the file is too large; make it smaller."
+    ),
+    "linkedin.refused": "{label}: LinkedIn refused to {what} ({status}: {reason}).",
+    "account.token_expires_soon": (
+        "@{handle} ({network}): the access token expires on {date}, in {days} days: make a new "
+        "one and set token_expires (docs/admin/networks.md)."
+    ),
+    "account.token_expired": (
+        "@{handle} ({network}): the access token expired on {date}: posts fail until a new one "
+        "is set, with token_expires (docs/admin/networks.md)."
+    ),
     # posts
     "post.too_long": (
         "{post} is {length} characters long as {network} counts them, {over} too many (at "
@@ -248,6 +315,11 @@ SENTENCES: dict[str, str] = {
         "{post}, part {part} of the thread, is {length} characters long as {network} counts "
         "them, {over} too many (at most {limit}; {note}): shorten it, or use --split to "
         "publish it as a thread."
+    ),
+    "post.too_long_one_post": (
+        "{post} is {length} characters long as {network} counts them, {over} too many (at "
+        "most {limit}; {note}): {network} has no threads, so shorten it (the parts of a thread "
+        "are one post there)."
     ),
     "post.empty": "{post} is empty: give its text.",
     "post.not_draft": "it is {status}, not a draft",
@@ -301,6 +373,164 @@ SENTENCES: dict[str, str] = {
         "{rows} name a region that is not in the list of regions, kept as written: {shown}{more}. "
         "Correct them in the file, or add the region to [events] regions."
     ),
+    # posts: their life (created, edited, published, cancelled)
+    "post.time_without_zone": "The publication time must carry a time zone.",
+    "post.no_account": "Name at least one account for the post.",
+    "post.unknown": "No post number {post_id} (see `campaign post list`).",
+    "post.being_published": "Post {post_id} is being published right now; try again shortly.",
+    "post.waiting": (
+        "Post {post_id}: waiting before publishing again; it stays scheduled and is "
+        "tried again after {at} ({error})"
+    ),
+    "post.credentials_missing": (
+        "Post {post_id} is partly published on X, but the credentials of account "
+        "{account!r} are missing now: set them (`campaign social accounts`) to finish."
+    ),
+    "post.claimed": "Post {post_id} is being published by another process (status {status}).",
+    # images chosen in the block editor
+    "block.upload_too_big": "{where}: {name!r} is over {limit} MB.",
+    "block.upload_not_image": "{where}: {name!r} is not a JPEG, PNG, WEBP or GIF image.",
+    # the database
+    "database.no_folder": (
+        "Cannot open the database {path}: cannot create its folder ({reason}); check "
+        "[database] url, or create the folder."
+    ),
+    "database.cannot_create": (
+        "Cannot open the database {path}: cannot create it ({reason}); check [database] url."
+    ),
+    "database.bad_url": "[database] url {url!r} is not a database URL ({reason}).",
+    "database.no_driver": (
+        "[database] url {url!r} needs a database driver that is not installed ({reason})."
+    ),
+    "database.bad_option": "[database] url {url!r} has an option that is not valid ({reason}).",
+    "database.busy": (
+        "The database {where} is busy (locked by another process): try again in a moment."
+    ),
+    "database.damaged": (
+        "The database {where} is damaged or is not a campaign database ({reason}): "
+        "restore it from a backup, or set [database] url to the right file."
+    ),
+    "database.read_only": (
+        "Cannot write to the database {where} ({reason}): check that you may write to "
+        "the file and to its folder."
+    ),
+    "database.disk_full": (
+        "The disk holding the database {where} is full: free some space and try again."
+    ),
+    "database.conflict": (
+        "The database {where} refused the change ({reason}): another process may have "
+        "changed the same data at the same time; try again."
+    ),
+    "database.file_unreachable": (
+        "Cannot open the database {where}: {reason}. Check [database] url and that its "
+        "folder exists and that you may write to it."
+    ),
+    "database.server_unreachable": (
+        "Cannot open the database {where}: {reason}. Check [database] url and that the "
+        "server is running and accepts this login."
+    ),
+    "database.too_new": (
+        "The database {where} was written by a newer version of campaign (schema "
+        "{revisions}, unknown to campaign {version}): upgrade campaign to use it, or "
+        "restore a backup made with this version."
+    ),
+    "database.cannot_open": "Cannot open the database {where}: {reason}.",
+    # writing reports
+    "report.unknown_format": "--format {format!r}: choose one of {known}.",
+    "report.format_not_known_from_file": (
+        "--out {out}: say which format to write with --format ({known})."
+    ),
+    "report.unknown_table": "--table {table!r}: this report has {known}.",
+    "report.csv_one_table": (
+        "A CSV file holds one table and this report has {count} ({known}): choose one "
+        "with --table, or write them all with --format xlsx or json."
+    ),
+    "report.needs_file": (
+        "--format {format} writes a file: give its name with --out (e.g. --out {key}.{format})."
+    ),
+    "report.no_folder": "--out {out}: the folder {folder} does not exist.",
+    "report.cannot_write": "--out {out}: cannot write the file ({reason}).",
+    "report.no_labels": "No labels.toml in {folder}.",
+    "report.unknown_language": "--lang {language!r}: reports are written in {known}.",
+    # the mail transports (outbox, SMTP) and the tracking's files
+    "outbox.cannot_open": "Cannot open the outbox {folder} ([mail] outbox_dir): {reason}.",
+    "outbox.cannot_write": "Cannot write to the outbox {folder} ([mail] outbox_dir): {reason}.",
+    "tracking.cannot_read_ranges": (
+        "Cannot read the Apple relay ranges {path} ([tracking] apple_ranges_file): {reason}."
+    ),
+    "tracking.bad_prefix": (
+        "{path}, line {line}: {prefix!r} is not an IP prefix such as 17.0.0.0/8."
+    ),
+    "smtp.cannot_connect": (
+        "Cannot connect to the SMTP server {where} (security {security}): {reason}."
+    ),
+    "smtp.login_refused": (
+        "The SMTP server {where} refused the login of {username!r} ({reply}); check "
+        "[mail.smtp] username and the password in {password_env}."
+    ),
+    "smtp.login_failed": "Cannot log in to the SMTP server {where}: {reason}.",
+    "smtp.not_plain_address": "Cannot write the SMTP command {line!r}: not a plain address.",
+    "smtp.no_password": (
+        "SMTP login as {username!r} needs a password: set the environment variable "
+        "{password_env} ([mail.smtp] password_env)."
+    ),
+    "smtp.sender_refused": (
+        "The SMTP server {where} refuses the sender {sender}: {reply}. Check [mail] "
+        "from_address and return_path_domain, then run the send again."
+    ),
+    "smtp.broke_twice": (
+        "the SMTP server {where} closed the connection while this message was being sent "
+        "({step}), twice in a row"
+    ),
+    "smtp.no_reply": (
+        "no reply from the SMTP server {where} within {seconds} seconds after the "
+        "message was sent ([mail.smtp] timeout); it may have been delivered"
+    ),
+    "smtp.too_many_breaks": (
+        "The SMTP server {where} closed or stopped answering {count} transactions in a "
+        "row, with none accepted between them; the messages not sent are left to send: "
+        "try again later."
+    ),
+    "smtp.interrupted": (
+        "interrupted before the SMTP server's reply to the message; it may have been delivered"
+    ),
+    # social accounts, the coverage of a newsletter's audience, the demo
+    "account.missing": "missing: {variables}",
+    "account.not_checked": "not checked (--offline)",
+    "account.accepted": "accepted by {network}: @{username}",
+    "account.other_user": (
+        "these credentials are those of @{username}, not @{handle}: posts would go to "
+        "@{username}. Generate the access token while logged in as @{handle}."
+    ),
+    "coverage.events_over": (
+        "{events} of the selection {verb} already over and left out of the letter."
+    ),
+    "coverage.group_without_events": "{name}: 0 events, {readers}; they get {what}.",
+    "coverage.unknown_regions": (
+        "{readers} {verb} a region the taxonomy does not know: {shown}{more}; no event "
+        "can match it, so they get {what}."
+    ),
+    "demo.no_calendar": ("No sample calendar found (looked for {looked}): reinstall the package."),
+    "demo.no_samples": (
+        "No sample files found (looked in {looked}): pass the folder holding {file} and "
+        "the subscriber files, or reinstall the package."
+    ),
+    # signing messages (DKIM)
+    "dkim.not_installed": (
+        "DKIM signing ([mail.dkim] key_file) needs dkimpy, which is not installed: "
+        "install campaign with its dkim extra (campaign[dkim]), or let the relay sign."
+    ),
+    "dkim.bad_key": (
+        "{where} is not a PEM RSA private key ({reason}); make one with `openssl genrsa "
+        "-out dkim.key 2048`."
+    ),
+    "dkim.key_too_short": ("{where} is a {bits}-bit RSA key; DKIM keys need at least {min} bits."),
+    "dkim.no_selector": "DKIM signing needs [mail.dkim] selector and a domain.",
+    "dkim.cannot_read_key": "Cannot read the DKIM key {path} ([mail.dkim] key_file): {reason}.",
+    "dkim.failed": "DKIM signing failed: {reason}.",
+    # addresses written into messages
+    "mail.invalid_address_because": "{address!r} is not a valid email address ({reason}).",
+    "mail.sender_unwritable": "The {header} address cannot be written in a message: {reason}",
 }
 
 
@@ -309,6 +539,7 @@ _COUNTING = {
     "x": ("X", "a link counts 23, an emoji 2"),
     "mastodon": ("Mastodon", "a link counts 23, an emoji 1"),
     "bluesky": ("Bluesky", "a link counts in full, an emoji 1"),
+    "linkedin": ("LinkedIn", "a link counts in full, an emoji 1 or 2"),
 }
 
 
@@ -329,7 +560,7 @@ def word(message: Message) -> str:
         values["post"] = (
             f"Post {post_id}" if post_id else f"The post for {account}" if account else "The post"
         )
-    if message.code in ("post.too_long", "post.part_too_long"):
+    if message.code in ("post.too_long", "post.part_too_long", "post.too_long_one_post"):
         name, note = _COUNTING.get(message.values.get("network", "x"), _COUNTING["x"])
         values.update(network=name, note=note)
     if message.code.startswith("block."):
@@ -369,4 +600,49 @@ def word(message: Message) -> str:
         values["people"] = "person" if message.values["count"] == 1 else "people"
     if message.code == "planner.shortened":
         values["details"] = "; ".join(message.values["details"])
+    _more_values(message, values)
     return template.format(**values)
+
+
+def _plural(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
+def _more_values(message: Message, values: dict[str, Any]) -> None:
+    """The values of the posts', reports', coverage's and demo's sentences worded the CLI's way."""
+    given = message.values
+    if message.code == "post.not_editable":
+        values["partly"] = " (partly published)" if given.get("partly") else ""
+    elif message.code == "post.waiting":
+        values["at"] = f"{given['at']:%d/%m/%Y %H:%M:%S}"
+    elif message.code == "report.unknown_language":
+        values["known"] = " or ".join(given["known"])
+    elif message.code in ("dkim.bad_key", "dkim.key_too_short"):
+        values["where"] = given["where"] or "the DKIM key"
+    elif message.code == "demo.no_calendar":
+        values["looked"] = " and ".join(given["looked"])
+    elif message.code == "coverage.events_over":
+        values.update(events=_plural(given["count"], "event"), verb=_BE[given["count"] == 1])
+    elif message.code == "coverage.group_without_events":
+        region = given["region"]
+        name = region or ("Readers without a region" if given["regional"] else "All readers")
+        values.update(name=name, readers=_plural(given["readers"], "reader"))
+        values["what"] = COVERAGE_WHAT[given["what"]]
+    elif message.code == "coverage.unknown_regions":
+        count = given["readers"]
+        values.update(readers=_plural(count, "reader"), verb="has" if count == 1 else "have")
+        values["shown"] = ", ".join(f"{region!r} ({readers})" for region, readers in given["shown"])
+        values["more"] = f" and {given['more']} more" if given["more"] else ""
+        values["what"] = COVERAGE_WHAT[given["what"]]
+
+
+_BE = {True: "is", False: "are"}
+
+COVERAGE_WHAT = {
+    "national": "the events of every region instead",
+    "nearest": "the events of the nearest regions instead (else of every region)",
+    "text": "the newsletter's own text in place of the events",
+    "skip": "no newsletter: they are left out",
+    "nothing": "an empty events section (no event anywhere)",
+}
+"""What readers without events get (``WhenNoEvents``, or ``nothing``: no event anywhere)."""

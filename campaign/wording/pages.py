@@ -176,7 +176,10 @@ SENTENCES: dict[str, str] = {
     "image.too_big": N_(
         "{name} weighs {size}; X takes at most {limit} for a {kind} image: make it smaller."
     ),
-    "image.upload_too_big": N_("The image {name} weighs over {limit} MB, the most X accepts."),
+    "image.upload_too_big": N_(
+        "The image {name} weighs more than {limit}, the most {network_name} takes for a {kind} "
+        "image: make it smaller."
+    ),
     "image.no_alt": N_(
         "Describe the image {name} for people who cannot see it (the description field)."
     ),
@@ -196,6 +199,36 @@ SENTENCES: dict[str, str] = {
         "cannot be opened by recipients, so neither could the links of the message (the "
         "unsubscribe link included). Ask an administrator to set the service's public https "
         "address in the settings."
+    ),
+    # dashboard users
+    "user.password_too_short": N_(
+        "The password is too short: use at least {min} characters (a few words make a good one)."
+    ),
+    "user.password_spaces": N_("The password starts or ends with a space: remove it."),
+    "user.bad_email": N_("“{email}” is not a valid email address ({reason})."),
+    "user.unknown_role": N_("The role “{role}” does not exist: choose one of {known}."),
+    "user.unknown": N_("Nobody signs in to the dashboard as “{email}”."),
+    "user.exists": N_(
+        "“{email}” already signs in to the dashboard: change their password instead."
+    ),
+    # what may be done to a newsletter or a post, by its status (the stages' allowed.py)
+    "newsletter.not_sendable": N_(
+        "This newsletter is {status}: only a draft, scheduled or missed newsletter can be sent now."
+    ),
+    "post.cannot_move": N_("This post is {status}: it can no longer be given a new time."),
+    "post.cannot_edit": N_("This post is {status}: only a post not yet published can be changed."),
+    "post.cannot_schedule": N_(
+        "This post is {status}: only a draft can be scheduled; give it a new time instead, or "
+        "cancel it."
+    ),
+    "post.cannot_publish": N_("This post is {status}: it cannot be published."),
+    "post.cannot_cancel": N_(
+        "This post is {status}: it cannot be cancelled (delete it on the network if it must go)."
+    ),
+    "post.partly_published": N_("This post is partly published: its text can no longer change."),
+    "post.waiting_for_network": N_(
+        "This post is partly published and waits for the network: it goes on by itself after "
+        "the wait the network asked for (cancel it to stop it)."
     ),
     # lists
     "list.unknown": N_(
@@ -241,6 +274,33 @@ SENTENCES: dict[str, str] = {
         "then, or none in the catalogue)."
     ),
     "planner.shortened": N_("Post {post_id} ({event}) was shortened to fit: {details}."),
+    # LinkedIn
+    "linkedin.token_refused": N_(
+        "{label}: LinkedIn refused the access token ({reason}). LinkedIn tokens last 60 days: ask"
+        " the administrator to make a new one and set it."
+    ),
+    "linkedin.token_expired": N_(
+        "{label}: the LinkedIn access token expired on {date}: ask the administrator to make a "
+        "new one and set it."
+    ),
+    "linkedin.forbidden": N_(
+        "{label}: LinkedIn refused the post ({reason}): the access token lacks the permission to "
+        "publish for the page (w_organization_social), or was made by someone who is not one of "
+        "its administrators."
+    ),
+    "linkedin.rate_limited": N_(
+        "{label}: LinkedIn's limit of posts was reached; the post is tried again after {at}."
+    ),
+    "linkedin.too_large": N_("{label}: LinkedIn refused a file too large: make the image smaller."),
+    "linkedin.refused": N_("{label}: LinkedIn refused the post ({status}: {reason})."),
+    "account.token_expires_soon": N_(
+        "@{handle} ({network}): the access token expires on {date}, in {days} days: ask the "
+        "administrator to renew it."
+    ),
+    "account.token_expired": N_(
+        "@{handle} ({network}): the access token expired on {date}: nothing is published until "
+        "the administrator renews it."
+    ),
     # posts
     "post.too_long": N_(
         "The text is {length} characters long as {network} counts them, {over} too many (at "
@@ -249,6 +309,10 @@ SENTENCES: dict[str, str] = {
     "post.part_too_long": N_(
         "Part {part} of the thread is {length} characters long as {network} counts them, "
         "{over} too many (at most {limit}; {note}): shorten it, or tick “publish as a thread”."
+    ),
+    "post.too_long_one_post": N_(
+        "The text is {length} characters long as {network} counts them, {over} too many (at "
+        "most {limit}; {note}): {network} has no threads, so shorten it."
     ),
     "post.empty": N_("The text is empty: write the post."),
     "post.not_draft": N_("it is no longer a draft"),
@@ -301,6 +365,217 @@ SENTENCES: dict[str, str] = {
         "{rows} rows name a region that is not in the list of regions, kept as written: "
         "{shown}. Correct them in the file, or ask an administrator to add the region to the "
         "settings."
+    ),
+    # posts: their life (created, edited, published, cancelled)
+    "post.time_without_zone": N_("The publication time must carry a time zone."),
+    "post.no_account": N_("Choose at least one account for the post."),
+    "post.unknown": N_("There is no post number {post_id}."),
+    "post.being_published": N_("This post is being published right now: try again in a moment."),
+    "post.waiting": N_(
+        "This post waits before being published again: it stays scheduled and is tried "
+        "again after {at} ({error})."
+    ),
+    "post.credentials_missing": N_(
+        "This post is partly published, but the credentials of the account {account} are "
+        "missing now: ask an administrator to set them to finish it."
+    ),
+    "post.claimed": N_(
+        "This post is being published by another process (status “{status}”): try again "
+        "in a moment."
+    ),
+    # images chosen in the block editor
+    "block.upload_too_big": N_(
+        "Block {number}: the image “{name}” weighs over {limit} MB: make it smaller."
+    ),
+    "block.upload_not_image": N_(
+        "Block {number}: “{name}” is not a JPEG, PNG, WEBP or GIF image: convert it, for "
+        "example to JPEG."
+    ),
+    # the database
+    "database.no_folder": N_(
+        "The database {path} cannot be opened: its folder cannot be created ({reason}). "
+        "Ask an administrator to check the database's address in the settings."
+    ),
+    "database.cannot_create": N_(
+        "The database {path} cannot be opened: it cannot be created ({reason}). Ask an "
+        "administrator to check the database's address in the settings."
+    ),
+    "database.bad_url": N_(
+        "The database's address in the settings, “{url}”, is not a database address "
+        "({reason}): ask an administrator to correct it."
+    ),
+    "database.no_driver": N_(
+        "The database at “{url}” needs a driver that is not installed ({reason}): ask an "
+        "administrator to install it."
+    ),
+    "database.bad_option": N_(
+        "The database's address in the settings, “{url}”, has an option that is not "
+        "valid ({reason}): ask an administrator to correct it."
+    ),
+    "database.busy": N_(
+        "The database is busy (another process is writing to it): try again in a moment."
+    ),
+    "database.damaged": N_(
+        "The database {where} is damaged or is not a campaign database ({reason}): ask "
+        "an administrator to restore it from a backup."
+    ),
+    "database.read_only": N_(
+        "Nothing can be written to the database {where} ({reason}): ask an administrator "
+        "to check who may write to it."
+    ),
+    "database.disk_full": N_(
+        "The disk holding the database is full: ask an administrator to free some space, "
+        "then try again."
+    ),
+    "database.conflict": N_(
+        "The database refused the change ({reason}): someone may have changed the same "
+        "data at the same time. Try again."
+    ),
+    "database.file_unreachable": N_(
+        "The database {where} cannot be opened ({reason}): ask an administrator to check "
+        "its address in the settings and its folder."
+    ),
+    "database.server_unreachable": N_(
+        "The database server cannot be reached ({reason}): try again in a moment, or ask "
+        "an administrator to check that it is running."
+    ),
+    "database.too_new": N_(
+        "The database was written by a newer version of campaign than this one "
+        "({version}): ask an administrator to upgrade campaign."
+    ),
+    "database.cannot_open": N_(
+        "The database {where} cannot be opened ({reason}): ask an administrator."
+    ),
+    # writing reports
+    "report.unknown_format": N_("The format “{format}” is not offered: choose one of {known}."),
+    "report.format_not_known_from_file": N_(
+        "The file name {out} does not say which format to write: choose one of {known}."
+    ),
+    "report.unknown_table": N_("The table “{table}” is not in this report, which has: {known}."),
+    "report.csv_one_table": N_(
+        "A CSV file holds one table and this report has {count} ({known}): choose one of "
+        "them, or download them all as a spreadsheet (XLSX) or as JSON."
+    ),
+    "report.needs_file": N_("The format {format} writes a file: give its name."),
+    "report.no_folder": N_(
+        "The folder {folder} does not exist: choose another place for the file."
+    ),
+    "report.cannot_write": N_("The file {out} cannot be written ({reason})."),
+    "report.no_labels": N_(
+        "The reports' words (labels.toml) cannot be found in {folder}: ask an administrator."
+    ),
+    "report.unknown_language": N_(
+        "Reports are not written in “{language}”: choose one of {known}."
+    ),
+    # the mail transports (outbox, SMTP) and the tracking's files
+    "outbox.cannot_open": N_(
+        "The outbox {folder}, where messages are written instead of being sent, cannot "
+        "be opened ({reason}): ask an administrator to check the settings."
+    ),
+    "outbox.cannot_write": N_(
+        "Nothing can be written to the outbox {folder}, where messages are written "
+        "instead of being sent ({reason}): ask an administrator to check the settings "
+        "and the disk."
+    ),
+    "tracking.cannot_read_ranges": N_(
+        "The list of Apple's relay addresses {path} cannot be read ({reason}): ask an "
+        "administrator to check the settings."
+    ),
+    "tracking.bad_prefix": N_(
+        "The list of Apple's relay addresses {path}, line {line}: “{prefix}” is not an "
+        "IP prefix such as 17.0.0.0/8. Ask an administrator to correct it."
+    ),
+    "smtp.cannot_connect": N_(
+        "The mail server {where} cannot be reached ({reason}): try again later, or ask "
+        "an administrator to check the settings."
+    ),
+    "smtp.login_refused": N_(
+        "The mail server {where} refused the login of {username} ({reply}): ask an "
+        "administrator to check the login and its password."
+    ),
+    "smtp.login_failed": N_(
+        "Logging in to the mail server {where} failed ({reason}): try again later, or "
+        "ask an administrator."
+    ),
+    "smtp.not_plain_address": N_(
+        "The address in “{line}” cannot be given to the mail server: it is not a plain address."
+    ),
+    "smtp.no_password": N_(
+        "The mail server's login {username} needs a password, which is not set: ask an "
+        "administrator."
+    ),
+    "smtp.sender_refused": N_(
+        "The mail server {where} refuses the sender {sender} ({reply}): ask an "
+        "administrator to check the sender addresses in the settings, then send again."
+    ),
+    "smtp.broke_twice": N_(
+        "the mail server {where} closed the connection while this message was being "
+        "sent, twice in a row: it is tried again later"
+    ),
+    "smtp.no_reply": N_(
+        "no reply from the mail server {where} within {seconds} seconds after the "
+        "message was sent: it may have been delivered"
+    ),
+    "smtp.too_many_breaks": N_(
+        "The mail server {where} cut off or stopped answering {count} sends in a row, "
+        "none accepted between them: the messages not sent are kept to send. Try again "
+        "later."
+    ),
+    "smtp.interrupted": N_(
+        "interrupted before the mail server's reply to the message: it may have been delivered"
+    ),
+    # social accounts, the coverage of a newsletter's audience, the demo
+    "account.missing": N_(
+        "Credentials missing ({variables}): the account publishes in test mode, nothing is sent."
+    ),
+    "account.not_checked": N_("Not checked with the network."),
+    "account.accepted": N_("Accepted by {network}: @{username}"),
+    "account.other_user": N_(
+        "These credentials are those of @{username}, not @{handle}: posts would go to "
+        "@{username}. Ask an administrator to generate the access token while logged in "
+        "as @{handle}."
+    ),
+    "coverage.events_over": N_(
+        "Events of the selection already over, left out of the letter: {count}."
+    ),
+    "coverage.group_without_events": N_("{name}: no event for {readers} readers; they get {what}."),
+    "coverage.unknown_regions": N_(
+        "{readers} readers have a region missing from the list of regions: "
+        "{shown}{more}. No event can match it, so they get {what}."
+    ),
+    "demo.no_calendar": N_(
+        "The demo's calendar cannot be found (looked for {looked}): ask an administrator "
+        "to reinstall campaign."
+    ),
+    "demo.no_samples": N_(
+        "The demo's sample files cannot be found (looked in {looked}): ask an "
+        "administrator to reinstall campaign."
+    ),
+    # signing messages (DKIM)
+    "dkim.not_installed": N_(
+        "Signing messages (DKIM) needs a component that is not installed: ask an administrator."
+    ),
+    "dkim.bad_key": N_(
+        "The key that signs messages (DKIM) is not a valid key ({reason}): ask an "
+        "administrator to replace it."
+    ),
+    "dkim.key_too_short": N_(
+        "The key that signs messages (DKIM) is too short ({bits} bits, at least {min} "
+        "needed): ask an administrator to replace it."
+    ),
+    "dkim.no_selector": N_(
+        "Signing messages (DKIM) needs a selector and a domain in the settings: ask an "
+        "administrator."
+    ),
+    "dkim.cannot_read_key": N_(
+        "The key that signs messages (DKIM), {path}, cannot be read ({reason}): ask an "
+        "administrator."
+    ),
+    "dkim.failed": N_("Signing the message (DKIM) failed ({reason}): ask an administrator."),
+    # addresses written into messages
+    "mail.invalid_address_because": N_("“{address}” is not a valid email address ({reason})."),
+    "mail.sender_unwritable": N_(
+        "The sender's {header} address cannot be written in a message: {reason}"
     ),
 }
 
@@ -369,6 +644,7 @@ COUNTING = {
     "x": ("X", N_("a link counts 23, an emoji 2")),
     "mastodon": ("Mastodon", N_("a link counts 23, an emoji 1")),
     "bluesky": ("Bluesky", N_("a link counts in full, an emoji 1")),
+    "linkedin": ("LinkedIn", N_("a link counts in full, an emoji 1 or 2")),
 }
 
 
@@ -397,7 +673,7 @@ def word(message: Message, language: str = "fr", zone: tzinfo | None = None) -> 
     if template is None:  # a code without a sentence: a bug the catalogue test catches
         return str(message)
     values = {name: _value(value, language, zone) for name, value in message.values.items()}
-    if message.code in ("post.too_long", "post.part_too_long"):
+    if message.code in ("post.too_long", "post.part_too_long", "post.too_long_one_post"):
         name, note = COUNTING.get(message.values.get("network", "x"), COUNTING["x"])
         values.update(network=name, note=gettext_in(language, note))
     if message.code == "import.bad_join_dates":
@@ -417,10 +693,37 @@ def word(message: Message, language: str = "fr", zone: tzinfo | None = None) -> 
         values["details"] = "; ".join(message.values["details"])
     if "status" in message.values:
         values["status"] = label("status", message.values["status"], language)
-    for name in ("id", "post_id", "row", "part"):  # numbers that name things stay as they are
+    if message.code.startswith("coverage."):
+        values.update(_coverage_values(message, language))
+    for name in ("id", "post_id", "row", "part", "line"):  # numbers naming things, as they are
         if name in message.values:
             values[name] = message.values[name]
     return gettext_in(language, template).format(**values)
+
+
+# What readers without events get (``WhenNoEvents``, or ``nothing``: no event anywhere).
+COVERAGE_WHAT = {
+    "national": N_("the events of every region instead"),
+    "nearest": N_("the events of the nearest regions instead (else of every region)"),
+    "text": N_("the newsletter's own text in place of the events"),
+    "skip": N_("no newsletter: they are left out"),
+    "nothing": N_("an empty events section (no event anywhere)"),
+}
+
+
+def _coverage_values(message: Message, language: str) -> dict[str, Any]:
+    """The audience groups, regions and choices of a coverage finding, in ``language``."""
+    given, found = message.values, {}
+    if "what" in given:
+        found["what"] = gettext_in(language, COVERAGE_WHAT[given["what"]])
+    if "region" in given:
+        name = N_("Readers without a region") if given["regional"] else N_("All readers")
+        found["name"] = given["region"] or gettext_in(language, name)
+    if "shown" in given:
+        found["shown"] = ", ".join(f"{region} ({count})" for region, count in given["shown"])
+        more = gettext_in(language, N_(", and {count} more")).format(count=given["more"])
+        found["more"] = more if given["more"] else ""
+    return found
 
 
 def word_any(item: Message | str, language: str = "fr", zone: tzinfo | None = None) -> str:

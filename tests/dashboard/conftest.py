@@ -18,8 +18,8 @@ from sqlmodel import Session
 
 from campaign.config import Settings
 from campaign.dashboard.app import create_dashboard
-from campaign.dashboard.users import add_user, find_user
 from campaign.db import open_database
+from campaign.users.members import add_user, find_user
 from campaign.web.server import uvicorn_config
 from tests.ports import free_port
 

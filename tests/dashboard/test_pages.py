@@ -937,7 +937,8 @@ def test_reports_download_as_csv_xlsx_and_html_for_viewers_too(served: Served) -
     assert "attachment" in html.headers["content-disposition"]
     assert "<svg" in html.text and "Le Mois commence" in html.text
     several = viewer.get(served.url + "/reports/export/bilan", params={"format": "csv"})
-    assert several.status_code == 400 and "A CSV file holds one table" in several.text
+    assert several.status_code == 400
+    assert "Un fichier CSV ne contient qu&#39;un tableau et ce rapport en a" in several.text
     links = viewer.get(
         f"{served.url}/reports/newsletters/{number}/export",
         params={"format": "csv", "table": "summary"},
@@ -1510,3 +1511,50 @@ def test_the_form_chooses_what_readers_without_events_get_and_the_live_panel_nam
         "les évènements des régions voisines"
         in editor.get(f"{served.url}/newsletters/{number}").text
     )
+
+
+def test_a_linkedin_token_ending_soon_or_refused_is_said_in_french(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The banner on every page from 7 days before token_expires; a refused token on a post."""
+    from campaign.social.linkedin import LinkedInTransport
+
+    soon = datetime.now(ZoneInfo("UTC")).date() + timedelta(days=4)
+    served.settings.social.accounts["mois_li"] = SocialAccount(
+        network="linkedin",
+        handle="mois-ess",
+        organization_id="2414183",
+        access_token_env="CAMPAIGN_LINKEDIN_TEST_TOKEN",
+        token_expires=soon,
+    )
+    viewer = served.client("viewer")
+    page = viewer.get(f"{served.url}/posts").text
+    assert "@mois-ess (LinkedIn) : le jeton d&#39;accès expire le" in page
+    assert "dans 4 jours : demandez à l&#39;administrateur de le renouveler." in page
+    settings_page = served.client("admin").get(f"{served.url}/settings").text
+    accounts = {row[0]: row[1:] for row in _table_rows(settings_page)}
+    network, state, missing = accounts["@mois-ess (mois_li)"]
+    assert network == "LinkedIn" and missing == "CAMPAIGN_LINKEDIN_TEST_TOKEN"
+    assert state.startswith("essai : rien n'est publié") and "dans 4 jours" in state
+    refusal = LinkedInTransport("mois-ess", "2414183", "t", token_env="X_TOKEN")._refuse(
+        "linkedin.token_refused", reason="The token used in the request has expired"
+    )
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        post = create_post(
+            session, served.settings, account="mois_li", text="Bonjour",
+            scheduled_at=_local(served, 1), now=_local(served, -1),
+        )  # fmt: skip
+        post.status, post.last_error = PostStatus.failed, str(refusal)
+        session.add(post)
+        session.commit()
+        post_id = post.id
+    shown = viewer.get(f"{served.url}/posts/{post_id}").text
+    assert "Le jeton d'accès LinkedIn a été refusé ou a expiré" in shown
+    editor = served.client("editor")
+    thread = {"text": "Premier.\n---\nSecond.", "account": "mois_li", "thread": "1"}
+    fragment = editor.get(served.url + "/posts/length", params=thread).text
+    assert "<strong>17</strong> / 3000 caractères (selon LinkedIn)" in fragment
+    long = {"text": "Une phrase. " * 300, "account": "mois_li", "split": "1"}
+    fragment = editor.get(served.url + "/posts/length", params=long).text
+    assert "LinkedIn n'a pas de fils, raccourcissez-le" in fragment
+    assert "Détail : mois-ess (LinkedIn page 2414183): LinkedIn refused" in shown

@@ -307,7 +307,7 @@ def test_failures_from_elsewhere_never_lock_the_owner_out_only_slow_them_and_adm
 ) -> None:
     served = serve(web={"trusted_proxy_depth": 1}, max_failed_logins=3, max_failed_logins_per_ip=10)
     served.app.state.dashboard.slow_down = 0.2  # 3 s in service
-    caplog.set_level(logging.WARNING, logger="campaign.dashboard.sessions")
+    caplog.set_level(logging.WARNING, logger="campaign.users.logins")
     outsider = requests.Session()
     for address in ("203.0.113.1", "203.0.113.2"):
         outsider.headers["X-Forwarded-For"] = address
@@ -468,7 +468,7 @@ def test_session_cookie_flags(serve) -> None:
 
 
 def test_signing_out_and_changing_the_password_end_sessions(served: Served) -> None:
-    from campaign.dashboard.users import set_password
+    from campaign.users.members import set_password
 
     client = served.client("editor")
     stolen = client.cookies.get("campaign_session")

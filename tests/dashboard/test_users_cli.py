@@ -6,10 +6,12 @@ import json
 
 from sqlmodel import Session, select
 
-from campaign.dashboard.sessions import attempt_login, open_session, signed_in
-from campaign.dashboard.users import add_user, verify_password
 from campaign.db import open_database
 from campaign.models import User, UserSession
+from campaign.users.logins import attempt_login
+from campaign.users.members import add_user
+from campaign.users.passwords import verify_password
+from campaign.users.sessions import open_session, signed_in
 
 PASSWORD = "correct cheval agrafe"
 

@@ -30,12 +30,12 @@ from campaign import i18n
 from campaign.audience.subscribers import add_subscriber
 from campaign.config import Settings
 from campaign.dashboard.app import create_dashboard
-from campaign.dashboard.users import add_user
 from campaign.db import open_database
 from campaign.models import Event, utcnow
 from campaign.newsletters.records import create_newsletter
 from campaign.social.posts import create_post
 from campaign.taxonomy import Taxonomy
+from campaign.users.members import add_user
 from campaign.wording import cli, pages
 from tests.dashboard.conftest import PASSWORD, make_settings
 from tests.dashboard.test_security import _walk, fill

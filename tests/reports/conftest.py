@@ -41,6 +41,7 @@ from campaign.models import (
     Newsletter,
     Post,
     PostMetrics,
+    SocialMention,
     Subscriber,
 )
 from campaign.reports import newsletter_source
@@ -345,6 +346,27 @@ def build_history(session: Session) -> History:
                 followers=followers,
                 posts=posts,
                 mentions_since_last=mentions,
+            )
+        )
+    # Who mentioned or reposted the accounts: ranked in 2016 by their followers, ESS France
+    # (48,100 at its latest mention, both accounts), cress_bzh (Mastodon), CressIDF; a
+    # mention of 2015 stays out of the year.
+    for remote_id, account, network, kind, author, followers, when in (
+        ("M1", "mois_ess", "x", "mention", "CressIDF", 2500, "2016-11-03 10:00"),
+        ("M2", "mois_ess", "x", "mention", "ESS_France", 48000, "2016-11-12 10:00"),
+        ("M3", "prix_ess", "x", "mention", "ESS_France", 48100, "2016-11-20 10:00"),
+        ("M4", "mois_ess", "mastodon", "repost", "cress_bzh@piaille.fr", 3100, "2016-11-25 10:00"),
+        ("M5", "mois_ess", "x", "mention", "OldFriend", 90000, "2015-11-20 10:00"),
+    ):
+        session.add(
+            SocialMention(
+                account=account,
+                network=network,
+                remote_id=remote_id,
+                kind=kind,
+                author_handle=author,
+                author_followers=followers,
+                at=at(when),
             )
         )
     session.commit()

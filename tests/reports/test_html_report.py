@@ -249,6 +249,11 @@ def test_the_bilan_holds_every_table_of_every_report(history_cli, workdir, brows
                 ["Publications", "Compte", 3],  # P1, P2, P3 (P4 dry run, P5 draft, P6 in 2015)
             ],
         ],
+        # ESS France, cress_bzh, CressIDF (OldFriend spoke in 2015).
+        [
+            "Influenceurs",
+            [["Influenceurs : comptes qui nous ont mentionnés ou repartagés", "Rang", 3]],
+        ],
     ]
 
 

@@ -282,6 +282,7 @@ def test_the_bilan_workbook_puts_every_newsletter_on_the_same_sheets(history_cli
         "Par origine",
         "Comptes",
         "Publications",
+        "Influenceurs",
     ]
     links = list(workbook["Liens"].iter_rows(values_only=True))
     assert links[0] == ("Newsletter", "Lien", "Clics", "Clics uniques", "Clics de robots")

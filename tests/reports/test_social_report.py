@@ -230,3 +230,47 @@ def test_typed_followers_in_the_terminal_and_json(history_cli) -> None:
     assert future.exit_code == 1 and "2999-01-01 is in the future" in future.stderr
     bad_day = cli("social", "followers", "prix_ess", "615", "--on", "hier")
     assert bad_day.exit_code == 1 and "--on: 'hier' is not a date" in bad_day.stderr
+
+
+def test_influencers_ranked_by_their_own_followers_in_the_period(session, history) -> None:
+    rows = _tables(session, Period.year(2016, PARIS))["influencers"]
+    assert [(r["rank"], r["author"], r["network"], r["author_followers"]) for r in rows] == [
+        (1, "@ESS_France", "X", 48100),  # the count given with its latest mention
+        (2, "@cress_bzh@piaille.fr", "Mastodon", 3100),
+        (3, "@CressIDF", "X", 2500),
+    ]
+    assert (rows[0]["mentions"], rows[0]["reposts"]) == (2, 0)
+    assert rows[0]["mentioned_accounts"] == "@Mois_ESS, @Prix_ESS"
+    assert (rows[1]["mentions"], rows[1]["reposts"]) == (0, 1)
+    assert rows[0]["last_mention"] == at("2016-11-20 10:00")
+    # A period and an account narrow it: 2015 has OldFriend only; Prix ESS, ESS France only.
+    old = _tables(session, Period.year(2015, PARIS))["influencers"]
+    assert [r["author"] for r in old] == ["@OldFriend"]
+    prix = _tables(session, Period.year(2016, PARIS), ["prix_ess"])["influencers"]
+    assert [(r["author"], r["mentions"]) for r in prix] == [("@ESS_France", 1)]
+
+
+def test_the_influencers_table_as_csv_and_in_the_terminal(history_cli) -> None:
+    cli, _ = history_cli
+    result = cli("report", "social", "--year", "2016", "--table", "influencers", "-f", "csv")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "Rang,Compte,Réseau,Ses abonnés,Mentions,Repartages,Comptes mentionnés,Dernière mention"
+    )
+    # A cell starting with @ is written '@ so that a spreadsheet does not take it as a formula.
+    assert lines[1] == (
+        "1,'@ESS_France,X,48100,2,0,\"'@Mois_ESS, @Prix_ESS\",2016-11-20T10:00:00+00:00"
+    )
+    assert [line.split(",")[1] for line in lines[1:]] == [
+        "'@ESS_France",
+        "'@cress_bzh@piaille.fr",
+        "'@CressIDF",
+    ]
+    november = cli(
+        "report", "social", "--from", "2016-11-10", "--to", "2016-11-30",
+        "--table", "influencers", "--lang", "en",
+    )  # fmt: skip
+    assert november.exit_code == 0, november.stderr
+    assert "Their followers" in november.stdout and "48,100" in november.stdout
+    assert "@ESS_France" in november.stdout and "@CressIDF" not in november.stdout

@@ -56,6 +56,11 @@ USERS = {
     "42": {"username": "Mois_ESS", "name": "Le Mois de l'ESS", "followers": 6103, "posts": 1992},
     "43": {"username": "Prix_ESS", "name": "Les Prix ESS", "followers": 547, "posts": 551},
 }
+# Accounts that mention ours (the authors of FakeX.mentions, by FakeX.mention_authors).
+AUTHORS = {
+    "77": {"username": "CressIDF", "name": "CRESS Île-de-France", "followers": 2500},
+    "78": {"username": "ESS_France", "name": "ESS France", "followers": 48000},
+}
 METRICS = {"like_count": 12, "retweet_count": 5, "reply_count": 2, "quote_count": 1}
 IMPRESSIONS = 840
 RENAMED = {"retweet_count": "repost_count", "tweet_count": "post_count"}
@@ -201,6 +206,8 @@ class FakeX:
     created: list[dict[str, Any]] = field(default_factory=list)
     media: dict[str, dict[str, Any]] = field(default_factory=dict)
     mentions: dict[str, list[str]] = field(default_factory=dict)  # user id -> mention ids
+    mention_authors: dict[str, str] = field(default_factory=dict)  # mention id -> AUTHORS id
+    mention_times: dict[str, datetime] = field(default_factory=dict)  # mention id -> created
     old_posts: set[str] = field(default_factory=set)  # ids X treats as older than 30 days
     known_posts: set[str] = field(default_factory=set)  # ids published before the test
     new_names: bool = False  # answer with the field names of specification 2.167
@@ -359,6 +366,23 @@ def _page(items: list[Any], query: dict[str, list[str]]) -> tuple[list[Any], dic
     if offset + maximum < len(items):
         meta["next_token"] = str(offset + maximum)
     return page, meta
+
+
+def _authors(page: list[dict[str, Any]], query: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """``includes.users`` of a page expanded by ``author_id``: each author once, with their
+    ``public_metrics`` only when ``user.fields`` asks for them."""
+    fields = query.get("user.fields", [""])[0].split(",")
+    users = []
+    for author_id in dict.fromkeys(item["author_id"] for item in page):
+        author = AUTHORS[author_id]
+        user: dict[str, Any] = {"id": author_id, "name": author["name"],
+                                "username": author["username"]}  # fmt: skip
+        if "public_metrics" in fields:
+            user["public_metrics"] = {"followers_count": author["followers"],
+                                      "following_count": 300, "tweet_count": 4000,
+                                      "listed_count": 12}  # fmt: skip
+        users.append(user)
+    return users
 
 
 # --- the routes ----------------------------------------------------------------------------------
@@ -613,15 +637,23 @@ def _handler(fake: FakeX) -> type[BaseHTTPRequestHandler]:
             since = query.get("since_id", [None])[0]
             if since:
                 ids = [i for i in ids if int(i) > int(since)]
-            items = [
-                {"id": i, "text": f"Merci @{USERS[user_id]['username']} !",
-                 "edit_history_tweet_ids": [i]}
-                for i in ids
-            ]  # fmt: skip
+            expansions = query.get("expansions", [""])[0].split(",")
+            tweet_fields = (query.get("tweet.fields") or query.get("post.fields") or [""])[0]
+            items = []
+            for i in ids:
+                item = {"id": i, "text": f"Merci @{USERS[user_id]['username']} !",
+                        "edit_history_tweet_ids": [i]}  # fmt: skip
+                if "author_id" in expansions or "author_id" in tweet_fields.split(","):
+                    item["author_id"] = fake.mention_authors.get(i, "77")
+                if "created_at" in tweet_fields.split(","):
+                    item["created_at"] = _iso(fake.mention_times.get(i, datetime.now(UTC)))
+                items.append(item)
             page, meta = _page(items, query)
             body: dict[str, Any] = {"meta": meta}
             if page:
                 body["data"] = page
+            if page and "author_id" in expansions:
+                body["includes"] = {"users": _authors(page, query)}
             return answer(200, {}, body)
 
         def _lookup(self, query: dict[str, list[str]], answer: Any) -> None:

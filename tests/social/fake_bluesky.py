@@ -8,7 +8,9 @@ against the lexicon (300 graphemes, 3,000 bytes, ``createdAt`` a datetime, ``lan
 **byte** offsets cut exactly the link, ``#tag`` or ``@handle`` they name in the UTF-8 text (a
 mention's DID the handle's), replies whose ``root`` and ``parent`` strong references exist and
 agree, image embeds (four at most, alt text present, blobs uploaded by the same account, 1 MB
-each). Errors are shaped as XRPC's ``{"error", "message"}``; 429 carries ``ratelimit-*``.
+each) and link cards (``app.bsky.embed.external``: uri, title, description, an optional thumb
+blob of this account). Errors are shaped as XRPC's ``{"error", "message"}``; 429 carries
+``ratelimit-*``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ HANDLE = "moisess.bsky.social"
 DID = "did:plc:moisess2026"
 PASSWORD = "abcd-efgh-ijkl-mnop"
 HANDLES = {HANDLE: DID, "cress-idf.bsky.social": "did:plc:cressidf"}
+# Other accounts (authors of notifications): did -> (handle, followersCount).
+PROFILES = {"did:plc:cressidf": ("cress-idf.bsky.social", 1500),
+            "did:plc:essfrance": ("essfrance.bsky.social", 22000)}  # fmt: skip
+REASONS = {"like", "repost", "follow", "mention", "reply", "quote", "starterpack-joined",
+           "verified", "unverified", "like-via-repost", "repost-via-repost",
+           "subscribed-post"}  # fmt: skip
 POST_FIELDS = {"$type", "text", "entities", "facets", "reply", "embed", "langs", "labels", "tags",
                "createdAt"}  # fmt: skip
 CREATE_FIELDS = {"repo", "collection", "rkey", "validate", "record", "swapCommit"}
@@ -153,6 +161,8 @@ def _check_post(fake: FakeBluesky, record: Any) -> str | None:
         if (parent_root or {"uri": parent["uri"]})["uri"] != root["uri"]:
             return "Record/reply/root is not the root of the parent's thread"
     embed = record.get("embed")
+    if embed is not None and embed.get("$type") == "app.bsky.embed.external":
+        return _check_external(fake, embed)
     if embed is not None:
         if embed.get("$type") != "app.bsky.embed.images":
             return "Record/embed has an unexpected $type"
@@ -166,6 +176,36 @@ def _check_post(fake: FakeBluesky, record: Any) -> str | None:
             link = (blob.get("ref") or {}).get("$link")
             if blob.get("$type") != "blob" or fake.blobs.get(link) != DID:
                 return f"Record/embed/images/{number}/image is not a blob of this repository"
+    return None
+
+
+def _check_external(fake: FakeBluesky, embed: dict[str, Any]) -> str | None:
+    """``app.bsky.embed.external``: ``external`` holds ``uri`` (a URI), ``title`` and
+    ``description`` (strings, required, may be empty) and an optional ``thumb`` blob (an image
+    of at most 1,000,000 bytes uploaded by this account); nothing else."""
+    if set(embed) - {"$type", "external"}:
+        return f"Record/embed has unknown fields {sorted(set(embed) - {'$type', 'external'})}"
+    external = embed.get("external")
+    if not isinstance(external, dict):
+        return 'Record/embed must have the property "external"'
+    unknown = set(external) - {"uri", "title", "description", "thumb"}
+    if unknown:
+        return f"Record/embed/external has unknown fields {sorted(unknown)}"
+    for name in ("uri", "title", "description"):
+        if not isinstance(external.get(name), str):
+            return f'Record/embed/external must have the property "{name}"'
+    split = urlsplit(external["uri"])
+    if not split.scheme or not (split.netloc or split.path):
+        return "Record/embed/external/uri must be a valid uri"
+    thumb = external.get("thumb")
+    if thumb is not None:
+        link = ((thumb.get("ref") or {}) if isinstance(thumb, dict) else {}).get("$link")
+        if not isinstance(thumb, dict) or thumb.get("$type") != "blob" or link not in fake.blobs:
+            return "Record/embed/external/thumb is not a blob of this repository"
+        if not str(thumb.get("mimeType", "")).startswith("image/"):
+            return "Record/embed/external/thumb: wrong mime type (image/* accepted)"
+        if int(thumb.get("size", 0)) > 1_000_000:
+            return "Record/embed/external/thumb is too big (1,000,000 bytes at most)"
     return None
 
 
@@ -302,7 +342,21 @@ def _handler(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
                     return 200, {}, {"did": DID, "handle": HANDLE, "followersCount": 812,
                                      "postsCount": 95}  # fmt: skip
                 if nsid == "app.bsky.notification.listNotifications":
-                    return 200, {}, {"notifications": fake.notifications}
+                    reasons = set(query.get("reasons", REASONS))
+                    if not reasons <= REASONS:
+                        return xrpc_error(400, "InvalidRequest", f"unknown reasons {reasons}")
+                    shown = [n for n in fake.notifications if n["reason"] in reasons]
+                    return 200, {}, {"notifications": shown}
+                if nsid == "app.bsky.actor.getProfiles":
+                    actors = query.get("actors", [])
+                    if not 1 <= len(actors) <= 25:
+                        return xrpc_error(400, "InvalidRequest", "actors must have 1 to 25")
+                    profiles = [
+                        {"did": did, "handle": PROFILES[did][0], "followersCount": PROFILES[did][1],
+                         "followsCount": 40, "postsCount": 300}
+                        for did in actors if did in PROFILES
+                    ]  # fmt: skip
+                    return 200, {}, {"profiles": profiles}
             return xrpc_error(501, "MethodNotImplemented", f"no method {nsid}")
 
         def do_GET(self) -> None:
@@ -333,7 +387,12 @@ def serve() -> Iterator[FakeBluesky]:
     thread.join()
 
 
-def mention(uri: str, indexed: datetime) -> dict[str, Any]:
-    return {"uri": uri, "cid": cid_of(uri), "reason": "mention",
+def mention(
+    uri: str, indexed: datetime, *, by: str = "did:plc:cressidf", reason: str = "mention"
+) -> dict[str, Any]:
+    """A notification as listNotifications gives it: its author a profileView (no counts)."""
+    return {"uri": uri, "cid": cid_of(uri), "reason": reason, "isRead": False,
+            "record": {"$type": "app.bsky.feed.post" if reason == "mention" else
+                       "app.bsky.feed.repost", "createdAt": indexed.isoformat()},
             "indexedAt": indexed.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-            "author": {"did": "did:plc:cressidf", "handle": "cress-idf.bsky.social"}}  # fmt: skip
+            "author": {"did": by, "handle": PROFILES[by][0]}}  # fmt: skip

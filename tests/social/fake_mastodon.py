@@ -34,7 +34,11 @@ from tests.social.conftest import Slow, _matches, _multipart
 
 TOKENS = {"tok-mois": "7"}
 ACCOUNTS = {"7": {"username": "moisess", "followers": 1234, "statuses": 321}}
+# Accounts of other instances that mention or boost ours: acct -> followers.
+OTHERS = {"cress_bzh@piaille.fr": 3100, "ess_france@mastodon.social": 9800}
 LIMIT = 500
+NOTIFICATION_TYPES = {"mention", "status", "reblog", "follow", "follow_request", "favourite",
+                      "poll", "update", "admin.sign_up", "admin.report", "quote"}  # fmt: skip
 STATUS_FIELDS = {
     "status", "media_ids[]", "in_reply_to_id", "sensitive", "spoiler_text", "visibility",
     "language", "scheduled_at", "poll[options][]", "poll[expires_in]", "poll[multiple]",
@@ -85,6 +89,7 @@ class FakeMastodon:
     media: dict[str, dict[str, Any]] = field(default_factory=dict)
     keys: dict[tuple[str, str], str] = field(default_factory=dict)  # (account, key) -> status
     notifications: list[dict[str, Any]] = field(default_factory=list)
+    max_characters: int = LIMIT  # the instance's configuration.statuses.max_characters
     processing_polls: int = 0  # GET /api/v1/media/:id answers 206 this many times per upload
     next_id: int = 110000
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -148,6 +153,27 @@ def _account(account_id: str) -> dict[str, Any]:
         "statuses_count": info["statuses"],
         "created_at": "2022-11-01T00:00:00.000Z",
         "url": f"https://mastodon.example/@{info['username']}",
+    }
+
+
+def _instance(fake: FakeMastodon) -> dict[str, Any]:
+    """``GET /api/v2/instance`` (the parts of the Instance entity a client reads)."""
+    return {
+        "domain": "mastodon.example",
+        "title": "Mastodon example",
+        "version": "4.3.0",
+        "source_url": "https://github.com/mastodon/mastodon",
+        "configuration": {
+            "urls": {"streaming": "wss://mastodon.example"},
+            "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+            "statuses": {
+                "max_characters": fake.max_characters,
+                "max_media_attachments": 4,
+                "characters_reserved_per_url": 23,
+            },
+            "media_attachments": {"image_size_limit": 16777216},
+        },
+        "registrations": {"enabled": False, "approval_required": False, "message": None},
     }
 
 
@@ -253,6 +279,8 @@ def _handler(fake: FakeMastodon) -> type[BaseHTTPRequestHandler]:
                     return self._timeline(path.split("/")[4], query)
                 if method == "GET" and path == "/api/v1/notifications":
                     return self._notifications(query)
+                if method == "GET" and path.rstrip("/") == "/api/v2/instance":  # Rails: either
+                    return 200, {}, _instance(fake)
             return error(404, f"no route {method} {path}")
 
         def _upload(self, form: dict, account_id: str) -> Answer:
@@ -285,8 +313,9 @@ def _handler(fake: FakeMastodon) -> type[BaseHTTPRequestHandler]:
             media_ids = form.get("media_ids[]", [])
             if not text and not media_ids:
                 return error(422, "Validation failed: Text can't be blank")
-            if instance_length(text) > LIMIT:
-                return error(422, f"Validation failed: Text character limit of {LIMIT} exceeded")
+            if instance_length(text) > fake.max_characters:
+                limit = fake.max_characters
+                return error(422, f"Validation failed: Text character limit of {limit} exceeded")
             if form.get("visibility", "public") not in ("public", "unlisted", "private", "direct"):
                 return error(422, "Validation failed: Visibility is not included in the list")
             if len(media_ids) > 4:
@@ -335,9 +364,11 @@ def _handler(fake: FakeMastodon) -> type[BaseHTTPRequestHandler]:
             return 200, {}, statuses[:limit]
 
         def _notifications(self, query: dict) -> Answer:
-            if query.get("types[]", ["mention"]) != ["mention"]:
-                return error(422, "unexpected types")
+            types = set(query.get("types[]", NOTIFICATION_TYPES))
+            if not types <= NOTIFICATION_TYPES:
+                return error(422, f"unexpected types {sorted(types - NOTIFICATION_TYPES)}")
             items = sorted(fake.notifications, key=lambda n: int(n["id"]), reverse=True)
+            items = [n for n in items if n["type"] in types]
             if "since_id" in query:
                 items = [n for n in items if int(n["id"]) > int(query["since_id"][0])]
             if "max_id" in query:
@@ -373,10 +404,21 @@ def serve() -> Iterator[FakeMastodon]:
     thread.join()
 
 
-def mention(notification_id: str, *, hours_ago: float = 1) -> dict[str, Any]:
+def _other(acct: str) -> dict[str, Any]:
+    username = acct.split("@", 1)[0]
+    return {**_account("7"), "id": str(abs(hash(acct)) % 10**6), "username": username,
+            "acct": acct, "followers_count": OTHERS[acct],
+            "url": f"https://{acct.split('@', 1)[1]}/@{username}"}  # fmt: skip
+
+
+def mention(
+    notification_id: str, *, hours_ago: float = 1, by: str | None = None, kind: str = "mention"
+) -> dict[str, Any]:
+    """A notification of ``kind`` (``mention``, ``reblog``) made by ``by`` (an acct of
+    OTHERS; by default the account itself)."""
     return {
         "id": notification_id,
-        "type": "mention",
+        "type": kind,
         "created_at": _iso(datetime.now(UTC) - timedelta(hours=hours_ago)),
-        "account": _account("7"),
+        "account": _other(by) if by else _account("7"),
     }

@@ -245,3 +245,88 @@ def test_figures_account_and_mentions(settings: Settings, fake: FakeBluesky) -> 
     counted = chosen.mentions(third)
     assert (counted.count, counted.newest_id) == (2, first.newest_id)
     assert chosen.mentions(None, since_time=now - timedelta(hours=2, minutes=30)).count == 2
+
+
+def _event(session, **values):
+    from campaign.models import Event
+
+    event = Event(
+        source_id=values.pop("source_id", "M26-0001"),
+        title="Portes ouvertes de la Scop Ardelaine",
+        description="Visite des ateliers de laine.\n\nGratuit, sur inscription. " * 12,
+        starts_at=datetime(2026, 11, 14, 9, tzinfo=UTC),
+        url="https://lemois-ess.org/evenements/m26-0001",
+        **values,
+    )
+    session.add(event)
+    session.commit()
+    session.refresh(event)
+    return event
+
+
+def test_a_post_announcing_an_event_gets_its_link_card(
+    session, settings: Settings, fake: FakeBluesky, workdir: Path
+) -> None:
+    from campaign.social.posts import create_post, publish_post
+
+    media = workdir / settings.dashboard.media_dir
+    media.mkdir(parents=True, exist_ok=True)
+    (media / "ardelaine.jpg").write_bytes(JPEG)
+    # The export names the image by its web address; its file is in the media folder already.
+    saved = _event(session, image_url="https://lemois-ess.org/images/ardelaine.jpg")
+    post = create_post(
+        session, settings, account="mois_bsky", text="Samedi à Rennes !", event_ids=[saved.id]
+    )
+    assert publish_post(session, post.id, settings).status == "published"
+    embed = fake.posts()[-1]["embed"]
+    assert embed["$type"] == "app.bsky.embed.external"
+    external = embed["external"]
+    assert external["uri"] == saved.url and external["title"] == saved.title
+    assert external["description"].startswith("Visite des ateliers de laine. Gratuit")
+    assert len(external["description"]) <= 300 and external["description"].endswith("…")
+    assert external["thumb"]["mimeType"] == "image/jpeg"
+    assert external["thumb"]["size"] == len(JPEG)
+
+    # An image only on the web: a card without thumbnail, and nothing fetched.
+    remote = _event(
+        session, source_id="M26-0002", image_url="https://lemois-ess.org/images/ailleurs.jpg"
+    )
+    post = create_post(
+        session, settings, account="mois_bsky", text="Dimanche", event_ids=[remote.id]
+    )
+    publish_post(session, post.id, settings)
+    assert "thumb" not in fake.posts()[-1]["embed"]["external"]
+    assert len(fake.calls("com.atproto.repo.uploadBlob")) == 1
+
+    # A post with images keeps them (one embed a post); one without events has no card.
+    picture = workdir / "photo.jpg"
+    picture.write_bytes(JPEG)
+    post = create_post(session, settings, account="mois_bsky", text="En images",
+                       event_ids=[saved.id],
+                       images=[{"path": str(picture), "alt": "L'atelier"}])  # fmt: skip
+    publish_post(session, post.id, settings)
+    assert fake.posts()[-1]["embed"]["$type"] == "app.bsky.embed.images"
+    post = create_post(session, settings, account="mois_bsky", text="Sans évènement")
+    publish_post(session, post.id, settings)
+    assert "embed" not in fake.posts()[-1]
+
+
+def test_a_card_outside_the_lexicon_is_refused_by_the_double(
+    settings: Settings, fake: FakeBluesky
+) -> None:
+    from campaign.social import LinkCard
+
+    chosen = transport(settings)
+    external = {"uri": "https://a.example", "title": "Sans description"}
+    bad = {"$type": "app.bsky.embed.external", "external": external}
+    original = chosen._external
+    chosen._external = lambda card: bad  # type: ignore[method-assign]
+    with pytest.raises(TransportError, match='must have the property "description"'):
+        chosen.publish(Outgoing(parts=("Texte",), card=LinkCard("https://a.example", "T", "")))
+    chosen._external = original  # type: ignore[method-assign]
+    [uri] = chosen.publish(Outgoing(parts=("Texte",), card=LinkCard("https://a.example", "T", "")))
+    assert fake.records[uri]["value"]["embed"]["external"] == {
+        "uri": "https://a.example",
+        "title": "T",
+        "description": "",
+    }

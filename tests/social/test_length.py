@@ -174,3 +174,15 @@ def test_edge_cases_french_posts_meet() -> None:
     exact = "é" * 256 + " https://lemois-ess.example.org/programme-complet-du-mois"
     assert check_length(exact) == (280, True)
     assert check_length("é" + exact) == (281, False)
+
+
+def test_an_instance_limit_replaces_mastodons_default_but_never_xs() -> None:
+    from campaign.social.length import check_length, limit_for, split_thread
+
+    text = "Une phrase du Mois de l'ESS. " * 20  # 580 characters
+    assert check_length(text, "mastodon") == (len(text), False)
+    assert check_length(text, "mastodon", 1000) == (len(text), True)
+    assert limit_for("mastodon", 1000) == 1000 and limit_for("mastodon") == 500
+    assert len(split_thread(text, "mastodon")) == 2
+    assert split_thread(text, "mastodon", 1000) == [text.strip()]
+    assert limit_for("x", 1000) == 280  # X's limit is X's, whatever is stored

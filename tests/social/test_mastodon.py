@@ -253,3 +253,44 @@ def test_figures_account_and_mentions(settings: Settings, fake: FakeMastodon) ->
     assert chosen.mentions(None).newest_id == "52"
     counted = chosen.mentions("50")
     assert (counted.count, counted.newest_id) == (2, "52")
+
+
+def _six_hundred() -> str:
+    text = ("Le Mois de l'ESS ouvre ses portes dans toute la France. " * 11)[:600]
+    assert mastodon_length(text) == 600
+    return text
+
+
+@pytest.mark.parametrize("instance_limit", [1000, 500])
+def test_the_instance_limit_is_read_once_and_used_for_the_account(
+    session, settings: Settings, fake: FakeMastodon, instance_limit: int
+) -> None:
+    from campaign.errors import CampaignError
+    from campaign.social.limits import account_limit
+    from campaign.social.metrics import sync_metrics
+    from campaign.social.posts import create_post, publish_post
+
+    text = _six_hundred()
+    # Until the instance is asked, Mastodon's default of 500 holds.
+    assert account_limit(session, settings, "mois_masto") is None
+    with pytest.raises(CampaignError) as refused:
+        create_post(session, settings, account="mois_masto", text=text)
+    assert refused.value.messages[0].values["limit"] == 500
+    fake.max_characters = instance_limit
+    for _ in range(2):
+        (synced,) = sync_metrics(session, settings)
+        assert synced.status == "synced", synced.message
+    asked = [r for r in fake.requests if r.path.rstrip("/") == "/api/v2/instance"]
+    assert len(asked) == 1  # read once, then kept
+    assert account_limit(session, settings, "mois_masto") == instance_limit
+    if instance_limit < 600:
+        with pytest.raises(CampaignError) as refused:
+            create_post(session, settings, account="mois_masto", text=text)
+        assert refused.value.messages[0].code == "post.too_long"
+        assert refused.value.messages[0].values["limit"] == 500
+        return
+    post = create_post(session, settings, account="mois_masto", text=text)
+    assert post.parts == [text]  # one status, not a thread
+    published = publish_post(session, post.id, settings)
+    assert published.status == "published", published.last_error
+    assert fake.created()[-1]["text_sent"] == text

@@ -3,7 +3,7 @@
 The sign-in form has no session yet, so its CSRF protection is a double-submit token: a random
 value in a cookie and in the form, which must match (a forged cross-site form cannot read the
 cookie). Attempts are rate-limited per IP, per account from one IP, and slowed per account
-(:mod:`campaign.dashboard.sessions`).
+(:mod:`campaign.users.logins`).
 """
 
 from __future__ import annotations
@@ -15,16 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from campaign.dashboard import web
-from campaign.dashboard.sessions import (
-    LoginResult,
-    attempt_login,
-    close_session,
-    new_token,
-    open_session,
-    same_token,
-    slow_after,
-)
 from campaign.tracking.network import request_client
+from campaign.users.logins import LoginResult, attempt_login, slow_after
+from campaign.users.sessions import close_session, new_token, open_session, same_token
 
 router = APIRouter()
 signed_in_router = APIRouter()

@@ -14,8 +14,8 @@ from starlette.datastructures import FormData
 from campaign.addresses import InvalidEmail, normalise_email
 from campaign.dashboard import queries, web
 from campaign.dashboard.blockform import (
-    BLOCK_LABELS,
     BlockEdit,
+    block_labels,
     checked_blocks,
     read_blocks,
     read_fields,
@@ -27,7 +27,7 @@ from campaign.errors import CampaignError
 from campaign.events.catalogue import find_events
 from campaign.mail import open_transport
 from campaign.models import DeliveryStatus, Newsletter, NewsletterStatus, WhenNoEvents
-from campaign.newsletters import queue, records
+from campaign.newsletters import allowed, queue, records
 from campaign.newsletters.blocks import BLOCK_TYPES
 from campaign.newsletters.coverage import coverage
 from campaign.newsletters.manifest import TemplateManifest, load_manifest
@@ -219,7 +219,7 @@ def _choices(request: Request, session: Session) -> dict[str, Any]:
         "orders": ORDERS,
         "manifests": _manifests(board.templates_dir),
         "block_types": BLOCK_TYPES,
-        "block_labels": BLOCK_LABELS,
+        "block_labels": block_labels(board.settings.general.language),
     }
 
 
@@ -416,12 +416,12 @@ def _show(
         data = records.newsletter_json(session, newsletter, board.settings)
         audience = (
             records.count_audience(session, newsletter)
-            if newsletter.status in records.EDITABLE
+            if allowed.may(newsletter, allowed.EDIT) is None
             else None
         )
         figures = _figures(session, board.settings, [newsletter_id]).get(newsletter_id)
         counts = queue.counts(session, newsletter_id)
-        restorable = newsletter.status == NewsletterStatus.cancelled and queue.sent_nothing(
+        restorable = allowed.may(newsletter, allowed.RESTORE) is None and queue.sent_nothing(
             session, newsletter_id
         )
     return web.render(
@@ -433,10 +433,13 @@ def _show(
         audience=audience,
         figures=figures,
         counts=counts,
-        editable=newsletter.status in records.EDITABLE,
+        editable=allowed.may(newsletter, allowed.EDIT) is None,
         schedule_value=web.input_value(newsletter.scheduled_at, board.settings),
-        schedulable=newsletter.status in records.SCHEDULABLE,
-        cancellable=newsletter.status in queue.CANCELLABLE,
+        schedulable=allowed.may(newsletter, allowed.MOVE) is None,
+        sendable=allowed.may(newsletter, allowed.SEND) is None,
+        cancellable=allowed.may(newsletter, allowed.CANCEL) is None,
+        pausable=allowed.may(newsletter, allowed.PAUSE) is None,
+        resumable=allowed.may(newsletter, allowed.RESUME) is None,
         restorable=restorable,
         labels=board.labels,
         poll_interval=board.settings.scheduler.poll_interval,
@@ -780,9 +783,9 @@ def cancel(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -> 
     board = web.dashboard(request)
     with board.session() as session:
         newsletter = _get(session, newsletter_id)
-        if newsletter.status not in queue.CANCELLABLE:
-            error = f"Newsletter {newsletter_id} is {newsletter.status}: it cannot be cancelled."
-            return _show(request, newsletter_id, error=error, status_code=400)
+        refusal = allowed.may(newsletter, allowed.CANCEL)
+        if refusal is not None:
+            return _show(request, newsletter_id, CampaignError(refusal), 400)
         context = _situation(session, newsletter)
     return web.confirm_page(
         request,
@@ -804,7 +807,7 @@ def send_now(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -
     try:
         with board.session() as session:
             newsletter = _get(session, newsletter_id)
-            records.check_sendable_now(newsletter)
+            allowed.check(newsletter, allowed.SEND)
             queue.check_sender(newsletter, settings)
             check_public_url(settings, f"Newsletter {newsletter_id}")
             if web.confirmed(confirm):

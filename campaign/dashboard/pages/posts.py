@@ -17,21 +17,17 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlmodel import Session
 
 from campaign.dashboard import queries, web
-from campaign.dashboard.calendar import POST_MOVABLE
 from campaign.errors import CampaignError
 from campaign.events.catalogue import EventQuery, find_events
 from campaign.models import Event, Post, PostStatus, utcnow
-from campaign.social import TransportError
+from campaign.social import TransportError, allowed, media
 from campaign.social.cost import account_networks, estimate, usage_of
-from campaign.social.length import check_length, limit_for
+from campaign.social.length import NO_THREADS, check_length, join_thread, limit_for
 from campaign.social.media import media_file
 from campaign.social.moving import MoveRefused
-from campaign.social.networks import network_of, transport_for
+from campaign.social.networks import NETWORK_NAMES, network_of, transport_for
 from campaign.social.planning import Plan, featured_event_ids, parse_times, plan_event_posts
 from campaign.social.posts import (
-    CANCELLABLE,
-    EDITABLE,
-    PUBLISHABLE,
     ScheduleResult,
     cancel_post,
     checked_parts,
@@ -47,8 +43,6 @@ from campaign.social.posts import (
 
 router = APIRouter()
 
-MAX_IMAGE_BYTES = 5 * 1024 * 1024  # X's limit for a still image
-IMAGE_TYPES = {b"\x89PNG": ".png", b"\xff\xd8\xff": ".jpg", b"GIF8": ".gif", b"RIFF": ".webp"}
 DEFAULT_TIMES = "09:00,12:30,17:30"  # three or four events a day: what worked (2011 report)
 
 
@@ -77,7 +71,9 @@ def _pieces(text: str, *, split: bool, thread: bool, network: str = "x") -> list
     text = text.strip()
     if not text:
         return []
-    pieces = thread_parts(text) if thread else [text]
+    pieces = join_thread(thread_parts(text) if thread else [text], network)
+    if network in NO_THREADS:  # LinkedIn: one post, never cut (shown too long if it is)
+        return pieces
     return checked_parts(pieces, split=True, network=network) if split else pieces
 
 
@@ -149,8 +145,26 @@ def _composer(
         parts=parts,
         limit=limit_for(network),
         network=network,
+        image_sizes=_image_sizes(request),
         error=error,
     )
+
+
+def _image_sizes(request: Request) -> list[dict[str, Any]]:
+    """The largest image each network of the accounts takes, in MB (the composer says it)."""
+    settings = web.dashboard(request).settings
+    networks = sorted({network_of(settings, name) for name in settings.social.accounts} or {"x"})
+    found = []
+    for network in networks:
+        sizes = media.size_limits(network)
+        found.append(
+            {
+                "network": NETWORK_NAMES.get(network, network),
+                "still": round(sizes["image/jpeg"] / media.MB),
+                "gif": round(sizes["image/gif"] / media.MB),
+            }
+        )
+    return found
 
 
 @router.get("/posts/new", dependencies=[Depends(web.require_editor)])
@@ -181,15 +195,10 @@ def length(
     )
 
 
-def _save_image(request: Request, image: UploadFile) -> Path:
-    data = image.file.read(MAX_IMAGE_BYTES + 1)
-    if len(data) > MAX_IMAGE_BYTES:
-        raise CampaignError.of("image.upload_too_big", "image", name=image.filename, limit=5)
-    suffix = next((ext for magic, ext in IMAGE_TYPES.items() if data.startswith(magic)), None)
-    if suffix is None or (suffix == ".webp" and data[8:12] != b"WEBP"):
-        raise CampaignError.of(
-            "image.not_a_picture", "image", label=f"Image {image.filename!r}", name=image.filename
-        )
+def _save_image(request: Request, image: UploadFile, network: str) -> Path:
+    """Keep an uploaded image if ``network``'s policy takes it (:mod:`campaign.social.media`)."""
+    data = image.file.read(media.largest_image(network) + 1)
+    suffix = media.SUFFIXES[media.check_upload(data, name=image.filename or "", network=network)]
     folder = Path(web.dashboard(request).settings.dashboard.media_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{secrets.token_hex(12)}{suffix}"
@@ -218,7 +227,8 @@ def create(
                 raise CampaignError.of(
                     "image.no_alt", "alt", label=f"Image {image.filename!r}", name=image.filename
                 )
-            images.append({"path": str(_save_image(request, image)), "alt": alt.strip()})
+            saved = _save_image(request, image, _network(request, account))
+            images.append({"path": str(saved), "alt": alt.strip()})
         with board.session() as session:
             post = create_post(
                 session,
@@ -433,9 +443,10 @@ def _show(
             for part in post.parts
         ],
         images=[{"alt": image.get("alt", ""), "index": n} for n, image in enumerate(post.images)],
-        movable=post.status in POST_MOVABLE and not post.remote_ids,
-        editable=post.status in EDITABLE and not post.remote_ids,
-        publishable=post.status in PUBLISHABLE,
+        movable=allowed.may(post, allowed.MOVE) is None,
+        editable=allowed.may(post, allowed.EDIT) is None,
+        publishable=allowed.may(post, allowed.PUBLISH) is None,
+        cancellable=allowed.may(post, allowed.CANCEL) is None,
         cost=estimate(usage_of([post], account_networks(settings)), settings.social.x.prices)
         if pending
         else None,
@@ -493,11 +504,7 @@ def schedule(request: Request, post_id: web.Id, at: str = Form("")) -> Response:
     try:
         with board.session() as session:
             post = _get(session, post_id)
-            if post.status not in POST_MOVABLE:
-                raise CampaignError(
-                    f"Post {post_id} is {post.status}: it cannot be scheduled (publish it now, "
-                    "or cancel it)."
-                )
+            allowed.check(post, allowed.MOVE if at.strip() else allowed.SCHEDULE)
             if at.strip():
                 when = web.parse_local(at, settings, "at")
                 post = reschedule_post(session, settings, post_id, when)
@@ -550,11 +557,9 @@ def _confirm_post(request: Request, post_id: int, what: str) -> Response:
     with board.session() as session:
         post = _get(session, post_id)
         followers = queries.latest_followers(session, post.account)
-    allowed = PUBLISHABLE if what == "publish" else CANCELLABLE
-    if post.status not in allowed:  # nothing to confirm: said as the action itself says it
-        return _show(
-            request, post_id, f"Post {post_id} is {post.status}: it cannot be {_DONE[what]}.", 400
-        )
+    refusal = allowed.may(post, what)  # what: "publish" or "cancel"
+    if refusal is not None:  # nothing to confirm: said as the action itself says it
+        return _show(request, post_id, CampaignError(refusal), 400)
     return web.confirm_page(
         request,
         web.Confirmation(
@@ -570,9 +575,6 @@ def _confirm_post(request: Request, post_id: int, what: str) -> Response:
             },
         ),
     )
-
-
-_DONE = {"publish": "published now", "cancel": "cancelled"}
 
 
 @router.post("/posts/{post_id}/cancel")
@@ -596,6 +598,6 @@ def publish(request: Request, post_id: web.Id, confirm: str = Form("")) -> Respo
         try:
             publish_post(session, post_id, settings)
         except TransportError as exc:
-            raise CampaignError(str(exc)) from None
+            raise CampaignError(*exc.messages or [str(exc)]) from None
 
     return _change(request, post_id, action, "post-published")

@@ -12,13 +12,19 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from campaign.addresses import InvalidEmail, normalise_email
-from campaign.config import SECRET_KEY_ENV, ConfigError, mask_url, secret_key
+from campaign.clock import utcnow
+from campaign.config import (
+    SECRET_KEY_ENV,
+    ConfigError,
+    Settings,
+    SocialAccount,
+    mask_url,
+    secret_key,
+)
 from campaign.dashboard import web
 from campaign.dashboard.sender_words import refusal_text
-from campaign.dashboard.sessions import Pressure, login_pressure, slow_after
 from campaign.errors import CampaignError
 from campaign.mail import OutgoingMessage, open_transport
-from campaign.models import Role
 from campaign.sender import (
     FIELDS,
     SenderRefused,
@@ -29,6 +35,10 @@ from campaign.sender import (
     with_sender,
 )
 from campaign.social.networks import NETWORK_NAMES, missing_credentials
+from campaign.social.tokens import token_message, token_state
+from campaign.users import roles
+from campaign.users.logins import Pressure, login_pressure, slow_after
+from campaign.wording.pages import word
 
 router = APIRouter()
 
@@ -51,6 +61,7 @@ def _facts(request: Request) -> dict[str, object]:
             "handle": account.handle,
             "network": NETWORK_NAMES[account.network],
             "missing": missing_credentials(settings, account),
+            "token": _token_note(settings, account),
         }
         for name, account in settings.social.accounts.items()
     ]
@@ -70,9 +81,16 @@ def _facts(request: Request) -> dict[str, object]:
     }
 
 
+def _token_note(settings: Settings, account: SocialAccount) -> str:
+    """The account's token end, in the pages' words, when it is within 7 days or past."""
+    state = token_state(account.token_expires, utcnow().date())
+    said = token_message(account.handle, NETWORK_NAMES[account.network], state)
+    return word(said, settings.general.language, settings.zone) if said else ""
+
+
 def _pressure(request: Request) -> list[Pressure]:
     """Failed sign-ins on dashboard accounts, for admins only (it names the accounts)."""
-    if request.state.user.role != Role.admin:
+    if not roles.may(request.state.user.role, roles.ADMINISTER):
         return []
     board = web.dashboard(request)
     limits = board.settings.dashboard
