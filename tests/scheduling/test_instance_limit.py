@@ -4,6 +4,7 @@ said to a metrics sync (kept in ``account_limit``), 500 while none was read."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from campaign.scheduling.sync import sync_calendars
 from campaign.social.length import mastodon_length
 from campaign.social.limits import account_limits, store_limit
 
-from .conftest import NOW
+from .conftest import NOW, add_events
 
 ACCOUNTS = {
     "mois_ess": {"network": "x", "handle": "Mois_ESS"},
@@ -123,3 +124,45 @@ def test_the_check_and_the_sync_use_the_limit_kept_by_the_metrics_sync(
     assert report.refused == []
     post = session.exec(select(Post).where(Post.schedule_key == "mois/j-1")).one()
     assert post.account == "mois_ess_masto" and post.parts == [TEXT]
+
+
+def test_an_event_posts_rule_is_cut_by_the_account_s_own_limit(
+    session: Session, write_calendar: Callable[..., Path], tmp_path: Path
+) -> None:
+    (tmp_path / "own" / "posts").mkdir(parents=True)
+    template = "{% for e in events %}{{ e.title }} {% endfor %}" + "bla " * 145  # ~600
+    (tmp_path / "own" / "posts" / "bavard.txt.j2").write_text(template, "utf-8")
+    settings = Settings.model_validate(
+        {"general": {"templates_dir": str(tmp_path / "own")}, "social": {"accounts": ACCOUNTS}}
+    )
+    add_events(session, [datetime(2026, 11, 2)])
+    path = write_calendar(
+        """
+[[recurring]]
+key = "evenements"
+kind = "event-posts"
+account = "mois_ess_masto"
+from = 2026-11-02
+to = 2026-11-02
+times = ["09:00"]
+template = "bavard"
+"""
+    )
+
+    def threads() -> list[str]:
+        calendar = check_calendar(path, settings, session, now=NOW)
+        assert calendar.errors == []
+        return [p.message for p in calendar.warnings if "go out as threads" in p.message]
+
+    assert threads() == [
+        "1 posts are too long for one post and will go out as threads (first: 02/11 09:00); "
+        "shorten the template"
+    ]
+    store_limit(session, "mois_ess_masto", 1000)
+    session.commit()
+    assert threads() == []
+    sync_calendars(session, settings, path, now=NOW)
+    post = session.exec(
+        select(Post).where(Post.schedule_key == "mois/evenements/2026-11-02T09:00")
+    ).one()
+    assert len(post.parts) == 1 and 500 < mastodon_length(post.text) <= 1000
