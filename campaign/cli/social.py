@@ -23,6 +23,7 @@ from campaign.social.accounts import check_accounts
 from campaign.social.compose import MissingValue, event_context, render_post
 from campaign.social.cost import describe, estimate, post_usage
 from campaign.social.length import check_length, limit_for
+from campaign.social.limits import account_limit
 from campaign.social.metrics import account_named, record_followers, sync_metrics
 from campaign.social.networks import network_of, transport_for
 from campaign.social.planning import parse_times, plan_event_posts
@@ -96,8 +97,11 @@ def _row(post: Post, settings: Settings | None = None) -> dict[str, Any]:
 
 
 def _print_parts(post: Post) -> None:
-    network = network_of(common.settings(), post.account)
-    limit = limit_for(network)
+    """Each part with its length against the account's limit (its instance's, when known)."""
+    settings = common.settings()
+    network = network_of(settings, post.account)
+    with common.session() as session:
+        limit = limit_for(network, account_limit(session, settings, post.account))
     for number, part in enumerate(post.parts, 1):
         length = check_length(part, network)[0]
         console.print(f"  {number}. [{length}/{limit}] {part}", highlight=False, markup=False)

@@ -7,7 +7,8 @@ date-times read in ``[general] timezone`` (or offset date-times, taken as they a
 Every problem names the file, the line and the entry: ``tomllib`` gives no positions, so
 :class:`SourceMap` finds the n-th ``[[post]]`` header of the text and the line of a field
 inside that entry's range. Checking never writes anything; :func:`read_calendar` with a session
-also checks what only the database knows (lists).
+also checks what only the database knows (lists), and given ``limits`` the posts' lengths against
+each account's own limit (a Mastodon instance's, read by a metrics sync).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from campaign.social.length import (
     limit_for,
     split_thread,
 )
+from campaign.social.limits import SET_BY_SERVER
 from campaign.social.media import check_image
 from campaign.social.networks import network_of
 from campaign.taxonomy import Taxonomy
@@ -701,14 +703,23 @@ _COUNTING = {
 }
 
 
-def _fits(entry: _Entry, text: str, where: str, *path: str, network: str = "x") -> bool:
-    length, valid = check_length(text, network)
+def _fits(
+    entry: _Entry,
+    text: str,
+    where: str,
+    *path: str,
+    network: str = "x",
+    limit: int | None = None,
+) -> bool:
+    """Whether ``text`` is one post as ``network`` counts it (``limit``: the account's server's
+    own, when known), the refusal recorded at ``path`` otherwise."""
+    length, valid = check_length(text, network, limit)
     if not valid:
         name, note = _COUNTING.get(network, _COUNTING["x"])
         entry.error(
             f"{where} is {length} characters long as {name} counts them (at most "
-            f"{limit_for(network)}; {note}): shorten it, cut it into 'thread' parts, or add "
-            "split = true",
+            f"{limit_for(network, limit)}; {note}): shorten it, cut it into 'thread' parts, or "
+            "add split = true",
             *path,
         )
     return valid
@@ -787,27 +798,41 @@ def _texts(entry: _Entry, accounts: Sequence[str]) -> dict[str, Words]:
 
 
 def _words_for(
-    entry: _Entry, words: Words, split: bool, network: str, where: str, path: tuple[str, ...]
+    entry: _Entry,
+    words: Words,
+    split: bool,
+    network: str,
+    where: str,
+    path: tuple[str, ...],
+    limit: int | None = None,
 ) -> tuple[str, list[str]] | None:
-    """(text, parts) of one account's post, its words checked by its network's rules."""
+    """(text, parts) of one account's post, its words checked by its network's rules
+    (``limit``: the account's server's own, when known)."""
+    rules = {"network": network, "limit": limit}
     if isinstance(words, list) and network in NO_THREADS:  # LinkedIn: one post, checked whole
         parts = join_thread(words, network)
         where = f"the thread{where}, one post there"
-        return (parts[0], parts) if _fits(entry, parts[0], where, *path, network=network) else None
+        return (parts[0], parts) if _fits(entry, parts[0], where, *path, **rules) else None
     if isinstance(words, list):
         fits = [
-            _fits(entry, part, f"part {number} of the thread{where}", *path, network=network)
+            _fits(entry, part, f"part {number} of the thread{where}", *path, **rules)
             for number, part in enumerate(words, 1)
         ]
         return ("\n\n".join(words), list(words)) if all(fits) else None
     if split:
-        return words, split_thread(words, network)
-    if _fits(entry, words, f"the text{where}", *path, network=network):
+        return words, split_thread(words, network, limit)
+    if _fits(entry, words, f"the text{where}", *path, **rules):
         return words, [words]
     return None
 
 
-def _post(entry: _Entry, settings: Settings, now: datetime, folder: Path) -> PostEntry | None:
+def _post(
+    entry: _Entry,
+    settings: Settings,
+    now: datetime,
+    folder: Path,
+    limits: Mapping[str, int] | None = None,
+) -> PostEntry | None:
     entry.unknown_fields(POST_FIELDS)
     accounts = _accounts(entry, settings, required=True) or []
     at = entry.moment("at", settings, now)
@@ -829,7 +854,8 @@ def _post(entry: _Entry, settings: Settings, now: datetime, folder: Path) -> Pos
         named = len(accounts) > 1 or account in own
         shown = _COUNTING.get(network, _COUNTING["x"])[0]
         where = f" for {account!r} ({shown})" if named else ""
-        target = _words_for(entry, words, split, network, where, path)
+        limit = (limits or {}).get(account) if network in SET_BY_SERVER else None
+        target = _words_for(entry, words, split, network, where, path, limit)
         if target is not None:
             targets[account] = target
     images = _images(entry, folder)
@@ -1058,8 +1084,13 @@ def read_calendar(
     *,
     session: Session | None = None,
     now: datetime | None = None,
+    limits: Mapping[str, int] | None = None,
 ) -> Calendar:
-    """Read and check ``path``; problems are collected on the result, nothing is written."""
+    """Read and check ``path``; problems are collected on the result, nothing is written.
+
+    ``limits``: the longest post of each account whose server sets its own (account → limit,
+    :func:`~campaign.social.limits.account_limits`), as a caller with a database knows them;
+    an account missing from it is checked against its network's default (500 on Mastodon)."""
     now = now or utcnow()
     calendar = Calendar(path=path)
     try:
@@ -1150,7 +1181,7 @@ def read_calendar(
                 if newsletter:
                     calendar.newsletters.append(newsletter)
             elif kind == "post":
-                post = _post(entry, settings, now, path.parent)
+                post = _post(entry, settings, now, path.parent, limits)
                 if post:
                     calendar.posts.append(post)
             else:

@@ -22,6 +22,7 @@ from campaign.newsletters.checks import check_newsletter
 from campaign.newsletters.preview import block_events, newsletter_context, select_events
 from campaign.scheduling.calendar import Calendar, NewsletterEntry, problem_at, read_calendar
 from campaign.scheduling.selection import fill_slots, rule_slots
+from campaign.social.limits import account_limits
 
 
 def transient_newsletter(entry: NewsletterEntry, list_ids: list[int] | None = None) -> Newsletter:
@@ -114,7 +115,13 @@ def check_calendar(
     path: Path, settings: Settings, session: Session, *, now: datetime | None = None
 ) -> Calendar:
     """Read ``path`` and try its entries; problems are on the result, nothing is written."""
-    calendar = read_calendar(path, settings, session=session, now=now or utcnow())
+    calendar = read_calendar(
+        path,
+        settings,
+        session=session,
+        now=now or utcnow(),
+        limits=account_limits(session, settings),  # each Mastodon instance's, once read
+    )
     if calendar.source is not None:  # the file parsed: try what it declares
         _try_newsletters(session, settings, calendar)
         _try_event_posts(session, settings, calendar)

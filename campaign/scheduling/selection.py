@@ -28,6 +28,7 @@ from campaign.models import Event
 from campaign.scheduling import timing
 from campaign.scheduling.calendar import RecurringEntry
 from campaign.social.compose import rule_post_text
+from campaign.social.limits import account_limit
 
 
 @dataclass
@@ -166,7 +167,14 @@ def fill_slots(
         if slot.events:
             # The same events on every account, each text written for its own network.
             texts = {
-                name: rule_post_text(rule.template, slot.events, slot.at, settings, *where)
+                name: rule_post_text(
+                    rule.template,
+                    slot.events,
+                    slot.at,
+                    settings,
+                    *where,
+                    limit=account_limit(session, settings, name) if name else None,
+                )
                 for name, where in _handles(settings, accounts).items()
             }
             first, *others = texts

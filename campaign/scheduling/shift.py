@@ -27,6 +27,7 @@ from campaign.scheduling.checks import check_calendar
 from campaign.scheduling.selection import fill_slots, rule_slots
 from campaign.scheduling.sync import SyncReport, apply_calendars
 from campaign.social.compose import rule_post_text
+from campaign.social.limits import account_limit
 from campaign.social.moving import over_problem
 from campaign.social.networks import network_of
 
@@ -95,6 +96,7 @@ def shift_calendar(
                 settings,
                 _handle(settings, moved.account),
                 network_of(settings, moved.account),
+                account_limit(session, settings, moved.account),
             )
             others = {
                 account: rule_post_text(
@@ -104,6 +106,7 @@ def shift_calendar(
                     settings,
                     _handle(settings, account),
                     network_of(settings, account),
+                    account_limit(session, settings, account),
                 )
                 for account in moved.others
             }

@@ -23,6 +23,7 @@ from campaign.models import Event, Post, PostStatus, utcnow
 from campaign.social import TransportError, allowed, media
 from campaign.social.cost import account_networks, estimate, usage_of
 from campaign.social.length import NO_THREADS, check_length, join_thread, limit_for
+from campaign.social.limits import account_limit, account_limits
 from campaign.social.media import media_file
 from campaign.social.moving import MoveRefused
 from campaign.social.networks import NETWORK_NAMES, network_of, transport_for
@@ -71,27 +72,39 @@ def _network(request: Request, account: str) -> str:
     return network_of(web.dashboard(request).settings, account)
 
 
-def _pieces(text: str, *, split: bool, thread: bool, network: str = "x") -> list[str]:
+def _pieces(
+    text: str, *, split: bool, thread: bool, network: str = "x", limit: int | None = None
+) -> list[str]:
     """The parts as typed: the whole text, or a thread written by hand (paragraphs, or parts
-    between ``---`` lines); with ``split``, each part too long becomes several."""
+    between ``---`` lines); with ``split``, each part too long (past ``limit``, the account's
+    server's own when known) becomes several."""
     text = text.strip()
     if not text:
         return []
     pieces = join_thread(thread_parts(text) if thread else [text], network)
     if network in NO_THREADS:  # LinkedIn: one post, never cut (shown too long if it is)
         return pieces
-    return checked_parts(pieces, split=True, network=network) if split else pieces
+    return checked_parts(pieces, split=True, network=network, limit=limit) if split else pieces
 
 
 def _parts(
-    text: str, split: bool, thread: bool = False, network: str = "x"
+    text: str, split: bool, thread: bool = False, network: str = "x", limit: int | None = None
 ) -> list[dict[str, Any]]:
-    """Each part the text would be published as, with its length as its network counts it."""
+    """Each part the text would be published as, with its length as its network counts it
+    (valid: within ``limit``, the account's server's own when known)."""
     return [
         {"text": part, "length": length, "valid": valid}
-        for part in _pieces(text, split=split, thread=thread, network=network)
-        for length, valid in [check_length(part, network)]
+        for part in _pieces(text, split=split, thread=thread, network=network, limit=limit)
+        for length, valid in [check_length(part, network, limit)]
     ]
+
+
+def _limits(request: Request) -> dict[str, int]:
+    """The limit of each account whose server said its own (a Mastodon instance's, read by a
+    metrics sync): the counters use it rather than the network's default."""
+    board = web.dashboard(request)
+    with board.session() as session:
+        return account_limits(session, board.settings)
 
 
 def _as_typed(post: Post) -> tuple[str, bool]:
@@ -152,22 +165,25 @@ def _previews(
     split: bool,
     thread: bool,
 ) -> list[dict[str, Any]]:
-    """One live counter per network (and per account with its own text): each part as that
-    network counts it, and the accounts it goes to."""
+    """One live counter per network and limit (and per account with its own text): each part
+    as that network counts it against the account's own limit when its server set one, and the
+    accounts it goes to."""
     handles = _handles(request)
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    limits = _limits(request)
+    groups: dict[tuple[str, int | None, str], dict[str, Any]] = {}
     for name in accounts or [""]:
         network = _network(request, name)
+        own = limits.get(name)
         words = overrides.get(name) or text
-        group = groups.get((network, words))
+        group = groups.get((network, own, words))
         if group is None:
             try:
-                parts = _parts(words, split, thread, network)
+                parts = _parts(words, split, thread, network, own)
             except CampaignError:
                 parts = []
-            group = groups[(network, words)] = {
+            group = groups[(network, own, words)] = {
                 "network": network,
-                "limit": limit_for(network),
+                "limit": limit_for(network, own),
                 "parts": parts,
                 "handles": [],
                 "own": name in overrides,
@@ -508,6 +524,7 @@ def _show(
     with board.session() as session:
         post = _get(session, post_id)
         events = [e for e in (session.get(Event, i) for i in post.event_ids) if e is not None]
+        own = account_limit(session, settings, post.account)  # its instance's, when known
     text, thread = _as_typed(post)
     typed = typed or {}
     edit_error = ""
@@ -524,7 +541,7 @@ def _show(
         post=post,
         events=events,
         handle=_handles(request).get(post.account, post.account),
-        limit=limit_for(network_of(settings, post.account)),
+        limit=limit_for(network_of(settings, post.account), own),
         network=network_of(settings, post.account),
         parts=[
             {"text": part, "length": check_length(part, network_of(settings, post.account))[0]}
