@@ -229,7 +229,7 @@ class MailSettings(_Section):
         5, ge=1, description="Tries of a temporarily refused (4xx) message before it is failed."
     )
     retry_minutes: list[float] = Field(
-        default_factory=lambda: [1, 5, 15, 60],
+        default_factory=lambda: [1.0, 5.0, 15.0, 60.0],
         description="Wait before each new try of a deferred message (the last value repeats).",
     )
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
