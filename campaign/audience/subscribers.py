@@ -88,7 +88,7 @@ def log_consent(
     detail: str = "",
     mailing_list: MailingList | None = None,
 ) -> None:
-    assert subscriber.id is not None  # a saved subscriber: add_subscriber flushes
+    assert subscriber.id is not None  # saved (flushed) before its consent is logged
     session.add(
         ConsentEvent(
             subscriber_id=subscriber.id,
