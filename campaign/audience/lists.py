@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, literal, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
@@ -72,7 +73,8 @@ def find_list(session: Session, name: str) -> MailingList | None:
     matches = _same_name(session, name)
     exact = [item for item in matches if item.name == name]
     if exact or len(matches) <= 1:
-        return (exact or matches or [None])[0]
+        candidates = exact or matches
+        return candidates[0] if candidates else None
     raise CampaignError.of(
         "list.ambiguous", "lists", name=name, names=[item.name for item in matches]
     )
@@ -118,12 +120,12 @@ def list_counts(session: Session) -> list[dict[str, Any]]:
     statuses = [status.value for status in SubscriberStatus]
     rows = session.exec(
         select(MailingList.id, Subscriber.status, func.count())
-        .join(Membership, Membership.list_id == MailingList.id)
-        .join(Subscriber, Subscriber.id == Membership.subscriber_id)
-        .where(Membership.unsubscribed_at.is_(None), Subscriber.erased_at.is_(None))
-        .group_by(MailingList.id, Subscriber.status)
+        .join(Membership, col(Membership.list_id) == col(MailingList.id))
+        .join(Subscriber, col(Subscriber.id) == col(Membership.subscriber_id))
+        .where(col(Membership.unsubscribed_at).is_(None), col(Subscriber.erased_at).is_(None))
+        .group_by(col(MailingList.id), col(Subscriber.status))
     ).all()
-    counts: dict[int, dict[str, int]] = {}
+    counts: dict[int | None, dict[str, int]] = {}
     for list_id, status, count in rows:
         counts.setdefault(list_id, {})[status] = count
     result = []
@@ -278,11 +280,13 @@ def merge_lists(
     target = require_list(session, target_name)
     if source.id == target.id:
         raise CampaignError(f"{source_name!r} and {target_name!r} are the same list.")
+    assert source.id is not None and target.id is not None  # saved lists
     source_id, target_id = source.id, target.id
     theirs = aliased(Membership)
     ours = aliased(Membership)
     on_target = exists().where(
-        theirs.list_id == target_id, theirs.subscriber_id == Membership.subscriber_id
+        col(theirs.list_id) == target_id,
+        col(theirs.subscriber_id) == col(Membership.subscriber_id),
     )
     total = session.exec(select(func.count()).where(Membership.list_id == source_id)).one()
     both = int(
@@ -296,37 +300,43 @@ def merge_lists(
         insert(ConsentEvent).from_select(
             ["subscriber_id", "list_id", "at", "action", "method", "source", "actor", "detail"],
             sa_select(
-                Membership.subscriber_id,
+                col(Membership.subscriber_id),
                 literal(target_id),
-                literal(now, ConsentEvent.__table__.c.at.type),
+                literal(now, sa_inspect(ConsentEvent).columns["at"].type),
                 literal(ConsentAction.updated.value),
                 literal(method),
                 literal(""),
                 literal(actor),
                 literal(detail),
-            ).where(Membership.list_id == source_id),
+            ).where(col(Membership.list_id) == source_id),
         )
     )
     # On both: the target's row takes the source's dates when the source's decision is later.
     latest = func.coalesce(col(Membership.unsubscribed_at), col(Membership.subscribed_at))
     newer = (
-        sa_select(theirs.id)
+        sa_select(col(theirs.id))
         .where(
-            theirs.list_id == source_id,
-            theirs.subscriber_id == Membership.subscriber_id,
-            func.coalesce(theirs.unsubscribed_at, theirs.subscribed_at) > latest,
+            col(theirs.list_id) == source_id,
+            col(theirs.subscriber_id) == col(Membership.subscriber_id),
+            func.coalesce(col(theirs.unsubscribed_at), col(theirs.subscribed_at)) > latest,
         )
         .exists()
     )
     session.exec(
         update(Membership)
-        .where(Membership.list_id == target_id, newer)
+        .where(col(Membership.list_id) == target_id, newer)
         .values(
-            subscribed_at=sa_select(theirs.subscribed_at)
-            .where(theirs.list_id == source_id, theirs.subscriber_id == Membership.subscriber_id)
+            subscribed_at=sa_select(col(theirs.subscribed_at))
+            .where(
+                col(theirs.list_id) == source_id,
+                col(theirs.subscriber_id) == col(Membership.subscriber_id),
+            )
             .scalar_subquery(),
-            unsubscribed_at=sa_select(theirs.unsubscribed_at)
-            .where(theirs.list_id == source_id, theirs.subscriber_id == Membership.subscriber_id)
+            unsubscribed_at=sa_select(col(theirs.unsubscribed_at))
+            .where(
+                col(theirs.list_id) == source_id,
+                col(theirs.subscriber_id) == col(Membership.subscriber_id),
+            )
             .scalar_subquery(),
         )
     )
@@ -335,11 +345,17 @@ def merge_lists(
         insert(Membership).from_select(
             ["subscriber_id", "list_id", "subscribed_at", "unsubscribed_at"],
             sa_select(
-                ours.subscriber_id, literal(target_id), ours.subscribed_at, ours.unsubscribed_at
+                col(ours.subscriber_id),
+                literal(target_id),
+                col(ours.subscribed_at),
+                col(ours.unsubscribed_at),
             ).where(
-                ours.list_id == source_id,
+                col(ours.list_id) == source_id,
                 ~exists().where(
-                    and_(theirs.list_id == target_id, theirs.subscriber_id == ours.subscriber_id)
+                    and_(
+                        col(theirs.list_id) == target_id,
+                        col(theirs.subscriber_id) == col(ours.subscriber_id),
+                    )
                 ),
             ),
         )

@@ -36,9 +36,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, bindparam, func, insert, or_, update
+from sqlalchemy import select as core_select  # sqlmodel's select takes at most 4 columns
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -71,6 +72,9 @@ from campaign.tracking.tokens import (
     Signer,
     signer_for,
 )
+
+if TYPE_CHECKING:
+    from campaign.config import Settings
 
 _SNAPSHOT_CHUNK = 1000
 
@@ -120,7 +124,7 @@ def message_id(signer: Signer, delivery_id: int, newsletter_id: int, domain: str
 # --- the sender ---------------------------------------------------------------------------------
 
 
-def check_sender(newsletter: Newsletter, settings: Any) -> None:
+def check_sender(newsletter: Newsletter, settings: Settings) -> None:
     """Refuse a send whose sender addresses no message could carry, naming the one to fix,
     and a real (SMTP) send from the sample identity (:func:`~campaign.sender.refuse_placeholders`,
     whose :class:`~campaign.sender.SenderRefused` carries a code and field). ``settings``: with
@@ -176,7 +180,7 @@ def check_sender(newsletter: Newsletter, settings: Any) -> None:
 # --- snapshot and status changes ----------------------------------------------------------------
 
 
-def snapshot(session: Session, newsletter: Newsletter, settings: Any = None) -> int:
+def snapshot(session: Session, newsletter: Newsletter, settings: Settings | None = None) -> int:
     """One pending delivery per audience member not queued yet; the number added.
 
     A draft or scheduled newsletter becomes ``sending``. A newsletter already sending is not
@@ -317,7 +321,7 @@ def counts(session: Session, newsletter_id: int) -> dict[str, int]:
 # --- sending ------------------------------------------------------------------------------------
 
 
-def retry_delay(attempts: int, settings: Any) -> timedelta:
+def retry_delay(attempts: int, settings: Settings) -> timedelta:
     """How long a message deferred ``attempts`` times waits before its next try."""
     minutes = list(settings.mail.retry_minutes) or [0]
     return timedelta(minutes=minutes[min(attempts, len(minutes)) - 1])
@@ -429,7 +433,7 @@ class _Group:
 
 
 def _compile(
-    session: Session, newsletter: Newsletter, settings: Any, signer: Signer, group_key: str
+    session: Session, newsletter: Newsletter, settings: Settings, signer: Signer, group_key: str
 ) -> _Group | None:
     """The group compiled with its events as of now; None for a group left out (no event)."""
     selection = group_events(session, newsletter, settings, group_key)
@@ -573,7 +577,7 @@ class _Recorder:
     """Collects the outcome of each row of a batch and writes them in a few statements."""
 
     def __init__(
-        self, settings: Any, summary: SendSummary, session: Session, newsletter_id: int
+        self, settings: Settings, summary: SendSummary, session: Session, newsletter_id: int
     ) -> None:
         self.settings = settings
         self.summary = summary
@@ -712,7 +716,7 @@ _RECIPIENT_COLUMNS = (
 def send_newsletter(
     engine: Engine,
     newsletter_id: int,
-    settings: Any,
+    settings: Settings,
     transport: Transport,
     progress: Progress | None = None,
     *,
@@ -754,7 +758,7 @@ def _database_lost(engine: Engine, newsletter_id: int, exc: DBAPIError) -> Tempo
 def _send_queued(
     engine: Engine,
     newsletter_id: int,
-    settings: Any,
+    settings: Settings,
     transport: Transport,
     progress: Progress | None,
     batch_size: int | None,
@@ -812,7 +816,7 @@ def _send_batch(
     session: Session,
     rows: list[_Claimed],
     newsletter: Newsletter,
-    settings: Any,
+    settings: Settings,
     transport: Transport,
     groups: dict[str, _Group | None],
     signer: Signer,
@@ -823,7 +827,7 @@ def _send_batch(
     people = {
         person.id: person
         for person in session.execute(
-            select(*_RECIPIENT_COLUMNS).where(col(Subscriber.id).in_(ids))
+            core_select(*_RECIPIENT_COLUMNS).where(col(Subscriber.id).in_(ids))
         ).all()
     }
     to_send: list[tuple[_Claimed, Any, _Group]] = []

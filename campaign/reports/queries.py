@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, case, distinct, false, func, literal_column, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from campaign.models import (
     AccountSnapshot,
@@ -349,7 +350,7 @@ class RegionFigures:
 def _region() -> Any:
     # The region the message was rendered for, else the subscriber's; literal '' (no bound
     # parameter) so that PostgreSQL sees the same expression in SELECT and GROUP BY.
-    empty = literal_column("''")
+    empty: ColumnElement[str] = literal_column("''")
     return func.coalesce(func.nullif(_delivery.group_key, empty), _subscriber.region, empty)
 
 
