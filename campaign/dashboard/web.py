@@ -132,6 +132,15 @@ def dashboard(request: Request) -> Dashboard:
     return request.app.state.dashboard
 
 
+def say(request: Request, text: str, **values: Any) -> str:
+    """``text``, an English sentence of the catalogue marked ``N_`` where it is written, in the
+    pages' language ([general] language) with ``values`` filled in: the pages' sentences that
+    a route builds (confirmations, refusals) come from the one catalogue like the templates'."""
+    language = dashboard(request).settings.general.language
+    sentence = i18n.gettext_in(language, text)
+    return sentence.format(**values) if values else sentence
+
+
 def base_path(request: Request) -> str:
     """Where the dashboard is mounted ("/admin"), from the ASGI root path."""
     return request.scope.get("root_path", "").rstrip("/")

@@ -37,6 +37,7 @@ from campaign.audience.lists import find_list
 from campaign.dashboard import queries, web
 from campaign.dashboard.uploads import HeldFile, HeldUploads
 from campaign.errors import CampaignError
+from campaign.i18n import N_
 from campaign.models import Subscriber, SubscriberStatus
 from campaign.taxonomy import Taxonomy
 
@@ -215,19 +216,30 @@ def create(request: Request, form: PersonForm = Depends(_person_form)) -> Respon
     taxonomy = Taxonomy.from_settings(board.settings)
     try:
         if not form.email.strip():
-            raise CampaignError("Indiquez l'adresse e-mail de la personne.")
+            raise CampaignError(web.say(request, N_("Give the person's email address.")))
         if not form.consent_source.strip():
             raise CampaignError(
-                "Indiquez comment la personne a donné son accord (la preuve de son "
-                "consentement, notée au registre)."
+                web.say(
+                    request,
+                    N_(
+                        "Say how the person gave their consent (the proof of their consent, "
+                        "noted in the consent log)."
+                    ),
+                )
             )
         with board.session() as session:
             known = audience.find_subscriber(session, form.email)
             if known is not None:
                 raise CampaignError(
-                    f"L'adresse {known.email} est déjà connue : modifiez sa fiche "
-                    f"({web.base_path(request)}/subscribers/{known.id}) plutôt que de "
-                    "l'ajouter à nouveau."
+                    web.say(
+                        request,
+                        N_(
+                            "The address {email} is already known: edit their record ({link}) "
+                            "rather than adding it again."
+                        ),
+                        email=known.email,
+                        link=f"{web.base_path(request)}/subscribers/{known.id}",
+                    )
                 )
             subscriber, _outcome = audience.add_subscriber(
                 session,
@@ -279,7 +291,8 @@ def edit(
             for name in form.lists:
                 mailing_list = find_list(session, name)
                 if mailing_list is None:
-                    raise CampaignError(f"La liste « {name} » n'existe plus.")
+                    gone = N_("The list “{name}” no longer exists.")
+                    raise CampaignError(web.say(request, gone, name=name))
                 audience.join_list(session, person, mailing_list, method=METHOD, actor=actor)
     except CampaignError as exc:
         return _form_page(request, form, subscriber=subscriber, error=exc, status_code=400)
@@ -295,7 +308,7 @@ def _memberships(session: Session, subscriber: Subscriber) -> list[dict[str, obj
 
 def _when(moment: datetime | None, request: Request) -> str:
     settings = web.dashboard(request).settings
-    return web.local(moment, settings, "%d/%m/%Y à %H:%M")
+    return web.local(moment, settings, web.say(request, N_("%d/%m/%Y at %H:%M")))
 
 
 @router.post("/subscribers/{subscriber_id}/unsubscribe", dependencies=ADMIN)
@@ -311,27 +324,36 @@ def unsubscribe(
         email = subscriber.email or ""
         current = [m["list"] for m in _memberships(session, subscriber) if not m["left"]]
     if list_name and list_name not in current:
-        return _person_page(
-            request, subscriber_id, f"Cette personne n'est pas inscrite à « {list_name} ».", 400
-        )
+        not_on = N_("This person is not subscribed to “{name}”.")
+        return _person_page(request, subscriber_id, web.say(request, not_on, name=list_name), 400)
     if confirm != "oui":
         what = (
-            f"la liste « {list_name} »"
+            web.say(request, N_("the list “{name}”"), name=list_name)
             if list_name
-            else "toutes les newsletters (quelles que soient ses listes)"
+            else web.say(request, N_("all newsletters (whatever their lists)"))
         )
         return web.confirm_page(
             request,
             web.Confirmation(
-                title="Désinscrire cette personne ?",
+                title=web.say(request, N_("Unsubscribe this person?")),
                 lines=[
-                    f"1 personne, {email}, sera désinscrite de {what}.",
-                    "Elle ne recevra plus ces newsletters. Ce sera noté au registre des "
-                    "consentements, à votre nom. Seul son nouvel accord permettra de la "
-                    "réinscrire.",
+                    web.say(
+                        request,
+                        N_("1 person, {email}, will be unsubscribed from {what}."),
+                        email=email,
+                        what=what,
+                    ),
+                    web.say(
+                        request,
+                        N_(
+                            "They will no longer receive these newsletters. This will be noted "
+                            "in the consent log, under your name. Only their new consent will "
+                            "allow resubscribing them."
+                        ),
+                    ),
                 ],
                 action=f"/subscribers/{subscriber_id}/unsubscribe",
-                button="Désinscrire",
+                button=web.say(request, N_("Unsubscribe")),
                 back=f"/subscribers/{subscriber_id}",
                 fields={"list_name": list_name},
             ),
@@ -345,6 +367,44 @@ def unsubscribe(
             list_name=list_name or None,
         )
     return web.see_other(request, f"/subscribers/{subscriber_id}", "person-unsubscribed")
+
+
+def _resubscription_lines(
+    request: Request, check: audience.Resubscription
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """What resubscribing does and the boxes it needs ticked, in the pages' words."""
+    where = (
+        web.say(request, N_("the list “{name}”"), name=check.list_name)
+        if check.list_name
+        else web.say(request, N_("their newsletters"))
+    )
+    lines = [
+        web.say(
+            request,
+            N_("1 person, {email}, will be resubscribed to {where}."),
+            email=check.email,
+            where=where,
+        )
+    ]
+    checks = []
+    if check.blocked:
+        lines.append(
+            web.say(request, N_("Their address is in error (messages do not reach them)."))
+            if check.blocked == SubscriberStatus.bounced
+            else web.say(request, N_("They reported a newsletter as spam (complaint)."))
+        )
+        works = N_("I know their address works again and that they want to receive the newsletters")
+        checks.append(("force", web.say(request, works)))
+    if check.self_at is not None:
+        themselves = N_(
+            "They unsubscribed themselves on {when}. The GDPR allows resubscribing them only "
+            "with their new consent."
+        )
+        lines.append(web.say(request, themselves, when=_when(check.self_at, request)))
+        again = N_("This person gave me their consent again to receive the newsletters")
+        checks.append(("consent", web.say(request, again)))
+    lines.append(web.say(request, N_("This will be noted in the consent log, under your name.")))
+    return lines, checks
 
 
 @router.post("/subscribers/{subscriber_id}/resubscribe", dependencies=ADMIN)
@@ -362,52 +422,27 @@ def resubscribe(
             subscriber = _person(session, subscriber_id)
             check = audience.resubscription(session, subscriber, list_name or None)
     except CampaignError:
-        return _person_page(request, subscriber_id, f"La liste « {list_name} » n'existe pas.", 400)
+        unknown = web.say(request, N_("The list “{name}” does not exist."), name=list_name)
+        return _person_page(request, subscriber_id, unknown, 400)
     if check.pending:
-        return _person_page(
-            request,
-            subscriber_id,
-            "Cette personne n'a pas encore confirmé son adresse : seule sa confirmation la "
-            "rend active.",
-            400,
+        pending = N_(
+            "This person has not confirmed their address yet: only their confirmation makes "
+            "them active."
         )
+        return _person_page(request, subscriber_id, web.say(request, pending), 400)
     if not check.undo:
         return web.see_other(request, f"/subscribers/{subscriber_id}", "person-resubscribed")
     given = {"consent": consent == "oui", "force": force == "oui"}
     needed = {"consent": check.self_at is not None, "force": bool(check.blocked)}
     if confirm != "oui" or any(needed[key] and not given[key] for key in needed):
-        where = f"la liste « {check.list_name} »" if check.list_name else "ses newsletters"
-        lines = [f"1 personne, {check.email}, sera réinscrite à {where}."]
-        checks = []
-        if check.blocked:
-            lines.append(
-                "Son adresse est en erreur (les messages ne lui parviennent pas)."
-                if check.blocked == SubscriberStatus.bounced
-                else "Elle a signalé une newsletter comme indésirable (plainte)."
-            )
-            checks.append(
-                (
-                    "force",
-                    "Je sais que son adresse fonctionne de nouveau et qu'elle veut recevoir "
-                    "les newsletters",
-                )
-            )
-        if check.self_at is not None:
-            lines.append(
-                f"Elle s'est désinscrite elle-même le {_when(check.self_at, request)}. Le RGPD "
-                "ne permet de la réinscrire qu'avec son nouvel accord."
-            )
-            checks.append(
-                ("consent", "Cette personne m'a redonné son accord pour recevoir les newsletters")
-            )
-        lines.append("Ce sera noté au registre des consentements, à votre nom.")
+        lines, checks = _resubscription_lines(request, check)
         return web.confirm_page(
             request,
             web.Confirmation(
-                title="Réinscrire cette personne ?",
+                title=web.say(request, N_("Resubscribe this person?")),
                 lines=lines,
                 action=f"/subscribers/{subscriber_id}/resubscribe",
-                button="Réinscrire",
+                button=web.say(request, N_("Resubscribe")),
                 back=f"/subscribers/{subscriber_id}",
                 fields={"list_name": list_name},
                 checks=checks,
