@@ -3,11 +3,12 @@ English with ``[general] language = "en"``, French by default, exactly as before
 
 Runs the dashboard in-process (FastAPI's TestClient, SQLite) with a list of two people, an empty
 list and a signed-in admin; checks the lists page (create, merge, delete), a person's
-unsubscription and the new-person form.
+unsubscription and the new-person form; and the upload limits' refusals.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from sqlmodel import Session
 
 from campaign.audience.lists import create_list
 from campaign.audience.subscribers import add_subscriber
-from campaign.dashboard.app import create_dashboard
+from campaign.dashboard.app import _Limits, create_dashboard
 from campaign.db import open_database
 from campaign.users.members import add_user
 from tests.dashboard.conftest import PASSWORD, make_settings
@@ -183,3 +184,33 @@ def test_the_new_person_form_refuses_in_the_pages_language(board: tuple[TestClie
         "The address anne@example.org is already known: edit their record",
         "L'adresse anne@example.org est déjà connue : modifiez sa fiche",
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "length", "status", "said"),
+    [
+        ("fr", b"11", 413, "Fichier trop volumineux."),
+        ("en", b"11", 413, "File too large."),
+        ("fr", b"", 411, "Longueur requise."),
+        ("en", b"", 411, "Length required."),
+    ],
+)
+def test_the_upload_limits_refuse_in_the_pages_language(
+    language: str, length: bytes, status: int, said: str
+) -> None:
+    async def never(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("a body over the limit never reaches the pages")
+
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    headers = [(b"content-length", length)] if length else []
+    scope = {"type": "http", "method": "POST", "headers": headers, "path": "/"}
+    asyncio.run(_Limits(never, max_bytes=10, language=language)(scope, receive, send))
+    assert sent[0]["status"] == status
+    assert sent[1]["body"] == said.encode()
