@@ -51,7 +51,7 @@ class ListExists(CampaignError):
     """A list of that name (without case or accents) exists already: ``existing`` is its name."""
 
     def __init__(self, existing: str, name: str) -> None:
-        super().__init__(Message("list.exists", "name", {"existing": existing, "name": name}))
+        super().__init__(Message("list.exists", "name", {"name": existing, "typed": name}))
         self.existing = existing
 
 

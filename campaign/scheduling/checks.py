@@ -80,7 +80,11 @@ def _try_event_posts(session: Session, settings: Settings, calendar: Calendar) -
             problem_at(calendar, "error", "recurring", rule.key, rule.line, str(exc))
             continue
         empty = [slot for slot in slots if not slot.events]
-        threads = [slot for slot in slots if len(slot.parts) > 1]
+        threads = [  # on any of the rule's accounts, as its network counts
+            slot
+            for slot in slots
+            if len(slot.parts) > 1 or any(len(parts) > 1 for _text, parts in slot.others.values())
+        ]
         if empty:
             first = ", ".join(f"{slot.local:%d/%m %H:%M}" for slot in empty[:5])
             more = "…" if len(empty) > 5 else ""

@@ -76,6 +76,7 @@ def shift_calendar(
                 [],
                 slot.event_ids,
                 template=rule.template,
+                others=dict(slot.others),
             )
             events[id(post)] = slot.events
             items.append((slot.at, 2, post))
@@ -95,7 +96,18 @@ def shift_calendar(
                 _handle(settings, moved.account),
                 network_of(settings, moved.account),
             )
-            moved = dataclasses.replace(moved, text=text, parts=parts)
+            others = {
+                account: rule_post_text(
+                    moved.template,
+                    announced,
+                    moved.at,
+                    settings,
+                    _handle(settings, account),
+                    network_of(settings, account),
+                )
+                for account in moved.others
+            }
+            moved = dataclasses.replace(moved, text=text, parts=parts, others=others)
         if isinstance(moved, NewsletterEntry) and segment is not None:
             moved = dataclasses.replace(moved, segment=dict(segment))
         if isinstance(moved, NewsletterEntry):

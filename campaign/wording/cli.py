@@ -245,8 +245,8 @@ SENTENCES: dict[str, str] = {
     "list.no_name": "A list needs a name.",
     "list.name_too_long": "A list's name has at most {max} characters.",
     "list.exists": (
-        "A list named {existing!r} already exists (names are compared without case or "
-        "accents): use it, or choose another name than {name!r}."
+        "A list named {name!r} already exists (names are compared without case or "
+        "accents): use it, or choose another name than {typed!r}."
     ),
     # template manifests (template.toml): the values given, then the file itself
     "manifest.unknown_field": (

@@ -240,8 +240,8 @@ SENTENCES: dict[str, str] = {
         "merge them on the Lists page."
     ),
     "list.no_name": N_("Give the list a name."),
-    "list.name_too_long": N_("A list's name has at most {max} characters."),
-    "list.exists": N_("Did you mean “{existing}”?"),
+    "list.name_too_long": N_("A list name has at most {max} characters."),
+    "list.exists": N_("Did you mean “{name}”?"),
     # template manifests (template.toml): the values given, then the file itself
     "manifest.unknown_field": N_(
         "The template “{template}” has no field “{key}”. Its fields: {known}."

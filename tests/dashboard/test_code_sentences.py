@@ -93,7 +93,7 @@ def test_a_list_name_refused_is_said_in_the_pages_language(board: tuple[TestClie
     _says(
         long,
         language,
-        "A list's name has at most 200 characters.",
+        "A list name has at most 200 characters.",
         "Un nom de liste a au plus 200 caractères.",
     )
 
@@ -118,7 +118,7 @@ def test_the_merge_and_delete_confirmations_are_in_the_pages_language(
         f"The 2 person(s) subscribed to “{NATIONAL}” (and 0 who had left it) move to “Prix”",
         f"Les 2 personne(s) inscrites à « {NATIONAL} » (et 0 qui l'avaient quittée)",
     )
-    _says(merge, language, "This cannot be undone.", "C'est définitif.")
+    _says(merge, language, "This is final.", "C'est définitif.")
     _says(merge, language, "Merge the lists", "Fusionner les listes")
     delete = _post(client, f"/lists/{prix}/delete", "/lists")
     _says(delete, language, "Delete the list “Prix”?", "Supprimer la liste « Prix » ?")

@@ -132,7 +132,7 @@ def test_a_list_name_refused_keeps_the_cli_words(tmp_path: Path) -> None:
     )
     assert taken.value.existing == "Newsletter nationale"
     assert pages.word(taken.value.messages[0]) == "Vouliez-vous dire « Newsletter nationale » ?"
-    assert pages.word(long.value.messages[0], "en") == "A list's name has at most 200 characters."
+    assert pages.word(long.value.messages[0], "en") == "A list name has at most 200 characters."
 
 
 def test_why_a_delivery_is_not_sent_is_stored_as_before_and_worded_for_the_pages() -> None:

@@ -35,7 +35,7 @@ class ListsForm:
     renaming: int = 0  # the list whose rename form was sent
     new_name: str = ""
     merging: int = 0
-    errors: dict[str, str] = field(default_factory=dict)  # field id -> the pages' sentence
+    errors: dict[str, str] = field(default_factory=dict)  # field id -> sentence, worded
     suggestion: dict[str, str] = field(default_factory=dict)  # field id -> existing name
 
 
@@ -63,7 +63,8 @@ def _page(request: Request, form: ListsForm | None = None, status_code: int = 20
 
 
 def _name_error(request: Request, exc: CampaignError) -> tuple[str, str]:
-    """A stage's refusal of a name in the pages' words: (sentence, existing list's name or "")."""
+    """A stage's refusal of a name (``list.no_name``, ``list.name_too_long``,
+    ``list.exists``) in the pages' language: (sentence, existing list's name or "")."""
     settings = web.dashboard(request).settings
     sentence = " ".join(text for _input, text in web.FormErrors.of(exc, settings).summary)
     return sentence, exc.existing if isinstance(exc, stage.ListExists) else ""
@@ -113,68 +114,10 @@ def rename(request: Request, list_id: web.Id, new_name: str = Form("")) -> Respo
 
 def _by_name(request: Request, use: stage.ListUse) -> list[str]:
     # use.settings: the settings naming the list (the public subscription form's lists).
-    settings = [web.say(request, N_("the public subscription form's settings"))]
-    calendars = [web.say(request, N_("the calendar {name}"), name=item) for item in use.calendars]
-    return calendars + (settings if use.settings else [])
-
-
-def _merge_lines(
-    request: Request, use: stage.ListUse, source_name: str, target_name: str, on_target: int
-) -> list[str]:
-    """What merging ``source_name`` into ``target_name`` does, for the confirmation page."""
-    people = use.members + use.former
-    pair = {"source": source_name, "target": target_name}
-    lines = [
-        web.say(
-            request,
-            N_(
-                "The {members} person(s) subscribed to “{source}” (and {former} who had "
-                "left it) move to “{target}”, which has {on_target}; a person on both "
-                "lists is on it only once."
-            ),
-            members=use.members,
-            former=use.former,
-            on_target=on_target,
-            **pair,
-        ),
-        web.say(
-            request,
-            N_(
-                "The consent log of these {people} person(s) is kept: its lines now name "
-                "“{target}”, and the merge is noted there under your name."
-            ),
-            people=people,
-            **pair,
-        ),
-    ]
-    if use.newsletters:
-        lines.append(
-            web.say(
-                request,
-                N_("{count} newsletter(s) meant for “{source}” will be for “{target}”: {names}."),
-                count=len(use.newsletters),
-                names=", ".join(use.newsletters[:10]),
-                **pair,
-            )
-        )
-    naming = _by_name(request, use)
-    if naming and stage.fold_name(source_name) != stage.fold_name(target_name):
-        lines.append(
-            web.say(
-                request,
-                N_("To correct afterwards, as they still name “{source}”: {names}."),
-                source=source_name,
-                names=", ".join(naming),
-            )
-        )
-    lines.append(
-        web.say(
-            request,
-            N_("The list “{source}” is then deleted. This cannot be undone."),
-            source=source_name,
-        )
-    )
-    return lines
+    settings = N_("the settings of the public subscription form")
+    named = [web.say(request, settings)] if use.settings else []
+    calendar = N_("the calendar {name}")
+    return [web.say(request, calendar, name=item) for item in use.calendars] + named
 
 
 @router.post("/lists/{list_id}/merge", dependencies=ADMIN)
@@ -202,19 +145,8 @@ def merge(
         on_target = stage.list_use(session, target, board.settings).members
         source_name, target_name = source.name, target.name
     if confirm != "oui":
-        lines = _merge_lines(request, use, source_name, target_name, on_target)
         names = {"source": source_name, "target": target_name}
-        return web.confirm_page(
-            request,
-            web.Confirmation(
-                title=web.say(request, N_("Merge “{source}” into “{target}”?"), **names),
-                lines=lines,
-                action=f"/lists/{list_id}/merge",
-                button=web.say(request, N_("Merge the lists")),
-                back="/lists",
-                fields={"into": str(into)},
-            ),
-        )
+        return _confirm_merge(request, list_id, into, use, on_target, names)
     with board.session() as session:
         stage.merge_lists(
             session,
@@ -226,24 +158,65 @@ def merge(
     return web.see_other(request, "/lists", "list-merged")
 
 
-def _delete_refusals(request: Request, use: stage.ListUse) -> list[str]:
-    """Why a list cannot be deleted, in the pages' words (empty: it can)."""
-    reasons = []
-    if use.members:
-        text = N_("{count} person(s) are subscribed to it")
-        reasons.append(web.say(request, text, count=use.members))
-    if use.former:
-        text = N_("{count} person(s) have left it and their consent log names it")
-        reasons.append(web.say(request, text, count=use.former))
-    elif use.consent_lines and not use.members:
-        text = N_("{count} line(s) of the consent log name it")
-        reasons.append(web.say(request, text, count=use.consent_lines))
+def _confirm_merge(
+    request: Request, list_id: int, into: int, use: stage.ListUse, on_target: int, names: dict
+) -> Response:
+    """What merging list ``list_id`` into list ``into`` will do, to confirm (``names``: their
+    names, ``source`` and ``target``)."""
+    source, target = names["source"], names["target"]
+    lines = [
+        web.say(
+            request,
+            N_(
+                "The {members} person(s) subscribed to “{source}” (and {former} who had left "
+                "it) move to “{target}”, which has {on_target}; a person subscribed to both "
+                "appears there only once."
+            ),
+            members=use.members,
+            former=use.former,
+            on_target=on_target,
+            **names,
+        ),
+        web.say(
+            request,
+            N_(
+                "The consent log of these {people} person(s) is kept: its lines name "
+                "“{target}” from now on, and the merge is noted there in your name."
+            ),
+            people=use.members + use.former,
+            target=target,
+        ),
+    ]
     if use.newsletters:
-        text = N_("newsletters are meant for it: {names}")
-        reasons.append(web.say(request, text, names=", ".join(use.newsletters[:10])))
-    for item in _by_name(request, use):
-        reasons.append(web.say(request, N_("{what} names it"), what=item))
-    return reasons
+        meant = N_(
+            "{count} newsletter(s) meant for “{source}” will be meant for “{target}”: {names}."
+        )
+        lines.append(
+            web.say(
+                request,
+                meant,
+                count=len(use.newsletters),
+                names=", ".join(use.newsletters[:10]),
+                **names,
+            )
+        )
+    places = _by_name(request, use)
+    if places and stage.fold_name(source) != stage.fold_name(target):
+        later = N_("To correct afterwards, as they still name “{source}”: {places}.")
+        lines.append(web.say(request, later, source=source, places=", ".join(places)))
+    final = N_("The list “{source}” is then deleted. This is final.")
+    lines.append(web.say(request, final, source=source))
+    return web.confirm_page(
+        request,
+        web.Confirmation(
+            title=web.say(request, N_("Merge “{source}” into “{target}”?"), **names),
+            lines=lines,
+            action=f"/lists/{list_id}/merge",
+            button=web.say(request, N_("Merge the lists")),
+            back="/lists",
+            fields={"into": str(into)},
+        ),
+    )
 
 
 @router.post("/lists/{list_id}/delete", dependencies=ADMIN)
@@ -253,7 +226,23 @@ def delete(request: Request, list_id: web.Id, confirm: str = Form("")) -> Respon
         mailing_list = _mailing_list(session, list_id)
         use = stage.list_use(session, mailing_list, board.settings)
         name = mailing_list.name
-    reasons = _delete_refusals(request, use)
+    reasons = []
+    if use.members:
+        reasons.append(
+            web.say(request, N_("{count} person(s) are subscribed to it"), count=use.members)
+        )
+    if use.former:
+        left = N_("{count} person(s) left it and their consent log names it")
+        reasons.append(web.say(request, left, count=use.former))
+    elif use.consent_lines and not use.members:
+        lines = N_("{count} line(s) of the consent log name it")
+        reasons.append(web.say(request, lines, count=use.consent_lines))
+    if use.newsletters:
+        meant = N_("newsletters are meant for it: {names}")
+        reasons.append(web.say(request, meant, names=", ".join(use.newsletters[:10])))
+    reasons += [
+        web.say(request, N_("{what} names it"), what=item) for item in _by_name(request, use)
+    ]
     if reasons:
         return web.render(
             request, "lists/refused.html", status_code=400, name=name, reasons=reasons
@@ -268,7 +257,7 @@ def delete(request: Request, list_id: web.Id, confirm: str = Form("")) -> Respon
                         request,
                         N_(
                             "The list “{name}” is empty (0 people) and nothing uses it: it will "
-                            "be deleted. This cannot be undone."
+                            "be deleted. This is final."
                         ),
                         name=name,
                     )

@@ -223,22 +223,23 @@ def create(request: Request, form: PersonForm = Depends(_person_form)) -> Respon
                     request,
                     N_(
                         "Say how the person gave their consent (the proof of their consent, "
-                        "noted in the consent log)."
+                        "noted in the log)."
                     ),
                 )
             )
         with board.session() as session:
             known = audience.find_subscriber(session, form.email)
             if known is not None:
+                known_page = f"{web.base_path(request)}/subscribers/{known.id}"
                 raise CampaignError(
                     web.say(
                         request,
                         N_(
-                            "The address {email} is already known: edit their record ({link}) "
+                            "The address {email} is already known: edit their record ({page}) "
                             "rather than adding it again."
                         ),
                         email=known.email,
-                        link=f"{web.base_path(request)}/subscribers/{known.id}",
+                        page=known_page,
                     )
                 )
             subscriber, _outcome = audience.add_subscriber(
@@ -308,7 +309,8 @@ def _memberships(session: Session, subscriber: Subscriber) -> list[dict[str, obj
 
 def _when(moment: datetime | None, request: Request) -> str:
     settings = web.dashboard(request).settings
-    return web.local(moment, settings, web.say(request, N_("%d/%m/%Y at %H:%M")))
+    date, time = web.local(moment, settings, "%d/%m/%Y"), web.local(moment, settings, "%H:%M")
+    return web.say(request, N_("{date} at {time}"), date=date, time=time)
 
 
 @router.post("/subscribers/{subscriber_id}/unsubscribe", dependencies=ADMIN)
@@ -324,8 +326,12 @@ def unsubscribe(
         email = subscriber.email or ""
         current = [m["list"] for m in _memberships(session, subscriber) if not m["left"]]
     if list_name and list_name not in current:
-        not_on = N_("This person is not subscribed to “{name}”.")
-        return _person_page(request, subscriber_id, web.say(request, not_on, name=list_name), 400)
+        return _person_page(
+            request,
+            subscriber_id,
+            web.say(request, N_("This person is not subscribed to “{name}”."), name=list_name),
+            400,
+        )
     if confirm != "oui":
         what = (
             web.say(request, N_("the list “{name}”"), name=list_name)
@@ -347,13 +353,13 @@ def unsubscribe(
                         request,
                         N_(
                             "They will no longer receive these newsletters. This will be noted "
-                            "in the consent log, under your name. Only their new consent will "
-                            "allow resubscribing them."
+                            "in the consent log, in your name. Only their new consent will "
+                            "allow subscribing them again."
                         ),
                     ),
                 ],
                 action=f"/subscribers/{subscriber_id}/unsubscribe",
-                button=web.say(request, N_("Unsubscribe")),
+                button=web.say(request, N_("Unsubscribe them")),
                 back=f"/subscribers/{subscriber_id}",
                 fields={"list_name": list_name},
             ),
@@ -367,44 +373,6 @@ def unsubscribe(
             list_name=list_name or None,
         )
     return web.see_other(request, f"/subscribers/{subscriber_id}", "person-unsubscribed")
-
-
-def _resubscription_lines(
-    request: Request, check: audience.Resubscription
-) -> tuple[list[str], list[tuple[str, str]]]:
-    """What resubscribing does and the boxes it needs ticked, in the pages' words."""
-    where = (
-        web.say(request, N_("the list “{name}”"), name=check.list_name)
-        if check.list_name
-        else web.say(request, N_("their newsletters"))
-    )
-    lines = [
-        web.say(
-            request,
-            N_("1 person, {email}, will be resubscribed to {where}."),
-            email=check.email,
-            where=where,
-        )
-    ]
-    checks = []
-    if check.blocked:
-        lines.append(
-            web.say(request, N_("Their address is in error (messages do not reach them)."))
-            if check.blocked == SubscriberStatus.bounced
-            else web.say(request, N_("They reported a newsletter as spam (complaint)."))
-        )
-        works = N_("I know their address works again and that they want to receive the newsletters")
-        checks.append(("force", web.say(request, works)))
-    if check.self_at is not None:
-        themselves = N_(
-            "They unsubscribed themselves on {when}. The GDPR allows resubscribing them only "
-            "with their new consent."
-        )
-        lines.append(web.say(request, themselves, when=_when(check.self_at, request)))
-        again = N_("This person gave me their consent again to receive the newsletters")
-        checks.append(("consent", web.say(request, again)))
-    lines.append(web.say(request, N_("This will be noted in the consent log, under your name.")))
-    return lines, checks
 
 
 @router.post("/subscribers/{subscriber_id}/resubscribe", dependencies=ADMIN)
@@ -422,34 +390,28 @@ def resubscribe(
             subscriber = _person(session, subscriber_id)
             check = audience.resubscription(session, subscriber, list_name or None)
     except CampaignError:
-        unknown = web.say(request, N_("The list “{name}” does not exist."), name=list_name)
-        return _person_page(request, subscriber_id, unknown, 400)
+        missing = web.say(request, N_("The list “{name}” does not exist."), name=list_name)
+        return _person_page(request, subscriber_id, missing, 400)
     if check.pending:
-        pending = N_(
-            "This person has not confirmed their address yet: only their confirmation makes "
-            "them active."
+        return _person_page(
+            request,
+            subscriber_id,
+            web.say(
+                request,
+                N_(
+                    "This person has not confirmed their address yet: only their confirmation "
+                    "makes them active."
+                ),
+            ),
+            400,
         )
-        return _person_page(request, subscriber_id, web.say(request, pending), 400)
     if not check.undo:
         return web.see_other(request, f"/subscribers/{subscriber_id}", "person-resubscribed")
     given = {"consent": consent == "oui", "force": force == "oui"}
     needed = {"consent": check.self_at is not None, "force": bool(check.blocked)}
     if confirm != "oui" or any(needed[key] and not given[key] for key in needed):
-        lines, checks = _resubscription_lines(request, check)
-        return web.confirm_page(
-            request,
-            web.Confirmation(
-                title=web.say(request, N_("Resubscribe this person?")),
-                lines=lines,
-                action=f"/subscribers/{subscriber_id}/resubscribe",
-                button=web.say(request, N_("Resubscribe")),
-                back=f"/subscribers/{subscriber_id}",
-                fields={"list_name": list_name},
-                checks=checks,
-                danger=False,
-            ),
-            status_code=400 if confirm == "oui" else 200,
-        )
+        status = 400 if confirm == "oui" else 200
+        return _confirm_resubscribe(request, subscriber_id, list_name, check, status)
     try:
         with board.session() as session:
             audience.resubscribe(
@@ -464,6 +426,61 @@ def resubscribe(
     except CampaignError as exc:
         return _person_page(request, subscriber_id, exc, 400)
     return web.see_other(request, f"/subscribers/{subscriber_id}", "person-resubscribed")
+
+
+def _confirm_resubscribe(
+    request: Request,
+    subscriber_id: int,
+    list_name: str,
+    check: audience.Resubscription,
+    status_code: int,
+) -> Response:
+    """What resubscribing will do, and the boxes the law asks to tick first (``check``: what
+    the stage says it needs)."""
+    where = (
+        web.say(request, N_("the list “{name}”"), name=check.list_name)
+        if check.list_name
+        else web.say(request, N_("their newsletters"))
+    )
+    will = N_("1 person, {email}, will be subscribed again to {where}.")
+    lines = [web.say(request, will, email=check.email, where=where)]
+    checks = []
+    if check.blocked:
+        lines.append(
+            web.say(request, N_("Their address is in error (messages do not reach them)."))
+            if check.blocked == SubscriberStatus.bounced
+            else web.say(request, N_("They reported a newsletter as junk (complaint)."))
+        )
+        works = N_("I know their address works again and they want to receive the newsletters")
+        checks.append(("force", web.say(request, works)))
+    if check.self_at is not None:
+        lines.append(
+            web.say(
+                request,
+                N_(
+                    "They unsubscribed themselves on {when}. The GDPR allows subscribing them "
+                    "again only with their new consent."
+                ),
+                when=_when(check.self_at, request),
+            )
+        )
+        again = N_("This person gave me their consent again to receive the newsletters")
+        checks.append(("consent", web.say(request, again)))
+    lines.append(web.say(request, N_("This will be noted in the consent log, in your name.")))
+    return web.confirm_page(
+        request,
+        web.Confirmation(
+            title=web.say(request, N_("Subscribe this person again?")),
+            lines=lines,
+            action=f"/subscribers/{subscriber_id}/resubscribe",
+            button=web.say(request, N_("Subscribe them again")),
+            back=f"/subscribers/{subscriber_id}",
+            fields={"list_name": list_name},
+            checks=checks,
+            danger=False,
+        ),
+        status_code=status_code,
+    )
 
 
 @router.get("/subscribers/import")
