@@ -26,6 +26,7 @@ from sqlmodel import Session, col, delete, select
 
 from campaign.config import Settings
 from campaign.errors import CampaignError
+from campaign.messages import Message
 from campaign.models import (
     ConsentAction,
     ConsentEvent,
@@ -36,6 +37,8 @@ from campaign.models import (
     SubscriberStatus,
     utcnow,
 )
+
+MAX_NAME = 200  # characters in a list's name
 
 
 def fold_name(name: str) -> str:
@@ -48,8 +51,8 @@ def fold_name(name: str) -> str:
 class ListExists(CampaignError):
     """A list of that name (without case or accents) exists already: ``existing`` is its name."""
 
-    def __init__(self, existing: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, existing: str, name: str) -> None:
+        super().__init__(Message("list.exists", "name", {"name": existing, "typed": name}))
         self.existing = existing
 
 
@@ -91,16 +94,12 @@ def require_list(session: Session, name: str) -> MailingList:
 def _check_new_name(session: Session, name: str, keep: MailingList | None = None) -> str:
     name = name.strip()
     if not name:
-        raise CampaignError("A list needs a name.")
-    if len(name) > 200:
-        raise CampaignError("A list's name has at most 200 characters.")
+        raise CampaignError.of("list.no_name", "name")
+    if len(name) > MAX_NAME:
+        raise CampaignError.of("list.name_too_long", "name", max=MAX_NAME)
     for item in _same_name(session, name):
         if item is not keep:
-            raise ListExists(
-                item.name,
-                f"A list named {item.name!r} already exists (names are compared without case "
-                f"or accents): use it, or choose another name than {name!r}.",
-            )
+            raise ListExists(item.name, name)
     return name
 
 

@@ -47,6 +47,7 @@ from campaign.addresses import InvalidEmail, sender_address
 from campaign.db import describe, driver_message
 from campaign.errors import CampaignError, TemporaryError
 from campaign.mail.outbox import OutgoingMessage, SendResult, Transport, TransportError
+from campaign.messages import Message, message
 from campaign.models import (
     ConsentAction,
     ConsentEvent,
@@ -625,7 +626,7 @@ class _Recorder:
             {
                 "id": row.id,
                 "attempts": row.attempts,
-                "last_reply": "not sent: no event for this reader",
+                "last_reply": str(message("delivery.left_out")),  # stored as the CLI says it
                 "updated_at": self.now,
                 "sent_at": None,
                 "next_attempt_at": None,
@@ -812,6 +813,14 @@ def _send_queued(
     return summary
 
 
+def _not_sent(person: Any) -> Message:
+    """Why a row's person gets nothing (erased, or no longer active); stored as the CLI words
+    it (``not sent: unsubscribed``), as before."""
+    if person is None:
+        return message("delivery.person_erased")
+    return message("delivery.person_inactive", status=f"{person.status}")
+
+
 def _send_batch(
     session: Session,
     rows: list[_Claimed],
@@ -834,8 +843,8 @@ def _send_batch(
     for number, row in enumerate(rows):
         person = people.get(row.subscriber_id) if row.subscriber_id is not None else None
         if person is None or person.status != SubscriberStatus.active:
-            why = "deleted" if person is None else person.status
-            recorder.result(row, SendResult(row.email, False, error=f"not sent: {why}"))
+            why = _not_sent(person)
+            recorder.result(row, SendResult(row.email, False, error=str(why), reason=why))
             continue
         if row.group_key not in groups:
             try:

@@ -63,16 +63,11 @@ def _page(request: Request, form: ListsForm | None = None, status_code: int = 20
 
 
 def _name_error(request: Request, exc: CampaignError) -> tuple[str, str]:
-    """A stage's refusal of a name, in the pages' language: (sentence, existing list's name
-    or "")."""
-    if isinstance(exc, stage.ListExists):
-        return web.say(request, N_("Did you mean “{name}”?"), name=exc.existing), exc.existing
-    text = str(exc)
-    if "needs a name" in text:
-        return web.say(request, N_("Give the list a name.")), ""
-    if "at most" in text:
-        return web.say(request, N_("A list name has at most 200 characters.")), ""
-    return text, ""
+    """A stage's refusal of a name (``list.no_name``, ``list.name_too_long``,
+    ``list.exists``) in the pages' language: (sentence, existing list's name or "")."""
+    settings = web.dashboard(request).settings
+    sentence = " ".join(text for _input, text in web.FormErrors.of(exc, settings).summary)
+    return sentence, exc.existing if isinstance(exc, stage.ListExists) else ""
 
 
 @router.get("/lists")
