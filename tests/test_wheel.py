@@ -99,6 +99,7 @@ def test_the_wheel_carries_the_templates_samples_and_calendar(wheel: Path) -> No
     assert "campaign/dashboard/static/admin.css" in names
 
 
+@pytest.mark.timeout(300)  # five commands, each a new process importing the whole product
 def test_an_installed_wheel_runs_the_first_commands_from_an_empty_folder(
     installed: Path, tmp_path: Path
 ) -> None:
