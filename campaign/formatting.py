@@ -144,6 +144,18 @@ def time_of_day(value: datetime | time, zone: tzinfo | None = None, *, locale: s
     return babel_dates.format_time(moment.replace(tzinfo=None), pattern, locale=babel_locale)
 
 
+_SHORT_MOMENT = {"fr": "dd/MM/yyyy 'à' HH:mm", "en": "dd/MM/yyyy 'at' HH:mm"}
+
+
+def short_moment(value: datetime, zone: tzinfo | None = None, *, locale: str = "fr") -> str:
+    """ "10/12/2026 à 10:00", "10/12/2026 at 10:00": a moment on a confirmation page, where the
+    day's number matters more than its name (a datetime is taken in ``zone``)."""
+    babel_locale = _locale(locale)
+    pattern = _SHORT_MOMENT.get(babel_locale.language, _SHORT_MOMENT["en"])
+    moment = in_zone(value, zone).replace(tzinfo=None)
+    return babel_dates.format_datetime(moment, pattern, locale=babel_locale)
+
+
 def month_names(locale: str = "fr") -> tuple[str, ...]:
     """January to December as a day is written ("novembre", "November")."""
     names = babel_dates.get_month_names("wide", "format", locale=_locale(locale))

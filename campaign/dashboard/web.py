@@ -236,7 +236,16 @@ def local(value: datetime | str | None, settings: Settings, fmt: str = "%d/%m/%Y
 
 def long_date(value: date | datetime | None, settings: Settings) -> str:
     """« lundi 2 novembre 2026 », « dimanche 1er novembre 2026 » (in the configured zone)."""
-    return formatting.long_date(value, settings.zone) if value is not None else ""
+    if value is None:
+        return ""
+    return formatting.long_date(value, settings.zone, locale=settings.general.language)
+
+
+def moment(value: datetime | None, settings: Settings) -> str:
+    """« 10/12/2026 à 10:00 » (in the configured zone, in the pages' language)."""
+    if value is None:
+        return ""
+    return formatting.short_moment(value, settings.zone, locale=settings.general.language)
 
 
 def event_when(
@@ -244,7 +253,13 @@ def event_when(
 ) -> str:
     """« jeudi 5 novembre 2026, 18h – 20h (heure de La Réunion) », « …, toute la journée »:
     in the event's own zone, named when its clock is not the configured one's."""
-    return formatting.event_when(event, settings.zone, with_year=with_year, with_day=with_day)
+    return formatting.event_when(
+        event,
+        settings.zone,
+        locale=settings.general.language,
+        with_year=with_year,
+        with_day=with_day,
+    )
 
 
 def input_value(value: datetime | None, settings: Settings) -> str:
@@ -391,6 +406,7 @@ def render(
         csrf=user.csrf_token if user else "",
         local=lambda value, fmt="%d/%m/%Y %H:%M": local(value, settings, fmt),
         long_date=lambda value: long_date(value, settings),
+        moment=lambda value: moment(value, settings),
         event_when=lambda event, **options: event_when(event, settings, **options),
         done=request.query_params.get("fait", ""),
         word=lambda item: page_words.word_any(item, settings.general.language, settings.zone),

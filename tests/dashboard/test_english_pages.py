@@ -199,8 +199,8 @@ def test_in_english_the_pages_show_english_and_none_of_their_french(english) -> 
             "Write the text: the count follows the rules of X (a link counts 23, an emoji 2).",
         ],
         "GET /posts/length?account=mois_ess&text=Bonjour": ["7 / 280 characters (as X counts"],
-        "GET /calendar": ["Month", "Week", "Everything", "Today"],
-        "GET /calendar?view=week": ["Week of", "Previous week", "Next week"],
+        "GET /calendar": ["Month", "Week", "Everything", "Today", "Monday"],
+        "GET /calendar?view=week": ["Week of Monday", "Previous week", "Next week"],
         "GET /reports": ["To (included)", "Download", "Followers typed in by hand"],
     }
     planner = next(words for name, words in text.items() if "/posts/planner" in name)
