@@ -27,6 +27,7 @@ from campaign.messages import Message
 from campaign.models import Event
 from campaign.resources import TemplateTree, template_tree
 from campaign.social.length import check_length, limit_for, split_thread
+from campaign.social.networks import NETWORK_NAMES
 
 EVENT_TEMPLATE = "evenement"
 
@@ -219,13 +220,15 @@ def event_post_text(
     template: str = EVENT_TEMPLATE,
     templates_dir: Path | str | None = None,
     network: str = "x",
+    limit: int | None = None,
 ) -> EventText:
-    """The post announcing ``event`` at ``post_at``, shortened until ``network`` accepts it."""
+    """The post announcing ``event`` at ``post_at``, shortened until ``network`` accepts it
+    (``limit``: the account's server's own, a Mastodon instance's)."""
     context = event_context(event, post_at, settings.zone)
 
     def render() -> tuple[str, bool]:
         text = render_post(template, context, settings, templates_dir=templates_dir)
-        return text, check_length(text, network)[1]
+        return text, check_length(text, network, limit)[1]
 
     text, fits = render()
     shortened: list[str] = []
@@ -250,14 +253,15 @@ def event_post_text(
         if fits:
             shortened.append(f"title cut to {context['title']!r}")
     if not fits:
-        length = check_length(text, network)[0]
-        name = {"mastodon": "Mastodon", "bluesky": "Bluesky", "linkedin": "LinkedIn"}.get(
-            network, "X"
-        )
-        raise CampaignError(
-            f"Event {event.source_id} ({event.title!r}): template {template!r} gives a post of "
-            f"{length} characters as {name} counts them even with no hashtag and no title (at "
-            f"most {limit_for(network)}): shorten the template."
+        raise CampaignError.of(
+            "planner.template_too_long",
+            "template",
+            event=event.source_id,
+            title=event.title,
+            template=template,
+            length=check_length(text, network, limit)[0],
+            network_name=NETWORK_NAMES.get(network, "X"),
+            limit=limit_for(network, limit),
         )
     return EventText(text=text, shortened=shortened)
 

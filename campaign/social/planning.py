@@ -45,6 +45,7 @@ from campaign.messages import Message, message
 from campaign.models import Event, Post, PostStatus, utcnow
 from campaign.social.compose import EVENT_TEMPLATE, event_post_text
 from campaign.social.cost import Estimate, account_networks, estimate, usage_of
+from campaign.social.limits import account_limit
 from campaign.social.networks import account_settings, network_of, transport_for
 from campaign.social.posts import create_post
 
@@ -279,6 +280,7 @@ def _draft(
         template=template,
         templates_dir=templates_dir,
         network=network_of(settings, account),
+        limit=account_limit(session, settings, account),
     )
     post = create_post(
         session,

@@ -302,6 +302,11 @@ SENTENCES: dict[str, str] = {
     "planner.bad_time": (
         "--times: {item!r} is not a time of day; write them like 09:00,12:30,17:30."
     ),
+    "planner.template_too_long": (
+        "Event {event} ({title!r}): template {template!r} gives a post of {length} characters "
+        "as {network_name} counts them even with no hashtag and no title (at most {limit}): "
+        "shorten the template."
+    ),
     "planner.no_times": "--times: give at least one time of day, e.g. 09:00,12:30,17:30.",
     "planner.per_day_out_of_range": (
         "--per-day {per_day}: give between 1 and {most} (one post per time of --times; add "

@@ -316,6 +316,11 @@ SENTENCES: dict[str, str] = {
     "planner.bad_time": N_(
         "“{item}” is not a time of day: write the times like 09:00, 12:30, 17:30."
     ),
+    "planner.template_too_long": N_(
+        "The post template “{template}” gives, for the event “{title}”, a post of {length} "
+        "characters as {network_name} counts them, even without hashtags or title (at most "
+        "{limit}): shorten the template."
+    ),
     "planner.no_times": N_("Give at least one time of day, for example 09:00, 12:30, 17:30."),
     "planner.per_day_out_of_range": N_(
         "Choose between 1 and {most} posts a day (one per time of day; add times to post more "

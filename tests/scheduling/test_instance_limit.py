@@ -166,3 +166,26 @@ template = "bavard"
         select(Post).where(Post.schedule_key == "mois/evenements/2026-11-02T09:00")
     ).one()
     assert len(post.parts) == 1 and 500 < mastodon_length(post.text) <= 1000
+
+
+def test_the_planner_writes_a_draft_within_the_account_s_own_limit(
+    session: Session, tmp_path: Path
+) -> None:
+    """A long event template: cut to Mastodon's 500 while the instance's limit is unknown, left
+    whole once it is known to be 1,000."""
+    from campaign.errors import CampaignError
+    from campaign.social.compose import event_post_text
+
+    (tmp_path / "own" / "posts").mkdir(parents=True)
+    template = "{{ event.title }} " + "bla " * 145  # ~600 characters, no hashtag to drop
+    (tmp_path / "own" / "posts" / "bavard.txt.j2").write_text(template, "utf-8")
+    settings = Settings.model_validate(
+        {"general": {"templates_dir": str(tmp_path / "own")}, "social": {"accounts": ACCOUNTS}}
+    )
+    event = add_events(session, [datetime(2026, 11, 2)], per_day=1)[0]
+    whole = event_post_text(event, NOW, settings, template="bavard", network="mastodon", limit=1000)
+    assert 500 < mastodon_length(whole.text) <= 1000 and whole.shortened == []
+    with pytest.raises(CampaignError) as refused:
+        event_post_text(event, NOW, settings, template="bavard", network="mastodon")
+    assert [said.code for said in refused.value.messages] == ["planner.template_too_long"]
+    assert "(at most 500): shorten the template" in str(refused.value)
