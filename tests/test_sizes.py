@@ -31,7 +31,6 @@ COMPLEXITY_LIMIT = 15
 
 # Known offenders, with their figure when the limits came in: shrink only.
 MODULE_LINES: dict[str, int] = {
-    "campaign/audience/importer.py": 839,
     "campaign/audience/subscribers.py": 732,
     "campaign/cli/newsletters.py": 545,
     "campaign/cli/social.py": 681,
@@ -64,8 +63,6 @@ FUNCTION_LINES: dict[str, int] = {
     "campaign/social/planning.py::plan_event_posts": 132,
 }
 COMPLEXITY: dict[str, int] = {
-    "campaign/audience/importer.py::resolve_columns": 20,
-    "campaign/audience/importer.py::_import_batch": 19,
     "campaign/audience/subscribers.py::resubscribe": 16,
     "campaign/bounces/reports.py::_read": 30,
     "campaign/cli/schedule.py::sync": 18,
