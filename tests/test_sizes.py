@@ -31,7 +31,6 @@ COMPLEXITY_LIMIT = 15
 
 # Known offenders, with their figure when the limits came in: shrink only.
 MODULE_LINES: dict[str, int] = {
-    "campaign/audience/subscribers.py": 732,
     "campaign/cli/newsletters.py": 545,
     "campaign/cli/social.py": 681,
     "campaign/config.py": 913,
@@ -51,7 +50,6 @@ MODULE_LINES: dict[str, int] = {
 }
 FUNCTION_LINES: dict[str, int] = {
     "campaign/audience/lists.py::merge_lists": 105,
-    "campaign/audience/subscribers.py::resubscribe": 85,
     "campaign/cli/newsletters.py::edit": 83,
     "campaign/cli/social.py::create": 82,
     "campaign/cli/social.py::plan_events": 85,
@@ -63,7 +61,6 @@ FUNCTION_LINES: dict[str, int] = {
     "campaign/social/planning.py::plan_event_posts": 132,
 }
 COMPLEXITY: dict[str, int] = {
-    "campaign/audience/subscribers.py::resubscribe": 16,
     "campaign/bounces/reports.py::_read": 30,
     "campaign/cli/schedule.py::sync": 18,
     "campaign/cli/social.py::create": 22,
