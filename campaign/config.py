@@ -179,6 +179,10 @@ class DkimSettings(_Section):
     domain: str = Field("", description="DKIM signing domain (d=); empty: the sender's domain.")
 
 
+def _retry_minutes() -> list[float]:
+    return [1, 5, 15, 60]  # whole minutes, written so in the example file
+
+
 class MailSettings(_Section):
     transport: Literal["outbox", "smtp"] = Field(
         "outbox",
@@ -229,7 +233,7 @@ class MailSettings(_Section):
         5, ge=1, description="Tries of a temporarily refused (4xx) message before it is failed."
     )
     retry_minutes: list[float] = Field(
-        default_factory=lambda: [1, 5, 15, 60],
+        default_factory=_retry_minutes,
         description="Wait before each new try of a deferred message (the last value repeats).",
     )
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)

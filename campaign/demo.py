@@ -117,6 +117,7 @@ def run_demo(engine: Engine, settings: Settings, samples: Path, actor: str) -> D
             )
         shown = preview(session, newsletter, settings)
         write_private(PREVIEW_FILE, shown.message.html)
+        assert newsletter.id is not None  # a saved row, found or created
         return DemoResult(reports, newsletter.id, shown.subscriber.email or "", PREVIEW_FILE)
 
 
@@ -168,7 +169,7 @@ def playback(engine: Engine) -> Playback:
                     col(Delivery.newsletter_id).in_([n.id for n in newsletters]),
                     Delivery.status == DeliveryStatus.sent,
                 )
-                .group_by(Delivery.newsletter_id)
+                .group_by(col(Delivery.newsletter_id))
             ).all()
         )
     return Playback(newsletters, posts, sent)

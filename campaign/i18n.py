@@ -42,6 +42,12 @@ def languages() -> tuple[str, ...]:
     return (SOURCE_LANGUAGE, *found)
 
 
+def base_language(language: str) -> str:
+    """The language without its region ("fr" of "fr_FR" or "fr-FR"): the catalogue's name and
+    the pages' ``<html lang>``."""
+    return language.replace("-", "_").split("_")[0].lower()
+
+
 @cache
 def translations(language: str) -> gettext.NullTranslations:
     """The translations into ``language`` ("fr", "fr_FR"; "en": none), compiled on first use.
@@ -49,7 +55,7 @@ def translations(language: str) -> gettext.NullTranslations:
     An unknown language is an error: ``[general] language`` is checked against
     :func:`languages` when the settings are read.
     """
-    base = language.replace("-", "_").split("_")[0].lower()
+    base = base_language(language)
     if base == SOURCE_LANGUAGE:
         return gettext.NullTranslations()
     path = po_path(base)

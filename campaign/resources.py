@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from campaign.config import Settings
 
 SHIPPED = ("templates", "schedules", "samples")
 """The top-level folders of the repository that travel inside the package."""
@@ -41,7 +44,9 @@ def shipped(name: str) -> Path:
     return Path(__file__).resolve().parents[1] / name
 
 
-def user_templates(templates_dir: Path | str | None = None, settings: Any = None) -> Path | None:
+def user_templates(
+    templates_dir: Path | str | None = None, settings: Settings | None = None
+) -> Path | None:
     """The user's own templates folder when it exists: given, else the setting, else ./templates."""
     if templates_dir is not None and str(templates_dir) != "":
         return Path(templates_dir)
@@ -50,7 +55,7 @@ def user_templates(templates_dir: Path | str | None = None, settings: Any = None
     return folder if folder.is_dir() else None
 
 
-def configured_templates(settings: Any) -> Path | None:
+def configured_templates(settings: Settings) -> Path | None:
     """``[general] templates_dir`` when set to another folder than the default and present.
 
     For the doors to hand down to stages that take no settings; ``./templates`` is found by
@@ -108,7 +113,9 @@ class TemplateTree:
         return iter(self.folders)
 
 
-def template_tree(templates_dir: Path | str | None = None, settings: Any = None) -> TemplateTree:
+def template_tree(
+    templates_dir: Path | str | None = None, settings: Settings | None = None
+) -> TemplateTree:
     """The user's templates folder (when it exists) layered over the shipped templates."""
     base = shipped("templates")
     own = user_templates(templates_dir, settings)

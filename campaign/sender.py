@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -26,6 +26,9 @@ from campaign.addresses import InvalidEmail, sender_address
 from campaign.errors import CampaignError
 from campaign.models import StoredSetting, utcnow
 from campaign.taxonomy import fold
+
+if TYPE_CHECKING:
+    from campaign.config import MailSettings, Settings
 
 FIELDS = ("from_name", "from_address", "reply_to", "postal_address")
 _PREFIX = "mail."
@@ -80,7 +83,7 @@ def stored_sender(session: Session) -> dict[str, Stored]:
     }
 
 
-def sender_identity(session: Session, settings: Any) -> SenderIdentity:
+def sender_identity(session: Session, settings: Settings) -> SenderIdentity:
     """The file's ``[mail]`` identity with the database's values over it."""
     stored = stored_sender(session)
     values = {name: getattr(settings.mail, name) for name in FIELDS}
@@ -88,7 +91,7 @@ def sender_identity(session: Session, settings: Any) -> SenderIdentity:
     return SenderIdentity(**values, stored=stored)
 
 
-def with_sender(session: Session, settings: Any) -> Any:
+def with_sender(session: Session, settings: Settings) -> Settings:
     """``settings`` with the identity in force in ``[mail]`` (the same object when the
     database sets nothing, a copy otherwise: the settings given are never changed)."""
     stored = stored_sender(session)
@@ -174,7 +177,7 @@ class Problem:
     newsletter: bool = False  # the value is the newsletter's own (its from address)
 
 
-def placeholder_problems(mail: Any, newsletter_from: str = "") -> list[Problem]:
+def placeholder_problems(mail: MailSettings, newsletter_from: str = "") -> list[Problem]:
     """What in this identity is still the shipped sample (``mail``: the ``[mail]`` settings
     with the identity in force; ``newsletter_from``: a newsletter's own from address)."""
     problems = []
@@ -188,7 +191,7 @@ def placeholder_problems(mail: Any, newsletter_from: str = "") -> list[Problem]:
     return problems
 
 
-def refuse_placeholders(mail: Any, what: str, newsletter_from: str = "") -> None:
+def refuse_placeholders(mail: MailSettings, what: str, newsletter_from: str = "") -> None:
     """:class:`SenderRefused` for the first placeholder of the identity (``what``: the thing
     refused, e.g. "Newsletter 4", to start the message)."""
     for problem in placeholder_problems(mail, newsletter_from):
@@ -214,7 +217,7 @@ def refuse_placeholders(mail: Any, what: str, newsletter_from: str = "") -> None
         )
 
 
-def check_real_send(session: Session, settings: Any, newsletter_from: str, what: str) -> None:
+def check_real_send(session: Session, settings: Settings, newsletter_from: str, what: str) -> None:
     """Before a newsletter is planned or sent: over SMTP, :class:`SenderRefused` for the sample
     identity (the identity in force: stored, else the file's); the outbox takes anything."""
     if settings.mail.transport != "smtp":
@@ -227,15 +230,15 @@ class CurrentSender:
     seconds: for the public pages' footer and the confirmation emails, which the web service
     renders many times and should not query the database for each."""
 
-    def __init__(self, settings: Any, engine: Engine | None, ttl: float = 30.0) -> None:
+    def __init__(self, settings: Settings, engine: Engine | None, ttl: float = 30.0) -> None:
         self.settings = settings
         self.engine = engine
         self.ttl = ttl
         self._lock = threading.Lock()
-        self._mail: Any = None
+        self._mail: MailSettings | None = None
         self._read_at = 0.0
 
-    def mail(self) -> Any:
+    def mail(self) -> MailSettings:
         if self.engine is None:
             return self.settings.mail
         now = time.monotonic()

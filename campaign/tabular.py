@@ -91,10 +91,10 @@ def match_headers(headers: list[str], aliases: dict[str, tuple[str, ...]]) -> di
     taken: set[str] = set()
     for canonical, spellings in aliases.items():
         for spelling in spellings:
-            header = by_folded.get(fold(spelling))
-            if header is not None and header not in taken:
-                found[canonical] = header
-                taken.add(header)
+            column = by_folded.get(fold(spelling))
+            if column is not None and column not in taken:
+                found[canonical] = column
+                taken.add(column)
                 break
     return found
 

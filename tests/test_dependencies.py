@@ -26,6 +26,7 @@ RUNTIME_ONLY = {
     "python-multipart": "FastAPI's form parser, imported by Starlette",
     "psycopg": "SQLAlchemy's PostgreSQL driver, loaded from the database URL",
     "ruff": "the linter the test command runs",
+    "mypy": "the type checker .ci/run runs ([tool.mypy] in pyproject.toml)",
     "pytest": "the test runner (its plugins and fixtures need no import)",
     "pytest-xdist": "runs the suite on every core (-n auto in pyproject's addopts)",
     "pytest-timeout": "fails a hung test (timeout in pyproject's pytest options)",

@@ -62,10 +62,10 @@ def test_no_stage_string_names_a_cli_option_or_a_settings_path(module: str) -> N
 
 def test_the_cli_says_what_it_always_said() -> None:
     said = {
-        message("post.not_editable", post_id=4, status="failed", partly=True): (
+        message("post.partly_published", post_id=4, status="failed"): (
             "Post 4 is failed (partly published): only posts not yet published can be edited."
         ),
-        message("post.not_editable", post_id=4, status="cancelled", partly=False): (
+        message("post.cannot_edit", post_id=4, status="cancelled"): (
             "Post 4 is cancelled: only posts not yet published can be edited."
         ),
         message(
@@ -119,12 +119,11 @@ def test_the_pages_say_them_in_french() -> None:
     assert pages.word(message("database.busy", "database", where="x.db")) == (
         "La base de données est occupée (un autre processus y écrit) : réessayez dans un instant."
     )
-    assert pages.word(message("post.cancelled", post_id=7)) == (
-        "Cette publication a été annulée : elle ne sera pas publiée."
+    assert pages.word(message("post.cannot_publish", post_id=7, status="cancelled")) == (
+        "Cette publication a le statut « annulé » : elle ne peut pas être publiée."
     )
-    assert pages.word(message("post.not_movable", post_id=7, status="published")) == (
-        "Cette publication a le statut « publié » : elle ne peut pas être programmée (publiez-la "
-        "maintenant, ou annulez-la)."
+    assert pages.word(message("post.cannot_move", post_id=7, status="published")) == (
+        "Cette publication a le statut « publié » : elle ne peut plus recevoir de nouvelle date."
     )
     group = message(
         "coverage.group_without_events", region="", regional=True, readers=3, what="national"

@@ -7,6 +7,8 @@ status each write the consent log line that proves what happened, by whom and wh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlmodel import Session, select
 
 from campaign.addresses import normalise_email
@@ -61,6 +63,7 @@ def log_consent(
     detail: str = "",
     mailing_list: MailingList | None = None,
 ) -> None:
+    assert subscriber.id is not None  # saved (flushed) before its consent is logged
     session.add(
         ConsentEvent(
             subscriber_id=subscriber.id,
@@ -94,6 +97,7 @@ def join_list(
     ).first()
     if membership is not None:
         return False
+    assert subscriber.id is not None and mailing_list.id is not None  # both saved rows
     session.add(Membership(subscriber_id=subscriber.id, list_id=mailing_list.id))
     log_consent(
         session,
@@ -107,7 +111,7 @@ def join_list(
     return True
 
 
-def clean_profile(profile: dict[str, str | None]) -> dict[str, str]:
+def clean_profile(profile: Mapping[str, str | None]) -> dict[str, str]:
     """Profile fields as stored: trimmed, known, within their column's size, no control
     character."""
     cleaned = {key: value.strip() for key, value in profile.items() if value is not None}

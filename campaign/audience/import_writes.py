@@ -106,7 +106,7 @@ def _drop_duplicates(run: _Run, connection: Connection, batch: list[_Row]) -> li
             first_in_batch[row.email] = row.number
             kept.append(row)
     emails = list(first_in_batch)
-    seen = dict(
+    seen: dict[str, int] = dict(
         connection.exec_driver_sql(
             f"SELECT email, row_number FROM {run.seen_table} "
             f"WHERE email IN ({_marks(connection, len(emails))})",
@@ -206,7 +206,7 @@ def _insert_new(run: _Run, connection: Connection, rows: list[_Row]) -> list[tup
     )
     # The driver's executemany returns no ids; one query per batch fetches them all.
     emails = tuple(row.email for row in rows)
-    ids = dict(
+    ids: dict[str, int] = dict(
         connection.exec_driver_sql(
             f"SELECT email, id FROM {_subscriber.name} "
             f"WHERE email IN ({_marks(connection, len(emails))})",

@@ -284,7 +284,7 @@ def _drop_seen_table(connection: Connection, name: str) -> None:
 @dataclass(slots=True)
 class _Batch:
     rows: list[_Row]  # valid rows, in file order
-    skipped: list[tuple[int, str, str]]  # (row, reason, value) of the invalid addresses
+    skipped: list[tuple[int, Message, str]]  # (row, reason, value) of the invalid addresses
     bytes_read: int
 
 

@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, literal, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
 
 from campaign.config import Settings
 from campaign.errors import CampaignError
+from campaign.messages import Message
 from campaign.models import (
     ConsentAction,
     ConsentEvent,
@@ -35,6 +37,8 @@ from campaign.models import (
     SubscriberStatus,
     utcnow,
 )
+
+MAX_NAME = 200  # characters in a list's name
 
 
 def fold_name(name: str) -> str:
@@ -47,8 +51,8 @@ def fold_name(name: str) -> str:
 class ListExists(CampaignError):
     """A list of that name (without case or accents) exists already: ``existing`` is its name."""
 
-    def __init__(self, existing: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, existing: str, name: str) -> None:
+        super().__init__(Message("list.exists", "name", {"name": existing, "typed": name}))
         self.existing = existing
 
 
@@ -72,7 +76,8 @@ def find_list(session: Session, name: str) -> MailingList | None:
     matches = _same_name(session, name)
     exact = [item for item in matches if item.name == name]
     if exact or len(matches) <= 1:
-        return (exact or matches or [None])[0]
+        candidates = exact or matches
+        return candidates[0] if candidates else None
     raise CampaignError.of(
         "list.ambiguous", "lists", name=name, names=[item.name for item in matches]
     )
@@ -89,16 +94,12 @@ def require_list(session: Session, name: str) -> MailingList:
 def _check_new_name(session: Session, name: str, keep: MailingList | None = None) -> str:
     name = name.strip()
     if not name:
-        raise CampaignError("A list needs a name.")
-    if len(name) > 200:
-        raise CampaignError("A list's name has at most 200 characters.")
+        raise CampaignError.of("list.no_name", "name")
+    if len(name) > MAX_NAME:
+        raise CampaignError.of("list.name_too_long", "name", max=MAX_NAME)
     for item in _same_name(session, name):
         if item is not keep:
-            raise ListExists(
-                item.name,
-                f"A list named {item.name!r} already exists (names are compared without case "
-                f"or accents): use it, or choose another name than {name!r}.",
-            )
+            raise ListExists(item.name, name)
     return name
 
 
@@ -118,12 +119,12 @@ def list_counts(session: Session) -> list[dict[str, Any]]:
     statuses = [status.value for status in SubscriberStatus]
     rows = session.exec(
         select(MailingList.id, Subscriber.status, func.count())
-        .join(Membership, Membership.list_id == MailingList.id)
-        .join(Subscriber, Subscriber.id == Membership.subscriber_id)
-        .where(Membership.unsubscribed_at.is_(None), Subscriber.erased_at.is_(None))
-        .group_by(MailingList.id, Subscriber.status)
+        .join(Membership, col(Membership.list_id) == col(MailingList.id))
+        .join(Subscriber, col(Subscriber.id) == col(Membership.subscriber_id))
+        .where(col(Membership.unsubscribed_at).is_(None), col(Subscriber.erased_at).is_(None))
+        .group_by(col(MailingList.id), col(Subscriber.status))
     ).all()
-    counts: dict[int, dict[str, int]] = {}
+    counts: dict[int | None, dict[str, int]] = {}
     for list_id, status, count in rows:
         counts.setdefault(list_id, {})[status] = count
     result = []
@@ -278,11 +279,12 @@ def merge_lists(
     target = require_list(session, target_name)
     if source.id == target.id:
         raise CampaignError(f"{source_name!r} and {target_name!r} are the same list.")
+    assert source.id is not None and target.id is not None  # saved lists
     source_id, target_id = source.id, target.id
-    assert source_id is not None and target_id is not None
     theirs = aliased(Membership)
     on_target = exists().where(
-        theirs.list_id == target_id, theirs.subscriber_id == Membership.subscriber_id
+        col(theirs.list_id) == target_id,
+        col(theirs.subscriber_id) == col(Membership.subscriber_id),
     )
     total = session.exec(select(func.count()).where(Membership.list_id == source_id)).one()
     both = int(
@@ -313,15 +315,15 @@ def _log_merge(
         insert(ConsentEvent).from_select(
             ["subscriber_id", "list_id", "at", "action", "method", "source", "actor", "detail"],
             sa_select(
-                Membership.subscriber_id,
+                col(Membership.subscriber_id),
                 literal(target_id),
-                literal(now, ConsentEvent.__table__.c.at.type),
+                literal(now, sa_inspect(ConsentEvent).columns["at"].type),
                 literal(ConsentAction.updated.value),
                 literal(method),
                 literal(""),
                 literal(actor),
                 literal(detail),
-            ).where(Membership.list_id == source_id),
+            ).where(col(Membership.list_id) == source_id),
         )
     )
 
@@ -333,23 +335,29 @@ def _merge_memberships(session: Session, source_id: int, target_id: int) -> None
     # On both: the target's row takes the source's dates when the source's decision is later.
     latest = func.coalesce(col(Membership.unsubscribed_at), col(Membership.subscribed_at))
     newer = (
-        sa_select(theirs.id)
+        sa_select(col(theirs.id))
         .where(
-            theirs.list_id == source_id,
-            theirs.subscriber_id == Membership.subscriber_id,
-            func.coalesce(theirs.unsubscribed_at, theirs.subscribed_at) > latest,
+            col(theirs.list_id) == source_id,
+            col(theirs.subscriber_id) == col(Membership.subscriber_id),
+            func.coalesce(col(theirs.unsubscribed_at), col(theirs.subscribed_at)) > latest,
         )
         .exists()
     )
     session.exec(
         update(Membership)
-        .where(Membership.list_id == target_id, newer)
+        .where(col(Membership.list_id) == target_id, newer)
         .values(
-            subscribed_at=sa_select(theirs.subscribed_at)
-            .where(theirs.list_id == source_id, theirs.subscriber_id == Membership.subscriber_id)
+            subscribed_at=sa_select(col(theirs.subscribed_at))
+            .where(
+                col(theirs.list_id) == source_id,
+                col(theirs.subscriber_id) == col(Membership.subscriber_id),
+            )
             .scalar_subquery(),
-            unsubscribed_at=sa_select(theirs.unsubscribed_at)
-            .where(theirs.list_id == source_id, theirs.subscriber_id == Membership.subscriber_id)
+            unsubscribed_at=sa_select(col(theirs.unsubscribed_at))
+            .where(
+                col(theirs.list_id) == source_id,
+                col(theirs.subscriber_id) == col(Membership.subscriber_id),
+            )
             .scalar_subquery(),
         )
     )
@@ -358,11 +366,17 @@ def _merge_memberships(session: Session, source_id: int, target_id: int) -> None
         insert(Membership).from_select(
             ["subscriber_id", "list_id", "subscribed_at", "unsubscribed_at"],
             sa_select(
-                ours.subscriber_id, literal(target_id), ours.subscribed_at, ours.unsubscribed_at
+                col(ours.subscriber_id),
+                literal(target_id),
+                col(ours.subscribed_at),
+                col(ours.unsubscribed_at),
             ).where(
-                ours.list_id == source_id,
+                col(ours.list_id) == source_id,
                 ~exists().where(
-                    and_(theirs.list_id == target_id, theirs.subscriber_id == ours.subscriber_id)
+                    and_(
+                        col(theirs.list_id) == target_id,
+                        col(theirs.subscriber_id) == col(ours.subscriber_id),
+                    )
                 ),
             ),
         )

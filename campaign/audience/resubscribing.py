@@ -213,6 +213,7 @@ def _rejoin(
     """Put the person back on the list (their membership row reused) and log it."""
     membership = membership_of(session, subscriber, mailing_list)
     if membership is None:
+        assert subscriber.id is not None and mailing_list.id is not None  # both saved rows
         membership = Membership(subscriber_id=subscriber.id, list_id=mailing_list.id)
     membership.unsubscribed_at = None
     membership.subscribed_at = utcnow()

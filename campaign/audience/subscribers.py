@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, or_
+from sqlalchemy import Select, func, or_
 from sqlmodel import Session, col, select, update
 
 from campaign.addresses import normalise_email
@@ -59,6 +59,8 @@ from campaign.models import (
     SubscriberStatus,
     utcnow,
 )
+
+_Statement = TypeVar("_Statement", bound=Select[Any])  # a SELECT over subscribers
 
 __all__ = [
     "ADMIN_METHODS",
@@ -117,7 +119,9 @@ def add_subscriber(
     subscriber = session.exec(select(Subscriber).where(Subscriber.email == address)).first()
     outcome = "unchanged"
     if subscriber is None:
-        subscriber = Subscriber(email=address, status=status, source=source or method, **profile)
+        subscriber = Subscriber(email=address, status=status, source=source or method)
+        for key, value in profile.items():  # known fields only (clean_profile)
+            setattr(subscriber, key, value)
         session.add(subscriber)
         session.flush()
         log_consent(
@@ -229,9 +233,11 @@ def _list_names(session: Session, subscriber_ids: list[int]) -> dict[int, list[s
         chunk = subscriber_ids[start : start + 900]
         rows = session.exec(
             select(Membership.subscriber_id, MailingList.name)
-            .join(MailingList, MailingList.id == Membership.list_id)
-            .where(Membership.subscriber_id.in_(chunk), Membership.unsubscribed_at.is_(None))
-            .order_by(MailingList.name)
+            .join(MailingList, col(MailingList.id) == col(Membership.list_id))
+            .where(
+                col(Membership.subscriber_id).in_(chunk), col(Membership.unsubscribed_at).is_(None)
+            )
+            .order_by(col(MailingList.name))
         )
         for subscriber_id, name in rows:
             names.setdefault(subscriber_id, []).append(name)
@@ -258,7 +264,7 @@ def subscriber_json(subscriber: Subscriber, lists: list[str]) -> dict[str, Any]:
     }
 
 
-def matching_text(statement: Any, text: str) -> Any:
+def matching_text(statement: _Statement, text: str) -> _Statement:
     """``statement`` narrowed to people whose address, names or organisation contain ``text``
     (case-insensitively): the dashboard's search, and the export of what it found."""
     if not text.strip():
@@ -284,7 +290,9 @@ def iter_subscribers(
     batch: int = 1000,
 ) -> Iterator[dict[str, Any]]:
     """Subscribers as JSON-ready dicts, oldest first, read in batches (exports of any size)."""
-    query = select(Subscriber).where(Subscriber.erased_at.is_(None)).order_by(Subscriber.id)
+    query = (
+        select(Subscriber).where(col(Subscriber.erased_at).is_(None)).order_by(col(Subscriber.id))
+    )
     if status:
         query = query.where(Subscriber.status == status)
     if region:
@@ -292,18 +300,19 @@ def iter_subscribers(
     query = matching_text(query, text)
     if list_name is not None:
         mailing_list = require_list(session, list_name)
-        query = query.join(Membership, Membership.subscriber_id == Subscriber.id).where(
-            Membership.list_id == mailing_list.id, Membership.unsubscribed_at.is_(None)
+        query = query.join(Membership, col(Membership.subscriber_id) == col(Subscriber.id)).where(
+            col(Membership.list_id) == mailing_list.id, col(Membership.unsubscribed_at).is_(None)
         )
     last_id = 0
     while True:
-        page = session.exec(query.where(Subscriber.id > last_id).limit(batch)).all()
+        page = session.exec(query.where(col(Subscriber.id) > last_id).limit(batch)).all()
         if not page:
             return
-        names = _list_names(session, [s.id for s in page])
+        ids = [s.id for s in page if s.id is not None]  # saved rows: never None
+        names = _list_names(session, ids)
         for subscriber in page:
-            yield subscriber_json(subscriber, names.get(subscriber.id, []))
-        last_id = page[-1].id
+            yield subscriber_json(subscriber, names.get(subscriber.id or 0, []))
+        last_id = ids[-1]
 
 
 def export_subscribers(
@@ -376,20 +385,20 @@ def describe_subscriber(session: Session, email: str) -> dict[str, Any]:
     subscriber = require_subscriber(session, email)
     memberships = session.exec(
         select(Membership, MailingList)
-        .join(MailingList, MailingList.id == Membership.list_id)
+        .join(MailingList, col(MailingList.id) == col(Membership.list_id))
         .where(Membership.subscriber_id == subscriber.id)
-        .order_by(MailingList.name)
+        .order_by(col(MailingList.name))
     ).all()
     consent = session.exec(
         select(ConsentEvent)
         .where(ConsentEvent.subscriber_id == subscriber.id)
-        .order_by(ConsentEvent.at, ConsentEvent.id)
+        .order_by(col(ConsentEvent.at), col(ConsentEvent.id))
     ).all()
     deliveries = session.exec(
         select(Delivery, Newsletter)
-        .join(Newsletter, Newsletter.id == Delivery.newsletter_id)
+        .join(Newsletter, col(Newsletter.id) == col(Delivery.newsletter_id))
         .where(Delivery.subscriber_id == subscriber.id)
-        .order_by(Delivery.created_at, Delivery.id)
+        .order_by(col(Delivery.created_at), col(Delivery.id))
     ).all()
     # Every list a line names, the ones the person is no longer a member of included.
     event_lists = {event.list_id for event in consent if event.list_id is not None}
@@ -467,7 +476,7 @@ def erase_subscriber(session: Session, email: str, *, actor: str) -> None:
     # Deliveries keep their status (the newsletter's figures) but not the address.
     session.exec(
         update(Delivery)
-        .where(Delivery.subscriber_id == subscriber.id)
+        .where(col(Delivery.subscriber_id) == subscriber.id)
         .values(email="", last_reply="")
     )
     # Bounce and complaint reports about them keep their kind and date, not the address.

@@ -440,6 +440,7 @@ def _join(session: Session, subscriber: Subscriber, mailing_list: MailingList, s
     if membership is not None and membership.unsubscribed_at is None:
         return
     if membership is None:
+        assert subscriber.id is not None and mailing_list.id is not None  # both saved rows
         session.add(Membership(subscriber_id=subscriber.id, list_id=mailing_list.id))
     else:
         membership.unsubscribed_at = None

@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -49,6 +49,9 @@ from campaign.models import (
     SubscriberStatus,
 )
 from campaign.tracking.tokens import BOUNCE, MESSAGE_ID, UNSUBSCRIBE_MAIL, Signer
+
+if TYPE_CHECKING:
+    from campaign.config import Settings
 
 _OUR_ID = re.compile(r"^<([a-z2-7]+)@")
 ACTOR = "system:bounces"
@@ -140,8 +143,8 @@ def _match(
     for delivery in verp:  # a report about several of our messages: the one for this address
         if failure.email and (delivery.email or "").lower() == failure.email:
             return delivery, "verp"
-    delivery = _by_message_id(session, report, failure, signer)
-    return (delivery, "message-id") if delivery is not None else (None, "none")
+    found = _by_message_id(session, report, failure, signer)
+    return (found, "message-id") if found is not None else (None, "none")
 
 
 def _apply(
@@ -200,7 +203,7 @@ def ingest_report(
     session: Session,
     data: bytes,
     signer: Signer,
-    settings: Any,
+    settings: Settings,
     *,
     source: str = "",
     extra_addresses: list[str] | None = None,

@@ -23,8 +23,9 @@ from campaign.social.accounts import check_accounts
 from campaign.social.compose import MissingValue, event_context, render_post
 from campaign.social.cost import describe, estimate, post_usage
 from campaign.social.length import check_length, limit_for
+from campaign.social.limits import account_limit
 from campaign.social.metrics import account_named, record_followers, sync_metrics
-from campaign.social.networks import network_of
+from campaign.social.networks import network_of, transport_for
 from campaign.social.planning import parse_times, plan_event_posts
 from campaign.social.posts import (
     RetryLater,
@@ -96,8 +97,11 @@ def _row(post: Post, settings: Settings | None = None) -> dict[str, Any]:
 
 
 def _print_parts(post: Post) -> None:
-    network = network_of(common.settings(), post.account)
-    limit = limit_for(network)
+    """Each part with its length against the account's limit (its instance's, when known)."""
+    settings = common.settings()
+    network = network_of(settings, post.account)
+    with common.session() as session:
+        limit = limit_for(network, account_limit(session, settings, post.account))
     for number, part in enumerate(post.parts, 1):
         length = check_length(part, network)[0]
         console.print(f"  {number}. [{length}/{limit}] {part}", highlight=False, markup=False)
@@ -471,7 +475,12 @@ def publish(
 
 @post_app.command("plan-events")
 def plan_events(
-    account: str = typer.Option(..., "--account", "-a", help="Account name, e.g. mois_ess."),
+    accounts: list[str] = typer.Option(
+        ...,
+        "--account",
+        "-a",
+        help="Account name, e.g. mois_ess; repeat it for one draft per account for each event.",
+    ),
     date_from: str = typer.Option(..., "--from", help="First day, e.g. 2026-11-01 (local)."),
     date_to: str = typer.Option(..., "--to", help="Last day, included."),
     times: str = typer.Option(
@@ -497,7 +506,7 @@ def plan_events(
         plan = plan_event_posts(
             session,
             settings,
-            account=account,
+            accounts=accounts,
             date_from=first,
             date_to=last,
             times=parse_times(times),
@@ -531,29 +540,33 @@ def plan_events(
             }
         )
         return
-    table = Table("N°", "When", "Event", "City", "Region", "Theme", "Length")
+    names = ", ".join(dict.fromkeys(accounts))
+    table = Table("N°", "Account", "When", "Event", "City", "Region", "Theme", "Length")
     for row in rows:
         table.add_row(
             str(row["id"]),
+            row["account"],
             common.local(row["scheduled_at"], settings, "%a %d/%m %H:%M"),
             row["event"]["title"][:50],
             row["event"]["city"],
             row["event"]["region"],
             row["event"]["theme"],
-            f"{row['lengths'][0]}/280",
+            f"{row['lengths'][0]}/{limit_for(row['network'])}",
         )
     console.print(table)
     for note in plan.notes:
         console.print(f"Note: {note}", markup=False)
-    console.print(f"{len(rows)} draft post(s) created for {account}.")
+    console.print(f"{len(rows)} draft post(s) created for {names}.")
     console.print(describe(plan.estimate, settings.social.x.prices), markup=False)
-    if plan.dry_run:
-        console.print(
-            f"{account} is in dry run: nothing is sent or billed until its credentials are set."
-        )
+    for name in dict.fromkeys(accounts):
+        if transport_for(settings, name).dry_run:
+            console.print(
+                f"{name} is in dry run: nothing is sent or billed until its credentials are set."
+            )
+    only = f" --account {accounts[0]}" if len(set(accounts)) == 1 else ""
     console.print(
         "Review them (`campaign post show ID`, `campaign post edit ID`, `campaign post cancel "
-        f"ID`), then `campaign post schedule --all-drafts --account {account}`."
+        f"ID`), then `campaign post schedule --all-drafts{only}`."
     )
 
 

@@ -30,6 +30,7 @@ from campaign.dashboard.pages import (
     settings_view,
     subscribers,
 )
+from campaign.i18n import N_, gettext_in
 from campaign.resources import configured_templates, template_tree
 
 # Pages may only load what the dashboard serves itself: nothing from the internet.
@@ -43,9 +44,10 @@ CSP = (
 class _Limits:
     """Security headers on every answer; bodies over the upload limit refused before reading."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, language: str = "fr") -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.language = language  # [general] language: the refusals' words
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,9 +56,11 @@ class _Limits:
         if scope["method"] not in web.SAFE_METHODS:
             length = dict(scope.get("headers") or []).get(b"content-length", b"")
             if not length.isdigit():
-                answer = PlainTextResponse("Longueur requise.", status_code=411)
+                said = gettext_in(self.language, N_("Length required."))
+                answer = PlainTextResponse(said, status_code=411)
             elif int(length) > self.max_bytes:
-                answer = PlainTextResponse("Fichier trop volumineux.", status_code=413)
+                said = gettext_in(self.language, N_("File too large."))
+                answer = PlainTextResponse(said, status_code=413)
             else:
                 answer = None
             if answer is not None:
@@ -150,5 +154,9 @@ def create_dashboard(
     async def _not_found(request: Request, exc: Exception) -> HTMLResponse:
         return web.render(request, "not_found.html", status_code=404)
 
-    app.add_middleware(_Limits, max_bytes=settings.dashboard.upload_max_mb * 1024 * 1024)
+    app.add_middleware(
+        _Limits,
+        max_bytes=settings.dashboard.upload_max_mb * 1024 * 1024,
+        language=settings.general.language,
+    )
     return app

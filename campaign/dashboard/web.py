@@ -337,11 +337,20 @@ def make_environment(templates: TemplateTree, language: str = "fr") -> jinja2.En
     environment.install_gettext_translations(  # type: ignore[attr-defined]
         i18n.translations(language), newstyle=True
     )
+    environment.globals["page_language"] = i18n.base_language(language)  # <html lang>
     environment.globals["quote"] = quote
     environment.globals["number"] = formatting.format_number  # macros imported without context
     # Which known refusal of X a post's stored error tells; _macros.html words it in French.
     environment.globals["x_problem"] = problem_of
     return environment
+
+
+def say(request: Request, sentence: str, **values: Any) -> str:
+    """``sentence`` (English, marked ``N_`` where it is written) in the pages' language, its
+    ``{names}`` replaced by ``values``: the sentences a route words itself (a confirmation's
+    lines, a refusal of a list's name)."""
+    language = dashboard(request).settings.general.language
+    return i18n.gettext_in(language, sentence).format(**values)
 
 
 def token_warnings(settings: Settings) -> list[tuple[str, Message]]:

@@ -9,7 +9,7 @@ the same :class:`~campaign.mail.mime.Composer`, DKIM-signed when ``[mail.dkim]``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from campaign.mail.dkim import DkimSigner
 from campaign.mail.mime import Composer
@@ -23,6 +23,9 @@ from campaign.mail.outbox import (
     build_message,
 )
 from campaign.mail.smtp import SmtpTransport
+
+if TYPE_CHECKING:
+    from campaign.config import Settings
 
 __all__ = [
     "Composer",
@@ -38,7 +41,7 @@ __all__ = [
 ]
 
 
-def open_transport(settings: Any) -> Transport:
+def open_transport(settings: Settings) -> Transport:
     """The transport of ``[mail] transport``: the outbox folder or the SMTP relay."""
     composer = Composer(DkimSigner.from_settings(settings))
     if settings.mail.transport == "smtp":

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from campaign.errors import CampaignError
+
+if TYPE_CHECKING:
+    from campaign.config import Settings
 
 SIGNED_HEADERS = (
     b"from",
@@ -72,7 +75,7 @@ class DkimSigner:
         self.domain = domain.encode("ascii")
 
     @classmethod
-    def from_settings(cls, settings: Any) -> DkimSigner | None:
+    def from_settings(cls, settings: Settings) -> DkimSigner | None:
         """The signer of ``[mail.dkim]``, or None when no key file is configured."""
         config = settings.mail.dkim
         if not config.key_file:

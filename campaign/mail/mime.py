@@ -311,12 +311,13 @@ class Composer:
         be stuffed on its own, and the cached ones are stuffed once).
         """
         if not chunks:
-            piece = quoted_printable(whole)
-            out.append(dot_stuffed(piece) if stuffed else piece)
+            encoded = quoted_printable(whole)
+            out.append(dot_stuffed(encoded) if stuffed else encoded)
             return
         cache = self._stuffed if stuffed else self._pieces
         values: dict[str, bytes] = {}
         append = out.append
+        piece: bytes | None  # None: not cached yet
         for chunk in chunks:
             if not chunk:
                 continue

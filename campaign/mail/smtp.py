@@ -531,7 +531,7 @@ class _Send:
         if due is not None:
             wait = min(wait, due)
         for key, _ in self.selector.select(max(wait, 0.0)):
-            flight = key.data
+            flight: _Flight = key.data  # as registered in start_flights()
             if self.flights.get(flight.connection) is not flight:
                 continue  # given up by a stop meanwhile
             try:
@@ -558,6 +558,7 @@ class _Send:
 
     def land(self, flight: _Flight) -> None:
         """The flight is over (or given up): its connection is free again."""
+        assert flight.sock is not None  # a flight in self.flights is registered with its socket
         self.selector.unregister(flight.sock)
         del self.flights[flight.connection]
         self.idle.append(flight.connection)

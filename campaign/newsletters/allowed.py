@@ -8,7 +8,7 @@ calendar (which newsletters get a drag handle), the CLI and the stage's own func
 from __future__ import annotations
 
 from campaign.errors import CampaignError
-from campaign.messages import Message, message
+from campaign.messages import Message
 from campaign.models import Newsletter, NewsletterStatus
 
 EDIT = "edit"  # change its title, subject, lists, blocks…
@@ -52,7 +52,7 @@ def may(newsletter: Newsletter, action: str) -> Message | None:
     values: dict[str, object] = {"id": newsletter.id, "status": newsletter.status}
     if action in (CANCEL, PAUSE, RESUME):
         values["allowed"] = " or ".join(allowed)
-    return message(_REFUSAL[action], **values)
+    return Message(_REFUSAL[action], "", values)
 
 
 def check(newsletter: Newsletter, action: str) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import jinja2
 from jinja2 import meta
@@ -29,6 +29,9 @@ from campaign.newsletters.render import (
     newsletter_folder,
     render_group,
 )
+
+if TYPE_CHECKING:
+    from campaign.config import Settings
 
 MAX_HTML_BYTES = 100 * 1024  # Gmail clips messages past 102 KB, hiding the footer
 ALLOWED_SCHEMES = ("http://", "https://", "mailto:")
@@ -59,7 +62,7 @@ def has_errors(issues: list[Issue]) -> bool:
 def check_newsletter(
     template_name: str,
     context: Mapping[str, Any],
-    settings: Any,
+    settings: Settings,
     *,
     templates_dir: Path | str | None = None,
 ) -> list[Issue]:
@@ -133,7 +136,9 @@ def _literal_urls(hrefs: list[str], links: tuple[str, ...]) -> list[str]:
     return urls
 
 
-def _expects_events(template_name: str, settings: Any, templates_dir: Path | str | None) -> bool:
+def _expects_events(
+    template_name: str, settings: Settings, templates_dir: Path | str | None
+) -> bool:
     folder = newsletter_folder(templates_dir, settings)
     env = group_environment(folder, settings.general.timezone, True)
     try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
@@ -25,6 +25,9 @@ from campaign.newsletters.checks import Issue
 from campaign.newsletters.preview import event_query, lists_events, per_region
 from campaign.newsletters.records import iter_audience
 from campaign.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from campaign.config import Settings
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class Coverage:
 def coverage(
     session: Session,
     newsletter: Newsletter,
-    settings: Any,
+    settings: Settings,
     *,
     now: datetime | None = None,
     taxonomy: Taxonomy | None = None,

@@ -25,6 +25,9 @@ values given on the command line (``--set``) and in a calendar (``set = {…}``)
 against: a key the template does not take is refused naming the closest field, a required field
 left empty is refused naming it. A folder without a manifest takes any key (adding a template
 stays adding a folder); a folder with a broken manifest is an error naming the file.
+
+Both kinds of refusal are messages (codes ``manifest.*``): the command line words them naming
+the key and the file, the dashboard in the pages' language.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from campaign.errors import CampaignError
+from campaign.messages import Message, message
 from campaign.resources import TemplateTree
 
 MANIFEST = "template.toml"
@@ -52,8 +56,8 @@ COMMON_KEYS = ("intro",)
 class ManifestError(CampaignError):
     """A template's values that its manifest refuses; ``key`` is the field concerned."""
 
-    def __init__(self, message: str, *, key: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, said: Message, *, key: str = "") -> None:
+        super().__init__(said)
         self.key = key
 
 
@@ -128,12 +132,13 @@ class TemplateManifest:
             if found is None:
                 known = [item.key for item in self.fields]
                 close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
-                hint = f" Did you mean {close[0]!r}?" if close else ""
-                raise ManifestError(
-                    f"The template {self.folder} has no field {key!r}.{hint} "
-                    f"Its fields: {', '.join(known) or 'none'}.",
-                    key=key,
+                values = {"template": self.folder, "key": key, "known": known or "none"}
+                said = (
+                    message("manifest.unknown_field_close", "content", close=close[0], **values)
+                    if close
+                    else message("manifest.unknown_field", "content", **values)
                 )
+                raise ManifestError(said, key=key)
             result[key] = _checked(found, value, self.folder)
         if complete:
             self.require(result)
@@ -143,15 +148,17 @@ class TemplateManifest:
         """Refuse ``values`` when a required field (without a default) is empty, naming it."""
         for item in self.fields:
             if item.required and _empty(values.get(item.key)) and _empty(item.default):
-                raise ManifestError(
-                    f"The template {self.folder} needs its field {item.key!r} "
-                    f"({item.label}): give it a value.",
-                    key=item.key,
-                )
+                said = _about(item, self.folder, "manifest.field_required")
+                raise ManifestError(said, key=item.key)
 
 
 def _empty(value: Any) -> bool:
     return value is None or value == "" or value == []
+
+
+def _about(item: TemplateField, folder: str, code: str, **values: Any) -> Message:
+    """The message ``code`` about the field ``item`` of the template ``folder``."""
+    return message(code, "content", template=folder, key=item.key, label=item.label, **values)
 
 
 def _checked(item: TemplateField, value: Any, folder: str) -> Any:
@@ -159,26 +166,16 @@ def _checked(item: TemplateField, value: Any, folder: str) -> Any:
         return value  # lists and tables (a template's nominees) are the template's to read
     value = value.strip()
     if item.type == "url" and not value.startswith(("https://", "http://", "mailto:")):
-        raise ManifestError(
-            f"The template {folder}'s field {item.key!r} ({item.label}) must be a web address "
-            f"starting with https://, not {value!r}.",
-            key=item.key,
-        )
+        raise ManifestError(_about(item, folder, "manifest.not_url", value=value), key=item.key)
     if item.type == "date":
         try:
             datetime.fromisoformat(value)
         except ValueError:
-            raise ManifestError(
-                f"The template {folder}'s field {item.key!r} ({item.label}) must be a date "
-                f"such as 2016-11-18 or 2016-11-18T23:59, not {value!r}.",
-                key=item.key,
-            ) from None
+            said = _about(item, folder, "manifest.not_date", value=value)
+            raise ManifestError(said, key=item.key) from None
     if item.type == "choice" and item.choices and value not in item.choices:
-        raise ManifestError(
-            f"The template {folder}'s field {item.key!r} ({item.label}) takes one of "
-            f"{', '.join(item.choices)}, not {value!r}.",
-            key=item.key,
-        )
+        said = _about(item, folder, "manifest.not_choice", value=value, choices=list(item.choices))
+        raise ManifestError(said, key=item.key)
     return value
 
 
@@ -201,18 +198,25 @@ def _load(path: Path, stamp: int, template: str) -> TemplateManifest:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CampaignError(f"{path}: cannot read the template's manifest: {exc}") from None
+        raise CampaignError.of(
+            "manifest.unreadable", "template", path=str(path), error=str(exc)
+        ) from None
     fields: list[TemplateField] = []
     raw_fields = data.get("fields", {})
     if not isinstance(raw_fields, dict):
-        raise CampaignError(f"{path}: [fields] must be a table of [fields.KEY] tables.")
+        raise CampaignError.of("manifest.fields_not_table", "template", path=str(path))
     for key, spec in raw_fields.items():
         if not isinstance(spec, dict):
-            raise CampaignError(f"{path}: fields.{key} must be a table (label, type, …).")
+            raise CampaignError.of("manifest.field_not_table", "template", path=str(path), key=key)
         kind = str(spec.get("type", "text"))
         if kind not in FIELD_TYPES:
-            raise CampaignError(
-                f"{path}: fields.{key}: unknown type {kind!r}; use one of {', '.join(FIELD_TYPES)}."
+            raise CampaignError.of(
+                "manifest.unknown_type",
+                "template",
+                path=str(path),
+                key=key,
+                type=kind,
+                known=list(FIELD_TYPES),
             )
         fields.append(
             TemplateField(
@@ -241,24 +245,24 @@ _ASSET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.(png|jpg|jpeg|gif|webp)$")
 
 
 def _brand(path: Path, raw: Any) -> Brand:
+    where = str(path)
     if not isinstance(raw, dict):
-        raise CampaignError(f"{path}: [brand] must be a table (logo, logo_alt, color, accounts).")
+        raise CampaignError.of("manifest.brand_not_table", "template", path=where)
     logo = str(raw.get("logo", ""))
     if logo and not _ASSET.match(logo):
-        raise CampaignError(
-            f"{path}: brand.logo must be an image file of the template folder (logo.png), not "
-            f"{logo!r}."
-        )
+        raise CampaignError.of("manifest.logo_not_image", "template", path=where, logo=logo)
     if logo and not (path.parent / logo).is_file():
-        raise CampaignError(f"{path}: brand.logo {logo!r} is not in {path.parent}.")
+        raise CampaignError.of(
+            "manifest.logo_missing", "template", path=where, logo=logo, folder=str(path.parent)
+        )
     color = str(raw.get("color", Brand.color))
     if not _COLOR.match(color):
-        raise CampaignError(f"{path}: brand.color must be a colour such as #c2185b, not {color!r}.")
+        raise CampaignError.of("manifest.bad_color", "template", path=where, color=color)
     accounts = raw.get("accounts")
     if accounts is not None and (
         not isinstance(accounts, list) or not all(isinstance(a, str) for a in accounts)
     ):
-        raise CampaignError(f"{path}: brand.accounts must be a list of account names.")
+        raise CampaignError.of("manifest.bad_accounts", "template", path=where)
     return Brand(
         logo=logo,
         logo_alt=str(raw.get("logo_alt", "")),

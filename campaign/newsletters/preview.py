@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
@@ -43,13 +43,16 @@ from campaign.sender import with_sender
 from campaign.taxonomy import Taxonomy
 from campaign.tracking.links import check_public_url
 
+if TYPE_CHECKING:
+    from campaign.config import MailSettings, Settings
+
 PLACEHOLDER_TOKEN = "apercu"
 """Stands for the recipient's signed token in links until the tracking stage issues real ones."""
 
 
 def event_query(
     newsletter: Newsletter,
-    settings: Any,
+    settings: Settings,
     region: str | None = None,
     *,
     now: datetime | None = None,
@@ -93,7 +96,7 @@ def per_region(newsletter: Newsletter) -> bool:
 def block_events(
     session: Session,
     newsletter: Newsletter,
-    settings: Any,
+    settings: Settings,
     region: str = "",
     *,
     now: datetime | None = None,
@@ -113,7 +116,7 @@ def block_events(
 def select_events(
     session: Session,
     newsletter: Newsletter,
-    settings: Any,
+    settings: Settings,
     region: str | None = None,
     *,
     now: datetime | None = None,
@@ -139,7 +142,7 @@ class GroupEvents:
 def group_events(
     session: Session,
     newsletter: Newsletter,
-    settings: Any,
+    settings: Settings,
     region: str = "",
     *,
     now: datetime | None = None,
@@ -184,7 +187,7 @@ def _nearest_events(session: Session, query: EventQuery, regions: tuple[str, ...
 
 def newsletter_context(
     newsletter: Newsletter,
-    settings: Any,
+    settings: Settings,
     events: list[Event],
     region: str = "",
     fallback: str = "",
@@ -220,7 +223,7 @@ def newsletter_context(
 def compile_group(
     session: Session,
     newsletter: Newsletter,
-    settings: Any,
+    settings: Settings,
     region: str = "",
     *,
     templates_dir: Path | str | None = None,
@@ -270,7 +273,7 @@ def lists_events(newsletter: Newsletter) -> bool:
     return bool(rule.get("from") or rule.get("to") or rule.get("regions") or rule.get("themes"))
 
 
-def recipient_for(subscriber: Subscriber, settings: Any) -> Recipient:
+def recipient_for(subscriber: Subscriber, settings: Settings) -> Recipient:
     """The recipient with placeholder links (see the module docstring)."""
     base = settings.web.public_url
     return Recipient.from_subscriber(
@@ -286,7 +289,7 @@ class Preview:
     message: RenderedMessage
     issues: list[Issue]
     compiled: CompiledNewsletter
-    mail: Any = None  # the [mail] settings with the sender identity in force
+    mail: MailSettings | None = None  # the [mail] settings with the sender identity in force
 
 
 def choose_subscriber(session: Session, newsletter: Newsletter, email: str | None) -> Subscriber:
@@ -304,7 +307,7 @@ def choose_subscriber(session: Session, newsletter: Newsletter, email: str | Non
 def preview(
     session: Session,
     newsletter: Newsletter,
-    settings: Any,
+    settings: Settings,
     email: str | None = None,
     *,
     templates_dir: Path | str | None = None,
@@ -327,7 +330,7 @@ def preview(
 
 
 def addressed_to(
-    preview_: Preview, newsletter: Newsletter, settings: Any, addresses: list[str]
+    preview_: Preview, newsletter: Newsletter, settings: Settings, addresses: list[str]
 ) -> list[OutgoingMessage]:
     """The preview addressed to each test address, subject prefixed with ``[TEST]``; refused
     over SMTP while its links could not be opened (see

@@ -36,9 +36,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, bindparam, func, insert, or_, update
+from sqlalchemy import select as core_select  # sqlmodel's select takes at most 4 columns
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -46,6 +47,7 @@ from campaign.addresses import InvalidEmail, sender_address
 from campaign.db import describe, driver_message
 from campaign.errors import CampaignError, TemporaryError
 from campaign.mail.outbox import OutgoingMessage, SendResult, Transport, TransportError
+from campaign.messages import Message, message
 from campaign.models import (
     ConsentAction,
     ConsentEvent,
@@ -71,6 +73,9 @@ from campaign.tracking.tokens import (
     Signer,
     signer_for,
 )
+
+if TYPE_CHECKING:
+    from campaign.config import Settings
 
 _SNAPSHOT_CHUNK = 1000
 
@@ -120,7 +125,7 @@ def message_id(signer: Signer, delivery_id: int, newsletter_id: int, domain: str
 # --- the sender ---------------------------------------------------------------------------------
 
 
-def check_sender(newsletter: Newsletter, settings: Any) -> None:
+def check_sender(newsletter: Newsletter, settings: Settings) -> None:
     """Refuse a send whose sender addresses no message could carry, naming the one to fix,
     and a real (SMTP) send from the sample identity (:func:`~campaign.sender.refuse_placeholders`,
     whose :class:`~campaign.sender.SenderRefused` carries a code and field). ``settings``: with
@@ -176,7 +181,7 @@ def check_sender(newsletter: Newsletter, settings: Any) -> None:
 # --- snapshot and status changes ----------------------------------------------------------------
 
 
-def snapshot(session: Session, newsletter: Newsletter, settings: Any = None) -> int:
+def snapshot(session: Session, newsletter: Newsletter, settings: Settings | None = None) -> int:
     """One pending delivery per audience member not queued yet; the number added.
 
     A draft or scheduled newsletter becomes ``sending``. A newsletter already sending is not
@@ -317,7 +322,7 @@ def counts(session: Session, newsletter_id: int) -> dict[str, int]:
 # --- sending ------------------------------------------------------------------------------------
 
 
-def retry_delay(attempts: int, settings: Any) -> timedelta:
+def retry_delay(attempts: int, settings: Settings) -> timedelta:
     """How long a message deferred ``attempts`` times waits before its next try."""
     minutes = list(settings.mail.retry_minutes) or [0]
     return timedelta(minutes=minutes[min(attempts, len(minutes)) - 1])
@@ -429,7 +434,7 @@ class _Group:
 
 
 def _compile(
-    session: Session, newsletter: Newsletter, settings: Any, signer: Signer, group_key: str
+    session: Session, newsletter: Newsletter, settings: Settings, signer: Signer, group_key: str
 ) -> _Group | None:
     """The group compiled with its events as of now; None for a group left out (no event)."""
     selection = group_events(session, newsletter, settings, group_key)
@@ -573,7 +578,7 @@ class _Recorder:
     """Collects the outcome of each row of a batch and writes them in a few statements."""
 
     def __init__(
-        self, settings: Any, summary: SendSummary, session: Session, newsletter_id: int
+        self, settings: Settings, summary: SendSummary, session: Session, newsletter_id: int
     ) -> None:
         self.settings = settings
         self.summary = summary
@@ -621,7 +626,7 @@ class _Recorder:
             {
                 "id": row.id,
                 "attempts": row.attempts,
-                "last_reply": "not sent: no event for this reader",
+                "last_reply": str(message("delivery.left_out")),  # stored as the CLI says it
                 "updated_at": self.now,
                 "sent_at": None,
                 "next_attempt_at": None,
@@ -712,7 +717,7 @@ _RECIPIENT_COLUMNS = (
 def send_newsletter(
     engine: Engine,
     newsletter_id: int,
-    settings: Any,
+    settings: Settings,
     transport: Transport,
     progress: Progress | None = None,
     *,
@@ -754,7 +759,7 @@ def _database_lost(engine: Engine, newsletter_id: int, exc: DBAPIError) -> Tempo
 def _send_queued(
     engine: Engine,
     newsletter_id: int,
-    settings: Any,
+    settings: Settings,
     transport: Transport,
     progress: Progress | None,
     batch_size: int | None,
@@ -808,11 +813,19 @@ def _send_queued(
     return summary
 
 
+def _not_sent(person: Any) -> Message:
+    """Why a row's person gets nothing (erased, or no longer active); stored as the CLI words
+    it (``not sent: unsubscribed``), as before."""
+    if person is None:
+        return message("delivery.person_erased")
+    return message("delivery.person_inactive", status=f"{person.status}")
+
+
 def _send_batch(
     session: Session,
     rows: list[_Claimed],
     newsletter: Newsletter,
-    settings: Any,
+    settings: Settings,
     transport: Transport,
     groups: dict[str, _Group | None],
     signer: Signer,
@@ -823,15 +836,15 @@ def _send_batch(
     people = {
         person.id: person
         for person in session.execute(
-            select(*_RECIPIENT_COLUMNS).where(col(Subscriber.id).in_(ids))
+            core_select(*_RECIPIENT_COLUMNS).where(col(Subscriber.id).in_(ids))
         ).all()
     }
     to_send: list[tuple[_Claimed, Any, _Group]] = []
     for number, row in enumerate(rows):
         person = people.get(row.subscriber_id) if row.subscriber_id is not None else None
         if person is None or person.status != SubscriberStatus.active:
-            why = "deleted" if person is None else person.status
-            recorder.result(row, SendResult(row.email, False, error=f"not sent: {why}"))
+            why = _not_sent(person)
+            recorder.result(row, SendResult(row.email, False, error=str(why), reason=why))
             continue
         if row.group_key not in groups:
             try:

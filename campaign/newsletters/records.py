@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
@@ -34,6 +34,9 @@ from campaign.newsletters import allowed
 from campaign.newsletters.manifest import load_manifest
 from campaign.newsletters.render import HTML_TEMPLATE, newsletter_folder
 from campaign.taxonomy import Taxonomy, fold
+
+if TYPE_CHECKING:
+    from campaign.config import Settings
 
 SUBSCRIBER_REGION = "subscriber"
 """The event region meaning "the recipient's own region" (one rendering per region)."""
@@ -441,7 +444,7 @@ def list_names(session: Session, newsletter: Newsletter) -> list[str]:
     return [names.get(list_id, f"(deleted list {list_id})") for list_id in newsletter.list_ids]
 
 
-def newsletter_json(session: Session, newsletter: Newsletter, settings: Any) -> dict[str, Any]:
+def newsletter_json(session: Session, newsletter: Newsletter, settings: Settings) -> dict[str, Any]:
     """One newsletter as stable JSON keys (times in ISO 8601, UTC)."""
     return {
         "id": newsletter.id,

@@ -40,7 +40,7 @@ from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypedDict, TypeVar
 
 import css_inline
 import jinja2
@@ -57,12 +57,27 @@ from campaign.newsletters.manifest import Brand, load_manifest
 from campaign.resources import TemplateTree, template_tree
 from campaign.social.profiles import profile_links
 
+if TYPE_CHECKING:
+    from campaign.config import Settings
+
 HTML_TEMPLATE = "email.mjml.j2"
 TEXT_TEMPLATE = "email.txt.j2"
 SUBJECT_TEMPLATE = "subject.txt.j2"
 
+
 # Recipient-pass delimiters: chosen so the group pass (standard Jinja) leaves them alone.
-_RECIPIENT_SYNTAX = {
+class _Syntax(TypedDict):
+    """Jinja's delimiters, as keyword arguments of ``jinja2.Environment``."""
+
+    variable_start_string: str
+    variable_end_string: str
+    block_start_string: str
+    block_end_string: str
+    comment_start_string: str
+    comment_end_string: str
+
+
+_RECIPIENT_SYNTAX: _Syntax = {
     "variable_start_string": "[[",
     "variable_end_string": "]]",
     "block_start_string": "[%",
@@ -384,7 +399,7 @@ _TEXT_RECIPIENT_ENV = jinja2.Environment(
 
 
 def newsletter_folder(
-    templates_dir: Path | str | None = None, settings: Any = None
+    templates_dir: Path | str | None = None, settings: Settings | None = None
 ) -> TemplateTree:
     """Where newsletter templates are looked up: ``<templates>/newsletters``, user's first."""
     return template_tree(templates_dir, settings) / "newsletters"
@@ -395,7 +410,7 @@ ASSET_ROUTE = "/assets/newsletters"
 them from ``[web] public_url`` + this + ``/TEMPLATE/FILE``."""
 
 
-def brand_context(brand: Brand, template_name: str, settings: Any) -> dict[str, Any]:
+def brand_context(brand: Brand, template_name: str, settings: Settings) -> dict[str, Any]:
     """The template's logo (absolute URL and alt text), colour and social account links."""
     public_url = settings.web.public_url.rstrip("/")
     logo = f"{public_url}{ASSET_ROUTE}/{template_name}/{brand.logo}" if brand.logo else ""
@@ -416,7 +431,7 @@ def _tint(color: str, keep: float = 0.08) -> str:
     return "#" + "".join(f"{part:02x}" for part in mixed)
 
 
-def sender_context(settings: Any) -> dict[str, str]:
+def sender_context(settings: Settings) -> dict[str, str]:
     """What the legal footer needs, from the settings."""
     return {
         "name": settings.mail.from_name,
@@ -428,7 +443,7 @@ def sender_context(settings: Any) -> dict[str, str]:
 def render_group(
     template_name: str,
     context: Mapping[str, Any],
-    settings: Any,
+    settings: Settings,
     *,
     templates_dir: Path | str | None = None,
 ) -> CompiledNewsletter:
@@ -735,7 +750,7 @@ def render_groups(
     template_name: str,
     groups: Iterable[AudienceGroup[Any]],
     context: Mapping[str, Any],
-    settings: Any,
+    settings: Settings,
     *,
     templates_dir: Path | str | None = None,
 ) -> dict[str, CompiledNewsletter]:

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table as RichTable
 
 from campaign.cells import csv_writer, protect_xlsx_cell
@@ -189,7 +189,7 @@ def _rich_tables(table: Table, labels: Labels) -> list[RichTable]:
         rich = RichTable(title=part.title, title_justify="left")
         cells = [[labels.cell(row.get(c.key), c.kind) for c in part.columns] for row in part.rows]
         for index, column in enumerate(part.columns):
-            justify = "right" if column.kind in RIGHT_ALIGNED else "left"
+            justify: JustifyMethod = "right" if column.kind in RIGHT_ALIGNED else "left"
             if column.kind in ("text", "url"):
                 rich.add_column(labels.column(column.key), justify=justify, overflow="fold")
             else:  # figures and dates never wrap; their headers do

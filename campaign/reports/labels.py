@@ -13,17 +13,25 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from campaign.errors import CampaignError
 from campaign.formatting import format_percent
 from campaign.resources import TemplateTree, template_tree
 
+if TYPE_CHECKING:
+    from campaign.config import Settings
+
 LANGUAGES = ("fr", "en")
 
+# Labels' own date() and datetime() methods hide the classes' names in its body (for a type
+# checker reading the annotations there): these aliases name the classes.
+_Date = date
+_DateTime = datetime
 
-def report_templates(settings: Any = None) -> TemplateTree:
+
+def report_templates(settings: Settings | None = None) -> TemplateTree:
     """``templates/reports/``: the HTML report and ``labels.toml``, the user's first."""
     return template_tree(settings=settings) / "reports"
 
@@ -61,11 +69,14 @@ class Labels:
     def language(self) -> str:
         return self.data["language"]
 
-    def _section(self, section: str, key: str) -> str:
+    def _entry(self, section: str, key: str) -> Any:
         try:
             return self.data[section][key]
         except KeyError:
             raise KeyError(f"labels.toml has no [{self.language}.{section}] {key}") from None
+
+    def _section(self, section: str, key: str) -> str:
+        return self._entry(section, key)
 
     def column(self, key: str) -> str:
         return self._section("columns", key)
@@ -91,7 +102,7 @@ class Labels:
     def plural(self, key: str, number: int, **values: Any) -> str:
         """``[plurals] key`` (singular, plural) for ``number``: French says 0 and 1 in the
         singular, English 1 only (``singular`` in labels.toml)."""
-        one, many = self._section("plurals", key)
+        one, many = self._entry("plurals", key)
         return (one if abs(number) in self.data["singular"] else many).format(**values)
 
     def definitions(self, key: str) -> list[str]:
@@ -117,12 +128,12 @@ class Labels:
             day=day, month=self.data["months"][value.month - 1], year=value.year
         )
 
-    def month(self, value: date) -> str:
+    def month(self, value: _Date) -> str:
         return self.data["month"].format(
             month=self.data["months"][value.month - 1], year=value.year
         )
 
-    def datetime(self, value: datetime) -> str:
+    def datetime(self, value: _DateTime) -> str:
         local = value.astimezone(self.zone)
         return self.data["datetime"].format(
             date=self.date(local.date()), hour=local.hour, minute=local.minute

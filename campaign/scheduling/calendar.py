@@ -7,7 +7,8 @@ date-times read in ``[general] timezone`` (or offset date-times, taken as they a
 Every problem names the file, the line and the entry: ``tomllib`` gives no positions, so
 :class:`SourceMap` finds the n-th ``[[post]]`` header of the text and the line of a field
 inside that entry's range. Checking never writes anything; :func:`read_calendar` with a session
-also checks what only the database knows (lists).
+also checks what only the database knows (lists), and given ``limits`` the posts' lengths against
+each account's own limit (a Mastodon instance's, read by a metrics sync).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from campaign.social.length import (
     limit_for,
     split_thread,
 )
+from campaign.social.limits import SET_BY_SERVER
 from campaign.social.media import check_image
 from campaign.social.networks import network_of
 from campaign.taxonomy import Taxonomy
@@ -81,12 +83,25 @@ NEWSLETTER_FIELDS = (
     "no_events_text",
 )
 EVENT_RULE_FIELDS = ("from", "to", "regions", "themes", "types", "max", "order")
-POST_FIELDS = ("key", "account", "at", "text", "split", "thread", "template", "vars", "images")
+POST_FIELDS = (
+    "key",
+    "account",
+    "accounts",
+    "at",
+    "text",
+    "texts",
+    "split",
+    "thread",
+    "template",
+    "vars",
+    "images",
+)
 RECURRING_FIELDS = {
     "event-posts": (
         "key",
         "kind",
         "account",
+        "accounts",
         "from",
         "to",
         "days",
@@ -151,6 +166,10 @@ class NewsletterEntry:
 
 @dataclass
 class PostEntry:
+    """A one-off post for ``account`` and, with ``accounts = [...]``, for each account of
+    ``others`` too: every account gets its own post, with its own words (``texts``) checked by
+    its own network's rules."""
+
     key: str
     line: int
     account: str
@@ -160,6 +179,19 @@ class PostEntry:
     images: list[dict[str, str]] = field(default_factory=list)
     event_ids: list[int] = field(default_factory=list)
     template: str = ""  # with event_ids: the template the text was generated from
+    # The other accounts of the entry, in the file's order: (text, parts) of each.
+    others: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+
+    @property
+    def accounts(self) -> list[str]:
+        return [self.account, *self.others]
+
+    def targets(self) -> list[tuple[str, str, list[str]]]:
+        """(account, text, parts) of each post the entry makes, the first account first."""
+        return [
+            (self.account, self.text, self.parts),
+            *((name, text, parts) for name, (text, parts) in self.others.items()),
+        ]
 
 
 @dataclass
@@ -171,7 +203,8 @@ class RecurringEntry:
     days: list[int]  # weekdays, Monday = 0
     date_from: date | None = None
     date_to: date | None = None
-    account: str | None = None
+    account: str | None = None  # the first of ``accounts``
+    accounts: list[str] = field(default_factory=list)  # event-posts: one post per account
     template: str = ""
     per_post: int = 1
     regions: list[str] = field(default_factory=list)
@@ -624,6 +657,44 @@ def _account(entry: _Entry, settings: Settings, *, required: bool) -> str | None
     return account
 
 
+def _accounts(entry: _Entry, settings: Settings, *, required: bool) -> list[str] | None:
+    """``account = "…"`` or ``accounts = ["…", "…"]`` (never both): the entry's accounts, each
+    configured and named once."""
+    if "accounts" not in entry.data:
+        account = _account(entry, settings, required=required)
+        return [account] if account else None
+    if "account" in entry.data:
+        entry.error(
+            "give either 'account' (one account) or 'accounts' (a list), not both", "accounts"
+        )
+        return None
+    raw = entry.data["accounts"]
+    if (
+        not isinstance(raw, list)
+        or not raw
+        or not all(isinstance(name, str) and name.strip() for name in raw)
+    ):
+        entry.error(
+            "'accounts' must be a list of account names, e.g. accounts = [\"mois_ess\", "
+            '"mois_ess_bsky"]',
+            "accounts",
+        )
+        return None
+    names: list[str] = []
+    known = ", ".join(sorted(settings.social.accounts)) or "none"
+    for name in (name.strip() for name in raw):
+        if name in names:
+            entry.error(f"'accounts': {name!r} is named twice", "accounts")
+        elif name not in settings.social.accounts:
+            entry.error(
+                f"'accounts': unknown account {name!r} (accounts in [social.accounts]: {known})",
+                "accounts",
+            )
+        else:
+            names.append(name)
+    return names if len(names) == len(raw) else None
+
+
 _COUNTING = {
     "x": ("X", "a link counts 23, an emoji 2"),
     "mastodon": ("Mastodon", "a link counts 23, an emoji 1"),
@@ -632,76 +703,176 @@ _COUNTING = {
 }
 
 
-def _fits(entry: _Entry, text: str, where: str, *path: str, network: str = "x") -> bool:
-    length, valid = check_length(text, network)
+def _fits(
+    entry: _Entry,
+    text: str,
+    where: str,
+    *path: str,
+    network: str = "x",
+    limit: int | None = None,
+) -> bool:
+    """Whether ``text`` is one post as ``network`` counts it (``limit``: the account's server's
+    own, when known), the refusal recorded at ``path`` otherwise."""
+    length, valid = check_length(text, network, limit)
     if not valid:
         name, note = _COUNTING.get(network, _COUNTING["x"])
         entry.error(
             f"{where} is {length} characters long as {name} counts them (at most "
-            f"{limit_for(network)}; {note}): shorten it, cut it into 'thread' parts, or add "
-            "split = true",
+            f"{limit_for(network, limit)}; {note}): shorten it, cut it into 'thread' parts, or "
+            "add split = true",
             *path,
         )
     return valid
 
 
-def _post(entry: _Entry, settings: Settings, now: datetime, folder: Path) -> PostEntry | None:
-    entry.unknown_fields(POST_FIELDS)
-    account = _account(entry, settings, required=True)
-    network = network_of(settings, account or "")
-    at = entry.moment("at", settings, now)
+Words = str | list[str]  # a text, or the parts of a thread written by hand
+
+
+def _base_words(entry: _Entry, settings: Settings, covered: bool) -> tuple[str, Words] | None:
+    """The entry's own words and the field they come from (``text``, ``thread`` or
+    ``template``); none is needed when ``texts`` gives every account its words (``covered``)."""
     given = [name for name in ("text", "thread", "template") if name in entry.data]
+    if len(given) > 1 or (not given and not covered):
+        entry.error(
+            "give the post's words in exactly one of 'text', 'thread' (a list of posts) or "
+            f"'template' (found {', '.join(given) or 'none'}); 'texts' may give an account "
+            "its own",
+            *(given[1:2] or ()),
+        )
+        return None
+    if not given:
+        return None
+    if given[0] == "thread":
+        thread = _thread(entry, entry.data["thread"], "'thread'", "thread")
+        return ("thread", thread) if thread else None
+    if given[0] == "text":
+        text = entry.text("text", required=True) or ""
+    else:
+        text = _post_from_template(entry, settings)
+    return (given[0], text) if text else None
+
+
+def _thread(entry: _Entry, value: Any, what: str, *path: str) -> list[str] | None:
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(part, str) and part.strip() for part in value)
+    ):
+        entry.error(f"{what} must be a list of non-empty texts, one per post", *path)
+        return None
+    return [part.strip() for part in value]
+
+
+def _texts(entry: _Entry, accounts: Sequence[str]) -> dict[str, Words]:
+    """``texts = { mois_ess_bsky = "…" }``: an account's own words (a text, or a list of
+    parts: a thread), instead of the entry's."""
+    raw = entry.data.get("texts", {})
+    if not isinstance(raw, dict):
+        entry.error(
+            "'texts' must be a table of words per account, e.g. texts = { mois_ess_bsky = \"…\" }",
+            "texts",
+        )
+        return {}
+    words: dict[str, Words] = {}
+    for name, value in raw.items():
+        if accounts and name not in accounts:
+            entry.error(
+                f"'texts.{name}': {name!r} is not one of the post's accounts "
+                f"({', '.join(accounts) or 'none'})",
+                "texts",
+                name,
+            )
+        elif isinstance(value, str) and value.strip():
+            words[name] = value.strip()
+        elif isinstance(value, list):
+            thread = _thread(entry, value, f"'texts.{name}'", "texts", name)
+            if thread:
+                words[name] = thread
+        else:
+            entry.error(
+                f"'texts.{name}' must be a text in quotes, or a list of texts (a thread)",
+                "texts",
+                name,
+            )
+    return words
+
+
+def _words_for(
+    entry: _Entry,
+    words: Words,
+    split: bool,
+    network: str,
+    where: str,
+    path: tuple[str, ...],
+    limit: int | None = None,
+) -> tuple[str, list[str]] | None:
+    """(text, parts) of one account's post, its words checked by its network's rules
+    (``limit``: the account's server's own, when known)."""
+    rules = {"network": network, "limit": limit}
+    if isinstance(words, list) and network in NO_THREADS:  # LinkedIn: one post, checked whole
+        parts = join_thread(words, network)
+        where = f"the thread{where}, one post there"
+        return (parts[0], parts) if _fits(entry, parts[0], where, *path, **rules) else None
+    if isinstance(words, list):
+        fits = [
+            _fits(entry, part, f"part {number} of the thread{where}", *path, **rules)
+            for number, part in enumerate(words, 1)
+        ]
+        return ("\n\n".join(words), list(words)) if all(fits) else None
+    if split:
+        return words, split_thread(words, network, limit)
+    if _fits(entry, words, f"the text{where}", *path, **rules):
+        return words, [words]
+    return None
+
+
+def _post(
+    entry: _Entry,
+    settings: Settings,
+    now: datetime,
+    folder: Path,
+    limits: Mapping[str, int] | None = None,
+) -> PostEntry | None:
+    entry.unknown_fields(POST_FIELDS)
+    accounts = _accounts(entry, settings, required=True) or []
+    at = entry.moment("at", settings, now)
     split = entry.data.get("split", False)
     if not isinstance(split, bool):
         entry.error("'split' must be true or false", "split")
         split = False
-    parts: list[str] = []
-    text = ""
-    if len(given) != 1:
-        entry.error(
-            "give the post's words in exactly one of 'text', 'thread' (a list of posts) or "
-            f"'template' (found {', '.join(given) or 'none'})",
-            *(given[1:2] or ()),
-        )
-    elif given[0] == "thread":
-        thread = entry.data["thread"]
-        if (
-            not isinstance(thread, list)
-            or not thread
-            or not all(isinstance(part, str) and part.strip() for part in thread)
-        ):
-            entry.error("'thread' must be a list of non-empty texts, one per post", "thread")
+    own = _texts(entry, accounts)
+    base = _base_words(entry, settings, covered=bool(accounts) and set(accounts) <= set(own))
+    targets: dict[str, tuple[str, list[str]]] = {}
+    for account in accounts:
+        network = network_of(settings, account)
+        if account in own:
+            words, path = own[account], ("texts", account)
+        elif base is not None:
+            words, path = base[1], (base[0],)
         else:
-            parts = [part.strip() for part in thread]
-            if network in NO_THREADS:  # LinkedIn: the parts are one post, checked whole
-                parts = join_thread(parts, network)
-                _fits(entry, parts[0], "the thread, one post there", "thread", network=network)
-            else:
-                for number, part in enumerate(parts, 1):
-                    _fits(entry, part, f"part {number} of the thread", "thread", network=network)
-            text = "\n\n".join(parts)
-    else:
-        if given[0] == "text":
-            text = entry.text("text", required=True) or ""
-        else:
-            text = _post_from_template(entry, settings)
-        if text:
-            if split:
-                parts = split_thread(text, network)
-            elif _fits(entry, text, "the text", given[0], network=network):
-                parts = [text]
+            continue
+        named = len(accounts) > 1 or account in own
+        shown = _COUNTING.get(network, _COUNTING["x"])[0]
+        where = f" for {account!r} ({shown})" if named else ""
+        limit = (limits or {}).get(account) if network in SET_BY_SERVER else None
+        target = _words_for(entry, words, split, network, where, path, limit)
+        if target is not None:
+            targets[account] = target
     images = _images(entry, folder)
-    if entry.failed or entry.key is None:
+    if entry.failed or entry.key is None or not accounts:
         return None
-    assert account and at
+    assert at
+    first, *others = accounts
+    text, parts = targets[first]
     return PostEntry(
         key=entry.key,
         line=entry.span[0],
-        account=account,
+        account=first,
         at=at,
         text=text,
         parts=parts,
         images=images,
+        others={name: targets[name] for name in others},
     )
 
 
@@ -798,7 +969,8 @@ def _recurring(
     last = entry.day("to", required=required)
     if first and last and last < first:
         entry.error("'to' is before 'from'", "to")
-    account = _account(entry, settings, required=required)
+    accounts = _accounts(entry, settings, required=required) if required else None
+    account = _account(entry, settings, required=False) if not required else None
     result = RecurringEntry(
         key=entry.key or "",
         line=entry.span[0],
@@ -807,7 +979,8 @@ def _recurring(
         days=days,
         date_from=first,
         date_to=last,
-        account=account,
+        account=accounts[0] if accounts else account,
+        accounts=accounts or ([account] if account else []),
     )
     if kind == "event-posts":
         template = entry.text("template", required=True)
@@ -911,8 +1084,13 @@ def read_calendar(
     *,
     session: Session | None = None,
     now: datetime | None = None,
+    limits: Mapping[str, int] | None = None,
 ) -> Calendar:
-    """Read and check ``path``; problems are collected on the result, nothing is written."""
+    """Read and check ``path``; problems are collected on the result, nothing is written.
+
+    ``limits``: the longest post of each account whose server sets its own (account → limit,
+    :func:`~campaign.social.limits.account_limits`), as a caller with a database knows them;
+    an account missing from it is checked against its network's default (500 on Mastodon)."""
     now = now or utcnow()
     calendar = Calendar(path=path)
     try:
@@ -1003,7 +1181,7 @@ def read_calendar(
                 if newsletter:
                     calendar.newsletters.append(newsletter)
             elif kind == "post":
-                post = _post(entry, settings, now, path.parent)
+                post = _post(entry, settings, now, path.parent, limits)
                 if post:
                     calendar.posts.append(post)
             else:

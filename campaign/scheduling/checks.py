@@ -22,6 +22,7 @@ from campaign.newsletters.checks import check_newsletter
 from campaign.newsletters.preview import block_events, newsletter_context, select_events
 from campaign.scheduling.calendar import Calendar, NewsletterEntry, problem_at, read_calendar
 from campaign.scheduling.selection import fill_slots, rule_slots
+from campaign.social.limits import account_limits
 
 
 def transient_newsletter(entry: NewsletterEntry, list_ids: list[int] | None = None) -> Newsletter:
@@ -80,7 +81,11 @@ def _try_event_posts(session: Session, settings: Settings, calendar: Calendar) -
             problem_at(calendar, "error", "recurring", rule.key, rule.line, str(exc))
             continue
         empty = [slot for slot in slots if not slot.events]
-        threads = [slot for slot in slots if len(slot.parts) > 1]
+        threads = [  # on any of the rule's accounts, as its network counts
+            slot
+            for slot in slots
+            if len(slot.parts) > 1 or any(len(parts) > 1 for _text, parts in slot.others.values())
+        ]
         if empty:
             first = ", ".join(f"{slot.local:%d/%m %H:%M}" for slot in empty[:5])
             more = "…" if len(empty) > 5 else ""
@@ -110,7 +115,13 @@ def check_calendar(
     path: Path, settings: Settings, session: Session, *, now: datetime | None = None
 ) -> Calendar:
     """Read ``path`` and try its entries; problems are on the result, nothing is written."""
-    calendar = read_calendar(path, settings, session=session, now=now or utcnow())
+    calendar = read_calendar(
+        path,
+        settings,
+        session=session,
+        now=now or utcnow(),
+        limits=account_limits(session, settings),  # each Mastodon instance's, once read
+    )
     if calendar.source is not None:  # the file parsed: try what it declares
         _try_newsletters(session, settings, calendar)
         _try_event_posts(session, settings, calendar)

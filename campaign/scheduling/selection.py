@@ -28,6 +28,7 @@ from campaign.models import Event
 from campaign.scheduling import timing
 from campaign.scheduling.calendar import RecurringEntry
 from campaign.social.compose import rule_post_text
+from campaign.social.limits import account_limit
 
 
 @dataclass
@@ -38,8 +39,10 @@ class Slot:
     local: datetime  # naive, in the configured zone
     at: datetime  # UTC
     events: list[Event] = field(default_factory=list)
-    text: str = ""
+    text: str = ""  # for the rule's first account
     parts: list[str] = field(default_factory=list)
+    # The rule's other accounts: (text, parts) of each, written for its network.
+    others: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
 
     @property
     def event_ids(self) -> list[int]:
@@ -121,6 +124,15 @@ def choose_events(
     return chosen
 
 
+def _handles(settings: Settings, accounts: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """(handle, network) of each account; no account: X's rules with no handle."""
+    known = settings.social.accounts
+    return {
+        name: (known[name].handle, known[name].network) if name in known else ("", "x")
+        for name in accounts or [""]
+    }
+
+
 def fill_slots(
     session: Session,
     settings: Settings,
@@ -136,8 +148,7 @@ def fill_slots(
     zone = settings.zone
     days = events_by_day(session, rule, zone)
     used_ids = set(used)
-    handle = settings.social.accounts[rule.account].handle if rule.account else ""
-    network = settings.social.accounts[rule.account].network if rule.account else "x"
+    accounts = rule.accounts or ([rule.account] if rule.account else [])
     per_day: dict[date, tuple[Counter[str], Counter[str]]] = {}
     result: list[Slot] = []
     for slot in sorted(slots, key=lambda item: item.at):
@@ -154,8 +165,20 @@ def fill_slots(
             candidates, rule.per_post, used_ids, regions_today, themes_today, slot.key, soon
         )
         if slot.events:
-            slot.text, slot.parts = rule_post_text(
-                rule.template, slot.events, slot.at, settings, handle, network
-            )
+            # The same events on every account, each text written for its own network.
+            texts = {
+                name: rule_post_text(
+                    rule.template,
+                    slot.events,
+                    slot.at,
+                    settings,
+                    *where,
+                    limit=account_limit(session, settings, name) if name else None,
+                )
+                for name, where in _handles(settings, accounts).items()
+            }
+            first, *others = texts
+            slot.text, slot.parts = texts[first]
+            slot.others = {name: texts[name] for name in others}
         result.append(slot)
     return result

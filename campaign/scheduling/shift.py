@@ -27,6 +27,7 @@ from campaign.scheduling.checks import check_calendar
 from campaign.scheduling.selection import fill_slots, rule_slots
 from campaign.scheduling.sync import SyncReport, apply_calendars
 from campaign.social.compose import rule_post_text
+from campaign.social.limits import account_limit
 from campaign.social.moving import over_problem
 from campaign.social.networks import network_of
 
@@ -76,6 +77,7 @@ def shift_calendar(
                 [],
                 slot.event_ids,
                 template=rule.template,
+                others=dict(slot.others),
             )
             events[id(post)] = slot.events
             items.append((slot.at, 2, post))
@@ -94,8 +96,21 @@ def shift_calendar(
                 settings,
                 _handle(settings, moved.account),
                 network_of(settings, moved.account),
+                account_limit(session, settings, moved.account),
             )
-            moved = dataclasses.replace(moved, text=text, parts=parts)
+            others = {
+                account: rule_post_text(
+                    moved.template,
+                    announced,
+                    moved.at,
+                    settings,
+                    _handle(settings, account),
+                    network_of(settings, account),
+                    account_limit(session, settings, account),
+                )
+                for account in moved.others
+            }
+            moved = dataclasses.replace(moved, text=text, parts=parts, others=others)
         if isinstance(moved, NewsletterEntry) and segment is not None:
             moved = dataclasses.replace(moved, segment=dict(segment))
         if isinstance(moved, NewsletterEntry):

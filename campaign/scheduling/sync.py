@@ -2,7 +2,11 @@
 
 Each entry of a calendar owns one row found by its ``schedule_key`` (``<file stem>/<key>``;
 ``<file stem>/<rule key>/<local time>`` for each post of a recurring rule): a newsletter, a post
-or a recurring job. Syncing creates the rows that are missing, updates the ones still waiting
+or a recurring job. An entry for several accounts (``accounts = [...]``) owns one post per
+account: the first keeps the entry's key, the others get ``<key>@<account>`` (see
+:meth:`_Sync.account_keys`), so each account publishes, retries and fails on its own.
+
+Syncing creates the rows that are missing, updates the ones still waiting
 (``scheduled``, or ``missed``: a new time brings it back), and cancels the waiting rows whose
 entry left the file. Rows that already went out or started to (sending, paused, sent,
 publishing, published, failed) and rows cancelled by a person are never touched: the report says
@@ -228,67 +232,110 @@ class _Sync:
             return True
         return False
 
-    def one_off_post(self, calendar: Calendar, entry: PostEntry, row: Post | None) -> None:
+    def one_off_post(
+        self, calendar: Calendar, entry: PostEntry, rows: Mapping[str, Post]
+    ) -> set[str]:
+        """The entry's post on each of its accounts; the keys it declares."""
         generated = bool(entry.template and entry.event_ids)
-        values = {
-            "account": entry.account,
-            "text": entry.text,
-            "parts": entry.parts,
-            # Stored as their copies in the media folder (the dashboard shows nothing else);
-            # named after their content, so an unchanged image is an unchanged path.
-            "images": keep_images(
-                entry.images, self.settings.dashboard.media_dir, copy=not self.dry_run
-            ),
-            "event_ids": list(entry.event_ids),
-            "scheduled_at": entry.at,
-            # Generated from events (a replayed "events of the day" post): remembered, so that
-            # a move writes it again for its new time.
-            "template": entry.template if generated else "",
-            "generated_digest": text_digest(entry.text) if generated else "",
-        }
-        self.post(calendar.schedule_key(entry.key), values, entry.at, row)
+        # Stored as their copies in the media folder (the dashboard shows nothing else);
+        # named after their content, so an unchanged image is an unchanged path.
+        images = keep_images(entry.images, self.settings.dashboard.media_dir, copy=not self.dry_run)
+        keys = self.account_keys(calendar.schedule_key(entry.key), entry.accounts, rows)
+        for account, text, parts in entry.targets():
+            values = {
+                "account": account,
+                "text": text,
+                "parts": parts,
+                "images": images,
+                "event_ids": list(entry.event_ids),
+                "scheduled_at": entry.at,
+                # Generated from events (a replayed "events of the day" post): remembered, so
+                # that a move writes it again for its new time.
+                "template": entry.template if generated else "",
+                "generated_digest": text_digest(text) if generated else "",
+            }
+            self.post(keys[account], values, entry.at, rows.get(keys[account]))
+        return set(keys.values())
+
+    def account_keys(
+        self, plain: str, accounts: Sequence[str], rows: Mapping[str, Post]
+    ) -> dict[str, str]:
+        """The schedule key of each account's post of one entry (or one slot of a rule).
+
+        The entry's own key (``plain``) stays with the account whose row has it, so a calendar
+        synced before an entry named several accounts keeps its rows; the other accounts get
+        ``<key>@<account>``. Found from the rows, never from the order of the list, so that
+        reordering or adding an account never makes a second post for an account that has one.
+        """
+        keys: dict[str, str] = {}
+        owner = rows.get(plain)
+        if owner is not None and owner.account in accounts:
+            keys[owner.account] = plain
+        for account in accounts:
+            if account not in keys and f"{plain}@{account}" in rows:
+                keys[account] = f"{plain}@{account}"
+        free = (
+            owner is None
+            or len(accounts) == 1  # a single account changed: as before several were allowed
+            or (owner.account not in accounts and self._waiting(owner, WAITING_POST, "last_error"))
+        )
+        for account in accounts:
+            if account in keys:
+                continue
+            if free and plain not in keys.values():
+                keys[account] = plain
+            else:
+                keys[account] = f"{plain}@{account}"
+        return keys
 
     def event_posts(
         self, calendar: Calendar, rule: RecurringEntry, rows: Mapping[str, Post]
     ) -> tuple[set[str], set[str]]:
         """Plan the rule's posts: the keys it declares (past slots included), and the keys of
-        slots left without an event."""
+        slots left without an event. A slot announces the same events on each account."""
         assert rule.account is not None
+        accounts = rule.accounts or [rule.account]
         declared: set[str] = set()
         empty: set[str] = set()
         used: list[int] = []
         to_plan = []
+        slot_keys: dict[str, dict[str, str]] = {}
         for slot in rule_slots(rule, calendar.stem, self.settings.zone):
-            declared.add(slot.key)
-            row = rows.get(slot.key)
+            keys = slot_keys[slot.key] = self.account_keys(slot.key, accounts, rows)
+            declared |= set(keys.values())
+            mine = [rows[key] for key in keys.values() if key in rows]
             if slot.at < self.cutoff:
-                if row is not None:
-                    used.extend(row.event_ids)
+                used.extend(event_id for row in mine for event_id in row.event_ids)
                 continue
-            if row is not None and not self._waiting(row, WAITING_POST, "last_error"):
-                used.extend(row.event_ids)
-                self.note("kept", "post", slot.key, row.scheduled_at, f"already {row.status}")
+            gone = [row for row in mine if not self._waiting(row, WAITING_POST, "last_error")]
+            if gone:  # out (on one account at least): its events stay those it announced
+                used.extend(event_id for row in mine for event_id in row.event_ids)
+                for row in mine:
+                    self.note("kept", "post", row.schedule_key, row.scheduled_at, _kept(row, gone))
                 continue
             to_plan.append(slot)
         for slot in fill_slots(self.session, self.settings, rule, to_plan, used):
-            row = rows.get(slot.key)
+            keys = slot_keys[slot.key]
             if not slot.events:
-                declared.discard(slot.key)
-                empty.add(slot.key)
-                if row is None:
-                    self.note("skipped", "post", slot.key, slot.at, "no event to announce")
+                declared -= set(keys.values())
+                empty |= set(keys.values())
+                for key in keys.values():
+                    if key not in rows:
+                        self.note("skipped", "post", key, slot.at, "no event to announce")
                 continue
-            values = {
-                "account": rule.account,
-                "text": slot.text,
-                "parts": slot.parts,
-                "images": [],
-                "event_ids": slot.event_ids,
-                "scheduled_at": slot.at,
-                "template": rule.template,
-                "generated_digest": text_digest(slot.text),
-            }
-            self.post(slot.key, values, slot.at, row)
+            texts = {accounts[0]: (slot.text, slot.parts), **slot.others}
+            for account, (text, parts) in texts.items():
+                values = {
+                    "account": account,
+                    "text": text,
+                    "parts": parts,
+                    "images": [],
+                    "event_ids": slot.event_ids,
+                    "scheduled_at": slot.at,
+                    "template": rule.template,
+                    "generated_digest": text_digest(text),
+                }
+                self.post(keys[account], values, slot.at, rows.get(keys[account]))
         return declared, empty
 
     # --- recurring jobs ------------------------------------------------------------------------
@@ -384,6 +431,14 @@ class _Sync:
             self.note("cancel", kind, row.schedule_key, row.scheduled_at, reason)
 
 
+def _kept(row: Post, gone: Sequence[Post]) -> str:
+    """Why a post of a slot already out (on one of its accounts at least) is left as it is."""
+    if row in gone:
+        return f"already {row.status}"
+    other = gone[0]
+    return f"its post on {other.account} is already {other.status}: the slot keeps its events"
+
+
 def _rows(session: Session, model: Any, stems: set[str] | None) -> dict[str, Any]:
     """Rows with a schedule key, by key (``stems``: only those calendars; None: every one)."""
     statement = select(model).where(col(model.schedule_key).is_not(None))
@@ -450,9 +505,13 @@ def apply_calendars(
             declared.add(key)
             run.newsletter(calendar, entry, newsletters.get(key))
         for entry in calendar.posts:
-            key = calendar.schedule_key(entry.key)
-            declared.add(key)
-            run.one_off_post(calendar, entry, posts.get(key))
+            prefix = calendar.schedule_key(entry.key)
+            mine = {
+                key: row
+                for key, row in posts.items()
+                if key == prefix or key.startswith(prefix + "@")
+            }
+            declared |= run.one_off_post(calendar, entry, mine)
         for rule in calendar.recurring:
             if rule.kind == "event-posts":
                 prefix = calendar.schedule_key(rule.key) + "/"

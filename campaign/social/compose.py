@@ -269,10 +269,12 @@ def rule_post_text(
     settings: Settings,
     handle: str = "",
     network: str = "x",
+    limit: int | None = None,
 ) -> tuple[str, list[str]]:
     """The text (and thread parts) of a post of an "events of the day" rule going out at
     ``at``: its template sees the events, the post's local day and time, the account's handle
-    and when the post goes out compared with the events' day (see ``timing_context``)."""
+    and when the post goes out compared with the events' day (see ``timing_context``); cut
+    into a thread past ``limit``, the account's server's own when known (else the network's)."""
     zone = settings.zone
     local = at.astimezone(zone)
     context = {
@@ -283,4 +285,6 @@ def rule_post_text(
         **timing_context(list(events), at, zone),
     }
     text = render_post(template, context, settings)
-    return text, [text] if check_length(text, network)[1] else split_thread(text, network)
+    if check_length(text, network, limit)[1]:
+        return text, [text]
+    return text, split_thread(text, network, limit)

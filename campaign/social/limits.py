@@ -44,3 +44,14 @@ def account_limit(session: Session, settings: Settings, account: str) -> int | N
     if network_of(settings, account) not in SET_BY_SERVER:
         return None
     return known_limit(session, account)
+
+
+def account_limits(session: Session, settings: Settings) -> dict[str, int]:
+    """The limit of each configured account whose server set its own and said it (account →
+    limit): what a check without a session of its own (a calendar read) is given."""
+    found: dict[str, int] = {}
+    for account in settings.social.accounts:
+        limit = account_limit(session, settings, account)
+        if limit is not None:
+            found[account] = limit
+    return found

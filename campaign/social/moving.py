@@ -153,13 +153,15 @@ def render_for(
     """The text of ``post``'s template for ``events`` at ``at``: posts of a calendar are filled
     as their "events of the day" rule fills them, the others as the post planner does."""
     from campaign.social.compose import event_post_text, rule_post_text
+    from campaign.social.limits import account_limit
     from campaign.social.networks import network_of
 
     if post.schedule_key is not None:
         account = settings.social.accounts.get(post.account)
         handle = account.handle if account is not None else ""
         network = account.network if account is not None else "x"
-        text, parts = rule_post_text(post.template, events, at, settings, handle, network)
+        limit = account_limit(session, settings, post.account)  # its instance's, when known
+        text, parts = rule_post_text(post.template, events, at, settings, handle, network, limit)
         return Rewritten(text, parts)
     composed = event_post_text(
         events[0], at, settings, template=post.template, network=network_of(settings, post.account)

@@ -18,6 +18,10 @@ favouring themes not yet given a day) and its posts feature that theme's events.
 created as drafts with their time set, for the team to review and schedule. A posting time
 that already has a post for the account is left alone, so running the plan again fills only
 what is missing.
+
+Given several accounts (X, Mastodon, Bluesky…), each chosen event makes one draft per account,
+written and cut for that account's network; a posting time that already has a post on any of
+them is left alone.
 """
 
 from __future__ import annotations
@@ -143,7 +147,8 @@ def plan_event_posts(
     session: Session,
     settings: Settings,
     *,
-    account: str,
+    account: str = "",
+    accounts: Sequence[str] = (),
     date_from: date,
     date_to: date,
     times: Sequence[time],
@@ -156,10 +161,16 @@ def plan_event_posts(
     """Create draft posts featuring each day's events (see the module docstring for the rules).
 
     ``times`` are local times of day; ``per_day`` posts a day go out at the first ``per_day``
-    of them (all of them by default). Returns the drafts, notes on what could not be planned
-    (past times, days short of events, shortened texts) and the X cost estimate.
+    of them (all of them by default). ``accounts`` (with ``account`` first if given): one
+    draft per account for each event, its text written for the account's network. Returns the
+    drafts, notes on what could not be planned (past times, days short of events, shortened
+    texts) and the X cost estimate.
     """
-    account_settings(settings, account)
+    names = list(dict.fromkeys([*([account] if account else []), *accounts]))
+    if not names:
+        raise CampaignError.of("post.no_account", "accounts")
+    for name in names:
+        account_settings(settings, name)
     now = now or utcnow()
     zone = settings.zone
     times = sorted(set(times))
@@ -179,7 +190,9 @@ def plan_event_posts(
     featured = _featured(session)
     window_start = datetime.combine(date_from, time.min, tzinfo=zone)
     window_end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone)
-    taken = _taken_slots(session, account, window_start, window_end)
+    taken: dict[datetime, int | None] = {}
+    for name in reversed(names):  # the first account's post is the one named
+        taken.update(_taken_slots(session, name, window_start, window_end))
     region_uses: Counter[str] = Counter()
     theme_uses: Counter[str] = Counter()
     theme_days: Counter[str] = Counter()
@@ -229,36 +242,9 @@ def plan_event_posts(
 
             used = (regions_today, themes_today, region_uses, theme_uses, zone)
             chosen = min(eligible, key=lambda event, used=used: _rank(event, *used))
-            composed = event_post_text(
-                chosen,
-                slot,
-                settings,
-                template=template,
-                templates_dir=templates_dir,
-                network=network_of(settings, account),
-            )
             assert chosen.id is not None
-            post = create_post(
-                session,
-                settings,
-                account=account,
-                text=composed.text,
-                scheduled_at=slot,
-                event_ids=[chosen.id],
-                draft=True,
-                # Remembered so that a move writes it again (from the shipped templates).
-                template=template if templates_dir is None else "",
-            )
-            plan.planned.append(PlannedPost(post, chosen, day, composed.shortened))
-            if composed.shortened:
-                plan.notes.append(
-                    message(
-                        "planner.shortened",
-                        post_id=post.id,
-                        event=chosen.source_id,
-                        details=list(composed.shortened),
-                    )
-                )
+            for name in names:
+                _draft(session, settings, plan, name, chosen, slot, day, template, templates_dir)
             candidates.remove(chosen)
             featured.add(chosen.id)
             regions_today.add(chosen.region)
@@ -269,5 +255,49 @@ def plan_event_posts(
 
     posts = [planned.post for planned in plan.planned]
     plan.estimate = estimate(usage_of(posts, account_networks(settings)), settings.social.x.prices)
-    plan.dry_run = transport_for(settings, account).dry_run
+    plan.dry_run = any(transport_for(settings, name).dry_run for name in names)
     return plan
+
+
+def _draft(
+    session: Session,
+    settings: Settings,
+    plan: Plan,
+    account: str,
+    event: Event,
+    slot: datetime,
+    day: date,
+    template: str,
+    templates_dir: Path | str | None,
+) -> None:
+    """The draft featuring ``event`` at ``slot`` on ``account``, written for its network."""
+    assert event.id is not None
+    composed = event_post_text(
+        event,
+        slot,
+        settings,
+        template=template,
+        templates_dir=templates_dir,
+        network=network_of(settings, account),
+    )
+    post = create_post(
+        session,
+        settings,
+        account=account,
+        text=composed.text,
+        scheduled_at=slot,
+        event_ids=[event.id],
+        draft=True,
+        # Remembered so that a move writes it again (from the shipped templates).
+        template=template if templates_dir is None else "",
+    )
+    plan.planned.append(PlannedPost(post, event, day, composed.shortened))
+    if composed.shortened:
+        plan.notes.append(
+            message(
+                "planner.shortened",
+                post_id=post.id,
+                event=event.source_id,
+                details=list(composed.shortened),
+            )
+        )

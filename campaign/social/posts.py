@@ -201,20 +201,26 @@ def create_posts(
     text: str | None = None,
     parts: Sequence[str] | None = None,
     split: bool = False,
+    variants: Mapping[str, Sequence[str]] | None = None,
     **options: Any,
 ) -> list[Post]:
     """One post per account of ``accounts`` from the same words, each checked by its own
     network's rules (with ``split``, each cut as its network counts: a thread on X may be one
-    status on Mastodon). Every account is checked before any post is stored; each post then
-    publishes, retries and fails on its own. ``options`` as for :func:`create_post`."""
+    status on Mastodon). ``variants``: an account's own parts instead (its hashtags and
+    mentions differ; one part for a text). Every account is checked before any post is stored;
+    each post then publishes, retries and fails on its own. ``options`` as for
+    :func:`create_post`."""
     names = list(dict.fromkeys(accounts))
     if not names:
         raise CampaignError.of("post.no_account", "accounts")
+    variants = variants or {}
     for name in names:
         network = account_settings(settings, name).network
         label = f"The post for {name}"
         own = account_limit(session, settings, name)
-        if parts is None:
+        if name in variants:
+            checked_parts(variants[name], split=split, network=network, account=name, limit=own)
+        elif parts is None:
             source = (text or "").strip()
             if source:
                 checked_parts([source], split=split, network=network, account=name, limit=own)
@@ -222,7 +228,11 @@ def create_posts(
             checked_parts(parts, split=split, network=network, account=name, limit=own)
         check_images(options.get("images", ()), post=label, network=network)
     return [
-        create_post(session, settings, account=name, text=text, parts=parts, split=split, **options)
+        create_post(session, settings, account=name, parts=variants[name], split=split, **options)
+        if name in variants
+        else create_post(
+            session, settings, account=name, text=text, parts=parts, split=split, **options
+        )
         for name in names
     ]
 

@@ -36,10 +36,13 @@ import tomllib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from campaign.models import HitClass, HitKind
 from campaign.tracking.network import DATA_DIR
+
+if TYPE_CHECKING:
+    from campaign.config import Settings
 
 AGENTS_FILE = DATA_DIR / "tracking_agents.toml"
 APPLE_MPP_AGENT = "Mozilla/5.0"
@@ -96,7 +99,7 @@ class Rules:
     scanners: tuple[str, ...] = ()
 
     @classmethod
-    def from_settings(cls, settings: Any, agents_file: Path = AGENTS_FILE) -> Rules:
+    def from_settings(cls, settings: Settings, agents_file: Path = AGENTS_FILE) -> Rules:
         agents = _load_agents(agents_file)
         tracking = settings.tracking
         return cls(

@@ -307,7 +307,7 @@ class HitRecorder:
 
     def _write(self, hits: Sequence[PendingHit]) -> None:
         rows = [_row(hit) for hit in hits]
-        table: Any = Hit.__table__
+        table: Any = Hit.__table__  # type: ignore[attr-defined]
         try:
             with self.engine.begin() as connection:
                 for start in range(0, len(rows), CHUNK):

@@ -31,7 +31,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +41,9 @@ from campaign.config import mask_url
 from campaign.errors import CampaignError
 from campaign.models import Link
 from campaign.tracking.tokens import Signer, pack
+
+if TYPE_CHECKING:
+    from campaign.config import Settings
 
 OPEN, CLICK, UNSUBSCRIBE, VIEW = "open", "click", "unsubscribe", "view"
 OPEN_ANONYMOUS, CLICK_ANONYMOUS = "open-anon", "click-anon"
@@ -76,7 +79,7 @@ def public_url_problem(url: str) -> str:
     return ""
 
 
-def check_public_url(settings: Any, what: str) -> None:
+def check_public_url(settings: Settings, what: str) -> None:
     """Refuse sending ``what`` ("Newsletter 3", "A test message") over SMTP while ``[web]
     public_url`` is not https on a public host, unless ``[web] allow_insecure_links`` says it
     is on purpose (a test relay). The outbox transport sends nothing and is never refused."""

@@ -22,7 +22,10 @@ import hashlib
 import hmac
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from campaign.config import Settings
 
 MAC_BYTES = 12
 OLD_KEYS_ENV = "CAMPAIGN_OLD_SECRET_KEYS"
@@ -203,7 +206,7 @@ class Signer:
         return self._check(kind, _unb32(token), count)
 
 
-def signer_for(settings: Any) -> Signer:
+def signer_for(settings: Settings) -> Signer:
     """The signer of these settings: the current key, then the retired ones."""
     from campaign.config import secret_key
 

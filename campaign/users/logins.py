@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, func
+from sqlalchemy import select as core_select  # sqlmodel's select takes at most 4 columns
 from sqlmodel import Session, col, select
 
 from campaign.config import DashboardSettings
@@ -146,8 +147,14 @@ def login_pressure(
     now = now or utcnow()
     since = now - WINDOW
     recent = func.sum(case((col(LoginAttempt.at) >= since, 1), else_=0))
-    rows = session.exec(
-        select(LoginAttempt.email, LoginAttempt.ip, func.count(), func.max(LoginAttempt.at), recent)
+    rows = session.execute(
+        core_select(
+            col(LoginAttempt.email),
+            col(LoginAttempt.ip),
+            func.count(),
+            func.max(LoginAttempt.at),
+            recent,
+        )
         .where(col(LoginAttempt.success).is_(False), col(LoginAttempt.at) >= now - KEEP_ATTEMPTS)
         .where(col(LoginAttempt.email).in_(select(User.email)))
         .group_by(col(LoginAttempt.email), col(LoginAttempt.ip))

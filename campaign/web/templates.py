@@ -1,8 +1,10 @@
-"""The public pages and the confirmation email, rendered from French templates.
+"""The public pages and the confirmation email, in the language of ``[general] language``.
 
 Pages live in ``templates/web/`` and the confirmation email in ``templates/emails/confirm/``
-(the user's templates folder first, file by file, then the shipped one); the words are there,
-not in code. Autoescaping is on for every HTML template, so a subscriber's
+(the user's templates folder first, file by file, then the shipped one). Their sentences are
+written in English in the templates (``_("…")``) and translated by the pages' catalogue
+(``campaign/locale/``, French by default), so the people who subscribe read the same language
+as the team's settings say. Autoescaping is on for every HTML template, so a subscriber's
 name or a newsletter's title shows as text whatever it holds.
 """
 
@@ -17,6 +19,7 @@ import jinja2
 from sqlalchemy import Engine
 from starlette.responses import HTMLResponse
 
+from campaign import i18n
 from campaign.mail import OutgoingMessage, open_transport
 from campaign.resources import TemplateTree, template_tree
 from campaign.sender import CurrentSender
@@ -49,6 +52,22 @@ def csp(
     )
 
 
+def environment(folder: TemplateTree, language: str, **options: Any) -> jinja2.Environment:
+    """Templates of ``folder`` with ``_()`` and ``{% trans %}`` over the catalogue of
+    ``language`` and ``page_language`` for ``<html lang>``; ``options``: Jinja's own."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder.search_path()),
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        **options,
+    )
+    env.install_gettext_translations(  # type: ignore[attr-defined]
+        i18n.translations(language), newstyle=True
+    )
+    env.globals["page_language"] = i18n.base_language(language)
+    return env
+
+
 class Pages:
     """Renders ``templates/web/NAME`` into an HTML response with the common context."""
 
@@ -58,11 +77,8 @@ class Pages:
         self.settings = settings
         self.sender = CurrentSender(settings, engine)  # the footer names the identity in force
         folder = folder or template_tree(settings=settings) / "web"
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(folder.search_path()),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            auto_reload=False,
+        self.env = environment(
+            folder, settings.general.language, autoescape=True, auto_reload=False
         )
         self.common = {
             "sender_name": settings.mail.from_name,
@@ -112,18 +128,14 @@ class ConfirmationEmail:
 
     @cached_property
     def _html(self) -> jinja2.Environment:
-        return jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.folder.search_path()),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-        )
+        return environment(self.folder, self.settings.general.language, autoescape=True)
 
     @cached_property
     def _text(self) -> jinja2.Environment:
-        return jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.folder.search_path()),
+        return environment(
+            self.folder,
+            self.settings.general.language,
             autoescape=False,
-            undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
         )
 

@@ -242,6 +242,50 @@ SENTENCES: dict[str, str] = {
         "Several lists are called {name!r} when case and accents are ignored ({quoted}): merge "
         "them with: campaign lists merge {second!r} {first!r}"
     ),
+    "list.no_name": "A list needs a name.",
+    "list.name_too_long": "A list's name has at most {max} characters.",
+    "list.exists": (
+        "A list named {name!r} already exists (names are compared without case or "
+        "accents): use it, or choose another name than {typed!r}."
+    ),
+    # template manifests (template.toml): the values given, then the file itself
+    "manifest.unknown_field": (
+        "The template {template} has no field {key!r}. Its fields: {known}."
+    ),
+    "manifest.unknown_field_close": (
+        "The template {template} has no field {key!r}. Did you mean {close!r}? Its fields: {known}."
+    ),
+    "manifest.field_required": (
+        "The template {template} needs its field {key!r} ({label}): give it a value."
+    ),
+    "manifest.not_url": (
+        "The template {template}'s field {key!r} ({label}) must be a web address starting with "
+        "https://, not {value!r}."
+    ),
+    "manifest.not_date": (
+        "The template {template}'s field {key!r} ({label}) must be a date such as 2016-11-18 "
+        "or 2016-11-18T23:59, not {value!r}."
+    ),
+    "manifest.not_choice": (
+        "The template {template}'s field {key!r} ({label}) takes one of {choices}, not {value!r}."
+    ),
+    "manifest.unreadable": "{path}: cannot read the template's manifest: {error}",
+    "manifest.fields_not_table": "{path}: [fields] must be a table of [fields.KEY] tables.",
+    "manifest.field_not_table": "{path}: fields.{key} must be a table (label, type, …).",
+    "manifest.unknown_type": "{path}: fields.{key}: unknown type {type!r}; use one of {known}.",
+    "manifest.brand_not_table": (
+        "{path}: [brand] must be a table (logo, logo_alt, color, accounts)."
+    ),
+    "manifest.logo_not_image": (
+        "{path}: brand.logo must be an image file of the template folder (logo.png), not {logo!r}."
+    ),
+    "manifest.logo_missing": "{path}: brand.logo {logo!r} is not in {folder}.",
+    "manifest.bad_color": "{path}: brand.color must be a colour such as #c2185b, not {color!r}.",
+    "manifest.bad_accounts": "{path}: brand.accounts must be a list of account names.",
+    # deliveries not sent (stored as last_reply in these words)
+    "delivery.left_out": "not sent: no event for this reader",
+    "delivery.person_erased": "not sent: deleted",
+    "delivery.person_inactive": "not sent: {status}",
     # previews and tests
     "preview.not_in_audience": (
         "{email} is not in the audience of newsletter {id} (not on its lists, not active, or "

@@ -239,6 +239,64 @@ SENTENCES: dict[str, str] = {
         "Several lists are called “{name}” once capitals and accents are ignored ({names}): "
         "merge them on the Lists page."
     ),
+    "list.no_name": N_("Give the list a name."),
+    "list.name_too_long": N_("A list name has at most {max} characters."),
+    "list.exists": N_("Did you mean “{name}”?"),
+    # template manifests (template.toml): the values given, then the file itself
+    "manifest.unknown_field": N_(
+        "The template “{template}” has no field “{key}”. Its fields: {known}."
+    ),
+    "manifest.unknown_field_close": N_(
+        "The template “{template}” has no field “{key}”: did you mean “{close}”? Its fields: "
+        "{known}."
+    ),
+    "manifest.field_required": N_("“{label}”: this field of the template “{template}” is needed."),
+    "manifest.not_url": N_(
+        "“{label}”: “{value}” is not a web address: write it in full, starting with https://."
+    ),
+    "manifest.not_date": N_(
+        "“{label}”: “{value}” is not a date: write it as 2016-11-18 or 2016-11-18T23:59."
+    ),
+    "manifest.not_choice": N_("“{label}”: choose one of {choices}, not “{value}”."),
+    "manifest.unreadable": N_(
+        "The template's description file {path} cannot be read: {error}. An administrator "
+        "must correct it."
+    ),
+    "manifest.fields_not_table": N_(
+        "The template's description file {path} is wrong: its fields are not a table. An "
+        "administrator must correct it."
+    ),
+    "manifest.field_not_table": N_(
+        "The template's description file {path} is wrong: the field “{key}” is not a table. "
+        "An administrator must correct it."
+    ),
+    "manifest.unknown_type": N_(
+        "The template's description file {path} is wrong: the field “{key}” has an unknown "
+        "type “{type}” (types: {known}). An administrator must correct it."
+    ),
+    "manifest.brand_not_table": N_(
+        "The template's description file {path} is wrong: its brand is not a table. An "
+        "administrator must correct it."
+    ),
+    "manifest.logo_not_image": N_(
+        "The template's description file {path} is wrong: the logo “{logo}” is not an image "
+        "file of the template's folder. An administrator must correct it."
+    ),
+    "manifest.logo_missing": N_(
+        "The template's logo “{logo}” is not in {folder}. An administrator must add it."
+    ),
+    "manifest.bad_color": N_(
+        "The template's description file {path} is wrong: “{color}” is not a colour such as "
+        "#c2185b. An administrator must correct it."
+    ),
+    "manifest.bad_accounts": N_(
+        "The template's description file {path} is wrong: its accounts are not a list of "
+        "account names. An administrator must correct it."
+    ),
+    # deliveries not sent
+    "delivery.left_out": N_("Not sent: no event for this reader."),
+    "delivery.person_erased": N_("Not sent: the person was deleted."),
+    "delivery.person_inactive": N_("Not sent: the person's status is “{status}”."),
     # previews and tests
     "preview.not_in_audience": N_(
         "{email} is not among the newsletter's readers (not on its lists, not active, or "

@@ -399,12 +399,14 @@ def test_every_editing_form_fits_and_is_labelled_for_an_admin(
         shot("publications")
         page.goto(f"{base}/posts/new")
         # The preview is the chosen account's: its handle heads the card.
-        page.get_by_label("Compte").select_option(label="@Prix_ESS")
+        page.get_by_label("@Mois_ESS (X)", exact=True).uncheck()
+        page.get_by_label("@Prix_ESS (X)", exact=True).check()
         page.get_by_label("Texte", exact=True).fill("Les Prix ESS 2026 sont ouverts")
         page.wait_for_function(
             "() => document.querySelector('#post-length .handle')?.textContent === '@Prix_ESS'"
         )
-        page.get_by_label("Compte").select_option(label="@Mois_ESS")
+        page.get_by_label("@Mois_ESS (X)", exact=True).check()
+        page.get_by_label("@Prix_ESS (X)", exact=True).uncheck()
         page.wait_for_function(
             "() => document.querySelector('#post-length .handle')?.textContent === '@Mois_ESS'"
         )

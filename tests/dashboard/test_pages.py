@@ -259,7 +259,7 @@ def test_newsletter_create_edit_live_count_schedule_cancel(served: Served) -> No
         assert newsletter.status == NewsletterStatus.scheduled
         assert newsletter.scheduled_at == when
     page = editor.get(show + "?fait=newsletter-scheduled").text
-    assert "le service en marche (campaign serve) l&#39;enverra" in page
+    assert "le service en marche (campaign serve) l'enverra" in page
     assert "<code>campaign serve</code>" in page  # it must be running then
     paused = _post(editor, f"{show}/pause", show, {})
     assert paused.status_code == 400 and "seule une newsletter en cours d&#39;envoi" in paused.text
@@ -851,7 +851,7 @@ def test_an_editor_types_a_follower_count_for_the_reports(served: Served) -> Non
         "/admin/reports?date_from=2016-01-01&date_to=2016-12-31&fait=followers-saved"
     )
     shown = editor.get(served.url + answer.headers["location"].removeprefix("/admin")).text
-    assert "Le nombre d&#39;abonnés est enregistré" in shown
+    assert "Le nombre d'abonnés est enregistré" in shown
     # The social table of 2016 uses it (its only count: start and end), marked typed by hand;
     # the list under the form shows what was typed.
     assert '<td class="text">au début et à la fin</td>' in shown
@@ -1006,7 +1006,7 @@ def test_pausing_and_resuming_a_newsletter_that_is_sending(served: Served) -> No
         assert session.get(Newsletter, number).status == NewsletterStatus.paused
         assert queue.counts(session, number) == {"pending": 3}  # nothing sent, nothing lost
     page = editor.get(f"{show}?fait=newsletter-paused").text
-    assert "L&#39;envoi est en pause." in page and "Reprendre l'envoi</button>" in page
+    assert "L'envoi est en pause." in page and "Reprendre l'envoi</button>" in page
     assert "Mettre en pause" not in page
     again = _post(editor, f"{show}/pause", show, {})
     assert again.status_code == 400 and "seule une newsletter en cours d&#39;envoi" in again.text
@@ -1018,7 +1018,7 @@ def test_pausing_and_resuming_a_newsletter_that_is_sending(served: Served) -> No
         assert session.get(Newsletter, number).status == NewsletterStatus.sending
         assert queue.counts(session, number) == {"pending": 3}
     page = editor.get(f"{show}?fait=newsletter-resumed").text
-    assert "L&#39;envoi reprend." in page and "Mettre en pause</button>" in page
+    assert "L'envoi reprend." in page and "Mettre en pause</button>" in page
     assert "Reprendre l'envoi" not in page
 
 
@@ -1111,7 +1111,7 @@ def test_an_xlsx_file_uploaded_through_the_import_form(served: Served, tmp_path:
     assert re.search(r"<strong>2</strong> mis à jour", report)
     assert re.search(r"<strong>1</strong> lignes écartées", report)
     assert re.search(r"<tr><td>4</td><td>pas-une-adresse</td><td>[^<]+</td></tr>", report)
-    assert "rien n&#39;est enregistré" not in report
+    assert "rien n'est enregistré" not in report
 
     with Session(served.engine) as session:  # type: ignore[arg-type]
         people = {p.email: p for p in session.exec(select(Subscriber)).all()}

@@ -151,7 +151,7 @@ def test_sending_a_newsletter_now_goes_out_once_through_the_service(served: Serv
                 served.url + f"{show}/send-now", form={"csrf": token, "confirm": "oui"}
             )
             assert again.status == 400
-            assert "only a draft, scheduled or missed" in again.text()
+            assert "seule une newsletter en brouillon, programmée ou manquée" in again.text()
             screenshot(page, "safety-07-envoyee", engine)
         assert offsite.refused == []
     finally:

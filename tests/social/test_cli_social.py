@@ -279,6 +279,19 @@ def test_plan_events_shows_the_cost_then_schedule(cli, database_url: str) -> Non
     assert "about 0.80 USD" in scheduled.stdout
 
 
+def test_plan_events_on_two_accounts_drafts_each_event_on_both(cli, database_url: str) -> None:
+    day = tomorrow()
+    add_events(database_url, day, count=4)
+    result = cli("post", "plan-events", "-a", "mois_ess", "-a", "prix_ess", "--from",
+                 day.isoformat(), "--to", day.isoformat(), "--times", "09:00,12:30")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "4 draft post(s) created for mois_ess, prix_ess." in result.stdout
+    assert "then `campaign post schedule --all-drafts`." in result.stdout
+    rows = json_of(cli("post", "list", "--json"))
+    assert [row["account"] for row in rows] == ["mois_ess", "prix_ess"] * 2
+    assert rows[0]["event_ids"] == rows[1]["event_ids"] != rows[2]["event_ids"]
+
+
 def test_publish_waits_visibly_for_a_close_rate_limit_reset(live: FakeX, cli) -> None:
     cli("post", "create", "-a", "mois_ess", "--text", "Patience")
     live.on("POST /2/tweets", rate_limited(int(time.time()) + 2))

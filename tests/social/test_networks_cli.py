@@ -130,3 +130,32 @@ def test_one_post_for_several_accounts_publishes_once_on_each(
     listed = cli("post", "create", "-a", "mois_masto", "-a", "mois_bsky", "--text", "Court")
     assert "created on mois_masto" in listed.stdout and "created on mois_bsky" in listed.stdout
     assert "[5/500]" in listed.stdout and "[5/300]" in listed.stdout
+
+
+def test_the_instance_s_own_limit_holds_in_the_calendar_check_and_post_show(
+    configured: Path, cli, monkeypatch: pytest.MonkeyPatch, mastodon: FakeMastodon
+) -> None:
+    monkeypatch.setenv(MASTODON_ENV, "tok-mois")
+    mastodon.max_characters = 1000
+    text = ("Le Mois de l'ESS commence demain partout en France, venez nombreux ! " * 9)[:600]
+    calendar = configured.parent / "schedules" / "mois.toml"
+    calendar.parent.mkdir()
+    calendar.write_text(
+        f'[[post]]\nkey = "j-1"\naccount = "mois_masto"\nat = 2036-10-31 17:30:00\n'
+        f'text = "{text.strip()}"\n',
+        encoding="utf-8",
+    )
+    refused = cli("schedule", "check", str(calendar))
+    assert refused.exit_code == 1
+    assert (
+        f"{calendar}:5: post 'j-1': the text is 600 characters long as Mastodon counts them "
+        "(at most 500;"
+    ) in refused.stderr
+    synced = cli("social", "sync-metrics", "--account", "mois_masto")
+    assert synced.exit_code == 0, synced.stderr
+    checked = cli("schedule", "check", str(calendar))
+    assert checked.exit_code == 0, checked.stderr
+    assert "mois.toml: OK" in checked.stdout
+    assert cli("schedule", "sync", str(calendar)).exit_code == 0
+    shown = cli("post", "show", "1")
+    assert "[600/1000]" in shown.stdout, shown.stdout

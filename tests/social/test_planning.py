@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from campaign.config import Settings
+from campaign.config import Settings, SocialAccount
 from campaign.errors import CampaignError
 from campaign.models import Event, Post, PostStatus
 from campaign.social.length import check_length
@@ -348,3 +348,62 @@ def test_a_late_evening_in_guyane_belongs_to_its_own_day_not_the_next_paris_one(
     assert [(p.event.source_id, p.day) for p in result.planned] == [("GUYANE", date(2026, 11, 5))]
     assert result.planned[0].post.scheduled_at == paris(2026, 11, 5, 17, 30)
     assert result.planned[0].post.text.startswith("Aujourd'hui à ")
+
+
+def test_several_accounts_get_one_draft_each_written_for_its_network(
+    session: Session, x_settings: Settings
+) -> None:
+    settings = x_settings.model_copy(deep=True)
+    settings.social.accounts["mois_ess_bsky"] = SocialAccount(
+        network="bluesky", handle="moisess.bsky.social", service_url="https://bsky.example.org"
+    )
+    settings.social.accounts["mois_ess_masto"] = SocialAccount(
+        network="mastodon", handle="moisess", instance_url="https://mastodon.example.org"
+    )
+    title = "Grande rencontre régionale " + "de l'économie sociale et solidaire " * 7
+    add(session, "LONG", paris(2026, 11, 5, 18), title=title.strip(), city="Lyon",
+        region="Auvergne-Rhône-Alpes", theme="Entreprendre, épargner et investir")  # fmt: skip
+    add(session, "B", paris(2026, 11, 5, 19), region="Bretagne", theme="Se loger")
+    accounts = ["mois_ess", "mois_ess_bsky", "mois_ess_masto"]
+    result = plan_event_posts(
+        session,
+        settings,
+        accounts=accounts,
+        date_from=date(2026, 11, 5),
+        date_to=date(2026, 11, 5),
+        times=[time(9), time(12, 30)],
+        now=BEFORE,
+    )
+    posts = [planned.post for planned in result.planned]
+    assert [post.account for post in posts] == accounts * 2
+    for first in (0, 3):  # the same event and time on each account
+        trio = posts[first : first + 3]
+        assert len({tuple(post.event_ids) for post in trio}) == 1
+        assert len({post.scheduled_at for post in trio}) == 1
+    networks = {"mois_ess": "x", "mois_ess_bsky": "bluesky", "mois_ess_masto": "mastodon"}
+    for post in posts:
+        assert all(check_length(part, networks[post.account])[1] for part in post.parts)
+    # The long event: cut down for X, whole in Mastodon's 500 characters.
+    long_id = session.exec(select(Event.id).where(Event.source_id == "LONG")).one()
+    by_account = {p.post.account: p for p in result.planned if p.post.event_ids == [long_id]}
+    assert by_account["mois_ess"].shortened and not by_account["mois_ess_masto"].shortened
+    assert title.strip() in by_account["mois_ess_masto"].post.text
+    assert title.strip() not in by_account["mois_ess"].post.text
+    # Planned again: every time has its posts, on every account.
+    again = plan_event_posts(
+        session,
+        settings,
+        accounts=["mois_ess_bsky"],
+        date_from=date(2026, 11, 5),
+        date_to=date(2026, 11, 5),
+        times=[time(9), time(12, 30)],
+        now=BEFORE,
+    )
+    assert again.planned == [] and len(again.notes) == 2
+
+
+def test_a_plan_needs_an_account(session: Session, x_settings: Settings) -> None:
+    with pytest.raises(CampaignError) as caught:
+        plan_event_posts(session, x_settings, date_from=date(2026, 11, 5),
+                         date_to=date(2026, 11, 5), times=TIMES, now=BEFORE)  # fmt: skip
+    assert caught.value.messages[0].code == "post.no_account"

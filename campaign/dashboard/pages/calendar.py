@@ -10,6 +10,7 @@ from campaign import formatting
 from campaign.dashboard import web
 from campaign.dashboard.calendar import build_period, missed_items
 from campaign.errors import CampaignError
+from campaign.i18n import N_
 from campaign.models import utcnow
 from campaign.newsletters.records import schedule_newsletter
 from campaign.social.moving import MoveRefused
@@ -88,7 +89,8 @@ def move(
             elif kind == "post":
                 reschedule_post(session, settings, item_id, when)
             else:
-                raise CampaignError(f"Unknown kind {kind!r}.")
+                unknown = N_("“{kind}” is neither a newsletter nor a post.")
+                raise CampaignError(web.say(request, unknown, kind=kind))
     except MoveRefused as exc:  # said in French next to the post, which keeps its time
         return _page(request, view, day, account, status_code=400, refusal=exc)
     except CampaignError as exc:

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from campaign.audience import lists as stage
 from campaign.dashboard import queries, web
 from campaign.errors import CampaignError
+from campaign.i18n import N_
 from campaign.models import MailingList
 
 router = APIRouter()
@@ -34,7 +35,7 @@ class ListsForm:
     renaming: int = 0  # the list whose rename form was sent
     new_name: str = ""
     merging: int = 0
-    errors: dict[str, str] = field(default_factory=dict)  # field id -> French sentence
+    errors: dict[str, str] = field(default_factory=dict)  # field id -> sentence, worded
     suggestion: dict[str, str] = field(default_factory=dict)  # field id -> existing name
 
 
@@ -61,16 +62,12 @@ def _page(request: Request, form: ListsForm | None = None, status_code: int = 20
     )
 
 
-def _name_error(exc: CampaignError) -> tuple[str, str]:
-    """A stage's refusal of a name, in French: (sentence, existing list's name or "")."""
-    if isinstance(exc, stage.ListExists):
-        return f"Vouliez-vous dire « {exc.existing} » ?", exc.existing
-    text = str(exc)
-    if "needs a name" in text:
-        return "Donnez un nom à la liste.", ""
-    if "at most" in text:
-        return "Un nom de liste a au plus 200 caractères.", ""
-    return text, ""
+def _name_error(request: Request, exc: CampaignError) -> tuple[str, str]:
+    """A stage's refusal of a name (``list.no_name``, ``list.name_too_long``,
+    ``list.exists``) in the pages' language: (sentence, existing list's name or "")."""
+    settings = web.dashboard(request).settings
+    sentence = " ".join(text for _input, text in web.FormErrors.of(exc, settings).summary)
+    return sentence, exc.existing if isinstance(exc, stage.ListExists) else ""
 
 
 @router.get("/lists")
@@ -85,7 +82,7 @@ def create(request: Request, name: str = Form(""), description: str = Form("")) 
         with board.session() as session:
             stage.create_list(session, name, description.strip())
     except CampaignError as exc:
-        sentence, existing = _name_error(exc)
+        sentence, existing = _name_error(request, exc)
         form = ListsForm(
             name=name,
             description=description,
@@ -104,7 +101,7 @@ def rename(request: Request, list_id: web.Id, new_name: str = Form("")) -> Respo
             mailing_list = _mailing_list(session, list_id)
             stage.rename_list(session, mailing_list.name, new_name)
     except CampaignError as exc:
-        sentence, existing = _name_error(exc)
+        sentence, existing = _name_error(request, exc)
         form = ListsForm(
             renaming=list_id,
             new_name=new_name,
@@ -115,10 +112,12 @@ def rename(request: Request, list_id: web.Id, new_name: str = Form("")) -> Respo
     return web.see_other(request, "/lists", "list-renamed")
 
 
-def _by_name(use: stage.ListUse) -> list[str]:
+def _by_name(request: Request, use: stage.ListUse) -> list[str]:
     # use.settings: the settings naming the list (the public subscription form's lists).
-    named = ["les réglages du formulaire d'inscription public"] if use.settings else []
-    return [f"le calendrier {item}" for item in use.calendars] + named
+    settings = N_("the settings of the public subscription form")
+    named = [web.say(request, settings)] if use.settings else []
+    calendar = N_("the calendar {name}")
+    return [web.say(request, calendar, name=item) for item in use.calendars] + named
 
 
 @router.post("/lists/{list_id}/merge", dependencies=ADMIN)
@@ -135,47 +134,19 @@ def merge(
         if target is None or target.id == source.id:
             form = ListsForm(
                 merging=list_id,
-                errors={f"merge-{list_id}": "Choisissez la liste où verser celle-ci."},
+                errors={
+                    f"merge-{list_id}": web.say(
+                        request, N_("Choose the list to pour this one into.")
+                    )
+                },
             )
             return _page(request, form, 400)
         use = stage.list_use(session, source, board.settings)
         on_target = stage.list_use(session, target, board.settings).members
         source_name, target_name = source.name, target.name
     if confirm != "oui":
-        people = use.members + use.former
-        lines = [
-            f"Les {use.members} personne(s) inscrites à « {source_name} » (et {use.former} qui "
-            f"l'avaient quittée) passent dans « {target_name} », qui en compte {on_target} ; "
-            "une personne inscrite aux deux n'y figure qu'une fois.",
-            f"Le registre des consentements de ces {people} personne(s) est gardé : ses lignes "
-            f"nomment désormais « {target_name} », et la fusion y est notée à votre nom.",
-        ]
-        if use.newsletters:
-            lines.append(
-                f"{len(use.newsletters)} newsletter(s) destinée(s) à « {source_name} » le "
-                f"seront à « {target_name} » : " + ", ".join(use.newsletters[:10]) + "."
-            )
-        names = _by_name(use)
-        if names and stage.fold_name(source_name) != stage.fold_name(target_name):
-            lines.append(
-                "À corriger ensuite, car ils nomment encore « "
-                + source_name
-                + " » : "
-                + ", ".join(names)
-                + "."
-            )
-        lines.append(f"La liste « {source_name} » est ensuite supprimée. C'est définitif.")
-        return web.confirm_page(
-            request,
-            web.Confirmation(
-                title=f"Fusionner « {source_name} » dans « {target_name} » ?",
-                lines=lines,
-                action=f"/lists/{list_id}/merge",
-                button="Fusionner les listes",
-                back="/lists",
-                fields={"into": str(into)},
-            ),
-        )
+        names = {"source": source_name, "target": target_name}
+        return _confirm_merge(request, list_id, into, use, on_target, names)
     with board.session() as session:
         stage.merge_lists(
             session,
@@ -187,6 +158,67 @@ def merge(
     return web.see_other(request, "/lists", "list-merged")
 
 
+def _confirm_merge(
+    request: Request, list_id: int, into: int, use: stage.ListUse, on_target: int, names: dict
+) -> Response:
+    """What merging list ``list_id`` into list ``into`` will do, to confirm (``names``: their
+    names, ``source`` and ``target``)."""
+    source, target = names["source"], names["target"]
+    lines = [
+        web.say(
+            request,
+            N_(
+                "The {members} person(s) subscribed to “{source}” (and {former} who had left "
+                "it) move to “{target}”, which has {on_target}; a person subscribed to both "
+                "appears there only once."
+            ),
+            members=use.members,
+            former=use.former,
+            on_target=on_target,
+            **names,
+        ),
+        web.say(
+            request,
+            N_(
+                "The consent log of these {people} person(s) is kept: its lines name "
+                "“{target}” from now on, and the merge is noted there in your name."
+            ),
+            people=use.members + use.former,
+            target=target,
+        ),
+    ]
+    if use.newsletters:
+        meant = N_(
+            "{count} newsletter(s) meant for “{source}” will be meant for “{target}”: {names}."
+        )
+        lines.append(
+            web.say(
+                request,
+                meant,
+                count=len(use.newsletters),
+                names=", ".join(use.newsletters[:10]),
+                **names,
+            )
+        )
+    places = _by_name(request, use)
+    if places and stage.fold_name(source) != stage.fold_name(target):
+        later = N_("To correct afterwards, as they still name “{source}”: {places}.")
+        lines.append(web.say(request, later, source=source, places=", ".join(places)))
+    final = N_("The list “{source}” is then deleted. This is final.")
+    lines.append(web.say(request, final, source=source))
+    return web.confirm_page(
+        request,
+        web.Confirmation(
+            title=web.say(request, N_("Merge “{source}” into “{target}”?"), **names),
+            lines=lines,
+            action=f"/lists/{list_id}/merge",
+            button=web.say(request, N_("Merge the lists")),
+            back="/lists",
+            fields={"into": str(into)},
+        ),
+    )
+
+
 @router.post("/lists/{list_id}/delete", dependencies=ADMIN)
 def delete(request: Request, list_id: web.Id, confirm: str = Form("")) -> Response:
     board = web.dashboard(request)
@@ -196,14 +228,21 @@ def delete(request: Request, list_id: web.Id, confirm: str = Form("")) -> Respon
         name = mailing_list.name
     reasons = []
     if use.members:
-        reasons.append(f"{use.members} personne(s) y sont inscrites")
+        reasons.append(
+            web.say(request, N_("{count} person(s) are subscribed to it"), count=use.members)
+        )
     if use.former:
-        reasons.append(f"{use.former} personne(s) l'ont quittée et leur registre la nomme")
+        left = N_("{count} person(s) left it and their consent log names it")
+        reasons.append(web.say(request, left, count=use.former))
     elif use.consent_lines and not use.members:
-        reasons.append(f"{use.consent_lines} ligne(s) du registre des consentements la nomment")
+        lines = N_("{count} line(s) of the consent log name it")
+        reasons.append(web.say(request, lines, count=use.consent_lines))
     if use.newsletters:
-        reasons.append("des newsletters lui sont destinées : " + ", ".join(use.newsletters[:10]))
-    reasons += [f"{item} la nomme" for item in _by_name(use)]
+        meant = N_("newsletters are meant for it: {names}")
+        reasons.append(web.say(request, meant, names=", ".join(use.newsletters[:10])))
+    reasons += [
+        web.say(request, N_("{what} names it"), what=item) for item in _by_name(request, use)
+    ]
     if reasons:
         return web.render(
             request, "lists/refused.html", status_code=400, name=name, reasons=reasons
@@ -212,13 +251,19 @@ def delete(request: Request, list_id: web.Id, confirm: str = Form("")) -> Respon
         return web.confirm_page(
             request,
             web.Confirmation(
-                title=f"Supprimer la liste « {name} » ?",
+                title=web.say(request, N_("Delete the list “{name}”?"), name=name),
                 lines=[
-                    f"La liste « {name} » est vide (0 personne) et rien ne l'utilise : elle sera "
-                    "supprimée. C'est définitif."
+                    web.say(
+                        request,
+                        N_(
+                            "The list “{name}” is empty (0 people) and nothing uses it: it will "
+                            "be deleted. This is final."
+                        ),
+                        name=name,
+                    )
                 ],
                 action=f"/lists/{list_id}/delete",
-                button="Supprimer la liste",
+                button=web.say(request, N_("Delete the list")),
                 back="/lists",
             ),
         )

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import escape
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
@@ -25,6 +26,7 @@ from campaign.dashboard.blockform import (
 from campaign.dashboard.sender_words import refusal_text
 from campaign.errors import CampaignError
 from campaign.events.catalogue import find_events
+from campaign.i18n import N_
 from campaign.mail import open_transport
 from campaign.models import DeliveryStatus, Newsletter, NewsletterStatus, WhenNoEvents
 from campaign.newsletters import allowed, queue, records
@@ -536,8 +538,8 @@ def draft_preview(
         manifest = load_manifest(newsletter_folder(board.templates_dir), template)
         content = manifest.check({k: v for k, v in form.content().items() if v})
         draft = Newsletter(
-            title=form.title.strip() or "(sans titre)",
-            subject=form.subject.strip() or "(sans objet)",
+            title=form.title.strip() or web.say(request, N_("(untitled)")),
+            subject=form.subject.strip() or web.say(request, N_("(no subject)")),
             preheader=form.preheader.strip(),
             from_name=form.from_name.strip(),
             template=template,
@@ -665,8 +667,9 @@ def preview_html(request: Request, newsletter_id: web.Id, as_email: str = "") ->
                 templates_dir=board.templates_dir,
             )
         except CampaignError:
+            impossible = web.say(request, N_("No preview possible: see the checks."))
             return HTMLResponse(
-                "<p>Aperçu impossible : voir les vérifications.</p>",
+                f"<p>{escape(impossible)}</p>",
                 headers={"content-security-policy": PREVIEW_CSP},
             )
     return HTMLResponse(result.message.html, headers={"content-security-policy": PREVIEW_CSP})

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlmodel import Session
 
@@ -23,6 +23,7 @@ from campaign.models import Event, Post, PostStatus, utcnow
 from campaign.social import TransportError, allowed, media
 from campaign.social.cost import account_networks, estimate, usage_of
 from campaign.social.length import NO_THREADS, check_length, join_thread, limit_for
+from campaign.social.limits import account_limit, account_limits
 from campaign.social.media import media_file
 from campaign.social.moving import MoveRefused
 from campaign.social.networks import NETWORK_NAMES, network_of, transport_for
@@ -31,7 +32,7 @@ from campaign.social.posts import (
     ScheduleResult,
     cancel_post,
     checked_parts,
-    create_post,
+    create_posts,
     edit_post,
     get_post,
     list_posts,
@@ -60,32 +61,50 @@ def _handles(request: Request) -> dict[str, str]:
     }
 
 
+def _networks(request: Request) -> dict[str, str]:
+    """The network of each configured account."""
+    accounts = web.dashboard(request).settings.social.accounts
+    return {name: account.network for name, account in accounts.items()}
+
+
 def _network(request: Request, account: str) -> str:
     """The network of ``account`` (X's rules for an unknown or empty one)."""
     return network_of(web.dashboard(request).settings, account)
 
 
-def _pieces(text: str, *, split: bool, thread: bool, network: str = "x") -> list[str]:
+def _pieces(
+    text: str, *, split: bool, thread: bool, network: str = "x", limit: int | None = None
+) -> list[str]:
     """The parts as typed: the whole text, or a thread written by hand (paragraphs, or parts
-    between ``---`` lines); with ``split``, each part too long becomes several."""
+    between ``---`` lines); with ``split``, each part too long (past ``limit``, the account's
+    server's own when known) becomes several."""
     text = text.strip()
     if not text:
         return []
     pieces = join_thread(thread_parts(text) if thread else [text], network)
     if network in NO_THREADS:  # LinkedIn: one post, never cut (shown too long if it is)
         return pieces
-    return checked_parts(pieces, split=True, network=network) if split else pieces
+    return checked_parts(pieces, split=True, network=network, limit=limit) if split else pieces
 
 
 def _parts(
-    text: str, split: bool, thread: bool = False, network: str = "x"
+    text: str, split: bool, thread: bool = False, network: str = "x", limit: int | None = None
 ) -> list[dict[str, Any]]:
-    """Each part the text would be published as, with its length as its network counts it."""
+    """Each part the text would be published as, with its length as its network counts it
+    (valid: within ``limit``, the account's server's own when known)."""
     return [
         {"text": part, "length": length, "valid": valid}
-        for part in _pieces(text, split=split, thread=thread, network=network)
-        for length, valid in [check_length(part, network)]
+        for part in _pieces(text, split=split, thread=thread, network=network, limit=limit)
+        for length, valid in [check_length(part, network, limit)]
     ]
+
+
+def _limits(request: Request) -> dict[str, int]:
+    """The limit of each account whose server said its own (a Mastodon instance's, read by a
+    metrics sync): the counters use it rather than the network's default."""
+    board = web.dashboard(request)
+    with board.session() as session:
+        return account_limits(session, board.settings)
 
 
 def _as_typed(post: Post) -> tuple[str, bool]:
@@ -96,14 +115,24 @@ def _as_typed(post: Post) -> tuple[str, bool]:
 
 
 @router.get("/posts")
-def index(request: Request, account: str = "", status: str = "") -> Response:
+def index(request: Request, account: str = "", status: str = "", created: str = "") -> Response:
+    """The posts, with those the composer just created (``created``: their ids) listed first."""
     board = web.dashboard(request)
     web.check_choice(status, [item.value for item in PostStatus], "status")
+    ids = [
+        int(item)
+        for item in created.split(",")[:20]
+        if item.strip().isdigit() and 0 < int(item) < 2**31  # an id the database can hold
+    ]
     with board.session() as session:
         posts = list_posts(session, account=account or None, status=status or None)
+        new_posts = [post for post in (session.get(Post, i) for i in ids) if post is not None]
     return web.render(
         request,
         "posts/list.html",
+        created=new_posts,
+        networks=_networks(request),
+        network_names=NETWORK_NAMES,
         posts=posts,
         account=account,
         status=status,
@@ -112,41 +141,91 @@ def index(request: Request, account: str = "", status: str = "") -> Response:
     )
 
 
+def _chosen(request: Request, accounts: list[str], account: str = "") -> list[str]:
+    """The accounts ticked (or the one named by ``account``, as before several could be)."""
+    return list(dict.fromkeys(accounts or ([account] if account else [])))
+
+
+def _overrides(names: list[str], texts: list[str], chosen: list[str]) -> dict[str, str]:
+    """Each ticked account's own text, when one was typed (the form sends the accounts' names
+    and their texts as two lists in the same order)."""
+    return {
+        name: text.strip()
+        for name, text in zip(names, texts, strict=False)
+        if text.strip() and name in chosen
+    }
+
+
+def _previews(
+    request: Request,
+    accounts: list[str],
+    text: str,
+    overrides: dict[str, str],
+    *,
+    split: bool,
+    thread: bool,
+) -> list[dict[str, Any]]:
+    """One live counter per network and limit (and per account with its own text): each part
+    as that network counts it against the account's own limit when its server set one, and the
+    accounts it goes to."""
+    handles = _handles(request)
+    limits = _limits(request)
+    groups: dict[tuple[str, int | None, str], dict[str, Any]] = {}
+    for name in accounts or [""]:
+        network = _network(request, name)
+        own = limits.get(name)
+        words = overrides.get(name) or text
+        group = groups.get((network, own, words))
+        if group is None:
+            try:
+                parts = _parts(words, split, thread, network, own)
+            except CampaignError:
+                parts = []
+            group = groups[(network, own, words)] = {
+                "network": network,
+                "limit": limit_for(network, own),
+                "parts": parts,
+                "handles": [],
+                "own": name in overrides,
+            }
+        group["handles"].append(handles.get(name, name))
+    return list(groups.values())
+
+
 def _composer(
     request: Request,
     *,
-    account: str = "",
+    accounts: list[str] | None = None,
     text: str = "",
     at: str = "",
     split: bool = False,
     thread: bool = False,
     alt: str = "",
+    overrides: dict[str, str] | None = None,
     error: str | CampaignError = "",
     status_code: int = 200,
 ) -> Response:
     handles = _handles(request)
-    network = _network(request, account or next(iter(handles), ""))
-    try:
-        parts = _parts(text, split, thread, network)
-    except CampaignError:
-        parts = []
+    chosen = [name for name in accounts or [] if name in handles] or list(handles)[:1]
+    overrides = overrides or {}
     return web.render(
         request,
         "posts/compose.html",
         status_code=status_code,
         handles=handles,
-        account=account or next(iter(handles), ""),
-        handle=handles.get(account or next(iter(handles), ""), account),
+        chosen=chosen,
+        networks=_networks(request),
+        network_names=NETWORK_NAMES,
         text=text,
         at=at,
         split=split,
         thread=thread,
         alt=alt,
-        parts=parts,
-        limit=limit_for(network),
-        network=network,
+        overrides=overrides,
+        previews=_previews(request, chosen, text, overrides, split=split, thread=thread),
         image_sizes=_image_sizes(request),
         error=error,
+        error_inputs={"accounts": f"account-{chosen[0]}" if chosen else "accounts"},
     )
 
 
@@ -174,23 +253,26 @@ def new(request: Request) -> Response:
 
 @router.get("/posts/length", response_class=HTMLResponse)
 def length(
-    request: Request, text: str = "", account: str = "", split: str = "", thread: str = ""
+    request: Request,
+    text: str = "",
+    account: str = "",
+    accounts: list[str] = Query([]),
+    split: str = "",
+    thread: str = "",
+    override_account: list[str] = Query([]),
+    override_text: list[str] = Query([]),
 ) -> Response:
-    """The live counter: each part's length as the account's network counts it, and the
-    preview for the account."""
-    handles = _handles(request)
-    network = _network(request, account)
-    try:
-        parts = _parts(text, bool(split), bool(thread), network)
-    except CampaignError:
-        parts = []
+    """The live counters: each part's length as each ticked account's network counts it (one
+    counter per network, and one per account given its own text), with the previews."""
+    chosen = _chosen(request, accounts, account)
+    overrides = _overrides(override_account, override_text, chosen)
     return web.render(
         request,
-        "posts/_length.html",
-        parts=parts,
-        limit=limit_for(network),
-        network=network,
-        handle=handles.get(account, account),
+        "posts/_lengths.html",
+        previews=_previews(
+            request, chosen, text, overrides, split=bool(split), thread=bool(thread)
+        ),
+        network_names=NETWORK_NAMES,
         split=bool(split),
     )
 
@@ -210,15 +292,22 @@ def _save_image(request: Request, image: UploadFile, network: str) -> Path:
 def create(
     request: Request,
     account: str = Form(""),
+    accounts: list[str] = Form([]),
     text: str = Form(""),
     at: str = Form(""),
     split: str = Form(""),
     thread: str = Form(""),
     alt: str = Form(""),
+    override_account: list[str] = Form([]),
+    override_text: list[str] = Form([]),
     image: UploadFile | None = File(None),
 ) -> Response:
+    """One post per ticked account, each with the common text or its own, each checked by its
+    network's rules before any is stored; one post opens its page, several are listed."""
     board = web.dashboard(request)
     settings = board.settings
+    chosen = _chosen(request, accounts, account)
+    overrides = _overrides(override_account, override_text, chosen)
     try:
         when = web.parse_local(at, settings, "at") if at.strip() else None
         images = []
@@ -227,33 +316,41 @@ def create(
                 raise CampaignError.of(
                     "image.no_alt", "alt", label=f"Image {image.filename!r}", name=image.filename
                 )
-            saved = _save_image(request, image, _network(request, account))
+            # Kept if the first account's network takes it; create_posts checks it by each
+            # ticked account's network before any post is stored.
+            saved = _save_image(request, image, _network(request, chosen[0] if chosen else ""))
             images.append({"path": str(saved), "alt": alt.strip()})
         with board.session() as session:
-            post = create_post(
+            posts = create_posts(
                 session,
                 settings,
-                account=account,
+                accounts=chosen,
                 text=None if thread else text,
                 parts=thread_parts(text) if thread else None,
+                variants={
+                    name: thread_parts(own) if thread else [own] for name, own in overrides.items()
+                },
                 scheduled_at=when,
                 split=bool(split),
                 images=images,
             )
-            post_id = post.id
+            ids = [post.id for post in posts]
     except CampaignError as exc:
         return _composer(
             request,
-            account=account,
+            accounts=chosen,
             text=text,
             at=at,
             split=bool(split),
             thread=bool(thread),
             alt=alt,
+            overrides=overrides,
             error=exc,
             status_code=400,
         )
-    return web.see_other(request, f"/posts/{post_id}", "post-created")
+    if len(ids) == 1:
+        return web.see_other(request, f"/posts/{ids[0]}", "post-created")
+    return web.see_other(request, f"/posts?created={','.join(str(i) for i in ids)}")
 
 
 # --- the planner (before /posts/{id}, whose path would match it) ---------------------------------
@@ -271,6 +368,7 @@ def _planner(
     times: str = DEFAULT_TIMES,
     until: str = "",
     theme: bool = False,
+    also: list[str] | None = None,
 ) -> Response:
     board = web.dashboard(request)
     settings = board.settings
@@ -327,6 +425,9 @@ def _planner(
         times=times,
         until=until,
         theme=theme,
+        also=also or [],
+        networks=_networks(request),
+        network_names=NETWORK_NAMES,
         poll_interval=settings.scheduler.poll_interval,
         error=error,
     )
@@ -350,12 +451,14 @@ def plan(
     until: str = Form(""),
     times: str = Form(DEFAULT_TIMES),
     theme: str = Form(""),
+    also: list[str] = Form([]),
 ) -> Response:
     """Draft the event posts of the day (or of the days up to ``until``) with the planner of the
-    posts stage, then show its notes and what publishing the drafts would cost."""
+    posts stage, on the page's account and those ticked in ``also`` (one draft per account for
+    each event), then show its notes and what publishing the drafts would cost."""
     board = web.dashboard(request)
     first = _day(day, request)
-    typed = {"times": times, "until": until, "theme": bool(theme)}
+    typed = {"times": times, "until": until, "theme": bool(theme), "also": also}
     try:
         last = web.parse_day(until) if until.strip() else first
         if last is None:
@@ -365,6 +468,7 @@ def plan(
                 session,
                 board.settings,
                 account=account,
+                accounts=also,
                 date_from=first,
                 date_to=last,
                 times=parse_times(times),
@@ -420,6 +524,7 @@ def _show(
     with board.session() as session:
         post = _get(session, post_id)
         events = [e for e in (session.get(Event, i) for i in post.event_ids) if e is not None]
+        own = account_limit(session, settings, post.account)  # its instance's, when known
     text, thread = _as_typed(post)
     typed = typed or {}
     edit_error = ""
@@ -436,7 +541,7 @@ def _show(
         post=post,
         events=events,
         handle=_handles(request).get(post.account, post.account),
-        limit=limit_for(network_of(settings, post.account)),
+        limit=limit_for(network_of(settings, post.account), own),
         network=network_of(settings, post.account),
         parts=[
             {"text": part, "length": check_length(part, network_of(settings, post.account))[0]}

@@ -37,6 +37,7 @@ from campaign.audience.lists import find_list
 from campaign.dashboard import queries, web
 from campaign.dashboard.uploads import HeldFile, HeldUploads
 from campaign.errors import CampaignError
+from campaign.i18n import N_
 from campaign.models import Subscriber, SubscriberStatus
 from campaign.taxonomy import Taxonomy
 
@@ -215,19 +216,31 @@ def create(request: Request, form: PersonForm = Depends(_person_form)) -> Respon
     taxonomy = Taxonomy.from_settings(board.settings)
     try:
         if not form.email.strip():
-            raise CampaignError("Indiquez l'adresse e-mail de la personne.")
+            raise CampaignError(web.say(request, N_("Give the person's email address.")))
         if not form.consent_source.strip():
             raise CampaignError(
-                "Indiquez comment la personne a donné son accord (la preuve de son "
-                "consentement, notée au registre)."
+                web.say(
+                    request,
+                    N_(
+                        "Say how the person gave their consent (the proof of their consent, "
+                        "noted in the log)."
+                    ),
+                )
             )
         with board.session() as session:
             known = audience.find_subscriber(session, form.email)
             if known is not None:
+                known_page = f"{web.base_path(request)}/subscribers/{known.id}"
                 raise CampaignError(
-                    f"L'adresse {known.email} est déjà connue : modifiez sa fiche "
-                    f"({web.base_path(request)}/subscribers/{known.id}) plutôt que de "
-                    "l'ajouter à nouveau."
+                    web.say(
+                        request,
+                        N_(
+                            "The address {email} is already known: edit their record ({page}) "
+                            "rather than adding it again."
+                        ),
+                        email=known.email,
+                        page=known_page,
+                    )
                 )
             subscriber, _outcome = audience.add_subscriber(
                 session,
@@ -279,7 +292,8 @@ def edit(
             for name in form.lists:
                 mailing_list = find_list(session, name)
                 if mailing_list is None:
-                    raise CampaignError(f"La liste « {name} » n'existe plus.")
+                    gone = N_("The list “{name}” no longer exists.")
+                    raise CampaignError(web.say(request, gone, name=name))
                 audience.join_list(session, person, mailing_list, method=METHOD, actor=actor)
     except CampaignError as exc:
         return _form_page(request, form, subscriber=subscriber, error=exc, status_code=400)
@@ -295,7 +309,8 @@ def _memberships(session: Session, subscriber: Subscriber) -> list[dict[str, obj
 
 def _when(moment: datetime | None, request: Request) -> str:
     settings = web.dashboard(request).settings
-    return web.local(moment, settings, "%d/%m/%Y à %H:%M")
+    date, time = web.local(moment, settings, "%d/%m/%Y"), web.local(moment, settings, "%H:%M")
+    return web.say(request, N_("{date} at {time}"), date=date, time=time)
 
 
 @router.post("/subscribers/{subscriber_id}/unsubscribe", dependencies=ADMIN)
@@ -312,26 +327,39 @@ def unsubscribe(
         current = [m["list"] for m in _memberships(session, subscriber) if not m["left"]]
     if list_name and list_name not in current:
         return _person_page(
-            request, subscriber_id, f"Cette personne n'est pas inscrite à « {list_name} ».", 400
+            request,
+            subscriber_id,
+            web.say(request, N_("This person is not subscribed to “{name}”."), name=list_name),
+            400,
         )
     if confirm != "oui":
         what = (
-            f"la liste « {list_name} »"
+            web.say(request, N_("the list “{name}”"), name=list_name)
             if list_name
-            else "toutes les newsletters (quelles que soient ses listes)"
+            else web.say(request, N_("all newsletters (whatever their lists)"))
         )
         return web.confirm_page(
             request,
             web.Confirmation(
-                title="Désinscrire cette personne ?",
+                title=web.say(request, N_("Unsubscribe this person?")),
                 lines=[
-                    f"1 personne, {email}, sera désinscrite de {what}.",
-                    "Elle ne recevra plus ces newsletters. Ce sera noté au registre des "
-                    "consentements, à votre nom. Seul son nouvel accord permettra de la "
-                    "réinscrire.",
+                    web.say(
+                        request,
+                        N_("1 person, {email}, will be unsubscribed from {what}."),
+                        email=email,
+                        what=what,
+                    ),
+                    web.say(
+                        request,
+                        N_(
+                            "They will no longer receive these newsletters. This will be noted "
+                            "in the consent log, in your name. Only their new consent will "
+                            "allow subscribing them again."
+                        ),
+                    ),
                 ],
                 action=f"/subscribers/{subscriber_id}/unsubscribe",
-                button="Désinscrire",
+                button=web.say(request, N_("Unsubscribe them")),
                 back=f"/subscribers/{subscriber_id}",
                 fields={"list_name": list_name},
             ),
@@ -362,13 +390,19 @@ def resubscribe(
             subscriber = _person(session, subscriber_id)
             check = audience.resubscription(session, subscriber, list_name or None)
     except CampaignError:
-        return _person_page(request, subscriber_id, f"La liste « {list_name} » n'existe pas.", 400)
+        missing = web.say(request, N_("The list “{name}” does not exist."), name=list_name)
+        return _person_page(request, subscriber_id, missing, 400)
     if check.pending:
         return _person_page(
             request,
             subscriber_id,
-            "Cette personne n'a pas encore confirmé son adresse : seule sa confirmation la "
-            "rend active.",
+            web.say(
+                request,
+                N_(
+                    "This person has not confirmed their address yet: only their confirmation "
+                    "makes them active."
+                ),
+            ),
             400,
         )
     if not check.undo:
@@ -376,45 +410,8 @@ def resubscribe(
     given = {"consent": consent == "oui", "force": force == "oui"}
     needed = {"consent": check.self_at is not None, "force": bool(check.blocked)}
     if confirm != "oui" or any(needed[key] and not given[key] for key in needed):
-        where = f"la liste « {check.list_name} »" if check.list_name else "ses newsletters"
-        lines = [f"1 personne, {check.email}, sera réinscrite à {where}."]
-        checks = []
-        if check.blocked:
-            lines.append(
-                "Son adresse est en erreur (les messages ne lui parviennent pas)."
-                if check.blocked == SubscriberStatus.bounced
-                else "Elle a signalé une newsletter comme indésirable (plainte)."
-            )
-            checks.append(
-                (
-                    "force",
-                    "Je sais que son adresse fonctionne de nouveau et qu'elle veut recevoir "
-                    "les newsletters",
-                )
-            )
-        if check.self_at is not None:
-            lines.append(
-                f"Elle s'est désinscrite elle-même le {_when(check.self_at, request)}. Le RGPD "
-                "ne permet de la réinscrire qu'avec son nouvel accord."
-            )
-            checks.append(
-                ("consent", "Cette personne m'a redonné son accord pour recevoir les newsletters")
-            )
-        lines.append("Ce sera noté au registre des consentements, à votre nom.")
-        return web.confirm_page(
-            request,
-            web.Confirmation(
-                title="Réinscrire cette personne ?",
-                lines=lines,
-                action=f"/subscribers/{subscriber_id}/resubscribe",
-                button="Réinscrire",
-                back=f"/subscribers/{subscriber_id}",
-                fields={"list_name": list_name},
-                checks=checks,
-                danger=False,
-            ),
-            status_code=400 if confirm == "oui" else 200,
-        )
+        status = 400 if confirm == "oui" else 200
+        return _confirm_resubscribe(request, subscriber_id, list_name, check, status)
     try:
         with board.session() as session:
             audience.resubscribe(
@@ -429,6 +426,61 @@ def resubscribe(
     except CampaignError as exc:
         return _person_page(request, subscriber_id, exc, 400)
     return web.see_other(request, f"/subscribers/{subscriber_id}", "person-resubscribed")
+
+
+def _confirm_resubscribe(
+    request: Request,
+    subscriber_id: int,
+    list_name: str,
+    check: audience.Resubscription,
+    status_code: int,
+) -> Response:
+    """What resubscribing will do, and the boxes the law asks to tick first (``check``: what
+    the stage says it needs)."""
+    where = (
+        web.say(request, N_("the list “{name}”"), name=check.list_name)
+        if check.list_name
+        else web.say(request, N_("their newsletters"))
+    )
+    will = N_("1 person, {email}, will be subscribed again to {where}.")
+    lines = [web.say(request, will, email=check.email, where=where)]
+    checks = []
+    if check.blocked:
+        lines.append(
+            web.say(request, N_("Their address is in error (messages do not reach them)."))
+            if check.blocked == SubscriberStatus.bounced
+            else web.say(request, N_("They reported a newsletter as junk (complaint)."))
+        )
+        works = N_("I know their address works again and they want to receive the newsletters")
+        checks.append(("force", web.say(request, works)))
+    if check.self_at is not None:
+        lines.append(
+            web.say(
+                request,
+                N_(
+                    "They unsubscribed themselves on {when}. The GDPR allows subscribing them "
+                    "again only with their new consent."
+                ),
+                when=_when(check.self_at, request),
+            )
+        )
+        again = N_("This person gave me their consent again to receive the newsletters")
+        checks.append(("consent", web.say(request, again)))
+    lines.append(web.say(request, N_("This will be noted in the consent log, in your name.")))
+    return web.confirm_page(
+        request,
+        web.Confirmation(
+            title=web.say(request, N_("Subscribe this person again?")),
+            lines=lines,
+            action=f"/subscribers/{subscriber_id}/resubscribe",
+            button=web.say(request, N_("Subscribe them again")),
+            back=f"/subscribers/{subscriber_id}",
+            fields={"list_name": list_name},
+            checks=checks,
+            danger=False,
+        ),
+        status_code=status_code,
+    )
 
 
 @router.get("/subscribers/import")

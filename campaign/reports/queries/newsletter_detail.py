@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, distinct, func, literal_column, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from campaign.models import (
     Delivery,
@@ -84,7 +85,7 @@ class RegionFigures:
 def _region() -> Any:
     # The region the message was rendered for, else the subscriber's; literal '' (no bound
     # parameter) so that PostgreSQL sees the same expression in SELECT and GROUP BY.
-    empty = literal_column("''")
+    empty: ColumnElement[str] = literal_column("''")
     return func.coalesce(func.nullif(_delivery.group_key, empty), _subscriber.region, empty)
 
 
