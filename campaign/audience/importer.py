@@ -37,25 +37,46 @@ from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, text, update
+from sqlalchemy import Connection, text
 from sqlmodel import Session
 
 from campaign.addresses import InvalidEmail, normalise_email
+from campaign.audience.import_columns import (
+    FIELDS,
+    KEEP,
+    PROFILE_COLUMNS,
+    SKIP,
+    ColumnError,
+    ColumnPlan,
+    MissingEmailColumn,
+    read_columns,
+    resolve_columns,
+)
+from campaign.audience.import_writes import driver_value, write_batch
 from campaign.audience.lists import find_list
 from campaign.importing import ImportReport
 from campaign.messages import Message, message
 from campaign.models import (
-    SUPPRESSED,
-    ConsentAction,
     ConsentEvent,
     MailingList,
     Membership,
     Subscriber,
-    SubscriberStatus,
     utcnow,
 )
-from campaign.tabular import FileFormatError, Sheet, match_headers, open_sheet
+from campaign.tabular import Sheet, open_sheet
 from campaign.taxonomy import Taxonomy
+
+__all__ = [
+    "FIELDS",
+    "KEEP",
+    "SKIP",
+    "ColumnError",
+    "ColumnPlan",
+    "MissingEmailColumn",
+    "import_subscribers",
+    "parse_join_date",
+    "read_columns",
+]
 
 BATCH_SIZE = 1000
 MAX_ROWS_NAMED = 20  # rows listed in one warning before "…"
@@ -63,57 +84,6 @@ MAX_REGION_SPELLINGS = 100  # distinct unknown regions counted one by one; the r
 SEEN_TABLE = "campaign_import_seen"
 CACHE_LIMIT = 10_000
 
-# Canonical field -> the column names people use for it (compared without accents/case).
-COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "email": (
-        "email",
-        "e-mail",
-        "mail",
-        "courriel",
-        "adresse mail",
-        "adresse e-mail",
-        "adresse email",
-        "adresse électronique",
-        "adresse courriel",
-        "email address",
-        "e-mail address",
-        "mél",
-    ),
-    "first_name": ("prénom", "first name", "firstname", "given name"),
-    "last_name": ("nom", "last name", "lastname", "nom de famille", "surname", "family name"),
-    "organisation": (
-        "structure",
-        "organisation",
-        "organization",
-        "organisme",
-        "entreprise",
-        "company",
-    ),
-    "region": ("région", "region"),
-    "postcode": ("code postal", "cp", "postcode", "postal code", "zip", "zip code"),
-    "language": ("langue", "language", "lang"),
-    "joined_at": (
-        "date d'inscription",
-        "date inscription",
-        "inscrit le",
-        "inscrite le",
-        "inscription",
-        "date d'abonnement",
-        "date abonnement",
-        "abonné depuis",
-        "subscribed at",
-        "subscription date",
-        "signup date",
-        "sign-up date",
-        "join date",
-        "joined",
-        "joined at",
-    ),
-}
-FIELDS = tuple(COLUMN_ALIASES)
-KEEP = "attribute"  # a column kept as it is among the person's attributes (the default)
-SKIP = "ignore"  # a column left out of the import
-PROFILE_COLUMNS = ("first_name", "last_name", "organisation", "region", "postcode", "language")
 _LANGUAGES = {"francais": "fr", "french": "fr", "anglais": "en", "english": "en"}
 
 _FRENCH_DATE = re.compile(
@@ -127,125 +97,6 @@ EARLIEST_JOIN = date(1990, 1, 1)  # before any mailing list of the network: a ty
 _subscriber = Subscriber.__table__  # type: ignore[attr-defined]
 _membership = Membership.__table__  # type: ignore[attr-defined]
 _consent = ConsentEvent.__table__  # type: ignore[attr-defined]
-
-
-class ColumnError(FileFormatError):
-    """A column choice the file cannot take; ``code`` and ``field`` say which, for each door
-    to word (``values``: what the message names)."""
-
-    def __init__(self, message: str | Message, *, code: str, field: str, **values: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.field = field
-        self.values = values
-
-
-class MissingEmailColumn(ColumnError):
-    """No column holds the addresses, recognised or chosen: the door asks which one does.
-
-    ``values["columns"]``: the file's column names; ``values["looks_like_data"]``: the first
-    row holds an address, so the file probably has no header row at all.
-    """
-
-
-@dataclass(frozen=True)
-class ColumnPlan:
-    """How a file's columns would be read: what each recognised column holds, the others, and
-    an example value of each column (the first non-empty one) to help choosing."""
-
-    file: str
-    headers: list[str]
-    recognised: dict[str, str]  # field -> header
-    unrecognised: list[str]
-    examples: dict[str, str]
-
-    @property
-    def has_email(self) -> bool:
-        return "email" in self.recognised
-
-
-EXAMPLE_ROWS = 20  # rows read for the example values of the columns
-
-
-def read_columns(path: Path) -> ColumnPlan:
-    """The columns of ``path`` and what the import would make of each, reading a few rows."""
-    path = Path(path)
-    with open_sheet(path) as sheet:
-        recognised = match_headers(sheet.headers, COLUMN_ALIASES)
-        headers = [h for h in sheet.headers if h]
-        examples: dict[str, str] = {}
-        for count, (_number, cells) in enumerate(sheet.rows):
-            for header in headers:
-                if header not in examples and cells.get(header):
-                    examples[header] = cells[header][:80]
-            if count + 1 >= EXAMPLE_ROWS or len(examples) == len(headers):
-                break
-    taken = set(recognised.values())
-    return ColumnPlan(
-        path.name, headers, recognised, [h for h in headers if h not in taken], examples
-    )
-
-
-def resolve_columns(
-    path: Path, headers: list[str], chosen: Mapping[str, str] | None
-) -> tuple[dict[str, str], list[str]]:
-    """The field -> header map and the headers kept as attributes, after the person's choices.
-
-    A choice names a header of the file and a field (or :data:`KEEP`, :data:`SKIP`); it wins
-    over the recognised name, the header recognised for that field then being kept as an
-    attribute. Raises :class:`ColumnError` for a header the file lacks, an unknown field, or
-    two columns chosen for one field; :class:`MissingEmailColumn` when no column is the email.
-    """
-    columns = match_headers(headers, COLUMN_ALIASES)
-    present = [h for h in headers if h]
-    skipped: set[str] = set()
-    by_choice: dict[str, str] = {}
-    for header, choice in (chosen or {}).items():
-        if header not in present:
-            raise ColumnError(
-                f"{path.name} has no column {header!r} (columns: "
-                f"{', '.join(repr(h) for h in present)}).",
-                code="unknown_column",
-                field=header,
-                file=path.name,
-                columns=present,
-            )
-        if choice not in (*FIELDS, KEEP, SKIP):
-            raise ColumnError(
-                f"{choice!r} is not a field a column can hold (fields: {', '.join(FIELDS)}, "
-                f"or {KEEP!r}, {SKIP!r}).",
-                code="unknown_field",
-                field=header,
-                choice=choice,
-            )
-        if choice in FIELDS and choice in by_choice:
-            raise ColumnError(
-                f"Two columns were chosen as {choice}: {by_choice[choice]!r} and {header!r}; "
-                "choose one.",
-                code="field_taken",
-                field=header,
-                choice=choice,
-                other=by_choice[choice],
-            )
-        if choice in FIELDS:
-            by_choice[choice] = header
-        for key in [key for key, value in columns.items() if value == header]:
-            del columns[key]
-        if choice == SKIP:
-            skipped.add(header)
-    columns.update(by_choice)
-    if "email" not in columns:
-        raise MissingEmailColumn(
-            _no_email_column(path, headers),
-            code="no_email_column",
-            field="email",
-            file=path.name,
-            columns=present,
-            looks_like_data=any("@" in h for h in headers),
-        )
-    taken = set(columns.values())
-    extra = [h for h in present if h not in taken and h not in skipped]
-    return columns, extra
 
 
 @dataclass(slots=True)
@@ -283,6 +134,12 @@ class _Run:
     bad_date_count: int = 0
     _regions: dict[str, str | None] = field(default_factory=dict)
     _postcodes: dict[str, str | None] = field(default_factory=dict)
+
+    def suppressed(self, number: int) -> None:
+        """Count a suppressed person met in the file (the first rows named in the warning)."""
+        self.suppressed_count += 1
+        if len(self.suppressed_rows) < MAX_ROWS_NAMED:
+            self.suppressed_rows.append(number)
 
     # Folding a region name costs more than everything else done to a row but the email check;
     # files repeat a few dozen spellings, so each is looked up once (the caches stay bounded).
@@ -350,7 +207,7 @@ def import_subscribers(
             consent_origin=" ".join(consent_origin.split())[:1000],
             zone=zone,
         )
-        run.now_db = _driver_value(connection, _subscriber.c.created_at, run.now)
+        run.now_db = driver_value(connection, _subscriber.c.created_at, run.now)
         json_type = _subscriber.c.attributes.type.dialect_impl(connection.dialect)
         json_processor = json_type.bind_processor(connection.dialect)
         if json_processor is not None:
@@ -359,7 +216,7 @@ def import_subscribers(
             for batch in _batches(sheet, fields, extra, run):
                 for number, reason, value in batch.skipped:
                     report.skip(number, reason, value)
-                _import_batch(run, batch.rows)
+                write_batch(run, batch.rows)
                 if progress is not None:
                     progress(batch.bytes_read, sheet.total_bytes)
             if progress is not None:
@@ -372,20 +229,6 @@ def import_subscribers(
     else:
         session.flush()
     return report
-
-
-def _driver_value(connection: Connection, column: Any, value: Any) -> Any:
-    """``value`` converted by ``column``'s type as SQLAlchemy would before handing it over."""
-    processor = column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
-    return processor(value) if processor is not None else value
-
-
-def _no_email_column(path: Path, headers: list[str]) -> Message:
-    found = [header for header in headers if header]
-    code = "import.no_email_column"
-    if any("@" in h for h in headers):
-        code = "import.no_header_row"
-    return Message(code, "file", {"file": path.name, "found": found or "none"})
 
 
 def _mailing_list(
@@ -547,257 +390,6 @@ def _clean_profile(profile: dict[str, str], run: _Run) -> dict[str, str]:
         folded = language.strip().lower()
         profile["language"] = _LANGUAGES.get(folded.replace("ç", "c"), folded)[:10]
     return profile
-
-
-# --- one batch ---------------------------------------------------------------------------------
-
-
-def _import_batch(run: _Run, batch: list[_Row]) -> None:
-    connection = run.session.connection()
-    batch = _drop_duplicates(run, connection, batch) if batch else batch
-    if not batch:
-        return
-    existing = _existing(connection, [row.email for row in batch])
-    new_rows = [row for row in batch if row.email not in existing]
-    joined_ids = _members(run, connection, [s["id"] for s in existing.values()])
-
-    updates: list[dict[str, Any]] = []
-    joining: list[tuple[int, int]] = []  # (subscriber id, row number)
-    for row in batch:
-        current = existing.get(row.email)
-        if current is None:
-            continue
-        changes = _changes(current, row)
-        suppressed = current["status"] in SUPPRESSED
-        if suppressed:
-            run.suppressed_count += 1
-            if len(run.suppressed_rows) < MAX_ROWS_NAMED:
-                run.suppressed_rows.append(row.number)
-        joins = (
-            run.mailing_list_id is not None and not suppressed and current["id"] not in joined_ids
-        )
-        if joins:
-            joining.append((current["id"], row.number))
-        if changes:
-            updates.append({"b_id": current["id"], **_full_profile(current, changes)})
-        if changes or joins:
-            run.report.updated += 1
-        else:
-            run.report.unchanged += 1
-
-    if updates:
-        connection.execute(
-            update(_subscriber)
-            .where(_subscriber.c.id == bindparam("b_id"))
-            .values({key: bindparam(f"b_{key}") for key in _UPDATED_COLUMNS})
-            .values(updated_at=run.now),
-            updates,
-        )
-    new_ids = _insert_new(run, connection, new_rows)
-    run.report.added += len(new_rows)
-    _log_and_join(run, connection, new_ids, joining)
-
-
-def _drop_duplicates(run: _Run, connection: Connection, batch: list[_Row]) -> list[_Row]:
-    """The rows whose address this file has not given before; the others go to the report."""
-    first_in_batch: dict[str, int] = {}
-    kept: list[_Row] = []
-    for row in batch:
-        if row.email in first_in_batch:
-            run.report.skip(
-                row.number, message("import.duplicate", row=first_in_batch[row.email]), row.email
-            )
-        else:
-            first_in_batch[row.email] = row.number
-            kept.append(row)
-    emails = list(first_in_batch)
-    seen: dict[str, int] = dict(
-        connection.exec_driver_sql(
-            f"SELECT email, row_number FROM {run.seen_table} "
-            f"WHERE email IN ({_marks(connection, len(emails))})",
-            tuple(emails),
-        ).all()
-    )
-    if seen:
-        for row in kept:
-            if row.email in seen:
-                run.report.skip(
-                    row.number, message("import.duplicate", row=seen[row.email]), row.email
-                )
-        kept = [row for row in kept if row.email not in seen]
-    if kept:
-        connection.exec_driver_sql(
-            f"INSERT INTO {run.seen_table} (email, row_number) VALUES ({_marks(connection, 2)})",
-            [(row.email, row.number) for row in kept],
-        )
-    return kept
-
-
-def _existing(connection: Connection, emails: list[str]) -> dict[str, dict[str, Any]]:
-    names = ("id", "email", "status", "created_at", "joined_at", *PROFILE_COLUMNS)
-    columns = [_subscriber.c[name] for name in names]
-    query = select(*columns, _subscriber.c.attributes).where(_subscriber.c.email.in_(emails))
-    return {row.email: dict(row._mapping) for row in connection.execute(query)}
-
-
-def _members(run: _Run, connection: Connection, subscriber_ids: list[int]) -> set[int]:
-    """Which of these subscribers already have a membership (current or left) of the list."""
-    if run.mailing_list_id is None or run.list_is_new or not subscriber_ids:
-        return set()
-    query = select(_membership.c.subscriber_id).where(
-        _membership.c.list_id == run.mailing_list_id,
-        _membership.c.subscriber_id.in_(subscriber_ids),
-    )
-    return set(connection.execute(query).scalars())
-
-
-def _changes(current: dict[str, Any], row: _Row) -> dict[str, Any]:
-    changes: dict[str, Any] = {
-        key: value for key, value in row.profile.items() if current[key] != value
-    }
-    if row.joined_at is not None and row.joined_at < (
-        current["joined_at"] or current["created_at"]
-    ):
-        # The earliest date known is when the person joined; a later one changes nothing.
-        changes["joined_at"] = row.joined_at
-    if row.attributes:
-        attributes = dict(current["attributes"] or {})
-        if any(attributes.get(key) != value for key, value in row.attributes.items()):
-            attributes.update(row.attributes)
-            changes["attributes"] = attributes
-    return changes
-
-
-def _full_profile(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """Every updatable column (one UPDATE statement for the whole batch needs the same keys)."""
-    merged = {key: changes.get(key, current[key]) for key in _UPDATED_COLUMNS}
-    return {f"b_{key}": value for key, value in merged.items()}
-
-
-def _insert_new(run: _Run, connection: Connection, rows: list[_Row]) -> list[tuple[int, int]]:
-    """Insert the new subscribers, active; returns (subscriber id, row number) for each."""
-    if not rows:
-        return []
-    now, source, to_json = run.now_db, f"import:{run.source}"[:300], run.json_processor
-    no_attributes = to_json({})
-    column = _subscriber.c.joined_at
-
-    def joined(moment: datetime | None) -> Any:
-        return None if moment is None else _driver_value(connection, column, moment)
-
-    _insert_many(
-        connection,
-        _subscriber,
-        _NEW_SUBSCRIBER_COLUMNS,
-        [
-            (
-                row.email,
-                row.profile.get("first_name", ""),
-                row.profile.get("last_name", ""),
-                row.profile.get("organisation", ""),
-                row.profile.get("region", ""),
-                row.profile.get("postcode", ""),
-                row.profile.get("language", "fr"),
-                to_json(row.attributes) if row.attributes else no_attributes,
-                _ACTIVE,
-                source,
-                now,
-                now,
-                now,
-                joined(row.joined_at),
-            )
-            for row in rows
-        ],
-    )
-    # The driver's executemany returns no ids; one query per batch fetches them all.
-    emails = tuple(row.email for row in rows)
-    ids: dict[str, int] = dict(
-        connection.exec_driver_sql(
-            f"SELECT email, id FROM {_subscriber.name} "
-            f"WHERE email IN ({_marks(connection, len(emails))})",
-            emails,
-        ).all()
-    )
-    return [(ids[row.email], row.number) for row in rows]
-
-
-_UPDATED_COLUMNS = (*PROFILE_COLUMNS, "attributes", "joined_at")
-_NEW_SUBSCRIBER_COLUMNS = (
-    "email",
-    *PROFILE_COLUMNS,
-    "attributes",
-    "status",
-    "source",
-    "created_at",
-    "updated_at",
-    "status_changed_at",
-    "joined_at",
-)
-_ACTIVE = SubscriberStatus.active.value
-_CONSENT_COLUMNS = ("subscriber_id", "list_id", "at", "action", "method", "source", "actor")
-
-
-def _insert_many(
-    connection: Connection, table: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> None:
-    """One executemany straight to the driver, values already in the form the driver takes.
-
-    SQLAlchemy's own executemany converts every value of every row through the column types;
-    at hundreds of thousands of values that cost more than everything else together. The
-    conversions that matter (dates, JSON) are done once per import instead: see :class:`_Run`.
-    """
-    quote = connection.dialect.identifier_preparer.quote
-    names = ", ".join(quote(column) for column in columns)
-    marks = _marks(connection, len(columns))
-    connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", rows)
-
-
-def _marks(connection: Connection, count: int) -> str:
-    """``count`` positional placeholders in the driver's own style (SQLite ?, psycopg %s)."""
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    return ", ".join([mark] * count)
-
-
-def _log_and_join(
-    run: _Run,
-    connection: Connection,
-    new_ids: list[tuple[int, int]],
-    joining: list[tuple[int, int]],
-) -> None:
-    """Consent log lines for the new subscribers, memberships (and their log lines) for all."""
-    now, list_id = run.now_db, run.mailing_list_id
-    events = [_consent_line(run, subscriber_id, number, None) for subscriber_id, number in new_ids]
-    if list_id is not None:
-        members = [*new_ids, *joining]
-        if members:
-            _insert_many(
-                connection,
-                _membership,
-                ("subscriber_id", "list_id", "subscribed_at"),
-                [(subscriber_id, list_id, now) for subscriber_id, _number in members],
-            )
-            events.extend(
-                _consent_line(run, subscriber_id, number, list_id)
-                for subscriber_id, number in members
-            )
-    if events:
-        _insert_many(connection, _consent, (*_CONSENT_COLUMNS, "detail"), events)
-
-
-def _consent_line(
-    run: _Run, subscriber_id: int, number: int, list_id: int | None
-) -> tuple[Any, ...]:
-    """One consent log line, in the order of ``_CONSENT_COLUMNS`` then ``detail``."""
-    return (
-        subscriber_id,
-        list_id,
-        run.now_db,
-        ConsentAction.subscribed.value,
-        "import",
-        f"{run.source} row {number}"[:300],
-        run.actor[:200],
-        run.consent_origin,
-    )
 
 
 # --- the summary -------------------------------------------------------------------------------

@@ -282,7 +282,6 @@ def merge_lists(
     assert source.id is not None and target.id is not None  # saved lists
     source_id, target_id = source.id, target.id
     theirs = aliased(Membership)
-    ours = aliased(Membership)
     on_target = exists().where(
         col(theirs.list_id) == target_id,
         col(theirs.subscriber_id) == col(Membership.subscriber_id),
@@ -292,8 +291,25 @@ def merge_lists(
         session.exec(select(func.count()).where(Membership.list_id == source_id, on_target)).one()
     )
     moved = int(total) - both
+    _log_merge(session, source, target, actor=actor, method=method)
+    _merge_memberships(session, source_id, target_id)
+    session.exec(
+        update(ConsentEvent).where(col(ConsentEvent.list_id) == source_id).values(list_id=target_id)
+    )
+    newsletters = _retarget_newsletters(session, source_id, target_id)
+    session.exec(delete(Membership).where(col(Membership.list_id) == source_id))
+    session.exec(delete(MailingList).where(col(MailingList.id) == source_id))
+    session.expire_all()
+    session.flush()
+    return MergeOutcome(source.name, target.name, moved, both, newsletters)
+
+
+def _log_merge(
+    session: Session, source: MailingList, target: MailingList, *, actor: str, method: str
+) -> None:
+    """One consent line per person of the source, written before their lines move."""
+    source_id, target_id = source.id, target.id
     now = utcnow()
-    # One consent line per person of the source, written before their lines move.
     detail = f"list « {source.name} » merged into « {target.name} »"
     session.exec(
         insert(ConsentEvent).from_select(
@@ -310,6 +326,12 @@ def merge_lists(
             ).where(col(Membership.list_id) == source_id),
         )
     )
+
+
+def _merge_memberships(session: Session, source_id: int, target_id: int) -> None:
+    """The source's memberships onto the target (see :func:`merge_lists` for who wins)."""
+    theirs = aliased(Membership)
+    ours = aliased(Membership)
     # On both: the target's row takes the source's dates when the source's decision is later.
     latest = func.coalesce(col(Membership.unsubscribed_at), col(Membership.subscribed_at))
     newer = (
@@ -359,9 +381,10 @@ def merge_lists(
             ),
         )
     )
-    session.exec(
-        update(ConsentEvent).where(col(ConsentEvent.list_id) == source_id).values(list_id=target_id)
-    )
+
+
+def _retarget_newsletters(session: Session, source_id: int, target_id: int) -> int:
+    """Newsletters' audiences name the target instead of the source (once); how many changed."""
     newsletters = 0
     for newsletter in session.exec(select(Newsletter)):
         if source_id in (newsletter.list_ids or []):
@@ -373,11 +396,7 @@ def merge_lists(
             newsletter.list_ids = ids
             session.add(newsletter)
             newsletters += 1
-    session.exec(delete(Membership).where(col(Membership.list_id) == source_id))
-    session.exec(delete(MailingList).where(col(MailingList.id) == source_id))
-    session.expire_all()
-    session.flush()
-    return MergeOutcome(source.name, target.name, moved, both, newsletters)
+    return newsletters
 
 
 def delete_list(session: Session, name: str, settings: Settings | None) -> str:

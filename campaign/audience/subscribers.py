@@ -5,12 +5,15 @@ who unsubscribed, bounced or complained back into an active subscriber: their ow
 request may (the subscribe form of the tracking stage), or an administrator through
 :func:`resubscribe`, which must be told that the person gave their consent again when they had
 unsubscribed themselves, and forced for an address that bounced or complained.
+
+The building blocks (finding a person, the consent log, joining a list, changing a status) are in
+:mod:`.consent`, undoing an unsubscription in :mod:`.resubscribing`; their names are re-exported
+here so that callers see one module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,7 +22,27 @@ from sqlalchemy import Select, func, or_
 from sqlmodel import Session, col, select, update
 
 from campaign.addresses import normalise_email
+from campaign.audience.consent import (
+    ADMIN_METHODS,
+    PROFILE_FIELDS,
+    PROFILE_LIMITS,
+    change_status,
+    clean_profile,
+    find_subscriber,
+    join_list,
+    log_consent,
+    require_subscriber,
+)
 from campaign.audience.lists import get_or_create_list, require_list
+from campaign.audience.resubscribing import (
+    CONSENT_NEEDED,
+    FORCE_NEEDED,
+    ResubscribeRefused,
+    Resubscription,
+    membership_of,
+    resubscribe,
+    resubscription,
+)
 from campaign.cells import csv_writer, protect_xlsx_cell
 from campaign.errors import CampaignError
 from campaign.files import open_private
@@ -39,20 +62,35 @@ from campaign.models import (
 
 _Statement = TypeVar("_Statement", bound=Select[Any])  # a SELECT over subscribers
 
-PROFILE_FIELDS = ("first_name", "last_name", "organisation", "region", "postcode", "language")
-PROFILE_LIMITS = {
-    "first_name": 200,
-    "last_name": 200,
-    "organisation": 300,
-    "region": 100,
-    "postcode": 20,
-    "language": 10,
-}
-# Consent-log methods of what an administrator does; any other unsubscription (a link, a form,
-# a mail client's List-Unsubscribe) was the person's own, and only their new consent undoes it.
-ADMIN_METHODS = frozenset({"manual", "admin"})
-# Characters no form or spreadsheet means (PostgreSQL refuses NUL); tabs and breaks are kept.
-_CONTROL = {chr(code) for code in range(32) if chr(code) not in "\t\n\r"} | {"\x7f"}
+__all__ = [
+    "ADMIN_METHODS",
+    "CONSENT_NEEDED",
+    "EXPORT_COLUMNS",
+    "FORCE_NEEDED",
+    "PROFILE_FIELDS",
+    "PROFILE_LIMITS",
+    "ResubscribeRefused",
+    "Resubscription",
+    "add_subscriber",
+    "change_status",
+    "clean_profile",
+    "describe_subscriber",
+    "erase_subscriber",
+    "export_subscribers",
+    "find_subscriber",
+    "iter_subscribers",
+    "join_list",
+    "log_consent",
+    "matching_text",
+    "membership_of",
+    "require_subscriber",
+    "resubscribe",
+    "resubscription",
+    "subscriber_json",
+    "unsubscribe",
+    "update_profile",
+]
+
 EXPORT_COLUMNS = (
     "email",
     *PROFILE_FIELDS,
@@ -62,93 +100,6 @@ EXPORT_COLUMNS = (
     "created_at",
     "updated_at",
 )
-
-
-def find_subscriber(session: Session, email: str) -> Subscriber | None:
-    return session.exec(
-        select(Subscriber).where(Subscriber.email == normalise_email(email))
-    ).first()
-
-
-def require_subscriber(session: Session, email: str) -> Subscriber:
-    found = find_subscriber(session, email)
-    if found is None:
-        raise CampaignError(f"No subscriber with the address {email.strip()!r}.")
-    return found
-
-
-def log_consent(
-    session: Session,
-    subscriber: Subscriber,
-    action: ConsentAction,
-    *,
-    method: str,
-    actor: str,
-    source: str = "",
-    detail: str = "",
-    mailing_list: MailingList | None = None,
-) -> None:
-    assert subscriber.id is not None  # saved (flushed) before its consent is logged
-    session.add(
-        ConsentEvent(
-            subscriber_id=subscriber.id,
-            list_id=mailing_list.id if mailing_list else None,
-            action=action,
-            method=method,
-            actor=actor,
-            source=source,
-            detail=detail,
-        )
-    )
-
-
-def join_list(
-    session: Session,
-    subscriber: Subscriber,
-    mailing_list: MailingList,
-    *,
-    method: str,
-    actor: str,
-    source: str = "",
-) -> bool:
-    """Put the subscriber on the list; True if that changed anything.
-
-    Someone who left this list is not put back by an import or an admin: only by themselves.
-    """
-    membership = session.exec(
-        select(Membership).where(
-            Membership.subscriber_id == subscriber.id, Membership.list_id == mailing_list.id
-        )
-    ).first()
-    if membership is not None:
-        return False
-    assert subscriber.id is not None and mailing_list.id is not None  # both saved rows
-    session.add(Membership(subscriber_id=subscriber.id, list_id=mailing_list.id))
-    log_consent(
-        session,
-        subscriber,
-        ConsentAction.subscribed,
-        method=method,
-        actor=actor,
-        source=source,
-        mailing_list=mailing_list,
-    )
-    return True
-
-
-def clean_profile(profile: Mapping[str, str | None]) -> dict[str, str]:
-    """Profile fields as stored: trimmed, known, within their column's size, no control
-    character."""
-    cleaned = {key: value.strip() for key, value in profile.items() if value is not None}
-    unknown = set(cleaned) - set(PROFILE_FIELDS)
-    if unknown:
-        raise CampaignError(f"Unknown subscriber field(s): {', '.join(sorted(unknown))}.")
-    for key, value in cleaned.items():
-        if len(value) > PROFILE_LIMITS[key]:
-            raise CampaignError(f"{key} has at most {PROFILE_LIMITS[key]} characters.")
-        if any(char in _CONTROL for char in value):
-            raise CampaignError(f"{key} holds a control character: remove it.")
-    return cleaned
 
 
 def add_subscriber(
@@ -190,37 +141,6 @@ def add_subscriber(
             outcome = "updated" if outcome == "unchanged" else outcome
     session.flush()
     return subscriber, outcome
-
-
-def change_status(
-    session: Session,
-    subscriber: Subscriber,
-    status: SubscriberStatus,
-    action: ConsentAction,
-    *,
-    method: str,
-    actor: str,
-    source: str = "",
-    detail: str = "",
-    mailing_list: MailingList | None = None,
-) -> bool:
-    """Set a new status and log why (for ``mailing_list``, when one is the reason); True if it
-    changed."""
-    if subscriber.status == status:
-        return False
-    subscriber.status = status
-    subscriber.status_changed_at = subscriber.updated_at = utcnow()
-    log_consent(
-        session,
-        subscriber,
-        action,
-        method=method,
-        actor=actor,
-        source=source,
-        detail=detail,
-        mailing_list=mailing_list,
-    )
-    return True
 
 
 def unsubscribe(
@@ -305,181 +225,6 @@ def update_profile(
     )
     session.flush()
     return changes
-
-
-@dataclass
-class Resubscription:
-    """What undoing an unsubscription would be, for the doors to ask the right question.
-
-    ``undo``: False when there is nothing to undo (an active member). ``blocked``: the status
-    (bounced, complained) that only a forced resubscription overrides. ``pending``: waiting for
-    the person's own confirmation, which nobody else may give. ``self_at``: when the person
-    unsubscribed themselves (a link, a form): only their new consent allows undoing it.
-    """
-
-    email: str
-    list_name: str | None
-    undo: bool
-    blocked: str = ""
-    pending: bool = False
-    self_at: datetime | None = None
-    self_method: str = ""
-
-
-FORCE_NEEDED = "force"  # bounced or complained: only when forced
-CONSENT_NEEDED = "consent"  # unsubscribed themselves: only with their new consent, said so
-
-
-class ResubscribeRefused(CampaignError):
-    """A resubscription refused until the person doing it forces it or vouches for consent;
-    ``reason`` (FORCE_NEEDED or CONSENT_NEEDED) lets each door say how, in its own words."""
-
-    def __init__(self, message: str, *, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-def membership_of(
-    session: Session, subscriber: Subscriber, mailing_list: MailingList
-) -> Membership | None:
-    """The person's membership row of a list (current or left), or None."""
-    return session.exec(
-        select(Membership).where(
-            Membership.subscriber_id == subscriber.id, Membership.list_id == mailing_list.id
-        )
-    ).first()
-
-
-def _last_unsubscription(
-    session: Session, subscriber: Subscriber, mailing_list: MailingList | None
-) -> ConsentEvent | None:
-    query = select(ConsentEvent).where(
-        ConsentEvent.subscriber_id == subscriber.id,
-        ConsentEvent.action == ConsentAction.unsubscribed,
-    )
-    if mailing_list is None:
-        query = query.where(col(ConsentEvent.list_id).is_(None))
-    else:
-        query = query.where(ConsentEvent.list_id == mailing_list.id)
-    return session.exec(
-        query.order_by(col(ConsentEvent.at).desc(), col(ConsentEvent.id).desc())
-    ).first()
-
-
-def resubscription(
-    session: Session, subscriber: Subscriber, list_name: str | None = None
-) -> Resubscription:
-    """What :func:`resubscribe` would do for this person (and list), and what it needs."""
-    blocked = (
-        subscriber.status
-        if subscriber.status in (SubscriberStatus.bounced, SubscriberStatus.complained)
-        else ""
-    )
-    found = Resubscription(
-        email=subscriber.email or "", list_name=None, undo=False, blocked=blocked
-    )
-    if list_name is None:
-        found.pending = subscriber.status == SubscriberStatus.pending
-        found.undo = subscriber.status != SubscriberStatus.active and not found.pending
-        mailing_list = None
-    else:
-        mailing_list = require_list(session, list_name)
-        found.list_name = mailing_list.name
-        membership = membership_of(session, subscriber, mailing_list)
-        found.undo = membership is None or membership.unsubscribed_at is not None
-    if found.undo and (list_name is not None or subscriber.status == SubscriberStatus.unsubscribed):
-        last = _last_unsubscription(session, subscriber, mailing_list)
-        if last is not None and last.method not in ADMIN_METHODS:
-            found.self_at, found.self_method = last.at, last.method
-    return found
-
-
-def resubscribe(
-    session: Session,
-    email: str,
-    *,
-    actor: str,
-    method: str = "manual",
-    list_name: str | None = None,
-    consent: bool = False,
-    force: bool = False,
-    source: str = "",
-) -> bool:
-    """Make an unsubscribed person active again (``list_name``: put them back on that list).
-    True if anything changed.
-
-    Refused for someone who unsubscribed themselves unless ``consent`` (the administrator
-    states that the person asked again: RGPD allows it only then), for a bounced or
-    complained address unless ``force``, and for someone waiting to confirm their address.
-    """
-    subscriber = require_subscriber(session, email)
-    check = resubscription(session, subscriber, list_name)
-    if check.pending:
-        raise CampaignError(
-            f"{check.email} has not confirmed their address yet: only their confirmation "
-            "makes them active."
-        )
-    if not check.undo:
-        return False
-    if check.blocked and not force:
-        why = (
-            "bounced (the address does not exist or refuses mail)"
-            if (check.blocked == SubscriberStatus.bounced)
-            else "complained (marked a newsletter as spam)"
-        )
-        raise ResubscribeRefused(
-            f"{check.email} {why}: not resubscribed. Force it only if you know the address "
-            "works again and the person wants the newsletters.",
-            reason=FORCE_NEEDED,
-        )
-    if check.self_at is not None and not consent:
-        raise ResubscribeRefused(
-            f"{check.email} unsubscribed themselves on {check.self_at:%Y-%m-%d} "
-            f"({check.self_method}): resubscribe them only with their new consent, and say "
-            "that they gave it.",
-            reason=CONSENT_NEEDED,
-        )
-    detail = "; ".join(
-        part
-        for part in (
-            f"forced over status {check.blocked}" if check.blocked else "",
-            "with the person's new consent" if check.self_at is not None else "",
-        )
-        if part
-    )
-    if list_name is None or check.blocked:
-        change_status(
-            session,
-            subscriber,
-            SubscriberStatus.active,
-            ConsentAction.resubscribed,
-            method=method,
-            actor=actor,
-            source=source,
-            detail=detail,
-        )
-    if list_name is not None:
-        mailing_list = require_list(session, list_name)
-        membership = membership_of(session, subscriber, mailing_list)
-        if membership is None:
-            assert subscriber.id is not None and mailing_list.id is not None  # both saved rows
-            membership = Membership(subscriber_id=subscriber.id, list_id=mailing_list.id)
-        membership.unsubscribed_at = None
-        membership.subscribed_at = utcnow()
-        session.add(membership)
-        log_consent(
-            session,
-            subscriber,
-            ConsentAction.resubscribed,
-            method=method,
-            actor=actor,
-            source=source,
-            detail=detail,
-            mailing_list=mailing_list,
-        )
-    session.add(subscriber)
-    session.flush()
-    return True
 
 
 def _list_names(session: Session, subscriber_ids: list[int]) -> dict[int, list[str]]:

@@ -243,19 +243,8 @@ def lines(
     left, right, top, bottom_margin = 64, 16, 12, 28
     height = 300
     plot_w, plot_h = WIDTH - left - right, height - top - bottom_margin
-    xs = [x for s in series for x, _ in s.points] + [x for x, _ in x_ticks]
-    ys = [y for s in series for _, y in s.points]
-    x_min, x_max = (min(xs), max(xs)) if xs else (0.0, 1.0)
-    if x_max == x_min:
-        x_min, x_max = x_min - 1, x_max + 1
-    y_low, y_high = (min(ys), max(ys)) if ys else (0.0, 1.0)
-    # From zero, unless every value is far above it; a flat line (one value) also starts at 0.
-    from_zero = y_low < y_high / 2 or y_high == y_low
-    step = _step(y_high - (0 if from_zero else y_low), ys)
-    y_min = 0.0 if from_zero else step * math.floor(y_low / step)
-    y_max = step * math.ceil(y_high / step) if y_high > y_min else y_min + step
-    if y_max == y_min:
-        y_max = y_min + step
+    x_min, x_max = _x_range([x for s in series for x, _ in s.points] + [x for x, _ in x_ticks])
+    y_min, y_max, step = _y_scale([y for s in series for _, y in s.points])
 
     def px(x: float) -> float:
         return round(left + plot_w * (x - x_min) / (x_max - x_min), 2)
@@ -266,17 +255,7 @@ def lines(
     chart = Chart(key, title, WIDTH, height)
     chart.legend = [(s.label, f"series-{i}") for i, s in enumerate(series)]
     for tick in _ticks(y_min, y_max, step):
-        y = py(tick)
-        chart.shapes.append(
-            Shape("line", {"x1": left, "y1": y, "x2": WIDTH - right, "y2": y, "class": "grid"})
-        )
-        chart.shapes.append(
-            Shape(
-                "text",
-                {"x": left - 6, "y": y + 4, "class": "tick", "text-anchor": "end"},
-                _tick_text(tick, number),
-            )
-        )
+        _grid_line(chart, py(tick), left, right, _tick_text(tick, number))
     below = _Boxes()
     for x, label in sorted(x_ticks, key=lambda tick: tick[0]):
         # The first and last labels are aligned inwards so that they are not cut at the edges;
@@ -294,20 +273,63 @@ def lines(
             )
         )
     for index, serie in enumerate(series):
-        points = " ".join(f"{px(x)},{py(y)}" for x, y in serie.points)
-        chart.shapes.append(
-            Shape("polyline", {"points": points, "class": f"line series-{index}"}, serie.label)
-        )
-        if len(serie.points) <= 60:
-            for x, y in serie.points:
-                chart.shapes.append(
-                    Shape(
-                        "circle",
-                        {"cx": px(x), "cy": py(y), "r": 3, "class": f"dot series-{index}"},
-                        f"{serie.label} — {_tick_text(y, number)}",
-                    )
-                )
+        points = [(px(x), py(y), y) for x, y in serie.points]
+        _polyline(chart, index, serie.label, points, number)
     return chart
+
+
+def _x_range(xs: list[float]) -> tuple[float, float]:
+    """The x axis' ends: the points' own, widened by one each way around a single x."""
+    x_min, x_max = (min(xs), max(xs)) if xs else (0.0, 1.0)
+    if x_max == x_min:
+        x_min, x_max = x_min - 1, x_max + 1
+    return x_min, x_max
+
+
+def _y_scale(ys: list[float]) -> tuple[float, float, float]:
+    """The y axis' bottom, top and tick step (see :func:`lines` for when it starts at zero)."""
+    y_low, y_high = (min(ys), max(ys)) if ys else (0.0, 1.0)
+    # From zero, unless every value is far above it; a flat line (one value) also starts at 0.
+    from_zero = y_low < y_high / 2 or y_high == y_low
+    step = _step(y_high - (0 if from_zero else y_low), ys)
+    y_min = 0.0 if from_zero else step * math.floor(y_low / step)
+    y_max = step * math.ceil(y_high / step) if y_high > y_min else y_min + step
+    if y_max == y_min:
+        y_max = y_min + step
+    return y_min, y_max, step
+
+
+def _grid_line(chart: Chart, y: float, left: float, right: float, text: str) -> None:
+    """A horizontal grid line at ``y`` with its value written left of the plot."""
+    chart.shapes.append(
+        Shape("line", {"x1": left, "y1": y, "x2": WIDTH - right, "y2": y, "class": "grid"})
+    )
+    chart.shapes.append(
+        Shape(
+            "text",
+            {"x": left - 6, "y": y + 4, "class": "tick", "text-anchor": "end"},
+            text,
+        )
+    )
+
+
+def _polyline(
+    chart: Chart, index: int, label: str, points: list[tuple[float, float, float]], number: Any
+) -> None:
+    """One series' line through ``(x, y, value)`` points, dotted when it has few enough."""
+    joined = " ".join(f"{x},{y}" for x, y, _ in points)
+    chart.shapes.append(
+        Shape("polyline", {"points": joined, "class": f"line series-{index}"}, label)
+    )
+    if len(points) <= 60:
+        for x, y, value in points:
+            chart.shapes.append(
+                Shape(
+                    "circle",
+                    {"cx": x, "cy": y, "r": 3, "class": f"dot series-{index}"},
+                    f"{label} — {_tick_text(value, number)}",
+                )
+            )
 
 
 def columns(
@@ -336,16 +358,8 @@ def columns(
     chart.legend = [(s.label, f"series-{i}") for i, s in enumerate(series)]
     base = top + plot_h
     for tick in _ticks(0.0, top_value, step):
-        y = round(base - plot_h * tick / top_value, 2)
-        chart.shapes.append(
-            Shape("line", {"x1": left, "y1": y, "x2": WIDTH - right, "y2": y, "class": "grid"})
-        )
-        chart.shapes.append(
-            Shape(
-                "text",
-                {"x": left - 6, "y": y + 4, "class": "tick", "text-anchor": "end"},
-                _tick_text(tick, number),
-            )
+        _grid_line(
+            chart, round(base - plot_h * tick / top_value, 2), left, right, _tick_text(tick, number)
         )
     band = plot_w / max(1, len(categories))
     bar = min(28.0, band * 0.7 / max(1, len(series)))
@@ -385,18 +399,28 @@ def columns(
                 )
             )
             if value:
-                text = _tick_text(value, number)
-                centre, y = round(x + (bar - 2) / 2, 2), round(base - length - 4, 2)
-                box = values_placed.box(centre, y, text, SMALL, "middle")
-                while not values_placed.free(box) and y > SMALL:
-                    y = round(y - (SMALL + 2), 2)
-                    box = values_placed.box(centre, y, text, SMALL, "middle")
-                values_placed.add(box)
-                chart.shapes.append(
-                    Shape(
-                        "text",
-                        {"x": centre, "y": y, "class": "value", "text-anchor": "middle"},
-                        text,
-                    )
+                centre = round(x + (bar - 2) / 2, 2)
+                _value_above(
+                    chart,
+                    values_placed,
+                    centre,
+                    round(base - length - 4, 2),
+                    _tick_text(value, number),
                 )
     return chart
+
+
+def _value_above(chart: Chart, placed: _Boxes, centre: float, y: float, text: str) -> None:
+    """A bar's value above it, lifted until it touches no value already written."""
+    box = placed.box(centre, y, text, SMALL, "middle")
+    while not placed.free(box) and y > SMALL:
+        y = round(y - (SMALL + 2), 2)
+        box = placed.box(centre, y, text, SMALL, "middle")
+    placed.add(box)
+    chart.shapes.append(
+        Shape(
+            "text",
+            {"x": centre, "y": y, "class": "value", "text-anchor": "middle"},
+            text,
+        )
+    )

@@ -327,36 +327,46 @@ def write_report(
     tables = pick_tables(report, table, format_)
     if out is not None and out.parent and not out.parent.exists():
         raise CampaignError.of("report.no_folder", "out", out=str(out), folder=str(out.parent))
+    picked = tables if table else None  # the formats that show every table unless one is named
     try:
         if format_ == "xlsx":
             assert out is not None
             to_xlsx(report, labels, tables, out)
             return out
         if format_ == "table":
-            if out is None:
-                print_tables(report, labels, tables if table else None, console)
-                return None
-            with open_private(out, "w", encoding="utf-8") as handle:
-                file_console = Console(file=handle, width=200, color_system=None, markup=False)
-                print_tables(report, labels, tables if table else None, file_console)
-            return out
+            return _write_tables(report, labels, picked, out, console)
         if format_ == "html":
-            text = to_html(report, labels, tables if table else None)
-        elif format_ == "json":
-            text = to_json(report, labels, tables)
+            text = to_html(report, labels, picked)
         else:
-            text = to_csv(tables[0], labels)
+            text = (
+                to_json(report, labels, tables) if format_ == "json" else to_csv(tables[0], labels)
+            )
     except OSError as exc:
-        raise CampaignError.of(
-            "report.cannot_write", "out", out=str(out), reason=exc.strerror or str(exc)
-        ) from None
+        raise _cannot_write(out, exc) from None
     if out is None:
         sys.stdout.write(text)
         return None
     try:
         write_private(out, text)
     except OSError as exc:
-        raise CampaignError.of(
-            "report.cannot_write", "out", out=str(out), reason=exc.strerror or str(exc)
-        ) from None
+        raise _cannot_write(out, exc) from None
     return out
+
+
+def _write_tables(
+    report: Report, labels: Labels, picked: list[Table] | None, out: Path | None, console: Console
+) -> Path | None:
+    """The terminal tables, on the console or in a plain text file."""
+    if out is None:
+        print_tables(report, labels, picked, console)
+        return None
+    with open_private(out, "w", encoding="utf-8") as handle:
+        file_console = Console(file=handle, width=200, color_system=None, markup=False)
+        print_tables(report, labels, picked, file_console)
+    return out
+
+
+def _cannot_write(out: Path | None, exc: OSError) -> CampaignError:
+    return CampaignError.of(
+        "report.cannot_write", "out", out=str(out), reason=exc.strerror or str(exc)
+    )

@@ -16,7 +16,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from campaign.reports import Labels
-from campaign.reports.build import NEWSLETTER_COLUMNS, _newsletter_row, _opens_clicks_chart
+from campaign.reports.build.newsletters import (
+    NEWSLETTER_COLUMNS,
+    _newsletter_row,
+    _opens_clicks_chart,
+)
 from campaign.reports.charts import LineSeries, Series, columns, lines
 from campaign.reports.export import to_html
 from campaign.reports.model import Column, Period, Report, Section, Table
