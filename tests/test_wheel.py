@@ -26,10 +26,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # What the build needs; the rest of the checkout (virtual environments, caches) stays behind.
-UNSHIPPED = shutil.ignore_patterns(
-    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "tests", "bench",
-    "test-artifacts", "outbox", "demo", "campaign.db*", "config.toml", "campaign.secret",
+_UNSHIPPED_ANYWHERE = shutil.ignore_patterns("__pycache__", "*.egg-info", ".*_cache")
+_UNSHIPPED_AT_TOP = shutil.ignore_patterns(
+    ".git", ".venv", "build", "dist", "tests", "bench", "test-artifacts", "outbox", "demo",
+    "campaign.db*", "config.toml", "campaign.secret",
 )  # fmt: skip
+
+
+def unshipped(folder: str, names: list[str]) -> set[str]:
+    """Caches anywhere; the checkout's own build and run folders at its top only (a package
+    may be named ``build``, as ``campaign/reports/build/`` is)."""
+    ignored = set(_UNSHIPPED_ANYWHERE(folder, names))
+    if Path(folder).resolve() == ROOT:
+        ignored |= set(_UNSHIPPED_AT_TOP(folder, names))
+    return ignored
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300) -> str:
@@ -56,7 +66,7 @@ def _setuptools_major() -> int:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
     source = work / "source"
-    shutil.copytree(ROOT, source, ignore=UNSHIPPED)
+    shutil.copytree(ROOT, source, ignore=unshipped)
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist")]
     if _setuptools_major() >= 77:  # what pyproject.toml's build-system asks for
         build.append("--no-build-isolation")  # this environment's setuptools: no download
