@@ -57,7 +57,6 @@ FUNCTION_LINES: dict[str, int] = {
     "campaign/newsletters/queue.py::_send_batch": 90,
     "campaign/scheduling/calendar.py::_newsletter": 89,
     "campaign/scheduling/calendar.py::read_calendar": 112,
-    "campaign/scheduling/shift.py::shift_calendar": 81,
     "campaign/social/planning.py::plan_event_posts": 114,
 }
 COMPLEXITY: dict[str, int] = {

@@ -1,5 +1,7 @@
 """Alembic environment: runs migrations on the engine handed over by ``campaign.db.upgrade``."""
 
+from typing import cast
+
 from alembic import context
 from sqlmodel import SQLModel
 
@@ -7,7 +9,9 @@ import campaign.models  # noqa: F401  (registers every table on the metadata)
 from campaign.db import make_engine
 
 config = context.config
-engine = config.attributes.get("engine") or make_engine(config.get_main_option("sqlalchemy.url"))
+# campaign.db.upgrade always hands the engine over; the URL is for a bare ``alembic`` command.
+url = cast(str, config.get_main_option("sqlalchemy.url"))
+engine = config.attributes.get("engine") or make_engine(url)
 
 with engine.begin() as connection:
     context.configure(

@@ -808,7 +808,7 @@ def _words_for(
 ) -> tuple[str, list[str]] | None:
     """(text, parts) of one account's post, its words checked by its network's rules
     (``limit``: the account's server's own, when known)."""
-    rules = {"network": network, "limit": limit}
+    rules: dict[str, Any] = {"network": network, "limit": limit}
     if isinstance(words, list) and network in NO_THREADS:  # LinkedIn: one post, checked whole
         parts = join_thread(words, network)
         where = f"the thread{where}, one post there"
@@ -843,6 +843,7 @@ def _post(
     own = _texts(entry, accounts)
     base = _base_words(entry, settings, covered=bool(accounts) and set(accounts) <= set(own))
     targets: dict[str, tuple[str, list[str]]] = {}
+    path: tuple[str, ...]  # where the words are in the entry: ("texts", account) or (field,)
     for account in accounts:
         network = network_of(settings, account)
         if account in own:
@@ -851,9 +852,8 @@ def _post(
             words, path = base[1], (base[0],)
         else:
             continue
-        named = len(accounts) > 1 or account in own
         shown = _COUNTING.get(network, _COUNTING["x"])[0]
-        where = f" for {account!r} ({shown})" if named else ""
+        where = f" for {account!r} ({shown})" if len(accounts) > 1 or account in own else ""
         limit = (limits or {}).get(account) if network in SET_BY_SERVER else None
         target = _words_for(entry, words, split, network, where, path, limit)
         if target is not None:

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from time import monotonic
-from typing import Any
+from typing import Any, cast
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -144,7 +144,11 @@ def wanted_jobs(session: Session, settings: Settings) -> dict[str, Wanted]:
     for newsletter_id, at, title in newsletters:
         job_id = f"newsletter:{newsletter_id}"
         wanted[job_id] = Wanted(
-            job_id, NEWSLETTER_JOB, (newsletter_id,), DateTrigger(at), f"send {title[:60]}"
+            job_id,
+            NEWSLETTER_JOB,
+            (cast(int, newsletter_id),),
+            DateTrigger(at),
+            f"send {title[:60]}",
         )
     posts = session.exec(
         select(Post.id, Post.scheduled_at, Post.not_before, Post.account).where(
@@ -152,10 +156,13 @@ def wanted_jobs(session: Session, settings: Settings) -> dict[str, Wanted]:
         )
     )
     for post_id, scheduled_at, not_before, account in posts:
+        scheduled_at = cast(datetime, scheduled_at)  # the query keeps only scheduled posts
         # X asked to wait (429): the post fires again once its rate-limit window has reset.
         at = max(scheduled_at, not_before) if not_before else scheduled_at
         job_id = f"post:{post_id}"
-        wanted[job_id] = Wanted(job_id, POST_JOB, (post_id,), DateTrigger(at), f"post on {account}")
+        wanted[job_id] = Wanted(
+            job_id, POST_JOB, (cast(int, post_id),), DateTrigger(at), f"post on {account}"
+        )
     recurring = session.exec(
         select(RecurringJob).where(RecurringJob.status == RecurringStatus.active)
     )

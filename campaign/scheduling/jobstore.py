@@ -142,7 +142,7 @@ class JsonJobStore(SQLAlchemyJobStore):
             if connection.execute(update).rowcount == 0:
                 raise JobLookupError(job.id)
 
-    def _reconstitute_job(self, job_state: str) -> Job:  # type: ignore[override]
+    def _reconstitute_job(self, job_state: str) -> Job:
         state = decode_state(job_state)
         state["jobstore"] = self
         job = Job.__new__(Job)

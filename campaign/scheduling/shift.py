@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlmodel import Session
 
@@ -55,10 +55,8 @@ def shift_calendar(
     """
     items: list[tuple[datetime, int, NewsletterEntry | PostEntry]] = []
     events: dict[int, list[Event]] = {}  # the events of each "events of the day" post
-    for entry in calendar.newsletters:
-        items.append((entry.at, 0, entry))
-    for entry in calendar.posts:
-        items.append((entry.at, 1, entry))
+    items.extend((letter.at, 0, letter) for letter in calendar.newsletters)
+    items.extend((one_off.at, 1, one_off) for one_off in calendar.posts)
     for rule in calendar.recurring:
         if rule.kind != "event-posts" or rule.account is None:
             continue
@@ -89,6 +87,7 @@ def shift_calendar(
         if announced and over_problem(announced, moved.at, settings) is None:
             # Written again for its new time ("Demain", the date…); one whose events are over
             # by then keeps its text, and the sync refuses it, saying why.
+            moved = cast(PostEntry, moved)  # only posts announce events
             text, parts = rule_post_text(
                 moved.template,
                 announced,

@@ -133,7 +133,7 @@ class _Sync:
             list_id = require_list(self.session, name).id
             if list_id is not None and list_id not in list_ids:
                 list_ids.append(list_id)
-        values = {
+        values: dict[str, Any] = {
             "title": entry.title,
             "subject": entry.subject,
             "preheader": entry.preheader,
@@ -303,15 +303,15 @@ class _Sync:
         for slot in rule_slots(rule, calendar.stem, self.settings.zone):
             keys = slot_keys[slot.key] = self.account_keys(slot.key, accounts, rows)
             declared |= set(keys.values())
-            mine = [rows[key] for key in keys.values() if key in rows]
+            mine = [(key, rows[key]) for key in keys.values() if key in rows]
             if slot.at < self.cutoff:
-                used.extend(event_id for row in mine for event_id in row.event_ids)
+                used.extend(event_id for _, row in mine for event_id in row.event_ids)
                 continue
-            gone = [row for row in mine if not self._waiting(row, WAITING_POST, "last_error")]
+            gone = [row for _, row in mine if not self._waiting(row, WAITING_POST, "last_error")]
             if gone:  # out (on one account at least): its events stay those it announced
-                used.extend(event_id for row in mine for event_id in row.event_ids)
-                for row in mine:
-                    self.note("kept", "post", row.schedule_key, row.scheduled_at, _kept(row, gone))
+                used.extend(event_id for _, row in mine for event_id in row.event_ids)
+                for key, row in mine:
+                    self.note("kept", "post", key, row.scheduled_at, _kept(row, gone))
                 continue
             to_plan.append(slot)
         for slot in fill_slots(self.session, self.settings, rule, to_plan, used):
@@ -344,7 +344,7 @@ class _Sync:
         self, calendar: Calendar, rule: RecurringEntry, row: RecurringJob | None
     ) -> None:
         key = calendar.schedule_key(rule.key)
-        values = {"kind": rule.kind, "spec": rule.spec()}
+        values: dict[str, Any] = {"kind": rule.kind, "spec": rule.spec()}
         if row is None:
             self.session.add(RecurringJob(schedule_key=key, **values))
             self.note("create", "recurring", key, None, rule.kind)
@@ -504,14 +504,14 @@ def apply_calendars(
             key = calendar.schedule_key(entry.key)
             declared.add(key)
             run.newsletter(calendar, entry, newsletters.get(key))
-        for entry in calendar.posts:
-            prefix = calendar.schedule_key(entry.key)
+        for one_off in calendar.posts:
+            prefix = calendar.schedule_key(one_off.key)
             mine = {
                 key: row
                 for key, row in posts.items()
                 if key == prefix or key.startswith(prefix + "@")
             }
-            declared |= run.one_off_post(calendar, entry, mine)
+            declared |= run.one_off_post(calendar, one_off, mine)
         for rule in calendar.recurring:
             if rule.kind == "event-posts":
                 prefix = calendar.schedule_key(rule.key) + "/"

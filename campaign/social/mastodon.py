@@ -26,6 +26,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -254,7 +255,7 @@ class MastodonTransport:
             waited += delay
             media = self._call(
                 f"check the processing of {name}",
-                lambda media_id=str(media["id"]): self.client.media(media_id),
+                partial(self.client.media, str(media["id"])),
             )
         return str(media["id"])
 
@@ -272,8 +273,12 @@ class MastodonTransport:
             for _page in range(RECENT_PAGES):
                 statuses = self._call(
                     "look for the status among the account's recent ones",
-                    lambda max_id=max_id: self.client.account_statuses(
-                        account_id, max_id=max_id, limit=40, exclude_reblogs=True
+                    partial(
+                        self.client.account_statuses,
+                        account_id,
+                        max_id=max_id,
+                        limit=40,
+                        exclude_reblogs=True,
                     ),
                 )
                 if not statuses:
@@ -374,7 +379,7 @@ class MastodonTransport:
         figures: dict[str, PostFigures] = {}
         for remote_id in remote_ids:
             try:
-                status = self._call("read a status", lambda r=remote_id: self.client.status(r))
+                status = self._call("read a status", partial(self.client.status, remote_id))
             except TransportError as exc:
                 if "404" in str(exc):
                     continue  # deleted since: left out, as the interface says
@@ -415,8 +420,12 @@ class MastodonTransport:
         for _page in range(MENTION_PAGES):
             page = self._call(
                 "read the account's mentions",
-                lambda max_id=max_id: self.client.notifications(
-                    types=NOTIFIED, since_id=since_id, max_id=max_id, limit=40
+                partial(
+                    self.client.notifications,
+                    types=NOTIFIED,
+                    since_id=since_id,
+                    max_id=max_id,
+                    limit=40,
                 ),
             )
             if not page:

@@ -242,7 +242,7 @@ def plan_event_posts(
                 continue
 
             used = (regions_today, themes_today, region_uses, theme_uses, zone)
-            chosen = min(eligible, key=lambda event, used=used: _rank(event, *used))
+            chosen = min(eligible, key=lambda event: _rank(event, *used))
             assert chosen.id is not None
             for name in names:
                 _draft(session, settings, plan, name, chosen, slot, day, template, templates_dir)

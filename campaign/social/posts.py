@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, case, or_, update
 from sqlmodel import Session, col, select
@@ -285,8 +285,8 @@ def edit_post(
     allowed.check(post, allowed.MOVE if moving_only else allowed.EDIT)
     if scheduled_at is not _UNSET and scheduled_at is not None and scheduled_at.tzinfo is None:
         raise CampaignError.of("post.time_without_zone", "scheduled_at")
-    if moving and text is None and parts is None and not post.remote_ids:
-        rewritten = rewrite_for(session, settings, post, scheduled_at)  # before any change
+    if moving and text is None and parts is None and not post.remote_ids:  # before any change
+        rewritten = rewrite_for(session, settings, post, cast(datetime, scheduled_at))
         if rewritten is not None:
             post.parts = checked_parts(
                 rewritten.parts, split=True, post_id=post_id, network=network, limit=own

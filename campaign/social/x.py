@@ -32,6 +32,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,8 @@ CREDENTIAL_FIELDS = (
     "access_token_secret_env",
 )
 MEDIA_CHUNK = 4 * 1024 * 1024  # GIFs go in chunks (X's chunked upload); images in one request
+# A multipart upload's fields, as requests reads them: (file name, content[, content type]).
+_Multipart = dict[str, tuple[str | None, str | bytes] | tuple[str | None, str | bytes, str]]
 MEDIA_PROCESSING_WAIT = 60.0  # seconds we wait for X to process an uploaded GIF
 RECENT_POSTS = 20  # posts read per page when looking for a post that may have gone through
 CLOCK_SLACK = timedelta(minutes=2)  # our clock and X's may differ a little
@@ -90,7 +93,7 @@ class _RebasedSession(requests.Session):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         if isinstance(url, str) and url.startswith(TWEEPY_HOST):
             url = self.base_url + url[len(TWEEPY_HOST) :]
         kwargs.setdefault("timeout", self.timeout)
@@ -218,13 +221,13 @@ def upload_media(
     content = Path(image.path).read_bytes()
     name = Path(image.path).name
     if image.media_type != "image/gif":
-        fields = {
+        fields: _Multipart = {
             "media": (name, content, image.media_type),
             "media_category": (None, "tweet_image"),
         }
         return str(_media_data(session.post(_upload_url(), files=fields, auth=auth))["id"])
 
-    init = {
+    init: dict[str, str | int] = {
         "media_type": image.media_type,
         "total_bytes": len(content),
         "media_category": "tweet_gif",
@@ -232,7 +235,7 @@ def upload_media(
     response = session.post(_upload_url("initialize"), json=init, auth=auth)
     media_id = str(_media_data(response)["id"])
     for index, start in enumerate(range(0, len(content), MEDIA_CHUNK)):
-        chunk = {
+        chunk: _Multipart = {
             "media": (name, content[start : start + MEDIA_CHUNK], "application/octet-stream"),
             "segment_index": (None, str(index)),
         }
@@ -258,7 +261,10 @@ def upload_media(
 
 def set_alt_text(session: requests.Session, auth: Any, media_id: str, alt: str) -> None:
     """Describe an uploaded image for people who cannot see it (``POST /2/media/metadata``)."""
-    body = {"id": media_id, "metadata": {"alt_text": {"text": alt}}}
+    body: dict[str, str | dict[str, dict[str, str]]] = {
+        "id": media_id,
+        "metadata": {"alt_text": {"text": alt}},
+    }
     _raise_for_status(session.post(TWEEPY_HOST + MEDIA_METADATA_PATH, json=body, auth=auth))
 
 
@@ -495,9 +501,7 @@ class XTransport:
                     params["pagination_token"] = token
                 response = self._call(
                     "look for the post among the account's recent posts",
-                    lambda params=params: self.client.get_users_tweets(
-                        user_id, user_auth=True, **params
-                    ),
+                    partial(self.client.get_users_tweets, user_id, user_auth=True, **params),
                 )
                 tweets = list(response.data or [])
                 self.usage.posts_read += len(tweets)
@@ -620,9 +624,7 @@ class XTransport:
             chunk = list(remote_ids[start : start + 100])
             response = self._call(
                 "read post metrics",
-                lambda chunk=chunk: self.client.get_tweets(
-                    chunk, tweet_fields=fields, user_auth=True
-                ),
+                partial(self.client.get_tweets, chunk, tweet_fields=fields, user_auth=True),
             )
             tweets = list(response.data or [])
             self.usage.posts_read += len(tweets)
@@ -686,9 +688,7 @@ class XTransport:
                 params["pagination_token"] = token
             response = self._call(
                 "read the account's mentions",
-                lambda params=params: self.client.get_users_mentions(
-                    user_id, user_auth=True, **params
-                ),
+                partial(self.client.get_users_mentions, user_id, user_auth=True, **params),
             )
             meta = response.meta or {}
             page = list(response.data or [])

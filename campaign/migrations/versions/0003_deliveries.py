@@ -8,7 +8,7 @@ Create Date: 2026-11-23 16:29:39.592567
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import campaign.models.base

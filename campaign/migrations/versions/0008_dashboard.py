@@ -8,7 +8,7 @@ Create Date: 2026-11-23 18:08:49.600351
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import campaign.models.base
