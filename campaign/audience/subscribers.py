@@ -13,7 +13,7 @@ here so that callers see one module.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -188,7 +188,7 @@ def unsubscribe(
 def update_profile(
     session: Session,
     subscriber: Subscriber,
-    profile: dict[str, str | None],
+    profile: Mapping[str, str | None],
     *,
     actor: str,
     method: str = "manual",

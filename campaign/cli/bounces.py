@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlmodel import Session
 
+    from campaign.config import Settings
+    from campaign.tracking.tokens import Signer
+
 SessionScope = Callable[[], AbstractContextManager["Session"]]
 
 app = typer.Typer(help="Bounces and complaints received after sending.")
@@ -51,7 +54,9 @@ def _messages(source: str | None, maildir: Path | None) -> list[_Message]:
     found: list[_Message] = []
     if source == "-":
         stream = getattr(sys.stdin, "buffer", None)  # bytes as the MTA wrote them
-        data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
+        data: bytes | None = (
+            stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
+        )
         found.append(_Message("<stdin>", data))
     elif source:
         path = Path(source)
@@ -67,7 +72,7 @@ def _messages(source: str | None, maildir: Path | None) -> list[_Message]:
                 if not path.is_file() or path.name.startswith("."):
                     continue
                 try:
-                    data: bytes | None = path.read_bytes()
+                    data = path.read_bytes()
                     problem = ""
                 except OSError as exc:
                     data, problem = None, f"it cannot be read from disk ({exc.strerror})"
@@ -144,7 +149,11 @@ def _text(lines: list[str]) -> str:
 
 
 def _ingest_one(
-    message: _Message, signer, settings, envelope: list[str], session_scope: SessionScope
+    message: _Message,
+    signer: Signer,
+    settings: Settings,
+    envelope: list[str],
+    session_scope: SessionScope,
 ) -> IngestOutcome:
     """Apply one message, or raise UnreadableReport when it cannot be read or recorded.
 
@@ -190,7 +199,7 @@ def _set_aside_one(
 
 def run_ingest(
     messages: list[_Message],
-    settings,
+    settings: Settings,
     session_scope: SessionScope,
     envelope: list[str],
     json_output: bool,
@@ -236,7 +245,12 @@ def run_ingest(
 
 
 def ingest_handed_over(
-    data: bytes, source: str, envelope: list[str], json_output: bool, settings, engine: Engine
+    data: bytes,
+    source: str,
+    envelope: list[str],
+    json_output: bool,
+    settings: Settings,
+    engine: Engine,
 ) -> Printed:
     """One message the ``bounces ingest`` command handed to the running service: ingested by
     the very code of the command, against the service's database (see

@@ -129,7 +129,10 @@ def _play_demo_calendar(settings: Settings, gap: float) -> None:
         console.print("Already played by an earlier demo; this is what went out then.")
     table = Table("When (local)", "What", "Status", title="What went out")
     zone = settings.zone
-    rows = [(n.scheduled_at, f"Newsletter {n.id}: {n.title}", n, True) for n in state.newsletters]
+    # (when, what, newsletter or post, is a newsletter): everything played has its time
+    rows: list[tuple[Any, str, Any, bool]] = [
+        (n.scheduled_at, f"Newsletter {n.id}: {n.title}", n, True) for n in state.newsletters
+    ]
     rows += [
         (p.scheduled_at, f"Post {p.id} on {p.account}: {p.text}", p, False) for p in state.posts
     ]

@@ -40,14 +40,14 @@ def load_command(name: str):  # type: ignore[no-untyped-def]
     """The click command for ``name``, importing its module now."""
     module, _, attribute = LAZY_COMMANDS[name].partition(":")
     target = getattr(import_module(module), attribute)
-    if isinstance(target, typer.Typer):
-        command = typer.main.get_group(target)  # a group even when it holds one command
-    else:
+    if not isinstance(target, typer.Typer):  # a function: its command (typed as click's)
         command = typer.main.get_command_from_info(
             CommandInfo(name=name, callback=target),
             pretty_exceptions_short=app.pretty_exceptions_short,
             rich_markup_mode=app.rich_markup_mode,
         )
+    else:
+        command = typer.main.get_group(target)  # a group even when it holds one command
     command.name = name
     return command
 

@@ -154,7 +154,7 @@ def sync(
                     change.detail,
                 )
             console.print(table)
-        counts = Counter(change.action for change in report.changes)
+        counts: Counter[str] = Counter(change.action for change in report.changes)
         parts = [
             f"{counts[action]} {label}" for action, label in _ACTIONS.items() if counts[action]
         ]

@@ -72,7 +72,7 @@ def parse_moment(text: str | None, option: str, settings: Settings) -> datetime 
 
 def _row(post: Post, settings: Settings | None = None) -> dict[str, Any]:
     network = network_of(common.settings(), post.account)
-    row = {
+    row: dict[str, Any] = {
         "id": post.id,
         "account": post.account,
         "status": post.status,
@@ -613,7 +613,7 @@ def sync_metrics_command(
     settings = common.settings()
     with common.session() as session:
         results = sync_metrics(session, settings, account)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for result in results:
             snapshot = result.snapshot
             rows.append(

@@ -138,7 +138,7 @@ def add(
         subscriber, outcome = audience.add_subscriber(
             session, email, list_names=list_names, profile=profile, actor=common.actor()
         )
-        shown = audience.describe_subscriber(session, subscriber.email)
+        shown = audience.describe_subscriber(session, subscriber.email or "")
     if json_output:
         common.print_json({"outcome": outcome, "subscriber": shown})
     else:

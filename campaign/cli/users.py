@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -56,7 +57,7 @@ def list_(json_output: bool = JsonOption) -> None:
     """Every dashboard user with their role and last sign-in."""
     settings = common.settings()
     with common.session() as session:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "email": user.email,
                 "role": user.role,

@@ -74,7 +74,7 @@ def index(
 
 def _import_page(
     request: Request, report: object = None, error: str | CampaignError = "", status_code: int = 200
-):
+) -> Response:
     return web.render(
         request, "events/import.html", status_code=status_code, report=report, error=error
     )

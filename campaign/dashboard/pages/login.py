@@ -9,6 +9,7 @@ cookie). Attempts are rate-limited per IP, per account from one IP, and slowed p
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -30,7 +31,9 @@ def _client_ip(request: Request) -> str:
     return request_client(request, depth)
 
 
-def _login_page(request: Request, next_path: str, status_code: int = 200, **context: object):
+def _login_page(
+    request: Request, next_path: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     token = new_token()
     response = web.render(
         request,

@@ -368,7 +368,7 @@ def live(request: Request) -> Response:
             # The lists and segment first: a name that is no list ends here, before events are
             # loaded (the rollback would leave them unreadable for the page).
             lists = _lists_by_name(session, form.lists) if form.lists else []
-            segment = records.normalise_segment(form.segment(), taxonomy) if lists else None
+            segment = records.normalise_segment(form.segment(), taxonomy) if lists else {}
             per_region = records.SUBSCRIBER_REGION in draft.event_rule["regions"]
             query = event_query(draft, settings)
             limit, query.limit = query.limit, None

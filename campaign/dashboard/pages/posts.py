@@ -458,7 +458,7 @@ def plan(
     each event), then show its notes and what publishing the drafts would cost."""
     board = web.dashboard(request)
     first = _day(day, request)
-    typed = {"times": times, "until": until, "theme": bool(theme), "also": also}
+    typed: dict[str, Any] = {"times": times, "until": until, "theme": bool(theme), "also": also}
     try:
         last = web.parse_day(until) if until.strip() else first
         if last is None:
@@ -703,6 +703,6 @@ def publish(request: Request, post_id: web.Id, confirm: str = Form("")) -> Respo
         try:
             publish_post(session, post_id, settings)
         except TransportError as exc:
-            raise CampaignError(*exc.messages or [str(exc)]) from None
+            raise CampaignError(*exc.messages or (str(exc),)) from None
 
     return _change(request, post_id, action, "post-published")

@@ -173,7 +173,7 @@ def index(request: Request, date_from: str = "", date_to: str = "") -> Response:
         period = _period(board.settings, date_from, date_to)
     except CampaignError as exc:
         return _render(request, labels, exc, query=query)
-    reports = []
+    reports: list[dict[str, Any]] = []
     with board.session() as session:
         for key in PAGE_REPORTS:
             report = builders[key](session, period, labels)

@@ -8,6 +8,8 @@ set; URLs (the database's, the public address) are shown without their password.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
@@ -43,7 +45,7 @@ from campaign.wording.pages import word
 router = APIRouter()
 
 
-def _facts(request: Request) -> dict[str, object]:
+def _facts(request: Request) -> dict[str, Any]:
     board = web.dashboard(request)
     settings = board.settings
     with board.session() as session:
