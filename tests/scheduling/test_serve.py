@@ -186,7 +186,14 @@ def first_seen(condition: Callable[[], bool], timeout: float = 20) -> datetime:
     return datetime.now(UTC)
 
 
-def test_serve_publishes_a_due_post_and_sends_a_due_newsletter_within_two_seconds(
+# How late an item may be seen here: a job armed for its time fires within milliseconds on a
+# quiet machine, but CI runs four test workers on 2 cores, and a process may wait its turn for
+# a second or two. Five seconds still tells "armed for its time" from "found at a later poll,
+# a restart or a catch-up"; the figure itself is a benchmark's business, not a test's.
+ON_TIME = timedelta(seconds=5)
+
+
+def test_serve_publishes_a_due_post_and_sends_a_due_newsletter_on_time(
     serve: Callable[..., Served], database_url: str, tmp_path: Path, fake_x, smtp_server
 ) -> None:
     relay, _port = smtp_server
@@ -197,8 +204,8 @@ def test_serve_publishes_a_due_post_and_sends_a_due_newsletter_within_two_second
     sync(database_url, calendar_at(tmp_path / "jour.toml", {"bonjour": due, "nl": due}))
     posted = first_seen(lambda: len(fake_x.tweets()) == 1)
     mailed = first_seen(lambda: len(relay.delivered) == 3)
-    assert due - timedelta(seconds=0.1) <= posted <= due + timedelta(seconds=2), (due, posted)
-    assert due - timedelta(seconds=0.1) <= mailed <= due + timedelta(seconds=2), (due, mailed)
+    assert due - timedelta(seconds=0.1) <= posted <= due + ON_TIME, (due, posted)
+    assert due - timedelta(seconds=0.1) <= mailed <= due + ON_TIME, (due, mailed)
     assert [tweet["text"] for tweet in fake_x.tweets()] == ["Post bonjour"]
     assert sorted(relay.copies().values()) == [1, 1, 1]
     assert served.stop(signal.SIGTERM) == 0
@@ -246,7 +253,7 @@ def test_on_postgresql_one_process_leads_and_another_takes_over_when_it_is_kille
     due = whole_second(2)
     sync(database_url, calendar_at(tmp_path / "jour.toml", {"apres": due}))
     posted = first_seen(lambda: len(fake_x.tweets()) == 1)
-    assert posted <= due + timedelta(seconds=2)
+    assert posted <= due + ON_TIME
     time.sleep(1)
     assert [tweet["text"] for tweet in fake_x.tweets()] == ["Post apres"]
 
