@@ -66,7 +66,7 @@ def serve(
     every recorded open and click and leaves any send in progress resumable.
     """
     from campaign.cli.bounce_service import BounceListener
-    from campaign.scheduling.service import run_service
+    from campaign.scheduling.service import catch_stop_signals, run_service
 
     if no_web and no_scheduler:
         raise CampaignError("--no-web and --no-scheduler together leave nothing to run.")
@@ -76,9 +76,12 @@ def serve(
     if not no_web:
         web = web_runner(settings, engine, host or settings.web.host, port or settings.web.port)
     _logging()
+    # Before anything answers: a stop asked during start-up stops it gracefully once started
+    # (uvicorn, when it runs, takes the signals over).
+    asked = catch_stop_signals()
     bounces = BounceListener(settings, engine)  # the mail server's pipe hands bounces here
     bounces.start()
     try:
-        run_service(settings, engine=engine, web=web, scheduler=not no_scheduler)
+        run_service(settings, engine=engine, web=web, scheduler=not no_scheduler, asked=asked)
     finally:
         bounces.stop()

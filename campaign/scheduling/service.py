@@ -110,17 +110,34 @@ class Service:
         log.info("scheduler: stopped")
 
 
-def wait_for_signal() -> None:
-    """Block until SIGTERM or SIGINT (the main thread's way to run until asked to stop)."""
+def catch_stop_signals() -> threading.Event:
+    """From now on, SIGTERM and SIGINT set the returned event instead of killing the process.
+
+    Called before anything is started (the bounce socket answers before the scheduler is up),
+    so that a stop asked during start-up is a graceful stop once started, not a death by signal.
+    """
     asked = threading.Event()
 
     def handler(signum: int, _frame: FrameType | None) -> None:
         log.info("received %s: stopping", signal.Signals(signum).name)
         asked.set()
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)
+    return asked
+
+
+def wait_for_signal(asked: threading.Event | None = None) -> None:
+    """Block until SIGTERM or SIGINT (the main thread's way to run until asked to stop);
+    ``asked``: the event of :func:`catch_stop_signals`, when they are caught already."""
+    if asked is not None:
         while not asked.wait(0.5):
+            pass
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    caught = catch_stop_signals()
+    try:
+        while not caught.wait(0.5):
             pass
     finally:
         for sig, old in previous.items():
@@ -133,13 +150,14 @@ def run_service(
     engine: Engine | None = None,
     web: Callable[[], None] | None = None,
     scheduler: bool = True,
+    asked: threading.Event | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT: the scheduler service in threads, the web app (if given) in
     the main thread.
 
     ``web`` blocks while serving and returns when it was asked to stop (uvicorn handles the
     signals itself); without it this process waits for the signal. Either way the scheduler is
-    then stopped gracefully.
+    then stopped gracefully. ``asked``: see :func:`wait_for_signal`.
     """
     service = Service(settings, engine=engine) if scheduler else None
     if service is not None:
@@ -148,7 +166,7 @@ def run_service(
         if web is not None:
             web()
         else:
-            wait_for_signal()
+            wait_for_signal(asked)
     finally:
         if service is not None:
             service.stop()
