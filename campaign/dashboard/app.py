@@ -2,7 +2,7 @@
 
 ``create_dashboard(settings, engine)`` returns the app; the public web app mounts it with
 ``app.mount("/admin", create_dashboard(settings, engine))``. Every route but the sign-in page
-depends on :func:`campaign.dashboard.web.guard`; pages live in :mod:`campaign.dashboard.pages`,
+depends on :func:`campaign.dashboard.pagekit.guard`; pages live in :mod:`campaign.dashboard.pages`,
 one module per area, each a thin door onto the library.
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from campaign.config import Settings
-from campaign.dashboard import uploads, web
+from campaign.dashboard import pagekit, uploads
 from campaign.dashboard.pages import (
     calendar,
     events,
@@ -53,7 +53,7 @@ class _Limits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["method"] not in web.SAFE_METHODS:
+        if scope["method"] not in pagekit.SAFE_METHODS:
             length = dict(scope.get("headers") or []).get(b"content-length", b"")
             if not length.isdigit():
                 said = gettext_in(self.language, N_("Length required."))
@@ -87,7 +87,7 @@ class _Limits:
 
 def _sweep_uploads(request: Request) -> None:
     """Import files kept past their hour go, whatever page is visited (see uploads)."""
-    uploads.sweep_now_and_then(web.dashboard(request).settings.dashboard.import_dir)
+    uploads.sweep_now_and_then(pagekit.dashboard(request).settings.dashboard.import_dir)
 
 
 def create_dashboard(
@@ -104,17 +104,17 @@ def create_dashboard(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        dependencies=[Depends(web.check_query), Depends(_sweep_uploads)],
+        dependencies=[Depends(pagekit.check_query), Depends(_sweep_uploads)],
     )
-    app.state.dashboard = web.Dashboard(
+    app.state.dashboard = pagekit.Dashboard(
         settings=settings,
         engine=engine,
-        env=web.make_environment(tree, settings.general.language),
+        env=pagekit.make_environment(tree, settings.general.language),
         templates_dir=own,
     )
-    app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
+    app.mount("/static", StaticFiles(directory=pagekit.STATIC), name="static")
     app.include_router(login.router)
-    guarded = [Depends(web.guard)]
+    guarded = [Depends(pagekit.guard)]
     for module in (
         calendar,
         newsletters,
@@ -126,33 +126,33 @@ def create_dashboard(
         settings_view,
     ):
         app.include_router(module.router, dependencies=guarded)
-    app.include_router(login.signed_in_router, dependencies=[Depends(web.guard_session)])
+    app.include_router(login.signed_in_router, dependencies=[Depends(pagekit.guard_session)])
 
-    @app.exception_handler(web.NeedsLogin)
-    async def _to_login(request: Request, exc: web.NeedsLogin) -> RedirectResponse:
-        target = f"{web.base_path(request)}/login"
+    @app.exception_handler(pagekit.NeedsLogin)
+    async def _to_login(request: Request, exc: pagekit.NeedsLogin) -> RedirectResponse:
+        target = f"{pagekit.base_path(request)}/login"
         if exc.next_path:
-            target += f"?next={web.quote(exc.next_path, safe='')}"
+            target += f"?next={pagekit.quote(exc.next_path, safe='')}"
         return RedirectResponse(target, status_code=303)
 
-    @app.exception_handler(web.Refused)
-    async def _refused(request: Request, exc: web.Refused) -> HTMLResponse:
-        return web.render(request, "refused.html", status_code=403, reason=exc.reason)
+    @app.exception_handler(pagekit.Refused)
+    async def _refused(request: Request, exc: pagekit.Refused) -> HTMLResponse:
+        return pagekit.render(request, "refused.html", status_code=403, reason=exc.reason)
 
-    @app.exception_handler(web.BadQuery)
-    async def _bad_query(request: Request, exc: web.BadQuery) -> HTMLResponse:
-        return web.render(request, "bad_request.html", status_code=400, names=exc.names)
+    @app.exception_handler(pagekit.BadQuery)
+    async def _bad_query(request: Request, exc: pagekit.BadQuery) -> HTMLResponse:
+        return pagekit.render(request, "bad_request.html", status_code=400, names=exc.names)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> HTMLResponse:
         # An id, a page number or a choice no page of the dashboard makes: a crafted address,
         # or a form sent by hand. FastAPI's own answer would be JSON for developers.
         names = sorted({str(error["loc"][-1]) for error in exc.errors() if error.get("loc")})
-        return web.render(request, "bad_request.html", status_code=400, names=names)
+        return pagekit.render(request, "bad_request.html", status_code=400, names=names)
 
     @app.exception_handler(404)
     async def _not_found(request: Request, exc: Exception) -> HTMLResponse:
-        return web.render(request, "not_found.html", status_code=404)
+        return pagekit.render(request, "not_found.html", status_code=404)
 
     app.add_middleware(
         _Limits,

@@ -7,10 +7,10 @@ from __future__ import annotations
 from fastapi import Request
 from markupsafe import Markup
 
-from campaign.dashboard import web
+from campaign.dashboard import pagekit
 from campaign.sender import SenderRefused
 
 
 def refusal_text(request: Request, refusal: SenderRefused) -> Markup:
-    module = web.dashboard(request).env.get_template("_sender.html").make_module()
+    module = pagekit.dashboard(request).env.get_template("_sender.html").make_module()
     return Markup(str(module.refusal_text(refusal)).strip())  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from starlette.routing import Mount
 
 from campaign.audience.subscribers import add_subscriber
-from campaign.dashboard.web import safe_next
+from campaign.dashboard.pagekit import safe_next
 from campaign.models import Event, Newsletter, Post, Subscriber, UserSession, utcnow
 from campaign.newsletters.records import EventRule, create_newsletter
 from campaign.social.posts import create_post

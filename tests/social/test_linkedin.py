@@ -316,7 +316,7 @@ def test_an_expired_token_refuses_the_post_before_any_request(
 def test_doctor_and_dashboard_warn_about_the_token(
     fake: FakeLinkedIn, workdir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from campaign.dashboard.web import token_warnings
+    from campaign.dashboard.pagekit import token_warnings
     from campaign.doctor import check_accounts as doctor_accounts
 
     monkeypatch.setenv(TOKEN_ENV, TOKEN)

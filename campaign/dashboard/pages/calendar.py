@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from campaign import formatting
-from campaign.dashboard import web
+from campaign.dashboard import pagekit
 from campaign.dashboard.calendar import build_period, missed_items
 from campaign.errors import CampaignError
 from campaign.i18n import N_
@@ -36,14 +36,14 @@ def _page(
     status_code: int = 200,
     refusal: MoveRefused | None = None,
 ) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
-    around = web.parse_day(day) or utcnow().astimezone(settings.zone).date()
+    around = pagekit.parse_day(day) or utcnow().astimezone(settings.zone).date()
     with board.session() as session:
         period = build_period(session, settings, view, around, account)
         missed = missed_items(session, settings)
     shown = {(item.kind, item.id) for week in period.weeks for cell in week for item in cell.items}
-    return web.render(
+    return pagekit.render(
         request,
         "calendar.html",
         period=period,
@@ -63,15 +63,15 @@ def _page(
 
 @router.get("/calendar")
 def calendar(request: Request, view: str = "month", day: str = "", account: str = "") -> Response:
-    web.check_choice(view, VIEWS, "view")
-    web.query_day(day, "day")
+    pagekit.check_choice(view, VIEWS, "view")
+    pagekit.query_day(day, "day")
     return _page(request, view, day, account)
 
 
 @router.post("/calendar/move")
 def move(
     request: Request,
-    item_id: web.FormId,
+    item_id: pagekit.FormId,
     kind: str = Form(...),
     at: str = Form(...),
     view: str = Form("month"),
@@ -79,10 +79,10 @@ def move(
     account: str = Form(""),
 ) -> Response:
     """Give a pending newsletter or post a new time (the drag and drop, or its form)."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     try:
-        when = web.parse_local(at, settings, "at")
+        when = pagekit.parse_local(at, settings, "at")
         with board.session() as session:
             if kind == "newsletter":
                 schedule_newsletter(session, item_id, when)
@@ -90,10 +90,10 @@ def move(
                 reschedule_post(session, settings, item_id, when)
             else:
                 unknown = N_("“{kind}” is neither a newsletter nor a post.")
-                raise CampaignError(web.say(request, unknown, kind=kind))
+                raise CampaignError(pagekit.say(request, unknown, kind=kind))
     except MoveRefused as exc:  # said in French next to the post, which keeps its time
         return _page(request, view, day, account, status_code=400, refusal=exc)
     except CampaignError as exc:
         return _page(request, view, day, account, exc, 400)
-    query = f"?view={web.quote(view)}&day={web.quote(day)}&account={web.quote(account)}"
-    return web.see_other(request, f"/calendar{query}", "moved")
+    query = f"?view={pagekit.quote(view)}&day={pagekit.quote(day)}&account={pagekit.quote(account)}"
+    return pagekit.see_other(request, f"/calendar{query}", "moved")

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from campaign.dashboard import queries, web
+from campaign.dashboard import pagekit, queries
 from campaign.dashboard.pages.subscribers import upload_name
 from campaign.errors import CampaignError
 from campaign.events.catalogue import EventQuery
@@ -28,17 +28,17 @@ def index(
     region: str = "",
     theme: str = "",
     event_type: str = "",
-    page: web.PageNumber = 1,
+    page: pagekit.PageNumber = 1,
 ) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     taxonomy = Taxonomy.from_settings(settings)
     error: str | CampaignError = ""
     events: list = []
     try:
         query = EventQuery.from_cli(
-            date_from=web.query_day(date_from, "date_from"),
-            date_to=web.query_day(date_to, "date_to"),
+            date_from=pagekit.query_day(date_from, "date_from"),
+            date_to=pagekit.query_day(date_to, "date_to"),
             regions=[region] if region else [],
             themes=[theme] if theme else [],
             types=[event_type] if event_type else [],
@@ -54,7 +54,7 @@ def index(
         with board.session() as session:
             types = queries.event_types(session)
     more = len(events) > page * PAGE
-    return web.render(
+    return pagekit.render(
         request,
         "events/list.html",
         events=events[(page - 1) * PAGE : page * PAGE],
@@ -75,7 +75,7 @@ def index(
 def _import_page(
     request: Request, report: object = None, error: str | CampaignError = "", status_code: int = 200
 ) -> Response:
-    return web.render(
+    return pagekit.render(
         request, "events/import.html", status_code=status_code, report=report, error=error
     )
 
@@ -89,7 +89,7 @@ def import_form(request: Request) -> Response:
 def import_file(
     request: Request, file: UploadFile = File(...), dry_run: str = Form("")
 ) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     try:
         with tempfile.TemporaryDirectory() as folder:

@@ -16,13 +16,13 @@ from fastapi.responses import Response
 from sqlmodel import Session, select
 
 from campaign.audience import lists as stage
-from campaign.dashboard import queries, web
+from campaign.dashboard import pagekit, queries
 from campaign.errors import CampaignError
 from campaign.i18n import N_
 from campaign.models import MailingList
 
 router = APIRouter()
-ADMIN = [Depends(web.require_admin)]
+ADMIN = [Depends(pagekit.require_admin)]
 METHOD = "admin"
 
 
@@ -47,13 +47,13 @@ def _mailing_list(session: Session, list_id: int) -> MailingList:
 
 
 def _page(request: Request, form: ListsForm | None = None, status_code: int = 200) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     with board.session() as session:
         ids = dict(session.exec(select(MailingList.name, MailingList.id)).all())
         rows: list[dict[str, Any]] = [
             {**row, "id": ids[row["name"]]} for row in queries.lists(session)
         ]
-    return web.render(
+    return pagekit.render(
         request,
         "lists/index.html",
         status_code=status_code,
@@ -65,8 +65,8 @@ def _page(request: Request, form: ListsForm | None = None, status_code: int = 20
 def _name_error(request: Request, exc: CampaignError) -> tuple[str, str]:
     """A stage's refusal of a name (``list.no_name``, ``list.name_too_long``,
     ``list.exists``) in the pages' language: (sentence, existing list's name or "")."""
-    settings = web.dashboard(request).settings
-    sentence = " ".join(text for _input, text in web.FormErrors.of(exc, settings).summary)
+    settings = pagekit.dashboard(request).settings
+    sentence = " ".join(text for _input, text in pagekit.FormErrors.of(exc, settings).summary)
     return sentence, exc.existing if isinstance(exc, stage.ListExists) else ""
 
 
@@ -77,7 +77,7 @@ def index(request: Request) -> Response:
 
 @router.post("/lists/new")
 def create(request: Request, name: str = Form(""), description: str = Form("")) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     try:
         with board.session() as session:
             stage.create_list(session, name, description.strip())
@@ -90,12 +90,12 @@ def create(request: Request, name: str = Form(""), description: str = Form("")) 
             suggestion={"name": existing} if existing else {},
         )
         return _page(request, form, 400)
-    return web.see_other(request, "/lists", "list-created")
+    return pagekit.see_other(request, "/lists", "list-created")
 
 
 @router.post("/lists/{list_id}/rename", dependencies=ADMIN)
-def rename(request: Request, list_id: web.Id, new_name: str = Form("")) -> Response:
-    board = web.dashboard(request)
+def rename(request: Request, list_id: pagekit.Id, new_name: str = Form("")) -> Response:
+    board = pagekit.dashboard(request)
     try:
         with board.session() as session:
             mailing_list = _mailing_list(session, list_id)
@@ -109,25 +109,25 @@ def rename(request: Request, list_id: web.Id, new_name: str = Form("")) -> Respo
             suggestion={f"rename-{list_id}": existing} if existing else {},
         )
         return _page(request, form, 400)
-    return web.see_other(request, "/lists", "list-renamed")
+    return pagekit.see_other(request, "/lists", "list-renamed")
 
 
 def _by_name(request: Request, use: stage.ListUse) -> list[str]:
     # use.settings: the settings naming the list (the public subscription form's lists).
     settings = N_("the settings of the public subscription form")
-    named = [web.say(request, settings)] if use.settings else []
+    named = [pagekit.say(request, settings)] if use.settings else []
     calendar = N_("the calendar {name}")
-    return [web.say(request, calendar, name=item) for item in use.calendars] + named
+    return [pagekit.say(request, calendar, name=item) for item in use.calendars] + named
 
 
 @router.post("/lists/{list_id}/merge", dependencies=ADMIN)
 def merge(
     request: Request,
-    list_id: web.Id,
-    into: int = Form(0, ge=0, le=web.MAX_ID),
+    list_id: pagekit.Id,
+    into: int = Form(0, ge=0, le=pagekit.MAX_ID),
     confirm: str = Form(""),
 ) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     with board.session() as session:
         source = _mailing_list(session, list_id)
         target = session.get(MailingList, into) if into else None
@@ -135,7 +135,7 @@ def merge(
             form = ListsForm(
                 merging=list_id,
                 errors={
-                    f"merge-{list_id}": web.say(
+                    f"merge-{list_id}": pagekit.say(
                         request, N_("Choose the list to pour this one into.")
                     )
                 },
@@ -155,7 +155,7 @@ def merge(
             actor=f"web:{request.state.user.email}",
             method=METHOD,
         )
-    return web.see_other(request, "/lists", "list-merged")
+    return pagekit.see_other(request, "/lists", "list-merged")
 
 
 def _confirm_merge(
@@ -165,7 +165,7 @@ def _confirm_merge(
     names, ``source`` and ``target``)."""
     source, target = names["source"], names["target"]
     lines = [
-        web.say(
+        pagekit.say(
             request,
             N_(
                 "The {members} person(s) subscribed to “{source}” (and {former} who had left "
@@ -177,7 +177,7 @@ def _confirm_merge(
             on_target=on_target,
             **names,
         ),
-        web.say(
+        pagekit.say(
             request,
             N_(
                 "The consent log of these {people} person(s) is kept: its lines name "
@@ -192,7 +192,7 @@ def _confirm_merge(
             "{count} newsletter(s) meant for “{source}” will be meant for “{target}”: {names}."
         )
         lines.append(
-            web.say(
+            pagekit.say(
                 request,
                 meant,
                 count=len(use.newsletters),
@@ -203,16 +203,16 @@ def _confirm_merge(
     places = _by_name(request, use)
     if places and stage.fold_name(source) != stage.fold_name(target):
         later = N_("To correct afterwards, as they still name “{source}”: {places}.")
-        lines.append(web.say(request, later, source=source, places=", ".join(places)))
+        lines.append(pagekit.say(request, later, source=source, places=", ".join(places)))
     final = N_("The list “{source}” is then deleted. This is final.")
-    lines.append(web.say(request, final, source=source))
-    return web.confirm_page(
+    lines.append(pagekit.say(request, final, source=source))
+    return pagekit.confirm_page(
         request,
-        web.Confirmation(
-            title=web.say(request, N_("Merge “{source}” into “{target}”?"), **names),
+        pagekit.Confirmation(
+            title=pagekit.say(request, N_("Merge “{source}” into “{target}”?"), **names),
             lines=lines,
             action=f"/lists/{list_id}/merge",
-            button=web.say(request, N_("Merge the lists")),
+            button=pagekit.say(request, N_("Merge the lists")),
             back="/lists",
             fields={"into": str(into)},
         ),
@@ -220,8 +220,8 @@ def _confirm_merge(
 
 
 @router.post("/lists/{list_id}/delete", dependencies=ADMIN)
-def delete(request: Request, list_id: web.Id, confirm: str = Form("")) -> Response:
-    board = web.dashboard(request)
+def delete(request: Request, list_id: pagekit.Id, confirm: str = Form("")) -> Response:
+    board = pagekit.dashboard(request)
     with board.session() as session:
         mailing_list = _mailing_list(session, list_id)
         use = stage.list_use(session, mailing_list, board.settings)
@@ -229,31 +229,31 @@ def delete(request: Request, list_id: web.Id, confirm: str = Form("")) -> Respon
     reasons = []
     if use.members:
         reasons.append(
-            web.say(request, N_("{count} person(s) are subscribed to it"), count=use.members)
+            pagekit.say(request, N_("{count} person(s) are subscribed to it"), count=use.members)
         )
     if use.former:
         left = N_("{count} person(s) left it and their consent log names it")
-        reasons.append(web.say(request, left, count=use.former))
+        reasons.append(pagekit.say(request, left, count=use.former))
     elif use.consent_lines and not use.members:
         lines = N_("{count} line(s) of the consent log name it")
-        reasons.append(web.say(request, lines, count=use.consent_lines))
+        reasons.append(pagekit.say(request, lines, count=use.consent_lines))
     if use.newsletters:
         meant = N_("newsletters are meant for it: {names}")
-        reasons.append(web.say(request, meant, names=", ".join(use.newsletters[:10])))
+        reasons.append(pagekit.say(request, meant, names=", ".join(use.newsletters[:10])))
     reasons += [
-        web.say(request, N_("{what} names it"), what=item) for item in _by_name(request, use)
+        pagekit.say(request, N_("{what} names it"), what=item) for item in _by_name(request, use)
     ]
     if reasons:
-        return web.render(
+        return pagekit.render(
             request, "lists/refused.html", status_code=400, name=name, reasons=reasons
         )
     if confirm != "oui":
-        return web.confirm_page(
+        return pagekit.confirm_page(
             request,
-            web.Confirmation(
-                title=web.say(request, N_("Delete the list “{name}”?"), name=name),
+            pagekit.Confirmation(
+                title=pagekit.say(request, N_("Delete the list “{name}”?"), name=name),
                 lines=[
-                    web.say(
+                    pagekit.say(
                         request,
                         N_(
                             "The list “{name}” is empty (0 people) and nothing uses it: it will "
@@ -263,10 +263,10 @@ def delete(request: Request, list_id: web.Id, confirm: str = Form("")) -> Respon
                     )
                 ],
                 action=f"/lists/{list_id}/delete",
-                button=web.say(request, N_("Delete the list")),
+                button=pagekit.say(request, N_("Delete the list")),
                 back="/lists",
             ),
         )
     with board.session() as session:
         stage.delete_list(session, name, board.settings)
-    return web.see_other(request, "/lists", "list-deleted")
+    return pagekit.see_other(request, "/lists", "list-deleted")

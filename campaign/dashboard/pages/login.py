@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from campaign.dashboard import web
+from campaign.dashboard import pagekit
 from campaign.tracking.network import request_client
 from campaign.users.logins import LoginResult, attempt_login, slow_after
 from campaign.users.sessions import close_session, new_token, open_session, same_token
@@ -27,7 +27,7 @@ signed_in_router = APIRouter()
 def _client_ip(request: Request) -> str:
     # The public routes' own reading: behind a reverse proxy the connection's peer is the
     # proxy, and counting it would let one person lock every account for everyone.
-    depth = web.dashboard(request).settings.web.trusted_proxy_depth
+    depth = pagekit.dashboard(request).settings.web.trusted_proxy_depth
     return request_client(request, depth)
 
 
@@ -35,22 +35,22 @@ def _login_page(
     request: Request, next_path: str, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     token = new_token()
-    response = web.render(
+    response = pagekit.render(
         request,
         "login.html",
         status_code=status_code,
-        next_path=web.safe_next(next_path, web.base_path(request)),
+        next_path=pagekit.safe_next(next_path, pagekit.base_path(request)),
         login_csrf=token,
         **{"error": "", "email": "", **context},
     )
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     response.set_cookie(
-        web.LOGIN_CSRF_COOKIE,
+        pagekit.LOGIN_CSRF_COOKIE,
         token,
         httponly=True,
         secure=board.secure_cookies,
         samesite="lax",
-        path=f"{web.base_path(request)}/login",
+        path=f"{pagekit.base_path(request)}/login",
         max_age=3600,
     )
     return response
@@ -69,8 +69,8 @@ async def login(
     csrf: str = Form(""),
     next: str = Form(""),
 ) -> Response:
-    board = web.dashboard(request)
-    if not same_token(csrf, request.cookies.get(web.LOGIN_CSRF_COOKIE, "")):
+    board = pagekit.dashboard(request)
+    if not same_token(csrf, request.cookies.get(pagekit.LOGIN_CSRF_COOKIE, "")):
         return _login_page(request, next, 403, error="csrf", email=email)
     limits = board.settings.dashboard
     ip = _client_ip(request)
@@ -105,25 +105,27 @@ async def login(
     if token is None:
         error = "rate" if result.refused else "wrong"
         return _login_page(request, next, 429 if result.refused else 401, error=error, email=email)
-    response = RedirectResponse(web.safe_next(next, web.base_path(request)), status_code=303)
+    response = RedirectResponse(
+        pagekit.safe_next(next, pagekit.base_path(request)), status_code=303
+    )
     response.set_cookie(
-        web.COOKIE,
+        pagekit.COOKIE,
         token,
         httponly=True,
         secure=board.secure_cookies,
         samesite="lax",
-        path=web.base_path(request) or "/",
+        path=pagekit.base_path(request) or "/",
         max_age=limits.session_hours * 3600,
     )
-    response.delete_cookie(web.LOGIN_CSRF_COOKIE, path=f"{web.base_path(request)}/login")
+    response.delete_cookie(pagekit.LOGIN_CSRF_COOKIE, path=f"{pagekit.base_path(request)}/login")
     return response
 
 
 @signed_in_router.post("/logout")
 def logout(request: Request) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     with board.session() as session:
-        close_session(session, request.cookies.get(web.COOKIE))
-    response = RedirectResponse(f"{web.base_path(request)}/login", status_code=303)
-    response.delete_cookie(web.COOKIE, path=web.base_path(request) or "/")
+        close_session(session, request.cookies.get(pagekit.COOKIE))
+    response = RedirectResponse(f"{pagekit.base_path(request)}/login", status_code=303)
+    response.delete_cookie(pagekit.COOKIE, path=pagekit.base_path(request) or "/")
     return response

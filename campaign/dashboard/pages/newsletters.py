@@ -13,7 +13,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from campaign.addresses import InvalidEmail, normalise_email
-from campaign.dashboard import queries, web
+from campaign.dashboard import pagekit, queries
 from campaign.dashboard.blockform import (
     BlockEdit,
     block_labels,
@@ -130,8 +130,8 @@ class NewsletterForm:
 
     def rule(self) -> records.EventRule:
         return records.EventRule(
-            date_from=web.parse_day(self.events_from),
-            date_to=web.parse_day(self.events_to),
+            date_from=pagekit.parse_day(self.events_from),
+            date_to=pagekit.parse_day(self.events_to),
             regions=self.events_regions,
             themes=self.events_themes,
             types=self.events_types,
@@ -199,7 +199,7 @@ def _manifests(templates_dir: Any) -> list[TemplateManifest]:
 
 def _read_editor(request: Request, form: NewsletterForm, posted: FormData) -> BlockEdit:
     """The blocks and every template's fields as posted, into ``form``."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     edit = read_blocks(posted, board.settings.dashboard.media_dir)
     form.blocks = edit.blocks
     form.fields = {
@@ -210,7 +210,7 @@ def _read_editor(request: Request, form: NewsletterForm, posted: FormData) -> Bl
 
 
 def _choices(request: Request, session: Session) -> dict[str, Any]:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     taxonomy = Taxonomy.from_settings(board.settings)
     return {
         "templates": queries.template_names(board.templates_dir),
@@ -242,11 +242,13 @@ def _get(session: Session, newsletter_id: int) -> Newsletter:
 
 @router.get("/newsletters")
 def index(request: Request) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     with board.session() as session:
         newsletters = list(reversed(records.list_newsletters(session)))
         figures = _figures(session, board.settings, [n.id for n in newsletters if n.sent_at])  # type: ignore[misc]
-    return web.render(request, "newsletters/list.html", newsletters=newsletters, figures=figures)
+    return pagekit.render(
+        request, "newsletters/list.html", newsletters=newsletters, figures=figures
+    )
 
 
 def _form_page(
@@ -260,10 +262,10 @@ def _form_page(
 ) -> Response:
     """The create/edit form; ``invalid_from`` shows the sender address's error by its field,
     ``focus`` the block the keyboard lands on after an editor button."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     with board.session() as session:
         choices = _choices(request, session)
-    return web.render(
+    return pagekit.render(
         request,
         "newsletters/form.html",
         status_code=status_code,
@@ -279,7 +281,7 @@ def _form_page(
     )
 
 
-@router.get("/newsletters/new", dependencies=[Depends(web.require_editor)])
+@router.get("/newsletters/new", dependencies=[Depends(pagekit.require_editor)])
 def new(request: Request) -> Response:
     return _form_page(request, NewsletterForm())
 
@@ -290,7 +292,7 @@ def create(
     form: NewsletterForm = Depends(_form),
     posted: FormData = Depends(_posted),
 ) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     edit = _read_editor(request, form, posted)
     if edit.action:
@@ -323,13 +325,13 @@ def create(
         return _form_page(request, form, status_code=400, invalid_from=True)
     except CampaignError as exc:
         return _form_page(request, form, error=exc, status_code=400)
-    return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-created")
+    return pagekit.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-created")
 
 
 @router.get("/newsletters/live", response_class=HTMLResponse)
 def live(request: Request) -> Response:
     """The live counts beside the form: matching events and audience, as an HTML fragment."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     params = request.query_params
     form = NewsletterForm(
@@ -395,7 +397,7 @@ def live(request: Request) -> Response:
                 context["coverage"] = coverage(session, draft, settings, taxonomy=taxonomy)
     except CampaignError as exc:
         context.update(error=exc, events=None, audience=None)
-    return web.render(request, "newsletters/_live.html", **context)
+    return pagekit.render(request, "newsletters/_live.html", **context)
 
 
 def _lists_by_name(session: Session, names: list[str]) -> list[Any]:
@@ -405,14 +407,14 @@ def _lists_by_name(session: Session, names: list[str]) -> list[Any]:
 
 
 @router.get("/newsletters/{newsletter_id}")
-def show(request: Request, newsletter_id: web.Id) -> Response:
+def show(request: Request, newsletter_id: pagekit.Id) -> Response:
     return _show(request, newsletter_id)
 
 
 def _show(
     request: Request, newsletter_id: int, error: str | CampaignError = "", status_code: int = 200
 ) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     with board.session() as session:
         newsletter = _get(session, newsletter_id)
         data = records.newsletter_json(session, newsletter, board.settings)
@@ -426,7 +428,7 @@ def _show(
         restorable = allowed.may(newsletter, allowed.RESTORE) is None and queue.sent_nothing(
             session, newsletter_id
         )
-    return web.render(
+    return pagekit.render(
         request,
         "newsletters/show.html",
         status_code=status_code,
@@ -436,7 +438,7 @@ def _show(
         figures=figures,
         counts=counts,
         editable=allowed.may(newsletter, allowed.EDIT) is None,
-        schedule_value=web.input_value(newsletter.scheduled_at, board.settings),
+        schedule_value=pagekit.input_value(newsletter.scheduled_at, board.settings),
         schedulable=allowed.may(newsletter, allowed.MOVE) is None,
         sendable=allowed.may(newsletter, allowed.SEND) is None,
         cancellable=allowed.may(newsletter, allowed.CANCEL) is None,
@@ -450,9 +452,9 @@ def _show(
     )
 
 
-@router.get("/newsletters/{newsletter_id}/edit", dependencies=[Depends(web.require_editor)])
-def edit_form(request: Request, newsletter_id: web.Id) -> Response:
-    board = web.dashboard(request)
+@router.get("/newsletters/{newsletter_id}/edit", dependencies=[Depends(pagekit.require_editor)])
+def edit_form(request: Request, newsletter_id: pagekit.Id) -> Response:
+    board = pagekit.dashboard(request)
     with board.session() as session:
         newsletter = _get(session, newsletter_id)
         form = NewsletterForm.from_newsletter(session, newsletter)
@@ -462,11 +464,11 @@ def edit_form(request: Request, newsletter_id: web.Id) -> Response:
 @router.post("/newsletters/{newsletter_id}/edit")
 def edit(
     request: Request,
-    newsletter_id: web.Id,
+    newsletter_id: pagekit.Id,
     form: NewsletterForm = Depends(_form),
     posted: FormData = Depends(_posted),
 ) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     with board.session() as session:
         newsletter = _get(session, newsletter_id)
@@ -516,7 +518,7 @@ def edit(
         return _form_page(request, form, newsletter, status_code=400, invalid_from=True)
     except CampaignError as exc:
         return _form_page(request, form, newsletter, error=exc, status_code=400)
-    return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-saved")
+    return pagekit.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-saved")
 
 
 @router.post("/newsletters/draft-preview", response_class=HTMLResponse)
@@ -527,7 +529,7 @@ def draft_preview(
 ) -> Response:
     """The form as it stands, rendered for a sample reader, for the preview beside the block
     editor (nothing saved; sandboxed like the preview page's frame)."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     edit = _read_editor(request, form, posted)
     headers = {"content-security-policy": PREVIEW_CSP}
@@ -538,8 +540,8 @@ def draft_preview(
         manifest = load_manifest(newsletter_folder(board.templates_dir), template)
         content = manifest.check({k: v for k, v in form.content().items() if v})
         draft = Newsletter(
-            title=form.title.strip() or web.say(request, N_("(untitled)")),
-            subject=form.subject.strip() or web.say(request, N_("(no subject)")),
+            title=form.title.strip() or pagekit.say(request, N_("(untitled)")),
+            subject=form.subject.strip() or pagekit.say(request, N_("(no subject)")),
             preheader=form.preheader.strip(),
             from_name=form.from_name.strip(),
             template=template,
@@ -566,7 +568,7 @@ def draft_preview(
         sample = Recipient(email="camille@example.org", first_name="Camille")
         html = compiled.personalise(sample).html
     except CampaignError as exc:
-        worded = web.FormErrors.of(exc, settings)
+        worded = pagekit.FormErrors.of(exc, settings)
         problem = " ".join(sentence for _input, sentence in worded.summary)
         page = board.env.get_template("newsletters/_draft_problem.html").render(problem=problem)
         return HTMLResponse(page, headers=headers)
@@ -574,16 +576,16 @@ def draft_preview(
 
 
 @router.post("/newsletters/{newsletter_id}/duplicate")
-def duplicate(request: Request, newsletter_id: web.Id) -> Response:
+def duplicate(request: Request, newsletter_id: pagekit.Id) -> Response:
     """A new draft with everything of this newsletter but its time and results."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     with board.session() as session:
         _get(session, newsletter_id)
         copy = records.duplicate_newsletter(
             session, newsletter_id, actor=f"web:{request.state.user.email}"
         )
         copy_id = copy.id
-    return web.see_other(request, f"/newsletters/{copy_id}", "newsletter-duplicated")
+    return pagekit.see_other(request, f"/newsletters/{copy_id}", "newsletter-duplicated")
 
 
 # --- preview and test ----------------------------------------------------------------------------
@@ -592,13 +594,13 @@ def duplicate(request: Request, newsletter_id: web.Id) -> Response:
 @router.get("/newsletters/{newsletter_id}/preview")
 def preview_page(
     request: Request,
-    newsletter_id: web.Id,
+    newsletter_id: pagekit.Id,
     as_email: str = "",
     width: str = "desktop",
     part: str = "html",
 ) -> Response:
-    web.check_choice(width, ("desktop", "mobile"), "width")
-    web.check_choice(part, ("html", "text"), "part")
+    pagekit.check_choice(width, ("desktop", "mobile"), "width")
+    pagekit.check_choice(part, ("html", "text"), "part")
     return _preview(request, newsletter_id, as_email, width, part)
 
 
@@ -616,7 +618,7 @@ def _preview(
 ) -> Response:
     """The preview page; after a test send, ``sent`` (each address's result, shown at the top),
     ``to`` (the addresses as typed) and ``invalid_to`` (those refused, shown by the field)."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     result = None
     problem = ""
     with board.session() as session:
@@ -632,9 +634,9 @@ def _preview(
             )
         except CampaignError as exc:
             problem = " ".join(
-                sentence for _, sentence in web.FormErrors.of(exc, board.settings).summary
+                sentence for _, sentence in pagekit.FormErrors.of(exc, board.settings).summary
             )
-    return web.render(
+    return pagekit.render(
         request,
         "newsletters/preview.html",
         status_code=status_code,
@@ -653,9 +655,9 @@ def _preview(
 
 
 @router.get("/newsletters/{newsletter_id}/preview.html", response_class=HTMLResponse)
-def preview_html(request: Request, newsletter_id: web.Id, as_email: str = "") -> Response:
+def preview_html(request: Request, newsletter_id: pagekit.Id, as_email: str = "") -> Response:
     """The HTML one subscriber would receive, for the preview's iframe (sandboxed, no script)."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     with board.session() as session:
         newsletter = _get(session, newsletter_id)
         try:
@@ -667,7 +669,7 @@ def preview_html(request: Request, newsletter_id: web.Id, as_email: str = "") ->
                 templates_dir=board.templates_dir,
             )
         except CampaignError:
-            impossible = web.say(request, N_("No preview possible: see the checks."))
+            impossible = pagekit.say(request, N_("No preview possible: see the checks."))
             return HTMLResponse(
                 f"<p>{escape(impossible)}</p>",
                 headers={"content-security-policy": PREVIEW_CSP},
@@ -677,9 +679,9 @@ def preview_html(request: Request, newsletter_id: web.Id, as_email: str = "") ->
 
 @router.post("/newsletters/{newsletter_id}/test")
 def send_test(
-    request: Request, newsletter_id: web.Id, to: str = Form(""), as_email: str = Form("")
+    request: Request, newsletter_id: pagekit.Id, to: str = Form(""), as_email: str = Form("")
 ) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     addresses = [item.strip() for item in to.replace(";", ",").split(",") if item.strip()]
     invalid = [address for address in addresses if not _mailable(address)]
@@ -722,10 +724,10 @@ def _mailable(address: str) -> bool:
 
 
 @router.post("/newsletters/{newsletter_id}/schedule")
-def schedule(request: Request, newsletter_id: web.Id, at: str = Form(...)) -> Response:
-    board = web.dashboard(request)
+def schedule(request: Request, newsletter_id: pagekit.Id, at: str = Form(...)) -> Response:
+    board = pagekit.dashboard(request)
     try:
-        when = web.parse_local(at, board.settings, "at")
+        when = pagekit.parse_local(at, board.settings, "at")
         with board.session() as session:
             newsletter = _get(session, newsletter_id)
             check_real_send(
@@ -737,27 +739,27 @@ def schedule(request: Request, newsletter_id: web.Id, at: str = Form(...)) -> Re
         return _show(request, newsletter_id, error=error, status_code=400)
     except CampaignError as exc:
         return _show(request, newsletter_id, error=exc, status_code=400)
-    return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-scheduled")
+    return pagekit.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-scheduled")
 
 
 def _status_change(request: Request, newsletter_id: int, change: Any, done: str) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     try:
         with board.session() as session:
             _get(session, newsletter_id)
             change(session, newsletter_id)
     except CampaignError as exc:
         return _show(request, newsletter_id, error=exc, status_code=400)
-    return web.see_other(request, f"/newsletters/{newsletter_id}", done)
+    return pagekit.see_other(request, f"/newsletters/{newsletter_id}", done)
 
 
 @router.post("/newsletters/{newsletter_id}/pause")
-def pause(request: Request, newsletter_id: web.Id) -> Response:
+def pause(request: Request, newsletter_id: pagekit.Id) -> Response:
     return _status_change(request, newsletter_id, queue.pause, "newsletter-paused")
 
 
 @router.post("/newsletters/{newsletter_id}/resume")
-def resume(request: Request, newsletter_id: web.Id) -> Response:
+def resume(request: Request, newsletter_id: pagekit.Id) -> Response:
     return _status_change(request, newsletter_id, queue.resume, "newsletter-resumed")
 
 
@@ -779,20 +781,20 @@ def _situation(session: Session, newsletter: Newsletter) -> dict[str, Any]:
 
 
 @router.post("/newsletters/{newsletter_id}/cancel")
-def cancel(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -> Response:
+def cancel(request: Request, newsletter_id: pagekit.Id, confirm: str = Form("")) -> Response:
     """Nothing more of it will be sent: asked first, naming who would have received it."""
-    if web.confirmed(confirm):
+    if pagekit.confirmed(confirm):
         return _status_change(request, newsletter_id, queue.cancel, "newsletter-cancelled")
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     with board.session() as session:
         newsletter = _get(session, newsletter_id)
         refusal = allowed.may(newsletter, allowed.CANCEL)
         if refusal is not None:
             return _show(request, newsletter_id, CampaignError(refusal), 400)
         context = _situation(session, newsletter)
-    return web.confirm_page(
+    return pagekit.confirm_page(
         request,
-        web.Confirmation(
+        pagekit.Confirmation(
             action=f"/newsletters/{newsletter_id}/cancel",
             back=f"/newsletters/{newsletter_id}",
             template="newsletters/confirm_cancel.html",
@@ -802,10 +804,10 @@ def cancel(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -> 
 
 
 @router.post("/newsletters/{newsletter_id}/send-now")
-def send_now(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -> Response:
+def send_now(request: Request, newsletter_id: pagekit.Id, confirm: str = Form("")) -> Response:
     """Send it at once, through the scheduler like any scheduled newsletter: asked first,
     naming how many people it goes to; the checks a send makes are made before asking."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     try:
         with board.session() as session:
@@ -813,18 +815,18 @@ def send_now(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -
             allowed.check(newsletter, allowed.SEND)
             queue.check_sender(newsletter, settings)
             check_public_url(settings, f"Newsletter {newsletter_id}")
-            if web.confirmed(confirm):
+            if pagekit.confirmed(confirm):
                 records.send_now(session, newsletter_id)
                 context = {}
             else:
                 context = _situation(session, newsletter)
     except CampaignError as exc:
         return _show(request, newsletter_id, error=exc, status_code=400)
-    if web.confirmed(confirm):
-        return web.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-sending-now")
-    return web.confirm_page(
+    if pagekit.confirmed(confirm):
+        return pagekit.see_other(request, f"/newsletters/{newsletter_id}", "newsletter-sending-now")
+    return pagekit.confirm_page(
         request,
-        web.Confirmation(
+        pagekit.Confirmation(
             action=f"/newsletters/{newsletter_id}/send-now",
             back=f"/newsletters/{newsletter_id}",
             template="newsletters/confirm_send_now.html",
@@ -835,7 +837,7 @@ def send_now(request: Request, newsletter_id: web.Id, confirm: str = Form("")) -
 
 
 @router.post("/newsletters/{newsletter_id}/draft")
-def back_to_draft(request: Request, newsletter_id: web.Id) -> Response:
+def back_to_draft(request: Request, newsletter_id: pagekit.Id) -> Response:
     """A cancelled newsletter that sent nothing is a draft again (nothing is lost: asked
     without a confirmation step, it can be cancelled again)."""
     return _status_change(request, newsletter_id, queue.back_to_draft, "newsletter-draft-again")

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Reques
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlmodel import Session
 
-from campaign.dashboard import queries, web
+from campaign.dashboard import pagekit, queries
 from campaign.errors import CampaignError
 from campaign.events.catalogue import EventQuery, find_events
 from campaign.models import Event, Post, PostStatus, utcnow
@@ -57,19 +57,19 @@ def _get(session: Session, post_id: int) -> Post:
 def _handles(request: Request) -> dict[str, str]:
     return {
         name: account.handle
-        for name, account in web.dashboard(request).settings.social.accounts.items()
+        for name, account in pagekit.dashboard(request).settings.social.accounts.items()
     }
 
 
 def _networks(request: Request) -> dict[str, str]:
     """The network of each configured account."""
-    accounts = web.dashboard(request).settings.social.accounts
+    accounts = pagekit.dashboard(request).settings.social.accounts
     return {name: account.network for name, account in accounts.items()}
 
 
 def _network(request: Request, account: str) -> str:
     """The network of ``account`` (X's rules for an unknown or empty one)."""
-    return network_of(web.dashboard(request).settings, account)
+    return network_of(pagekit.dashboard(request).settings, account)
 
 
 def _pieces(
@@ -102,7 +102,7 @@ def _parts(
 def _limits(request: Request) -> dict[str, int]:
     """The limit of each account whose server said its own (a Mastodon instance's, read by a
     metrics sync): the counters use it rather than the network's default."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     with board.session() as session:
         return account_limits(session, board.settings)
 
@@ -117,8 +117,8 @@ def _as_typed(post: Post) -> tuple[str, bool]:
 @router.get("/posts")
 def index(request: Request, account: str = "", status: str = "", created: str = "") -> Response:
     """The posts, with those the composer just created (``created``: their ids) listed first."""
-    board = web.dashboard(request)
-    web.check_choice(status, [item.value for item in PostStatus], "status")
+    board = pagekit.dashboard(request)
+    pagekit.check_choice(status, [item.value for item in PostStatus], "status")
     ids = [
         int(item)
         for item in created.split(",")[:20]
@@ -127,7 +127,7 @@ def index(request: Request, account: str = "", status: str = "", created: str = 
     with board.session() as session:
         posts = list_posts(session, account=account or None, status=status or None)
         new_posts = [post for post in (session.get(Post, i) for i in ids) if post is not None]
-    return web.render(
+    return pagekit.render(
         request,
         "posts/list.html",
         created=new_posts,
@@ -208,7 +208,7 @@ def _composer(
     handles = _handles(request)
     chosen = [name for name in accounts or [] if name in handles] or list(handles)[:1]
     overrides = overrides or {}
-    return web.render(
+    return pagekit.render(
         request,
         "posts/compose.html",
         status_code=status_code,
@@ -231,7 +231,7 @@ def _composer(
 
 def _image_sizes(request: Request) -> list[dict[str, Any]]:
     """The largest image each network of the accounts takes, in MB (the composer says it)."""
-    settings = web.dashboard(request).settings
+    settings = pagekit.dashboard(request).settings
     networks = sorted({network_of(settings, name) for name in settings.social.accounts} or {"x"})
     found = []
     for network in networks:
@@ -246,7 +246,7 @@ def _image_sizes(request: Request) -> list[dict[str, Any]]:
     return found
 
 
-@router.get("/posts/new", dependencies=[Depends(web.require_editor)])
+@router.get("/posts/new", dependencies=[Depends(pagekit.require_editor)])
 def new(request: Request) -> Response:
     return _composer(request)
 
@@ -266,7 +266,7 @@ def length(
     counter per network, and one per account given its own text), with the previews."""
     chosen = _chosen(request, accounts, account)
     overrides = _overrides(override_account, override_text, chosen)
-    return web.render(
+    return pagekit.render(
         request,
         "posts/_lengths.html",
         previews=_previews(
@@ -281,7 +281,7 @@ def _save_image(request: Request, image: UploadFile, network: str) -> Path:
     """Keep an uploaded image if ``network``'s policy takes it (:mod:`campaign.social.media`)."""
     data = image.file.read(media.largest_image(network) + 1)
     suffix = media.SUFFIXES[media.check_upload(data, name=image.filename or "", network=network)]
-    folder = Path(web.dashboard(request).settings.dashboard.media_dir)
+    folder = Path(pagekit.dashboard(request).settings.dashboard.media_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{secrets.token_hex(12)}{suffix}"
     path.write_bytes(data)
@@ -304,12 +304,12 @@ def create(
 ) -> Response:
     """One post per ticked account, each with the common text or its own, each checked by its
     network's rules before any is stored; one post opens its page, several are listed."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     chosen = _chosen(request, accounts, account)
     overrides = _overrides(override_account, override_text, chosen)
     try:
-        when = web.parse_local(at, settings, "at") if at.strip() else None
+        when = pagekit.parse_local(at, settings, "at") if at.strip() else None
         images = []
         if image is not None and image.filename:
             if not alt.strip():
@@ -349,8 +349,8 @@ def create(
             status_code=400,
         )
     if len(ids) == 1:
-        return web.see_other(request, f"/posts/{ids[0]}", "post-created")
-    return web.see_other(request, f"/posts?created={','.join(str(i) for i in ids)}")
+        return pagekit.see_other(request, f"/posts/{ids[0]}", "post-created")
+    return pagekit.see_other(request, f"/posts?created={','.join(str(i) for i in ids)}")
 
 
 # --- the planner (before /posts/{id}, whose path would match it) ---------------------------------
@@ -370,7 +370,7 @@ def _planner(
     theme: bool = False,
     also: list[str] | None = None,
 ) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     handles = _handles(request)
     account = account if account in handles else next(iter(handles), "")
@@ -393,7 +393,7 @@ def _planner(
     planned_days: dict[date, int] = {}
     for planned in plan.planned if plan else []:
         planned_days[planned.day] = planned_days.get(planned.day, 0) + 1
-    return web.render(
+    return pagekit.render(
         request,
         "posts/planner.html",
         status_code=status_code,
@@ -434,12 +434,15 @@ def _planner(
 
 
 def _day(text: str, request: Request) -> date:
-    return web.parse_day(text) or utcnow().astimezone(web.dashboard(request).settings.zone).date()
+    return (
+        pagekit.parse_day(text)
+        or utcnow().astimezone(pagekit.dashboard(request).settings.zone).date()
+    )
 
 
 @router.get("/posts/planner")
 def planner(request: Request, day: str = "", account: str = "") -> Response:
-    web.query_day(day, "day")
+    pagekit.query_day(day, "day")
     return _planner(request, _day(day, request), account)
 
 
@@ -456,11 +459,11 @@ def plan(
     """Draft the event posts of the day (or of the days up to ``until``) with the planner of the
     posts stage, on the page's account and those ticked in ``also`` (one draft per account for
     each event), then show its notes and what publishing the drafts would cost."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     first = _day(day, request)
     typed: dict[str, Any] = {"times": times, "until": until, "theme": bool(theme), "also": also}
     try:
-        last = web.parse_day(until) if until.strip() else first
+        last = pagekit.parse_day(until) if until.strip() else first
         if last is None:
             raise CampaignError.of("form.not_a_day", "until", text=until)
         with board.session() as session:
@@ -488,11 +491,11 @@ def approve(
     request: Request,
     day: str = Form(""),
     account: str = Form(""),
-    post_ids: list[web.ListedId] = Form([]),
+    post_ids: list[pagekit.ListedId] = Form([]),
 ) -> Response:
     """Schedule the ticked drafts (or all those of a plan, sent as the same list), each
     checked again; those refused are listed with why, the others go through."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     the_day = _day(day, request)
     if not post_ids:
         return _planner(request, the_day, account, error=NOTHING_TICKED, status_code=400)
@@ -519,7 +522,7 @@ def _show(
 ) -> Response:
     """A post's page; ``typed``: the edit form as sent (text, thread, split, at), when it was
     refused, so that nothing typed is lost."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     with board.session() as session:
         post = _get(session, post_id)
@@ -530,11 +533,11 @@ def _show(
     edit_error = ""
     if typed:  # the refusal goes by the text it concerns, in the pages' words
         if isinstance(error, CampaignError):
-            worded = web.FormErrors.of(error, settings)
+            worded = pagekit.FormErrors.of(error, settings)
             error = "\n".join(sentence for _input, sentence in worded.summary)
         edit_error, error = error, ""
     pending = post.status not in (PostStatus.published, PostStatus.cancelled)
-    return web.render(
+    return pagekit.render(
         request,
         "posts/show.html",
         status_code=status_code,
@@ -556,7 +559,7 @@ def _show(
         if pending
         else None,
         prices=settings.social.x.prices,
-        at_value=web.input_value(post.scheduled_at, settings),
+        at_value=pagekit.input_value(post.scheduled_at, settings),
         text=typed.get("text", text),
         thread=typed.get("thread", thread),
         split=typed.get("split", False),
@@ -570,15 +573,15 @@ def _show(
 
 
 @router.get("/posts/{post_id}")
-def show(request: Request, post_id: web.Id) -> Response:
+def show(request: Request, post_id: pagekit.Id) -> Response:
     return _show(request, post_id)
 
 
 @router.get("/posts/{post_id}/image/{index}")
-def image(request: Request, post_id: web.Id, index: int) -> Response:
+def image(request: Request, post_id: pagekit.Id, index: int) -> Response:
     """An image attached to a post, only from the media folder: a stored path leading
     anywhere else (by itself or through a link) is not found, whatever file it names."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     with board.session() as session:
         post = _get(session, post_id)
     if not 0 <= index < len(post.images):
@@ -591,30 +594,30 @@ def image(request: Request, post_id: web.Id, index: int) -> Response:
 
 
 def _change(request: Request, post_id: int, action: Any, done: str) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     try:
         with board.session() as session:
             _get(session, post_id)
             action(session)
     except CampaignError as exc:
         return _show(request, post_id, exc, 400)
-    return web.see_other(request, f"/posts/{post_id}", done)
+    return pagekit.see_other(request, f"/posts/{post_id}", done)
 
 
 @router.post("/posts/{post_id}/schedule")
-def schedule(request: Request, post_id: web.Id, at: str = Form("")) -> Response:
+def schedule(request: Request, post_id: pagekit.Id, at: str = Form("")) -> Response:
     """Give the post its time (``at``) and, a draft, approve it: it is then scheduled."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     try:
         with board.session() as session:
             post = _get(session, post_id)
             allowed.check(post, allowed.MOVE if at.strip() else allowed.SCHEDULE)
             if at.strip():
-                when = web.parse_local(at, settings, "at")
+                when = pagekit.parse_local(at, settings, "at")
                 post = reschedule_post(session, settings, post_id, when)
             if post.status != PostStatus.draft:
-                return web.see_other(request, f"/posts/{post_id}", "post-scheduled")
+                return pagekit.see_other(request, f"/posts/{post_id}", "post-scheduled")
             result = schedule_posts(session, settings, [post_id])
     except MoveRefused as exc:
         return _show(request, post_id, status_code=400, refusal=exc)
@@ -622,13 +625,13 @@ def schedule(request: Request, post_id: web.Id, at: str = Form("")) -> Response:
         return _show(request, post_id, exc, 400)
     if result.refused:
         return _show(request, post_id, status_code=400, approval=result)
-    return web.see_other(request, f"/posts/{post_id}", "post-scheduled")
+    return pagekit.see_other(request, f"/posts/{post_id}", "post-scheduled")
 
 
 @router.post("/posts/{post_id}/edit")
 def edit(
     request: Request,
-    post_id: web.Id,
+    post_id: pagekit.Id,
     text: str = Form(""),
     split: str = Form(""),
     thread: str = Form(""),
@@ -637,14 +640,14 @@ def edit(
     """A new text for a post not yet published (its status is kept), and a new time with it
     when given: the text is then the person's for that time (a post generated from events
     whose text was edited by hand moves only so). Refused, the page keeps what was typed."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     try:
         with board.session() as session:
             _get(session, post_id)
             changes: dict[str, Any] = {"split": bool(split)}
             if at.strip():
-                changes["scheduled_at"] = web.parse_local(at, settings, "at")
+                changes["scheduled_at"] = pagekit.parse_local(at, settings, "at")
             if thread:
                 edit_post(session, settings, post_id, parts=thread_parts(text), **changes)
             else:
@@ -652,22 +655,22 @@ def edit(
     except CampaignError as exc:
         typed = {"text": text, "thread": bool(thread), "split": bool(split), "at": at}
         return _show(request, post_id, exc, 400, typed=typed)
-    return web.see_other(request, f"/posts/{post_id}", "post-edited")
+    return pagekit.see_other(request, f"/posts/{post_id}", "post-edited")
 
 
 def _confirm_post(request: Request, post_id: int, what: str) -> Response:
     """The confirmation page of a post's irreversible action: its text, its account and how
     many follow it (the last count known), its time."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     with board.session() as session:
         post = _get(session, post_id)
         followers = queries.latest_followers(session, post.account)
     refusal = allowed.may(post, what)  # what: "publish" or "cancel"
     if refusal is not None:  # nothing to confirm: said as the action itself says it
         return _show(request, post_id, CampaignError(refusal), 400)
-    return web.confirm_page(
+    return pagekit.confirm_page(
         request,
-        web.Confirmation(
+        pagekit.Confirmation(
             action=f"/posts/{post_id}/{what}",
             back=f"/posts/{post_id}",
             template=f"posts/confirm_{what}.html",
@@ -683,9 +686,9 @@ def _confirm_post(request: Request, post_id: int, what: str) -> Response:
 
 
 @router.post("/posts/{post_id}/cancel")
-def cancel(request: Request, post_id: web.Id, confirm: str = Form("")) -> Response:
+def cancel(request: Request, post_id: pagekit.Id, confirm: str = Form("")) -> Response:
     """Never published: a cancelled post cannot be scheduled again, so it is asked first."""
-    if not web.confirmed(confirm):
+    if not pagekit.confirmed(confirm):
         return _confirm_post(request, post_id, "cancel")
     return _change(
         request, post_id, lambda session: cancel_post(session, post_id), "post-cancelled"
@@ -693,11 +696,11 @@ def cancel(request: Request, post_id: web.Id, confirm: str = Form("")) -> Respon
 
 
 @router.post("/posts/{post_id}/publish")
-def publish(request: Request, post_id: web.Id, confirm: str = Form("")) -> Response:
+def publish(request: Request, post_id: pagekit.Id, confirm: str = Form("")) -> Response:
     """Published on X at once, for everyone following the account: asked first."""
-    if not web.confirmed(confirm):
+    if not pagekit.confirmed(confirm):
         return _confirm_post(request, post_id, "publish")
-    settings = web.dashboard(request).settings
+    settings = pagekit.dashboard(request).settings
 
     def action(session: Session) -> None:
         try:

@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from campaign.config import Settings
-from campaign.dashboard import web
+from campaign.dashboard import pagekit
 from campaign.errors import CampaignError
 from campaign.models import utcnow
 from campaign.reports import (
@@ -81,7 +81,7 @@ def _builders(settings: Settings) -> dict[str, Callable[[Session, Period, Labels
 
 
 def _period(settings: Settings, date_from: str, date_to: str) -> Period:
-    start, end = web.parse_day(date_from), web.parse_day(date_to)
+    start, end = pagekit.parse_day(date_from), pagekit.parse_day(date_to)
     if date_from.strip() and start is None:
         raise CampaignError.of("form.not_a_day", "date_from", text=date_from)
     if date_to.strip() and end is None:
@@ -107,7 +107,7 @@ def _sections(report: Report, labels: Labels) -> list[dict[str, Any]]:
 
 def _followers_form(request: Request, form: dict[str, str] | None = None) -> dict[str, Any]:
     """The form that takes a typed follower count: the accounts, the counts typed so far."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     with board.session() as session:
         known = known_accounts(session)
@@ -145,7 +145,7 @@ def _render(
 ) -> Response:
     """The reports page (``query``: the period form) or one newsletter's (``newsletter_id``)."""
     period = period_text(reports[0]["report"], labels) if reports else ""
-    return web.render(
+    return pagekit.render(
         request,
         "reports.html",
         status_code=400 if error or followers_error else 200,
@@ -165,7 +165,7 @@ def _render(
 
 @router.get("/reports")
 def index(request: Request, date_from: str = "", date_to: str = "") -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     labels = board.labels
     builders = _builders(board.settings)
     query = {"date_from": date_from, "date_to": date_to}
@@ -198,12 +198,12 @@ def type_followers(
     The reports take it as a measurement of followers and say it was typed by hand; typing the
     same account and day again corrects it. Refusals are said in French by the page.
     """
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     form = {"account": account, "followers": followers, "day": day}
     query = {"date_from": date_from, "date_to": date_to}
     count = followers.strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
-    on = web.parse_day(day)
+    on = pagekit.parse_day(day)
     try:
         if not (count.isascii() and count.isdigit()) or len(count) > 10:  # not "²" nor "١"
             raise FollowersRefused("count", f"{followers!r} is not a number of followers.")
@@ -221,14 +221,14 @@ def type_followers(
             followers_form=form,
         )
     back = "/reports"
-    extra = urlencode({k: v for k, v in query.items() if v and web.parse_day(v)})
-    return web.see_other(request, back + (f"?{extra}" if extra else ""), "followers-saved")
+    extra = urlencode({k: v for k, v in query.items() if v and pagekit.parse_day(v)})
+    return pagekit.see_other(request, back + (f"?{extra}" if extra else ""), "followers-saved")
 
 
 @router.get("/reports/newsletters/{newsletter_id}")
-def newsletter(request: Request, newsletter_id: web.Id) -> Response:
+def newsletter(request: Request, newsletter_id: pagekit.Id) -> Response:
     """One newsletter in detail: per link, per region, the first seven days, bounce reasons."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     labels = board.labels
     try:
         with board.session() as session:
@@ -292,7 +292,7 @@ def export(
     date_to: str = "",
 ) -> Response:
     """A report of the period as CSV (one table), XLSX or HTML; viewers may download too."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     builders = _builders(board.settings)
     if key not in builders or format not in DOWNLOADS:
         raise HTTPException(404)
@@ -310,12 +310,12 @@ def export(
 @router.get("/reports/newsletters/{newsletter_id}/export")
 def export_newsletter(
     request: Request,
-    newsletter_id: web.Id,
+    newsletter_id: pagekit.Id,
     format: str = "html",
     table: str = "",
 ) -> Response:
     """One newsletter's report as a file (CSV: one of its tables)."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     if format not in DOWNLOADS:
         raise HTTPException(404)
     labels = board.labels

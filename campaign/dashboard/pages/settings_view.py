@@ -23,7 +23,7 @@ from campaign.config import (
     mask_url,
     secret_key,
 )
-from campaign.dashboard import web
+from campaign.dashboard import pagekit
 from campaign.dashboard.sender_words import refusal_text
 from campaign.errors import CampaignError
 from campaign.mail import OutgoingMessage, open_transport
@@ -46,7 +46,7 @@ router = APIRouter()
 
 
 def _facts(request: Request) -> dict[str, Any]:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     with board.session() as session:
         identity = sender_identity(session, settings)
@@ -94,7 +94,7 @@ def _pressure(request: Request) -> list[Pressure]:
     """Failed sign-ins on dashboard accounts, for admins only (it names the accounts)."""
     if not roles.may(request.state.user.role, roles.ADMINISTER):
         return []
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     limits = board.settings.dashboard
     with board.session() as session:
         return login_pressure(
@@ -104,13 +104,13 @@ def _pressure(request: Request) -> list[Pressure]:
 
 @router.get("/settings")
 def index(request: Request) -> Response:
-    return web.render(request, "settings.html", results=[], error="", **_facts(request))
+    return pagekit.render(request, "settings.html", results=[], error="", **_facts(request))
 
 
 @router.post("/settings/test-message")
 def test_message(request: Request, to: str = Form("")) -> Response:
     """A short message through the configured transport, to check that mail goes out."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     text = board.env.get_template("test_message.txt.j2")
     html = board.env.get_template("test_message.html.j2")
@@ -144,7 +144,7 @@ def test_message(request: Request, to: str = Form("")) -> Response:
             transport.close()
     except CampaignError as exc:
         error = exc
-    return web.render(
+    return pagekit.render(
         request,
         "settings.html",
         status_code=400 if error else 200,
@@ -154,7 +154,7 @@ def test_message(request: Request, to: str = Form("")) -> Response:
     )
 
 
-@router.post("/settings/sender", dependencies=[Depends(web.require_admin)])
+@router.post("/settings/sender", dependencies=[Depends(pagekit.require_admin)])
 def save_identity(
     request: Request,
     from_name: str = Form(""),
@@ -164,7 +164,7 @@ def save_identity(
     reset: str = Form(""),
 ) -> Response:
     """Store the sender identity over the config file's (or, ``reset``, go back to it)."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     typed = {
         "from_name": from_name,
         "from_address": from_address,
@@ -180,7 +180,7 @@ def save_identity(
                 save_sender(session, typed, actor=f"web:{request.state.user.email}")
     except SenderRefused as exc:
         refusal = exc
-    return web.render(
+    return pagekit.render(
         request,
         "settings.html",
         status_code=400 if refusal else 200,

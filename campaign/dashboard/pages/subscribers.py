@@ -34,7 +34,7 @@ from campaign.audience.importer import (
     read_columns,
 )
 from campaign.audience.lists import find_list
-from campaign.dashboard import queries, web
+from campaign.dashboard import pagekit, queries
 from campaign.dashboard.uploads import HeldFile, HeldUploads
 from campaign.errors import CampaignError
 from campaign.i18n import N_
@@ -42,7 +42,7 @@ from campaign.models import Subscriber, SubscriberStatus
 from campaign.taxonomy import Taxonomy
 
 router = APIRouter()
-ADMIN = [Depends(web.require_admin)]
+ADMIN = [Depends(pagekit.require_admin)]
 METHOD = "admin"  # the consent log's method for what an admin does on the dashboard
 EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -64,16 +64,16 @@ def index(
     status: str = "",
     list_name: str = "",
     region: str = "",
-    page: web.PageNumber = 1,
+    page: pagekit.PageNumber = 1,
 ) -> Response:
-    board = web.dashboard(request)
-    web.check_choice(status, [item.value for item in SubscriberStatus], "status")
+    board = pagekit.dashboard(request)
+    pagekit.check_choice(status, [item.value for item in SubscriberStatus], "status")
     with board.session() as session:
         found = queries.search_subscribers(
             session, text=q, status=status, list_name=list_name, region=region, page=page
         )
         lists = queries.lists(session)
-    return web.render(
+    return pagekit.render(
         request,
         "subscribers/list.html",
         found=found,
@@ -98,12 +98,12 @@ def export_list(
 ) -> Response:
     """The people the list page shows with these filters, as a file for Excel: a CSV in UTF-8
     with a BOM and semicolons (as ``subscribers export`` writes it), or an XLSX workbook."""
-    board = web.dashboard(request)
-    web.check_choice(format, EXPORT_TYPES, "format")
-    web.check_choice(status, [item.value for item in SubscriberStatus], "status")
+    board = pagekit.dashboard(request)
+    pagekit.check_choice(format, EXPORT_TYPES, "format")
+    pagekit.check_choice(status, [item.value for item in SubscriberStatus], "status")
     with tempfile.TemporaryDirectory() as folder, board.session() as session:
         if list_name and find_list(session, list_name) is None:
-            raise web.BadQuery(["list_name"])
+            raise pagekit.BadQuery(["list_name"])
         path = Path(folder) / f"abonnes.{format}"
         audience.export_subscribers(
             session,
@@ -169,7 +169,7 @@ def _form_page(
     error: str | CampaignError = "",
     status_code: int = 200,
 ) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     with board.session() as session:
         lists = [row["name"] for row in queries.lists(session)]
         joined: list[str] = []
@@ -177,7 +177,7 @@ def _form_page(
             joined = audience.describe_subscriber(session, subscriber.email or "")["lists"]
             left = [m["list"] for m in _memberships(session, subscriber) if m["left"]]
             lists = [name for name in lists if name not in joined and name not in left]
-    return web.render(
+    return pagekit.render(
         request,
         "subscribers/form.html",
         status_code=status_code,
@@ -191,12 +191,12 @@ def _form_page(
 
 
 @router.get("/subscribers/new", dependencies=ADMIN)
-def new_form(request: Request, depuis: int = Query(0, ge=0, le=web.MAX_ID)) -> Response:
+def new_form(request: Request, depuis: int = Query(0, ge=0, le=pagekit.MAX_ID)) -> Response:
     """The add form; ``depuis``: a person whose new address this is (their fields copied, the
     old person left as they are)."""
     form = PersonForm()
     if depuis:
-        board = web.dashboard(request)
+        board = pagekit.dashboard(request)
         with board.session() as session:
             old = _person(session, depuis)
             form = PersonForm(
@@ -212,14 +212,14 @@ def new_form(request: Request, depuis: int = Query(0, ge=0, le=web.MAX_ID)) -> R
 
 @router.post("/subscribers/new", dependencies=ADMIN)
 def create(request: Request, form: PersonForm = Depends(_person_form)) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     taxonomy = Taxonomy.from_settings(board.settings)
     try:
         if not form.email.strip():
-            raise CampaignError(web.say(request, N_("Give the person's email address.")))
+            raise CampaignError(pagekit.say(request, N_("Give the person's email address.")))
         if not form.consent_source.strip():
             raise CampaignError(
-                web.say(
+                pagekit.say(
                     request,
                     N_(
                         "Say how the person gave their consent (the proof of their consent, "
@@ -230,9 +230,9 @@ def create(request: Request, form: PersonForm = Depends(_person_form)) -> Respon
         with board.session() as session:
             known = audience.find_subscriber(session, form.email)
             if known is not None:
-                known_page = f"{web.base_path(request)}/subscribers/{known.id}"
+                known_page = f"{pagekit.base_path(request)}/subscribers/{known.id}"
                 raise CampaignError(
-                    web.say(
+                    pagekit.say(
                         request,
                         N_(
                             "The address {email} is already known: edit their record ({page}) "
@@ -254,12 +254,12 @@ def create(request: Request, form: PersonForm = Depends(_person_form)) -> Respon
             person_id = subscriber.id
     except CampaignError as exc:
         return _form_page(request, form, error=exc, status_code=400)
-    return web.see_other(request, f"/subscribers/{person_id}", "person-added")
+    return pagekit.see_other(request, f"/subscribers/{person_id}", "person-added")
 
 
 @router.get("/subscribers/{subscriber_id}/edit", dependencies=ADMIN)
-def edit_form(request: Request, subscriber_id: web.Id) -> Response:
-    board = web.dashboard(request)
+def edit_form(request: Request, subscriber_id: pagekit.Id) -> Response:
+    board = pagekit.dashboard(request)
     with board.session() as session:
         subscriber = _person(session, subscriber_id)
     form = PersonForm(
@@ -275,9 +275,9 @@ def edit_form(request: Request, subscriber_id: web.Id) -> Response:
 
 @router.post("/subscribers/{subscriber_id}/edit", dependencies=ADMIN)
 def edit(
-    request: Request, subscriber_id: web.Id, form: PersonForm = Depends(_person_form)
+    request: Request, subscriber_id: pagekit.Id, form: PersonForm = Depends(_person_form)
 ) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     taxonomy = Taxonomy.from_settings(board.settings)
     actor = f"web:{request.state.user.email}"
     with board.session() as session:
@@ -293,11 +293,11 @@ def edit(
                 mailing_list = find_list(session, name)
                 if mailing_list is None:
                     gone = N_("The list “{name}” no longer exists.")
-                    raise CampaignError(web.say(request, gone, name=name))
+                    raise CampaignError(pagekit.say(request, gone, name=name))
                 audience.join_list(session, person, mailing_list, method=METHOD, actor=actor)
     except CampaignError as exc:
         return _form_page(request, form, subscriber=subscriber, error=exc, status_code=400)
-    return web.see_other(request, f"/subscribers/{subscriber_id}", "person-saved")
+    return pagekit.see_other(request, f"/subscribers/{subscriber_id}", "person-saved")
 
 
 def _memberships(session: Session, subscriber: Subscriber) -> list[dict[str, object]]:
@@ -308,19 +308,22 @@ def _memberships(session: Session, subscriber: Subscriber) -> list[dict[str, obj
 
 
 def _when(moment: datetime | None, request: Request) -> str:
-    settings = web.dashboard(request).settings
-    date, time = web.local(moment, settings, "%d/%m/%Y"), web.local(moment, settings, "%H:%M")
-    return web.say(request, N_("{date} at {time}"), date=date, time=time)
+    settings = pagekit.dashboard(request).settings
+    date, time = (
+        pagekit.local(moment, settings, "%d/%m/%Y"),
+        pagekit.local(moment, settings, "%H:%M"),
+    )
+    return pagekit.say(request, N_("{date} at {time}"), date=date, time=time)
 
 
 @router.post("/subscribers/{subscriber_id}/unsubscribe", dependencies=ADMIN)
 def unsubscribe(
     request: Request,
-    subscriber_id: web.Id,
+    subscriber_id: pagekit.Id,
     list_name: str = Form(""),
     confirm: str = Form(""),
 ) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     with board.session() as session:
         subscriber = _person(session, subscriber_id)
         email = subscriber.email or ""
@@ -329,27 +332,27 @@ def unsubscribe(
         return _person_page(
             request,
             subscriber_id,
-            web.say(request, N_("This person is not subscribed to “{name}”."), name=list_name),
+            pagekit.say(request, N_("This person is not subscribed to “{name}”."), name=list_name),
             400,
         )
     if confirm != "oui":
         what = (
-            web.say(request, N_("the list “{name}”"), name=list_name)
+            pagekit.say(request, N_("the list “{name}”"), name=list_name)
             if list_name
-            else web.say(request, N_("all newsletters (whatever their lists)"))
+            else pagekit.say(request, N_("all newsletters (whatever their lists)"))
         )
-        return web.confirm_page(
+        return pagekit.confirm_page(
             request,
-            web.Confirmation(
-                title=web.say(request, N_("Unsubscribe this person?")),
+            pagekit.Confirmation(
+                title=pagekit.say(request, N_("Unsubscribe this person?")),
                 lines=[
-                    web.say(
+                    pagekit.say(
                         request,
                         N_("1 person, {email}, will be unsubscribed from {what}."),
                         email=email,
                         what=what,
                     ),
-                    web.say(
+                    pagekit.say(
                         request,
                         N_(
                             "They will no longer receive these newsletters. This will be noted "
@@ -359,7 +362,7 @@ def unsubscribe(
                     ),
                 ],
                 action=f"/subscribers/{subscriber_id}/unsubscribe",
-                button=web.say(request, N_("Unsubscribe them")),
+                button=pagekit.say(request, N_("Unsubscribe them")),
                 back=f"/subscribers/{subscriber_id}",
                 fields={"list_name": list_name},
             ),
@@ -372,31 +375,31 @@ def unsubscribe(
             method=METHOD,
             list_name=list_name or None,
         )
-    return web.see_other(request, f"/subscribers/{subscriber_id}", "person-unsubscribed")
+    return pagekit.see_other(request, f"/subscribers/{subscriber_id}", "person-unsubscribed")
 
 
 @router.post("/subscribers/{subscriber_id}/resubscribe", dependencies=ADMIN)
 def resubscribe(
     request: Request,
-    subscriber_id: web.Id,
+    subscriber_id: pagekit.Id,
     list_name: str = Form(""),
     confirm: str = Form(""),
     consent: str = Form(""),
     force: str = Form(""),
 ) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     try:
         with board.session() as session:
             subscriber = _person(session, subscriber_id)
             check = audience.resubscription(session, subscriber, list_name or None)
     except CampaignError:
-        missing = web.say(request, N_("The list “{name}” does not exist."), name=list_name)
+        missing = pagekit.say(request, N_("The list “{name}” does not exist."), name=list_name)
         return _person_page(request, subscriber_id, missing, 400)
     if check.pending:
         return _person_page(
             request,
             subscriber_id,
-            web.say(
+            pagekit.say(
                 request,
                 N_(
                     "This person has not confirmed their address yet: only their confirmation "
@@ -406,7 +409,7 @@ def resubscribe(
             400,
         )
     if not check.undo:
-        return web.see_other(request, f"/subscribers/{subscriber_id}", "person-resubscribed")
+        return pagekit.see_other(request, f"/subscribers/{subscriber_id}", "person-resubscribed")
     given = {"consent": consent == "oui", "force": force == "oui"}
     needed = {"consent": check.self_at is not None, "force": bool(check.blocked)}
     if confirm != "oui" or any(needed[key] and not given[key] for key in needed):
@@ -425,7 +428,7 @@ def resubscribe(
             )
     except CampaignError as exc:
         return _person_page(request, subscriber_id, exc, 400)
-    return web.see_other(request, f"/subscribers/{subscriber_id}", "person-resubscribed")
+    return pagekit.see_other(request, f"/subscribers/{subscriber_id}", "person-resubscribed")
 
 
 def _confirm_resubscribe(
@@ -438,24 +441,24 @@ def _confirm_resubscribe(
     """What resubscribing will do, and the boxes the law asks to tick first (``check``: what
     the stage says it needs)."""
     where = (
-        web.say(request, N_("the list “{name}”"), name=check.list_name)
+        pagekit.say(request, N_("the list “{name}”"), name=check.list_name)
         if check.list_name
-        else web.say(request, N_("their newsletters"))
+        else pagekit.say(request, N_("their newsletters"))
     )
     will = N_("1 person, {email}, will be subscribed again to {where}.")
-    lines = [web.say(request, will, email=check.email, where=where)]
+    lines = [pagekit.say(request, will, email=check.email, where=where)]
     checks = []
     if check.blocked:
         lines.append(
-            web.say(request, N_("Their address is in error (messages do not reach them)."))
+            pagekit.say(request, N_("Their address is in error (messages do not reach them)."))
             if check.blocked == SubscriberStatus.bounced
-            else web.say(request, N_("They reported a newsletter as junk (complaint)."))
+            else pagekit.say(request, N_("They reported a newsletter as junk (complaint)."))
         )
         works = N_("I know their address works again and they want to receive the newsletters")
-        checks.append(("force", web.say(request, works)))
+        checks.append(("force", pagekit.say(request, works)))
     if check.self_at is not None:
         lines.append(
-            web.say(
+            pagekit.say(
                 request,
                 N_(
                     "They unsubscribed themselves on {when}. The GDPR allows subscribing them "
@@ -465,15 +468,15 @@ def _confirm_resubscribe(
             )
         )
         again = N_("This person gave me their consent again to receive the newsletters")
-        checks.append(("consent", web.say(request, again)))
-    lines.append(web.say(request, N_("This will be noted in the consent log, in your name.")))
-    return web.confirm_page(
+        checks.append(("consent", pagekit.say(request, again)))
+    lines.append(pagekit.say(request, N_("This will be noted in the consent log, in your name.")))
+    return pagekit.confirm_page(
         request,
-        web.Confirmation(
-            title=web.say(request, N_("Subscribe this person again?")),
+        pagekit.Confirmation(
+            title=pagekit.say(request, N_("Subscribe this person again?")),
             lines=lines,
             action=f"/subscribers/{subscriber_id}/resubscribe",
-            button=web.say(request, N_("Subscribe them again")),
+            button=pagekit.say(request, N_("Subscribe them again")),
             back=f"/subscribers/{subscriber_id}",
             fields={"list_name": list_name},
             checks=checks,
@@ -505,7 +508,7 @@ class ImportForm:
 
 
 def _uploads(request: Request) -> HeldUploads:
-    return HeldUploads(web.dashboard(request).settings.dashboard.import_dir)
+    return HeldUploads(pagekit.dashboard(request).settings.dashboard.import_dir)
 
 
 def _import_page(
@@ -523,7 +526,7 @@ def _import_page(
 ) -> Response:
     """``problem``: what the form lacks, worded by the template ("expired": the kept file is
     gone, "no_file")."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     with board.session() as session:
         lists = queries.lists(session)
     form = form or ImportForm()
@@ -531,7 +534,7 @@ def _import_page(
     if plan is not None:
         for header in plan.unrecognised:
             chosen.setdefault(header, KEEP)
-    return web.render(
+    return pagekit.render(
         request,
         "subscribers/import.html",
         status_code=status_code,
@@ -549,7 +552,7 @@ def _import_page(
         fields=FIELDS,
         keep=KEEP,
         skip=SKIP,
-        expires=web.local(held.expires_at, board.settings, "%H:%M") if held else "",
+        expires=pagekit.local(held.expires_at, board.settings, "%H:%M") if held else "",
     )
 
 
@@ -597,7 +600,7 @@ async def import_file(request: Request) -> Response:
 def _run_import(
     request: Request, held: HeldFile, form: ImportForm, dry_run: bool, missing_origin: bool
 ) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     settings = board.settings
     uploads = _uploads(request)
     try:
@@ -643,7 +646,7 @@ def _run_import(
 def _person_page(
     request: Request, subscriber_id: int, error: str | CampaignError = "", status_code: int = 200
 ) -> Response:
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     with board.session() as session:
         subscriber = _person(session, subscriber_id)
         data = audience.describe_subscriber(session, subscriber.email or "")
@@ -653,7 +656,7 @@ def _person_page(
         {**line, "at": datetime.fromisoformat(line["at"]) if line["at"] else None}
         for line in data["consent_log"]
     ]
-    return web.render(
+    return pagekit.render(
         request,
         "subscribers/person.html",
         status_code=status_code,
@@ -669,14 +672,14 @@ def _person_page(
 
 
 @router.get("/subscribers/{subscriber_id}")
-def person(request: Request, subscriber_id: web.Id) -> Response:
+def person(request: Request, subscriber_id: pagekit.Id) -> Response:
     return _person_page(request, subscriber_id)
 
 
 @router.get("/subscribers/{subscriber_id}/export")
-def export(request: Request, subscriber_id: web.Id) -> Response:
+def export(request: Request, subscriber_id: pagekit.Id) -> Response:
     """Everything held about the person, as a JSON file (RGPD right of access)."""
-    board = web.dashboard(request)
+    board = pagekit.dashboard(request)
     with board.session() as session:
         subscriber = _person(session, subscriber_id)
         data = audience.describe_subscriber(session, subscriber.email or "")
@@ -690,17 +693,17 @@ def export(request: Request, subscriber_id: web.Id) -> Response:
     )
 
 
-@router.post("/subscribers/{subscriber_id}/erase", dependencies=[Depends(web.require_admin)])
-def erase(request: Request, subscriber_id: web.Id, confirm: str = Form("")) -> Response:
+@router.post("/subscribers/{subscriber_id}/erase", dependencies=[Depends(pagekit.require_admin)])
+def erase(request: Request, subscriber_id: pagekit.Id, confirm: str = Form("")) -> Response:
     """Erase the person's data: asked first on a page naming the person and their lists."""
-    board = web.dashboard(request)
-    if not web.confirmed(confirm):
+    board = pagekit.dashboard(request)
+    if not pagekit.confirmed(confirm):
         with board.session() as session:
             subscriber = _person(session, subscriber_id)
             memberships = _memberships(session, subscriber)
-        return web.confirm_page(
+        return pagekit.confirm_page(
             request,
-            web.Confirmation(
+            pagekit.Confirmation(
                 action=f"/subscribers/{subscriber_id}/erase",
                 back=f"/subscribers/{subscriber_id}",
                 template="subscribers/confirm_erase.html",
@@ -715,4 +718,4 @@ def erase(request: Request, subscriber_id: web.Id, confirm: str = Form("")) -> R
         audience.erase_subscriber(
             session, subscriber.email or "", actor=f"web:{request.state.user.email}"
         )
-    return web.see_other(request, "/subscribers", "erased")
+    return pagekit.see_other(request, "/subscribers", "erased")
