@@ -26,12 +26,7 @@ from campaign.models import Newsletter, WhenNoEvents
 from campaign.newsletters import records
 from campaign.newsletters.coverage import coverage
 from campaign.newsletters.manifest import load_manifest
-from campaign.newsletters.preview import (
-    block_events,
-    event_query,
-    group_events,
-    newsletter_context,
-)
+from campaign.newsletters.preview import block_events, event_query, group_events, newsletter_context
 from campaign.newsletters.render import Recipient, newsletter_folder, render_group
 from campaign.taxonomy import Taxonomy
 

@@ -14,10 +14,7 @@ from campaign.dashboard.pages.newsletters.listing import get_or_404
 from campaign.errors import CampaignError
 from campaign.i18n import N_
 from campaign.mail import open_transport
-from campaign.newsletters.preview import (
-    addressed_to,
-    preview,
-)
+from campaign.newsletters.preview import addressed_to, preview
 
 router = APIRouter()
 
