@@ -29,6 +29,13 @@ _META = ".upload.json"  # uploaded names never start with a dot (see upload_name
 _CHUNK = 1024 * 1024
 
 
+def upload_name(filename: str | None) -> str:
+    """The uploaded file's own name (it goes to the consent log and the report), made safe."""
+    name = Path((filename or "").replace("\\", "/")).name
+    name = re.sub(r"[^\w.\- ]", "_", name).strip(" .") or "import"
+    return name[:120]
+
+
 @dataclass(frozen=True)
 class HeldFile:
     token: str

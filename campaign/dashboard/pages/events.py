@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from campaign.dashboard import pagekit, queries
-from campaign.dashboard.pages.subscribers import upload_name
+from campaign.dashboard.uploads import upload_name
 from campaign.errors import CampaignError
 from campaign.events.catalogue import EventQuery
 from campaign.events.catalogue import find_events as find
