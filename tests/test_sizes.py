@@ -61,7 +61,6 @@ COMPLEXITY: dict[str, int] = {
     "campaign/cli/schedule.py::sync": 18,
     "campaign/cli/social.py::create": 22,
     "campaign/cli/social.py::publish": 16,
-    "campaign/dashboard/blockform.py::read_blocks": 19,
     "campaign/db.py::database_error": 17,
     "campaign/doctor.py::check_dkim": 16,
     "campaign/mail/mime.py::Composer._body": 18,

@@ -110,17 +110,9 @@ def read_blocks(form: FormData, media_dir: str | Path) -> BlockEdit:
     total = int(count) if count.isdigit() else 0
     for index in range(min(total, 100)):
         prefix = f"block-{index}-"
-        kind = str(form.get(prefix + "type") or "")
-        if kind not in BLOCK_TYPES:
+        block = _read_block(form, prefix)
+        if block is None:
             continue
-        block: dict[str, Any] = {"type": kind}
-        for name in _TEXT_FIELDS:
-            value = form.get(prefix + name)
-            if isinstance(value, str) and value.strip():
-                block[name] = value.strip() if name != "text" else value
-        if kind == "events":
-            block["regions"] = [str(v) for v in form.getlist(prefix + "regions") if v]
-            block["themes"] = [str(v) for v in form.getlist(prefix + "themes") if v]
         upload = form.get(prefix + "upload")
         if isinstance(upload, UploadFile) and upload.filename:
             try:
@@ -130,6 +122,22 @@ def read_blocks(form: FormData, media_dir: str | Path) -> BlockEdit:
         edit.blocks.append(block)
     _apply(edit)
     return edit
+
+
+def _read_block(form: FormData, prefix: str) -> dict[str, Any] | None:
+    """One block's fields as typed (``prefix``: ``block-N-``); None when its kind is none."""
+    kind = str(form.get(prefix + "type") or "")
+    if kind not in BLOCK_TYPES:
+        return None
+    block: dict[str, Any] = {"type": kind}
+    for name in _TEXT_FIELDS:
+        value = form.get(prefix + name)
+        if isinstance(value, str) and value.strip():
+            block[name] = value.strip() if name != "text" else value
+    if kind == "events":
+        block["regions"] = [str(v) for v in form.getlist(prefix + "regions") if v]
+        block["themes"] = [str(v) for v in form.getlist(prefix + "themes") if v]
+    return block
 
 
 def _apply(edit: BlockEdit) -> None:
