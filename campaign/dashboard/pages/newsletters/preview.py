@@ -18,7 +18,6 @@ from campaign.newsletters.preview import addressed_to, preview
 
 router = APIRouter()
 
-
 PREVIEW_CSP = (
     "default-src 'none'; img-src * data:; style-src 'unsafe-inline'; font-src data:; sandbox"
 )

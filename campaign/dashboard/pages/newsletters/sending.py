@@ -19,7 +19,6 @@ from campaign.tracking.links import check_public_url
 
 router = APIRouter()
 
-
 # Rows of a newsletter under way that no relay has taken yet: those a cancel stops.
 UNSENT_ROWS = (DeliveryStatus.pending, DeliveryStatus.deferred, DeliveryStatus.sending)
 

@@ -21,7 +21,6 @@ from campaign.social.posts import ScheduleResult, schedule_posts
 
 router = APIRouter()
 
-
 DEFAULT_TIMES = "09:00,12:30,17:30"  # three or four events a day: what worked (2011 report)
 
 

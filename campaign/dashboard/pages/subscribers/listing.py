@@ -17,7 +17,6 @@ from campaign.taxonomy import Taxonomy
 
 router = APIRouter()
 
-
 EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
