@@ -33,7 +33,6 @@ COMPLEXITY_LIMIT = 15
 MODULE_LINES: dict[str, int] = {
     "campaign/cli/newsletters.py": 545,
     "campaign/cli/social.py": 694,
-    "campaign/config.py": 917,
     "campaign/dashboard/pages/newsletters.py": 841,
     "campaign/dashboard/pages/posts.py": 708,
     "campaign/dashboard/pages/subscribers.py": 718,
@@ -46,8 +45,6 @@ MODULE_LINES: dict[str, int] = {
     "campaign/social/bluesky.py": 603,
     "campaign/social/posts.py": 645,
     "campaign/social/x.py": 753,
-    "campaign/wording/cli.py": 697,  # catalogues of sentences: to split by stage
-    "campaign/wording/pages.py": 794,  # (they grow with every message)
 }
 FUNCTION_LINES: dict[str, int] = {
     "campaign/cli/newsletters.py::edit": 83,
@@ -97,9 +94,6 @@ COMPLEXITY: dict[str, int] = {
     "campaign/taxonomy.py::Taxonomy.from_settings": 22,
     "campaign/tracking/hits.py::HitRecorder._cycle": 23,
     "campaign/users/logins.py::attempt_login": 18,
-    "campaign/wording/cli.py::word": 31,
-    "campaign/wording/cli.py::_more_values": 16,
-    "campaign/wording/pages.py::word": 18,
     "campaign/xlsx.py::_SheetReader.start": 20,
 }
 
