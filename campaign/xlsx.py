@@ -378,13 +378,9 @@ class _SheetReader:
         self.cell_count += 1
         if self.cell_count > MAX_CELLS_PER_ROW:
             raise too_many_columns(self.path, self.number, self.cell_count)
-        reference = attrs.get("r")
-        if reference:
-            letters = reference.rstrip(_DIGITS)
-            column = _COLUMNS.get(letters) or _column_number(letters)
-            self.column = column or self.column + 1
-        else:
-            self.column += 1
+        letters = attrs.get("r", "").rstrip(_DIGITS)  # no reference: the next column
+        column = _COLUMNS.get(letters) or _column_number(letters)
+        self.column = column or self.column + 1
         self.kind = attrs.get("t", "n")
         self.style = attrs.get("s", "")
         self.text = []
