@@ -8,7 +8,7 @@ the reply text kept for the delivery row. The envelope sender (MAIL FROM) is the
 ``[mail.smtp] connections`` connections, each opened on first use and renewed after
 ``messages_per_connection`` messages, are driven together from one thread: each takes the next
 message of the batch (so no message is given to two of them), waits for a slot of the
-:class:`~campaign.mail.ratelimit.RateLimiter`, and writes each step of the transaction as the
+:class:`~campaign.mail.ratelimit.MessagePacer`, and writes each step of the transaction as the
 reply to the previous one arrives.
 
 Faults end in a known state. A connection that breaks (closed, reset, or silent for
@@ -45,7 +45,7 @@ from typing import Any
 from campaign.errors import CampaignError
 from campaign.mail.mime import Composer, SenderError
 from campaign.mail.outbox import OutgoingMessage, Report, ResultFeed, SendResult, TransportError
-from campaign.mail.ratelimit import RateLimiter
+from campaign.mail.ratelimit import MessagePacer
 from campaign.messages import Message
 
 log = logging.getLogger(__name__)
@@ -276,7 +276,7 @@ class SmtpTransport:
         ssl_context: ssl.SSLContext | None = None,
         local_hostname: str | None = None,
         composer: Composer | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: MessagePacer | None = None,
     ) -> None:
         self.host: str = smtp.host
         self.port: int = smtp.port
@@ -286,7 +286,7 @@ class SmtpTransport:
         self.timeout: float = smtp.timeout
         self.per_connection: int = smtp.messages_per_connection
         self.composer = composer or Composer()
-        self.limiter = limiter or RateLimiter(smtp.rate_per_second, smtp.rate_per_hour)
+        self.limiter = limiter or MessagePacer(smtp.rate_per_second, smtp.rate_per_hour)
         self.ssl_context = ssl_context
         # The EHLO/HELO name ([mail.smtp] helo_name): receivers check it against DNS. None lets
         # smtplib use the machine's fully qualified name.
