@@ -1,11 +1,14 @@
-"""The doors' words for the stages' messages (:mod:`campaign.messages`): one catalogue a door. -
-:mod:`campaign.wording.cli`: the command line's English, naming its flags and settings. -
-:mod:`campaign.wording.pages`: the dashboard's and the public pages' sentences, written in
-English and translated with gettext (French by default, ``[general] language``), naming what the
-person sees on the form, never a flag or a settings path. Both catalogues have a sentence for
-every code (a test checks it), and neither imports a stage. Each is a package with one module a
-stage (newsletters, audience, social, mail, scheduling, service) holding its ``SENTENCES`` and
-the ``SHAPES`` that word some codes' values; the package's ``word`` looks a code up in them.
+"""The doors' words for the stages' messages (:mod:`campaign.messages`): one catalogue a door.
+
+- :mod:`campaign.wording.cli`: the command line's English, naming its flags and settings.
+- :mod:`campaign.wording.pages`: the dashboard's and the public pages' sentences, written in
+  English and translated with gettext (French by default, ``[general] language``), naming what
+  the person sees on the form, never a flag or a settings path.
+
+Both catalogues have a sentence for every code (a test checks it), and neither imports a stage.
+Each is a package with one module a stage (newsletters, audience, social, mail, scheduling,
+service) holding its ``SENTENCES`` and the ``SHAPES`` that word some codes' values; the
+package's ``word`` looks a code up in them.
 """
 
 from __future__ import annotations

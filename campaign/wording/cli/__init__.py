@@ -1,4 +1,5 @@
 """The command line's words for the stages' messages: English, naming the flags to use.
+
 ``SENTENCES[code]`` is a :meth:`str.format` template over the message's values, plus ``flag``:
 the option that sets the message's field (``FLAGS``). Behaviour is the CLI's as it always was:
 these are the sentences the stages used to build themselves.

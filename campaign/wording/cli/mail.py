@@ -1,6 +1,5 @@
 """The command line's words for the messages of the mail transports (outbox, SMTP), the
-tracking's files, DKIM and the addresses written into messages.
-"""
+tracking's files, DKIM and the addresses written into messages."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """The command line's words for the messages of the newsletters: their fields, blocks, pre-send
-checks, template manifests, previews, deliveries not sent and the coverage of their audience.
-"""
+checks, template manifests, previews, deliveries not sent and the coverage of their audience."""
 
 from __future__ import annotations
 

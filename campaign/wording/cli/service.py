@@ -1,6 +1,5 @@
 """The command line's words for the messages of the service: dashboard forms and users, the
-database, reports and the demo.
-"""
+database, reports and the demo."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """The command line's words for the messages of the social posts: their images, texts, life,
-LinkedIn and the accounts.
-"""
+LinkedIn and the accounts."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""The dashboard's and the public pages' words for the stages' messages. Written in English and
-marked for gettext (``N_``); ``campaign/locale/fr/LC_MESSAGES/messages.po`` holds the French,
-used by default (``[general] language``). A sentence names what the person sees on the form
-("the end date"), never a CLI flag or a settings path; the dashboard shows it next to the field
-the message concerns. Values are written the pages' way: days in words, times in the team's
-zone, lists joined by commas.
+"""The dashboard's and the public pages' words for the stages' messages.
+
+Written in English and marked for gettext (``N_``); ``campaign/locale/fr/LC_MESSAGES/messages.po``
+holds the French, used by default (``[general] language``). A sentence names what the person
+sees on the form ("the end date"), never a CLI flag or a settings path; the dashboard shows it
+next to the field the message concerns. Values are written the pages' way: days in words, times
+in the team's zone, lists joined by commas.
 """
 
 from __future__ import annotations
