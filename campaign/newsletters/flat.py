@@ -1,6 +1,6 @@
 """The recipient pass without Jinja's runtime, for the templates that need no more than that.
 
-The recipient pass (:mod:`campaign.newsletters.render`) fills a compiled template with one
+The recipient pass (:mod:`campaign.newsletters.recipient_pass`) fills a compiled template with one
 person's names and links. Jinja does that correctly but, on the sending path, its runtime (a
 context and a few calls per value) costs more than everything else that builds a message. What
 our templates ask of that pass is small: print ``recipient.<field>``, print ``link(N)``, print a
@@ -36,7 +36,7 @@ class Value(str):
 
 
 def _recipient_fields() -> frozenset[str]:
-    from campaign.newsletters.render import Recipient
+    from campaign.newsletters.recipient_pass import Recipient
 
     return frozenset(item.name for item in fields(Recipient) if item.name not in {"link", "links"})
 
