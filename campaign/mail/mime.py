@@ -40,7 +40,7 @@ from campaign.errors import CampaignError
 from campaign.messages import Message
 
 if TYPE_CHECKING:
-    from campaign.mail.outbox import OutgoingMessage
+    from campaign.mail.transport import OutgoingMessage
 
 CRLF = b"\r\n"
 _MAX_LINE = 78

@@ -44,8 +44,8 @@ from typing import Any
 
 from campaign.errors import CampaignError
 from campaign.mail.mime import Composer, SenderError
-from campaign.mail.outbox import OutgoingMessage, Report, ResultFeed, SendResult, TransportError
 from campaign.mail.ratelimit import RateLimiter
+from campaign.mail.transport import OutgoingMessage, Report, ResultFeed, SendResult, TransportError
 from campaign.messages import Message
 
 log = logging.getLogger(__name__)
@@ -327,7 +327,7 @@ class SmtpTransport:
         self, messages: Iterable[OutgoingMessage], report: Report | None = None
     ) -> list[SendResult]:
         """One result per message, in order; see the module docstring. With ``report``, each
-        result is also reported within :data:`~campaign.mail.outbox.REPORT_EVERY` seconds.
+        result is also reported within :data:`~campaign.mail.transport.REPORT_EVERY` seconds.
 
         All the connections are driven from this thread: a free connection takes the next
         message and writes MAIL FROM; whenever a connection's reply arrives, it writes its next
