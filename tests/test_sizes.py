@@ -67,7 +67,6 @@ COMPLEXITY: dict[str, int] = {
     "campaign/dashboard/pages/subscribers.py::import_file": 18,
     "campaign/db.py::database_error": 17,
     "campaign/doctor.py::check_dkim": 16,
-    "campaign/mail/mime.py::Composer._body": 18,
     "campaign/newsletters/queue.py::_send_batch": 30,
     "campaign/newsletters/records.py::edit_newsletter": 23,
     "campaign/newsletters/records.py::EventRule": 17,
