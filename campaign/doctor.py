@@ -163,8 +163,8 @@ def check_relay(settings: Settings) -> Check:
     values: dict[str, Any] = {"relay": f"{smtp.host}:{smtp.port}", "security": smtp.security}
     if settings.mail.transport != "smtp":
         return Check("smtp", "skipped", "smtp.outbox", {"folder": settings.mail.outbox_dir})
-    from campaign.mail.outbox import TransportError
     from campaign.mail.smtp import try_relay
+    from campaign.mail.transport import TransportError
 
     try:
         try_relay(smtp)
