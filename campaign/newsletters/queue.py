@@ -51,6 +51,7 @@ from campaign.errors import CampaignError, TemporaryError
 from campaign.mail.outbox import Transport
 from campaign.models import Delivery, DeliveryStatus, Newsletter, NewsletterStatus, utcnow
 from campaign.newsletters import allowed
+from campaign.newsletters.audience import iter_audience
 from campaign.newsletters.batch import send_batch
 from campaign.newsletters.claims import claim, claimable
 from campaign.newsletters.ledger import Recorder, SendSummary
@@ -61,7 +62,7 @@ from campaign.newsletters.outgoing import (
     unsubscribe_address,
 )
 from campaign.newsletters.preview import per_region
-from campaign.newsletters.records import get_newsletter, iter_audience
+from campaign.newsletters.records import get_newsletter
 from campaign.sender import refuse_placeholders, with_sender
 from campaign.tracking.links import check_public_url
 from campaign.tracking.tokens import signer_for
