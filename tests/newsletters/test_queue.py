@@ -24,7 +24,7 @@ from campaign.models import (
     SubscriberStatus,
 )
 from campaign.newsletters import queue
-from campaign.tracking.tokens import Signer
+from campaign.tracking.tokens import UNSUBSCRIBE_MAIL, Signer
 
 pytestmark = pytest.mark.usefixtures("secret_key")
 
@@ -177,7 +177,7 @@ def test_sending_reaches_everyone_once_and_records_each_reply(
     local, _, domain = mailto[1].partition("@")
     prefix, _, token = local.partition("+")
     assert (prefix, domain) == ("unsubscribe", "lemois-ess.org")
-    assert Signer([secret_key]).verify_address(token, queue.UNSUBSCRIBE_MAIL) == (anne.id,)
+    assert Signer([secret_key]).verify_address(token, UNSUBSCRIBE_MAIL) == (anne.id,)
     # Every per-recipient link is signed for Anne's delivery.
     signer = Signer([secret_key])
     unsubscribe = re.search(r"<https?://[^>]*/u/([\w-]+)>", message["List-Unsubscribe"])
