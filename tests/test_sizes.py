@@ -57,7 +57,6 @@ FUNCTION_LINES: dict[str, int] = {
     "campaign/newsletters/queue.py::_send_batch": 90,
     "campaign/scheduling/calendar.py::_newsletter": 89,
     "campaign/scheduling/calendar.py::read_calendar": 112,
-    "campaign/social/planning.py::plan_event_posts": 114,
 }
 COMPLEXITY: dict[str, int] = {
     "campaign/bounces/reports.py::_read": 30,
@@ -89,8 +88,6 @@ COMPLEXITY: dict[str, int] = {
     "campaign/social/bluesky.py::BlueskyTransport._find_published": 19,
     "campaign/social/bluesky.py::BlueskyTransport._publish_part": 17,
     "campaign/social/bluesky.py::BlueskyTransport.mentions": 17,
-    "campaign/social/metrics.py::_sync_account": 23,
-    "campaign/social/planning.py::plan_event_posts": 35,
     "campaign/social/posts.py::create_post": 17,
     "campaign/social/posts.py::edit_post": 22,
     "campaign/social/posts.py::_publish": 20,
