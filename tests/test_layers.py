@@ -14,7 +14,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "campaign"
 DOORS = {"cli", "web", "dashboard", "demo", "__main__"}
-TRANSPORTS = [ROOT / "mail", *(ROOT / "social" / f"{n}.py" for n in ("x", "mastodon", "bluesky"))]
+TRANSPORTS = [
+    ROOT / "mail",
+    *(
+        ROOT / "social" / f"{n}.py"
+        for n in ("x", "mastodon", "bluesky", "bluesky_facets", "bluesky_session")
+    ),
+]
 NOT_FOR_TRANSPORTS = {"newsletters", "audience", "reports", "models"}
 
 
