@@ -60,7 +60,6 @@ FUNCTION_LINES: dict[str, int] = {
 }
 COMPLEXITY: dict[str, int] = {
     "campaign/bounces/reports.py::_read": 30,
-    "campaign/cli/schedule.py::sync": 18,
     "campaign/cli/social.py::create": 22,
     "campaign/cli/social.py::publish": 16,
     "campaign/dashboard/blockform.py::read_blocks": 19,
@@ -81,8 +80,6 @@ COMPLEXITY: dict[str, int] = {
     "campaign/scheduling/calendar.py::_post": 17,
     "campaign/scheduling/calendar.py::_recurring": 27,
     "campaign/scheduling/calendar.py::read_calendar": 24,
-    "campaign/scheduling/listing.py::planned_items": 23,
-    "campaign/scheduling/shift.py::shift_calendar": 17,
     "campaign/social/bluesky.py::BlueskyTransport._find_published": 19,
     "campaign/social/bluesky.py::BlueskyTransport._publish_part": 17,
     "campaign/social/bluesky.py::BlueskyTransport.mentions": 17,
