@@ -10,7 +10,12 @@ Syncing creates the rows that are missing, updates the ones still waiting
 (``scheduled``, or ``missed``: a new time brings it back), and cancels the waiting rows whose
 entry left the file. Rows that already went out or started to (sending, paused, sent,
 publishing, published, failed) and rows cancelled by a person are never touched: the report says
-so. Running it twice changes nothing the second time.
+so. Which rows are still waiting is asked of each kind's rule (:mod:`campaign.newsletters.allowed`,
+:mod:`campaign.social.allowed`; see :data:`WAITING_NEWSLETTER` and :mod:`.syncposts` for where a
+sync differs from a person): a thread partly published never takes the calendar's text. Running
+it twice changes nothing the second time.
+
+The steps shared by every kind live in :mod:`.syncrun`, the posts' in :mod:`.syncposts`.
 
 The jobs follow the rows: the process leading the scheduler arms a job for every scheduled row
 within ``[scheduler] poll_interval`` seconds (see :mod:`campaign.scheduling.jobs`).
