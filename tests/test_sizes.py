@@ -37,7 +37,6 @@ MODULE_LINES: dict[str, int] = {
     "campaign/dashboard/pages/posts.py": 708,
     "campaign/dashboard/pages/subscribers.py": 718,
     "campaign/scheduling/calendar.py": 1199,
-    "campaign/scheduling/sync.py": 544,
 }
 FUNCTION_LINES: dict[str, int] = {
     "campaign/cli/newsletters.py::edit": 83,
@@ -47,7 +46,6 @@ FUNCTION_LINES: dict[str, int] = {
     "campaign/scheduling/calendar.py::read_calendar": 112,
 }
 COMPLEXITY: dict[str, int] = {
-    "campaign/cli/schedule.py::sync": 18,
     "campaign/cli/social.py::create": 22,
     "campaign/cli/social.py::publish": 16,
     "campaign/dashboard/blockform.py::read_blocks": 19,
@@ -58,10 +56,6 @@ COMPLEXITY: dict[str, int] = {
     "campaign/scheduling/calendar.py::_post": 17,
     "campaign/scheduling/calendar.py::_recurring": 27,
     "campaign/scheduling/calendar.py::read_calendar": 24,
-    "campaign/scheduling/listing.py::planned_items": 23,
-    "campaign/scheduling/shift.py::shift_calendar": 17,
-    "campaign/scheduling/sync.py::apply_calendars": 23,
-    "campaign/scheduling/sync.py::_Sync.event_posts": 20,
 }
 
 
