@@ -41,7 +41,6 @@ MODULE_LINES: dict[str, int] = {
     "campaign/newsletters/queue.py": 955,
     "campaign/newsletters/records.py": 523,
     "campaign/newsletters/render.py": 763,
-    "campaign/scheduling/calendar.py": 1199,
     "campaign/scheduling/sync.py": 544,
     "campaign/social/bluesky.py": 603,
     "campaign/social/posts.py": 645,
@@ -55,8 +54,6 @@ FUNCTION_LINES: dict[str, int] = {
     "campaign/cli/social.py::plan_events": 94,
     "campaign/migrations/versions/0001_foundation.py::upgrade": 103,
     "campaign/newsletters/queue.py::_send_batch": 90,
-    "campaign/scheduling/calendar.py::_newsletter": 89,
-    "campaign/scheduling/calendar.py::read_calendar": 112,
     "campaign/social/planning.py::plan_event_posts": 114,
 }
 COMPLEXITY: dict[str, int] = {
@@ -77,11 +74,6 @@ COMPLEXITY: dict[str, int] = {
     "campaign/newsletters/records.py::edit_newsletter": 23,
     "campaign/newsletters/records.py::EventRule": 17,
     "campaign/newsletters/records.py::EventRule.to_json": 16,
-    "campaign/scheduling/calendar.py::_newsletter": 25,
-    "campaign/scheduling/calendar.py::_event_rule": 20,
-    "campaign/scheduling/calendar.py::_post": 17,
-    "campaign/scheduling/calendar.py::_recurring": 27,
-    "campaign/scheduling/calendar.py::read_calendar": 24,
     "campaign/scheduling/listing.py::planned_items": 23,
     "campaign/scheduling/shift.py::shift_calendar": 17,
     "campaign/scheduling/sync.py::apply_calendars": 23,
