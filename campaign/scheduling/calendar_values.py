@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Annotated, Any, NoReturn
 
-from pydantic import BaseModel, PlainValidator, ValidationError
+from pydantic import BaseModel, PlainValidator, ValidationError, ValidationInfo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from campaign.errors import CampaignError
@@ -71,19 +71,28 @@ class Table:
     refusal: str  # when the value is not a table
 
 
-Check = Callable[[Any, Any], Any]  # (value, pydantic's ValidationInfo) -> the value kept
+Check = Callable[[Any, ValidationInfo], Any]  # (value as read, context) -> the value kept
 
 
 def _rule(check: Check) -> PlainValidator:
     return PlainValidator(check)
 
 
-def _field(info: Any) -> str:
-    return str(info.context["field"])
+def _field(info: ValidationInfo) -> str:
+    """The field's name as the file spells it (pydantic's name outside a calendar's reader)."""
+    return str((info.context or {}).get("field") or info.field_name)
 
 
-def _required(info: Any) -> bool:
-    return bool(info.context.get("required"))
+def _taxonomy(info: ValidationInfo) -> Taxonomy:
+    """The regions and themes names are checked against (the reader gives it)."""
+    taxonomy = (info.context or {}).get("taxonomy")
+    if not isinstance(taxonomy, Taxonomy):
+        raise TypeError("validate with context={'taxonomy': Taxonomy(...)}")
+    return taxonomy
+
+
+def _required(info: ValidationInfo) -> bool:
+    return bool((info.context or {}).get("required"))
 
 
 def json_value(value: Any) -> bool:
@@ -100,13 +109,13 @@ def json_value(value: Any) -> bool:
 # --- field types -------------------------------------------------------------------------------
 
 
-def _key(value: Any, info: Any) -> str:
+def _key(value: Any, info: ValidationInfo) -> str:
     if not isinstance(value, str) or not _KEY.match(value):
         _refuse("'key' must be letters, digits, '-', '_' or '.' (at most 100), e.g. \"ouverture\"")
     return value
 
 
-def _text(value: Any, info: Any, limit: int | None = None) -> str:
+def _text(value: Any, info: ValidationInfo, limit: int | None = None) -> str:
     name = _field(info)
     if not isinstance(value, str):
         _refuse(f"'{name}' must be text, in quotes")
@@ -121,13 +130,13 @@ def _text(value: Any, info: Any, limit: int | None = None) -> str:
 def quoted_text(limit: int | None = None) -> PlainValidator:
     """Text in quotes, stripped; refused empty when the entry requires it, or over ``limit``."""
 
-    def check(value: Any, info: Any) -> str:
+    def check(value: Any, info: ValidationInfo) -> str:
         return _text(value, info, limit)
 
     return _rule(check)
 
 
-def _names(value: Any, info: Any) -> list[str]:
+def _names(value: Any, info: ValidationInfo) -> list[str]:
     """A name or a list of names, stripped, the empty ones dropped."""
     name = _field(info)
     if isinstance(value, str):
@@ -140,7 +149,7 @@ def _names(value: Any, info: Any) -> list[str]:
     return names
 
 
-def _moment(value: Any, info: Any) -> datetime:
+def _moment(value: Any, info: ValidationInfo) -> datetime:
     """A TOML date and time, local or with an offset (made UTC by the reader, which knows the
     zone and the time of the check)."""
     name = _field(info)
@@ -156,28 +165,28 @@ def _moment(value: Any, info: Any) -> datetime:
     _refuse(f"'{name}' must be a date and time, e.g. 2026-11-05 09:30:00")
 
 
-def _day(value: Any, info: Any) -> date:
+def _day(value: Any, info: ValidationInfo) -> date:
     name = _field(info)
     if isinstance(value, datetime) or not isinstance(value, date):
         _refuse(f"'{name}' must be a date without quotes, e.g. {name} = 2026-11-02")
     return value
 
 
-def _bound(value: Any, info: Any) -> date:
+def _bound(value: Any, info: ValidationInfo) -> date:
     """A bound of an event rule: the same as a day, worded for an inline table."""
     if isinstance(value, datetime) or not isinstance(value, date):
         _refuse(f"'{_field(info)}' must be a date without quotes, e.g. 2026-11-02")
     return value
 
 
-def _flag(value: Any, info: Any) -> bool:
+def _flag(value: Any, info: ValidationInfo) -> bool:
     if not isinstance(value, bool):
         _refuse(f"'{_field(info)}' must be true or false")
     return value
 
 
 def whole_number(low: int, high: int | None, refusal: str) -> PlainValidator:
-    def check(value: Any, info: Any) -> int:
+    def check(value: Any, info: ValidationInfo) -> int:
         if (
             isinstance(value, bool)
             or not isinstance(value, int)
@@ -193,7 +202,7 @@ def whole_number(low: int, high: int | None, refusal: str) -> PlainValidator:
 def one_of(choices: Iterable[str], refusal: str) -> PlainValidator:
     known = tuple(choices)
 
-    def check(value: Any, info: Any) -> str:
+    def check(value: Any, info: ValidationInfo) -> str:
         if value not in known:
             _refuse(refusal)
         return str(value)
@@ -201,7 +210,7 @@ def one_of(choices: Iterable[str], refusal: str) -> PlainValidator:
     return _rule(check)
 
 
-def _when_no_events(value: Any, info: Any) -> str:
+def _when_no_events(value: Any, info: ValidationInfo) -> str:
     choice = _text(value, info) or "national"
     if choice not in WHEN_NO_EVENTS:
         _refuse(
@@ -211,7 +220,7 @@ def _when_no_events(value: Any, info: Any) -> str:
     return choice
 
 
-def _name_list(value: Any, info: Any) -> list[str]:
+def _name_list(value: Any, info: ValidationInfo) -> list[str]:
     """A name or a list of names, as written (an event rule's regions, themes, types)."""
     value = [value] if isinstance(value, str) else value
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
@@ -222,8 +231,8 @@ def _name_list(value: Any, info: Any) -> list[str]:
 def _known_names(kind: str, lookup: Callable[[Taxonomy], Callable[[str], str | None]]) -> Check:
     """Names of the taxonomy (regions, themes), each made canonical; every unknown one refused."""
 
-    def check(value: Any, info: Any) -> list[str]:
-        taxonomy: Taxonomy = info.context["taxonomy"]
+    def check(value: Any, info: ValidationInfo) -> list[str]:
+        taxonomy = _taxonomy(info)
         known = taxonomy.regions if kind == "region" else taxonomy.themes
         found: list[str] = []
         unknown: list[tuple[Location, str]] = []
@@ -240,7 +249,7 @@ def _known_names(kind: str, lookup: Callable[[Taxonomy], Callable[[str], str | N
     return check
 
 
-def _times(value: Any, info: Any) -> list[time]:
+def _times(value: Any, info: ValidationInfo) -> list[time]:
     """Times of day (``"09:00"``, ``"9h30"``), each once, in order."""
     raw = value if isinstance(value, list) else [value]
     times: list[time] = []
@@ -260,7 +269,7 @@ def _times(value: Any, info: Any) -> list[time]:
     return sorted(times)
 
 
-def _days(value: Any, info: Any) -> list[int]:
+def _days(value: Any, info: ValidationInfo) -> list[int]:
     """Days of the week (``monday``, ``lundi``, ``mon``…), Monday = 0, each once, in order."""
     days: list[int] = []
     problems: list[tuple[Location, str]] = []
@@ -277,7 +286,7 @@ def _days(value: Any, info: Any) -> list[int]:
     return sorted(days)
 
 
-def _segment(value: Any, info: Any) -> dict[str, Any]:
+def _segment(value: Any, info: ValidationInfo) -> dict[str, Any]:
     """``segment = { region = "Bretagne" }``: who among the lists gets the newsletter."""
     if not isinstance(value, dict):
         _refuse("'segment' must be a table, e.g. segment = { region = \"Bretagne\" }")
@@ -290,7 +299,7 @@ def _segment(value: Any, info: Any) -> dict[str, Any]:
             continue
         values[name] = items
     try:
-        segment = normalise_segment(values, info.context["taxonomy"])
+        segment = normalise_segment(values, _taxonomy(info))
     except CampaignError as exc:
         problems.append(((), str(exc)))
     if problems:
@@ -298,7 +307,7 @@ def _segment(value: Any, info: Any) -> dict[str, Any]:
     return segment
 
 
-def _content(value: Any, info: Any) -> dict[str, Any]:
+def _content(value: Any, info: ValidationInfo) -> dict[str, Any]:
     """``set = { action_url = "…" }``: the template's own texts, checked by its manifest later."""
     if not isinstance(value, dict):
         _refuse("'set' must be a table of template texts, e.g. set = { action_url = \"…\" }")
@@ -316,13 +325,13 @@ def _content(value: Any, info: Any) -> dict[str, Any]:
     return dict(value)
 
 
-def _variables(value: Any, info: Any) -> dict[str, Any]:
+def _variables(value: Any, info: ValidationInfo) -> dict[str, Any]:
     if not isinstance(value, dict) or not json_value(value):
         _refuse("'vars' must be a table of texts, numbers or lists")
     return value
 
 
-def _accounts(value: Any, info: Any) -> list[str]:
+def _accounts(value: Any, info: ValidationInfo) -> list[str]:
     """Account names (each checked against the configuration by the post's reader)."""
     if (
         not isinstance(value, list)
@@ -336,7 +345,7 @@ def _accounts(value: Any, info: Any) -> list[str]:
     return [name.strip() for name in value]
 
 
-def _words_table(value: Any, info: Any) -> dict[str, Any]:
+def _words_table(value: Any, info: ValidationInfo) -> dict[str, Any]:
     if not isinstance(value, dict):
         _refuse(
             "'texts' must be a table of words per account, e.g. texts = { mois_ess_bsky = \"…\" }"
@@ -344,7 +353,7 @@ def _words_table(value: Any, info: Any) -> dict[str, Any]:
     return value
 
 
-def _thread(value: Any, info: Any) -> list[str]:
+def _thread(value: Any, info: ValidationInfo) -> list[str]:
     """The parts of a thread written by hand, one post each."""
     if (
         not isinstance(value, list)
@@ -355,7 +364,7 @@ def _thread(value: Any, info: Any) -> list[str]:
     return [part.strip() for part in value]
 
 
-def _images(value: Any, info: Any) -> list[dict[str, Any]]:
+def _images(value: Any, info: ValidationInfo) -> list[dict[str, Any]]:
     """A list of tables ``{ path, alt }`` (each image checked against its file by the reader)."""
     if not isinstance(value, list) or not all(isinstance(image, dict) for image in value):
         _refuse(
@@ -365,7 +374,7 @@ def _images(value: Any, info: Any) -> list[dict[str, Any]]:
     return value
 
 
-def _anything(value: Any, info: Any) -> Any:
+def _anything(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
