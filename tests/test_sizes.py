@@ -36,14 +36,11 @@ MODULE_LINES: dict[str, int] = {
     "campaign/dashboard/pages/newsletters.py": 841,
     "campaign/dashboard/pages/posts.py": 708,
     "campaign/dashboard/pages/subscribers.py": 718,
-    "campaign/scheduling/calendar.py": 1199,
 }
 FUNCTION_LINES: dict[str, int] = {
     "campaign/cli/newsletters.py::edit": 83,
     "campaign/cli/social.py::create": 82,
     "campaign/cli/social.py::plan_events": 94,
-    "campaign/scheduling/calendar.py::_newsletter": 89,
-    "campaign/scheduling/calendar.py::read_calendar": 112,
 }
 COMPLEXITY: dict[str, int] = {
     "campaign/cli/social.py::create": 22,
@@ -51,11 +48,6 @@ COMPLEXITY: dict[str, int] = {
     "campaign/dashboard/blockform.py::read_blocks": 19,
     "campaign/dashboard/pages/newsletters.py::NewsletterForm.from_newsletter": 17,
     "campaign/dashboard/pages/subscribers.py::import_file": 18,
-    "campaign/scheduling/calendar.py::_newsletter": 25,
-    "campaign/scheduling/calendar.py::_event_rule": 20,
-    "campaign/scheduling/calendar.py::_post": 17,
-    "campaign/scheduling/calendar.py::_recurring": 27,
-    "campaign/scheduling/calendar.py::read_calendar": 24,
 }
 
 
