@@ -31,8 +31,6 @@ COMPLEXITY_LIMIT = 15
 
 # Known offenders, with their figure when the limits came in: shrink only.
 MODULE_LINES: dict[str, int] = {
-    "campaign/cli/newsletters.py": 545,
-    "campaign/cli/social.py": 694,
     "campaign/config.py": 917,
     "campaign/dashboard/pages/newsletters.py": 841,
     "campaign/dashboard/pages/posts.py": 708,
@@ -50,9 +48,6 @@ MODULE_LINES: dict[str, int] = {
     "campaign/wording/pages.py": 794,  # (they grow with every message)
 }
 FUNCTION_LINES: dict[str, int] = {
-    "campaign/cli/newsletters.py::edit": 83,
-    "campaign/cli/social.py::create": 82,
-    "campaign/cli/social.py::plan_events": 94,
     "campaign/migrations/versions/0001_foundation.py::upgrade": 103,
     "campaign/newsletters/queue.py::_send_batch": 90,
     "campaign/scheduling/calendar.py::_newsletter": 89,
@@ -62,8 +57,6 @@ FUNCTION_LINES: dict[str, int] = {
 COMPLEXITY: dict[str, int] = {
     "campaign/bounces/reports.py::_read": 30,
     "campaign/cli/schedule.py::sync": 18,
-    "campaign/cli/social.py::create": 22,
-    "campaign/cli/social.py::publish": 16,
     "campaign/dashboard/blockform.py::read_blocks": 19,
     "campaign/dashboard/pages/newsletters.py::NewsletterForm.from_newsletter": 17,
     "campaign/dashboard/pages/subscribers.py::import_file": 18,
