@@ -37,16 +37,8 @@ def test_a_cancelled_post_is_refused_alike_by_the_calendar_and_the_cli(served: S
     later = (datetime.now(PARIS) + timedelta(days=3)).replace(
         hour=10, minute=0, second=0, microsecond=0
     )
-    cli(
-        "posts",
-        "create",
-        "-a",
-        "mois_ess",
-        "--text",
-        "À annuler",
-        "--at",
-        f"{later:%Y-%m-%d %H:%M}",
-    )
+    cli("posts", "create", "-a", "mois_ess", "--text", "À annuler",
+        "--at", f"{later:%Y-%m-%d %H:%M}")  # fmt: skip
     assert cli("posts", "cancel", "1").exit_code == 0
     refusal = message("post.cannot_move", post_id=1, status=PostStatus.cancelled)
 
