@@ -31,20 +31,11 @@ COMPLEXITY_LIMIT = 15
 
 # Known offenders, with their figure when the limits came in: shrink only.
 MODULE_LINES: dict[str, int] = {
-    "campaign/cli/newsletters.py": 545,
-    "campaign/cli/social.py": 694,
     "campaign/dashboard/pages/newsletters.py": 841,
     "campaign/dashboard/pages/posts.py": 708,
     "campaign/dashboard/pages/subscribers.py": 718,
 }
 FUNCTION_LINES: dict[str, int] = {
-    "campaign/cli/newsletters.py::edit": 83,
-    "campaign/cli/social.py::create": 82,
-    "campaign/cli/social.py::plan_events": 94,
-}
-COMPLEXITY: dict[str, int] = {
-    "campaign/cli/social.py::create": 22,
-    "campaign/cli/social.py::publish": 16,
     "campaign/dashboard/blockform.py::read_blocks": 19,
     "campaign/dashboard/pages/newsletters.py::NewsletterForm.from_newsletter": 17,
     "campaign/dashboard/pages/subscribers.py::import_file": 18,
