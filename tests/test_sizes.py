@@ -35,7 +35,8 @@ MODULE_LINES: dict[str, int] = {
     "campaign/dashboard/pages/posts.py": 708,
     "campaign/dashboard/pages/subscribers.py": 718,
 }
-FUNCTION_LINES: dict[str, int] = {
+FUNCTION_LINES: dict[str, int] = {}
+COMPLEXITY: dict[str, int] = {
     "campaign/dashboard/blockform.py::read_blocks": 19,
     "campaign/dashboard/pages/newsletters.py::NewsletterForm.from_newsletter": 17,
     "campaign/dashboard/pages/subscribers.py::import_file": 18,
