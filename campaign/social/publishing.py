@@ -7,7 +7,7 @@ first part without an id. A published post is never sent again.
 
 When a network says "too many requests", the post goes back to ``scheduled`` with
 ``not_before`` set to the network's reset time and the reason in ``last_error``: nothing sleeps
-inside a call, and the next run (the scheduler, or ``campaign post publish``) tries again after
+inside a call, and the next run (the scheduler, or ``campaign posts publish``) tries again after
 the reset. A server error or a time-out is tried again the same way, after a wait that doubles
 each time (``[social] retry_backoff_minutes``), up to ``[social] publish_retries`` times, then
 the post is ``failed`` with the reason, as mail deliveries are. When an attempt got no clear

@@ -35,7 +35,7 @@ SENTENCES: dict[str, str] = {
     "newsletter.unknown_template": "Unknown template {name!r} (templates in {folder}: {known}).",
     "newsletter.no_list": "A newsletter needs at least one list: give --list NAME.",
     "newsletter.empty_text": "{flag} cannot be empty.",
-    "newsletter.unknown": "No newsletter number {id}; `campaign newsletter list` shows them.",
+    "newsletter.unknown": "No newsletter number {id}; `campaign newsletters list` shows them.",
     "newsletter.not_editable": (
         "Newsletter {id} is {status}; only a draft, scheduled or paused newsletter can be edited."
     ),
@@ -76,7 +76,7 @@ SENTENCES: dict[str, str] = {
         "({reason}); fix [mail] {setting} or return_path_domain, then send it again."
     ),
     "newsletter.send_paused": (
-        "Newsletter {id} is paused; `campaign newsletter resume {id}` carries on sending."
+        "Newsletter {id} is paused; `campaign newsletters resume {id}` carries on sending."
     ),
     "newsletter.send_cancelled": "Newsletter {id} was cancelled; it cannot be sent.",
     "newsletter.cannot_be_paused": (
@@ -89,8 +89,8 @@ SENTENCES: dict[str, str] = {
         "Newsletter {id} is {status}; only a {allowed} newsletter can be cancelled."
     ),
     "newsletter.not_sending": (
-        "Newsletter {id} is {status}, not sending; `campaign newsletter send {id}` starts a "
-        "draft, `campaign newsletter resume {id}` a paused one."
+        "Newsletter {id} is {status}, not sending; `campaign newsletters send {id}` starts a "
+        "draft, `campaign newsletters resume {id}` a paused one."
     ),
     "newsletter.not_schedulable": (
         "Newsletter {id} is {status}; only a draft, scheduled or missed newsletter can be "

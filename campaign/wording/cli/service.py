@@ -13,7 +13,7 @@ SENTENCES: dict[str, str] = {
     "form.not_a_day": "{flag}: {text!r} is not a date.",
     "form.not_a_moment": "{flag}: {text!r} is not a date and time.",
     "report.unknown_newsletter": (
-        "No newsletter {id}; `campaign newsletter list` shows their numbers."
+        "No newsletter {id}; `campaign newsletters list` shows their numbers."
     ),
     "report.not_sent": (
         "Newsletter {id} has not been sent (it is {status}); reports cover sent newsletters."

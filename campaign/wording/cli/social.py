@@ -37,7 +37,7 @@ SENTENCES: dict[str, str] = {
     "post.cannot_edit": "{post} is {status}: only posts not yet published can be edited.",
     "post.cannot_schedule": (
         "{post} is {status}: only a draft can be scheduled (give it a new time with "
-        "`campaign post edit {post_id} --at …`, or cancel it)."
+        "`campaign posts edit {post_id} --at …`, or cancel it)."
     ),
     "post.cannot_publish": "{post} is {status}: it cannot be published.",
     "post.cannot_cancel": (
@@ -99,20 +99,20 @@ SENTENCES: dict[str, str] = {
     ),
     "post.empty": "{post} is empty: give its text.",
     "post.not_draft": "it is {status}, not a draft",
-    "post.no_time": "it has no time: give one with `campaign post edit {post_id} --at …`",
+    "post.no_time": "it has no time: give one with `campaign posts edit {post_id} --at …`",
     "post.time_past": (
-        "its time is already past: give it a new one with `campaign post edit {post_id} --at …`, "
+        "its time is already past: give it a new one with `campaign posts edit {post_id} --at …`, "
         "or publish it now"
     ),
     "post.create_time_past": (
         "{at} is already past: give a time to come, or create the post without a time and "
-        "publish it now (`campaign post publish ID`)."
+        "publish it now (`campaign posts publish ID`)."
     ),
     "post.nothing_to_schedule": "Name the posts to schedule, or pass --all-drafts.",
     # posts: their life (created, edited, published, cancelled)
     "post.time_without_zone": "The publication time must carry a time zone.",
     "post.no_account": "Name at least one account for the post.",
-    "post.unknown": "No post number {post_id} (see `campaign post list`).",
+    "post.unknown": "No post number {post_id} (see `campaign posts list`).",
     "post.being_published": "Post {post_id} is being published right now; try again shortly.",
     "post.waiting": (
         "Post {post_id}: waiting before publishing again; it stays scheduled and is "
