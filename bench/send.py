@@ -20,7 +20,7 @@ from ``resource.getrusage(RUSAGE_SELF)``) and its peak memory (``ru_maxrss``) ar
   messages through the sink would take the better part of an hour here, so these two runs send
   through a null transport that builds every message (bytes, DKIM off) and drops it: the whole
   per-recipient path but the socket. Both sizes are measured the same way, so the ratio is fair.
-- **the command**: the real ``campaign newsletter send 1`` at ``--command-recipients`` (5,000),
+- **the command**: the real ``campaign newsletters send 1`` at ``--command-recipients`` (5,000),
   writing every message to the outbox maildir; its peak RSS is measured from outside (a fresh
   parent's ``RUSAGE_CHILDREN``): the whole command, Typer and its imports included.
 
@@ -426,7 +426,7 @@ def main() -> None:
         "--command-recipients",
         type=int,
         default=5000,
-        help="the real `campaign newsletter send` to the outbox at this size (0: skip)",
+        help="the real `campaign newsletters send` to the outbox at this size (0: skip)",
     )
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--baseline-sample", type=int, default=1000)
@@ -569,10 +569,10 @@ def memory_runs(options: argparse.Namespace, folder: Path, port: int) -> None:
 
 
 def command_send(folder: Path, recipients: int) -> None:
-    """The real ``campaign newsletter send 1`` to the outbox (a maildir), its process's peak
+    """The real ``campaign newsletters send 1`` to the outbox (a maildir), its process's peak
     resident memory measured from outside (``RUSAGE_CHILDREN`` of a fresh parent)."""
     url = database_url(folder, recipients).replace(".db", "-command.db")
-    print(f"campaign newsletter send at {recipients:,} (outbox)…", file=sys.stderr)
+    print(f"campaign newsletters send at {recipients:,} (outbox)…", file=sys.stderr)
     child("--phase", "setup", "--url", url, "--recipients", str(recipients))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_")}
     env.update(
@@ -590,12 +590,12 @@ def command_send(folder: Path, recipients: int) -> None:
         text=True,
     )
     if result.returncode:
-        sys.exit(f"campaign newsletter send failed:\n{result.stderr[-3000:]}")
+        sys.exit(f"campaign newsletters send failed:\n{result.stderr[-3000:]}")
     seconds, cpu_seconds, peak_kb = result.stdout.split()
     written = len(list((folder / "outbox" / "new").iterdir()))
     peak = int(peak_kb) / 1024
     print(
-        f"campaign newsletter send 1 at {recipients:,} (outbox, {written:,} files): "
+        f"campaign newsletters send 1 at {recipients:,} (outbox, {written:,} files): "
         f"{float(seconds):.0f} s, {float(cpu_seconds):.0f} s CPU, peak {peak:.0f} MB "
         f"(goal < {MEMORY_GOAL_MB} MB): {'ok' if peak < MEMORY_GOAL_MB else 'MISSED'}"
     )

@@ -162,14 +162,9 @@ def database_error(exc: SQLAlchemyError, url: str) -> CampaignError | None:
     message = driver_message(exc)
     low = message.lower()
     sqlstate = getattr(exc.orig, "sqlstate", None) or ""
-    if "locked" in low or sqlstate in {"55P03", "40P01"} or "lock timeout" in low:
-        return CampaignError.of("database.busy", "database", where=where)
-    if "file is not a database" in low or "malformed" in low:
-        return CampaignError.of("database.damaged", "database", where=where, reason=message)
-    if "readonly database" in low or "read-only" in low:
-        return CampaignError.of("database.read_only", "database", where=where, reason=message)
-    if "database or disk is full" in low or sqlstate == "53100":
-        return CampaignError.of("database.disk_full", "database", where=where)
+    state = _database_state(low, sqlstate, where, message)
+    if state is not None:
+        return state
     if isinstance(exc, IntegrityError):
         return CampaignError.of("database.conflict", "database", where=where, reason=message)
     if isinstance(exc, OperationalError) and (exc.connection_invalidated or _unreachable(low)):
@@ -179,6 +174,20 @@ def database_error(exc: SQLAlchemyError, url: str) -> CampaignError | None:
             else "database.server_unreachable"
         )
         return CampaignError.of(code, "database", where=where, reason=message.rstrip("."))
+    return None
+
+
+def _database_state(low: str, sqlstate: str, where: str, message: str) -> CampaignError | None:
+    """The error for a database busy, damaged, read-only or full (``low``: the driver's message
+    lower-cased); None when the message says none of these."""
+    if "locked" in low or sqlstate in {"55P03", "40P01"} or "lock timeout" in low:
+        return CampaignError.of("database.busy", "database", where=where)
+    if "file is not a database" in low or "malformed" in low:
+        return CampaignError.of("database.damaged", "database", where=where, reason=message)
+    if "readonly database" in low or "read-only" in low:
+        return CampaignError.of("database.read_only", "database", where=where, reason=message)
+    if "database or disk is full" in low or sqlstate == "53100":
+        return CampaignError.of("database.disk_full", "database", where=where)
     return None
 
 

@@ -163,8 +163,8 @@ def check_relay(settings: Settings) -> Check:
     values: dict[str, Any] = {"relay": f"{smtp.host}:{smtp.port}", "security": smtp.security}
     if settings.mail.transport != "smtp":
         return Check("smtp", "skipped", "smtp.outbox", {"folder": settings.mail.outbox_dir})
-    from campaign.mail.outbox import TransportError
     from campaign.mail.smtp import try_relay
+    from campaign.mail.transport import TransportError
 
     try:
         try_relay(smtp)
@@ -243,7 +243,12 @@ def check_dkim(settings: Settings, lookup: TxtLookup) -> Check:
         return Check("dkim", "warning", "dns.unanswered", {**values, "reason": str(exc)})
     if not records:
         return Check("dkim", _severity(settings), "dkim.missing", values)
-    tags = dict(part.strip().split("=", 1) for part in records[0].split(";") if "=" in part.strip())
+    return _dkim_record_check(records[0], private, values)
+
+
+def _dkim_record_check(record: str, private: dict[str, Any], values: dict[str, Any]) -> Check:
+    """Whether the published DKIM ``record`` holds the public half of the ``private`` key."""
+    tags = dict(part.strip().split("=", 1) for part in record.split(";") if "=" in part.strip())
     try:
         published = _public_numbers(base64.b64decode("".join(tags.get("p", "").split())))
     except Exception:  # dkimpy raises several kinds for a damaged key

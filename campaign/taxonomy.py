@@ -32,6 +32,29 @@ def _builtin() -> dict:
     return tomllib.loads(resources.files("campaign.data").joinpath("taxonomy.toml").read_text())
 
 
+def _of_regions(by_region: dict, regions: tuple[str, ...]) -> dict:
+    """The entries of ``by_region`` whose region is one of ``regions``."""
+    return {region: value for region, value in by_region.items() if region in regions}
+
+
+def _departments(builtin: dict, regions: tuple[str, ...]) -> dict[str, str]:
+    """Department code -> region, for the regions in use."""
+    return {
+        code: region
+        for region, codes in _of_regions(builtin["regions"], regions).items()
+        for code in codes
+    }
+
+
+def _region_lookup(builtin: dict, regions: tuple[str, ...]) -> dict[str, str]:
+    """Folded spelling -> region: each region's own name, then its aliases."""
+    lookup = {fold(region): region for region in regions}
+    for region, aliases in _of_regions(builtin["aliases"], regions).items():
+        for alias in aliases:
+            lookup.setdefault(fold(alias), region)
+    return lookup
+
+
 @dataclass(frozen=True)
 class Taxonomy:
     regions: tuple[str, ...]
@@ -46,41 +69,26 @@ class Taxonomy:
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Taxonomy:
         builtin = _builtin()
-        regions = tuple(settings.events.regions) if settings and settings.events.regions else ()
-        themes = tuple(settings.events.themes) if settings and settings.events.themes else ()
+        events = settings.events if settings is not None else None
+        regions = tuple(events.regions) if events is not None and events.regions else ()
+        themes = tuple(events.themes) if events is not None and events.themes else ()
         regions = regions or tuple(builtin["regions"])
         themes = themes or tuple(builtin["themes"])
-        departments = {
-            code: region
-            for region, codes in builtin["regions"].items()
-            if region in regions
-            for code in codes
-        }
-        lookup = {fold(region): region for region in regions}
-        for region, aliases in builtin["aliases"].items():
-            if region in regions:
-                for alias in aliases:
-                    lookup.setdefault(fold(alias), region)
-        theme_lookup = {fold(theme): theme for theme in themes}
-        zones = {
-            region: zone for region, zone in builtin.get("zones", {}).items() if region in regions
-        }
-        if settings is not None:
-            zones.update(settings.events.zones)
-        neighbours = {
-            region: tuple(near for near in nearest if near in regions)
-            for region, nearest in builtin.get("neighbours", {}).items()
-            if region in regions
-        }
+        zones = _of_regions(builtin.get("zones", {}), regions)
+        if events is not None:
+            zones.update(events.zones)
         return cls(
             regions,
             themes,
-            departments,
-            lookup,
-            theme_lookup,
+            _departments(builtin, regions),
+            _region_lookup(builtin, regions),
+            {fold(theme): theme for theme in themes},
             zones,
             dict(builtin.get("zone_labels", {})),
-            neighbours,
+            {
+                region: tuple(near for near in nearest if near in regions)
+                for region, nearest in _of_regions(builtin.get("neighbours", {}), regions).items()
+            },
         )
 
     def region(self, text: str) -> str | None:

@@ -363,41 +363,45 @@ class _SheetReader:
         if local is None or (local != "sheetData" and not self.in_data):
             return
         if local == "c":
-            self.cell_count += 1
-            if self.cell_count > MAX_CELLS_PER_ROW:
-                raise too_many_columns(self.path, self.number, self.cell_count)
-            reference = attrs.get("r")
-            if reference:
-                letters = reference.rstrip(_DIGITS)
-                column = _COLUMNS.get(letters) or _column_number(letters)
-                self.column = column or self.column + 1
-            else:
-                self.column += 1
-            self.kind = attrs.get("t", "n")
-            self.style = attrs.get("s", "")
-            self.text = []
-            self.length = 0
+            self.start_cell(attrs)
         elif local == "row":
-            self.rows_seen += 1
-            reference = attrs.get("r")
-            if reference:
-                try:
-                    self.number = int(reference)
-                except ValueError:
-                    raise _not_workbook(self.path, f"row number {reference[:20]!r}") from None
-            else:
-                self.number += 1
-            if self.number > MAX_ROWS or self.rows_seen > MAX_ROWS:
-                raise too_many_rows(self.path)
-            self.cells = []
-            self.cell_count = 0
-            self.column = 0
+            self.start_row(attrs)
         elif local == "v" or local == "t":
             self.collecting = not self.phonetic
         elif local == "rPh":
             self.phonetic += 1
         elif local == "sheetData":
             self.in_data = True
+
+    def start_cell(self, attrs: dict[str, str]) -> None:
+        """A ``<c>`` element: the cell's column, kind and style; its text comes next."""
+        self.cell_count += 1
+        if self.cell_count > MAX_CELLS_PER_ROW:
+            raise too_many_columns(self.path, self.number, self.cell_count)
+        letters = attrs.get("r", "").rstrip(_DIGITS)  # no reference: the next column
+        column = _COLUMNS.get(letters) or _column_number(letters)
+        self.column = column or self.column + 1
+        self.kind = attrs.get("t", "n")
+        self.style = attrs.get("s", "")
+        self.text = []
+        self.length = 0
+
+    def start_row(self, attrs: dict[str, str]) -> None:
+        """A ``<row>`` element: its number, checked against the limits; no cell yet."""
+        self.rows_seen += 1
+        reference = attrs.get("r")
+        if reference:
+            try:
+                self.number = int(reference)
+            except ValueError:
+                raise _not_workbook(self.path, f"row number {reference[:20]!r}") from None
+        else:
+            self.number += 1
+        if self.number > MAX_ROWS or self.rows_seen > MAX_ROWS:
+            raise too_many_rows(self.path)
+        self.cells = []
+        self.cell_count = 0
+        self.column = 0
 
     def end(self, name: str) -> None:
         local = self.names.get(name)

@@ -43,9 +43,27 @@ def assert_clean_error(result, *expected: str) -> None:
 
 def test_the_command_tree_has_the_documented_groups() -> None:
     top = {path[0] for path in COMMAND_PATHS if path}
-    assert {"init", "config", "subscribers", "lists", "events"} <= top
+    assert {"init", "config", "subscribers", "lists", "events", "newsletters", "posts"} <= top
     assert ("subscribers", "erase") in COMMAND_PATHS
     assert ("lists", "create") in COMMAND_PATHS
+
+
+@pytest.mark.parametrize(("old", "new"), [("newsletter", "newsletters"), ("post", "posts")])
+def test_an_old_group_name_still_works_hidden_from_help(cli, old: str, new: str) -> None:
+    shown = cli("--help")
+    assert shown.exit_code == 0, shown.stderr
+    assert f" {new} " in shown.stdout
+    assert f" {old} " not in shown.stdout
+    assert (old,) not in COMMAND_PATHS and (new,) in COMMAND_PATHS
+    same = [cli(name, "list", "--json") for name in (old, new)]
+    assert [result.exit_code for result in same] == [0, 0], same[0].stderr
+    assert json.loads(same[0].stdout) == json.loads(same[1].stdout) == []
+    root = typer.main.get_command(app)
+    ctx = typer.Context(root)  # type: ignore[arg-type]
+    alias, group = (root.get_command(ctx, name) for name in (old, new))  # type: ignore[attr-defined]
+    assert alias.hidden and not group.hidden
+    assert [name for name, _ in subcommands(alias)] == [name for name, _ in subcommands(group)]
+    assert f"campaign {old} [OPTIONS] COMMAND" in cli(old, "--help").stdout
 
 
 @pytest.mark.parametrize("path", COMMAND_PATHS, ids=lambda path: " ".join(path) or "campaign")

@@ -36,7 +36,7 @@ def test_running_the_demo_twice_adds_nobody_twice(cli, workdir):
     again = cli("demo", "--samples", str(SAMPLES), "--no-play")
     assert again.exit_code == 0, again.stderr
     assert "0 added" in again.stdout
-    newsletters = json.loads(cli("newsletter", "list", "--json").stdout)
+    newsletters = json.loads(cli("newsletters", "list", "--json").stdout)
     assert len(newsletters) == 1
 
 
@@ -47,10 +47,10 @@ def test_the_demo_plays_the_sample_calendar_to_the_outbox_and_in_dry_run(cli, wo
     assert "Traceback" not in result.stdout + result.stderr
     assert "What went out" in result.stdout and "answered on http://127.0.0.1:" in result.stdout
 
-    newsletters = json.loads(cli("newsletter", "list", "--json").stdout)
+    newsletters = json.loads(cli("newsletters", "list", "--json").stdout)
     played = [n for n in newsletters if n["id"] != 1]
     assert len(played) == 7 and {n["status"] for n in played} == {"sent"}
-    posts = json.loads(cli("post", "list", "--json").stdout)
+    posts = json.loads(cli("posts", "list", "--json").stdout)
     assert {p["status"] for p in posts} == {"published"}
     # The calendar's 10 posts, and its first 3 "events of the day" posts while their events
     # (November 2026) are still to come: replayed later, they would announce events over.

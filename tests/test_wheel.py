@@ -138,11 +138,11 @@ def test_an_installed_wheel_runs_the_first_commands_from_an_empty_folder(
     subject = here / "templates" / "newsletters" / "mois-ess" / "subject.txt.j2"
     subject.parent.mkdir(parents=True)
     subject.write_text("Notre lettre : {{ subject }}\n", encoding="utf-8")
-    preview = run([campaign, "newsletter", "preview", "1", "--text"], here, env)
+    preview = run([campaign, "newsletters", "preview", "1", "--text"], here, env)
     assert "Subject: Notre lettre : Le Mois de l'ESS" in preview
     assert "Se désinscrire" in preview  # the shipped text footer
 
-    sent = run([campaign, "newsletter", "send", "1"], here, env)
+    sent = run([campaign, "newsletters", "send", "1"], here, env)
     assert "0 failed" in sent
     box = mailbox.Maildir(here / "outbox", create=False)
     count = len(box)

@@ -231,42 +231,13 @@ def _read(data: bytes, extra_addresses: list[str] | None) -> Report:
     report = Report(kind="none", report_id=_report_id(message, data))
     report.subject = _text(message.get("Subject"))[:200]
     raw = data.decode("utf-8", "replace").replace("\r\n", "\n")
-    addresses = list(extra_addresses or [])
-    for name in _ENVELOPE_HEADERS:
-        for value in message.get_all(name) or []:
-            addresses.append(_address(str(value)))
-    addresses += _returned_part(message)
-    report.addresses = [address for address in dict.fromkeys(addresses) if address]
-    recipients = list(extra_addresses or [])
-    for name in _RECIPIENT_HEADERS:
-        values = [str(value) for value in message.get_all(name) or []]
-        recipients += [address for _, address in getaddresses(values)]
-    report.recipients = [
-        address for address in dict.fromkeys(_address(item) for item in recipients) if address
-    ]
-    # Our Message-IDs, in the returned message or headers (never the report's own headers:
-    # a person's reply names ours in In-Reply-To, and a reply is no bounce).
-    head_and_body = re.split(rb"\r?\n\r?\n", data, maxsplit=1)
-    body = head_and_body[1] if len(head_and_body) > 1 else b""
-    report.message_ids = list(
-        dict.fromkeys(match.decode("ascii", "replace") for match in _OUR_MESSAGE_ID.findall(body))
-    )
-
+    report.addresses = _envelope_addresses(message, extra_addresses)
+    report.recipients = _recipients(message, extra_addresses)
+    report.message_ids = _our_message_ids(data)
     report_type = (message.get_param("report-type") or "") if message.is_multipart() else ""
     parts = {part.get_content_type(): part for part in message.walk()}
     if "message/feedback-report" in parts or str(report_type).lower() == "feedback-report":
-        report.kind = "arf"
-        part = parts.get("message/feedback-report")
-        blocks = _blocks(part) if part is not None else []
-        fields = blocks[0] if blocks else Message()
-        feedback = _text(fields.get("Feedback-Type")).lower() or "abuse"
-        recipient = _address(str(fields.get("Original-Rcpt-To") or ""))
-        if feedback in ("abuse", "fraud", "virus"):  # not "auth-failure" (DMARC) or "not-spam"
-            report.failures.append(
-                Failure(recipient, BounceKind.complaint, action=feedback[:20], diagnostic=feedback)
-            )
-        else:
-            report.kind, report.note = "none", f"feedback report of type {feedback!r}"
+        _read_feedback(report, parts.get("message/feedback-report"))
         return report
     if "message/delivery-status" in parts:
         report.kind = "dsn"
@@ -280,3 +251,47 @@ def _read(data: bytes, extra_addresses: list[str] | None) -> Report:
         return report
     report.note = "not a bounce or complaint report"
     return report
+
+
+def _envelope_addresses(message: Message, extra_addresses: list[str] | None) -> list[str]:
+    """The addresses the report was sent to (envelope headers, the returned message's), once."""
+    addresses = list(extra_addresses or [])
+    for name in _ENVELOPE_HEADERS:
+        for value in message.get_all(name) or []:
+            addresses.append(_address(str(value)))
+    addresses += _returned_part(message)
+    return [address for address in dict.fromkeys(addresses) if address]
+
+
+def _recipients(message: Message, extra_addresses: list[str] | None) -> list[str]:
+    """The addresses of the report's recipient headers, once each."""
+    recipients = list(extra_addresses or [])
+    for name in _RECIPIENT_HEADERS:
+        values = [str(value) for value in message.get_all(name) or []]
+        recipients += [address for _, address in getaddresses(values)]
+    return [address for address in dict.fromkeys(_address(item) for item in recipients) if address]
+
+
+def _our_message_ids(data: bytes) -> list[str]:
+    """Our Message-IDs, in the returned message or headers (never the report's own headers:
+    a person's reply names ours in In-Reply-To, and a reply is no bounce)."""
+    head_and_body = re.split(rb"\r?\n\r?\n", data, maxsplit=1)
+    body = head_and_body[1] if len(head_and_body) > 1 else b""
+    return list(
+        dict.fromkeys(match.decode("ascii", "replace") for match in _OUR_MESSAGE_ID.findall(body))
+    )
+
+
+def _read_feedback(report: Report, part: Message | None) -> None:
+    """A feedback report (ARF): a complaint when its type is one, else nothing to record."""
+    report.kind = "arf"
+    blocks = _blocks(part) if part is not None else []
+    fields = blocks[0] if blocks else Message()
+    feedback = _text(fields.get("Feedback-Type")).lower() or "abuse"
+    recipient = _address(str(fields.get("Original-Rcpt-To") or ""))
+    if feedback in ("abuse", "fraud", "virus"):  # not "auth-failure" (DMARC) or "not-spam"
+        report.failures.append(
+            Failure(recipient, BounceKind.complaint, action=feedback[:20], diagnostic=feedback)
+        )
+    else:
+        report.kind, report.note = "none", f"feedback report of type {feedback!r}"

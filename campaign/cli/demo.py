@@ -76,7 +76,7 @@ def demo(
             "\nNext: ",
             (f"campaign subscribers list --list {DEMO_LIST!r}", "bold"),
             ", ",
-            (f"campaign newsletter preview {result.newsletter_id} --text", "bold"),
+            (f"campaign newsletters preview {result.newsletter_id} --text", "bold"),
             ", ",
             ("campaign schedule list", "bold"),
             ", ",

@@ -1,8 +1,7 @@
-"""``campaign newsletter …``: write, preview, test, then send, pause, resume or cancel."""
+"""``campaign newsletters …``: write, preview, test, then send, pause, resume or cancel."""
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,10 +11,11 @@ import typer
 from rich.table import Table
 
 from campaign.cli import common
+from campaign.cli import newsletter_sending as sending
 from campaign.cli.common import JsonOption, console, err_console, styled
 from campaign.errors import CampaignError
 from campaign.files import write_private
-from campaign.mail import SmtpTransport, open_transport
+from campaign.mail import open_transport
 from campaign.models import NewsletterStatus
 from campaign.newsletters import allowed, queue, records
 from campaign.newsletters.blocks import check_blocks, read_blocks_file
@@ -225,6 +225,36 @@ def show(
         _print_newsletter(data)
 
 
+def _event_changes(
+    events_from: str | None,
+    events_to: str | None,
+    regions: list[str],
+    themes: list[str],
+    types: list[str],
+    events_max: int | None,
+    events_order: str | None,
+) -> dict[str, Any]:
+    """The changes to the event rule ``edit`` was given: options not given are left out."""
+    changes: dict[str, Any] = {}
+    if events_from is not None:
+        changes["date_from"] = common.parse_day(events_from, "--events-from")
+    if events_to is not None:
+        changes["date_to"] = common.parse_day(events_to, "--events-to")
+    for key, value in (("regions", regions), ("themes", themes), ("types", types)):
+        if value:
+            changes[key] = value
+    if events_max is not None:
+        changes["limit"] = events_max or None  # 0: no maximum
+    if events_order is not None:
+        changes["order"] = events_order
+    return changes
+
+
+def _segment(pairs: list[str]) -> dict[str, list[str]] | None:
+    """The segment of ``--segment`` options, or None when none was given (it stays)."""
+    return records.parse_pairs(pairs, "segment") if pairs else None
+
+
 @app.command()
 def edit(
     newsletter_id: int = typer.Argument(..., help="Newsletter number."),
@@ -260,27 +290,10 @@ def edit(
 ) -> None:
     """Change a draft, scheduled or paused newsletter; options not given stay as they are."""
     settings = common.settings()
-    changes: dict[str, Any] = {}
-    if events_from is not None:
-        changes["date_from"] = common.parse_day(events_from, "--events-from")
-    if events_to is not None:
-        changes["date_to"] = common.parse_day(events_to, "--events-to")
-    for key, value in (
-        ("regions", events_region),
-        ("themes", events_theme),
-        ("types", events_type),
-    ):
-        if value:
-            changes[key] = value
-    if events_max is not None:
-        changes["limit"] = events_max or None  # 0: no maximum
-    if events_order is not None:
-        changes["order"] = events_order
-    segment_value = None
-    if clear_segment:
-        segment_value = {}
-    elif segment:
-        segment_value = records.parse_pairs(segment, "segment")
+    changes = _event_changes(
+        events_from, events_to, events_region, events_theme, events_type, events_max, events_order
+    )
+    segment_value = {} if clear_segment else _segment(segment)
     body = _blocks(blocks, settings)
     with _from_address_option(), _set_option(), common.session() as session:
         newsletter = records.edit_newsletter(
@@ -339,7 +352,7 @@ def _no_event_issues(session: Any, newsletter: Any, settings: Any) -> list[Any]:
     issues = coverage_issues(found)
     if found.empty or found.unknown:
         hint = (
-            f"`campaign newsletter edit {newsletter.id} --when-no-events national|nearest|text|"
+            f"`campaign newsletters edit {newsletter.id} --when-no-events national|nearest|text|"
             "skip` chooses what readers without events get."
         )
         issues.append(Issue("warning", hint))
@@ -414,87 +427,6 @@ def test_(
         raise typer.Exit(1)
 
 
-def _summary_json(summary: queue.SendSummary, added: int = 0) -> dict[str, Any]:
-    return {
-        "newsletter": summary.newsletter_id,
-        "queued": added,
-        "sent": summary.sent,
-        "deferred": summary.deferred,
-        "bounced": summary.bounced,
-        "failed": summary.failed,
-        "left_out": summary.left_out,
-        "remaining": summary.remaining,
-        "waiting": summary.waiting,
-        "next_attempt_at": (
-            summary.next_attempt_at.isoformat() if summary.next_attempt_at else None
-        ),
-        "status": summary.status,
-        "stopped": summary.stopped,
-    }
-
-
-def _run_queue(newsletter_id: int, json_output: bool, added: int = 0) -> None:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TaskProgressColumn,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    settings = common.settings()
-    transport = open_transport(settings)
-    if isinstance(transport, SmtpTransport):
-        transport.stop_on_signals = True  # a stop waits for the replies of the messages in flight
-    bar = Progress(
-        TextColumn("Sending"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=json_output,
-    )
-    task = bar.add_task("send", total=None, rate="")
-
-    def progress(done: int, total: int) -> None:
-        speed = bar.tasks[0].speed
-        bar.update(task, completed=done, total=total, rate=f"{speed:.1f} msg/s" if speed else "")
-
-    def stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt  # a service manager's stop ends the batch cleanly, like Ctrl-C
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        with bar:
-            summary = queue.send_newsletter(
-                common.engine(), newsletter_id, settings, transport, progress
-            )
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        transport.close()
-    if json_output:
-        common.print_json(_summary_json(summary, added))
-        return
-    console.print(
-        f"Newsletter {newsletter_id}: {summary.sent} sent, {summary.deferred} deferred, "
-        f"{summary.bounced} bounced, {summary.failed} failed"
-        f"{f', {summary.left_out} left out (no event for them)' if summary.left_out else ''}; "
-        f"{summary.remaining} left to send; status {summary.status}.",
-        highlight=False,
-    )
-    if summary.waiting and summary.next_attempt_at and summary.status == NewsletterStatus.sending:
-        when = summary.next_attempt_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
-        console.print(
-            f"{summary.waiting} deferred message(s) wait for a new try, the first at {when} "
-            f"({settings.general.timezone}): run `campaign newsletter send {newsletter_id}` "
-            "then.",
-            highlight=False,
-        )
-
-
 @app.command()
 def send(
     newsletter_id: int = typer.Argument(..., help="Newsletter number."),
@@ -509,13 +441,13 @@ def send(
         already_sent = newsletter.status == NewsletterStatus.sent
     if already_sent:
         if json_output:
-            common.print_json(_summary_json(queue.SendSummary(newsletter_id, status="sent")))
+            common.print_json(sending.summary_json(queue.SendSummary(newsletter_id, status="sent")))
         else:
             console.print(f"Newsletter {newsletter_id} was already sent; nothing to do.")
         return
     if added and not json_output:
         err_console.print(f"{added} recipients queued.", highlight=False)
-    _run_queue(newsletter_id, json_output, added)
+    sending.run_queue(newsletter_id, json_output, added)
 
 
 @app.command()
@@ -534,7 +466,7 @@ def resume(
     """Carry on sending a paused newsletter."""
     with common.session() as session:
         queue.resume(session, newsletter_id)
-    _run_queue(newsletter_id, json_output)
+    sending.run_queue(newsletter_id, json_output)
 
 
 @app.command()

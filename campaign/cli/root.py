@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 from typer.models import CommandInfo
 
 from campaign import __version__
-from campaign.cli import LAZY_COMMANDS, common
+from campaign.cli import HIDDEN_ALIASES, LAZY_COMMANDS, common
 from campaign.cli.common import console, err_console, styled
 from campaign.config_file import CONFIG_ENV, DEFAULT_CONFIG_FILE
 from campaign.errors import CampaignError, TemporaryError
@@ -28,16 +28,26 @@ class LazyGroup(TyperGroup):
     """The root command: its groups are loaded from :data:`LAZY_COMMANDS` on first use."""
 
     def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
-        return [*LAZY_COMMANDS, *(name for name in self.commands if name not in LAZY_COMMANDS)]
+        known = {*LAZY_COMMANDS, *HIDDEN_ALIASES}
+        return [*LAZY_COMMANDS, *(name for name in self.commands if name not in known)]
 
     def get_command(self, ctx: typer.Context, cmd_name: str):  # type: ignore[no-untyped-def,override]
-        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+        lazy = cmd_name in LAZY_COMMANDS or cmd_name in HIDDEN_ALIASES
+        if lazy and cmd_name not in self.commands:
             self.commands[cmd_name] = load_command(cmd_name)
         return super().get_command(ctx, cmd_name)
 
 
 def load_command(name: str):  # type: ignore[no-untyped-def]
-    """The click command for ``name``, importing its module now."""
+    """The click command for ``name``, importing its module now; an old name of a group
+    (:data:`HIDDEN_ALIASES`) is that group, hidden from --help."""
+    command = _load(HIDDEN_ALIASES.get(name, name))
+    command.name = name
+    command.hidden = name in HIDDEN_ALIASES
+    return command
+
+
+def _load(name: str):  # type: ignore[no-untyped-def]
     module, _, attribute = LAZY_COMMANDS[name].partition(":")
     target = getattr(import_module(module), attribute)
     if not isinstance(target, typer.Typer):  # a function: its command (typed as click's)
@@ -48,7 +58,6 @@ def load_command(name: str):  # type: ignore[no-untyped-def]
         )
     else:
         command = typer.main.get_group(target)  # a group even when it holds one command
-    command.name = name
     return command
 
 
@@ -166,7 +175,7 @@ def _detail(exc: BaseException) -> str:
 def sender_fix(exc: SenderRefused) -> str:
     """Where the command line's user changes what the sender check refused."""
     if exc.values.get("newsletter"):
-        return "(campaign newsletter edit NUMBER --from-address ADDRESS)"
+        return "(campaign newsletters edit NUMBER --from-address ADDRESS)"
     return (
         f"([mail] {exc.field} in the config file, unless an admin set it in the dashboard's "
         "Réglages, which then applies)"

@@ -12,11 +12,12 @@ from rich.text import Text
 
 from campaign.cli import common
 from campaign.cli.common import JsonOption, console, err_console, styled
+from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.scheduling.calendar import Calendar, calendar_files
 from campaign.scheduling.checks import check_calendar
 from campaign.scheduling.listing import planned_items
-from campaign.scheduling.sync import sync_calendars
+from campaign.scheduling.sync import SyncReport, sync_calendars
 
 app = typer.Typer(help="Campaign calendars (schedules/*.toml): check, sync, list what is planned.")
 
@@ -98,6 +99,70 @@ _ACTIONS = {
 }
 
 
+def _sync_json(report: SyncReport, dry_run: bool) -> None:
+    common.print_json(
+        {
+            "dry_run": dry_run,
+            "refused": [str(calendar.path) for calendar in report.refused],
+            "changes": [
+                {
+                    "action": change.action,
+                    "kind": change.kind,
+                    "key": change.key,
+                    "at": change.at.isoformat() if change.at else None,
+                    "detail": change.detail,
+                }
+                for change in report.changes
+            ],
+        }
+    )
+
+
+def _print_refused(report: SyncReport) -> None:
+    for calendar in report.refused:
+        _print_problems(calendar)
+        err_console.print(
+            styled(
+                (f"{calendar.path}: not synced", "red"),
+                f" ({len(calendar.errors)} error(s)); nothing of it was changed. Fix it "
+                "(`campaign schedule check`) and sync again.",
+            ),
+            highlight=False,
+        )
+
+
+def _print_changes(report: SyncReport, settings: Settings) -> None:
+    """The table of what changed (or was kept, or skipped): unchanged rows are left out."""
+    shown = [change for change in report.changes if change.action != "unchanged"]
+    if not shown:
+        return
+    table = Table("Action", "Kind", "Key", "When", "Detail")
+    for change in shown:
+        table.add_row(
+            change.action,
+            change.kind,
+            change.key,
+            common.local(change.at, settings),
+            change.detail,
+        )
+    console.print(table)
+
+
+def _print_sync(report: SyncReport, settings: Settings, dry_run: bool) -> None:
+    _print_refused(report)
+    _print_changes(report, settings)
+    counts: Counter[str] = Counter(change.action for change in report.changes)
+    parts = [f"{counts[action]} {label}" for action, label in _ACTIONS.items() if counts[action]]
+    prefix = "Dry run, nothing written: would have " if dry_run else ""
+    console.print(prefix + ("; ".join(parts) or "nothing to do") + ".", highlight=False)
+    if report.changed and not dry_run:
+        console.print(
+            "The running service (`campaign serve`) arms the new times within "
+            f"{settings.scheduler.poll_interval:g} s.",
+            highlight=False,
+        )
+
+
 @app.command()
 def sync(
     path: Path | None = PathArgument,
@@ -115,57 +180,9 @@ def sync(
     with common.session() as session:
         report = sync_calendars(session, settings, _path(path), dry_run=dry_run)
     if json_output:
-        common.print_json(
-            {
-                "dry_run": dry_run,
-                "refused": [str(calendar.path) for calendar in report.refused],
-                "changes": [
-                    {
-                        "action": change.action,
-                        "kind": change.kind,
-                        "key": change.key,
-                        "at": change.at.isoformat() if change.at else None,
-                        "detail": change.detail,
-                    }
-                    for change in report.changes
-                ],
-            }
-        )
+        _sync_json(report, dry_run)
     else:
-        for calendar in report.refused:
-            _print_problems(calendar)
-            err_console.print(
-                styled(
-                    (f"{calendar.path}: not synced", "red"),
-                    f" ({len(calendar.errors)} error(s)); nothing of it was changed. Fix it "
-                    "(`campaign schedule check`) and sync again.",
-                ),
-                highlight=False,
-            )
-        shown = [change for change in report.changes if change.action != "unchanged"]
-        if shown:
-            table = Table("Action", "Kind", "Key", "When", "Detail")
-            for change in shown:
-                table.add_row(
-                    change.action,
-                    change.kind,
-                    change.key,
-                    common.local(change.at, settings),
-                    change.detail,
-                )
-            console.print(table)
-        counts: Counter[str] = Counter(change.action for change in report.changes)
-        parts = [
-            f"{counts[action]} {label}" for action, label in _ACTIONS.items() if counts[action]
-        ]
-        prefix = "Dry run, nothing written: would have " if dry_run else ""
-        console.print(prefix + ("; ".join(parts) or "nothing to do") + ".", highlight=False)
-        if report.changed and not dry_run:
-            console.print(
-                "The running service (`campaign serve`) arms the new times within "
-                f"{settings.scheduler.poll_interval:g} s.",
-                highlight=False,
-            )
+        _print_sync(report, settings, dry_run)
     if report.refused:
         raise typer.Exit(1)
 

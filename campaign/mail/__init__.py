@@ -1,6 +1,7 @@
 """Getting messages out: building the MIME message and handing it to a transport.
 
-A transport has two methods, ``send(messages) -> results`` and ``close()``. The outbox transport
+A transport has two methods, ``send(messages) -> results`` and ``close()``
+(:class:`~campaign.mail.transport.Transport`). The outbox transport
 (:mod:`campaign.mail.outbox`) writes each message to a local maildir instead of sending it; it is
 the default, so nothing leaves the machine until SMTP is configured. The SMTP transport
 (:mod:`campaign.mail.smtp`) is used when ``[mail] transport = "smtp"``. Both write the bytes of
@@ -13,16 +14,15 @@ from typing import TYPE_CHECKING
 
 from campaign.mail.dkim import DkimSigner
 from campaign.mail.mime import Composer
-from campaign.mail.outbox import (
-    OutboxTransport,
+from campaign.mail.outbox import OutboxTransport, build_message
+from campaign.mail.smtp import SmtpTransport
+from campaign.mail.transport import (
     OutgoingMessage,
     Report,
     SendResult,
     Transport,
     TransportError,
-    build_message,
 )
-from campaign.mail.smtp import SmtpTransport
 
 if TYPE_CHECKING:
     from campaign.config import Settings

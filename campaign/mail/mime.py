@@ -40,7 +40,7 @@ from campaign.errors import CampaignError
 from campaign.messages import Message
 
 if TYPE_CHECKING:
-    from campaign.mail.outbox import OutgoingMessage
+    from campaign.mail.transport import OutgoingMessage
 
 CRLF = b"\r\n"
 _MAX_LINE = 78
@@ -238,6 +238,27 @@ def _sender_header(name: str, address: str, display_name: str = "") -> bytes:
         ) from None
 
 
+def _cached_literal(chunk: str, stuffed: bool, cache: dict[str, bytes]) -> bytes:
+    """A literal chunk of a template encoded (and dot-stuffed for SMTP), kept in ``cache``."""
+    piece = quoted_printable_piece(chunk)
+    if stuffed:
+        piece = dot_stuffed(piece)
+    if len(cache) > 4096:
+        cache.clear()
+    cache[chunk] = piece
+    return piece
+
+
+def _value_piece(chunk: str, stuffed: bool) -> bytes:
+    """A recipient's value encoded: as it is when it needs no encoding, dot-stuffed for SMTP
+    only when a line of it starts with a dot."""
+    # A value that needs no encoding is its own, as a soft-broken line.
+    piece = chunk.encode("ascii") + b"=\r\n" if _AS_IS(chunk) else quoted_printable_piece(chunk)
+    if stuffed and (piece[:1] == b"." or b"\r\n." in piece):
+        piece = dot_stuffed(piece)
+    return piece
+
+
 class Composer:
     """Turns :class:`OutgoingMessage` objects into message bytes, caching what repeats.
 
@@ -324,22 +345,11 @@ class Composer:
             if type(chunk) is str:  # a literal chunk of the template
                 piece = cache.get(chunk)
                 if piece is None:
-                    piece = quoted_printable_piece(chunk)
-                    if stuffed:
-                        piece = dot_stuffed(piece)
-                    if len(cache) > 4096:
-                        cache.clear()
-                    cache[chunk] = piece
+                    piece = _cached_literal(chunk, stuffed, cache)
             else:  # a value: a name, a link…
                 piece = values.get(chunk)
                 if piece is None:
-                    if _AS_IS(chunk):
-                        piece = chunk.encode("ascii") + b"=\r\n"  # its own encoding
-                    else:
-                        piece = quoted_printable_piece(chunk)
-                    if stuffed and (piece[:1] == b"." or b"\r\n." in piece):
-                        piece = dot_stuffed(piece)
-                    values[chunk] = piece
+                    piece = values[chunk] = _value_piece(chunk, stuffed)
             append(piece)
         if not next((chunk for chunk in reversed(chunks) if chunk), "").endswith("\n"):
             append(CRLF)  # the part's final line end, as for a whole body

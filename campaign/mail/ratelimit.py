@@ -1,7 +1,7 @@
 """The sending rate limit every relay imposes: messages per second and per hour.
 
-One :class:`RateLimiter` is shared by all the connections of a transport. Each message takes a
-slot with :meth:`RateLimiter.wait`, which gives it a start time and sleeps until then:
+One :class:`MessagePacer` is shared by all the connections of a transport. Each message takes a
+slot with :meth:`MessagePacer.wait`, which gives it a start time and sleeps until then:
 
 - per second: slots are spaced ``1 / rate_per_second`` apart, so the rate is smooth rather than
   bursts at the top of each second (a relay counting per second never sees more than the rate);
@@ -23,7 +23,9 @@ from collections.abc import Callable
 HOUR = 3600.0
 
 
-class RateLimiter:
+class MessagePacer:
+    """Paces the messages of one transport: each gets a start time within both rates."""
+
     def __init__(
         self,
         per_second: float = 0,

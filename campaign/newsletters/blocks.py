@@ -164,6 +164,27 @@ def _image(
         raise _refuse(number, kind, "alt", "no_alt")
     if len(alt) > MAX_ALT_TEXT:
         raise _refuse(number, kind, "alt", "alt_too_long", max=MAX_ALT_TEXT)
+    file = _image_file(raw, number, media_dir, base_dir, copy)
+    block: dict[str, Any] = {"type": kind, "file": file, "alt": alt}
+    url = _url(raw, "url", number, kind, required=False)
+    if url:
+        block["url"] = url
+    width = _image_width(raw, number)
+    if width is not None:
+        block["width"] = width
+    return block
+
+
+def _image_file(
+    raw: Mapping[str, Any],
+    number: int,
+    media_dir: str | Path,
+    base_dir: str | Path | None,
+    copy: bool,
+) -> str:
+    """The image's name in the media folder: a ``path`` given is checked and kept there (named
+    after its content), a ``file`` given must already be there."""
+    kind = "image"
     path = _text(raw, "path", number, kind, required=False)
     file = _text(raw, "file", number, kind, required=False)
     folder = Path(media_dir).expanduser().resolve()
@@ -171,38 +192,43 @@ def _image(
         source = Path(path).expanduser()
         if not source.is_absolute() and base_dir is not None:
             source = Path(base_dir) / source
-        try:
-            with source.open("rb") as handle:
-                head = handle.read(12)
-        except OSError:
-            raise _fail(
-                number, kind, "path", f"{source} does not exist (or is not a file)."
-            ) from None
-        if sniff(head) is None:
-            raise _fail(
-                number, kind, "path", f"{source.name} is not a JPEG, PNG, WEBP or GIF image."
-            )
-        file = keep_image(source, folder, copy=copy).name
-    elif file:
+        _check_image(source, number)
+        return keep_image(source, folder, copy=copy).name
+    if file:
         kept = folder / Path(file).name
         if Path(file).name != file or (copy and not kept.is_file()):
             raise _refuse(number, kind, "file", "not_media_image", file=file)
-    else:
-        raise _refuse(number, kind, "file", "no_image")
-    block: dict[str, Any] = {"type": kind, "file": file, "alt": alt}
-    url = _url(raw, "url", number, kind, required=False)
-    if url:
-        block["url"] = url
+        return file
+    raise _refuse(number, kind, "file", "no_image")
+
+
+def _check_image(source: Path, number: int) -> None:
+    """Refuses a ``path`` that is not a readable JPEG, PNG, WEBP or GIF file."""
+    try:
+        with source.open("rb") as handle:
+            head = handle.read(12)
+    except OSError:
+        raise _fail(
+            number, "image", "path", f"{source} does not exist (or is not a file)."
+        ) from None
+    if sniff(head) is None:
+        raise _fail(
+            number, "image", "path", f"{source.name} is not a JPEG, PNG, WEBP or GIF image."
+        )
+
+
+def _image_width(raw: Mapping[str, Any], number: int) -> int | None:
+    """The width in pixels an image block asks for ("320" or "320px"), None when it asks none."""
     width = raw.get("width")
-    if width not in (None, "", 0):
-        try:
-            width = int(str(width).removesuffix("px"))
-        except ValueError:
-            raise _refuse(number, kind, "width", "width_not_number", value=str(width)) from None
-        if not MIN_WIDTH <= width <= MAX_WIDTH:
-            raise _refuse(number, kind, "width", "width_range", min=MIN_WIDTH, max=MAX_WIDTH)
-        block["width"] = width
-    return block
+    if width in (None, "", 0):
+        return None
+    try:
+        width = int(str(width).removesuffix("px"))
+    except ValueError:
+        raise _refuse(number, "image", "width", "width_not_number", value=str(width)) from None
+    if not MIN_WIDTH <= width <= MAX_WIDTH:
+        raise _refuse(number, "image", "width", "width_range", min=MIN_WIDTH, max=MAX_WIDTH)
+    return width
 
 
 def _events(raw: Mapping[str, Any], number: int, taxonomy: Any) -> dict[str, Any]:

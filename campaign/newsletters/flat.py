@@ -1,6 +1,6 @@
 """The recipient pass without Jinja's runtime, for the templates that need no more than that.
 
-The recipient pass (:mod:`campaign.newsletters.render`) fills a compiled template with one
+The recipient pass (:mod:`campaign.newsletters.recipient_pass`) fills a compiled template with one
 person's names and links. Jinja does that correctly but, on the sending path, its runtime (a
 context and a few calls per value) costs more than everything else that builds a message. What
 our templates ask of that pass is small: print ``recipient.<field>``, print ``link(N)``, print a
@@ -36,7 +36,7 @@ class Value(str):
 
 
 def _recipient_fields() -> frozenset[str]:
-    from campaign.newsletters.render import Recipient
+    from campaign.newsletters.recipient_pass import Recipient
 
     return frozenset(item.name for item in fields(Recipient) if item.name not in {"link", "links"})
 
@@ -56,45 +56,51 @@ def _field(node: nodes.Node, known: frozenset[str]) -> str:
     raise _Unsupported
 
 
+def _link_index(item: nodes.Node) -> int | None:
+    """N when ``item`` is ``link(N)`` with N a literal index and nothing else in the call."""
+    if not (
+        isinstance(item, nodes.Call)
+        and isinstance(item.node, nodes.Name)
+        and item.node.name == "link"
+        and len(item.args) == 1
+        and not item.kwargs
+        and item.dyn_args is None
+        and item.dyn_kwargs is None
+    ):
+        return None
+    (index,) = item.args
+    return index.value if isinstance(index, nodes.Const) and type(index.value) is int else None
+
+
+def _output_step(item: nodes.Node, known: frozenset[str], html: bool) -> Step:
+    """The step of one printed item: a literal, a link or a recipient's field."""
+    if isinstance(item, nodes.TemplateData):
+        return (_LITERAL, item.data)
+    if isinstance(item, nodes.Const) and isinstance(item.value, str):
+        # A constant is the same for everyone: a literal, escaped as Jinja would.
+        return (_LITERAL, str(escape(item.value)) if html else item.value)
+    index = _link_index(item)
+    if index is not None:
+        return (_LINK, index)
+    return (_FIELD, _field(item, known))
+
+
+def _if_step(node: nodes.If, known: frozenset[str], html: bool) -> Step:
+    """``[% if [not] recipient.<field> %] … [% else %] … [% endif %]`` as one step."""
+    test, negate = node.test, False
+    if isinstance(test, nodes.Not):
+        test, negate = test.node, True
+    then, other = _steps(node.body, known, html), _steps(node.else_, known, html)
+    return (_IF, (_field(test, known), negate, then, other))
+
+
 def _steps(body: Sequence[nodes.Node], known: frozenset[str], html: bool) -> list[Step]:
     steps: list[Step] = []
     for node in body:
         if isinstance(node, nodes.Output):
-            for item in node.nodes:
-                if isinstance(item, nodes.TemplateData):
-                    steps.append((_LITERAL, item.data))
-                elif isinstance(item, nodes.Const) and isinstance(item.value, str):
-                    # A constant is the same for everyone: a literal, escaped as Jinja would.
-                    steps.append((_LITERAL, str(escape(item.value)) if html else item.value))
-                elif (
-                    isinstance(item, nodes.Call)
-                    and isinstance(item.node, nodes.Name)
-                    and item.node.name == "link"
-                    and len(item.args) == 1
-                    and isinstance(item.args[0], nodes.Const)
-                    and type(item.args[0].value) is int
-                    and not item.kwargs
-                    and item.dyn_args is None
-                    and item.dyn_kwargs is None
-                ):
-                    steps.append((_LINK, item.args[0].value))
-                else:
-                    steps.append((_FIELD, _field(item, known)))
+            steps.extend(_output_step(item, known, html) for item in node.nodes)
         elif isinstance(node, nodes.If) and not node.elif_:
-            test, negate = node.test, False
-            if isinstance(test, nodes.Not):
-                test, negate = test.node, True
-            steps.append(
-                (
-                    _IF,
-                    (
-                        _field(test, known),
-                        negate,
-                        _steps(node.body, known, html),
-                        _steps(node.else_, known, html),
-                    ),
-                )
-            )
+            steps.append(_if_step(node, known, html))
         else:
             raise _Unsupported
     return steps

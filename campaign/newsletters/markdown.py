@@ -69,39 +69,81 @@ def to_text(text: str, track: Track, *, bracket: str) -> Markup:
     its words; each ``[`` of the text written ``bracket``."""
     tokens = _parse(text, ())
     placeholders = _mark_links(tokens, track)
-    blocks: list[tuple[str, bool]] = []
-    prefixes: list[str] = []
-    numbers: list[int] = []
-    line = ""
+    layout = _TextLayout(bracket)
     for token in tokens:
+        layout.feed(token)
+    joined = _join_blocks(layout.blocks)
+    text_out = _LINK_MARK.sub(lambda match: placeholders[int(match.group(1))], joined)
+    return Markup(text_out)
+
+
+# The tokens that end a block of text (a paragraph, a heading, code, a rule).
+_BLOCK_ENDS = ("paragraph_close", "heading_close", "code_block", "fence", "hr")
+_LIST_TOKENS = (
+    "bullet_list_open",
+    "ordered_list_open",
+    "bullet_list_close",
+    "ordered_list_close",
+    "list_item_open",
+    "list_item_close",
+)
+
+
+class _TextLayout:
+    """The plain-text blocks of a token stream, each with whether it is in a list item."""
+
+    def __init__(self, bracket: str) -> None:
+        self.bracket = bracket
+        self.blocks: list[tuple[str, bool]] = []
+        self.prefixes: list[str] = []  # the marker of each open list item ("* ", "2. ")
+        self.numbers: list[int] = []  # each open list's next number (0: a bullet list)
+        self.line = ""
+
+    def feed(self, token: Token) -> None:
+        if token.type in _LIST_TOKENS:
+            self._list(token)
+        else:
+            self._content(token)
+        if token.type in _BLOCK_ENDS:
+            self._end_block()
+
+    def _list(self, token: Token) -> None:
         kind = token.type
         if kind == "bullet_list_open":
-            numbers.append(0)
+            self.numbers.append(0)
         elif kind == "ordered_list_open":
-            numbers.append(int(token.attrGet("start") or 1))
+            self.numbers.append(int(token.attrGet("start") or 1))
         elif kind in ("bullet_list_close", "ordered_list_close"):
-            numbers.pop()
+            self.numbers.pop()
         elif kind == "list_item_open":
-            if numbers and numbers[-1]:
-                prefixes.append(f"{numbers[-1]}. ")
-                numbers[-1] += 1
+            if self.numbers and self.numbers[-1]:
+                self.prefixes.append(f"{self.numbers[-1]}. ")
+                self.numbers[-1] += 1
             else:
-                prefixes.append("* ")
-        elif kind == "list_item_close":
-            prefixes.pop()
-        elif kind == "inline":
-            line = _inline_text(token.children or [], bracket)
+                self.prefixes.append("* ")
+        else:  # list_item_close
+            self.prefixes.pop()
+
+    def _content(self, token: Token) -> None:
+        kind = token.type
+        if kind == "inline":
+            self.line = _inline_text(token.children or [], self.bracket)
         elif kind in ("code_block", "fence"):
-            line = token.content.rstrip("\n").replace("[", bracket)
+            self.line = token.content.rstrip("\n").replace("[", self.bracket)
         elif kind == "hr":
-            line = "----"
-        if kind in ("paragraph_close", "heading_close", "code_block", "fence", "hr"):
-            lead = ("  " * (len(prefixes) - 1) + prefixes[-1]) if prefixes else ""
-            blocks.append((lead + line.replace("\n", "\n" + " " * len(lead)), bool(prefixes)))
-            if prefixes:
-                prefixes[-1] = " " * len(prefixes[-1])  # later paragraphs of the item: indented
-            line = ""
-    # Items of a list follow each other line by line; other blocks are a blank line apart.
+            self.line = "----"
+
+    def _end_block(self) -> None:
+        prefixes = self.prefixes
+        lead = ("  " * (len(prefixes) - 1) + prefixes[-1]) if prefixes else ""
+        self.blocks.append((lead + self.line.replace("\n", "\n" + " " * len(lead)), bool(prefixes)))
+        if prefixes:
+            prefixes[-1] = " " * len(prefixes[-1])  # later paragraphs of the item: indented
+        self.line = ""
+
+
+def _join_blocks(blocks: list[tuple[str, bool]]) -> str:
+    """Items of a list follow each other line by line; other blocks are a blank line apart."""
     joined = ""
     after_item = False
     for block, in_item in blocks:
@@ -109,8 +151,7 @@ def to_text(text: str, track: Track, *, bracket: str) -> Markup:
             joined += "\n" if in_item and after_item else "\n\n"
         joined += block
         after_item = in_item
-    text_out = _LINK_MARK.sub(lambda match: placeholders[int(match.group(1))], joined)
-    return Markup(text_out)
+    return joined
 
 
 def _inline_text(children: list[Token], bracket: str) -> str:

@@ -26,7 +26,7 @@ from sqlmodel import Session
 from campaign.addresses import normalise_email
 from campaign.errors import CampaignError
 from campaign.events.catalogue import EventQuery, find_events
-from campaign.mail.outbox import OutgoingMessage
+from campaign.mail.transport import OutgoingMessage
 from campaign.messages import Message
 from campaign.models import Event, Newsletter, Subscriber, WhenNoEvents, utcnow
 from campaign.newsletters.blocks import block_rules

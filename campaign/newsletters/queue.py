@@ -28,98 +28,72 @@ The per-recipient path is kept short, since it runs for every member of the audi
 batch in one statement, load its subscribers in one query, personalise the compiled template,
 sign the tokens, hand the batch to the transport (which splices the message bytes, see
 :mod:`campaign.mail.mime`), and record the replies in one bulk ``UPDATE``.
+
+This module holds the snapshot, the status changes and the run; the steps of a run live beside
+it: :mod:`.claims` (which rows may be taken, and taking them), :mod:`.batch` (sending one batch),
+:mod:`.outgoing` (each row's message and signed addresses) and :mod:`.ledger` (the replies
+written on the rows, the run's tally).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, bindparam, func, insert, or_, update
-from sqlalchemy import select as core_select  # sqlmodel's select takes at most 4 columns
+from sqlalchemy import Engine, func, insert, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from campaign.addresses import InvalidEmail, sender_address
 from campaign.db import describe, driver_message
 from campaign.errors import CampaignError, TemporaryError
-from campaign.mail.outbox import OutgoingMessage, SendResult, Transport, TransportError
-from campaign.messages import Message, message
-from campaign.models import (
-    ConsentAction,
-    ConsentEvent,
-    Delivery,
-    DeliveryStatus,
-    Newsletter,
-    NewsletterStatus,
-    Subscriber,
-    SubscriberStatus,
-    utcnow,
-)
+from campaign.mail.outbox import Transport
+from campaign.models import Delivery, DeliveryStatus, Newsletter, NewsletterStatus, utcnow
 from campaign.newsletters import allowed
-from campaign.newsletters.preview import compile_group, group_events, per_region
-from campaign.newsletters.recipients import tracked_recipient
-from campaign.newsletters.records import get_newsletter, iter_audience
-from campaign.newsletters.render import CompiledNewsletter
-from campaign.sender import refuse_placeholders, with_sender
-from campaign.tracking.links import TrackedLinks, check_public_url, register_links
-from campaign.tracking.tokens import (
-    BOUNCE,
-    MESSAGE_ID,
-    UNSUBSCRIBE_MAIL,
-    Signer,
-    signer_for,
+from campaign.newsletters.audience import iter_audience
+from campaign.newsletters.batch import send_batch
+from campaign.newsletters.claims import claim, claimable
+from campaign.newsletters.ledger import Recorder, SendSummary
+from campaign.newsletters.outgoing import (
+    SendingGroup,
+    bounce_address,
+    message_id,
+    unsubscribe_address,
 )
+from campaign.newsletters.preview import per_region
+from campaign.newsletters.records import get_newsletter
+from campaign.sender import refuse_placeholders, with_sender
+from campaign.tracking.links import check_public_url
+from campaign.tracking.tokens import signer_for
 
 if TYPE_CHECKING:
     from campaign.config import Settings
 
+# The queue's API: its own functions and the names callers import from here, whose homes are
+# the modules above.
+__all__ = [
+    "Progress",
+    "SendSummary",
+    "back_to_draft",
+    "bounce_address",
+    "cancel",
+    "check_sender",
+    "claimable",
+    "counts",
+    "message_id",
+    "pause",
+    "resume",
+    "send_newsletter",
+    "sent_nothing",
+    "snapshot",
+    "unsubscribe_address",
+]
+
 _SNAPSHOT_CHUNK = 1000
-
-
-# Enhanced status codes of a permanent bounce: bad mailbox or domain (5.1.x), mailbox disabled.
-_HARD_BOUNCE = re.compile(r"\b5\.(?:1\.\d{1,3}|2\.1)\b")
 
 Progress = Callable[[int, int], None]
 """Called after each batch with (rows handled in this run, rows to send when it started)."""
-
-
-@dataclass
-class SendSummary:
-    newsletter_id: int
-    sent: int = 0
-    deferred: int = 0
-    bounced: int = 0
-    failed: int = 0
-    left_out: int = 0  # not sent on purpose: no event for them and the newsletter skips them
-    remaining: int = 0  # still pending, deferred or sending after the run
-    waiting: int = 0  # deferred rows, tried again from next_attempt_at
-    next_attempt_at: datetime | None = None  # the earliest of them
-    status: str = ""  # the newsletter's status at the end
-    stopped: str = ""  # why the run ended early, if it did
-    bounced_subscribers: list[int] = field(default_factory=list)
-
-    @property
-    def handled(self) -> int:
-        return self.sent + self.deferred + self.bounced + self.failed
-
-
-def is_hard_bounce(reply: str) -> bool:
-    """Whether a 5xx reply says the address does not exist (5.1.x) or is disabled (5.2.1)."""
-    return bool(_HARD_BOUNCE.search(reply))
-
-
-def message_id(signer: Signer, delivery_id: int, newsletter_id: int, domain: str) -> str:
-    """The Message-ID of a delivery: a signed token naming the row and its newsletter.
-
-    Bounces quoting it name the row. Signed, it cannot be guessed: with ``<d42.n7@domain>``
-    anyone could forge a bounce that suppresses a subscriber. Each install signs with its own
-    key, so two installs sending from one domain never write the same Message-ID.
-    """
-    return f"<{signer.sign_address(MESSAGE_ID, delivery_id, newsletter_id)}@{domain}>"
 
 
 # --- the sender ---------------------------------------------------------------------------------
@@ -322,398 +296,6 @@ def counts(session: Session, newsletter_id: int) -> dict[str, int]:
 # --- sending ------------------------------------------------------------------------------------
 
 
-def retry_delay(attempts: int, settings: Settings) -> timedelta:
-    """How long a message deferred ``attempts`` times waits before its next try."""
-    minutes = list(settings.mail.retry_minutes) or [0]
-    return timedelta(minutes=minutes[min(attempts, len(minutes)) - 1])
-
-
-def claimable(newsletter_id: Any, now: datetime, stale_before: datetime) -> Any:
-    """Rows a run may take now: pending, deferred and due, or abandoned while sending.
-
-    ``newsletter_id`` is an id, or a column for a correlated query over several newsletters
-    (the send worker's "which newsletters have work now").
-    """
-    return (
-        col(Delivery.newsletter_id) == newsletter_id,
-        or_(
-            col(Delivery.status) == DeliveryStatus.pending,
-            (col(Delivery.status) == DeliveryStatus.deferred)
-            & or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
-            (col(Delivery.status) == DeliveryStatus.sending)
-            & (col(Delivery.updated_at) < stale_before),
-        ),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Claimed:
-    id: int
-    subscriber_id: int | None
-    email: str
-    group_key: str
-    attempts: int
-
-
-def _claim(
-    session: Session, newsletter_id: int, stale_after: timedelta, size: int
-) -> list[_Claimed]:
-    """Mark up to ``size`` rows ``sending`` for this run and commit; the rows claimed.
-
-    One ``UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING`` per kind of claimable row
-    (pending first, then deferred and due, then abandoned), until ``size`` are taken: atomic on
-    SQLite (one writer at a time), and on PostgreSQL the inner ``FOR UPDATE SKIP LOCKED`` lets
-    concurrent senders take different rows instead of waiting for each other. Asking for one
-    status at a time lets the database walk its (newsletter, status) index in id order; one
-    query with the three conditions OR-ed made SQLite sort every row of the newsletter for
-    each batch, a cost that grew with the audience.
-    """
-    now = utcnow()
-    stale_before = now - stale_after
-    kinds = (
-        (col(Delivery.status) == DeliveryStatus.pending,),
-        (
-            col(Delivery.status) == DeliveryStatus.deferred,
-            or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
-        ),
-        (
-            col(Delivery.status) == DeliveryStatus.sending,
-            col(Delivery.updated_at) < stale_before,
-        ),
-    )
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    rows: list[_Claimed] = []
-    for conditions in kinds:
-        if len(rows) >= size:
-            break
-        chosen = (
-            select(Delivery.id)
-            .where(col(Delivery.newsletter_id) == newsletter_id, *conditions)
-            .order_by(col(Delivery.id))
-            .limit(size - len(rows))
-        )
-        if postgresql:
-            chosen = chosen.with_for_update(skip_locked=True)
-        statement = (
-            update(Delivery)
-            .where(col(Delivery.id).in_(chosen.scalar_subquery()))
-            .values(status=DeliveryStatus.sending, updated_at=now)
-            .returning(*_CLAIMED_COLUMNS)
-            .execution_options(synchronize_session=False)
-        )
-        rows += [_Claimed(*row) for row in session.execute(statement).all()]
-    session.commit()
-    rows.sort(key=lambda row: row.id)
-    return rows
-
-
-_CLAIMED_COLUMNS = (
-    col(Delivery.id),
-    col(Delivery.subscriber_id),
-    col(Delivery.email),
-    col(Delivery.group_key),
-    col(Delivery.attempts),
-)
-
-
-@dataclass(frozen=True)
-class _Group:
-    """One audience group compiled for sending: its newsletter, its signed links, and the
-    headers every message of the group shares."""
-
-    compiled: CompiledNewsletter
-    links: TrackedLinks
-    from_address: str = ""
-    from_name: str = ""
-    reply_to: str = ""
-    domain: str = ""
-    list_id: str = ""
-    bounce_prefix: str = ""
-    bounce_domain: str = ""  # of the bounce and the mailto unsubscribe addresses
-    unsubscribe_prefix: str = ""
-
-
-def _compile(
-    session: Session, newsletter: Newsletter, settings: Settings, signer: Signer, group_key: str
-) -> _Group | None:
-    """The group compiled with its events as of now; None for a group left out (no event)."""
-    selection = group_events(session, newsletter, settings, group_key)
-    if selection.skipped:
-        return None
-    compiled, _ = compile_group(session, newsletter, settings, group_key, selection=selection)
-    assert newsletter.id is not None
-    link_ids = register_links(session, newsletter.id, compiled.links)
-    tracked = TrackedLinks(
-        public_url=settings.web.public_url,
-        signer=signer,
-        newsletter_id=newsletter.id,
-        link_ids=link_ids,
-        anonymous=newsletter.anonymous_tracking or settings.tracking.anonymous,
-    )
-    address = newsletter.from_address or settings.mail.from_address
-    domain = address.rpartition("@")[2] or "localhost"
-    list_key = newsletter.list_ids[0] if newsletter.list_ids else newsletter.id
-    return _Group(
-        compiled,
-        tracked,
-        from_address=address,
-        from_name=newsletter.from_name or settings.mail.from_name,
-        reply_to=settings.mail.reply_to,
-        domain=domain,
-        list_id=f"<list{list_key}.{domain}>",
-        bounce_prefix=settings.mail.return_path_prefix,
-        bounce_domain=settings.mail.return_path_domain or domain,
-        unsubscribe_prefix=settings.mail.unsubscribe_prefix,
-    )
-
-
-def bounce_address(signer: Signer, delivery_id: int, prefix: str, domain: str) -> str:
-    """The VERP envelope sender of a delivery: ``prefix+TOKEN@domain``, TOKEN naming the row.
-
-    A bounce comes back to this address, so the address alone says which delivery failed even
-    when the bounce quotes nothing of the original message.
-    """
-    return f"{prefix}+{signer.sign_address(BOUNCE, delivery_id)}@{domain}"
-
-
-def unsubscribe_address(signer: Signer, delivery_id: int, prefix: str, domain: str) -> str:
-    """The mailto address of a delivery's List-Unsubscribe: ``prefix+TOKEN@domain``.
-
-    Mail clients without one-click send a message to it; ``campaign bounces ingest``, which the
-    bounce address's domain already reaches, reads the token and unsubscribes the person as the
-    one-click link does. The From mailbox, which nothing reads, is never the target.
-    """
-    return f"{prefix}+{signer.sign_address(UNSUBSCRIBE_MAIL, delivery_id)}@{domain}"
-
-
-def _message(
-    row: _Claimed, subscriber: Any, newsletter_id: int, group: _Group, signer: Signer
-) -> OutgoingMessage:
-    recipient = tracked_recipient(group.links, subscriber, row.id)
-    subject, text, html_parts = group.compiled.personalise_chunks(recipient)
-    unsubscribe = f"<{recipient.unsubscribe_url}>"
-    if group.unsubscribe_prefix:
-        address = unsubscribe_address(signer, row.id, group.unsubscribe_prefix, group.bounce_domain)
-        unsubscribe += f", <mailto:{address}?subject=unsubscribe>"
-    headers = {
-        "List-Unsubscribe": unsubscribe,
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": group.list_id,
-    }
-    envelope = ""
-    if group.bounce_prefix:
-        envelope = bounce_address(signer, row.id, group.bounce_prefix, group.bounce_domain)
-    return OutgoingMessage(
-        from_address=group.from_address,
-        from_name=group.from_name,
-        reply_to=group.reply_to,
-        to=row.email,
-        to_name=f"{subscriber.first_name} {subscriber.last_name}".strip(),
-        subject=subject,
-        text="",
-        text_parts=tuple(text),
-        html="",
-        html_parts=tuple(html_parts),
-        headers=headers,
-        message_id=message_id(signer, row.id, newsletter_id, group.domain),
-        envelope_from=envelope,
-    )
-
-
-class _Messages(Sequence[OutgoingMessage]):
-    """A batch whose messages are personalised when the transport takes them.
-
-    The SMTP transport's connections take messages one at a time in their own threads, so each
-    message is built while the other connections wait for the server: building overlaps
-    sending instead of preceding it.
-    """
-
-    def __init__(
-        self, items: list[tuple[_Claimed, Any, _Group]], newsletter_id: int, signer: Signer
-    ):
-        self._items = items
-        self._newsletter_id = newsletter_id
-        self._signer = signer
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return [self[number] for number in range(*index.indices(len(self)))]
-        row, person, group = self._items[index]
-        return _message(row, person, self._newsletter_id, group, self._signer)
-
-
-_DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
-_RECORD = (
-    _DELIVERY.update()
-    .where(_DELIVERY.c.id == bindparam("v_id"))
-    .values(
-        {
-            name: bindparam(f"v_{name}")
-            for name in (
-                "status", "attempts", "last_reply", "updated_at", "sent_at", "next_attempt_at",
-            )
-        }
-    )
-)  # fmt: skip
-# The rows sent with one reply: the statement the queue runs most (one per commit window), so it
-# is built once and its compiled form cached, not rebuilt for each window.
-_RECORD_SENT = (
-    _DELIVERY.update()
-    .where(_DELIVERY.c.id.in_(bindparam("ids", expanding=True)))
-    .values(
-        status=DeliveryStatus.sent,
-        attempts=_DELIVERY.c.attempts + 1,
-        last_reply=bindparam("reply"),
-        updated_at=bindparam("now"),
-        sent_at=bindparam("now"),
-        next_attempt_at=None,
-    )
-)
-
-
-class _Recorder:
-    """Collects the outcome of each row of a batch and writes them in a few statements."""
-
-    def __init__(
-        self, settings: Settings, summary: SendSummary, session: Session, newsletter_id: int
-    ) -> None:
-        self.settings = settings
-        self.summary = summary
-        self.session = session
-        self.newsletter_id = newsletter_id
-        self.now = utcnow()
-        self.changes: list[dict[str, Any]] = []
-        self.hard_bounces: list[tuple[_Claimed, str]] = []
-
-    def result(self, row: _Claimed, result: SendResult) -> None:
-        attempts = row.attempts + 1
-        reply = (result.error or (f"{result.code}" if result.code else ""))[:2000]
-        change: dict[str, Any] = {
-            "id": row.id,
-            "attempts": attempts,
-            "last_reply": reply,
-            "updated_at": self.now,
-            "sent_at": None,
-            "next_attempt_at": None,
-        }
-        outcome = result.outcome
-        summary = self.summary
-        if outcome == "sent":
-            change.update(status=DeliveryStatus.sent, sent_at=self.now)
-            summary.sent += 1
-        elif outcome == "deferred" and attempts < self.settings.mail.max_attempts:
-            change.update(
-                status=DeliveryStatus.deferred,
-                next_attempt_at=self.now + retry_delay(attempts, self.settings),
-            )
-            summary.deferred += 1
-        elif outcome == "bounced":
-            change["status"] = DeliveryStatus.bounced
-            summary.bounced += 1
-            if is_hard_bounce(result.error) and row.subscriber_id is not None:
-                self.hard_bounces.append((row, result.error))
-        else:
-            change["status"] = DeliveryStatus.failed
-            summary.failed += 1
-        self.changes.append(change)
-
-    def left_out(self, row: _Claimed) -> None:
-        """A row not sent on purpose: the rule found no event for its group (skip)."""
-        self.changes.append(
-            {
-                "id": row.id,
-                "attempts": row.attempts,
-                "last_reply": str(message("delivery.left_out")),  # stored as the CLI says it
-                "updated_at": self.now,
-                "sent_at": None,
-                "next_attempt_at": None,
-                "status": DeliveryStatus.left_out,
-            }
-        )
-        self.summary.left_out += 1
-
-    def release(self, row: _Claimed) -> None:
-        """A row claimed but not tried goes back to the queue, due at once."""
-        self.changes.append(
-            {
-                "id": row.id,
-                "attempts": row.attempts,
-                "last_reply": "",
-                "updated_at": self.now,
-                "sent_at": None,
-                "next_attempt_at": None,
-                "status": DeliveryStatus.deferred if row.attempts else DeliveryStatus.pending,
-            }
-        )
-
-    def commit(self) -> None:
-        """Write what was collected and commit it."""
-        self.write(self.session, self.newsletter_id)
-        self.session.commit()
-        self.now = utcnow()
-
-    def write(self, session: Session, newsletter_id: int) -> None:
-        # Rows sent with the same reply (nearly all of a batch) in one UPDATE; the others in
-        # one executemany; both without the ORM's bookkeeping.
-        sent: dict[str, list[int]] = {}
-        others = []
-        for change in self.changes:
-            if change["status"] == DeliveryStatus.sent:
-                sent.setdefault(change["last_reply"], []).append(change["id"])
-            else:
-                others.append({f"v_{key}": value for key, value in change.items()})
-        connection = session.connection()  # Core statements compiled once (see _RECORD_SENT)
-        for reply, ids in sent.items():
-            connection.execute(_RECORD_SENT, {"ids": ids, "reply": reply, "now": self.now})
-        if others:
-            connection.execute(_RECORD, others)
-        for row, reply in self.hard_bounces:
-            assert row.subscriber_id is not None
-            if _mark_bounced(session, row.subscriber_id, newsletter_id, row.id, reply):
-                self.summary.bounced_subscribers.append(row.subscriber_id)
-        self.changes = []
-        self.hard_bounces = []
-
-
-def _mark_bounced(
-    session: Session, subscriber_id: int, newsletter_id: int, delivery_id: int, reply: str
-) -> bool:
-    """An active subscriber whose address is dead becomes ``bounced``, with a consent log line."""
-    subscriber = session.get(Subscriber, subscriber_id)
-    if subscriber is None or subscriber.status != SubscriberStatus.active:
-        return False
-    now = utcnow()
-    subscriber.status = SubscriberStatus.bounced
-    subscriber.status_changed_at = now
-    subscriber.updated_at = now
-    session.add(subscriber)
-    session.add(
-        ConsentEvent(
-            subscriber_id=subscriber_id,
-            action=ConsentAction.bounced,
-            method="bounce",
-            source=f"newsletter {newsletter_id}, delivery {delivery_id}",
-            actor="system:sending",
-            detail=reply[:1000],
-        )
-    )
-    return True
-
-
-_RECIPIENT_COLUMNS = (
-    col(Subscriber.id),
-    col(Subscriber.status),
-    col(Subscriber.email),
-    col(Subscriber.first_name),
-    col(Subscriber.last_name),
-    col(Subscriber.organisation),
-    col(Subscriber.region),
-)
-
-
 def send_newsletter(
     engine: Engine,
     newsletter_id: int,
@@ -770,7 +352,7 @@ def _send_queued(
         stale_after if stale_after is not None else timedelta(seconds=settings.mail.claim_timeout)
     )
     summary = SendSummary(newsletter_id)
-    groups: dict[str, _Group | None] = {}
+    groups: dict[str, SendingGroup | None] = {}
     signer = signer_for(settings)
     with Session(engine, expire_on_commit=False) as session:
         newsletter = get_newsletter(session, newsletter_id)
@@ -793,14 +375,12 @@ def _send_queued(
             if newsletter.status != NewsletterStatus.sending:
                 summary.stopped = f"newsletter {newsletter.status}"
                 break
-            rows = _claim(session, newsletter_id, stale, size)
+            rows = claim(session, newsletter_id, stale, size)
             if not rows:
                 break
-            recorder = _Recorder(settings, summary, session, newsletter_id)
+            recorder = Recorder(settings, summary, session, newsletter_id)
             try:
-                _send_batch(
-                    session, rows, newsletter, settings, transport, groups, signer, recorder
-                )
+                send_batch(session, rows, newsletter, settings, transport, groups, signer, recorder)
             except (OperationalError, InterfaceError):
                 raise  # the database is gone: nothing more can be written
             except BaseException:
@@ -811,119 +391,6 @@ def _send_queued(
                 progress(summary.handled, max(total, summary.handled))
         _finish(session, newsletter_id, summary)
     return summary
-
-
-def _not_sent(person: Any) -> Message:
-    """Why a row's person gets nothing (erased, or no longer active); stored as the CLI words
-    it (``not sent: unsubscribed``), as before."""
-    if person is None:
-        return message("delivery.person_erased")
-    return message("delivery.person_inactive", status=f"{person.status}")
-
-
-def _send_batch(
-    session: Session,
-    rows: list[_Claimed],
-    newsletter: Newsletter,
-    settings: Settings,
-    transport: Transport,
-    groups: dict[str, _Group | None],
-    signer: Signer,
-    recorder: _Recorder,
-) -> None:
-    assert newsletter.id is not None
-    ids = [row.subscriber_id for row in rows if row.subscriber_id is not None]
-    people = {
-        person.id: person
-        for person in session.execute(
-            core_select(*_RECIPIENT_COLUMNS).where(col(Subscriber.id).in_(ids))
-        ).all()
-    }
-    to_send: list[tuple[_Claimed, Any, _Group]] = []
-    for number, row in enumerate(rows):
-        person = people.get(row.subscriber_id) if row.subscriber_id is not None else None
-        if person is None or person.status != SubscriberStatus.active:
-            why = _not_sent(person)
-            recorder.result(row, SendResult(row.email, False, error=str(why), reason=why))
-            continue
-        if row.group_key not in groups:
-            try:
-                groups[row.group_key] = _compile(
-                    session, newsletter, settings, signer, row.group_key
-                )
-            except CampaignError:
-                for other in rows[number:]:
-                    recorder.release(other)
-                for other, _, _ in to_send:
-                    recorder.release(other)
-                raise
-        group = groups[row.group_key]
-        if group is None:
-            recorder.left_out(row)
-            continue
-        to_send.append((row, person, group))
-    if not to_send:
-        return
-    rows_sent = [row for row, _, _ in to_send]
-    reported: set[int] = set()
-    held: dict[int, SendResult] = {}  # failures, recorded once the batch is judged
-
-    def report(pairs: list[tuple[int, SendResult]]) -> None:
-        """Record what the server said within moments of its reply (one commit per call,
-        at most every few tens of milliseconds): a crash then re-sends only those moments."""
-        for index, result in pairs:
-            reported.add(index)
-            if result.outcome == "failed":
-                held[index] = result  # nothing was sent: it can wait for the batch's end
-            else:
-                recorder.result(rows_sent[index], result)
-        recorder.commit()
-
-    try:
-        results = transport.send(_Messages(to_send, newsletter.id, signer), report=report)
-    except TransportError as exc:
-        tried = exc.results + [None] * (len(to_send) - len(exc.results))
-        for index, (row, result) in enumerate(zip(rows_sent, tried, strict=True)):
-            if index in held:
-                recorder.result(row, held[index])
-            elif index in reported:
-                continue
-            elif result is None:
-                recorder.release(row)
-            else:
-                recorder.result(row, result)
-        raise
-    except CampaignError:  # a message could not be built: nothing else of the batch recorded
-        for index, row in enumerate(rows_sent):
-            if index not in reported:
-                recorder.release(row)
-        raise
-    if len(results) != len(to_send):
-        raise CampaignError("The transport returned a result count that does not match.")
-    reason = _same_failure(results)  # all failed: none of them was recorded yet
-    if reason is not None:
-        for row in rows_sent:
-            recorder.release(row)
-        raise CampaignError(
-            f"Newsletter {newsletter.id}: all {len(results)} messages of a batch failed with "
-            f"the same error, so the send stopped and left them to send: {reason}"
-        )
-    for index, (row, result) in enumerate(zip(rows_sent, results, strict=True)):
-        if index in held or index not in reported:
-            recorder.result(row, result)
-
-
-def _same_failure(results: Sequence[SendResult]) -> str | None:
-    """The error every message of a batch failed with, if they all failed alike.
-
-    A recipient's own failure names the recipient, so two messages failing with the very same
-    words point at the sender's side (an address, signing, the outbox): failing them one by one
-    would fail the whole audience and mark the newsletter sent. One message alone says nothing.
-    """
-    if len(results) < 2 or any(result.outcome != "failed" for result in results):
-        return None
-    reasons = {result.error for result in results}
-    return reasons.pop() if len(reasons) == 1 else None
 
 
 def _finish(session: Session, newsletter_id: int, summary: SendSummary) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from campaign.newsletters.render import Recipient, SubscriberLike
+from campaign.newsletters.recipient_pass import Recipient, SubscriberLike
 from campaign.tracking.links import TrackedLinks
 
 

@@ -3,14 +3,14 @@
 Everything a person types is checked here, once, with a message saying what to do: unknown
 lists, templates, regions and themes are refused at ``create``/``edit`` time rather than when
 the newsletter is about to go out. The audience and the event selection are stored as rules and
-applied on use (see :mod:`campaign.models.newsletters`).
+applied on use (see :mod:`campaign.models.newsletters`): the event rule in :mod:`.event_rule`,
+the audience in :mod:`.audience`, whose names are re-exported here so that callers see one module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,92 +19,52 @@ from sqlmodel import Session, col, select
 from campaign.addresses import InvalidEmail, sender_address
 from campaign.audience.lists import require_list
 from campaign.errors import CampaignError
-from campaign.events.catalogue import ORDERS
-from campaign.models import (
-    MailingList,
-    Membership,
-    Newsletter,
-    NewsletterStatus,
-    Subscriber,
-    SubscriberStatus,
-    WhenNoEvents,
-    utcnow,
-)
+from campaign.models import MailingList, Newsletter, NewsletterStatus, WhenNoEvents, utcnow
 from campaign.newsletters import allowed
-from campaign.newsletters.manifest import load_manifest
+from campaign.newsletters.audience import SEGMENT_COLUMNS, count_audience, iter_audience
+from campaign.newsletters.event_rule import (
+    SUBSCRIBER_REGION,
+    EventRule,
+    changed_rule,
+    known_name,
+    stored_rule,
+)
+from campaign.newsletters.manifest import TemplateManifest, load_manifest
 from campaign.newsletters.render import HTML_TEMPLATE, newsletter_folder
-from campaign.taxonomy import Taxonomy, fold
+from campaign.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
     from campaign.config import Settings
 
-SUBSCRIBER_REGION = "subscriber"
-"""The event region meaning "the recipient's own region" (one rendering per region)."""
+__all__ = [
+    "MAX_NO_EVENTS_TEXT",
+    "SEGMENT_COLUMNS",
+    "SUBSCRIBER_REGION",
+    "WHEN_NO_EVENTS",
+    "EventRule",
+    "InvalidFromAddress",
+    "check_template",
+    "count_audience",
+    "create_newsletter",
+    "duplicate_newsletter",
+    "edit_newsletter",
+    "from_address_of",
+    "get_newsletter",
+    "iter_audience",
+    "list_names",
+    "list_newsletters",
+    "newsletter_json",
+    "no_events_choice",
+    "normalise_segment",
+    "parse_pairs",
+    "schedule_newsletter",
+    "send_now",
+    "stored_rule",
+]
 
-# Segment keys that are subscriber columns; any other key is one of the imported attributes.
-SEGMENT_COLUMNS = ("region", "language", "organisation")
 # What readers for whom the rule finds no event may get (see WhenNoEvents).
 WHEN_NO_EVENTS = tuple(choice.value for choice in WhenNoEvents)
 MAX_NO_EVENTS_TEXT = 2000
-
-
-@dataclass
-class EventRule:
-    """Which events a newsletter features, as typed: local days (both included), names."""
-
-    date_from: date | None = None
-    date_to: date | None = None
-    regions: list[str] = field(default_factory=list)
-    themes: list[str] = field(default_factory=list)
-    types: list[str] = field(default_factory=list)
-    limit: int | None = None
-    order: str = "date"
-
-    def to_json(self, taxonomy: Taxonomy) -> dict[str, Any]:
-        """The stored rule, checked and with canonical region and theme names."""
-        if self.date_from and self.date_to and self.date_to < self.date_from:
-            raise CampaignError.of(
-                "newsletter.events_end_before_start",
-                "events.to",
-                start=self.date_from,
-                end=self.date_to,
-            )
-        if self.limit is not None and self.limit < 1:
-            raise CampaignError.of("newsletter.events_max_too_small", "events.max")
-        if self.order not in ORDERS:
-            raise CampaignError.of(
-                "newsletter.unknown_order", "events.order", order=self.order, known=list(ORDERS)
-            )
-        regions = [_region(name, taxonomy) for name in self.regions if name.strip()]
-        if SUBSCRIBER_REGION in regions and len(regions) > 1:
-            raise CampaignError.of("newsletter.reader_region_mixed", "events.regions")
-        themes = [
-            _known(name, taxonomy.theme, "theme", taxonomy.themes, "events.themes")
-            for name in self.themes
-        ]
-        return {
-            "from": self.date_from.isoformat() if self.date_from else None,
-            "to": self.date_to.isoformat() if self.date_to else None,
-            "regions": regions,
-            "themes": themes,
-            "types": [name.strip() for name in self.types if name.strip()],
-            "max": self.limit,
-            "order": self.order,
-        }
-
-
-def _region(name: str, taxonomy: Taxonomy) -> str:
-    if fold(name) in {SUBSCRIBER_REGION, "abonne", "abonnee"}:
-        return SUBSCRIBER_REGION
-    return _known(name, taxonomy.region, "region", taxonomy.regions, "events.regions")
-
-
-def _known(text: str, lookup: Any, noun: str, known: Sequence[str], field: str) -> str:
-    """``text`` as the taxonomy names it; ``noun`` is "region" or "theme"."""
-    found = lookup(text)
-    if found is None:
-        raise CampaignError.of(f"newsletter.unknown_{noun}", field, name=text, known=list(known))
-    return str(found)
 
 
 def parse_pairs(pairs: Sequence[str], field: str) -> dict[str, list[str]]:
@@ -126,7 +86,7 @@ def normalise_segment(segment: Mapping[str, Sequence[str]], taxonomy: Taxonomy) 
         key = key.strip()
         if key == "region":
             values = [
-                _known(value, taxonomy.region, "region", taxonomy.regions, "segment.region")
+                known_name(value, taxonomy.region, "region", taxonomy.regions, "segment.region")
                 for value in values
             ]
         result[key] = [str(value) for value in values]
@@ -305,6 +265,57 @@ def edit_newsletter(
     template's manifest; ``blocks`` (checked) replace the body."""
     newsletter = get_newsletter(session, newsletter_id)
     allowed.check(newsletter, allowed.EDIT)
+    _edit_fields(
+        session,
+        newsletter,
+        taxonomy=taxonomy,
+        templates_dir=templates_dir,
+        title=title,
+        subject=subject,
+        template=template,
+        list_names=list_names,
+        preheader=preheader,
+        from_name=from_name,
+        from_address=from_address,
+        segment=segment,
+    )
+    if event_changes:
+        newsletter.event_rule = changed_rule(newsletter.event_rule, event_changes, taxonomy)
+    manifest = load_manifest(newsletter_folder(templates_dir), newsletter.template)
+    if content:
+        newsletter.content = _merged_content(newsletter.content, content, manifest)
+    if content or template is not None:
+        manifest.require(newsletter.content)
+    if blocks is not None:
+        newsletter.blocks = [dict(block) for block in blocks]
+    if when_no_events is not None or no_events_text is not None:
+        newsletter.when_no_events, newsletter.no_events_text = no_events_choice(
+            newsletter.when_no_events if when_no_events is None else when_no_events,
+            newsletter.no_events_text if no_events_text is None else no_events_text,
+        )
+    newsletter.updated_at = utcnow()
+    session.add(newsletter)
+    session.flush()
+    return newsletter
+
+
+def _edit_fields(
+    session: Session,
+    newsletter: Newsletter,
+    *,
+    taxonomy: Taxonomy,
+    templates_dir: Path | str | None,
+    title: str | None,
+    subject: str | None,
+    template: str | None,
+    list_names: Sequence[str] | None,
+    preheader: str | None,
+    from_name: str | None,
+    from_address: str | None,
+    segment: Mapping[str, Sequence[str]] | None,
+) -> None:
+    """Set the fields of :func:`edit_newsletter` given as one value (None: unchanged), each
+    checked, in this order: the first one refused stops the edit."""
     if title is not None:
         newsletter.title = _text(title, "title")
     if subject is not None:
@@ -321,35 +332,20 @@ def edit_newsletter(
         newsletter.from_address = from_address_of(from_address)
     if segment is not None:
         newsletter.segment = normalise_segment(segment, taxonomy)
-    if event_changes:
-        rule = stored_rule(newsletter.event_rule)
-        for key, value in event_changes.items():
-            if not hasattr(rule, key):
-                raise CampaignError(f"Unknown event rule field {key!r}.")
-            setattr(rule, key, value)
-        newsletter.event_rule = rule.to_json(taxonomy)
-    manifest = load_manifest(newsletter_folder(templates_dir), newsletter.template)
-    if content:
-        merged = dict(newsletter.content)
-        for key, value in manifest.check(content, complete=False).items():
-            if value in ("", None):
-                merged.pop(key, None)
-            else:
-                merged[key] = value
-        newsletter.content = merged
-    if content or template is not None:
-        manifest.require(newsletter.content)
-    if blocks is not None:
-        newsletter.blocks = [dict(block) for block in blocks]
-    if when_no_events is not None or no_events_text is not None:
-        newsletter.when_no_events, newsletter.no_events_text = no_events_choice(
-            newsletter.when_no_events if when_no_events is None else when_no_events,
-            newsletter.no_events_text if no_events_text is None else no_events_text,
-        )
-    newsletter.updated_at = utcnow()
-    session.add(newsletter)
-    session.flush()
-    return newsletter
+
+
+def _merged_content(
+    stored: Mapping[str, Any], changes: Mapping[str, Any], manifest: TemplateManifest
+) -> dict[str, Any]:
+    """The stored content with ``changes`` checked and merged, an empty value removing its
+    entry."""
+    merged = dict(stored)
+    for key, value in manifest.check(changes, complete=False).items():
+        if value in ("", None):
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
 
 
 def duplicate_newsletter(session: Session, newsletter_id: int, *, actor: str = "") -> Newsletter:
@@ -421,19 +417,6 @@ def send_now(session: Session, newsletter_id: int, *, now: datetime | None = Non
     return newsletter
 
 
-def stored_rule(data: Mapping[str, Any]) -> EventRule:
-    """The :class:`EventRule` a newsletter stored."""
-    return EventRule(
-        date_from=date.fromisoformat(data["from"]) if data.get("from") else None,
-        date_to=date.fromisoformat(data["to"]) if data.get("to") else None,
-        regions=list(data.get("regions") or []),
-        themes=list(data.get("themes") or []),
-        types=list(data.get("types") or []),
-        limit=data.get("max"),
-        order=data.get("order") or "date",
-    )
-
-
 def list_names(session: Session, newsletter: Newsletter) -> list[str]:
     if not newsletter.list_ids:
         return []
@@ -467,57 +450,3 @@ def newsletter_json(session: Session, newsletter: Newsletter, settings: Settings
         "created_at": newsletter.created_at.isoformat(),
         "updated_at": newsletter.updated_at.isoformat(),
     }
-
-
-# --- the audience -------------------------------------------------------------------------------
-
-
-def _matches(value: Any, accepted: Sequence[str]) -> bool:
-    wanted = {fold(str(item)) for item in accepted}
-    values = value if isinstance(value, list) else [value]
-    return any(fold(str(item)) in wanted for item in values if item is not None)
-
-
-def iter_audience(
-    session: Session, newsletter: Newsletter, *, email: str | None = None
-) -> Iterator[Subscriber]:
-    """Who receives ``newsletter`` now, oldest subscriber first.
-
-    Active, not erased subscribers currently on one of its lists (leaving a list ends the
-    membership), narrowed by the segment: region and language are compared as stored,
-    organisation and attributes regardless of case and accents. ``email`` keeps only that person.
-    """
-    members = select(Membership.subscriber_id).where(
-        col(Membership.list_id).in_(newsletter.list_ids),
-        col(Membership.unsubscribed_at).is_(None),
-    )
-    statement = select(Subscriber).where(
-        col(Subscriber.id).in_(members),
-        Subscriber.status == SubscriberStatus.active,
-        col(Subscriber.erased_at).is_(None),
-        col(Subscriber.email).is_not(None),
-    )
-    segment = dict(newsletter.segment or {})
-    for key in ("region", "language"):
-        if segment.get(key):
-            statement = statement.where(col(getattr(Subscriber, key)).in_(segment.pop(key)))
-    if email is not None:
-        statement = statement.where(Subscriber.email == email.strip().lower())
-    # Streamed in chunks: a whole audience never sits in memory at once.
-    statement = statement.order_by(col(Subscriber.id)).execution_options(yield_per=1000)
-    for subscriber in session.exec(statement):
-        if all(
-            _matches(
-                getattr(subscriber, key)
-                if key in SEGMENT_COLUMNS
-                else (subscriber.attributes or {}).get(key),
-                accepted,
-            )
-            for key, accepted in segment.items()
-            if accepted
-        ):
-            yield subscriber
-
-
-def count_audience(session: Session, newsletter: Newsletter) -> int:
-    return sum(1 for _ in iter_audience(session, newsletter))

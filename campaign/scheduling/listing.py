@@ -63,6 +63,94 @@ def _first_line(text: str, limit: int = 70) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+@dataclass(frozen=True)
+class _Window:
+    """Which items a listing wants: ``[start, end)``, one status, missed ones always or not."""
+
+    start: datetime | None
+    end: datetime | None
+    status: str | None
+    missed_always: bool
+
+    def wants(self, at: datetime | None, row_status: str, missed: str) -> bool:
+        if self.status and row_status != self.status:
+            return False
+        return _in_window(at, self.start, self.end) or (self.missed_always and row_status == missed)
+
+
+def _newsletter_items(session: Session, window: _Window) -> list[PlanItem]:
+    return [
+        PlanItem(
+            newsletter.scheduled_at,
+            "newsletter",
+            newsletter.id,
+            newsletter.schedule_key,
+            newsletter.status,
+            newsletter.title,
+            newsletter.status_reason,
+        )
+        for newsletter in session.exec(
+            select(Newsletter).where(col(Newsletter.scheduled_at).is_not(None))
+        )
+        if window.wants(newsletter.scheduled_at, newsletter.status, NewsletterStatus.missed)
+    ]
+
+
+def _post_item(post: Post, handles: dict[str, str]) -> PlanItem:
+    parts = f" (thread of {len(post.parts)})" if len(post.parts) > 1 else ""
+    note = post.last_error if post.status != PostStatus.published else ""
+    if post.status == PostStatus.published and post.dry_run:
+        note = "dry run: not sent to X"
+    return PlanItem(
+        post.scheduled_at,
+        "post",
+        post.id,
+        post.schedule_key,
+        post.status,
+        f"@{handles.get(post.account, post.account)}: {_first_line(post.text)}{parts}",
+        note,
+    )
+
+
+def _post_items(session: Session, settings: Settings, window: _Window) -> list[PlanItem]:
+    handles = {name: account.handle for name, account in settings.social.accounts.items()}
+    return [
+        _post_item(post, handles)
+        for post in session.exec(select(Post).where(col(Post.scheduled_at).is_not(None)))
+        if window.wants(post.scheduled_at, post.status, PostStatus.missed)
+    ]
+
+
+def _recurring_items(
+    session: Session, settings: Settings, window: _Window, now: datetime
+) -> list[PlanItem]:
+    """The next runs of the active recurring jobs within the window (the first alone if it
+    has no end; at most :data:`MAX_RUNS` per trigger)."""
+    if window.status and window.status != "recurring":
+        return []
+    start, end = window.start, window.end
+    items: list[PlanItem] = []
+    for job in session.exec(
+        select(RecurringJob).where(RecurringJob.status == RecurringStatus.active)
+    ):
+        account = job.spec.get("account")
+        what = job.kind + (f" ({account})" if account else " (every account)")
+        for _clock, trigger in cron_triggers(job, settings):
+            first = max(start, now) if start else now
+            moment = trigger.get_next_fire_time(None, first)
+            count = 0
+            while moment is not None and _in_window(moment, start, end) and count < MAX_RUNS:
+                note = job.last_outcome if count == 0 else ""
+                items.append(
+                    PlanItem(moment, "recurring", job.id, job.schedule_key, "recurring", what, note)
+                )
+                count += 1
+                if end is None:
+                    break  # no end given: the next run says enough
+                moment = trigger.get_next_fire_time(moment, moment)
+    return items
+
+
 def planned_items(
     session: Session,
     settings: Settings,
@@ -75,67 +163,11 @@ def planned_items(
 ) -> list[PlanItem]:
     """Items of the window ``[start, end)`` in time order (``missed_always``: missed ones too)."""
     now = now or utcnow()
-    items: list[PlanItem] = []
-
-    def wanted(at: datetime | None, row_status: str, missed: str) -> bool:
-        if status and row_status != status:
-            return False
-        return _in_window(at, start, end) or (missed_always and row_status == missed)
-
-    for newsletter in session.exec(
-        select(Newsletter).where(col(Newsletter.scheduled_at).is_not(None))
-    ):
-        if wanted(newsletter.scheduled_at, newsletter.status, NewsletterStatus.missed):
-            items.append(
-                PlanItem(
-                    newsletter.scheduled_at,
-                    "newsletter",
-                    newsletter.id,
-                    newsletter.schedule_key,
-                    newsletter.status,
-                    newsletter.title,
-                    newsletter.status_reason,
-                )
-            )
-    handles = {name: account.handle for name, account in settings.social.accounts.items()}
-    for post in session.exec(select(Post).where(col(Post.scheduled_at).is_not(None))):
-        if wanted(post.scheduled_at, post.status, PostStatus.missed):
-            parts = f" (thread of {len(post.parts)})" if len(post.parts) > 1 else ""
-            note = post.last_error if post.status != PostStatus.published else ""
-            if post.status == PostStatus.published and post.dry_run:
-                note = "dry run: not sent to X"
-            items.append(
-                PlanItem(
-                    post.scheduled_at,
-                    "post",
-                    post.id,
-                    post.schedule_key,
-                    post.status,
-                    f"@{handles.get(post.account, post.account)}: {_first_line(post.text)}{parts}",
-                    note,
-                )
-            )
-    for job in session.exec(
-        select(RecurringJob).where(RecurringJob.status == RecurringStatus.active)
-    ):
-        if status and status != "recurring":
-            continue
-        account = job.spec.get("account")
-        what = job.kind + (f" ({account})" if account else " (every account)")
-        for _clock, trigger in cron_triggers(job, settings):
-            first = max(start, now) if start else now
-            previous = None
-            moment = trigger.get_next_fire_time(None, first)
-            count = 0
-            while moment is not None and _in_window(moment, start, end) and count < MAX_RUNS:
-                note = job.last_outcome if count == 0 else ""
-                items.append(
-                    PlanItem(moment, "recurring", job.id, job.schedule_key, "recurring", what, note)
-                )
-                count += 1
-                if end is None:
-                    break  # no end given: the next run says enough
-                previous = moment
-                moment = trigger.get_next_fire_time(previous, previous)
+    window = _Window(start, end, status, missed_always)
+    items = [
+        *_newsletter_items(session, window),
+        *_post_items(session, settings, window),
+        *_recurring_items(session, settings, window, now),
+    ]
     items.sort(key=lambda item: (item.at is None, item.at, item.kind, item.id or 0))
     return items

@@ -37,26 +37,17 @@ def _handle(settings: Settings, account: str) -> str:
     return found.handle if found is not None else ""
 
 
-def shift_calendar(
+def _rule_posts(
     calendar: Calendar,
     session: Session,
     settings: Settings,
-    *,
-    start: datetime,
-    gap: timedelta = timedelta(seconds=5),
-    posts_per_rule: int = 3,
-    name: str | None = None,
-    segment: dict[str, Any] | None = None,
-) -> Calendar:
-    """A copy of ``calendar`` whose entries go out from ``start``, in order, ``gap`` apart.
-
-    ``segment`` replaces every newsletter's segment (the demo narrows them to one region, so
-    that a year of newsletters goes out in seconds rather than minutes).
-    """
-    items: list[tuple[datetime, int, NewsletterEntry | PostEntry]] = []
-    events: dict[int, list[Event]] = {}  # the events of each "events of the day" post
-    items.extend((letter.at, 0, letter) for letter in calendar.newsletters)
-    items.extend((one_off.at, 1, one_off) for one_off in calendar.posts)
+    posts_per_rule: int,
+    events: dict[int, list[Event]],
+) -> list[tuple[datetime, int, PostEntry]]:
+    """The first ``posts_per_rule`` posts of each "events of the day" rule as plain posts
+    (their events chosen as on their real day), at their real time; ``events`` gets the
+    events of each (by the post's ``id()``)."""
+    items: list[tuple[datetime, int, PostEntry]] = []
     for rule in calendar.recurring:
         if rule.kind != "event-posts" or rule.account is None:
             continue
@@ -79,40 +70,64 @@ def shift_calendar(
             )
             events[id(post)] = slot.events
             items.append((slot.at, 2, post))
+    return items
+
+
+def _rewritten(
+    post: PostEntry, announced: list[Event], session: Session, settings: Settings
+) -> PostEntry:
+    """``post`` written again for its new time ("Demain", the date…), on each account."""
+
+    def written(account: str) -> tuple[str, list[str]]:
+        return rule_post_text(
+            post.template,
+            announced,
+            post.at,
+            settings,
+            _handle(settings, account),
+            network_of(settings, account),
+            account_limit(session, settings, account),
+        )
+
+    text, parts = written(post.account)
+    others = {account: written(account) for account in post.others}
+    return dataclasses.replace(post, text=text, parts=parts, others=others)
+
+
+def shift_calendar(
+    calendar: Calendar,
+    session: Session,
+    settings: Settings,
+    *,
+    start: datetime,
+    gap: timedelta = timedelta(seconds=5),
+    posts_per_rule: int = 3,
+    name: str | None = None,
+    segment: dict[str, Any] | None = None,
+) -> Calendar:
+    """A copy of ``calendar`` whose entries go out from ``start``, in order, ``gap`` apart.
+
+    ``segment`` replaces every newsletter's segment (the demo narrows them to one region, so
+    that a year of newsletters goes out in seconds rather than minutes).
+    """
+    items: list[tuple[datetime, int, NewsletterEntry | PostEntry]] = []
+    events: dict[int, list[Event]] = {}  # the events of each "events of the day" post
+    items.extend((letter.at, 0, letter) for letter in calendar.newsletters)
+    items.extend((one_off.at, 1, one_off) for one_off in calendar.posts)
+    items.extend(_rule_posts(calendar, session, settings, posts_per_rule, events))
     items.sort(key=lambda item: (item[0], item[1]))
     shifted = Calendar(path=calendar.path, name=name or f"demo-{calendar.stem}")
     for number, (_at, _kind, entry) in enumerate(items):
         moved = dataclasses.replace(entry, at=start + number * gap)
         announced = events.get(id(entry))
         if announced and over_problem(announced, moved.at, settings) is None:
-            # Written again for its new time ("Demain", the date…); one whose events are over
-            # by then keeps its text, and the sync refuses it, saying why.
+            # Written again for its new time; one whose events are over by then keeps its
+            # text, and the sync refuses it, saying why.
             moved = cast(PostEntry, moved)  # only posts announce events
-            text, parts = rule_post_text(
-                moved.template,
-                announced,
-                moved.at,
-                settings,
-                _handle(settings, moved.account),
-                network_of(settings, moved.account),
-                account_limit(session, settings, moved.account),
-            )
-            others = {
-                account: rule_post_text(
-                    moved.template,
-                    announced,
-                    moved.at,
-                    settings,
-                    _handle(settings, account),
-                    network_of(settings, account),
-                    account_limit(session, settings, account),
-                )
-                for account in moved.others
-            }
-            moved = dataclasses.replace(moved, text=text, parts=parts, others=others)
-        if isinstance(moved, NewsletterEntry) and segment is not None:
-            moved = dataclasses.replace(moved, segment=dict(segment))
+            moved = _rewritten(moved, announced, session, settings)
         if isinstance(moved, NewsletterEntry):
+            if segment is not None:
+                moved = dataclasses.replace(moved, segment=dict(segment))
             shifted.newsletters.append(moved)
         else:
             shifted.posts.append(moved)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from campaign.errors import CampaignError
+from campaign.messages import Message
 
 OnPublished = Callable[[int, str], None]
 """Called with (index of the part in ``Outgoing.parts``, its remote id)."""
@@ -25,12 +26,13 @@ class TransportError(CampaignError):
     ``permanent``: trying again will not help (bad credentials, duplicate content, text
     refused); otherwise a later attempt may succeed, not before ``retry_at`` when it is known.
     ``uncertain``: the network may have published the part although we got no answer, so the
-    next attempt must look for it before sending it again.
+    next attempt must look for it before sending it again. ``message``: a sentence, or a
+    :class:`~campaign.messages.Message` the doors word (as LinkedIn's refusals are).
     """
 
     def __init__(
         self,
-        message: str,
+        message: str | Message,
         *,
         permanent: bool,
         retry_at: datetime | None = None,

@@ -4,14 +4,13 @@ Why plain HTTP and not the ``atproto`` SDK: we need only eight calls, and doing 
 keeps the error policy (rate-limit reset, time-outs that may have created a post, expired
 sessions) the same as the other transports', and every request visible to the test double.
 
-- **Session**: ``com.atproto.server.createSession`` with the handle and the app password (read
-  from the environment, never written anywhere); the access token goes in ``Authorization:
-  Bearer``. When the server says ``ExpiredToken``, ``com.atproto.server.refreshSession`` (with
-  the refresh token) gives a new pair, and a refused refresh opens a new session.
+- **Session**: opened with the app password, its tokens refreshed when they expire; the
+  error policy is the session's too (:mod:`.bluesky_session`).
 - **Posts** are ``app.bsky.feed.post`` records (``com.atproto.repo.createRecord``): the text,
   ``createdAt``, ``langs``, and *facets* for links, hashtags and mentions (mentions resolved to
   DIDs by ``com.atproto.identity.resolveHandle``), whose offsets are **bytes of the UTF-8
-  text**, not characters: an accented letter before a link moves it by two.
+  text**, not characters: an accented letter before a link moves it by two
+  (:mod:`.bluesky_facets`).
 - **Images** are uploaded as blobs (``com.atproto.repo.uploadBlob``, the raw bytes) and embedded
   with their alt text (``app.bsky.embed.images``, four at most, 1,000,000 bytes each).
 - **Link cards**: Bluesky does not build a card from a link (its apps do, client side), so a
@@ -28,17 +27,12 @@ records (``com.atproto.repo.listRecords``) are searched for the same text and pa
 from __future__ import annotations
 
 import logging
-import re
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import requests
-
-from campaign.clock import utcnow
 from campaign.social import (
     AccountFigures,
     Image,
@@ -49,19 +43,18 @@ from campaign.social import (
     Outgoing,
     PostFigures,
     TransportError,
-    Usage,
 )
-from campaign.social.length import graphemes
-from campaign.social.retrying import Transient, epoch_time, maybe_sent
-from campaign.social.xtext import find_urls
+from campaign.social.bluesky_facets import facets
+from campaign.social.bluesky_session import BSKY_SERVICE, BlueskyClient
+from campaign.social.retrying import Transient
+
+__all__ = ["BSKY_SERVICE", "BlueskyTransport", "Ref", "facets"]
 
 log = logging.getLogger(__name__)
 
-BSKY_SERVICE = "https://bsky.social"
 POST = "app.bsky.feed.post"
 EXTERNAL = "app.bsky.embed.external"
 MAX_IMAGE_BYTES = 1_000_000  # app.bsky.embed.images: maxSize of each image
-MAX_TAG_GRAPHEMES = 64
 LANGS = ["fr"]
 CLOCK_SLACK = timedelta(minutes=2)
 RECENT_RECORDS = 50
@@ -69,13 +62,6 @@ RECENT_PAGES = 3
 MENTION_PAGES = 8
 NOTIFIED = {"mention": "mention", "repost": "repost"}  # reason -> kind stored
 PROFILES_AT_ONCE = 25  # app.bsky.actor.getProfiles: actors maxLength
-# A handle as the Bluesky docs match it: labels separated by dots, the last one a letter first.
-_MENTION = re.compile(
-    r"(?:^|(?<=[\s(]))@((?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+"
-    r"[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)"
-)
-_HASHTAG = re.compile(r"(?:^|(?<=\s))[#＃]((?!\ufe0f)[^\s\u00AD\u2060\u200A\u200B\u200C\u200D]+)")
-_TRAILING_PUNCTUATION = re.compile(r"[.,;:!?…'\")\]»]+$")  # "#MoisESS." tags MoisESS
 
 
 @dataclass(frozen=True)
@@ -89,47 +75,6 @@ class Ref:
         return {"uri": self.uri, "cid": self.cid}
 
 
-def _byte_offset(text: str, index: int) -> int:
-    return len(text[:index].encode("utf-8"))
-
-
-def facets(text: str, resolve: Callable[[str], str | None]) -> list[dict[str, Any]]:
-    """The rich-text facets of ``text``: links, hashtags, and mentions ``resolve`` finds a DID
-    for (a handle nobody holds stays plain text). Offsets count UTF-8 bytes."""
-    found: list[tuple[int, int, dict[str, Any]]] = []
-    for start, end in find_urls(text):
-        url = text[start:end]
-        if url.lower().startswith(("http://", "https://")):
-            feature = {"$type": "app.bsky.richtext.facet#link", "uri": url}
-            found.append((start, end, feature))
-    taken = [(start, end) for start, end, _ in found]
-
-    def free(start: int, end: int) -> bool:
-        return not any(start < other_end and other_start < end for other_start, other_end in taken)
-
-    for match in _MENTION.finditer(text):
-        start, end = match.start(), match.end()
-        if not free(start, end):
-            continue
-        did = resolve(match.group(1).lower())
-        if did:
-            found.append((start, end, {"$type": "app.bsky.richtext.facet#mention", "did": did}))
-    for match in _HASHTAG.finditer(text):
-        tag = _TRAILING_PUNCTUATION.sub("", match.group(1))
-        start = match.start()
-        end = match.start(1) + len(tag)
-        if not tag or tag.isdigit() or graphemes(tag) > MAX_TAG_GRAPHEMES or not free(start, end):
-            continue
-        found.append((start, end, {"$type": "app.bsky.richtext.facet#tag", "tag": tag}))
-    return [
-        {
-            "index": {"byteStart": _byte_offset(text, start), "byteEnd": _byte_offset(text, end)},
-            "features": [feature],
-        }
-        for start, end, feature in sorted(found, key=lambda item: item[0])
-    ]
-
-
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -141,185 +86,12 @@ def _parse_time(value: Any) -> datetime | None:
         return None
 
 
-class BlueskyTransport:
+class BlueskyTransport(BlueskyClient):
     """One Bluesky account on its server (PDS), signed in with an app password."""
 
     dry_run = False
 
-    def __init__(
-        self,
-        handle: str,
-        app_password: str,
-        *,
-        service_url: str = BSKY_SERVICE,
-        retries: int = 3,
-        backoff: float = 2.0,
-        timeout: float = 30.0,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.handle = handle.lstrip("@")
-        self.service_url = service_url.rstrip("/")
-        self._password = app_password
-        self.retries = retries
-        self.backoff = backoff
-        self.timeout = (min(10.0, timeout), timeout)
-        self.sleep = sleep
-        self.clock = clock
-        self.usage = Usage()  # Bluesky bills nothing; kept at zero
-        self.http = requests.Session()
-        self.http.headers["User-Agent"] = "campaign"
-        self._access: str | None = None
-        self._refresh: str | None = None
-        self.did: str | None = None
-        self._dids: dict[str, str | None] = {}
-
-    @property
-    def label(self) -> str:
-        return f"@{self.handle} (Bluesky)"
-
-    # --- requests -----------------------------------------------------------------------------
-
-    def _send(
-        self, method: str, nsid: str, *, token: str | None, **kwargs: Any
-    ) -> requests.Response:
-        headers = dict(kwargs.pop("headers", {}))
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        try:
-            return self.http.request(
-                method,
-                f"{self.service_url}/xrpc/{nsid}",
-                headers=headers,
-                timeout=self.timeout,
-                **kwargs,
-            )
-        except requests.RequestException as exc:
-            raise Transient(
-                f"no answer from the server ({type(exc).__name__})", maybe_sent=maybe_sent(exc)
-            ) from None
-
-    @staticmethod
-    def _error(response: requests.Response) -> tuple[str, str]:
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if not isinstance(body, dict):
-            body = {}
-        return str(body.get("error") or ""), str(body.get("message") or response.reason or "")
-
-    def _login(self) -> None:
-        """Open a session (``createSession``): the app password is used here only."""
-        response = self._send(
-            "POST",
-            "com.atproto.server.createSession",
-            token=None,
-            json={"identifier": self.handle, "password": self._password},
-        )
-        if response.status_code in (400, 401):
-            code, message = self._error(response)
-            raise TransportError(
-                f"{self.label}: Bluesky refused the app password ({response.status_code} "
-                f"{code}: {message}). Create a new app password in Settings > Privacy and "
-                "security > App passwords and set it again.",
-                permanent=True,
-            )
-        self._check(response, "open a session")
-        self._keep(response.json())
-
-    def _keep(self, session: dict[str, Any]) -> None:
-        self._access = session["accessJwt"]
-        self._refresh = session["refreshJwt"]
-        self.did = session["did"]
-
-    def _refresh_session(self) -> None:
-        """New tokens from the refresh token; a new session when that is refused too."""
-        response = self._send("POST", "com.atproto.server.refreshSession", token=self._refresh)
-        if response.status_code in (400, 401):
-            self._login()
-            return
-        self._check(response, "refresh the session")
-        self._keep(response.json())
-
-    def _check(self, response: requests.Response, what: str) -> None:
-        """Raise for a failed response: 429 and refusals final, 5xx a ``Transient``."""
-        status = response.status_code
-        if 200 <= status < 300:
-            return
-        code, message = self._error(response)
-        if status == 429:
-            retry_at = epoch_time(response.headers.get("ratelimit-reset"))
-            when = f"; try again after {retry_at:%Y-%m-%d %H:%M} UTC" if retry_at else ""
-            raise TransportError(
-                f"{self.label}: Bluesky's rate limit was reached while trying to {what}{when}.",
-                permanent=False,
-                retry_at=retry_at or self.clock() + timedelta(minutes=5),
-            )
-        if status >= 500:
-            raise Transient(f"the server failed ({status} {code})".strip(), maybe_sent=True)
-        hint = ""
-        if status == 413 or code == "BlobTooLarge":
-            hint = " Bluesky takes images of at most 1 MB: make it smaller."
-        raise TransportError(
-            f"{self.label}: Bluesky refused to {what} ({status} {code}: {message}).{hint}",
-            permanent=True,
-        )
-
-    def _xrpc(self, method: str, nsid: str, what: str, **kwargs: Any) -> dict[str, Any]:
-        """One authenticated call, signing in or refreshing the session as needed."""
-        if self._access is None:
-            self._login()
-        response = self._send(method, nsid, token=self._access, **kwargs)
-        if response.status_code in (400, 401) and self._error(response)[0] in (
-            "ExpiredToken",
-            "InvalidToken",
-        ):
-            self._refresh_session()
-            response = self._send(method, nsid, token=self._access, **kwargs)
-        self._check(response, what)
-        return response.json() if response.content else {}
-
-    def _call(self, method: str, nsid: str, what: str, **kwargs: Any) -> dict[str, Any]:
-        """:meth:`_xrpc` with bounded retries for server errors and time-outs (not creations)."""
-        problem = ""
-        for attempt in range(self.retries + 1):
-            try:
-                return self._xrpc(method, nsid, what, **kwargs)
-            except Transient as failure:
-                problem = failure.problem
-            if attempt < self.retries:
-                log.warning("%s: %s; retrying", self.label, problem)
-                self.sleep(self.backoff * (2**attempt))
-        raise TransportError(
-            f"{self.label}: {problem} while trying to {what}, {self.retries + 1} attempts.",
-            permanent=False,
-        )
-
-    def _repo(self) -> str:
-        if self.did is None:
-            self._login()
-        assert self.did is not None
-        return self.did
-
     # --- building a post ----------------------------------------------------------------------
-
-    def resolve(self, handle: str) -> str | None:
-        """The DID of ``handle``, or None when no account holds it (cached per transport)."""
-        if handle not in self._dids:
-            try:
-                answer = self._call(
-                    "GET",
-                    "com.atproto.identity.resolveHandle",
-                    f"find the account @{handle}",
-                    params={"handle": handle},
-                )
-                self._dids[handle] = answer.get("did")
-            except TransportError as exc:
-                if not exc.permanent:
-                    raise
-                self._dids[handle] = None  # unknown handle: the mention stays plain text
-        return self._dids[handle]
 
     def _external(self, card: LinkCard) -> dict[str, Any]:
         """``app.bsky.embed.external``: the card of a link, its thumbnail uploaded as a blob."""
@@ -390,38 +162,8 @@ class BlueskyTransport:
 
     def _find_published(self, text: str, parent: Ref | None, since: datetime) -> Ref | None:
         """A post of ours since ``since`` with this text and parent, if any."""
-        cursor: str | None = None
         try:
-            for _page in range(RECENT_PAGES):
-                params: dict[str, Any] = {
-                    "repo": self._repo(),
-                    "collection": POST,
-                    "limit": RECENT_RECORDS,
-                }
-                if cursor:
-                    params["cursor"] = cursor
-                answer = self._call(
-                    "GET",
-                    "com.atproto.repo.listRecords",
-                    "look for the post among the account's recent ones",
-                    params=params,
-                )
-                records = answer.get("records") or []
-                for record in reversed(records):  # oldest first: the first copy is the real one
-                    value = record.get("value") or {}
-                    created = _parse_time(value.get("createdAt"))
-                    replied = (value.get("reply") or {}).get("parent", {}).get("uri")
-                    if (
-                        value.get("text") == text
-                        and replied == (parent.uri if parent else None)
-                        and (created is None or created >= since - CLOCK_SLACK)
-                    ):
-                        return Ref(uri=record["uri"], cid=record["cid"])
-                oldest = _parse_time(((records or [{}])[-1].get("value") or {}).get("createdAt"))
-                cursor = answer.get("cursor")
-                if not records or not cursor or (oldest and oldest < since - CLOCK_SLACK):
-                    return None
-            return None
+            return self._search_published(text, parent, since)
         except TransportError as exc:
             raise TransportError(
                 f"{exc} The post may be on Bluesky already (an attempt got no clear answer), so "
@@ -430,6 +172,33 @@ class BlueskyTransport:
                 retry_at=exc.retry_at,
                 uncertain=True,
             ) from None
+
+    def _search_published(self, text: str, parent: Ref | None, since: datetime) -> Ref | None:
+        """The account's recent records, a page at a time, back to ``since``."""
+        cursor: str | None = None
+        for _page in range(RECENT_PAGES):
+            params: dict[str, Any] = {
+                "repo": self._repo(),
+                "collection": POST,
+                "limit": RECENT_RECORDS,
+            }
+            if cursor:
+                params["cursor"] = cursor
+            answer = self._call(
+                "GET",
+                "com.atproto.repo.listRecords",
+                "look for the post among the account's recent ones",
+                params=params,
+            )
+            records = answer.get("records") or []
+            found = _same_post(records, text, parent, since)
+            if found is not None:
+                return found
+            oldest = _parse_time(((records or [{}])[-1].get("value") or {}).get("createdAt"))
+            cursor = answer.get("cursor")
+            if not records or not cursor or (oldest and oldest < since - CLOCK_SLACK):
+                return None
+        return None
 
     def _publish_part(
         self,
@@ -452,16 +221,10 @@ class BlueskyTransport:
                     log.info("%s: post %s had gone through; not sent again", self.label, found.uri)
                     return found
             if uploaded is None:
-                uploaded = [self._upload(image) for image in images]
-                external = self._external(card) if card is not None and not images else None
+                uploaded, external = self._embeds(images, card)
             started = self.clock()
             try:
-                body = {
-                    "repo": self._repo(),
-                    "collection": POST,
-                    "record": self._record(text, reply, uploaded, external),
-                }
-                answer = self._xrpc("POST", "com.atproto.repo.createRecord", what, json=body)
+                return self._create(what, text, reply, uploaded, external)
             except Transient as failure:
                 problem = failure.problem
                 if failure.maybe_sent and check_since is None:
@@ -469,8 +232,6 @@ class BlueskyTransport:
             except TransportError as exc:
                 exc.uncertain = exc.uncertain or check_since is not None
                 raise
-            else:
-                return Ref(uri=answer["uri"], cid=answer["cid"])
             if attempt < self.retries:
                 log.warning("%s: %s while publishing; retrying", self.label, problem)
                 self.sleep(self.backoff * (2**attempt))
@@ -479,6 +240,30 @@ class BlueskyTransport:
             permanent=False,
             uncertain=check_since is not None,
         )
+
+    def _embeds(
+        self, images: Sequence[Image], card: LinkCard | None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """The images uploaded, or else the link card (one embed per post)."""
+        uploaded = [self._upload(image) for image in images]
+        return uploaded, (self._external(card) if card is not None and not images else None)
+
+    def _create(
+        self,
+        what: str,
+        text: str,
+        reply: tuple[Ref, Ref] | None,
+        images: list[dict[str, Any]],
+        external: dict[str, Any] | None,
+    ) -> Ref:
+        """One attempt at creating the post record (``createRecord``), not retried."""
+        body = {
+            "repo": self._repo(),
+            "collection": POST,
+            "record": self._record(text, reply, images, external),
+        }
+        answer = self._xrpc("POST", "com.atproto.repo.createRecord", what, json=body)
+        return Ref(uri=answer["uri"], cid=answer["cid"])
 
     # --- the transport interface --------------------------------------------------------------
 
@@ -538,11 +323,8 @@ class BlueskyTransport:
         given one, or to ``since_time``. A notification's author comes without a follower
         count: those are read afterwards with ``getProfiles``.
         """
-        since = _parse_time(since_id) if since_id else since_time
-        count = 0
-        newest: str | None = None
+        scan = _MentionScan(_parse_time(since_id) if since_id else since_time)
         cursor: str | None = None
-        found: list[dict[str, Any]] = []
         complete = False
         for _page in range(MENTION_PAGES):
             params: dict[str, Any] = {"limit": 100, "reasons": list(NOTIFIED)}
@@ -554,26 +336,19 @@ class BlueskyTransport:
                 "read the account's mentions",
                 params=params,
             )
-            done = False
-            for notification in answer.get("notifications") or []:
-                if notification.get("reason") not in NOTIFIED:
-                    continue
-                indexed = _parse_time(notification.get("indexedAt"))
-                newest = newest or str(notification.get("indexedAt") or "") or None
-                if since is None:
-                    return Mentions(count=0, newest_id=newest)
-                if indexed is None or indexed <= since:
-                    done = True
-                    break
-                found.append(notification)
-                count += 1 if notification.get("reason") == "mention" else 0
+            done = scan.take(answer.get("notifications") or [])
+            if scan.first_sync:
+                return Mentions(count=0, newest_id=scan.newest)
             cursor = answer.get("cursor")
             if done or not cursor:
                 complete = True
                 break
-        items = self._mentioned(found)
+        items = self._mentioned(scan.found)
         return Mentions(
-            count=count, newest_id=newest or since_id, complete=complete, items=tuple(items)
+            count=scan.count,
+            newest_id=scan.newest or since_id,
+            complete=complete,
+            items=tuple(items),
         )
 
     def _mentioned(self, notifications: list[dict[str, Any]]) -> list[Mentioned]:
@@ -601,3 +376,49 @@ class BlueskyTransport:
             )
             for n in notifications
         ]
+
+
+@dataclass
+class _MentionScan:
+    """The notifications read so far, newest first, back to ``since``; with no ``since`` (a
+    first sync) only the newest one's time is noted (``first_sync``)."""
+
+    since: datetime | None
+    count: int = 0
+    newest: str | None = None
+    found: list[dict[str, Any]] = field(default_factory=list)
+    first_sync: bool = False
+
+    def take(self, notifications: list[dict[str, Any]]) -> bool:
+        """Take one page; True once one no newer than ``since`` (or the first sync's) is met."""
+        for notification in notifications:
+            if notification.get("reason") not in NOTIFIED:
+                continue
+            indexed = _parse_time(notification.get("indexedAt"))
+            self.newest = self.newest or str(notification.get("indexedAt") or "") or None
+            if self.since is None:
+                self.first_sync = True
+                return True
+            if indexed is None or indexed <= self.since:
+                return True
+            self.found.append(notification)
+            self.count += 1 if notification.get("reason") == "mention" else 0
+        return False
+
+
+def _same_post(
+    records: list[dict[str, Any]], text: str, parent: Ref | None, since: datetime
+) -> Ref | None:
+    """The oldest of ``records`` (given newest first) with this text and parent since
+    ``since``: the first copy is the real one."""
+    for record in reversed(records):
+        value = record.get("value") or {}
+        created = _parse_time(value.get("createdAt"))
+        replied = (value.get("reply") or {}).get("parent", {}).get("uri")
+        if (
+            value.get("text") == text
+            and replied == (parent.uri if parent else None)
+            and (created is None or created >= since - CLOCK_SLACK)
+        ):
+            return Ref(uri=record["uri"], cid=record["cid"])
+    return None

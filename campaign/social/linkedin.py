@@ -168,7 +168,7 @@ class LinkedInTransport:
         """The refusal as a message the doors word (``str()`` is the CLI's English)."""
         values = {"label": self.label, "env": self.token_env, **values}
         return TransportError(
-            message(code, "", **values),  # type: ignore[arg-type]
+            message(code, "", **values),
             permanent=permanent,
             retry_at=retry_at,
         )

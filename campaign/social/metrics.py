@@ -105,8 +105,34 @@ def _sync_account(
         notes.append("first sync: mentions are counted from now on")
     elif not mentions.complete:
         notes.append(f"more mentions than {network} lists (counted the {mentions.count} it gives)")
+    _measure_posts(session, name, transport, now, result)
+    snapshot = AccountSnapshot(
+        account=name,
+        at=now,
+        followers=figures.followers,
+        posts=figures.posts,
+        mentions_since_last=mentions.count,
+        last_mention_id=mentions.newest_id or (previous.last_mention_id if previous else ""),
+    )
+    session.add(snapshot)
+    session.commit()
+    session.refresh(snapshot)
+    result.snapshot = snapshot
+    if result.posts_missing:
+        notes.append(
+            f"{len(result.posts_missing)} post(s) not found on {network} (deleted?): "
+            + ", ".join(str(post_id) for post_id in result.posts_missing)
+        )
+    result.message = "; ".join(notes)
+    return result
 
-    posts = _published_posts(session, name)
+
+def _measure_posts(
+    session: Session, account: str, transport: SocialTransport, now: datetime, result: AccountSync
+) -> None:
+    """Add a :class:`PostMetrics` row per published post of ``account`` the network still
+    knows (impressions asked for while X gives them); the others go to ``posts_missing``."""
+    posts = _published_posts(session, account)
     recent = [p for p in posts if p.published_at and now - p.published_at < NON_PUBLIC_WINDOW]
     older = [p for p in posts if p not in recent]
     measured = {}
@@ -133,25 +159,6 @@ def _sync_account(
             )
         )
         result.posts_measured += 1
-    snapshot = AccountSnapshot(
-        account=name,
-        at=now,
-        followers=figures.followers,
-        posts=figures.posts,
-        mentions_since_last=mentions.count,
-        last_mention_id=mentions.newest_id or (previous.last_mention_id if previous else ""),
-    )
-    session.add(snapshot)
-    session.commit()
-    session.refresh(snapshot)
-    result.snapshot = snapshot
-    if result.posts_missing:
-        notes.append(
-            f"{len(result.posts_missing)} post(s) not found on {network} (deleted?): "
-            + ", ".join(str(post_id) for post_id in result.posts_missing)
-        )
-    result.message = "; ".join(notes)
-    return result
 
 
 def _keep_mentions(

@@ -172,92 +172,158 @@ def plan_event_posts(
         raise CampaignError.of("post.no_account", "accounts")
     for name in names:
         account_settings(settings, name)
-    now = now or utcnow()
-    zone = settings.zone
-    times = sorted(set(times))
-    if not times:
+    slots_of_day = _slots_of_day(times, per_day, date_from, date_to)
+    planner = _Planner(
+        session,
+        settings,
+        names,
+        now=now or utcnow(),
+        theme_of_the_day=theme_of_the_day,
+        template=template,
+        templates_dir=templates_dir,
+        featured=_featured(session),
+    )
+    planner.note_taken(date_from, date_to)
+    day = date_from
+    while day <= date_to:
+        planner.plan_day(day, slots_of_day)
+        day += timedelta(days=1)
+
+    plan = planner.plan
+    posts = [planned.post for planned in plan.planned]
+    plan.estimate = estimate(usage_of(posts, account_networks(settings)), settings.social.x.prices)
+    plan.dry_run = any(transport_for(settings, name).dry_run for name in names)
+    return plan
+
+
+def _slots_of_day(
+    times: Sequence[time], per_day: int | None, date_from: date, date_to: date
+) -> list[time]:
+    """The local times of day the plan posts at, once the request is checked."""
+    chosen = sorted(set(times))
+    if not chosen:
         raise CampaignError.of("planner.no_times", "times")
-    per_day = len(times) if per_day is None else per_day
-    if not 1 <= per_day <= len(times):
+    per_day = len(chosen) if per_day is None else per_day
+    if not 1 <= per_day <= len(chosen):
         raise CampaignError.of(
-            "planner.per_day_out_of_range", "per_day", per_day=per_day, most=len(times)
+            "planner.per_day_out_of_range", "per_day", per_day=per_day, most=len(chosen)
         )
     if date_to < date_from:
         raise CampaignError.of("period.end_before_start", "to", start=date_from, end=date_to)
     if (date_to - date_from).days >= MAX_DAYS:
         raise CampaignError.of("planner.too_many_days", "to", days=MAX_DAYS)
-    slots_of_day = times[:per_day]
+    return chosen[:per_day]
 
-    featured = _featured(session)
-    window_start = datetime.combine(date_from, time.min, tzinfo=zone)
-    window_end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone)
-    taken: dict[datetime, int | None] = {}
-    for name in reversed(names):  # the first account's post is the one named
-        taken.update(_taken_slots(session, name, window_start, window_end))
-    region_uses: Counter[str] = Counter()
-    theme_uses: Counter[str] = Counter()
-    theme_days: Counter[str] = Counter()
-    plan = Plan()
 
-    day = date_from
-    while day <= date_to:
-        day_start = datetime.combine(day, time.min, tzinfo=zone)
-        day_end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+@dataclass
+class _Planner:
+    """One run of the plan: what is featured and taken so far, and the drafts made."""
+
+    session: Session
+    settings: Settings
+    names: list[str]
+    now: datetime
+    theme_of_the_day: bool
+    template: str
+    templates_dir: Path | str | None
+    featured: set[int]
+    taken: dict[datetime, int | None] = field(default_factory=dict)
+    region_uses: Counter[str] = field(default_factory=Counter)
+    theme_uses: Counter[str] = field(default_factory=Counter)
+    theme_days: Counter[str] = field(default_factory=Counter)
+    plan: Plan = field(default_factory=Plan)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.settings.zone
+
+    def note_taken(self, date_from: date, date_to: date) -> None:
+        """The posting times of the period that already have a post on one of the accounts."""
+        window_start = datetime.combine(date_from, time.min, tzinfo=self.zone)
+        window_end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=self.zone)
+        for name in reversed(self.names):  # the first account's post is the one named
+            self.taken.update(_taken_slots(self.session, name, window_start, window_end))
+
+    def plan_day(self, day: date, slots_of_day: Sequence[time]) -> None:
+        zone = self.zone
         # zoneinfo turns each local wall time into the right UTC instant, clock change included.
         slots = [datetime.combine(day, moment, tzinfo=zone) for moment in slots_of_day]
-        # A day wider on each side: the events' own days differ from Paris days by hours.
-        query = EventQuery(start=day_start - timedelta(days=1), end=day_end + timedelta(days=1))
-        candidates = [
-            event
-            for event in find_events(session, query)
-            if event.id not in featured and when.is_on_day(event, day, zone)
-        ]
-        open_slots = []
-        for slot in slots:
-            if slot <= now:
-                plan.notes.append(message("planner.slot_past", slot=slot))
-            elif slot in taken:
-                plan.notes.append(message("planner.slot_taken", slot=slot, post_id=taken[slot]))
-            else:
-                open_slots.append(slot)
+        candidates = self._candidates(day)
+        open_slots = self._open_slots(slots)
         day_theme = None
-        if theme_of_the_day and open_slots:
-            day_theme = _day_theme(candidates, open_slots[0], theme_days, zone)
+        if self.theme_of_the_day and open_slots:
+            day_theme = _day_theme(candidates, open_slots[0], self.theme_days, zone)
             if day_theme:
-                theme_days[day_theme] += 1
+                self.theme_days[day_theme] += 1
         regions_today: set[str] = set()
         themes_today: set[str] = set()
         for slot in open_slots:
-            eligible = [event for event in candidates if when.is_to_come(event, slot, zone)]
-            if day_theme:
-                on_theme = [event for event in eligible if event.theme == day_theme]
-                if on_theme:
-                    eligible = on_theme
-                elif eligible:
-                    plan.notes.append(
-                        message("planner.theme_exhausted", slot=slot, theme=day_theme)
-                    )
+            eligible = self._eligible(candidates, slot, day_theme)
             if not eligible:
-                plan.notes.append(message("planner.no_event_left", slot=slot))
+                self.plan.notes.append(message("planner.no_event_left", slot=slot))
                 continue
-
-            used = (regions_today, themes_today, region_uses, theme_uses, zone)
+            used = (regions_today, themes_today, self.region_uses, self.theme_uses, zone)
             chosen = min(eligible, key=lambda event: _rank(event, *used))
             assert chosen.id is not None
-            for name in names:
-                _draft(session, settings, plan, name, chosen, slot, day, template, templates_dir)
+            for name in self.names:
+                _draft(
+                    self.session,
+                    self.settings,
+                    self.plan,
+                    name,
+                    chosen,
+                    slot,
+                    day,
+                    self.template,
+                    self.templates_dir,
+                )
             candidates.remove(chosen)
-            featured.add(chosen.id)
+            self.featured.add(chosen.id)
             regions_today.add(chosen.region)
             themes_today.add(chosen.theme)
-            region_uses[chosen.region] += 1
-            theme_uses[chosen.theme] += 1
-        day += timedelta(days=1)
+            self.region_uses[chosen.region] += 1
+            self.theme_uses[chosen.theme] += 1
 
-    posts = [planned.post for planned in plan.planned]
-    plan.estimate = estimate(usage_of(posts, account_networks(settings)), settings.social.x.prices)
-    plan.dry_run = any(transport_for(settings, name).dry_run for name in names)
-    return plan
+    def _candidates(self, day: date) -> list[Event]:
+        """The events of ``day`` where they take place, not featured yet."""
+        day_start = datetime.combine(day, time.min, tzinfo=self.zone)
+        day_end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=self.zone)
+        # A day wider on each side: the events' own days differ from Paris days by hours.
+        query = EventQuery(start=day_start - timedelta(days=1), end=day_end + timedelta(days=1))
+        return [
+            event
+            for event in find_events(self.session, query)
+            if event.id not in self.featured and when.is_on_day(event, day, self.zone)
+        ]
+
+    def _open_slots(self, slots: Sequence[datetime]) -> list[datetime]:
+        """The slots still to come and free on every account (the others get a note)."""
+        open_slots = []
+        for slot in slots:
+            if slot <= self.now:
+                self.plan.notes.append(message("planner.slot_past", slot=slot))
+            elif slot in self.taken:
+                self.plan.notes.append(
+                    message("planner.slot_taken", slot=slot, post_id=self.taken[slot])
+                )
+            else:
+                open_slots.append(slot)
+        return open_slots
+
+    def _eligible(
+        self, candidates: Sequence[Event], slot: datetime, day_theme: str | None
+    ) -> list[Event]:
+        """The candidates still to come at ``slot``, those of the day's theme if any are left."""
+        eligible = [event for event in candidates if when.is_to_come(event, slot, self.zone)]
+        if day_theme:
+            on_theme = [event for event in eligible if event.theme == day_theme]
+            if on_theme:
+                return on_theme
+            if eligible:
+                self.plan.notes.append(
+                    message("planner.theme_exhausted", slot=slot, theme=day_theme)
+                )
+        return eligible
 
 
 def _draft(

@@ -1,134 +1,62 @@
 """Posts: write them, review and schedule them, publish them exactly once.
 
-Publishing is a small state machine kept in the database. A post is claimed with one atomic
-UPDATE (so two schedulers or a scheduler and a person cannot publish it together), every remote
-id is committed the moment X returns it, and a thread that failed half-way resumes from the
-first part without an id. A published post is never sent again.
-
-When a network says "too many requests", the post goes back to ``scheduled`` with
-``not_before`` set to the network's reset time and the reason in ``last_error``: nothing sleeps
-inside a call, and the next run (the scheduler, or ``campaign post publish``) tries again after
-the reset. A server error or a time-out is tried again the same way, after a wait that doubles
-each time (``[social] retry_backoff_minutes``), up to ``[social] publish_retries`` times, then
-the post is ``failed`` with the reason, as mail deliveries are. When an attempt got no clear
-answer, ``uncertain_since`` makes the next attempt look for the post on the network first.
+Writing checks every part as its network counts it (:mod:`.parts`); scheduling checks a
+reviewed draft again; publishing, a small state machine kept in the database that never sends a
+part twice and tries again after a network's failure, is :mod:`.publishing`'s. The names of
+those modules and of :mod:`.post_queries` are importable from here too.
 
 These functions are the library the scheduler calls; the CLI only parses and prints.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, case, or_, update
-from sqlmodel import Session, col, select
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.messages import Message, message
 from campaign.models import Post, PostStatus, utcnow
-from campaign.social import Outgoing, SocialTransport, TransportError, allowed
-from campaign.social.cards import card_for
+from campaign.social import allowed
 from campaign.social.cost import Estimate, account_networks, estimate, usage_of
-from campaign.social.length import (
-    NO_THREADS,
-    check_length,
-    join_thread,
-    limit_for,
-    split_thread,
-)
 from campaign.social.limits import account_limit
-from campaign.social.media import check_images, keep_images, outgoing_images
+from campaign.social.media import check_images, keep_images
 from campaign.social.moving import rewrite_for, text_digest
 from campaign.social.networks import account_settings, network_of, transport_for
+from campaign.social.parts import checked_parts, text_of, thread_parts
+from campaign.social.post_queries import due_post_ids, get_post, list_posts
+from campaign.social.publishing import (
+    RetryLater,
+    claim_timeout,
+    problem_of,
+    publish_post,
+)
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "RetryLater",
+    "ScheduleResult",
+    "cancel_post",
+    "checked_parts",
+    "claim_timeout",
+    "create_post",
+    "create_posts",
+    "due_post_ids",
+    "edit_post",
+    "get_post",
+    "list_posts",
+    "problem_of",
+    "publish_post",
+    "reschedule_post",
+    "schedule_posts",
+    "thread_parts",
+]
 
-MAX_BACKOFF = timedelta(hours=6)  # the longest wait between two automatic tries
-# In the stored reason of a post the service will try again by itself (the dashboard words it).
-AUTO_RETRY = "tried again automatically"
-# Which posts may be claimed for publishing: :mod:`.allowed` decides, the claim's SQL applies it.
-PUBLISHABLE = allowed.ALLOWED[allowed.PUBLISH]
-_SEPARATOR = re.compile(r"^\s*---+\s*$", re.MULTILINE)
 _UNSET: Any = object()
-
-
-class RetryLater(CampaignError):
-    """The network asked us to wait, or the post waits before its next automatic try: it is
-    kept and may be published after ``retry_at``."""
-
-    def __init__(self, message: str | Message, retry_at: datetime) -> None:
-        super().__init__(message)
-        self.retry_at = retry_at
-
-
-# --- texts -------------------------------------------------------------------------------------
-
-
-def thread_parts(text: str) -> list[str]:
-    """The parts of a thread written in one file.
-
-    Parts are separated by a line holding only ``---``; a file without such a line has one
-    part per paragraph (blank lines between them). Lines inside a part are kept as written.
-    """
-    chunks = _SEPARATOR.split(text) if _SEPARATOR.search(text) else re.split(r"\n\s*\n", text)
-    return [chunk.strip() for chunk in chunks if chunk.strip()]
-
-
-def checked_parts(
-    parts: Sequence[str],
-    *,
-    split: bool,
-    post_id: int | None = None,
-    network: str = "x",
-    account: str = "",
-    limit: int | None = None,
-) -> list[str]:
-    """Every part as ``network`` will count it; with ``split``, a part too long becomes several.
-
-    ``post_id`` (or, before the post exists, ``account``): the post the CLI's message names
-    (neither: "The post"). ``limit``: the account's server's own (:func:`account_limit`). On a
-    network without threads (LinkedIn) the parts become one post, which ``split`` cannot
-    shorten."""
-    parts = join_thread(list(parts), network)
-    result: list[str] = []
-    several = len(parts) > 1
-    own = limit
-    limit = limit_for(network, own)
-    for number, part in enumerate(parts, 1):
-        part = part.strip()
-        if not part:
-            continue
-        length, valid = check_length(part, network, own)
-        if valid:
-            result.append(part)
-        elif split and network not in NO_THREADS:
-            result.extend(split_thread(part, network, own))
-        else:
-            code = "post.part_too_long" if several else "post.too_long"
-            raise CampaignError.of(
-                "post.too_long_one_post" if network in NO_THREADS else code,
-                "text",
-                post_id=post_id or 0,
-                part=number,
-                length=length,
-                over=length - limit,
-                limit=limit,
-                network=network,
-                account=account,
-            )
-    if not result:
-        raise CampaignError.of("post.empty", "text", post_id=post_id or 0, account=account)
-    return result
-
-
-def _text_of(parts: Sequence[str]) -> str:
-    return "\n\n".join(parts)
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -165,19 +93,12 @@ def create_post(
         pieces = checked_parts(parts, split=split, network=network, limit=own)
     if not pieces:
         raise CampaignError.of("post.empty", "text", post_id=0)
-    if scheduled_at is not None and scheduled_at.tzinfo is None:
-        raise CampaignError.of("post.time_without_zone", "scheduled_at")
-    if draft is None:
-        draft = scheduled_at is None
-    if not draft and scheduled_at is not None and scheduled_at <= (now or utcnow()):
-        raise CampaignError.of(
-            "post.create_time_past", "scheduled_at", at=scheduled_at.astimezone(settings.zone)
-        )
+    draft = _is_draft(settings, scheduled_at, draft, now)
     # Kept in the media folder: the only place the dashboard shows a post's images from.
     stored_images = keep_images(check_images(images, network=network), settings.dashboard.media_dir)
     post = Post(
         account=account,
-        text=_text_of(pieces) if parts is not None else (text or "").strip(),
+        text=text_of(pieces) if parts is not None else (text or "").strip(),
         parts=pieces,
         images=stored_images,
         scheduled_at=scheduled_at,
@@ -191,6 +112,22 @@ def create_post(
     session.commit()
     session.refresh(post)
     return post
+
+
+def _is_draft(
+    settings: Settings, scheduled_at: datetime | None, draft: bool | None, now: datetime | None
+) -> bool:
+    """Whether a new post is a draft (by default, when it has no time), once its time is
+    checked: with a zone, and still to come for a post scheduled at once."""
+    if scheduled_at is not None and scheduled_at.tzinfo is None:
+        raise CampaignError.of("post.time_without_zone", "scheduled_at")
+    if draft is None:
+        draft = scheduled_at is None
+    if not draft and scheduled_at is not None and scheduled_at <= (now or utcnow()):
+        raise CampaignError.of(
+            "post.create_time_past", "scheduled_at", at=scheduled_at.astimezone(settings.zone)
+        )
+    return draft
 
 
 def create_posts(
@@ -237,26 +174,6 @@ def create_posts(
     ]
 
 
-def list_posts(
-    session: Session, *, account: str | None = None, status: str | None = None
-) -> list[Post]:
-    """Posts in publication order (unscheduled drafts last)."""
-    query = select(Post)
-    if account:
-        query = query.where(Post.account == account)
-    if status:
-        query = query.where(Post.status == status)
-    query = query.order_by(col(Post.scheduled_at).is_(None), col(Post.scheduled_at), col(Post.id))
-    return list(session.exec(query))
-
-
-def get_post(session: Session, post_id: int) -> Post:
-    post = session.get(Post, post_id)
-    if post is None:
-        raise CampaignError.of("post.unknown", post_id=post_id)
-    return post
-
-
 def edit_post(
     session: Session,
     settings: Settings,
@@ -277,45 +194,81 @@ def edit_post(
     time alone is a move (:mod:`.allowed`): a thread stopped half-way may be moved, not edited.
     """
     post = get_post(session, post_id)
-    label = f"Post {post_id}"
     network = network_of(settings, post.account)
     own = account_limit(session, settings, post.account)
     moving = scheduled_at is not _UNSET and scheduled_at is not None
     moving_only = moving and text is None and parts is None and images is None
     allowed.check(post, allowed.MOVE if moving_only else allowed.EDIT)
-    if scheduled_at is not _UNSET and scheduled_at is not None and scheduled_at.tzinfo is None:
+    if moving and cast(datetime, scheduled_at).tzinfo is None:
         raise CampaignError.of("post.time_without_zone", "scheduled_at")
     if moving and text is None and parts is None and not post.remote_ids:  # before any change
-        rewritten = rewrite_for(session, settings, post, cast(datetime, scheduled_at))
-        if rewritten is not None:
-            post.parts = checked_parts(
-                rewritten.parts, split=True, post_id=post_id, network=network, limit=own
-            )
-            post.text = rewritten.text
-            post.generated_digest = rewritten.digest
-    if text is not None:
-        post.parts = checked_parts([text], split=split, post_id=post_id, network=network, limit=own)
-        post.text = text.strip()
-    elif parts is not None:
-        post.parts = checked_parts(parts, split=split, post_id=post_id, network=network, limit=own)
-        post.text = _text_of(post.parts)
+        _rewrite(session, settings, post, cast(datetime, scheduled_at), network, own)
+    _new_text(post, text, parts, split=split, network=network, limit=own)
     if images is not None:
         post.images = keep_images(
-            check_images(images, post=label, network=network), settings.dashboard.media_dir
+            check_images(images, post=f"Post {post_id}", network=network),
+            settings.dashboard.media_dir,
         )
     if scheduled_at is not _UNSET:
-        post.scheduled_at = scheduled_at
-        post.not_before = None
-        if scheduled_at is None and post.status == PostStatus.scheduled:
-            post.status = PostStatus.draft
-        if moving and post.status in (PostStatus.missed, PostStatus.failed):
-            post.status = PostStatus.scheduled  # as a calendar sync does for a new time
-            post.last_error = ""
+        _new_time(post, scheduled_at)
     post.updated_at = utcnow()
     session.add(post)
     session.commit()
     session.refresh(post)
     return post
+
+
+def _rewrite(
+    session: Session,
+    settings: Settings,
+    post: Post,
+    scheduled_at: datetime,
+    network: str,
+    limit: int | None,
+) -> None:
+    """A post generated from events, moved without a new text: written again for its new time
+    (:func:`~campaign.social.moving.rewrite_for` refuses the move when it cannot be)."""
+    rewritten = rewrite_for(session, settings, post, scheduled_at)
+    if rewritten is not None:
+        post.parts = checked_parts(
+            rewritten.parts, split=True, post_id=post.id, network=network, limit=limit
+        )
+        post.text = rewritten.text
+        post.generated_digest = rewritten.digest
+
+
+def _new_text(
+    post: Post,
+    text: str | None,
+    parts: Sequence[str] | None,
+    *,
+    split: bool,
+    network: str,
+    limit: int | None,
+) -> None:
+    """The post's new ``text`` (or new ``parts``), each part checked; neither: kept."""
+    if text is not None:
+        post.parts = checked_parts(
+            [text], split=split, post_id=post.id, network=network, limit=limit
+        )
+        post.text = text.strip()
+    elif parts is not None:
+        post.parts = checked_parts(
+            parts, split=split, post_id=post.id, network=network, limit=limit
+        )
+        post.text = text_of(post.parts)
+
+
+def _new_time(post: Post, scheduled_at: datetime | None) -> None:
+    """The post's new time (``None``: none, a scheduled post going back to draft); a missed or
+    failed post given a time is scheduled again."""
+    post.scheduled_at = scheduled_at
+    post.not_before = None
+    if scheduled_at is None and post.status == PostStatus.scheduled:
+        post.status = PostStatus.draft
+    if scheduled_at is not None and post.status in (PostStatus.missed, PostStatus.failed):
+        post.status = PostStatus.scheduled  # as a calendar sync does for a new time
+        post.last_error = ""
 
 
 def cancel_post(session: Session, post_id: int) -> Post:
@@ -452,194 +405,3 @@ def schedule_posts(
         {post.account for post in result.scheduled if transport_for(settings, post.account).dry_run}
     )
     return result
-
-
-def due_post_ids(session: Session, *, now: datetime | None = None) -> list[int]:
-    """Scheduled posts whose time has come (and whose wait asked by X is over), oldest first."""
-    now = now or utcnow()
-    query = (
-        select(Post.id)
-        .where(Post.status == PostStatus.scheduled)
-        .where(col(Post.scheduled_at) <= now)
-        .where(or_(col(Post.not_before).is_(None), col(Post.not_before) <= now))
-        .order_by(col(Post.scheduled_at), col(Post.id))
-    )
-    return [post_id for post_id in session.exec(query) if post_id is not None]
-
-
-# --- publishing --------------------------------------------------------------------------------
-
-
-def claim_timeout(settings: Settings) -> timedelta:
-    """How long a post may stay "publishing" before it counts as abandoned by a dead process."""
-    return timedelta(minutes=settings.social.claim_timeout_minutes)
-
-
-def _claim(session: Session, post: Post, now: datetime, stale: timedelta) -> bool:
-    """Mark the post "publishing" if nobody else is publishing it; True when we got it.
-
-    ``attempts`` counts the tries since a person last asked: a failed post published again
-    starts a new count, so the service's automatic tries apply to it afresh.
-    """
-    assert post.id is not None
-    claimed = session.execute(
-        update(Post)
-        .where(col(Post.id) == post.id)
-        .where(
-            or_(
-                col(Post.status).in_([str(status) for status in PUBLISHABLE]),
-                (col(Post.status) == PostStatus.publishing) & (col(Post.updated_at) < now - stale),
-            )
-        )
-        .values(
-            status=PostStatus.publishing,
-            updated_at=now,
-            attempts=case((col(Post.status) == PostStatus.failed, 1), else_=Post.attempts + 1),
-        )
-    )
-    session.commit()
-    session.refresh(post)
-    return claimed.rowcount == 1  # type: ignore[attr-defined]
-
-
-def _record_failure(
-    session: Session, post: Post, exc: Exception, started: datetime, settings: Settings
-) -> None:
-    """Keep why it failed; ``started``: since when a post sent without answer may be on X.
-
-    A refusal fails the post at once. A wait the network asked for (a rate limit) schedules it
-    again after that time. A server error or a time-out schedules it again after a wait that
-    doubles each time, ``publish_retries`` times, then fails it with the reason.
-    """
-    post.last_error = str(exc)[:2000]
-    post.updated_at = utcnow()
-    if isinstance(exc, TransportError) and exc.uncertain:
-        post.uncertain_since = post.uncertain_since or started
-    retries = settings.social.publish_retries
-    if isinstance(exc, TransportError) and exc.retry_at and not exc.permanent:
-        post.status = PostStatus.scheduled  # retried after the network's reset, by whoever runs
-        post.not_before = exc.retry_at
-        post.scheduled_at = post.scheduled_at or utcnow()
-    elif isinstance(exc, TransportError) and not exc.permanent and post.attempts <= retries:
-        wait = timedelta(minutes=settings.social.retry_backoff_minutes) * 2 ** (post.attempts - 1)
-        retry_at = (utcnow() + min(wait, MAX_BACKOFF)).replace(microsecond=0)
-        post.status = PostStatus.scheduled
-        post.not_before = retry_at
-        post.scheduled_at = post.scheduled_at or utcnow()
-        post.last_error = (
-            f"{exc} Try {post.attempts} of {retries + 1}: {AUTO_RETRY} after "
-            f"{retry_at:%Y-%m-%d %H:%M} UTC."
-        )[-2000:]
-    else:
-        post.status = PostStatus.failed
-        if isinstance(exc, TransportError) and not exc.permanent and post.attempts > 1:
-            post.last_error = f"{exc} Given up after {post.attempts} tries."[-2000:]
-    session.add(post)
-    session.commit()
-    log.warning("post %s: %s", post.id, exc)
-
-
-def problem_of(message: str) -> str:
-    """Which known situation a stored error message tells, for the dashboard to word it:
-    ``retry`` (the service will try again by itself), ``credits`` (X's 402), ``reply`` (X
-    refused a reply of a thread), or "" (anything else, shown as it is)."""
-    from campaign.social.tokens import problem_of as token_problem
-    from campaign.social.x import problem_of as x_problem
-
-    if AUTO_RETRY in message:
-        return "retry"
-    return token_problem(message) or x_problem(message)
-
-
-def publish_post(
-    engine_or_session: Engine | Session,
-    post_id: int,
-    settings: Settings,
-    *,
-    transport: SocialTransport | None = None,
-    now: datetime | None = None,
-) -> Post:
-    """Publish the parts of post ``post_id`` not yet published; store each id as soon as known.
-
-    Safe to call from several processes at once and again after any failure: a part is never
-    sent twice. Raises :class:`RetryLater` before the time X asked us to wait for,
-    :class:`TransportError` (after recording it on the post: ``scheduled`` with ``not_before``
-    for a rate limit, else ``failed``) when X refuses or fails, and :class:`CampaignError` when
-    the post cannot be published as it is (cancelled, images gone, being published elsewhere).
-    """
-    if isinstance(engine_or_session, Engine):
-        with Session(engine_or_session, expire_on_commit=False) as session:
-            return _publish(session, post_id, settings, transport, now)
-    return _publish(engine_or_session, post_id, settings, transport, now)
-
-
-def _publish(
-    session: Session,
-    post_id: int,
-    settings: Settings,
-    transport: SocialTransport | None,
-    now: datetime | None,
-) -> Post:
-    now = now or utcnow()
-    post = get_post(session, post_id)
-    if post.status == PostStatus.published:
-        return post
-    if post.status != PostStatus.publishing:  # an abandoned claim is taken over below
-        allowed.check(post, allowed.PUBLISH)
-    if post.not_before and now < post.not_before:
-        local = post.not_before.astimezone(settings.zone)
-        raise RetryLater(
-            message("post.waiting", post_id=post_id, at=local, error=post.last_error or ""),
-            post.not_before,
-        )
-    transport = transport or transport_for(settings, post.account)
-    if transport.dry_run and post.remote_ids and not post.dry_run:
-        raise CampaignError.of(
-            "post.credentials_missing", "account", post_id=post_id, account=post.account
-        )
-    abandoned = post.status == PostStatus.publishing
-    previous_update = post.updated_at
-    if not _claim(session, post, now, claim_timeout(settings)):
-        raise CampaignError.of("post.claimed", post_id=post_id, status=post.status)
-    started = utcnow()
-    done = list(post.remote_ids)
-    try:
-        images = outgoing_images(post.images, post=f"Post {post_id}") if not done else ()
-    except CampaignError as exc:
-        _record_failure(session, post, exc, started, settings)
-        raise
-    # A claim abandoned by a crashed process may have sent a part whose id was never stored.
-    check_since = post.uncertain_since or (previous_update if abandoned else None)
-    outgoing = Outgoing(
-        parts=tuple(post.parts[len(done) :]),
-        reply_to=done[-1] if done else None,
-        images=images,
-        check_since=check_since,
-        key=f"post-{post.id}",
-        card=card_for(session, settings, post) if not done else None,
-    )
-
-    def record(_index: int, remote_id: str) -> None:
-        done.append(remote_id)
-        post.remote_ids = list(done)  # a new list, so the JSON column is seen as changed
-        post.uncertain_since = None
-        post.updated_at = utcnow()
-        session.add(post)
-        session.commit()
-
-    post.dry_run = transport.dry_run
-    try:
-        transport.publish(outgoing, on_published=record)
-    except TransportError as exc:
-        _record_failure(session, post, exc, check_since or started, settings)
-        raise
-    post.status = PostStatus.published
-    post.last_error = ""
-    post.not_before = None
-    post.uncertain_since = None
-    post.published_at = utcnow()
-    post.updated_at = post.published_at
-    session.add(post)
-    session.commit()
-    session.refresh(post)
-    return post

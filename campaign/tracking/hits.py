@@ -190,19 +190,7 @@ class HitRecorder:
         while queue:
             incoming.append(queue.popleft())
         ready, self._unclassified = self._unclassified, []
-        clicks = [hit for hit in incoming if hit.kind == HitKind.click and hit.delivery_id]
-        counts: dict[int, int] = {}
-        if clicks:
-            try:
-                counts = self._links_per_newsletter({hit.newsletter_id or 0 for hit in clicks})
-            except Exception:  # no burst rule this time rather than no hits
-                log.exception("counting the newsletters' links failed")
-        for hit in incoming:
-            if hit.kind == HitKind.click and hit.delivery_id:
-                self._burst.add(hit, counts.get(hit.newsletter_id or 0, 0))
-                self._held.append(hit)
-            else:
-                ready.append(hit)
+        ready += self._hold_clicks(incoming)
         now = time.time()
         window = self.rules.burst_seconds
         held = self._held
@@ -220,6 +208,24 @@ class HitRecorder:
         if rows:
             self._write(rows)
             self._retry = []
+
+    def _hold_clicks(self, incoming: list[PendingHit]) -> list[PendingHit]:
+        """Hold the clicks of deliveries for the burst rule's window; the other hits, in order."""
+        clicks = [hit for hit in incoming if hit.kind == HitKind.click and hit.delivery_id]
+        counts: dict[int, int] = {}
+        if clicks:
+            try:
+                counts = self._links_per_newsletter({hit.newsletter_id or 0 for hit in clicks})
+            except Exception:  # no burst rule this time rather than no hits
+                log.exception("counting the newsletters' links failed")
+        others = []
+        for hit in incoming:
+            if hit.kind == HitKind.click and hit.delivery_id:
+                self._burst.add(hit, counts.get(hit.newsletter_id or 0, 0))
+                self._held.append(hit)
+            else:
+                others.append(hit)
+        return others
 
     def _links_per_newsletter(self, newsletter_ids: Iterable[int]) -> dict[int, int]:
         now = time.monotonic()

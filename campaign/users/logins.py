@@ -96,17 +96,44 @@ def attempt_login(
             refused = "rate-account"
     if address:
         account = _failures(session, since, email=address)
-    user = None
-    if not refused:
-        candidate = find_user(session, address) if address else None
-        if verify_password(candidate, password):
-            user = candidate
-            if needs_rehash(candidate):  # type: ignore[arg-type]
-                rehash(candidate, password)  # type: ignore[arg-type]
+    user = None if refused else _signed_in(session, address, password)
     session.add(LoginAttempt(at=now, ip=ip, email=address, success=user is not None))
     session.flush()
+    if user is None and address:
+        _warn_of_failures(
+            address,
+            ip,
+            locked=not refused and pair + 1 == max_per_account,
+            max_per_account=max_per_account,
+            slowed=account + 1 == slow_after,
+            slow_after=slow_after,
+        )
+    return LoginResult(user=user, refused=refused, slowed=not refused and account >= slow_after)
+
+
+def _signed_in(session: Session, address: str, password: str) -> User | None:
+    """The user whose email and password these are (the hash renewed when outdated), else None."""
+    candidate = find_user(session, address) if address else None
+    if not verify_password(candidate, password):
+        return None
+    assert candidate is not None  # verify_password is never true without a user
+    if needs_rehash(candidate):
+        rehash(candidate, password)
+    return candidate
+
+
+def _warn_of_failures(
+    address: str,
+    ip: str,
+    *,
+    locked: bool,
+    max_per_account: int,
+    slowed: bool,
+    slow_after: int,
+) -> None:
+    """Log a failed sign-in that has just locked ``address`` out from ``ip``, or slowed it."""
     minutes = WINDOW.seconds // 60
-    if user is None and address and not refused and pair + 1 == max_per_account:
+    if locked:
         log.warning(
             "Dashboard sign-in: %d failures on %s from %s in %d minutes; refused from that "
             "address until it stops for %d minutes.",
@@ -116,7 +143,7 @@ def attempt_login(
             minutes,
             minutes,
         )
-    if user is None and address and account + 1 == slow_after:
+    if slowed:
         log.warning(
             "Dashboard sign-in: %d failures on %s from all addresses in %d minutes; attempts on "
             "it are now answered late, never refused (the dashboard's settings page lists them).",
@@ -124,7 +151,6 @@ def attempt_login(
             address,
             minutes,
         )
-    return LoginResult(user=user, refused=refused, slowed=not refused and account >= slow_after)
 
 
 @dataclass(frozen=True)

@@ -48,13 +48,14 @@ class SignedIn:
 def open_session(
     session: Session, user: User, *, hours: int, ip: str = "", user_agent: str = ""
 ) -> str:
-    """Start a session for ``user``; returns the token to put in the cookie."""
+    """Start a session for ``user`` (a stored one); returns the token to put in the cookie."""
+    assert user.id is not None, "a session is started for a stored user only"
     token = new_token()
     now = utcnow()
     session.add(
         UserSession(
             token_hash=token_hash(token),
-            user_id=user.id,  # type: ignore[arg-type]
+            user_id=user.id,
             csrf_token=new_token(),
             created_at=now,
             last_seen_at=now,
@@ -82,6 +83,8 @@ def signed_in(session: Session, token: str | None, now: datetime | None = None) 
     if row is None:
         return None
     user_session, user = row
+    # Both read from the database just now: stored rows, their ids set.
+    assert user.id is not None and user_session.id is not None
     if user_session.expires_at <= now:
         session.delete(user_session)
         session.flush()
@@ -91,11 +94,11 @@ def signed_in(session: Session, token: str | None, now: datetime | None = None) 
         session.add(user_session)
         session.flush()
     return SignedIn(
-        user_id=user.id,  # type: ignore[arg-type]
+        user_id=user.id,
         email=user.email,
         role=user.role,
         csrf_token=user_session.csrf_token,
-        session_id=user_session.id,  # type: ignore[arg-type]
+        session_id=user_session.id,
     )
 
 

@@ -50,8 +50,9 @@ class FormTokens:
         return list_index, -60 <= age <= self.max_age  # a minute of clock skew between processes
 
 
-class RateLimiter:
-    """Sliding-window counts per key, bounded to ``max_keys`` keys (the oldest forgotten)."""
+class SubmissionLimiter:
+    """Submissions of a public form per key (the client's address) in a sliding window, refused
+    past ``limit``; bounded to ``max_keys`` keys (the oldest forgotten)."""
 
     def __init__(self, limit: int, window: float, max_keys: int = 100_000) -> None:
         self.limit = limit

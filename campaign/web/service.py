@@ -27,7 +27,7 @@ from campaign.tracking.hits import HitRecorder
 from campaign.tracking.links import TrackedLinks, register_links
 from campaign.tracking.network import Ranges, apple_ranges, ip_prefix, request_client
 from campaign.tracking.tokens import Signer
-from campaign.web.forms import FormTokens, RateLimiter
+from campaign.web.forms import FormTokens, SubmissionLimiter
 from campaign.web.templates import ConfirmationEmail, Pages
 
 _CACHE_LIMIT = 100_000
@@ -169,7 +169,7 @@ class WebService:
         self.confirmation_email = ConfirmationEmail(settings, engine=engine)
         subscribe = settings.subscribe
         self.forms = FormTokens(signer, subscribe.form_max_age_hours * 3600)
-        self.limiter = RateLimiter(subscribe.rate_limit, subscribe.rate_window_minutes * 60)
+        self.limiter = SubmissionLimiter(subscribe.rate_limit, subscribe.rate_window_minutes * 60)
         self.targets = ClickTargets(engine)
         self.versions = WebVersions(engine, settings, signer)
         self.proxy_depth = settings.web.trusted_proxy_depth

@@ -18,6 +18,19 @@ INTRO = (
 )
 
 
+def _aliases() -> str:
+    """The groups' old names, which still work but are not listed below."""
+    from campaign.cli import HIDDEN_ALIASES
+
+    if not HIDDEN_ALIASES:
+        return ""
+    names = ", ".join(f"`campaign {old}` (now `{new}`)" for old, new in HIDDEN_ALIASES.items())
+    return (
+        "A group over a kind of record the campaign keeps many of is named by its plural. "
+        f"The names some had before still work, hidden from the help: {names}.\n\n"
+    )
+
+
 def on_files(files: Files, config: Any) -> Files:
     from campaign.cli import app
 
@@ -26,5 +39,6 @@ def on_files(files: Files, config: Any) -> Files:
         obj=command, ctx=click.Context(command), name="campaign", title="Command-line reference"
     )
     title, _, rest = text.strip().partition("\n")
-    files.append(File.generated(config, "reference/cli.md", content=f"{title}\n\n{INTRO}{rest}\n"))
+    content = f"{title}\n\n{INTRO}{_aliases()}{rest}\n"
+    files.append(File.generated(config, "reference/cli.md", content=content))
     return files

@@ -37,17 +37,16 @@ def test_a_cancelled_post_is_refused_alike_by_the_calendar_and_the_cli(served: S
     later = (datetime.now(PARIS) + timedelta(days=3)).replace(
         hour=10, minute=0, second=0, microsecond=0
     )
-    cli(
-        "post", "create", "-a", "mois_ess", "--text", "À annuler", "--at", f"{later:%Y-%m-%d %H:%M}"
-    )
-    assert cli("post", "cancel", "1").exit_code == 0
+    cli("posts", "create", "-a", "mois_ess", "--text", "À annuler",
+        "--at", f"{later:%Y-%m-%d %H:%M}")  # fmt: skip
+    assert cli("posts", "cancel", "1").exit_code == 0
     refusal = message("post.cannot_move", post_id=1, status=PostStatus.cancelled)
 
     dragged = _drag(served, 1, later + timedelta(days=1))
     assert dragged.status_code == 400
     assert html.escape(pages.word(refusal, "fr")) in dragged.text
 
-    edited = cli("post", "edit", "1", "--at", f"{later + timedelta(days=1):%Y-%m-%d %H:%M}")
+    edited = cli("posts", "edit", "1", "--at", f"{later + timedelta(days=1):%Y-%m-%d %H:%M}")
     assert edited.exit_code != 0
     assert str(refusal) in edited.stderr
     assert str(refusal) == "Post 1 is cancelled: it can no longer be given a new time."
@@ -59,7 +58,7 @@ def test_a_missed_post_is_moved_alike_by_the_calendar_and_the_cli(served: Served
     )
     for _ in range(2):
         cli(
-            "post",
+            "posts",
             "create",
             "-a",
             "mois_ess",
@@ -75,7 +74,7 @@ def test_a_missed_post_is_moved_alike_by_the_calendar_and_the_cli(served: Served
             session.add(post)
         session.commit()
     assert _drag(served, 1, later + timedelta(days=1)).status_code == 303
-    edited = cli("post", "edit", "2", "--at", f"{later + timedelta(days=1):%Y-%m-%d %H:%M}")
+    edited = cli("posts", "edit", "2", "--at", f"{later + timedelta(days=1):%Y-%m-%d %H:%M}")
     assert edited.exit_code == 0, edited.stderr
     with Session(served.engine) as session:  # type: ignore[arg-type]
         for post_id in (1, 2):

@@ -319,11 +319,11 @@ def test_a_newsletter_through_postfix_reaches_each_mailbox_once_and_its_dsns_bou
         added = cli("subscribers", "add", address, "--list", "Newsletter nationale")
         assert added.exit_code == 0, added.stderr
     created = cli(
-        "newsletter", "create", "--title", "Le Mois", "--subject", "Novembre",
+        "newsletters", "create", "--title", "Le Mois", "--subject", "Novembre",
         "--template", "mois-ess", "--list", "Newsletter nationale",
     )  # fmt: skip
     assert created.exit_code == 0, created.stderr
-    sent = cli("newsletter", "send", created.stdout.strip())
+    sent = cli("newsletters", "send", created.stdout.strip())
     assert sent.exit_code == 0, sent.stderr + sent.stdout
 
     mail = mailboxes.root / "mail"

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from campaign.mail.ratelimit import HOUR, RateLimiter
+from campaign.mail.ratelimit import HOUR, MessagePacer
 
 
 class FakeClock:
@@ -24,7 +24,7 @@ class FakeClock:
 
 def test_no_limit_never_sleeps() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    limiter = MessagePacer(clock=clock, sleep=clock.sleep)
     for _ in range(1000):
         limiter.wait()
     assert clock.slept == [] and not limiter.limited
@@ -32,7 +32,7 @@ def test_no_limit_never_sleeps() -> None:
 
 def test_messages_per_second_are_spaced_evenly() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(per_second=4, clock=clock, sleep=clock.sleep)
+    limiter = MessagePacer(per_second=4, clock=clock, sleep=clock.sleep)
     starts = []
     for _ in range(9):
         limiter.wait()
@@ -42,7 +42,7 @@ def test_messages_per_second_are_spaced_evenly() -> None:
 
 def test_an_idle_sender_does_not_save_up_a_burst() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(per_second=2, clock=clock, sleep=clock.sleep)
+    limiter = MessagePacer(per_second=2, clock=clock, sleep=clock.sleep)
     limiter.wait()
     clock.now += 60  # a minute without sending
     limiter.wait()
@@ -52,7 +52,7 @@ def test_an_idle_sender_does_not_save_up_a_burst() -> None:
 
 def test_no_hour_long_window_holds_more_than_the_hourly_rate() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(per_hour=3, clock=clock, sleep=clock.sleep)
+    limiter = MessagePacer(per_hour=3, clock=clock, sleep=clock.sleep)
     starts = []
     for _ in range(7):
         limiter.wait()
@@ -65,14 +65,14 @@ def test_no_hour_long_window_holds_more_than_the_hourly_rate() -> None:
 
 def test_both_limits_at_once() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(per_second=1, per_hour=2, clock=clock, sleep=clock.sleep)
+    limiter = MessagePacer(per_second=1, per_hour=2, clock=clock, sleep=clock.sleep)
     starts = [limiter.reserve() for _ in range(4)]
     assert starts == [1000, 1001, 1000 + HOUR, 1001 + HOUR]
 
 
 def test_threads_sharing_a_limiter_get_distinct_slots() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(per_second=10, clock=clock, sleep=lambda seconds: None)
+    limiter = MessagePacer(per_second=10, clock=clock, sleep=lambda seconds: None)
     slots: list[float] = []
     lock = threading.Lock()
 

@@ -289,12 +289,12 @@ def test_the_envelope_sender_is_the_messages_bounce_address(smtp_server) -> None
 
 
 def test_the_rate_limit_is_honoured_across_connections(smtp_server) -> None:
-    from campaign.mail.ratelimit import RateLimiter
+    from campaign.mail.ratelimit import MessagePacer
 
     relay, port = smtp_server
     moments: list[float] = []
 
-    class Recording(RateLimiter):
+    class Recording(MessagePacer):
         def reserve(self) -> float:
             start = super().reserve()
             moments.append(start)

@@ -289,7 +289,7 @@ def test_cli_blocks_file_and_duplicate(cli, tmp_path: Path) -> None:
         encoding="utf-8",
     )
     created = cli(
-        "newsletter", "create", "--title", "T", "--subject", "S", "--template", "prix-ess",
+        "newsletters", "create", "--title", "T", "--subject", "S", "--template", "prix-ess",
         "--list", "L", "--set", "action_url=https://lemois-ess.org/vote", "--blocks", str(blocks),
         "--json",
     )  # fmt: skip
@@ -297,15 +297,15 @@ def test_cli_blocks_file_and_duplicate(cli, tmp_path: Path) -> None:
     data = json.loads(created.stdout)
     assert [block["type"] for block in data["blocks"]] == ["text", "image", "button"]
     assert data["blocks"][1]["alt"] == "L'affiche"
-    typo = cli("newsletter", "edit", str(data["id"]), "--set", "action_lable=Votez")
+    typo = cli("newsletters", "edit", str(data["id"]), "--set", "action_lable=Votez")
     assert typo.exit_code != 0
     assert "--set" in typo.stderr and "Did you mean 'action_label'" in typo.stderr
     bad = tmp_path / "mauvais.toml"
     bad.write_text('[[block]]\ntype = "image"\npath = "affiche.png"\n', encoding="utf-8")
-    refused = cli("newsletter", "edit", str(data["id"]), "--blocks", str(bad))
+    refused = cli("newsletters", "edit", str(data["id"]), "--blocks", str(bad))
     assert refused.exit_code != 0
     assert "mauvais.toml" in refused.stderr and "Block 1 (image), 'alt'" in refused.stderr
-    copied = cli("newsletter", "duplicate", str(data["id"]), "--json")
+    copied = cli("newsletters", "duplicate", str(data["id"]), "--json")
     assert copied.exit_code == 0, copied.stderr
     copy = json.loads(copied.stdout)
     assert copy["id"] != data["id"]

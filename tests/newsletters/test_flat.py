@@ -8,12 +8,8 @@ import pytest
 
 from campaign.config import Settings
 from campaign.newsletters.flat import Value, flatten
-from campaign.newsletters.render import (
-    _HTML_RECIPIENT_ENV,
-    _TEXT_RECIPIENT_ENV,
-    Recipient,
-    render_group,
-)
+from campaign.newsletters.recipient_pass import HTML_RECIPIENT_ENV, TEXT_RECIPIENT_ENV
+from campaign.newsletters.render import Recipient, render_group
 
 from .test_render import make_event
 
@@ -43,7 +39,7 @@ SOURCES = [
 
 
 @pytest.mark.parametrize("source", SOURCES)
-@pytest.mark.parametrize("env", [_HTML_RECIPIENT_ENV, _TEXT_RECIPIENT_ENV], ids=["html", "text"])
+@pytest.mark.parametrize("env", [HTML_RECIPIENT_ENV, TEXT_RECIPIENT_ENV], ids=["html", "text"])
 def test_flat_output_is_jinjas(env, source) -> None:
     flat = flatten(env, source)
     assert flat is not None
@@ -66,15 +62,15 @@ def test_flat_output_is_jinjas(env, source) -> None:
     ],
 )
 def test_anything_else_is_left_to_jinja(source) -> None:
-    assert flatten(_HTML_RECIPIENT_ENV, source) is None
+    assert flatten(HTML_RECIPIENT_ENV, source) is None
 
 
 def test_values_are_marked_apart_from_the_literal_chunks() -> None:
     """Literals are the template's own string objects (encoded once per group); values are
     Markup in HTML and Value in text, never plain str."""
     source = "Bonjour [[ recipient.first_name ]], à bientôt"
-    html = flatten(_HTML_RECIPIENT_ENV, source)
-    text = flatten(_TEXT_RECIPIENT_ENV, source)
+    html = flatten(HTML_RECIPIENT_ENV, source)
+    text = flatten(TEXT_RECIPIENT_ENV, source)
     assert html is not None and text is not None
     first, second = html.chunks(PLAIN, LINKS), html.chunks(HOSTILE, LINKS)
     assert first[0] is second[0] and first[2] is second[2]

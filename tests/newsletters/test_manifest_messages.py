@@ -14,13 +14,13 @@ from campaign.audience.lists import ListExists, create_list
 from campaign.db import open_database
 from campaign.errors import CampaignError
 from campaign.models import SubscriberStatus
+from campaign.newsletters.batch import _not_sent
 from campaign.newsletters.manifest import (
     ManifestError,
     TemplateField,
     TemplateManifest,
     load_manifest,
 )
-from campaign.newsletters.queue import _not_sent
 from campaign.wording import pages
 
 MANIFEST = TemplateManifest(

@@ -32,7 +32,7 @@ def regions(session: Session) -> Session:
 def _create(cli, *options: str) -> str:
     first, last = sample.window()
     created = cli(
-        "newsletter", "create", "--title", "Le Mois près de chez vous",
+        "newsletters", "create", "--title", "Le Mois près de chez vous",
         "--subject", "Vos évènements", "--template", "mois-ess", "--list", sample.LIST,
         "--events-from", first.isoformat(), "--events-to", last.isoformat(),
         "--events-region", "subscriber", "--events-max", "3", *options,
@@ -75,7 +75,7 @@ def test_checks_name_the_groups_without_events_unknown_regions_and_events_over(
     assert found.over == 2
     assert len(found.groups) == 19  # the 18 regions and the unknown spelling
 
-    preview = cli("newsletter", "preview", number, "--as", sample.reader("Corse"), "--text")
+    preview = cli("newsletters", "preview", number, "--as", sample.reader("Corse"), "--text")
     assert preview.exit_code == 0, preview.stderr
     said = _flat(preview.stderr)
     assert "2 events of the selection are already over and left out of the letter." in said
@@ -90,7 +90,7 @@ def test_an_event_over_when_the_letter_goes_out_is_not_in_it(
 ) -> None:
     monkeypatch.setenv("CAMPAIGN_MAIL_OUTBOX_DIR", str(workdir / "boite"))
     number = _create(cli, "--segment", "region=Bretagne")
-    sent = cli("newsletter", "send", number)
+    sent = cli("newsletters", "send", number)
     assert sent.exit_code == 0, sent.stderr
     assert "2 events of the selection are already over" in _flat(sent.stderr)
     (letter,) = _letters(workdir / "boite").values()
@@ -133,7 +133,7 @@ def test_what_the_corse_readers_receive(
         options += ["--no-events-text", CORSE_GETS["text"][0][0]]
     number = _create(cli, *options)
 
-    sent = cli("newsletter", "send", number)
+    sent = cli("newsletters", "send", number)
     assert sent.exit_code == 0, sent.stderr
     letters = _letters(workdir / "boite")
     breton = _text(letters[sample.reader("Bretagne")])
@@ -169,7 +169,7 @@ def test_the_reports_count_the_readers_left_out_apart_from_the_addressed(
         cli, "--segment", "region=Corse", "--segment", "region=Bretagne",
         "--when-no-events", "skip",
     )  # fmt: skip
-    assert cli("newsletter", "send", number).exit_code == 0
+    assert cli("newsletters", "send", number).exit_code == 0
 
     report = cli("report", "newsletter", number, "--format", "json", "--lang", "en")
     assert report.exit_code == 0, report.stderr
@@ -189,18 +189,18 @@ def test_the_reports_count_the_readers_left_out_apart_from_the_addressed(
 
 
 def test_the_options_are_checked_and_kept(cli, regions: Session) -> None:
-    bad = cli("newsletter", "create", "--title", "T", "--subject", "S", "--template", "mois-ess",
+    bad = cli("newsletters", "create", "--title", "T", "--subject", "S", "--template", "mois-ess",
               "--list", sample.LIST, "--when-no-events", "nowhere")  # fmt: skip
     assert bad.exit_code == 1 and "use one of national, nearest, text, skip" in bad.stderr
     number = _create(cli)
-    empty = cli("newsletter", "edit", number, "--when-no-events", "text")
+    empty = cli("newsletters", "edit", number, "--when-no-events", "text")
     assert empty.exit_code == 1 and "the text is empty" in empty.stderr
     edited = cli(
-        "newsletter", "edit", number, "--when-no-events", "text", "--no-events-text", "À bientôt"
+        "newsletters", "edit", number, "--when-no-events", "text", "--no-events-text", "À bientôt"
     )
     assert edited.exit_code == 0, edited.stderr
-    shown = json.loads(cli("newsletter", "show", number, "--json").stdout)
+    shown = json.loads(cli("newsletters", "show", number, "--json").stdout)
     assert (shown["when_no_events"], shown["no_events_text"]) == ("text", "À bientôt")
-    assert cli("newsletter", "edit", number, "--when-no-events", "skip").exit_code == 0
-    shown = json.loads(cli("newsletter", "show", number, "--json").stdout)
+    assert cli("newsletters", "edit", number, "--when-no-events", "skip").exit_code == 0
+    shown = json.loads(cli("newsletters", "show", number, "--json").stdout)
     assert shown["when_no_events"] == "skip"

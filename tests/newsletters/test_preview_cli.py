@@ -57,7 +57,7 @@ def newsletter(cli, session: Session) -> str:
         )  # fmt: skip
         assert added.exit_code == 0, added.stderr
     created = cli(
-        "newsletter", "create", "--title", "Le Mois près de chez vous",
+        "newsletters", "create", "--title", "Le Mois près de chez vous",
         "--subject", "Vos évènements de novembre", "--template", "mois-ess",
         "--list", "Newsletter nationale", "--events-from", WINDOW.isoformat(),
         "--events-to", (WINDOW + timedelta(days=9)).isoformat(), "--events-region", "subscriber",
@@ -67,14 +67,14 @@ def newsletter(cli, session: Session) -> str:
 
 
 def test_preview_shows_the_chosen_subscriber_with_their_region_events(cli, newsletter) -> None:
-    result = cli("newsletter", "preview", newsletter, "--as", "oscar@example.org")
+    result = cli("newsletters", "preview", newsletter, "--as", "oscar@example.org")
     assert result.exit_code == 0, result.stderr
     assert "Oscar" in result.stdout
     assert "Atelier 3 en Occitanie" in result.stdout
     assert "Bretagne" not in result.stdout
     assert "http://127.0.0.1:8000/u/apercu" in result.stdout  # placeholder unsubscribe link
 
-    first = cli("newsletter", "preview", newsletter, "--text")
+    first = cli("newsletters", "preview", newsletter, "--text")
     assert first.exit_code == 0, first.stderr
     assert "Bonjour Anne," in first.stdout
     assert "Atelier 1 en Bretagne" in first.stdout and "Atelier 2 en Bretagne" in first.stdout
@@ -84,7 +84,7 @@ def test_preview_shows_the_chosen_subscriber_with_their_region_events(cli, newsl
 def test_preview_links_each_event_to_its_calendar_file(cli, newsletter, session) -> None:
     ids = dict(session.exec(select(Event.source_id, Event.id)).all())
 
-    result = cli("newsletter", "preview", newsletter, "--text")
+    result = cli("newsletters", "preview", newsletter, "--text")
 
     assert result.exit_code == 0, result.stderr
     # The absolute URL on [web] public_url, straight (a preview tracks nothing).
@@ -92,12 +92,12 @@ def test_preview_links_each_event_to_its_calendar_file(cli, newsletter, session)
         f"http://127.0.0.1:8000/e/{ids['ev-1']}.ics",
         f"http://127.0.0.1:8000/e/{ids['ev-2']}.ics",
     ]
-    html = cli("newsletter", "preview", newsletter)
+    html = cli("newsletters", "preview", newsletter)
     assert html.stdout.count(f'href="http://127.0.0.1:8000/e/{ids["ev-1"]}.ics"') == 1
 
 
 def test_preview_to_a_file(cli, newsletter, workdir: Path) -> None:
-    result = cli("newsletter", "preview", newsletter, "--out", "apercu.html")
+    result = cli("newsletters", "preview", newsletter, "--out", "apercu.html")
     assert result.exit_code == 0, result.stderr
     html = (workdir / "apercu.html").read_text(encoding="utf-8")
     assert html.lstrip().lower().startswith("<!doctype html")
@@ -106,13 +106,13 @@ def test_preview_to_a_file(cli, newsletter, workdir: Path) -> None:
 
 @pytest.mark.usefixtures("usual_umask")
 def test_a_preview_file_is_readable_by_its_owner_only(cli, newsletter, workdir: Path) -> None:
-    result = cli("newsletter", "preview", newsletter, "--out", "apercu.html")
+    result = cli("newsletters", "preview", newsletter, "--out", "apercu.html")
     assert result.exit_code == 0, result.stderr
     assert mode_of(workdir / "apercu.html") == 0o600  # a real subscriber's personalised copy
 
 
 def test_preview_of_someone_outside_the_audience_is_refused(cli, newsletter) -> None:
-    result = cli("newsletter", "preview", newsletter, "--as", "nobody@example.org")
+    result = cli("newsletters", "preview", newsletter, "--as", "nobody@example.org")
     assert result.exit_code == 1
     assert "not in the audience" in result.stderr
 
@@ -130,7 +130,7 @@ def test_check_errors_stop_the_preview(
         encoding="utf-8",
     )
     monkeypatch.setenv("CAMPAIGN_GENERAL_TEMPLATES_DIR", str(templates))
-    result = cli("newsletter", "preview", newsletter)
+    result = cli("newsletters", "preview", newsletter)
     assert result.exit_code == 1
     assert "cannot be sent as it is" in result.stderr
     assert "no unsubscribe link" in result.stderr
@@ -141,7 +141,7 @@ def test_test_send_writes_a_multipart_message_to_the_outbox(
     cli, newsletter, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CAMPAIGN_MAIL_OUTBOX_DIR", str(workdir / "boite"))
-    result = cli("newsletter", "test", newsletter, "--to", "equipe@example.org")
+    result = cli("newsletters", "test", newsletter, "--to", "equipe@example.org")
     assert result.exit_code == 0, result.stderr
     box = mailbox.Maildir(workdir / "boite", create=False)
     (key,) = box.keys()
@@ -160,7 +160,7 @@ def test_test_send_writes_a_multipart_message_to_the_outbox(
 
 
 def test_test_send_needs_an_address(cli, newsletter) -> None:
-    result = cli("newsletter", "test", newsletter)
+    result = cli("newsletters", "test", newsletter)
     assert result.exit_code != 0
     assert "--to" in result.stderr
 
@@ -179,7 +179,7 @@ def test_an_error_naming_a_setting_in_brackets_is_printed_whole(
         "CAMPAIGN_MAIL_SMTP_TIMEOUT": "0.3",
     }.items():
         monkeypatch.setenv(name, value)
-    result = cli("newsletter", "test", newsletter, "--to", "equipe@example.org")
+    result = cli("newsletters", "test", newsletter, "--to", "equipe@example.org")
     assert result.exit_code == 1
     # The setting's name in brackets is printed as written, never taken for styling.
     assert "within 0.3 seconds after the message was sent ([mail.smtp] timeout)" in result.stderr
@@ -198,19 +198,19 @@ def test_a_real_test_send_refuses_links_no_recipient_can_open(
         "CAMPAIGN_MAIL_SMTP_SECURITY": "none",
     }.items():
         monkeypatch.setenv(name, value)
-    refused = cli("newsletter", "test", newsletter, "--to", "equipe@example.org")
+    refused = cli("newsletters", "test", newsletter, "--to", "equipe@example.org")
     assert refused.exit_code == 1
     assert (
         "A test message cannot be sent over SMTP: [web] public_url 'http://127.0.0.1:8000' is "
         "not https" in " ".join(refused.stderr.split())
     )
     assert relay.delivered == []
-    sent = cli("newsletter", "send", newsletter)  # nor is the newsletter, nor queued
+    sent = cli("newsletters", "send", newsletter)  # nor is the newsletter, nor queued
     assert sent.exit_code == 1 and "allow_insecure_links" in " ".join(sent.stderr.split())
-    shown = cli("newsletter", "show", newsletter, "--json")
+    shown = cli("newsletters", "show", newsletter, "--json")
     assert json.loads(shown.stdout)["status"] == "draft"
     monkeypatch.setenv("CAMPAIGN_WEB_PUBLIC_URL", "https://liens.lemois-ess.org")
-    again = cli("newsletter", "test", newsletter, "--to", "equipe@example.org")
+    again = cli("newsletters", "test", newsletter, "--to", "equipe@example.org")
     assert again.exit_code == 0, again.stderr
     ((_, _, content),) = relay.delivered
     message = email.message_from_bytes(content, policy=email.policy.default)

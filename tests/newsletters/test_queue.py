@@ -24,7 +24,7 @@ from campaign.models import (
     SubscriberStatus,
 )
 from campaign.newsletters import queue
-from campaign.tracking.tokens import Signer
+from campaign.tracking.tokens import UNSUBSCRIBE_MAIL, Signer
 
 pytestmark = pytest.mark.usefixtures("secret_key")
 
@@ -177,7 +177,7 @@ def test_sending_reaches_everyone_once_and_records_each_reply(
     local, _, domain = mailto[1].partition("@")
     prefix, _, token = local.partition("+")
     assert (prefix, domain) == ("unsubscribe", "lemois-ess.org")
-    assert Signer([secret_key]).verify_address(token, queue.UNSUBSCRIBE_MAIL) == (anne.id,)
+    assert Signer([secret_key]).verify_address(token, UNSUBSCRIBE_MAIL) == (anne.id,)
     # Every per-recipient link is signed for Anne's delivery.
     signer = Signer([secret_key])
     unsubscribe = re.search(r"<https?://[^>]*/u/([\w-]+)>", message["List-Unsubscribe"])
@@ -269,28 +269,28 @@ def test_the_send_pause_resume_cancel_commands(cli, smtp_server, monkeypatch) ->
         added = cli("subscribers", "add", f"{name}@example.org", "--list", "Newsletter nationale")
         assert added.exit_code == 0, added.stderr
     created = cli(
-        "newsletter", "create", "--title", "Le Mois", "--subject", "Novembre",
+        "newsletters", "create", "--title", "Le Mois", "--subject", "Novembre",
         "--template", "mois-ess", "--list", "Newsletter nationale",
     )  # fmt: skip
     newsletter_id = created.stdout.strip()
-    assert cli("newsletter", "pause", newsletter_id).exit_code == 1  # a draft is not sending
+    assert cli("newsletters", "pause", newsletter_id).exit_code == 1  # a draft is not sending
 
-    sent = cli("newsletter", "send", newsletter_id)
+    sent = cli("newsletters", "send", newsletter_id)
     assert sent.exit_code == 0, sent.stderr
     assert "2 sent, 0 deferred, 1 bounced, 0 failed; 0 left to send; status sent" in sent.stdout
-    again = cli("newsletter", "send", newsletter_id, "--json")
+    again = cli("newsletters", "send", newsletter_id, "--json")
     assert again.exit_code == 0, again.stderr
     assert '"sent": 0' in again.stdout and '"status": "sent"' in again.stdout
     assert len(relay.delivered) == 2
 
     second = cli(
-        "newsletter", "create", "--title", "Le Mois 2", "--subject", "Décembre",
+        "newsletters", "create", "--title", "Le Mois 2", "--subject", "Décembre",
         "--template", "mois-ess", "--list", "Newsletter nationale",
     ).stdout.strip()  # fmt: skip
-    assert cli("newsletter", "cancel", second).exit_code == 0
-    refused = cli("newsletter", "send", second)
+    assert cli("newsletters", "cancel", second).exit_code == 0
+    refused = cli("newsletters", "send", second)
     assert refused.exit_code == 1 and "cancelled" in refused.stderr
-    assert cli("newsletter", "resume", second).exit_code == 1
+    assert cli("newsletters", "resume", second).exit_code == 1
     assert len(relay.delivered) == 2
 
 

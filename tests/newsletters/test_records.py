@@ -20,7 +20,7 @@ def _setup_lists(cli) -> None:
 
 def _create(cli, *extra: str):
     return cli(
-        "newsletter", "create", "--title", "Le Mois de l'ESS en novembre",
+        "newsletters", "create", "--title", "Le Mois de l'ESS en novembre",
         "--subject", "Les évènements près de chez vous", "--template", "mois-ess",
         "--list", "Newsletter nationale", *extra,
     )  # fmt: skip
@@ -35,7 +35,7 @@ def test_create_prints_the_new_id_and_list_show_edit_round_trip(cli) -> None:
     assert created.exit_code == 0, created.stderr
     newsletter_id = int(created.stdout.strip())
 
-    shown = cli("newsletter", "show", str(newsletter_id), "--json")
+    shown = cli("newsletters", "show", str(newsletter_id), "--json")
     data = json.loads(shown.stdout)
     assert data["title"] == "Le Mois de l'ESS en novembre"
     assert data["lists"] == ["Newsletter nationale"]
@@ -52,7 +52,7 @@ def test_create_prints_the_new_id_and_list_show_edit_round_trip(cli) -> None:
     }
 
     edited = cli(
-        "newsletter", "edit", str(newsletter_id), "--subject", "Nouveau sujet",
+        "newsletters", "edit", str(newsletter_id), "--subject", "Nouveau sujet",
         "--list", "Presse", "--list", "Newsletter nationale", "--events-max", "3",
         "--from-name", "Les Prix ESS", "--segment", "region=bretagne", "--json",
     )  # fmt: skip
@@ -64,11 +64,11 @@ def test_create_prints_the_new_id_and_list_show_edit_round_trip(cli) -> None:
     assert data["from_name"] == "Les Prix ESS"
     assert data["segment"] == {"region": ["Bretagne"]}
 
-    listed = json.loads(cli("newsletter", "list", "--json").stdout)
+    listed = json.loads(cli("newsletters", "list", "--json").stdout)
     assert [row["id"] for row in listed] == [newsletter_id]
-    table = cli("newsletter", "list")
+    table = cli("newsletters", "list")
     assert "Nouveau" not in table.stdout and "Le Mois de l'ESS" in table.stdout
-    assert cli("newsletter", "show", str(newsletter_id)).exit_code == 0
+    assert cli("newsletters", "show", str(newsletter_id)).exit_code == 0
 
 
 @pytest.mark.parametrize(
@@ -90,7 +90,7 @@ def test_mistakes_are_one_clear_message(cli, args: tuple[str, ...], message: str
 
 
 def test_unknown_newsletter_is_a_clear_message(cli) -> None:
-    result = cli("newsletter", "show", "42")
+    result = cli("newsletters", "show", "42")
     assert result.exit_code == 1
     assert "No newsletter number 42" in result.stderr
 

@@ -68,7 +68,7 @@ def _command(newsletter_id: int, database_url: str, port: int, **settings: str):
         **{f"CAMPAIGN_{key.upper()}": value for key, value in settings.items()},
     )
     code = "from campaign.cli import main; main()"
-    return [sys.executable, "-c", code, "newsletter", "send", str(newsletter_id)], env
+    return [sys.executable, "-c", code, "newsletters", "send", str(newsletter_id)], env
 
 
 def test_a_killed_send_resumes_with_one_copy_each_but_the_messages_in_flight(

@@ -3,7 +3,7 @@
 A real relay (aiosmtpd on loopback) cuts connections, hangs and refuses; the queue runs on
 SQLite and PostgreSQL. A database lost mid-send is tested on a PostgreSQL of the test's own
 (Debian's PostgreSQL 15 binaries), stopped and started again under a running ``campaign
-newsletter send``, and on SQLite by a lock held longer than the command waits.
+newsletters send``, and on SQLite by a lock held longer than the command waits.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ def _audience(cli) -> str:
         added = cli("subscribers", "add", f"{name}@example.org", "--list", "Newsletter nationale")
         assert added.exit_code == 0, added.stderr
     created = cli(
-        "newsletter", "create", "--title", "Le Mois", "--subject", "Novembre",
+        "newsletters", "create", "--title", "Le Mois", "--subject", "Novembre",
         "--template", "mois-ess", "--list", "Newsletter nationale",
     )  # fmt: skip
     assert created.exit_code == 0, created.stderr
@@ -94,20 +94,20 @@ def _newsletter(
 def test_a_newsletter_with_an_invalid_from_address_is_refused(cli) -> None:
     newsletter_id = _audience(cli)
     refused = cli(
-        "newsletter", "create", "--title", "Autre", "--subject", "Décembre",
+        "newsletters", "create", "--title", "Autre", "--subject", "Décembre",
         "--template", "mois-ess", "--list", "Newsletter nationale", "--from-address", BAD,
     )  # fmt: skip
     assert refused.exit_code == 1
     assert "--from-address" in refused.stderr and BAD in refused.stderr
     assert "Traceback" not in refused.stderr
-    assert cli("newsletter", "list", "--json").stdout.count('"id"') == 1  # nothing created
-    edited = cli("newsletter", "edit", newsletter_id, "--from-address", "élodie@exemple.fr")
+    assert cli("newsletters", "list", "--json").stdout.count('"id"') == 1  # nothing created
+    edited = cli("newsletters", "edit", newsletter_id, "--from-address", "élodie@exemple.fr")
     assert edited.exit_code == 1 and "--from-address" in edited.stderr
-    kept = cli("newsletter", "edit", newsletter_id, "--from-address", " Prix@Exemple.org ")
+    kept = cli("newsletters", "edit", newsletter_id, "--from-address", " Prix@Exemple.org ")
     assert kept.exit_code == 0, kept.stderr
     assert (
         '"from_address": "prix@exemple.org"'
-        in cli("newsletter", "show", newsletter_id, "--json").stdout
+        in cli("newsletters", "show", newsletter_id, "--json").stdout
     )
 
 
@@ -120,7 +120,7 @@ def test_a_stored_invalid_from_address_stops_the_send_with_the_rows_pending(
         session.commit()
     _store_from(engine, newsletter_id, BAD)
 
-    sent = cli("newsletter", "send", newsletter_id)
+    sent = cli("newsletters", "send", newsletter_id)
 
     assert sent.exit_code == 1
     assert f"Newsletter {newsletter_id} cannot be sent" in sent.stderr
@@ -131,7 +131,7 @@ def test_a_stored_invalid_from_address_stops_the_send_with_the_rows_pending(
     assert not outbox.exists() or len(mailbox.Maildir(outbox, create=False)) == 0
 
     _store_from(engine, newsletter_id, "lemois@example.org")  # fixed: the send goes out
-    again = cli("newsletter", "send", newsletter_id)
+    again = cli("newsletters", "send", newsletter_id)
     assert again.exit_code == 0, again.stderr
     assert _state(engine, newsletter_id) == ("sent", ["sent"] * 3)
 
@@ -139,7 +139,7 @@ def test_a_stored_invalid_from_address_stops_the_send_with_the_rows_pending(
 def test_a_draft_with_an_invalid_from_address_is_not_queued(cli, engine: Engine) -> None:
     newsletter_id = _audience(cli)
     _store_from(engine, newsletter_id, "lemois@exemple.org\r\nBcc: tout@le-monde.org")
-    sent = cli("newsletter", "send", newsletter_id)
+    sent = cli("newsletters", "send", newsletter_id)
     assert sent.exit_code == 1 and "from address" in sent.stderr
     assert _state(engine, newsletter_id) == ("draft", [])
 

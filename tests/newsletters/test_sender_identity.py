@@ -179,10 +179,10 @@ def test_the_command_line_refuses_in_english_naming_no_setting(cli, smtp_server,
         cli("subscribers", "add", "anne@coop.fr", "--list", "Newsletter nationale").exit_code == 0
     )
     created = cli(
-        "newsletter", "create", "--title", "Le Mois", "--subject", "Novembre",
+        "newsletters", "create", "--title", "Le Mois", "--subject", "Novembre",
         "--template", "mois-ess", "--list", "Newsletter nationale",
     )  # fmt: skip
-    refused = cli("newsletter", "send", created.stdout.strip())
+    refused = cli("newsletters", "send", created.stdout.strip())
     assert refused.exit_code == 1
     said = " ".join(refused.stderr.split())
     assert "cannot be sent over SMTP" in said and "'lemois@example.org'" in said

@@ -74,7 +74,7 @@ def test_sync_then_sync_again_then_list(cli, workdir: Path) -> None:
     dry = cli("schedule", "sync", "--dry-run")
     assert dry.exit_code == 0, dry.stderr
     assert "Dry run, nothing written: would have 2 created." in dry.stdout
-    assert json.loads(cli("newsletter", "list", "--json").stdout) == []
+    assert json.loads(cli("newsletters", "list", "--json").stdout) == []
     first = cli("schedule", "sync")
     assert "2 created." in first.stdout
     assert "within 2 s" in first.stdout
@@ -176,12 +176,12 @@ def test_sync_of_a_calendar_with_errors_changes_nothing_and_fails(cli, workdir: 
     result = cli("schedule", "sync", str(path))
     assert result.exit_code == 1
     assert "not synced" in result.stderr and "nothing of it was changed" in result.stderr
-    assert json.loads(cli("post", "list", "--json").stdout) == []
+    assert json.loads(cli("posts", "list", "--json").stdout) == []
 
 
 def test_list_flags_missed_items(cli, workdir: Path) -> None:
     created = cli(
-        "post", "create", "--account", "mois_ess", "--text", "Oups", "--at", "2020-01-01 09:00",
+        "posts", "create", "--account", "mois_ess", "--text", "Oups", "--at", "2020-01-01 09:00",
         "--draft",
     )  # fmt: skip
     assert created.exit_code == 0, created.stderr

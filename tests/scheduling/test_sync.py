@@ -253,6 +253,36 @@ def test_a_missed_entry_given_a_new_time_is_scheduled_again(
     assert (post.status, post.last_error) == (PostStatus.scheduled, "")
 
 
+def test_a_thread_partly_published_never_takes_the_calendars_text(
+    ready: Session, settings: Settings, write_calendar: Callable[..., Path]
+) -> None:
+    path = write_calendar(CALENDAR)
+    sync(ready, settings, path)
+    thread = by_key(ready, Post)["mois/ceremonie"]
+    thread.remote_ids = ["1001"]  # its first part is out, waiting for the network's reset
+    ready.add(thread)
+    ready.commit()
+    reworded = CALENDAR.replace("Le lauréat est…", "Les lauréats sont…")
+    report = sync(ready, settings, write_calendar(reworded))
+    change = next(c for c in report.changes if c.key == "mois/ceremonie")
+    assert (change.action, change.detail) == (
+        "kept",
+        "partly published (scheduled): the calendar's changes (text, parts) are not applied",
+    )
+    moved = CALENDAR.replace("2026-10-27 18:00:00", "2026-10-28 18:00:00")
+    report = sync(ready, settings, write_calendar(moved))  # the network's time stays
+    assert next(c for c in report.changes if c.key == "mois/ceremonie").action == "kept"
+    assert by_key(ready, Post)["mois/ceremonie"].parts[1] == "Le lauréat est…"
+
+    thread = by_key(ready, Post)["mois/ceremonie"]
+    thread.status = PostStatus.missed  # stopped half-way: a new time resumes it
+    ready.add(thread)
+    ready.commit()
+    report = sync(ready, settings, write_calendar(moved))
+    change = next(c for c in report.changes if c.key == "mois/ceremonie")
+    assert (change.action, change.detail) == ("update", "scheduled_at; missed → scheduled")
+
+
 def test_entries_whose_time_has_passed_are_not_created(
     ready: Session, settings: Settings, write_calendar: Callable[..., Path]
 ) -> None:

@@ -113,25 +113,25 @@ def test_accounts_are_checked_with_x(live: FakeX, cli, monkeypatch) -> None:
 
 
 def test_create_list_publish_in_dry_run(cli) -> None:
-    result = cli("post", "create", "--account", "prix_ess", "--at", "05/11/2030 09:30",
+    result = cli("posts", "create", "--account", "prix_ess", "--at", "05/11/2030 09:30",
                  "--text", "Les lauréats du Prix ESS sont annoncés !")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert "scheduled for 05/11/2030 09:30" in result.stdout
-    listed = cli("post", "list")
+    listed = cli("posts", "list")
     assert "Les lauréats" in listed.stdout and "scheduled" in listed.stdout
-    published = cli("post", "publish", "1")
+    published = cli("posts", "publish", "1")
     assert published.exit_code == 0, published.stderr
     assert "dry run" in published.stdout
-    assert "(dry run)" in cli("post", "list", "--status", "published").stdout
+    assert "(dry run)" in cli("posts", "list", "--status", "published").stdout
 
 
 def test_too_long_without_split_is_refused(cli) -> None:
-    result = cli("post", "create", "--account", "mois_ess", "--text", "mot " * 100)
+    result = cli("posts", "create", "--account", "mois_ess", "--text", "mot " * 100)
     assert result.exit_code == 1
     assert "is 399 characters long as X counts them, 119 too many" in result.stderr
-    split = cli("post", "create", "--account", "mois_ess", "--text", "mot " * 100, "--split")
+    split = cli("posts", "create", "--account", "mois_ess", "--text", "mot " * 100, "--split")
     assert "2 part(s)" in split.stdout
-    bad = cli("post", "create", "--account", "mois_ess", "--text", "x", "--at", "demain")
+    bad = cli("posts", "create", "--account", "mois_ess", "--text", "x", "--at", "demain")
     assert "is not a date and time" in bad.stderr
 
 
@@ -141,17 +141,19 @@ def test_create_from_a_thread_file(cli, workdir: Path) -> None:
         "Le Mois de l'ESS, c'est parti !\nPremier jour.\n---\nDeuxième partie.\n\nSuite.\n",
         encoding="utf-8",
     )
-    row = json_of(cli("post", "create", "--account", "mois_ess", "--thread", str(thread), "--json"))
+    row = json_of(
+        cli("posts", "create", "--account", "mois_ess", "--thread", str(thread), "--json")
+    )
     assert row["parts"] == [
         "Le Mois de l'ESS, c'est parti !\nPremier jour.",
         "Deuxième partie.\n\nSuite.",
     ]
     paragraphs = workdir / "paragraphes.txt"
     paragraphs.write_text("Un.\n\nDeux.\n\n\nTrois.", encoding="utf-8")
-    row = json_of(cli("post", "create", "-a", "mois_ess", "--thread", str(paragraphs), "--json"))
+    row = json_of(cli("posts", "create", "-a", "mois_ess", "--thread", str(paragraphs), "--json"))
     assert row["parts"] == ["Un.", "Deux.", "Trois."]
     paragraphs.write_text("Court.\n\n" + "long " * 70, encoding="utf-8")
-    failed = cli("post", "create", "-a", "mois_ess", "--thread", str(paragraphs))
+    failed = cli("posts", "create", "-a", "mois_ess", "--thread", str(paragraphs))
     assert "part 2 of the thread, is 349 characters long as X counts them, 69 too many" in (
         failed.stderr
     )
@@ -159,21 +161,21 @@ def test_create_from_a_thread_file(cli, workdir: Path) -> None:
 
 def test_create_from_templates(cli, database_url: str) -> None:
     add_events(database_url, tomorrow(), count=1)
-    row = json_of(cli("post", "create", "-a", "mois_ess", "--template", "evenement",
+    row = json_of(cli("posts", "create", "-a", "mois_ess", "--template", "evenement",
                       "--event", "M26-0000", "--json"))  # fmt: skip
     (text,) = row["parts"]
     assert "Atelier coopératif n°0" in text and "#SeLoger #Bretagne #MoisESS" in text
     assert row["event_ids"] == [1]
-    missing = cli("post", "create", "-a", "prix_ess", "--template", "prix-vote")
+    missing = cli("posts", "create", "-a", "prix_ess", "--template", "prix-vote")
     assert missing.exit_code == 1
     assert "Post template 'prix-vote' needs a value it was not given ('url' is undefined)" in (
         missing.stderr
     )
-    vote = json_of(cli("post", "create", "-a", "prix_ess", "--template", "prix-vote", "--set",
+    vote = json_of(cli("posts", "create", "-a", "prix_ess", "--template", "prix-vote", "--set",
                        "url=https://lemois-ess.example.org/vote", "--set", "closes=15 octobre",
                        "--json"))  # fmt: skip
     assert "jusqu'au 15 octobre" in vote["parts"][0] and "#PrixESS" in vote["parts"][0]
-    unknown = cli("post", "create", "-a", "prix_ess", "--template", "inconnu")
+    unknown = cli("posts", "create", "-a", "prix_ess", "--template", "inconnu")
     assert "Unknown post template 'inconnu'" in unknown.stderr
     assert all(name in unknown.stderr for name in ("evenement", "ouverture", "prix-vote"))
 
@@ -181,9 +183,9 @@ def test_create_from_templates(cli, database_url: str) -> None:
 def test_images_need_one_description_each(cli, workdir: Path) -> None:
     picture = workdir / "affiche.png"
     picture.write_bytes(PNG)
-    one = cli("post", "create", "-a", "mois_ess", "--text", "Affiche", "--image", str(picture))
+    one = cli("posts", "create", "-a", "mois_ess", "--text", "Affiche", "--image", str(picture))
     assert "Give one --alt" in one.stderr
-    row = json_of(cli("post", "create", "-a", "mois_ess", "--text", "Affiche", "--image",
+    row = json_of(cli("posts", "create", "-a", "mois_ess", "--text", "Affiche", "--image",
                       str(picture), "--alt", "L'affiche du Mois", "--json"))  # fmt: skip
     (image,) = row["images"]
     assert Path(image["path"]).parent == (workdir / "media").resolve()  # its copy: see below
@@ -202,23 +204,23 @@ def test_an_image_given_on_the_command_line_is_copied_into_the_media_folder(
     # there, named after its content, and the post uses the copy (the original may go).
     picture = tmp_path / "Affiche du Mois.PNG"
     picture.write_bytes(PNG)
-    created = json_of(cli("post", "create", "-a", "prix_ess", "--text", "L'affiche",
+    created = json_of(cli("posts", "create", "-a", "prix_ess", "--text", "L'affiche",
                           "--image", str(picture), "--alt", "L'affiche", "--json"))  # fmt: skip
     kept = Path(created["images"][0]["path"])
     media = (workdir / "media").resolve()
     assert kept.parent == media and kept.suffix == ".png" and kept != picture.resolve()
     assert kept.read_bytes() == PNG and not kept.is_symlink()
-    again = json_of(cli("post", "create", "-a", "prix_ess", "--text", "La même affiche",
+    again = json_of(cli("posts", "create", "-a", "prix_ess", "--text", "La même affiche",
                         "--image", str(picture), "--alt", "L'affiche", "--json"))  # fmt: skip
     assert again["images"][0]["path"] == str(kept)  # the same content is one copy
     assert sorted(media.iterdir()) == [kept]
     picture.unlink()
-    published = cli("post", "publish", str(created["id"]))
+    published = cli("posts", "publish", str(created["id"]))
     assert published.exit_code == 0, published.stderr
     assert "recorded as published in dry run" in published.stdout
     other = tmp_path / "autre.png"
     other.write_bytes(PNG + b"\0")
-    edited = json_of(cli("post", "edit", str(again["id"]), "--image", str(other), "--alt",
+    edited = json_of(cli("posts", "edit", str(again["id"]), "--image", str(other), "--alt",
                          "Une autre affiche", "--json"))  # fmt: skip
     assert Path(edited["images"][0]["path"]).parent == media
     assert Path(edited["images"][0]["path"]).read_bytes() == PNG + b"\0"
@@ -226,55 +228,55 @@ def test_an_image_given_on_the_command_line_is_copied_into_the_media_folder(
 
 def test_show_edit_cancel_and_schedule(cli) -> None:
     later = (datetime.now(PARIS) + timedelta(days=3)).strftime("%Y-%m-%d 10:00")
-    cli("post", "create", "-a", "mois_ess", "--text", "Brouillon sans heure")
-    cli("post", "create", "-a", "mois_ess", "--text", "Avec lien https://lemois-ess.org",
+    cli("posts", "create", "-a", "mois_ess", "--text", "Brouillon sans heure")
+    cli("posts", "create", "-a", "mois_ess", "--text", "Avec lien https://lemois-ess.org",
         "--at", later, "--draft")  # fmt: skip
-    cli("post", "create", "-a", "mois_ess", "--text", "À annuler", "--at", later)
-    shown = json_of(cli("post", "show", "2", "--json"))
+    cli("posts", "create", "-a", "mois_ess", "--text", "À annuler", "--at", later)
+    shown = json_of(cli("posts", "show", "2", "--json"))
     assert shown["status"] == "draft" and shown["cost"]["posts_with_url"] == 1
-    show_text = cli("post", "show", "2").stdout
+    show_text = cli("posts", "show", "2").stdout
     assert "about 0.20 USD" in show_text
 
-    edited = json_of(cli("post", "edit", "1", "--text", "Brouillon relu", "--json"))
+    edited = json_of(cli("posts", "edit", "1", "--text", "Brouillon relu", "--json"))
     assert edited["parts"] == ["Brouillon relu"] and edited["status"] == "draft"
 
-    cancelled = cli("post", "cancel", "3")
+    cancelled = cli("posts", "cancel", "3")
     assert "Post 3 cancelled" in cancelled.stdout
 
-    scheduled = cli("post", "schedule", "--all-drafts")
+    scheduled = cli("posts", "schedule", "--all-drafts")
     assert scheduled.exit_code == 0, scheduled.stderr
     assert "Post 2 scheduled for" in scheduled.stdout
     assert "Post 1 not scheduled: it has no time" in scheduled.stdout
     assert "X cost estimate: 1 post (1 with a link): about 0.20 USD" in scheduled.stdout
-    assert json_of(cli("post", "show", "3", "--json"))["status"] == "cancelled"
-    timed = json_of(cli("post", "edit", "1", "--at", later, "--json"))
+    assert json_of(cli("posts", "show", "3", "--json"))["status"] == "cancelled"
+    timed = json_of(cli("posts", "edit", "1", "--at", later, "--json"))
     assert timed["status"] == "draft" and timed["scheduled_at"]
-    again = json_of(cli("post", "schedule", "1", "--json"))
+    again = json_of(cli("posts", "schedule", "1", "--json"))
     assert [row["id"] for row in again["scheduled"]] == [1]
     assert again["estimate"]["posts"] == 1
     assert again["dry_run_accounts"] == ["mois_ess"]
-    published = cli("post", "publish", "1")
+    published = cli("posts", "publish", "1")
     assert "Post 1 recorded as published in dry run" in published.stdout
-    refused = cli("post", "edit", "1", "--text", "Trop tard")
+    refused = cli("posts", "edit", "1", "--text", "Trop tard")
     assert "only posts not yet published can be edited" in refused.stderr
 
 
 def test_plan_events_shows_the_cost_then_schedule(cli, database_url: str) -> None:
     day = tomorrow()
     add_events(database_url, day, count=4)
-    result = cli("post", "plan-events", "--account", "mois_ess", "--from", day.isoformat(),
+    result = cli("posts", "plan-events", "--account", "mois_ess", "--from", day.isoformat(),
                  "--to", day.isoformat(), "--times", "09:00,12:30,17:30")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert "3 draft post(s) created for mois_ess." in result.stdout
     assert "X cost estimate: 3 posts (3 with a link): about 0.60 USD" in result.stdout
     assert "mois_ess is in dry run" in result.stdout
-    again = json_of(cli("post", "plan-events", "-a", "mois_ess", "--from", day.isoformat(),
+    again = json_of(cli("posts", "plan-events", "-a", "mois_ess", "--from", day.isoformat(),
                         "--to", day.isoformat(), "--times", "09:00,12:30,17:30,18:00",
                         "--json"))  # fmt: skip
     assert len(again["posts"]) == 1 and again["posts"][0]["event"]["source_id"] == "M26-0003"
     assert again["estimate"]["amount"] == pytest.approx(0.2)
     assert len(again["notes"]) == 3
-    scheduled = cli("post", "schedule", "--all-drafts", "--account", "mois_ess")
+    scheduled = cli("posts", "schedule", "--all-drafts", "--account", "mois_ess")
     assert "4 post(s) scheduled, 0 not." in scheduled.stdout
     assert "about 0.80 USD" in scheduled.stdout
 
@@ -282,37 +284,37 @@ def test_plan_events_shows_the_cost_then_schedule(cli, database_url: str) -> Non
 def test_plan_events_on_two_accounts_drafts_each_event_on_both(cli, database_url: str) -> None:
     day = tomorrow()
     add_events(database_url, day, count=4)
-    result = cli("post", "plan-events", "-a", "mois_ess", "-a", "prix_ess", "--from",
+    result = cli("posts", "plan-events", "-a", "mois_ess", "-a", "prix_ess", "--from",
                  day.isoformat(), "--to", day.isoformat(), "--times", "09:00,12:30")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert "4 draft post(s) created for mois_ess, prix_ess." in result.stdout
-    assert "then `campaign post schedule --all-drafts`." in result.stdout
-    rows = json_of(cli("post", "list", "--json"))
+    assert "then `campaign posts schedule --all-drafts`." in result.stdout
+    rows = json_of(cli("posts", "list", "--json"))
     assert [row["account"] for row in rows] == ["mois_ess", "prix_ess"] * 2
     assert rows[0]["event_ids"] == rows[1]["event_ids"] != rows[2]["event_ids"]
 
 
 def test_publish_waits_visibly_for_a_close_rate_limit_reset(live: FakeX, cli) -> None:
-    cli("post", "create", "-a", "mois_ess", "--text", "Patience")
+    cli("posts", "create", "-a", "mois_ess", "--text", "Patience")
     live.on("POST /2/tweets", rate_limited(int(time.time()) + 2))
-    result = cli("post", "publish", "1")
+    result = cli("posts", "publish", "1")
     assert result.exit_code == 0, result.stderr
     assert "X asked to wait (rate limit): waiting until" in result.stderr
     assert "Post 1 published: 1001." in result.stdout
     assert len(live.created) == 1
 
-    cli("post", "create", "-a", "mois_ess", "--text", "Trop tôt")
+    cli("posts", "create", "-a", "mois_ess", "--text", "Trop tôt")
     live.on("POST /2/tweets", rate_limited(int(time.time()) + 3600))
-    late = cli("post", "publish", "2")
+    late = cli("posts", "publish", "2")
     assert late.exit_code == 1
     assert "rate limit reached" in late.stderr and "It stays scheduled" in late.stderr
-    row = json_of(cli("post", "show", "2", "--json"))
+    row = json_of(cli("posts", "show", "2", "--json"))
     assert row["status"] == "scheduled" and row["not_before"]
 
 
 def test_sync_metrics_command(live: FakeX, cli) -> None:
-    cli("post", "create", "-a", "mois_ess", "--text", "À mesurer")
-    assert cli("post", "publish", "1").exit_code == 0
+    cli("posts", "create", "-a", "mois_ess", "--text", "À mesurer")
+    assert cli("posts", "publish", "1").exit_code == 0
     result = cli("social", "sync-metrics")
     assert result.exit_code == 0, result.stderr
     assert "mois_ess (@Mois_ESS): 6103 followers, 1993 posts, 0 new mention(s)" in result.stdout
@@ -330,7 +332,7 @@ def test_plan_events_per_day_theme_of_the_day_and_template_then_list_by_account(
         ("Bretagne", "Se loger"), ("Corse", "Consommer"), ("Normandie", "Se loger"),
         ("Grand Est", "Travailler"), ("Occitanie", "Se loger"),
     ])  # fmt: skip
-    plan = json_of(cli("post", "plan-events", "-a", "mois_ess", "--from", day.isoformat(),
+    plan = json_of(cli("posts", "plan-events", "-a", "mois_ess", "--from", day.isoformat(),
                        "--to", day.isoformat(), "--times", "09:00,12:30,17:30", "--per-day", "2",
                        "--theme-of-the-day", "--template", "evenements-du-jour",
                        "--json"))  # fmt: skip
@@ -352,34 +354,34 @@ def test_plan_events_per_day_theme_of_the_day_and_template_then_list_by_account(
         assert "#SeLoger" not in text
     assert [post["status"] for post in posts] == ["draft", "draft"]
 
-    created = cli("post", "create", "-a", "prix_ess", "--text", "Votez pour le Prix ESS !")
+    created = cli("posts", "create", "-a", "prix_ess", "--text", "Votez pour le Prix ESS !")
     assert created.exit_code == 0, created.stderr
-    prix = json_of(cli("post", "list", "--account", "prix_ess", "--json"))
-    mois = json_of(cli("post", "list", "--account", "mois_ess", "--json"))
+    prix = json_of(cli("posts", "list", "--account", "prix_ess", "--json"))
+    mois = json_of(cli("posts", "list", "--account", "mois_ess", "--json"))
     assert [row["parts"] for row in prix] == [["Votez pour le Prix ESS !"]]
     assert [row["id"] for row in mois] == [post["id"] for post in posts]
     assert {row["account"] for row in mois} == {"mois_ess"}
-    table = cli("post", "list", "-a", "prix_ess").stdout
+    table = cli("posts", "list", "-a", "prix_ess").stdout
     assert "Votez pour le Prix ESS" in table and "Rencontre" not in table
-    assert cli("post", "list", "-a", "mois_ess").stdout.count("Aujourd'hui à 19h") == 2
+    assert cli("posts", "list", "-a", "mois_ess").stdout.count("Aujourd'hui à 19h") == 2
 
 
 def test_schedule_refuses_a_draft_whose_image_is_gone(cli, workdir: Path) -> None:
     picture = workdir / "affiche.png"
     picture.write_bytes(PNG)
     later = (datetime.now(PARIS) + timedelta(days=2)).strftime("%Y-%m-%d 10:00")
-    created = cli("post", "create", "-a", "mois_ess", "--text", "L'affiche du Mois", "--image",
+    created = cli("posts", "create", "-a", "mois_ess", "--text", "L'affiche du Mois", "--image",
                   str(picture), "--alt", "L'affiche", "--at", later, "--draft")  # fmt: skip
     assert created.exit_code == 0, created.stderr
-    kept = Path(json_of(cli("post", "show", "1", "--json"))["images"][0]["path"])
+    kept = Path(json_of(cli("posts", "show", "1", "--json"))["images"][0]["path"])
     kept.unlink()  # the copy the post uses, in the media folder
-    result = cli("post", "schedule", "1")
+    result = cli("posts", "schedule", "1")
     said = " ".join(result.stdout.split())
     assert (
         f"Post 1 not scheduled: Post 1, image 1: {kept} does not exist (or is not a file)."
     ) in said
     assert "0 post(s) scheduled, 1 not." in said
-    assert json_of(cli("post", "show", "1", "--json"))["status"] == "draft"
+    assert json_of(cli("posts", "show", "1", "--json"))["status"] == "draft"
 
 
 def test_an_event_post_given_a_new_time_is_written_again_or_refused_in_english(
@@ -388,16 +390,16 @@ def test_an_event_post_given_a_new_time_is_written_again_or_refused_in_english(
     day = tomorrow() + timedelta(days=1)
     add_events(database_url, day, count=1)  # 19:00 on ``day``
     eve = f"{day - timedelta(days=1):%d/%m/%Y} 10:00"
-    row = json_of(cli("post", "create", "-a", "mois_ess", "--template", "evenement",
+    row = json_of(cli("posts", "create", "-a", "mois_ess", "--template", "evenement",
                       "--event", "M26-0000", "--at", eve, "--json"))  # fmt: skip
     assert row["parts"][0].startswith("Demain à 19h, Rennes : Atelier coopératif n°0")
-    moved = json_of(cli("post", "edit", str(row["id"]), "--at", f"{day:%d/%m/%Y} 10:00", "--json"))
+    moved = json_of(cli("posts", "edit", str(row["id"]), "--at", f"{day:%d/%m/%Y} 10:00", "--json"))
     assert moved["parts"][0].startswith("Aujourd'hui à 19h, Rennes : Atelier coopératif n°0")
-    late = cli("post", "edit", str(row["id"]), "--at", f"{day + timedelta(days=1):%d/%m/%Y} 10:00")
+    late = cli("posts", "edit", str(row["id"]), "--at", f"{day + timedelta(days=1):%d/%m/%Y} 10:00")
     assert late.exit_code == 1
     assert f"Post {row['id']} announces event M26-0000 ('Atelier coopératif n°0'), over by " in (
         late.stderr
     )
     assert "it keeps its time" in late.stderr
-    shown = json_of(cli("post", "show", str(row["id"]), "--json"))
+    shown = json_of(cli("posts", "show", str(row["id"]), "--json"))
     assert shown["parts"] == moved["parts"] and shown["scheduled_at"] == moved["scheduled_at"]

@@ -12,8 +12,7 @@ from sqlmodel import Session
 from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.models import PostStatus
-from campaign.social import TransportError
-from campaign.social import x as x_module
+from campaign.social import TransportError, x_media
 from campaign.social.media import MB, check_images
 from campaign.social.networks import transport_for
 from campaign.social.posts import create_post, publish_post, schedule_posts
@@ -132,7 +131,7 @@ def test_a_gif_goes_in_chunks_to_the_current_endpoints_and_waits_for_processing(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(x_module, "MEDIA_CHUNK", 1000)
+    monkeypatch.setattr(x_media, "MEDIA_CHUNK", 1000)
     fake_x.processing_polls = 1  # X still processes it at the first check
     gif = image(tmp_path, "anim.gif", GIF)
     post = create_post(
@@ -200,7 +199,7 @@ def test_the_double_refuses_the_retired_chunked_form_as_x_does(
 ) -> None:
     """What the code sent until now gets X's 400 from the double, so the tests above mean it."""
     chosen = transport(x_settings)
-    url = x_module.TWEEPY_HOST + x_module.MEDIA_UPLOAD_PATH
+    url = x_media.TWEEPY_HOST + x_media.MEDIA_UPLOAD_PATH
     fields = {"command": (None, command), "media_type": (None, "image/gif")}
     answer = chosen.client.session.post(url, files=fields, auth=chosen._signer.apply_auth())
     assert answer.status_code == 400
@@ -214,7 +213,7 @@ def test_the_double_refuses_the_retired_chunked_form_as_x_does(
 def test_the_double_refuses_undeclared_parameters(x_settings: Settings, fake_x: FakeX) -> None:
     chosen = transport(x_settings)
     session, auth = chosen.client.session, chosen._signer.apply_auth()
-    base = x_module.TWEEPY_HOST
+    base = x_media.TWEEPY_HOST
     unknown_query = session.get(f"{base}/2/users/me", params={"colour": "blue"}, auth=auth)
     assert unknown_query.status_code == 400
     assert "The query parameter [colour] is not one of" in unknown_query.text

@@ -93,13 +93,13 @@ def test_live_accounts_are_checked_with_their_own_network(
 
 def test_a_post_is_checked_by_the_rules_of_its_account_s_network(configured: Path, cli) -> None:
     text = "Le Mois de l'ESS, ce sont des milliers d'évènements partout en France. " * 5
-    masto = cli("post", "create", "--account", "mois_masto", "--text", text, "--json")
+    masto = cli("posts", "create", "--account", "mois_masto", "--text", text, "--json")
     assert [len(part) for part in rows_of(masto)["parts"]] == [len(text.strip())]
     assert rows_of(masto)["network"] == "mastodon"
-    refused = cli("post", "create", "--account", "mois_bsky", "--text", text)
+    refused = cli("posts", "create", "--account", "mois_bsky", "--text", text)
     assert refused.exit_code != 0
     assert "as Bluesky counts them" in refused.stderr and "at most 300" in refused.stderr
-    split = cli("post", "create", "--account", "mois_bsky", "--text", text, "--split", "--json")
+    split = cli("posts", "create", "--account", "mois_bsky", "--text", text, "--split", "--json")
     assert len(rows_of(split)["parts"]) == 2
     assert all(length <= 300 for length in rows_of(split)["lengths"])
 
@@ -115,7 +115,7 @@ def test_one_post_for_several_accounts_publishes_once_on_each(
     monkeypatch.setenv(BLUESKY_ENV, PASSWORD)
     text = "Le Mois de l'ESS commence demain partout en France ! " * 6
     rows = rows_of(
-        cli("post", "create", "-a", "mois_masto", "-a", "mois_bsky", "-a", "mois_ess",
+        cli("posts", "create", "-a", "mois_masto", "-a", "mois_bsky", "-a", "mois_ess",
             "--text", text, "--split", "--json")
     )  # fmt: skip
     assert [(row["account"], row["network"], len(row["parts"])) for row in rows] == [
@@ -124,10 +124,10 @@ def test_one_post_for_several_accounts_publishes_once_on_each(
         ("mois_ess", "x", 2),
     ]
     for row in rows:
-        published = cli("post", "publish", str(row["id"]))
+        published = cli("posts", "publish", str(row["id"]))
         assert published.exit_code == 0, published.stderr
     assert len(mastodon.created()) == 1 and len(bluesky.posts()) == 2  # X: dry run
-    listed = cli("post", "create", "-a", "mois_masto", "-a", "mois_bsky", "--text", "Court")
+    listed = cli("posts", "create", "-a", "mois_masto", "-a", "mois_bsky", "--text", "Court")
     assert "created on mois_masto" in listed.stdout and "created on mois_bsky" in listed.stdout
     assert "[5/500]" in listed.stdout and "[5/300]" in listed.stdout
 
@@ -157,5 +157,5 @@ def test_the_instance_s_own_limit_holds_in_the_calendar_check_and_post_show(
     assert checked.exit_code == 0, checked.stderr
     assert "mois.toml: OK" in checked.stdout
     assert cli("schedule", "sync", str(calendar)).exit_code == 0
-    shown = cli("post", "show", "1")
+    shown = cli("posts", "show", "1")
     assert "[600/1000]" in shown.stdout, shown.stdout

@@ -112,7 +112,7 @@ CASES = [(status, []) for status in PostStatus] + [(status, ["1"]) for status in
 def test_the_calendar_drag_and_the_cli_move_refuse_alike(
     session: Session, status: str, remote_ids: list[str]
 ) -> None:
-    """The calendar's drag calls ``reschedule_post``, ``post edit --at`` calls ``edit_post``
+    """The calendar's drag calls ``reschedule_post``, ``posts edit --at`` calls ``edit_post``
     with the time alone: both refuse what the rule refuses, with its code."""
     settings = Settings()
     expected = (PARTLY if remote_ids else EXPECTED)[status][0]

@@ -21,13 +21,13 @@ def _flags(database_url: str) -> dict[int, bool]:
 def test_anonymous_tracking_is_set_at_creation_and_changed_by_edit(cli, database_url) -> None:
     assert cli("lists", "create", "Newsletter nationale").exit_code == 0
     common = ["--subject", "S", "--template", "mois-ess", "--list", "Newsletter nationale"]
-    plain = cli("newsletter", "create", "--title", "A", *common)
-    private = cli("newsletter", "create", "--title", "B", *common, "--anonymous-tracking")
+    plain = cli("newsletters", "create", "--title", "A", *common)
+    private = cli("newsletters", "create", "--title", "B", *common, "--anonymous-tracking")
     assert plain.exit_code == 0 and private.exit_code == 0, private.stderr
     first, second = int(plain.stdout), int(private.stdout)
     assert _flags(database_url) == {first: False, second: True}
-    assert cli("newsletter", "edit", str(first), "--anonymous-tracking").exit_code == 0
-    assert cli("newsletter", "edit", str(second), "--named-tracking").exit_code == 0
+    assert cli("newsletters", "edit", str(first), "--anonymous-tracking").exit_code == 0
+    assert cli("newsletters", "edit", str(second), "--named-tracking").exit_code == 0
     assert _flags(database_url) == {first: True, second: False}
-    assert cli("newsletter", "edit", str(first), "--title", "A2").exit_code == 0
+    assert cli("newsletters", "edit", str(first), "--title", "A2").exit_code == 0
     assert _flags(database_url)[first] is True  # not given: unchanged
