@@ -28,7 +28,7 @@ from campaign.db import session_scope
 from campaign.errors import CampaignError
 from campaign.events.importer import import_events
 from campaign.files import write_private
-from campaign.importing import ImportReport
+from campaign.importing import ImportSummary
 from campaign.models import Delivery, DeliveryStatus, Newsletter, NewsletterStatus, Post, PostStatus
 from campaign.models.base import utcnow
 from campaign.newsletters.preview import preview
@@ -69,7 +69,7 @@ def find_samples(explicit: Path | None = None) -> Path:
 
 @dataclass
 class DemoResult:
-    reports: list[ImportReport]
+    summaries: list[ImportSummary]
     newsletter_id: int
     preview_for: str
     preview_file: Path
@@ -77,10 +77,10 @@ class DemoResult:
 
 def run_demo(engine: Engine, settings: Settings, samples: Path, actor: str) -> DemoResult:
     taxonomy = Taxonomy.from_settings(settings)
-    reports = []
+    summaries = []
     for name in SUBSCRIBER_FILES:
         with session_scope(engine) as session:
-            reports.append(
+            summaries.append(
                 import_subscribers(
                     session,
                     samples / name,
@@ -91,7 +91,7 @@ def run_demo(engine: Engine, settings: Settings, samples: Path, actor: str) -> D
                 )
             )
     with session_scope(engine) as session:
-        reports.append(
+        summaries.append(
             import_events(
                 session, samples / EVENT_FILE, dry_run=False, taxonomy=taxonomy, zone=settings.zone
             )
@@ -118,7 +118,7 @@ def run_demo(engine: Engine, settings: Settings, samples: Path, actor: str) -> D
         shown = preview(session, newsletter, settings)
         write_private(PREVIEW_FILE, shown.message.html)
         assert newsletter.id is not None  # a saved row, found or created
-        return DemoResult(reports, newsletter.id, shown.subscriber.email or "", PREVIEW_FILE)
+        return DemoResult(summaries, newsletter.id, shown.subscriber.email or "", PREVIEW_FILE)
 
 
 # --- playing the calendar -----------------------------------------------------------------------
@@ -185,7 +185,7 @@ def replay_sample_calendar(
     from campaign.scheduling.shift import replay_calendar
 
     with Session(engine, expire_on_commit=False) as session:
-        report = replay_calendar(
+        summary = replay_calendar(
             session,
             settings,
             find_calendar(),
@@ -193,7 +193,7 @@ def replay_sample_calendar(
             gap=gap,
             segment={"region": [region]},
         )
-    return report.count("create") + report.count("update")
+    return summary.count("create") + summary.count("update")
 
 
 def _start_web(settings: Settings, engine: Engine) -> tuple[Callable[[], None], str]:

@@ -1,4 +1,4 @@
-"""What an import reports back, shared by the subscriber and the event imports.
+"""What an import tells back (:class:`ImportSummary`), shared by the subscriber and event imports.
 
 Valid rows go through; every row left out is listed with its row number (as the spreadsheet
 numbers it, header = row 1) and the reason, so the person can fix the file and import it again.
@@ -20,7 +20,7 @@ class SkippedRow:
 
 
 @dataclass
-class ImportReport:
+class ImportSummary:
     file: str
     dry_run: bool = False
     added: int = 0

@@ -126,12 +126,44 @@ def process_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc
     databases.close()
 
 
-@pytest.fixture(params=ENGINES)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "one_database(reason): the module's tests run on SQLite only, not on both engines; "
+        "for tests of a door (pages, routes, commands, a browser) whose database work is the "
+        "stages', which are tested on both. A test that does exercise the database opts back "
+        'in with @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], '
+        "indirect=True).",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The database matrix, only where a test exercises database behaviour (issue #20): every
+    test using ``database_url`` runs on SQLite and PostgreSQL, except those marked
+    ``one_database`` (SQLite only) and those that name their engines themselves."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    if any(
+        mark.args and mark.args[0] == "database_url"
+        for mark in metafunc.definition.iter_markers("parametrize")
+    ):
+        return
+    engines = ENGINES
+    marker = metafunc.definition.get_closest_marker("one_database")
+    if marker is not None:
+        if not marker.args:
+            raise pytest.UsageError(f"{metafunc.definition.nodeid}: one_database needs a reason")
+        engines = ["sqlite"]
+    metafunc.parametrize("database_url", engines, indirect=True)
+
+
+@pytest.fixture
 def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, process_databases: ProcessDatabases
 ) -> Iterator[str]:
-    """The URL of an empty database, once on SQLite and once on PostgreSQL (already migrated
-    when the test uses ``engine``, which would migrate it first thing)."""
+    """The URL of an empty database on the engine the test is parametrized with (see
+    ``pytest_generate_tests``), already migrated when the test uses ``engine``, which would
+    migrate it first thing."""
     migrated = "engine" in request.fixturenames
     if request.param == "sqlite":
         yield process_databases.sqlite(tmp_path / "campaign.db", migrated)

@@ -5,7 +5,13 @@ import mailbox
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from tests.ports import free_port
+
+pytestmark = pytest.mark.one_database(
+    "the demo on its embedded SQLite, as the README's first command runs it"
+)
 
 SAMPLES = Path(__file__).parents[1] / "samples"
 

@@ -30,6 +30,7 @@ RUNTIME_ONLY = {
     "pytest": "the test runner (its plugins and fixtures need no import)",
     "pytest-xdist": "runs the suite on every core (-n auto in pyproject's addopts)",
     "pytest-timeout": "fails a hung test (timeout in pyproject's pytest options)",
+    "pytest-cov": "branch coverage of campaign/ (the README's `pytest --cov`)",
     "httpx": "the HTTP client under Starlette's TestClient (fastapi.testclient)",
     "mkdocs": "the docs' builder, run by tests/test_docs.py (python -m mkdocs) and its hook",
     "mkdocs-material": "the docs' theme, named in mkdocs.yml",
@@ -37,6 +38,7 @@ RUNTIME_ONLY = {
 # Imported, provided by a declared package under another distribution name.
 PROVIDED_BY = {
     "pydantic": "sqlmodel",
+    "pydantic_core": "sqlmodel",  # pydantic's own core, its custom errors (calendar values)
     "starlette": "fastapi",
     "yaml": "schemathesis",
     "urllib3": "requests",

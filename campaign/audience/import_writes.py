@@ -57,7 +57,7 @@ def write_batch(run: _Run, batch: list[_Row]) -> None:
             updates,
         )
     new_ids = _insert_new(run, connection, new_rows)
-    run.report.added += len(new_rows)
+    run.summary.added += len(new_rows)
     _log_and_join(run, connection, new_ids, joining)
 
 
@@ -67,7 +67,7 @@ def _known_people(
     """The updates of the people already known, and (id, row number) of those joining the list.
 
     Someone suppressed (unsubscribed, bounced, complained) may have their profile refreshed but
-    never joins a list; they are counted for the report's warning.
+    never joins a list; they are counted for the summary's warning.
     """
     updates: list[dict[str, Any]] = []
     joining: list[tuple[int, int]] = []  # (subscriber id, row number)
@@ -87,19 +87,19 @@ def _known_people(
         if changes:
             updates.append({"b_id": current["id"], **_full_profile(current, changes)})
         if changes or joins:
-            run.report.updated += 1
+            run.summary.updated += 1
         else:
-            run.report.unchanged += 1
+            run.summary.unchanged += 1
     return updates, joining
 
 
 def _drop_duplicates(run: _Run, connection: Connection, batch: list[_Row]) -> list[_Row]:
-    """The rows whose address this file has not given before; the others go to the report."""
+    """The rows whose address this file has not given before; the others go to the summary."""
     first_in_batch: dict[str, int] = {}
     kept: list[_Row] = []
     for row in batch:
         if row.email in first_in_batch:
-            run.report.skip(
+            run.summary.skip(
                 row.number, message("import.duplicate", row=first_in_batch[row.email]), row.email
             )
         else:
@@ -116,7 +116,7 @@ def _drop_duplicates(run: _Run, connection: Connection, batch: list[_Row]) -> li
     if seen:
         for row in kept:
             if row.email in seen:
-                run.report.skip(
+                run.summary.skip(
                     row.number, message("import.duplicate", row=seen[row.email]), row.email
                 )
         kept = [row for row in kept if row.email not in seen]

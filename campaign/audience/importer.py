@@ -10,7 +10,7 @@ Three promises hold whatever the file says:
   empty cells never erase), and an address repeated in the file is imported once — the later row
   is skipped as "duplicate of row N" so the person sees which of their rows was kept;
 * nobody who unsubscribed, bounced or complained is made active again, nor put on a list: their
-  profile may be refreshed, their status never changes, and the report warns about them;
+  profile may be refreshed, their status never changes, and the summary warns about them;
 * every new subscriber and every list they join gets a line in the consent log naming the file,
   the row and who imported it (the proof of consent RGPD asks for).
 
@@ -54,7 +54,7 @@ from campaign.audience.import_columns import (
 )
 from campaign.audience.import_writes import driver_value, write_batch
 from campaign.audience.lists import find_list
-from campaign.importing import ImportReport
+from campaign.importing import ImportSummary
 from campaign.messages import Message, message
 from campaign.models import (
     ConsentEvent,
@@ -113,7 +113,7 @@ class _Run:
     """What one import carries from batch to batch (all of it bounded in size)."""
 
     session: Session
-    report: ImportReport
+    summary: ImportSummary
     source: str  # file name, as written in the consent log
     actor: str
     taxonomy: Taxonomy
@@ -172,11 +172,11 @@ def import_subscribers(
     columns: Mapping[str, str] | None = None,
     consent_origin: str = "",
     zone: tzinfo = UTC,
-) -> ImportReport:
+) -> ImportSummary:
     """Import the subscribers of a CSV or XLSX file; returns what was added, updated, skipped.
 
     ``list_name``: the list every imported person joins (created when missing). ``dry_run``:
-    everything is computed exactly as for a real import, then rolled back — so the report is the
+    everything is computed exactly as for a real import, then rolled back — so the summary is the
     real one and nothing is saved. (The rollback undoes the whole session transaction: call it
     on a session with nothing else pending, as the command line does.) ``progress`` is called
     with ``(bytes_read, total_bytes)`` about every thousand rows. ``columns``: what the person
@@ -189,15 +189,15 @@ def import_subscribers(
     say which holds the addresses.
     """
     path = Path(path)
-    report = ImportReport(file=path.name, dry_run=dry_run)
+    summary = ImportSummary(file=path.name, dry_run=dry_run)
     with open_sheet(path) as sheet:
         fields, extra = resolve_columns(path, sheet.headers, columns)
         connection = session.connection()
         seen_table = _create_seen_table(connection)
-        mailing_list_id, list_is_new = _mailing_list(session, list_name, report)
+        mailing_list_id, list_is_new = _mailing_list(session, list_name, summary)
         run = _Run(
             session=session,
-            report=report,
+            summary=summary,
             source=path.name,
             actor=actor,
             taxonomy=taxonomy,
@@ -215,7 +215,7 @@ def import_subscribers(
         try:
             for batch in _batches(sheet, fields, extra, run):
                 for number, reason, value in batch.skipped:
-                    report.skip(number, reason, value)
+                    summary.skip(number, reason, value)
                 write_batch(run, batch.rows)
                 if progress is not None:
                     progress(batch.bytes_read, sheet.total_bytes)
@@ -228,18 +228,18 @@ def import_subscribers(
         session.rollback()
     else:
         session.flush()
-    return report
+    return summary
 
 
 def _mailing_list(
-    session: Session, list_name: str | None, report: ImportReport
+    session: Session, list_name: str | None, summary: ImportSummary
 ) -> tuple[int | None, bool]:
     if list_name is None or not list_name.strip():
         return None, False
     existing = find_list(session, list_name)
     if existing is not None:
         if existing.name != list_name.strip():
-            report.warnings.append(
+            summary.warnings.append(
                 f"The list {list_name.strip()!r} is the existing list {existing.name!r} "
                 "(list names are compared without case or accents): people joined it."
             )
@@ -319,7 +319,7 @@ def _batches(
 def _reason(exc: InvalidEmail, raw: str) -> Message:
     if not raw.strip():
         return message("import.no_email", "email")
-    # normalise_email repeats the address; the report shows it in its own column already.
+    # normalise_email repeats the address; the summary shows it in its own column already.
     prefix = f"invalid email address {raw.strip().strip('<>').strip()!r}: "
     return message("import.invalid_email", "email", reason=str(exc).removeprefix(prefix))
 
@@ -396,11 +396,11 @@ def _clean_profile(profile: dict[str, str], run: _Run) -> dict[str, str]:
 
 
 def _finish_report(run: _Run) -> None:
-    report = run.report
-    report.skipped.sort(key=lambda skipped: skipped.row)  # duplicates are found batch by batch
+    summary = run.summary
+    summary.skipped.sort(key=lambda skipped: skipped.row)  # duplicates are found batch by batch
     if run.suppressed_count:
         more = "…" if run.suppressed_count > len(run.suppressed_rows) else ""
-        report.warnings.append(
+        summary.warnings.append(
             message(
                 "import.suppressed",
                 count=run.suppressed_count,
@@ -410,7 +410,7 @@ def _finish_report(run: _Run) -> None:
         )
     if run.bad_date_count:
         more = "…" if run.bad_date_count > len(run.bad_dates) else ""
-        report.warnings.append(
+        summary.warnings.append(
             message(
                 "import.bad_join_dates",
                 count=run.bad_date_count,
@@ -426,6 +426,6 @@ def _finish_report(run: _Run) -> None:
         )
         others += run.other_unknown_regions
         total = sum(run.unknown_regions.values()) + run.other_unknown_regions
-        report.warnings.append(
+        summary.warnings.append(
             message("import.unknown_regions", "region", rows=total, shown=shown, others=others)
         )

@@ -479,7 +479,7 @@ def erase_subscriber(session: Session, email: str, *, actor: str) -> None:
         .where(col(Delivery.subscriber_id) == subscriber.id)
         .values(email="", last_reply="")
     )
-    # Bounce and complaint reports about them keep their kind and date, not the address.
+    # Bounce and complaint notices about them keep their kind and date, not the address.
     session.exec(
         update(Bounce)
         .where(or_(col(Bounce.subscriber_id) == subscriber.id, col(Bounce.email) == address))

@@ -1,25 +1,25 @@
-"""Applying a bounce or complaint report to the delivery it is about, once.
+"""Applying a bounce or complaint notice to the delivery it is about, once.
 
 Matching, most trustworthy first:
 
-1. the **VERP token** of the address the report was sent back to (``bounces+TOKEN@domain``):
+1. the **VERP token** of the address the notice was sent back to (``bounces+TOKEN@domain``):
    signed, it names the delivery and cannot be forged;
-2. the original **Message-ID** quoted in the report (for relays that rewrite the envelope
+2. the original **Message-ID** quoted in the notice (for relays that rewrite the envelope
    sender): a signed token naming the delivery and its newsletter, so it cannot be guessed, and
    accepted only when the failed address is the delivery's own; complaint reports whose
    recipient was redacted by the provider are accepted on it alone.
 
 Effects: a permanent failure (``Action: failed``, 5.x.x) marks the delivery ``bounced`` with the
 diagnostic kept and, when the status blames the address rather than the message (see
-:attr:`~campaign.bounces.reports.Failure.address_is_dead`), sets the subscriber ``bounced`` with
+:attr:`~campaign.bounces.notices.Failure.address_is_dead`), sets the subscriber ``bounced`` with
 a consent log line (method ``bounce``). A transient one (``Action: delayed``, 4.x.x) is recorded
 and changes nothing. A complaint sets the subscriber ``complained`` (never mailed again) with a
-consent log line (method ``complaint``). Every report is kept as :class:`~campaign.models.Bounce`
-rows keyed by the report's id and the address, so the same report twice changes nothing.
+consent log line (method ``complaint``). Every notice is kept as :class:`~campaign.models.Bounce`
+rows keyed by the notice's id and the address, so the same notice twice changes nothing.
 
 A message delivered to the mailto address of List-Unsubscribe (``unsubscribe+TOKEN@domain``,
 see :func:`~campaign.newsletters.queue.unsubscribe_address`), which reaches the same pipe or
-maildir as bounces, is an unsubscribe request, not a report: when its token verifies, the
+maildir as bounces, is an unsubscribe request, not a notice: when its token verifies, the
 person is unsubscribed by the very function of the one-click link (consent log method
 ``mailto``), and the request is kept as a ``Bounce`` row of kind ``unsubscribe`` so that the
 same message twice changes nothing (a maildir run reads its old messages again). A forged or
@@ -38,7 +38,7 @@ from sqlmodel import Session, col, select
 
 from campaign.audience.subscribers import change_status
 from campaign.audience.subscriptions import unsubscribe_delivery
-from campaign.bounces.reports import Failure, Report, read_report
+from campaign.bounces.notices import BounceNotice, Failure, read_notice
 from campaign.models import (
     Bounce,
     BounceKind,
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
 _OUR_ID = re.compile(r"^<([a-z2-7]+)@")
 ACTOR = "system:bounces"
-MAILTO = "mailto"  # the report kind and consent method of a List-Unsubscribe mailto request
+MAILTO = "mailto"  # the notice kind and consent method of a List-Unsubscribe mailto request
 
 
 @dataclass
@@ -101,13 +101,13 @@ class IngestOutcome:
 
 
 def _verp_deliveries(
-    session: Session, report: Report, signer: Signer, prefix: str
+    session: Session, notice: BounceNotice, signer: Signer, prefix: str
 ) -> list[Delivery]:
     pattern = re.compile(
         rf"^{re.escape(prefix)}\+([a-z2-7]+)@" if prefix else r"^[^+@]*\+([a-z2-7]+)@"
     )
     found: dict[int, Delivery] = {}
-    for address in report.addresses:
+    for address in notice.addresses:
         match = pattern.match(address.lower())
         ids = signer.verify_address(match[1], BOUNCE, 1) if match else None
         if ids:
@@ -118,9 +118,9 @@ def _verp_deliveries(
 
 
 def _by_message_id(
-    session: Session, report: Report, failure: Failure, signer: Signer
+    session: Session, notice: BounceNotice, failure: Failure, signer: Signer
 ) -> Delivery | None:
-    for message_id in report.message_ids:
+    for message_id in notice.message_ids:
         match = _OUR_ID.match(message_id)
         ids = signer.verify_address(match[1], MESSAGE_ID, 2) if match else None
         if not ids:
@@ -136,25 +136,25 @@ def _by_message_id(
 
 
 def _match(
-    verp: list[Delivery], session: Session, report: Report, failure: Failure, signer: Signer
+    verp: list[Delivery], session: Session, notice: BounceNotice, failure: Failure, signer: Signer
 ) -> tuple[Delivery | None, str]:
     if len(verp) == 1:
         return verp[0], "verp"
-    for delivery in verp:  # a report about several of our messages: the one for this address
+    for delivery in verp:  # a notice about several of our messages: the one for this address
         if failure.email and (delivery.email or "").lower() == failure.email:
             return delivery, "verp"
-    found = _by_message_id(session, report, failure, signer)
+    found = _by_message_id(session, notice, failure, signer)
     return (found, "message-id") if found is not None else (None, "none")
 
 
 def _apply(
-    session: Session, failure: Failure, delivery: Delivery | None, report: Report
+    session: Session, failure: Failure, delivery: Delivery | None, notice: BounceNotice
 ) -> list[str]:
     changes: list[str] = []
     if delivery is None:
         return changes
     subscriber = session.get(Subscriber, delivery.subscriber_id) if delivery.subscriber_id else None
-    source = f"report {report.report_id}"[:300]
+    source = f"report {notice.notice_id}"[:300]
     detail = " ".join(part for part in (failure.status, failure.diagnostic) if part)[:1000]
     if failure.kind == BounceKind.hard:
         if delivery.status != DeliveryStatus.bounced:
@@ -199,7 +199,7 @@ def _apply(
     return changes
 
 
-def ingest_report(
+def ingest_notice(
     session: Session,
     data: bytes,
     signer: Signer,
@@ -209,23 +209,23 @@ def ingest_report(
     extra_addresses: list[str] | None = None,
 ) -> IngestOutcome:
     """Read one message and apply it; commits nothing (the caller commits)."""
-    report = read_report(data, extra_addresses=extra_addresses)
+    notice = read_notice(data, extra_addresses=extra_addresses)
     outcome = IngestOutcome(
-        source, report.kind, report.report_id, subject=report.subject, note=report.note
+        source, notice.kind, notice.notice_id, subject=notice.subject, note=notice.note
     )
     if settings.mail.unsubscribe_prefix:
-        deliveries = _mailto_request(report, signer, settings.mail.unsubscribe_prefix)
+        deliveries = _mailto_request(notice, signer, settings.mail.unsubscribe_prefix)
         if deliveries == []:
             outcome.kind = "none"
             outcome.note = "unsubscribe request without a valid token (forged or altered)"
             return outcome
         if deliveries:
-            return _ingest_mailto(session, report, outcome, deliveries)
-    if report.kind == "none":
+            return _ingest_mailto(session, notice, outcome, deliveries)
+    if notice.kind == "none":
         return outcome
-    verp = _verp_deliveries(session, report, signer, settings.mail.return_path_prefix)
-    for failure in report.failures:
-        delivery, matched_by = _match(verp, session, report, failure, signer)
+    verp = _verp_deliveries(session, notice, signer, settings.mail.return_path_prefix)
+    for failure in notice.failures:
+        delivery, matched_by = _match(verp, session, notice, failure, signer)
         address = (failure.email or (delivery.email if delivery else "") or "")[:320]
         result = FailureOutcome(
             address,
@@ -237,7 +237,7 @@ def ingest_report(
         )
         outcome.failures.append(result)
         row = Bounce(
-            report_id=report.report_id,
+            report_id=notice.notice_id,
             email=address,
             delivery_id=delivery.id if delivery else None,
             subscriber_id=delivery.subscriber_id if delivery else None,
@@ -250,13 +250,13 @@ def ingest_report(
         if not _record_once(session, row):
             result.duplicate = True
             continue
-        result.changes = _apply(session, failure, delivery, report)
+        result.changes = _apply(session, failure, delivery, notice)
     session.flush()
     return outcome
 
 
 def _record_once(session: Session, row: Bounce) -> bool:
-    """Add ``row`` unless its report and address are recorded already; False if they were."""
+    """Add ``row`` unless its notice and address are recorded already; False if they were."""
     already = session.exec(
         select(Bounce.id).where(
             col(Bounce.report_id) == row.report_id, col(Bounce.email) == row.email
@@ -268,18 +268,18 @@ def _record_once(session: Session, row: Bounce) -> bool:
         with session.begin_nested():
             session.add(row)
             session.flush()
-    except IntegrityError:  # another process ingested the same report just now
+    except IntegrityError:  # another process ingested the same notice just now
         return False
     return True
 
 
-def _mailto_request(report: Report, signer: Signer, prefix: str) -> list[int] | None:
+def _mailto_request(notice: BounceNotice, signer: Signer, prefix: str) -> list[int] | None:
     """The deliveries a message to ``prefix+TOKEN@…`` names by verified tokens; None when it
     was not sent to such an address (an empty list: sent to one, but no token verifies)."""
     pattern = re.compile(rf"^{re.escape(prefix.lower())}(?:\+([^@]*))?@")
     addressed = False
     found: list[int] = []
-    for address in report.recipients:
+    for address in notice.recipients:
         match = pattern.match(address)
         if match is None:
             continue
@@ -291,7 +291,7 @@ def _mailto_request(report: Report, signer: Signer, prefix: str) -> list[int] | 
 
 
 def _ingest_mailto(
-    session: Session, report: Report, outcome: IngestOutcome, deliveries: list[int]
+    session: Session, notice: BounceNotice, outcome: IngestOutcome, deliveries: list[int]
 ) -> IngestOutcome:
     """Unsubscribe the person of each delivery named, as the one-click link does, once."""
     outcome.kind = MAILTO
@@ -305,13 +305,13 @@ def _ingest_mailto(
         )
         outcome.failures.append(result)
         row = Bounce(
-            report_id=report.report_id,
+            report_id=notice.notice_id,
             email=address,
             delivery_id=delivery_id,
             subscriber_id=delivery.subscriber_id,
             kind=BounceKind.unsubscribe,
             action=MAILTO,
-            diagnostic=report.subject,
+            diagnostic=notice.subject,
             matched_by="token",
         )
         if not _record_once(session, row):
@@ -324,7 +324,7 @@ def _ingest_mailto(
         unsubscribe_delivery(
             session,
             delivery_id,
-            detail=f"List-Unsubscribe mailto, message {report.report_id}"[:1000],
+            detail=f"List-Unsubscribe mailto, message {notice.notice_id}"[:1000],
             method=MAILTO,
             commit=False,
         )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import typer
 from sqlalchemy.exc import OperationalError
 
-from campaign.bounces import IngestOutcome, UnreadableReport, ingest_report, record_unreadable
+from campaign.bounces import IngestOutcome, UnreadableNotice, ingest_notice, record_unreadable
 from campaign.cli import common
 from campaign.cli.common import JsonOption, err_console
 from campaign.cli.handoff import PIPE_RECIPIENT_ENV
@@ -155,16 +155,16 @@ def _ingest_one(
     envelope: list[str],
     session_scope: SessionScope,
 ) -> IngestOutcome:
-    """Apply one message, or raise UnreadableReport when it cannot be read or recorded.
+    """Apply one message, or raise UnreadableNotice when it cannot be read or recorded.
 
     Only an unreachable database (OperationalError) escapes otherwise: then nothing of this
     message is stored and the run stops with exit status 75, so a mail server tries again.
     """
     if message.data is None:
-        raise UnreadableReport(message.problem)
+        raise UnreadableNotice(message.problem)
     try:
         with session_scope() as session:
-            return ingest_report(
+            return ingest_notice(
                 session,
                 message.data,
                 signer,
@@ -172,14 +172,14 @@ def _ingest_one(
                 source=message.name,
                 extra_addresses=envelope if message.name == "<stdin>" else None,
             )
-    except (UnreadableReport, OperationalError):
+    except (UnreadableNotice, OperationalError):
         raise
     except Exception as exc:  # hostile content the database refused: never block the others
-        raise UnreadableReport(f"it could not be recorded ({type(exc).__name__})") from exc
+        raise UnreadableNotice(f"it could not be recorded ({type(exc).__name__})") from exc
 
 
 def _set_aside_one(
-    message: _Message, reason: UnreadableReport, session_scope: SessionScope, printed: Printed
+    message: _Message, reason: UnreadableNotice, session_scope: SessionScope, printed: Printed
 ) -> IngestOutcome:
     """Keep an unreadable message as an 'unreadable' bounce row and move it out of the way.
 
@@ -217,7 +217,7 @@ def run_ingest(
         try:
             try:
                 outcome = _ingest_one(message, signer, settings, envelope, session_scope)
-            except UnreadableReport as exc:
+            except UnreadableNotice as exc:
                 outcomes.append(_set_aside_one(message, exc, session_scope, printed))
                 set_aside += 1
                 continue

@@ -12,8 +12,8 @@ from rich.table import Table
 from campaign.cli import common
 from campaign.cli.common import console, err_console, styled
 from campaign.cli.events import list_ as list_events
+from campaign.cli.import_summary import print_import_summary
 from campaign.cli.lists import print_lists
-from campaign.cli.reports import print_import_report
 from campaign.config import Settings, mask_url
 
 
@@ -46,8 +46,10 @@ def demo(
     init()
     settings = common.settings()
     result = run_demo(common.engine(), settings, folder, common.actor())
-    for report, noun in zip(result.reports, ("subscribers", "subscribers", "events"), strict=True):
-        print_import_report(report, noun, max_shown=5)
+    for summary, noun in zip(
+        result.summaries, ("subscribers", "subscribers", "events"), strict=True
+    ):
+        print_import_summary(summary, noun, max_shown=5)
     console.rule("Lists")
     print_lists()
     console.rule("The first events of the Mois")

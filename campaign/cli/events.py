@@ -10,7 +10,7 @@ from rich.table import Table
 
 from campaign.cli import common
 from campaign.cli.common import JsonOption, console
-from campaign.cli.reports import print_import_report, progress_bar
+from campaign.cli.import_summary import print_import_summary, progress_bar
 from campaign.events.catalogue import EventQuery, event_json, find_events
 from campaign.events.importer import import_events
 from campaign.events.zones import rezone_events
@@ -29,7 +29,7 @@ def import_(
     """Import (or update) events from the events website's export, matched by their id."""
     settings = common.settings()
     with common.session() as session, progress_bar(f"Importing {file.name}") as update:
-        report = import_events(
+        summary = import_events(
             session,
             file,
             dry_run=dry_run,
@@ -38,9 +38,9 @@ def import_(
             progress=None if json_output else update,
         )
     if json_output:
-        common.print_json(report.to_json())
+        common.print_json(summary.to_json())
     else:
-        print_import_report(report, "events")
+        print_import_summary(summary, "events")
 
 
 @app.command("list")

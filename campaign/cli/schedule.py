@@ -17,7 +17,7 @@ from campaign.errors import CampaignError
 from campaign.scheduling.calendar import Calendar, calendar_files
 from campaign.scheduling.checks import check_calendar
 from campaign.scheduling.listing import planned_items
-from campaign.scheduling.sync import SyncReport, sync_calendars
+from campaign.scheduling.sync import SyncSummary, sync_calendars
 
 app = typer.Typer(help="Campaign calendars (schedules/*.toml): check, sync, list what is planned.")
 
@@ -99,11 +99,11 @@ _ACTIONS = {
 }
 
 
-def _sync_json(report: SyncReport, dry_run: bool) -> None:
+def _sync_json(summary: SyncSummary, dry_run: bool) -> None:
     common.print_json(
         {
             "dry_run": dry_run,
-            "refused": [str(calendar.path) for calendar in report.refused],
+            "refused": [str(calendar.path) for calendar in summary.refused],
             "changes": [
                 {
                     "action": change.action,
@@ -112,14 +112,14 @@ def _sync_json(report: SyncReport, dry_run: bool) -> None:
                     "at": change.at.isoformat() if change.at else None,
                     "detail": change.detail,
                 }
-                for change in report.changes
+                for change in summary.changes
             ],
         }
     )
 
 
-def _print_refused(report: SyncReport) -> None:
-    for calendar in report.refused:
+def _print_refused(summary: SyncSummary) -> None:
+    for calendar in summary.refused:
         _print_problems(calendar)
         err_console.print(
             styled(
@@ -131,9 +131,9 @@ def _print_refused(report: SyncReport) -> None:
         )
 
 
-def _print_changes(report: SyncReport, settings: Settings) -> None:
+def _print_changes(summary: SyncSummary, settings: Settings) -> None:
     """The table of what changed (or was kept, or skipped): unchanged rows are left out."""
-    shown = [change for change in report.changes if change.action != "unchanged"]
+    shown = [change for change in summary.changes if change.action != "unchanged"]
     if not shown:
         return
     table = Table("Action", "Kind", "Key", "When", "Detail")
@@ -148,14 +148,14 @@ def _print_changes(report: SyncReport, settings: Settings) -> None:
     console.print(table)
 
 
-def _print_sync(report: SyncReport, settings: Settings, dry_run: bool) -> None:
-    _print_refused(report)
-    _print_changes(report, settings)
-    counts: Counter[str] = Counter(change.action for change in report.changes)
+def _print_sync(summary: SyncSummary, settings: Settings, dry_run: bool) -> None:
+    _print_refused(summary)
+    _print_changes(summary, settings)
+    counts: Counter[str] = Counter(change.action for change in summary.changes)
     parts = [f"{counts[action]} {label}" for action, label in _ACTIONS.items() if counts[action]]
     prefix = "Dry run, nothing written: would have " if dry_run else ""
     console.print(prefix + ("; ".join(parts) or "nothing to do") + ".", highlight=False)
-    if report.changed and not dry_run:
+    if summary.changed and not dry_run:
         console.print(
             "The running service (`campaign serve`) arms the new times within "
             f"{settings.scheduler.poll_interval:g} s.",
@@ -178,12 +178,12 @@ def sync(
     """
     settings = common.settings()
     with common.session() as session:
-        report = sync_calendars(session, settings, _path(path), dry_run=dry_run)
+        summary = sync_calendars(session, settings, _path(path), dry_run=dry_run)
     if json_output:
-        _sync_json(report, dry_run)
+        _sync_json(summary, dry_run)
     else:
-        _print_sync(report, settings, dry_run)
-    if report.refused:
+        _print_sync(summary, settings, dry_run)
+    if summary.refused:
         raise typer.Exit(1)
 
 

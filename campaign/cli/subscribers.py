@@ -21,7 +21,7 @@ from campaign.audience.importer import (
 )
 from campaign.cli import common
 from campaign.cli.common import JsonOption, console
-from campaign.cli.reports import print_import_report, progress_bar
+from campaign.cli.import_summary import print_import_summary, progress_bar
 from campaign.errors import CampaignError
 from campaign.models import SubscriberStatus
 from campaign.taxonomy import Taxonomy
@@ -70,7 +70,7 @@ def import_(
         common.session() as session,
         progress_bar(f"Importing {file.name}") as update,
     ):
-        report = import_subscribers(
+        summary = import_subscribers(
             session,
             file,
             list_name=list_name,
@@ -83,9 +83,9 @@ def import_(
             zone=settings.zone,
         )
     if json_output:
-        common.print_json(report.to_json())
+        common.print_json(summary.to_json())
     else:
-        print_import_report(report, "subscribers")
+        print_import_summary(summary, "subscribers")
 
 
 def _column_choices(values: list[str]) -> dict[str, str]:

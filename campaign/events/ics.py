@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from campaign.models.events import DEFAULT_DURATION, Event
 
-CALENDAR_PATH = "/e/{event_id}.ics"
-"""The public route of an event's calendar file (:mod:`campaign.web.calendar_routes`)."""
+ICS_PATH = "/e/{event_id}.ics"
+"""The public route of an event's .ics file (:mod:`campaign.web.ics_routes`)."""
 
 PRODID = "-//campaign//Mois de l'ESS//FR"
 DESCRIPTION_LENGTH = 300  # characters of the event's description: the web page has the rest
@@ -33,9 +33,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
-def calendar_url(public_url: str, event_id: int) -> str:
-    """The absolute URL of the event's calendar file, as emails carry it."""
-    return public_url.rstrip("/") + CALENDAR_PATH.format(event_id=event_id)
+def ics_url(public_url: str, event_id: int) -> str:
+    """The absolute URL of the event's .ics file, as emails carry it."""
+    return public_url.rstrip("/") + ICS_PATH.format(event_id=event_id)
 
 
 def escape_text(value: str) -> str:
@@ -138,8 +138,8 @@ def _location(event: Event) -> str:
     return ", ".join(parts)
 
 
-def event_calendar(event: Event, *, public_url: str, default_zone: ZoneInfo) -> str:
-    """The calendar file of ``event``: one VEVENT, CRLF line ends, folded, escaped.
+def event_ics(event: Event, *, public_url: str, default_zone: ZoneInfo) -> str:
+    """The .ics file of ``event``: one VEVENT, CRLF line ends, folded, escaped.
 
     The same event always gives the same text (DTSTAMP is when it last changed, which RFC 5545
     makes the meaning of DTSTAMP in a file without METHOD), so the text can be its own ETag.

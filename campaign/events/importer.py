@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from campaign.events.exports import Progress, read_rows
 from campaign.events.values import as_text, parse_when, split_list
-from campaign.importing import ImportReport
+from campaign.importing import ImportSummary
 from campaign.messages import Message
 from campaign.models.base import utcnow
 from campaign.models.events import Event
@@ -62,7 +62,7 @@ MAX_ROWS_NAMED = 10
 
 
 class RowError(ValueError):
-    """Why one row is left out: its message (``reason``) goes into the report."""
+    """Why one row is left out: its message (``reason``) goes into the summary."""
 
     def __init__(self, code: str, field: str = "", **values: Any) -> None:
         self.reason = Message(code, field, values)
@@ -258,31 +258,31 @@ def import_events(
     taxonomy: Taxonomy,
     zone: ZoneInfo,
     progress: Progress | None = None,
-) -> ImportReport:
+) -> ImportSummary:
     """Add or update events from the website's export, matched by the website's id.
 
     Nothing is written when ``dry_run`` is true or when the file cannot be read at all; the
-    report counts added, updated (some value changed), unchanged and skipped rows.
+    summary counts added, updated (some value changed), unchanged and skipped rows.
     """
     path = Path(path)
-    report = ImportReport(file=path.name, dry_run=dry_run)
+    summary = ImportSummary(file=path.name, dry_run=dry_run)
     warnings = _Warnings()
     valid: dict[str, dict[str, Any]] = {}
     first_row: dict[str, int] = {}
     for row in read_rows(path, progress):
         if row.problem:
-            report.skip(row.number, row.problem)
+            summary.skip(row.number, row.problem)
             continue
         try:
             values = normalise_row(
                 row.raw, row.extra, row=row.number, taxonomy=taxonomy, zone=zone, warnings=warnings
             )
         except RowError as exc:
-            report.skip(row.number, exc.reason, as_text(row.raw.get("source_id")))
+            summary.skip(row.number, exc.reason, as_text(row.raw.get("source_id")))
             continue
         source_id = values["source_id"]
         if source_id in valid:
-            report.skip(
+            summary.skip(
                 row.number,
                 Message("import.same_event_id", values={"row": first_row[source_id]}),
                 source_id,
@@ -296,13 +296,13 @@ def import_events(
     for source_id, values in valid.items():
         event = existing.get(source_id)
         if event is None:
-            report.added += 1
+            summary.added += 1
             if not dry_run:
                 session.add(Event(**values, created_at=now, updated_at=now))
         elif _same(event, values):
-            report.unchanged += 1
+            summary.unchanged += 1
         else:
-            report.updated += 1
+            summary.updated += 1
             if not dry_run:
                 for name in COMPARED_FIELDS:
                     setattr(event, name, values[name])
@@ -310,6 +310,6 @@ def import_events(
                 session.add(event)
     if not dry_run:
         session.flush()
-    report.skipped.sort(key=lambda skipped: skipped.row)
-    report.warnings.extend(warnings.lines())
-    return report
+    summary.skipped.sort(key=lambda skipped: skipped.row)
+    summary.warnings.extend(warnings.lines())
+    return summary

@@ -18,7 +18,7 @@ from campaign.mail.outbox import OutboxTransport, build_message
 from campaign.mail.smtp import SmtpTransport
 from campaign.mail.transport import (
     OutgoingMessage,
-    Report,
+    ResultCallback,
     SendResult,
     Transport,
     TransportError,
@@ -31,7 +31,7 @@ __all__ = [
     "Composer",
     "OutboxTransport",
     "OutgoingMessage",
-    "Report",
+    "ResultCallback",
     "SendResult",
     "SmtpTransport",
     "Transport",

@@ -26,7 +26,7 @@ from campaign.files import PRIVATE_FILE
 from campaign.mail.mime import Composer, SenderError, message_id_of
 from campaign.mail.transport import (
     OutgoingMessage,
-    Report,
+    ResultCallback,
     ResultFeed,
     SendResult,
     Transport,
@@ -91,14 +91,14 @@ class OutboxTransport:
             ) from None
 
     def send(
-        self, messages: Iterable[OutgoingMessage], report: Report | None = None
+        self, messages: Iterable[OutgoingMessage], on_results: ResultCallback | None = None
     ) -> list[SendResult]:
-        """One result per message (each also given to ``report``, see :class:`Transport`).
+        """One result per message (each also given to ``on_results``, see :class:`Transport`).
         A sender that cannot be written or an outbox that cannot be written to (disk full)
         would fail every message alike: that stops with a :class:`TransportError` carrying the
         results so far, the rest left to send."""
         results: list[SendResult] = []
-        feed = ResultFeed(report)
+        feed = ResultFeed(on_results)
         try:
             self._write_all(messages, results, feed)
         except TransportError:

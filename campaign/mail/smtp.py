@@ -18,7 +18,7 @@ connection ends failed after ``[mail] max_attempts`` without holding up the othe
 written whose reply never comes is deferred with a reason saying it may have been delivered,
 not sent again at once. A login the server refuses, a sender it refuses for good (5xx to MAIL
 FROM) or that no message can carry, a server that cannot be reached or breaks every
-transaction, a stop signal, or a ``report`` that fails (the queue's database gone) stops the
+transaction, a stop signal, or an ``on_results`` that fails (the queue's database gone) stops the
 send: no transaction starts, those not yet written are given up (left to send), and the replies
 of the messages already written are read first, so nothing the server accepted is sent twice by
 the next run. A :class:`TransportError` then carries the results so far.
@@ -44,7 +44,13 @@ from campaign.mail.mime import Composer
 from campaign.mail.ratelimit import MessagePacer
 from campaign.mail.smtp_send import BatchSend
 from campaign.mail.smtp_session import Connection, smtp_message
-from campaign.mail.transport import OutgoingMessage, Report, ResultFeed, SendResult, TransportError
+from campaign.mail.transport import (
+    OutgoingMessage,
+    ResultCallback,
+    ResultFeed,
+    SendResult,
+    TransportError,
+)
 
 
 class SmtpTransport:
@@ -109,10 +115,10 @@ class SmtpTransport:
     # --- sending ----------------------------------------------------------------------------
 
     def send(
-        self, messages: Iterable[OutgoingMessage], report: Report | None = None
+        self, messages: Iterable[OutgoingMessage], on_results: ResultCallback | None = None
     ) -> list[SendResult]:
-        """One result per message, in order; see the module docstring. With ``report``, each
-        result is also reported within :data:`~campaign.mail.transport.REPORT_EVERY` seconds.
+        """One result per message, in order; see the module docstring. With ``on_results``, each
+        result is also handed to it within :data:`~campaign.mail.transport.FLUSH_EVERY` seconds.
 
         All the connections are driven from this thread: a free connection takes the next
         message and writes MAIL FROM; whenever a connection's reply arrives, it writes its next
@@ -123,7 +129,7 @@ class SmtpTransport:
         # A sequence is taken as it is: its items may be built on access (the queue builds
         # each message just before it is sent).
         batch = messages if isinstance(messages, Sequence) else list(messages)
-        return BatchSend(self, batch, ResultFeed(report)).run()
+        return BatchSend(self, batch, ResultFeed(on_results)).run()
 
     def close(self) -> None:
         for connection in self.connections:

@@ -99,13 +99,13 @@ class BatchSend:
                     self.start_flights(stop)
                     if self.flights:
                         self.read_replies()
-                    self.report()
+                    self.flush_results()
                 if stop.requested:
                     self.stop(TransportError(INTERRUPTED))
             except KeyboardInterrupt:  # asked twice: stop at once, nothing more is read
                 self.abandon()
                 self.stop(TransportError(INTERRUPTED))
-            self.report(force=True)
+            self.flush_results(force=True)
         if self.stopping is None:
             return [result for result in self.results if result is not None]
         for connection in transport.connections:  # sessions may be mid-transaction
@@ -128,7 +128,7 @@ class BatchSend:
         self.results[index] = result
         self.feed.add(index, result)
 
-    def report(self, force: bool = False) -> None:
+    def flush_results(self, force: bool = False) -> None:
         if isinstance(self.stopping, Exception) and not isinstance(self.stopping, TransportError):
             return  # reporting already failed (the database went away): nothing more to say
         try:

@@ -1,7 +1,7 @@
 """What every mail transport offers: :class:`Transport`, and the types it speaks.
 
 A transport takes personalised messages (:class:`OutgoingMessage`) and returns what became of
-each (:class:`SendResult`), telling a ``report`` callback as results come; it raises
+each (:class:`SendResult`), telling an ``on_results`` callback as results come; it raises
 :class:`TransportError` when it cannot go on. The outbox (:mod:`campaign.mail.outbox`) and the
 SMTP relay (:mod:`campaign.mail.smtp`) implement it; the sending queue knows no more than this.
 """
@@ -96,55 +96,56 @@ class TransportError(CampaignError):
         self.results: list[SendResult | None] = list(results or [])
 
 
-Report = Callable[[list[tuple[int, SendResult]]], None]
+ResultCallback = Callable[[list[tuple[int, SendResult]]], None]
 """Told of results as they come, as ``(index in the batch, result)`` pairs. A caller that
 records each result within moments of the server's reply loses at most those moments to a
 crash, instead of a whole batch (the queue commits in this call)."""
 
-REPORT_EVERY = 0.04
-"""Seconds a result may wait before it is reported: the queue's window of unrecorded sends."""
+FLUSH_EVERY = 0.04
+"""Seconds a result may wait before it is handed to ``on_results``: the queue's window of
+unrecorded sends."""
 
 
 class ResultFeed:
-    """The results of a ``send`` not reported yet: handed to ``report`` once the oldest has
+    """The results of a ``send`` not handed on yet: handed to ``on_results`` once the oldest has
     waited ``every`` seconds, and all of them when the send ends (:meth:`flush` with
-    ``force``). Without a ``report`` it keeps nothing."""
+    ``force``). Without an ``on_results`` it keeps nothing."""
 
-    def __init__(self, report: Report | None, every: float = REPORT_EVERY) -> None:
-        self.report = report
+    def __init__(self, on_results: ResultCallback | None, every: float = FLUSH_EVERY) -> None:
+        self.on_results = on_results
         self.every = every
         self.waiting: list[tuple[int, SendResult]] = []
         self.since = 0.0
 
     def add(self, index: int, result: SendResult) -> None:
-        if self.report is None:
+        if self.on_results is None:
             return
         if not self.waiting:
             self.since = time.monotonic()
         self.waiting.append((index, result))
 
     def due_in(self) -> float | None:
-        """Seconds until the results waiting must be reported; None when none waits."""
+        """Seconds until the results waiting must be handed on; None when none waits."""
         if not self.waiting:
             return None
         return max(0.0, self.since + self.every - time.monotonic())
 
     def flush(self, force: bool = False) -> None:
-        if not self.waiting or self.report is None:
+        if not self.waiting or self.on_results is None:
             return
         if not force and time.monotonic() - self.since < self.every:
             return
         waiting, self.waiting = self.waiting, []
-        self.report(waiting)
+        self.on_results(waiting)
 
 
 class Transport(Protocol):
     def send(
-        self, messages: Iterable[OutgoingMessage], report: Report | None = None
+        self, messages: Iterable[OutgoingMessage], on_results: ResultCallback | None = None
     ) -> list[SendResult]:
-        """One result per message, in order. With ``report``, every result is also reported
-        (once, within :data:`REPORT_EVERY` seconds of being known) before ``send`` returns or
-        raises, unless ``report`` itself raised: then the send stops and that error is raised
+        """One result per message, in order. With ``on_results``, every result is also handed
+        to it (once, within :data:`FLUSH_EVERY` seconds of being known) before ``send`` returns or
+        raises, unless ``on_results`` itself raised: then the send stops and that error is raised
         again."""
         ...
 

@@ -78,15 +78,16 @@ class BounceKind(StrEnum):
 
 
 class Bounce(SQLModel, table=True):
-    """One bounce or complaint report about one recipient, as received after sending.
+    """One bounce or complaint notice about one recipient, as received after sending.
 
     A person's message to the mailto address of List-Unsubscribe is kept here too (kind
     ``unsubscribe``), so that reading it again changes nothing. A message that could not be read
     at all is kept too (kind ``unreadable``, no address, the reason in ``diagnostic``), so that
     setting it aside leaves a trace an administrator finds.
 
-    ``report_id`` (the report's Message-ID, or a digest of its bytes) with ``email`` is unique:
-    ingesting the same report twice adds nothing and changes nothing.
+    ``report_id`` (the notice's Message-ID, or a digest of its bytes; the column keeps the RFCs'
+    word) with ``email`` is unique: ingesting the same notice twice adds nothing and changes
+    nothing.
     """
 
     __tablename__ = "bounce"

@@ -134,7 +134,7 @@ def _hand_over(
     replies = _Replies([row for row, _, _ in to_send], recorder)
     try:
         results = transport.send(
-            BatchMessages(to_send, newsletter_id, signer), report=replies.report
+            BatchMessages(to_send, newsletter_id, signer), on_results=replies.record
         )
     except TransportError as exc:
         replies.transport_stopped(exc)
@@ -157,9 +157,9 @@ def _hand_over(
 class _Replies:
     """The replies to one batch given to the transport, by index in the batch.
 
-    :meth:`report` records each reply as the transport reports it; failures are held (nothing
+    :meth:`record` records each reply as the transport hands it on; failures are held (nothing
     was sent, they can wait) until the batch is judged. Every other method then records or
-    releases the rows :meth:`report` did not record, never one it did.
+    releases the rows :meth:`record` did not record, never one it did.
     """
 
     def __init__(self, rows: list[Claimed], recorder: Recorder) -> None:
@@ -168,7 +168,7 @@ class _Replies:
         self.reported: set[int] = set()
         self.held: dict[int, SendResult] = {}  # failures, recorded once the batch is judged
 
-    def report(self, pairs: list[tuple[int, SendResult]]) -> None:
+    def record(self, pairs: list[tuple[int, SendResult]]) -> None:
         """Record what the server said within moments of its reply (one commit per call,
         at most every few tens of milliseconds): a crash then re-sends only those moments."""
         for index, result in pairs:

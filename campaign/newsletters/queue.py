@@ -4,7 +4,7 @@
 rows, not the audience, say who still has to be mailed. :func:`send_newsletter` claims rows in
 batches, personalises the newsletter compiled once per audience group (never per recipient),
 hands the batch to the transport and records each reply on its row as the transport reports it,
-committing at most :data:`~campaign.mail.outbox.REPORT_EVERY` (40 ms) after the reply: a crash
+committing at most :data:`~campaign.mail.transport.FLUSH_EVERY` (40 ms) after the reply: a crash
 (even ``kill -9``) then mails again only the messages in flight (one per connection) and those
 accepted in that last window, and a pause or a transport that gives up leaves the queue
 resumable by running it again. A database lost mid-send stops the run with a

@@ -47,7 +47,7 @@ import css_inline
 import jinja2
 from mjml import mjml2html
 
-from campaign.events.ics import calendar_url
+from campaign.events.ics import ics_url
 from campaign.newsletters import markdown
 from campaign.newsletters.audience_groups import AudienceGroup, group_by_region
 from campaign.newsletters.blocks import MEDIA_ROUTE
@@ -157,7 +157,7 @@ def render_group(
         **manifest.typed(context, settings.zone),
         "track": track,
         # Absolute, from [web] public_url, so it works from a preview or a test send too.
-        "calendar_url": lambda event: calendar_url(public_url, event.id),
+        "calendar_url": lambda event: ics_url(public_url, event.id),
         "media_url": lambda name: f"{public_url}{MEDIA_ROUTE}/{name}",
     }
     html_values = {

@@ -25,7 +25,7 @@ from campaign.models import Event
 from campaign.scheduling.calendar import Calendar, NewsletterEntry, PostEntry
 from campaign.scheduling.checks import check_calendar
 from campaign.scheduling.selection import fill_slots, rule_slots
-from campaign.scheduling.sync import SyncReport, apply_calendars
+from campaign.scheduling.sync import SyncSummary, apply_calendars
 from campaign.social.compose import rule_post_text
 from campaign.social.limits import account_limit
 from campaign.social.moving import over_problem
@@ -143,7 +143,7 @@ def replay_calendar(
     gap: timedelta = timedelta(seconds=5),
     posts_per_rule: int = 3,
     segment: dict[str, Any] | None = None,
-) -> SyncReport:
+) -> SyncSummary:
     """Check the calendar at ``path``, replay it from ``start`` and sync that (the demo's step).
 
     Raises :class:`CampaignError` listing the problems when the calendar has errors.

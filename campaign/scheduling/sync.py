@@ -9,7 +9,7 @@ account: the first keeps the entry's key, the others get ``<key>@<account>`` (se
 Syncing creates the rows that are missing, updates the ones still waiting
 (``scheduled``, or ``missed``: a new time brings it back), and cancels the waiting rows whose
 entry left the file. Rows that already went out or started to (sending, paused, sent,
-publishing, published, failed) and rows cancelled by a person are never touched: the report says
+publishing, published, failed) and rows cancelled by a person are never touched: the summary says
 so. Which rows are still waiting is asked of each kind's rule (:mod:`campaign.newsletters.allowed`,
 :mod:`campaign.social.allowed`; see :data:`WAITING_NEWSLETTER` and :mod:`.syncposts` for where a
 sync differs from a person): a thread partly published never takes the calendar's text. Running
@@ -61,8 +61,8 @@ from campaign.scheduling.syncrun import (
     Change,
     Kind,
     RowRule,
-    SyncReport,
     SyncRun,
+    SyncSummary,
     differences,
     stem,
 )
@@ -77,7 +77,7 @@ __all__ = [
     "Action",
     "Change",
     "Kind",
-    "SyncReport",
+    "SyncSummary",
     "apply_calendars",
     "sync_calendars",
 ]
@@ -246,7 +246,7 @@ def sync_calendars(
     *,
     dry_run: bool = False,
     now: datetime | None = None,
-) -> SyncReport:
+) -> SyncSummary:
     """Make the database match the calendar(s) at ``path`` (a file, or a folder of them).
 
     Given a folder, the folder is the whole truth: rows of a calendar file that is no longer
@@ -278,7 +278,7 @@ def apply_calendars(
     *,
     dry_run: bool = False,
     now: datetime | None = None,
-) -> SyncReport:
+) -> SyncSummary:
     """Make the rows of the calendars named in ``scope`` match ``calendars`` (checked already;
     those with errors are left alone). Committed, or rolled back with ``dry_run``."""
     now = now or utcnow()
@@ -296,4 +296,4 @@ def apply_calendars(
         session.rollback()
     else:
         session.commit()
-    return SyncReport(calendars=list(calendars), changes=run.changes, dry_run=dry_run)
+    return SyncSummary(calendars=list(calendars), changes=run.changes, dry_run=dry_run)

@@ -1,4 +1,4 @@
-"""One `schedule sync` run: what it did (:class:`Change`, :class:`SyncReport`) and the steps
+"""One `schedule sync` run: what it did (:class:`Change`, :class:`SyncSummary`) and the steps
 shared by every kind of row (update what is still the calendar's, keep the rest, cancel).
 
 Which rows are still the calendar's to change is asked of each kind's rule (a :class:`RowRule`,
@@ -38,7 +38,9 @@ class Change:
 
 
 @dataclass
-class SyncReport:
+class SyncSummary:
+    """What one sync did: the calendars it read (refused ones included) and each row's change."""
+
     calendars: list[Calendar] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     dry_run: bool = False

@@ -15,7 +15,7 @@ Routes (``[web] public_url`` is their base in every email):
     GET      /v/TOKEN                   the email as that recipient received it
     GET|POST /inscription[?liste=NAME]  subscribe form (embeddable)
     GET|POST /confirmation/TOKEN        double opt-in confirmation
-    GET|HEAD /e/ID.ics                  an event as a calendar file ("Ajouter à mon agenda")
+    GET|HEAD /e/ID.ics                  an event as an .ics file ("Ajouter à mon agenda")
     GET      /openapi.json              the OpenAPI description of the routes above
     /admin/…                            the team's dashboard (sign-in required)
 
@@ -42,7 +42,7 @@ from campaign.db import open_database
 from campaign.tracking.tokens import Signer, signer_for
 from campaign.web import (
     asset_routes,
-    calendar_routes,
+    ics_routes,
     media_routes,
     operations_routes,
     pages,
@@ -105,7 +105,7 @@ def create_app(
     app.include_router(tracking_routes.router)
     app.include_router(pages.router)
     app.include_router(subscribe.router)
-    app.include_router(calendar_routes.router)
+    app.include_router(ics_routes.router)
     app.include_router(operations_routes.router)
     app.include_router(media_routes.router)
     app.include_router(asset_routes.router)

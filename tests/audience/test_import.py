@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from campaign.audience.importer import import_subscribers
 from campaign.audience.subscribers import add_subscriber, change_status
-from campaign.importing import ImportReport
+from campaign.importing import ImportSummary
 from campaign.models import (
     ConsentAction,
     ConsentEvent,
@@ -36,7 +36,7 @@ def csv_file(
 
 def run_import(
     session: Session, path: Path, *, list_name: str | None = None, dry_run: bool = False
-) -> ImportReport:
+) -> ImportSummary:
     report = import_subscribers(
         session, path, list_name=list_name, dry_run=dry_run, actor="tester", taxonomy=TAXONOMY
     )

@@ -29,6 +29,10 @@ from campaign.web.server import uvicorn_config
 from tests.dashboard.browser import browser_page, screenshot
 from tests.dashboard.conftest import PASSWORD, Served, free_port
 
+pytestmark = pytest.mark.one_database(
+    "a page in a real browser, a door: the stages it calls are tested on both engines"
+)
+
 
 def _png(path: Path, width: int = 40, height: int = 20) -> Path:
     """A real PNG (a pink rectangle), so the browser draws it."""

@@ -24,6 +24,10 @@ from campaign.taxonomy import Taxonomy
 from tests.dashboard.browser import UNLABELLED_FIELDS, browser_page, screenshot
 from tests.dashboard.conftest import PASSWORD, Served
 
+pytestmark = pytest.mark.one_database(
+    "a page in a real browser, a door: the stages it calls are tested on both engines"
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 SAMPLE_DAY = date(2026, 11, 5)  # a Thursday of the sample Mois, with many events

@@ -28,6 +28,10 @@ from campaign.social.posts import cancel_post
 from campaign.social.posts import create_post as _create_post
 from campaign.taxonomy import Taxonomy
 
+pytestmark = pytest.mark.one_database(
+    "the dashboard's pages and forms, a door: the stages they call are tested on both engines"
+)
+
 PARIS = ZoneInfo("Europe/Paris")
 DAY = date(2026, 11, 5)
 BEFORE_THE_MOIS = datetime(2026, 10, 1, tzinfo=UTC)

@@ -6,12 +6,17 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from sqlmodel import Session, col, select
 
 from campaign.config import SocialAccount
 from campaign.models import Post, PostStatus
 from campaign.social.length import check_length
 from tests.dashboard.conftest import Served, page_csrf
+
+pytestmark = pytest.mark.one_database(
+    "the dashboard's pages and forms, a door: the stages they call are tested on both engines"
+)
 
 LONG = "Une phrase assez longue pour remplir un message. " * 6  # 293 characters
 

@@ -8,12 +8,17 @@ import html
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import Session
 
 from campaign.messages import message
 from campaign.models import Post, PostStatus
 from campaign.wording import pages
 from tests.dashboard.conftest import Served, page_csrf
+
+pytestmark = pytest.mark.one_database(
+    "the dashboard's pages and forms, a door: the stages they call are tested on both engines"
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -6,11 +6,16 @@ from __future__ import annotations
 import re
 from html import unescape
 
+import pytest
 from sqlmodel import Session, select
 
 from campaign.audience.subscribers import add_subscriber
 from campaign.models import Newsletter
 from tests.dashboard.conftest import Served, page_csrf
+
+pytestmark = pytest.mark.one_database(
+    "the dashboard's pages and forms, a door: the stages they call are tested on both engines"
+)
 
 
 def _one_list(served: Served) -> None:

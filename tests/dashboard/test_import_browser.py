@@ -8,11 +8,16 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from campaign.models import ConsentEvent, Subscriber
 from tests.dashboard.browser import browser_page, screenshot
 from tests.dashboard.conftest import PASSWORD, Served
+
+pytestmark = pytest.mark.one_database(
+    "a page in a real browser, a door: the stages it calls are tested on both engines"
+)
 
 ORIGIN = "formulaire papier Mois de l'ESS 2025"
 

@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import requests
 from sqlmodel import Session, select
 
@@ -16,6 +17,10 @@ from campaign.dashboard.uploads import HOLD, HeldUploads
 from campaign.models import ConsentEvent, Subscriber
 from tests.conftest import mode_of
 from tests.dashboard.conftest import Served, page_csrf
+
+pytestmark = pytest.mark.one_database(
+    "the dashboard's pages and forms, a door: the stages they call are tested on both engines"
+)
 
 SHEET = (
     "Courriel pro;Prénom;Service;Date d'inscription\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlmodel import Session, col, select
 
 from campaign.config import SocialAccount
@@ -12,6 +13,10 @@ from campaign.models import Post
 from campaign.social.length import mastodon_length
 from campaign.social.limits import store_limit
 from tests.dashboard.conftest import Served, page_csrf
+
+pytestmark = pytest.mark.one_database(
+    "the dashboard's pages and forms, a door: the stages they call are tested on both engines"
+)
 
 SENTENCE = "Le Mois de l'ESS commence demain partout en France, venez nombreux ! "
 TEXT = (SENTENCE * 9)[:600].strip()  # 600 characters as Mastodon counts them

@@ -11,6 +11,10 @@ from campaign.models import Post
 from campaign.social import media
 from tests.dashboard.conftest import Served, page_csrf
 
+pytestmark = pytest.mark.one_database(
+    "the dashboard's pages and forms, a door: the stages they call are tested on both engines"
+)
+
 HEADS = {"image/jpeg": b"\xff\xd8\xff\xe0", "image/gif": b"GIF89a"}
 
 

@@ -31,7 +31,8 @@ from campaign.social import TransportError
 from campaign.social.length import check_length
 from campaign.social.networks import transport_for
 from campaign.social.posts import create_post, publish_post
-from campaign.social.x import CREDITS_WAIT, REPLY_REFUSED, XTransport
+from campaign.social.x import CREDITS_WAIT, REPLY_REFUSED
+from campaign.social.x_refusals import out_of_credits
 from campaign.taxonomy import Taxonomy
 from tests.dashboard.conftest import Served, page_csrf
 from tests.newsletters import regions_sample
@@ -1383,8 +1384,7 @@ def test_moving_an_event_post_on_the_calendar_writes_it_again_or_refuses_in_fren
 def test_x_refusals_a_person_can_act_on_are_worded_in_french(served: Served) -> None:
     """A 402 (credits spent) and a refused reply, as the posting stage records them."""
     retry_at = _local(served, 1, 10, 30)
-    credits = XTransport("Mois_ESS", ("k", "s", "t", "ts"), clock=lambda: retry_at - CREDITS_WAIT)
-    spent = str(credits._out_of_credits("publish a post", uncertain=False))
+    spent = str(out_of_credits("Mois_ESS", "publish a post", False, retry_at - CREDITS_WAIT))
     refused = (
         f"@Mois_ESS: {REPLY_REFUSED}: Reply to this conversation is not allowed because you have "
         "not been mentioned or otherwise engaged by the author of the post you are replying to "

@@ -11,6 +11,7 @@ import io
 import re
 from datetime import UTC, datetime
 
+import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
@@ -30,6 +31,10 @@ from campaign.models import (
     SubscriberStatus,
 )
 from tests.dashboard.conftest import Served, page_csrf
+
+pytestmark = pytest.mark.one_database(
+    "the dashboard's pages and forms, a door: the stages they call are tested on both engines"
+)
 
 NATIONAL = "Newsletter nationale"
 

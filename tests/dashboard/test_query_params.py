@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import requests
 
 from tests.dashboard.conftest import Served
 from tests.dashboard.test_security import _hostile_data, _walk, fill
+
+pytestmark = pytest.mark.one_database(
+    "the dashboard's pages and forms, a door: the stages they call are tested on both engines"
+)
 
 CRAFTED = [
     "9" * 40,  # no database integer holds it

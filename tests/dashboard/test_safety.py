@@ -34,6 +34,10 @@ from campaign.scheduling import jobs
 from tests.dashboard.conftest import Served, page_csrf
 from tests.dashboard.test_security import routes
 
+pytestmark = pytest.mark.one_database(
+    "the dashboard's pages and forms, a door: the stages they call are tested on both engines"
+)
+
 LIST = "Newsletter nationale"
 
 # Routes that change something no page can undo, or that make something public: each must show

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from campaign.models import (
@@ -26,6 +27,10 @@ from campaign.scheduling.service import Service
 from tests.dashboard.browser import browser_page, screenshot
 from tests.dashboard.conftest import PASSWORD, Served
 from tests.dashboard.test_safety import _events_on, _local_day, _newsletter, _people
+
+pytestmark = pytest.mark.one_database(
+    "a page in a real browser, a door: the stages it calls are tested on both engines"
+)
 
 
 def _engine_name(served: Served) -> str:

@@ -26,6 +26,10 @@ from campaign.taxonomy import Taxonomy
 from tests.dashboard.conftest import PASSWORD, Served, login_csrf, page_csrf, sign_in
 from tests.test_tabular import hostile_xlsx
 
+pytestmark = pytest.mark.one_database(
+    "the dashboard's pages and forms, a door: the stages they call are tested on both engines"
+)
+
 PUBLIC = {("GET", "/login"), ("POST", "/login")}  # the only routes open without a session
 ANY_ROLE = {("POST", "/logout")}  # what a viewer may post: signing out
 
@@ -665,6 +669,8 @@ def test_an_import_file_past_a_limit_is_refused_on_the_page_not_with_a_500(
     assert "liste.xlsx is not a normal Excel file" in answer.text
 
 
+# A transaction rolled back half-way: database behaviour, so on both engines.
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_an_import_refused_half_way_saves_nothing(served: Served) -> None:
     # Two batches of good rows are written before the bad cell is reached: all are undone.
     lines = ["email"] + [f"p{number}@example.org" for number in range(2500)] + ["y" * 40_000]

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+import pytest
 from sqlmodel import Session
 
 from campaign.models import MailingList, Newsletter, NewsletterStatus, utcnow
 from campaign.sender import sender_identity
 from tests.dashboard.conftest import Served, page_csrf
+
+pytestmark = pytest.mark.one_database(
+    "the dashboard's pages and forms, a door: the stages they call are tested on both engines"
+)
 
 IDENTITY = {
     "from_name": "Les Prix ESS",

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlmodel import Session
 
 from campaign.models import Post, PostStatus
 from tests.dashboard.conftest import Served, page_csrf
+
+pytestmark = pytest.mark.one_database(
+    "the dashboard's pages and forms, a door: the stages they call are tested on both engines"
+)
 
 
 def _post(client, url: str, form_page: str, data: dict):  # type: ignore[no-untyped-def]

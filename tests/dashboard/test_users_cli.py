@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlmodel import Session, select
 
 from campaign.db import open_database
@@ -12,6 +13,10 @@ from campaign.users.logins import attempt_login
 from campaign.users.members import add_user
 from campaign.users.passwords import verify_password
 from campaign.users.sessions import open_session, signed_in
+
+pytestmark = pytest.mark.one_database(
+    "the dashboard's pages and forms, a door: the stages they call are tested on both engines"
+)
 
 PASSWORD = "correct cheval agrafe"
 

@@ -164,7 +164,7 @@ class _SameErrorEveryTime:
     def __init__(self) -> None:
         self.calls = 0
 
-    def send(self, messages: Iterable[OutgoingMessage], report=None) -> list[SendResult]:  # type: ignore[no-untyped-def]
+    def send(self, messages: Iterable[OutgoingMessage], on_results=None) -> list[SendResult]:  # type: ignore[no-untyped-def]
         self.calls += 1
         return [
             SendResult(m.to, False, error="DKIM signing failed: key unusable.") for m in messages

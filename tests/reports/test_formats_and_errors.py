@@ -12,6 +12,10 @@ from campaign.reports import Labels, delivery_of, newsletter_of, newsletter_sour
 from campaign.reports.charts import nice_step
 from campaign.reports.queries import reply_reason
 
+pytestmark = pytest.mark.one_database(
+    "the report files' format: the report queries are tested on both engines elsewhere"
+)
+
 PARIS = ZoneInfo("Europe/Paris")
 
 

@@ -28,6 +28,10 @@ from campaign.reports.queries import NewsletterFigures
 from tests.browsers import no_browser
 from tests.reports.conftest import N1_TITLE, N2_TITLE, N3_TITLE
 
+pytestmark = pytest.mark.one_database(
+    "the report files' format: the report queries are tested on both engines elsewhere"
+)
+
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

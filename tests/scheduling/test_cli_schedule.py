@@ -5,6 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.one_database(
+    "the commands' output and exit codes, a door: the stages they call are tested on both engines"
+)
+
 CALENDAR = """
 [[newsletter]]
 key = "semaine"

@@ -497,7 +497,11 @@ def test_stopping_mid_send_leaves_the_newsletter_resumable_and_nobody_mailed_twi
         stopped_at = len(relay.copies)
         assert stopped_at < 400
         start_service()  # the send worker resumes it
-        wait_until(lambda: status_of(engine, Newsletter, newsletter_id) == NewsletterStatus.sent)
+        # ~350 messages at 20 ms each on one connection: a deadline with room for a loaded CI.
+        wait_until(
+            lambda: status_of(engine, Newsletter, newsletter_id) == NewsletterStatus.sent,
+            timeout=60,
+        )
         assert len(relay.copies) == 400
         assert set(relay.copies.values()) == {1}
     finally:

@@ -16,6 +16,10 @@ from campaign.models import Event
 
 from .conftest import CREDENTIALS, PRIX_CREDENTIALS, FakeX, rate_limited
 
+pytestmark = pytest.mark.one_database(
+    "the commands' output and exit codes, a door: the stages they call are tested on both engines"
+)
+
 PARIS = ZoneInfo("Europe/Paris")
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(300)
 

@@ -24,6 +24,10 @@ import urllib3
 
 from tests.ports import free_port as _free_port
 
+pytestmark = pytest.mark.one_database(
+    "the public routes' answers, a door: the stages they call are tested on both engines"
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 HOST = "lettre.mois-ess.org"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, col, select
@@ -32,6 +33,10 @@ from campaign.models import (
 )
 from campaign.tracking.classify import APPLE_MPP_AGENT
 from campaign.web.forms import FORM, HONEYPOT
+
+pytestmark = pytest.mark.one_database(
+    "the public routes' answers, a door: the stages they call are tested on both engines"
+)
 
 TABLES = (Hit, Delivery, Subscriber, ConsentEvent, Membership, MailingList, Link, Newsletter)
 B64 = string.ascii_letters + string.digits + "-_"

@@ -19,6 +19,10 @@ from campaign.web.templates import ConfirmationEmail, Pages
 from tests.dashboard.test_walk import french_fragments, sentence_runs, visible_text
 from tests.web.test_subscribe import _confirm_path, _outbox, _submit
 
+pytestmark = pytest.mark.one_database(
+    "the public routes' answers, a door: the stages they call are tested on both engines"
+)
+
 
 def english_fragments() -> list[str]:
     """The English runs of the pages' catalogue (``msgid`` whose French differs)."""

@@ -37,6 +37,10 @@ from campaign.social.media import keep_image
 from campaign.tracking.tokens import Signer
 from campaign.web.app import create_app
 
+pytestmark = pytest.mark.one_database(
+    "the public routes' answers, a door: the stages they call are tested on both engines"
+)
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

@@ -12,6 +12,10 @@ from sqlmodel import Session, col, select
 from campaign.models import ConsentEvent, Subscriber, SubscriberStatus, utcnow
 from tests.diskfull import fill, no_growth, room_again
 
+pytestmark = pytest.mark.one_database(
+    "the public routes' answers, a door: the stages they call are tested on both engines"
+)
+
 XSS = '<script>alert("x")</script>'
 
 

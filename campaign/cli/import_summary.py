@@ -1,4 +1,4 @@
-"""Printing an import report: a summary, then every skipped row with its number and reason."""
+"""Printing an import: a progress bar while it runs, then its summary and every skipped row."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from campaign.cli.common import console, err_console, styled
-from campaign.importing import ImportReport
+from campaign.importing import ImportSummary
 
 MAX_SKIPPED_SHOWN = 50
 
@@ -33,27 +33,27 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def print_import_report(
-    report: ImportReport, noun: str, max_shown: int = MAX_SKIPPED_SHOWN
+def print_import_summary(
+    summary: ImportSummary, noun: str, max_shown: int = MAX_SKIPPED_SHOWN
 ) -> None:
-    prefix = "Dry run, nothing saved — " if report.dry_run else ""
+    prefix = "Dry run, nothing saved — " if summary.dry_run else ""
     console.print(
         styled(
-            f"{prefix}{report.file}: {report.rows} rows read — ",
-            (f"{report.added} added", "green"),
-            f", {report.updated} updated, {report.unchanged} unchanged, ",
-            (f"{len(report.skipped)} skipped", "yellow"),
+            f"{prefix}{summary.file}: {summary.rows} rows read — ",
+            (f"{summary.added} added", "green"),
+            f", {summary.updated} updated, {summary.unchanged} unchanged, ",
+            (f"{len(summary.skipped)} skipped", "yellow"),
             f" ({noun}).",
         )
     )
-    for warning in report.warnings:
+    for warning in summary.warnings:
         console.print(styled(("Warning:", "yellow"), f" {warning}"))
-    if not report.skipped:
+    if not summary.skipped:
         return
     table = Table("Row", "Value", "Why it was skipped", title="Skipped rows")
-    for skipped in report.skipped[:max_shown]:
+    for skipped in summary.skipped[:max_shown]:
         table.add_row(str(skipped.row), skipped.value, str(skipped.reason))
     console.print(table)
-    hidden = len(report.skipped) - max_shown
+    hidden = len(summary.skipped) - max_shown
     if hidden > 0:
         console.print(f"… and {hidden} more skipped rows (use --json to see them all).")

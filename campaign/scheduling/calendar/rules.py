@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from campaign.config import Settings
 from campaign.scheduling import timing
-from campaign.scheduling.calendar_entries import RecurringEntry
-from campaign.scheduling.calendar_fields import Entry
-from campaign.scheduling.calendar_posts import read_account, read_accounts
-from campaign.scheduling.calendar_schema import RECURRING_KINDS, RULES, rule_field_names
+from campaign.scheduling.calendar.entries import RecurringEntry
+from campaign.scheduling.calendar.fields import Entry
+from campaign.scheduling.calendar.posts import read_account, read_accounts
+from campaign.scheduling.calendar.schema import RECURRING_KINDS, RULES, rule_field_names
 from campaign.social.compose import has_template, template_names
 
 

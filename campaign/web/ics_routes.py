@@ -1,4 +1,4 @@
-"""``GET /e/ID.ics``: an event as a calendar file, the newsletters' "Ajouter à mon agenda".
+"""``GET /e/ID.ics``: an event as an .ics file, the newsletters' "Ajouter à mon agenda".
 
 The id is the event's database id, not signed: events are the public catalogue of the events
 website (title, place, times, organiser), so reading one by guessing its id tells nothing that
@@ -21,7 +21,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from campaign.events.ics import CALENDAR_PATH, event_calendar, filename
+from campaign.events.ics import ICS_PATH, event_ics, filename
 from campaign.models.events import Event
 from campaign.web.service import WebService
 
@@ -31,12 +31,12 @@ MAX_AGE = 3600  # an edited event reaches caches within the hour; the ETag saves
 ID_PATTERN = r"^[1-9][0-9]{0,9}$"
 MAX_ID = 2**31 - 1  # an INTEGER column: larger ids would be a database error, not a 404
 
-_CALENDAR = "text/calendar; charset=utf-8"
+_ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 _HTML = {"text/html": {"schema": {"type": "string"}}}
 _CACHE = {"Cache-Control": f"public, max-age={MAX_AGE}", "X-Content-Type-Options": "nosniff"}
 
 # For the OpenAPI description; GET and HEAD are two routes so that each has its own operation.
-CALENDAR_ROUTE: dict[str, Any] = {
+ICS_ROUTE: dict[str, Any] = {
     "summary": "An event as an iCalendar file (RFC 5545), to add to one's calendar",
     "response_class": Response,
     "responses": {
@@ -64,8 +64,8 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
 
 
-@router.get(CALENDAR_PATH, **CALENDAR_ROUTE)
-@router.head(CALENDAR_PATH, **CALENDAR_ROUTE)
+@router.get(ICS_PATH, **ICS_ROUTE)
+@router.head(ICS_PATH, **ICS_ROUTE)
 def event_file(
     request: Request,
     event_id: str = Path(
@@ -81,7 +81,7 @@ def event_file(
         event = session.get(Event, number)
         if event is None:
             return web.pages.not_found()
-        text = event_calendar(
+        text = event_ics(
             event, public_url=web.settings.web.public_url, default_zone=web.settings.zone
         )
         name = filename(event)
@@ -93,4 +93,4 @@ def event_file(
     if _matches(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)
     headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return Response(body, media_type=_CALENDAR, headers=headers)
+    return Response(body, media_type=_ICS_MEDIA_TYPE, headers=headers)

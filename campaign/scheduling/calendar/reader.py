@@ -5,7 +5,7 @@ rules (``[[recurring]]``) of a campaign, each with a stable ``key``. Times are T
 date-times read in ``[general] timezone`` (or offset date-times, taken as they are).
 
 Every problem names the file, the line and the entry: the fields each entry takes are declared
-in :mod:`~campaign.scheduling.calendar_schema`, and :class:`~campaign.scheduling.calendar_fields.
+in :mod:`~campaign.scheduling.calendar.schema`, and :class:`~campaign.scheduling.calendar.fields.
 Entry` places each refusal at its line. Checking never writes anything; :func:`read_calendar`
 with a session also checks what only the database knows (lists), and given ``limits`` the posts'
 lengths against each account's own limit (a Mastodon instance's, read by a metrics sync).
@@ -25,12 +25,12 @@ from sqlmodel import Session
 
 from campaign.config import Settings
 from campaign.models import utcnow
-from campaign.scheduling.calendar_entries import Calendar, Problem
-from campaign.scheduling.calendar_fields import Entry, check_key
-from campaign.scheduling.calendar_newsletters import read_newsletter
-from campaign.scheduling.calendar_posts import read_post
-from campaign.scheduling.calendar_rules import read_rule
-from campaign.scheduling.calendar_schema import ENTRIES, KINDS, CalendarFields, field_names
+from campaign.scheduling.calendar.entries import Calendar, Problem
+from campaign.scheduling.calendar.fields import Entry, check_key
+from campaign.scheduling.calendar.newsletters import read_newsletter
+from campaign.scheduling.calendar.posts import read_post
+from campaign.scheduling.calendar.rules import read_rule
+from campaign.scheduling.calendar.schema import ENTRIES, KINDS, CalendarFields, field_names
 from campaign.scheduling.tomlsource import SourceMap
 from campaign.taxonomy import Taxonomy
 

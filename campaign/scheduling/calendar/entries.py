@@ -1,8 +1,8 @@
 """What a campaign calendar holds once read and checked, and the problems found in it.
 
-:func:`~campaign.scheduling.calendar_reader.read_calendar` fills a :class:`Calendar`: the
+:func:`~campaign.scheduling.calendar.reader.read_calendar` fills a :class:`Calendar`: the
 entries that passed their checks (times in UTC) and every :class:`Problem` with its file, line
-and entry; the checks themselves are in :mod:`~campaign.scheduling.calendar_schema` and the
+and entry; the checks themselves are in :mod:`~campaign.scheduling.calendar.schema` and the
 ``calendar_*`` modules named after each kind of entry.
 """
 

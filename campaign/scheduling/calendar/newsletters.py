@@ -18,8 +18,8 @@ from campaign.newsletters.blocks import BlockError, check_blocks
 from campaign.newsletters.manifest import ManifestError, load_manifest
 from campaign.newsletters.records import EventRule, check_template
 from campaign.newsletters.render import newsletter_folder
-from campaign.scheduling.calendar_entries import NewsletterEntry
-from campaign.scheduling.calendar_fields import Entry, moment
+from campaign.scheduling.calendar.entries import NewsletterEntry
+from campaign.scheduling.calendar.fields import Entry, moment
 
 
 def read_newsletter(

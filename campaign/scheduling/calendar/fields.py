@@ -1,8 +1,8 @@
 """One calendar entry read against its declared fields, each problem placed at its line.
 
 :class:`Entry` validates a field when the entry's reader asks for it, against the field's
-declaration in :mod:`~campaign.scheduling.calendar_schema`, and records each refusal as a
-:class:`~campaign.scheduling.calendar_entries.Problem` at the line of the field (or of the key
+declaration in :mod:`~campaign.scheduling.calendar.schema`, and records each refusal as a
+:class:`~campaign.scheduling.calendar.entries.Problem` at the line of the field (or of the key
 inside a table) that :class:`~campaign.scheduling.tomlsource.SourceMap` finds in the entry's
 range of lines. The reader asks in the order it checks, so the problems come in that order.
 """
@@ -22,9 +22,9 @@ from pydantic.fields import FieldInfo
 
 from campaign.config import Settings
 from campaign.scheduling import timing
-from campaign.scheduling.calendar_entries import Calendar, Problem
-from campaign.scheduling.calendar_schema import field_names
-from campaign.scheduling.calendar_values import Missing, Table
+from campaign.scheduling.calendar.entries import Calendar, Problem
+from campaign.scheduling.calendar.schema import field_names
+from campaign.scheduling.calendar.values import Missing, Table
 from campaign.taxonomy import Taxonomy
 
 

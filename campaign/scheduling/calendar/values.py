@@ -2,7 +2,7 @@
 
 Each type is an ``Annotated`` pydantic type whose validator takes the value as ``tomllib`` read
 it and returns the value kept (stripped, made a list, made canonical) or refuses it with the
-message the user reads; :mod:`~campaign.scheduling.calendar_schema` declares the entries with
+message the user reads; :mod:`~campaign.scheduling.calendar.schema` declares the entries with
 them. A validator learns the field's name as the file spells it (``events.from``) and whether
 the entry requires it from the validation context (``field``, ``required``); the names of
 regions and themes are checked against the taxonomy found there too (``taxonomy``). A type may

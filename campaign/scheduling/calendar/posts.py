@@ -12,9 +12,9 @@ from pydantic import TypeAdapter
 
 from campaign.config import Settings
 from campaign.errors import CampaignError
-from campaign.scheduling.calendar_entries import PostEntry
-from campaign.scheduling.calendar_fields import Entry, moment
-from campaign.scheduling.calendar_values import MAX_ALT, MAX_IMAGES, Thread
+from campaign.scheduling.calendar.entries import PostEntry
+from campaign.scheduling.calendar.fields import Entry, moment
+from campaign.scheduling.calendar.values import MAX_ALT, MAX_IMAGES, Thread
 from campaign.social.compose import MissingValue, has_template, render_post, template_names
 from campaign.social.length import (
     NO_THREADS,

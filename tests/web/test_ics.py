@@ -15,11 +15,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
+import pytest
 from sqlmodel import Session, select
 
 from campaign.events.importer import import_events
 from campaign.models import Event, Hit
 from campaign.taxonomy import Taxonomy
+
+pytestmark = pytest.mark.one_database(
+    "the public routes' answers, a door: the stages they call are tested on both engines"
+)
 
 REUNION = {"region": "La Réunion", "postcode": "97400", "city": "Saint-Denis"}
 GUADELOUPE = {"region": "Guadeloupe", "postcode": "97110", "city": "Pointe-à-Pitre"}

@@ -1,6 +1,6 @@
-"""Reading bounce and complaint reports: what failed, for whom, and how to find the delivery.
+"""Reading bounce and complaint notices: what failed, for whom, and how to find the delivery.
 
-Three shapes of report are understood, most reliable first:
+Three shapes of notice are understood, most reliable first:
 
 - **Delivery status notifications** (RFC 3464, ``multipart/report;
   report-type=delivery-status``), written by Postfix, Exim, Gmail, Microsoft and most MTAs: one
@@ -12,16 +12,16 @@ Three shapes of report are understood, most reliable first:
   :mod:`flufl.bounce`'s detectors (the ones GNU Mailman uses) find the failed addresses; the
   status code and the server's words are taken from the text when it has them.
 
-A report names its delivery in two ways, collected here for :mod:`campaign.bounces.ingest`: the
-VERP token of the address it was sent back to (``bounces+TOKEN@domain``, found in the report's
+A notice names its delivery in two ways, collected here for :mod:`campaign.bounces.ingest`: the
+VERP token of the address it was sent back to (``bounces+TOKEN@domain``, found in the notice's
 envelope headers, ``X-Postfix-Sender``, ``Original-Mail-From`` or the returned headers), and
 the original ``Message-ID`` (a signed token, see :func:`campaign.newsletters.queue.message_id`) in
 the returned message or its headers. The addresses a message was delivered to are kept apart
-too (:attr:`Report.recipients`): a person's message to the mailto address of List-Unsubscribe
-(``unsubscribe+TOKEN@domain``) is an unsubscribe request, not a report.
+too (:attr:`BounceNotice.recipients`): a person's message to the mailto address of List-Unsubscribe
+(``unsubscribe+TOKEN@domain``) is an unsubscribe request, not a notice.
 
 Anyone can send a message to the bounce address, so reading must survive anything: a message
-that the parsers cannot read raises :class:`UnreadableReport` (its caller sets it aside and goes
+that the parsers cannot read raises :class:`UnreadableNotice` (its caller sets it aside and goes
 on with the others), never another exception.
 """
 
@@ -42,8 +42,8 @@ from flufl.bounce import all_failures
 from campaign.errors import CampaignError
 from campaign.models import BounceKind
 
-# flufl.bounce logs a traceback before re-raising a detector's crash; the crash is reported as
-# an UnreadableReport instead, so its log stays quiet (no traceback on a mail server's pipe).
+# flufl.bounce logs a traceback before re-raising a detector's crash; the crash is raised as
+# an UnreadableNotice instead, so its log stays quiet (no traceback on a mail server's pipe).
 _flufl_log = logging.getLogger("flufl.bounce")
 _flufl_log.addHandler(logging.NullHandler())
 _flufl_log.propagate = False
@@ -52,7 +52,7 @@ _ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _REPLY = re.compile(r"\b([45]\d\d)[ -]")
 # Our Message-IDs are a signed token in lower-case base32 (checked when matching, not here).
 _OUR_MESSAGE_ID = re.compile(rb"(?im)^(?:X-Original-)?Message-ID:\s*(<[a-z2-7]{16,120}@[^>\s]+>)")
-# Headers of the report itself that may hold the address it was sent back to.
+# Headers of the notice itself that may hold the address it was sent back to.
 _ENVELOPE_HEADERS = (
     "To",
     "Delivered-To",
@@ -67,13 +67,13 @@ _RECIPIENT_HEADERS = ("To", "Delivered-To", "X-Original-To", "Envelope-To", "X-E
 _NOT_THE_ADDRESS = re.compile(r"^5\.(?:7|3|6)\.\d+$|^5\.2\.[23]$")
 
 
-class UnreadableReport(CampaignError):
+class UnreadableNotice(CampaignError):
     """A message the parsers could not read (malformed, hostile): set it aside, go on."""
 
 
 @dataclass
 class Failure:
-    """One recipient a report is about."""
+    """One recipient a notice is about."""
 
     email: str
     kind: BounceKind
@@ -94,11 +94,11 @@ class Failure:
 
 
 @dataclass
-class Report:
+class BounceNotice:
     """What a message said, once read."""
 
     kind: str  # dsn, arf, heuristic, none
-    report_id: str
+    notice_id: str  # its own Message-ID, or a digest of its bytes
     failures: list[Failure] = field(default_factory=list)
     addresses: list[str] = field(default_factory=list)  # where it was sent back to (VERP)
     message_ids: list[str] = field(default_factory=list)  # our Message-IDs it quotes
@@ -152,7 +152,7 @@ def _dsn_failures(part: Message) -> list[Failure]:
 
 
 def _returned_part(message: Message) -> list[str]:
-    """Addresses in the envelope fields of the report's blocks (X-Postfix-Sender…)."""
+    """Addresses in the envelope fields of the notice's blocks (X-Postfix-Sender…)."""
     found = []
     for part in message.walk():
         if part.get_content_type() in ("message/delivery-status", "message/feedback-report"):
@@ -167,7 +167,7 @@ def _heuristic_failures(message: Message, raw: str) -> list[Failure]:
     try:
         temporary, permanent = all_failures(message)
     except Exception as exc:  # any crash of a third-party detector on hostile input
-        raise UnreadableReport(
+        raise UnreadableNotice(
             f"the bounce detectors could not read it ({type(exc).__name__})"
         ) from exc
     codes = _ENHANCED.search(raw)
@@ -199,62 +199,62 @@ def _diagnostic_near(raw: str, address: str) -> str:
     return _text(paragraph)[:500]
 
 
-def _report_id(message: Message, data: bytes) -> str:
-    """The report's own Message-ID, or a digest of its bytes when it has none."""
+def _notice_id(message: Message, data: bytes) -> str:
+    """The notice's own Message-ID, or a digest of its bytes when it has none."""
     own = _text(message.get("Message-ID"))
     if own:
         return own[:300]
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def read_report(data: bytes, *, extra_addresses: list[str] | None = None) -> Report:
+def read_notice(data: bytes, *, extra_addresses: list[str] | None = None) -> BounceNotice:
     """Read one message (a bounce, a complaint, or anything else) from its bytes.
 
     ``extra_addresses`` are envelope recipients given by the delivering MTA (a pipe's
-    ``$RECIPIENT``), looked at like the report's own To and Delivered-To. Raises
-    :class:`UnreadableReport`, and nothing else, when the message cannot be read.
+    ``$RECIPIENT``), looked at like the notice's own To and Delivered-To. Raises
+    :class:`UnreadableNotice`, and nothing else, when the message cannot be read.
     """
     if not data.strip():
-        raise UnreadableReport("it is empty")
+        raise UnreadableNotice("it is empty")
     if b":" not in data.split(b"\n", 1)[0]:
-        raise UnreadableReport("it is not an email message (it does not start with headers)")
+        raise UnreadableNotice("it is not an email message (it does not start with headers)")
     try:
         return _read(data, extra_addresses)
-    except UnreadableReport:
+    except UnreadableNotice:
         raise
     except Exception as exc:  # the email package or our reading on input nobody planned for
-        raise UnreadableReport(f"it could not be read ({type(exc).__name__})") from exc
+        raise UnreadableNotice(f"it could not be read ({type(exc).__name__})") from exc
 
 
-def _read(data: bytes, extra_addresses: list[str] | None) -> Report:
+def _read(data: bytes, extra_addresses: list[str] | None) -> BounceNotice:
     message = email.message_from_bytes(data, policy=email.policy.compat32)
-    report = Report(kind="none", report_id=_report_id(message, data))
-    report.subject = _text(message.get("Subject"))[:200]
+    notice = BounceNotice(kind="none", notice_id=_notice_id(message, data))
+    notice.subject = _text(message.get("Subject"))[:200]
     raw = data.decode("utf-8", "replace").replace("\r\n", "\n")
-    report.addresses = _envelope_addresses(message, extra_addresses)
-    report.recipients = _recipients(message, extra_addresses)
-    report.message_ids = _our_message_ids(data)
+    notice.addresses = _envelope_addresses(message, extra_addresses)
+    notice.recipients = _recipients(message, extra_addresses)
+    notice.message_ids = _our_message_ids(data)
     report_type = (message.get_param("report-type") or "") if message.is_multipart() else ""
     parts = {part.get_content_type(): part for part in message.walk()}
     if "message/feedback-report" in parts or str(report_type).lower() == "feedback-report":
-        _read_feedback(report, parts.get("message/feedback-report"))
-        return report
+        _read_feedback(notice, parts.get("message/feedback-report"))
+        return notice
     if "message/delivery-status" in parts:
-        report.kind = "dsn"
-        report.failures = _dsn_failures(parts["message/delivery-status"])
-        if not report.failures:
-            report.note = "delivery status notification with nothing failed or delayed"
-        return report
+        notice.kind = "dsn"
+        notice.failures = _dsn_failures(parts["message/delivery-status"])
+        if not notice.failures:
+            notice.note = "delivery status notification with nothing failed or delayed"
+        return notice
     failures = _heuristic_failures(message, raw)
     if failures:
-        report.kind, report.failures = "heuristic", failures
-        return report
-    report.note = "not a bounce or complaint report"
-    return report
+        notice.kind, notice.failures = "heuristic", failures
+        return notice
+    notice.note = "not a bounce or complaint report"
+    return notice
 
 
 def _envelope_addresses(message: Message, extra_addresses: list[str] | None) -> list[str]:
-    """The addresses the report was sent to (envelope headers, the returned message's), once."""
+    """The addresses the notice was sent to (envelope headers, the returned message's), once."""
     addresses = list(extra_addresses or [])
     for name in _ENVELOPE_HEADERS:
         for value in message.get_all(name) or []:
@@ -264,7 +264,7 @@ def _envelope_addresses(message: Message, extra_addresses: list[str] | None) -> 
 
 
 def _recipients(message: Message, extra_addresses: list[str] | None) -> list[str]:
-    """The addresses of the report's recipient headers, once each."""
+    """The addresses of the notice's recipient headers, once each."""
     recipients = list(extra_addresses or [])
     for name in _RECIPIENT_HEADERS:
         values = [str(value) for value in message.get_all(name) or []]
@@ -273,7 +273,7 @@ def _recipients(message: Message, extra_addresses: list[str] | None) -> list[str
 
 
 def _our_message_ids(data: bytes) -> list[str]:
-    """Our Message-IDs, in the returned message or headers (never the report's own headers:
+    """Our Message-IDs, in the returned message or headers (never the notice's own headers:
     a person's reply names ours in In-Reply-To, and a reply is no bounce)."""
     head_and_body = re.split(rb"\r?\n\r?\n", data, maxsplit=1)
     body = head_and_body[1] if len(head_and_body) > 1 else b""
@@ -282,16 +282,16 @@ def _our_message_ids(data: bytes) -> list[str]:
     )
 
 
-def _read_feedback(report: Report, part: Message | None) -> None:
+def _read_feedback(notice: BounceNotice, part: Message | None) -> None:
     """A feedback report (ARF): a complaint when its type is one, else nothing to record."""
-    report.kind = "arf"
+    notice.kind = "arf"
     blocks = _blocks(part) if part is not None else []
     fields = blocks[0] if blocks else Message()
     feedback = _text(fields.get("Feedback-Type")).lower() or "abuse"
     recipient = _address(str(fields.get("Original-Rcpt-To") or ""))
     if feedback in ("abuse", "fraud", "virus"):  # not "auth-failure" (DMARC) or "not-spam"
-        report.failures.append(
+        notice.failures.append(
             Failure(recipient, BounceKind.complaint, action=feedback[:20], diagnostic=feedback)
         )
     else:
-        report.kind, report.note = "none", f"feedback report of type {feedback!r}"
+        notice.kind, notice.note = "none", f"feedback report of type {feedback!r}"

@@ -8,7 +8,7 @@ validator refuses a wrong value with the message the user reads. One place to se
 calendar accepts, one place to change it.
 
 Errors mapped to the file and line: ``tomllib`` keeps no positions, so
-:class:`~campaign.scheduling.calendar_fields.Entry` validates an entry one field at a time
+:class:`~campaign.scheduling.calendar.fields.Entry` validates an entry one field at a time
 against these declarations and turns each error's location (the field, and the key inside a
 table) into ``path:line: post 'j-1': message`` with :class:`~campaign.scheduling.tomlsource.
 SourceMap`. Field by field rather than the whole model at once, so that every problem of an
@@ -17,7 +17,7 @@ configuration, the database or the files (accounts, lists, templates, images, le
 live in the modules named after each kind of entry.
 
 The types the fields are declared with, and the words of their refusals, are in
-:mod:`~campaign.scheduling.calendar_values`.
+:mod:`~campaign.scheduling.calendar.values`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from campaign.events.catalogue import ORDERS
 from campaign.newsletters.records import MAX_NO_EVENTS_TEXT
-from campaign.scheduling.calendar_values import (
+from campaign.scheduling.calendar.values import (
     MAX_PER_POST,
     Accounts,
     Bound,
