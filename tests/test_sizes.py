@@ -30,7 +30,8 @@ MODULE_LIMIT = 500
 FUNCTION_LIMIT = 80
 COMPLEXITY_LIMIT = 15
 
-# Known offenders, with their figure when the limits came in: shrink only.
+# Known offenders, with their figure when the limits came in: shrink only (none left: issue #20
+# emptied them; keep them empty).
 MODULE_LINES: dict[str, int] = {}
 FUNCTION_LINES: dict[str, int] = {}
 COMPLEXITY: dict[str, int] = {}
