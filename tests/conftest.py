@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 import typer
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session
 
@@ -28,6 +30,7 @@ os.environ.pop("LINES", None)
 import campaign.cli.root  # noqa: F401  (creates the consoles now, see above)
 from campaign.cli import main
 from campaign.db import normalise_url, open_database
+from campaign.users import passwords
 from tests.ports import free_port
 
 PG_URL = os.environ.get("CAMPAIGN_TEST_DATABASE_URL")
@@ -135,6 +138,27 @@ def pytest_configure(config: pytest.Config) -> None:
         'in with @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], '
         "indirect=True).",
     )
+    config.addinivalue_line(
+        "markers",
+        "real_password_hashing: the test hashes passwords with the product's Argon2 parameters "
+        "(the others use argon2's cheapest profile, see cheap_password_hashing).",
+    )
+
+
+# Argon2id at argon2's own profile for tests: the product's parameters cost 0.17 s of CPU per
+# hash and per check, by design, and the dashboard's tests create and sign in users by the
+# hundred (that alone was a quarter of the suite's CPU). The stored form is the same kind of
+# hash; tests/users checks the product's parameters with the real hasher.
+CHEAP_HASHER = PasswordHasher.from_parameters(CHEAPEST)
+CHEAP_DUMMY_HASH = CHEAP_HASHER.hash("not a password of anyone")
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test hashes passwords cheaply, except those marked ``real_password_hashing``."""
+    if request.node.get_closest_marker("real_password_hashing") is None:
+        monkeypatch.setattr(passwords, "_hasher", CHEAP_HASHER)
+        monkeypatch.setattr(passwords, "_DUMMY_HASH", CHEAP_DUMMY_HASH)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

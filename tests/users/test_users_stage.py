@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import argon2
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST, get_default_parameters
 from sqlmodel import Session
 
 from campaign.errors import CampaignError
-from campaign.models import Role
-from campaign.users import roles
+from campaign.models import Role, User
+from campaign.users import passwords, roles
 from campaign.users.members import add_user, remove_user, set_password, set_role
 from campaign.users.passwords import check_password_strength
 from campaign.wording import pages
@@ -72,3 +75,17 @@ def test_users_refusals_name_the_field_and_keep_the_cli_words(session: Session) 
             change()
         assert _code(unknown) == ("user.unknown", "email")
     assert set_role(session, "ANNE@example.org", " Editor ").role == Role.editor
+
+
+@pytest.mark.real_password_hashing
+def test_passwords_are_stored_with_argon2s_recommended_parameters() -> None:
+    """The product hashes with Argon2id at the library's recommended cost (RFC 9106's low-memory
+    choice), which the other tests trade for argon2's cheapest profile; a stored hash made with
+    other parameters is rehashed at the next sign-in."""
+    stored = passwords.hash_password(PASSWORD)
+    assert argon2.extract_parameters(stored) == get_default_parameters()
+    user = User(email="a@example.org", role=Role.editor, password_hash=stored)
+    assert passwords.verify_password(user, PASSWORD)
+    assert not passwords.needs_rehash(user)
+    user.password_hash = PasswordHasher.from_parameters(CHEAPEST).hash(PASSWORD)
+    assert passwords.needs_rehash(user)
