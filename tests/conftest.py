@@ -158,7 +158,7 @@ def cheap_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.M
     """Every test hashes passwords cheaply, except those marked ``real_password_hashing``."""
     if request.node.get_closest_marker("real_password_hashing") is None:
         monkeypatch.setattr(passwords, "_hasher", CHEAP_HASHER)
-        monkeypatch.setattr(passwords, "_DUMMY_HASH", CHEAP_DUMMY_HASH)
+        monkeypatch.setattr(passwords, "_dummy_hash", lambda: CHEAP_DUMMY_HASH)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -32,6 +32,7 @@ from campaign.dashboard.pages import (
 )
 from campaign.i18n import N_, gettext_in
 from campaign.resources import configured_templates, template_tree
+from campaign.users import passwords
 
 # Pages may only load what the dashboard serves itself: nothing from the internet.
 CSP = (
@@ -99,6 +100,7 @@ def create_dashboard(
     the shipped ones."""
     own = Path(templates_dir) if templates_dir else configured_templates(settings)
     tree = template_tree(own, settings)
+    passwords.prepare_checks()
     app = FastAPI(
         title="campaign dashboard",
         docs_url=None,

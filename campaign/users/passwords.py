@@ -6,6 +6,8 @@ an answer does not tell which addresses are users.
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -14,8 +16,20 @@ from campaign.models import User
 
 MIN_PASSWORD_LENGTH = 10
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
-# Verified when the address is unknown, so that a wrong address takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the address is unknown, so that a wrong address takes as long as a wrong
+    password; made at the first such check, not on import (a hash costs 0.17 s of CPU, and
+    most processes importing this module never check a password)."""
+    return _hasher.hash("not a password of anyone")
+
+
+def prepare_checks() -> None:
+    """Make the stand-in hash now, where sign-ins will be checked (the dashboard's start), so
+    that the first check of an unknown address is not the one slower answer."""
+    _dummy_hash()
 
 
 def check_password_strength(password: str) -> None:
@@ -35,7 +49,7 @@ def hash_password(password: str) -> str:
 def verify_password(user: User | None, password: str) -> bool:
     """Whether ``password`` is the user's; the same work is done for an unknown user."""
     try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and (
+        return _hasher.verify(user.password_hash if user else _dummy_hash(), password) and (
             user is not None
         )
     except (VerifyMismatchError, VerificationError, InvalidHashError):

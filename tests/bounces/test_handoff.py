@@ -26,6 +26,11 @@ from campaign.models import Bounce
 from tests.bounces.conftest import SAMPLES, _state
 from tests.conftest import TEST_SECRET_KEY
 
+pytestmark = pytest.mark.one_database(
+    "the hand-off over the socket, a door: ingesting is the bounces stage's, tested on both "
+    "engines (concurrent hand-offs below run on both)"
+)
+
 HANDED = "handled by the running service"
 # Run as the mail server runs it; on exit, says which heavy libraries the run imported.
 PIPE = """
@@ -179,6 +184,7 @@ def test_a_socket_file_left_by_a_stopped_service_is_passed_over_then_replaced(
     assert _state(engine)["marc@old-domain.fr"] == ("bounced", "bounced")
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_concurrent_bounces_are_all_applied_once(
     service: Service, folder: Path, database_url: str, engine
 ) -> None:
