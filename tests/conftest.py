@@ -26,12 +26,19 @@ from sqlmodel import Session
 # so the ``cli`` fixture's COLUMNS applies as it does in a run without xdist.
 os.environ.pop("COLUMNS", None)
 os.environ.pop("LINES", None)
+# A machine may set PYTHONDONTWRITEBYTECODE (CI's does): then every `campaign` process the tests
+# start compiles the package from source again (~0.25 s of CPU each, hundreds of times). The
+# processes the tests start keep their bytecode in __pycache__ (and so do the test modules
+# imported after this one, below).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 import campaign.cli.root  # noqa: F401  (creates the consoles now, see above)
 from campaign.cli import main
 from campaign.db import normalise_url, open_database
 from campaign.users import passwords
 from tests.ports import free_port
+
+sys.dont_write_bytecode = False  # see PYTHONDONTWRITEBYTECODE above
 
 PG_URL = os.environ.get("CAMPAIGN_TEST_DATABASE_URL")
 ENGINES = ["sqlite", "postgresql"]

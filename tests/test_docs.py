@@ -86,7 +86,7 @@ def test_every_section_of_the_example_file_is_named_in_the_docs() -> None:
 def test_the_readme_test_command_is_the_one_ci_runs() -> None:
     command = (
         "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' "
-        "&& scripts/install-test-peers && .venv/bin/pytest -q"
+        "&& scripts/install-test-peers && .venv/bin/pytest -q --cov"
     )
     assert command in readme()
     assert command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
@@ -98,7 +98,7 @@ def test_the_readme_is_short_and_starts_with_the_two_commands() -> None:
     assert len(lines) < 150, f"README.md has {len(lines)} lines: move the details into docs/"
     blocks = re.findall(r"^```\n(.*?)\n```", text, flags=re.M | re.S)
     assert blocks[0].startswith("python3 -m venv .venv") and blocks[0].endswith("campaign demo")
-    assert blocks[1].endswith(".venv/bin/pytest -q")
+    assert blocks[1].endswith(".venv/bin/pytest -q --cov")
 
 
 def test_the_docs_build_strictly(tmp_path: Path) -> None:
