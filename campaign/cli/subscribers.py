@@ -19,6 +19,7 @@ from campaign.audience.importer import (
     MissingEmailColumn,
     import_subscribers,
 )
+from campaign.audience.people import person_region
 from campaign.cli import common
 from campaign.cli.common import JsonOption, console
 from campaign.cli.import_summary import print_import_summary, progress_bar
@@ -126,7 +127,7 @@ def add(
 ) -> None:
     """Add one person (or update them if the address is already known)."""
     taxonomy = Taxonomy.from_settings(common.settings())
-    region = taxonomy.region(region) or region or taxonomy.region_for_postcode(postcode) or ""
+    region = person_region(taxonomy, region, postcode)
     profile = {
         "first_name": first_name,
         "last_name": last_name,

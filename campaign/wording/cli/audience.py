@@ -23,6 +23,16 @@ SENTENCES: dict[str, str] = {
         "A list named {name!r} already exists (names are compared without case or "
         "accents): use it, or choose another name than {typed!r}."
     ),
+    "list.gone": "The list {name!r} no longer exists.",
+    # people added by hand
+    "person.no_email": "Give the person's email address.",
+    "person.no_consent_source": (
+        "Say how the person gave their consent (the proof of their consent, noted in the log)."
+    ),
+    "person.known": (
+        "The address {email} is already known (person {id}): correct their record with: "
+        "campaign subscribers edit {email!r}"
+    ),
     # imports
     "import.no_email": "no email address",
     "import.invalid_email": "invalid email address: {reason}",

@@ -22,6 +22,16 @@ SENTENCES: dict[str, str] = {
     "list.no_name": N_("Give the list a name."),
     "list.name_too_long": N_("A list name has at most {max} characters."),
     "list.exists": N_("Did you mean “{name}”?"),
+    "list.gone": N_("The list “{name}” no longer exists."),
+    # people added by hand (the page adds {page}, the link to the record of a known address)
+    "person.no_email": N_("Give the person's email address."),
+    "person.no_consent_source": N_(
+        "Say how the person gave their consent (the proof of their consent, noted in the log)."
+    ),
+    "person.known": N_(
+        "The address {email} is already known: edit their record ({page}) rather than adding "
+        "it again."
+    ),
     # imports
     "import.no_email": N_("no email address"),
     "import.invalid_email": N_("invalid email address"),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
+from campaign.audience import people
 from campaign.audience import subscribers as audience
-from campaign.audience.lists import find_list
 from campaign.dashboard import pagekit, queries
 from campaign.dashboard.pages.subscribers.shared import (
     ADMIN,
@@ -17,7 +17,6 @@ from campaign.dashboard.pages.subscribers.shared import (
     person_or_404,
 )
 from campaign.errors import CampaignError
-from campaign.i18n import N_
 from campaign.models import Subscriber
 from campaign.taxonomy import Taxonomy
 
@@ -38,10 +37,7 @@ class PersonForm:
     consent_source: str = ""
 
     def profile(self, taxonomy: Taxonomy) -> dict[str, str]:
-        region = self.region.strip()
-        region = (
-            taxonomy.region(region) or region or taxonomy.region_for_postcode(self.postcode) or ""
-        )
+        region = people.person_region(taxonomy, self.region, self.postcode)
         return {
             "first_name": self.first_name,
             "last_name": self.last_name,
@@ -84,6 +80,7 @@ def _form_page(
         request,
         "subscribers/form.html",
         status_code=status_code,
+        error_inputs={"lists": ""},  # the lists' boxes: the refusal is about the whole form
         form=form,
         subscriber=subscriber,
         joined=joined,
@@ -118,46 +115,32 @@ def create(request: Request, form: PersonForm = Depends(_person_form)) -> Respon
     board = pagekit.dashboard(request)
     taxonomy = Taxonomy.from_settings(board.settings)
     try:
-        if not form.email.strip():
-            raise CampaignError(pagekit.say(request, N_("Give the person's email address.")))
-        if not form.consent_source.strip():
-            raise CampaignError(
-                pagekit.say(
-                    request,
-                    N_(
-                        "Say how the person gave their consent (the proof of their consent, "
-                        "noted in the log)."
-                    ),
-                )
-            )
         with board.session() as session:
-            known = audience.find_subscriber(session, form.email)
-            if known is not None:
-                known_page = f"{pagekit.base_path(request)}/subscribers/{known.id}"
-                raise CampaignError(
-                    pagekit.say(
-                        request,
-                        N_(
-                            "The address {email} is already known: edit their record ({page}) "
-                            "rather than adding it again."
-                        ),
-                        email=known.email,
-                        page=known_page,
-                    )
-                )
-            subscriber, _outcome = audience.add_subscriber(
+            subscriber = people.add_person(
                 session,
                 form.email,
+                consent_source=form.consent_source,
                 list_names=form.lists,
                 profile=form.profile(taxonomy),
                 actor=f"web:{request.state.user.email}",
                 method=METHOD,
-                source=form.consent_source.strip()[:300],
             )
             person_id = subscriber.id
     except CampaignError as exc:
-        return _form_page(request, form, error=exc, status_code=400)
+        return _form_page(request, form, error=_linked(request, exc), status_code=400)
     return pagekit.see_other(request, f"/subscribers/{person_id}", "person-added")
+
+
+def _linked(request: Request, error: CampaignError) -> CampaignError:
+    """The link to the record of an address already known (the stage gives its id)."""
+    base = pagekit.base_path(request)
+    error.messages = [
+        replace(item, values={**item.values, "page": f"{base}/subscribers/{item.values['id']}"})
+        if item.code == "person.known"
+        else item
+        for item in error.messages
+    ]
+    return error
 
 
 @router.get("/subscribers/{subscriber_id}/edit", dependencies=ADMIN)
@@ -192,12 +175,7 @@ def edit(
             audience.update_profile(
                 session, person, form.profile(taxonomy), actor=actor, method=METHOD
             )
-            for name in form.lists:
-                mailing_list = find_list(session, name)
-                if mailing_list is None:
-                    gone = N_("The list “{name}” no longer exists.")
-                    raise CampaignError(pagekit.say(request, gone, name=name))
-                audience.join_list(session, person, mailing_list, method=METHOD, actor=actor)
+            people.join_lists(session, person, form.lists, method=METHOD, actor=actor)
     except CampaignError as exc:
         return _form_page(request, form, subscriber=subscriber, error=exc, status_code=400)
     return pagekit.see_other(request, f"/subscribers/{subscriber_id}", "person-saved")
