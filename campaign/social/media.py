@@ -121,12 +121,16 @@ def largest_image(network: str = "x") -> int:
     return max(size_limits(network).values())
 
 
-def check_upload(data: bytes, *, name: str, network: str = "x") -> str:
+def check_upload(data: bytes, *, name: str, network: str = "x", alt: str | None = None) -> str:
     """The media type of an uploaded image (``data``: at most :func:`largest_image` + 1 bytes
-    of it), or a message refusing what the network would refuse (type, size). The alt text
-    and the count are checked with the post (:func:`check_images`)."""
-    media_type = sniff(data[:12])
+    of it), or a message refusing what the network would refuse (type, size). ``alt``: the
+    description typed with it, refused first when empty (``image.no_alt``), before the upload
+    is kept; None when it comes later. Its length and the count are checked with the post
+    (:func:`check_images`)."""
     label = f"Image {name!r}"
+    if alt is not None and not alt.strip():
+        raise CampaignError.of("image.no_alt", "alt", label=label, name=name)
+    media_type = sniff(data[:12])
     if media_type is None:
         raise CampaignError.of("image.not_a_picture", "image", label=label, name=name)
     most = size_limit(media_type, network)

@@ -4,6 +4,8 @@ the 5 MB of a photo), one byte more refused with the policy's message."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlmodel import Session, select
 
@@ -58,3 +60,26 @@ def test_the_upload_takes_what_the_policy_takes_and_refuses_one_byte_more(
 def test_the_composer_says_the_policy_s_sizes(served: Served) -> None:
     page = served.client("editor").get(served.url + "/posts/new").text
     assert "au plus 5 Mo (GIF : 15 Mo) sur X" in page
+
+
+def test_an_image_without_a_description_is_refused_and_not_kept(served: Served) -> None:
+    editor = served.client("editor")
+    page = served.url + "/posts/new"
+    folder = Path(served.settings.dashboard.media_dir)
+    before = set(folder.iterdir()) if folder.is_dir() else set()
+    refused = editor.post(
+        page,
+        data={
+            "csrf": page_csrf(editor, page),
+            "account": "mois_ess",
+            "text": "Une image",
+            "alt": " ",
+        },
+        files={"image": ("affiche.jpg", _image("image/jpeg", 100), "image/jpeg")},
+        allow_redirects=False,
+    )
+    assert refused.status_code == 400
+    assert "Décrivez l&#39;image affiche.jpg pour les personnes" in refused.text
+    assert (set(folder.iterdir()) if folder.is_dir() else set()) == before
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert session.exec(select(Post)).all() == []

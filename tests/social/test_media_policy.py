@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from campaign.errors import CampaignError
+from campaign.messages import Message
 from campaign.social import media
 
 JPEG = b"\xff\xd8\xff\xe0"
@@ -44,3 +45,14 @@ def test_an_upload_that_is_no_picture_is_refused() -> None:
     with pytest.raises(CampaignError) as refused:
         media.check_upload(b"%PDF-1.7 not an image", name="tract.pdf")
     assert refused.value.messages[0].code == "image.not_a_picture"
+
+
+def test_an_upload_without_a_description_is_refused_before_its_type_or_size() -> None:
+    for alt in ("", "   "):
+        with pytest.raises(CampaignError) as refused:
+            media.check_upload(b"%PDF-1.7 not an image", name="tract.pdf", alt=alt)
+        assert refused.value.messages == [
+            Message("image.no_alt", "alt", {"label": "Image 'tract.pdf'", "name": "tract.pdf"})
+        ]
+    jpeg = JPEG + b"\0" * 8
+    assert media.check_upload(jpeg, name="a.jpg", alt="A poster") == "image/jpeg"

@@ -197,10 +197,12 @@ def length(
     )
 
 
-def _save_image(request: Request, image: UploadFile, network: str) -> Path:
-    """Keep an uploaded image if ``network``'s policy takes it (:mod:`campaign.social.media`)."""
+def _save_image(request: Request, image: UploadFile, network: str, alt: str) -> Path:
+    """Keep an uploaded image if ``network``'s policy takes it, described by ``alt``
+    (:mod:`campaign.social.media`)."""
     data = image.file.read(media.largest_image(network) + 1)
-    suffix = media.SUFFIXES[media.check_upload(data, name=image.filename or "", network=network)]
+    name = image.filename or ""
+    suffix = media.SUFFIXES[media.check_upload(data, name=name, network=network, alt=alt)]
     folder = Path(pagekit.dashboard(request).settings.dashboard.media_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{secrets.token_hex(12)}{suffix}"
@@ -232,14 +234,10 @@ def create(
         when = pagekit.parse_local(at, settings, "at") if at.strip() else None
         images = []
         if image is not None and image.filename:
-            if not alt.strip():
-                raise CampaignError.of(
-                    "image.no_alt", "alt", label=f"Image {image.filename!r}", name=image.filename
-                )
             # Kept if the first account's network takes it; create_posts checks it by each
             # ticked account's network before any post is stored.
             saved = _save_image(
-                request, image, network_of_account(request, chosen[0] if chosen else "")
+                request, image, network_of_account(request, chosen[0] if chosen else ""), alt
             )
             images.append({"path": str(saved), "alt": alt.strip()})
         with board.session() as session:
