@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import typer
-from sqlmodel import Session, select
 
 from campaign.config import Settings
 from campaign.errors import CampaignError
-from campaign.models import Event, utcnow
-from campaign.social.compose import MissingValue, event_context, render_post
+from campaign.models import Event
+from campaign.social.compose import MissingValue, featured_context, render_post
 from campaign.social.posts import thread_parts
 
 _FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S")
@@ -63,16 +61,6 @@ def images(paths: list[Path], alts: list[str]) -> list[dict[str, str]]:
     return [{"path": str(path), "alt": alt} for path, alt in zip(paths, alts, strict=True)]
 
 
-def find_event(session: Session, ident: str) -> Event:
-    """The event of ``--event``: its id on the events website, else its number here."""
-    event = session.exec(select(Event).where(Event.source_id == ident)).first()
-    if event is None and ident.isdigit():
-        event = session.get(Event, int(ident))
-    if event is None:
-        raise CampaignError(f"No event {ident!r} (see `campaign events list`).")
-    return event
-
-
 def read_thread(path: Path) -> list[str]:
     """The parts of the thread file of ``--thread``."""
     try:
@@ -91,9 +79,7 @@ def template_text(
     settings: Settings,
 ) -> str:
     """The text of ``--template``, filled with the event's fields and the ``--set`` values."""
-    context: dict[str, Any] = {}
-    if featured is not None:
-        context = event_context(featured, scheduled_at or utcnow(), settings.zone)
+    context = featured_context(featured, scheduled_at, settings.zone)
     context.update(pairs(values, "--set"))
     try:
         return render_post(template, context, settings)

@@ -13,6 +13,7 @@ from campaign.cli.common import JsonOption, console
 from campaign.cli.post_publishing import publish_waiting
 from campaign.config import Settings
 from campaign.errors import CampaignError
+from campaign.events.catalogue import find_event
 from campaign.models import Event, Post, PostStatus
 from campaign.social.cost import describe, estimate, post_usage
 from campaign.social.length import check_length, limit_for
@@ -105,7 +106,7 @@ def create(
     scheduled_at = post_input.parse_moment(at, "--at", settings)
     with common.session() as session:
         parts = None
-        featured = post_input.find_event(session, event) if event is not None else None
+        featured = find_event(session, event) if event is not None else None
         if template is not None:
             text = post_input.template_text(template, values, featured, scheduled_at, settings)
         elif thread is not None:

@@ -103,6 +103,17 @@ def _matching_types(session: Session, wanted: list[str]) -> list[str]:
     return [name for name in stored if fold(name) in folded]
 
 
+def find_event(session: Session, ident: str) -> Event:
+    """One event by its id on the events website, else by its number here (digits only);
+    ``event.unknown`` when neither names one."""
+    event = session.exec(select(Event).where(Event.source_id == ident)).first()
+    if event is None and ident.isdigit():
+        event = session.get(Event, int(ident))
+    if event is None:
+        raise CampaignError.of("event.unknown", "event", ident=ident)
+    return event
+
+
 def find_events(session: Session, query: EventQuery) -> list[Event]:
     """The events that overlap the window and match every filter, in ``query.order``."""
     if query.order not in ORDERS:

@@ -24,7 +24,7 @@ from campaign.errors import CampaignError
 from campaign.events import when
 from campaign.formatting import date_filters
 from campaign.messages import Message
-from campaign.models import Event
+from campaign.models import Event, utcnow
 from campaign.resources import TemplateTree, template_tree
 from campaign.social.length import check_length, limit_for, split_thread
 from campaign.social.networks import NETWORK_NAMES
@@ -200,6 +200,17 @@ def event_context(event: Event, post_at: datetime, zone: ZoneInfo) -> dict[str, 
         "slot": local_post.time(),
         **timing_context([event], post_at, zone),
     }
+
+
+def featured_context(
+    event: Event | None, scheduled_at: datetime | None, zone: ZoneInfo
+) -> dict[str, Any]:
+    """What a template sees of the event a post features (:func:`event_context`), as of when
+    the post goes out: ``scheduled_at``, or now for a draft without a time. Nothing without an
+    event."""
+    if event is None:
+        return {}
+    return event_context(event, scheduled_at or utcnow(), zone)
 
 
 def _cut_title(title: str, keep: int) -> str:

@@ -12,7 +12,8 @@ import pytest
 from sqlmodel import Session
 
 from campaign.errors import CampaignError
-from campaign.events.catalogue import EventQuery, event_json, find_events
+from campaign.events.catalogue import EventQuery, event_json, find_event, find_events
+from campaign.messages import Message
 from campaign.models.events import Event
 from campaign.taxonomy import Taxonomy
 
@@ -306,3 +307,16 @@ def test_the_list_command_refuses_an_unknown_region_without_a_traceback(cli) -> 
     assert result.exit_code == 1
     assert "Unknown region 'Atlantide'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_one_event_is_found_by_its_website_id_then_by_its_number(session: Session) -> None:
+    first = add(session, "M26-0001", paris(2026, 11, 5, 18))
+    numbered = add(session, str(first.id), paris(2026, 11, 6, 18))  # a website id of digits
+    other = add(session, "M26-0003", paris(2026, 11, 7, 18))
+    assert find_event(session, "M26-0001").id == first.id
+    assert find_event(session, str(first.id)).id == numbered.id, "the website id comes first"
+    assert find_event(session, str(other.id)).id == other.id
+    for unknown in ("M26-9999", "9999"):
+        with pytest.raises(CampaignError) as refused:
+            find_event(session, unknown)
+        assert refused.value.messages == [Message("event.unknown", "event", {"ident": unknown})]

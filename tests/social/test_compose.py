@@ -13,6 +13,7 @@ from campaign.errors import CampaignError
 from campaign.models import Event
 from campaign.social.compose import (
     event_post_text,
+    featured_context,
     hashtag,
     render_post,
     template_names,
@@ -151,3 +152,12 @@ def test_the_events_of_the_day_post_gives_each_event_s_own_time() -> None:
     assert alone.startswith("Aujourd'hui à 18h (heure de La Réunion), Saint-Denis : ")
     single_day = render_post("evenements-du-jour", {**context, "events": [all_day]}, Settings())
     assert single_day.startswith("Aujourd'hui, Brest : ")
+
+
+def test_a_featured_event_is_seen_as_of_the_post_s_time_or_now() -> None:
+    assert featured_context(None, None, PARIS) == {}
+    at = datetime(2026, 11, 5, 9, 0, tzinfo=UTC)
+    assert featured_context(event(), at, PARIS)["post_at"] == at
+    before = datetime.now(UTC)
+    now = featured_context(event(), None, PARIS)["post_at"]
+    assert before <= now <= datetime.now(UTC)

@@ -30,6 +30,8 @@ SENTENCES: dict[str, str] = {
     "image.not_kept": (
         "Cannot copy {name} into the media folder {folder} ([dashboard] media_dir): {reason}."
     ),
+    # the event a post features
+    "event.unknown": "No event {ident!r} (see `campaign events list`).",
     "post.template_value_missing": (
         "Post template {name!r} needs a value it was not given ({detail})."
     ),

@@ -35,6 +35,8 @@ SENTENCES: dict[str, str] = {
         "The image {name} could not be saved ({reason}): ask an administrator to check the "
         "media folder."
     ),
+    # the event a post features
+    "event.unknown": N_("There is no event “{ident}”."),
     "post.template_value_missing": N_(
         "The post template “{name}” needs a value it was not given ({detail})."
     ),
