@@ -46,6 +46,7 @@ __all__ = [
     "check_template",
     "count_audience",
     "create_newsletter",
+    "draft_no_events_choice",
     "duplicate_newsletter",
     "edit_newsletter",
     "from_address_of",
@@ -115,6 +116,12 @@ def no_events_choice(choice: str, text: str) -> tuple[str, str]:
             limit=MAX_NO_EVENTS_TEXT,
         )
     return choice, text  # kept whatever the choice: switching back to "text" finds it again
+
+
+def draft_no_events_choice(choice: str) -> str:
+    """What readers without events get in a draft being typed (live counts, draft preview):
+    the choice when it is one, else ``national``; nothing refused, nothing saved."""
+    return choice if choice in WHEN_NO_EVENTS else WhenNoEvents.national
 
 
 def check_template(name: str, templates_dir: Path | str | None = None) -> str:

@@ -22,7 +22,7 @@ from campaign.dashboard.pages.newsletters.preview import PREVIEW_CSP
 from campaign.errors import CampaignError
 from campaign.events.catalogue import find_events
 from campaign.i18n import N_
-from campaign.models import Newsletter, WhenNoEvents
+from campaign.models import Newsletter
 from campaign.newsletters import records
 from campaign.newsletters.coverage import coverage
 from campaign.newsletters.manifest import load_manifest
@@ -66,11 +66,7 @@ def live(request: Request) -> Response:
                 subject="",
                 template="",
                 event_rule=form.rule().to_json(taxonomy),
-                when_no_events=(
-                    form.when_no_events
-                    if form.when_no_events in records.WHEN_NO_EVENTS
-                    else WhenNoEvents.national
-                ),
+                when_no_events=records.draft_no_events_choice(form.when_no_events),
             )
             # The lists and segment first: a name that is no list ends here, before events are
             # loaded (the rollback would leave them unreadable for the page).
@@ -138,11 +134,7 @@ def draft_preview(
             event_rule=form.rule().to_json(taxonomy),
             content=content,
             blocks=blocks,
-            when_no_events=(
-                form.when_no_events
-                if form.when_no_events in records.WHEN_NO_EVENTS
-                else WhenNoEvents.national
-            ),
+            when_no_events=records.draft_no_events_choice(form.when_no_events),
             no_events_text=form.no_events_text,
         )
         with board.session() as session:
