@@ -29,7 +29,7 @@ from campaign.newsletters.event_rule import (
     known_name,
     stored_rule,
 )
-from campaign.newsletters.manifest import TemplateManifest, load_manifest
+from campaign.newsletters.manifest import COMMON_KEYS, TemplateManifest, load_manifest
 from campaign.newsletters.render import HTML_TEMPLATE, newsletter_folder
 from campaign.taxonomy import Taxonomy
 
@@ -269,9 +269,11 @@ def edit_newsletter(
     """Change what is given (None: unchanged). ``event_changes`` updates single rule fields
     (``date_from``, ``date_to``, ``regions``, ``themes``, ``types``, ``limit``, ``order``);
     ``content`` entries are merged, an empty value removing the entry, and checked against the
-    template's manifest; ``blocks`` (checked) replace the body."""
+    template's manifest; a new template drops the stored entries it does not declare (the
+    common ones, such as the intro, stay); ``blocks`` (checked) replace the body."""
     newsletter = get_newsletter(session, newsletter_id)
     allowed.check(newsletter, allowed.EDIT)
+    old_template = newsletter.template
     _edit_fields(
         session,
         newsletter,
@@ -289,6 +291,8 @@ def edit_newsletter(
     if event_changes:
         newsletter.event_rule = changed_rule(newsletter.event_rule, event_changes, taxonomy)
     manifest = load_manifest(newsletter_folder(templates_dir), newsletter.template)
+    if newsletter.template != old_template:  # the old template's texts go with it
+        newsletter.content = _kept_content(newsletter.content, manifest)
     if content:
         newsletter.content = _merged_content(newsletter.content, content, manifest)
     if content or template is not None:
@@ -339,6 +343,15 @@ def _edit_fields(
         newsletter.from_address = from_address_of(from_address)
     if segment is not None:
         newsletter.segment = normalise_segment(segment, taxonomy)
+
+
+def _kept_content(stored: Mapping[str, Any], manifest: TemplateManifest) -> dict[str, Any]:
+    """The stored content a newly chosen template keeps: its own fields and the common ones."""
+    return {
+        key: value
+        for key, value in (stored or {}).items()
+        if key in COMMON_KEYS or manifest.field(key) is not None
+    }
 
 
 def _merged_content(

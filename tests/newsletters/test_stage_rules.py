@@ -4,8 +4,13 @@ door."""
 
 from __future__ import annotations
 
-from campaign.models import WhenNoEvents
+from typing import Any
+
+from sqlmodel import Session
+
+from campaign.models import MailingList, WhenNoEvents
 from campaign.newsletters import records
+from campaign.taxonomy import Taxonomy
 
 
 def test_a_draft_being_typed_reads_an_unknown_no_events_choice_as_national() -> None:
@@ -13,3 +18,31 @@ def test_a_draft_being_typed_reads_an_unknown_no_events_choice_as_national() -> 
     assert records.draft_no_events_choice("text") == WhenNoEvents.text
     assert records.draft_no_events_choice("") == WhenNoEvents.national
     assert records.draft_no_events_choice("everywhere") == WhenNoEvents.national
+
+
+def _listed(session: Session) -> dict[str, Any]:
+    """What every create_newsletter call below shares: a list to send to, the taxonomy."""
+    session.add(MailingList(name="L"))
+    session.flush()
+    return {"list_names": ["L"], "taxonomy": Taxonomy.from_settings(None)}
+
+
+def test_a_new_template_drops_the_texts_only_the_old_one_had(session: Session) -> None:
+    base = _listed(session)
+    content = {"action_url": "https://x.org", "greeting": "Bonjour", "intro": "Voici"}
+    newsletter = records.create_newsletter(
+        session, title="T", subject="S", template="prix-ess", content=content, **base
+    )
+    records.edit_newsletter(session, newsletter.id, taxonomy=base["taxonomy"], template="mois-ess")
+    # the prix-ess link goes; the greeting (mois-ess has one too) and the intro stay
+    assert newsletter.content == {"greeting": "Bonjour", "intro": "Voici"}
+
+
+def test_the_same_template_keeps_every_text(session: Session) -> None:
+    base = _listed(session)
+    content = {"action_url": "https://x.org", "intro": "Voici"}
+    newsletter = records.create_newsletter(
+        session, title="T", subject="S", template="prix-ess", content=content, **base
+    )
+    records.edit_newsletter(session, newsletter.id, taxonomy=base["taxonomy"], template="prix-ess")
+    assert newsletter.content == content
