@@ -199,6 +199,7 @@ def create_newsletter(
     blocks: Sequence[Mapping[str, Any]] | None = None,
     when_no_events: str = WhenNoEvents.national,
     no_events_text: str = "",
+    anonymous_tracking: bool = False,
     actor: str = "",
     templates_dir: Path | str | None = None,
 ) -> Newsletter:
@@ -225,6 +226,7 @@ def create_newsletter(
         blocks=[dict(block) for block in blocks or ()],
         when_no_events=choice,
         no_events_text=text,
+        anonymous_tracking=anonymous_tracking,
         created_by=actor,
     )
     session.add(newsletter)
@@ -265,6 +267,7 @@ def edit_newsletter(
     blocks: Sequence[Mapping[str, Any]] | None = None,
     when_no_events: str | None = None,
     no_events_text: str | None = None,
+    anonymous_tracking: bool | None = None,
 ) -> Newsletter:
     """Change what is given (None: unchanged). ``event_changes`` updates single rule fields
     (``date_from``, ``date_to``, ``regions``, ``themes``, ``types``, ``limit``, ``order``);
@@ -304,6 +307,8 @@ def edit_newsletter(
             newsletter.when_no_events if when_no_events is None else when_no_events,
             newsletter.no_events_text if no_events_text is None else no_events_text,
         )
+    if anonymous_tracking is not None:
+        newsletter.anonymous_tracking = anonymous_tracking
     newsletter.updated_at = utcnow()
     session.add(newsletter)
     session.flush()

@@ -46,3 +46,21 @@ def test_the_same_template_keeps_every_text(session: Session) -> None:
     )
     records.edit_newsletter(session, newsletter.id, taxonomy=base["taxonomy"], template="prix-ess")
     assert newsletter.content == content
+
+
+def test_anonymous_tracking_is_set_at_creation_and_changed_only_when_given(
+    session: Session,
+) -> None:
+    base = _listed(session)
+    newsletter = records.create_newsletter(
+        session, title="T", subject="S", template="mois-ess", anonymous_tracking=True, **base
+    )
+    assert newsletter.anonymous_tracking is True
+    records.edit_newsletter(session, newsletter.id, taxonomy=base["taxonomy"], title="U")
+    assert newsletter.anonymous_tracking is True  # not given: unchanged
+    records.edit_newsletter(
+        session, newsletter.id, taxonomy=base["taxonomy"], anonymous_tracking=False
+    )
+    assert newsletter.anonymous_tracking is False
+    plain = records.create_newsletter(session, title="T", subject="S", template="mois-ess", **base)
+    assert plain.anonymous_tracking is False
