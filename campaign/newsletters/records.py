@@ -31,6 +31,7 @@ from campaign.newsletters.event_rule import (
 )
 from campaign.newsletters.manifest import COMMON_KEYS, TemplateManifest, load_manifest
 from campaign.newsletters.render import HTML_TEMPLATE, newsletter_folder
+from campaign.newsletters.send_checks import check_plannable, check_sendable
 from campaign.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -401,15 +402,22 @@ def duplicate_newsletter(session: Session, newsletter_id: int, *, actor: str = "
 
 
 def schedule_newsletter(
-    session: Session, newsletter_id: int, when: datetime, *, now: datetime | None = None
+    session: Session,
+    newsletter_id: int,
+    when: datetime,
+    *,
+    settings: Settings,
+    now: datetime | None = None,
 ) -> Newsletter:
     """Set the time a newsletter goes out: the row (``scheduled`` + ``scheduled_at``) is the
     schedule, armed by the running service (``campaign serve``) within its poll interval.
 
-    Only a draft, scheduled or missed newsletter, and only for a time still to come: a time
-    already past would be sent at once or marked missed, never what the person meant.
+    Only with a sender it may go out from (:func:`.send_checks.check_plannable`), only a draft,
+    scheduled or missed newsletter, and only for a time still to come: a time already past
+    would be sent at once or marked missed, never what the person meant.
     """
     newsletter = get_newsletter(session, newsletter_id)
+    check_plannable(session, newsletter, settings)
     allowed.check(newsletter, allowed.MOVE)
     if when.tzinfo is None:
         raise CampaignError("The sending time must carry a time zone.")
@@ -424,15 +432,18 @@ def schedule_newsletter(
     return newsletter
 
 
-def send_now(session: Session, newsletter_id: int, *, now: datetime | None = None) -> Newsletter:
+def send_now(
+    session: Session, newsletter_id: int, *, settings: Settings, now: datetime | None = None
+) -> Newsletter:
     """Schedule a newsletter for this very moment: the running service (``campaign serve``)
     sends it within its poll interval, by the same path as any scheduled newsletter.
 
     That path claims the row once (``scheduled`` → sending), so asking twice sends once; a
-    newsletter already sending, paused, sent or cancelled is refused.
+    newsletter already sending, paused, sent or cancelled is refused, and so is one the send
+    would refuse (:func:`.send_checks.check_sendable`).
     """
     newsletter = get_newsletter(session, newsletter_id)
-    allowed.check(newsletter, allowed.SEND)
+    check_sendable(session, newsletter, settings)
     newsletter.scheduled_at = now or utcnow()
     newsletter.status = NewsletterStatus.scheduled
     newsletter.status_reason = ""

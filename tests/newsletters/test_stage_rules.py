@@ -4,13 +4,23 @@ door."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlmodel import Session
 
-from campaign.models import MailingList, WhenNoEvents
-from campaign.newsletters import records
+from campaign.config import Settings
+from campaign.errors import CampaignError
+from campaign.models import MailingList, Newsletter, NewsletterStatus, WhenNoEvents
+from campaign.newsletters import records, send_checks
+from campaign.sender import SenderRefused, save_sender
 from campaign.taxonomy import Taxonomy
+
+REAL_SENDER = {
+    "from_address": "lemois@lemois-ess.org",
+    "postal_address": "CNCRESS, 34 bis rue Vignon, 75009 Paris",
+}
 
 
 def test_a_draft_being_typed_reads_an_unknown_no_events_choice_as_national() -> None:
@@ -64,3 +74,56 @@ def test_anonymous_tracking_is_set_at_creation_and_changed_only_when_given(
     assert newsletter.anonymous_tracking is False
     plain = records.create_newsletter(session, title="T", subject="S", template="mois-ess", **base)
     assert plain.anonymous_tracking is False
+
+
+def _smtp(**web: Any) -> Settings:
+    """Real mail: the shipped sample identity (example.org) and a local public URL."""
+    settings = Settings()
+    mail = settings.mail.model_copy(update={"transport": "smtp"})
+    return settings.model_copy(update={"mail": mail, "web": settings.web.model_copy(update=web)})
+
+
+def _draft(session: Session) -> Newsletter:
+    base = _listed(session)
+    return records.create_newsletter(session, title="T", subject="S", template="mois-ess", **base)
+
+
+LATER = datetime.now(UTC) + timedelta(days=2)
+
+
+def test_over_smtp_planning_refuses_the_sample_identity(session: Session) -> None:
+    newsletter = _draft(session)
+    with pytest.raises(SenderRefused) as refused:
+        records.schedule_newsletter(session, newsletter.id, LATER, settings=_smtp())
+    assert (refused.value.code, refused.value.field) == ("example_domain", "from_address")
+    assert newsletter.status == NewsletterStatus.draft
+    records.schedule_newsletter(session, newsletter.id, LATER, settings=Settings())  # outbox
+    assert newsletter.status == NewsletterStatus.scheduled
+
+
+@pytest.mark.usefixtures("secret_key")
+def test_sending_now_refuses_what_the_send_would_refuse(session: Session) -> None:
+    newsletter = _draft(session)
+    for check in (
+        lambda settings: records.send_now(session, newsletter.id, settings=settings),
+        lambda settings: send_checks.check_sendable(session, newsletter, settings),
+    ):
+        with pytest.raises(SenderRefused) as refused:  # the sample identity
+            check(_smtp(allow_insecure_links=True))
+        assert refused.value.code == "example_domain"
+    # the identity in force is the stored one, as when the newsletter goes out
+    save_sender(session, REAL_SENDER, actor="tester")
+    with pytest.raises(CampaignError) as insecure:  # links no recipient could open
+        records.send_now(session, newsletter.id, settings=_smtp())
+    assert insecure.value.messages[0].code == "mail.insecure_public_url"
+    assert newsletter.status == NewsletterStatus.draft
+    records.send_now(session, newsletter.id, settings=_smtp(allow_insecure_links=True))
+    assert newsletter.status == NewsletterStatus.scheduled
+
+
+def test_sending_now_refuses_a_sender_no_message_could_carry(session: Session) -> None:
+    newsletter = _draft(session)
+    newsletter.from_address = "not an address"
+    with pytest.raises(CampaignError) as refused:
+        records.send_now(session, newsletter.id, settings=Settings())
+    assert refused.value.messages[0].code == "newsletter.bad_own_sender"
