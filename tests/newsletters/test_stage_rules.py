@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
+from campaign.audience.subscribers import add_subscriber
 from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.models import MailingList, Newsletter, NewsletterStatus, WhenNoEvents
 from campaign.newsletters import records, send_checks
+from campaign.newsletters.coverage import Coverage, GroupCoverage, audience_size
 from campaign.sender import SenderRefused, save_sender
 from campaign.taxonomy import Taxonomy
 
@@ -127,3 +129,14 @@ def test_sending_now_refuses_a_sender_no_message_could_carry(session: Session) -
     with pytest.raises(CampaignError) as refused:
         records.send_now(session, newsletter.id, settings=Settings())
     assert refused.value.messages[0].code == "newsletter.bad_own_sender"
+
+
+def test_the_audience_is_the_readers_coverage_counted_or_else_counted_apart(
+    session: Session,
+) -> None:
+    newsletter = _draft(session)
+    for email in ("a@example.org", "b@example.org"):
+        add_subscriber(session, email, list_names=["L"], actor="test")
+    counted = Coverage(True, "national", [GroupCoverage("Bretagne", 3, 1), GroupCoverage("", 4, 0)])
+    assert audience_size(session, newsletter, counted) == 7  # the groups' readers, as counted
+    assert audience_size(session, newsletter, Coverage(False, "national")) == 2  # no group

@@ -24,7 +24,7 @@ from campaign.events.catalogue import find_events
 from campaign.i18n import N_
 from campaign.models import Newsletter
 from campaign.newsletters import records
-from campaign.newsletters.coverage import coverage
+from campaign.newsletters.coverage import audience_size, coverage
 from campaign.newsletters.manifest import load_manifest
 from campaign.newsletters.preview import block_events, event_query, group_events, newsletter_context
 from campaign.newsletters.render import Recipient, newsletter_folder, render_group
@@ -91,9 +91,7 @@ def live(request: Request) -> Response:
                 draft.segment = segment
                 found = coverage(session, draft, settings, taxonomy=taxonomy)
                 context["coverage"] = found
-                context["audience"] = sum(group.readers for group in found.groups)
-                if not found.groups:  # a rule without events: nothing was counted
-                    context["audience"] = records.count_audience(session, draft)
+                context["audience"] = audience_size(session, draft, found)
             else:
                 context["coverage"] = coverage(session, draft, settings, taxonomy=taxonomy)
     except CampaignError as exc:
