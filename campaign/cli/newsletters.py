@@ -173,9 +173,9 @@ def create(
             blocks=body,
             when_no_events=when_no_events,
             no_events_text=no_events_text,
+            anonymous_tracking=anonymous_tracking,
             actor=common.actor(),
         )
-        newsletter.anonymous_tracking = anonymous_tracking
         data = _show(session, newsletter)
     if json_output:
         common.print_json(data)
@@ -314,9 +314,8 @@ def edit(
             blocks=body,
             when_no_events=when_no_events,
             no_events_text=no_events_text,
+            anonymous_tracking=anonymous_tracking,
         )
-        if anonymous_tracking is not None:
-            newsletter.anonymous_tracking = anonymous_tracking
         data = _show(session, newsletter)
     if json_output:
         common.print_json(data)

@@ -23,7 +23,7 @@ from campaign.messages import message
 from campaign.models import Newsletter, WhenNoEvents, utcnow
 from campaign.newsletters.checks import Issue
 from campaign.newsletters.preview import event_query, lists_events, per_region
-from campaign.newsletters.records import iter_audience
+from campaign.newsletters.records import count_audience, iter_audience
 from campaign.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -109,6 +109,14 @@ def coverage(
         for region, readers in sorted(readers_by_region.items())
     ]
     return result
+
+
+def audience_size(session: Session, newsletter: Newsletter, found: Coverage) -> int:
+    """How many people ``newsletter`` reaches, from what :func:`coverage` ``found``: the
+    readers of its groups; counted apart only when it counted none (a rule without events)."""
+    if found.groups:
+        return sum(group.readers for group in found.groups)
+    return count_audience(session, newsletter)
 
 
 def coverage_issues(found: Coverage) -> list[Issue]:

@@ -45,7 +45,6 @@ from sqlalchemy import Engine, func, insert, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
-from campaign.addresses import InvalidEmail, sender_address
 from campaign.db import describe, driver_message
 from campaign.errors import CampaignError, TemporaryError
 from campaign.mail.outbox import Transport
@@ -63,7 +62,8 @@ from campaign.newsletters.outgoing import (
 )
 from campaign.newsletters.preview import per_region
 from campaign.newsletters.records import get_newsletter
-from campaign.sender import refuse_placeholders, with_sender
+from campaign.newsletters.send_checks import check_sender
+from campaign.sender import with_sender
 from campaign.tracking.links import check_public_url
 from campaign.tracking.tokens import signer_for
 
@@ -94,62 +94,6 @@ _SNAPSHOT_CHUNK = 1000
 
 Progress = Callable[[int, int], None]
 """Called after each batch with (rows handled in this run, rows to send when it started)."""
-
-
-# --- the sender ---------------------------------------------------------------------------------
-
-
-def check_sender(newsletter: Newsletter, settings: Settings) -> None:
-    """Refuse a send whose sender addresses no message could carry, naming the one to fix,
-    and a real (SMTP) send from the sample identity (:func:`~campaign.sender.refuse_placeholders`,
-    whose :class:`~campaign.sender.SenderRefused` carries a code and field). ``settings``: with
-    the identity in force (:func:`~campaign.sender.with_sender`).
-
-    Settings and newsletters are checked when written; this catches what was stored before
-    those checks existed (or changed by hand). Without it, every recipient would be failed one
-    by one and the newsletter marked sent.
-    """
-    number = newsletter.id
-    mail = settings.mail
-    # (the setting at fault, "" for the newsletter's own address; the address)
-    if newsletter.from_address:
-        fields = [("", newsletter.from_address)]
-    else:
-        fields = [("from_address", mail.from_address)]
-    if mail.reply_to:
-        fields.append(("reply_to", mail.reply_to))
-    for setting, address in fields:
-        try:
-            sender_address(address)
-        except InvalidEmail as exc:
-            raise CampaignError.of(
-                "newsletter.bad_setting_sender" if setting else "newsletter.bad_own_sender",
-                "from_address",
-                id=number,
-                setting=setting,
-                address=address,
-                reason=str(exc).rstrip("."),
-            ) from None
-    domain = mail.return_path_domain or newsletter.from_address or mail.from_address
-    domain = domain.rpartition("@")[2]
-    for what, setting in (("bounce", "return_path_prefix"), ("unsubscribe", "unsubscribe_prefix")):
-        prefix = getattr(mail, setting)
-        if not prefix:
-            continue
-        address = f"{prefix}+token@{domain}"
-        try:
-            sender_address(address)
-        except InvalidEmail as exc:
-            raise CampaignError.of(
-                f"newsletter.bad_{what}_address",
-                id=number,
-                setting=setting,
-                address=address,
-                reason=str(exc).rstrip("."),
-            ) from None
-    if mail.transport == "smtp":
-        # Real mail only: the outbox may keep the sample identity, nothing leaves the machine.
-        refuse_placeholders(mail, f"Newsletter {number}", newsletter.from_address)
 
 
 # --- snapshot and status changes ----------------------------------------------------------------

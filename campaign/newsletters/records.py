@@ -29,8 +29,9 @@ from campaign.newsletters.event_rule import (
     known_name,
     stored_rule,
 )
-from campaign.newsletters.manifest import TemplateManifest, load_manifest
+from campaign.newsletters.manifest import COMMON_KEYS, TemplateManifest, load_manifest
 from campaign.newsletters.render import HTML_TEMPLATE, newsletter_folder
+from campaign.newsletters.send_checks import check_plannable, check_sendable
 from campaign.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ __all__ = [
     "check_template",
     "count_audience",
     "create_newsletter",
+    "draft_no_events_choice",
     "duplicate_newsletter",
     "edit_newsletter",
     "from_address_of",
@@ -115,6 +117,12 @@ def no_events_choice(choice: str, text: str) -> tuple[str, str]:
             limit=MAX_NO_EVENTS_TEXT,
         )
     return choice, text  # kept whatever the choice: switching back to "text" finds it again
+
+
+def draft_no_events_choice(choice: str) -> str:
+    """What readers without events get in a draft being typed (live counts, draft preview):
+    the choice when it is one, else ``national``; nothing refused, nothing saved."""
+    return choice if choice in WHEN_NO_EVENTS else WhenNoEvents.national
 
 
 def check_template(name: str, templates_dir: Path | str | None = None) -> str:
@@ -192,6 +200,7 @@ def create_newsletter(
     blocks: Sequence[Mapping[str, Any]] | None = None,
     when_no_events: str = WhenNoEvents.national,
     no_events_text: str = "",
+    anonymous_tracking: bool = False,
     actor: str = "",
     templates_dir: Path | str | None = None,
 ) -> Newsletter:
@@ -218,6 +227,7 @@ def create_newsletter(
         blocks=[dict(block) for block in blocks or ()],
         when_no_events=choice,
         no_events_text=text,
+        anonymous_tracking=anonymous_tracking,
         created_by=actor,
     )
     session.add(newsletter)
@@ -258,13 +268,16 @@ def edit_newsletter(
     blocks: Sequence[Mapping[str, Any]] | None = None,
     when_no_events: str | None = None,
     no_events_text: str | None = None,
+    anonymous_tracking: bool | None = None,
 ) -> Newsletter:
     """Change what is given (None: unchanged). ``event_changes`` updates single rule fields
     (``date_from``, ``date_to``, ``regions``, ``themes``, ``types``, ``limit``, ``order``);
     ``content`` entries are merged, an empty value removing the entry, and checked against the
-    template's manifest; ``blocks`` (checked) replace the body."""
+    template's manifest; a new template drops the stored entries it does not declare (the
+    common ones, such as the intro, stay); ``blocks`` (checked) replace the body."""
     newsletter = get_newsletter(session, newsletter_id)
     allowed.check(newsletter, allowed.EDIT)
+    old_template = newsletter.template
     _edit_fields(
         session,
         newsletter,
@@ -282,6 +295,8 @@ def edit_newsletter(
     if event_changes:
         newsletter.event_rule = changed_rule(newsletter.event_rule, event_changes, taxonomy)
     manifest = load_manifest(newsletter_folder(templates_dir), newsletter.template)
+    if newsletter.template != old_template:  # the old template's texts go with it
+        newsletter.content = _kept_content(newsletter.content, manifest)
     if content:
         newsletter.content = _merged_content(newsletter.content, content, manifest)
     if content or template is not None:
@@ -293,6 +308,8 @@ def edit_newsletter(
             newsletter.when_no_events if when_no_events is None else when_no_events,
             newsletter.no_events_text if no_events_text is None else no_events_text,
         )
+    if anonymous_tracking is not None:
+        newsletter.anonymous_tracking = anonymous_tracking
     newsletter.updated_at = utcnow()
     session.add(newsletter)
     session.flush()
@@ -332,6 +349,15 @@ def _edit_fields(
         newsletter.from_address = from_address_of(from_address)
     if segment is not None:
         newsletter.segment = normalise_segment(segment, taxonomy)
+
+
+def _kept_content(stored: Mapping[str, Any], manifest: TemplateManifest) -> dict[str, Any]:
+    """The stored content a newly chosen template keeps: its own fields and the common ones."""
+    return {
+        key: value
+        for key, value in (stored or {}).items()
+        if key in COMMON_KEYS or manifest.field(key) is not None
+    }
 
 
 def _merged_content(
@@ -376,15 +402,22 @@ def duplicate_newsletter(session: Session, newsletter_id: int, *, actor: str = "
 
 
 def schedule_newsletter(
-    session: Session, newsletter_id: int, when: datetime, *, now: datetime | None = None
+    session: Session,
+    newsletter_id: int,
+    when: datetime,
+    *,
+    settings: Settings,
+    now: datetime | None = None,
 ) -> Newsletter:
     """Set the time a newsletter goes out: the row (``scheduled`` + ``scheduled_at``) is the
     schedule, armed by the running service (``campaign serve``) within its poll interval.
 
-    Only a draft, scheduled or missed newsletter, and only for a time still to come: a time
-    already past would be sent at once or marked missed, never what the person meant.
+    Only with a sender it may go out from (:func:`.send_checks.check_plannable`), only a draft,
+    scheduled or missed newsletter, and only for a time still to come: a time already past
+    would be sent at once or marked missed, never what the person meant.
     """
     newsletter = get_newsletter(session, newsletter_id)
+    check_plannable(session, newsletter, settings)
     allowed.check(newsletter, allowed.MOVE)
     if when.tzinfo is None:
         raise CampaignError("The sending time must carry a time zone.")
@@ -399,15 +432,18 @@ def schedule_newsletter(
     return newsletter
 
 
-def send_now(session: Session, newsletter_id: int, *, now: datetime | None = None) -> Newsletter:
+def send_now(
+    session: Session, newsletter_id: int, *, settings: Settings, now: datetime | None = None
+) -> Newsletter:
     """Schedule a newsletter for this very moment: the running service (``campaign serve``)
     sends it within its poll interval, by the same path as any scheduled newsletter.
 
     That path claims the row once (``scheduled`` → sending), so asking twice sends once; a
-    newsletter already sending, paused, sent or cancelled is refused.
+    newsletter already sending, paused, sent or cancelled is refused, and so is one the send
+    would refuse (:func:`.send_checks.check_sendable`).
     """
     newsletter = get_newsletter(session, newsletter_id)
-    allowed.check(newsletter, allowed.SEND)
+    check_sendable(session, newsletter, settings)
     newsletter.scheduled_at = now or utcnow()
     newsletter.status = NewsletterStatus.scheduled
     newsletter.status_reason = ""

@@ -378,6 +378,27 @@ def test_preview_shows_blocking_checks_and_test_sends_go_to_the_outbox(served: S
     assert "[TEST]" in outbox[0].read_text(encoding="utf-8")
 
 
+def test_a_new_template_drops_the_texts_only_the_old_one_had(served: Served) -> None:
+    _people(served)
+    editor = served.client("editor")
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        lists = [row.id for row in session.exec(select(MailingList)).all()]
+        content = {"action_url": "https://example.org/vote", "intro": "Voici"}
+        stored = Newsletter(
+            title="Prix", subject="Votez", template="prix-ess", list_ids=lists, content=content
+        )
+        session.add(stored)
+        session.commit()
+        number = stored.id
+    page = f"{served.url}/newsletters/{number}/edit"
+    form = {"title": "Prix", "subject": "Votez", "template": "mois-ess", "intro": "Voici"}
+    saved = _post(editor, page, page, {**form, "lists": "Newsletter nationale"})
+    assert saved.status_code == 303, saved.text
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        newsletter = session.get(Newsletter, number)
+        assert newsletter.template == "mois-ess" and newsletter.content == {"intro": "Voici"}
+
+
 def test_subscribers_search_export_and_dry_run_import(served: Served, tmp_path: Path) -> None:
     _people(served)
     editor = served.client("editor")

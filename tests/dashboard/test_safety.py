@@ -346,7 +346,7 @@ def test_send_now_schedules_it_for_now_once_and_refuses_what_is_under_way(
         queue.snapshot(session, session.get(Newsletter, number))  # what the job does first
         session.commit()
         with pytest.raises(CampaignError, match="only a draft, scheduled or missed"):
-            records.send_now(session, number)
+            records.send_now(session, number, settings=served.settings)
     refused = editor.post(f"{show}/send-now", data={"csrf": token, "confirm": "oui"})
     assert refused.status_code == 400
     assert f"/newsletters/{number}/send-now" not in refused.text  # no button for it any more

@@ -109,6 +109,18 @@ def test_over_smtp_the_sample_identity_is_refused_in_french_before_a_send_is_pla
     assert "L'adresse d'expédition, « lemois@example.org », est une adresse d'exemple" in text
     assert "Identité de l'expéditeur" in text
     assert "[mail]" not in text
+    moved = _post(  # the calendar's drag and drop plans it too: refused alike
+        admin,
+        served,
+        "/calendar/move",
+        {"kind": "newsletter", "item_id": str(number), "at": when.strftime("%Y-%m-%dT%H:%M")},
+        "/calendar",
+    )
+    assert moved.status_code == 400
+    text = moved.text.replace("&#39;", "'")
+    assert "L'adresse d'expédition, « lemois@example.org », est une adresse d'exemple" in text
+    with Session(served.engine) as session:  # type: ignore[arg-type]
+        assert session.get(Newsletter, number).status == NewsletterStatus.draft
 
     _post(admin, served, "/settings/sender", {**IDENTITY})
     planned = _post(

@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import Session
 
 from campaign.audience.lists import create_list
+from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.models import Newsletter, NewsletterStatus
 from campaign.newsletters import allowed, queue, records
@@ -78,8 +79,8 @@ def test_the_stage_functions_refuse_what_the_rule_refuses(
         "edit": lambda n: records.edit_newsletter(
             session, n, taxonomy=Taxonomy.from_settings(), title="Autre titre"
         ),
-        "move": lambda n: records.schedule_newsletter(session, n, later),
-        "send": lambda n: records.send_now(session, n),
+        "move": lambda n: records.schedule_newsletter(session, n, later, settings=Settings()),
+        "send": lambda n: records.send_now(session, n, settings=Settings()),
         "cancel": lambda n: queue.cancel(session, n),
         "pause": lambda n: queue.pause(session, n),
         "resume": lambda n: queue.resume(session, n),

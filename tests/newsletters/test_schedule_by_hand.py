@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import Session
 
 from campaign.audience.subscribers import add_subscriber
+from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.models import Newsletter, NewsletterStatus
 from campaign.newsletters import records
@@ -16,6 +17,7 @@ from campaign.taxonomy import Taxonomy
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 2, 10, tzinfo=PARIS)
+SETTINGS = Settings()  # the outbox: no sender check stands in the way
 
 
 def _newsletter(session: Session) -> Newsletter:
@@ -33,7 +35,7 @@ def _newsletter(session: Session) -> Newsletter:
 def test_a_draft_gets_its_time_and_is_scheduled(session: Session) -> None:
     newsletter = _newsletter(session)
     when = datetime(2026, 11, 9, 9, tzinfo=PARIS)
-    records.schedule_newsletter(session, newsletter.id, when, now=NOW)
+    records.schedule_newsletter(session, newsletter.id, when, settings=SETTINGS, now=NOW)
     session.commit()
     stored = session.get(Newsletter, newsletter.id)
     assert stored.status == NewsletterStatus.scheduled and stored.scheduled_at == when
@@ -45,7 +47,9 @@ def test_a_missed_newsletter_is_brought_back_by_a_new_time(session: Session) -> 
     newsletter.status_reason = "missed 01/11/2026 09:00 by 25 h"
     session.add(newsletter)
     session.flush()
-    records.schedule_newsletter(session, newsletter.id, NOW + timedelta(hours=1), now=NOW)
+    records.schedule_newsletter(
+        session, newsletter.id, NOW + timedelta(hours=1), settings=SETTINGS, now=NOW
+    )
     assert newsletter.status == NewsletterStatus.scheduled and newsletter.status_reason == ""
 
 
@@ -62,7 +66,7 @@ def test_a_time_past_or_without_zone_is_refused(
 ) -> None:
     newsletter = _newsletter(session)
     with pytest.raises(CampaignError, match=message):
-        records.schedule_newsletter(session, newsletter.id, when, now=NOW)
+        records.schedule_newsletter(session, newsletter.id, when, settings=SETTINGS, now=NOW)
     assert newsletter.status == NewsletterStatus.draft and newsletter.scheduled_at is None
 
 
@@ -75,7 +79,8 @@ def test_a_newsletter_gone_or_cancelled_cannot_be_scheduled(session: Session, st
     session.add(newsletter)
     session.flush()
     with pytest.raises(CampaignError, match="only a draft, scheduled or missed"):
-        records.schedule_newsletter(session, newsletter.id, NOW + timedelta(days=1), now=NOW)
+        later = NOW + timedelta(days=1)
+        records.schedule_newsletter(session, newsletter.id, later, settings=SETTINGS, now=NOW)
 
 
 def test_a_missed_newsletter_can_be_cancelled(session: Session) -> None:

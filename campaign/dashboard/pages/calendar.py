@@ -9,10 +9,12 @@ from fastapi.responses import Response
 from campaign import formatting
 from campaign.dashboard import pagekit
 from campaign.dashboard.calendar import build_period, missed_items
+from campaign.dashboard.sender_words import refusal_text
 from campaign.errors import CampaignError
 from campaign.i18n import N_
 from campaign.models import utcnow
 from campaign.newsletters.records import schedule_newsletter
+from campaign.sender import SenderRefused
 from campaign.social.moving import MoveRefused
 from campaign.social.posts import reschedule_post
 
@@ -85,7 +87,7 @@ def move(
         when = pagekit.parse_local(at, settings, "at")
         with board.session() as session:
             if kind == "newsletter":
-                schedule_newsletter(session, item_id, when)
+                schedule_newsletter(session, item_id, when, settings=settings)
             elif kind == "post":
                 reschedule_post(session, settings, item_id, when)
             else:
@@ -93,6 +95,8 @@ def move(
                 raise CampaignError(pagekit.say(request, unknown, kind=kind))
     except MoveRefused as exc:  # said in French next to the post, which keeps its time
         return _page(request, view, day, account, status_code=400, refusal=exc)
+    except SenderRefused as exc:  # a newsletter over SMTP from the sample identity
+        return _page(request, view, day, account, refusal_text(request, exc), 400)
     except CampaignError as exc:
         return _page(request, view, day, account, exc, 400)
     query = f"?view={pagekit.quote(view)}&day={pagekit.quote(day)}&account={pagekit.quote(account)}"

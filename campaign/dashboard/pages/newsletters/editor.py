@@ -96,9 +96,6 @@ def edit(
     try:
         rule = form.rule()
         content = form.content()
-        if form.template != newsletter.template:  # the old template's texts go with it
-            for key in newsletter.content or {}:
-                content.setdefault(key, "")
         blocks = checked_blocks(
             edit_,
             taxonomy=Taxonomy.from_settings(settings),

@@ -22,9 +22,9 @@ from campaign.dashboard.pages.newsletters.preview import PREVIEW_CSP
 from campaign.errors import CampaignError
 from campaign.events.catalogue import find_events
 from campaign.i18n import N_
-from campaign.models import Newsletter, WhenNoEvents
+from campaign.models import Newsletter
 from campaign.newsletters import records
-from campaign.newsletters.coverage import coverage
+from campaign.newsletters.coverage import audience_size, coverage
 from campaign.newsletters.manifest import load_manifest
 from campaign.newsletters.preview import block_events, event_query, group_events, newsletter_context
 from campaign.newsletters.render import Recipient, newsletter_folder, render_group
@@ -66,11 +66,7 @@ def live(request: Request) -> Response:
                 subject="",
                 template="",
                 event_rule=form.rule().to_json(taxonomy),
-                when_no_events=(
-                    form.when_no_events
-                    if form.when_no_events in records.WHEN_NO_EVENTS
-                    else WhenNoEvents.national
-                ),
+                when_no_events=records.draft_no_events_choice(form.when_no_events),
             )
             # The lists and segment first: a name that is no list ends here, before events are
             # loaded (the rollback would leave them unreadable for the page).
@@ -95,9 +91,7 @@ def live(request: Request) -> Response:
                 draft.segment = segment
                 found = coverage(session, draft, settings, taxonomy=taxonomy)
                 context["coverage"] = found
-                context["audience"] = sum(group.readers for group in found.groups)
-                if not found.groups:  # a rule without events: nothing was counted
-                    context["audience"] = records.count_audience(session, draft)
+                context["audience"] = audience_size(session, draft, found)
             else:
                 context["coverage"] = coverage(session, draft, settings, taxonomy=taxonomy)
     except CampaignError as exc:
@@ -138,11 +132,7 @@ def draft_preview(
             event_rule=form.rule().to_json(taxonomy),
             content=content,
             blocks=blocks,
-            when_no_events=(
-                form.when_no_events
-                if form.when_no_events in records.WHEN_NO_EVENTS
-                else WhenNoEvents.national
-            ),
+            when_no_events=records.draft_no_events_choice(form.when_no_events),
             no_events_text=form.no_events_text,
         )
         with board.session() as session:

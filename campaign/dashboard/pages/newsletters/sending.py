@@ -14,8 +14,8 @@ from campaign.dashboard.sender_words import refusal_text
 from campaign.errors import CampaignError
 from campaign.models import DeliveryStatus, Newsletter
 from campaign.newsletters import allowed, queue, records
-from campaign.sender import SenderRefused, check_real_send
-from campaign.tracking.links import check_public_url
+from campaign.newsletters.send_checks import check_sendable
+from campaign.sender import SenderRefused
 
 router = APIRouter()
 
@@ -29,11 +29,8 @@ def schedule(request: Request, newsletter_id: pagekit.Id, at: str = Form(...)) -
     try:
         when = pagekit.parse_local(at, board.settings, "at")
         with board.session() as session:
-            newsletter = get_or_404(session, newsletter_id)
-            check_real_send(
-                session, board.settings, newsletter.from_address, f"Newsletter {newsletter_id}"
-            )
-            records.schedule_newsletter(session, newsletter_id, when)
+            get_or_404(session, newsletter_id)
+            records.schedule_newsletter(session, newsletter_id, when, settings=board.settings)
     except SenderRefused as exc:
         error = refusal_text(request, exc)
         return show_page(request, newsletter_id, error=error, status_code=400)
@@ -112,13 +109,11 @@ def send_now(request: Request, newsletter_id: pagekit.Id, confirm: str = Form(""
     try:
         with board.session() as session:
             newsletter = get_or_404(session, newsletter_id)
-            allowed.check(newsletter, allowed.SEND)
-            queue.check_sender(newsletter, settings)
-            check_public_url(settings, f"Newsletter {newsletter_id}")
             if pagekit.confirmed(confirm):
-                records.send_now(session, newsletter_id)
+                records.send_now(session, newsletter_id, settings=settings)
                 context = {}
             else:
+                check_sendable(session, newsletter, settings)
                 context = _situation(session, newsletter)
     except CampaignError as exc:
         return show_page(request, newsletter_id, error=exc, status_code=400)
