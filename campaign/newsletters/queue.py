@@ -31,8 +31,8 @@ sign the tokens, hand the batch to the transport (which splices the message byte
 
 This module holds the snapshot, the status changes and the run; the steps of a run live beside
 it: :mod:`.claims` (which rows may be taken, and taking them), :mod:`.batch` (sending one batch),
-:mod:`.outgoing` (each row's message and signed addresses) and :mod:`.ledger` (the replies
-written on the rows, the run's tally).
+:mod:`.outgoing` (each row's message and signed addresses), :mod:`.ledger` (the replies
+written on the rows, the run's tally) and :mod:`.progress` (the rows counted by status).
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ from campaign.newsletters.outgoing import (
     unsubscribe_address,
 )
 from campaign.newsletters.preview import per_region
+from campaign.newsletters.progress import counts, unsent
 from campaign.newsletters.records import get_newsletter
 from campaign.newsletters.send_checks import check_sender
 from campaign.sender import with_sender
@@ -227,16 +228,6 @@ def back_to_draft(session: Session, newsletter_id: int) -> Newsletter:
     return newsletter
 
 
-def counts(session: Session, newsletter_id: int) -> dict[str, int]:
-    """Delivery rows of a newsletter by status."""
-    rows = session.exec(
-        select(Delivery.status, func.count())
-        .where(Delivery.newsletter_id == newsletter_id)
-        .group_by(Delivery.status)
-    ).all()
-    return {status: number for status, number in rows}
-
-
 # --- sending ------------------------------------------------------------------------------------
 
 
@@ -339,10 +330,7 @@ def _send_queued(
 
 def _finish(session: Session, newsletter_id: int, summary: SendSummary) -> None:
     left = counts(session, newsletter_id)
-    summary.remaining = sum(
-        left.get(status, 0)
-        for status in (DeliveryStatus.pending, DeliveryStatus.deferred, DeliveryStatus.sending)
-    )
+    summary.remaining = unsent(left)
     summary.waiting = left.get(DeliveryStatus.deferred, 0)
     summary.next_attempt_at = session.exec(
         select(func.min(Delivery.next_attempt_at)).where(

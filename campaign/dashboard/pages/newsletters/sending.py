@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -12,15 +13,12 @@ from campaign.dashboard import pagekit
 from campaign.dashboard.pages.newsletters.listing import get_or_404, show_page
 from campaign.dashboard.sender_words import refusal_text
 from campaign.errors import CampaignError
-from campaign.models import DeliveryStatus, Newsletter
-from campaign.newsletters import allowed, queue, records
+from campaign.models import Newsletter
+from campaign.newsletters import allowed, progress, queue, records
 from campaign.newsletters.send_checks import check_sendable
 from campaign.sender import SenderRefused
 
 router = APIRouter()
-
-# Rows of a newsletter under way that no relay has taken yet: those a cancel stops.
-UNSENT_ROWS = (DeliveryStatus.pending, DeliveryStatus.deferred, DeliveryStatus.sending)
 
 
 @router.post("/newsletters/{newsletter_id}/schedule")
@@ -62,18 +60,10 @@ def resume(request: Request, newsletter_id: pagekit.Id) -> Response:
 
 def _situation(session: Session, newsletter: Newsletter) -> dict[str, Any]:
     """What a confirmation page says of a newsletter: who it goes to, what already left."""
-    assert newsletter.id is not None
-    counts = queue.counts(session, newsletter.id)
-    queued = sum(counts.values())
-    unsent = sum(counts.get(status, 0) for status in UNSENT_ROWS)
     return {
         "newsletter": newsletter,
         "lists": records.list_names(session, newsletter),
-        # Before sending, the audience as it stands; once sending, the rows fixed then.
-        "audience": queued if queued else records.count_audience(session, newsletter),
-        "queued": queued,
-        "left": counts.get(DeliveryStatus.sent, 0) + counts.get(DeliveryStatus.bounced, 0),
-        "waiting": unsent,
+        **asdict(progress.situation(session, newsletter)),
     }
 
 
