@@ -52,6 +52,7 @@ __all__ = [
     "problem_of",
     "publish_post",
     "reschedule_post",
+    "schedule_post",
     "schedule_posts",
     "thread_parts",
 ]
@@ -405,3 +406,28 @@ def schedule_posts(
         {post.account for post in result.scheduled if transport_for(settings, post.account).dry_run}
     )
     return result
+
+
+def schedule_post(
+    session: Session,
+    settings: Settings,
+    post_id: int,
+    scheduled_at: datetime | None = None,
+    *,
+    now: datetime | None = None,
+) -> ScheduleResult:
+    """Give one post a new time when ``scheduled_at`` is given and, a draft, approve it.
+
+    Refused (:mod:`.allowed`) as a move when a time is given, else as an approval. The move is
+    :func:`reschedule_post`'s (a missed or failed post is then scheduled again; a generated
+    one may be refused with :class:`~campaign.social.moving.MoveRefused`); a post still a
+    draft after it goes through :func:`schedule_posts`, whose result says why if refused. A
+    post no longer a draft is scheduled already: the result holds it alone, with no estimate.
+    """
+    post = get_post(session, post_id)
+    allowed.check(post, allowed.MOVE if scheduled_at is not None else allowed.SCHEDULE)
+    if scheduled_at is not None:
+        post = reschedule_post(session, settings, post_id, scheduled_at, now=now)
+    if post.status != PostStatus.draft:
+        return ScheduleResult(scheduled=[post])
+    return schedule_posts(session, settings, [post_id], now=now)

@@ -24,8 +24,7 @@ from campaign.social.posts import (
     cancel_post,
     edit_post,
     publish_post,
-    reschedule_post,
-    schedule_posts,
+    schedule_post,
     thread_parts,
 )
 
@@ -139,14 +138,9 @@ def schedule(request: Request, post_id: pagekit.Id, at: str = Form("")) -> Respo
     settings = board.settings
     try:
         with board.session() as session:
-            post = get_or_404(session, post_id)
-            allowed.check(post, allowed.MOVE if at.strip() else allowed.SCHEDULE)
-            if at.strip():
-                when = pagekit.parse_local(at, settings, "at")
-                post = reschedule_post(session, settings, post_id, when)
-            if post.status != PostStatus.draft:
-                return pagekit.see_other(request, f"/posts/{post_id}", "post-scheduled")
-            result = schedule_posts(session, settings, [post_id])
+            get_or_404(session, post_id)
+            when = pagekit.parse_local(at, settings, "at") if at.strip() else None
+            result = schedule_post(session, settings, post_id, when)
     except MoveRefused as exc:
         return _show(request, post_id, status_code=400, refusal=exc)
     except CampaignError as exc:
