@@ -14,7 +14,8 @@ from campaign.config import Settings
 from campaign.errors import CampaignError
 from campaign.models import Post, utcnow
 from campaign.social import TransportError
-from campaign.social.posts import RetryLater, get_post, publish_post
+from campaign.social.posts import RetryLater, publish_post
+from campaign.social.publishing import TRIES_WHILE_WAITING, next_try
 
 
 def _wait_until(moment: datetime, reason: str, settings: Settings) -> None:
@@ -30,22 +31,15 @@ def _wait_until(moment: datetime, reason: str, settings: Settings) -> None:
 def publish_waiting(session: Session, post_id: int, max_wait: int, settings: Settings) -> Post:
     """Publish the post, waiting here (up to ``max_wait`` seconds each time, three tries) when
     the network asks to wait or failed and the post has a time to try again."""
-    for _attempt in range(3):
+    for _attempt in range(TRIES_WHILE_WAITING):
         try:
             return publish_post(session, post_id, settings)
         except (TransportError, RetryLater) as exc:
-            retry_at = exc.retry_at
-            permanent = isinstance(exc, TransportError) and exc.permanent
-            reason = "X asked to wait (rate limit)"
-            if retry_at is None and not permanent:  # a server error: the service tries again
-                retry_at = get_post(session, post_id).not_before
-                reason = "The network failed"
-            wait = (retry_at - utcnow()).total_seconds() if retry_at else None
-            if permanent or wait is None or wait > max_wait:
-                later = None if permanent else retry_at
-                raise _not_published(post_id, exc, later, settings) from None
-            assert retry_at is not None
-            _wait_until(retry_at, reason, settings)
+            again = next_try(session, post_id, exc)
+            if again.at is None or (again.at - utcnow()).total_seconds() > max_wait:
+                raise _not_published(post_id, exc, again.at, settings) from None
+            reason = "X asked to wait (rate limit)" if again.asked else "The network failed"
+            _wait_until(again.at, reason, settings)
     raise CampaignError(f"Post {post_id} not published: the network kept asking to wait.")
 
 

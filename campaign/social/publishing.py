@@ -17,6 +17,7 @@ answer, ``uncertain_since`` makes the next attempt look for the post on the netw
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, case, or_, update
@@ -117,6 +118,36 @@ def _record_failure(
     session.add(post)
     session.commit()
     log.warning("post %s: %s", post.id, exc)
+
+
+# How many times a person waiting for a post to go out (``campaign posts publish``) tries it.
+TRIES_WHILE_WAITING = 3
+
+
+@dataclass(frozen=True)
+class NextTry:
+    """Whether and when a publication that failed may be tried again right away by whoever
+    waits for it (the service tries again by itself on its own schedule)."""
+
+    at: datetime | None
+    """Not before then; None: not again (a refusal, or a failure with no time to try again:
+    the post failed for good)."""
+    asked: bool
+    """The network asked to wait (a rate limit, or its wait not over), rather than failed."""
+
+
+def next_try(session: Session, post_id: int, exc: TransportError | RetryLater) -> NextTry:
+    """When the post ``publish_post`` just raised ``exc`` for may be tried again.
+
+    A refusal never (trying again will not help); a wait the network asked for, once it is
+    over; a server error or a time-out, at the time :func:`_record_failure` set for the
+    service's next try (``not_before``).
+    """
+    if isinstance(exc, TransportError) and exc.permanent:
+        return NextTry(None, asked=False)
+    if exc.retry_at is not None:
+        return NextTry(exc.retry_at, asked=True)
+    return NextTry(get_post(session, post_id).not_before, asked=False)
 
 
 def problem_of(message: str) -> str:
