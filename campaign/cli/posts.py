@@ -122,9 +122,8 @@ def create(
             images=post_input.images(image, alt),
             event_ids=[featured.id] if featured is not None and featured.id else [],
             draft=True if draft else None,
-            # Remembered so that a move writes it again for its new day (not with --set: the
-            # values given by hand could not be given again).
-            template=template if featured is not None and not values else "",
+            template=template or "",
+            filled_by_hand=bool(values),
         )
         rows = [_row(post, settings) for post in posts]
     if json_output:

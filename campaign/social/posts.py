@@ -77,13 +77,16 @@ def create_post(
     draft: bool | None = None,
     now: datetime | None = None,
     template: str = "",
+    filled_by_hand: bool = False,
 ) -> Post:
     """Store a new post: one ``text`` (cut into a thread with ``split``) or given ``parts``.
 
     Lengths are checked the way X counts them and images the way X takes them. The post is
     ``scheduled`` when it has a time, unless ``draft`` (for review first, as planned posts are).
     ``template``: the post template the text was generated from with ``event_ids``, so that a
-    move writes it again for its new time (see :mod:`campaign.social.moving`).
+    move writes it again for its new time (see :mod:`campaign.social.moving`); not kept when
+    the text was ``filled_by_hand`` too (values a move could not give again) or features no
+    event.
     """
     network = account_settings(settings, account).network
     own = account_limit(session, settings, account)
@@ -106,7 +109,7 @@ def create_post(
         status=PostStatus.draft if draft else PostStatus.scheduled,
         event_ids=list(event_ids),
     )
-    if template and post.event_ids:
+    if template and post.event_ids and not filled_by_hand:
         post.template = template
         post.generated_digest = text_digest(post.text)
     session.add(post)
