@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -44,6 +45,42 @@ def wait_until(condition: Callable[[], bool], timeout: float = 15, step: float =
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting")
         time.sleep(step)
+
+
+class Ticks:
+    """Counts, in this process, the scheduler's polls and the send worker's ticks (each once
+    it has finished), so that a test checking that nothing more happens can wait for several
+    rounds of both instead of sleeping for a guessed time."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from campaign.scheduling.worker import SendWorker
+
+        self.polls = self.sends = 0
+        self._lock = threading.Lock()
+        reconcile, tick = jobs.reconcile, SendWorker.tick
+
+        def counted_reconcile(*args: Any, **kwargs: Any) -> tuple[int, int]:
+            try:
+                return reconcile(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self.polls += 1
+
+        def counted_tick(worker: SendWorker) -> int:
+            try:
+                return tick(worker)
+            finally:
+                with self._lock:
+                    self.sends += 1
+
+        monkeypatch.setattr(jobs, "reconcile", counted_reconcile)
+        monkeypatch.setattr(SendWorker, "tick", counted_tick)
+
+    def wait_for_more(self, rounds: int = 3, timeout: float = 15) -> None:
+        """Wait until the scheduler has polled and the send worker ticked ``rounds`` more
+        times: whatever those rounds would have fired a second time has had its chance."""
+        polls, sends = self.polls, self.sends
+        wait_until(lambda: self.polls >= polls + rounds and self.sends >= sends + rounds, timeout)
 
 
 @pytest.fixture
@@ -256,9 +293,15 @@ def test_a_job_fired_twice_at_once_acts_once(
 
 
 def test_a_restart_during_the_day_runs_nothing_twice(
-    start_service: Callable[[], Service], session: Session, engine: Engine, fake_x, smtp_server
+    start_service: Callable[[], Service],
+    session: Session,
+    engine: Engine,
+    fake_x,
+    smtp_server,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     relay, _port = smtp_server
+    ticks = Ticks(monkeypatch)
     mailing_list = add_list(session, people=4)
     now = utcnow()
     morning = [scheduled_post(session, now + timedelta(seconds=s), f"Post {s}") for s in (1, 2)]
@@ -270,7 +313,7 @@ def test_a_restart_during_the_day_runs_nothing_twice(
     first.stop()
     start_service()  # the same day, the same database
     wait_until(lambda: status_of(engine, Post, evening) == PostStatus.published)
-    time.sleep(1)
+    ticks.wait_for_more()  # time for anything fired twice to show
     assert sorted(tweet["text"] for tweet in fake_x.tweets()) == [
         "Post 1",
         "Post 2",

@@ -25,6 +25,7 @@ from tests.social.fake_mastodon import FakeMastodon, error
 from tests.social.fake_mastodon import serve as serve_mastodon
 
 from .conftest import _social
+from .test_jobs import Ticks
 
 Slow = _social.Slow
 LONG = "Le Mois de l'ESS commence demain partout en France ! " * 6  # ~320 characters
@@ -112,7 +113,9 @@ def test_an_entry_for_three_accounts_is_published_once_on_each_network(
     mastodon: FakeMastodon,
     bluesky: FakeBluesky,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    ticks = Ticks(monkeypatch)
     at = (utcnow() + timedelta(seconds=1)).replace(microsecond=0)
     calendar = tmp_path / "mois.toml"
     calendar.write_text(
@@ -158,5 +161,5 @@ mois_ess_bsky = "Demain commence le Mois de l'ESS, partout en France !"
     for post in posts.values():
         assert publish_post(engine, post.id, three_networks).status == PostStatus.published
     assert not sync_calendars(session, three_networks, calendar).changed
-    time.sleep(0.5)
+    ticks.wait_for_more(rounds=2)  # the rows seen again: anything re-armed has fired
     assert (len(fake_x.created), len(mastodon.created()), len(bluesky.posts())) == (2, 1, 1)

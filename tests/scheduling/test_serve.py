@@ -6,10 +6,13 @@ posts to the X double and mails to aiosmtpd, and watches from outside when thing
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import math
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -19,10 +22,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, select
 
 from campaign.config import Settings
-from campaign.db import open_database
+from campaign.db import normalise_url, open_database
 from campaign.models import (
     Delivery,
     DeliveryStatus,
@@ -186,6 +191,71 @@ def first_seen(condition: Callable[[], bool], timeout: float = 20) -> datetime:
     return datetime.now(UTC)
 
 
+class Backends:
+    """What the connections of the serve processes to the test database (PostgreSQL) last ran,
+    and when, from ``pg_stat_activity``: each try at the lock of a standby, each poll of the
+    leader (the ``SELECT 1`` checking its lock), seen from outside."""
+
+    LEADER = "pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted)"
+    POLLS = f"query = 'SELECT 1' AND {LEADER}"
+    TRIES = f"query LIKE '%pg_try_advisory_lock%' AND NOT {LEADER}"
+
+    def __init__(self, database_url: str) -> None:
+        # No pool: nothing held between two looks, nothing to close.
+        self.engine = create_engine(normalise_url(database_url), poolclass=NullPool)
+
+    def runs(self, which: str) -> set[tuple[int, datetime]]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT pid, query_start FROM pg_stat_activity WHERE datname = "
+                    f"current_database() AND pid <> pg_backend_pid() AND {which}"
+                )
+            )
+            return {(pid, start) for pid, start in rows}
+
+    def wait_for_more(self, which: str, rounds: int = 3, timeout: float = 20) -> None:
+        """Wait until ``rounds`` more runs of ``which`` were seen (sampled: one may be missed
+        between two looks, which only makes the wait longer)."""
+        before = self.runs(which)
+        seen: set[tuple[int, datetime]] = set()
+        deadline = time.monotonic() + timeout
+        while len(seen) < rounds:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(seen)} of {rounds} more runs of {which!r} seen")
+            time.sleep(0.05)
+            seen |= self.runs(which) - before
+
+
+class LockFileTries:
+    """Counts the times ``path`` is closed after being opened for writing (Linux inotify): each
+    a refused try of a standby at the SQLite lock file, which the leader keeps open."""
+
+    IN_CLOSE_WRITE = 0x8
+
+    def __init__(self, path: Path) -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = libc.inotify_init1(os.O_NONBLOCK)
+        if (
+            self.fd < 0
+            or libc.inotify_add_watch(self.fd, os.fsencode(path), self.IN_CLOSE_WRITE) < 0
+        ):
+            raise OSError(ctypes.get_errno(), f"inotify on {path}")
+        self.count = 0
+
+    def seen(self) -> int:
+        with contextlib.suppress(BlockingIOError):
+            data = os.read(self.fd, 4096)
+            offset = 0
+            while offset < len(data):  # struct inotify_event: wd, mask, cookie, len, name
+                offset += 16 + struct.unpack_from("iIII", data, offset)[3]
+                self.count += 1
+        return self.count
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
 # How late an item may be seen here: a job armed for its time fires within milliseconds on a
 # quiet machine, but CI runs four test workers on 2 cores, and a process may wait its turn for
 # a second or two. Five seconds still tells "armed for its time" from "found at a later poll,
@@ -225,7 +295,11 @@ def test_a_service_killed_during_the_day_and_started_again_runs_nothing_twice(
     second = serve()
     second.wait_for(LEADS)
     first_seen(lambda: len(fake_x.tweets()) == 3)
-    time.sleep(1.5)  # time for anything fired twice to show
+    if database_url.startswith("postgresql"):
+        Backends(database_url).wait_for_more(Backends.POLLS)  # time for anything fired twice
+    else:
+        # A leader's polls on SQLite leave no trace outside its process: a fixed window.
+        time.sleep(1.5)  # time for anything fired twice to show
     assert sorted(tweet["text"] for tweet in fake_x.tweets()) == [
         "Post matin",
         "Post midi",
@@ -243,7 +317,8 @@ def test_on_postgresql_one_process_leads_and_another_takes_over_when_it_is_kille
     first_leader = leader_of(one, two)
     standby = two if first_leader is one else one
     standby.wait_for(STANDS_BY, timeout=60)  # up (however loaded the machine) and refused once
-    time.sleep(1.5)  # the other keeps trying: it must not lead as well
+    backends = Backends(database_url)
+    backends.wait_for_more(Backends.TRIES)  # the other keeps trying: it must not lead as well
     leaders = [served for served in (one, two) if LEADS in served.text()]
     assert leaders == [first_leader]
     first_leader.stop(signal.SIGKILL)
@@ -254,7 +329,7 @@ def test_on_postgresql_one_process_leads_and_another_takes_over_when_it_is_kille
     sync(database_url, calendar_at(tmp_path / "jour.toml", {"apres": due}))
     posted = first_seen(lambda: len(fake_x.tweets()) == 1)
     assert posted <= due + ON_TIME
-    time.sleep(1)
+    backends.wait_for_more(Backends.POLLS)  # time for anything fired twice to show
     assert [tweet["text"] for tweet in fake_x.tweets()] == ["Post apres"]
 
 
@@ -301,7 +376,14 @@ def test_on_sqlite_a_second_process_stands_by_until_the_first_stops(
     first.wait_for(LEADS)
     second = serve()
     second.wait_for(STANDS_BY, timeout=60)  # up (however loaded the machine) and refused once
-    time.sleep(1)  # several more tries of the lock file, every 0.3 s
+    if sys.platform == "linux":
+        tries = LockFileTries(Path(f"{make_url(database_url).database}.scheduler.lock"))
+        try:
+            first_seen(lambda: tries.seen() >= 3)  # three more refused tries of the lock file
+        finally:
+            tries.close()
+    else:
+        time.sleep(1)  # several more tries of the lock file, every 0.3 s (no inotify here)
     assert LEADS not in second.text()
     assert first.stop(signal.SIGTERM) == 0
     second.wait_for(LEADS, timeout=5)
