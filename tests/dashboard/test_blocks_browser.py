@@ -153,6 +153,11 @@ def test_a_newsletter_is_built_from_blocks_previewed_and_tested(
         page.get_by_role("button", name="Monter le bloc 4").focus()
         with page.expect_navigation():
             page.keyboard.press("Enter")
+        from playwright.sync_api import expect
+
+        # The page that came back, once its blocks are drawn (on a loaded machine the load
+        # event may come before the reading below otherwise sees them).
+        expect(page.locator("fieldset.block > legend")).to_have_count(4, timeout=15_000)
         assert _legends(page) == ["Texte", "Image", "Évènements", "Bouton"]
         assert page.get_by_label("Texte du bouton (bloc 4)").input_value() == "Je participe"
 
